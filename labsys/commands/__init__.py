@@ -1,0 +1,1 @@
+"""CLI commands, one module per feature; `labsys.cli` assembles them."""

@@ -1,0 +1,101 @@
+"""Commands of the foundation: init, create-user, quickstart, audit verify."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from labsys.cli import INIT_STEPS, fail, random_password
+from labsys.extensions import db
+from labsys.models import Role, User
+from labsys.services import ServiceError, audit, users
+
+ROLE_CHOICES = click.Choice([r.value for r in Role])
+
+
+@click.command("init")
+@with_appcontext
+def init():
+    """Bring the database to the newest migration and load reference data (idempotent)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    for name, step in INIT_STEPS:
+        click.echo(f"  {name}: {step(db.session) or 'up to date'}")
+    db.session.commit()
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _read_password(name: str) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICES,
+              help="A role to give; repeat for several.")
+@click.option("--full-name", default="", help="The name shown on reports and lists.")
+@with_appcontext
+def create_user(name: str, roles: tuple[str, ...], full_name: str):
+    """Create a user; the password is read from standard input or a prompt."""
+    password = _read_password(name)
+    try:
+        user = users.create_user(db.session, None, name, password, roles, full_name)
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    db.session.commit()
+    click.echo(f"created user {user.username} with roles {', '.join(sorted(roles))}")
+
+
+@click.command("quickstart")
+@click.option("--demo/--no-demo", default=True, help="Load demo data into an empty database.")
+@with_appcontext
+def quickstart(demo: bool):
+    """init, then a first admin (login printed) and demo data, for the embedded database."""
+    click.get_current_context().invoke(init)
+    login_file = Path(current_app.instance_path) / "initial_admin_password"
+    admin_count = db.session.scalar(select(func.count()).select_from(User))
+    if admin_count == 0:
+        password = random_password()
+        users.create_user(db.session, None, "admin", password, list(Role), "系统管理员")
+        db.session.commit()
+        login_file.write_text(password, encoding="utf-8")
+        login_file.chmod(0o600)
+    if demo:
+        _load_demo_if_empty()
+    if login_file.exists():
+        click.echo(f"first login: user admin, password {login_file.read_text().strip()}"
+                   "  (change it after logging in)")
+
+
+def _load_demo_if_empty() -> None:
+    from labsys.web.features import DEMO_LOADER
+
+    loader = DEMO_LOADER()
+    if loader is not None:
+        loader(db.session)
+        db.session.commit()
+
+
+@click.group("audit")
+def audit_group():
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check the whole hash chain; name the first broken row (exit status 1)."""
+    checked, broken = audit.verify_chain(db.session)
+    if broken:
+        click.echo(f"audit trail BROKEN at entry {broken.entry_id}: {broken.problem} "
+                   f"({checked} entries before it are intact)", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {checked} entries")

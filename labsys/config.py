@@ -1,0 +1,117 @@
+"""Settings: defaults, then ``instance/config.py``, then ``LABSYS_*`` environment variables.
+
+Later sources win.  Environment values are parsed as Python literals when they look like
+one (``LABSYS_REPORTS_PER_PAGE=10`` becomes an int) and kept as text otherwise.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "LABSYS_"
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"
+
+
+class DefaultConfig:
+    """Every setting labsys reads, with the value used when nothing overrides it."""
+
+    SECRET_KEY: str | None = None
+    # None means: a SQLite file in the instance folder (see ``database_url``).
+    DATABASE_URL: str | None = None
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+    LAB_NAME = "北京市食品安全检验中心"
+    LAB_CODE = "01"
+    # Used to build absolute links (report QR codes); empty means "derive from the request".
+    BASE_URL = ""
+    PAGE_SIZE = 50
+
+
+def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
+    """Merge the three sources of settings into one dict (overrides last, for tests)."""
+    settings = {k: v for k, v in vars(DefaultConfig).items() if k.isupper()}
+    settings.update(_instance_settings(Path(instance_path) / "config.py"))
+    settings.update(_environment_settings(os.environ))
+    settings.update(overrides or {})
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _kept_secret_key(Path(instance_path))
+    return settings
+
+
+def _kept_secret_key(instance_path: Path) -> str | None:
+    path = instance_path / SECRET_KEY_FILE
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def _instance_settings(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    namespace: dict = {"__file__": str(path)}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def _environment_settings(environ) -> dict:
+    return {
+        key.removeprefix(ENV_PREFIX): _parse_env_value(value)
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX
+    }
+
+
+def _parse_env_value(value: str):
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+    # Only plain literals; a URL or a password stays text even if it happens to parse.
+    return parsed if isinstance(parsed, bool | int | dict | list) else value
+
+
+def database_url(settings: dict, instance_path: str | os.PathLike) -> str:
+    return settings.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'labsys.sqlite3'}"
+
+
+def ensure_secret_key(instance_path: str | os.PathLike) -> str:
+    """Return the secret key kept in the instance folder, creating it on first use.
+
+    Only the embedded quick start calls this; a production deployment sets
+    ``LABSYS_SECRET_KEY`` itself.
+    """
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with this configuration."""
+
+
+def check_secret_key(settings: dict) -> None:
+    if settings.get("TESTING") or settings.get("DEBUG"):
+        return
+    key = settings.get("SECRET_KEY") or ""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            f"SECRET_KEY is missing or shorter than {MIN_SECRET_KEY_LENGTH} characters: "
+            "set LABSYS_SECRET_KEY, or put SECRET_KEY in instance/config.py, "
+            "or run `labsys secret-key` to keep one in the instance folder."
+        )

@@ -1,0 +1,39 @@
+"""The append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from labsys.models.base import Base, UTCDateTime, utcnow
+
+
+class AuditEntry(Base):
+    """One change to data: who, when, what, old and new values, why.
+
+    ``row_hash`` is the SHA-256 of this row's content and the previous row's hash, so
+    editing or deleting any row breaks the chain from there on (``labsys audit verify``).
+    ``prev_hash`` is unique: two writers that raced for the same predecessor cannot both
+    commit.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    old_values: Mapped[str | None] = mapped_column(Text)  # canonical JSON
+    new_values: Mapped[str | None] = mapped_column(Text)  # canonical JSON
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "id"),)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.entity}:{self.entity_id} {self.action}>"

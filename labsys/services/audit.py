@@ -1,0 +1,136 @@
+"""Writing and verifying the hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from labsys.database import is_postgres
+from labsys.models import AuditEntry, User
+from labsys.models.base import utcnow
+
+GENESIS_HASH = "0" * 64
+# Any constant works; it only has to be the same for every writer of the chain.
+_AUDIT_LOCK_KEY = 7_270_001
+
+
+def _json_default(value):
+    if isinstance(value, Decimal | date | datetime):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot record {type(value).__name__} in the audit trail")
+
+
+def canonical_json(values: dict | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(values, sort_keys=True, ensure_ascii=False, default=_json_default,
+                      separators=(",", ":"))
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the previous hash and every field of the entry but its own id/hash."""
+    payload = "\x1f".join([
+        entry.prev_hash,
+        entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "" if entry.user_id is None else str(entry.user_id),
+        entry.entity,
+        entry.entity_id,
+        entry.action,
+        entry.old_values or "",
+        entry.new_values or "",
+        entry.reason or "",
+    ])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _last_hash(session: Session) -> str:
+    if is_postgres(session):
+        # Serialise appenders: the chain must not fork (SQLite writers already queue on
+        # BEGIN IMMEDIATE).  The lock is released at commit or rollback.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+    last = session.scalar(select(AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1))
+    return last or GENESIS_HASH
+
+
+def record(session: Session, actor: User | None, entity: str, entity_id, action: str, *,
+           old: dict | None = None, new: dict | None = None, reason: str | None = None
+           ) -> AuditEntry:
+    """Append one entry to the audit trail and flush it."""
+    return record_many(session, actor, [(entity, entity_id, action, old, new, reason)])[0]
+
+
+def record_many(session: Session, actor: User | None, changes) -> list[AuditEntry]:
+    """Append several entries at once (bulk operations): one lock, one flush.
+
+    ``changes`` yields ``(entity, entity_id, action, old, new, reason)`` tuples.
+    """
+    prev = _last_hash(session)
+    entries = []
+    now = utcnow()
+    for entity, entity_id, action, old, new, reason in changes:
+        entry = AuditEntry(
+            at=now, user_id=actor.id if actor else None, entity=entity,
+            entity_id=str(entity_id), action=action, old_values=canonical_json(old),
+            new_values=canonical_json(new), reason=reason, prev_hash=prev,
+        )
+        entry.row_hash = prev = entry_hash(entry)
+        entries.append(entry)
+    session.add_all(entries)
+    session.flush()
+    return entries
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int
+    problem: str
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in id order; return (rows checked, first break or None)."""
+    prev = GENESIS_HASH
+    checked = 0
+    for entry in _entries_in_order(session, batch_size):
+        if entry.prev_hash != prev:
+            return checked, ChainBreak(entry.id, "previous-hash link broken (a row before it "
+                                                 "was changed, deleted or inserted)")
+        if entry_hash(entry) != entry.row_hash:
+            return checked, ChainBreak(entry.id, "content does not match its hash (row edited)")
+        prev = entry.row_hash
+        checked += 1
+    return checked, None
+
+
+def _entries_in_order(session: Session, batch_size: int) -> Iterator:
+    """Plain rows (not ORM objects) in keyset-paged batches: constant memory."""
+    columns = [getattr(AuditEntry, c.key) for c in AuditEntry.__table__.columns]
+    last_id = 0
+    while True:
+        batch = session.execute(
+            select(*columns).where(AuditEntry.id > last_id).order_by(AuditEntry.id)
+            .limit(batch_size)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last_id = batch[-1].id
+
+
+def history(session: Session, entity: str, entity_id) -> list[AuditEntry]:
+    return list(session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == entity,
+                                 AuditEntry.entity_id == str(entity_id))
+        .order_by(AuditEntry.id)
+    ))

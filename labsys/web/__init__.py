@@ -1,0 +1,114 @@
+"""The web interface: blueprints, request lifecycle, error pages, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from labsys.database import write_intent
+from labsys.extensions import db, login_manager
+from labsys.models import Role, User
+from labsys.web import access, i18n
+from labsys.web.features import NAV
+
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def register_web(app: Flask) -> None:
+    from labsys.web.admin.views import bp as admin_bp
+    from labsys.web.auth.views import bp as auth_bp
+    from labsys.web.home import bp as home_bp
+
+    for blueprint in (auth_bp, home_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    _register_feature_blueprints(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+
+    app.before_request(_mark_write_intent)
+    app.before_request(access.enforce_access)
+    app.after_request(_commit_or_rollback)
+    app.after_request(_security_headers)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+
+
+def _register_feature_blueprints(app: Flask) -> None:
+    """Feature blueprints register themselves here as they are built."""
+    from labsys.web.features import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS():
+        app.register_blueprint(blueprint)
+
+
+def _load_user(session_id: str) -> User | None:
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def _mark_write_intent():
+    write_intent.set(request.method not in READ_ONLY_METHODS)
+
+
+def _commit_or_rollback(response):
+    """One commit per request: what the services flushed is kept only on success."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(code: int, title, message):
+        def handler(error):
+            db.session.rollback()
+            return render_template("errors/error.html", code=code, title=title,
+                                   message=message), code
+        return handler
+
+    app.register_error_handler(400, page(400, _l("Bad request"),
+                                         _l("The request could not be understood.")))
+    app.register_error_handler(CSRFError, page(400, _l("Form expired"),
+                                               _l("The form's security token is missing or "
+                                                  "expired. Go back, reload the page and try "
+                                                  "again.")))
+    app.register_error_handler(403, page(403, _l("Not allowed"),
+                                         _l("Your roles do not allow this page.")))
+    app.register_error_handler(404, page(404, _l("Not found"),
+                                         _l("There is no such page or record.")))
+    app.register_error_handler(409, page(409, _l("Conflict"),
+                                         _l("Someone else changed this record meanwhile.")))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        can=access.can,
+        can_open=access.can_open,
+        Role=Role,
+        nav_items=lambda: [item for item in NAV if access.can_open(item.endpoint)],
+        html_lang=i18n.html_lang,
+        current_locale=i18n.select_locale,
+        format_datetime=lambda value, fmt="yyyy-MM-dd HH:mm": (
+            format_datetime(value, fmt) if value else ""),
+        format_date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
+    )
+    app.jinja_env.globals["current_user"] = current_user

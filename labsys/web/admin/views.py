@@ -1,0 +1,105 @@
+"""User administration: list, create, roles, activation, password reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import Role, User
+from labsys.services import ServiceError, users
+from labsys.web.access import roles_required
+from labsys.web.admin.forms import ConfirmForm, UserCreateForm, UserResetPasswordForm, UserRolesForm
+from labsys.web.pagination import keyset_page
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _show_error(form, error: ServiceError) -> None:
+    db.session.rollback()
+    if not form.add_service_error(error):
+        flash(error.message, "danger")
+
+
+@bp.route("/users")
+@roles_required(Role.ADMIN)
+def user_list():
+    query = select(User)
+    search = request.args.get("q", "").strip()
+    if search:
+        like = f"%{search}%"
+        query = query.where(User.username.ilike(like) | User.full_name.ilike(like))
+    page = keyset_page(query, User.id, after=request.args.get("after", type=int))
+    return render_template("admin/users.html", page=page, search=search, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_create():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(db.session, current_user, form.username.data,
+                                     form.password.data, form.roles.data, form.full_name.data)
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserRolesForm(data={"roles": sorted(user.roles)})
+    if form.validate_on_submit():
+        try:
+            users.set_roles(db.session, current_user, user, form.roles.data)
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Roles of %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin/user_edit.html", user=user, form=form,
+                           password_form=UserResetPasswordForm(), confirm=ConfirmForm())
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_set_active(user_id: int):
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            users.set_active(db.session, current_user, user, active)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("%(name)s can log in again.", name=user.username) if active
+                  else _("%(name)s can no longer log in.", name=user.username), "success")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(db.session, current_user, user, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Password of %(name)s reset.", name=user.username), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

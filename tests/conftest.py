@@ -1,0 +1,152 @@
+"""Shared fixtures.
+
+The database comes from ``LABSYS_TEST_DATABASE_URL`` (PostgreSQL in CI's second pass);
+without it, a SQLite file in a temporary folder.  The schema is built once per session by
+the migrations, exactly as ``labsys init`` does; every test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from labsys import create_app
+from labsys.extensions import db as _db
+from labsys.models import Role
+from labsys.services import users
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct-horse-7"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def pytest_configure(config):
+    os.environ.setdefault("LABSYS_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("LABSYS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        "BASE_URL": "http://labsys.test",
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        _db.session.commit()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request):
+    """Tests that use the app run inside an app context, and leave empty tables behind."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        _db.session.rollback()
+        _empty_tables()
+        _db.session.remove()
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    if _db.engine.dialect.name == "postgresql":
+        _db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(text(f"DELETE FROM {table}"))
+    _db.session.commit()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context,
+    ``g`` and database session, not the test's."""
+
+    def open(self, *args, **kwargs):
+        # The test's own transaction ends first: an open SQLite write transaction would
+        # block the request, and uncommitted test data is invisible to it anyway.
+        if has_app_context() and _db.session().in_transaction():
+            _db.session.rollback()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user("ann", Role.SAMPLER, ...) -> a committed User with password PASSWORD."""
+    counter = iter(range(1, 10_000))
+
+    def make(username: str | None = None, *roles: Role, full_name: str = "",
+             password: str = PASSWORD):
+        username = username or f"user{next(counter)}"
+        user = users.create_user(_db.session, None, username, password,
+                                 roles or [Role.SAMPLER], full_name or username.title())
+        _db.session.commit()
+        return user
+
+    return make
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in through the real login form."""
+
+    def do_login(user, password: str = PASSWORD):
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+        response = client.post("/login", data={
+            "username": user.username, "password": password,
+            "csrf_token": csrf_token(client)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return client
+
+    return do_login
+
+
+@pytest.fixture
+def post(client):
+    """post(path, data) with a valid CSRF token taken from ``token_from`` (default: path)."""
+
+    def do_post(path: str, data: dict | None = None, token_from: str | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", csrf_token(client, token_from or "/"))
+        return client.post(path, data=data, **kwargs)
+
+    return do_post
