@@ -1,8 +1,7 @@
 """The ``labsys`` command: a Flask CLI group bound to the app factory.
 
 Each command is one unit of work: it commits once at the end, and any error rolls it back.
-Feature packages add their commands in ``register_commands`` and their reference data to
-``INIT_STEPS`` (run by ``labsys init``, each step idempotent).
+Features add their commands and reference-data steps in ``labsys.features``.
 """
 
 from __future__ import annotations
@@ -17,10 +16,6 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from labsys.extensions import db
-
-# (name, callable(session)) pairs that bring reference data up to date; run by `labsys init`.
-INIT_STEPS: list = []
-
 
 def _create_app(*_args, **_kwargs):
     from labsys import create_app
@@ -45,7 +40,7 @@ def register_commands(app) -> None:
 
 
 def _feature_commands():
-    from labsys.web.features import CLI_COMMANDS
+    from labsys.features import CLI_COMMANDS
 
     return CLI_COMMANDS()
 

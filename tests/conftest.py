@@ -22,6 +22,8 @@ from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
 
+pytest_plugins = ["factories"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct-horse-7"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from labsys.cli import INIT_STEPS, fail, random_password
+from labsys.cli import fail, random_password
+from labsys.features import INIT_STEPS
 from labsys.extensions import db
 from labsys.models import Role, User
 from labsys.services import ServiceError, audit, users
@@ -24,7 +25,7 @@ ROLE_CHOICES = click.Choice([r.value for r in Role])
 def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    for name, step in INIT_STEPS:
+    for name, step in INIT_STEPS():
         click.echo(f"  {name}: {step(db.session) or 'up to date'}")
     db.session.commit()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
@@ -76,7 +77,7 @@ def quickstart(demo: bool):
 
 
 def _load_demo_if_empty() -> None:
-    from labsys.web.features import DEMO_LOADER
+    from labsys.features import DEMO_LOADER
 
     loader = DEMO_LOADER()
     if loader is not None:

@@ -3,8 +3,8 @@ microbiological sampling plans (GB 4789.1) and the sample conclusion.
 
 Everything is :class:`~decimal.Decimal`; a ``float`` argument is refused with ``ValueError``
 because binary floats get GB/T 8170 wrong (2.675 is stored as 2.67499…). Arithmetic runs in a
-private decimal context sized to the operands, so the caller's global context (precision,
-rounding, traps) can never change a result.
+private, exact decimal context, so the caller's context (precision, rounding, traps) can never
+change a result.
 
 Choices this module makes, beyond the standards' text:
 
@@ -31,15 +31,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import (
     MAX_EMAX,
+    MAX_PREC,
     MIN_EMIN,
     ROUND_HALF_EVEN,
     Context,
     Decimal,
+    DecimalTuple,
     DivisionByZero,
     Inexact,
     InvalidOperation,
     Overflow,
-    localcontext,
 )
 from enum import StrEnum
 from functools import lru_cache
@@ -128,20 +129,16 @@ def _to_decimal(value: object, what: str) -> Decimal:
     )
 
 
-def _exact_context(*numbers: Decimal) -> Context:
-    """A context precise enough for exact sums and products of ``numbers`` and 1.
-
-    Inexact is trapped: if a result would ever be rounded, that is a bug, and it should be loud.
-    """
-    top = max(0, *(n.adjusted() for n in numbers))
-    bottom = min(0, *(n.as_tuple().exponent for n in numbers))
-    return Context(
-        prec=max(50, top - bottom + 5),
-        rounding=ROUND_HALF_EVEN,
-        Emin=MIN_EMIN,
-        Emax=MAX_EMAX,
-        traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
-    )
+# Every operation below is exact by construction (sums, products by 1/2/5 × 10^k, quantizing to
+# a finer exponent), so the precision can be unlimited and never rounds; Inexact is trapped so a
+# bug would be loud. Passed explicitly, it keeps the caller's context out of every result.
+_EXACT = Context(
+    prec=MAX_PREC,
+    rounding=ROUND_HALF_EVEN,
+    Emin=MIN_EMIN,
+    Emax=MAX_EMAX,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
 
 
 def _fmt(number: Decimal) -> str:
@@ -184,13 +181,19 @@ def gbt8170_round(value: str | int | Decimal, interval: str | int | Decimal) -> 
 _RECIPROCAL_DIGITS = {1: (1, 0), 2: (5,), 5: (2,)}  # 10/lead: 1/(lead·10^k) = (10/lead)·10^(-k-1)
 
 
+@lru_cache(maxsize=64)
+def _grid(step: DecimalTuple) -> tuple[Decimal, Decimal, Decimal]:
+    """(step, 1/step, quantum of the result) for a validated interval, by its exact digits."""
+    interval = Decimal(step)
+    reciprocal = Decimal((0, _RECIPROCAL_DIGITS[_lead_digit(interval)], -interval.adjusted() - 1))
+    return interval, reciprocal, Decimal((0, (1,), min(step.exponent, 0)))
+
+
 def _round(number: Decimal, step: Decimal) -> Decimal:
     """``number`` rounded to the validated ``step``, exactly."""
-    lead, exponent = _lead_digit(step), step.adjusted()
-    reciprocal = Decimal((0, _RECIPROCAL_DIGITS[lead], -exponent - 1))  # 1/step, exactly
-    with localcontext(_exact_context(number, step)):
-        quotient = (number * reciprocal).to_integral_value(rounding=ROUND_HALF_EVEN)
-        result = (quotient * step).quantize(Decimal((0, (1,), min(step.as_tuple().exponent, 0))))
+    step, reciprocal, quantum = _grid(step.as_tuple())
+    quotient = _EXACT.multiply(number, reciprocal).to_integral_value(ROUND_HALF_EVEN, _EXACT)
+    result = _EXACT.multiply(quotient, step).quantize(quantum, context=_EXACT)
     return result.copy_abs() if result.is_zero() else result  # "-0.0" is not a reportable value
 
 
@@ -288,9 +291,12 @@ class Spec:
 
     def admits(self, value: Decimal) -> bool:
         """Whether the numeric ``value`` meets this upper, lower or range limit."""
-        if self.low is None and self.high is None:
+        low, high = self.low, self.high
+        if low is None and high is None:
             raise ValueError(f"'{self.text}' has no numeric bound to compare {value!r} with")
-        return not self._below(value) and not self._above(value)
+        if low is not None and (value <= low if self.strict_low else value < low):
+            return False  # inlined _below and _above: this is the hot path of judge
+        return high is None or (value < high if self.strict_high else value <= high)
 
     def _below(self, value: Decimal) -> bool:
         """Whether ``value`` misses the lower bound."""
@@ -375,9 +381,10 @@ def _classify(measured: object) -> tuple[MeasuredKind, Decimal | None, Decimal |
         if isinstance(measured, float | bool) or not isinstance(measured, int | Decimal):
             raise _not_a_result(measured)
         return MeasuredKind.QUANTIFIED, _to_decimal(measured, "result"), None
-    text = _normalise(measured)
-    if (word := _WORDS.get(text.casefold())) is not None:
-        return word, None, None
+    text = measured.strip()
+    if (word := _WORDS.get(text) or _WORDS.get(text.casefold())) is not None:
+        return word, None, None  # looked up before normalising: most words are not ASCII
+    text = _normalise(text)
     if text.startswith("<"):  # "<0.005": below that detection limit
         lod = _parse_number(text[1:].lstrip())
         if lod is None or lod <= 0:
@@ -516,8 +523,7 @@ def _guarded(spec: Spec, value: Decimal, u: Decimal) -> Verdict:
     Every limit accepts an interval of values, so the band is wholly inside when both its ends
     are, and wholly outside when it ends below the lower bound or starts above the upper one.
     """
-    with localcontext(_exact_context(value, u)):
-        low, high = value - u, value + u
+    low, high = _EXACT.subtract(value, u), _EXACT.add(value, u)
     if not spec._below(low) and not spec._above(high):
         return Verdict.PASS
     if spec._below(high) or spec._above(low):

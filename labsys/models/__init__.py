@@ -2,6 +2,28 @@
 
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
+from labsys.models.enterprise import Enterprise
+from labsys.models.enums import (
+    ComparisonMethod,
+    Conclusion,
+    DecisionRule,
+    Link,
+    ResultStatus,
+    RiskGrade,
+    SampleStatus,
+    VerdictValue,
+)
+from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
+from labsys.models.reference import Holiday, Lab, NumberSequence, Region
+from labsys.models.results import SampleResult
+from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.user import Role, User, UserRole
 
-__all__ = ["AuditEntry", "Base", "Role", "User", "UserRole"]
+__all__ = [
+    "AuditEntry", "Base", "CatalogVersion", "ComparisonMethod", "Conclusion", "DecisionRule",
+    "Enterprise", "FoodCategory", "Holiday", "Lab", "Link", "NumberSequence", "Plan",
+    "PlanQuota", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
+    "SamplingVisit", "Specification", "Task", "TaskSampler", "TestItem", "User", "UserRole",
+    "VerdictValue", "VisitSampler",
+]

@@ -12,7 +12,7 @@ from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.models import Role, User
 from labsys.web import access, i18n
-from labsys.web.features import NAV
+from labsys.features import NAV
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -41,7 +41,7 @@ def register_web(app: Flask) -> None:
 
 def _register_feature_blueprints(app: Flask) -> None:
     """Feature blueprints register themselves here as they are built."""
-    from labsys.web.features import BLUEPRINTS
+    from labsys.features import BLUEPRINTS
 
     for blueprint in BLUEPRINTS():
         app.register_blueprint(blueprint)

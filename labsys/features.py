@@ -1,0 +1,51 @@
+"""The registry of features: what each one adds to the app.
+
+One place to read what labsys is made of.  A feature adds its blueprint, menu entries,
+CLI commands and reference-data steps here and nowhere else; imports are lazy so a feature
+module's errors surface when the app is created, not at import time of this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy translated string
+
+
+def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
+    """Feature blueprints, registered after the foundation's (auth, home, admin)."""
+    return []
+
+
+# The main menu, in order; each user sees the entries their roles may open.
+NAV = [
+    NavItem("home.index", _l("Home")),
+    NavItem("admin.user_list", _l("Users")),
+]
+
+
+def CLI_COMMANDS():  # noqa: N802
+    """Feature commands for the ``labsys`` group."""
+    return []
+
+
+def INIT_STEPS():  # noqa: N802
+    """(label, callable(session) -> str | None) run by ``labsys init``; each idempotent."""
+    from labsys.services import calendar, reference
+
+    return [
+        ("regions", reference.seed_regions),
+        ("labs", reference.seed_default_lab),
+        ("holidays", calendar.seed_holidays),
+    ]
+
+
+def DEMO_LOADER():  # noqa: N802
+    """The callable(session) that loads demo data into an empty database, once it exists."""
+    return None

@@ -1,0 +1,130 @@
+"""Enumerations stored as strings, each with a translatable title for display."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class TitledEnum(enum.StrEnum):
+    """A string enum whose members have a translated ``title``."""
+
+    @property
+    def title(self) -> str:
+        return str(self.__titles__()[self])
+
+    @classmethod
+    def __titles__(cls) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.title) for m in cls]
+
+
+class Link(TitledEnum):
+    """环节: where in the food chain the sample was taken."""
+
+    PRODUCTION = "production"
+    RETAIL = "retail"
+    CATERING = "catering"
+    ONLINE = "online"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PRODUCTION: _l("Production"), cls.RETAIL: _l("Retail"),
+                cls.CATERING: _l("Catering"), cls.ONLINE: _l("Online")}
+
+
+class RiskGrade(TitledEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+    @classmethod
+    def __titles__(cls):
+        return {m: m.value for m in cls}
+
+
+class ComparisonMethod(TitledEnum):
+    """GB/T 8170 §4.3: compare the full (unrounded) or the rounded value with the limit."""
+
+    FULL = "full"
+    ROUNDED = "rounded"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.FULL: _l("Full value"), cls.ROUNDED: _l("Rounded value")}
+
+
+class DecisionRule(TitledEnum):
+    """ISO/IEC 17025 decision rule: simple acceptance or a guard band of U."""
+
+    SIMPLE = "simple"
+    GUARDED = "guarded"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.SIMPLE: _l("Simple acceptance"), cls.GUARDED: _l("Guard band (U)")}
+
+
+class SampleStatus(TitledEnum):
+    """registered → received | rejected; received → concluded → reported."""
+
+    REGISTERED = "registered"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    CONCLUDED = "concluded"
+    REPORTED = "reported"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.REGISTERED: _l("Sampled, awaiting receipt"), cls.RECEIVED: _l("In testing"),
+                cls.REJECTED: _l("Rejected by the lab"), cls.CONCLUDED: _l("Concluded"),
+                cls.REPORTED: _l("Report issued")}
+
+
+class Conclusion(TitledEnum):
+    QUALIFIED = "qualified"
+    UNQUALIFIED = "unqualified"
+    INCONCLUSIVE = "inconclusive"
+    NOT_JUDGED = "not_judged"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.QUALIFIED: _l("Qualified"), cls.UNQUALIFIED: _l("Unqualified"),
+                cls.INCONCLUSIVE: _l("Inconclusive"), cls.NOT_JUDGED: _l("Not judged")}
+
+
+class ResultStatus(TitledEnum):
+    """pending → entered → submitted → accepted | returned (→ entered ...);
+    accepted → superseded (by a retest)."""
+
+    PENDING = "pending"
+    ENTERED = "entered"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+    SUPERSEDED = "superseded"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PENDING: _l("Awaiting result"), cls.ENTERED: _l("Entered"),
+                cls.SUBMITTED: _l("Awaiting review"), cls.RETURNED: _l("Returned"),
+                cls.ACCEPTED: _l("Accepted"), cls.SUPERSEDED: _l("Superseded")}
+
+
+class VerdictValue(TitledEnum):
+    """Mirror of ``labsys.core.judgement.Verdict`` for storage (the core stays DB-free)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    NOT_JUDGED = "not_judged"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PASS: _l("Pass"), cls.FAIL: _l("Fail"),
+                cls.INCONCLUSIVE: _l("Inconclusive"), cls.NOT_JUDGED: _l("Not judged")}

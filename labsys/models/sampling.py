@@ -1,0 +1,150 @@
+"""Sampling visits (one 抽样单 session at one unit) and the samples (batches) taken."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.models.catalog import FoodCategory
+from labsys.models.enterprise import Enterprise
+from labsys.models.enums import Conclusion, Link, SampleStatus
+from labsys.models.planning import Plan, Task
+from labsys.models.reference import Lab
+from labsys.models.user import User
+
+
+class SamplingVisit(Base):
+    """One visit: one sampled unit, date, place and team; it takes many batches."""
+
+    __tablename__ = "sampling_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), index=True)
+    sampled_unit_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    sampling_date: Mapped[date]
+    place: Mapped[str] = mapped_column(String(300), default="")  # 抽样地点
+    link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    task: Mapped[Task | None] = relationship()
+    sampled_unit: Mapped[Enterprise] = relationship()
+    created_by: Mapped[User] = relationship()
+    sampler_links: Mapped[list[VisitSampler]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", lazy="selectin")
+    samples: Mapped[list[Sample]] = relationship(back_populates="visit", order_by="Sample.id")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def samplers(self) -> list[User]:
+        return [link.user for link in self.sampler_links]
+
+
+class VisitSampler(Base):
+    __tablename__ = "visit_samplers"
+
+    visit_id: Mapped[int] = mapped_column(ForeignKey("sampling_visits.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+    visit: Mapped[SamplingVisit] = relationship(back_populates="sampler_links")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Sample(Base):
+    """One sampled batch (批次): the unit of testing, conclusion and pass rates.
+
+    Columns from the visit and the category path are copied here (sampling date, district,
+    link, task, plan, lab, categories of each level) so that lists and pass-rate aggregates
+    are single-table GROUP BYs on indexed columns, at national volume.
+    """
+
+    __tablename__ = "samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_no: Mapped[str] = mapped_column(String(40), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("sampling_visits.id"), index=True)
+    status: Mapped[SampleStatus] = mapped_column(
+        str_enum(SampleStatus, "sample_status"), default=SampleStatus.REGISTERED)
+
+    # What was taken (抽样单).
+    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
+    food_name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str] = mapped_column(String(100), default="")  # 商标
+    specification: Mapped[str] = mapped_column(String(100), default="")  # 规格型号
+    production_date: Mapped[date | None]
+    batch_no: Mapped[str] = mapped_column(String(60), default="")  # 批号
+    shelf_life: Mapped[str] = mapped_column(String(40), default="")  # as printed, e.g. 12个月
+    shelf_life_days: Mapped[int | None]
+    quantity: Mapped[str] = mapped_column(String(30))  # Decimal text: 样品数量
+    quantity_unit: Mapped[str] = mapped_column(String(20), default="")
+    backup_quantity: Mapped[str | None] = mapped_column(String(30))  # 复检备份样品
+    sampling_base: Mapped[str] = mapped_column(String(60), default="")  # 抽样基数
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    # Copied from the visit and the catalog for fast filtering and aggregates.
+    sampling_date: Mapped[date]
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    sampler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who entered it
+    cat_l1_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
+    cat_l2_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
+    cat_l3_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
+    cat_l4_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
+
+    # Receipt in the lab.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seal_state: Mapped[str | None] = mapped_column(String(40))  # 封样状态
+    condition: Mapped[str | None] = mapped_column(String(200))
+    temperature: Mapped[str | None] = mapped_column(String(20))  # Decimal text, °C
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Conclusion (derived from accepted results with core.judgement.conclude).
+    conclusion: Mapped[Conclusion | None] = mapped_column(str_enum(Conclusion, "conclusion"))
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Working-day deadlines, stored so the deadline board is an indexed range query.
+    due_delivery: Mapped[date | None]  # at the lab 5 working days after sampling
+    due_report: Mapped[date | None]  # report 20 working days after receipt
+    due_unqualified_report: Mapped[date | None]  # 2 working days after an unqualified result
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    visit: Mapped[SamplingVisit] = relationship(back_populates="samples")
+    category: Mapped[FoodCategory] = relationship(foreign_keys=[category_id])
+    producer: Mapped[Enterprise | None] = relationship(foreign_keys=[producer_id])
+    task: Mapped[Task | None] = relationship()
+    plan: Mapped[Plan | None] = relationship()
+    lab: Mapped[Lab | None] = relationship()
+    sampler: Mapped[User] = relationship(foreign_keys=[sampler_id])
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
+
+    __table_args__ = (
+        Index("ix_samples_sampling_date", "sampling_date", "id"),
+        Index("ix_samples_status", "status", "id"),
+        Index("ix_samples_cat_l1", "cat_l1_id", "sampling_date"),
+        Index("ix_samples_cat_l2", "cat_l2_id", "sampling_date"),
+        Index("ix_samples_cat_l3", "cat_l3_id", "sampling_date"),
+        Index("ix_samples_cat_l4", "cat_l4_id", "sampling_date"),
+        Index("ix_samples_region", "region_code", "sampling_date"),
+        Index("ix_samples_task", "task_id"),
+        Index("ix_samples_sampler", "sampler_id", "id"),
+        CheckConstraint("shelf_life_days IS NULL OR shelf_life_days > 0",
+                        name="shelf_life_positive"),
+    )
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def __repr__(self) -> str:
+        return f"<Sample {self.sample_no} {self.status}>"

@@ -1,0 +1,69 @@
+"""Every route, present and future: anonymous users go to login, missing roles get 403,
+and every data-changing request without a CSRF token is refused.
+
+The routes are read from the app's URL map, so a new feature is covered the day it lands.
+"""
+
+import re
+
+import pytest
+
+from labsys.models import Role
+from labsys.web.access import ANY_USER, PUBLIC
+
+from conftest import csrf_token
+
+CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
+        yield rule, path, getattr(view, "_access", None)
+
+
+def test_every_route_declares_who_may_open_it(app):
+    undeclared = [rule.endpoint for rule, _, access in _routes(app) if access is None]
+    assert undeclared == []
+
+
+def test_anonymous_visitors_are_sent_to_login(app, client):
+    checked = 0
+    for rule, path, access in _routes(app):
+        if access == PUBLIC or "GET" not in rule.methods:
+            continue
+        response = client.get(path)
+        assert response.status_code == 302, rule.endpoint
+        assert response.headers["Location"].startswith("/login"), rule.endpoint
+        checked += 1
+    assert checked > 0
+
+
+def test_users_without_the_role_get_403(app, client, make_user, login):
+    for role in Role:
+        user = make_user(f"only-{role.value}", role)
+        login(user)
+        token = csrf_token(client, "/")
+        for rule, path, access in _routes(app):
+            if access in (PUBLIC, ANY_USER) or role in access:
+                continue
+            for method in sorted(rule.methods & ({"GET"} | CHANGING)):
+                response = client.open(path, method=method, data={"csrf_token": token})
+                assert response.status_code == 403, (role, method, rule.endpoint)
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_changing_requests_without_csrf_token_are_refused(app, client, make_user, login,
+                                                          logged_in):
+    if logged_in:
+        login(make_user("boss", *Role))
+    changing = [(rule, path) for rule, path, _ in _routes(app) if rule.methods & CHANGING]
+    assert changing, "no data-changing route found"
+    for rule, path in changing:
+        for method in sorted(rule.methods & CHANGING):
+            response = client.open(path, method=method, data={"anything": "1"})
+            assert response.status_code == 400, (method, rule.endpoint)
+            assert "安全令牌" in response.get_data(as_text=True)
