@@ -36,7 +36,6 @@ from decimal import (
     ROUND_HALF_EVEN,
     Context,
     Decimal,
-    DecimalTuple,
     DivisionByZero,
     Inexact,
     InvalidOperation,
@@ -182,16 +181,20 @@ _RECIPROCAL_DIGITS = {1: (1, 0), 2: (5,), 5: (2,)}  # 10/lead: 1/(lead·10^k) = 
 
 
 @lru_cache(maxsize=64)
-def _grid(step: DecimalTuple) -> tuple[Decimal, Decimal, Decimal]:
-    """(step, 1/step, quantum of the result) for a validated interval, by its exact digits."""
+def _grid(step: str) -> tuple[Decimal, Decimal, Decimal]:
+    """(step, 1/step, quantum of the result) for a validated interval written as ``step``.
+
+    Keyed by text, not by Decimal: Decimal("0.1") == Decimal("0.10"), but their results differ.
+    """
     interval = Decimal(step)
     reciprocal = Decimal((0, _RECIPROCAL_DIGITS[_lead_digit(interval)], -interval.adjusted() - 1))
-    return interval, reciprocal, Decimal((0, (1,), min(step.exponent, 0)))
+    quantum = Decimal((0, (1,), min(interval.as_tuple().exponent, 0)))
+    return interval, reciprocal, quantum
 
 
 def _round(number: Decimal, step: Decimal) -> Decimal:
     """``number`` rounded to the validated ``step``, exactly."""
-    step, reciprocal, quantum = _grid(step.as_tuple())
+    step, reciprocal, quantum = _grid(str(step))
     quotient = _EXACT.multiply(number, reciprocal).to_integral_value(ROUND_HALF_EVEN, _EXACT)
     result = _EXACT.multiply(quotient, step).quantize(quantum, context=_EXACT)
     return result.copy_abs() if result.is_zero() else result  # "-0.0" is not a reportable value
@@ -239,6 +242,7 @@ class Spec:
     strict_low: bool = False
     strict_high: bool = False
     text: str = ""
+    _interval: Decimal | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         kind = SpecKind(self.kind)
@@ -257,6 +261,9 @@ class Spec:
             raise ValueError(f"inconsistent {kind} limit: low={self.low!r}, high={self.high!r}")
         if not self.text:
             object.__setattr__(self, "text", self._display())
+        exponents = [b.as_tuple().exponent for b in (self.low, self.high) if b is not None]
+        if exponents:  # the unit of the last written digit; judge reads it for every result
+            object.__setattr__(self, "_interval", Decimal((0, (1,), min(exponents))))
 
     def _display(self) -> str:
         """The canonical report form of this limit."""
@@ -286,8 +293,7 @@ class Spec:
     def default_interval(self) -> Decimal | None:
         """The unit of the limit's last written digit ("≥97.0" → 0.1, "≤0.40" → 0.01, "≤5" → 1);
         the finer of the two for a range; None when there is no number."""
-        exponents = [b.as_tuple().exponent for b in (self.low, self.high) if b is not None]
-        return Decimal((0, (1,), min(exponents))) if exponents else None
+        return self._interval
 
     def admits(self, value: Decimal) -> bool:
         """Whether the numeric ``value`` meets this upper, lower or range limit."""

@@ -82,11 +82,20 @@ def test_a_value_rounding_to_zero_is_not_shown_as_minus_zero():
     assert str(gbt8170_round("-0.04", "0.1")) == "0.0"
 
 
-@pytest.mark.parametrize("context", [decimal.Context(prec=3), decimal.Context(rounding="ROUND_UP")])
+@pytest.mark.parametrize(
+    "context",
+    [
+        decimal.Context(prec=3),
+        decimal.Context(rounding=decimal.ROUND_UP),
+        decimal.Context(prec=3, rounding=decimal.ROUND_DOWN, traps=[]),
+    ],
+)
 def test_the_callers_decimal_context_cannot_change_a_result(context):
     with decimal.localcontext(context):
         assert gbt8170_round("123456.785", "0.01") == Decimal("123456.78")
         assert gbt8170_round("1.050", "0.1") == Decimal("1.0")
+        # 0.1994 + 0.0007 = 0.2001 exceeds ≤0.2; cut to 3 digits it would be 0.200 and pass.
+        assert judge("0.1994", "≤0.2", rule="guarded", uncertainty="0.0007") is INCONCLUSIVE
 
 
 def test_many_digits_are_rounded_exactly():
