@@ -1,0 +1,1 @@
+"""PDF documents: one class per document, each building into a ``BytesIO`` (reportlab)."""
