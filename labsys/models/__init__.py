@@ -16,6 +16,7 @@ from labsys.models.enums import (
 )
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
+from labsys.models.report import Report, ReportStatus
 from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.user import Role, User, UserRole
@@ -23,7 +24,7 @@ from labsys.models.user import Role, User, UserRole
 __all__ = [
     "AuditEntry", "Base", "CatalogVersion", "ComparisonMethod", "Conclusion", "DecisionRule",
     "Enterprise", "FoodCategory", "Holiday", "Lab", "Link", "NumberSequence", "Plan",
-    "PlanQuota", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
+    "PlanQuota", "Report", "ReportStatus", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
     "SamplingVisit", "Specification", "Task", "TaskSampler", "TestItem", "User", "UserRole",
     "VerdictValue", "VisitSampler",
 ]

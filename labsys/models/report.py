@@ -1,0 +1,83 @@
+"""Inspection reports (检验报告): issued once, stored byte for byte, verifiable by anyone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.models.enums import Conclusion, TitledEnum
+from labsys.models.sampling import Sample
+from labsys.models.user import User
+
+
+class ReportStatus(TitledEnum):
+    """issued → superseded (by a corrected report).  A draft is never stored: the preview
+    is rendered on the fly, and issuing creates the row with its final PDF."""
+
+    ISSUED = "issued"
+    SUPERSEDED = "superseded"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.ISSUED: _l("Issued"), cls.SUPERSEDED: _l("Superseded")}
+
+
+# The only transitions a report may make.
+REPORT_TRANSITIONS = {
+    ReportStatus.ISSUED: {ReportStatus.SUPERSEDED},
+    ReportStatus.SUPERSEDED: set(),
+}
+
+
+class Report(Base):
+    """One issued report of one concluded sample.
+
+    ``pdf`` holds the bytes produced at issue and ``sha256`` their digest: every download
+    returns exactly these bytes, and the public verification page shows the digest.
+    Food name, sampled unit and conclusion are copied at issue, so the verification page
+    shows what the report says even if the sample is edited later.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_no: Mapped[str] = mapped_column(String(40), unique=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"))
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.ISSUED)
+    food_name: Mapped[str] = mapped_column(String(200))
+    sampled_unit_name: Mapped[str] = mapped_column(String(200))
+    conclusion: Mapped[Conclusion] = mapped_column(str_enum(Conclusion, "conclusion"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # 编制
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 审核
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # 批准 (issued it)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Public, unguessable: secrets.token_urlsafe(32) gives 43 characters.
+    verify_token: Mapped[str] = mapped_column(String(64), unique=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sample: Mapped[Sample] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    approver: Mapped[User] = relationship(foreign_keys=[approver_id])
+    replaces: Mapped[Report | None] = relationship(foreign_keys=[replaces_id],
+                                                   remote_side=[id])
+    superseded_by: Mapped[Report | None] = relationship(foreign_keys=[superseded_by_id],
+                                                        remote_side=[id])
+
+    __table_args__ = (
+        Index("ix_reports_sample", "sample_id", "id"),
+        Index("ix_reports_status", "status", "id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Report {self.report_no} {self.status}>"
