@@ -1,56 +1,18 @@
-"""labsys: a laboratory information system for food-safety sampling inspection."""
+"""labsys: a laboratory information system for food-safety sampling inspection.
+
+The package import is kept free of Flask so that ``labsys.core`` (the domain rules) can be
+used with nothing else installed; ``create_app`` imports the web stack when called.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-from flask import Flask
-
-from labsys import config as settings_module
-from labsys.database import configure_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the Flask app.  Never touches the database: the schema is ``labsys init``'s job."""
-    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
-        "LABSYS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
-    app = Flask(
-        __name__,
-        instance_path=str(Path(instance_path).resolve()),
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
-    settings = settings_module.load_settings(app.instance_path, config)
-    settings_module.check_secret_key(settings)
-    app.config.update(settings)
-    app.config["SQLALCHEMY_DATABASE_URI"] = settings_module.database_url(
-        settings, app.instance_path)
-    _init_extensions(app)
-    _register_features(app)
-    return app
+def create_app(config: dict | None = None):
+    """Build the Flask app (see ``labsys.app.create_app``)."""
+    from labsys.app import create_app as _create_app
 
-
-def _init_extensions(app: Flask) -> None:
-    from labsys.extensions import babel, csrf, db, login_manager, migrate
-    from labsys.web.i18n import select_locale
-
-    db.init_app(app)
-    with app.app_context():
-        # Creating the engine opens no connection; the listeners act on first connect.
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
-                     render_as_batch=True, compare_type=True)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
-    login_manager.init_app(app)
-
-
-def _register_features(app: Flask) -> None:
-    from labsys.cli import register_commands
-    from labsys.web import register_web
-
-    register_web(app)
-    register_commands(app)
+    return _create_app(config)

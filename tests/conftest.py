@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from labsys import create_app
+from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
@@ -65,11 +66,15 @@ def _app_context(request):
         yield
         return
     app = request.getfixturevalue("app")
+    # The test's own reads must not hold SQLite's write lock while a live server or another
+    # thread writes (threads start with the default: BEGIN IMMEDIATE).
+    token = write_intent.set(False)
     with app.app_context():
         yield
         _db.session.rollback()
         _empty_tables()
         _db.session.remove()
+    write_intent.reset(token)
 
 
 def _empty_tables() -> None:
@@ -152,3 +157,69 @@ def post(client):
         return client.post(path, data=data, **kwargs)
 
     return do_post
+
+
+# --- Browser tests -------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 by a real HTTP server in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    if _db.session().in_transaction():
+        _db.session.rollback()  # let the server's threads write
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # The server's threads must not inherit the test's app context.
+    contextvars.Context().run(thread.start)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (install Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(_browser, live_server):
+    """A fresh browser context and page; ``page.base_url`` is the live server's URL."""
+    context = _browser.new_context(base_url=live_server, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login(browser_page):
+    """browser_login(user) logs in through the real login page."""
+
+    def do_login(user, password: str = PASSWORD):
+        browser_page.goto("/login")
+        browser_page.fill("input[name=username]", user.username)
+        browser_page.fill("input[name=password]", password)
+        browser_page.click("#login-submit")
+        browser_page.wait_for_url(lambda url: "/login" not in url)
+        return browser_page
+
+    return do_login
