@@ -16,7 +16,9 @@ decide how to display that (e.g. "—").
 from __future__ import annotations
 
 import numbers
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
+
+from labsys.core.judgement import gbt8170_round
 
 # z for a two-sided 95 % interval (the 97.5 % normal quantile).
 Z_95 = Decimal("1.959963984540054")
@@ -92,15 +94,8 @@ def _percent(part: int, total: int, interval: Interval) -> Decimal:
 
 
 def _round(value: Decimal, interval: Decimal) -> Decimal:
-    """Round ``value`` to a multiple of ``interval``, exact halves to even.
-
-    Same rule as judgement.gbt8170_round (GB/T 8170-2008): dividing by the
-    interval makes 0.5- and 0.2-unit rounding plain integer rounding; the sign
-    is symmetric under ROUND_HALF_EVEN.
-    """
-    units = (value / interval).to_integral_value(rounding=ROUND_HALF_EVEN)
-    # Keep the interval's decimal places, so 100 % at "0.01" reads "100.00".
-    return (units * interval).quantize(Decimal(1).scaleb(interval.as_tuple().exponent))
+    """GB/T 8170 rounding, shared with result reporting (exact halves to even)."""
+    return gbt8170_round(value, interval)
 
 
 def _counts(part: object, total: object) -> tuple[int, int]:
