@@ -20,7 +20,9 @@ class NavItem:
 
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
-    return []
+    from labsys.web.api import bp as api_bp
+
+    return [api_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -32,7 +34,9 @@ NAV = [
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
-    return []
+    from labsys.commands.stats import stats_command
+
+    return [stats_command]
 
 
 def INIT_STEPS():  # noqa: N802

@@ -1,0 +1,87 @@
+"""``labsys stats`` and ``labsys export``: the machine interfaces of the compliance feature."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from labsys.cli import fail
+from labsys.extensions import db
+from labsys.services import ServiceError, stats
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+ROW_FIELDS = ["name", "samples", "qualified", "unqualified", "pass_rate", "wilson_low",
+              "wilson_high"]
+
+
+def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
+    return stats.StatsFilter(date_from=date_from.date() if date_from else None,
+                             date_to=date_to.date() if date_to else None,
+                             plan_id=plan, task_id=task)
+
+
+@click.command("stats")
+@click.option("--by", type=click.Choice(stats.GROUPINGS), default="category", show_default=True,
+              help="Group the pass rates by this.")
+@click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="Food-category level (1 大类 … 4 细类) for --by category.")
+@click.option("--key-foods", is_flag=True, help="The key-food indicator: total and key foods.")
+@click.option("--from", "date_from", type=DATE, help="First sampling date (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=DATE, help="Last sampling date (YYYY-MM-DD).")
+@click.option("--plan", type=int, help="Only this sampling plan (id).")
+@click.option("--task", type=int, help="Only this sampling task (id).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@with_appcontext
+def stats_command(by, level, key_foods, date_from, date_to, plan, task, fmt):
+    """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show."""
+    try:
+        data = stats.stats_json(db.session, by=by, level=level, key_foods=key_foods,
+                                filters=_filters(date_from, date_to, plan, task))
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    db.session.rollback()  # read only
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        _write_csv(data)
+    else:
+        _write_table(data)
+
+
+def _write_csv(data: dict) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in data["rows"]:
+        writer.writerow(row)
+    writer.writerow({"name": "TOTAL", **{k: data[k] for k in
+                                        ("samples", "qualified", "unqualified", "pass_rate")}})
+
+
+def _write_table(data: dict) -> None:
+    header = ["name", "samples", "qualified", "unqualified", "pass rate %", "95 % CI"]
+    lines = [[row["name"], row["samples"], row["qualified"], row["unqualified"],
+              row["pass_rate"] or "-",
+              f"{row['wilson_low']}-{row['wilson_high']}" if row["pass_rate"] else "-"]
+             for row in data["rows"]]
+    lines.append(["TOTAL", data["samples"], data["qualified"], data["unqualified"],
+                  data["pass_rate"] or "-", ""])
+    cells = [[str(c) for c in line] for line in [header, *lines]]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(_pad(cell, widths[i], right=i > 0) for i, cell in enumerate(row))
+                   .rstrip())
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - _width(text))
+    return space + text if right else text + space

@@ -1,0 +1,281 @@
+"""Pass-rate statistics (合格率): SQL GROUP BYs on the denormalised columns of ``samples``.
+
+Definitions (the same for pages, ``labsys stats``, ``GET /api/stats`` and the exports):
+
+- **samples**: every batch in the slice except those the lab rejected at receipt;
+- **qualified / unqualified**: batches with that final conclusion;
+- **pending**: the rest (not concluded yet, inconclusive, not judged); shown separately,
+  never in the denominator;
+- **pass rate** = qualified ÷ (qualified + unqualified), in percent, rounded once by
+  GB/T 8170 to 0.01, with its 95 % Wilson interval; ``None`` when nothing is judged.
+
+Key foods are the categories flagged ``is_key_food`` at any level: a sample counts for key
+food K when ``cat_l{K.level}_id == K.id``; the key-food total counts each sample once.
+Nothing here loads samples into Python: every count is one aggregate query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, String, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from labsys.core.rates import pass_rate, wilson_interval
+from labsys.models import Conclusion, FoodCategory, Lab, Link, Region, Sample, SampleStatus, User
+from labsys.services import ServiceError
+
+GROUPINGS = ("category", "district", "link", "month", "quarter", "year", "lab", "sampler")
+PERIODS = ("month", "quarter", "year")
+CATEGORY_LEVEL_COLUMNS = {1: Sample.cat_l1_id, 2: Sample.cat_l2_id, 3: Sample.cat_l3_id,
+                          4: Sample.cat_l4_id}
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """Which samples a statistic covers (every part optional)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    plan_id: int | None = None
+    task_id: int | None = None
+    # Drill-down: only samples under this category (its level is taken from the row).
+    parent_id: int | None = None
+
+
+@dataclass
+class StatRow:
+    key: object  # category id, region code, link value, period label, lab id, user id
+    name: str
+    samples: int
+    qualified: int
+    unqualified: int
+
+    @property
+    def judged(self) -> int:
+        return self.qualified + self.unqualified
+
+    @property
+    def pending(self) -> int:
+        return self.samples - self.judged
+
+    @property
+    def rate(self) -> Decimal | None:
+        return pass_rate(self.qualified, self.judged) if self.judged else None
+
+    @property
+    def wilson(self) -> tuple[Decimal, Decimal] | None:
+        return wilson_interval(self.qualified, self.judged) if self.judged else None
+
+    def as_json(self) -> dict:
+        low, high = self.wilson or (None, None)
+        return {"name": self.name, "samples": self.samples, "qualified": self.qualified,
+                "unqualified": self.unqualified, "pass_rate": _text(self.rate),
+                "wilson_low": _text(low), "wilson_high": _text(high)}
+
+
+@dataclass
+class StatsResult:
+    by: str
+    level: int
+    key_foods: bool
+    total: StatRow
+    rows: list[StatRow] = field(default_factory=list)
+    parent: FoodCategory | None = None
+
+    def as_json(self) -> dict:
+        """The machine-readable form shared by ``labsys stats`` and ``GET /api/stats``."""
+        total = self.total.as_json()
+        return {"samples": total["samples"], "qualified": total["qualified"],
+                "unqualified": total["unqualified"], "pass_rate": total["pass_rate"],
+                "rows": [row.as_json() for row in self.rows]}
+
+    def worst_first(self) -> list[StatRow]:
+        """Rows with a rate, lowest pass rate first (for bar charts)."""
+        rated = [row for row in self.rows if row.rate is not None]
+        return sorted(rated, key=lambda row: (row.rate, -row.judged, str(row.name)))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- the public entry point ----------------------------------------------------------------
+
+
+def compute(session: Session, *, by: str = "category", level: int = 1, key_foods: bool = False,
+            filters: StatsFilter | None = None) -> StatsResult:
+    """Pass rates of the slice ``filters`` grouped ``by`` one of GROUPINGS.
+
+    ``level`` (1-4) is the category level for ``by="category"``.  With ``key_foods`` and
+    ``by="category"`` the total is the key-food indicator and the rows are the key foods;
+    with another grouping, only key-food samples are counted.
+    """
+    filters = filters or StatsFilter()
+    if by not in GROUPINGS:
+        raise ServiceError(_("Unknown grouping %(by)s: use one of %(choices)s.",
+                             by=by, choices=", ".join(GROUPINGS)), field="by")
+    if level not in CATEGORY_LEVEL_COLUMNS:
+        raise ServiceError(_("The category level must be 1, 2, 3 or 4."), field="level")
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ServiceError(_("The start date is after the end date."), field="date_from")
+    conditions = _conditions(session, filters)
+    parent = session.get(FoodCategory, filters.parent_id) if filters.parent_id else None
+    if filters.parent_id and parent is None:
+        raise ServiceError(_("There is no such food category."), field="parent")
+    key_food_list = key_food_categories(session) if key_foods else []
+    if key_foods:
+        conditions.append(_key_food_condition(key_food_list))
+    total = _total(session, conditions)
+    if key_foods and by == "category":
+        rows = _key_food_rows(session, conditions, key_food_list)
+    elif by == "category":
+        if parent is not None and parent.level >= level:
+            level = min(parent.level + 1, 4)
+        rows = _category_rows(session, conditions, level)
+    else:
+        rows = _grouped_rows(session, conditions, by)
+    return StatsResult(by=by, level=level, key_foods=key_foods, total=total, rows=rows,
+                       parent=parent)
+
+
+def stats_json(session: Session, **options) -> dict:
+    """``compute(...).as_json()``: the one producer of the CLI's and the API's JSON."""
+    return compute(session, **options).as_json()
+
+
+def key_food_categories(session: Session) -> list[FoodCategory]:
+    return list(session.scalars(select(FoodCategory).where(FoodCategory.is_key_food)
+                                .order_by(FoodCategory.level, FoodCategory.sort_order,
+                                          FoodCategory.code)))
+
+
+def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> StatsResult:
+    """The key-food total (the indicator figure) with one row per month (its trend)."""
+    return compute(session, by="month", key_foods=True, filters=filters)
+
+
+# --- SQL pieces ----------------------------------------------------------------------------
+
+
+def _conditions(session: Session, filters: StatsFilter) -> list:
+    conditions = [Sample.status != SampleStatus.REJECTED]
+    if filters.date_from:
+        conditions.append(Sample.sampling_date >= filters.date_from)
+    if filters.date_to:
+        conditions.append(Sample.sampling_date <= filters.date_to)
+    if filters.plan_id:
+        conditions.append(Sample.plan_id == filters.plan_id)
+    if filters.task_id:
+        conditions.append(Sample.task_id == filters.task_id)
+    if filters.parent_id:
+        parent = session.get(FoodCategory, filters.parent_id)
+        if parent is not None:
+            conditions.append(CATEGORY_LEVEL_COLUMNS[parent.level] == parent.id)
+    return conditions
+
+
+def _key_food_condition(categories: list[FoodCategory]):
+    by_level: dict[int, list[int]] = {}
+    for category in categories:
+        by_level.setdefault(category.level, []).append(category.id)
+    if not by_level:
+        return literal(False)
+    return or_(*(CATEGORY_LEVEL_COLUMNS[lvl].in_(ids) for lvl, ids in sorted(by_level.items())))
+
+
+def _counts():
+    """samples, qualified, unqualified as aggregate columns."""
+    return (
+        func.count(),
+        func.coalesce(func.sum(case((Sample.conclusion == Conclusion.QUALIFIED, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Sample.conclusion == Conclusion.UNQUALIFIED, 1),
+                                    else_=0)), 0),
+    )
+
+
+def _total(session: Session, conditions: list) -> StatRow:
+    samples, qualified, unqualified = session.execute(
+        select(*_counts()).where(*conditions)).one()
+    return StatRow("total", _("Total"), int(samples), int(qualified), int(unqualified))
+
+
+def _group_counts(session: Session, key, conditions: list) -> list[tuple]:
+    return [(k, int(n), int(q), int(u)) for k, n, q, u in session.execute(
+        select(key, *_counts()).where(*conditions).group_by(key).order_by(key))]
+
+
+def _category_rows(session: Session, conditions: list, level: int) -> list[StatRow]:
+    counts = _group_counts(session, CATEGORY_LEVEL_COLUMNS[level], conditions)
+    categories = _categories_by_id(session, [k for k, *_ in counts if k is not None])
+    rows = []
+    for key, n, q, u in counts:
+        category = categories.get(key)
+        name = category.name_zh if category else _("Not classified at this level")
+        rows.append(StatRow(key, name, n, q, u))
+    order = {cid: (c.sort_order, c.code) for cid, c in categories.items()}
+    return sorted(rows, key=lambda r: (r.key is None, order.get(r.key, (0, ""))))
+
+
+def _key_food_rows(session: Session, conditions: list,
+                   categories: list[FoodCategory]) -> list[StatRow]:
+    by_level: dict[int, list[FoodCategory]] = {}
+    for category in categories:
+        by_level.setdefault(category.level, []).append(category)
+    counts: dict[int, tuple] = {}
+    for lvl, members in by_level.items():
+        column = CATEGORY_LEVEL_COLUMNS[lvl]
+        for key, n, q, u in _group_counts(
+                session, column, [*conditions, column.in_([c.id for c in members])]):
+            counts[key] = (n, q, u)
+    return [StatRow(c.id, c.name_zh, *counts.get(c.id, (0, 0, 0))) for c in categories]
+
+
+def _grouped_rows(session: Session, conditions: list, by: str) -> list[StatRow]:
+    key = {"district": Sample.region_code, "link": Sample.link, "lab": Sample.lab_id,
+           "sampler": Sample.sampler_id}.get(by)
+    if key is None:
+        key = period_expression(session, Sample.sampling_date, by)
+    counts = _group_counts(session, key, conditions)
+    names = _names(session, by, [k for k, *_ in counts if k is not None])
+    return [StatRow(k, names.get(k, str(k)) if k is not None else _("Not recorded"), n, q, u)
+            for k, n, q, u in counts]
+
+
+def period_expression(session: Session, column, period: str):
+    """``column`` (a date) as 'YYYY-MM', 'YYYY-Qn' or 'YYYY', on SQLite and PostgreSQL."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    if session.get_bind().dialect.name == "postgresql":
+        pattern = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}[period]
+        return func.to_char(column, pattern)
+    if period == "quarter":
+        quarter = (cast(func.strftime("%m", column), Integer) + 2) // 3
+        return func.strftime("%Y", column) + "-Q" + cast(quarter, String)
+    return func.strftime({"month": "%Y-%m", "year": "%Y"}[period], column)
+
+
+def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategory]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(FoodCategory).where(
+        FoodCategory.id.in_(ids)))}
+
+
+def _names(session: Session, by: str, keys: list) -> dict:
+    if not keys:
+        return {}
+    if by == "district":
+        return dict(session.execute(select(Region.code, Region.name_zh)
+                                    .where(Region.code.in_(keys))).all())
+    if by == "lab":
+        return dict(session.execute(select(Lab.id, Lab.name).where(Lab.id.in_(keys))).all())
+    if by == "sampler":
+        return {uid: full or username for uid, full, username in session.execute(
+            select(User.id, User.full_name, User.username).where(User.id.in_(keys)))}
+    if by == "link":
+        return {key: Link(key).title for key in keys}
+    return {key: key for key in keys}  # periods name themselves
