@@ -11,6 +11,7 @@ from labsys import PROJECT_ROOT
 from labsys import config as settings_module
 from labsys.database import configure_engine
 
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app.  Never touches the database: the schema is ``labsys init``'s job."""
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(

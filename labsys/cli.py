@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from labsys.extensions import db
 
+
 def _create_app(*_args, **_kwargs):
     from labsys import create_app
 

@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from labsys.cli import fail, random_password
-from labsys.features import INIT_STEPS
 from labsys.extensions import db
+from labsys.features import INIT_STEPS
 from labsys.models import Role, User
 from labsys.services import ServiceError, audit, users
 

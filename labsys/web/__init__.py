@@ -10,9 +10,9 @@ from flask_wtf.csrf import CSRFError
 
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
+from labsys.features import NAV
 from labsys.models import Role, User
 from labsys.web import access, i18n
-from labsys.features import NAV
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -1,9 +1,9 @@
 """Logging in and out, as a user meets it."""
 
-from conftest import PASSWORD, csrf_token
-
 from labsys.models import Role
 from labsys.services import users
+
+from conftest import PASSWORD, csrf_token
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

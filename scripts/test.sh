@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, then every test on SQLite and on PostgreSQL.
+#
+# Installs what the tests need and the project does not (Debian's Chromium for browser
+# tests, CJK fonts, poppler and zbar for reading PDFs and QR codes) when run as root;
+# starts the local PostgreSQL cluster if it is not running; creates a fresh database for
+# this run and drops it afterwards.  With CI=true, a missing PostgreSQL fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+PG_URL_BASE=${LABSYS_TEST_PG:-postgresql+psycopg://postgres@127.0.0.1:5432}
+SYSTEM_PACKAGES=(chromium chromium-driver fonts-noto-cjk fonts-wqy-microhei poppler-utils zbar-tools)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+install_system_packages() {
+    local missing=()
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+        echo "missing system packages (install them as root): ${missing[*]}" >&2
+        return 0
+    fi
+    step "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+setup_venv() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet -e '.[postgres,dev]'
+}
+
+start_postgres() {
+    if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+        step "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+        for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+    fi
+    return 1
+}
+
+run_pytest() {
+    # pytest exits 5 when it collected nothing: that is a failure here too.
+    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+}
+
+step "system packages"
+install_system_packages
+step "virtual environment"
+setup_venv
+step "lint"
+"$VENV/bin/ruff" check labsys tests bench scripts migrations
+
+step "tests on SQLite"
+LABSYS_TEST_DATABASE_URL= run_pytest -q
+
+step "tests on PostgreSQL"
+if start_postgres; then
+    db="labsys_test_$(date +%s)_$$"
+    psql_admin=(psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -q)
+    "${psql_admin[@]}" -c "CREATE DATABASE $db"
+    trap '"${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true' EXIT
+    LABSYS_TEST_DATABASE_URL="$PG_URL_BASE/$db" run_pytest -q
+elif [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL pass cannot run" >&2
+    exit 1
+else
+    echo "PostgreSQL is not answering on 127.0.0.1:5432: skipping the PostgreSQL pass" >&2
+fi
+
+step "benchmark smoke runs"
+bash scripts/bench_smoke.sh

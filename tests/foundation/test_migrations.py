@@ -1,0 +1,77 @@
+"""The migrations build exactly the models' schema, and go down and up again cleanly,
+on a database of their own (SQLite file, or a fresh PostgreSQL database)."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from labsys import create_app
+from labsys.extensions import db
+from labsys.models import Base
+
+from conftest import TEST_SECRET
+
+
+@pytest.fixture
+def scratch_app(database_url, tmp_path):
+    """An app on an empty database of its own, dropped afterwards."""
+    url = make_url(database_url)
+    admin = None
+    if url.get_backend_name() == "postgresql":
+        name = f"labsys_mig_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        scratch_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        scratch_url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": scratch_url,
+                      "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    if admin is not None:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _differences(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+
+def test_models_and_migrations_agree(scratch_app):
+    upgrade(directory=scratch_app.extensions["migrate"].directory)
+    assert _differences(scratch_app) == []
+
+
+def test_upgrade_downgrade_upgrade(scratch_app):
+    directory = scratch_app.extensions["migrate"].directory
+    upgrade(directory=directory)
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"users", "audit_log", "samples", "sample_results"} <= tables
+    downgrade(directory=directory, revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade(directory=directory)
+    assert set(inspect(db.engine).get_table_names()) == tables
+    assert _differences(scratch_app) == []
+
+
+def test_every_constraint_is_named(scratch_app):
+    upgrade(directory=scratch_app.extensions["migrate"].directory)
+    inspector = inspect(db.engine)
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        for fk in inspector.get_foreign_keys(table):
+            assert fk["name"], (table, fk)
+        for unique in inspector.get_unique_constraints(table):
+            assert unique["name"], (table, unique)
