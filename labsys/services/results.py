@@ -1,0 +1,494 @@
+"""Lab results: entry with immediate judgement, submission, four-eyes review, corrections,
+retests and the sample conclusion.
+
+A result row moves pending → entered → submitted → accepted, or submitted → returned →
+entered …; an accepted row changes only through a correction (with a reason) or is replaced
+by a retest (the original becomes superseded).  When every current row of a sample is
+accepted, the sample's conclusion is derived with ``labsys.core.judgement.conclude``.
+
+Every change is written to the audit trail: entity "result" (id = the result row) for the
+rows, entity "sample" for the conclusion.  ``sample_history`` reads both for one sample.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from labsys.core.judgement import (
+    MicroPlan,
+    Spec,
+    conclude,
+    judge,
+    judge_plan,
+    parse_measured,
+    reported_text,
+)
+from labsys.models import (
+    AuditEntry,
+    Conclusion,
+    ResultStatus,
+    Role,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    User,
+    VerdictValue,
+)
+from labsys.models.base import utcnow
+from labsys.services import audit, calendar
+from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
+EDITABLE = (ResultStatus.PENDING, ResultStatus.ENTERED, ResultStatus.RETURNED)
+TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
+
+
+def local_today() -> date:
+    """Today in China Standard Time (deadlines count calendar days there)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What entering a value produces: the stored texts and the verdict."""
+
+    measured_text: str | None
+    unit_values: str | None  # JSON list for microbiological rows
+    reported_text: str
+    verdict: VerdictValue
+    lod: str | None
+
+
+def micro_plan(result: SampleResult) -> MicroPlan:
+    return MicroPlan(result.micro_n, result.micro_c or 0, result.micro_m or "0",
+                     result.micro_big_m)
+
+
+def limit_display(result: SampleResult) -> str:
+    """The limit as shown beside the input: the plan for micro rows, else the limit text."""
+    if result.is_microbiological:
+        try:
+            return micro_plan(result).text
+        except ValueError:
+            return ""
+    return result.limit_text or "/"
+
+
+def units_of(result: SampleResult) -> list[str]:
+    return json.loads(result.unit_values) if result.unit_values else []
+
+
+def value_display(result: SampleResult) -> str:
+    """The value as entered: the measured text, or the micro unit results joined."""
+    if result.unit_values:
+        return ", ".join(units_of(result))
+    return result.measured_text or ""
+
+
+def judge_values(result: SampleResult, measured_text: str | None,
+                 unit_values: Sequence[str] | None = None, lod: str | None = None) -> Judged:
+    """Judge what was typed for ``result`` against its frozen specification.
+
+    Raises ServiceError (field "measured_text", "unit_values" or "lod") with the core's
+    message when the input is not a result.
+    """
+    lod = (lod or "").strip() or result.lod
+    if lod:
+        try:
+            parse_measured("0", lod)
+        except ValueError as error:
+            raise ServiceError(str(error), field="lod") from None
+    if result.is_microbiological:
+        return _judge_micro(result, unit_values or [], lod)
+    measured = (measured_text or "").strip()
+    if not measured:
+        raise ServiceError(_("Enter a result."), field="measured_text")
+    if len(measured) > 60:
+        raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
+    try:
+        verdict = judge(measured, Spec.parse(result.limit_text or ""),
+                        method=result.comparison_method.value, interval=result.interval,
+                        lod=lod, rule=result.decision_rule.value,
+                        uncertainty=result.uncertainty)
+        reported = reported_text(measured, interval=result.interval, lod=lod, unit=result.unit)
+    except ValueError as error:
+        raise ServiceError(str(error), field="measured_text") from None
+    return Judged(measured, None, reported, VerdictValue(verdict.value), lod)
+
+
+def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | None) -> Judged:
+    units = [(u or "").strip() for u in unit_values]
+    n = result.micro_n
+    if len(units) != n or not all(units):
+        raise ServiceError(_("Enter all %(n)d unit results.", n=n), field="unit_values")
+    try:
+        verdict = judge_plan(micro_plan(result), units)
+        reported = ",".join(reported_text(u) for u in units)
+    except ValueError as error:
+        raise ServiceError(str(error), field="unit_values") from None
+    if len(reported) > 80:
+        raise ServiceError(_("The unit results are too long to report."), field="unit_values")
+    return Judged(None, json.dumps(units, ensure_ascii=False), reported,
+                  VerdictValue(verdict.value), lod)
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One value typed on an entry page or worksheet."""
+
+    result: SampleResult
+    measured_text: str | None
+    expected_version: int
+    unit_values: Sequence[str] | None = None
+    lod: str | None = None
+
+
+class EntryErrors(ServiceError):
+    """Some values on a page were refused; nothing was saved.  ``errors``: result id → text."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(_("Nothing was saved: correct the values marked below."))
+        self.errors = errors
+
+
+def _require_role(actor: User, *roles: Role) -> None:
+    if actor is None or not actor.has_role(*roles):
+        raise PermissionDenied(_("Your roles do not allow this."))
+
+
+def current_state(session: Session, result_ids: Iterable[int]) -> dict[int, tuple]:
+    """id → (version_id, value as entered, who entered it) read from the database now."""
+    ids = list(result_ids)
+    rows = session.execute(
+        select(SampleResult.id, SampleResult.version_id, SampleResult.measured_text,
+               SampleResult.unit_values, User.full_name, User.username)
+        .outerjoin(User, User.id == SampleResult.entered_by_id)
+        .where(SampleResult.id.in_(ids))
+    ).all() if ids else []
+    state = {}
+    for row in rows:
+        value = ", ".join(json.loads(row.unit_values)) if row.unit_values else row.measured_text
+        state[row.id] = (row.version_id, value or "", row.full_name or row.username or "")
+    return state
+
+
+def conflict_error(result: SampleResult, value: str, who: str) -> ConflictError:
+    message = _("%(item)s was changed by someone else meanwhile: it is now “%(value)s” "
+                "(saved by %(who)s). Your value was not saved; reload and check.",
+                item=result.item_name, value=value or _("(empty)"), who=who or "-")
+    return ConflictError(message, current={"value": value, "by": who},
+                         field="measured_text")
+
+
+def _check_editable(result: SampleResult) -> None:
+    if result.sample.status not in TESTING_STATUSES:
+        raise ServiceError(_("Sample %(no)s is not in testing.", no=result.sample.sample_no),
+                           field="measured_text")
+    if result.status not in EDITABLE:
+        raise ServiceError(_("%(item)s is %(status)s and cannot be changed here.",
+                             item=result.item_name, status=result.status.title),
+                           field="measured_text")
+
+
+def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Judged:
+    """Check one entry against the row as it is in the database now, and judge it."""
+    _check_editable(result)
+    version, value, who = state.get(result.id, (None, "", ""))
+    if version != entry.expected_version:
+        raise conflict_error(result, value, who)
+    return judge_values(result, entry.measured_text, entry.unit_values, entry.lod)
+
+
+def _apply(session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
+           ) -> list[SampleResult]:
+    now = utcnow()
+    changes = []
+    for entry, outcome in prepared:
+        result = entry.result
+        old = _values(result)
+        result.measured_text = outcome.measured_text
+        result.unit_values = outcome.unit_values
+        result.reported_text = outcome.reported_text
+        result.verdict = outcome.verdict
+        result.lod = outcome.lod
+        result.status = ResultStatus.ENTERED
+        result.entered_by_id = actor.id
+        result.entered_at = now
+        result.return_reason = None
+        changes.append(("result", result.id, "enter", old,
+                        {**_values(result), "sample_id": result.sample_id}, None))
+    results = [entry.result for entry, _outcome in prepared]
+    _flush_versioned(session, results)
+    audit.record_many(session, actor, changes)
+    return results
+
+
+def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> list[SampleResult]:
+    """Save and judge several values at once, all or nothing.
+
+    Every entry is checked first; if any is refused, EntryErrors lists them all (by result
+    id) and nothing is changed.  A version that no longer matches is a conflict for that row.
+    """
+    _require_role(actor, Role.TECHNICIAN)
+    if not entries:
+        raise ServiceError(_("Nothing to save: enter at least one result."))
+    state = current_state(session, [e.result.id for e in entries])
+    errors: dict[int, str] = {}
+    prepared: list[tuple[Entry, Judged]] = []
+    for entry in entries:
+        try:
+            prepared.append((entry, _prepare(entry.result, entry, state)))
+        except ServiceError as error:
+            errors[entry.result.id] = error.message
+    if errors:
+        raise EntryErrors(errors)
+    return _apply(session, actor, prepared)
+
+
+def enter_result(session: Session, actor: User, result: SampleResult, measured_text: str | None,
+                 expected_version: int, unit_values: Sequence[str] | None = None,
+                 lod: str | None = None) -> SampleResult:
+    """Save and judge one value.  ServiceError names the field; a stale ``expected_version``
+    is a ConflictError carrying the current value and who saved it."""
+    _require_role(actor, Role.TECHNICIAN)
+    entry = Entry(result, measured_text, expected_version, unit_values, lod)
+    outcome = _prepare(result, entry, current_state(session, [result.id]))
+    _apply(session, actor, [(entry, outcome)])
+    return result
+
+
+def _values(result: SampleResult) -> dict:
+    return {"measured": value_display(result) or None, "reported": result.reported_text,
+            "verdict": result.verdict, "status": result.status, "lod": result.lod}
+
+
+def _flush_versioned(session: Session, results: Sequence[SampleResult]) -> None:
+    """Flush, unless a row was changed by another transaction since it was read: then a
+    ConflictError with that row's current value (SQLAlchemy's own version check at flush
+    catches the remaining race)."""
+    read_versions = {r.id: r.version_id for r in results}
+    with session.no_autoflush:
+        state = current_state(session, read_versions)
+    for result in results:
+        version, value, who = state.get(result.id, (None, "", ""))
+        if version != read_versions[result.id]:
+            raise conflict_error(result, value, who)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(_("Someone else changed this record meanwhile. Nothing was "
+                              "saved; reload the page and check.")) from None
+
+
+# --- submission and review -------------------------------------------------------------------
+
+
+def submit_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
+    """Send entered results for review; returns how many were submitted."""
+    _require_role(actor, Role.TECHNICIAN)
+    ready = [r for r in results if r.status == ResultStatus.ENTERED]
+    if not ready:
+        raise ServiceError(_("There are no entered results to submit."))
+    now = utcnow()
+    for result in ready:
+        result.status = ResultStatus.SUBMITTED
+        result.submitted_at = now
+        result.return_reason = None
+    _flush_versioned(session, ready)
+    audit.record_many(session, actor, [
+        ("result", r.id, "submit", {"status": ResultStatus.ENTERED},
+         {"status": r.status, "sample_id": r.sample_id}, None) for r in ready])
+    return len(ready)
+
+
+def check_may_review(actor: User, result: SampleResult) -> None:
+    """The four-eyes rule: a reviewer, and never the person who entered the result."""
+    if actor is None or not actor.has_role(Role.REVIEWER):
+        raise PermissionDenied(_("Only a reviewer may review results."))
+    if result.entered_by_id == actor.id:
+        raise PermissionDenied(_("You entered %(item)s yourself: another reviewer must "
+                                 "review it.", item=result.item_name))
+
+
+def review_result(session: Session, actor: User, result: SampleResult, accept: bool,
+                  reason: str | None = None) -> SampleResult:
+    """Accept a submitted result, or return it to the technician with a reason."""
+    check_may_review(actor, result)
+    if result.status != ResultStatus.SUBMITTED:
+        raise ServiceError(_("%(item)s is not awaiting review.", item=result.item_name))
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ServiceError(_("Give the reason for returning the result."), field="reason")
+    result.status = ResultStatus.ACCEPTED if accept else ResultStatus.RETURNED
+    result.reviewed_by_id = actor.id
+    result.reviewed_at = utcnow()
+    result.return_reason = None if accept else reason
+    _flush_versioned(session, [result])
+    audit.record(session, actor, "result", result.id, "accept" if accept else "return",
+                 old={"status": ResultStatus.SUBMITTED},
+                 new={"status": result.status, "sample_id": result.sample_id},
+                 reason=reason or None)
+    if accept:
+        derive_conclusion(session, result.sample, actor=actor)
+    return result
+
+
+def accept_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
+    """Accept every submitted result given (e.g. all of a sample's); returns how many."""
+    pending = [r for r in results if r.status == ResultStatus.SUBMITTED]
+    if not pending:
+        raise ServiceError(_("There are no results awaiting review."))
+    for result in pending:
+        review_result(session, actor, result, True)
+    return len(pending)
+
+
+# --- corrections and retests -----------------------------------------------------------------
+
+
+def correct_result(session: Session, actor: User, result: SampleResult,
+                   measured_text: str | None, expected_version: int, reason: str,
+                   unit_values: Sequence[str] | None = None,
+                   lod: str | None = None) -> SampleResult:
+    """Change an accepted result: a reviewer or supervisor (not who entered it), a reason;
+    old and new values go to the audit trail and the conclusion is derived again."""
+    _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
+    if result.status != ResultStatus.ACCEPTED:
+        raise ServiceError(_("Only an accepted result is corrected; this one is %(status)s.",
+                             status=result.status.title))
+    if result.entered_by_id == actor.id:
+        raise PermissionDenied(_("You entered %(item)s yourself: another reviewer must "
+                                 "correct it.", item=result.item_name))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the correction."), field="reason")
+    version, value, who = current_state(session, [result.id]).get(result.id, (None, "", ""))
+    if version != expected_version:
+        raise conflict_error(result, value, who)
+    outcome = judge_values(result, measured_text, unit_values, lod)
+    old = _values(result)
+    result.measured_text = outcome.measured_text
+    result.unit_values = outcome.unit_values
+    result.reported_text = outcome.reported_text
+    result.verdict = outcome.verdict
+    result.lod = outcome.lod
+    result.reviewed_by_id = actor.id
+    result.reviewed_at = utcnow()
+    _flush_versioned(session, [result])
+    audit.record(session, actor, "result", result.id, "correct", old=old,
+                 new={**_values(result), "sample_id": result.sample_id}, reason=reason)
+    derive_conclusion(session, result.sample, actor=actor)
+    return result
+
+
+_SPEC_COLUMNS = ("sample_id", "test_item_id", "seq", "item_name", "unit", "limit_text",
+                 "method_standard", "judgement_basis", "lod", "loq", "interval",
+                 "comparison_method", "decision_rule", "uncertainty", "micro_n", "micro_c",
+                 "micro_m", "micro_big_m")
+
+
+def retest(session: Session, actor: User, result: SampleResult, reason: str) -> SampleResult:
+    """Test an accepted item again: a new pending row with the same frozen specification,
+    linked to the original, which stays visible as superseded.  The sample's conclusion is
+    withdrawn until the retest is accepted."""
+    _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
+    if result.status != ResultStatus.ACCEPTED:
+        raise ServiceError(_("Only an accepted result can be retested; this one is "
+                             "%(status)s.", status=result.status.title))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the retest."), field="reason")
+    new = SampleResult(**{c: getattr(result, c) for c in _SPEC_COLUMNS},
+                       status=ResultStatus.PENDING, supersedes_id=result.id)
+    result.status = ResultStatus.SUPERSEDED
+    session.add(new)
+    _flush_versioned(session, [result])
+    sample = result.sample
+    old_sample = _sample_values(sample)
+    sample.conclusion = None
+    sample.concluded_at = None
+    sample.due_unqualified_report = None
+    if sample.status == SampleStatus.CONCLUDED:
+        sample.status = SampleStatus.RECEIVED
+    session.flush()
+    audit.record_many(session, actor, [
+        ("result", result.id, "retest", {"status": ResultStatus.ACCEPTED},
+         {"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
+         reason),
+        ("result", new.id, "create", None,
+         {"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
+         reason),
+        ("sample", sample.id, "reopen", old_sample, _sample_values(sample), reason),
+    ])
+    return new
+
+
+# --- the conclusion --------------------------------------------------------------------------
+
+
+def current_results(session: Session, sample: Sample) -> list[SampleResult]:
+    """The sample's rows that count: every one but those superseded by a retest."""
+    return list(session.scalars(
+        select(SampleResult).where(SampleResult.sample_id == sample.id,
+                                   SampleResult.status != ResultStatus.SUPERSEDED)
+        .order_by(SampleResult.seq, SampleResult.id)))
+
+
+def _sample_values(sample: Sample) -> dict:
+    return {"status": sample.status, "conclusion": sample.conclusion,
+            "due_unqualified_report": sample.due_unqualified_report}
+
+
+def derive_conclusion(session: Session, sample: Sample, actor: User | None = None,
+                      today: date | None = None) -> Conclusion | None:
+    """When every current row is accepted: the conclusion from their verdicts; an unqualified
+    sample gets its reporting deadline (2 working days).  Otherwise nothing changes."""
+    rows = current_results(session, sample)
+    if not rows or any(r.status != ResultStatus.ACCEPTED for r in rows):
+        return None
+    conclusion = Conclusion(conclude(r.verdict.value for r in rows if r.verdict is not None))
+    old = _sample_values(sample)
+    sample.conclusion = conclusion
+    sample.concluded_at = utcnow()
+    if sample.status == SampleStatus.RECEIVED:
+        sample.status = SampleStatus.CONCLUDED
+    if conclusion == Conclusion.UNQUALIFIED:
+        if old["conclusion"] != Conclusion.UNQUALIFIED or sample.due_unqualified_report is None:
+            sample.due_unqualified_report = calendar.add_workdays(
+                session, today or local_today(), UNQUALIFIED_REPORT_WORKDAYS)
+    else:
+        sample.due_unqualified_report = None
+    session.flush()
+    audit.record(session, actor, "sample", sample.id, "conclude", old=old,
+                 new=_sample_values(sample))
+    return conclusion
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def sample_history(session: Session, sample: Sample) -> list[AuditEntry]:
+    """The audit entries of a sample and of all its result rows, oldest first."""
+    result_ids = [str(i) for i in session.scalars(
+        select(SampleResult.id).where(SampleResult.sample_id == sample.id))]
+    condition = and_(AuditEntry.entity == "sample", AuditEntry.entity_id == str(sample.id))
+    if result_ids:
+        condition = or_(condition, and_(AuditEntry.entity == "result",
+                                        AuditEntry.entity_id.in_(result_ids)))
+    return list(session.scalars(select(AuditEntry).where(condition).order_by(AuditEntry.id)))
