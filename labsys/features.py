@@ -41,12 +41,13 @@ def CLI_COMMANDS():  # noqa: N802
 
 def INIT_STEPS():  # noqa: N802
     """(label, callable(session) -> str | None) run by ``labsys init``; each idempotent."""
-    from labsys.services import calendar, reference
+    from labsys.services import calendar, catalog, reference
 
     return [
         ("regions", reference.seed_regions),
         ("labs", reference.seed_default_lab),
         ("holidays", calendar.seed_holidays),
+        ("catalog", catalog.load_reference_catalog),
     ]
 
 

@@ -101,6 +101,22 @@ class Specification(Base):
         Index("ix_specifications_item", "test_item_id"),
     )
 
+    @property
+    def spec(self):
+        """The parsed limit (``labsys.core.judgement.Spec``)."""
+        from labsys.core.judgement import Spec
+
+        return Spec.parse(self.limit_text or "")
+
+    @property
+    def plan(self):
+        """The microbiological sampling plan (``MicroPlan``), or None when judged by a limit."""
+        from labsys.core.judgement import MicroPlan
+
+        if self.micro_n is None or self.micro_c is None or not self.micro_m:
+            return None
+        return MicroPlan(self.micro_n, self.micro_c, self.micro_m, self.micro_big_m)
+
     def __repr__(self) -> str:
         return f"<Specification cat={self.category_id} item={self.test_item_id} {self.limit_text}>"
 

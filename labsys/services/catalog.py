@@ -1,0 +1,703 @@
+"""The food catalog: the shipped reference catalog, specification lookup, and its edits.
+
+Categories form a four-level tree (大类 / 亚类 / 次亚类 / 细类); ``FoodCategory.path`` holds
+the ids from the root down ("/3/41/97/"), so ancestors are read off the path and a subtree is
+one LIKE prefix query.  A specification on a category applies to the category and all its
+descendants; a row on a lower category overrides it for the same test item, and an
+``excluded`` row there removes it.
+
+The function colleagues call is :func:`applicable_specifications`: what a sample of a
+category is tested for on a given date.  Its result (a *resolved specification*) is simply
+the list of winning :class:`~labsys.models.Specification` rows, with ``test_item`` and
+``category`` loaded; ``spec.category_id`` tells where each row comes from (the category
+itself or an ancestor).  Read the limit with ``spec.spec`` (a parsed ``Spec``) and a
+microbiological plan with ``spec.plan`` (a ``MicroPlan`` or None); a row with a plan
+judges by the plan, its ``limit_text`` is then "" (or "/").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from labsys.core.judgement import MicroPlan, Spec, gbt8170_round
+from labsys.models import (
+    CatalogVersion,
+    ComparisonMethod,
+    DecisionRule,
+    FoodCategory,
+    Specification,
+    TestItem,
+    User,
+)
+from labsys.models.base import utcnow
+from labsys.services import NotFound, ServiceError, audit
+
+REFERENCE_NAME = "reference"
+REFERENCE_FILE = "reference_catalog.json"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_EFFECTIVE = date(2000, 1, 1)
+PATH_SEPARATOR = " > "
+
+# Specification columns an edit may set, and the ones the audit trail records.
+SPEC_FIELDS = ("limit_text", "unit", "method_standard", "judgement_basis", "lod", "loq",
+               "interval", "comparison_method", "decision_rule", "uncertainty", "micro_n",
+               "micro_c", "micro_m", "micro_big_m", "effective_from", "excluded",
+               "sort_order", "note")
+ITEM_FIELDS = ("code", "name_zh", "name_en", "unit", "method_standard", "is_microbiological")
+CATEGORY_FIELDS = ("name_zh", "name_en", "is_key_food", "sort_order")
+
+
+def today() -> date:
+    """Today in China Standard Time (the catalog's dates are local dates)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+# --- reading the tree ------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    """A category in :func:`category_tree`, with its children in display order."""
+
+    category: FoodCategory
+    children: list[CategoryNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LeafCategory:
+    """A pickable category: ``path_name`` is "粮食加工品 > 小麦粉 > 小麦粉 > 通用小麦粉"."""
+
+    id: int
+    code: str
+    name_zh: str
+    level: int
+    path_name: str
+    is_key_food: bool  # this category or one of its ancestors is a key food
+
+
+def _ordered(query):
+    return query.order_by(FoodCategory.sort_order, FoodCategory.code)
+
+
+def get_category(session: Session, category_id: int) -> FoodCategory:
+    category = session.get(FoodCategory, category_id)
+    if category is None:
+        raise NotFound(_("There is no food category %(id)s.", id=category_id))
+    return category
+
+
+def ancestors(session: Session, category: FoodCategory) -> list[FoodCategory]:
+    """The category's ancestors and itself, root first."""
+    ids = category.ancestor_ids or [category.id]
+    rows = {c.id: c for c in session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def path_name(session: Session, category: FoodCategory) -> str:
+    return PATH_SEPARATOR.join(c.name_zh for c in ancestors(session, category))
+
+
+def children(session: Session, category_id: int | None) -> list[FoodCategory]:
+    """The categories directly below ``category_id`` (the 大类 for None)."""
+    query = select(FoodCategory).where(FoodCategory.parent_id.is_(None) if category_id is None
+                                       else FoodCategory.parent_id == category_id)
+    return list(session.scalars(_ordered(query)))
+
+
+def child_counts(session: Session, category_ids: list[int]) -> dict[int, int]:
+    """How many children each of ``category_ids`` has (one GROUP BY)."""
+    if not category_ids:
+        return {}
+    rows = session.execute(select(FoodCategory.parent_id, func.count())
+                           .where(FoodCategory.parent_id.in_(category_ids))
+                           .group_by(FoodCategory.parent_id))
+    return dict(rows.all())
+
+
+def is_leaf(session: Session, category_id: int) -> bool:
+    """True when the category exists and has no children (a 细类, or a childless category)."""
+    if session.get(FoodCategory, category_id) is None:
+        return False
+    return not session.scalar(select(exists().where(FoodCategory.parent_id == category_id)))
+
+
+def _all_categories(session: Session) -> dict[int, FoodCategory]:
+    return {c.id: c for c in session.scalars(_ordered(select(FoodCategory)))}
+
+
+def category_tree(session: Session) -> list[CategoryNode]:
+    """The whole tree (one query), as nodes under the 大类 in display order."""
+    nodes = {cid: CategoryNode(c) for cid, c in _all_categories(session).items()}
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def leaf_categories(session: Session, search: str | None = None) -> list[LeafCategory]:
+    """Categories without children, for pickers, ordered by code; ``search`` matches the
+    code or any part of the full path name (case-insensitive)."""
+    categories = _all_categories(session)
+    parents = {c.parent_id for c in categories.values() if c.parent_id}
+    needle = (search or "").strip().casefold()
+    leaves = []
+    for category in sorted(categories.values(), key=lambda c: c.code):
+        if category.id in parents:
+            continue
+        chain = [categories[i] for i in category.ancestor_ids if i in categories] or [category]
+        name = PATH_SEPARATOR.join(c.name_zh for c in chain)
+        if needle and needle not in name.casefold() and needle not in category.code.casefold():
+            continue
+        leaves.append(LeafCategory(category.id, category.code, category.name_zh,
+                                   category.level, name, any(c.is_key_food for c in chain)))
+    return leaves
+
+
+def search_categories(session: Session, text: str, limit: int = 100) -> list[FoodCategory]:
+    """Categories at any level whose code, Chinese or English name contains ``text``."""
+    like = f"%{text.strip()}%"
+    query = select(FoodCategory).where(or_(FoodCategory.code.ilike(like),
+                                           FoodCategory.name_zh.ilike(like),
+                                           FoodCategory.name_en.ilike(like)))
+    return list(session.scalars(query.order_by(FoodCategory.code).limit(limit)))
+
+
+def key_food_categories(session: Session) -> list[FoodCategory]:
+    """The categories flagged as key foods (重点食品), each counting with its subtree."""
+    return list(session.scalars(select(FoodCategory).where(FoodCategory.is_key_food)
+                                .order_by(FoodCategory.code)))
+
+
+# --- specifications --------------------------------------------------------------------------
+
+
+def applicable_specifications(session: Session, category_id: int,
+                              on_date: date | None = None) -> list[Specification]:
+    """What a sample of ``category_id`` is tested for on ``on_date`` (default: today).
+
+    For each test item, the row of the deepest category on the category's path (itself
+    included) that has a row in effect on ``on_date``; among that category's rows the newest
+    ``effective_from`` not after ``on_date``.  Excluded rows remove the item.  Ordered by
+    ``sort_order``, then the item's code.  The rows come with ``test_item`` and ``category``
+    loaded; an empty list means the category has no specification (or does not exist).
+    """
+    category = session.get(FoodCategory, category_id)
+    if category is None:
+        return []
+    return _resolve(session, category, on_date or today(), include_future=False)[0]
+
+
+def _resolve(session: Session, category: FoodCategory, on_date: date, *,
+             include_future: bool) -> tuple[list[Specification], list[Specification]]:
+    """(effective rows, rows on this category taking effect after ``on_date``)."""
+    path = category.ancestor_ids or [category.id]
+    depth = {cid: i for i, cid in enumerate(path)}
+    query = (select(Specification).where(Specification.category_id.in_(path))
+             .options(joinedload(Specification.test_item), joinedload(Specification.category)))
+    if not include_future:
+        query = query.where(Specification.effective_from <= on_date)
+    best: dict[int, Specification] = {}
+    future = []
+    for spec in session.scalars(query):
+        if spec.effective_from > on_date:
+            if spec.category_id == category.id:
+                future.append(spec)
+            continue
+        current = best.get(spec.test_item_id)
+        rank = (depth[spec.category_id], spec.effective_from)
+        if current is None or rank > (depth[current.category_id], current.effective_from):
+            best[spec.test_item_id] = spec
+    chosen = [s for s in best.values() if not s.excluded]
+    chosen.sort(key=lambda s: (s.sort_order, s.test_item.code, s.id))
+    future.sort(key=lambda s: (s.effective_from, s.sort_order, s.test_item.code))
+    return chosen, future
+
+
+def category_specifications(session: Session, category: FoodCategory, on_date: date | None = None
+                            ) -> tuple[list[Specification], list[Specification],
+                                       list[Specification]]:
+    """For the category page: (in effect on ``on_date`` including inherited ones, the
+    category's own rows excluded here in effect, the category's own future rows)."""
+    on_date = on_date or today()
+    effective, future = _resolve(session, category, on_date, include_future=True)
+    effective_items = {s.test_item_id for s in effective}
+    own = session.scalars(
+        select(Specification).where(Specification.category_id == category.id,
+                                    Specification.excluded, Specification.effective_from <= on_date)
+        .options(joinedload(Specification.test_item)).order_by(Specification.effective_from.desc()))
+    exclusions, seen = [], set()
+    for spec in own:
+        if spec.test_item_id not in effective_items and spec.test_item_id not in seen:
+            seen.add(spec.test_item_id)
+            exclusions.append(spec)
+    return effective, exclusions, future
+
+
+def specification_history(session: Session, category: FoodCategory) -> list[Specification]:
+    """Every row on this category (all dates), for the editor."""
+    return list(session.scalars(
+        select(Specification).where(Specification.category_id == category.id)
+        .options(joinedload(Specification.test_item))
+        .order_by(Specification.sort_order, Specification.test_item_id,
+                  Specification.effective_from)))
+
+
+def test_items(session: Session, search: str | None = None) -> list[TestItem]:
+    query = select(TestItem)
+    if search and search.strip():
+        like = f"%{search.strip()}%"
+        query = query.where(or_(TestItem.code.ilike(like), TestItem.name_zh.ilike(like),
+                                TestItem.name_en.ilike(like)))
+    return list(session.scalars(query.order_by(TestItem.code)))
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _optional_decimal(value, field_name: str, label: str, *, positive: bool = True) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or (positive and number <= 0):
+        raise ServiceError(_("%(label)s must be a positive decimal number such as 0.01, "
+                             "not %(value)s.", label=label, value=text), field=field_name)
+    return text
+
+
+def _check_limit(limit_text) -> str:
+    text = _text(limit_text)
+    try:
+        Spec.parse(text)
+    except ValueError:
+        raise ServiceError(_("The limit %(text)s is not understood: write ≤0.2, <0.2, ≥2.9, "
+                             ">2.9, a range 12～18, 不得检出, 不得使用, or / for none.",
+                             text=text), field="limit_text") from None
+    return text
+
+
+def _check_interval(value) -> str | None:
+    text = _optional_decimal(value, "interval", _("The reporting interval"))
+    if text is None:
+        return None
+    try:
+        gbt8170_round("0", text)
+    except ValueError:
+        raise ServiceError(_("The reporting interval must be 1, 2 or 5 times a power of ten "
+                             "(such as 0.01, 0.2 or 5), not %(value)s.", value=text),
+                           field="interval") from None
+    return text
+
+
+def _check_plan(n, c, m, big_m) -> tuple[int | None, int | None, str | None, str | None]:
+    m, big_m = _text(m) or None, _text(big_m) or None
+    if n in (None, "") and c in (None, "") and m is None and big_m is None:
+        return None, None, None, None
+    try:
+        plan = MicroPlan(int(n), int(c), m, big_m) if m is not None else None
+    except (TypeError, ValueError) as error:
+        raise ServiceError(_("The sampling plan is not valid (%(problem)s): give n ≥ 1, "
+                             "0 ≤ c ≤ n, m, and M ≥ m for a three-class plan.",
+                             problem=str(error)), field="micro_n") from None
+    if plan is None:
+        raise ServiceError(_("A sampling plan needs n, c and m."), field="micro_m")
+    return plan.n, plan.c, plan.m, plan.M
+
+
+def _clean_spec_fields(fields: dict) -> dict:
+    """Validated, normalised specification fields (only those given)."""
+    clean = {}
+    for name in ("unit", "method_standard", "judgement_basis", "note"):
+        if name in fields:
+            clean[name] = _text(fields[name]) or (None if name == "note" else "")
+    if "limit_text" in fields:
+        clean["limit_text"] = _check_limit(fields["limit_text"])
+    if "lod" in fields:
+        clean["lod"] = _optional_decimal(fields["lod"], "lod", _("The LOD"))
+    if "loq" in fields:
+        clean["loq"] = _optional_decimal(fields["loq"], "loq", _("The LOQ"))
+    if "uncertainty" in fields:
+        clean["uncertainty"] = _optional_decimal(fields["uncertainty"], "uncertainty",
+                                                 _("The uncertainty U"))
+    if "interval" in fields:
+        clean["interval"] = _check_interval(fields["interval"])
+    if {"micro_n", "micro_c", "micro_m", "micro_big_m"} & fields.keys():
+        (clean["micro_n"], clean["micro_c"], clean["micro_m"],
+         clean["micro_big_m"]) = _check_plan(fields.get("micro_n"), fields.get("micro_c"),
+                                             fields.get("micro_m"), fields.get("micro_big_m"))
+    if "comparison_method" in fields:
+        clean["comparison_method"] = ComparisonMethod(fields["comparison_method"]
+                                                      or ComparisonMethod.FULL)
+    if "decision_rule" in fields:
+        clean["decision_rule"] = DecisionRule(fields["decision_rule"] or DecisionRule.SIMPLE)
+    if "effective_from" in fields:
+        clean["effective_from"] = fields["effective_from"] or DEFAULT_EFFECTIVE
+    if "excluded" in fields:
+        clean["excluded"] = bool(fields["excluded"])
+    if "sort_order" in fields:
+        clean["sort_order"] = int(fields["sort_order"] or 0)
+    return clean
+
+
+def _check_spec_consistency(spec: Specification) -> None:
+    if spec.excluded:
+        return
+    if spec.decision_rule == DecisionRule.GUARDED and not spec.uncertainty:
+        raise ServiceError(_("A guard-band decision rule needs the uncertainty U."),
+                           field="uncertainty")
+    if spec.comparison_method == ComparisonMethod.ROUNDED and not (
+            spec.interval or Spec.parse(spec.limit_text).default_interval()):
+        raise ServiceError(_("The rounded-value method needs a reporting interval."),
+                           field="interval")
+    if not spec.limit_text.strip() and spec.micro_n is None:
+        raise ServiceError(_("Give the limit, or a sampling plan for a microbiological item "
+                             "(write / for an item that is not judged)."), field="limit_text")
+
+
+def _values(row, names) -> dict:
+    return {name: getattr(row, name) for name in names}
+
+
+def _changes(old: dict, new: dict) -> tuple[dict, dict]:
+    changed = [k for k in new if old.get(k) != new[k]]
+    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
+
+
+# --- edits -----------------------------------------------------------------------------------
+
+
+def update_category(session: Session, actor: User | None, category: FoodCategory,
+                    **fields) -> FoodCategory:
+    """Change a category's names, key-food flag or sort order (only the fields given)."""
+    clean = {}
+    if "name_zh" in fields:
+        clean["name_zh"] = _text(fields["name_zh"])
+        if not clean["name_zh"]:
+            raise ServiceError(_("Give the Chinese name."), field="name_zh")
+    if "name_en" in fields:
+        clean["name_en"] = _text(fields["name_en"])
+    if "is_key_food" in fields:
+        clean["is_key_food"] = bool(fields["is_key_food"])
+    if "sort_order" in fields:
+        clean["sort_order"] = int(fields["sort_order"] or 0)
+    old, new = _changes(_values(category, CATEGORY_FIELDS), clean)
+    if not new:
+        return category
+    for name, value in new.items():
+        setattr(category, name, value)
+    session.flush()
+    audit.record(session, actor, "food_category", category.id, "update", old=old, new=new)
+    return category
+
+
+def set_key_food(session: Session, actor: User | None, category: FoodCategory,
+                 is_key_food: bool) -> FoodCategory:
+    return update_category(session, actor, category, is_key_food=is_key_food)
+
+
+def create_category(session: Session, actor: User | None, parent: FoodCategory | None, *,
+                    code: str, name_zh: str, name_en: str = "", is_key_food: bool = False,
+                    sort_order: int = 0) -> FoodCategory:
+    """Add a category below ``parent`` (a 大类 when None); at most four levels."""
+    code, name_zh = _text(code), _text(name_zh)
+    level = parent.level + 1 if parent else 1
+    if level > 4:
+        raise ServiceError(_("A 细类 (level 4) cannot have sub-categories."), field="name_zh")
+    if not code or len(code) > 20:
+        raise ServiceError(_("Give a code of 1 to 20 characters."), field="code")
+    if session.scalar(select(FoodCategory.id).where(FoodCategory.code == code)):
+        raise ServiceError(_("The category code %(code)s is taken.", code=code), field="code")
+    if not name_zh:
+        raise ServiceError(_("Give the Chinese name."), field="name_zh")
+    category = FoodCategory(code=code, level=level, parent_id=parent.id if parent else None,
+                            name_zh=name_zh, name_en=_text(name_en), is_key_food=is_key_food,
+                            sort_order=sort_order)
+    session.add(category)
+    session.flush()
+    category.path = (parent.path if parent else "/") + f"{category.id}/"
+    session.flush()
+    audit.record(session, actor, "food_category", category.id, "create",
+                 new={"code": code, "level": level, "parent_id": category.parent_id,
+                      "name_zh": name_zh, "name_en": category.name_en,
+                      "is_key_food": is_key_food})
+    return category
+
+
+def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) -> dict:
+    clean = {name: _text(fields[name]) for name in ("code", "name_zh", "name_en", "unit",
+                                                     "method_standard") if name in fields}
+    if "is_microbiological" in fields:
+        clean["is_microbiological"] = bool(fields["is_microbiological"])
+    if "code" in clean:
+        if not clean["code"] or len(clean["code"]) > 40:
+            raise ServiceError(_("Give a code of 1 to 40 characters."), field="code")
+        taken = session.scalar(select(TestItem.id).where(TestItem.code == clean["code"]))
+        if taken and (item is None or taken != item.id):
+            raise ServiceError(_("The test item code %(code)s is taken.", code=clean["code"]),
+                               field="code")
+    if "name_zh" in clean and not clean["name_zh"]:
+        raise ServiceError(_("Give the Chinese name."), field="name_zh")
+    return clean
+
+
+def create_test_item(session: Session, actor: User | None, *, code: str, name_zh: str,
+                     name_en: str = "", unit: str = "", method_standard: str = "",
+                     is_microbiological: bool = False) -> TestItem:
+    clean = _clean_item_fields(session, {
+        "code": code, "name_zh": name_zh, "name_en": name_en, "unit": unit,
+        "method_standard": method_standard, "is_microbiological": is_microbiological}, None)
+    item = TestItem(**clean)
+    session.add(item)
+    session.flush()
+    audit.record(session, actor, "test_item", item.id, "create", new=clean)
+    return item
+
+
+def update_test_item(session: Session, actor: User | None, item: TestItem,
+                     **fields) -> TestItem:
+    """Change a test item (only the fields given).  Frozen sample results keep their copy."""
+    old, new = _changes(_values(item, ITEM_FIELDS), _clean_item_fields(session, fields, item))
+    if not new:
+        return item
+    for name, value in new.items():
+        setattr(item, name, value)
+    session.flush()
+    audit.record(session, actor, "test_item", item.id, "update", old=old, new=new)
+    return item
+
+
+def create_specification(session: Session, actor: User | None, category: FoodCategory,
+                         item: TestItem, **fields) -> Specification:
+    """Attach ``item`` with its limit to ``category`` from ``effective_from`` (default: the
+    catalog's start date).  ``excluded=True`` removes an inherited item here instead.
+    Unit and method standard default to the item's."""
+    clean = _clean_spec_fields(fields)
+    clean.setdefault("effective_from", DEFAULT_EFFECTIVE)
+    clean.setdefault("limit_text", "")
+    if not clean.get("unit"):
+        clean["unit"] = item.unit
+    if not clean.get("method_standard"):
+        clean["method_standard"] = item.method_standard
+    clash = session.scalar(select(Specification.id).where(
+        Specification.category_id == category.id, Specification.test_item_id == item.id,
+        Specification.effective_from == clean["effective_from"]))
+    if clash:
+        raise ServiceError(_("%(item)s already has a row on %(category)s taking effect on "
+                             "%(day)s: edit that one.", item=item.name_zh,
+                             category=category.name_zh, day=clean["effective_from"].isoformat()),
+                           field="effective_from")
+    spec = Specification(category_id=category.id, test_item_id=item.id, **clean)
+    spec.test_item, spec.category = item, category
+    _check_spec_consistency(spec)
+    session.add(spec)
+    session.flush()
+    audit.record(session, actor, "specification", spec.id, "exclude" if spec.excluded
+                 else "create", new={"category": category.code, "test_item": item.code,
+                                     **_values(spec, SPEC_FIELDS)})
+    return spec
+
+
+def update_specification(session: Session, actor: User | None, spec: Specification,
+                         **fields) -> Specification:
+    """Change a specification row (only the fields given); received samples keep their copy."""
+    clean = _clean_spec_fields(fields)
+    old, new = _changes(_values(spec, SPEC_FIELDS), clean)
+    if not new:
+        return spec
+    if "effective_from" in new and session.scalar(select(Specification.id).where(
+            Specification.category_id == spec.category_id,
+            Specification.test_item_id == spec.test_item_id,
+            Specification.effective_from == new["effective_from"], Specification.id != spec.id)):
+        raise ServiceError(_("Another row of this item on this category takes effect on "
+                             "%(day)s.", day=new["effective_from"].isoformat()),
+                           field="effective_from")
+    for name, value in new.items():
+        setattr(spec, name, value)
+    _check_spec_consistency(spec)
+    session.flush()
+    audit.record(session, actor, "specification", spec.id, "update", old=old, new=new)
+    return spec
+
+
+# --- the shipped reference catalog -----------------------------------------------------------
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in str(version).replace("-", ".").split("."))
+
+
+def read_reference_file(path: str | Path | None = None) -> dict:
+    if path is None:
+        text = (resources.files("labsys") / "data" / "catalog" / REFERENCE_FILE).read_text(
+            encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@dataclass
+class _LoadCounts:
+    added: dict = field(default_factory=lambda: {"categories": 0, "items": 0, "specs": 0})
+    updated: dict = field(default_factory=lambda: {"categories": 0, "items": 0, "specs": 0})
+    changes: list = field(default_factory=list)  # audit tuples of updated rows
+
+    def summary(self, version: str) -> str:
+        def part(counts):
+            return (f"{counts['categories']} categories, {counts['items']} test items, "
+                    f"{counts['specs']} specifications")
+        return f"version {version}: added {part(self.added)}; updated {part(self.updated)}"
+
+
+def load_reference_catalog(session: Session, path: str | Path | None = None) -> str | None:
+    """Load the shipped reference catalog (``labsys init`` and ``labsys catalog load``).
+
+    Idempotent: None when the loaded version is the file's or newer.  A newer file updates
+    categories, test items and specifications matched by code (specifications by category
+    code, item code and effective date) and adds new ones; it never duplicates, never deletes,
+    and keeps the lab's key-food flags on existing categories.  Returns a summary.
+    """
+    data = read_reference_file(path)
+    name, version = data.get("name", REFERENCE_NAME), str(data["version"])
+    loaded = session.scalar(select(CatalogVersion).where(CatalogVersion.name == name))
+    if loaded and _version_key(loaded.version) >= _version_key(version):
+        return None
+    loader = _Loader(session, data)
+    for order, node in enumerate(data["categories"], start=1):
+        loader.category(node, None, order)
+    if loaded is None:
+        session.add(CatalogVersion(name=name, version=version))
+        old_version = None
+    else:
+        old_version, loaded.version, loaded.loaded_at = loaded.version, version, utcnow()
+    session.flush()
+    audit.record_many(session, None, [
+        *loader.changes,
+        ("catalog_version", name, "load", {"version": old_version} if old_version else None,
+         {"version": version, "added": loader.added, "updated": loader.updated}, None)])
+    return loader.summary(version)
+
+
+def spec_values(row: dict, item_row: dict, default_order: int = 0) -> dict:
+    """The Specification columns of a data-file spec row, the item's defaults filled in."""
+    plan = row.get("plan") or {}
+    value = row.get
+    return {
+        "limit_text": value("limit", ""),
+        "unit": value("unit", item_row.get("unit", "")),
+        "method_standard": value("method", item_row.get("method", "")),
+        "judgement_basis": value("basis", item_row.get("basis", "")),
+        "lod": value("lod", item_row.get("lod")),
+        "loq": value("loq", item_row.get("loq")),
+        "interval": value("interval", item_row.get("interval")),
+        "comparison_method": ComparisonMethod(value("comparison", "full")),
+        "decision_rule": DecisionRule(value("rule", "simple")),
+        "uncertainty": value("uncertainty"),
+        "micro_n": plan.get("n"), "micro_c": plan.get("c"),
+        "micro_m": None if not plan else str(plan["m"]),
+        "micro_big_m": None if plan.get("M") is None else str(plan["M"]),
+        "excluded": bool(value("excluded", False)),
+        "sort_order": value("order", default_order),
+        "note": value("note"),
+    }
+
+
+class _Loader:
+    """One load of a catalog file: rows matched by code, counts and audit tuples kept."""
+
+    KINDS = ("categories", "items", "specs")
+
+    def __init__(self, session: Session, data: dict):
+        self.session = session
+        self.added = dict.fromkeys(self.KINDS, 0)
+        self.updated = dict.fromkeys(self.KINDS, 0)
+        self.changes: list[tuple] = []  # audit tuples of rows a newer version changed
+        self.item_rows = {row["code"]: row for row in data["items"]}
+        # A row without "order" takes its item's place in the file's item list: reports then
+        # list quality indicators, contaminants, additives, residues and microbes in that order.
+        self.item_order = {row["code"]: (i + 1) * 10 for i, row in enumerate(data["items"])}
+        self.categories = {c.code: c for c in session.scalars(select(FoodCategory))}
+        self.specs = {(s.category_id, s.test_item_id, s.effective_from): s
+                      for s in session.scalars(select(Specification))}
+        self.items = self._load_items(data["items"])
+
+    def summary(self, version: str) -> str:
+        def part(counts):
+            return (f"{counts['categories']} categories, {counts['items']} test items, "
+                    f"{counts['specs']} specifications")
+        return f"version {version}: added {part(self.added)}; updated {part(self.updated)}"
+
+    def _update(self, row, values: dict, entity: str, key, kind: str) -> None:
+        old, new = _changes(_values(row, values.keys()), values)
+        if new:
+            for name, value in new.items():
+                setattr(row, name, value)
+            self.updated[kind] += 1
+            self.changes.append((entity, key, "catalog_update", old, new, None))
+
+    def _load_items(self, rows: list[dict]) -> dict[str, TestItem]:
+        items = {i.code: i for i in self.session.scalars(select(TestItem))}
+        for row in rows:
+            values = {"name_zh": row["name_zh"], "name_en": row.get("name_en", ""),
+                      "unit": row.get("unit", ""), "method_standard": row.get("method", ""),
+                      "is_microbiological": bool(row.get("micro", False))}
+            item = items.get(row["code"])
+            if item is None:
+                items[row["code"]] = TestItem(code=row["code"], **values)
+                self.session.add(items[row["code"]])
+                self.added["items"] += 1
+            else:
+                self._update(item, values, "test_item", item.id, "items")
+        self.session.flush()
+        return items
+
+    def category(self, node: dict, parent: FoodCategory | None, order: int) -> None:
+        values = {"name_zh": node["name_zh"], "name_en": node.get("name_en", ""),
+                  "level": parent.level + 1 if parent else 1,
+                  "parent_id": parent.id if parent else None, "sort_order": order}
+        category = self.categories.get(node["code"])
+        if category is None:
+            category = FoodCategory(code=node["code"], is_key_food=bool(node.get("key_food")),
+                                    **values)
+            self.session.add(category)
+            self.session.flush()
+            self.categories[category.code] = category
+            self.added["categories"] += 1
+        else:
+            self._update(category, values, "food_category", category.id, "categories")
+        category.path = (parent.path if parent else "/") + f"{category.id}/"
+        for row in node.get("specs", []):
+            self.spec(category, row, self.item_order[row["item"]])
+        for child_order, child in enumerate(node.get("children", []), start=1):
+            self.category(child, category, child_order)
+
+    def spec(self, category: FoodCategory, row: dict, order: int) -> None:
+        item = self.items[row["item"]]
+        effective = date.fromisoformat(row.get("from", DEFAULT_EFFECTIVE.isoformat()))
+        values = spec_values(row, self.item_rows[row["item"]], order)
+        spec = self.specs.get((category.id, item.id, effective))
+        if spec is None:
+            spec = Specification(category_id=category.id, test_item_id=item.id,
+                                 effective_from=effective, **values)
+            self.session.add(spec)
+            self.specs[(category.id, item.id, effective)] = spec
+            self.added["specs"] += 1
+        else:
+            self._update(spec, values, "specification", spec.id, "specs")
