@@ -1,0 +1,309 @@
+"""Instrument import: a CSV or XLSX file of results, validated as a whole, saved all or nothing.
+
+Columns (Chinese or English headers): 样品编号/sample_no, 检验项目/test_item, 结果/value,
+单位/unit, and optionally 检出限/lod.  Every row is checked before anything is written; the
+referenced samples and result rows are fetched in a few bulk queries (never one per row).
+If any row is wrong, ImportErrors carries every problem (row number as in the file, the
+header being row 1, the column, what is wrong) and nothing is saved.  Otherwise every row is
+judged and saved in one transaction (one UPDATE batch with the version check, one audit
+batch).  Microbiological items take their n unit results in one cell, separated by commas
+or semicolons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from labsys.models import (
+    ResultStatus,
+    Role,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    TestItem,
+    User,
+)
+from labsys.models.base import utcnow
+from labsys.services import audit
+from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
+from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
+
+# Accepted header spellings, compared after stripping and casefolding.
+HEADERS = {
+    "sample_no": ("样品编号", "sample_no", "sample no", "sample number", "sample"),
+    "test_item": ("检验项目", "test_item", "test item", "item"),
+    "value": ("结果", "检验结果", "value", "result"),
+    "unit": ("单位", "unit"),
+    "lod": ("检出限", "lod"),
+}
+REQUIRED = ("sample_no", "test_item", "value", "unit")
+CHUNK = 2000  # ids per IN (...) list
+_UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as in the file: the header is row 1
+    column: str
+    message: str
+
+
+class ImportErrors(ServiceError):
+    """The file was refused as a whole; ``errors`` lists every problem found."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(_("Nothing was imported: %(n)d problems found.", n=len(errors)))
+        self.errors = errors
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    samples: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Row:
+    number: int
+    sample_no: str
+    item: str
+    value: str
+    unit: str
+    lod: str
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str) -> list[list[str]]:
+    """The file's rows as lists of text: CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(data)
+    if suffix in (".csv", ".txt", ""):
+        return _read_csv(data)
+    raise ServiceError(_("Upload a .csv or .xlsx file."), field="file")
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return list(csv.reader(io.StringIO(text, newline="")))
+    raise ServiceError(_("The file is neither UTF-8 nor GB18030 text."), field="file")
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise ServiceError(_("The file is not a readable XLSX workbook."), field="file") from None
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell_text(value) -> str:
+    """A cell as text; numbers as written (a float cell is shown by repr, which round-trips)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    names = {spelling.casefold(): key for key, spellings in HEADERS.items()
+             for spelling in spellings}
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = names.get((title or "").strip().casefold())
+        if key and key not in columns:
+            columns[key] = index
+    errors = [RowError(1, HEADERS[key][0], _("This column is missing."))
+              for key in REQUIRED if key not in columns]
+    return columns, errors
+
+
+def _rows(table: list[list[str]], columns: dict[str, int]) -> Iterator[_Row]:
+    def cell(row, key):
+        index = columns.get(key)
+        return (row[index] if index is not None and index < len(row) else "").strip()
+
+    for number, row in enumerate(table[1:], start=2):
+        if not any((c or "").strip() for c in row):
+            continue  # blank lines
+        yield _Row(number, cell(row, "sample_no"), cell(row, "test_item"), cell(row, "value"),
+                   cell(row, "unit"), cell(row, "lod"))
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _load(session: Session, sample_nos: Iterable[str]):
+    """sample_no → (id, status); (sample_no, item name or code) → result row (current rows)."""
+    nos = sorted(set(sample_nos))
+    samples: dict[str, tuple[int, SampleStatus]] = {}
+    results: dict[tuple[str, str], SampleResult] = {}
+    for chunk in _chunks(nos):
+        for sample_id, no, status in session.execute(
+                select(Sample.id, Sample.sample_no, Sample.status)
+                .where(Sample.sample_no.in_(chunk))):
+            samples[no] = (sample_id, status)
+    by_id = {sample_id: no for no, (sample_id, _s) in samples.items()}
+    for chunk in _chunks(list(by_id)):
+        rows = session.execute(
+            select(SampleResult, TestItem.code).join(TestItem)
+            .where(SampleResult.sample_id.in_(chunk),
+                   SampleResult.status != ResultStatus.SUPERSEDED))
+        for result, code in rows:
+            no = by_id[result.sample_id]
+            results[(no, result.item_name.casefold())] = result
+            results.setdefault((no, code.casefold()), result)
+    return samples, results
+
+
+def _same_unit(a: str, b: str) -> bool:
+    def norm(u: str) -> str:
+        return u.replace("µ", "μ").replace(" ", "").casefold()
+
+    return norm(a) == norm(b)
+
+
+def validate(session: Session, table: list[list[str]]):
+    """Check every row; return (judged rows, errors).  Nothing is written."""
+    if not table:
+        return [], [RowError(1, "", _("The file is empty."))]
+    columns, errors = _columns(table[0])
+    if errors:
+        return [], errors
+    rows = list(_rows(table, columns))
+    if not rows:
+        return [], [RowError(2, "", _("The file has no result rows."))]
+    samples, results = _load(session, (r.sample_no for r in rows if r.sample_no))
+    seen: dict[int, int] = {}  # result id → first row number
+    judged = []
+    for row in rows:
+        problem = _check_row(row, samples, results, seen)
+        if problem:
+            errors.append(problem)
+            continue
+        result = results[(row.sample_no, row.item.casefold())]
+        units = _UNIT_SPLIT_RE.split(row.value) if result.is_microbiological else None
+        try:
+            outcome = judge_values(result, None if units else row.value, units, row.lod or None)
+        except ServiceError as error:
+            column = HEADERS["lod"][0] if error.field == "lod" else HEADERS["value"][0]
+            errors.append(RowError(row.number, column, error.message))
+            continue
+        judged.append((row, result, outcome))
+    return judged, errors
+
+
+def _check_row(row: _Row, samples, results, seen) -> RowError | None:
+    col = {key: spellings[0] for key, spellings in HEADERS.items()}
+    for key in REQUIRED[:3]:
+        if not getattr(row, "item" if key == "test_item" else key):
+            return RowError(row.number, col[key], _("This cell is empty."))
+    if row.sample_no not in samples:
+        return RowError(row.number, col["sample_no"],
+                        _("No sample numbered %(no)s.", no=row.sample_no))
+    if samples[row.sample_no][1] not in TESTING_STATUSES:
+        return RowError(row.number, col["sample_no"],
+                        _("Sample %(no)s has not been received (or was rejected).",
+                          no=row.sample_no))
+    result = results.get((row.sample_no, row.item.casefold()))
+    if result is None:
+        return RowError(row.number, col["test_item"],
+                        _("Sample %(no)s has no test item %(item)s.", no=row.sample_no,
+                          item=row.item))
+    if result.id in seen:
+        return RowError(row.number, col["test_item"],
+                        _("Duplicate: %(item)s of %(no)s is already in row %(row)d.",
+                          item=row.item, no=row.sample_no, row=seen[result.id]))
+    seen[result.id] = row.number
+    if result.status not in EDITABLE:
+        return RowError(row.number, col["test_item"],
+                        _("%(item)s of %(no)s is %(status)s and cannot be imported.",
+                          item=row.item, no=row.sample_no, status=result.status.title))
+    if not _same_unit(row.unit, result.unit or ""):
+        return RowError(row.number, col["unit"],
+                        _("The unit %(unit)s does not match the item's unit %(expected)s.",
+                          unit=row.unit or "-", expected=result.unit or "-"))
+    return None
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+
+def import_results(session: Session, actor: User, data: bytes, filename: str) -> ImportSummary:
+    """Validate the whole file, then save and judge every row in the caller's transaction.
+
+    Raises ImportErrors (nothing saved) listing every problem.
+    """
+    if actor is None or not actor.has_role(Role.TECHNICIAN):
+        raise PermissionDenied(_("Only a lab technician may import results."))
+    judged, errors = validate(session, read_table(data, filename))
+    if errors:
+        raise ImportErrors(errors)
+    _save(session, actor, judged)
+    summary = ImportSummary(rows=len(judged),
+                            samples=len({result.sample_id for _r, result, _o in judged}))
+    for _row, _result, outcome in judged:
+        key = outcome.verdict.title
+        summary.verdicts[key] = summary.verdicts.get(key, 0) + 1
+    return summary
+
+
+def _save(session: Session, actor: User, judged) -> None:
+    now = utcnow()
+    table = SampleResult.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.version_id == bindparam("_version"))
+        .values(measured_text=bindparam("_measured"), unit_values=bindparam("_units"),
+                reported_text=bindparam("_reported"), verdict=bindparam("_verdict"),
+                lod=bindparam("_lod"), status=ResultStatus.ENTERED.value,
+                entered_by_id=actor.id, entered_at=now, return_reason=None,
+                version_id=table.c.version_id + 1))
+    params = [{"_id": result.id, "_version": result.version_id,
+               "_measured": outcome.measured_text, "_units": outcome.unit_values,
+               "_reported": outcome.reported_text, "_verdict": outcome.verdict.value,
+               "_lod": outcome.lod} for _row, result, outcome in judged]
+    updated = 0
+    connection = session.connection()
+    for chunk in _chunks(params, 5000):
+        updated += connection.execute(statement, chunk).rowcount
+    if updated != len(params):
+        raise ConflictError(_("Some of these results were changed by someone else during the "
+                              "import. Nothing was imported; try again."))
+    audit.record_many(session, actor, (
+        ("result", result.id, "enter",
+         {"measured": value_display(result) or None, "status": result.status},
+         {"measured": outcome.measured_text or row.value, "reported": outcome.reported_text,
+          "verdict": outcome.verdict, "status": ResultStatus.ENTERED, "lod": outcome.lod,
+          "sample_id": result.sample_id, "import_row": row.number}, None)
+        for row, result, outcome in judged))
+    for _row, result, _outcome in judged:
+        session.expire(result)  # the ORM copies are older than the rows now
