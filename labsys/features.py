@@ -34,9 +34,10 @@ NAV = [
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.results import import_group
     from labsys.commands.stats import stats_command
 
-    return [stats_command]
+    return [stats_command, import_group]
 
 
 def INIT_STEPS():  # noqa: N802
