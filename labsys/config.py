@@ -40,6 +40,9 @@ class DefaultConfig:
     # Used to build absolute links (report QR codes); empty means "derive from the request".
     BASE_URL = ""
     PAGE_SIZE = 50
+    # Report numbers (services.reports): fields {lab} {year} {yy} {serial}; the serial
+    # counter runs per year when {year} or {yy} is in the pattern, else it never resets.
+    REPORT_NO_PATTERN = "JC{lab}-{year}-{serial:06d}"
 
 
 def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:

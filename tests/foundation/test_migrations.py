@@ -23,11 +23,14 @@ def scratch_app(database_url, tmp_path):
     url = make_url(database_url)
     admin = None
     if url.get_backend_name() == "postgresql":
+        # A schema of its own (found first on the search path) is as empty as a new
+        # database, and much cheaper to create and drop.
         name = f"labsys_mig_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        scratch_url = url.set(database=name).render_as_string(hide_password=False)
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+        scratch_url = url.update_query_dict({"options": f"-csearch_path={name}"}
+                                            ).render_as_string(hide_password=False)
     else:
         scratch_url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": scratch_url,
@@ -38,7 +41,7 @@ def scratch_app(database_url, tmp_path):
         db.engine.dispose()
     if admin is not None:
         with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
         admin.dispose()
 
 
