@@ -44,6 +44,13 @@ class DefaultConfig:
     # counter runs per year when {year} or {yy} is in the pattern, else it never resets.
     REPORT_NO_PATTERN = "JC{lab}-{year}-{serial:06d}"
 
+    # Sample numbers (services.sampling): fields {prefix} {year} {yy} {region} {lab} {serial};
+    # the counter runs per year and district, so keep {year}, {region} and {serial} in it.
+    SAMPLE_NO_PATTERN = "{prefix}{year}{region}{lab}{serial:05d}"
+    SAMPLE_NO_PREFIX = "SC"
+    # A TrueType CJK font for PDFs; None: try the usual Debian fonts, else reportlab's STSong.
+    PDF_FONT_PATH: str | None = None
+
 
 def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
     """Merge the three sources of settings into one dict (overrides last, for tests)."""

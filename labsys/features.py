@@ -21,14 +21,20 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.receipt.views import bp as receipt_bp
+    from labsys.web.sampling.views import bp as sampling_bp
 
-    return [api_bp]
+    return [api_bp, sampling_bp, receipt_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
 NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users")),
+    NavItem("sampling.visit_create", _l("New sampling form")),
+    NavItem("sampling.my_samples", _l("My samples")),
+    NavItem("sampling.sample_list", _l("All samples")),
+    NavItem("receipt.index", _l("Sample receipt")),
 ]
 
 

@@ -1,0 +1,496 @@
+"""Sampling forms (抽样单): visits with their batches, sample numbers, edits and corrections.
+
+Shelf life.  ``shelf_life`` is kept as printed ("12个月", "180天", "6 months") and parsed to
+``shelf_life_days`` with a month counted as 30 days and a year as 365.  A shelf life that
+cannot be read, or is zero or negative, is an error.  A product already past its shelf life
+on the sampling date is *not* refused: regulators sample expired goods precisely because
+selling them is a violation.  It is kept, and :func:`expiry_warning` names the problem on
+the confirmation message and the sample's page.
+
+Sample numbers.  ``SAMPLE_NO_PATTERN`` (a ``str.format`` pattern) builds each number from:
+``{prefix}`` (``SAMPLE_NO_PREFIX``), ``{year}`` (4 digits, sampling year), ``{yy}`` (2 digits),
+``{region}`` (the district code, ``000000`` when none), ``{lab}`` (the lab code) and
+``{serial}`` (the counter, e.g. ``{serial:05d}``).  The counter runs per year and district
+(sequence ``sample:<year>:<region>``), so a pattern must contain year, region and serial to
+stay unique; the unique constraint on ``samples.sample_no`` refuses a duplicate anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from labsys.models import (
+    Enterprise,
+    FoodCategory,
+    Lab,
+    Link,
+    Role,
+    Sample,
+    SampleStatus,
+    SamplingVisit,
+    Task,
+    TaskSampler,
+    User,
+    VisitSampler,
+)
+from labsys.services import (
+    ConflictError,
+    PermissionDenied,
+    ServiceError,
+    audit,
+    numbering,
+    reference,
+)
+from labsys.services import calendar as workcal
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+DELIVERY_WORKDAYS = 5
+REPORT_WORKDAYS = 20
+DUE_SOON_WORKDAYS = 3
+MIN_TEAM = 2
+NO_REGION = "000000"
+
+# Fields of a batch (one Sample) the sampler fills in, in form order.
+BATCH_FIELDS = ("food_name", "category_id", "brand", "specification", "production_date",
+                "batch_no", "shelf_life", "quantity", "quantity_unit", "backup_quantity",
+                "sampling_base", "producer_id", "remarks")
+_TEXT_LIMITS = {"food_name": 200, "brand": 100, "specification": 100, "batch_no": 60,
+                "shelf_life": 40, "quantity_unit": 20, "sampling_base": 60}
+
+_DAYS_PER_UNIT = {
+    "天": 1, "日": 1, "d": 1, "day": 1, "days": 1,
+    "周": 7, "星期": 7, "w": 7, "week": 7, "weeks": 7,
+    "月": 30, "个月": 30, "m": 30, "month": 30, "months": 30,
+    "年": 365, "y": 365, "year": 365, "years": 365,
+}
+_SHELF_LIFE_RE = re.compile(
+    r"(-?\d+(?:\.\d+)?)\s*(个月|星期|天|日|周|月|年|days?|weeks?|months?|years?|[dwmy])(?![a-z])",
+    re.IGNORECASE)
+
+
+class ValidationErrors(ServiceError):
+    """Several field errors at once: ``errors`` is a list of (field, message).
+
+    ``field`` names the form field: ``batches-<index>-<name>`` for a batch row (index from 0)
+    or the visit field's name.  ``message`` is the first error, for callers that show one.
+    """
+
+    def __init__(self, errors: list[tuple[str | None, str]]):
+        super().__init__(errors[0][1], field=errors[0][0])
+        self.errors = errors
+
+
+# --- Pure rules ---------------------------------------------------------------------------
+
+def shelf_life_days(text: str | None) -> int | None:
+    """Days of a printed shelf life: "12个月" → 360, "180天" → 180, "6 months" → 180.
+
+    None for an empty text; ``ValueError`` when no number with a unit can be read.
+    A month counts 30 days, a year 365, a week 7.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = _SHELF_LIFE_RE.search(text)
+    if match is None:
+        raise ValueError(text)
+    number = Decimal(match.group(1))
+    days = number * _DAYS_PER_UNIT[match.group(2).lower()]
+    return int(days.to_integral_value())
+
+
+def parse_positive_decimal(text: str | None) -> Decimal | None:
+    """The Decimal in ``text`` if it is a positive number; None otherwise (empty or bad)."""
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value > 0 else None
+
+
+def expiry_warning(sample: Sample) -> str | None:
+    """A warning when the product was past its shelf life on the sampling date."""
+    if not (sample.production_date and sample.shelf_life_days):
+        return None
+    expires = sample.production_date + timedelta(days=sample.shelf_life_days)
+    if expires < sample.sampling_date:
+        return _("%(no)s: past its shelf life on the sampling date (expired %(day)s).",
+                 no=sample.sample_no, day=expires.isoformat())
+    return None
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def format_sample_no(pattern: str, *, prefix: str, year: int, region: str | None, lab: str,
+                     serial: int) -> str:
+    return pattern.format(prefix=prefix, year=f"{year:04d}", yy=f"{year % 100:02d}",
+                          region=region or NO_REGION, lab=lab, serial=serial)
+
+
+@dataclass(frozen=True)
+class DeadlineCheck:
+    """Flags for lists: a due date before ``today`` is overdue; on or before ``soon`` is due
+    soon (``soon`` = today + DUE_SOON_WORKDAYS working days)."""
+
+    today: date
+    soon: date
+
+    def due_date(self, sample: Sample) -> date | None:
+        if sample.status == SampleStatus.REGISTERED:
+            return sample.due_delivery
+        if sample.status == SampleStatus.RECEIVED:
+            return sample.due_report
+        return None
+
+    def flag(self, sample: Sample) -> str:
+        due = self.due_date(sample)
+        if due is None:
+            return ""
+        if due < self.today:
+            return "overdue"
+        return "due-soon" if due <= self.soon else ""
+
+
+def deadline_check(session: Session, today: date | None = None) -> DeadlineCheck:
+    today = today or local_today()
+    return DeadlineCheck(today, workcal.add_workdays(session, today, DUE_SOON_WORKDAYS))
+
+
+# --- Creating a visit ---------------------------------------------------------------------
+
+def create_visit(session: Session, actor: User, visit_data: dict, batches: list[dict]
+                 ) -> SamplingVisit:
+    """Save one sampling form: the visit and every batch, or nothing.
+
+    ``visit_data``: sampled_unit_id, sampling_date, place, link, region_code (optional,
+    default the sampled unit's district), task_id (optional), sampler_ids (the team; the
+    actor is always part of it).  ``batches``: dicts with the keys of ``BATCH_FIELDS``
+    (text as entered; dates as ``date``).  Raises ``ValidationErrors`` naming every bad field.
+    """
+    if not actor.has_role(Role.SAMPLER):
+        raise PermissionDenied(_("Only samplers fill in sampling forms."))
+    errors: list[tuple[str | None, str]] = []
+    header = _check_visit(session, actor, visit_data, errors)
+    if not [b for b in batches if not _blank(b)]:
+        errors.append((None, _("Enter at least one batch.")))
+    cleaned = [(index, _check_batch(session, index, batch, header.get("sampling_date"), errors))
+               for index, batch in enumerate(batches) if not _blank(batch)]
+    if errors:
+        raise ValidationErrors(errors)
+
+    visit = SamplingVisit(
+        task_id=header["task"].id if header["task"] else None,
+        sampled_unit_id=header["unit"].id, sampling_date=header["sampling_date"],
+        place=header["place"], link=header["link"], region_code=header["region_code"],
+        created_by_id=actor.id)
+    visit.sampler_links = [VisitSampler(user_id=user.id) for user in header["team"]]
+    session.add(visit)
+    session.flush()
+    table = workcal.holiday_table(session)
+    due_delivery = workcal.add_workdays(session, visit.sampling_date, DELIVERY_WORKDAYS, table)
+    lab = _lab_for(session, header["task"])
+    samples = []
+    for _index, fields in cleaned:
+        sample = Sample(
+            sample_no=next_sample_no(session, visit.sampling_date, visit.region_code, lab),
+            visit_id=visit.id, status=SampleStatus.REGISTERED, sampling_date=visit.sampling_date,
+            region_code=visit.region_code, link=visit.link, task_id=visit.task_id,
+            plan_id=header["task"].plan_id if header["task"] else None,
+            lab_id=lab.id if lab else None, sampler_id=actor.id, due_delivery=due_delivery,
+            **fields, **_category_levels(fields["category"]))
+        session.add(sample)
+        samples.append(sample)
+    session.flush()
+    audit.record_many(session, actor, [
+        ("sampling_visit", visit.id, "create", None, _visit_values(visit), None),
+        *[("sample", s.id, "create", None, sample_values(s), None) for s in samples],
+    ])
+    return visit
+
+
+def next_sample_no(session: Session, sampling_date: date, region_code: str | None,
+                   lab: Lab | None) -> str:
+    """Draw the next sample number for this year and district (see the module notes)."""
+    config = current_app.config
+    region = region_code or NO_REGION
+    serial = numbering.next_value(session, f"sample:{sampling_date.year}:{region}")
+    return format_sample_no(config["SAMPLE_NO_PATTERN"], prefix=config["SAMPLE_NO_PREFIX"],
+                            year=sampling_date.year, region=region,
+                            lab=lab.code if lab else config["LAB_CODE"], serial=serial)
+
+
+def _blank(batch: dict) -> bool:
+    return not any(value not in (None, "") for value in batch.values())
+
+
+def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dict:
+    header: dict = {"place": (data.get("place") or "").strip()[:300], "task": None}
+    unit = session.get(Enterprise, data["sampled_unit_id"]) if data.get("sampled_unit_id") \
+        else None
+    if unit is None:
+        errors.append(("sampled_unit", _("Choose the sampled unit.")))
+    header["unit"] = unit
+    sampling_date = data.get("sampling_date")
+    if not isinstance(sampling_date, date):
+        errors.append(("sampling_date", _("Enter the sampling date.")))
+        sampling_date = None
+    elif sampling_date > local_today():
+        errors.append(("sampling_date", _("The sampling date is in the future.")))
+    header["sampling_date"] = sampling_date
+    try:
+        header["link"] = Link(data.get("link"))
+    except ValueError:
+        errors.append(("link", _("Choose the sampling link.")))
+    if data.get("task_id"):
+        header["task"] = _check_task(session, actor, int(data["task_id"]), errors)
+    header["region_code"] = (data.get("region_code")
+                             or (header["task"].region_code if header["task"] else None)
+                             or (unit.region_code if unit else None))
+    header["team"] = _check_team(session, actor, data.get("sampler_ids") or [], errors)
+    return header
+
+
+def _check_task(session: Session, actor: User, task_id: int, errors: list) -> Task | None:
+    task = session.get(Task, task_id)
+    assigned = task is not None and session.scalar(
+        select(TaskSampler.user_id).where(TaskSampler.task_id == task_id,
+                                          TaskSampler.user_id == actor.id))
+    if not assigned:
+        errors.append(("task_id", _("This task is not assigned to you.")))
+        return None
+    if task.closed:
+        errors.append(("task_id", _("This task is closed.")))
+    return task
+
+
+def _check_team(session: Session, actor: User, sampler_ids, errors: list) -> list[User]:
+    ids = {int(i) for i in sampler_ids} | {actor.id}
+    team = list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+    for user in team:
+        if not (user.active and user.has_role(Role.SAMPLER)):
+            errors.append(("sampler_ids", _("%(name)s is not an active sampler.",
+                                            name=user.display_name)))
+    if len(team) < MIN_TEAM:
+        errors.append(("sampler_ids", _("A sampling team has at least %(n)d samplers: choose "
+                                        "your colleague.", n=MIN_TEAM)))
+    return team
+
+
+def _check_batch(session: Session, index: int, batch: dict, sampling_date: date | None,
+                 errors: list) -> dict:
+    """Validate one batch row; add (field, "Batch n: ...") errors; return Sample columns."""
+    def fail(field: str, message: str) -> None:
+        errors.append((f"batches-{index}-{field}",
+                       _("Batch %(n)d: %(message)s", n=index + 1, message=message)))
+
+    fields = {name: _stripped(batch.get(name)) for name in BATCH_FIELDS}
+    for name, limit in _TEXT_LIMITS.items():
+        if len(fields[name] or "") > limit:
+            fail(name, _("at most %(n)d characters.", n=limit))
+    if not fields["food_name"]:
+        fail("food_name", _("enter the food name."))
+    fields["category"] = _check_category(session, fields.pop("category_id"), sampling_date,
+                                         fail)
+    production_date = fields["production_date"] or None
+    fields["production_date"] = production_date
+    if not production_date and not fields["batch_no"]:
+        fail("production_date", _("enter the production date or the batch number."))
+    if production_date and sampling_date and production_date > sampling_date:
+        fail("production_date", _("the production date is after the sampling date."))
+    try:
+        fields["shelf_life_days"] = shelf_life_days(fields["shelf_life"])
+    except ValueError:
+        fields["shelf_life_days"] = None
+        fail("shelf_life", _("cannot read the shelf life; write e.g. 12个月, 180天 or 6 months."))
+    else:
+        if fields["shelf_life_days"] is not None and fields["shelf_life_days"] <= 0:
+            fail("shelf_life", _("the shelf life must be longer than zero days."))
+    quantity = parse_positive_decimal(fields["quantity"])
+    if quantity is None:
+        fail("quantity", _("the quantity must be a number greater than zero."))
+    elif not fields["quantity_unit"]:
+        fail("quantity_unit", _("enter the unit of the quantity."))
+    if fields["backup_quantity"] and parse_positive_decimal(fields["backup_quantity"]) is None:
+        fail("backup_quantity", _("the backup quantity must be a number greater than zero."))
+    fields["backup_quantity"] = fields["backup_quantity"] or None
+    fields["producer"] = None
+    if fields.pop("producer_id"):
+        fields["producer"] = session.get(Enterprise, int(batch["producer_id"]))
+        if fields["producer"] is None:
+            fail("producer", _("the labelled producer does not exist."))
+    fields["remarks"] = fields["remarks"] or None
+    return fields
+
+
+def _stripped(value):
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _check_category(session: Session, category_id, sampling_date: date | None, fail
+                    ) -> FoodCategory | None:
+    from labsys.services import catalog
+
+    category = session.get(FoodCategory, int(category_id)) if category_id else None
+    if category is None:
+        fail("category", _("choose the food category."))
+        return None
+    if not catalog.is_leaf(session, category.id):
+        fail("category", _("%(name)s is not a detailed category (细类); choose one below it.",
+                           name=category.name_zh))
+        return category
+    if sampling_date and not catalog.applicable_specifications(session, category.id,
+                                                               sampling_date):
+        fail("category", _("%(name)s has no test items in the catalog; ask the administrator.",
+                           name=category.name_zh))
+    return category
+
+
+def _category_levels(category: FoodCategory) -> dict:
+    ids = category.ancestor_ids + [None] * 4
+    return {f"cat_l{level}_id": ids[level - 1] for level in range(1, 5)}
+
+
+def _lab_for(session: Session, task: Task | None) -> Lab | None:
+    if task is not None and task.lab_id:
+        return session.get(Lab, task.lab_id)
+    return reference.default_lab(session)
+
+
+def _visit_values(visit: SamplingVisit) -> dict:
+    return {"sampled_unit_id": visit.sampled_unit_id, "sampling_date": visit.sampling_date,
+            "place": visit.place, "link": visit.link, "region_code": visit.region_code,
+            "task_id": visit.task_id, "sampler_ids": [link.user_id for link in visit.sampler_links]}
+
+
+def sample_values(sample: Sample) -> dict:
+    """The sampler-entered fields of a sample, for the audit trail."""
+    return {"sample_no": sample.sample_no, "food_name": sample.food_name,
+            "category_id": sample.category_id, "brand": sample.brand,
+            "specification": sample.specification, "production_date": sample.production_date,
+            "batch_no": sample.batch_no, "shelf_life": sample.shelf_life,
+            "quantity": sample.quantity, "quantity_unit": sample.quantity_unit,
+            "backup_quantity": sample.backup_quantity, "sampling_base": sample.sampling_base,
+            "producer_id": sample.producer_id, "remarks": sample.remarks}
+
+
+# --- Editing and correcting ---------------------------------------------------------------
+
+def is_team_member(session: Session, user: User, sample: Sample) -> bool:
+    return user.id == sample.sampler_id or bool(session.scalar(
+        select(VisitSampler.user_id).where(VisitSampler.visit_id == sample.visit_id,
+                                           VisitSampler.user_id == user.id)))
+
+
+def can_edit(session: Session, user: User, sample: Sample) -> bool:
+    return (sample.status == SampleStatus.REGISTERED and user.has_role(Role.SAMPLER)
+            and is_team_member(session, user, sample))
+
+
+def can_correct(session: Session, user: User, sample: Sample) -> bool:
+    if sample.status == SampleStatus.REGISTERED:
+        return False
+    return user.has_role(Role.SUPERVISOR) or (user.has_role(Role.SAMPLER)
+                                              and is_team_member(session, user, sample))
+
+
+def update_sample(session: Session, actor: User, sample: Sample, expected_version: int,
+                  **fields) -> Sample:
+    """Change a sample's form fields before the lab receives it (its team's samplers only)."""
+    if sample.status != SampleStatus.REGISTERED:
+        raise ServiceError(_("The lab has received sample %(no)s: change it with a correction "
+                             "and a reason.", no=sample.sample_no))
+    if not can_edit(session, actor, sample):
+        raise PermissionDenied(_("Only the samplers who took sample %(no)s may edit it.",
+                                 no=sample.sample_no))
+    return _apply_changes(session, actor, sample, expected_version, fields, "update", None)
+
+
+def correct_sample(session: Session, actor: User, sample: Sample, reason: str,
+                   expected_version: int | None = None, **fields) -> Sample:
+    """Correct a received sample's form fields, with a reason; the category stays."""
+    if sample.status == SampleStatus.REGISTERED:
+        raise ServiceError(_("Sample %(no)s has not been received yet: edit it directly.",
+                             no=sample.sample_no))
+    if not can_correct(session, actor, sample):
+        raise PermissionDenied(_("Only the sampling team or a supervisor may correct sample "
+                                 "%(no)s.", no=sample.sample_no))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the correction."), field="reason")
+    if "category_id" in fields and fields["category_id"] not in (None, "") \
+            and int(fields["category_id"]) != sample.category_id:
+        raise ServiceError(_("The category cannot change after receipt: its test items are "
+                             "fixed."), field="category")
+    fields.pop("category_id", None)
+    return _apply_changes(session, actor, sample,
+                          sample.version_id if expected_version is None else expected_version,
+                          fields, "correct", reason)
+
+
+def _apply_changes(session: Session, actor: User, sample: Sample, expected_version: int,
+                   fields: dict, action: str, reason: str | None) -> Sample:
+    if sample.version_id != expected_version:
+        raise ConflictError(_("Someone else changed sample %(no)s meanwhile; here is its "
+                              "current content.", no=sample.sample_no), current=sample)
+    unknown = set(fields) - set(BATCH_FIELDS)
+    if unknown:
+        raise ValueError(f"not sample form fields: {sorted(unknown)}")
+    current = sample_values(sample)
+    merged = {name: current[name] for name in BATCH_FIELDS}
+    merged.update(fields)
+    errors: list = []
+    cleaned = _check_batch(session, 0, _as_form_values(merged), sample.sampling_date, errors)
+    if errors:
+        raise ValidationErrors([(field.removeprefix("batches-0-"), _single(message))
+                                for field, message in errors])
+    old = sample_values(sample)
+    for name, value in cleaned.items():
+        setattr(sample, name, value)
+    sample.category_id = cleaned["category"].id
+    sample.producer_id = cleaned["producer"].id if cleaned["producer"] else None
+    for level_name, level_id in _category_levels(cleaned["category"]).items():
+        setattr(sample, level_name, level_id)
+    new = sample_values(sample)
+    changed = {k for k in new if new[k] != old[k]}
+    if not changed:
+        return sample
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(_("Someone else changed sample %(no)s meanwhile; here is its "
+                              "current content.", no=sample.sample_no)) from error
+    audit.record(session, actor, "sample", sample.id, action,
+                 old={k: old[k] for k in sorted(changed)},
+                 new={k: new[k] for k in sorted(changed)}, reason=reason)
+    return sample
+
+
+def _as_form_values(values: dict) -> dict:
+    """Model values back to the text the form validation reads."""
+    return {k: ("" if v is None else v) if k != "production_date" else v
+            for k, v in values.items()}
+
+
+def _single(message: str) -> str:
+    """Drop the "Batch 1:" prefix for a form of one sample."""
+    prefix = _("Batch %(n)d: %(message)s", n=1, message="")
+    rest = message.removeprefix(prefix)
+    return rest[:1].upper() + rest[1:]

@@ -1,0 +1,99 @@
+// The sampling form: keyboard-friendly batch rows and the enterprise lookup.
+// The form works without this script (a fixed number of rows, names typed in full).
+(function () {
+  "use strict";
+  var form = document.getElementById("visit-form");
+  if (!form) { return; }
+  var script = document.currentScript;
+  var tbody = document.querySelector("#batch-table tbody");
+  var addButton = document.getElementById("add-batch");
+  var datalist = document.getElementById("enterprise-options");
+  var lookupUrl = form.dataset.lookupUrl;
+  var found = {};
+
+  function rows() { return tbody.querySelectorAll("tr.batch-row"); }
+
+  function addRow() {
+    var all = rows();
+    var last = all[all.length - 1];
+    var index = all.length;
+    var row = last.cloneNode(true);
+    row.querySelectorAll("input").forEach(function (input) {
+      ["name", "id"].forEach(function (attr) {
+        var value = input.getAttribute(attr);
+        if (value) { input.setAttribute(attr, value.replace(/^batches-\d+-/, "batches-" + index + "-")); }
+      });
+      input.value = "";
+      input.classList.remove("is-invalid");
+    });
+    row.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+    row.querySelector(".row-number").textContent = index + 1;
+    tbody.appendChild(row);
+    row.querySelector("input").focus();
+    return row;
+  }
+
+  addButton.classList.remove("d-none");
+  addButton.addEventListener("click", addRow);
+
+  tbody.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (input.tagName !== "INPUT") { return; }
+    var row = input.closest("tr");
+    var all = rows();
+    var isLastRow = row === all[all.length - 1];
+    if (event.key === "Enter") {
+      event.preventDefault();
+      var next = row.nextElementSibling;
+      if (isLastRow || !next) { addRow(); } else { next.querySelector("input").focus(); }
+    } else if (event.key === "Tab" && !event.shiftKey && isLastRow) {
+      var inputs = row.querySelectorAll("input");
+      if (input === inputs[inputs.length - 1]) { event.preventDefault(); addRow(); }
+    }
+  });
+
+  // Enterprise lookup (sampled unit and labelled producers): "name [#id]" options.
+  var unitInput = form.querySelector("input[name=sampled_unit]");
+  var history = document.getElementById("unit-history");
+  unitInput.setAttribute("list", "enterprise-options");
+  unitInput.setAttribute("autocomplete", "off");
+  var timer = null;
+
+  function label(item) { return item.name + " [#" + item.id + "]"; }
+
+  function lookup(text) {
+    if (!lookupUrl || text.length < 2 || /\[#\d+\]\s*$/.test(text)) { return; }
+    fetch(lookupUrl + "?q=" + encodeURIComponent(text), {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (items) {
+        datalist.innerHTML = "";
+        items.forEach(function (item) {
+          found[item.id] = item;
+          var option = document.createElement("option");
+          option.value = label(item);
+          option.label = [item.address, item.uscc].filter(Boolean).join(" · ");
+          datalist.appendChild(option);
+        });
+      })
+      .catch(function () { /* the lookup is a convenience: typing the name still works */ });
+  }
+
+  function showHistory() {
+    var match = /\[#(\d+)\]\s*$/.exec(unitInput.value);
+    var item = match && found[match[1]];
+    if (!item || !item.history) { history.textContent = ""; return; }
+    history.textContent = script.dataset.historyText
+      .replace("{year}", item.history.year).replace("{recent}", item.history.last_30_days);
+    var place = form.querySelector("input[name=place]");
+    if (place && !place.value && item.address) { place.value = item.address; }
+  }
+
+  form.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input === unitInput || /-producer$/.test(input.name || "")) {
+      clearTimeout(timer);
+      timer = setTimeout(function () { lookup(input.value.trim()); }, 250);
+      if (input === unitInput) { showHistory(); }
+    }
+  });
+}());

@@ -1,0 +1,1 @@
+"""Receipt of samples in the lab."""

@@ -1,0 +1,112 @@
+"""The lab's receipt desk: scan a sample number, accept the sample or reject it."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import Role, Sample, SampleStatus
+from labsys.services import ServiceError, receipt, sampling
+from labsys.services.sampling import LOCAL_TZ
+from labsys.web.access import roles_required
+from labsys.web.pagination import keyset_page
+from labsys.web.receipt.forms import ReceiveForm, RejectForm
+from labsys.web.sampling import queries
+
+bp = Blueprint("receipt", __name__, url_prefix="/lab/receipt")
+
+RECEIVED_TODAY_LIMIT = 200
+
+
+def _local_now() -> datetime:
+    return datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
+
+
+def _aware(local: datetime | None) -> datetime | None:
+    return local.replace(tzinfo=LOCAL_TZ) if local else None
+
+
+@bp.route("/")
+@roles_required(Role.TECHNICIAN)
+def index():
+    number = request.args.get("no", "").strip()
+    if number:
+        try:
+            sample = receipt.find_by_number(db.session, number)
+        except ServiceError as error:
+            flash(error.message, "danger")
+        else:
+            return redirect(url_for("receipt.receive", sample_id=sample.id))
+    today = sampling.local_today()
+    start = datetime.combine(today, time(), LOCAL_TZ)
+    received = list(db.session.scalars(
+        queries.received_between(start, start + timedelta(days=1))
+        .limit(RECEIVED_TODAY_LIMIT)))
+    awaiting = keyset_page(queries.sample_list_query()
+                           .where(Sample.status == SampleStatus.REGISTERED),
+                           Sample.id, after=request.args.get("after", type=int))
+    return render_template("receipt/index.html", number=number, received=received,
+                           awaiting=awaiting, awaiting_count=queries.count_awaiting(db.session),
+                           check=sampling.deadline_check(db.session, today))
+
+
+def _form_values(form) -> dict:
+    return {"arrived_at": _aware(form.arrived_at.data), "seal_state": form.seal_state.data,
+            "condition": form.condition.data, "temperature": form.temperature.data}
+
+
+def _show_error(form, error: ServiceError) -> None:
+    db.session.rollback()
+    if not form.add_service_error(error):
+        flash(error.message, "danger")
+
+
+@bp.route("/samples/<int:sample_id>", methods=["GET", "POST"])
+@roles_required(Role.TECHNICIAN)
+def receive(sample_id: int):
+    sample = db.session.get(Sample, sample_id) or abort(404)
+    form = ReceiveForm()
+    reject_form = RejectForm(formdata=None, prefix="reject")
+    if request.method == "GET":
+        form.arrived_at.data = reject_form.arrived_at.data = _local_now()
+    if form.validate_on_submit():
+        try:
+            results = receipt.receive_sample(db.session, current_user, sample,
+                                             **_form_values(form))
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Sample %(no)s received: %(n)d test items to do.", no=sample.sample_no,
+                    n=len(results)), "success")
+            return redirect(url_for("receipt.index"))
+    return _render(sample, form, reject_form)
+
+
+@bp.route("/samples/<int:sample_id>/reject", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def reject(sample_id: int):
+    sample = db.session.get(Sample, sample_id) or abort(404)
+    reject_form = RejectForm(prefix="reject")
+    if reject_form.validate_on_submit():
+        try:
+            receipt.reject_sample(db.session, current_user, sample, reject_form.reason.data,
+                                  **_form_values(reject_form))
+        except ServiceError as error:
+            _show_error(reject_form, error)
+        else:
+            flash(_("Sample %(no)s rejected.", no=sample.sample_no), "warning")
+            return redirect(url_for("receipt.index"))
+    form = ReceiveForm(formdata=None, data={"arrived_at": _local_now()})
+    return _render(sample, form, reject_form)
+
+
+def _render(sample: Sample, form, reject_form):
+    sample = db.session.scalar(select(Sample).where(Sample.id == sample.id))
+    return render_template("receipt/receive.html", sample=sample, form=form,
+                           reject_form=reject_form, seal_states=receipt.SEAL_STATES,
+                           check=sampling.deadline_check(db.session))

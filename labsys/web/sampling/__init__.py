@@ -1,0 +1,1 @@
+"""The sampling form (抽样单), sample lists and labels."""

@@ -1,0 +1,329 @@
+"""Sampling forms: new visit with its batches, sample lists, detail, edit, correction, labels."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from labsys.extensions import db
+from labsys.models import Role, Sample, SampleResult, SampleStatus, SamplingVisit, User
+from labsys.pdf.labels import LabelSheet
+from labsys.services import ConflictError, ServiceError, audit, reference, sampling
+from labsys.services.sampling import ValidationErrors
+from labsys.web.access import roles_required
+from labsys.web.pagination import keyset_page
+from labsys.web.sampling import queries
+from labsys.web.sampling.forms import (
+    SampleCorrectionForm,
+    SampleEditForm,
+    VisitForm,
+    picked_label,
+)
+
+bp = Blueprint("sampling", __name__, url_prefix="/sampling")
+
+VIEWERS = (Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _sample_or_404(sample_id: int) -> Sample:
+    return db.session.get(Sample, sample_id) or abort(404)
+
+
+def _may_view(sample: Sample) -> bool:
+    """Samplers see their team's samples; the lab and supervisors see every sample."""
+    if current_user.has_role(Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER):
+        return True
+    return sampling.is_team_member(db.session, current_user, sample)
+
+
+def _viewable_sample(sample_id: int) -> Sample:
+    sample = _sample_or_404(sample_id)
+    if not _may_view(sample):
+        abort(403)
+    return sample
+
+
+def _place_errors(form, errors) -> None:
+    """Put each (field, message) beside its field; the rest go to the page's error list."""
+    for name, message in errors:
+        field = _field(form, name) if name else None
+        if field is None:
+            form.form_errors.append(message)
+        elif message not in field.errors:
+            field.errors = [*field.errors, message]
+
+
+def _field(form, name: str):
+    if name.startswith("batches-"):
+        _prefix, index, sub = name.split("-", 2)
+        entries = form.batches.entries
+        return getattr(entries[int(index)].form, sub, None) if int(index) < len(entries) \
+            else None
+    return getattr(form, name, None)
+
+
+def _sample_fields(form, prefix: str, errors: list) -> dict:
+    """The service's batch dict from one set of sample fields; lookup errors into ``errors``."""
+    values = {name: getattr(form, name).data or "" for name in form.TEXT_FIELDS}
+    values["production_date"] = form.production_date.data
+    category = queries.resolve_category(db.session, form.category.data)
+    if category is False:
+        errors.append((f"{prefix}category", _("Unknown category “%(text)s”: pick one from the "
+                                               "list.", text=form.category.data)))
+    values["category_id"] = category.id if category else None
+    producer = queries.resolve_enterprise(db.session, form.producer.data)
+    if producer is False:
+        errors.append((f"{prefix}producer", _("Unknown enterprise “%(text)s”: pick one from "
+                                               "the list, or register it first.",
+                                               text=form.producer.data)))
+    values["producer_id"] = producer.id if producer else None
+    return values
+
+
+def _fill_sample_form(form, sample: Sample) -> None:
+    for name in form.TEXT_FIELDS:
+        getattr(form, name).data = getattr(sample, name) or ""
+    form.production_date.data = sample.production_date
+    form.category.data = picked_label(sample.category.name_zh, sample.category.code)
+    if sample.producer:
+        form.producer.data = picked_label(sample.producer.name, f"#{sample.producer.id}")
+    form.version.data = str(sample.version_id)
+
+
+def _leaf_categories():
+    from labsys.services import catalog
+
+    return catalog.leaf_categories(db.session)
+
+
+# --- new visit ------------------------------------------------------------------------------
+
+def _visit_choices(form: VisitForm) -> None:
+    from labsys.services import planning
+
+    form.region_code.choices = [("", _("District of the sampled unit"))] + [
+        (r.code, r.name_zh) for r in reference.districts(db.session)]
+    form.task_id.choices = [("", _("No task"))] + [
+        (str(t.id), f"{t.code} {t.name}")
+        for t in planning.tasks_for_sampler(db.session, current_user)]
+    form.sampler_ids.choices = [(u.id, u.display_name)
+                                for u in queries.other_samplers(db.session, current_user)]
+
+
+def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
+    unit = queries.resolve_enterprise(db.session, form.sampled_unit.data)
+    if unit is False:
+        errors.append(("sampled_unit", _("Unknown enterprise “%(text)s”: pick one from the "
+                                         "list, or register it first.",
+                                         text=form.sampled_unit.data)))
+    visit_data = {"sampled_unit_id": unit.id if unit else None,
+                  "sampling_date": form.sampling_date.data, "place": form.place.data,
+                  "link": form.link.data, "region_code": form.region_code.data or None,
+                  "task_id": form.task_id.data or None, "sampler_ids": form.sampler_ids.data}
+    batches = [{} if entry.form.is_blank()
+               else _sample_fields(entry.form, f"batches-{index}-", errors)
+               for index, entry in enumerate(form.batches.entries)]
+    return visit_data, batches
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+@roles_required(Role.SAMPLER)
+def visit_create():
+    form = VisitForm()
+    _visit_choices(form)
+    if request.method == "GET":
+        form.sampling_date.data = sampling.local_today()
+    if form.validate_on_submit():
+        errors: list = []
+        visit_data, batches = _visit_input(form, errors)
+        try:
+            visit = sampling.create_visit(db.session, current_user, visit_data, batches)
+        except ValidationErrors as error:
+            errors += error.errors
+        except ServiceError as error:
+            errors.append((error.field, error.message))
+        if not errors:
+            flash(_("Sampling form saved: %(n)d samples, numbers %(numbers)s.",
+                    n=len(visit.samples), numbers=", ".join(s.sample_no for s in visit.samples)),
+                  "success")
+            for sample in visit.samples:
+                warning = sampling.expiry_warning(sample)
+                if warning:
+                    flash(warning, "warning")
+            return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
+        db.session.rollback()
+        _place_errors(form, errors)
+    return render_template("sampling/visit_form.html", form=form,
+                           leaves=_leaf_categories())
+
+
+@bp.route("/visits/<int:visit_id>")
+@roles_required(*VIEWERS)
+def visit_detail(visit_id: int):
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    if not (current_user.has_role(Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+            or current_user.id in {link.user_id for link in visit.sampler_links}):
+        abort(403)
+    return render_template("sampling/visit_detail.html", visit=visit,
+                           check=sampling.deadline_check(db.session))
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+def _render_list(query, title: str, endpoint: str):
+    filters = queries.SampleFilters.from_args(request.args)
+    page = keyset_page(filters.apply(query), Sample.id, after=request.args.get("after", type=int),
+                       descending=True)
+    return render_template("sampling/sample_list.html", page=page, filters=filters,
+                           title=title, endpoint=endpoint, statuses=SampleStatus,
+                           districts=reference.districts(db.session),
+                           check=sampling.deadline_check(db.session))
+
+
+@bp.route("/mine")
+@roles_required(Role.SAMPLER)
+def my_samples():
+    return _render_list(queries.sample_list_query(current_user), _("My samples"),
+                        "sampling.my_samples")
+
+
+@bp.route("/samples")
+@roles_required(Role.SUPERVISOR)
+def sample_list():
+    return _render_list(queries.sample_list_query(), _("All samples"), "sampling.sample_list")
+
+
+def _action_titles() -> dict:
+    return {"create": _("Sampled"), "update": _("Edited"), "correct": _("Corrected"),
+            "receive": _("Received by the lab"), "reject": _("Rejected by the lab")}
+
+
+# --- one sample ----------------------------------------------------------------------------
+
+@bp.route("/samples/<int:sample_id>")
+@roles_required(*VIEWERS)
+def sample_detail(sample_id: int):
+    sample = _viewable_sample(sample_id)
+    results = list(db.session.scalars(select(SampleResult)
+                                      .where(SampleResult.sample_id == sample.id)
+                                      .order_by(SampleResult.seq)))
+    history = audit.history(db.session, "sample", sample.id)
+    user_ids = {entry.user_id for entry in history if entry.user_id}
+    names = {user.id: user.display_name for user in db.session.scalars(
+        select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    return render_template(
+        "sampling/sample_detail.html", sample=sample, results=results,
+        history=history, names=names, actions=_action_titles(),
+        check=sampling.deadline_check(db.session),
+        warning=sampling.expiry_warning(sample),
+        can_edit=sampling.can_edit(db.session, current_user, sample),
+        can_correct=sampling.can_correct(db.session, current_user, sample))
+
+
+def _save_changes(form, sample: Sample, save):
+    errors: list = []
+    values = _sample_fields(form, "", errors)
+    if errors:
+        _place_errors(form, errors)
+        return None
+    try:
+        return save(values)
+    except ValidationErrors as error:
+        db.session.rollback()
+        _place_errors(form, error.errors)
+    except ConflictError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        form.version.data = str(db.session.get(Sample, sample.id).version_id)
+    except ServiceError as error:
+        db.session.rollback()
+        if not form.add_service_error(error):
+            flash(error.message, "danger")
+    return None
+
+
+@bp.route("/samples/<int:sample_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SAMPLER)
+def sample_edit(sample_id: int):
+    sample = _viewable_sample(sample_id)
+    if not sampling.can_edit(db.session, current_user, sample):
+        flash(_("Sample %(no)s can no longer be edited here.", no=sample.sample_no), "warning")
+        return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
+    form = SampleEditForm()
+    if request.method == "GET":
+        _fill_sample_form(form, sample)
+    if form.validate_on_submit():
+        version = int(form.version.data or 0)
+        saved = _save_changes(form, sample, lambda values: sampling.update_sample(
+            db.session, current_user, sample, version, **values))
+        if saved is not None:
+            flash(_("Sample %(no)s saved.", no=sample.sample_no), "success")
+            return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
+    return render_template("sampling/sample_form.html", form=form, sample=sample,
+                           leaves=_leaf_categories(), correction=False)
+
+
+@bp.route("/samples/<int:sample_id>/correct", methods=["GET", "POST"])
+@roles_required(Role.SAMPLER, Role.SUPERVISOR)
+def sample_correct(sample_id: int):
+    sample = _viewable_sample(sample_id)
+    if not sampling.can_correct(db.session, current_user, sample):
+        flash(_("Sample %(no)s cannot be corrected by you now.", no=sample.sample_no),
+              "warning")
+        return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
+    form = SampleCorrectionForm()
+    if request.method == "GET":
+        _fill_sample_form(form, sample)
+    if form.validate_on_submit():
+        version = int(form.version.data or 0)
+        saved = _save_changes(form, sample, lambda values: sampling.correct_sample(
+            db.session, current_user, sample, form.reason.data, version, **values))
+        if saved is not None:
+            flash(_("Correction of sample %(no)s saved.", no=sample.sample_no), "success")
+            return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
+    return render_template("sampling/sample_form.html", form=form, sample=sample,
+                           leaves=_leaf_categories(), correction=True)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+def _labels_response(samples: list[Sample], filename: str) -> Response:
+    if not samples:
+        abort(404)
+    if any(not _may_view(sample) for sample in samples):
+        abort(403)
+    pdf = LabelSheet(samples, font_path=current_app.config.get("PDF_FONT_PATH")).build()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@bp.route("/visits/<int:visit_id>/labels.pdf")
+@roles_required(Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN)
+def visit_labels(visit_id: int):
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    return _labels_response(list(visit.samples), f"labels-visit-{visit.id}.pdf")
+
+
+@bp.route("/labels.pdf")
+@roles_required(Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN)
+def selected_labels():
+    ids = request.args.getlist("id", type=int)[:200]
+    samples = list(db.session.scalars(select(Sample).where(Sample.id.in_(ids))
+                                      .options(selectinload(Sample.visit))
+                                      .order_by(Sample.id))) if ids else []
+    return _labels_response(samples, "labels.pdf")
