@@ -22,9 +22,11 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
     from labsys.web.receipt.views import bp as receipt_bp
+    from labsys.web.reports.views import bp as reports_bp
+    from labsys.web.reports.views import verify_bp
     from labsys.web.sampling.views import bp as sampling_bp
 
-    return [api_bp, sampling_bp, receipt_bp]
+    return [api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -35,15 +37,18 @@ NAV = [
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),
     NavItem("receipt.index", _l("Sample receipt")),
+    NavItem("reports.queue", _l("Reports to issue")),
+    NavItem("reports.report_list", _l("Reports")),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.stats import stats_command
 
-    return [stats_command, import_group]
+    return [stats_command, import_group, report_group]
 
 
 def INIT_STEPS():  # noqa: N802

@@ -1,0 +1,85 @@
+"""``labsys report``: issue reports in bulk, write a stored PDF or a ZIP of many."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from labsys.cli import fail
+from labsys.extensions import db
+from labsys.services import ServiceError, reports, users
+
+
+@click.group("report")
+def report_group():
+    """Inspection reports."""
+
+
+@report_group.command("issue")
+@click.argument("sample_nos", nargs=-1, required=True)
+@click.option("--as", "username", required=True, help="The approving supervisor's username.")
+@click.option("--base-url", default=None,
+              help="Absolute base of the verification links (default: the BASE_URL setting).")
+@with_appcontext
+def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | None):
+    """Issue the reports of the samples SAMPLE_NOS (one commit; failures are listed)."""
+    actor = users.get_by_username(db.session, username)
+    if actor is None or not actor.active:
+        fail(f"error: no active user {username!r}")
+    base_url = base_url or current_app.config.get("BASE_URL")
+    if not base_url:
+        fail("error: set BASE_URL (or pass --base-url): the QR code needs an absolute link")
+    try:
+        samples = reports.samples_by_no(db.session, sample_nos)
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    with click.progressbar(length=len(samples), label="issuing reports",
+                           file=sys.stderr) as bar:
+        outcome = reports.issue_many(db.session, actor, samples, base_url=base_url,
+                                     progress=lambda *_: bar.update(1))
+    db.session.commit()
+    for report in outcome.issued:
+        click.echo(f"{report.sample.sample_no}\t{report.report_no}")
+    for sample, message in outcome.failed:
+        click.echo(f"{sample.sample_no}\tNOT ISSUED: {message}", err=True)
+    click.echo(f"{len(outcome.issued)} issued, {len(outcome.failed)} failed", err=True)
+    if outcome.failed:
+        sys.exit(1)
+
+
+@report_group.command("pdf")
+@click.argument("report_no")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the PDF ('-' for standard output).")
+@with_appcontext
+def pdf_command(report_no: str, output: str):
+    """Write the issued PDF of REPORT_NO exactly as stored."""
+    try:
+        report = reports.get_by_no(db.session, report_no)
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    if output == "-":
+        sys.stdout.buffer.write(report.pdf)
+        return
+    Path(output).write_bytes(report.pdf)
+    click.echo(f"{report.report_no}: {len(report.pdf)} bytes, sha256 {report.sha256} "
+               f"-> {output}", err=True)
+
+
+@report_group.command("zip")
+@click.argument("report_nos", nargs=-1, required=True)
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
+@with_appcontext
+def zip_command(report_nos: tuple[str, ...], output: str):
+    """Write the stored PDFs of REPORT_NOS into one ZIP file."""
+    try:
+        chosen = [reports.get_by_no(db.session, no) for no in report_nos]
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    with open(output, "wb") as target:
+        count = reports.write_zip(chosen, target)
+    click.echo(f"{count} reports -> {output}", err=True)

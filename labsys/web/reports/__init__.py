@@ -1,0 +1,2 @@
+"""Inspection reports: the supervisor's queue, preview, issue, correction, bulk, downloads,
+and the public verification page."""

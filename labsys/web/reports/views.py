@@ -1,0 +1,219 @@
+"""Report pages: queue, preview, issue (one or many), list, detail, download, correction,
+ZIP of many; and the public verification page (``verify`` blueprint)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from labsys.extensions import db
+from labsys.models import Report, ReportStatus, Role, Sample
+from labsys.services import ServiceError, reports
+from labsys.web.access import public, roles_required
+from labsys.web.pagination import keyset_page
+from labsys.web.reports.forms import BulkIssueForm, ConfirmForm, CorrectionForm
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+verify_bp = Blueprint("verify", __name__)
+
+READERS = (Role.SUPERVISOR, Role.REVIEWER, Role.TECHNICIAN)
+MAX_ZIP = 500
+
+
+def _base_url() -> str:
+    return current_app.config.get("BASE_URL") or request.url_root
+
+
+def _sample_or_404(sample_id: int) -> Sample:
+    return db.session.get(Sample, sample_id) or abort(404)
+
+
+def _report_or_404(report_id: int) -> Report:
+    return db.session.get(Report, report_id) or abort(404)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _pdf_response(data: bytes, filename: str, *, inline: bool):
+    response = current_app.response_class(data, mimetype="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/queue")
+@roles_required(Role.SUPERVISOR)
+def queue():
+    query = reports.awaiting_report_query()
+    search = request.args.get("q", "").strip()
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
+    page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
+    return render_template("reports/queue.html", page=page, search=search,
+                           form=BulkIssueForm(), confirm=ConfirmForm())
+
+
+@bp.route("/preview/<int:sample_id>.pdf")
+@roles_required(Role.SUPERVISOR)
+def preview(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    try:
+        pdf = reports.draft_pdf(db.session, current_user, sample)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("reports.queue"))
+    return _pdf_response(pdf, f"draft-{sample.sample_no}.pdf", inline=True)
+
+
+@bp.route("/issue/<int:sample_id>", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def issue(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        report = reports.issue_report(db.session, current_user, sample, base_url=_base_url())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("reports.queue"))
+    flash(_("Report %(no)s issued.", no=report.report_no), "success")
+    return redirect(url_for("reports.detail", report_id=report.id))
+
+
+@bp.route("/bulk-issue", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def bulk_issue():
+    """Issue the chosen samples' reports.  The queue page calls this in small chunks with
+    ``Accept: application/json`` to drive its progress bar; without JavaScript it is a plain
+    form post that ends on the report list."""
+    form = BulkIssueForm()
+    if not form.validate_on_submit():
+        message = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        if _wants_json():
+            return jsonify(error=message), 400
+        flash(message, "danger")
+        return redirect(url_for("reports.queue"))
+    ids = list(dict.fromkeys(form.sample_ids.data))
+    found = {s.id: s for s in db.session.scalars(select(Sample).where(Sample.id.in_(ids)))}
+    outcome = reports.issue_many(db.session, current_user, [found[i] for i in ids if i in found],
+                                 base_url=_base_url())
+    failed = [{"sample_id": s.id, "sample_no": s.sample_no, "message": m}
+              for s, m in outcome.failed]
+    failed += [{"sample_id": i, "sample_no": str(i), "message": _("There is no such sample.")}
+               for i in ids if i not in found]
+    issued = [{"sample_id": r.sample_id, "report_id": r.id, "report_no": r.report_no}
+              for r in outcome.issued]
+    if _wants_json():
+        return jsonify(issued=issued, failed=failed)
+    if issued:
+        flash(_("%(n)d reports issued.", n=len(issued)), "success")
+    for item in failed:
+        flash(f"{item['sample_no']}: {item['message']}", "danger")
+    return redirect(url_for("reports.report_list"))
+
+
+@bp.route("")
+@roles_required(*READERS)
+def report_list():
+    query = select(Report).options(selectinload(Report.approver))
+    search = request.args.get("q", "").strip()
+    status = request.args.get("status", "")
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Report.report_no.ilike(like), Report.food_name.ilike(like),
+                                Report.sampled_unit_name.ilike(like)))
+    if status in {s.value for s in ReportStatus}:
+        query = query.where(Report.status == status)
+    page = keyset_page(query, Report.id, after=request.args.get("after", type=int),
+                       descending=True)
+    return render_template("reports/list.html", page=page, search=search, status=status,
+                           statuses=ReportStatus)
+
+
+@bp.route("/<int:report_id>")
+@roles_required(*READERS)
+def detail(report_id: int):
+    report = _report_or_404(report_id)
+    return render_template("reports/detail.html", report=report, form=CorrectionForm())
+
+
+@bp.route("/<int:report_id>.pdf")
+@roles_required(*READERS)
+def download(report_id: int):
+    report = _report_or_404(report_id)
+    response = _pdf_response(report.pdf, f"{report.report_no}.pdf", inline=False)
+    response.headers["ETag"] = f'"{report.sha256}"'
+    return response
+
+
+@bp.route("/<int:report_id>/correct", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def correct(report_id: int):
+    report = _report_or_404(report_id)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            new = reports.correct_report(db.session, current_user, report, form.reason.data,
+                                         base_url=_base_url())
+        except ServiceError as error:
+            db.session.rollback()
+            if not form.add_service_error(error):
+                flash(error.message, "danger")
+        else:
+            flash(_("Corrected report %(new)s issued; %(old)s is superseded.",
+                    new=new.report_no, old=report.report_no), "success")
+            return redirect(url_for("reports.detail", report_id=new.id))
+    return render_template("reports/detail.html", report=report, form=form), 422
+
+
+@bp.route("/zip")
+@roles_required(*READERS)
+def download_zip():
+    ids = list(dict.fromkeys(request.args.getlist("id", type=int)))[:MAX_ZIP + 1]
+    if not ids:
+        flash(_("Choose at least one report."), "warning")
+        return redirect(url_for("reports.report_list"))
+    if len(ids) > MAX_ZIP:
+        flash(_("At most %(n)d reports fit in one ZIP.", n=MAX_ZIP), "warning")
+        return redirect(url_for("reports.report_list"))
+    chosen = db.session.scalars(select(Report).where(Report.id.in_(ids))
+                                .order_by(Report.report_no)).all()
+    if not chosen:
+        abort(404)
+    buffer = io.BytesIO()
+    reports.write_zip(chosen, buffer)
+    response = current_app.response_class(buffer.getvalue(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="reports-{len(chosen)}.zip"')
+    return response
+
+
+@verify_bp.route("/verify/<token>")
+@public
+def verify(token: str):
+    """Anyone may check a report from its QR code: only the fields printed below."""
+    report = reports.get_by_token(db.session, token) or abort(404)
+    response = current_app.make_response(render_template("reports/verify.html",
+                                                         report=report))
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
