@@ -1,0 +1,405 @@
+"""The lab's pages: my work, result entry per sample and per worksheet, review, corrections,
+retests, the sample's results and history, and the instrument import."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from labsys.extensions import db
+from labsys.models import (
+    ResultStatus,
+    Role,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    TestItem,
+    User,
+)
+from labsys.services import ServiceError
+from labsys.services import results as svc
+from labsys.services.results_import import ImportErrors, import_results
+from labsys.web.access import roles_required
+from labsys.web.lab.forms import (
+    ConfirmForm,
+    CorrectionForm,
+    ImportForm,
+    ResultEntryForm,
+    RetestForm,
+    ReturnForm,
+)
+from labsys.web.pagination import keyset_page
+
+bp = Blueprint("lab", __name__, url_prefix="/lab")
+
+READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+DECIDERS = (Role.REVIEWER, Role.SUPERVISOR)
+WORKSHEET_SIZE = 100
+_UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
+
+ACTION_TITLES = {
+    "enter": _l("Result entered"), "submit": _l("Submitted for review"),
+    "accept": _l("Accepted"), "return": _l("Returned"), "correct": _l("Corrected"),
+    "retest": _l("Retest ordered"), "create": _l("Retest row created"),
+    "reopen": _l("Conclusion withdrawn for a retest"), "conclude": _l("Conclusion derived"),
+}
+
+
+def _sample_or_404(sample_id: int) -> Sample:
+    return db.session.get(Sample, sample_id) or abort(404)
+
+
+def _result_or_404(result_id: int) -> SampleResult:
+    return db.session.get(SampleResult, result_id) or abort(404)
+
+
+# --- my work ---------------------------------------------------------------------------------
+
+
+@bp.route("/work")
+@roles_required(Role.TECHNICIAN)
+def my_work():
+    open_rows = exists().where(SampleResult.sample_id == Sample.id,
+                               SampleResult.status.in_(svc.EDITABLE))
+    query = select(Sample).where(Sample.status == SampleStatus.RECEIVED, open_rows)
+    search = request.args.get("q", "").strip()
+    if search:
+        query = query.where(Sample.sample_no.ilike(f"%{search}%"))
+    page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
+    counts: dict[int, dict[ResultStatus, int]] = {}
+    if page.items:
+        for sample_id, status, count in db.session.execute(
+                select(SampleResult.sample_id, SampleResult.status, func.count())
+                .where(SampleResult.sample_id.in_([s.id for s in page.items]))
+                .group_by(SampleResult.sample_id, SampleResult.status)):
+            counts.setdefault(sample_id, {})[status] = count
+    items = db.session.execute(
+        select(TestItem.id, TestItem.name_zh, func.count())
+        .join(SampleResult, SampleResult.test_item_id == TestItem.id)
+        .join(Sample, Sample.id == SampleResult.sample_id)
+        .where(SampleResult.status.in_(svc.EDITABLE), Sample.status == SampleStatus.RECEIVED)
+        .group_by(TestItem.id, TestItem.name_zh).order_by(TestItem.name_zh)).all()
+    return render_template("lab/my_work.html", page=page, counts=counts, items=items,
+                           search=search, Status=ResultStatus)
+
+
+# --- entry -----------------------------------------------------------------------------------
+
+
+def _form_data(results: list[SampleResult]) -> dict:
+    return {"rows": [{"result_id": r.id, "version": r.version_id,
+                      "measured": r.measured_text or "",
+                      "units": svc.units_of(r) or [""] * (r.micro_n or 0)} for r in results]}
+
+
+def _pairs(form: ResultEntryForm, results: list[SampleResult]) -> list:
+    by_id = {r.id: r for r in results}
+    pairs = []
+    for row in form.rows:
+        result = by_id.get(row.form.result_id.data)
+        if result is None:
+            abort(400)
+        pairs.append((row.form, result))
+    return pairs
+
+
+def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, str] | None:
+    """Save the typed rows (all or nothing); None on success, else errors by result id."""
+    entries = []
+    for row, result in _pairs(form, results):
+        units = [u.data or "" for u in row.units] if result.is_microbiological else None
+        if not (row.measured.data or "").strip() and not any(u.strip() for u in units or []):
+            continue  # left blank: not entered yet
+        entries.append(svc.Entry(result, row.measured.data, row.version.data, units))
+    if not entries:
+        flash(_("Nothing to save: enter at least one result."), "warning")
+        return {}
+    try:
+        saved = svc.enter_results(db.session, current_user, entries)
+    except svc.EntryErrors as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return error.errors
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return {}
+    failed = sum(1 for r in saved if r.verdict and r.verdict.value == "fail")
+    flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
+    if failed:
+        flash(_("%(n)d of them fail their limit.", n=failed), "warning")
+    return None
+
+
+@bp.route("/samples/<int:sample_id>/enter", methods=["GET", "POST"])
+@roles_required(Role.TECHNICIAN)
+def enter_sample(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    rows = svc.current_results(db.session, sample)
+    editable = [r for r in rows if r.status in svc.EDITABLE]
+    form = ResultEntryForm(data=None if request.method == "POST" else _form_data(editable))
+    errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        errors = _save_rows(form, rows)
+        if errors is None:
+            return redirect(url_for("lab.enter_sample", sample_id=sample.id))
+    elif request.method == "POST":
+        flash(_("The form was not valid; check the values."), "danger")
+    return render_template("lab/enter_sample.html", sample=sample, rows=rows,
+                           pairs=_pairs(form, rows), form=form, errors=errors,
+                           confirm=ConfirmForm(), svc=svc)
+
+
+@bp.route("/samples/<int:sample_id>/submit", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def submit_sample(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    if ConfirmForm().validate_on_submit():
+        _submit(svc.current_results(db.session, sample))
+    return redirect(url_for("lab.enter_sample", sample_id=sample.id))
+
+
+def _submit(results: list[SampleResult]) -> None:
+    try:
+        count = svc.submit_results(db.session, current_user, results)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("%(n)d results submitted for review.", n=count), "success")
+
+
+def _worksheet_query(item_id: int):
+    return (select(SampleResult).join(Sample, Sample.id == SampleResult.sample_id)
+            .where(SampleResult.test_item_id == item_id,
+                   SampleResult.status.in_(svc.EDITABLE),
+                   Sample.status.in_(svc.TESTING_STATUSES))
+            .options(selectinload(SampleResult.sample)))
+
+
+@bp.route("/worksheet/<int:item_id>", methods=["GET", "POST"])
+@roles_required(Role.TECHNICIAN)
+def worksheet(item_id: int):
+    item = db.session.get(TestItem, item_id) or abort(404)
+    after = request.args.get("after", type=int)
+    page = keyset_page(_worksheet_query(item_id), SampleResult.id, after=after,
+                       size=WORKSHEET_SIZE)
+    results = page.items
+    if request.method == "POST":
+        posted = [row.form.result_id.data for row in ResultEntryForm().rows]
+        results = list(db.session.scalars(
+            select(SampleResult).where(SampleResult.test_item_id == item_id,
+                                       SampleResult.id.in_([i for i in posted if i]))
+            .options(selectinload(SampleResult.sample))))
+    form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
+    errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        errors = _save_rows(form, results)
+        if errors is None:
+            return redirect(url_for("lab.worksheet", item_id=item.id, after=after))
+    elif request.method == "POST":
+        flash(_("The form was not valid; check the values."), "danger")
+    entered = db.session.scalar(
+        select(func.count()).select_from(SampleResult)
+        .where(SampleResult.test_item_id == item_id,
+               SampleResult.status == ResultStatus.ENTERED))
+    return render_template("lab/worksheet.html", item=item, page=page,
+                           pairs=_pairs(form, results), form=form, errors=errors,
+                           entered=entered, confirm=ConfirmForm(), svc=svc)
+
+
+@bp.route("/worksheet/<int:item_id>/submit", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def submit_worksheet(item_id: int):
+    if ConfirmForm().validate_on_submit():
+        _submit(list(db.session.scalars(
+            select(SampleResult).where(SampleResult.test_item_id == item_id,
+                                       SampleResult.status == ResultStatus.ENTERED))))
+    return redirect(url_for("lab.worksheet", item_id=item_id))
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def _awaiting_review():
+    """Submitted results the current reviewer may review (entered by someone else)."""
+    return (SampleResult.status == ResultStatus.SUBMITTED,
+            SampleResult.entered_by_id != current_user.id)
+
+
+@bp.route("/review")
+@roles_required(Role.REVIEWER)
+def review_queue():
+    has_work = exists().where(SampleResult.sample_id == Sample.id, *_awaiting_review())
+    page = keyset_page(select(Sample).where(has_work), Sample.id,
+                       after=request.args.get("after", type=int))
+    grouped: dict[int, list[SampleResult]] = {}
+    if page.items:
+        for result in db.session.scalars(
+                select(SampleResult).where(SampleResult.sample_id.in_([s.id for s in page.items]),
+                                           *_awaiting_review())
+                .options(joinedload(SampleResult.entered_by))
+                .order_by(SampleResult.sample_id, SampleResult.seq, SampleResult.id)):
+            grouped.setdefault(result.sample_id, []).append(result)
+    return render_template("lab/review.html", page=page, grouped=grouped,
+                           confirm=ConfirmForm(), return_form=ReturnForm(), svc=svc)
+
+
+@bp.route("/review/<int:sample_id>/accept", methods=["POST"])
+@roles_required(Role.REVIEWER)
+def accept_sample(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    if ConfirmForm().validate_on_submit():
+        results = list(db.session.scalars(
+            select(SampleResult).where(SampleResult.sample_id == sample.id,
+                                       *_awaiting_review())))
+        try:
+            count = svc.accept_results(db.session, current_user, results)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no),
+                  "success")
+            if sample.conclusion is not None:
+                flash(_("Sample %(no)s concluded: %(conclusion)s.", no=sample.sample_no,
+                        conclusion=sample.conclusion.title),
+                      "danger" if sample.conclusion.value == "unqualified" else "info")
+    return redirect(url_for("lab.review_queue"))
+
+
+@bp.route("/results/<int:result_id>/return", methods=["POST"])
+@roles_required(Role.REVIEWER)
+def return_result(result_id: int):
+    result = _result_or_404(result_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        for message in form.reason.errors or [_("The form was not valid; check the values.")]:
+            flash(message, "danger")
+        return redirect(url_for("lab.review_queue"))
+    try:
+        svc.review_result(db.session, current_user, result, False, form.reason.data)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(_("%(item)s of %(no)s returned to the technician.", item=result.item_name,
+                no=result.sample.sample_no), "success")
+    return redirect(url_for("lab.review_queue"))
+
+
+# --- a sample's results, corrections, retests, history ---------------------------------------
+
+
+@bp.route("/samples/<int:sample_id>")
+@roles_required(*READERS)
+def sample_results(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    rows = list(db.session.scalars(
+        select(SampleResult).where(SampleResult.sample_id == sample.id)
+        .options(joinedload(SampleResult.entered_by), joinedload(SampleResult.reviewed_by))
+        .order_by(SampleResult.seq, SampleResult.id)))
+    return render_template("lab/sample.html", sample=sample, rows=rows, svc=svc,
+                           retest_form=RetestForm())
+
+
+@bp.route("/results/<int:result_id>/correct", methods=["GET", "POST"])
+@roles_required(*DECIDERS)
+def correct(result_id: int):
+    result = _result_or_404(result_id)
+    form = CorrectionForm(data={"version": result.version_id,
+                                "measured": result.measured_text or "",
+                                "units": ", ".join(svc.units_of(result))})
+    if form.validate_on_submit():
+        units = (_UNIT_SPLIT_RE.split(form.units.data) if result.is_microbiological
+                 and form.units.data else None)
+        try:
+            svc.correct_result(db.session, current_user, result, form.measured.data,
+                               int(form.version.data or 0), form.reason.data,
+                               unit_values=units)
+        except ServiceError as error:
+            db.session.rollback()
+            if error.field == "unit_values":
+                error.field = "units"
+            elif error.field == "measured_text":
+                error.field = "measured"
+            if not form.add_service_error(error):
+                flash(error.message, "danger")
+        else:
+            flash(_("%(item)s corrected.", item=result.item_name), "success")
+            return redirect(url_for("lab.sample_results", sample_id=result.sample_id))
+    return render_template("lab/correct.html", result=result, form=form, svc=svc)
+
+
+@bp.route("/results/<int:result_id>/retest", methods=["POST"])
+@roles_required(*DECIDERS)
+def order_retest(result_id: int):
+    result = _result_or_404(result_id)
+    form = RetestForm()
+    if not form.validate_on_submit():
+        for message in form.reason.errors or [_("The form was not valid; check the values.")]:
+            flash(message, "danger")
+    else:
+        try:
+            svc.retest(db.session, current_user, result, form.reason.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Retest of %(item)s ordered; the original stays on file as superseded.",
+                    item=result.item_name), "success")
+    return redirect(url_for("lab.sample_results", sample_id=result.sample_id))
+
+
+@bp.route("/samples/<int:sample_id>/history")
+@roles_required(*READERS)
+def sample_history(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    entries = svc.sample_history(db.session, sample)
+    user_ids = {e.user_id for e in entries if e.user_id}
+    names = dict(db.session.execute(select(User.id, User.full_name).where(
+        User.id.in_(user_ids))).all()) if user_ids else {}
+    items = dict(db.session.execute(select(SampleResult.id, SampleResult.item_name).where(
+        SampleResult.sample_id == sample.id)).all())
+    rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
+    return render_template("lab/history.html", sample=sample, rows=rows, names=names,
+                           items=items, titles=ACTION_TITLES)
+
+
+def _parse(values: str | None) -> dict:
+    return json.loads(values) if values else {}
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.TECHNICIAN)
+def import_file():
+    form = ImportForm()
+    problems = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            summary = import_results(db.session, current_user, upload.read(),
+                                     upload.filename or "")
+        except ImportErrors as error:
+            db.session.rollback()
+            problems = error.errors
+            flash(error.message, "danger")
+        except ServiceError as error:
+            db.session.rollback()
+            if not form.add_service_error(error):
+                flash(error.message, "danger")
+        else:
+            flash(_("%(rows)d results imported for %(samples)d samples and judged.",
+                    rows=summary.rows, samples=summary.samples), "success")
+            return redirect(url_for("lab.my_work"))
+    return render_template("lab/import.html", form=form, problems=problems)
