@@ -21,12 +21,13 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.lab.views import bp as lab_bp
     from labsys.web.receipt.views import bp as receipt_bp
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.sampling.views import bp as sampling_bp
 
-    return [api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp]
+    return [api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp, lab_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -37,6 +38,8 @@ NAV = [
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),
     NavItem("receipt.index", _l("Sample receipt")),
+    NavItem("lab.my_work", _l("My work")),
+    NavItem("lab.review_queue", _l("Review results")),
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
 ]
