@@ -21,19 +21,21 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.lab.views import bp as lab_bp
     from labsys.web.receipt.views import bp as receipt_bp
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.sampling.views import bp as sampling_bp
 
-    return [api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp, lab_bp]
+    return [catalog_bp, api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp, lab_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
 NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users")),
+    NavItem("catalog.index", _l("Food catalog")),
     NavItem("sampling.visit_create", _l("New sampling form")),
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),
@@ -47,11 +49,12 @@ NAV = [
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.catalog import catalog_group
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.stats import stats_command
 
-    return [stats_command, import_group, report_group]
+    return [catalog_group, stats_command, import_group, report_group]
 
 
 def INIT_STEPS():  # noqa: N802

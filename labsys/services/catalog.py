@@ -107,6 +107,15 @@ def path_name(session: Session, category: FoodCategory) -> str:
     return PATH_SEPARATOR.join(c.name_zh for c in ancestors(session, category))
 
 
+def path_names(session: Session, categories: list[FoodCategory]) -> dict[int, str]:
+    """The full path name of each category (one query for all their ancestors)."""
+    ids = {i for c in categories for i in (c.ancestor_ids or [c.id])}
+    names = dict(session.execute(select(FoodCategory.id, FoodCategory.name_zh)
+                                 .where(FoodCategory.id.in_(ids))).all()) if ids else {}
+    return {c.id: PATH_SEPARATOR.join(names.get(i, "?") for i in (c.ancestor_ids or [c.id]))
+            for c in categories}
+
+
 def children(session: Session, category_id: int | None) -> list[FoodCategory]:
     """The categories directly below ``category_id`` (the 大类 for None)."""
     query = select(FoodCategory).where(FoodCategory.parent_id.is_(None) if category_id is None
@@ -283,6 +292,16 @@ def _optional_decimal(value, field_name: str, label: str, *, positive: bool = Tr
     return text
 
 
+def _sort_order(value) -> int:
+    text = _text(value)
+    if not text:
+        return 0
+    if not text.lstrip("-").isdigit():
+        raise ServiceError(_("The sort order must be a whole number, not %(value)s.",
+                             value=text), field="sort_order")
+    return int(text)
+
+
 def _check_limit(limit_text) -> str:
     text = _text(limit_text)
     try:
@@ -353,7 +372,7 @@ def _clean_spec_fields(fields: dict) -> dict:
     if "excluded" in fields:
         clean["excluded"] = bool(fields["excluded"])
     if "sort_order" in fields:
-        clean["sort_order"] = int(fields["sort_order"] or 0)
+        clean["sort_order"] = _sort_order(fields["sort_order"])
     return clean
 
 
@@ -397,7 +416,7 @@ def update_category(session: Session, actor: User | None, category: FoodCategory
     if "is_key_food" in fields:
         clean["is_key_food"] = bool(fields["is_key_food"])
     if "sort_order" in fields:
-        clean["sort_order"] = int(fields["sort_order"] or 0)
+        clean["sort_order"] = _sort_order(fields["sort_order"])
     old, new = _changes(_values(category, CATEGORY_FIELDS), clean)
     if not new:
         return category

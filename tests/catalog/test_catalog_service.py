@@ -325,7 +325,7 @@ def test_creating_a_specification_and_an_exclusion(db, tree, make_user, make_ite
     names = [name for name, *_ in _resolved(tree["leaf"])]
     assert "总汞" in names and "过氧化苯甲酰" not in names
     assert [e.action for e in _audit(db, "specification")] == ["create", "exclude"]
-    with pytest.raises(ServiceError, match="already has a row"):
+    with pytest.raises(ServiceError, match="已有 总汞"):
         catalog.create_specification(db.session, admin, tree["leaf"], mercury,
                                      limit_text="≤0.01")
 
@@ -355,7 +355,7 @@ def test_category_and_item_edits_are_audited(db, tree, make_user):
     with pytest.raises(ServiceError) as error:
         catalog.update_category(db.session, admin, tree["leaf"], name_zh=" ")
     assert error.value.field == "name_zh"
-    with pytest.raises(ServiceError, match="taken"):
+    with pytest.raises(ServiceError, match="已被使用"):
         catalog.update_test_item(db.session, admin, tree["lead"], code=tree["bpo"].code)
 
 
@@ -366,5 +366,5 @@ def test_new_categories_get_their_path_and_stop_at_level_four(db, tree, make_use
     assert child.level == 4 and child.path == tree["l3"].path + f"{child.id}/"
     with pytest.raises(ServiceError):
         catalog.create_category(db.session, admin, child, code="X2", name_zh="太深")
-    with pytest.raises(ServiceError, match="taken"):
+    with pytest.raises(ServiceError, match="已被使用"):
         catalog.create_category(db.session, admin, tree["l3"], code="X1", name_zh="重复")

@@ -1,0 +1,90 @@
+"""``labsys catalog``: load the reference catalog, print the tree or a category's items."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from labsys.cli import fail
+from labsys.extensions import db
+from labsys.models import FoodCategory
+from labsys.services import catalog
+
+
+@click.group("catalog")
+def catalog_group():
+    """The food catalog: categories, test items and specifications."""
+
+
+@catalog_group.command("load")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
+              help="A catalog data file (default: the shipped reference catalog).")
+@with_appcontext
+def load_command(path: str | None):
+    """Load the reference catalog; a newer version updates in place (idempotent)."""
+    try:
+        summary = catalog.load_reference_catalog(db.session, path)
+    except (KeyError, ValueError) as error:
+        fail(f"error: the catalog file is not valid: {error!r}")
+    db.session.commit()
+    click.echo(summary or "catalog: up to date")
+
+
+def _category(code: str) -> FoodCategory:
+    category = db.session.scalar(select(FoodCategory).where(FoodCategory.code == code))
+    if category is None:
+        fail(f"error: no food category with code {code}")
+    return category
+
+
+@catalog_group.command("tree")
+@click.argument("code", required=False)
+@with_appcontext
+def tree_command(code: str | None):
+    """Print the category tree, or the subtree under CODE."""
+    nodes = catalog.category_tree(db.session)
+    if code:
+        wanted = _category(code)
+        nodes = [_find(nodes, wanted.id)]
+    for node in nodes:
+        _print_node(node, 0)
+
+
+def _find(nodes, category_id):
+    for node in nodes:
+        if node.category.id == category_id:
+            return node
+        if (found := _find(node.children, category_id)) is not None:
+            return found
+    return None
+
+
+def _print_node(node, depth: int) -> None:
+    category = node.category
+    flag = "  [key food]" if category.is_key_food else ""
+    click.echo(f"{'  ' * depth}{category.code}  {category.name_zh}{flag}")
+    for child in node.children:
+        _print_node(child, depth + 1)
+
+
+@catalog_group.command("show")
+@click.argument("code")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]),
+              help="The date the specifications are read for (default: today).")
+@with_appcontext
+def show_command(code: str, on):
+    """Print the test items and limits that apply to category CODE."""
+    category = _category(code)
+    on_date: date = on.date() if on else catalog.today()
+    click.echo(f"{category.code}  {catalog.path_name(db.session, category)}  ({on_date})")
+    specs = catalog.applicable_specifications(db.session, category.id, on_date)
+    if not specs:
+        click.echo("  no test items")
+    for spec in specs:
+        limit = spec.plan.text if spec.plan else spec.limit_text
+        source = "" if spec.category_id == category.id else f"  (from {spec.category.code})"
+        click.echo(f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
+                   f"[{spec.method_standard}; {spec.judgement_basis}]{source}")
