@@ -22,13 +22,16 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
     from labsys.web.catalog.views import bp as catalog_bp
+    from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.lab.views import bp as lab_bp
+    from labsys.web.planning.views import bp as planning_bp
     from labsys.web.receipt.views import bp as receipt_bp
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.sampling.views import bp as sampling_bp
 
-    return [catalog_bp, api_bp, reports_bp, verify_bp, sampling_bp, receipt_bp, lab_bp]
+    return [catalog_bp, api_bp, reports_bp, verify_bp, enterprises_bp, planning_bp, sampling_bp,
+            receipt_bp, lab_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -36,6 +39,9 @@ NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users")),
     NavItem("catalog.index", _l("Food catalog")),
+    NavItem("enterprises.enterprise_list", _l("Enterprises")),
+    NavItem("planning.plan_list", _l("Plans")),
+    NavItem("planning.my_tasks", _l("My tasks")),
     NavItem("sampling.visit_create", _l("New sampling form")),
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),

@@ -13,8 +13,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Enterprise search by licence-number prefix (USCC is already indexed by its unique
+    # constraint, the name by ix_enterprises_name).
+    with op.batch_alter_table('enterprises', schema=None) as batch_op:
+        batch_op.create_index('ix_enterprises_licence_no', ['licence_no'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('enterprises', schema=None) as batch_op:
+        batch_op.drop_index('ix_enterprises_licence_no')

@@ -1,0 +1,140 @@
+"""Enterprises: list and search, create, edit, detail with sampling history, JSON lookup."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from labsys.extensions import db
+from labsys.models import Enterprise, Region, RiskGrade, Role
+from labsys.services import ConflictError, ServiceError, enterprises
+from labsys.services.planning import local_today
+from labsys.web.access import login_required, roles_required
+from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
+from labsys.web.pagination import keyset_page
+
+bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
+
+# Who registers and corrects enterprises; everyone logged in may look them up.
+EDITORS = (Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
+LOOKUP_LIMIT = 20
+
+
+def _enterprise_or_404(enterprise_id: int) -> Enterprise:
+    return db.session.get(Enterprise, enterprise_id) or abort(404)
+
+
+def _regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.code)))
+
+
+def _show_error(form, error: ServiceError) -> None:
+    db.session.rollback()
+    if not form.add_service_error(error):
+        flash(error.message, "danger")
+
+
+@bp.route("/")
+@login_required
+def enterprise_list():
+    query = select(Enterprise).options(selectinload(Enterprise.region))
+    q = request.args.get("q", "").strip()
+    condition = enterprises.search_condition(q)
+    if condition is not None:
+        query = query.where(condition)
+    region = request.args.get("region", "").strip()
+    if region:
+        query = query.where(Enterprise.region_code == region)
+    risk = request.args.get("risk", "").strip()
+    if risk in RiskGrade.__members__.values():
+        query = query.where(Enterprise.risk_grade == RiskGrade(risk))
+    page = keyset_page(query, Enterprise.id, after=request.args.get("after", type=int),
+                       descending=True)
+    history = enterprises.sampling_history(db.session, [e.id for e in page.items],
+                                           local_today())
+    return render_template("enterprises/list.html", page=page, history=history, q=q,
+                           region=region, risk=risk, regions=_regions(), grades=list(RiskGrade))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def enterprise_create():
+    form = EnterpriseForm()
+    if form.validate_on_submit():
+        try:
+            enterprise = enterprises.create_enterprise(db.session, current_user,
+                                                       **form.service_fields())
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Enterprise %(name)s added.", name=enterprise.name), "success")
+            return redirect(url_for("enterprises.enterprise_detail",
+                                    enterprise_id=enterprise.id))
+    return render_template("enterprises/form.html", form=form, enterprise=None,
+                           regions=_regions(), current=None)
+
+
+@bp.route("/<int:enterprise_id>")
+@login_required
+def enterprise_detail(enterprise_id: int):
+    enterprise = _enterprise_or_404(enterprise_id)
+    history = enterprises.sampling_history(db.session, [enterprise.id], local_today())
+    samples = enterprises.recent_samples(db.session, enterprise.id)
+    return render_template("enterprises/detail.html", enterprise=enterprise,
+                           history=history[enterprise.id], samples=samples)
+
+
+@bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def enterprise_edit(enterprise_id: int):
+    enterprise = _enterprise_or_404(enterprise_id)
+    form = EnterpriseEditForm(obj=enterprise, data={
+        "version": enterprise.version_id,
+        "risk_grade": enterprise.risk_grade.value if enterprise.risk_grade else ""})
+    current = None
+    if form.validate_on_submit():
+        try:
+            enterprises.update_enterprise(db.session, current_user, enterprise,
+                                          _int(form.version.data), **form.service_fields())
+        except ConflictError as error:
+            db.session.rollback()
+            flash(error.message, "warning")
+            current = error.current
+            # Saving again now overwrites what is shown, on purpose.
+            form.version.data = _enterprise_or_404(enterprise_id).version_id
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Enterprise %(name)s saved.", name=enterprise.name), "success")
+            return redirect(url_for("enterprises.enterprise_detail",
+                                    enterprise_id=enterprise.id))
+    return render_template("enterprises/form.html", form=form, regions=_regions(),
+                           enterprise=_enterprise_or_404(enterprise_id), current=current)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # an unreadable version never matches: shown as a conflict
+
+
+@bp.route("/lookup")
+@roles_required(*EDITORS)
+def lookup():
+    """JSON for the sampling form's enterprise pickers (sampled unit, labelled producer)."""
+    found = enterprises.search(db.session, request.args.get("q", ""), limit=LOOKUP_LIMIT)
+    history = enterprises.sampling_history(db.session, [e.id for e in found], local_today())
+    regions = {r.code: r.name_zh for r in db.session.scalars(
+        select(Region).where(Region.code.in_({e.region_code for e in found if e.region_code})))}
+    return jsonify([{
+        "id": e.id, "name": e.name, "address": e.address, "uscc": e.uscc,
+        "region_code": e.region_code, "region_name": regions.get(e.region_code),
+        "licence_no": e.licence_no,
+        "risk_grade": e.risk_grade.value if e.risk_grade else None,
+        "history": {"year": history[e.id].this_year,
+                    "last_30_days": history[e.id].last_30_days},
+    } for e in found])
