@@ -79,10 +79,10 @@ def quickstart(demo: bool):
 def _load_demo_if_empty() -> None:
     from labsys.features import DEMO_LOADER
 
-    loader = DEMO_LOADER()
-    if loader is not None:
-        loader(db.session)
-        db.session.commit()
+    summary = DEMO_LOADER()(db.session)
+    db.session.commit()
+    if summary:
+        click.echo(summary)
 
 
 @click.group("audit")
