@@ -13,6 +13,7 @@ rows, entity "sample" for the conclusion.  ``sample_history`` reads both for one
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -129,6 +130,16 @@ def judge_values(result: SampleResult, measured_text: str | None,
     return Judged(measured, None, reported, VerdictValue(verdict.value), lod)
 
 
+def _units_reported(texts: list[str]) -> str:
+    """The n unit results as reported: listed one by one, or, for large plans (a pathogen
+    in infant formula is tested in n=60 units), as counts of each value: "未检出×60"."""
+    listed = ",".join(texts)
+    if len(listed) <= 80:
+        return listed
+    counts = Counter(texts)
+    return ",".join(f"{text}×{count}" for text, count in counts.items())
+
+
 def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | None) -> Judged:
     units = [(u or "").strip() for u in unit_values]
     n = result.micro_n
@@ -136,7 +147,7 @@ def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | No
         raise ServiceError(_("Enter all %(n)d unit results.", n=n), field="unit_values")
     try:
         verdict = judge_plan(micro_plan(result), units)
-        reported = ",".join(reported_text(u) for u in units)
+        reported = _units_reported([reported_text(u) for u in units])
     except ValueError as error:
         raise ServiceError(str(error), field="unit_values") from None
     if len(reported) > 80:
