@@ -56,11 +56,13 @@ NAV = [
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
     from labsys.commands.catalog import catalog_group
+    from labsys.commands.demo import demo_command
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
-    from labsys.commands.stats import stats_command
+    from labsys.commands.stats import export_command, stats_command
 
-    return [catalog_group, stats_command, import_group, report_group]
+    return [catalog_group, stats_command, export_command, report_group, import_group,
+            demo_command]
 
 
 def INIT_STEPS():  # noqa: N802
@@ -76,5 +78,8 @@ def INIT_STEPS():  # noqa: N802
 
 
 def DEMO_LOADER():  # noqa: N802
-    """The callable(session) that loads demo data into an empty database, once it exists."""
-    return None
+    """The callable(session) -> summary text that fills an empty database for the quick
+    start (None when it already holds data)."""
+    from labsys.commands.demo import load_quickstart_demo
+
+    return load_quickstart_demo
