@@ -85,3 +85,41 @@ def _width(text: str) -> int:
 def _pad(text: str, width: int, right: bool) -> str:
     space = " " * (width - _width(text))
     return space + text if right else text + space
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["samples", "announcement", "compliance"]))
+@click.option("--from", "date_from", type=DATE, help="First sampling date (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=DATE, help="Last sampling date (YYYY-MM-DD).")
+@click.option("--plan", type=int, help="Only this sampling plan (id).")
+@click.option("--task", type=int, help="Only this sampling task (id).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The file to write.")
+@with_appcontext
+def export_command(kind, date_from, date_to, plan, task, fmt, output):
+    """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
+    report (PDF), streaming rows so that a year of a big city fits in little memory."""
+    from flask import current_app
+
+    from labsys.services import exports
+
+    filters = _filters(date_from, date_to, plan, task)
+    lab_name = current_app.config["LAB_NAME"]
+    if kind == "compliance":
+        if fmt != "pdf":
+            fail("error: the compliance report is a PDF: use --format pdf")
+        data = exports.compliance_pdf(db.session, filters, lab_name=lab_name,
+                                      font_path=current_app.config.get("PDF_FONT_PATH"))
+        with open(output, "wb") as out:
+            out.write(data.getvalue())
+    else:
+        if fmt == "pdf":
+            fail(f"error: the {kind} export is a table: use --format csv or xlsx")
+        header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
+        if fmt == "csv":
+            exports.write_csv(output, header, rows)
+        else:
+            exports.write_xlsx(output, header, rows, title=kind)
+    db.session.rollback()  # read only
+    click.echo(f"{kind} written to {output}")

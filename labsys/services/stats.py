@@ -122,7 +122,7 @@ def compute(session: Session, *, by: str = "category", level: int = 1, key_foods
         raise ServiceError(_("The category level must be 1, 2, 3 or 4."), field="level")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ServiceError(_("The start date is after the end date."), field="date_from")
-    conditions = _conditions(session, filters)
+    conditions = sample_conditions(session, filters)
     parent = session.get(FoodCategory, filters.parent_id) if filters.parent_id else None
     if filters.parent_id and parent is None:
         raise ServiceError(_("There is no such food category."), field="parent")
@@ -161,8 +161,10 @@ def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> 
 # --- SQL pieces ----------------------------------------------------------------------------
 
 
-def _conditions(session: Session, filters: StatsFilter) -> list:
-    conditions = [Sample.status != SampleStatus.REJECTED]
+def sample_conditions(session: Session, filters: StatsFilter, *,
+                      include_rejected: bool = False) -> list:
+    """WHERE clauses selecting the samples of ``filters`` (rejected ones only if asked)."""
+    conditions = [] if include_rejected else [Sample.status != SampleStatus.REJECTED]
     if filters.date_from:
         conditions.append(Sample.sampling_date >= filters.date_from)
     if filters.date_to:

@@ -9,6 +9,7 @@ import pytest
 
 from labsys.extensions import db
 from labsys.models import Conclusion, Lab, Link, Role, SampleStatus
+from labsys.services import reference
 
 Q, U, INC = Conclusion.QUALIFIED, Conclusion.UNQUALIFIED, Conclusion.INCONCLUSIVE
 
@@ -30,7 +31,15 @@ def supervisor(make_user):
 
 
 @pytest.fixture
-def dataset(reference_data, make_category, make_sample, make_user) -> Dataset:
+def regions(app):
+    """Districts and the lab only: the full reference data (catalog) is not needed here."""
+    reference.seed_regions(db.session)
+    reference.seed_default_lab(db.session)
+    db.session.commit()
+
+
+@pytest.fixture
+def dataset(regions, make_category, make_sample, make_user) -> Dataset:
     """11 counted samples: 7 qualified, 2 unqualified, 2 pending/inconclusive (+1 rejected).
 
     | food       | district    | link       | month   | Q | U | other        |
