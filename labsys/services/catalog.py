@@ -599,8 +599,7 @@ def load_reference_catalog(session: Session, path: str | Path | None = None) -> 
     if loaded and _version_key(loaded.version) >= _version_key(version):
         return None
     loader = _Loader(session, data)
-    for order, node in enumerate(data["categories"], start=1):
-        loader.category(node, None, order)
+    loader.categories(data["categories"])
     if loaded is None:
         session.add(CatalogVersion(name=name, version=version))
         old_version = None
@@ -652,7 +651,7 @@ class _Loader:
         # A row without "order" takes its item's place in the file's item list: reports then
         # list quality indicators, contaminants, additives, residues and microbes in that order.
         self.item_order = {row["code"]: (i + 1) * 10 for i, row in enumerate(data["items"])}
-        self.categories = {c.code: c for c in session.scalars(select(FoodCategory))}
+        self.categories_by_code = {c.code: c for c in session.scalars(select(FoodCategory))}
         self.specs = {(s.category_id, s.test_item_id, s.effective_from): s
                       for s in session.scalars(select(Specification))}
         self.items = self._load_items(data["items"])
@@ -687,25 +686,36 @@ class _Loader:
         self.session.flush()
         return items
 
-    def category(self, node: dict, parent: FoodCategory | None, order: int) -> None:
+    def categories(self, roots: list[dict]) -> None:
+        """Place the tree level by level: one flush per level gives the new rows their ids."""
+        level = [(node, None, order) for order, node in enumerate(roots, start=1)]
+        while level:
+            placed = [(node, parent, self._place(node, parent, order))
+                      for node, parent, order in level]
+            self.session.flush()
+            level = []
+            for node, parent, category in placed:
+                category.path = (parent.path if parent else "/") + f"{category.id}/"
+                for row in node.get("specs", []):
+                    self.spec(category, row, self.item_order[row["item"]])
+                level += [(child, category, order)
+                          for order, child in enumerate(node.get("children", []), start=1)]
+        self.session.flush()
+
+    def _place(self, node: dict, parent: FoodCategory | None, order: int) -> FoodCategory:
         values = {"name_zh": node["name_zh"], "name_en": node.get("name_en", ""),
                   "level": parent.level + 1 if parent else 1,
                   "parent_id": parent.id if parent else None, "sort_order": order}
-        category = self.categories.get(node["code"])
+        category = self.categories_by_code.get(node["code"])
         if category is None:
             category = FoodCategory(code=node["code"], is_key_food=bool(node.get("key_food")),
                                     **values)
             self.session.add(category)
-            self.session.flush()
-            self.categories[category.code] = category
+            self.categories_by_code[category.code] = category
             self.added["categories"] += 1
         else:
             self._update(category, values, "food_category", category.id, "categories")
-        category.path = (parent.path if parent else "/") + f"{category.id}/"
-        for row in node.get("specs", []):
-            self.spec(category, row, self.item_order[row["item"]])
-        for child_order, child in enumerate(node.get("children", []), start=1):
-            self.category(child, category, child_order)
+        return category
 
     def spec(self, category: FoodCategory, row: dict, order: int) -> None:
         item = self.items[row["item"]]
