@@ -141,6 +141,7 @@ class Sample(Base):
         Index("ix_samples_region", "region_code", "sampling_date"),
         Index("ix_samples_task", "task_id"),
         Index("ix_samples_sampler", "sampler_id", "id"),
+        Index("ix_samples_received_at", "received_at"),  # the lab's "received today" list
         CheckConstraint("shelf_life_days IS NULL OR shelf_life_days > 0",
                         name="shelf_life_positive"),
     )

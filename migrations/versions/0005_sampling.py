@@ -13,8 +13,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # The receipt desk lists the samples received today: a range on received_at.
+    with op.batch_alter_table("samples") as batch_op:
+        batch_op.create_index("ix_samples_received_at", ["received_at"], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("samples") as batch_op:
+        batch_op.drop_index("ix_samples_received_at")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from labsys.core.identifiers import normalize_uscc
@@ -21,6 +22,8 @@ from labsys.models import (
     VisitSampler,
 )
 from labsys.web.sampling.forms import bracket_key
+
+_NUMBER_RE = re.compile(r"^[A-Z]*\d[A-Z0-9-]*$")
 
 
 @dataclass
@@ -46,11 +49,13 @@ class SampleFilters:
                    date_from=day("date_from"), date_to=day("date_to"))
 
     def apply(self, query: Select) -> Select:
-        if self.q:
+        if self.q and _NUMBER_RE.match(self.q.upper()):
+            # A sample number (or its start): a range on the unique index, on both databases.
             number = self.q.upper()
-            query = query.where(or_(
-                Sample.sample_no.startswith(number, autoescape=True),
-                Sample.food_name.contains(self.q, autoescape=True)))
+            upper = number[:-1] + chr(ord(number[-1]) + 1)
+            query = query.where(Sample.sample_no >= number, Sample.sample_no < upper)
+        elif self.q:
+            query = query.where(Sample.food_name.contains(self.q, autoescape=True))
         if self.status:
             query = query.where(Sample.status == SampleStatus(self.status))
         if self.region_code:
