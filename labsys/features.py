@@ -29,9 +29,10 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.sampling.views import bp as sampling_bp
+    from labsys.web.stats.views import bp as stats_bp
 
     return [catalog_bp, api_bp, reports_bp, verify_bp, enterprises_bp, planning_bp, sampling_bp,
-            receipt_bp, lab_bp]
+            receipt_bp, lab_bp, stats_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -50,6 +51,7 @@ NAV = [
     NavItem("lab.review_queue", _l("Review results")),
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
+    NavItem("stats.summary", _l("Pass rates")),
 ]
 
 

@@ -9,6 +9,7 @@ import tracemalloc
 from datetime import UTC, date, datetime
 
 import pytest
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import event, insert

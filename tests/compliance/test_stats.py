@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 from labsys.extensions import db
 from labsys.models import Link, Role

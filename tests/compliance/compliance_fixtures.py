@@ -1,4 +1,8 @@
-"""Fixtures of the compliance tests: a small, hand-counted set of concluded samples."""
+"""Fixtures of the compliance tests: a small, hand-counted set of concluded samples.
+
+A plain module imported by the test files (not a conftest.py: nested conftest modules share
+the name ``conftest`` and would shadow the root one for `from conftest import ...`).
+"""
 
 from __future__ import annotations
 
@@ -76,3 +80,6 @@ def dataset(regions, make_category, make_sample, make_user) -> Dataset:
     rejected.status = SampleStatus.REJECTED
     db.session.commit()
     return Dataset(flour, leek, milk, samples, sampler, other, lab)
+
+
+__all__ = ["dataset", "regions", "supervisor"]

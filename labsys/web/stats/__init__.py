@@ -1,0 +1,1 @@
+"""Pass-rate statistics pages: summary, tables with drill-down, downloads."""

@@ -1,0 +1,153 @@
+"""Pass-rate pages: the summary (key-food indicator and charts), tables by any grouping with
+drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcement)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_file,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labsys.database import write_intent
+from labsys.extensions import db
+from labsys.models import FoodCategory, Plan, Role, Task
+from labsys.pdf import charts
+from labsys.services import ServiceError, exports, stats
+from labsys.web.access import roles_required
+from labsys.web.api import BadParameter, stats_options
+
+bp = Blueprint("stats", __name__, url_prefix="/stats")
+
+FILTER_ARGS = ("from", "to", "plan", "task")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOADS = {("samples", "csv"), ("samples", "xlsx"), ("announcement", "csv"),
+             ("announcement", "xlsx"), ("compliance", "pdf")}
+
+
+def _options() -> dict:
+    """Options from the query string; a bad value is reported and the defaults used."""
+    try:
+        return stats_options(request.args)
+    except BadParameter as error:
+        flash(str(error), "danger")
+        return stats_options({})
+
+
+def _filter_args() -> dict:
+    return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
+
+
+def _filter_choices() -> dict:
+    plans = db.session.execute(select(Plan.id, Plan.code, Plan.name)
+                               .order_by(Plan.year.desc(), Plan.code)).all()
+    plan_id = request.args.get("plan", type=int)
+    tasks = []
+    if plan_id:
+        tasks = db.session.execute(select(Task.id, Task.code, Task.name)
+                                   .where(Task.plan_id == plan_id).order_by(Task.code)).all()
+    return {"plans": plans, "tasks": tasks, "args": request.args}
+
+
+@bp.route("/")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def summary():
+    filters = _options()["filters"]
+    try:
+        categories = stats.compute(db.session, by="category", level=1, filters=filters)
+        key_foods = stats.key_food_indicator(db.session, filters)
+        key_food_rows = stats.compute(db.session, key_foods=True, filters=filters)
+        districts = stats.compute(db.session, by="district", filters=filters)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return render_template("stats/summary.html", error=True, filter_args={},
+                               **_filter_choices())
+    return render_template(
+        "stats/summary.html", error=False, categories=categories, key_foods=key_foods,
+        key_food_rows=key_food_rows, districts=districts, filter_args=_filter_args(),
+        trend_svg=charts.to_svg(charts.trend_line(key_foods, _("Key-food pass rate by month"))),
+        category_svg=charts.to_svg(charts.category_bars(
+            categories, _("Pass rate by food category (worst first)"))),
+        district_svg=charts.to_svg(charts.district_columns(
+            districts, _("Pass rate by district"))),
+        **_filter_choices())
+
+
+@bp.route("/table")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def table():
+    options = _options()
+    try:
+        result = stats.compute(db.session, **options)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        options = stats_options({})
+        result = stats.compute(db.session, **options)
+    chart = charts.category_bars(result, _("Pass rate (worst first)"))
+    return render_template("stats/table.html", result=result, trail=_trail(result.parent),
+                           filter_args=_filter_args(), chart_svg=charts.to_svg(chart),
+                           groupings=_groupings(), **_filter_choices())
+
+
+def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
+    """The drill-down path from 大类 to ``parent``."""
+    if parent is None:
+        return []
+    ids = parent.ancestor_ids or [parent.id]
+    found = {c.id: c for c in db.session.scalars(select(FoodCategory)
+                                                 .where(FoodCategory.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _groupings() -> list[tuple[str, str]]:
+    return [("category", _("Food category")), ("district", _("District")),
+            ("link", _("Sampling link")), ("month", _("Month")), ("quarter", _("Quarter")),
+            ("year", _("Year")), ("lab", _("Lab")), ("sampler", _("Sampler"))]
+
+
+@bp.route("/download/<kind>.<fmt>")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def download(kind: str, fmt: str):
+    if (kind, fmt) not in DOWNLOADS:
+        abort(404)
+    filters = _options()["filters"]
+    lab_name = current_app.config["LAB_NAME"]
+    name = f"{kind}-{date.today():%Y%m%d}.{fmt}"
+    if kind == "compliance":
+        pdf = exports.compliance_pdf(db.session, filters, lab_name=lab_name,
+                                     font_path=current_app.config.get("PDF_FONT_PATH"))
+        return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                         download_name=name)
+    if fmt == "csv":
+        return Response(_csv_stream(kind, filters, lab_name), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+    header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
+    exports.write_xlsx(spool, header, rows, title=kind)
+    spool.seek(0)
+    return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+def _csv_stream(kind: str, filters, lab_name: str):
+    """CSV chunks read through a session of their own: the response body is produced after
+    the request (and its app context and session) has ended."""
+    engine = db.engine
+
+    def generate():
+        write_intent.set(False)  # read only: a plain BEGIN on SQLite, never the write lock
+        with Session(engine) as session:
+            header, rows = exports.export_table(session, kind, filters, default_lab=lab_name)
+            yield from exports.csv_chunks(header, rows)
+
+    return generate()
