@@ -51,6 +51,8 @@ def app(database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
         "BASE_URL": "http://labsys.test",
+        # Hashes stay scrypt, at a work factor that keeps hundreds of logins fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -144,6 +144,8 @@ class _Demo:
         self._ids: dict[type, int] = {}
         self._serials: dict[str, int] = defaultdict(int)
         self._spec_cache: dict[tuple[int, date], list] = {}
+        self._template_cache: dict[int, list[dict]] = {}
+        self._level_cache: dict[int, list] = {}
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ class _Demo:
             leaves = self.leaves_key if visit.key_food else self.leaves_other
             first = rng.choice(leaves)
             same_group = [leaf for leaf in leaves
-                          if leaf.ancestor_ids[0] == first.ancestor_ids[0]]
+                          if self._levels(leaf)[0] == self._levels(first)[0]]
             for s in visit.samples:
                 s.category = first if s is visit.samples[0] else rng.choice(same_group)
 
@@ -318,7 +320,7 @@ class _Demo:
         rows: dict[type, list] = defaultdict(list)
         entries: list[tuple] = []
         for visit in visits:
-            l1 = visit.samples[0].category.ancestor_ids[0]
+            l1 = self._levels(visit.samples[0].category)[0]
             task, team = self.tasks[(l1, visit.team)]
             self._visit_rows(task, team, visit.samples, rows, entries)
         for model in (SamplingVisit, VisitSampler, Sample, SampleResult):
@@ -360,13 +362,13 @@ class _Demo:
     def _sample_row(self, s: Skeleton, visit: dict, task, sampler: User, due_delivery) -> dict:
         rng = self.rng
         leaf = s.category
-        ids = leaf.ancestor_ids + [None] * 4
+        ids = self._levels(leaf)
         region = visit["region_code"]
         self._serials[region] += 1
         config = current_app.config
         produced = s.sampling_date - timedelta(days=rng.randint(3, 90))
         shelf = rng.choice(["6个月", "12个月", "18个月", "180天", "24个月"])
-        fresh = leaf.ancestor_ids and self._is_farm_produce(leaf)
+        fresh = self._is_farm_produce(leaf)
         unit = rng.choice(["袋", "瓶", "盒", "桶"]) if not fresh else "kg"
         return {
             "id": self._next_id(Sample),
@@ -405,8 +407,10 @@ class _Demo:
         rng = self.rng
         technician = rng.choice(self.people[Role.TECHNICIAN])
         arrived = s.received.astimezone(UTC)
-        specs = self._specs(s.category, s.sampling_date)
-        results = [self._result_row(sample, spec, seq) for seq, spec in enumerate(specs, 1)]
+        results = [{"id": self._next_id(SampleResult), "sample_id": sample["id"], "seq": seq,
+                    **template}
+                   for seq, template in enumerate(self._templates(s.category, s.sampling_date),
+                                                  1)]
         sample.update(status=SampleStatus.RECEIVED, received_at=arrived,
                       received_by_id=technician.id, seal_state="完好",
                       condition="样品完好，符合检验要求",
@@ -425,16 +429,21 @@ class _Demo:
             self._results(s, sample, results, technician, entries)
         rows[SampleResult].extend(results)
 
-    def _result_row(self, sample: dict, spec, seq: int) -> dict:
-        row = {"id": self._next_id(SampleResult), "sample_id": sample["id"],
-               "test_item_id": spec.test_item_id, "seq": seq,
-               "item_name": spec.test_item.name_zh, "status": ResultStatus.PENDING,
-               "measured_text": None, "unit_values": None, "reported_text": None,
-               "verdict": None, "entered_by_id": None, "entered_at": None,
-               "submitted_at": None, "reviewed_by_id": None, "reviewed_at": None,
-               "return_reason": None, "supersedes_id": None, "version_id": 1}
-        row.update({column: getattr(spec, column) for column in FROZEN_COLUMNS})
-        return row
+    def _templates(self, leaf: FoodCategory, day: date) -> list[dict]:
+        """The frozen-specification part of a new result row, per spec, as receipt copies it
+        (cached: reading ORM attributes for every row would dominate the run)."""
+        specs = self._specs(leaf, day)
+        key = id(specs)
+        if key not in self._template_cache:
+            self._template_cache[key] = [{
+                "test_item_id": spec.test_item_id, "item_name": spec.test_item.name_zh,
+                "status": ResultStatus.PENDING, "measured_text": None, "unit_values": None,
+                "reported_text": None, "verdict": None, "entered_by_id": None,
+                "entered_at": None, "submitted_at": None, "reviewed_by_id": None,
+                "reviewed_at": None, "return_reason": None, "supersedes_id": None,
+                "version_id": 1, **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
+            } for spec in specs]
+        return self._template_cache[key]
 
     def _results(self, s: Skeleton, sample: dict, results: list[dict], technician: User,
                  entries) -> None:
@@ -536,7 +545,13 @@ class _Demo:
         if not hasattr(self, "_farm_root"):
             self._farm_root = self.session.scalar(select(FoodCategory.id).where(
                 FoodCategory.level == 1, FoodCategory.name_zh == "食用农产品"))
-        return leaf.ancestor_ids[0] == self._farm_root
+        return self._levels(leaf)[0] == self._farm_root
+
+    def _levels(self, leaf: FoodCategory) -> list:
+        """The category ids of levels 1–4 (cached per leaf)."""
+        if leaf.id not in self._level_cache:
+            self._level_cache[leaf.id] = (leaf.ancestor_ids + [None] * 4)[:4]
+        return self._level_cache[leaf.id]
 
     def _unit_address(self, unit_id: int) -> str:
         if not hasattr(self, "_addresses"):

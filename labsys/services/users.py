@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,10 @@ _DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    """scrypt, with the work factor of the PASSWORD_HASH_METHOD setting (tests lower it)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() \
+        else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 def password_problem(password: str) -> str | None:

@@ -1,0 +1,135 @@
+"""The demo is a living lab: real rows, consistent with what the services write."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from labsys.core import workdays
+from labsys.core.judgement import conclude
+from labsys.core.rates import pass_rate
+from labsys.demo import load_demo
+from labsys.demo.generator import KEY_FOOD_RATE, _key_food_counts
+from labsys.models import (
+    Conclusion,
+    ResultStatus,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    VerdictValue,
+)
+from labsys.services import audit, calendar
+from labsys.services import results as result_service
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def demo(app, db):
+    summary = load_demo(db.session, samples=160, seed=7, year=2026, today=TODAY)
+    db.session.commit()
+    return summary
+
+
+def test_demo_fills_every_stage_of_the_workflow(demo, db):
+    assert demo.samples == 160
+    statuses = dict(db.session.execute(
+        select(Sample.status, func.count()).group_by(Sample.status)).all())
+    assert statuses[SampleStatus.CONCLUDED] > 100
+    assert statuses.get(SampleStatus.RECEIVED, 0) + statuses.get(
+        SampleStatus.REGISTERED, 0) > 0, "some samples are still in progress near today"
+    assert db.session.scalar(select(func.count()).where(
+        Sample.conclusion == Conclusion.UNQUALIFIED)) >= 1
+
+
+def test_every_stored_verdict_is_the_engines(demo, db):
+    """Re-judging each stored value with the results service gives the stored row."""
+    rows = db.session.scalars(select(SampleResult).where(
+        SampleResult.measured_text.is_not(None) | SampleResult.unit_values.is_not(None))).all()
+    assert rows
+    for row in rows:
+        units = result_service.units_of(row) if row.unit_values else None
+        judged = result_service.judge_values(row, row.measured_text, units)
+        assert (judged.verdict, judged.reported_text) == (row.verdict, row.reported_text)
+
+
+def test_conclusions_follow_the_accepted_verdicts(demo, db):
+    for sample in db.session.scalars(select(Sample).where(Sample.conclusion.is_not(None))):
+        rows = [r for r in sample.results if r.status != ResultStatus.SUPERSEDED]
+        assert all(r.status == ResultStatus.ACCEPTED for r in rows)
+        assert all(r.reviewed_by_id != r.entered_by_id for r in rows)  # four eyes
+        assert sample.conclusion == conclude(r.verdict.value for r in rows)
+        if sample.conclusion == Conclusion.UNQUALIFIED:
+            assert any(r.verdict == VerdictValue.FAIL for r in rows)
+            assert sample.due_unqualified_report is not None
+
+
+def test_dates_follow_the_working_day_calendar(demo, db):
+    table = calendar.holiday_table(db.session)
+    for sample in db.session.scalars(select(Sample).limit(60)):
+        assert workdays.is_workday(sample.sampling_date, table)
+        assert sample.due_delivery == workdays.add_workdays(sample.sampling_date, 5, table)
+        assert sample.sampling_date <= TODAY
+
+
+def test_audit_chain_of_the_demo_verifies(demo, db):
+    checked, broken = audit.verify_chain(db.session)
+    assert broken is None and checked > demo.samples
+
+
+def test_receipt_through_the_service_freezes_what_the_bulk_path_writes(demo, db):
+    """A sample entered and received through the real services gets exactly the frozen rows
+    the demo's bulk receipt writes for that food on that date."""
+    import random
+
+    from labsys.demo.generator import _Demo
+    from labsys.services import receipt, sampling
+    from labsys.services.users import get_by_username
+
+    twin = db.session.scalars(select(Sample).where(Sample.received_at.is_not(None))
+                              .order_by(Sample.id)).first()
+    sampler = get_by_username(db.session, "sampler1")
+    visit = sampling.create_visit(db.session, sampler, {
+        "sampled_unit_id": twin.visit.sampled_unit_id, "sampling_date": twin.sampling_date,
+        "place": "门店", "link": twin.link.value,
+        "sampler_ids": [sampler.id, get_by_username(db.session, "sampler2").id],
+    }, [{"food_name": twin.food_name, "category_id": twin.category_id, "quantity": "2",
+         "quantity_unit": "袋", "batch_no": "20261101"}])
+    sample = visit.samples[0]
+    bulk = _Demo(db.session, random.Random(0), 0, 2026, TODAY, lambda *_: None)._templates(
+        sample.category, sample.sampling_date)
+    receipt.receive_sample(db.session, get_by_username(db.session, "tech1"), sample,
+                           arrived_at=None, seal_state="完好")
+    columns = [c for c in bulk[0] if c not in ("status",)]
+    assert [{c: getattr(r, c) for c in columns} for r in sample.results] == [
+        {c: row[c] for c in columns} for row in bulk]
+
+
+def test_new_samples_continue_the_demo_numbering(demo, db, app):
+    from labsys.services import numbering
+
+    sample = db.session.scalars(select(Sample).order_by(Sample.id.desc())).first()
+    name = f"sample:{sample.sampling_date.year}:{sample.region_code}"
+    serial = int(sample.sample_no[-5:])
+    assert numbering.current_value(db.session, name) >= serial
+
+
+def test_the_same_seed_gives_the_same_year(app, db):
+    first = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY)
+    numbers = db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all()
+    verdicts = db.session.scalars(select(SampleResult.reported_text)
+                                  .order_by(SampleResult.id)).all()
+    db.session.rollback()
+    second = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY)
+    assert db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all() == numbers
+    assert db.session.scalars(select(SampleResult.reported_text)
+                              .order_by(SampleResult.id)).all() == verdicts
+    assert (first.concluded, first.unqualified) == (second.concluded, second.unqualified)
+
+
+@pytest.mark.parametrize("concluded", [3300, 3301, 3457, 3500, 4999, 6001, 9999, 10_000,
+                                       35_000, 62_028])
+def test_key_food_counts_reach_the_exact_rate(concluded):
+    kept, unqualified = _key_food_counts(concluded)
+    assert concluded - 50 < kept <= concluded
+    assert pass_rate(kept - unqualified, kept) == KEY_FOOD_RATE
