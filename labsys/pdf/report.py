@@ -143,7 +143,9 @@ class QrFlowable(Flowable):
 
     def __init__(self, payload: str, size: float):
         super().__init__()
-        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+        # A fixed mask: choosing the "best" of eight costs more than the rest of a page.
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
+                             mask_pattern=0)
         code.add_data(payload)
         code.make(fit=True)
         self.matrix = code.get_matrix()  # rows of booleans, quiet zone included
