@@ -66,20 +66,20 @@ def test_a_pattern_without_serial_is_refused(app, concluded_sample, boss):
 def test_the_author_may_not_approve_their_own_report(concluded_sample, make_user):
     author = make_user("techboss", Role.TECHNICIAN, Role.SUPERVISOR)
     sample = concluded_sample(author=author)
-    with pytest.raises(PermissionDenied, match="another supervisor"):
+    with pytest.raises(PermissionDenied, match="另一位主管"):
         reports.issue_report(db.session, author, sample, base_url=BASE)
     db.session.rollback()
     assert db.session.scalar(select(Report)) is None
 
 
 def test_only_a_supervisor_may_issue(concluded_sample, reviewer):
-    with pytest.raises(PermissionDenied, match="supervisor"):
+    with pytest.raises(PermissionDenied, match="只有主管"):
         reports.issue_report(db.session, reviewer, concluded_sample(), base_url=BASE)
 
 
 def test_a_sample_not_concluded_gets_no_report(make_sample, flour, boss):
     sample = make_sample(flour)
-    with pytest.raises(ServiceError, match="not concluded"):
+    with pytest.raises(ServiceError, match="尚未办结"):
         reports.issue_report(db.session, boss, sample, base_url=BASE)
 
 
@@ -87,7 +87,7 @@ def test_results_not_yet_accepted_block_the_report(concluded_sample, boss):
     sample = concluded_sample([LEAD, CADMIUM])
     sample.results[1].status = ResultStatus.SUBMITTED
     db.session.commit()
-    with pytest.raises(ServiceError, match="not yet accepted: 镉"):
+    with pytest.raises(ServiceError, match="尚未审核通过的检验结果：镉"):
         reports.issue_report(db.session, boss, sample, base_url=BASE)
 
 
@@ -95,7 +95,7 @@ def test_a_second_report_for_the_same_sample_is_refused(concluded_sample, boss):
     sample = concluded_sample()
     reports.issue_report(db.session, boss, sample, base_url=BASE)
     sample.status = SampleStatus.CONCLUDED  # as if it had been reopened
-    with pytest.raises(ServiceError, match="already has an issued report"):
+    with pytest.raises(ServiceError, match="已有签发的检验报告"):
         reports.issue_report(db.session, boss, sample, base_url=BASE)
 
 
@@ -111,13 +111,13 @@ def test_correction_issues_a_new_number_and_supersedes_the_old(concluded_sample,
     assert f"本报告替代{old.report_no}号报告" in pdf_pages(new.pdf)[0]
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "supersede")
                              ).reason == "生产日期录入错误"
-    with pytest.raises(ServiceError, match="cannot be corrected again"):
+    with pytest.raises(ServiceError, match="不能再次更正"):
         reports.correct_report(db.session, boss, old, "again", base_url=BASE)
 
 
 def test_a_correction_needs_a_reason(concluded_sample, boss):
     old = reports.issue_report(db.session, boss, concluded_sample(), base_url=BASE)
-    with pytest.raises(ServiceError, match="reason") as caught:
+    with pytest.raises(ServiceError, match="更正原因") as caught:
         reports.correct_report(db.session, boss, old, "  ", base_url=BASE)
     assert caught.value.field == "reason"
 
