@@ -103,3 +103,26 @@ def test_the_same_data_gives_the_same_bytes():
     assert ReportDocument(data).build() == ReportDocument(data).build()
     draft = pdf_pages(ReportDocument(data, draft=True).build())[0]
     assert "草稿" in draft
+
+
+def test_without_a_truetype_cjk_font_the_builtin_one_is_used_with_one_warning(
+        monkeypatch, caplog):
+    from labsys.pdf import fonts
+
+    monkeypatch.setattr(fonts, "CANDIDATE_PATHS", ())
+    monkeypatch.setattr(fonts, "_registered", {})
+    with caplog.at_level("WARNING", logger="labsys.pdf.fonts"):
+        assert fonts.register_fonts("/nonexistent/font.ttc") == "STSong-Light"
+        assert fonts.register_fonts("/nonexistent/font.ttc") == "STSong-Light"
+    fallbacks = [r for r in caplog.records if "not embedded" in r.getMessage()]
+    assert len(fallbacks) == 1
+
+
+def test_the_configured_font_path_is_embedded(monkeypatch):
+    from labsys.pdf import fonts
+
+    path = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    if not __import__("os").path.exists(path):
+        pytest.skip("needs fonts-wqy-microhei")
+    monkeypatch.setattr(fonts, "_registered", {})
+    assert fonts.register_fonts(path) == fonts.EMBEDDED_FONT_NAME
