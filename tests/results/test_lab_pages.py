@@ -46,7 +46,7 @@ def test_saving_judges_and_shows_the_verdicts(client, login, post, db, tech, flo
         lead.id: "0.35", banned.id: "未检出", count.id: ["10", "20", "30", "40", "50"]}),
         follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "3 个结果已保存并判定" in html or "3 results saved" in html
+    assert "已保存并判定 3 项结果" in html or "3 results saved" in html
     assert 'data-verdict="fail"' in html and html.count('data-verdict="pass"') == 2
     assert "0.35" in html and "未检出(检出限: 0.005 mg/kg)" not in html  # banned has own LOD
     db.session.expire_all()
@@ -122,7 +122,7 @@ def test_reviewer_returns_one_with_a_reason_and_accepts_the_rest(client, login, 
     assert sample.sample_no in html and "Tech Ting" in html
     html = post(f"/lab/results/{lead.id}/return", {"reason": ""},
                 follow_redirects=True).get_data(as_text=True)
-    assert "退回" in html or "reason" in html
+    assert "请填写退回原因" in html or "Give the reason for returning" in html
     db.session.expire_all()
     assert by_name(sample, "铅").status == ResultStatus.SUBMITTED
     post(f"/lab/results/{lead.id}/return", {"reason": "Blank too high"})
@@ -167,7 +167,7 @@ def test_correction_and_retest_pages_and_the_history(client, login, post, db, te
     page = f"/lab/results/{lead.id}/correct"
     html = post(page, {"version": lead.version_id, "measured": "0.25", "reason": ""},
                 token_from=page).get_data(as_text=True)
-    assert "理由" in html or "reason" in html
+    assert "请填写更正原因" in html or "Give the reason for the correction" in html
     response = post(page, {"version": lead.version_id, "measured": "0.25",
                            "reason": "Wrong dilution"}, token_from=page)
     assert response.status_code == 302

@@ -110,7 +110,7 @@ def test_a_sample_not_yet_received_takes_no_results(db, tech, flour_sample, make
     sample.status = SampleStatus.REGISTERED
     db.session.commit()
     lead = sample.results[0]
-    with pytest.raises(ServiceError, match="not in testing"):
+    with pytest.raises(ServiceError, match="not in testing|不在检验中"):
         svc.enter_result(db.session, tech, lead, "0.1", lead.version_id)
 
 
@@ -132,7 +132,7 @@ def test_nobody_reviews_their_own_result(db, make_user, flour_sample):
     both = make_user("both", Role.TECHNICIAN, Role.REVIEWER)
     lead = _enter(db, both, by_name(flour_sample(), "铅"), "0.1")
     svc.submit_results(db.session, both, [lead])
-    with pytest.raises(PermissionDenied, match="yourself"):
+    with pytest.raises(PermissionDenied, match="yourself|本人录入"):
         svc.review_result(db.session, both, lead, True)
     assert lead.status == ResultStatus.SUBMITTED
 
@@ -221,7 +221,7 @@ def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(db, tech
 
 def test_only_accepted_results_are_corrected(db, tech, reviewer, flour_sample):
     lead = _enter(db, tech, by_name(flour_sample(), "铅"), "0.1")
-    with pytest.raises(ServiceError, match="accepted"):
+    with pytest.raises(ServiceError, match="accepted|已审核通过"):
         svc.correct_result(db.session, reviewer, lead, "0.2", lead.version_id, reason="x")
 
 
