@@ -139,22 +139,25 @@ def main() -> None:
         data = to_csv(rows)
         print(f"built {len(rows)} rows for {len(rows) // len(ITEMS)} samples in "
               f"{time.perf_counter() - started:.1f} s; CSV {len(data) / 1e6:.1f} MB")
-        times = []
+        times, cpu_times = [], []
         for run in range(args.runs):
             if run:
                 reset()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             summary = import_results(db.session, db.session.merge(tech), data, "bench.csv")
             db.session.commit()
             times.append(time.perf_counter() - started)
+            cpu_times.append(time.process_time() - cpu_started)
             assert summary.rows == len(rows), summary
-            print(f"  run {run + 1}: {times[-1]:.2f} s  {summary.verdicts}")
+            print(f"  run {run + 1}: {times[-1]:.2f} s wall, {cpu_times[-1]:.2f} s CPU  "
+                  f"{summary.verdicts}")
         median = statistics.median(times)
-        print(f"import of {len(rows)} rows: median {median:.2f} s over {args.runs} runs, "
+        print(f"import of {len(rows)} rows: median {median:.2f} s wall "
+              f"({statistics.median(cpu_times):.2f} s CPU) over {args.runs} runs, "
               f"{len(rows) / median:,.0f} rows/s")
         print(f"database: {db.engine.dialect.name}; python {platform.python_version()}; "
               f"{platform.machine()} {platform.processor() or ''} x{os.cpu_count()}; "
-              f"{platform.platform()}")
+              f"{platform.platform()}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -166,7 +166,11 @@ class _ResultRow:
     flushed (the save is one batched UPDATE)."""
 
     __slots__ = ("_columns",)
-    _NAMES = [c.key for c in SampleResult.__table__.columns]
+    # What validation, judging and the save read: the frozen spec, the value, the state.
+    _NAMES = ["id", "sample_id", "item_name", "unit", "limit_text", "lod", "interval",
+              "comparison_method", "decision_rule", "uncertainty", "micro_n", "micro_c",
+              "micro_m", "micro_big_m", "measured_text", "unit_values", "status",
+              "version_id"]
 
     def __init__(self, row):
         self._columns = row._mapping
