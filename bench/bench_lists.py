@@ -1,0 +1,100 @@
+"""Benchmark: list pages at scale, first page and a deep page, through the real views.
+
+    python bench/bench_lists.py [--samples 1000000] [--engines sqlite postgresql]
+                                [--runs 5] [--smoke]
+
+Each page is requested through Flask's test client as a logged-in user of the right role
+(the whole request: routing, access check, queries, template), median of ``--runs`` after a
+warm-up.  "Deep" pages start after a key in the middle of the table (keyset pagination: no
+OFFSET, so depth should not matter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from common import machine, make_app, median_time, prepare, smoke_args
+
+from labsys.database import write_intent
+
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def login(app, username: str):
+    from labsys.demo.world import DEMO_PASSWORD
+
+    client = app.test_client()
+    token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 302, f"cannot log in as {username}"
+    return client
+
+
+def pages(db) -> list[tuple[str, str, str]]:
+    """(label, user, path) for every list page worth measuring."""
+    from sqlalchemy import func, select
+
+    from labsys.models import SampleResult, TestItem
+
+    mid_sample = db.session.execute(select(func.max(SampleResult.sample_id))).scalar() // 2
+    item_id = db.session.scalar(select(SampleResult.test_item_id).group_by(
+        SampleResult.test_item_id).order_by(func.count().desc()).limit(1))
+    assert db.session.get(TestItem, item_id)
+    mid_result = db.session.scalar(select(func.max(SampleResult.id))) // 2
+    return [
+        ("samples, first page", "supervisor1", "/sampling/samples"),
+        ("samples, deep page", "supervisor1", f"/sampling/samples?after={mid_sample}"),
+        ("samples, one district", "supervisor1", "/sampling/samples?region_code=110105"),
+        ("samples, search by number", "supervisor1", "/sampling/samples?q=SC2026110108"),
+        ("my samples (sampler)", "sampler1", "/sampling/mine"),
+        ("lab work queue", "tech1", "/lab/work"),
+        ("review queue", "reviewer1", "/lab/review"),
+        ("worksheet, first page", "tech1", f"/lab/worksheet/{item_id}"),
+        ("worksheet, deep page", "tech1", f"/lab/worksheet/{item_id}?after={mid_result}"),
+        ("reports", "supervisor1", "/reports"),
+        ("reports queue", "supervisor1", "/reports/queue"),
+        ("enterprises", "supervisor1", "/enterprises/"),
+        ("deadline board", "supervisor1", "/followup/board"),
+        ("pass rates page", "supervisor1", "/stats/"),
+    ]
+
+
+def measure(engine: str, samples: int, runs: int) -> list[tuple[str, float, int]]:
+    app = make_app(prepare(engine, samples))
+    write_intent.set(False)
+    with app.app_context():
+        from labsys.extensions import db
+
+        todo = pages(db)
+        db.session.rollback()
+    clients: dict[str, object] = {}
+    out = []
+    for label, user, path in todo:
+        client = clients.get(user) or clients.setdefault(user, login(app, user))
+        status = client.get(path).status_code
+        seconds, _ = median_time(lambda c=client, p=path: c.get(p).get_data(), runs)
+        out.append((label, seconds, status))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if smoke_args():
+        args.samples, args.engines, args.runs = [300], ["sqlite"], 1
+    print(machine())
+    for samples in args.samples:
+        for engine in args.engines:
+            print(f"\n{engine}, {samples} samples")
+            for label, seconds, status in measure(engine, samples, args.runs):
+                print(f"  {label:<28}{seconds * 1000:>9.1f} ms   HTTP {status}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
