@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 PG_URL_BASE=${LABSYS_TEST_PG:-postgresql+psycopg://postgres@127.0.0.1:5432}
-SYSTEM_PACKAGES=(chromium chromium-driver fonts-noto-cjk fonts-wqy-microhei poppler-utils zbar-tools)
+SYSTEM_PACKAGES=(chromium chromium-driver fonts-noto-cjk fonts-wqy-microhei poppler-utils zbar-tools wrk)
 
 step() { printf '\n==> %s\n' "$*"; }
 
