@@ -57,13 +57,12 @@ def category_view(category_id: int):
     kids = catalog.children(db.session, category.id)
     effective, exclusions, future = catalog.category_specifications(db.session, category,
                                                                     on_date)
+    chain = catalog.ancestors(db.session, category)
     return render_template(
-        "catalog/category.html", category=category, on_date=on_date,
-        chain=catalog.ancestors(db.session, category), kids=kids,
+        "catalog/category.html", category=category, on_date=on_date, chain=chain, kids=kids,
         counts=catalog.child_counts(db.session, [c.id for c in kids]), effective=effective,
         exclusions=exclusions, future=future, confirm=ConfirmForm(),
-        key_food_inherited=any(c.is_key_food for c in catalog.ancestors(db.session, category)
-                               if c.id != category.id))
+        key_food_inherited=any(c.is_key_food for c in chain if c.id != category.id))
 
 
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
