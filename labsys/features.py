@@ -23,6 +23,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.api import bp as api_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
+    from labsys.web.followup.views import bp as followup_bp
     from labsys.web.lab.views import bp as lab_bp
     from labsys.web.planning.views import bp as planning_bp
     from labsys.web.receipt.views import bp as receipt_bp
@@ -32,7 +33,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.stats.views import bp as stats_bp
 
     return [catalog_bp, api_bp, reports_bp, verify_bp, enterprises_bp, planning_bp, sampling_bp,
-            receipt_bp, lab_bp, stats_bp]
+            receipt_bp, lab_bp, stats_bp, followup_bp]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -52,6 +53,8 @@ NAV = [
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
     NavItem("stats.summary", _l("Pass rates")),
+    NavItem("followup.followup_list", _l("Unqualified follow-up")),
+    NavItem("followup.board", _l("Deadline board")),
 ]
 
 

@@ -14,6 +14,7 @@ from labsys.models.enums import (
     SampleStatus,
     VerdictValue,
 )
+from labsys.models.followup import FollowUp, ObjectionKind
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -23,8 +24,8 @@ from labsys.models.user import Role, User, UserRole
 
 __all__ = [
     "AuditEntry", "Base", "CatalogVersion", "ComparisonMethod", "Conclusion", "DecisionRule",
-    "Enterprise", "FoodCategory", "Holiday", "Lab", "Link", "NumberSequence", "Plan",
-    "PlanQuota", "Report", "ReportStatus", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
+    "Enterprise", "FollowUp", "FoodCategory", "Holiday", "Lab", "Link", "NumberSequence", "ObjectionKind", "Plan",
+    "PlanQuota", "Region", "Report", "ReportStatus", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
     "SamplingVisit", "Specification", "Task", "TaskSampler", "TestItem", "User", "UserRole",
     "VerdictValue", "VisitSampler",
 ]

@@ -112,9 +112,9 @@ def test_key_food_monthly_trend(dataset):
 
 
 def test_bad_options_are_refused(dataset):
-    with pytest.raises(ServiceError, match="grouping"):
+    with pytest.raises(ServiceError, match="未知的分组方式"):
         stats.compute(db.session, by="colour")
-    with pytest.raises(ServiceError, match="level"):
+    with pytest.raises(ServiceError, match="层级"):
         stats.compute(db.session, level=5)
 
 

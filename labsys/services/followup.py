@@ -1,0 +1,351 @@
+"""Follow-up of unqualified samples and the deadline board.
+
+Deadlines count working days (``services.calendar``) unless a setting says otherwise; the
+figures DOMAIN.md marks *(verify)* are settings with these defaults:
+
+``RETEST_REQUEST_WORKDAYS`` 7, ``RETEST_RESULT_WORKDAYS`` 10, ``OBJECTION_WORKDAYS`` 7,
+``DISPOSAL_MILESTONE_DAYS`` (5, 30), ``DISPOSAL_DEADLINE_DAYS`` 90 (calendar days unless
+``DISPOSAL_WORKDAYS`` is true), ``BACKUP_RETENTION_MONTHS`` {"qualified": 3,
+"unqualified": 6}, ``DEADLINE_HORIZON_WORKDAYS`` 3 (the board's "due soon").
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, joinedload
+
+from labsys.models import (
+    Conclusion,
+    FollowUp,
+    Lab,
+    ObjectionKind,
+    Report,
+    ReportStatus,
+    ResultStatus,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    User,
+    VerdictValue,
+)
+from labsys.services import ServiceError, audit, reference
+from labsys.services import calendar as workcal
+
+DEFAULTS = {
+    "RETEST_REQUEST_WORKDAYS": 7,
+    "RETEST_RESULT_WORKDAYS": 10,
+    "OBJECTION_WORKDAYS": 7,
+    "DISPOSAL_MILESTONE_DAYS": (5, 30),
+    "DISPOSAL_DEADLINE_DAYS": 90,
+    "DISPOSAL_WORKDAYS": False,
+    "BACKUP_RETENTION_MONTHS": {"qualified": 3, "unqualified": 6},
+    "DEADLINE_HORIZON_WORKDAYS": 3,
+}
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+# --- pure rules ----------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
+
+
+def backup_retention_until(conclusion: Conclusion | None, concluded_on: date,
+                           production_date: date | None = None,
+                           shelf_life_days: int | None = None,
+                           months: dict | None = None) -> date | None:
+    """Keep the retest backup 3 months after a qualified, 6 after an unqualified conclusion,
+    or until the shelf life ends if that is sooner.  None without a final conclusion."""
+    months = months or DEFAULTS["BACKUP_RETENTION_MONTHS"]
+    if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+        return None
+    until = add_months(concluded_on, months[conclusion.value])
+    if production_date and shelf_life_days:
+        until = min(until, production_date + timedelta(days=shelf_life_days))
+    return until
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+def open_followup(session: Session, sample: Sample, actor: User | None = None) -> FollowUp:
+    """The follow-up of an unqualified sample, created on first use (idempotent).
+
+    The results feature may call it when a sample concludes unqualified; the follow-up
+    pages call it lazily.
+    """
+    existing = session.scalar(select(FollowUp).where(FollowUp.sample_id == sample.id))
+    if existing is not None:
+        return existing
+    if sample.conclusion != Conclusion.UNQUALIFIED:
+        raise ServiceError(_("Only an unqualified sample has a follow-up."))
+    followup = FollowUp(sample=sample, opened_by_id=actor.id if actor else None)
+    followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
+    session.add(followup)
+    session.flush()
+    audit.record(session, actor, "followup", followup.id, "open",
+                 new={"sample_id": sample.id,
+                      "backup_retain_until": followup.backup_retain_until})
+    return followup
+
+
+def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
+    concluded = sample.concluded_at.date() if sample.concluded_at else date.today()
+    return backup_retention_until(conclusion, concluded, sample.production_date,
+                                  sample.shelf_life_days, setting("BACKUP_RETENTION_MONTHS"))
+
+
+def _change(session: Session, actor: User, followup: FollowUp, action: str, values: dict,
+            reason: str | None = None) -> FollowUp:
+    old = {key: getattr(followup, key) for key in values}
+    for key, value in values.items():
+        setattr(followup, key, value)
+    session.flush()
+    audit.record(session, actor, "followup", followup.id, action, old=old, new=values,
+                 reason=reason)
+    return followup
+
+
+def _require(value, message: str, field: str) -> None:
+    if value is None or value == "":
+        raise ServiceError(message, field=field)
+
+
+# --- notification and retest ---------------------------------------------------------------
+
+
+def record_notification(session: Session, actor: User, followup: FollowUp,
+                        notified_on: date) -> FollowUp:
+    """The sampled unit received the conclusion: the retest window starts."""
+    _require(notified_on, _("Enter the date the sampled unit received the conclusion."),
+             "notified_on")
+    concluded = followup.sample.concluded_at
+    if concluded and notified_on < concluded.date():
+        raise ServiceError(_("The notification cannot be before the conclusion (%(day)s).",
+                             day=concluded.date().isoformat()), field="notified_on")
+    window = workcal.add_workdays(session, notified_on, setting("RETEST_REQUEST_WORKDAYS"))
+    return _change(session, actor, followup, "notify",
+                   {"notified_on": notified_on, "retest_window_end": window})
+
+
+def first_lab_id(session: Session, sample: Sample) -> int | None:
+    if sample.lab_id:
+        return sample.lab_id
+    lab = reference.default_lab(session)
+    return lab.id if lab else None
+
+
+def request_retest(session: Session, actor: User, followup: FollowUp, requested_on: date,
+                   lab_id: int) -> FollowUp:
+    """复检: within the window after notification, in a lab other than the first, never for
+    failed microbiological items."""
+    _require(requested_on, _("Enter the date of the retest request."), "requested_on")
+    if followup.notified_on is None:
+        raise ServiceError(_("Record when the sampled unit was notified before a retest."),
+                           field="requested_on")
+    if requested_on > followup.retest_window_end:
+        raise ServiceError(_("The retest request came after the window closed on %(day)s.",
+                             day=followup.retest_window_end.isoformat()),
+                           field="requested_on")
+    lab = session.get(Lab, lab_id) if lab_id else None
+    if lab is None:
+        raise ServiceError(_("Choose the retest lab."), field="lab_id")
+    if lab.id == first_lab_id(session, followup.sample):
+        raise ServiceError(_("The retest lab must differ from the lab that tested the sample "
+                             "(%(lab)s).", lab=lab.name), field="lab_id")
+    if _failed_microbiological(session, followup.sample_id):
+        raise ServiceError(_("No retest for failed microbiological items."),
+                           field="requested_on")
+    return _change(session, actor, followup, "request_retest",
+                   {"retest_requested_on": requested_on, "retest_lab_id": lab.id})
+
+
+def _failed_microbiological(session: Session, sample_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(
+        SampleResult.sample_id == sample_id, SampleResult.verdict == VerdictValue.FAIL,
+        SampleResult.status != ResultStatus.SUPERSEDED, SampleResult.micro_n.is_not(None)))))
+
+
+def record_backup_received(session: Session, actor: User, followup: FollowUp,
+                           received_on: date) -> FollowUp:
+    """The retest lab received the backup: its result is due in 10 working days."""
+    _require(received_on, _("Enter the date the retest lab received the backup."),
+             "received_on")
+    if followup.retest_requested_on is None:
+        raise ServiceError(_("Record the retest request first."), field="received_on")
+    if received_on < followup.retest_requested_on:
+        raise ServiceError(_("The backup cannot arrive before the retest was requested."),
+                           field="received_on")
+    due = workcal.add_workdays(session, received_on, setting("RETEST_RESULT_WORKDAYS"))
+    return _change(session, actor, followup, "retest_backup_received",
+                   {"retest_backup_received_on": received_on, "retest_due": due})
+
+
+def record_retest_result(session: Session, actor: User, followup: FollowUp,
+                         conclusion: Conclusion, result: str, reported_on: date) -> FollowUp:
+    """The retest's conclusion decides: the sample's conclusion follows it (audited)."""
+    if followup.retest_backup_received_on is None:
+        raise ServiceError(_("Record when the retest lab received the backup first."),
+                           field="conclusion")
+    if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+        raise ServiceError(_("A retest concludes qualified or unqualified."),
+                           field="conclusion")
+    _require(result, _("Describe the retest result."), "result")
+    _require(reported_on, _("Enter the date of the retest report."), "reported_on")
+    sample = followup.sample
+    _change(session, actor, followup, "retest_result",
+            {"retest_conclusion": conclusion, "retest_result": result,
+             "retest_reported_on": reported_on,
+             "backup_retain_until": _retention(sample, conclusion)})
+    if sample.conclusion != conclusion:
+        old = sample.conclusion
+        sample.conclusion = conclusion
+        session.flush()
+        audit.record(session, actor, "sample", sample.id, "retest_conclusion",
+                     old={"conclusion": old}, new={"conclusion": conclusion},
+                     reason=_("Retest by %(lab)s", lab=followup.retest_lab.name))
+    return followup
+
+
+# --- objection -----------------------------------------------------------------------------
+
+
+def record_objection(session: Session, actor: User, followup: FollowUp, kind: ObjectionKind,
+                     filed_on: date, outcome: str | None = None) -> FollowUp:
+    """异议: about sampling within 7 working days after sampling, about the result within 7
+    working days of receiving it."""
+    _require(kind, _("Choose what the objection is about."), "kind")
+    _require(filed_on, _("Enter the date the objection was filed."), "filed_on")
+    days = setting("OBJECTION_WORKDAYS")
+    sample = followup.sample
+    if kind == ObjectionKind.SAMPLING:
+        last = workcal.add_workdays(session, sample.sampling_date, days)
+        if filed_on > last:
+            raise ServiceError(_("An objection about sampling must come within %(n)s working "
+                                 "days after sampling (by %(day)s).", n=days,
+                                 day=last.isoformat()), field="filed_on")
+    else:
+        if followup.notified_on is None:
+            raise ServiceError(_("Record when the sampled unit received the result first."),
+                               field="filed_on")
+        last = workcal.add_workdays(session, followup.notified_on, days)
+        if filed_on > last:
+            raise ServiceError(_("An objection about the result must come within %(n)s working"
+                                 " days of receiving it (by %(day)s).", n=days,
+                                 day=last.isoformat()), field="filed_on")
+    return _change(session, actor, followup, "objection",
+                   {"objection_kind": kind, "objection_filed_on": filed_on,
+                    "objection_outcome": outcome or None})
+
+
+# --- disposal ------------------------------------------------------------------------------
+
+
+def _disposal_date(session: Session, start: date, days: int) -> date:
+    if setting("DISPOSAL_WORKDAYS"):
+        return workcal.add_workdays(session, start, days)
+    return start + timedelta(days=days)
+
+
+def start_disposal(session: Session, actor: User, followup: FollowUp,
+                   started_on: date) -> FollowUp:
+    """核查处置 starts: milestones and the deadline are set from the start."""
+    _require(started_on, _("Enter the date the disposal started."), "started_on")
+    first, second = setting("DISPOSAL_MILESTONE_DAYS")
+    return _change(session, actor, followup, "start_disposal", {
+        "disposal_started_on": started_on,
+        "disposal_first_due": _disposal_date(session, started_on, first),
+        "disposal_second_due": _disposal_date(session, started_on, second),
+        "disposal_due": _disposal_date(session, started_on, setting("DISPOSAL_DEADLINE_DAYS")),
+    })
+
+
+MILESTONES = {"first": "disposal_first_done_on", "second": "disposal_second_done_on",
+              "completed": "disposal_completed_on"}
+
+
+def record_disposal_step(session: Session, actor: User, followup: FollowUp, step: str,
+                         done_on: date, notes: str | None = None) -> FollowUp:
+    """A milestone reached (``first``, ``second``) or the disposal completed."""
+    if followup.disposal_started_on is None:
+        raise ServiceError(_("Start the disposal first."), field="done_on")
+    if step not in MILESTONES:
+        raise ServiceError(_("Unknown disposal step."), field="step")
+    _require(done_on, _("Enter the date."), "done_on")
+    if done_on < followup.disposal_started_on:
+        raise ServiceError(_("The date cannot be before the disposal started."),
+                           field="done_on")
+    values = {MILESTONES[step]: done_on}
+    if notes:
+        values["disposal_notes"] = notes
+    return _change(session, actor, followup, f"disposal_{step}", values)
+
+
+# --- lists and the deadline board ----------------------------------------------------------
+
+
+def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[tuple]:
+    """Unqualified samples (newest first) with their follow-up if opened: (sample, followup)."""
+    query = (select(Sample, FollowUp).outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
+             .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+             .options(joinedload(FollowUp.retest_lab)))
+    if after:
+        query = query.where(Sample.id < after)
+    return list(session.execute(query.order_by(Sample.id.desc()).limit(size)).all())
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # delivery | report | unqualified_report | retest | disposal
+    sample_id: int
+    sample_no: str
+    food_name: str
+    due: date
+    overdue: bool
+
+
+DEADLINE_KINDS = ("delivery", "report", "unqualified_report", "retest", "disposal")
+
+
+def deadline_board(session: Session, today: date | None = None) -> list[Deadline]:
+    """Everything overdue or due within the horizon (3 working days), the most urgent first.
+
+    Every supervisor sees every sample: users have no district scope yet.
+    """
+    today = today or date.today()
+    horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
+    rows: list[Deadline] = []
+
+    def add(kind, query, due_column):
+        for sid, number, food, due in session.execute(query.where(due_column <= horizon)):
+            rows.append(Deadline(kind, sid, number, food, due, due < today))
+
+    columns = (Sample.id, Sample.sample_no, Sample.food_name)
+    add("delivery", select(*columns, Sample.due_delivery)
+        .where(Sample.status == SampleStatus.REGISTERED), Sample.due_delivery)
+    add("report", select(*columns, Sample.due_report)
+        .where(Sample.status.in_([SampleStatus.RECEIVED, SampleStatus.CONCLUDED])),
+        Sample.due_report)
+    issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+    add("unqualified_report", select(*columns, Sample.due_unqualified_report)
+        .where(Sample.conclusion == Conclusion.UNQUALIFIED, ~issued),
+        Sample.due_unqualified_report)
+    joined = select(*columns).join(FollowUp, FollowUp.sample_id == Sample.id)
+    add("retest", joined.add_columns(FollowUp.retest_due)
+        .where(FollowUp.retest_conclusion.is_(None)), FollowUp.retest_due)
+    add("disposal", joined.add_columns(FollowUp.disposal_due)
+        .where(FollowUp.disposal_completed_on.is_(None)), FollowUp.disposal_due)
+    return sorted(rows, key=lambda d: (d.due, DEADLINE_KINDS.index(d.kind), d.sample_no))

@@ -1,0 +1,1 @@
+"""Unqualified follow-up pages and the deadline board."""

@@ -1,0 +1,150 @@
+"""Unqualified follow-up: the list, one sample's follow-up with a form per step, and the
+deadline board."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import Conclusion, FollowUp, Lab, ObjectionKind, Role, Sample
+from labsys.services import ServiceError, followup
+from labsys.web.access import roles_required
+from labsys.web.followup import forms
+
+bp = Blueprint("followup", __name__, url_prefix="/followup")
+SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _sample_or_404(sample_id: int) -> Sample:
+    sample = db.session.get(Sample, sample_id)
+    if sample is None or (sample.conclusion != Conclusion.UNQUALIFIED
+                          and not _has_followup(sample_id)):
+        abort(404)
+    return sample
+
+
+def _has_followup(sample_id: int) -> bool:
+    return db.session.scalar(select(FollowUp.id).where(FollowUp.sample_id == sample_id)) is not None
+
+
+def _labs() -> list:
+    return forms.choices((lab.id, lab.name)
+                         for lab in db.session.scalars(select(Lab).order_by(Lab.code)))
+
+
+def _step_forms() -> dict:
+    retest = forms.RetestRequestForm()
+    retest.lab_id.choices = [*forms.choices([(0, "—")]), *_labs()]
+    return {"notify": forms.NotifyForm(), "retest": retest,
+            "backup": forms.BackupReceivedForm(), "result": forms.RetestResultForm(),
+            "objection": forms.ObjectionForm(), "disposal": forms.DisposalStartForm(),
+            "disposal_step": forms.DisposalStepForm()}
+
+
+@bp.route("/")
+@roles_required(*SUPERVISORS)
+def followup_list():
+    after = request.args.get("after", type=int)
+    rows = followup.followup_list(db.session, after=after, size=51)
+    next_after = rows[49][0].id if len(rows) > 50 else None
+    return render_template("followup/list.html", rows=rows[:50], next_after=next_after)
+
+
+@bp.route("/board")
+@roles_required(*SUPERVISORS)
+def board():
+    items = followup.deadline_board(db.session)
+    return render_template("followup/board.html", items=items, today=date.today(),
+                           horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"))
+
+
+@bp.route("/<int:sample_id>")
+@roles_required(*SUPERVISORS)
+def detail(sample_id: int):
+    sample = _sample_or_404(sample_id)
+    record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample.id))
+    return render_template("followup/detail.html", sample=sample, record=record,
+                           forms=_step_forms(),
+                           first_lab=db.session.get(Lab, followup.first_lab_id(db.session,
+                                                                               sample) or 0))
+
+
+def _run_step(sample_id: int, form, action):
+    """Validate ``form``, open the follow-up if needed, run ``action(record, form)``."""
+    sample = _sample_or_404(sample_id)
+    if form.validate_on_submit():
+        try:
+            record = followup.open_followup(db.session, sample, current_user)
+            action(record, form)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
+    else:
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "danger")
+    return redirect(url_for("followup.detail", sample_id=sample_id))
+
+
+@bp.route("/<int:sample_id>/notify", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def notify(sample_id: int):
+    return _run_step(sample_id, forms.NotifyForm(), lambda r, f: followup.record_notification(
+        db.session, current_user, r, f.notified_on.data))
+
+
+@bp.route("/<int:sample_id>/retest", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def retest(sample_id: int):
+    form = forms.RetestRequestForm()
+    form.lab_id.choices = _labs()
+    return _run_step(sample_id, form, lambda r, f: followup.request_retest(
+        db.session, current_user, r, f.requested_on.data, f.lab_id.data))
+
+
+@bp.route("/<int:sample_id>/backup", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def backup(sample_id: int):
+    return _run_step(sample_id, forms.BackupReceivedForm(),
+                     lambda r, f: followup.record_backup_received(
+                         db.session, current_user, r, f.received_on.data))
+
+
+@bp.route("/<int:sample_id>/retest-result", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def retest_result(sample_id: int):
+    return _run_step(sample_id, forms.RetestResultForm(),
+                     lambda r, f: followup.record_retest_result(
+                         db.session, current_user, r, Conclusion(f.conclusion.data),
+                         f.result.data, f.reported_on.data))
+
+
+@bp.route("/<int:sample_id>/objection", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def objection(sample_id: int):
+    return _run_step(sample_id, forms.ObjectionForm(), lambda r, f: followup.record_objection(
+        db.session, current_user, r, ObjectionKind(f.kind.data), f.filed_on.data,
+        f.outcome.data))
+
+
+@bp.route("/<int:sample_id>/disposal", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def disposal(sample_id: int):
+    return _run_step(sample_id, forms.DisposalStartForm(), lambda r, f: followup.start_disposal(
+        db.session, current_user, r, f.started_on.data))
+
+
+@bp.route("/<int:sample_id>/disposal-step", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def disposal_step(sample_id: int):
+    return _run_step(sample_id, forms.DisposalStepForm(),
+                     lambda r, f: followup.record_disposal_step(
+                         db.session, current_user, r, f.step.data, f.done_on.data,
+                         f.notes.data))
