@@ -194,22 +194,45 @@ def _conflict(enterprise: Enterprise) -> ConflictError:
 
 # --- queries -------------------------------------------------------------------------------
 
+def _successor(prefix: str) -> str | None:
+    """The smallest [0-9A-Z] string above every string starting with ``prefix``.
+
+    Stays within digits and capitals, so the bound holds in the C collation and in the
+    usual locale collations alike (where punctuation would be ignored); None if all Z.
+    """
+    stem = prefix.rstrip("Z")
+    if not stem:
+        return None
+    last = stem[-1]
+    return stem[:-1] + ("A" if last == "9" else chr(ord(last) + 1))
+
+
 def _prefix(column, prefix: str):
-    """``column`` starts with ``prefix``, written as a range the column's index can serve."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper, column.startswith(prefix, autoescape=True))
+    """``column`` starts with ``prefix`` (a [0-9A-Z]+ code), written as a range the column's
+    index can serve, with the LIKE test to keep the match exact."""
+    conditions = [column >= prefix, column.startswith(prefix, autoescape=True)]
+    upper = _successor(prefix)
+    if upper is not None:
+        conditions.append(column < upper)
+    return and_(*conditions)
 
 
 def search_condition(q: str):
-    """Name contains ``q``, or USCC / licence number starts with it (None: no condition)."""
+    """Name contains ``q``, or USCC / licence number starts with it (None: no condition).
+
+    A query that looks like a code (4+ digits and capitals, at least one digit) is searched
+    in the codes only: both are index range scans, while a name substring scans the table.
+    """
     q = _clean_text(q)
     if not q:
         return None
-    conditions = [Enterprise.name.contains(q, autoescape=True)]
     code = q.upper()
-    if CODE_LIKE_RE.match(code):
-        conditions += [_prefix(Enterprise.uscc, code), _prefix(Enterprise.licence_no, code)]
-    return or_(*conditions)
+    if not CODE_LIKE_RE.match(code):
+        return Enterprise.name.contains(q, autoescape=True)
+    codes = [_prefix(Enterprise.uscc, code), _prefix(Enterprise.licence_no, code)]
+    if len(code) >= 4 and any(c.isdigit() for c in code):
+        return or_(*codes)
+    return or_(Enterprise.name.contains(q, autoescape=True), *codes)
 
 
 def search(session: Session, q: str, limit: int = 20) -> list[Enterprise]:

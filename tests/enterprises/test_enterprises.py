@@ -289,3 +289,19 @@ def test_list_and_detail_show_history(client, login, make_user, make_enterprise,
     if expected:
         assert expected in detail and expected in listing
     assert "TEST" in detail  # the recent samples table
+
+
+def test_code_prefix_bounds_stay_within_digits_and_capitals():
+    from labsys.services.enterprises import _successor
+
+    assert _successor("SC1") == "SC2"
+    assert _successor("SC9") == "SCA"
+    assert _successor("JYZZ") == "JZ"
+    assert _successor("ZZ") is None
+
+
+def test_search_by_prefix_ending_in_9_and_z(db, make_enterprise):
+    make_enterprise("九号", uscc=None, licence_no="SC19000")
+    make_enterprise("Z号", uscc=None, licence_no="JYZ100")
+    assert [e.name for e in enterprises.search(db.session, "SC19")] == ["九号"]
+    assert [e.name for e in enterprises.search(db.session, "JYZ")] == ["Z号"]

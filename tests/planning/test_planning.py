@@ -274,3 +274,25 @@ def test_samples_of_a_task_count_in_plan_list(client, db, login, boss, team, quo
     assert count(db, Sample) == 2
     login(boss)
     assert "2 / 10" in client.get("/plans").get_data(as_text=True)
+
+
+def test_supervisor_edits_plan_and_quota_through_the_pages(client, post, db, login, boss,
+                                                           team, quota):
+    new_task(db, boss, quota, team, number=6)
+    login(boss)
+    plan_path = f"/plans/{quota.plan_id}"
+    response = post(f"/quotas/{quota.id}", {"quota": "5"}, token_from=plan_path,
+                    follow_redirects=True)
+    assert "任务已占用此指标 6 批次" in response.get_data(as_text=True)
+    response = post(f"/quotas/{quota.id}", {"quota": "12"}, token_from=plan_path,
+                    follow_redirects=True)
+    assert "已保存任务指标" in response.get_data(as_text=True)
+    edit = f"{plan_path}/edit"
+    response = post(edit, {"code": "BJ2026-01", "name": "改名后的计划", "year": "2026",
+                           "inspection_type": "评价性抽检", "description": "说明"},
+                    token_from=edit)
+    assert response.status_code == 302
+    db.session.rollback()
+    plan = db.session.get(Plan, quota.plan_id)
+    assert (plan.name, plan.inspection_type) == ("改名后的计划", "评价性抽检")
+    assert db.session.get(PlanQuota, quota.id).quota == 12
