@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import re
 
 import pytest
 from flask import has_app_context
@@ -23,12 +22,10 @@ from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
 
+from support import PASSWORD, TEST_SECRET, csrf_token
+
 pytest_plugins = ["factories"]
 
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-PASSWORD = "correct-horse-7"
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'name="csrf_token" value="([^"]+)"')
 
 
 def pytest_configure(config):
@@ -125,13 +122,6 @@ def make_user(app):
         return user
 
     return make
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    html = client.get(path, follow_redirects=True).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from labsys.models import Role
 from labsys.web.access import ANY_USER, PUBLIC
 
-from conftest import csrf_token
+from support import csrf_token
 
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -3,7 +3,7 @@
 from labsys.models import Role
 from labsys.services import users
 
-from conftest import PASSWORD, csrf_token
+from support import PASSWORD, csrf_token
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

@@ -14,7 +14,7 @@ from labsys import create_app
 from labsys.extensions import db
 from labsys.models import Base
 
-from conftest import TEST_SECRET
+from support import TEST_SECRET
 
 
 @pytest.fixture

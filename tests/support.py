@@ -1,0 +1,22 @@
+"""Helpers shared by tests (imported by name: ``from support import ...``).
+
+Kept out of ``conftest.py``: several test folders have a conftest of their own, and a
+``from conftest import`` would pick whichever was imported first.
+"""
+
+from __future__ import annotations
+
+import re
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct-horse-7"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the page at ``path`` (following redirects), as a browser sends it."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
