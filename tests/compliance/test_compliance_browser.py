@@ -1,0 +1,44 @@
+"""Browser journey: a supervisor drills from 大类 to 细类, downloads XLSX, opens the board."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from openpyxl import load_workbook
+
+from labsys.extensions import db
+
+
+@pytest.mark.browser
+def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
+                                                             browser_login):
+    dataset.samples[3].due_unqualified_report = date(2020, 1, 2)  # long overdue
+    overdue_no = dataset.samples[3].sample_no
+    db.session.commit()
+    page = browser_login(supervisor)
+
+    page.click("text=合格率统计")
+    assert page.inner_text("#key-food-rate") == "71.43%"
+    page.click("text=明细表与逐级查看")
+    for name in ("粮食加工品", "小麦粉", "小麦粉"):  # 大类 → 亚类 → 次亚类 → 细类
+        page.click(f"#stats-table a:text-is('{name}')")
+    table = page.inner_text("#stats-table")
+    assert "通用小麦粉" in table and "75.00%" in table
+    assert "粮食加工品" in page.inner_text("#drill-trail")
+
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    with open(download.path(), "rb") as saved:
+        workbook = load_workbook(io.BytesIO(saved.read()), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    workbook.close()
+    assert rows[0][0] == "sample_no" and len(rows) == 1 + 12
+
+    page.click("text=时限看板")
+    board = page.inner_text("#deadline-board")
+    assert overdue_no in board and "已逾期" in board
