@@ -55,7 +55,12 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         _db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        # Close pooled connections now, not at garbage collection after the run (psycopg
+        # warns about connections it has to close itself).
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
