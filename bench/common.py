@@ -172,7 +172,7 @@ def _copy_filter(table: str, sample_cut: int) -> str:
 def _columns(db, table: str):
     from sqlalchemy import inspect
 
-    return [(None, c["name"]) for c in inspect(db.engine).get_columns(table)]
+    return [(None, c["name"]) for c in inspect(db.session.connection()).get_columns(table)]
 
 
 def _analyze(db) -> None:
