@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import re
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pytest
-from pypdf import PdfReader
+from reports_support import BAP, LEAD
 
 from labsys.extensions import db
 from labsys.models import Conclusion, ResultStatus, Role, SampleStatus, VerdictValue
@@ -34,14 +27,6 @@ def boss(make_user):
 @pytest.fixture
 def flour(make_category):
     return make_category("粮食加工品", "小麦粉", "小麦粉", "通用小麦粉")
-
-
-# (name, unit, limit, basis, measured/reported, verdict)
-LEAD = ("铅(以Pb计)", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", VerdictValue.PASS)
-CADMIUM = ("镉(以Cd计)", "mg/kg", "≤0.1", "GB 2762-2022", "0.32", VerdictValue.FAIL)
-BAP = ("苯并[a]芘", "μg/kg", "≤5.0", "GB 2762-2022", "未检出(检出限: 0.2 μg/kg)",
-       VerdictValue.PASS)
-AFLATOXIN = ("黄曲霉毒素B1", "μg/kg", "≤5.0", "GB 2761-2017", "6.1", VerdictValue.FAIL)
 
 
 @pytest.fixture
@@ -87,24 +72,3 @@ def concluded_sample(make_sample, make_item, make_enterprise, flour, tech, revie
         return sample
 
     return make
-
-
-def pdf_pages(data: bytes) -> list[str]:
-    """The text of each page, whitespace removed (CJK text extraction splits lines)."""
-    reader = PdfReader(io.BytesIO(data))
-    return [re.sub(r"\s+", "", page.extract_text()) for page in reader.pages]
-
-
-def decode_qr(data: bytes) -> str:
-    """Render the first page with pdftoppm and read its QR code with zbarimg."""
-    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
-        pytest.skip("needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
-    with tempfile.TemporaryDirectory() as folder:
-        pdf = Path(folder) / "report.pdf"
-        pdf.write_bytes(data)
-        subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf),
-                        str(Path(folder) / "page")], check=True)
-        png = next(Path(folder).glob("page*.png"))
-        out = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], check=True,
-                             capture_output=True, text=True).stdout
-    return out.strip()

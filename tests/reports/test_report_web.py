@@ -6,12 +6,13 @@ import hashlib
 import io
 import zipfile
 
+from reports_support import pdf_pages
 from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample, SampleStatus
 
-from conftest import pdf_pages
+from support import csrf_token
 
 
 def _report(sample_id: int) -> Report:
@@ -105,8 +106,7 @@ def test_correction_through_the_web(concluded_sample, boss, login, client, post)
     assert new is not None and new.report_no in html and "已作废" in html
     assert db.session.get(Report, old.id).status == ReportStatus.SUPERSEDED
 
-    client.post("/logout", data={"csrf_token": client.get("/").get_data(as_text=True)
-                                 .split('name="csrf_token" value="')[1].split('"')[0]})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     verify = client.get(f"/verify/{old.verify_token}").get_data(as_text=True)
     assert "已被报告" in verify and new.report_no in verify
 
