@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
@@ -42,7 +43,7 @@ from labsys.models.base import utcnow
 from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import audit, numbering
-from labsys.services.errors import NotFound, PermissionDenied, ServiceError
+from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICT_LABELS = {VerdictValue.PASS: "合格", VerdictValue.FAIL: "不合格",
@@ -329,11 +330,16 @@ def _issue(session: Session, actor: User, sample: Sample, *, base_url: str,
         issued_at=issued_at, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
         verify_token=token, replaces=replaces, correction_reason=reason)
     session.add(report)
-    old_status = sample.status
+    old_status, sample_no = sample.status, sample.sample_no
     sample.status = SampleStatus.REPORTED
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(_("Sample %(no)s was changed meanwhile (perhaps someone else "
+                              "issued its report); reload and try again.",
+                              no=sample_no)) from None
     changes = [("report", report.id, "correct" if replaces else "issue", None,
-                {"report_no": report_no, "sample_no": sample.sample_no, "sha256": report.sha256,
+                {"report_no": report_no, "sample_no": sample_no, "sha256": report.sha256,
                  "replaces": replaces.report_no if replaces else None}, reason)]
     if replaces is not None:
         replaces.status = ReportStatus.SUPERSEDED

@@ -166,3 +166,24 @@ def test_concurrent_issuing_never_repeats_a_number(app, concluded_sample, boss):
     assert errors == []
     assert len(numbers) == 6 and len(set(numbers)) == 6
     assert sorted(numbers) == [f"JC01-{this_year()}-{n:06d}" for n in range(1, 7)]
+
+
+def test_a_sample_changed_meanwhile_is_a_conflict_not_a_crash(concluded_sample, boss):
+    from sqlalchemy import text
+
+    from labsys.services import ConflictError
+
+    sample = concluded_sample()
+    # Another transaction issued (or edited) the sample after we read it.
+    db.session.execute(text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"),
+                       {"id": sample.id})
+    outcome = reports.issue_many(db.session, boss, [sample], base_url=BASE)
+    assert outcome.issued == []
+    assert "已被修改" in outcome.failed[0][1]
+    assert db.session.scalar(select(Report)) is None
+
+    sample = db.session.get(type(sample), sample.id)  # read again: now current
+    db.session.execute(text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"),
+                       {"id": sample.id})
+    with pytest.raises(ConflictError):
+        reports.issue_report(db.session, boss, sample, base_url=BASE)
