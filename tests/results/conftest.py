@@ -49,6 +49,3 @@ def flour_sample(make_sample, flour, items):
 
     return make
 
-
-def by_name(sample, name_start: str):
-    return next(r for r in sample.results if r.item_name.startswith(name_start))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from labsys.models import AuditEntry, Conclusion, ResultStatus, Role, SampleResult, VerdictValue
 from labsys.services import results as svc
 
-from conftest import by_name
+from results_support import by_name
 
 
 def _rows(sample, values: dict):

@@ -12,7 +12,7 @@ from labsys.models import AuditEntry, ResultStatus, Role, SampleResult, SampleSt
 from labsys.services import PermissionDenied
 from labsys.services.results_import import ImportErrors, import_results
 
-from conftest import by_name
+from results_support import by_name
 
 HEADER = "样品编号,检验项目,结果,单位,检出限\n"
 

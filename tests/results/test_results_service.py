@@ -20,7 +20,7 @@ from labsys.models import (
 from labsys.services import ConflictError, PermissionDenied, ServiceError
 from labsys.services import results as svc
 
-from conftest import by_name
+from results_support import by_name
 
 
 def _enter(db, tech, result, measured=None, units=None):
