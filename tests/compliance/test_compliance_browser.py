@@ -6,10 +6,11 @@ import io
 from datetime import date
 
 import pytest
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 from openpyxl import load_workbook
 
 from labsys.extensions import db
+
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 @pytest.mark.browser

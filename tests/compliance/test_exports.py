@@ -9,7 +9,6 @@ import tracemalloc
 from datetime import UTC, date, datetime
 
 import pytest
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import event, insert
@@ -18,6 +17,8 @@ from labsys.extensions import db
 from labsys.models import Conclusion, Link, Sample, SampleResult, SampleStatus, VerdictValue
 from labsys.models.report import Report, ReportStatus
 from labsys.services import exports
+
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 REQUIRED = ["sample_no", "category_l1", "category_l2", "category_l3", "category_l4", "key_food",
             "district", "link", "sampling_date", "conclusion", "report_no"]

@@ -6,7 +6,6 @@ import secrets
 from datetime import UTC, date, datetime
 
 import pytest
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 from sqlalchemy import select
 
 from labsys.extensions import db
@@ -25,6 +24,8 @@ from labsys.models import (
 )
 from labsys.services import ServiceError, followup
 from labsys.services.followup import add_months, backup_retention_until
+
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 @pytest.fixture

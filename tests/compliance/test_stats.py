@@ -8,12 +8,13 @@ import json
 from datetime import date
 
 import pytest
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 from labsys.extensions import db
 from labsys.models import Link, Role
 from labsys.services import ServiceError, stats
 from labsys.services.stats import StatsFilter
+
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 def rows_by_name(result):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from labsys.models import Link, Role
+
+from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 def page(client, path, **query):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from reports_support import BAP, LEAD
 
 from labsys.extensions import db
 from labsys.models import Conclusion, ResultStatus, Role, SampleStatus, VerdictValue
+
+from reports_support import BAP, LEAD
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from reports_support import AFLATOXIN, BAP, CADMIUM, LEAD, decode_qr, pdf_pages
 
 from labsys.extensions import db
 from labsys.models import Conclusion
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import reports
+
+from reports_support import AFLATOXIN, BAP, CADMIUM, LEAD, decode_qr, pdf_pages
 
 BASE = "http://labsys.test"
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from reports_support import CADMIUM, LEAD, pdf_pages
 from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import AuditEntry, Report, ReportStatus, ResultStatus, Role, SampleStatus
 from labsys.services import PermissionDenied, ServiceError, reports
+
+from reports_support import CADMIUM, LEAD, pdf_pages
 
 BASE = "http://labsys.test"
 

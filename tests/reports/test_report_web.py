@@ -6,12 +6,12 @@ import hashlib
 import io
 import zipfile
 
-from reports_support import pdf_pages
 from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample, SampleStatus
 
+from reports_support import pdf_pages
 from support import csrf_token
 
 
