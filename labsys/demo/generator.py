@@ -34,7 +34,6 @@ from labsys.core.rates import pass_rate
 from labsys.demo import values, world
 from labsys.features import INIT_STEPS
 from labsys.models import (
-    AuditEntry,
     Conclusion,
     Enterprise,
     FoodCategory,
@@ -592,20 +591,9 @@ class _Demo:
             self.summary.visits += len(rows)
 
     def _audit(self, entries: Iterable[tuple]) -> None:
-        """Append audit entries exactly as ``audit.record_many`` would, with the time each
-        change happened in the simulated year."""
-        prev = audit._last_hash(self.session)
-        rows = []
-        for user_id, entity, entity_id, action, old, new, reason, at in entries:
-            entry = SimpleNamespace(
-                id=self._next_id(AuditEntry), at=at, user_id=user_id, entity=entity,
-                entity_id=str(entity_id), action=action, old_values=audit.canonical_json(old),
-                new_values=audit.canonical_json(new), reason=reason, prev_hash=prev)
-            entry.row_hash = prev = audit.entry_hash(entry)
-            rows.append(vars(entry))
-        if rows:
-            self.session.connection().execute(AuditEntry.__table__.insert(), rows)
-            self._sync_sequence(AuditEntry)
+        """The audit entries the services would have written, each stamped with the time
+        its change happened in the simulated year."""
+        audit.append(self.session, entries)
 
     def _sync_sequence(self, model) -> None:
         """After rows with explicit ids, PostgreSQL's id sequence must move past them, or

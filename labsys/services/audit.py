@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,18 +39,24 @@ def canonical_json(values: dict | None) -> str | None:
                       separators=(",", ":"))
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry) -> str:
     """SHA-256 over the previous hash and every field of the entry but its own id/hash."""
+    return _hash(entry.prev_hash, entry.at, entry.user_id, entry.entity, entry.entity_id,
+                 entry.action, entry.old_values, entry.new_values, entry.reason)
+
+
+def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_values,
+          reason) -> str:
     payload = "\x1f".join([
-        entry.prev_hash,
-        entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "" if entry.user_id is None else str(entry.user_id),
-        entry.entity,
-        entry.entity_id,
-        entry.action,
-        entry.old_values or "",
-        entry.new_values or "",
-        entry.reason or "",
+        prev_hash,
+        at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "" if user_id is None else str(user_id),
+        entity,
+        entity_id,
+        action,
+        old_values or "",
+        new_values or "",
+        reason or "",
     ])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -65,31 +71,42 @@ def _last_hash(session: Session) -> str:
 
 
 def record(session: Session, actor: User | None, entity: str, entity_id, action: str, *,
-           old: dict | None = None, new: dict | None = None, reason: str | None = None
-           ) -> AuditEntry:
-    """Append one entry to the audit trail and flush it."""
-    return record_many(session, actor, [(entity, entity_id, action, old, new, reason)])[0]
+           old: dict | None = None, new: dict | None = None, reason: str | None = None) -> None:
+    """Append one entry to the audit trail."""
+    record_many(session, actor, [(entity, entity_id, action, old, new, reason)])
 
 
-def record_many(session: Session, actor: User | None, changes) -> list[AuditEntry]:
-    """Append several entries at once (bulk operations): one lock, one flush.
+def record_many(session: Session, actor: User | None, changes) -> int:
+    """Append several entries at once (bulk operations): one lock, one insert.
 
-    ``changes`` yields ``(entity, entity_id, action, old, new, reason)`` tuples.
+    ``changes`` yields ``(entity, entity_id, action, old, new, reason)`` tuples; returns how
+    many were written.
+    """
+    user_id = actor.id if actor else None
+    now = utcnow()
+    return append(session, ((user_id, entity, entity_id, action, old, new, reason, now)
+                            for entity, entity_id, action, old, new, reason in changes))
+
+
+def append(session: Session, entries: Iterable[tuple]) -> int:
+    """Append ``(user_id, entity, entity_id, action, old, new, reason, at)`` entries, hash-
+    chained, with one multi-row insert (rows, not ORM objects: bulk imports write thousands).
+
+    ``at`` is when the change happened; callers other than ``record_many`` are bulk loaders
+    of past events (the demo's year).
     """
     prev = _last_hash(session)
-    entries = []
-    now = utcnow()
-    for entity, entity_id, action, old, new, reason in changes:
-        entry = AuditEntry(
-            at=now, user_id=actor.id if actor else None, entity=entity,
-            entity_id=str(entity_id), action=action, old_values=canonical_json(old),
-            new_values=canonical_json(new), reason=reason, prev_hash=prev,
-        )
-        entry.row_hash = prev = entry_hash(entry)
-        entries.append(entry)
-    session.add_all(entries)
-    session.flush()
-    return entries
+    rows = []
+    for user_id, entity, entity_id, action, old, new, reason, at in entries:
+        row = {"at": at, "user_id": user_id, "entity": entity, "entity_id": str(entity_id),
+               "action": action, "old_values": canonical_json(old),
+               "new_values": canonical_json(new), "reason": reason, "prev_hash": prev}
+        row["row_hash"] = prev = _hash(**row)
+        rows.append(row)
+    if rows:
+        session.flush()  # pending ORM changes first, as an ORM insert would have
+        session.connection().execute(AuditEntry.__table__.insert(), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
