@@ -61,6 +61,8 @@ KEY_FOOD_SHARE = 0.36  # of all samples
 OTHER_UNQUALIFIED = 0.026  # unqualified share among the other foods (≈2 % overall)
 STUCK_SHARE = 0.002  # samples left overdue: never delivered, or untested past the deadline
 CHUNK = 2000  # samples written per batch
+REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
+RETEST_LAB = ("02", "北京市食品安全复检中心")
 
 Progress = Callable[[str, int, int], None]
 
@@ -117,13 +119,19 @@ class DemoSummary:
 
 def load_demo(session: Session, *, samples: int = 600, seed: int = 2019,
               year: int | None = None, today: date | None = None,
-              progress: Progress | None = None) -> DemoSummary:
-    """Fill an empty database with a year of work; returns what was made."""
+              reports: int | None = None, progress: Progress | None = None) -> DemoSummary:
+    """Fill an empty database with a year of work; returns what was made.
+
+    ``reports``: how many concluded samples get their report issued (the newest first);
+    default all of them up to REPORT_CAP.  Each report is a real PDF rendered by the
+    reports service (tens of milliseconds a page), so city-scale runs cap them.
+    """
     started = time.perf_counter()
     today = today or datetime.now(LOCAL_TZ).date()
     year = year or today.year
     demo = _Demo(session, random.Random(seed), samples, year, min(today, date(year, 12, 31)),
                  progress or (lambda *_: None))
+    demo.report_limit = REPORT_CAP if reports is None else reports
     summary = demo.run()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -162,6 +170,8 @@ class _Demo:
         self.tasks = self._plan(visits)
         self._write(visits)
         self._finish_sequences()
+        self._reports()
+        self._followups()
         return self.summary
 
     # --- people, places, plan (through the services) ---------------------------------------
@@ -521,6 +531,99 @@ class _Demo:
             if judged.verdict == want:
                 return judged
         raise RuntimeError(f"no {want} value found for {view.item_name} {view.limit_text}")
+
+    # --- reports and follow-ups (through the services) --------------------------------------
+
+    def _reports(self) -> None:
+        """Issue the reports of concluded samples, 1–4 working days after the conclusion,
+        signed by a supervisor, through the reports service (real PDFs)."""
+        from sqlalchemy.orm import selectinload
+
+        from labsys.services import reports as report_service
+
+        base_url = current_app.config.get("BASE_URL") or "http://127.0.0.1:8000"
+        ids = self.session.scalars(
+            select(Sample.id).where(Sample.status == SampleStatus.CONCLUDED)
+            .order_by(Sample.concluded_at.desc()).limit(self.report_limit)).all()
+        supervisors = self.people[Role.SUPERVISOR]
+        done = 0
+        for start in range(0, len(ids), 200):
+            batch = self.session.scalars(
+                select(Sample).where(Sample.id.in_(ids[start:start + 200]))
+                .options(selectinload(Sample.results)).order_by(Sample.concluded_at)).all()
+            for sample in batch:
+                concluded = sample.concluded_at.astimezone(LOCAL_TZ)
+                issued = self._workday_time(concluded.date(), self.rng.randint(1, 4), 10, 17)
+                if issued.date() > self.today:
+                    continue  # still being written up today
+                report_service.issue_report(self.session, self.rng.choice(supervisors),
+                                            sample, base_url=base_url,
+                                            issued_at=issued.astimezone(UTC))
+                done += 1
+            self.progress("reports", done, len(ids))
+        self.summary.extra["reports"] = done
+
+    def _followups(self) -> None:
+        """Unqualified samples in every state of their follow-up, dated in the year."""
+        from labsys.models.followup import ObjectionKind
+        from labsys.services import ServiceError, followup
+
+        retest_lab = reference.ensure_lab(self.session, *RETEST_LAB)
+        actor = self.people[Role.SUPERVISOR][0]
+        samples = self.session.scalars(select(Sample).where(
+            Sample.conclusion == Conclusion.UNQUALIFIED).order_by(Sample.concluded_at)).all()
+        rng, count = self.rng, 0
+        for sample in samples:
+            f = followup.open_followup(self.session, sample, actor)
+            count += 1
+            concluded = sample.concluded_at.astimezone(LOCAL_TZ).date()
+            notified = workdays.add_workdays(concluded, rng.randint(1, 3), self.holidays)
+            if notified > self.today or rng.random() < 0.08:
+                continue  # not yet notified: the board shows it
+            followup.record_notification(self.session, actor, f, notified)
+            try:
+                if rng.random() < 0.3:
+                    self._retest(f, notified, retest_lab)
+                elif rng.random() < 0.15:
+                    filed = workdays.add_workdays(notified, rng.randint(1, 5), self.holidays)
+                    if filed <= self.today:
+                        followup.record_objection(self.session, actor, f, ObjectionKind.RESULT,
+                                                  filed, "经复核，原检验结论维持。")
+            except ServiceError:
+                pass  # e.g. no retest for a failed microbiological item: the rules say no
+            self._disposal(f, notified)
+        self.summary.extra["followups"] = count
+
+    def _retest(self, f, notified: date, lab) -> None:
+        from labsys.services import followup
+
+        actor, rng = self.people[Role.SUPERVISOR][0], self.rng
+        requested = workdays.add_workdays(notified, rng.randint(1, 6), self.holidays)
+        if requested > self.today:
+            return
+        followup.request_retest(self.session, actor, f, requested, lab.id)
+        received = workdays.add_workdays(requested, rng.randint(1, 3), self.holidays)
+        if received > self.today:
+            return
+        followup.record_backup_received(self.session, actor, f, received)
+        reported = workdays.add_workdays(received, rng.randint(4, 10), self.holidays)
+        if reported <= self.today:
+            followup.record_retest_result(self.session, actor, f, Conclusion.UNQUALIFIED,
+                                          "复检结果与初检一致", reported)
+
+    def _disposal(self, f, notified: date) -> None:
+        from labsys.services import followup
+
+        actor, rng = self.people[Role.SUPERVISOR][0], self.rng
+        started = notified + timedelta(days=rng.randint(1, 5))
+        if started > self.today:
+            return
+        followup.start_disposal(self.session, actor, f, started)
+        for step, after in (("first", 5), ("second", 30), ("completed", 80)):
+            done = started + timedelta(days=after + rng.randint(-2, 6))
+            if done > self.today or rng.random() < 0.05:
+                return  # still under way (a few past their deadline)
+            followup.record_disposal_step(self.session, actor, f, step, done)
 
     # --- helpers ---------------------------------------------------------------------------
 

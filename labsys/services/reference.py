@@ -44,6 +44,16 @@ def seed_default_lab(session: Session) -> str | None:
     return f"lab {code} added"
 
 
+def ensure_lab(session: Session, code: str, name: str) -> Lab:
+    """The lab with ``code``, added if missing (e.g. a retest lab named in a follow-up)."""
+    lab = session.scalar(select(Lab).where(Lab.code == code))
+    if lab is None:
+        lab = Lab(code=code, name=name)
+        session.add(lab)
+        session.flush()
+    return lab
+
+
 def default_lab(session: Session) -> Lab | None:
     return session.scalar(select(Lab).where(Lab.code == current_app.config["LAB_CODE"]))
 

@@ -281,12 +281,17 @@ def _check_approver(actor: User, author: User) -> None:
                                  "supervisor must approve and issue it."))
 
 
-def issue_report(session: Session, actor: User, sample: Sample, *, base_url: str) -> Report:
-    """Approve and issue the report of a concluded sample; the sample becomes REPORTED."""
+def issue_report(session: Session, actor: User, sample: Sample, *, base_url: str,
+                 issued_at: datetime | None = None) -> Report:
+    """Approve and issue the report of a concluded sample; the sample becomes REPORTED.
+
+    ``issued_at`` defaults to now; loaders of past work (the demo's year) pass the time the
+    report was issued.
+    """
     if _current_report(session, sample) is not None:
         raise ServiceError(_("Sample %(no)s already has an issued report; correct that "
                              "report instead.", no=sample.sample_no))
-    return _issue(session, actor, sample, base_url=base_url)
+    return _issue(session, actor, sample, base_url=base_url, issued_at=issued_at)
 
 
 def correct_report(session: Session, actor: User, report: Report, reason: str, *,
@@ -308,7 +313,8 @@ def _check_transition(report: Report, target: ReportStatus) -> None:
 
 
 def _issue(session: Session, actor: User, sample: Sample, *, base_url: str,
-           replaces: Report | None = None, reason: str | None = None) -> Report:
+           replaces: Report | None = None, reason: str | None = None,
+           issued_at: datetime | None = None) -> Report:
     if not base_url:
         raise ServiceError(_("Set BASE_URL: the QR code needs the absolute address of the "
                              "verification page."))
@@ -316,7 +322,7 @@ def _issue(session: Session, actor: User, sample: Sample, *, base_url: str,
     _check_ready(sample, results, correcting=replaces is not None)
     author, reviewer = signatories(results)
     _check_approver(actor, author)
-    issued_at = utcnow()
+    issued_at = issued_at or utcnow()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
     data = report_data(sample, results, report_no=report_no, issued_at=issued_at,

@@ -26,7 +26,7 @@ TODAY = date(2026, 11, 20)
 
 @pytest.fixture
 def demo(app, db):
-    summary = load_demo(db.session, samples=160, seed=7, year=2026, today=TODAY)
+    summary = load_demo(db.session, samples=160, seed=7, year=2026, today=TODAY, reports=25)
     db.session.commit()
     return summary
 
@@ -35,11 +35,36 @@ def test_demo_fills_every_stage_of_the_workflow(demo, db):
     assert demo.samples == 160
     statuses = dict(db.session.execute(
         select(Sample.status, func.count()).group_by(Sample.status)).all())
-    assert statuses[SampleStatus.CONCLUDED] > 100
+    assert statuses.get(SampleStatus.CONCLUDED, 0) + statuses[SampleStatus.REPORTED] > 100
+    assert 0 < statuses[SampleStatus.REPORTED] <= 25, "the newest concluded samples get reports"
     assert statuses.get(SampleStatus.RECEIVED, 0) + statuses.get(
         SampleStatus.REGISTERED, 0) > 0, "some samples are still in progress near today"
     assert db.session.scalar(select(func.count()).where(
         Sample.conclusion == Conclusion.UNQUALIFIED)) >= 1
+
+
+def test_issued_reports_are_real_pdfs_dated_in_the_year(demo, db):
+    import hashlib
+
+    from labsys.models import Report
+
+    reports = db.session.scalars(select(Report)).all()
+    assert reports
+    for report in reports[:20]:
+        assert report.pdf.startswith(b"%PDF") and hashlib.sha256(report.pdf).hexdigest() == (
+            report.sha256)
+        assert report.issued_at.date() <= TODAY
+        assert report.approver_id != report.author_id
+
+
+def test_unqualified_samples_have_follow_ups(demo, db):
+    from labsys.models.followup import FollowUp
+
+    unqualified = db.session.scalar(select(func.count()).where(
+        Sample.conclusion == Conclusion.UNQUALIFIED))
+    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == unqualified
+    assert db.session.scalar(select(func.count()).select_from(FollowUp).where(
+        FollowUp.notified_on.is_not(None))) >= 1
 
 
 def test_every_stored_verdict_is_the_engines(demo, db):
@@ -115,12 +140,12 @@ def test_new_samples_continue_the_demo_numbering(demo, db, app):
 
 
 def test_the_same_seed_gives_the_same_year(app, db):
-    first = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY)
+    first = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY, reports=0)
     numbers = db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all()
     verdicts = db.session.scalars(select(SampleResult.reported_text)
                                   .order_by(SampleResult.id)).all()
     db.session.rollback()
-    second = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY)
+    second = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY, reports=0)
     assert db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all() == numbers
     assert db.session.scalars(select(SampleResult.reported_text)
                               .order_by(SampleResult.id)).all() == verdicts
