@@ -400,6 +400,8 @@ def _classify(measured: object) -> tuple[MeasuredKind, Decimal | None, Decimal |
     if (word := _WORDS.get(text) or _WORDS.get(text.casefold())) is not None:
         return word, None, None  # looked up before normalising: most words are not ASCII
     text = _normalise(text)
+    if (word := _WORDS.get(text.casefold())) is not None:
+        return word, None, None  # full-width "ＮＤ" reads as "ND"
     if text.startswith("<"):  # "<0.005": below that detection limit
         lod = _parse_number(text[1:].lstrip())
         if lod is None or lod <= 0:

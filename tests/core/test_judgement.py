@@ -551,3 +551,9 @@ def test_inconclusive_sentence():
     assert inconclusive_sentence(["酸价"], ["GB 2716-2018"]) == (
         "经抽样检验，酸价项目的检验结果在测量不确定度范围内，无法判定是否符合GB 2716-2018要求。"
     )
+
+
+@pytest.mark.parametrize("typed", ["ＮＤ", "ｎｄ", "ＮＤ "])
+def test_full_width_nd_is_not_detected(typed):
+    assert parse_measured(typed).kind == "not_detected"
+    assert judge(typed, "不得检出") == Verdict.PASS
