@@ -97,6 +97,12 @@ def _register_error_pages(app: Flask) -> None:
                                          _l("There is no such page or record.")))
     app.register_error_handler(409, page(409, _l("Conflict"),
                                          _l("Someone else changed this record meanwhile.")))
+    # Unexpected errors: nothing of the request is kept (rolled back), and the page says so
+    # in the lab's language instead of the framework's English default.
+    app.register_error_handler(500, page(500, _l("Something went wrong"),
+                                         _l("The request failed and nothing was saved. Try "
+                                            "again; if it fails again, tell the "
+                                            "administrator.")))
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -67,3 +67,40 @@ def test_changing_requests_without_csrf_token_are_refused(app, client, make_user
             response = client.open(path, method=method, data={"anything": "1"})
             assert response.status_code == 400, (method, rule.endpoint)
             assert "安全令牌" in response.get_data(as_text=True)
+
+
+def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
+        app, make_user, database_url, tmp_path):
+    """A view that fails half-way: the user sees the lab's error page, nothing is saved."""
+    from labsys import create_app
+    from labsys.extensions import db
+    from labsys.models import User
+    from labsys.services.users import get_by_username
+    from labsys.web.access import login_required
+
+    from conftest import IsolatedClient
+    from support import PASSWORD, TEST_SECRET
+
+    failing = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
+                          "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                          "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    failing.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @login_required
+    def explode():
+        db.session.add(User(username="ghost", password_hash="x"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    failing.add_url_rule("/explode", "explode", explode)
+    failing.test_client_class = IsolatedClient
+    make_user("ann", Role.SAMPLER)
+    client = failing.test_client()
+    client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                "csrf_token": csrf_token(client)})
+    response = client.get("/explode")
+    assert response.status_code == 500
+    assert "出现错误" in response.get_data(as_text=True)
+    assert get_by_username(db.session, "ghost") is None
+    with failing.app_context():
+        db.engine.dispose()
