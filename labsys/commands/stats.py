@@ -24,7 +24,7 @@ def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
                              plan_id=plan, task_id=task)
 
 
-@click.command("stats")
+@click.group("stats", invoke_without_command=True)
 @click.option("--by", type=click.Choice(stats.GROUPINGS), default="category", show_default=True,
               help="Group the pass rates by this.")
 @click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
@@ -36,9 +36,14 @@ def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
 @click.option("--task", type=int, help="Only this sampling task (id).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
+@click.pass_context
 @with_appcontext
-def stats_command(by, level, key_foods, date_from, date_to, plan, task, fmt):
-    """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show."""
+def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt):
+    """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show.
+
+    ``labsys stats rebuild`` recomputes the summary table the pass rates are summed from."""
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         data = stats.stats_json(db.session, by=by, level=level, key_foods=key_foods,
                                 filters=_filters(date_from, date_to, plan, task))
@@ -51,6 +56,19 @@ def stats_command(by, level, key_foods, date_from, date_to, plan, task, fmt):
         _write_csv(data)
     else:
         _write_table(data)
+
+
+@stats_command.command("rebuild")
+@with_appcontext
+def rebuild_command():
+    """Recompute the pass-rate summary table (sample_stats) from the samples, in one
+    transaction, and say whether it differed (the triggers keep it exact: a repair tool)."""
+    differing = stats.rebuild_summary(db.session)
+    db.session.commit()
+    if differing:
+        click.echo(f"sample_stats rebuilt: {differing} combination(s) differed from the samples")
+    else:
+        click.echo("sample_stats matched the samples: nothing to rebuild")
 
 
 def _write_csv(data: dict) -> None:

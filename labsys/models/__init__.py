@@ -20,12 +20,13 @@ from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
 from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
+from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
     "AuditEntry", "Base", "CatalogVersion", "ComparisonMethod", "Conclusion", "DecisionRule",
     "Enterprise", "FollowUp", "FoodCategory", "Holiday", "Lab", "Link", "NumberSequence", "ObjectionKind", "Plan",
-    "PlanQuota", "Region", "Report", "ReportStatus", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStatus",
+    "PlanQuota", "Region", "Report", "ReportStatus", "ResultStatus", "RiskGrade", "Role", "Sample", "SampleResult", "SampleStat", "SampleStatus",
     "SamplingVisit", "Specification", "Task", "TaskSampler", "TestItem", "User", "UserRole",
     "VerdictValue", "VisitSampler",
 ]

@@ -12,26 +12,60 @@ Definitions (the same for pages, ``labsys stats``, ``GET /api/stats`` and the ex
 Key foods are the categories flagged ``is_key_food`` at any level: a sample counts for key
 food K when ``cat_l{K.level}_id == K.id``; the key-food total counts each sample once.
 Nothing here loads samples into Python: every count is one aggregate query.
+
+Where a question can be answered from the summary table ``sample_stats`` (counts per month
+and dimension, kept exactly in step by triggers on ``samples``: migration 0010), the
+aggregate sums that small table instead of scanning the samples: no plan or task filter,
+dates absent or on whole months, any grouping but the sampler.  Everything else (and
+partial months) is counted on ``samples`` itself.  Both give identical rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from labsys.core.rates import pass_rate, wilson_interval
-from labsys.models import Conclusion, FoodCategory, Lab, Link, Region, Sample, SampleStatus, User
-from labsys.services import ServiceError
+from labsys.models import (
+    Conclusion,
+    FoodCategory,
+    Lab,
+    Link,
+    Region,
+    Sample,
+    SampleStat,
+    SampleStatus,
+    User,
+)
+from labsys.services import ServiceError, audit
 
 GROUPINGS = ("category", "district", "link", "month", "quarter", "year", "lab", "sampler")
 PERIODS = ("month", "quarter", "year")
 CATEGORY_LEVEL_COLUMNS = {1: Sample.cat_l1_id, 2: Sample.cat_l2_id, 3: Sample.cat_l3_id,
                           4: Sample.cat_l4_id}
+SUMMARY_LEVEL_COLUMNS = {1: SampleStat.cat_l1_id, 2: SampleStat.cat_l2_id,
+                         3: SampleStat.cat_l3_id, 4: SampleStat.cat_l4_id}
+# Tests set this to count every statistic on ``samples`` (the exact query without the summary).
+_FORCE_SAMPLES = False
 
 
 @dataclass(frozen=True)
@@ -122,22 +156,24 @@ def compute(session: Session, *, by: str = "category", level: int = 1, key_foods
         raise ServiceError(_("The category level must be 1, 2, 3 or 4."), field="level")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ServiceError(_("The start date is after the end date."), field="date_from")
-    conditions = sample_conditions(session, filters)
     parent = session.get(FoodCategory, filters.parent_id) if filters.parent_id else None
     if filters.parent_id and parent is None:
         raise ServiceError(_("There is no such food category."), field="parent")
+    source = _SUMMARY if _summary_answers(filters, by) else _SAMPLES
+    conditions = (_summary_conditions(filters, parent) if source.summary
+                  else sample_conditions(session, filters))
     key_food_list = key_food_categories(session) if key_foods else []
     if key_foods:
-        conditions.append(_key_food_condition(key_food_list))
-    total = _total(session, conditions)
+        conditions.append(_key_food_condition(key_food_list, source))
+    total = _total(session, source, conditions)
     if key_foods and by == "category":
-        rows = _key_food_rows(session, conditions, key_food_list)
+        rows = _key_food_rows(session, source, conditions, key_food_list)
     elif by == "category":
         if parent is not None and parent.level >= level:
             level = min(parent.level + 1, 4)
-        rows = _category_rows(session, conditions, level)
+        rows = _category_rows(session, source, conditions, level)
     else:
-        rows = _grouped_rows(session, conditions, by)
+        rows = _grouped_rows(session, source, conditions, by)
     return StatsResult(by=by, level=level, key_foods=key_foods, total=total, rows=rows,
                        parent=parent)
 
@@ -156,6 +192,75 @@ def key_food_categories(session: Session) -> list[FoodCategory]:
 def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> StatsResult:
     """The key-food total (the indicator figure) with one row per month (its trend)."""
     return compute(session, by="month", key_foods=True, filters=filters)
+
+
+# --- where the counts come from: the samples, or the summary table --------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """``samples`` (one row per sample) or ``sample_stats`` (a count per combination)."""
+
+    summary: bool
+
+    @property
+    def table(self):
+        return SampleStat.__table__ if self.summary else Sample.__table__
+
+    def level_column(self, level: int):
+        """The category column of ``level``, for conditions (never compared with NULL)."""
+        return (SUMMARY_LEVEL_COLUMNS if self.summary else CATEGORY_LEVEL_COLUMNS)[level]
+
+    def group_key(self, column):
+        """A dimension as a grouping key: the summary's sentinels (0, '') become NULL, so
+        keys, and the place NULL sorts in on each database, are those of ``samples``."""
+        if not self.summary:
+            return column
+        sentinel = literal_column("0") if isinstance(column.type, Integer) else literal_column("''")
+        return func.nullif(column, sentinel, type_=column.type)
+
+    def counts(self):
+        """samples, qualified, unqualified as aggregate columns."""
+        if not self.summary:
+            return _counts()
+        n = SampleStat.samples
+        zero = literal_column("0")
+        return (
+            func.coalesce(func.sum(n), zero),
+            func.coalesce(func.sum(case((SampleStat.conclusion == Conclusion.QUALIFIED.value, n),
+                                        else_=zero)), zero),
+            func.coalesce(func.sum(case((SampleStat.conclusion == Conclusion.UNQUALIFIED.value,
+                                         n), else_=zero)), zero),
+        )
+
+
+_SAMPLES = _Source(summary=False)
+_SUMMARY = _Source(summary=True)
+
+
+def _summary_answers(filters: StatsFilter, by: str) -> bool:
+    """Whether ``sample_stats`` holds the answer: whole months, no plan/task, no sampler."""
+    if _FORCE_SAMPLES or by == "sampler" or filters.plan_id or filters.task_id:
+        return False
+    if filters.date_from and filters.date_from.day != 1:
+        return False
+    return not filters.date_to or _last_day_of_month(filters.date_to)
+
+
+def _last_day_of_month(day: date) -> bool:
+    return (day.month == 12 and day.day == 31) or (day + timedelta(days=1)).day == 1
+
+
+def _summary_conditions(filters: StatsFilter, parent: FoodCategory | None) -> list:
+    """WHERE clauses on ``sample_stats`` selecting the samples of ``filters``."""
+    conditions = [SampleStat.samples > 0]
+    if filters.date_from:
+        conditions.append(SampleStat.month >= filters.date_from.strftime("%Y-%m"))
+    if filters.date_to:
+        conditions.append(SampleStat.month <= filters.date_to.strftime("%Y-%m"))
+    if parent is not None:
+        conditions.append(SUMMARY_LEVEL_COLUMNS[parent.level] == parent.id)
+    return conditions
 
 
 # --- SQL pieces ----------------------------------------------------------------------------
@@ -180,17 +285,17 @@ def sample_conditions(session: Session, filters: StatsFilter, *,
     return conditions
 
 
-def _key_food_condition(categories: list[FoodCategory]):
+def _key_food_condition(categories: list[FoodCategory], source: _Source = _SAMPLES):
     by_level: dict[int, list[int]] = {}
     for category in categories:
         by_level.setdefault(category.level, []).append(category.id)
     if not by_level:
         return literal(False)
-    return or_(*(CATEGORY_LEVEL_COLUMNS[lvl].in_(ids) for lvl, ids in sorted(by_level.items())))
+    return or_(*(source.level_column(lvl).in_(ids) for lvl, ids in sorted(by_level.items())))
 
 
 def _counts():
-    """samples, qualified, unqualified as aggregate columns."""
+    """samples, qualified, unqualified as aggregate columns (on ``samples``)."""
     return (
         func.count(),
         func.coalesce(func.sum(case((Sample.conclusion == Conclusion.QUALIFIED, 1), else_=0)), 0),
@@ -199,19 +304,22 @@ def _counts():
     )
 
 
-def _total(session: Session, conditions: list) -> StatRow:
+def _total(session: Session, source: _Source, conditions: list) -> StatRow:
     samples, qualified, unqualified = session.execute(
-        select(*_counts()).where(*conditions)).one()
+        select(*source.counts()).select_from(source.table).where(*conditions)).one()
     return StatRow("total", _("Total"), int(samples), int(qualified), int(unqualified))
 
 
-def _group_counts(session: Session, key, conditions: list) -> list[tuple]:
+def _group_counts(session: Session, source: _Source, key, conditions: list) -> list[tuple]:
     return [(k, int(n), int(q), int(u)) for k, n, q, u in session.execute(
-        select(key, *_counts()).where(*conditions).group_by(key).order_by(key))]
+        select(key, *source.counts()).select_from(source.table).where(*conditions)
+        .group_by(key).order_by(key))]
 
 
-def _category_rows(session: Session, conditions: list, level: int) -> list[StatRow]:
-    counts = _group_counts(session, CATEGORY_LEVEL_COLUMNS[level], conditions)
+def _category_rows(session: Session, source: _Source, conditions: list,
+                   level: int) -> list[StatRow]:
+    counts = _group_counts(session, source, source.group_key(source.level_column(level)),
+                           conditions)
     categories = _categories_by_id(session, [k for k, *_ in counts if k is not None])
     rows = []
     for key, n, q, u in counts:
@@ -222,26 +330,35 @@ def _category_rows(session: Session, conditions: list, level: int) -> list[StatR
     return sorted(rows, key=lambda r: (r.key is None, order.get(r.key, (0, ""))))
 
 
-def _key_food_rows(session: Session, conditions: list,
+def _key_food_rows(session: Session, source: _Source, conditions: list,
                    categories: list[FoodCategory]) -> list[StatRow]:
     by_level: dict[int, list[FoodCategory]] = {}
     for category in categories:
         by_level.setdefault(category.level, []).append(category)
     counts: dict[int, tuple] = {}
     for lvl, members in by_level.items():
-        column = CATEGORY_LEVEL_COLUMNS[lvl]
+        column = source.level_column(lvl)
         for key, n, q, u in _group_counts(
-                session, column, [*conditions, column.in_([c.id for c in members])]):
+                session, source, column, [*conditions, column.in_([c.id for c in members])]):
             counts[key] = (n, q, u)
     return [StatRow(c.id, c.name_zh, *counts.get(c.id, (0, 0, 0))) for c in categories]
 
 
-def _grouped_rows(session: Session, conditions: list, by: str) -> list[StatRow]:
-    key = {"district": Sample.region_code, "link": Sample.link, "lab": Sample.lab_id,
-           "sampler": Sample.sampler_id}.get(by)
-    if key is None:
-        key = period_expression(session, Sample.sampling_date, by)
-    counts = _group_counts(session, key, conditions)
+def _grouped_rows(session: Session, source: _Source, conditions: list,
+                  by: str) -> list[StatRow]:
+    if source.summary:
+        key = {"district": source.group_key(SampleStat.region_code), "link": SampleStat.link,
+               "lab": source.group_key(SampleStat.lab_id)}.get(by)
+        if key is None:
+            key = _month_period(SampleStat.month, by)
+    else:
+        key = {"district": Sample.region_code, "link": Sample.link, "lab": Sample.lab_id,
+               "sampler": Sample.sampler_id}.get(by)
+        if key is None:
+            key = period_expression(session, Sample.sampling_date, by)
+    counts = _group_counts(session, source, key, conditions)
+    if by == "link":  # the summary holds the link's text, samples the enum
+        counts = [(Link(k), n, q, u) for k, n, q, u in counts]
     names = _names(session, by, [k for k, *_ in counts if k is not None])
     return [StatRow(k, names.get(k, str(k)) if k is not None else _("Not recorded"), n, q, u)
             for k, n, q, u in counts]
@@ -258,6 +375,81 @@ def period_expression(session: Session, column, period: str):
         quarter = (cast(func.strftime("%m", column), Integer) + 2) // 3
         return func.strftime("%Y", column) + "-Q" + cast(quarter, String)
     return func.strftime({"month": "%Y-%m", "year": "%Y"}[period], column)
+
+
+def _month_period(column, period: str):
+    """``column`` (text 'YYYY-MM') as 'YYYY-MM', 'YYYY-Qn' or 'YYYY' (both databases)."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    if period == "month":
+        return column
+    year = func.substr(column, literal_column("1"), literal_column("4"), type_=String)
+    if period == "year":
+        return year
+    month = cast(func.substr(column, literal_column("6"), literal_column("2"), type_=String),
+                 Integer)
+    quarter = (month + literal_column("2", Integer)) // literal_column("3", Integer)
+    return year.concat(literal_column("'-Q'")).concat(cast(quarter, String))
+
+
+# --- the summary table: checking and rebuilding it -----------------------------------------
+
+
+def _recounted_dimensions(session: Session) -> list:
+    """The summary's dimensions computed from a samples row (as the triggers compute them)."""
+    zero, empty = literal_column("0"), literal_column("''")
+    return [
+        period_expression(session, Sample.sampling_date, "month"),
+        func.coalesce(Sample.cat_l1_id, zero), func.coalesce(Sample.cat_l2_id, zero),
+        func.coalesce(Sample.cat_l3_id, zero), func.coalesce(Sample.cat_l4_id, zero),
+        func.coalesce(Sample.region_code, empty), type_coerce(Sample.link, String),
+        func.coalesce(Sample.lab_id, zero),
+        func.coalesce(type_coerce(Sample.conclusion, String), empty),
+    ]
+
+
+def _recount_query(session: Session):
+    dimensions = _recounted_dimensions(session)
+    return (select(*dimensions, func.count())
+            .where(Sample.status != SampleStatus.REJECTED).group_by(*dimensions))
+
+
+SUMMARY_DIMENSIONS = ("month", "cat_l1_id", "cat_l2_id", "cat_l3_id", "cat_l4_id",
+                      "region_code", "link", "lab_id", "conclusion")
+
+
+def _summary_counts(session: Session) -> dict[tuple, int]:
+    columns = [SampleStat.__table__.c[name] for name in SUMMARY_DIMENSIONS]
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(
+        select(*columns, SampleStat.samples).where(SampleStat.samples > 0))}
+
+
+def _recounted(session: Session) -> dict[tuple, int]:
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(_recount_query(session))}
+
+
+def summary_matches_samples(session: Session) -> bool:
+    """Whether ``sample_stats`` holds exactly the counts recomputed from ``samples``."""
+    return _summary_counts(session) == _recounted(session)
+
+
+def rebuild_summary(session: Session) -> int:
+    """Recompute ``sample_stats`` from ``samples`` (the operator's repair tool); returns how
+    many combinations differed (0: it was exact, and is left untouched)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers wait until the transaction ends: nothing changes between count and rewrite.
+        session.execute(text("LOCK TABLE samples IN SHARE MODE"))
+    current, recounted = _summary_counts(session), _recounted(session)
+    differing = sum(1 for key in current.keys() | recounted.keys()
+                    if current.get(key) != recounted.get(key))
+    if differing:
+        session.execute(delete(SampleStat))
+        session.execute(insert(SampleStat).from_select(
+            [*SUMMARY_DIMENSIONS, "samples"], _recount_query(session)))
+        audit.record(session, None, "sample_stats", "all", "rebuild",
+                     new={"differing": differing})
+        session.flush()
+    return differing
 
 
 def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategory]:
