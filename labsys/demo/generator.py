@@ -702,7 +702,7 @@ class _Demo:
         """After rows with explicit ids, PostgreSQL's id sequence must move past them, or
         the next service insert would collide; the batch's id counter restarts too."""
         self._ids.pop(model, None)
-        if self.session.get_bind().dialect.name == "postgresql":
+        if "id" in model.__table__.c and self.session.get_bind().dialect.name == "postgresql":
             table = model.__tablename__
             self.session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
