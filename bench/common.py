@@ -10,6 +10,7 @@ list pages see realistic data; the audit trail is not copied (no benchmark reads
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import statistics
@@ -78,8 +79,17 @@ def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     url = database_url(engine, samples)
     marker = OUT / f"ready_{engine}_{samples}"
-    if marker.exists() and not fresh:
-        return url
+    # One builder at a time: a second benchmark started meanwhile waits, then reuses it.
+    with (OUT / f"build_{engine}_{samples}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and not fresh:
+            return url
+        _build(engine, samples, url)
+        marker.write_text(url)
+    return url
+
+
+def _build(engine: str, samples: int, url: str) -> None:
     _create_empty(engine, url)
     app = make_app(url)
     with app.app_context():
@@ -99,8 +109,6 @@ def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
             _copy_year(db, k, year_max, limit=min(base, samples - k * base))
             print(f"  copy {k}/{copies}", flush=True)
         _analyze(db)
-    marker.write_text(url)
-    return url
 
 
 def _create_empty(engine: str, url: str) -> None:
