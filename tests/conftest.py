@@ -11,8 +11,6 @@ import contextvars
 import os
 
 import pytest
-from flask import has_app_context
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -22,7 +20,7 @@ from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
 
-from support import PASSWORD, TEST_SECRET, csrf_token
+from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
 
 pytest_plugins = ["factories"]
 
@@ -94,18 +92,6 @@ def _empty_tables() -> None:
 @pytest.fixture
 def db(app):
     return _db
-
-
-class IsolatedClient(FlaskClient):
-    """Each request runs in a fresh context, as in production: its own app context,
-    ``g`` and database session, not the test's."""
-
-    def open(self, *args, **kwargs):
-        # The test's own transaction ends first: an open SQLite write transaction would
-        # block the request, and uncommitted test data is invisible to it anyway.
-        if has_app_context() and _db.session().in_transaction():
-            _db.session.rollback()
-        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture

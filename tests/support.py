@@ -6,7 +6,13 @@ Kept out of ``conftest.py``: several test folders have a conftest of their own, 
 
 from __future__ import annotations
 
+import contextvars
 import re
+
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from labsys.extensions import db as _db
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct-horse-7"
@@ -20,3 +26,15 @@ def csrf_token(client, path: str = "/login") -> str:
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context,
+    ``g`` and database session, not the test's."""
+
+    def open(self, *args, **kwargs):
+        # The test's own transaction ends first: an open SQLite write transaction would
+        # block the request, and uncommitted test data is invisible to it anyway.
+        if has_app_context() and _db.session().in_transaction():
+            _db.session.rollback()
+        return contextvars.Context().run(super().open, *args, **kwargs)

@@ -78,8 +78,7 @@ def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
     from labsys.services.users import get_by_username
     from labsys.web.access import login_required
 
-    from conftest import IsolatedClient
-    from support import PASSWORD, TEST_SECRET
+    from support import PASSWORD, TEST_SECRET, IsolatedClient
 
     failing = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
                           "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
