@@ -96,3 +96,8 @@ class FollowUp(Base):
 Index("ix_samples_due_delivery", Sample.due_delivery)
 Index("ix_samples_due_report", Sample.due_report)
 Index("ix_samples_due_unqualified_report", Sample.due_unqualified_report)
+# The board's counts and "most urgent first" per kind: the kind's equality condition, then
+# the due date (created by migration 0011).
+Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery)
+Index("ix_samples_status_due_report", Sample.status, Sample.due_report)
+Index("ix_samples_conclusion_due_unqualified", Sample.conclusion, Sample.due_unqualified_report)
