@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from labsys.models import (
@@ -316,36 +316,125 @@ class Deadline:
     due: date
     overdue: bool
 
+    @property
+    def key(self) -> str:
+        """Keyset position within its kind: ``?after=`` for the next items of the kind."""
+        return f"{self.due.isoformat()}_{self.sample_id}"
+
 
 DEADLINE_KINDS = ("delivery", "report", "unqualified_report", "retest", "disposal")
+BOARD_SIZE = 50  # items per kind on the board (the most urgent)
 
 
-def deadline_board(session: Session, today: date | None = None) -> list[Deadline]:
-    """Everything overdue or due within the horizon (3 working days), the most urgent first.
+@dataclass
+class DeadlineKind:
+    """One kind of deadline on the board: how many are overdue and due soon (counted in SQL),
+    and the most urgent items (at most ``size``) after ``after``."""
 
-    Every supervisor sees every sample: users have no district scope yet.
+    kind: str
+    overdue: int
+    due_soon: int
+    items: list[Deadline]
+    next_after: str | None  # key of the last item shown when more follow
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.due_soon
+
+
+@dataclass
+class DeadlineBoard:
+    today: date
+    horizon: date
+    kinds: list[DeadlineKind]
+
+    def __iter__(self):
+        """The items shown, the most urgent first (by due date, kind, sample number)."""
+        items = [item for kind in self.kinds for item in kind.items]
+        return iter(sorted(items, key=lambda d: (d.due, DEADLINE_KINDS.index(d.kind),
+                                                 d.sample_no)))
+
+    def __len__(self) -> int:
+        return sum(len(kind.items) for kind in self.kinds)
+
+
+def parse_board_key(text: str | None) -> tuple[date, int] | None:
+    """``2026-03-02_123`` (a :attr:`Deadline.key`) as (due, sample id); None when malformed."""
+    try:
+        day, _sep, sample_id = (text or "").partition("_")
+        return date.fromisoformat(day), int(sample_id)
+    except ValueError:
+        return None
+
+
+def _deadline_branches(kind: str) -> list[tuple]:
+    """(query of sample id, number, food name, due; due column) per branch of ``kind``.
+
+    Each branch is ordered by (due, sample id) on an index whose leading columns are the
+    branch's equality conditions, so "the first N" and the counts are index range scans;
+    a kind with several statuses has one branch per status, merged in Python.
+    """
+    columns = (Sample.id, Sample.sample_no, Sample.food_name)
+    if kind == "delivery":
+        return [(select(*columns, Sample.due_delivery)
+                 .where(Sample.status == SampleStatus.REGISTERED), Sample.due_delivery)]
+    if kind == "report":
+        return [(select(*columns, Sample.due_report).where(Sample.status == status),
+                 Sample.due_report)
+                for status in (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)]
+    if kind == "unqualified_report":
+        issued = exists().where(Report.sample_id == Sample.id,
+                                Report.status == ReportStatus.ISSUED)
+        return [(select(*columns, Sample.due_unqualified_report)
+                 .where(Sample.conclusion == Conclusion.UNQUALIFIED, ~issued),
+                 Sample.due_unqualified_report)]
+    joined = select(*columns).join(FollowUp, FollowUp.sample_id == Sample.id)
+    if kind == "retest":
+        return [(joined.add_columns(FollowUp.retest_due)
+                 .where(FollowUp.retest_conclusion.is_(None)), FollowUp.retest_due)]
+    return [(joined.add_columns(FollowUp.disposal_due)
+             .where(FollowUp.disposal_completed_on.is_(None)), FollowUp.disposal_due)]
+
+
+def _count(session: Session, query, *conditions) -> int:
+    counted = query.with_only_columns(func.count()).where(*conditions).order_by(None)
+    return session.scalar(counted) or 0
+
+
+def deadline_kind(session: Session, kind: str, today: date, horizon: date,
+                  after: tuple[date, int] | None = None,
+                  size: int = BOARD_SIZE) -> DeadlineKind:
+    """One kind of the board: SQL counts of overdue and due-soon items, and the ``size`` most
+    urgent items (after the keyset position ``after``: (due, sample id))."""
+    overdue = due_soon = 0
+    rows: list[tuple] = []
+    for query, due in _deadline_branches(kind):
+        overdue += _count(session, query, due < today)
+        due_soon += _count(session, query, due >= today, due <= horizon)
+        page = query.where(due <= horizon)
+        if after is not None:
+            page = page.where(due >= after[0], or_(due > after[0], Sample.id > after[1]))
+        rows += session.execute(page.order_by(due, Sample.id).limit(size + 1)).all()
+    rows.sort(key=lambda row: (row[3], row[0]))
+    items = [Deadline(kind, sid, number, food, due, due < today)
+             for sid, number, food, due in rows[:size]]
+    return DeadlineKind(kind, overdue, due_soon, items,
+                        items[-1].key if len(rows) > size else None)
+
+
+def deadline_board(session: Session, today: date | None = None, *, size: int | None = None,
+                   kind: str | None = None,
+                   after: tuple[date, int] | None = None) -> DeadlineBoard:
+    """Everything overdue or due within the horizon (3 working days): per kind the counts and
+    the ``size`` most urgent items; iterating gives the items shown, the most urgent first.
+
+    ``kind`` limits the board to one kind (its next items after ``after``). Every supervisor
+    sees every sample: users have no district scope yet.
     """
     today = today or date.today()
     horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
-    rows: list[Deadline] = []
-
-    def add(kind, query, due_column):
-        for sid, number, food, due in session.execute(query.where(due_column <= horizon)):
-            rows.append(Deadline(kind, sid, number, food, due, due < today))
-
-    columns = (Sample.id, Sample.sample_no, Sample.food_name)
-    add("delivery", select(*columns, Sample.due_delivery)
-        .where(Sample.status == SampleStatus.REGISTERED), Sample.due_delivery)
-    add("report", select(*columns, Sample.due_report)
-        .where(Sample.status.in_([SampleStatus.RECEIVED, SampleStatus.CONCLUDED])),
-        Sample.due_report)
-    issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
-    add("unqualified_report", select(*columns, Sample.due_unqualified_report)
-        .where(Sample.conclusion == Conclusion.UNQUALIFIED, ~issued),
-        Sample.due_unqualified_report)
-    joined = select(*columns).join(FollowUp, FollowUp.sample_id == Sample.id)
-    add("retest", joined.add_columns(FollowUp.retest_due)
-        .where(FollowUp.retest_conclusion.is_(None)), FollowUp.retest_due)
-    add("disposal", joined.add_columns(FollowUp.disposal_due)
-        .where(FollowUp.disposal_completed_on.is_(None)), FollowUp.disposal_due)
-    return sorted(rows, key=lambda d: (d.due, DEADLINE_KINDS.index(d.kind), d.sample_no))
+    kinds = [kind] if kind in DEADLINE_KINDS else DEADLINE_KINDS
+    return DeadlineBoard(today, horizon, [
+        deadline_kind(session, name, today, horizon, after if kind else None,
+                      size or BOARD_SIZE)
+        for name in kinds])

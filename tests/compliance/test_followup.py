@@ -194,6 +194,61 @@ def test_deadline_board(dataset, unqualified, supervisor, other_lab):
     ]
 
 
+def test_deadline_board_counts_all_and_lists_the_most_urgent(dataset, supervisor):
+    """Counts come from SQL over every item; each kind lists at most ``size`` items, the
+    most urgent first across statuses, and the next items follow from the last one's key."""
+    today = date(2026, 3, 2)  # Monday; the horizon is Thursday 2026-03-05
+    samples = dataset.samples
+    for sample in samples:
+        sample.due_delivery = sample.due_report = sample.due_unqualified_report = None
+    dues = [date(2026, 2, 20), date(2026, 2, 27), date(2026, 2, 27), date(2026, 3, 2),
+            date(2026, 3, 5), date(2026, 3, 6)]  # 3 overdue, 2 due soon, 1 beyond
+    for index, (sample, due) in enumerate(zip(samples, dues, strict=False)):
+        sample.status = SampleStatus.RECEIVED if index % 2 else SampleStatus.CONCLUDED
+        sample.due_report = due
+    db.session.commit()
+    board = followup.deadline_board(db.session, today, size=2)
+    report = {kind.kind: kind for kind in board.kinds}["report"]
+    assert (report.overdue, report.due_soon, report.total) == (3, 2, 5)
+    assert [(d.sample_id, d.due) for d in report.items] == [
+        (samples[0].id, dues[0]), (samples[1].id, dues[1])]
+    assert len(board) == 2 and report.next_after == f"2026-02-27_{samples[1].id}"
+    more = followup.deadline_board(db.session, today, size=2, kind="report",
+                                   after=followup.parse_board_key(report.next_after))
+    assert [kind.kind for kind in more.kinds] == ["report"]
+    assert [d.sample_id for d in more.kinds[0].items] == [samples[2].id, samples[3].id]
+    last = followup.deadline_board(db.session, today, size=2, kind="report",
+                                   after=followup.parse_board_key(more.kinds[0].next_after))
+    assert [d.sample_id for d in last.kinds[0].items] == [samples[4].id]
+    assert last.kinds[0].next_after is None
+    assert followup.parse_board_key("nonsense") is None
+
+
+def test_board_page_shows_counts_and_more_links(dataset, supervisor, login, client,
+                                                monkeypatch):
+    monkeypatch.setattr(followup, "BOARD_SIZE", 1)
+    for sample in dataset.samples:
+        sample.due_delivery = sample.due_report = sample.due_unqualified_report = None
+    first, second = dataset.samples[0], dataset.samples[1]
+    for sample in (first, second):
+        sample.status = SampleStatus.RECEIVED
+        sample.due_report = date(2020, 1, 2)
+    db.session.commit()
+    login(supervisor)
+    html = client.get("/followup/board").get_data(as_text=True)
+    summary = html.split('id="deadline-summary"')[1].split("</table>")[0]
+    assert '<tr data-kind="report">' in summary
+    board = html.split('id="deadline-report"')[1].split("</section>")[0]
+    assert first.sample_no in board and second.sample_no not in board
+    assert "显示最紧急的 1 项，共 2 项" in board
+    more = f"/followup/board?kind=report&amp;after=2020-01-02_{first.id}"
+    assert more in board
+    html = client.get(more.replace("&amp;", "&")).get_data(as_text=True)
+    board = html.split('id="deadline-board"')[1]
+    assert second.sample_no in board and first.sample_no not in board
+    assert 'id="deadline-delivery"' not in html
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 

@@ -3,8 +3,6 @@ deadline board."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -58,8 +56,11 @@ def followup_list():
 @bp.route("/board")
 @roles_required(*SUPERVISORS)
 def board():
-    items = followup.deadline_board(db.session)
-    return render_template("followup/board.html", items=items, today=date.today(),
+    kind = request.args.get("kind")
+    kind = kind if kind in followup.DEADLINE_KINDS else None
+    after = followup.parse_board_key(request.args.get("after")) if kind else None
+    board = followup.deadline_board(db.session, kind=kind, after=after)
+    return render_template("followup/board.html", board=board, kind=kind, after=after,
                            horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"))
 
 
