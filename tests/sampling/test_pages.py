@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 
 from pypdf import PdfReader
@@ -244,3 +245,36 @@ def test_receipt_desk(world, client, login, post):
     assert second.status == SampleStatus.REJECTED and second.rejection_reason == "封条破损"
 
 
+
+
+def test_my_samples_same_on_both_plans(world, client, login, monkeypatch):
+    """Few visits: from the visits; many: the newest samples checked against the team."""
+    from labsys.web.sampling import queries
+
+    mine = [_visit(world, n=2), _visit(world, n=1)]
+    other = _visit(world, actor=world.eve, sampler_ids=[world.bob.id])
+    login(world.ann)
+    pages = []
+    for few in (queries.FEW_VISITS, 0):
+        monkeypatch.setattr(queries, "FEW_VISITS", few)
+        pages.append(client.get("/sampling/mine").get_data(as_text=True))
+    for html in pages:
+        for visit in mine:
+            assert all(s.sample_no in html for s in visit.samples)
+        assert other.samples[0].sample_no not in html
+
+
+def test_search_by_number_pages_on_the_number(world, client, login, app, monkeypatch):
+    """A number search walks the number index (newest number first), keyset on the number."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    visit = _visit(world, n=3)
+    numbers = sorted(s.sample_no for s in visit.samples)
+    prefix = numbers[0][:-1]
+    login(world.sue)
+
+    def listed(path):
+        rows = client.get(path).get_data(as_text=True).split("<tbody>")[1]
+        return re.findall(r'data-sample-no="([^"]+)"', rows)
+
+    assert listed(f"/sampling/samples?q={prefix}") == [numbers[2], numbers[1]]
+    assert listed(f"/sampling/samples?q={prefix}&after={numbers[1]}") == [numbers[0]]

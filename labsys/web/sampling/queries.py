@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from labsys.core.identifiers import normalize_uscc
@@ -48,8 +48,25 @@ class SampleFilters:
                    region_code=args.get("region_code", "").strip(),
                    date_from=day("date_from"), date_to=day("date_to"))
 
+    @property
+    def by_number(self) -> bool:
+        """A search by sample number (or its start): the list is ordered by number then."""
+        return bool(self.q) and _NUMBER_RE.match(self.q.upper()) is not None
+
+    def key_column(self):
+        """The unique column the list pages on (newest first): the sample number when
+        searching by number, so the number range is walked on its unique index instead of
+        filtering the id index; the id otherwise."""
+        return Sample.sample_no if self.by_number else Sample.id
+
+    def after(self, args):
+        """The keyset position (``?after=``) typed for :meth:`key_column`."""
+        if self.by_number:
+            return args.get("after") or None
+        return args.get("after", type=int)
+
     def apply(self, query: Select) -> Select:
-        if self.q and _NUMBER_RE.match(self.q.upper()):
+        if self.by_number:
             # A sample number (or its start): a range on the unique index, on both databases.
             number = self.q.upper()
             upper = number[:-1] + chr(ord(number[-1]) + 1)
@@ -67,15 +84,27 @@ class SampleFilters:
         return query
 
 
-def sample_list_query(team_member: User | None = None) -> Select:
-    """Samples with what a list row shows loaded; only ``team_member``'s when given."""
+# A team member with at most this many visits has their samples found from the visits (then
+# sorted); with more, the newest samples are walked on the primary key, each checked against
+# the team (their samples are then a large share of all, so a page needs few steps).
+FEW_VISITS = 2000
+
+
+def sample_list_query(team_member: User | None = None,
+                      session: Session | None = None) -> Select:
+    """Samples with what a list row shows loaded; only ``team_member``'s when given (the
+    samples of every visit whose team they were in; ``session`` picks the plan)."""
     query = select(Sample).options(
         joinedload(Sample.visit).joinedload(SamplingVisit.sampled_unit),
         joinedload(Sample.category))
-    if team_member is not None:
-        query = query.where(Sample.visit_id.in_(
-            select(VisitSampler.visit_id).where(VisitSampler.user_id == team_member.id)))
-    return query
+    if team_member is None:
+        return query
+    visits = select(VisitSampler.visit_id).where(VisitSampler.user_id == team_member.id)
+    if session is not None and session.scalar(select(func.count()).select_from(
+            visits.limit(FEW_VISITS + 1).subquery())) > FEW_VISITS:
+        return query.where(exists().where(VisitSampler.visit_id == Sample.visit_id,
+                                          VisitSampler.user_id == team_member.id))
+    return query.where(Sample.visit_id.in_(visits))
 
 
 def resolve_enterprise(session: Session, text: str | None) -> Enterprise | None | bool:

@@ -187,8 +187,8 @@ def visit_detail(visit_id: int):
 
 def _render_list(query, title: str, endpoint: str):
     filters = queries.SampleFilters.from_args(request.args)
-    page = keyset_page(filters.apply(query), Sample.id, after=request.args.get("after", type=int),
-                       descending=True)
+    page = keyset_page(filters.apply(query), filters.key_column(),
+                       after=filters.after(request.args), descending=True)
     return render_template("sampling/sample_list.html", page=page, filters=filters,
                            title=title, endpoint=endpoint, statuses=SampleStatus,
                            districts=reference.districts(db.session),
@@ -198,7 +198,7 @@ def _render_list(query, title: str, endpoint: str):
 @bp.route("/mine")
 @roles_required(Role.SAMPLER)
 def my_samples():
-    return _render_list(queries.sample_list_query(current_user), _("My samples"),
+    return _render_list(queries.sample_list_query(current_user, db.session), _("My samples"),
                         "sampling.my_samples")
 
 
