@@ -80,14 +80,30 @@ def my_work():
                 .where(SampleResult.sample_id.in_([s.id for s in page.items]))
                 .group_by(SampleResult.sample_id, SampleResult.status)):
             counts.setdefault(sample_id, {})[status] = count
-    items = db.session.execute(
-        select(TestItem.id, TestItem.name_zh, func.count())
-        .join(SampleResult, SampleResult.test_item_id == TestItem.id)
-        .join(Sample, Sample.id == SampleResult.sample_id)
-        .where(SampleResult.status.in_(svc.EDITABLE), Sample.status == SampleStatus.RECEIVED)
-        .group_by(TestItem.id, TestItem.name_zh).order_by(TestItem.name_zh)).all()
-    return render_template("lab/my_work.html", page=page, counts=counts, items=items,
+    return render_template("lab/my_work.html", page=page, counts=counts, items=_open_items(),
                            search=search, Status=ResultStatus)
+
+
+def _open_items() -> list[tuple[int, str, int]]:
+    """(test item id, name, open results) for every item with results to enter.
+
+    Counted on the index (status, test item) alone, without joining each open row to its
+    sample (~0.3 s at 130,000 open rows): open rows are created at receipt and a sample is
+    concluded only when all its rows are accepted, so they belong to samples in testing; the
+    one exception, a retest of a sample already reported, is open work and counts too.
+    """
+    open_rows: dict[int, int] = {}
+    for item_id, count in db.session.execute(
+            select(SampleResult.test_item_id, func.count())
+            .where(SampleResult.status.in_(svc.EDITABLE))
+            .group_by(SampleResult.status, SampleResult.test_item_id)):
+        open_rows[item_id] = open_rows.get(item_id, 0) + count
+    if not open_rows:
+        return []
+    names = db.session.execute(select(TestItem.id, TestItem.name_zh)
+                               .where(TestItem.id.in_(open_rows))).all()
+    return sorted(((item_id, name, open_rows[item_id]) for item_id, name in names),
+                  key=lambda row: (row[1], row[0]))
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -237,9 +253,15 @@ def _awaiting_review():
 @bp.route("/review")
 @roles_required(Role.REVIEWER)
 def review_queue():
-    has_work = exists().where(SampleResult.sample_id == Sample.id, *_awaiting_review())
-    page = keyset_page(select(Sample).where(has_work), Sample.id,
-                       after=request.args.get("after", type=int))
+    # The samples' ids from the submitted results themselves (index on status, sample id):
+    # few samples await review among very many, so scanning samples would not do.
+    page = keyset_page(select(SampleResult.sample_id).where(*_awaiting_review()).distinct(),
+                       SampleResult.sample_id, after=request.args.get("after", type=int),
+                       key_of=lambda sample_id: sample_id)
+    if page.items:
+        samples = {sample.id: sample for sample in db.session.scalars(
+            select(Sample).where(Sample.id.in_(page.items)))}
+        page.items = [samples[sample_id] for sample_id in page.items]
     grouped: dict[int, list[SampleResult]] = {}
     if page.items:
         for result in db.session.scalars(
