@@ -76,9 +76,7 @@ class SampleResult(Base):
         Index("ix_sample_results_sample", "sample_id", "seq"),
         Index("ix_sample_results_worksheet", "test_item_id", "status", "sample_id"),
         Index("ix_sample_results_status", "status", "id"),
-        # open work per test item (my work), and the review queue's samples in id order
-        # (created by migration 0011)
-        Index("ix_sample_results_open", "status", "test_item_id", "sample_id"),
+        # the review queue's samples in id order (created by migration 0011)
         Index("ix_sample_results_review", "status", "sample_id", "entered_by_id"),
     )
     __mapper_args__ = {"version_id_col": version_id}

@@ -4,8 +4,8 @@ Revision ID: 0011
 Revises: 0010
 
 The deadline board counts and lists the most urgent items per kind on (status, due date)
-and (conclusion, due date); the lab's open work per test item and the review queue's samples
-in id order are index range scans on sample_results by status.
+and (conclusion, due date); the review queue's samples in id order are an index range scan on
+sample_results by status.
 """
 from alembic import op
 
@@ -18,7 +18,6 @@ INDEXES = [
     ('ix_samples_status_due_delivery', 'samples', ['status', 'due_delivery']),
     ('ix_samples_status_due_report', 'samples', ['status', 'due_report']),
     ('ix_samples_conclusion_due_unqualified', 'samples', ['conclusion', 'due_unqualified_report']),
-    ('ix_sample_results_open', 'sample_results', ['status', 'test_item_id', 'sample_id']),
     ('ix_sample_results_review', 'sample_results', ['status', 'sample_id', 'entered_by_id']),
 ]
 
