@@ -38,3 +38,17 @@ class IsolatedClient(FlaskClient):
         if has_app_context() and _db.session().in_transaction():
             _db.session.rollback()
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def require_tool(available: bool, what: str) -> None:
+    """Skip a test that needs a system package a developer may lack; in CI, fail instead:
+    `make test` installs it, so its absence there is a broken set-up, not a reason."""
+    import os
+
+    import pytest
+
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing: scripts/test.sh installs it")
+    pytest.skip(f"needs {what}")

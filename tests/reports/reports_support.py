@@ -10,10 +10,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from labsys.models import VerdictValue
+
+from support import require_tool
 
 # (name, unit, limit, basis, measured/reported, verdict)
 LEAD = ("铅(以Pb计)", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", VerdictValue.PASS)
@@ -31,8 +32,8 @@ def pdf_pages(data: bytes) -> list[str]:
 
 def decode_qr(data: bytes) -> str:
     """Render the first page with pdftoppm and read its QR code with zbarimg."""
-    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
-        pytest.skip("needs pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+    require_tool(bool(shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                 "pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "report.pdf"
         pdf.write_bytes(data)

@@ -12,6 +12,7 @@ from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import reports
 
 from reports_support import AFLATOXIN, BAP, CADMIUM, LEAD, decode_qr, pdf_pages
+from support import require_tool
 
 BASE = "http://labsys.test"
 
@@ -122,7 +123,6 @@ def test_the_configured_font_path_is_embedded(monkeypatch):
     from labsys.pdf import fonts
 
     path = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-    if not __import__("os").path.exists(path):
-        pytest.skip("needs fonts-wqy-microhei")
+    require_tool(__import__("os").path.exists(path), "fonts-wqy-microhei")
     monkeypatch.setattr(fonts, "_registered", {})
     assert fonts.register_fonts(path) == fonts.EMBEDDED_FONT_NAME
