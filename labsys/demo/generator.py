@@ -535,33 +535,38 @@ class _Demo:
     # --- reports and follow-ups (through the services) --------------------------------------
 
     def _reports(self) -> None:
-        """Issue the reports of concluded samples, 1–4 working days after the conclusion,
-        signed by a supervisor, through the reports service (real PDFs)."""
+        """Issue the reports of the newest concluded samples (up to ``report_limit``), each
+        1–4 working days after its conclusion unless that is after today, in the order they
+        were issued, signed by a supervisor, through the reports service (real PDFs)."""
         from sqlalchemy.orm import selectinload
 
         from labsys.services import reports as report_service
 
+        chosen: list[tuple[datetime, int]] = []
+        for sample_id, concluded_at in self.session.execute(
+                select(Sample.id, Sample.concluded_at).where(
+                    Sample.status == SampleStatus.CONCLUDED)
+                .order_by(Sample.concluded_at.desc(), Sample.id.desc())):
+            if len(chosen) >= self.report_limit:
+                break
+            concluded = concluded_at.astimezone(LOCAL_TZ).date()
+            issued = self._workday_time(concluded, self.rng.randint(1, 4), 10, 17)
+            if issued.date() <= self.today:  # later ones are still being written up
+                chosen.append((issued, sample_id))
+        chosen.sort()
         base_url = current_app.config.get("BASE_URL") or "http://127.0.0.1:8000"
-        ids = self.session.scalars(
-            select(Sample.id).where(Sample.status == SampleStatus.CONCLUDED)
-            .order_by(Sample.concluded_at.desc()).limit(self.report_limit)).all()
         supervisors = self.people[Role.SUPERVISOR]
-        done = 0
-        for start in range(0, len(ids), 200):
-            batch = self.session.scalars(
-                select(Sample).where(Sample.id.in_(ids[start:start + 200]))
-                .options(selectinload(Sample.results)).order_by(Sample.concluded_at)).all()
-            for sample in batch:
-                concluded = sample.concluded_at.astimezone(LOCAL_TZ)
-                issued = self._workday_time(concluded.date(), self.rng.randint(1, 4), 10, 17)
-                if issued.date() > self.today:
-                    continue  # still being written up today
+        for start in range(0, len(chosen), 200):
+            part = chosen[start:start + 200]
+            samples = {s.id: s for s in self.session.scalars(
+                select(Sample).where(Sample.id.in_([i for _t, i in part]))
+                .options(selectinload(Sample.results)))}
+            for issued, sample_id in part:
                 report_service.issue_report(self.session, self.rng.choice(supervisors),
-                                            sample, base_url=base_url,
+                                            samples[sample_id], base_url=base_url,
                                             issued_at=issued.astimezone(UTC))
-                done += 1
-            self.progress("reports", done, len(ids))
-        self.summary.extra["reports"] = done
+            self.progress("reports", start + len(part), len(chosen))
+        self.summary.extra["reports"] = len(chosen)
 
     def _followups(self) -> None:
         """Unqualified samples in every state of their follow-up, dated in the year."""

@@ -158,3 +158,10 @@ def test_key_food_counts_reach_the_exact_rate(concluded):
     kept, unqualified = _key_food_counts(concluded)
     assert concluded - 50 < kept <= concluded
     assert pass_rate(kept - unqualified, kept) == KEY_FOOD_RATE
+
+
+def test_report_numbers_follow_the_issue_dates(demo, db):
+    from labsys.models import Report
+
+    reports = db.session.scalars(select(Report).order_by(Report.issued_at, Report.id)).all()
+    assert [r.report_no for r in reports] == sorted(r.report_no for r in reports)
