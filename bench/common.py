@@ -149,7 +149,7 @@ def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
         "SELECT max(id) FROM (SELECT id FROM samples WHERE id <= :m ORDER BY id LIMIT :n) s"),
         {"m": year_max["samples"], "n": limit}).scalar()
     for table, refs in _COPIED:
-        columns = [r[1] for r in _columns(db, table)]
+        columns = _columns(db, table)
         select_parts = []
         for column in columns:
             if column == "id":
@@ -177,10 +177,10 @@ def _copy_filter(table: str, sample_cut: int) -> str:
     return f"sample_id <= {sample_cut}"
 
 
-def _columns(db, table: str):
+def _columns(db, table: str) -> list[str]:
     from sqlalchemy import inspect
 
-    return [(None, c["name"]) for c in inspect(db.session.connection()).get_columns(table)]
+    return [c["name"] for c in inspect(db.session.connection()).get_columns(table)]
 
 
 def _analyze(db) -> None:
