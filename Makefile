@@ -32,6 +32,7 @@ translations:
 
 lint:
 	$(BIN)/ruff check labsys tests bench scripts migrations
+	$(BIN)/ruff format --check labsys tests bench scripts migrations
 
 bench-smoke:
 	bash scripts/bench_smoke.sh

@@ -21,12 +21,19 @@ from common import OUT, ROOT, SECRET, machine, prepare, smoke_args
 
 def export(url: str, fmt: str) -> tuple[float, float, int]:
     target = OUT / f"export.{fmt}"
-    env = {**os.environ, "LABSYS_DATABASE_URL": url, "LABSYS_SECRET_KEY": SECRET,
-           "LABSYS_INSTANCE_PATH": str(ROOT / "bench" / "out" / "instance")}
+    env = {
+        **os.environ,
+        "LABSYS_DATABASE_URL": url,
+        "LABSYS_SECRET_KEY": SECRET,
+        "LABSYS_INSTANCE_PATH": str(ROOT / "bench" / "out" / "instance"),
+    }
     labsys = Path(sys.executable).with_name("labsys")
     started = time.perf_counter()
-    process = subprocess.Popen([str(labsys), "export", "samples", "--format", fmt, "-o",
-                                str(target)], env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(labsys), "export", "samples", "--format", fmt, "-o", str(target)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -50,8 +57,10 @@ def main() -> None:
         url = prepare(args.engine, samples)
         for fmt in ("csv", "xlsx"):
             seconds, rss, size = export(url, fmt)
-            print(f"{samples:>10}{fmt:>8}{seconds:>10.1f}{rss:>14.0f}{size / 2**20:>10.1f}",
-                  flush=True)
+            print(
+                f"{samples:>10}{fmt:>8}{seconds:>10.1f}{rss:>14.0f}{size / 2**20:>10.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -44,12 +44,19 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "LABSYS_DATABASE_URL": url, "LABSYS_SECRET_KEY": SECRET,
-           "LABSYS_INSTANCE_PATH": str(ROOT / "bench" / "out" / "instance")}
+    env = {
+        **os.environ,
+        "LABSYS_DATABASE_URL": url,
+        "LABSYS_SECRET_KEY": SECRET,
+        "LABSYS_INSTANCE_PATH": str(ROOT / "bench" / "out" / "instance"),
+    }
     labsys = Path(sys.executable).with_name("labsys")
-    server = subprocess.Popen([str(labsys), "serve", "--port", str(port), "--threads",
-                               str(threads)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(labsys), "serve", "--port", str(port), "--threads", str(threads)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
@@ -67,23 +74,32 @@ def session_cookie(base: str) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     html = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
-    data = urllib.parse.urlencode({"username": "supervisor1", "password": DEMO_PASSWORD,
-                                   "csrf_token": token}).encode()
+    data = urllib.parse.urlencode(
+        {"username": "supervisor1", "password": DEMO_PASSWORD, "csrf_token": token}
+    ).encode()
     opener.open(f"{base}/login", data=data)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
 def wrk(base: str, path: str, cookie: str | None, connections: int, seconds: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(ROOT / "bench" / "latency.lua")]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "latency.lua"),
+    ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run([*command, base + path], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        [*command, base + path], capture_output=True, text=True, check=True
+    ).stdout
     result = json.loads(output.strip().splitlines()[-1])
     result["rps"] = result["requests"] / result["seconds"]
-    result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status",
-                                               "timeout"))
+    result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
     return result
 
 
@@ -107,14 +123,20 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         cookie = session_cookie(base)
-        print(f"{args.engine}, {args.samples} samples, waitress {args.threads} threads, "
-              f"{args.connections} connections, {args.seconds} s per page")
+        print(
+            f"{args.engine}, {args.samples} samples, waitress {args.threads} threads, "
+            f"{args.connections} connections, {args.seconds} s per page"
+        )
         print(f"  {'page':<26}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
         for label, path in PAGES:
-            r = wrk(base, path, None if "anonymous" in label else cookie, args.connections,
-                    args.seconds)
-            print(f"  {label:<26}{r['rps']:>8.1f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-                  f"{r['p99']:>9.1f}{r['errors']:>8}", flush=True)
+            r = wrk(
+                base, path, None if "anonymous" in label else cookie, args.connections, args.seconds
+            )
+            print(
+                f"  {label:<26}{r['rps']:>8.1f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
+                f"{r['p99']:>9.1f}{r['errors']:>8}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -26,8 +26,9 @@ def login(app, username: str):
 
     client = app.test_client()
     token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, f"cannot log in as {username}"
     return client
 
@@ -39,8 +40,12 @@ def pages(db) -> list[tuple[str, str, str]]:
     from labsys.models import SampleResult, TestItem
 
     mid_sample = db.session.execute(select(func.max(SampleResult.sample_id))).scalar() // 2
-    item_id = db.session.scalar(select(SampleResult.test_item_id).group_by(
-        SampleResult.test_item_id).order_by(func.count().desc()).limit(1))
+    item_id = db.session.scalar(
+        select(SampleResult.test_item_id)
+        .group_by(SampleResult.test_item_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
     assert db.session.get(TestItem, item_id)
     mid_result = db.session.scalar(select(func.max(SampleResult.id))) // 2
     return [

@@ -37,8 +37,10 @@ def measure(engine: str, samples: int, runs: int) -> dict:
         result = summary()
         biggest = max(result.rows, key=lambda r: r.samples)
         drill_filter = StatsFilter(parent_id=biggest.key)
-        drill = lambda: compute(db.session, by="category", level=2,  # noqa: E731
-                                filters=drill_filter)
+
+        def drill():
+            return compute(db.session, by="category", level=2, filters=drill_filter)
+
         t_summary, _ = median_time(summary, runs)
         t_drill, _ = median_time(drill, runs)
         by_district = lambda: compute(db.session, by="district")  # noqa: E731
@@ -46,8 +48,14 @@ def measure(engine: str, samples: int, runs: int) -> dict:
         drilled = drill()
         db.session.rollback()
         pandas_numbers = _pandas(db, result, drilled, biggest.key, runs)
-    return {"engine": engine, "samples": count, "summary": t_summary, "drill": t_drill,
-            "district": t_district, **pandas_numbers}
+    return {
+        "engine": engine,
+        "samples": count,
+        "summary": t_summary,
+        "drill": t_drill,
+        "district": t_district,
+        **pandas_numbers,
+    }
 
 
 def _pandas(db, summary, drill, parent_id: int, runs: int) -> dict:
@@ -55,7 +63,8 @@ def _pandas(db, summary, drill, parent_id: int, runs: int) -> dict:
 
     started = time.perf_counter()
     frame = pd.read_sql_query(
-        "SELECT cat_l1_id, cat_l2_id, region_code, conclusion FROM samples", db.engine)
+        "SELECT cat_l1_id, cat_l2_id, region_code, conclusion FROM samples", db.engine
+    )
     load = time.perf_counter() - started
 
     def table(level_column, rows=None):
@@ -67,7 +76,8 @@ def _pandas(db, summary, drill, parent_id: int, runs: int) -> dict:
 
     t_summary, _ = median_time(lambda: table("cat_l1_id", frame), runs)
     t_drill, _ = median_time(
-        lambda: table("cat_l2_id", frame[frame["cat_l1_id"] == parent_id]), runs)
+        lambda: table("cat_l2_id", frame[frame["cat_l1_id"] == parent_id]), runs
+    )
     check = table("cat_l1_id", frame)
     for row in summary.rows:
         if row.key in check.index:
@@ -85,14 +95,19 @@ def main() -> None:
     if smoke_args():
         args.samples, args.engines, args.runs = [300], ["sqlite"], 1
     print(machine())
-    print(f"{'engine':<11}{'samples':>10}{'summary s':>11}{'drill s':>9}{'district s':>11}"
-          f"{'pandas sum s':>13}{'pandas drill s':>15}{'pandas load s':>14}")
+    print(
+        f"{'engine':<11}{'samples':>10}{'summary s':>11}{'drill s':>9}{'district s':>11}"
+        f"{'pandas sum s':>13}{'pandas drill s':>15}{'pandas load s':>14}"
+    )
     for samples in args.samples:
         for engine in args.engines:
             r = measure(engine, samples, args.runs)
-            print(f"{r['engine']:<11}{r['samples']:>10}{r['summary']:>11.4f}{r['drill']:>9.4f}"
-                  f"{r['district']:>11.4f}{r['pandas_summary']:>13.4f}"
-                  f"{r['pandas_drill']:>15.4f}{r['pandas_load']:>14.2f}", flush=True)
+            print(
+                f"{r['engine']:<11}{r['samples']:>10}{r['summary']:>11.4f}{r['drill']:>9.4f}"
+                f"{r['district']:>11.4f}{r['pandas_summary']:>13.4f}"
+                f"{r['pandas_drill']:>15.4f}{r['pandas_load']:>14.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

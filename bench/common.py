@@ -39,13 +39,18 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                   .splitlines() if line.startswith("MemTotal"))
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         memory = f"{kib / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration):
         memory = "?"
-    return (f"{os.cpu_count()} cores ({cpu}), {memory} RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def median_time(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> tuple[float, list]:
@@ -63,9 +68,14 @@ def median_time(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> tup
 def make_app(url: str):
     from labsys import create_app
 
-    return create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url,
-                       "INSTANCE_PATH": str(OUT / "instance"),
-                       "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    return create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(OUT / "instance"),
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        }
+    )
 
 
 def database_url(engine: str, samples: int) -> str:
@@ -118,9 +128,23 @@ def _create_empty(engine: str, url: str) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     name = url.rsplit("/", 1)[1]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
-                    f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", "-c",
-                    f"CREATE DATABASE {name}"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-q",
+            "-c",
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+            "-c",
+            f"CREATE DATABASE {name}",
+        ],
+        check=True,
+    )
 
 
 # Tables copied per year, with the columns that point at copied rows.
@@ -135,8 +159,10 @@ _COPIED = [
 def _max_ids(db) -> dict[str, int]:
     from sqlalchemy import text
 
-    return {t: db.session.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0
-            for t in ("sampling_visits", "samples", "sample_results")}
+    return {
+        t: db.session.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0
+        for t in ("sampling_visits", "samples", "sample_results")
+    }
 
 
 def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
@@ -145,9 +171,10 @@ def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
     from sqlalchemy import text
 
     offsets = {t: k * (m + 1) for t, m in year_max.items()}
-    sample_cut = db.session.execute(text(
-        "SELECT max(id) FROM (SELECT id FROM samples WHERE id <= :m ORDER BY id LIMIT :n) s"),
-        {"m": year_max["samples"], "n": limit}).scalar()
+    sample_cut = db.session.execute(
+        text("SELECT max(id) FROM (SELECT id FROM samples WHERE id <= :m ORDER BY id LIMIT :n) s"),
+        {"m": year_max["samples"], "n": limit},
+    ).scalar()
     for table, refs in _COPIED:
         columns = _columns(db, table)
         select_parts = []
@@ -161,17 +188,20 @@ def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
             else:
                 select_parts.append(column)
         where = _copy_filter(table, sample_cut)
-        db.session.execute(text(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(select_parts)} FROM {table} WHERE {where}"))
+        db.session.execute(
+            text(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {', '.join(select_parts)} FROM {table} WHERE {where}"
+            )
+        )
     db.session.commit()
 
 
 def _copy_filter(table: str, sample_cut: int) -> str:
     if table == "sampling_visits":
-        return (f"id IN (SELECT visit_id FROM samples WHERE id <= {sample_cut})")
+        return f"id IN (SELECT visit_id FROM samples WHERE id <= {sample_cut})"
     if table == "visit_samplers":
-        return (f"visit_id IN (SELECT visit_id FROM samples WHERE id <= {sample_cut})")
+        return f"visit_id IN (SELECT visit_id FROM samples WHERE id <= {sample_cut})"
     if table == "samples":
         return f"id <= {sample_cut}"
     return f"sample_id <= {sample_cut}"
@@ -188,8 +218,12 @@ def _analyze(db) -> None:
 
     if db.engine.dialect.name == "postgresql":
         for table in ("sampling_visits", "samples", "sample_results"):
-            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                    f"(SELECT max(id) FROM {table}))"))
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))

@@ -14,8 +14,11 @@ from labsys.database import configure_engine
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask app.  Never touches the database: the schema is ``labsys init``'s job."""
-    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
-        "LABSYS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    instance_path = (
+        (config or {}).get("INSTANCE_PATH")
+        or os.environ.get("LABSYS_INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance")
+    )
     app = Flask(
         __name__,
         instance_path=str(Path(instance_path).resolve()),
@@ -25,7 +28,8 @@ def create_app(config: dict | None = None) -> Flask:
     settings_module.check_secret_key(settings)
     app.config.update(settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings_module.database_url(
-        settings, app.instance_path)
+        settings, app.instance_path
+    )
     _init_extensions(app)
     _register_features(app)
     return app
@@ -39,11 +43,15 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         # Creating the engine opens no connection; the listeners act on first connect.
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
     login_manager.init_app(app)
 
 

@@ -24,9 +24,15 @@ def _create_app(*_args, **_kwargs):
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True,
-             add_default_commands=False, load_dotenv=False, set_debug_flag=False,
-             help="labsys: laboratory information system for food-safety sampling inspection.")
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=True,
+    add_default_commands=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="labsys: laboratory information system for food-safety sampling inspection.",
+)
 def main():
     pass
 

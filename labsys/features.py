@@ -32,8 +32,19 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
 
-    return [catalog_bp, api_bp, reports_bp, verify_bp, enterprises_bp, planning_bp, sampling_bp,
-            receipt_bp, lab_bp, stats_bp, followup_bp]
+    return [
+        catalog_bp,
+        api_bp,
+        reports_bp,
+        verify_bp,
+        enterprises_bp,
+        planning_bp,
+        sampling_bp,
+        receipt_bp,
+        lab_bp,
+        stats_bp,
+        followup_bp,
+    ]
 
 
 # The main menu, in order; each user sees the entries their roles may open.
@@ -66,8 +77,7 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.results import import_group
     from labsys.commands.stats import export_command, stats_command
 
-    return [catalog_group, stats_command, export_command, report_group, import_group,
-            demo_command]
+    return [catalog_group, stats_command, export_command, report_group, import_group, demo_command]
 
 
 def INIT_STEPS():  # noqa: N802

@@ -30,10 +30,27 @@ def load_table() -> dict[str, str]:
 
 
 def extract() -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "--no-location",
-                    "--sort-output", "-o", str(POT), str(ROOT)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(POT),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def build() -> list[str]:

@@ -65,6 +65,7 @@ step "virtual environment"
 setup_venv
 step "lint"
 "$VENV/bin/ruff" check labsys tests bench scripts migrations
+"$VENV/bin/ruff" format --check labsys tests bench scripts migrations
 
 step "tests on SQLite"
 LABSYS_TEST_DATABASE_URL= run_pytest -q

@@ -25,7 +25,6 @@ from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
 pytest_plugins = ["factories"]
 
 
-
 def pytest_configure(config):
     os.environ.setdefault("LABSYS_TEST_DATABASE_URL", "")
 
@@ -40,15 +39,17 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": TEST_SECRET,
-        "DATABASE_URL": database_url,
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
-        "BASE_URL": "http://labsys.test",
-        # Hashes stay scrypt, at a work factor that keeps hundreds of logins fast.
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "BASE_URL": "http://labsys.test",
+            # Hashes stay scrypt, at a work factor that keeps hundreds of logins fast.
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        }
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
@@ -104,11 +105,18 @@ def make_user(app):
     """make_user("ann", Role.SAMPLER, ...) -> a committed User with password PASSWORD."""
     counter = iter(range(1, 10_000))
 
-    def make(username: str | None = None, *roles: Role, full_name: str = "",
-             password: str = PASSWORD):
+    def make(
+        username: str | None = None, *roles: Role, full_name: str = "", password: str = PASSWORD
+    ):
         username = username or f"user{next(counter)}"
-        user = users.create_user(_db.session, None, username, password,
-                                 roles or [Role.SAMPLER], full_name or username.title())
+        user = users.create_user(
+            _db.session,
+            None,
+            username,
+            password,
+            roles or [Role.SAMPLER],
+            full_name or username.title(),
+        )
         _db.session.commit()
         return user
 
@@ -121,9 +129,14 @@ def login(client):
 
     def do_login(user, password: str = PASSWORD):
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-        response = client.post("/login", data={
-            "username": user.username, "password": password,
-            "csrf_token": csrf_token(client)})
+        response = client.post(
+            "/login",
+            data={
+                "username": user.username,
+                "password": password,
+                "csrf_token": csrf_token(client),
+            },
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         return client
 
@@ -145,8 +158,14 @@ def post(client):
 # --- Browser tests -------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture

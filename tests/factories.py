@@ -48,12 +48,20 @@ def make_category(app):
     def make(*names: str, key_food_level: int | None = None) -> FoodCategory:
         parent = None
         for level, name in enumerate(names, start=1):
-            existing = db.session.query(FoodCategory).filter_by(
-                name_zh=name, level=level, parent_id=parent.id if parent else None).first()
+            existing = (
+                db.session.query(FoodCategory)
+                .filter_by(name_zh=name, level=level, parent_id=parent.id if parent else None)
+                .first()
+            )
             if existing is None:
-                existing = FoodCategory(code=f"T{next(_serial):05d}", level=level,
-                                        parent_id=parent.id if parent else None, name_zh=name,
-                                        name_en=name, is_key_food=(level == key_food_level))
+                existing = FoodCategory(
+                    code=f"T{next(_serial):05d}",
+                    level=level,
+                    parent_id=parent.id if parent else None,
+                    name_zh=name,
+                    name_en=name,
+                    is_key_food=(level == key_food_level),
+                )
                 db.session.add(existing)
                 db.session.flush()
                 existing.path = (parent.path if parent else "/") + f"{existing.id}/"
@@ -66,10 +74,21 @@ def make_category(app):
 
 @pytest.fixture
 def make_item(app):
-    def make(name: str = "铅(以Pb计)", unit: str = "mg/kg", *,
-             method: str = "GB 5009.12-2023", micro: bool = False) -> TestItem:
-        item = TestItem(code=f"I{next(_serial):05d}", name_zh=name, name_en=name, unit=unit,
-                        method_standard=method, is_microbiological=micro)
+    def make(
+        name: str = "铅(以Pb计)",
+        unit: str = "mg/kg",
+        *,
+        method: str = "GB 5009.12-2023",
+        micro: bool = False,
+    ) -> TestItem:
+        item = TestItem(
+            code=f"I{next(_serial):05d}",
+            name_zh=name,
+            name_en=name,
+            unit=unit,
+            method_standard=method,
+            is_microbiological=micro,
+        )
         db.session.add(item)
         db.session.commit()
         return item
@@ -83,8 +102,9 @@ def make_spec(app):
         fields.setdefault("unit", item.unit)
         fields.setdefault("method_standard", item.method_standard)
         fields.setdefault("judgement_basis", "GB 2762-2022")
-        spec = Specification(category_id=category.id, test_item_id=item.id,
-                             limit_text=limit_text, **fields)
+        spec = Specification(
+            category_id=category.id, test_item_id=item.id, limit_text=limit_text, **fields
+        )
         db.session.add(spec)
         db.session.commit()
         return spec
@@ -102,8 +122,12 @@ def make_enterprise(app):
     def make(name: str | None = None, region_code: str | None = None, **fields) -> Enterprise:
         n = next(_serial)
         fields.setdefault("uscc", valid_uscc(n))
-        enterprise = Enterprise(name=name or f"测试企业{n}", address=f"北京市测试路{n}号",
-                                region_code=region_code, **fields)
+        enterprise = Enterprise(
+            name=name or f"测试企业{n}",
+            address=f"北京市测试路{n}号",
+            region_code=region_code,
+            **fields,
+        )
         db.session.add(enterprise)
         db.session.commit()
         return enterprise
@@ -119,25 +143,49 @@ def make_sample(app, make_user, make_enterprise):
     ``test_item`` key; a received sample gets one PENDING result row per entry.
     """
 
-    def make(category: FoodCategory, results: list[dict] | None = None, *,
-             received: bool = True, sampler=None, sampling_date: date | None = None,
-             link: Link = Link.RETAIL, region_code: str | None = None, **fields) -> Sample:
+    def make(
+        category: FoodCategory,
+        results: list[dict] | None = None,
+        *,
+        received: bool = True,
+        sampler=None,
+        sampling_date: date | None = None,
+        link: Link = Link.RETAIL,
+        region_code: str | None = None,
+        **fields,
+    ) -> Sample:
         sampler = sampler or make_user(None, Role.SAMPLER)
         unit = make_enterprise(region_code=region_code)
-        visit = SamplingVisit(sampled_unit_id=unit.id, sampling_date=sampling_date
-                              or date(2026, 11, 2), place=unit.address, link=link,
-                              region_code=region_code, created_by_id=sampler.id)
+        visit = SamplingVisit(
+            sampled_unit_id=unit.id,
+            sampling_date=sampling_date or date(2026, 11, 2),
+            place=unit.address,
+            link=link,
+            region_code=region_code,
+            created_by_id=sampler.id,
+        )
         visit.sampler_links = [VisitSampler(user_id=sampler.id)]
         db.session.add(visit)
         db.session.flush()
         levels = [int(p) for p in category.path.strip("/").split("/")]
         levels += [None] * (4 - len(levels))
         sample = Sample(
-            sample_no=f"TEST{next(_serial):08d}", visit_id=visit.id, category_id=category.id,
-            food_name=fields.pop("food_name", category.name_zh), quantity="2",
-            quantity_unit="袋", sampling_date=visit.sampling_date, region_code=region_code,
-            link=link, sampler_id=sampler.id, cat_l1_id=levels[0], cat_l2_id=levels[1],
-            cat_l3_id=levels[2], cat_l4_id=levels[3], **fields)
+            sample_no=f"TEST{next(_serial):08d}",
+            visit_id=visit.id,
+            category_id=category.id,
+            food_name=fields.pop("food_name", category.name_zh),
+            quantity="2",
+            quantity_unit="袋",
+            sampling_date=visit.sampling_date,
+            region_code=region_code,
+            link=link,
+            sampler_id=sampler.id,
+            cat_l1_id=levels[0],
+            cat_l2_id=levels[1],
+            cat_l3_id=levels[2],
+            cat_l4_id=levels[3],
+            **fields,
+        )
         if received:
             sample.status = SampleStatus.RECEIVED
             sample.received_at = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
@@ -150,8 +198,15 @@ def make_sample(app, make_user, make_enterprise):
             spec.setdefault("item_name", item.name_zh)
             spec.setdefault("unit", item.unit)
             spec.setdefault("method_standard", item.method_standard)
-            db.session.add(SampleResult(sample_id=sample.id, test_item_id=item.id, seq=seq,
-                                        status=ResultStatus.PENDING, **spec))
+            db.session.add(
+                SampleResult(
+                    sample_id=sample.id,
+                    test_item_id=item.id,
+                    seq=seq,
+                    status=ResultStatus.PENDING,
+                    **spec,
+                )
+            )
         db.session.commit()
         return sample
 

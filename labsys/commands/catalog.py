@@ -20,8 +20,12 @@ def catalog_group():
 
 
 @catalog_group.command("load")
-@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
-              help="A catalog data file (default: the shipped reference catalog).")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A catalog data file (default: the shipped reference catalog).",
+)
 @with_appcontext
 def load_command(path: str | None):
     """Load the reference catalog; a newer version updates in place (idempotent)."""
@@ -72,8 +76,12 @@ def _print_node(node, depth: int) -> None:
 
 @catalog_group.command("show")
 @click.argument("code")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]),
-              help="The date the specifications are read for (default: today).")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The date the specifications are read for (default: today).",
+)
 @with_appcontext
 def show_command(code: str, on):
     """Print the test items and limits that apply to category CODE."""
@@ -86,5 +94,7 @@ def show_command(code: str, on):
     for spec in specs:
         limit = spec.plan.text if spec.plan else spec.limit_text
         source = "" if spec.category_id == category.id else f"  (from {spec.category.code})"
-        click.echo(f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
-                   f"[{spec.method_standard}; {spec.judgement_basis}]{source}")
+        click.echo(
+            f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
+            f"[{spec.method_standard}; {spec.judgement_basis}]{source}"
+        )

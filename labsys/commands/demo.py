@@ -12,15 +12,32 @@ from labsys.extensions import db
 
 
 @click.command("demo")
-@click.option("--samples", default=600, show_default=True, type=click.IntRange(1, 10_000_000),
-              help="How many samples (batches) the year holds.")
-@click.option("--seed", default=2019, show_default=True, type=int,
-              help="Random seed: the same seed gives the same data.")
-@click.option("--year", type=click.IntRange(2000, 2100), default=None,
-              help="The year to simulate (default: this year, up to today).")
-@click.option("--reports", type=click.IntRange(0), default=None,
-              help="Issue at most this many reports, newest first (default 2000: each is a "
-                   "real PDF).")
+@click.option(
+    "--samples",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="How many samples (batches) the year holds.",
+)
+@click.option(
+    "--seed",
+    default=2019,
+    show_default=True,
+    type=int,
+    help="Random seed: the same seed gives the same data.",
+)
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="The year to simulate (default: this year, up to today).",
+)
+@click.option(
+    "--reports",
+    type=click.IntRange(0),
+    default=None,
+    help="Issue at most this many reports, newest first (default 2000: each is a real PDF).",
+)
 @with_appcontext
 def demo_command(samples: int, seed: int, year: int | None, reports: int | None):
     """Load demo data into an empty database (users, enterprises, a plan, a year of samples)."""
@@ -34,8 +51,9 @@ def demo_command(samples: int, seed: int, year: int | None, reports: int | None)
                 bar.update(done - last[0])
                 last[0] = done
 
-        summary = load_demo(db.session, samples=samples, seed=seed, year=year,
-                            reports=reports, progress=progress)
+        summary = load_demo(
+            db.session, samples=samples, seed=seed, year=year, reports=reports, progress=progress
+        )
     db.session.commit()
     click.echo(describe(summary))
 
@@ -49,8 +67,10 @@ def describe(summary) -> str:
         f"{summary.extra.get('followups', 0)} follow-ups",
     ]
     if summary.key_food_rate is not None:
-        lines.append(f"key-food pass rate: {summary.key_food_rate} % "
-                     f"({summary.key_food_concluded} concluded key-food samples)")
+        lines.append(
+            f"key-food pass rate: {summary.key_food_rate} % "
+            f"({summary.key_food_concluded} concluded key-food samples)"
+        )
     lines.append(f"demo users ({users}) log in with the password {DEMO_PASSWORD}")
     return "\n".join(lines)
 

@@ -40,8 +40,14 @@ def _read_password(name: str) -> str:
 
 @click.command("create-user")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICES,
-              help="A role to give; repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=ROLE_CHOICES,
+    help="A role to give; repeat for several.",
+)
 @click.option("--full-name", default="", help="The name shown on reports and lists.")
 @with_appcontext
 def create_user(name: str, roles: tuple[str, ...], full_name: str):
@@ -72,8 +78,10 @@ def quickstart(demo: bool):
     if demo:
         _load_demo_if_empty()
     if login_file.exists():
-        click.echo(f"first login: user admin, password {login_file.read_text().strip()}"
-                   "  (change it after logging in)")
+        click.echo(
+            f"first login: user admin, password {login_file.read_text().strip()}"
+            "  (change it after logging in)"
+        )
 
 
 def _load_demo_if_empty() -> None:
@@ -96,7 +104,10 @@ def audit_verify():
     """Check the whole hash chain; name the first broken row (exit status 1)."""
     checked, broken = audit.verify_chain(db.session)
     if broken:
-        click.echo(f"audit trail BROKEN at entry {broken.entry_id}: {broken.problem} "
-                   f"({checked} entries before it are intact)", err=True)
+        click.echo(
+            f"audit trail BROKEN at entry {broken.entry_id}: {broken.problem} "
+            f"({checked} entries before it are intact)",
+            err=True,
+        )
         sys.exit(1)
     click.echo(f"audit trail intact: {checked} entries")

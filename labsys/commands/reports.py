@@ -22,8 +22,11 @@ def report_group():
 @report_group.command("issue")
 @click.argument("sample_nos", nargs=-1, required=True)
 @click.option("--as", "username", required=True, help="The approving supervisor's username.")
-@click.option("--base-url", default=None,
-              help="Absolute base of the verification links (default: the BASE_URL setting).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Absolute base of the verification links (default: the BASE_URL setting).",
+)
 @with_appcontext
 def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | None):
     """Issue the reports of the samples SAMPLE_NOS (one commit; failures are listed)."""
@@ -37,10 +40,10 @@ def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | No
         samples = reports.samples_by_no(db.session, sample_nos)
     except ServiceError as error:
         fail(f"error: {error.message}")
-    with click.progressbar(length=len(samples), label="issuing reports",
-                           file=sys.stderr) as bar:
-        outcome = reports.issue_many(db.session, actor, samples, base_url=base_url,
-                                     progress=lambda *_: bar.update(1))
+    with click.progressbar(length=len(samples), label="issuing reports", file=sys.stderr) as bar:
+        outcome = reports.issue_many(
+            db.session, actor, samples, base_url=base_url, progress=lambda *_: bar.update(1)
+        )
     db.session.commit()
     for report in outcome.issued:
         click.echo(f"{report.sample.sample_no}\t{report.report_no}")
@@ -53,8 +56,14 @@ def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | No
 
 @report_group.command("pdf")
 @click.argument("report_no")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the PDF ('-' for standard output).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the PDF ('-' for standard output).",
+)
 @with_appcontext
 def pdf_command(report_no: str, output: str):
     """Write the issued PDF of REPORT_NO exactly as stored."""
@@ -66,8 +75,9 @@ def pdf_command(report_no: str, output: str):
         sys.stdout.buffer.write(report.pdf)
         return
     Path(output).write_bytes(report.pdf)
-    click.echo(f"{report.report_no}: {len(report.pdf)} bytes, sha256 {report.sha256} "
-               f"-> {output}", err=True)
+    click.echo(
+        f"{report.report_no}: {len(report.pdf)} bytes, sha256 {report.sha256} -> {output}", err=True
+    )
 
 
 @report_group.command("zip")

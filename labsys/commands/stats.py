@@ -14,28 +14,53 @@ from labsys.extensions import db
 from labsys.services import ServiceError, stats
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-ROW_FIELDS = ["name", "samples", "qualified", "unqualified", "pass_rate", "wilson_low",
-              "wilson_high"]
+ROW_FIELDS = [
+    "name",
+    "samples",
+    "qualified",
+    "unqualified",
+    "pass_rate",
+    "wilson_low",
+    "wilson_high",
+]
 
 
 def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
-    return stats.StatsFilter(date_from=date_from.date() if date_from else None,
-                             date_to=date_to.date() if date_to else None,
-                             plan_id=plan, task_id=task)
+    return stats.StatsFilter(
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        plan_id=plan,
+        task_id=task,
+    )
 
 
 @click.group("stats", invoke_without_command=True)
-@click.option("--by", type=click.Choice(stats.GROUPINGS), default="category", show_default=True,
-              help="Group the pass rates by this.")
-@click.option("--level", type=click.IntRange(1, 4), default=1, show_default=True,
-              help="Food-category level (1 大类 … 4 细类) for --by category.")
+@click.option(
+    "--by",
+    type=click.Choice(stats.GROUPINGS),
+    default="category",
+    show_default=True,
+    help="Group the pass rates by this.",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(1, 4),
+    default=1,
+    show_default=True,
+    help="Food-category level (1 大类 … 4 细类) for --by category.",
+)
 @click.option("--key-foods", is_flag=True, help="The key-food indicator: total and key foods.")
 @click.option("--from", "date_from", type=DATE, help="First sampling date (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=DATE, help="Last sampling date (YYYY-MM-DD).")
 @click.option("--plan", type=int, help="Only this sampling plan (id).")
 @click.option("--task", type=int, help="Only this sampling task (id).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 @click.pass_context
 @with_appcontext
 def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt):
@@ -45,8 +70,13 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
     if ctx.invoked_subcommand is not None:
         return
     try:
-        data = stats.stats_json(db.session, by=by, level=level, key_foods=key_foods,
-                                filters=_filters(date_from, date_to, plan, task))
+        data = stats.stats_json(
+            db.session,
+            by=by,
+            level=level,
+            key_foods=key_foods,
+            filters=_filters(date_from, date_to, plan, task),
+        )
     except ServiceError as error:
         fail(f"error: {error.message}")
     db.session.rollback()  # read only
@@ -76,23 +106,43 @@ def _write_csv(data: dict) -> None:
     writer.writeheader()
     for row in data["rows"]:
         writer.writerow(row)
-    writer.writerow({"name": "TOTAL", **{k: data[k] for k in
-                                        ("samples", "qualified", "unqualified", "pass_rate")}})
+    writer.writerow(
+        {
+            "name": "TOTAL",
+            **{k: data[k] for k in ("samples", "qualified", "unqualified", "pass_rate")},
+        }
+    )
 
 
 def _write_table(data: dict) -> None:
     header = ["name", "samples", "qualified", "unqualified", "pass rate %", "95 % CI"]
-    lines = [[row["name"], row["samples"], row["qualified"], row["unqualified"],
-              row["pass_rate"] or "-",
-              f"{row['wilson_low']}-{row['wilson_high']}" if row["pass_rate"] else "-"]
-             for row in data["rows"]]
-    lines.append(["TOTAL", data["samples"], data["qualified"], data["unqualified"],
-                  data["pass_rate"] or "-", ""])
+    lines = [
+        [
+            row["name"],
+            row["samples"],
+            row["qualified"],
+            row["unqualified"],
+            row["pass_rate"] or "-",
+            f"{row['wilson_low']}-{row['wilson_high']}" if row["pass_rate"] else "-",
+        ]
+        for row in data["rows"]
+    ]
+    lines.append(
+        [
+            "TOTAL",
+            data["samples"],
+            data["qualified"],
+            data["unqualified"],
+            data["pass_rate"] or "-",
+            "",
+        ]
+    )
     cells = [[str(c) for c in line] for line in [header, *lines]]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
     for row in cells:
-        click.echo("  ".join(_pad(cell, widths[i], right=i > 0) for i, cell in enumerate(row))
-                   .rstrip())
+        click.echo(
+            "  ".join(_pad(cell, widths[i], right=i > 0) for i, cell in enumerate(row)).rstrip()
+        )
 
 
 def _width(text: str) -> int:
@@ -112,8 +162,13 @@ def _pad(text: str, width: int, right: bool) -> str:
 @click.option("--plan", type=int, help="Only this sampling plan (id).")
 @click.option("--task", type=int, help="Only this sampling task (id).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
-              help="The file to write.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="The file to write.",
+)
 @with_appcontext
 def export_command(kind, date_from, date_to, plan, task, fmt, output):
     """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
@@ -127,8 +182,12 @@ def export_command(kind, date_from, date_to, plan, task, fmt, output):
     if kind == "compliance":
         if fmt != "pdf":
             fail("error: the compliance report is a PDF: use --format pdf")
-        data = exports.compliance_pdf(db.session, filters, lab_name=lab_name,
-                                      font_path=current_app.config.get("PDF_FONT_PATH"))
+        data = exports.compliance_pdf(
+            db.session,
+            filters,
+            lab_name=lab_name,
+            font_path=current_app.config.get("PDF_FONT_PATH"),
+        )
         with open(output, "wb") as out:
             out.write(data.getvalue())
     else:

@@ -113,13 +113,21 @@ class DemoSummary:
     def key_food_rate(self) -> Decimal | None:
         if not self.key_food_concluded:
             return None
-        return pass_rate(self.key_food_concluded - self.key_food_unqualified,
-                         self.key_food_concluded)
+        return pass_rate(
+            self.key_food_concluded - self.key_food_unqualified, self.key_food_concluded
+        )
 
 
-def load_demo(session: Session, *, samples: int = 600, seed: int = 2019,
-              year: int | None = None, today: date | None = None,
-              reports: int | None = None, progress: Progress | None = None) -> DemoSummary:
+def load_demo(
+    session: Session,
+    *,
+    samples: int = 600,
+    seed: int = 2019,
+    year: int | None = None,
+    today: date | None = None,
+    reports: int | None = None,
+    progress: Progress | None = None,
+) -> DemoSummary:
     """Fill an empty database with a year of work; returns what was made.
 
     ``reports``: how many concluded samples get their report issued (the newest first);
@@ -129,8 +137,14 @@ def load_demo(session: Session, *, samples: int = 600, seed: int = 2019,
     started = time.perf_counter()
     today = today or datetime.now(LOCAL_TZ).date()
     year = year or today.year
-    demo = _Demo(session, random.Random(seed), samples, year, min(today, date(year, 12, 31)),
-                 progress or (lambda *_: None))
+    demo = _Demo(
+        session,
+        random.Random(seed),
+        samples,
+        year,
+        min(today, date(year, 12, 31)),
+        progress or (lambda *_: None),
+    )
     demo.report_limit = REPORT_CAP if reports is None else reports
     summary = demo.run()
     summary.seconds = time.perf_counter() - started
@@ -142,8 +156,15 @@ def has_samples(session: Session) -> bool:
 
 
 class _Demo:
-    def __init__(self, session: Session, rng: random.Random, samples: int, year: int,
-                 today: date, progress: Progress):
+    def __init__(
+        self,
+        session: Session,
+        rng: random.Random,
+        samples: int,
+        year: int,
+        today: date,
+        progress: Progress,
+    ):
         self.session, self.rng, self.n, self.year, self.today = session, rng, samples, year, today
         self.progress = progress
         self.summary = DemoSummary()
@@ -180,7 +201,8 @@ class _Demo:
         people: dict[Role, list[User]] = defaultdict(list)
         for username, full_name, roles in world.DEMO_USERS:
             user = users.get_by_username(self.session, username) or users.create_user(
-                self.session, None, username, world.DEMO_PASSWORD, roles, full_name)
+                self.session, None, username, world.DEMO_PASSWORD, roles, full_name
+            )
             for role in roles:
                 people[role].append(user)
         return people
@@ -195,8 +217,10 @@ class _Demo:
         for n in range(n_units):
             district = self.districts[n % len(self.districts)]
             link = rng.choices(list(world.LINK_WEIGHTS), list(world.LINK_WEIGHTS.values()))[0]
-            row = {"id": self._next_id(Enterprise), **world.sampled_unit(rng, n + 1, district,
-                                                                            link)}
+            row = {
+                "id": self._next_id(Enterprise),
+                **world.sampled_unit(rng, n + 1, district, link),
+            }
             units[(district[0], link)].append(row["id"])
             rows.append(row)
         producers = []
@@ -208,16 +232,29 @@ class _Demo:
         for row in rows:
             row.update(created_at=now, contact="", version_id=1)
         self._insert(Enterprise, rows)
-        self._audit([(None, "enterprise", row["id"], "create", None,
-                      enterprise_service.snapshot(SimpleNamespace(**row)), None, now)
-                     for row in rows])
+        self._audit(
+            [
+                (
+                    None,
+                    "enterprise",
+                    row["id"],
+                    "create",
+                    None,
+                    enterprise_service.snapshot(SimpleNamespace(**row)),
+                    None,
+                    now,
+                )
+                for row in rows
+            ]
+        )
         return units, producers
 
     def _leaves(self) -> tuple[list[FoodCategory], list[FoodCategory]]:
         key_ids = {c.id for c in catalog.key_food_categories(self.session)}
         key, other = [], []
-        for leaf in self.session.scalars(select(FoodCategory).where(FoodCategory.level == 4)
-                                         .order_by(FoodCategory.code)):
+        for leaf in self.session.scalars(
+            select(FoodCategory).where(FoodCategory.level == 4).order_by(FoodCategory.code)
+        ):
             if not self._specs(leaf, date(self.year, 6, 30)):
                 continue
             (key if key_ids & set(leaf.ancestor_ids) else other).append(leaf)
@@ -229,8 +266,13 @@ class _Demo:
         """One plan for the year, a quota per 大类, and a task per quota and team holding
         exactly the batches that team takes."""
         actor = self.people[Role.SUPERVISOR][0]
-        plan = planning.create_plan(self.session, actor, f"DEMO{self.year}",
-                                    f"{self.year}年北京市食品安全监督抽检计划", self.year)
+        plan = planning.create_plan(
+            self.session,
+            actor,
+            f"DEMO{self.year}",
+            f"{self.year}年北京市食品安全监督抽检计划",
+            self.year,
+        )
         counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for visit in visits:
             counts[visit.samples[0].category.ancestor_ids[0]][visit.team] += len(visit.samples)
@@ -239,12 +281,18 @@ class _Demo:
         for l1_id, by_team in sorted(counts.items()):
             quota = planning.add_quota(self.session, actor, plan, l1_id, sum(by_team.values()))
             for team_index, share in sorted(by_team.items()):
-                team = samplers[2 * team_index:2 * team_index + 2]
+                team = samplers[2 * team_index : 2 * team_index + 2]
                 task = planning.create_task(
-                    self.session, actor, quota,
-                    f"{quota.category.name_zh}抽检 · {team[0].full_name}组", share,
-                    date(self.year, 12, 31), [u.id for u in team],
-                    lab_id=self.lab.id if self.lab else None, today=date(self.year, 1, 1))
+                    self.session,
+                    actor,
+                    quota,
+                    f"{quota.category.name_zh}抽检 · {team[0].full_name}组",
+                    share,
+                    date(self.year, 12, 31),
+                    [u.id for u in team],
+                    lab_id=self.lab.id if self.lab else None,
+                    today=date(self.year, 1, 1),
+                )
                 tasks[(l1_id, team_index)] = (task, team)
         return tasks
 
@@ -260,8 +308,7 @@ class _Demo:
         visits, count = [], 0
         while count < self.n:
             size = min(self.n - count, rng.choice([1, 2, 2, 3, 3, 4]))
-            visit = Visit(rng.choice(days), rng.randrange(teams),
-                          rng.random() < KEY_FOOD_SHARE)
+            visit = Visit(rng.choice(days), rng.randrange(teams), rng.random() < KEY_FOOD_SHARE)
             stuck = rng.random() < STUCK_SHARE * 2
             arrive = self._workday_time(visit.day, rng.randint(0, 3), 9, 16)
             visit.received = None if stuck and rng.random() < 0.5 else arrive
@@ -278,8 +325,7 @@ class _Demo:
         if visit.received is None or visit.received.date() > self.today:
             return s
         s.received = visit.received
-        entered = None if stuck else self._workday_time(s.received.date(), rng.randint(2, 8),
-                                                        9, 17)
+        entered = None if stuck else self._workday_time(s.received.date(), rng.randint(2, 8), 9, 17)
         if entered is None or entered.date() > self.today:
             return s
         s.entered = entered
@@ -296,8 +342,9 @@ class _Demo:
         ones admits no exact rate."""
         rng = self.rng
         skeletons = [s for v in visits for s in v.samples]
-        key_concluded = sorted((s for s in skeletons if s.key_food and s.concluded),
-                               key=lambda s: s.reviewed)
+        key_concluded = sorted(
+            (s for s in skeletons if s.key_food and s.concluded), key=lambda s: s.reviewed
+        )
         key_count, key_unqualified = _key_food_counts(len(key_concluded))
         for s in key_concluded[key_count:]:
             s.reviewed = None  # the newest few: still awaiting review today
@@ -309,8 +356,9 @@ class _Demo:
         for visit in visits:
             leaves = self.leaves_key if visit.key_food else self.leaves_other
             first = rng.choice(leaves)
-            same_group = [leaf for leaf in leaves
-                          if self._levels(leaf)[0] == self._levels(first)[0]]
+            same_group = [
+                leaf for leaf in leaves if self._levels(leaf)[0] == self._levels(first)[0]
+            ]
             for s in visit.samples:
                 s.category = first if s is visit.samples[0] else rng.choice(same_group)
 
@@ -320,7 +368,7 @@ class _Demo:
         done = 0
         step = max(1, CHUNK // 3)
         for start in range(0, len(visits), step):
-            chunk = visits[start:start + step]
+            chunk = visits[start : start + step]
             self._write_chunk(chunk)
             done += sum(len(v.samples) for v in chunk)
             self.progress("samples", done, self.n)
@@ -341,30 +389,58 @@ class _Demo:
         day = skeletons[0].sampling_date
         link = rng.choices(list(world.LINK_WEIGHTS), list(world.LINK_WEIGHTS.values()))[0]
         district = rng.choice(self.districts)
-        unit_id = rng.choice(self.units.get((district[0], link))
-                             or [u for (d, _l), us in self.units.items() if d == district[0]
-                                 for u in us])
+        unit_id = rng.choice(
+            self.units.get((district[0], link))
+            or [u for (d, _l), us in self.units.items() if d == district[0] for u in us]
+        )
         created = self._utc(day, rng.randint(9, 16), rng.randint(0, 59))
         sampler = team[0]
-        visit = {"id": self._next_id(SamplingVisit), "task_id": task.id,
-                 "sampled_unit_id": unit_id, "sampling_date": day,
-                 "place": "", "link": link, "region_code": district[0],
-                 "created_by_id": sampler.id, "created_at": created, "version_id": 1}
+        visit = {
+            "id": self._next_id(SamplingVisit),
+            "task_id": task.id,
+            "sampled_unit_id": unit_id,
+            "sampling_date": day,
+            "place": "",
+            "link": link,
+            "region_code": district[0],
+            "created_by_id": sampler.id,
+            "created_at": created,
+            "version_id": 1,
+        }
         visit["place"] = self._unit_address(unit_id)
         rows[SamplingVisit].append(visit)
         rows[VisitSampler].extend({"visit_id": visit["id"], "user_id": u.id} for u in team)
-        visit_view = SimpleNamespace(**visit, sampler_links=[SimpleNamespace(user_id=u.id)
-                                                             for u in team])
-        entries.append((sampler.id, "sampling_visit", visit["id"], "create", None,
-                        sampling_service._visit_values(visit_view), None, created))
-        due_delivery = workdays.add_workdays(day, sampling_service.DELIVERY_WORKDAYS,
-                                             self.holidays)
+        visit_view = SimpleNamespace(
+            **visit, sampler_links=[SimpleNamespace(user_id=u.id) for u in team]
+        )
+        entries.append(
+            (
+                sampler.id,
+                "sampling_visit",
+                visit["id"],
+                "create",
+                None,
+                sampling_service._visit_values(visit_view),
+                None,
+                created,
+            )
+        )
+        due_delivery = workdays.add_workdays(day, sampling_service.DELIVERY_WORKDAYS, self.holidays)
         for s in skeletons:
             sample = self._sample_row(s, visit, task, sampler, due_delivery)
             rows[Sample].append(sample)
-            entries.append((sampler.id, "sample", sample["id"], "create", None,
-                            sampling_service.sample_values(SimpleNamespace(**sample)), None,
-                            created))
+            entries.append(
+                (
+                    sampler.id,
+                    "sample",
+                    sample["id"],
+                    "create",
+                    None,
+                    sampling_service.sample_values(SimpleNamespace(**sample)),
+                    None,
+                    created,
+                )
+            )
             if s.received:
                 self._receipt(s, sample, rows, entries)
 
@@ -382,14 +458,21 @@ class _Demo:
         return {
             "id": self._next_id(Sample),
             "sample_no": sampling_service.format_sample_no(
-                config["SAMPLE_NO_PATTERN"], prefix=config["SAMPLE_NO_PREFIX"], year=self.year,
-                region=region, lab=self.lab.code if self.lab else config["LAB_CODE"],
-                serial=self._serials[region]),
-            "visit_id": visit["id"], "status": SampleStatus.REGISTERED,
-            "category_id": leaf.id, "food_name": leaf.name_zh,
+                config["SAMPLE_NO_PATTERN"],
+                prefix=config["SAMPLE_NO_PREFIX"],
+                year=self.year,
+                region=region,
+                lab=self.lab.code if self.lab else config["LAB_CODE"],
+                serial=self._serials[region],
+            ),
+            "visit_id": visit["id"],
+            "status": SampleStatus.REGISTERED,
+            "category_id": leaf.id,
+            "food_name": leaf.name_zh,
             "brand": "" if fresh else world.brand(rng),
-            "specification": "散装" if fresh else rng.choice(["500g/袋", "1kg/袋", "5L/桶",
-                                                              "250mL/盒", "400g/瓶"]),
+            "specification": "散装"
+            if fresh
+            else rng.choice(["500g/袋", "1kg/袋", "5L/桶", "250mL/盒", "400g/瓶"]),
             "production_date": produced if not fresh else s.sampling_date,
             "batch_no": "" if fresh else f"{produced:%Y%m%d}{rng.randint(1, 9)}",
             "shelf_life": "" if fresh else shelf,
@@ -398,17 +481,33 @@ class _Demo:
             "quantity_unit": unit,
             "backup_quantity": "1" if not fresh else "1.0",
             "sampling_base": f"{rng.randint(20, 500)}{unit}",
-            "producer_id": None if fresh or visit["link"] == Link.CATERING
+            "producer_id": None
+            if fresh or visit["link"] == Link.CATERING
             else rng.choice(self.producers),
             "remarks": None,
-            "sampling_date": s.sampling_date, "region_code": region, "link": visit["link"],
-            "task_id": task.id, "plan_id": task.plan_id,
-            "lab_id": self.lab.id if self.lab else None, "sampler_id": sampler.id,
-            "cat_l1_id": ids[0], "cat_l2_id": ids[1], "cat_l3_id": ids[2], "cat_l4_id": ids[3],
-            "received_at": None, "received_by_id": None, "seal_state": None, "condition": None,
-            "temperature": None, "rejection_reason": None, "conclusion": None,
-            "concluded_at": None, "due_delivery": due_delivery, "due_report": None,
-            "due_unqualified_report": None, "created_at": self._utc(s.sampling_date, 17),
+            "sampling_date": s.sampling_date,
+            "region_code": region,
+            "link": visit["link"],
+            "task_id": task.id,
+            "plan_id": task.plan_id,
+            "lab_id": self.lab.id if self.lab else None,
+            "sampler_id": sampler.id,
+            "cat_l1_id": ids[0],
+            "cat_l2_id": ids[1],
+            "cat_l3_id": ids[2],
+            "cat_l4_id": ids[3],
+            "received_at": None,
+            "received_by_id": None,
+            "seal_state": None,
+            "condition": None,
+            "temperature": None,
+            "rejection_reason": None,
+            "conclusion": None,
+            "concluded_at": None,
+            "due_delivery": due_delivery,
+            "due_report": None,
+            "due_unqualified_report": None,
+            "created_at": self._utc(s.sampling_date, 17),
             "version_id": 1,
         }
 
@@ -416,24 +515,41 @@ class _Demo:
         rng = self.rng
         technician = rng.choice(self.people[Role.TECHNICIAN])
         arrived = s.received.astimezone(UTC)
-        results = [{"id": self._next_id(SampleResult), "sample_id": sample["id"], "seq": seq,
-                    **template}
-                   for seq, template in enumerate(self._templates(s.category, s.sampling_date),
-                                                  1)]
-        sample.update(status=SampleStatus.RECEIVED, received_at=arrived,
-                      received_by_id=technician.id, seal_state="完好",
-                      condition="样品完好，符合检验要求",
-                      temperature=f"{Decimal(rng.randint(20, 250)) / 10:.1f}",
-                      due_report=workdays.add_workdays(s.received.date(),
-                                                       sampling_service.REPORT_WORKDAYS,
-                                                       self.holidays))
-        entries.append((technician.id, "sample", sample["id"], "receive",
-                        {"status": SampleStatus.REGISTERED},
-                        {"status": sample["status"], "received_at": arrived,
-                         "seal_state": "完好", "condition": sample["condition"],
-                         "temperature": sample["temperature"],
-                         "due_report": sample["due_report"],
-                         "test_items": [r["item_name"] for r in results]}, None, arrived))
+        results = [
+            {"id": self._next_id(SampleResult), "sample_id": sample["id"], "seq": seq, **template}
+            for seq, template in enumerate(self._templates(s.category, s.sampling_date), 1)
+        ]
+        sample.update(
+            status=SampleStatus.RECEIVED,
+            received_at=arrived,
+            received_by_id=technician.id,
+            seal_state="完好",
+            condition="样品完好，符合检验要求",
+            temperature=f"{Decimal(rng.randint(20, 250)) / 10:.1f}",
+            due_report=workdays.add_workdays(
+                s.received.date(), sampling_service.REPORT_WORKDAYS, self.holidays
+            ),
+        )
+        entries.append(
+            (
+                technician.id,
+                "sample",
+                sample["id"],
+                "receive",
+                {"status": SampleStatus.REGISTERED},
+                {
+                    "status": sample["status"],
+                    "received_at": arrived,
+                    "seal_state": "完好",
+                    "condition": sample["condition"],
+                    "temperature": sample["temperature"],
+                    "due_report": sample["due_report"],
+                    "test_items": [r["item_name"] for r in results],
+                },
+                None,
+                arrived,
+            )
+        )
         if s.entered:
             self._results(s, sample, results, technician, entries)
         rows[SampleResult].extend(results)
@@ -444,43 +560,79 @@ class _Demo:
         specs = self._specs(leaf, day)
         key = id(specs)
         if key not in self._template_cache:
-            self._template_cache[key] = [{
-                "test_item_id": spec.test_item_id, "item_name": spec.test_item.name_zh,
-                "status": ResultStatus.PENDING, "measured_text": None, "unit_values": None,
-                "reported_text": None, "verdict": None, "entered_by_id": None,
-                "entered_at": None, "submitted_at": None, "reviewed_by_id": None,
-                "reviewed_at": None, "return_reason": None, "supersedes_id": None,
-                "version_id": 1, **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
-            } for spec in specs]
+            self._template_cache[key] = [
+                {
+                    "test_item_id": spec.test_item_id,
+                    "item_name": spec.test_item.name_zh,
+                    "status": ResultStatus.PENDING,
+                    "measured_text": None,
+                    "unit_values": None,
+                    "reported_text": None,
+                    "verdict": None,
+                    "entered_by_id": None,
+                    "entered_at": None,
+                    "submitted_at": None,
+                    "reviewed_by_id": None,
+                    "reviewed_at": None,
+                    "return_reason": None,
+                    "supersedes_id": None,
+                    "version_id": 1,
+                    **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
+                }
+                for spec in specs
+            ]
         return self._template_cache[key]
 
-    def _results(self, s: Skeleton, sample: dict, results: list[dict], technician: User,
-                 entries) -> None:
+    def _results(
+        self, s: Skeleton, sample: dict, results: list[dict], technician: User, entries
+    ) -> None:
         failing = self._failing_row(results) if s.unqualified else None
         entered_at = s.entered.astimezone(UTC)
         for row in results:
             view = _result_view(row)
             judged = self._judge(view, fail=row is failing)
             before = result_service._values(view)
-            changes = dict(measured_text=judged.measured_text, unit_values=judged.unit_values,
-                           reported_text=judged.reported_text, verdict=judged.verdict,
-                           lod=judged.lod, status=ResultStatus.ENTERED)
+            changes = dict(
+                measured_text=judged.measured_text,
+                unit_values=judged.unit_values,
+                reported_text=judged.reported_text,
+                verdict=judged.verdict,
+                lod=judged.lod,
+                status=ResultStatus.ENTERED,
+            )
             row.update(changes, entered_by_id=technician.id, entered_at=entered_at)
             for key, value in changes.items():
                 setattr(view, key, value)
-            entries.append((technician.id, "result", row["id"], "enter", before,
-                            {**result_service._values(view), "sample_id": row["sample_id"]},
-                            None, entered_at))
+            entries.append(
+                (
+                    technician.id,
+                    "result",
+                    row["id"],
+                    "enter",
+                    before,
+                    {**result_service._values(view), "sample_id": row["sample_id"]},
+                    None,
+                    entered_at,
+                )
+            )
             self.summary.results += 1
         if not s.submitted:
             return
         submitted = s.submitted.astimezone(UTC)
         for row in results:
             row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
-            entries.append((technician.id, "result", row["id"], "submit",
-                            {"status": ResultStatus.ENTERED},
-                            {"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
-                            None, submitted))
+            entries.append(
+                (
+                    technician.id,
+                    "result",
+                    row["id"],
+                    "submit",
+                    {"status": ResultStatus.ENTERED},
+                    {"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
+                    None,
+                    submitted,
+                )
+            )
         if s.reviewed:
             self._review_and_conclude(s, sample, results, technician, entries)
 
@@ -489,22 +641,40 @@ class _Demo:
         reviewer = self.rng.choice(reviewers)
         reviewed = s.reviewed.astimezone(UTC)
         for row in results:
-            row.update(status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id,
-                       reviewed_at=reviewed)
-            entries.append((reviewer.id, "result", row["id"], "accept",
-                            {"status": ResultStatus.SUBMITTED},
-                            {"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
-                            None, reviewed))
+            row.update(
+                status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
+            )
+            entries.append(
+                (
+                    reviewer.id,
+                    "result",
+                    row["id"],
+                    "accept",
+                    {"status": ResultStatus.SUBMITTED},
+                    {"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
+                    None,
+                    reviewed,
+                )
+            )
         old = result_service._sample_values(SimpleNamespace(**sample))
         conclusion = Conclusion(conclude(r["verdict"].value for r in results))
-        sample.update(conclusion=conclusion, concluded_at=reviewed,
-                      status=SampleStatus.CONCLUDED)
+        sample.update(conclusion=conclusion, concluded_at=reviewed, status=SampleStatus.CONCLUDED)
         if conclusion == Conclusion.UNQUALIFIED:
             sample["due_unqualified_report"] = workdays.add_workdays(
-                s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays)
-        entries.append((reviewer.id, "sample", sample["id"], "conclude", old,
-                        result_service._sample_values(SimpleNamespace(**sample)), None,
-                        reviewed))
+                s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
+            )
+        entries.append(
+            (
+                reviewer.id,
+                "sample",
+                sample["id"],
+                "conclude",
+                old,
+                result_service._sample_values(SimpleNamespace(**sample)),
+                None,
+                reviewed,
+            )
+        )
         self.summary.concluded += 1
         self.summary.unqualified += conclusion == Conclusion.UNQUALIFIED
         if s.key_food:
@@ -518,9 +688,15 @@ class _Demo:
 
     def _judge(self, view: _ResultView, *, fail: bool):
         """A value meant to pass (or fail), judged by the results service's own function."""
-        want = VerdictValue.FAIL if fail else (VerdictValue.PASS if view.limit_text not in
-                                               ("", "/") or view.micro_n
-                                               else VerdictValue.NOT_JUDGED)
+        want = (
+            VerdictValue.FAIL
+            if fail
+            else (
+                VerdictValue.PASS
+                if view.limit_text not in ("", "/") or view.micro_n
+                else VerdictValue.NOT_JUDGED
+            )
+        )
         for _attempt in range(20):
             if view.is_microbiological:
                 units = values.unit_values(self.rng, result_service.micro_plan(view), fail=fail)
@@ -544,9 +720,10 @@ class _Demo:
 
         chosen: list[tuple[datetime, int]] = []
         for sample_id, concluded_at in self.session.execute(
-                select(Sample.id, Sample.concluded_at).where(
-                    Sample.status == SampleStatus.CONCLUDED)
-                .order_by(Sample.concluded_at.desc(), Sample.id.desc())):
+            select(Sample.id, Sample.concluded_at)
+            .where(Sample.status == SampleStatus.CONCLUDED)
+            .order_by(Sample.concluded_at.desc(), Sample.id.desc())
+        ):
             if len(chosen) >= self.report_limit:
                 break
             concluded = concluded_at.astimezone(LOCAL_TZ).date()
@@ -557,14 +734,23 @@ class _Demo:
         base_url = current_app.config.get("BASE_URL") or "http://127.0.0.1:8000"
         supervisors = self.people[Role.SUPERVISOR]
         for start in range(0, len(chosen), 200):
-            part = chosen[start:start + 200]
-            samples = {s.id: s for s in self.session.scalars(
-                select(Sample).where(Sample.id.in_([i for _t, i in part]))
-                .options(selectinload(Sample.results)))}
+            part = chosen[start : start + 200]
+            samples = {
+                s.id: s
+                for s in self.session.scalars(
+                    select(Sample)
+                    .where(Sample.id.in_([i for _t, i in part]))
+                    .options(selectinload(Sample.results))
+                )
+            }
             for issued, sample_id in part:
-                report_service.issue_report(self.session, self.rng.choice(supervisors),
-                                            samples[sample_id], base_url=base_url,
-                                            issued_at=issued.astimezone(UTC))
+                report_service.issue_report(
+                    self.session,
+                    self.rng.choice(supervisors),
+                    samples[sample_id],
+                    base_url=base_url,
+                    issued_at=issued.astimezone(UTC),
+                )
             self.progress("reports", start + len(part), len(chosen))
         self.summary.extra["reports"] = len(chosen)
 
@@ -575,8 +761,11 @@ class _Demo:
 
         retest_lab = reference.ensure_lab(self.session, *RETEST_LAB)
         actor = self.people[Role.SUPERVISOR][0]
-        samples = self.session.scalars(select(Sample).where(
-            Sample.conclusion == Conclusion.UNQUALIFIED).order_by(Sample.concluded_at)).all()
+        samples = self.session.scalars(
+            select(Sample)
+            .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+            .order_by(Sample.concluded_at)
+        ).all()
         rng, count = self.rng, 0
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
@@ -592,8 +781,14 @@ class _Demo:
                 elif rng.random() < 0.15:
                     filed = workdays.add_workdays(notified, rng.randint(1, 5), self.holidays)
                     if filed <= self.today:
-                        followup.record_objection(self.session, actor, f, ObjectionKind.RESULT,
-                                                  filed, "经复核，原检验结论维持。")
+                        followup.record_objection(
+                            self.session,
+                            actor,
+                            f,
+                            ObjectionKind.RESULT,
+                            filed,
+                            "经复核，原检验结论维持。",
+                        )
             except ServiceError:
                 pass  # e.g. no retest for a failed microbiological item: the rules say no
             self._disposal(f, notified)
@@ -613,8 +808,9 @@ class _Demo:
         followup.record_backup_received(self.session, actor, f, received)
         reported = workdays.add_workdays(received, rng.randint(4, 10), self.holidays)
         if reported <= self.today:
-            followup.record_retest_result(self.session, actor, f, Conclusion.UNQUALIFIED,
-                                          "复检结果与初检一致", reported)
+            followup.record_retest_result(
+                self.session, actor, f, Conclusion.UNQUALIFIED, "复检结果与初检一致", reported
+            )
 
     def _disposal(self, f, notified: date) -> None:
         from labsys.services import followup
@@ -644,14 +840,18 @@ class _Demo:
         if not hasattr(self, "_dates"):
             from labsys.models import Specification
 
-            self._dates = sorted(set(self.session.scalars(
-                select(Specification.effective_from).distinct())))
+            self._dates = sorted(
+                set(self.session.scalars(select(Specification.effective_from).distinct()))
+            )
         return self._dates
 
     def _is_farm_produce(self, leaf: FoodCategory) -> bool:
         if not hasattr(self, "_farm_root"):
-            self._farm_root = self.session.scalar(select(FoodCategory.id).where(
-                FoodCategory.level == 1, FoodCategory.name_zh == "食用农产品"))
+            self._farm_root = self.session.scalar(
+                select(FoodCategory.id).where(
+                    FoodCategory.level == 1, FoodCategory.name_zh == "食用农产品"
+                )
+            )
         return self._levels(leaf)[0] == self._farm_root
 
     def _levels(self, leaf: FoodCategory) -> list:
@@ -662,21 +862,27 @@ class _Demo:
 
     def _unit_address(self, unit_id: int) -> str:
         if not hasattr(self, "_addresses"):
-            self._addresses = dict(self.session.execute(select(Enterprise.id,
-                                                               Enterprise.address)).all())
+            self._addresses = dict(
+                self.session.execute(select(Enterprise.id, Enterprise.address)).all()
+            )
         return self._addresses[unit_id]
 
-    def _workday_time(self, day: date, workdays_after: int, first_hour: int,
-                      last_hour: int) -> datetime:
+    def _workday_time(
+        self, day: date, workdays_after: int, first_hour: int, last_hour: int
+    ) -> datetime:
         local_day = workdays.add_workdays(day, workdays_after, self.holidays)
-        return datetime(local_day.year, local_day.month, local_day.day,
-                        self.rng.randint(first_hour, last_hour - 1), self.rng.randint(0, 59),
-                        tzinfo=LOCAL_TZ)
+        return datetime(
+            local_day.year,
+            local_day.month,
+            local_day.day,
+            self.rng.randint(first_hour, last_hour - 1),
+            self.rng.randint(0, 59),
+            tzinfo=LOCAL_TZ,
+        )
 
     @staticmethod
     def _utc(day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime(day.year, day.month, day.day, hour, minute,
-                        tzinfo=LOCAL_TZ).astimezone(UTC)
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
 
     def _next_id(self, model) -> int:
         """Ids are drawn here for bulk rows (their audit entries need them before insert);
@@ -691,8 +897,9 @@ class _Demo:
         if rows:
             self.session.connection().execute(model.__table__.insert(), rows)
             self._sync_sequence(model)
-            self.summary.extra[model.__tablename__] = (
-                self.summary.extra.get(model.__tablename__, 0) + len(rows))
+            self.summary.extra[model.__tablename__] = self.summary.extra.get(
+                model.__tablename__, 0
+            ) + len(rows)
         if model is Sample:
             self.summary.samples += len(rows)
         if model is SamplingVisit:
@@ -709,9 +916,12 @@ class _Demo:
         self._ids.pop(model, None)
         if "id" in model.__table__.c and self.session.get_bind().dialect.name == "postgresql":
             table = model.__tablename__
-            self.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"))
+            self.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
 
     def _finish_sequences(self) -> None:
         """Numbers drawn later continue after the demo's; PostgreSQL's id sequences too."""
@@ -720,8 +930,11 @@ class _Demo:
             if self.session.get(NumberSequence, name) is None:
                 self.session.add(NumberSequence(name=name, last_value=last))
             else:
-                self.session.execute(update(NumberSequence).where(NumberSequence.name == name)
-                                     .values(last_value=last))
+                self.session.execute(
+                    update(NumberSequence)
+                    .where(NumberSequence.name == name)
+                    .values(last_value=last)
+                )
         self.session.flush()
 
 

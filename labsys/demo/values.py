@@ -13,11 +13,34 @@ from labsys.core.judgement import MicroPlan, Spec, SpecKind
 # pesticides on vegetables, veterinary drugs on meat and eggs, additives on sauces and
 # cakes, microbes on cooked and ready-to-eat foods, quality indicators of oils.
 FAILURE_KEYWORDS = [
-    ("腐霉利", 9), ("氧乐果", 8), ("甲拌磷", 8), ("毒死蜱", 7), ("克百威", 6), ("啶虫脒", 6),
-    ("恩诺沙星", 8), ("氯霉素", 3), ("氟苯尼考", 5), ("磺胺", 4), ("呋喃", 3),
-    ("苯甲酸", 7), ("山梨酸", 6), ("甜蜜素", 6), ("糖精", 5), ("脱氢乙酸", 5), ("二氧化硫", 5),
-    ("菌落总数", 8), ("大肠菌群", 8), ("霉菌", 5), ("沙门氏菌", 1), ("金黄色葡萄球菌", 2),
-    ("酸价", 5), ("过氧化值", 5), ("铅", 2), ("镉", 3), ("铝", 4), ("黄曲霉", 2),
+    ("腐霉利", 9),
+    ("氧乐果", 8),
+    ("甲拌磷", 8),
+    ("毒死蜱", 7),
+    ("克百威", 6),
+    ("啶虫脒", 6),
+    ("恩诺沙星", 8),
+    ("氯霉素", 3),
+    ("氟苯尼考", 5),
+    ("磺胺", 4),
+    ("呋喃", 3),
+    ("苯甲酸", 7),
+    ("山梨酸", 6),
+    ("甜蜜素", 6),
+    ("糖精", 5),
+    ("脱氢乙酸", 5),
+    ("二氧化硫", 5),
+    ("菌落总数", 8),
+    ("大肠菌群", 8),
+    ("霉菌", 5),
+    ("沙门氏菌", 1),
+    ("金黄色葡萄球菌", 2),
+    ("酸价", 5),
+    ("过氧化值", 5),
+    ("铅", 2),
+    ("镉", 3),
+    ("铝", 4),
+    ("黄曲霉", 2),
 ]
 
 
@@ -35,7 +58,7 @@ def _text(value: Decimal, places: int) -> str:
 
 
 def _between(rng: random.Random, low: Decimal, high: Decimal, places: int) -> str:
-    scale = 10 ** places
+    scale = 10**places
     lo, hi = int(low * scale), int(high * scale)
     return _text(Decimal(rng.randint(min(lo, hi), max(lo, hi))) / scale, places)
 
@@ -67,10 +90,10 @@ def numeric_value(rng: random.Random, limit_text: str, lod: str | None, *, fail:
         low, high = spec.low, spec.high
         width = high - low
         if fail:
-            return _between(rng, high + width * Decimal("0.1"), high + width * Decimal("0.5"),
-                            places)
-        return _between(rng, low + width * Decimal("0.15"), high - width * Decimal("0.15"),
-                        places)
+            return _between(
+                rng, high + width * Decimal("0.1"), high + width * Decimal("0.5"), places
+            )
+        return _between(rng, low + width * Decimal("0.15"), high - width * Decimal("0.15"), places)
     return _between(rng, Decimal("0.1"), Decimal("50"), 1)  # not judged: any reading
 
 
@@ -83,8 +106,10 @@ def unit_values(rng: random.Random, plan: MicroPlan, *, fail: bool) -> list[str]
             units[rng.randrange(plan.n)] = "检出"
         return units
     # Colony counts: nothing grew on some plates, a few dozen to m on others.
-    units = [str(v) if v else "未检出"
-             for v in (rng.choice([0, rng.randint(1, int(m))]) for _ in range(plan.n))]
+    units = [
+        str(v) if v else "未检出"
+        for v in (rng.choice([0, rng.randint(1, int(m))]) for _ in range(plan.n))
+    ]
     if fail:
         ceiling = big_m if big_m is not None else m
         units[rng.randrange(plan.n)] = str(int(ceiling * rng.randint(2, 6)))

@@ -80,9 +80,11 @@ class Specification(Base):
     loq: Mapped[str | None] = mapped_column(String(30))
     interval: Mapped[str | None] = mapped_column(String(20))  # GB/T 8170 reporting interval
     comparison_method: Mapped[ComparisonMethod] = mapped_column(
-        str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL)
+        str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL
+    )
     decision_rule: Mapped[DecisionRule] = mapped_column(
-        str_enum(DecisionRule, "decision_rule"), default=DecisionRule.SIMPLE)
+        str_enum(DecisionRule, "decision_rule"), default=DecisionRule.SIMPLE
+    )
     uncertainty: Mapped[str | None] = mapped_column(String(30))  # U for the guard band
     micro_n: Mapped[int | None]
     micro_c: Mapped[int | None]

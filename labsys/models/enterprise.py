@@ -29,10 +29,12 @@ class Enterprise(Base):
 
     region: Mapped[Region | None] = relationship()
 
-    __table_args__ = (Index("ix_enterprises_name", "name"),
-                      Index("ix_enterprises_region", "region_code"),
-                      # Licence-number prefix search (migration 0004).
-                      Index("ix_enterprises_licence_no", "licence_no"))
+    __table_args__ = (
+        Index("ix_enterprises_name", "name"),
+        Index("ix_enterprises_region", "region_code"),
+        # Licence-number prefix search (migration 0004).
+        Index("ix_enterprises_licence_no", "licence_no"),
+    )
     __mapper_args__ = {"version_id_col": version_id}
 
     def __repr__(self) -> str:

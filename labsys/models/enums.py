@@ -33,8 +33,12 @@ class Link(TitledEnum):
 
     @classmethod
     def __titles__(cls):
-        return {cls.PRODUCTION: _l("Production"), cls.RETAIL: _l("Retail"),
-                cls.CATERING: _l("Catering"), cls.ONLINE: _l("Online")}
+        return {
+            cls.PRODUCTION: _l("Production"),
+            cls.RETAIL: _l("Retail"),
+            cls.CATERING: _l("Catering"),
+            cls.ONLINE: _l("Online"),
+        }
 
 
 class RiskGrade(TitledEnum):
@@ -81,9 +85,13 @@ class SampleStatus(TitledEnum):
 
     @classmethod
     def __titles__(cls):
-        return {cls.REGISTERED: _l("Sampled, awaiting receipt"), cls.RECEIVED: _l("In testing"),
-                cls.REJECTED: _l("Rejected by the lab"), cls.CONCLUDED: _l("Concluded"),
-                cls.REPORTED: _l("Report issued")}
+        return {
+            cls.REGISTERED: _l("Sampled, awaiting receipt"),
+            cls.RECEIVED: _l("In testing"),
+            cls.REJECTED: _l("Rejected by the lab"),
+            cls.CONCLUDED: _l("Concluded"),
+            cls.REPORTED: _l("Report issued"),
+        }
 
 
 class Conclusion(TitledEnum):
@@ -94,8 +102,12 @@ class Conclusion(TitledEnum):
 
     @classmethod
     def __titles__(cls):
-        return {cls.QUALIFIED: _l("Qualified"), cls.UNQUALIFIED: _l("Unqualified"),
-                cls.INCONCLUSIVE: _l("Inconclusive"), cls.NOT_JUDGED: _l("Not judged")}
+        return {
+            cls.QUALIFIED: _l("Qualified"),
+            cls.UNQUALIFIED: _l("Unqualified"),
+            cls.INCONCLUSIVE: _l("Inconclusive"),
+            cls.NOT_JUDGED: _l("Not judged"),
+        }
 
 
 class ResultStatus(TitledEnum):
@@ -111,9 +123,14 @@ class ResultStatus(TitledEnum):
 
     @classmethod
     def __titles__(cls):
-        return {cls.PENDING: _l("Awaiting result"), cls.ENTERED: _l("Entered"),
-                cls.SUBMITTED: _l("Awaiting review"), cls.RETURNED: _l("Returned"),
-                cls.ACCEPTED: _l("Accepted"), cls.SUPERSEDED: _l("Superseded")}
+        return {
+            cls.PENDING: _l("Awaiting result"),
+            cls.ENTERED: _l("Entered"),
+            cls.SUBMITTED: _l("Awaiting review"),
+            cls.RETURNED: _l("Returned"),
+            cls.ACCEPTED: _l("Accepted"),
+            cls.SUPERSEDED: _l("Superseded"),
+        }
 
 
 class VerdictValue(TitledEnum):
@@ -126,5 +143,9 @@ class VerdictValue(TitledEnum):
 
     @classmethod
     def __titles__(cls):
-        return {cls.PASS: _l("Pass"), cls.FAIL: _l("Fail"),
-                cls.INCONCLUSIVE: _l("Inconclusive"), cls.NOT_JUDGED: _l("Not judged")}
+        return {
+            cls.PASS: _l("Pass"),
+            cls.FAIL: _l("Fail"),
+            cls.INCONCLUSIVE: _l("Inconclusive"),
+            cls.NOT_JUDGED: _l("Not judged"),
+        }

@@ -48,13 +48,13 @@ class FollowUp(Base):
     retest_backup_received_on: Mapped[date | None]
     retest_due: Mapped[date | None]  # backup received + 10 working days
     retest_result: Mapped[str | None] = mapped_column(Text)
-    retest_conclusion: Mapped[Conclusion | None] = mapped_column(
-        str_enum(Conclusion, "conclusion"))
+    retest_conclusion: Mapped[Conclusion | None] = mapped_column(str_enum(Conclusion, "conclusion"))
     retest_reported_on: Mapped[date | None]
 
     # Objection (异议).
     objection_kind: Mapped[ObjectionKind | None] = mapped_column(
-        str_enum(ObjectionKind, "objection_kind"))
+        str_enum(ObjectionKind, "objection_kind")
+    )
     objection_filed_on: Mapped[date | None]
     objection_outcome: Mapped[str | None] = mapped_column(Text)
 

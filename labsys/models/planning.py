@@ -26,8 +26,9 @@ class Plan(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    quotas: Mapped[list[PlanQuota]] = relationship(back_populates="plan",
-                                                   cascade="all, delete-orphan")
+    quotas: Mapped[list[PlanQuota]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Plan {self.code} {self.name}>"
@@ -77,7 +78,8 @@ class Task(Base):
     region: Mapped[Region | None] = relationship()
     lab: Mapped[Lab | None] = relationship()
     sampler_links: Mapped[list[TaskSampler]] = relationship(
-        back_populates="task", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="task", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     __table_args__ = (CheckConstraint("quota > 0", name="quota_positive"),)
 
@@ -92,8 +94,9 @@ class Task(Base):
 class TaskSampler(Base):
     __tablename__ = "task_samplers"
 
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
 
     task: Mapped[Task] = relationship(back_populates="sampler_links")

@@ -48,7 +48,8 @@ class Report(Base):
     report_no: Mapped[str] = mapped_column(String(40), unique=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"))
     status: Mapped[ReportStatus] = mapped_column(
-        str_enum(ReportStatus, "report_status"), default=ReportStatus.ISSUED)
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.ISSUED
+    )
     food_name: Mapped[str] = mapped_column(String(200))
     sampled_unit_name: Mapped[str] = mapped_column(String(200))
     conclusion: Mapped[Conclusion] = mapped_column(str_enum(Conclusion, "conclusion"))
@@ -69,10 +70,10 @@ class Report(Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     approver: Mapped[User] = relationship(foreign_keys=[approver_id])
-    replaces: Mapped[Report | None] = relationship(foreign_keys=[replaces_id],
-                                                   remote_side=[id])
-    superseded_by: Mapped[Report | None] = relationship(foreign_keys=[superseded_by_id],
-                                                        remote_side=[id])
+    replaces: Mapped[Report | None] = relationship(foreign_keys=[replaces_id], remote_side=[id])
+    superseded_by: Mapped[Report | None] = relationship(
+        foreign_keys=[superseded_by_id], remote_side=[id]
+    )
 
     __table_args__ = (
         Index("ix_reports_sample", "sample_id", "id"),

@@ -40,9 +40,11 @@ class SampleResult(Base):
     loq: Mapped[str | None] = mapped_column(String(30))
     interval: Mapped[str | None] = mapped_column(String(20))
     comparison_method: Mapped[ComparisonMethod] = mapped_column(
-        str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL)
+        str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL
+    )
     decision_rule: Mapped[DecisionRule] = mapped_column(
-        str_enum(DecisionRule, "decision_rule"), default=DecisionRule.SIMPLE)
+        str_enum(DecisionRule, "decision_rule"), default=DecisionRule.SIMPLE
+    )
     uncertainty: Mapped[str | None] = mapped_column(String(30))
     micro_n: Mapped[int | None]
     micro_c: Mapped[int | None]
@@ -55,7 +57,8 @@ class SampleResult(Base):
     reported_text: Mapped[str | None] = mapped_column(String(80))
     verdict: Mapped[VerdictValue | None] = mapped_column(str_enum(VerdictValue, "verdict"))
     status: Mapped[ResultStatus] = mapped_column(
-        str_enum(ResultStatus, "result_status"), default=ResultStatus.PENDING)
+        str_enum(ResultStatus, "result_status"), default=ResultStatus.PENDING
+    )
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -36,7 +36,8 @@ class SamplingVisit(Base):
     sampled_unit: Mapped[Enterprise] = relationship()
     created_by: Mapped[User] = relationship()
     sampler_links: Mapped[list[VisitSampler]] = relationship(
-        back_populates="visit", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="visit", cascade="all, delete-orphan", lazy="selectin"
+    )
     samples: Mapped[list[Sample]] = relationship(back_populates="visit", order_by="Sample.id")
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -49,8 +50,9 @@ class SamplingVisit(Base):
 class VisitSampler(Base):
     __tablename__ = "visit_samplers"
 
-    visit_id: Mapped[int] = mapped_column(ForeignKey("sampling_visits.id", ondelete="CASCADE"),
-                                          primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("sampling_visits.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
 
     visit: Mapped[SamplingVisit] = relationship(back_populates="sampler_links")
@@ -71,7 +73,8 @@ class Sample(Base):
     sample_no: Mapped[str] = mapped_column(String(40), unique=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("sampling_visits.id"), index=True)
     status: Mapped[SampleStatus] = mapped_column(
-        str_enum(SampleStatus, "sample_status"), default=SampleStatus.REGISTERED)
+        str_enum(SampleStatus, "sample_status"), default=SampleStatus.REGISTERED
+    )
 
     # What was taken (抽样单).
     category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
@@ -142,8 +145,9 @@ class Sample(Base):
         Index("ix_samples_task", "task_id"),
         Index("ix_samples_sampler", "sampler_id", "id"),
         Index("ix_samples_received_at", "received_at"),  # the lab's "received today" list
-        CheckConstraint("shelf_life_days IS NULL OR shelf_life_days > 0",
-                        name="shelf_life_positive"),
+        CheckConstraint(
+            "shelf_life_days IS NULL OR shelf_life_days > 0", name="shelf_life_positive"
+        ),
     )
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -31,6 +31,8 @@ class SampleStat(Base):
     samples: Mapped[int] = mapped_column(Integer)
 
     def __repr__(self) -> str:
-        return (f"<SampleStat {self.month} {self.cat_l1_id}/{self.cat_l2_id}/{self.cat_l3_id}/"
-                f"{self.cat_l4_id} {self.region_code} {self.link} {self.lab_id} "
-                f"{self.conclusion}: {self.samples}>")
+        return (
+            f"<SampleStat {self.month} {self.cat_l1_id}/{self.cat_l2_id}/{self.cat_l3_id}/"
+            f"{self.cat_l4_id} {self.region_code} {self.link} {self.lab_id} "
+            f"{self.conclusion}: {self.samples}>"
+        )

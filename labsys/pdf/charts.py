@@ -61,8 +61,9 @@ def bar_chart(rows: list[tuple[str, Decimal]], title: str, width: float = 640) -
     return Chart(width, height, title, shapes)
 
 
-def column_chart(rows: list[tuple[str, Decimal]], title: str, width: float = 640,
-                 height: float = 260) -> Chart:
+def column_chart(
+    rows: list[tuple[str, Decimal]], title: str, width: float = 640, height: float = 260
+) -> Chart:
     """Vertical bars side by side (districts), labels under the bars."""
     top, bottom, left = 28, height - 34, 40
     start = axis_floor([rate for _, rate in rows])
@@ -80,13 +81,13 @@ def column_chart(rows: list[tuple[str, Decimal]], title: str, width: float = 640
         cx = left + span * index + span / 2
         shapes.append(("rect", cx - bar / 2, y(rate), bar, max(bottom - y(rate), 1), BAR))
         shapes.append(("text", cx, y(rate) - 3, f"{rate}", FONT_SIZE - 2, "middle", TEXT))
-        shapes.append(("text", cx, bottom + 14, _short(label, 4), FONT_SIZE - 1, "middle",
-                       TEXT))
+        shapes.append(("text", cx, bottom + 14, _short(label, 4), FONT_SIZE - 1, "middle", TEXT))
     return Chart(width, height, title, shapes)
 
 
-def line_chart(points: list[tuple[str, Decimal]], title: str, width: float = 640,
-               height: float = 240) -> Chart:
+def line_chart(
+    points: list[tuple[str, Decimal]], title: str, width: float = 640, height: float = 240
+) -> Chart:
     """A line of rates over periods (the key-food indicator by month)."""
     top, bottom, left, right = 28, height - 30, 44, width - 16
     start = axis_floor([rate for _, rate in points])
@@ -99,8 +100,10 @@ def line_chart(points: list[tuple[str, Decimal]], title: str, width: float = 640
     for tick in _ticks(start):
         shapes.append(("line", left, y(tick), right, y(tick), GRID, 0.5))
         shapes.append(("text", left - 4, y(tick) + 4, f"{tick}%", FONT_SIZE - 2, "end", AXIS))
-    coords = [(left + step * i if len(points) > 1 else (left + right) / 2, y(rate))
-              for i, (_, rate) in enumerate(points)]
+    coords = [
+        (left + step * i if len(points) > 1 else (left + right) / 2, y(rate))
+        for i, (_, rate) in enumerate(points)
+    ]
     if len(coords) > 1:
         shapes.append(("polyline", coords, BAR, 2))
     every = max(1, len(points) // 12)
@@ -135,29 +138,38 @@ def _short(label: str, length: int) -> str:
 
 def to_svg(chart: Chart) -> Markup:
     """The chart as inline SVG (with a <title> for screen readers)."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="labsys-chart" role="img" '
-             f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
-             f'width="100%" style="max-width:{chart.width:.0f}px">'
-             f"<title>{escape(chart.title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="labsys-chart" role="img" '
+        f'viewBox="0 0 {chart.width:.0f} {chart.height:.0f}" '
+        f'width="100%" style="max-width:{chart.width:.0f}px">'
+        f"<title>{escape(chart.title)}</title>"
+    ]
     for shape in chart.shapes:
         kind = shape[0]
         if kind == "rect":
             _, x, y, w, h, color = shape
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-                         f'fill="{color}"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{color}"/>'
+            )
         elif kind == "line":
             _, x1, y1, x2, y2, color, stroke = shape
-            parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                         f'stroke="{color}" stroke-width="{stroke}"/>')
+            parts.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="{color}" stroke-width="{stroke}"/>'
+            )
         elif kind == "text":
             _, x, y, text, size, anchor, color = shape
-            parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" '
-                         f'text-anchor="{anchor}" fill="{color}">{escape(str(text))}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" '
+                f'text-anchor="{anchor}" fill="{color}">{escape(str(text))}</text>'
+            )
         elif kind == "polyline":
             _, points, color, stroke = shape
             coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline points="{coords}" fill="none" stroke="{color}" '
-                         f'stroke-width="{stroke}"/>')
+            parts.append(
+                f'<polyline points="{coords}" fill="none" stroke="{color}" '
+                f'stroke-width="{stroke}"/>'
+            )
         elif kind == "circle":
             _, cx, cy, r, color = shape
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{color}"/>')
@@ -179,25 +191,50 @@ def to_drawing(chart: Chart, font_name: str, scale: float = 0.75) -> Drawing:
         kind = shape[0]
         if kind == "rect":
             _, x, y, w, h, color = shape
-            drawing.add(Rect(x * scale, flip(y + h), w * scale, h * scale,
-                             fillColor=HexColor(color), strokeColor=None))
+            drawing.add(
+                Rect(
+                    x * scale,
+                    flip(y + h),
+                    w * scale,
+                    h * scale,
+                    fillColor=HexColor(color),
+                    strokeColor=None,
+                )
+            )
         elif kind == "line":
             _, x1, y1, x2, y2, color, stroke = shape
-            drawing.add(Line(x1 * scale, flip(y1), x2 * scale, flip(y2),
-                             strokeColor=HexColor(color), strokeWidth=stroke))
+            drawing.add(
+                Line(
+                    x1 * scale,
+                    flip(y1),
+                    x2 * scale,
+                    flip(y2),
+                    strokeColor=HexColor(color),
+                    strokeWidth=stroke,
+                )
+            )
         elif kind == "text":
             _, x, y, text, size, anchor, color = shape
-            drawing.add(String(x * scale, flip(y), str(text), fontName=font_name,
-                               fontSize=size * scale, textAnchor=anchor,
-                               fillColor=HexColor(color)))
+            drawing.add(
+                String(
+                    x * scale,
+                    flip(y),
+                    str(text),
+                    fontName=font_name,
+                    fontSize=size * scale,
+                    textAnchor=anchor,
+                    fillColor=HexColor(color),
+                )
+            )
         elif kind == "polyline":
             _, points, color, stroke = shape
             flat = [v for x, y in points for v in (x * scale, flip(y))]
             drawing.add(PolyLine(flat, strokeColor=HexColor(color), strokeWidth=stroke))
         elif kind == "circle":
             _, cx, cy, r, color = shape
-            drawing.add(Circle(cx * scale, flip(cy), r * scale, fillColor=HexColor(color),
-                               strokeColor=None))
+            drawing.add(
+                Circle(cx * scale, flip(cy), r * scale, fillColor=HexColor(color), strokeColor=None)
+            )
     return drawing
 
 
@@ -210,10 +247,10 @@ def category_bars(result, title: str) -> Chart:
 
 
 def district_columns(result, title: str) -> Chart:
-    return column_chart([(row.name, row.rate) for row in result.rows if row.rate is not None],
-                        title)
+    return column_chart(
+        [(row.name, row.rate) for row in result.rows if row.rate is not None], title
+    )
 
 
 def trend_line(result, title: str) -> Chart:
-    return line_chart([(row.name, row.rate) for row in result.rows if row.rate is not None],
-                      title)
+    return line_chart([(row.name, row.rate) for row in result.rows if row.rate is not None], title)

@@ -22,8 +22,14 @@ from labsys.pdf import charts
 from labsys.pdf.fonts import register_fonts
 
 RATE_HEADER = ["名称", "批次", "合格", "不合格", "待定", "合格率(%)", "95%置信区间"]
-UNQUALIFIED_HEADER = ["序号", "样品编号", "产品名称", "被抽样单位", "不合格项目‖检验结果‖标准值",
-                      "分类"]
+UNQUALIFIED_HEADER = [
+    "序号",
+    "样品编号",
+    "产品名称",
+    "被抽样单位",
+    "不合格项目‖检验结果‖标准值",
+    "分类",
+]
 
 
 @dataclass
@@ -42,28 +48,38 @@ class ComplianceReport:
     def __init__(self, data: ComplianceData, font_path: str | None = None):
         self.data = data
         self.font = register_fonts(font_path)
-        self.title_style = ParagraphStyle("title", fontName=self.font, fontSize=16,
-                                          leading=22, alignment=1, spaceAfter=6)
-        self.heading = ParagraphStyle("heading", fontName=self.font, fontSize=12, leading=18,
-                                      spaceBefore=8, spaceAfter=4)
+        self.title_style = ParagraphStyle(
+            "title", fontName=self.font, fontSize=16, leading=22, alignment=1, spaceAfter=6
+        )
+        self.heading = ParagraphStyle(
+            "heading", fontName=self.font, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4
+        )
         self.body = ParagraphStyle("body", fontName=self.font, fontSize=10, leading=15)
         self.cell = ParagraphStyle("cell", fontName=self.font, fontSize=8, leading=10)
 
     def build(self) -> BytesIO:
         buffer = BytesIO()
-        document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm,
-                                     rightMargin=15 * mm, topMargin=15 * mm,
-                                     bottomMargin=15 * mm, title="食品安全抽样检验合格率统计报告",
-                                     author=self.data.lab_name)
+        document = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=15 * mm,
+            bottomMargin=15 * mm,
+            title="食品安全抽样检验合格率统计报告",
+            author=self.data.lab_name,
+        )
         document.build(self.story(), onFirstPage=self._footer, onLaterPages=self._footer)
         buffer.seek(0)
         return buffer
 
     def story(self) -> list:
         data = self.data
-        story = [Paragraph("食品安全抽样检验合格率统计报告", self.title_style),
-                 Paragraph(f"{data.lab_name}　统计期间：{data.period}", self.body),
-                 Spacer(1, 4 * mm)]
+        story = [
+            Paragraph("食品安全抽样检验合格率统计报告", self.title_style),
+            Paragraph(f"{data.lab_name}　统计期间：{data.period}", self.body),
+            Spacer(1, 4 * mm),
+        ]
         story += self.summary()
         story += self.charts()
         story.append(Paragraph("按食品大类", self.heading))
@@ -91,27 +107,54 @@ class ComplianceReport:
     def charts(self) -> list:
         data = self.data
         story = []
-        for chart in (charts.trend_line(data.key_foods, "重点食品合格率（按月）"),
-                      charts.category_bars(data.total, "各食品大类合格率（由低到高）"),
-                      charts.district_columns(data.districts, "各行政区合格率")):
+        for chart in (
+            charts.trend_line(data.key_foods, "重点食品合格率（按月）"),
+            charts.category_bars(data.total, "各食品大类合格率（由低到高）"),
+            charts.district_columns(data.districts, "各行政区合格率"),
+        ):
             if len([s for s in chart.shapes if s[0] in ("rect", "circle")]):
                 story += [Spacer(1, 3 * mm), charts.to_drawing(chart, self.font)]
         return story
 
     def rate_table(self, rows, total) -> LongTable:
-        body = [[Paragraph(str(row.name), self.cell), row.samples, row.qualified,
-                 row.unqualified, row.pending, _rate(row, percent=False), _interval(row)]
-                for row in rows]
-        body.append(["合计", total.samples, total.qualified, total.unqualified, total.pending,
-                     _rate(total, percent=False), _interval(total)])
+        body = [
+            [
+                Paragraph(str(row.name), self.cell),
+                row.samples,
+                row.qualified,
+                row.unqualified,
+                row.pending,
+                _rate(row, percent=False),
+                _interval(row),
+            ]
+            for row in rows
+        ]
+        body.append(
+            [
+                "合计",
+                total.samples,
+                total.qualified,
+                total.unqualified,
+                total.pending,
+                _rate(total, percent=False),
+                _interval(total),
+            ]
+        )
         widths = [52 * mm, 18 * mm, 18 * mm, 18 * mm, 16 * mm, 22 * mm, 36 * mm]
         return self._table([RATE_HEADER, *body], widths)
 
     def unqualified_table(self) -> LongTable:
-        rows = [[row[0], row[1], Paragraph(str(row[2]), self.cell),
-                 Paragraph(str(row[3]), self.cell),
-                 Paragraph(str(row[4]).replace("\n", "<br/>"), self.cell),
-                 Paragraph(str(row[5]), self.cell)] for row in self.data.unqualified]
+        rows = [
+            [
+                row[0],
+                row[1],
+                Paragraph(str(row[2]), self.cell),
+                Paragraph(str(row[3]), self.cell),
+                Paragraph(str(row[4]).replace("\n", "<br/>"), self.cell),
+                Paragraph(str(row[5]), self.cell),
+            ]
+            for row in self.data.unqualified
+        ]
         if not rows:
             rows = [["", "无", "", "", "", ""]]
         widths = [10 * mm, 32 * mm, 30 * mm, 40 * mm, 50 * mm, 18 * mm]
@@ -119,12 +162,16 @@ class ComplianceReport:
 
     def _table(self, rows: list, widths: list) -> LongTable:
         table = LongTable(rows, colWidths=widths, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), self.font, 8),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), self.font, 8),
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
         return table
 
     def _footer(self, canvas, document) -> None:

@@ -47,8 +47,7 @@ def _register(font_path: str | None) -> str:
     for index, path in enumerate(candidates):
         if not Path(path).is_file():
             if font_path and index == 0:
-                log.warning("PDF_FONT_PATH %s does not exist; looking for another CJK font",
-                            path)
+                log.warning("PDF_FONT_PATH %s does not exist; looking for another CJK font", path)
             continue
         name = EMBEDDED_FONT_NAME if index == 0 else f"{EMBEDDED_FONT_NAME}{index}"
         try:
@@ -57,7 +56,10 @@ def _register(font_path: str | None) -> str:
             log.warning("cannot embed the font %s (%s); trying the next one", path, error)
             continue
         return name
-    log.warning("no TrueType CJK font found (install fonts-wqy-microhei or set PDF_FONT_PATH):"
-                " PDFs use the built-in %s, which is not embedded", FALLBACK_FONT_NAME)
+    log.warning(
+        "no TrueType CJK font found (install fonts-wqy-microhei or set PDF_FONT_PATH):"
+        " PDFs use the built-in %s, which is not embedded",
+        FALLBACK_FONT_NAME,
+    )
     pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT_NAME))
     return FALLBACK_FONT_NAME

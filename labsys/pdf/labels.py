@@ -42,19 +42,28 @@ class SheetLayout:
     def origin(self, slot: int) -> tuple[float, float]:
         """Bottom-left corner of label ``slot`` (0 = top left, row by row)."""
         page_width, page_height = A4
-        left = (page_width - self.columns * self.label_width
-                - (self.columns - 1) * self.column_gap) / 2
+        left = (
+            page_width - self.columns * self.label_width - (self.columns - 1) * self.column_gap
+        ) / 2
         top = (page_height + self.rows * self.label_height) / 2
         row, column = divmod(slot, self.columns)
-        return (left + column * (self.label_width + self.column_gap),
-                top - (row + 1) * self.label_height)
+        return (
+            left + column * (self.label_width + self.column_gap),
+            top - (row + 1) * self.label_height,
+        )
 
 
 class LabelSheet:
     """``LabelSheet(samples).build()`` → the PDF bytes (two labels per sample)."""
 
-    def __init__(self, samples: Iterable, *, font_path: str | None = None,
-                 layout: SheetLayout | None = None, outlines: bool = True):
+    def __init__(
+        self,
+        samples: Iterable,
+        *,
+        font_path: str | None = None,
+        layout: SheetLayout | None = None,
+        outlines: bool = True,
+    ):
         self.samples = list(samples)
         self.font = register_fonts(font_path)
         self.layout = layout or SheetLayout()
@@ -99,8 +108,7 @@ class LabelSheet:
         canvas.drawString(text_x, top - 21, self._fit(sample.sample_no, 9, width))
         canvas.drawString(text_x, top - 32, self._fit(sample.food_name, 9, width))
         canvas.setFont(self.font, 8)
-        canvas.drawString(text_x, top - 42,
-                          f"抽样日期 {sample.sampling_date.isoformat()}")
+        canvas.drawString(text_x, top - 42, f"抽样日期 {sample.sampling_date.isoformat()}")
         self._draw_barcode(canvas, sample.sample_no, text_x, y + pad, width, 10 * mm)
 
     def _fit(self, text: str, size: float, width: float) -> str:
@@ -115,17 +123,20 @@ class LabelSheet:
     def _draw_qr(canvas: Canvas, value: str, x: float, y: float, size: float) -> None:
         widget = QrCodeWidget(value, barBorder=0)
         left, bottom, right, top = widget.getBounds()
-        drawing = Drawing(size, size, transform=[size / (right - left), 0, 0,
-                                                 size / (top - bottom), 0, 0])
+        drawing = Drawing(
+            size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0]
+        )
         drawing.add(widget)
         renderPDF.draw(drawing, canvas, x, y)
 
     @staticmethod
-    def _draw_barcode(canvas: Canvas, value: str, x: float, y: float, width: float,
-                      height: float) -> None:
+    def _draw_barcode(
+        canvas: Canvas, value: str, x: float, y: float, width: float, height: float
+    ) -> None:
         bar_width = 0.3 * mm
         barcode = Code128(value, barWidth=bar_width, barHeight=height, quiet=False)
         if barcode.width > width:
-            barcode = Code128(value, barWidth=bar_width * width / barcode.width,
-                              barHeight=height, quiet=False)
+            barcode = Code128(
+                value, barWidth=bar_width * width / barcode.width, barHeight=height, quiet=False
+            )
         barcode.drawOn(canvas, x, y)

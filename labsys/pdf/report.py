@@ -93,21 +93,20 @@ class ReportData:
 
 class _Styles:
     def __init__(self, font: str):
-        base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13,
-                              wordWrap="CJK")
+        base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
         self.cell = base
         self.small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=11.5)
         self.label = ParagraphStyle("label", parent=base, alignment=TA_CENTER)
         self.center = ParagraphStyle("center", parent=base, alignment=TA_CENTER)
-        self.lab = ParagraphStyle("lab", parent=base, fontSize=15, leading=20,
-                                  alignment=TA_CENTER)
-        self.title = ParagraphStyle("title", parent=base, fontSize=22, leading=30,
-                                    alignment=TA_CENTER, spaceAfter=2 * mm)
-        self.heading = ParagraphStyle("heading", parent=base, fontSize=13, leading=18,
-                                      alignment=TA_CENTER, spaceAfter=2 * mm)
+        self.lab = ParagraphStyle("lab", parent=base, fontSize=15, leading=20, alignment=TA_CENTER)
+        self.title = ParagraphStyle(
+            "title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=2 * mm
+        )
+        self.heading = ParagraphStyle(
+            "heading", parent=base, fontSize=13, leading=18, alignment=TA_CENTER, spaceAfter=2 * mm
+        )
         self.right = ParagraphStyle("right", parent=base, alignment=TA_RIGHT)
-        self.note = ParagraphStyle("note", parent=base, fontSize=8.5, leading=12,
-                                   alignment=TA_LEFT)
+        self.note = ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, alignment=TA_LEFT)
 
 
 def _esc(text: str | None) -> str:
@@ -144,8 +143,9 @@ class QrFlowable(Flowable):
     def __init__(self, payload: str, size: float):
         super().__init__()
         # A fixed mask: choosing the "best" of eight costs more than the rest of a page.
-        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2,
-                             mask_pattern=0)
+        code = qrcode.QRCode(
+            error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, mask_pattern=0
+        )
         code.add_data(payload)
         code.make(fit=True)
         self.matrix = code.get_matrix()  # rows of booleans, quiet zone included
@@ -186,13 +186,24 @@ class ReportDocument:
     def build(self) -> bytes:
         buffer = BytesIO()
         doc = SimpleDocTemplate(
-            buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=22 * mm,
-            bottomMargin=20 * mm, title=f"检验报告 {self.data.report_no}",
-            author=self.data.lab_name, subject=self.data.food_name, creator="labsys",
+            buffer,
+            pagesize=A4,
+            leftMargin=18 * mm,
+            rightMargin=18 * mm,
+            topMargin=22 * mm,
+            bottomMargin=20 * mm,
+            title=f"检验报告 {self.data.report_no}",
+            author=self.data.lab_name,
+            subject=self.data.food_name,
+            creator="labsys",
             invariant=1,
         )
-        doc.build(self.story(), onFirstPage=self._decorate, onLaterPages=self._decorate,
-                  canvasmaker=functools.partial(_NumberedCanvas, font_name=self.font))
+        doc.build(
+            self.story(),
+            onFirstPage=self._decorate,
+            onLaterPages=self._decorate,
+            canvasmaker=functools.partial(_NumberedCanvas, font_name=self.font),
+        )
         return buffer.getvalue()
 
     # --- the story ---------------------------------------------------------------------------
@@ -205,28 +216,44 @@ class ReportDocument:
         story = [Paragraph(_esc(d.lab_name), s.lab), Paragraph("检 验 报 告", s.title)]
         if d.replaces_no:
             story.append(Paragraph(f"本报告替代 {_esc(d.replaces_no)} 号报告", s.center))
-        story += [Spacer(1, 2 * mm), self._header_table(), Spacer(1, 4 * mm),
-                  self._summary_table(), Spacer(1, 3 * mm),
-                  Paragraph("注意事项：", s.note),
-                  *[Paragraph(_esc(note), s.note) for note in NOTES]]
+        story += [
+            Spacer(1, 2 * mm),
+            self._header_table(),
+            Spacer(1, 4 * mm),
+            self._summary_table(),
+            Spacer(1, 3 * mm),
+            Paragraph("注意事项：", s.note),
+            *[Paragraph(_esc(note), s.note) for note in NOTES],
+        ]
         return story
 
     def _header_table(self) -> Table:
         s, d = self.styles, self.data
-        rows = [("报告编号", d.report_no), ("食品名称", d.food_name),
-                ("被抽样单位", d.sampled_unit_name), ("标称生产者", d.producer_name),
-                ("检验类别", d.inspection_type), ("检验机构", d.lab_name)]
-        cells = [[Paragraph(label + "：", s.right), Paragraph(_esc(value), s.cell), ""]
-                 for label, value in rows]
+        rows = [
+            ("报告编号", d.report_no),
+            ("食品名称", d.food_name),
+            ("被抽样单位", d.sampled_unit_name),
+            ("标称生产者", d.producer_name),
+            ("检验类别", d.inspection_type),
+            ("检验机构", d.lab_name),
+        ]
+        cells = [
+            [Paragraph(label + "：", s.right), Paragraph(_esc(value), s.cell), ""]
+            for label, value in rows
+        ]
         cells[0][2] = self._qr_code()
         table = Table(cells, colWidths=(26 * mm, 110 * mm, 38 * mm))
-        table.setStyle(TableStyle([
-            ("SPAN", (2, 0), (2, len(rows) - 1)),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("ALIGN", (2, 0), (2, 0), "CENTER"),
-            ("TOPPADDING", (0, 0), (-1, -1), 1),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("SPAN", (2, 0), (2, len(rows) - 1)),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (2, 0), (2, 0), "CENTER"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
         return table
 
     def _qr_code(self):
@@ -256,8 +283,12 @@ class ReportDocument:
             ("封样状态", d.seal_state, "签发日期", d.issue_date),
         ]
         cells = [[lbl(a), p(b), lbl(c), p(e)] for a, b, c, e in pairs]
-        wide = [("抽样地点", d.place), ("检验项目", d.items_summary),
-                ("检验结论", d.conclusion_text), ("备注", self._remarks())]
+        wide = [
+            ("抽样地点", d.place),
+            ("检验项目", d.items_summary),
+            ("检验结论", d.conclusion_text),
+            ("备注", self._remarks()),
+        ]
         first_wide = len(cells)
         cells += [[lbl(label), p(value), "", ""] for label, value in wide]
         signature_row = len(cells)
@@ -275,15 +306,26 @@ class ReportDocument:
 
     def _signatures(self) -> Table:
         s, d = self.styles, self.data
-        table = Table([
-            [Paragraph(f"编制：{_esc(d.author)}", s.cell),
-             Paragraph(f"审核：{_esc(d.reviewer)}", s.cell),
-             Paragraph(f"批准：{_esc(d.approver)}", s.cell)],
-            ["", "", Paragraph(f"（检验检测专用章）<br/>签发日期：{_esc(d.issue_date)}",
-                               s.center)],
-        ], colWidths=(56 * mm, 56 * mm, 56 * mm))
-        table.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 6),
-                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+        table = Table(
+            [
+                [
+                    Paragraph(f"编制：{_esc(d.author)}", s.cell),
+                    Paragraph(f"审核：{_esc(d.reviewer)}", s.cell),
+                    Paragraph(f"批准：{_esc(d.approver)}", s.cell),
+                ],
+                [
+                    "",
+                    "",
+                    Paragraph(f"（检验检测专用章）<br/>签发日期：{_esc(d.issue_date)}", s.center),
+                ],
+            ],
+            colWidths=(56 * mm, 56 * mm, 56 * mm),
+        )
+        table.setStyle(
+            TableStyle(
+                [("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]
+            )
+        )
         return table
 
     def _remarks(self) -> str:
@@ -297,25 +339,36 @@ class ReportDocument:
         rows = self.data.rows
         if not rows:
             return []
-        chunks = [rows[i:i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)]
+        chunks = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)]
         story: list = []
         for index, chunk in enumerate(chunks):
-            story += [PageBreak(), Paragraph("检 验 结 果", self.styles.heading),
-                      self._item_table(chunk, last=index == len(chunks) - 1)]
+            story += [
+                PageBreak(),
+                Paragraph("检 验 结 果", self.styles.heading),
+                self._item_table(chunk, last=index == len(chunks) - 1),
+            ]
         return story
 
     def _item_table(self, rows: list[ReportRow], *, last: bool) -> Table:
         s = self.styles
         cells = [[Paragraph(h, s.label) for h in ITEM_HEADER]]
         for row in rows:
-            cells.append([
-                Paragraph(str(row.seq), s.center), Paragraph(_esc(row.item_name), s.cell),
-                Paragraph(_esc(row.unit), s.center), Paragraph(_esc(row.limit), s.center),
-                Paragraph(_esc(row.result), s.center), Paragraph(_esc(row.verdict), s.center),
-                Paragraph(_esc(row.method), s.small)])
-        style = [("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]
+            cells.append(
+                [
+                    Paragraph(str(row.seq), s.center),
+                    Paragraph(_esc(row.item_name), s.cell),
+                    Paragraph(_esc(row.unit), s.center),
+                    Paragraph(_esc(row.limit), s.center),
+                    Paragraph(_esc(row.result), s.center),
+                    Paragraph(_esc(row.verdict), s.center),
+                    Paragraph(_esc(row.method), s.small),
+                ]
+            )
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ]
         if last:
             cells.append([Paragraph("以下空白", s.center), "", "", "", "", "", ""])
             style.append(("SPAN", (0, len(cells) - 1), (-1, len(cells) - 1)))

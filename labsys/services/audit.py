@@ -35,29 +35,40 @@ def _json_default(value):
 def canonical_json(values: dict | None) -> str | None:
     if values is None:
         return None
-    return json.dumps(values, sort_keys=True, ensure_ascii=False, default=_json_default,
-                      separators=(",", ":"))
+    return json.dumps(
+        values, sort_keys=True, ensure_ascii=False, default=_json_default, separators=(",", ":")
+    )
 
 
 def entry_hash(entry) -> str:
     """SHA-256 over the previous hash and every field of the entry but its own id/hash."""
-    return _hash(entry.prev_hash, entry.at, entry.user_id, entry.entity, entry.entity_id,
-                 entry.action, entry.old_values, entry.new_values, entry.reason)
+    return _hash(
+        entry.prev_hash,
+        entry.at,
+        entry.user_id,
+        entry.entity,
+        entry.entity_id,
+        entry.action,
+        entry.old_values,
+        entry.new_values,
+        entry.reason,
+    )
 
 
-def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_values,
-          reason) -> str:
-    payload = "\x1f".join([
-        prev_hash,
-        at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "" if user_id is None else str(user_id),
-        entity,
-        entity_id,
-        action,
-        old_values or "",
-        new_values or "",
-        reason or "",
-    ])
+def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_values, reason) -> str:
+    payload = "\x1f".join(
+        [
+            prev_hash,
+            at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "" if user_id is None else str(user_id),
+            entity,
+            entity_id,
+            action,
+            old_values or "",
+            new_values or "",
+            reason or "",
+        ]
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -70,8 +81,17 @@ def _last_hash(session: Session) -> str:
     return last or GENESIS_HASH
 
 
-def record(session: Session, actor: User | None, entity: str, entity_id, action: str, *,
-           old: dict | None = None, new: dict | None = None, reason: str | None = None) -> None:
+def record(
+    session: Session,
+    actor: User | None,
+    entity: str,
+    entity_id,
+    action: str,
+    *,
+    old: dict | None = None,
+    new: dict | None = None,
+    reason: str | None = None,
+) -> None:
     """Append one entry to the audit trail."""
     record_many(session, actor, [(entity, entity_id, action, old, new, reason)])
 
@@ -84,8 +104,13 @@ def record_many(session: Session, actor: User | None, changes) -> int:
     """
     user_id = actor.id if actor else None
     now = utcnow()
-    return append(session, ((user_id, entity, entity_id, action, old, new, reason, now)
-                            for entity, entity_id, action, old, new, reason in changes))
+    return append(
+        session,
+        (
+            (user_id, entity, entity_id, action, old, new, reason, now)
+            for entity, entity_id, action, old, new, reason in changes
+        ),
+    )
 
 
 def append(session: Session, entries: Iterable[tuple]) -> int:
@@ -98,9 +123,17 @@ def append(session: Session, entries: Iterable[tuple]) -> int:
     prev = _last_hash(session)
     rows = []
     for user_id, entity, entity_id, action, old, new, reason, at in entries:
-        row = {"at": at, "user_id": user_id, "entity": entity, "entity_id": str(entity_id),
-               "action": action, "old_values": canonical_json(old),
-               "new_values": canonical_json(new), "reason": reason, "prev_hash": prev}
+        row = {
+            "at": at,
+            "user_id": user_id,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "action": action,
+            "old_values": canonical_json(old),
+            "new_values": canonical_json(new),
+            "reason": reason,
+            "prev_hash": prev,
+        }
         row["row_hash"] = prev = _hash(**row)
         rows.append(row)
     if rows:
@@ -121,8 +154,10 @@ def verify_chain(session: Session, batch_size: int = 5000) -> tuple[int, ChainBr
     checked = 0
     for entry in _entries_in_order(session, batch_size):
         if entry.prev_hash != prev:
-            return checked, ChainBreak(entry.id, "previous-hash link broken (a row before it "
-                                                 "was changed, deleted or inserted)")
+            return checked, ChainBreak(
+                entry.id,
+                "previous-hash link broken (a row before it was changed, deleted or inserted)",
+            )
         if entry_hash(entry) != entry.row_hash:
             return checked, ChainBreak(entry.id, "content does not match its hash (row edited)")
         prev = entry.row_hash
@@ -136,7 +171,9 @@ def _entries_in_order(session: Session, batch_size: int) -> Iterator:
     last_id = 0
     while True:
         batch = session.execute(
-            select(*columns).where(AuditEntry.id > last_id).order_by(AuditEntry.id)
+            select(*columns)
+            .where(AuditEntry.id > last_id)
+            .order_by(AuditEntry.id)
             .limit(batch_size)
         ).all()
         if not batch:
@@ -146,8 +183,10 @@ def _entries_in_order(session: Session, batch_size: int) -> Iterator:
 
 
 def history(session: Session, entity: str, entity_id) -> list[AuditEntry]:
-    return list(session.scalars(
-        select(AuditEntry).where(AuditEntry.entity == entity,
-                                 AuditEntry.entity_id == str(entity_id))
-        .order_by(AuditEntry.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id)
+        )
+    )

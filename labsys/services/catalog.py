@@ -49,10 +49,26 @@ DEFAULT_EFFECTIVE = date(2000, 1, 1)
 PATH_SEPARATOR = " > "
 
 # Specification columns an edit may set, and the ones the audit trail records.
-SPEC_FIELDS = ("limit_text", "unit", "method_standard", "judgement_basis", "lod", "loq",
-               "interval", "comparison_method", "decision_rule", "uncertainty", "micro_n",
-               "micro_c", "micro_m", "micro_big_m", "effective_from", "excluded",
-               "sort_order", "note")
+SPEC_FIELDS = (
+    "limit_text",
+    "unit",
+    "method_standard",
+    "judgement_basis",
+    "lod",
+    "loq",
+    "interval",
+    "comparison_method",
+    "decision_rule",
+    "uncertainty",
+    "micro_n",
+    "micro_c",
+    "micro_m",
+    "micro_big_m",
+    "effective_from",
+    "excluded",
+    "sort_order",
+    "note",
+)
 ITEM_FIELDS = ("code", "name_zh", "name_en", "unit", "method_standard", "is_microbiological")
 CATEGORY_FIELDS = ("name_zh", "name_en", "is_key_food", "sort_order")
 
@@ -110,16 +126,28 @@ def path_name(session: Session, category: FoodCategory) -> str:
 def path_names(session: Session, categories: list[FoodCategory]) -> dict[int, str]:
     """The full path name of each category (one query for all their ancestors)."""
     ids = {i for c in categories for i in (c.ancestor_ids or [c.id])}
-    names = dict(session.execute(select(FoodCategory.id, FoodCategory.name_zh)
-                                 .where(FoodCategory.id.in_(ids))).all()) if ids else {}
-    return {c.id: PATH_SEPARATOR.join(names.get(i, "?") for i in (c.ancestor_ids or [c.id]))
-            for c in categories}
+    names = (
+        dict(
+            session.execute(
+                select(FoodCategory.id, FoodCategory.name_zh).where(FoodCategory.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return {
+        c.id: PATH_SEPARATOR.join(names.get(i, "?") for i in (c.ancestor_ids or [c.id]))
+        for c in categories
+    }
 
 
 def children(session: Session, category_id: int | None) -> list[FoodCategory]:
     """The categories directly below ``category_id`` (the 大类 for None)."""
-    query = select(FoodCategory).where(FoodCategory.parent_id.is_(None) if category_id is None
-                                       else FoodCategory.parent_id == category_id)
+    query = select(FoodCategory).where(
+        FoodCategory.parent_id.is_(None)
+        if category_id is None
+        else FoodCategory.parent_id == category_id
+    )
     return list(session.scalars(_ordered(query)))
 
 
@@ -127,9 +155,11 @@ def child_counts(session: Session, category_ids: list[int]) -> dict[int, int]:
     """How many children each of ``category_ids`` has (one GROUP BY)."""
     if not category_ids:
         return {}
-    rows = session.execute(select(FoodCategory.parent_id, func.count())
-                           .where(FoodCategory.parent_id.in_(category_ids))
-                           .group_by(FoodCategory.parent_id))
+    rows = session.execute(
+        select(FoodCategory.parent_id, func.count())
+        .where(FoodCategory.parent_id.in_(category_ids))
+        .group_by(FoodCategory.parent_id)
+    )
     return dict(rows.all())
 
 
@@ -168,31 +198,47 @@ def leaf_categories(session: Session, search: str | None = None) -> list[LeafCat
         name = PATH_SEPARATOR.join(c.name_zh for c in chain)
         if needle and needle not in name.casefold() and needle not in category.code.casefold():
             continue
-        leaves.append(LeafCategory(category.id, category.code, category.name_zh,
-                                   category.level, name, any(c.is_key_food for c in chain)))
+        leaves.append(
+            LeafCategory(
+                category.id,
+                category.code,
+                category.name_zh,
+                category.level,
+                name,
+                any(c.is_key_food for c in chain),
+            )
+        )
     return leaves
 
 
 def search_categories(session: Session, text: str, limit: int = 100) -> list[FoodCategory]:
     """Categories at any level whose code, Chinese or English name contains ``text``."""
     like = f"%{text.strip()}%"
-    query = select(FoodCategory).where(or_(FoodCategory.code.ilike(like),
-                                           FoodCategory.name_zh.ilike(like),
-                                           FoodCategory.name_en.ilike(like)))
+    query = select(FoodCategory).where(
+        or_(
+            FoodCategory.code.ilike(like),
+            FoodCategory.name_zh.ilike(like),
+            FoodCategory.name_en.ilike(like),
+        )
+    )
     return list(session.scalars(query.order_by(FoodCategory.code).limit(limit)))
 
 
 def key_food_categories(session: Session) -> list[FoodCategory]:
     """The categories flagged as key foods (重点食品), each counting with its subtree."""
-    return list(session.scalars(select(FoodCategory).where(FoodCategory.is_key_food)
-                                .order_by(FoodCategory.code)))
+    return list(
+        session.scalars(
+            select(FoodCategory).where(FoodCategory.is_key_food).order_by(FoodCategory.code)
+        )
+    )
 
 
 # --- specifications --------------------------------------------------------------------------
 
 
-def applicable_specifications(session: Session, category_id: int,
-                              on_date: date | None = None) -> list[Specification]:
+def applicable_specifications(
+    session: Session, category_id: int, on_date: date | None = None
+) -> list[Specification]:
     """What a sample of ``category_id`` is tested for on ``on_date`` (default: today).
 
     For each test item, the row of the deepest category on the category's path (itself
@@ -207,13 +253,17 @@ def applicable_specifications(session: Session, category_id: int,
     return _resolve(session, category, on_date or today(), include_future=False)[0]
 
 
-def _resolve(session: Session, category: FoodCategory, on_date: date, *,
-             include_future: bool) -> tuple[list[Specification], list[Specification]]:
+def _resolve(
+    session: Session, category: FoodCategory, on_date: date, *, include_future: bool
+) -> tuple[list[Specification], list[Specification]]:
     """(effective rows, rows on this category taking effect after ``on_date``)."""
     path = category.ancestor_ids or [category.id]
     depth = {cid: i for i, cid in enumerate(path)}
-    query = (select(Specification).where(Specification.category_id.in_(path))
-             .options(joinedload(Specification.test_item), joinedload(Specification.category)))
+    query = (
+        select(Specification)
+        .where(Specification.category_id.in_(path))
+        .options(joinedload(Specification.test_item), joinedload(Specification.category))
+    )
     if not include_future:
         query = query.where(Specification.effective_from <= on_date)
     best: dict[int, Specification] = {}
@@ -233,18 +283,24 @@ def _resolve(session: Session, category: FoodCategory, on_date: date, *,
     return chosen, future
 
 
-def category_specifications(session: Session, category: FoodCategory, on_date: date | None = None
-                            ) -> tuple[list[Specification], list[Specification],
-                                       list[Specification]]:
+def category_specifications(
+    session: Session, category: FoodCategory, on_date: date | None = None
+) -> tuple[list[Specification], list[Specification], list[Specification]]:
     """For the category page: (in effect on ``on_date`` including inherited ones, the
     category's own rows excluded here in effect, the category's own future rows)."""
     on_date = on_date or today()
     effective, future = _resolve(session, category, on_date, include_future=True)
     effective_items = {s.test_item_id for s in effective}
     own = session.scalars(
-        select(Specification).where(Specification.category_id == category.id,
-                                    Specification.excluded, Specification.effective_from <= on_date)
-        .options(joinedload(Specification.test_item)).order_by(Specification.effective_from.desc()))
+        select(Specification)
+        .where(
+            Specification.category_id == category.id,
+            Specification.excluded,
+            Specification.effective_from <= on_date,
+        )
+        .options(joinedload(Specification.test_item))
+        .order_by(Specification.effective_from.desc())
+    )
     exclusions, seen = [], set()
     for spec in own:
         if spec.test_item_id not in effective_items and spec.test_item_id not in seen:
@@ -255,19 +311,29 @@ def category_specifications(session: Session, category: FoodCategory, on_date: d
 
 def specification_history(session: Session, category: FoodCategory) -> list[Specification]:
     """Every row on this category (all dates), for the editor."""
-    return list(session.scalars(
-        select(Specification).where(Specification.category_id == category.id)
-        .options(joinedload(Specification.test_item))
-        .order_by(Specification.sort_order, Specification.test_item_id,
-                  Specification.effective_from)))
+    return list(
+        session.scalars(
+            select(Specification)
+            .where(Specification.category_id == category.id)
+            .options(joinedload(Specification.test_item))
+            .order_by(
+                Specification.sort_order, Specification.test_item_id, Specification.effective_from
+            )
+        )
+    )
 
 
 def test_items(session: Session, search: str | None = None) -> list[TestItem]:
     query = select(TestItem)
     if search and search.strip():
         like = f"%{search.strip()}%"
-        query = query.where(or_(TestItem.code.ilike(like), TestItem.name_zh.ilike(like),
-                                TestItem.name_en.ilike(like)))
+        query = query.where(
+            or_(
+                TestItem.code.ilike(like),
+                TestItem.name_zh.ilike(like),
+                TestItem.name_en.ilike(like),
+            )
+        )
     return list(session.scalars(query.order_by(TestItem.code)))
 
 
@@ -287,8 +353,14 @@ def _optional_decimal(value, field_name: str, label: str, *, positive: bool = Tr
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite() or (positive and number <= 0):
-        raise ServiceError(_("%(label)s must be a positive decimal number such as 0.01, "
-                             "not %(value)s.", label=label, value=text), field=field_name)
+        raise ServiceError(
+            _(
+                "%(label)s must be a positive decimal number such as 0.01, not %(value)s.",
+                label=label,
+                value=text,
+            ),
+            field=field_name,
+        )
     return text
 
 
@@ -297,8 +369,10 @@ def _sort_order(value) -> int:
     if not text:
         return 0
     if not text.lstrip("-").isdigit():
-        raise ServiceError(_("The sort order must be a whole number, not %(value)s.",
-                             value=text), field="sort_order")
+        raise ServiceError(
+            _("The sort order must be a whole number, not %(value)s.", value=text),
+            field="sort_order",
+        )
     return int(text)
 
 
@@ -307,9 +381,14 @@ def _check_limit(limit_text) -> str:
     try:
         Spec.parse(text)
     except ValueError:
-        raise ServiceError(_("The limit %(text)s is not understood: write ≤0.2, <0.2, ≥2.9, "
-                             ">2.9, a range 12～18, 不得检出, 不得使用, or / for none.",
-                             text=text), field="limit_text") from None
+        raise ServiceError(
+            _(
+                "The limit %(text)s is not understood: write ≤0.2, <0.2, ≥2.9, "
+                ">2.9, a range 12～18, 不得检出, 不得使用, or / for none.",
+                text=text,
+            ),
+            field="limit_text",
+        ) from None
     return text
 
 
@@ -320,9 +399,14 @@ def _check_interval(value) -> str | None:
     try:
         gbt8170_round("0", text)
     except ValueError:
-        raise ServiceError(_("The reporting interval must be 1, 2 or 5 times a power of ten "
-                             "(such as 0.01, 0.2 or 5), not %(value)s.", value=text),
-                           field="interval") from None
+        raise ServiceError(
+            _(
+                "The reporting interval must be 1, 2 or 5 times a power of ten "
+                "(such as 0.01, 0.2 or 5), not %(value)s.",
+                value=text,
+            ),
+            field="interval",
+        ) from None
     return text
 
 
@@ -333,9 +417,14 @@ def _check_plan(n, c, m, big_m) -> tuple[int | None, int | None, str | None, str
     try:
         plan = MicroPlan(int(n), int(c), m, big_m) if m is not None else None
     except (TypeError, ValueError) as error:
-        raise ServiceError(_("The sampling plan is not valid (%(problem)s): give n ≥ 1, "
-                             "0 ≤ c ≤ n, m, and M ≥ m for a three-class plan.",
-                             problem=str(error)), field="micro_n") from None
+        raise ServiceError(
+            _(
+                "The sampling plan is not valid (%(problem)s): give n ≥ 1, "
+                "0 ≤ c ≤ n, m, and M ≥ m for a three-class plan.",
+                problem=str(error),
+            ),
+            field="micro_n",
+        ) from None
     if plan is None:
         raise ServiceError(_("A sampling plan needs n, c and m."), field="micro_m")
     return plan.n, plan.c, plan.m, plan.M
@@ -354,17 +443,22 @@ def _clean_spec_fields(fields: dict) -> dict:
     if "loq" in fields:
         clean["loq"] = _optional_decimal(fields["loq"], "loq", _("The LOQ"))
     if "uncertainty" in fields:
-        clean["uncertainty"] = _optional_decimal(fields["uncertainty"], "uncertainty",
-                                                 _("The uncertainty U"))
+        clean["uncertainty"] = _optional_decimal(
+            fields["uncertainty"], "uncertainty", _("The uncertainty U")
+        )
     if "interval" in fields:
         clean["interval"] = _check_interval(fields["interval"])
     if {"micro_n", "micro_c", "micro_m", "micro_big_m"} & fields.keys():
-        (clean["micro_n"], clean["micro_c"], clean["micro_m"],
-         clean["micro_big_m"]) = _check_plan(fields.get("micro_n"), fields.get("micro_c"),
-                                             fields.get("micro_m"), fields.get("micro_big_m"))
+        (clean["micro_n"], clean["micro_c"], clean["micro_m"], clean["micro_big_m"]) = _check_plan(
+            fields.get("micro_n"),
+            fields.get("micro_c"),
+            fields.get("micro_m"),
+            fields.get("micro_big_m"),
+        )
     if "comparison_method" in fields:
-        clean["comparison_method"] = ComparisonMethod(fields["comparison_method"]
-                                                      or ComparisonMethod.FULL)
+        clean["comparison_method"] = ComparisonMethod(
+            fields["comparison_method"] or ComparisonMethod.FULL
+        )
     if "decision_rule" in fields:
         clean["decision_rule"] = DecisionRule(fields["decision_rule"] or DecisionRule.SIMPLE)
     if "effective_from" in fields:
@@ -380,15 +474,23 @@ def _check_spec_consistency(spec: Specification) -> None:
     if spec.excluded:
         return
     if spec.decision_rule == DecisionRule.GUARDED and not spec.uncertainty:
-        raise ServiceError(_("A guard-band decision rule needs the uncertainty U."),
-                           field="uncertainty")
+        raise ServiceError(
+            _("A guard-band decision rule needs the uncertainty U."), field="uncertainty"
+        )
     if spec.comparison_method == ComparisonMethod.ROUNDED and not (
-            spec.interval or Spec.parse(spec.limit_text).default_interval()):
-        raise ServiceError(_("The rounded-value method needs a reporting interval."),
-                           field="interval")
+        spec.interval or Spec.parse(spec.limit_text).default_interval()
+    ):
+        raise ServiceError(
+            _("The rounded-value method needs a reporting interval."), field="interval"
+        )
     if not spec.limit_text.strip() and spec.micro_n is None:
-        raise ServiceError(_("Give the limit, or a sampling plan for a microbiological item "
-                             "(write / for an item that is not judged)."), field="limit_text")
+        raise ServiceError(
+            _(
+                "Give the limit, or a sampling plan for a microbiological item "
+                "(write / for an item that is not judged)."
+            ),
+            field="limit_text",
+        )
 
 
 def _values(row, names) -> dict:
@@ -403,8 +505,9 @@ def _changes(old: dict, new: dict) -> tuple[dict, dict]:
 # --- edits -----------------------------------------------------------------------------------
 
 
-def update_category(session: Session, actor: User | None, category: FoodCategory,
-                    **fields) -> FoodCategory:
+def update_category(
+    session: Session, actor: User | None, category: FoodCategory, **fields
+) -> FoodCategory:
     """Change a category's names, key-food flag or sort order (only the fields given)."""
     clean = {}
     if "name_zh" in fields:
@@ -427,14 +530,23 @@ def update_category(session: Session, actor: User | None, category: FoodCategory
     return category
 
 
-def set_key_food(session: Session, actor: User | None, category: FoodCategory,
-                 is_key_food: bool) -> FoodCategory:
+def set_key_food(
+    session: Session, actor: User | None, category: FoodCategory, is_key_food: bool
+) -> FoodCategory:
     return update_category(session, actor, category, is_key_food=is_key_food)
 
 
-def create_category(session: Session, actor: User | None, parent: FoodCategory | None, *,
-                    code: str, name_zh: str, name_en: str = "", is_key_food: bool = False,
-                    sort_order: int = 0) -> FoodCategory:
+def create_category(
+    session: Session,
+    actor: User | None,
+    parent: FoodCategory | None,
+    *,
+    code: str,
+    name_zh: str,
+    name_en: str = "",
+    is_key_food: bool = False,
+    sort_order: int = 0,
+) -> FoodCategory:
     """Add a category below ``parent`` (a 大类 when None); at most four levels."""
     code, name_zh = _text(code), _text(name_zh)
     level = parent.level + 1 if parent else 1
@@ -446,23 +558,43 @@ def create_category(session: Session, actor: User | None, parent: FoodCategory |
         raise ServiceError(_("The category code %(code)s is taken.", code=code), field="code")
     if not name_zh:
         raise ServiceError(_("Give the Chinese name."), field="name_zh")
-    category = FoodCategory(code=code, level=level, parent_id=parent.id if parent else None,
-                            name_zh=name_zh, name_en=_text(name_en), is_key_food=is_key_food,
-                            sort_order=sort_order)
+    category = FoodCategory(
+        code=code,
+        level=level,
+        parent_id=parent.id if parent else None,
+        name_zh=name_zh,
+        name_en=_text(name_en),
+        is_key_food=is_key_food,
+        sort_order=sort_order,
+    )
     session.add(category)
     session.flush()
     category.path = (parent.path if parent else "/") + f"{category.id}/"
     session.flush()
-    audit.record(session, actor, "food_category", category.id, "create",
-                 new={"code": code, "level": level, "parent_id": category.parent_id,
-                      "name_zh": name_zh, "name_en": category.name_en,
-                      "is_key_food": is_key_food})
+    audit.record(
+        session,
+        actor,
+        "food_category",
+        category.id,
+        "create",
+        new={
+            "code": code,
+            "level": level,
+            "parent_id": category.parent_id,
+            "name_zh": name_zh,
+            "name_en": category.name_en,
+            "is_key_food": is_key_food,
+        },
+    )
     return category
 
 
 def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) -> dict:
-    clean = {name: _text(fields[name]) for name in ("code", "name_zh", "name_en", "unit",
-                                                     "method_standard") if name in fields}
+    clean = {
+        name: _text(fields[name])
+        for name in ("code", "name_zh", "name_en", "unit", "method_standard")
+        if name in fields
+    }
     if "is_microbiological" in fields:
         clean["is_microbiological"] = bool(fields["is_microbiological"])
     if "code" in clean:
@@ -470,19 +602,37 @@ def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) ->
             raise ServiceError(_("Give a code of 1 to 40 characters."), field="code")
         taken = session.scalar(select(TestItem.id).where(TestItem.code == clean["code"]))
         if taken and (item is None or taken != item.id):
-            raise ServiceError(_("The test item code %(code)s is taken.", code=clean["code"]),
-                               field="code")
+            raise ServiceError(
+                _("The test item code %(code)s is taken.", code=clean["code"]), field="code"
+            )
     if "name_zh" in clean and not clean["name_zh"]:
         raise ServiceError(_("Give the Chinese name."), field="name_zh")
     return clean
 
 
-def create_test_item(session: Session, actor: User | None, *, code: str, name_zh: str,
-                     name_en: str = "", unit: str = "", method_standard: str = "",
-                     is_microbiological: bool = False) -> TestItem:
-    clean = _clean_item_fields(session, {
-        "code": code, "name_zh": name_zh, "name_en": name_en, "unit": unit,
-        "method_standard": method_standard, "is_microbiological": is_microbiological}, None)
+def create_test_item(
+    session: Session,
+    actor: User | None,
+    *,
+    code: str,
+    name_zh: str,
+    name_en: str = "",
+    unit: str = "",
+    method_standard: str = "",
+    is_microbiological: bool = False,
+) -> TestItem:
+    clean = _clean_item_fields(
+        session,
+        {
+            "code": code,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "unit": unit,
+            "method_standard": method_standard,
+            "is_microbiological": is_microbiological,
+        },
+        None,
+    )
     item = TestItem(**clean)
     session.add(item)
     session.flush()
@@ -490,8 +640,7 @@ def create_test_item(session: Session, actor: User | None, *, code: str, name_zh
     return item
 
 
-def update_test_item(session: Session, actor: User | None, item: TestItem,
-                     **fields) -> TestItem:
+def update_test_item(session: Session, actor: User | None, item: TestItem, **fields) -> TestItem:
     """Change a test item (only the fields given).  Frozen sample results keep their copy."""
     old, new = _changes(_values(item, ITEM_FIELDS), _clean_item_fields(session, fields, item))
     if not new:
@@ -503,8 +652,9 @@ def update_test_item(session: Session, actor: User | None, item: TestItem,
     return item
 
 
-def create_specification(session: Session, actor: User | None, category: FoodCategory,
-                         item: TestItem, **fields) -> Specification:
+def create_specification(
+    session: Session, actor: User | None, category: FoodCategory, item: TestItem, **fields
+) -> Specification:
     """Attach ``item`` with its limit to ``category`` from ``effective_from`` (default: the
     catalog's start date).  ``excluded=True`` removes an inherited item here instead.
     Unit and method standard default to the item's."""
@@ -515,39 +665,63 @@ def create_specification(session: Session, actor: User | None, category: FoodCat
         clean["unit"] = item.unit
     if not clean.get("method_standard"):
         clean["method_standard"] = item.method_standard
-    clash = session.scalar(select(Specification.id).where(
-        Specification.category_id == category.id, Specification.test_item_id == item.id,
-        Specification.effective_from == clean["effective_from"]))
+    clash = session.scalar(
+        select(Specification.id).where(
+            Specification.category_id == category.id,
+            Specification.test_item_id == item.id,
+            Specification.effective_from == clean["effective_from"],
+        )
+    )
     if clash:
-        raise ServiceError(_("%(item)s already has a row on %(category)s taking effect on "
-                             "%(day)s: edit that one.", item=item.name_zh,
-                             category=category.name_zh, day=clean["effective_from"].isoformat()),
-                           field="effective_from")
+        raise ServiceError(
+            _(
+                "%(item)s already has a row on %(category)s taking effect on "
+                "%(day)s: edit that one.",
+                item=item.name_zh,
+                category=category.name_zh,
+                day=clean["effective_from"].isoformat(),
+            ),
+            field="effective_from",
+        )
     spec = Specification(category_id=category.id, test_item_id=item.id, **clean)
     spec.test_item, spec.category = item, category
     _check_spec_consistency(spec)
     session.add(spec)
     session.flush()
-    audit.record(session, actor, "specification", spec.id, "exclude" if spec.excluded
-                 else "create", new={"category": category.code, "test_item": item.code,
-                                     **_values(spec, SPEC_FIELDS)})
+    audit.record(
+        session,
+        actor,
+        "specification",
+        spec.id,
+        "exclude" if spec.excluded else "create",
+        new={"category": category.code, "test_item": item.code, **_values(spec, SPEC_FIELDS)},
+    )
     return spec
 
 
-def update_specification(session: Session, actor: User | None, spec: Specification,
-                         **fields) -> Specification:
+def update_specification(
+    session: Session, actor: User | None, spec: Specification, **fields
+) -> Specification:
     """Change a specification row (only the fields given); received samples keep their copy."""
     clean = _clean_spec_fields(fields)
     old, new = _changes(_values(spec, SPEC_FIELDS), clean)
     if not new:
         return spec
-    if "effective_from" in new and session.scalar(select(Specification.id).where(
+    if "effective_from" in new and session.scalar(
+        select(Specification.id).where(
             Specification.category_id == spec.category_id,
             Specification.test_item_id == spec.test_item_id,
-            Specification.effective_from == new["effective_from"], Specification.id != spec.id)):
-        raise ServiceError(_("Another row of this item on this category takes effect on "
-                             "%(day)s.", day=new["effective_from"].isoformat()),
-                           field="effective_from")
+            Specification.effective_from == new["effective_from"],
+            Specification.id != spec.id,
+        )
+    ):
+        raise ServiceError(
+            _(
+                "Another row of this item on this category takes effect on %(day)s.",
+                day=new["effective_from"].isoformat(),
+            ),
+            field="effective_from",
+        )
     for name, value in new.items():
         setattr(spec, name, value)
     _check_spec_consistency(spec)
@@ -566,7 +740,8 @@ def _version_key(version: str) -> tuple:
 def read_reference_file(path: str | Path | None = None) -> dict:
     if path is None:
         text = (resources.files("labsys") / "data" / "catalog" / REFERENCE_FILE).read_text(
-            encoding="utf-8")
+            encoding="utf-8"
+        )
     else:
         text = Path(path).read_text(encoding="utf-8")
     return json.loads(text)
@@ -580,8 +755,11 @@ class _LoadCounts:
 
     def summary(self, version: str) -> str:
         def part(counts):
-            return (f"{counts['categories']} categories, {counts['items']} test items, "
-                    f"{counts['specs']} specifications")
+            return (
+                f"{counts['categories']} categories, {counts['items']} test items, "
+                f"{counts['specs']} specifications"
+            )
+
         return f"version {version}: added {part(self.added)}; updated {part(self.updated)}"
 
 
@@ -606,10 +784,21 @@ def load_reference_catalog(session: Session, path: str | Path | None = None) -> 
     else:
         old_version, loaded.version, loaded.loaded_at = loaded.version, version, utcnow()
     session.flush()
-    audit.record_many(session, None, [
-        *loader.changes,
-        ("catalog_version", name, "load", {"version": old_version} if old_version else None,
-         {"version": version, "added": loader.added, "updated": loader.updated}, None)])
+    audit.record_many(
+        session,
+        None,
+        [
+            *loader.changes,
+            (
+                "catalog_version",
+                name,
+                "load",
+                {"version": old_version} if old_version else None,
+                {"version": version, "added": loader.added, "updated": loader.updated},
+                None,
+            ),
+        ],
+    )
     return loader.summary(version)
 
 
@@ -628,7 +817,8 @@ def spec_values(row: dict, item_row: dict, default_order: int = 0) -> dict:
         "comparison_method": ComparisonMethod(value("comparison", "full")),
         "decision_rule": DecisionRule(value("rule", "simple")),
         "uncertainty": value("uncertainty"),
-        "micro_n": plan.get("n"), "micro_c": plan.get("c"),
+        "micro_n": plan.get("n"),
+        "micro_c": plan.get("c"),
         "micro_m": None if not plan else str(plan["m"]),
         "micro_big_m": None if plan.get("M") is None else str(plan["M"]),
         "excluded": bool(value("excluded", False)),
@@ -652,14 +842,19 @@ class _Loader:
         # list quality indicators, contaminants, additives, residues and microbes in that order.
         self.item_order = {row["code"]: (i + 1) * 10 for i, row in enumerate(data["items"])}
         self.categories_by_code = {c.code: c for c in session.scalars(select(FoodCategory))}
-        self.specs = {(s.category_id, s.test_item_id, s.effective_from): s
-                      for s in session.scalars(select(Specification))}
+        self.specs = {
+            (s.category_id, s.test_item_id, s.effective_from): s
+            for s in session.scalars(select(Specification))
+        }
         self.items = self._load_items(data["items"])
 
     def summary(self, version: str) -> str:
         def part(counts):
-            return (f"{counts['categories']} categories, {counts['items']} test items, "
-                    f"{counts['specs']} specifications")
+            return (
+                f"{counts['categories']} categories, {counts['items']} test items, "
+                f"{counts['specs']} specifications"
+            )
+
         return f"version {version}: added {part(self.added)}; updated {part(self.updated)}"
 
     def _update(self, row, values: dict, entity: str, key, kind: str) -> None:
@@ -673,9 +868,13 @@ class _Loader:
     def _load_items(self, rows: list[dict]) -> dict[str, TestItem]:
         items = {i.code: i for i in self.session.scalars(select(TestItem))}
         for row in rows:
-            values = {"name_zh": row["name_zh"], "name_en": row.get("name_en", ""),
-                      "unit": row.get("unit", ""), "method_standard": row.get("method", ""),
-                      "is_microbiological": bool(row.get("micro", False))}
+            values = {
+                "name_zh": row["name_zh"],
+                "name_en": row.get("name_en", ""),
+                "unit": row.get("unit", ""),
+                "method_standard": row.get("method", ""),
+                "is_microbiological": bool(row.get("micro", False)),
+            }
             item = items.get(row["code"])
             if item is None:
                 items[row["code"]] = TestItem(code=row["code"], **values)
@@ -690,26 +889,34 @@ class _Loader:
         """Place the tree level by level: one flush per level gives the new rows their ids."""
         level = [(node, None, order) for order, node in enumerate(roots, start=1)]
         while level:
-            placed = [(node, parent, self._place(node, parent, order))
-                      for node, parent, order in level]
+            placed = [
+                (node, parent, self._place(node, parent, order)) for node, parent, order in level
+            ]
             self.session.flush()
             level = []
             for node, parent, category in placed:
                 category.path = (parent.path if parent else "/") + f"{category.id}/"
                 for row in node.get("specs", []):
                     self.spec(category, row, self.item_order[row["item"]])
-                level += [(child, category, order)
-                          for order, child in enumerate(node.get("children", []), start=1)]
+                level += [
+                    (child, category, order)
+                    for order, child in enumerate(node.get("children", []), start=1)
+                ]
         self.session.flush()
 
     def _place(self, node: dict, parent: FoodCategory | None, order: int) -> FoodCategory:
-        values = {"name_zh": node["name_zh"], "name_en": node.get("name_en", ""),
-                  "level": parent.level + 1 if parent else 1,
-                  "parent_id": parent.id if parent else None, "sort_order": order}
+        values = {
+            "name_zh": node["name_zh"],
+            "name_en": node.get("name_en", ""),
+            "level": parent.level + 1 if parent else 1,
+            "parent_id": parent.id if parent else None,
+            "sort_order": order,
+        }
         category = self.categories_by_code.get(node["code"])
         if category is None:
-            category = FoodCategory(code=node["code"], is_key_food=bool(node.get("key_food")),
-                                    **values)
+            category = FoodCategory(
+                code=node["code"], is_key_food=bool(node.get("key_food")), **values
+            )
             self.session.add(category)
             self.categories_by_code[category.code] = category
             self.added["categories"] += 1
@@ -723,8 +930,9 @@ class _Loader:
         values = spec_values(row, self.item_rows[row["item"]], order)
         spec = self.specs.get((category.id, item.id, effective))
         if spec is None:
-            spec = Specification(category_id=category.id, test_item_id=item.id,
-                                 effective_from=effective, **values)
+            spec = Specification(
+                category_id=category.id, test_item_id=item.id, effective_from=effective, **values
+            )
             self.session.add(spec)
             self.specs[(category.id, item.id, effective)] = spec
             self.added["specs"] += 1

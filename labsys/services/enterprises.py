@@ -25,8 +25,7 @@ from labsys.services import audit
 from labsys.services.errors import ConflictError, ServiceError
 
 # What create/update accept (besides ``region_name``, used to add an unknown region code).
-FIELDS = ("name", "address", "region_code", "uscc", "licence_no", "risk_grade", "phone",
-          "contact")
+FIELDS = ("name", "address", "region_code", "uscc", "licence_no", "risk_grade", "phone", "contact")
 REGION_CODE_RE = re.compile(r"^\d{6}$")
 CODE_LIKE_RE = re.compile(r"^[0-9A-Z]+$")
 # "Last 30 days": the 30 calendar days ending with (and including) today.
@@ -42,21 +41,31 @@ class History(NamedTuple):
 
 # --- validation ----------------------------------------------------------------------------
 
+
 def uscc_error(code: str) -> str | None:
     """The problem with a unified social credit code, as a translated sentence, or None."""
     problem = check_uscc(code)
     if problem is None:
         return None
     if problem.kind == "length":
-        return _("A unified social credit code has %(required)d characters; this one has "
-                 "%(n)d.", required=USCC_LENGTH, n=problem.length)
+        return _(
+            "A unified social credit code has %(required)d characters; this one has %(n)d.",
+            required=USCC_LENGTH,
+            n=problem.length,
+        )
     if problem.kind == "character":
-        return _("Character %(position)d (“%(char)s”) is not allowed in a unified social "
-                 "credit code: only digits and capital letters other than I, O, Z, S and V.",
-                 position=problem.position, char=problem.char)
-    return _("The check character (the 18th) should be “%(expected)s”, not “%(actual)s”: "
-             "a character of the code is probably mistyped.",
-             expected=problem.expected, actual=problem.actual)
+        return _(
+            "Character %(position)d (“%(char)s”) is not allowed in a unified social "
+            "credit code: only digits and capital letters other than I, O, Z, S and V.",
+            position=problem.position,
+            char=problem.char,
+        )
+    return _(
+        "The check character (the 18th) should be “%(expected)s”, not “%(actual)s”: "
+        "a character of the code is probably mistyped.",
+        expected=problem.expected,
+        actual=problem.actual,
+    )
 
 
 def _clean_uscc(session: Session, value, enterprise: Enterprise | None) -> str | None:
@@ -71,9 +80,15 @@ def _clean_uscc(session: Session, value, enterprise: Enterprise | None) -> str |
         query = query.where(Enterprise.id != enterprise.id)
     other = session.scalar(query)
     if other is not None:
-        raise ServiceError(_("The unified social credit code %(code)s already belongs to "
-                             "%(name)s (no. %(id)d).", code=code, name=other.name,
-                             id=other.id), field="uscc")
+        raise ServiceError(
+            _(
+                "The unified social credit code %(code)s already belongs to %(name)s (no. %(id)d).",
+                code=code,
+                name=other.name,
+                id=other.id,
+            ),
+            field="uscc",
+        )
     return code
 
 
@@ -99,23 +114,36 @@ def resolve_region(session: Session, actor: User | None, code, name=None) -> str
     if session.get(Region, code) is not None:
         return code
     if not REGION_CODE_RE.match(code):
-        raise ServiceError(_("A region code has 6 digits (GB/T 2260), e.g. 110105."),
-                           field="region_code")
+        raise ServiceError(
+            _("A region code has 6 digits (GB/T 2260), e.g. 110105."), field="region_code"
+        )
     name = _clean_text(name)
     if not name:
-        raise ServiceError(_("The region code %(code)s is not known yet: give the region's "
-                             "name to add it.", code=code), field="region_name")
+        raise ServiceError(
+            _(
+                "The region code %(code)s is not known yet: give the region's name to add it.",
+                code=code,
+            ),
+            field="region_name",
+        )
     province = code[:2] + "0000"
     parent = province if province != code and session.get(Region, province) else None
     session.add(Region(code=code, name_zh=name, parent_code=parent))
     session.flush()
-    audit.record(session, actor, "region", code, "create",
-                 new={"code": code, "name_zh": name, "parent_code": parent})
+    audit.record(
+        session,
+        actor,
+        "region",
+        code,
+        "create",
+        new={"code": code, "name_zh": name, "parent_code": parent},
+    )
     return code
 
 
-def _clean_fields(session: Session, actor: User | None, fields: dict,
-                  enterprise: Enterprise | None) -> dict:
+def _clean_fields(
+    session: Session, actor: User | None, fields: dict, enterprise: Enterprise | None
+) -> dict:
     region_name = fields.pop("region_name", None)
     unknown = set(fields) - set(FIELDS)
     if unknown:
@@ -135,8 +163,7 @@ def _clean_fields(session: Session, actor: User | None, fields: dict,
     if "risk_grade" in fields:
         cleaned["risk_grade"] = _clean_risk_grade(fields["risk_grade"])
     if "region_code" in fields:
-        cleaned["region_code"] = resolve_region(session, actor, fields["region_code"],
-                                                region_name)
+        cleaned["region_code"] = resolve_region(session, actor, fields["region_code"], region_name)
     return cleaned
 
 
@@ -147,20 +174,22 @@ def snapshot(enterprise: Enterprise) -> dict:
 
 # --- changes -------------------------------------------------------------------------------
 
+
 def create_enterprise(session: Session, actor: User | None, **fields) -> Enterprise:
     """Add an enterprise.  ``fields``: see FIELDS, plus ``region_name`` for a new region."""
     cleaned = _clean_fields(session, actor, dict(fields), None)
-    enterprise = Enterprise(**{"address": "", "licence_no": "", "phone": "", "contact": "",
-                               **cleaned})
+    enterprise = Enterprise(
+        **{"address": "", "licence_no": "", "phone": "", "contact": "", **cleaned}
+    )
     session.add(enterprise)
     session.flush()
-    audit.record(session, actor, "enterprise", enterprise.id, "create",
-                 new=snapshot(enterprise))
+    audit.record(session, actor, "enterprise", enterprise.id, "create", new=snapshot(enterprise))
     return enterprise
 
 
-def update_enterprise(session: Session, actor: User | None, enterprise: Enterprise,
-                      expected_version: int, **fields) -> Enterprise:
+def update_enterprise(
+    session: Session, actor: User | None, enterprise: Enterprise, expected_version: int, **fields
+) -> Enterprise:
     """Change an enterprise read at ``expected_version``.
 
     If someone saved it since, a ConflictError carries the current values (``current``).
@@ -181,18 +210,31 @@ def update_enterprise(session: Session, actor: User | None, enterprise: Enterpri
         session.rollback()
         fresh = session.get(Enterprise, enterprise.id)
         raise _conflict(fresh) from None
-    audit.record(session, actor, "enterprise", enterprise.id, "update",
-                 old={key: old[key] for key in changed}, new=changed)
+    audit.record(
+        session,
+        actor,
+        "enterprise",
+        enterprise.id,
+        "update",
+        old={key: old[key] for key in changed},
+        new=changed,
+    )
     return enterprise
 
 
 def _conflict(enterprise: Enterprise) -> ConflictError:
-    return ConflictError(_("Someone else changed %(name)s meanwhile. Its current values are "
-                           "shown below: check them and save your change again.",
-                           name=enterprise.name), current=snapshot(enterprise))
+    return ConflictError(
+        _(
+            "Someone else changed %(name)s meanwhile. Its current values are "
+            "shown below: check them and save your change again.",
+            name=enterprise.name,
+        ),
+        current=snapshot(enterprise),
+    )
 
 
 # --- queries -------------------------------------------------------------------------------
+
 
 def _successor(prefix: str) -> str | None:
     """The smallest [0-9A-Z] string above every string starting with ``prefix``.
@@ -241,12 +283,21 @@ def search(session: Session, q: str, limit: int = 20) -> list[Enterprise]:
     if condition is None:
         return []
     code = _clean_text(q).upper()
-    code_match = or_(Enterprise.uscc.startswith(code, autoescape=True),
-                     Enterprise.licence_no.startswith(code, autoescape=True))
-    query = (select(Enterprise).where(condition)
-             .order_by(case((code_match, 0), else_=1), func.length(Enterprise.name),
-                       Enterprise.name, Enterprise.id)
-             .limit(limit))
+    code_match = or_(
+        Enterprise.uscc.startswith(code, autoescape=True),
+        Enterprise.licence_no.startswith(code, autoescape=True),
+    )
+    query = (
+        select(Enterprise)
+        .where(condition)
+        .order_by(
+            case((code_match, 0), else_=1),
+            func.length(Enterprise.name),
+            Enterprise.name,
+            Enterprise.id,
+        )
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
@@ -261,13 +312,17 @@ def sampling_history(session: Session, enterprise_ids, today: date) -> dict[int,
     year_start = date(today.year, 1, 1)
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
     rows = session.execute(
-        select(SamplingVisit.sampled_unit_id,
-               func.sum(case((Sample.sampling_date >= year_start, 1), else_=0)),
-               func.sum(case((Sample.sampling_date >= recent_start, 1), else_=0)))
+        select(
+            SamplingVisit.sampled_unit_id,
+            func.sum(case((Sample.sampling_date >= year_start, 1), else_=0)),
+            func.sum(case((Sample.sampling_date >= recent_start, 1), else_=0)),
+        )
         .join(SamplingVisit, Sample.visit_id == SamplingVisit.id)
-        .where(SamplingVisit.sampled_unit_id.in_(ids),
-               Sample.sampling_date >= min(year_start, recent_start),
-               Sample.sampling_date <= today)
+        .where(
+            SamplingVisit.sampled_unit_id.in_(ids),
+            Sample.sampling_date >= min(year_start, recent_start),
+            Sample.sampling_date <= today,
+        )
         .group_by(SamplingVisit.sampled_unit_id)
     ).all()
     history = dict.fromkeys(ids, History())
@@ -278,7 +333,12 @@ def sampling_history(session: Session, enterprise_ids, today: date) -> dict[int,
 
 def recent_samples(session: Session, enterprise_id: int, limit: int = 20) -> list[Sample]:
     """The latest batches taken at an enterprise (as sampled unit), newest first."""
-    return list(session.scalars(
-        select(Sample).join(SamplingVisit, Sample.visit_id == SamplingVisit.id)
-        .where(SamplingVisit.sampled_unit_id == enterprise_id)
-        .order_by(Sample.sampling_date.desc(), Sample.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Sample)
+            .join(SamplingVisit, Sample.visit_id == SamplingVisit.id)
+            .where(SamplingVisit.sampled_unit_id == enterprise_id)
+            .order_by(Sample.sampling_date.desc(), Sample.id.desc())
+            .limit(limit)
+        )
+    )

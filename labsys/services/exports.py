@@ -33,14 +33,41 @@ from labsys.services.stats import StatsFilter, key_food_categories, sample_condi
 
 BATCH_SIZE = 2000
 
-SAMPLE_COLUMNS = ["sample_no", "category_l1", "category_l2", "category_l3", "category_l4",
-                  "key_food", "district", "link", "sampling_date", "conclusion", "report_no",
-                  "food_name", "status", "lab"]
+SAMPLE_COLUMNS = [
+    "sample_no",
+    "category_l1",
+    "category_l2",
+    "category_l3",
+    "category_l4",
+    "key_food",
+    "district",
+    "link",
+    "sampling_date",
+    "conclusion",
+    "report_no",
+    "food_name",
+    "status",
+    "lab",
+]
 
 # DOMAIN.md "Publication": the column order of the published table of unqualified products.
-ANNOUNCEMENT_COLUMNS = ["序号", "产品名称", "抽样单编号", "检验报告编号", "标称生产企业名称",
-                        "标称生产企业地址", "被抽样单位名称", "被抽样单位地址", "规格型号", "商标",
-                        "生产日期/批号", "不合格项目‖检验结果‖标准值", "分类", "检验机构", "备注"]
+ANNOUNCEMENT_COLUMNS = [
+    "序号",
+    "产品名称",
+    "抽样单编号",
+    "检验报告编号",
+    "标称生产企业名称",
+    "标称生产企业地址",
+    "被抽样单位名称",
+    "被抽样单位地址",
+    "规格型号",
+    "商标",
+    "生产日期/批号",
+    "不合格项目‖检验结果‖标准值",
+    "分类",
+    "检验机构",
+    "备注",
+]
 
 EXPORT_KINDS = ("samples", "announcement")
 
@@ -59,18 +86,25 @@ def report_numbers(session: Session, sample_ids: list[int]) -> dict[int, str]:
     report, status = _report_model()
     if report is None or not sample_ids:
         return {}
-    return dict(session.execute(
-        select(report.sample_id, report.report_no)
-        .where(report.sample_id.in_(sample_ids), report.status == status.ISSUED)
-        .order_by(report.id)).all())
+    return dict(
+        session.execute(
+            select(report.sample_id, report.report_no)
+            .where(report.sample_id.in_(sample_ids), report.status == status.ISSUED)
+            .order_by(report.id)
+        ).all()
+    )
 
 
 def _batches(session: Session, columns: list, conditions: list) -> Iterator[list]:
     """Rows of ``columns`` (the first must be Sample.id) in id order, BATCH_SIZE at a time."""
     last_id = 0
     while True:
-        batch = session.execute(select(*columns).where(*conditions, Sample.id > last_id)
-                                .order_by(Sample.id).limit(BATCH_SIZE)).all()
+        batch = session.execute(
+            select(*columns)
+            .where(*conditions, Sample.id > last_id)
+            .order_by(Sample.id)
+            .limit(BATCH_SIZE)
+        ).all()
         if not batch:
             return
         yield batch
@@ -83,8 +117,7 @@ class _Names:
     """Category and district names, loaded once per export (both tables are small)."""
 
     def __init__(self, session: Session):
-        self.categories = dict(session.execute(select(FoodCategory.id,
-                                                      FoodCategory.name_zh)).all())
+        self.categories = dict(session.execute(select(FoodCategory.id, FoodCategory.name_zh)).all())
         self.regions = dict(session.execute(select(Region.code, Region.name_zh)).all())
         self.labs = dict(session.execute(select(Lab.id, Lab.name)).all())
         self.key_foods = {c.id for c in key_food_categories(session)}
@@ -99,20 +132,55 @@ class _Names:
 def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterator[list]:
     """One row per sample (SAMPLE_COLUMNS), in sample id order."""
     names = _Names(session)
-    columns = [Sample.id, Sample.sample_no, Sample.cat_l1_id, Sample.cat_l2_id,
-               Sample.cat_l3_id, Sample.cat_l4_id, Sample.region_code, Sample.link,
-               Sample.sampling_date, Sample.conclusion, Sample.food_name, Sample.status,
-               Sample.lab_id]
+    columns = [
+        Sample.id,
+        Sample.sample_no,
+        Sample.cat_l1_id,
+        Sample.cat_l2_id,
+        Sample.cat_l3_id,
+        Sample.cat_l4_id,
+        Sample.region_code,
+        Sample.link,
+        Sample.sampling_date,
+        Sample.conclusion,
+        Sample.food_name,
+        Sample.status,
+        Sample.lab_id,
+    ]
     conditions = sample_conditions(session, filters or StatsFilter(), include_rejected=True)
     for batch in _batches(session, columns, conditions):
         reports = report_numbers(session, [row[0] for row in batch])
-        for (sid, number, l1, l2, l3, l4, region, link, day, conclusion, food, status,
-             lab_id) in batch:
-            yield [number, names.category(l1), names.category(l2), names.category(l3),
-                   names.category(l4), 1 if names.key_foods & {l1, l2, l3, l4} else 0,
-                   names.regions.get(region, "") if region else "", link.value,
-                   day.isoformat(), _conclusion_text(conclusion), reports.get(sid, ""),
-                   food, status.value, names.labs.get(lab_id, "") if lab_id else ""]
+        for (
+            sid,
+            number,
+            l1,
+            l2,
+            l3,
+            l4,
+            region,
+            link,
+            day,
+            conclusion,
+            food,
+            status,
+            lab_id,
+        ) in batch:
+            yield [
+                number,
+                names.category(l1),
+                names.category(l2),
+                names.category(l3),
+                names.category(l4),
+                1 if names.key_foods & {l1, l2, l3, l4} else 0,
+                names.regions.get(region, "") if region else "",
+                link.value,
+                day.isoformat(),
+                _conclusion_text(conclusion),
+                reports.get(sid, ""),
+                food,
+                status.value,
+                names.labs.get(lab_id, "") if lab_id else "",
+            ]
 
 
 def _conclusion_text(conclusion: Conclusion | None) -> str:
@@ -126,42 +194,86 @@ def _conclusion_text(conclusion: Conclusion | None) -> str:
 # --- the announcement of unqualified products ----------------------------------------------
 
 
-def announcement_rows(session: Session, filters: StatsFilter | None = None,
-                      default_lab: str = "") -> Iterator[list]:
+def announcement_rows(
+    session: Session, filters: StatsFilter | None = None, default_lab: str = ""
+) -> Iterator[list]:
     """The published table (ANNOUNCEMENT_COLUMNS) of the unqualified samples in the slice."""
     names = _Names(session)
     unit = aliased(Enterprise)
     producer = aliased(Enterprise)
-    columns = [Sample.id, Sample.food_name, Sample.sample_no, producer.name, producer.address,
-               unit.name, unit.address, Sample.specification, Sample.brand,
-               Sample.production_date, Sample.batch_no, Sample.cat_l1_id, Sample.lab_id,
-               Sample.remarks]
-    conditions = [*sample_conditions(session, filters or StatsFilter()),
-                  Sample.conclusion == Conclusion.UNQUALIFIED]
+    columns = [
+        Sample.id,
+        Sample.food_name,
+        Sample.sample_no,
+        producer.name,
+        producer.address,
+        unit.name,
+        unit.address,
+        Sample.specification,
+        Sample.brand,
+        Sample.production_date,
+        Sample.batch_no,
+        Sample.cat_l1_id,
+        Sample.lab_id,
+        Sample.remarks,
+    ]
+    conditions = [
+        *sample_conditions(session, filters or StatsFilter()),
+        Sample.conclusion == Conclusion.UNQUALIFIED,
+    ]
     serial = 0
     for batch in _joined_batches(session, columns, conditions, unit, producer):
         ids = [row[0] for row in batch]
         reports = report_numbers(session, ids)
         failures = failed_items(session, ids)
-        for (sid, food, number, producer_name, producer_address, unit_name, unit_address,
-             spec, brand, produced, batch_no, l1, lab_id, remarks) in batch:
+        for (
+            sid,
+            food,
+            number,
+            producer_name,
+            producer_address,
+            unit_name,
+            unit_address,
+            spec,
+            brand,
+            produced,
+            batch_no,
+            l1,
+            lab_id,
+            remarks,
+        ) in batch:
             serial += 1
-            yield [serial, food, number, reports.get(sid, ""), producer_name or "",
-                   producer_address or "", unit_name or "", unit_address or "", spec, brand,
-                   _production(produced, batch_no), "\n".join(failures.get(sid, [])),
-                   names.category(l1), names.labs.get(lab_id, default_lab) if lab_id
-                   else default_lab, remarks or ""]
+            yield [
+                serial,
+                food,
+                number,
+                reports.get(sid, ""),
+                producer_name or "",
+                producer_address or "",
+                unit_name or "",
+                unit_address or "",
+                spec,
+                brand,
+                _production(produced, batch_no),
+                "\n".join(failures.get(sid, [])),
+                names.category(l1),
+                names.labs.get(lab_id, default_lab) if lab_id else default_lab,
+                remarks or "",
+            ]
 
 
 def _joined_batches(session, columns, conditions, unit, producer) -> Iterator[list]:
     last_id = 0
     while True:
-        query = (select(*columns)
-                 .join(SamplingVisit, SamplingVisit.id == Sample.visit_id)
-                 .join(unit, unit.id == SamplingVisit.sampled_unit_id)
-                 .outerjoin(producer, producer.id == Sample.producer_id)
-                 .where(*conditions, Sample.id > last_id).order_by(Sample.id)
-                 .limit(BATCH_SIZE))
+        query = (
+            select(*columns)
+            .join(SamplingVisit, SamplingVisit.id == Sample.visit_id)
+            .join(unit, unit.id == SamplingVisit.sampled_unit_id)
+            .outerjoin(producer, producer.id == Sample.producer_id)
+            .where(*conditions, Sample.id > last_id)
+            .order_by(Sample.id)
+            .limit(BATCH_SIZE)
+        )
         batch = session.execute(query).all()
         if not batch:
             return
@@ -181,16 +293,26 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
     if not sample_ids:
         return failures
     rows = session.execute(
-        select(SampleResult.sample_id, SampleResult.item_name, SampleResult.reported_text,
-               SampleResult.measured_text, SampleResult.limit_text, SampleResult.unit)
-        .where(SampleResult.sample_id.in_(sample_ids),
-               SampleResult.verdict == VerdictValue.FAIL,
-               SampleResult.status != ResultStatus.SUPERSEDED)
-        .order_by(SampleResult.sample_id, SampleResult.seq))
+        select(
+            SampleResult.sample_id,
+            SampleResult.item_name,
+            SampleResult.reported_text,
+            SampleResult.measured_text,
+            SampleResult.limit_text,
+            SampleResult.unit,
+        )
+        .where(
+            SampleResult.sample_id.in_(sample_ids),
+            SampleResult.verdict == VerdictValue.FAIL,
+            SampleResult.status != ResultStatus.SUPERSEDED,
+        )
+        .order_by(SampleResult.sample_id, SampleResult.seq)
+    )
     for sid, item, reported, measured, limit, unit in rows:
         result = reported or measured or ""
         failures.setdefault(sid, []).append(
-            f"{item}‖{_with_unit(result, unit)}‖{_with_unit(limit, unit)}")
+            f"{item}‖{_with_unit(result, unit)}‖{_with_unit(limit, unit)}"
+        )
     return failures
 
 
@@ -205,8 +327,7 @@ def _with_unit(value: str, unit: str) -> str:
 # --- writers -------------------------------------------------------------------------------
 
 
-def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 500
-               ) -> Iterator[str]:
+def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 500) -> Iterator[str]:
     """CSV text in chunks of a few hundred rows, for a streamed response or a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -236,8 +357,9 @@ def write_xlsx(target, header: list[str], rows: Iterable[list], title: str) -> N
     workbook.save(target)
 
 
-def export_table(session: Session, kind: str, filters: StatsFilter | None = None,
-                 default_lab: str = "") -> tuple[list[str], Iterator[list]]:
+def export_table(
+    session: Session, kind: str, filters: StatsFilter | None = None, default_lab: str = ""
+) -> tuple[list[str], Iterator[list]]:
     """(header, rows) of the export ``kind`` ("samples" or "announcement")."""
     if kind == "samples":
         return SAMPLE_COLUMNS, sample_rows(session, filters)
@@ -249,21 +371,30 @@ def export_table(session: Session, kind: str, filters: StatsFilter | None = None
 # --- the PDF compliance report -------------------------------------------------------------
 
 
-def compliance_pdf(session: Session, filters: StatsFilter | None = None, *,
-                   lab_name: str = "", font_path: str | None = None):
+def compliance_pdf(
+    session: Session,
+    filters: StatsFilter | None = None,
+    *,
+    lab_name: str = "",
+    font_path: str | None = None,
+):
     """The compliance report (summary, charts, tables, unqualified list) as a BytesIO."""
     from labsys.pdf.compliance import ComplianceData, ComplianceReport
     from labsys.services import stats
 
     filters = filters or StatsFilter()
-    unqualified = [[row[0], row[2], row[1], row[6], row[11], row[12]]
-                   for row in announcement_rows(session, filters, lab_name)]
+    unqualified = [
+        [row[0], row[2], row[1], row[6], row[11], row[12]]
+        for row in announcement_rows(session, filters, lab_name)
+    ]
     data = ComplianceData(
-        lab_name=lab_name, period=_period_text(filters),
+        lab_name=lab_name,
+        period=_period_text(filters),
         total=stats.compute(session, by="category", level=1, filters=filters),
         key_foods=stats.key_food_indicator(session, filters),
         districts=stats.compute(session, by="district", filters=filters),
-        unqualified=unqualified)
+        unqualified=unqualified,
+    )
     return ComplianceReport(data, font_path).build()
 
 

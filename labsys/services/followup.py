@@ -63,10 +63,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
 
 
-def backup_retention_until(conclusion: Conclusion | None, concluded_on: date,
-                           production_date: date | None = None,
-                           shelf_life_days: int | None = None,
-                           months: dict | None = None) -> date | None:
+def backup_retention_until(
+    conclusion: Conclusion | None,
+    concluded_on: date,
+    production_date: date | None = None,
+    shelf_life_days: int | None = None,
+    months: dict | None = None,
+) -> date | None:
     """Keep the retest backup 3 months after a qualified, 6 after an unqualified conclusion,
     or until the shelf life ends if that is sooner.  None without a final conclusion."""
     months = months or DEFAULTS["BACKUP_RETENTION_MONTHS"]
@@ -96,26 +99,43 @@ def open_followup(session: Session, sample: Sample, actor: User | None = None) -
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
-    audit.record(session, actor, "followup", followup.id, "open",
-                 new={"sample_id": sample.id,
-                      "backup_retain_until": followup.backup_retain_until})
+    audit.record(
+        session,
+        actor,
+        "followup",
+        followup.id,
+        "open",
+        new={"sample_id": sample.id, "backup_retain_until": followup.backup_retain_until},
+    )
     return followup
 
 
 def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
     concluded = sample.concluded_at.date() if sample.concluded_at else date.today()
-    return backup_retention_until(conclusion, concluded, sample.production_date,
-                                  sample.shelf_life_days, setting("BACKUP_RETENTION_MONTHS"))
+    return backup_retention_until(
+        conclusion,
+        concluded,
+        sample.production_date,
+        sample.shelf_life_days,
+        setting("BACKUP_RETENTION_MONTHS"),
+    )
 
 
-def _change(session: Session, actor: User, followup: FollowUp, action: str, values: dict,
-            reason: str | None = None) -> FollowUp:
+def _change(
+    session: Session,
+    actor: User,
+    followup: FollowUp,
+    action: str,
+    values: dict,
+    reason: str | None = None,
+) -> FollowUp:
     old = {key: getattr(followup, key) for key in values}
     for key, value in values.items():
         setattr(followup, key, value)
     session.flush()
-    audit.record(session, actor, "followup", followup.id, action, old=old, new=values,
-                 reason=reason)
+    audit.record(
+        session, actor, "followup", followup.id, action, old=old, new=values, reason=reason
+    )
     return followup
 
 
@@ -127,18 +147,30 @@ def _require(value, message: str, field: str) -> None:
 # --- notification and retest ---------------------------------------------------------------
 
 
-def record_notification(session: Session, actor: User, followup: FollowUp,
-                        notified_on: date) -> FollowUp:
+def record_notification(
+    session: Session, actor: User, followup: FollowUp, notified_on: date
+) -> FollowUp:
     """The sampled unit received the conclusion: the retest window starts."""
-    _require(notified_on, _("Enter the date the sampled unit received the conclusion."),
-             "notified_on")
+    _require(
+        notified_on, _("Enter the date the sampled unit received the conclusion."), "notified_on"
+    )
     concluded = followup.sample.concluded_at
     if concluded and notified_on < concluded.date():
-        raise ServiceError(_("The notification cannot be before the conclusion (%(day)s).",
-                             day=concluded.date().isoformat()), field="notified_on")
+        raise ServiceError(
+            _(
+                "The notification cannot be before the conclusion (%(day)s).",
+                day=concluded.date().isoformat(),
+            ),
+            field="notified_on",
+        )
     window = workcal.add_workdays(session, notified_on, setting("RETEST_REQUEST_WORKDAYS"))
-    return _change(session, actor, followup, "notify",
-                   {"notified_on": notified_on, "retest_window_end": window})
+    return _change(
+        session,
+        actor,
+        followup,
+        "notify",
+        {"notified_on": notified_on, "retest_window_end": window},
+    )
 
 
 def first_lab_id(session: Session, sample: Sample) -> int | None:
@@ -148,83 +180,140 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
     return lab.id if lab else None
 
 
-def request_retest(session: Session, actor: User, followup: FollowUp, requested_on: date,
-                   lab_id: int) -> FollowUp:
+def request_retest(
+    session: Session, actor: User, followup: FollowUp, requested_on: date, lab_id: int
+) -> FollowUp:
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
     _require(requested_on, _("Enter the date of the retest request."), "requested_on")
     if followup.notified_on is None:
-        raise ServiceError(_("Record when the sampled unit was notified before a retest."),
-                           field="requested_on")
+        raise ServiceError(
+            _("Record when the sampled unit was notified before a retest."), field="requested_on"
+        )
     if requested_on > followup.retest_window_end:
-        raise ServiceError(_("The retest request came after the window closed on %(day)s.",
-                             day=followup.retest_window_end.isoformat()),
-                           field="requested_on")
+        raise ServiceError(
+            _(
+                "The retest request came after the window closed on %(day)s.",
+                day=followup.retest_window_end.isoformat(),
+            ),
+            field="requested_on",
+        )
     lab = session.get(Lab, lab_id) if lab_id else None
     if lab is None:
         raise ServiceError(_("Choose the retest lab."), field="lab_id")
     if lab.id == first_lab_id(session, followup.sample):
-        raise ServiceError(_("The retest lab must differ from the lab that tested the sample "
-                             "(%(lab)s).", lab=lab.name), field="lab_id")
+        raise ServiceError(
+            _(
+                "The retest lab must differ from the lab that tested the sample (%(lab)s).",
+                lab=lab.name,
+            ),
+            field="lab_id",
+        )
     if _failed_microbiological(session, followup.sample_id):
-        raise ServiceError(_("No retest for failed microbiological items."),
-                           field="requested_on")
-    return _change(session, actor, followup, "request_retest",
-                   {"retest_requested_on": requested_on, "retest_lab_id": lab.id})
+        raise ServiceError(_("No retest for failed microbiological items."), field="requested_on")
+    return _change(
+        session,
+        actor,
+        followup,
+        "request_retest",
+        {"retest_requested_on": requested_on, "retest_lab_id": lab.id},
+    )
 
 
 def _failed_microbiological(session: Session, sample_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(
-        SampleResult.sample_id == sample_id, SampleResult.verdict == VerdictValue.FAIL,
-        SampleResult.status != ResultStatus.SUPERSEDED, SampleResult.micro_n.is_not(None)))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    SampleResult.sample_id == sample_id,
+                    SampleResult.verdict == VerdictValue.FAIL,
+                    SampleResult.status != ResultStatus.SUPERSEDED,
+                    SampleResult.micro_n.is_not(None),
+                )
+            )
+        )
+    )
 
 
-def record_backup_received(session: Session, actor: User, followup: FollowUp,
-                           received_on: date) -> FollowUp:
+def record_backup_received(
+    session: Session, actor: User, followup: FollowUp, received_on: date
+) -> FollowUp:
     """The retest lab received the backup: its result is due in 10 working days."""
-    _require(received_on, _("Enter the date the retest lab received the backup."),
-             "received_on")
+    _require(received_on, _("Enter the date the retest lab received the backup."), "received_on")
     if followup.retest_requested_on is None:
         raise ServiceError(_("Record the retest request first."), field="received_on")
     if received_on < followup.retest_requested_on:
-        raise ServiceError(_("The backup cannot arrive before the retest was requested."),
-                           field="received_on")
+        raise ServiceError(
+            _("The backup cannot arrive before the retest was requested."), field="received_on"
+        )
     due = workcal.add_workdays(session, received_on, setting("RETEST_RESULT_WORKDAYS"))
-    return _change(session, actor, followup, "retest_backup_received",
-                   {"retest_backup_received_on": received_on, "retest_due": due})
+    return _change(
+        session,
+        actor,
+        followup,
+        "retest_backup_received",
+        {"retest_backup_received_on": received_on, "retest_due": due},
+    )
 
 
-def record_retest_result(session: Session, actor: User, followup: FollowUp,
-                         conclusion: Conclusion, result: str, reported_on: date) -> FollowUp:
+def record_retest_result(
+    session: Session,
+    actor: User,
+    followup: FollowUp,
+    conclusion: Conclusion,
+    result: str,
+    reported_on: date,
+) -> FollowUp:
     """The retest's conclusion decides: the sample's conclusion follows it (audited)."""
     if followup.retest_backup_received_on is None:
-        raise ServiceError(_("Record when the retest lab received the backup first."),
-                           field="conclusion")
+        raise ServiceError(
+            _("Record when the retest lab received the backup first."), field="conclusion"
+        )
     if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
-        raise ServiceError(_("A retest concludes qualified or unqualified."),
-                           field="conclusion")
+        raise ServiceError(_("A retest concludes qualified or unqualified."), field="conclusion")
     _require(result, _("Describe the retest result."), "result")
     _require(reported_on, _("Enter the date of the retest report."), "reported_on")
     sample = followup.sample
-    _change(session, actor, followup, "retest_result",
-            {"retest_conclusion": conclusion, "retest_result": result,
-             "retest_reported_on": reported_on,
-             "backup_retain_until": _retention(sample, conclusion)})
+    _change(
+        session,
+        actor,
+        followup,
+        "retest_result",
+        {
+            "retest_conclusion": conclusion,
+            "retest_result": result,
+            "retest_reported_on": reported_on,
+            "backup_retain_until": _retention(sample, conclusion),
+        },
+    )
     if sample.conclusion != conclusion:
         old = sample.conclusion
         sample.conclusion = conclusion
         session.flush()
-        audit.record(session, actor, "sample", sample.id, "retest_conclusion",
-                     old={"conclusion": old}, new={"conclusion": conclusion},
-                     reason=_("Retest by %(lab)s", lab=followup.retest_lab.name))
+        audit.record(
+            session,
+            actor,
+            "sample",
+            sample.id,
+            "retest_conclusion",
+            old={"conclusion": old},
+            new={"conclusion": conclusion},
+            reason=_("Retest by %(lab)s", lab=followup.retest_lab.name),
+        )
     return followup
 
 
 # --- objection -----------------------------------------------------------------------------
 
 
-def record_objection(session: Session, actor: User, followup: FollowUp, kind: ObjectionKind,
-                     filed_on: date, outcome: str | None = None) -> FollowUp:
+def record_objection(
+    session: Session,
+    actor: User,
+    followup: FollowUp,
+    kind: ObjectionKind,
+    filed_on: date,
+    outcome: str | None = None,
+) -> FollowUp:
     """异议: about sampling within 7 working days after sampling, about the result within 7
     working days of receiving it."""
     _require(kind, _("Choose what the objection is about."), "kind")
@@ -234,21 +323,42 @@ def record_objection(session: Session, actor: User, followup: FollowUp, kind: Ob
     if kind == ObjectionKind.SAMPLING:
         last = workcal.add_workdays(session, sample.sampling_date, days)
         if filed_on > last:
-            raise ServiceError(_("An objection about sampling must come within %(n)s working "
-                                 "days after sampling (by %(day)s).", n=days,
-                                 day=last.isoformat()), field="filed_on")
+            raise ServiceError(
+                _(
+                    "An objection about sampling must come within %(n)s working "
+                    "days after sampling (by %(day)s).",
+                    n=days,
+                    day=last.isoformat(),
+                ),
+                field="filed_on",
+            )
     else:
         if followup.notified_on is None:
-            raise ServiceError(_("Record when the sampled unit received the result first."),
-                               field="filed_on")
+            raise ServiceError(
+                _("Record when the sampled unit received the result first."), field="filed_on"
+            )
         last = workcal.add_workdays(session, followup.notified_on, days)
         if filed_on > last:
-            raise ServiceError(_("An objection about the result must come within %(n)s working"
-                                 " days of receiving it (by %(day)s).", n=days,
-                                 day=last.isoformat()), field="filed_on")
-    return _change(session, actor, followup, "objection",
-                   {"objection_kind": kind, "objection_filed_on": filed_on,
-                    "objection_outcome": outcome or None})
+            raise ServiceError(
+                _(
+                    "An objection about the result must come within %(n)s working"
+                    " days of receiving it (by %(day)s).",
+                    n=days,
+                    day=last.isoformat(),
+                ),
+                field="filed_on",
+            )
+    return _change(
+        session,
+        actor,
+        followup,
+        "objection",
+        {
+            "objection_kind": kind,
+            "objection_filed_on": filed_on,
+            "objection_outcome": outcome or None,
+        },
+    )
 
 
 # --- disposal ------------------------------------------------------------------------------
@@ -260,25 +370,39 @@ def _disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
-def start_disposal(session: Session, actor: User, followup: FollowUp,
-                   started_on: date) -> FollowUp:
+def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
     first, second = setting("DISPOSAL_MILESTONE_DAYS")
-    return _change(session, actor, followup, "start_disposal", {
-        "disposal_started_on": started_on,
-        "disposal_first_due": _disposal_date(session, started_on, first),
-        "disposal_second_due": _disposal_date(session, started_on, second),
-        "disposal_due": _disposal_date(session, started_on, setting("DISPOSAL_DEADLINE_DAYS")),
-    })
+    return _change(
+        session,
+        actor,
+        followup,
+        "start_disposal",
+        {
+            "disposal_started_on": started_on,
+            "disposal_first_due": _disposal_date(session, started_on, first),
+            "disposal_second_due": _disposal_date(session, started_on, second),
+            "disposal_due": _disposal_date(session, started_on, setting("DISPOSAL_DEADLINE_DAYS")),
+        },
+    )
 
 
-MILESTONES = {"first": "disposal_first_done_on", "second": "disposal_second_done_on",
-              "completed": "disposal_completed_on"}
+MILESTONES = {
+    "first": "disposal_first_done_on",
+    "second": "disposal_second_done_on",
+    "completed": "disposal_completed_on",
+}
 
 
-def record_disposal_step(session: Session, actor: User, followup: FollowUp, step: str,
-                         done_on: date, notes: str | None = None) -> FollowUp:
+def record_disposal_step(
+    session: Session,
+    actor: User,
+    followup: FollowUp,
+    step: str,
+    done_on: date,
+    notes: str | None = None,
+) -> FollowUp:
     """A milestone reached (``first``, ``second``) or the disposal completed."""
     if followup.disposal_started_on is None:
         raise ServiceError(_("Start the disposal first."), field="done_on")
@@ -286,8 +410,7 @@ def record_disposal_step(session: Session, actor: User, followup: FollowUp, step
         raise ServiceError(_("Unknown disposal step."), field="step")
     _require(done_on, _("Enter the date."), "done_on")
     if done_on < followup.disposal_started_on:
-        raise ServiceError(_("The date cannot be before the disposal started."),
-                           field="done_on")
+        raise ServiceError(_("The date cannot be before the disposal started."), field="done_on")
     values = {MILESTONES[step]: done_on}
     if notes:
         values["disposal_notes"] = notes
@@ -299,9 +422,12 @@ def record_disposal_step(session: Session, actor: User, followup: FollowUp, step
 
 def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[tuple]:
     """Unqualified samples (newest first) with their follow-up if opened: (sample, followup)."""
-    query = (select(Sample, FollowUp).outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
-             .where(Sample.conclusion == Conclusion.UNQUALIFIED)
-             .options(joinedload(FollowUp.retest_lab)))
+    query = (
+        select(Sample, FollowUp)
+        .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
+        .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+        .options(joinedload(FollowUp.retest_lab))
+    )
     if after:
         query = query.where(Sample.id < after)
     return list(session.execute(query.order_by(Sample.id.desc()).limit(size)).all())
@@ -351,8 +477,7 @@ class DeadlineBoard:
     def __iter__(self):
         """The items shown, the most urgent first (by due date, kind, sample number)."""
         items = [item for kind in self.kinds for item in kind.items]
-        return iter(sorted(items, key=lambda d: (d.due, DEADLINE_KINDS.index(d.kind),
-                                                 d.sample_no)))
+        return iter(sorted(items, key=lambda d: (d.due, DEADLINE_KINDS.index(d.kind), d.sample_no)))
 
     def __len__(self) -> int:
         return sum(len(kind.items) for kind in self.kinds)
@@ -376,24 +501,45 @@ def _deadline_branches(kind: str) -> list[tuple]:
     """
     columns = (Sample.id, Sample.sample_no, Sample.food_name)
     if kind == "delivery":
-        return [(select(*columns, Sample.due_delivery)
-                 .where(Sample.status == SampleStatus.REGISTERED), Sample.due_delivery)]
+        return [
+            (
+                select(*columns, Sample.due_delivery).where(
+                    Sample.status == SampleStatus.REGISTERED
+                ),
+                Sample.due_delivery,
+            )
+        ]
     if kind == "report":
-        return [(select(*columns, Sample.due_report).where(Sample.status == status),
-                 Sample.due_report)
-                for status in (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)]
+        return [
+            (select(*columns, Sample.due_report).where(Sample.status == status), Sample.due_report)
+            for status in (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
+        ]
     if kind == "unqualified_report":
-        issued = exists().where(Report.sample_id == Sample.id,
-                                Report.status == ReportStatus.ISSUED)
-        return [(select(*columns, Sample.due_unqualified_report)
-                 .where(Sample.conclusion == Conclusion.UNQUALIFIED, ~issued),
-                 Sample.due_unqualified_report)]
+        issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+        return [
+            (
+                select(*columns, Sample.due_unqualified_report).where(
+                    Sample.conclusion == Conclusion.UNQUALIFIED, ~issued
+                ),
+                Sample.due_unqualified_report,
+            )
+        ]
     joined = select(*columns).join(FollowUp, FollowUp.sample_id == Sample.id)
     if kind == "retest":
-        return [(joined.add_columns(FollowUp.retest_due)
-                 .where(FollowUp.retest_conclusion.is_(None)), FollowUp.retest_due)]
-    return [(joined.add_columns(FollowUp.disposal_due)
-             .where(FollowUp.disposal_completed_on.is_(None)), FollowUp.disposal_due)]
+        return [
+            (
+                joined.add_columns(FollowUp.retest_due).where(FollowUp.retest_conclusion.is_(None)),
+                FollowUp.retest_due,
+            )
+        ]
+    return [
+        (
+            joined.add_columns(FollowUp.disposal_due).where(
+                FollowUp.disposal_completed_on.is_(None)
+            ),
+            FollowUp.disposal_due,
+        )
+    ]
 
 
 def _count(session: Session, query, *conditions) -> int:
@@ -401,9 +547,14 @@ def _count(session: Session, query, *conditions) -> int:
     return session.scalar(counted) or 0
 
 
-def deadline_kind(session: Session, kind: str, today: date, horizon: date,
-                  after: tuple[date, int] | None = None,
-                  size: int = BOARD_SIZE) -> DeadlineKind:
+def deadline_kind(
+    session: Session,
+    kind: str,
+    today: date,
+    horizon: date,
+    after: tuple[date, int] | None = None,
+    size: int = BOARD_SIZE,
+) -> DeadlineKind:
     """One kind of the board: SQL counts of overdue and due-soon items, and the ``size`` most
     urgent items (after the keyset position ``after``: (due, sample id))."""
     overdue = due_soon = 0
@@ -416,15 +567,21 @@ def deadline_kind(session: Session, kind: str, today: date, horizon: date,
             page = page.where(due >= after[0], or_(due > after[0], Sample.id > after[1]))
         rows += session.execute(page.order_by(due, Sample.id).limit(size + 1)).all()
     rows.sort(key=lambda row: (row[3], row[0]))
-    items = [Deadline(kind, sid, number, food, due, due < today)
-             for sid, number, food, due in rows[:size]]
-    return DeadlineKind(kind, overdue, due_soon, items,
-                        items[-1].key if len(rows) > size else None)
+    items = [
+        Deadline(kind, sid, number, food, due, due < today)
+        for sid, number, food, due in rows[:size]
+    ]
+    return DeadlineKind(kind, overdue, due_soon, items, items[-1].key if len(rows) > size else None)
 
 
-def deadline_board(session: Session, today: date | None = None, *, size: int | None = None,
-                   kind: str | None = None,
-                   after: tuple[date, int] | None = None) -> DeadlineBoard:
+def deadline_board(
+    session: Session,
+    today: date | None = None,
+    *,
+    size: int | None = None,
+    kind: str | None = None,
+    after: tuple[date, int] | None = None,
+) -> DeadlineBoard:
     """Everything overdue or due within the horizon (3 working days): per kind the counts and
     the ``size`` most urgent items; iterating gives the items shown, the most urgent first.
 
@@ -434,7 +591,13 @@ def deadline_board(session: Session, today: date | None = None, *, size: int | N
     today = today or date.today()
     horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
     kinds = [kind] if kind in DEADLINE_KINDS else DEADLINE_KINDS
-    return DeadlineBoard(today, horizon, [
-        deadline_kind(session, name, today, horizon, after if kind else None,
-                      size or BOARD_SIZE)
-        for name in kinds])
+    return DeadlineBoard(
+        today,
+        horizon,
+        [
+            deadline_kind(
+                session, name, today, horizon, after if kind else None, size or BOARD_SIZE
+            )
+            for name in kinds
+        ],
+    )

@@ -18,7 +18,8 @@ def next_value(session: Session, name: str) -> int:
     """
     for _attempt in range(3):
         value = session.execute(
-            update(NumberSequence).where(NumberSequence.name == name)
+            update(NumberSequence)
+            .where(NumberSequence.name == name)
             .values(last_value=NumberSequence.last_value + 1)
             .returning(NumberSequence.last_value)
         ).scalar()
@@ -34,5 +35,4 @@ def next_value(session: Session, name: str) -> int:
 
 
 def current_value(session: Session, name: str) -> int:
-    return session.scalar(select(NumberSequence.last_value)
-                          .where(NumberSequence.name == name)) or 0
+    return session.scalar(select(NumberSequence.last_value).where(NumberSequence.name == name)) or 0

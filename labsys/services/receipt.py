@@ -16,9 +16,22 @@ from labsys.services import calendar as workcal
 from labsys.services.sampling import REPORT_WORKDAYS, local_date
 
 # Copied from the specification onto each result row (SampleResult has the same names).
-FROZEN_COLUMNS = ("unit", "limit_text", "method_standard", "judgement_basis", "lod", "loq",
-                  "interval", "comparison_method", "decision_rule", "uncertainty", "micro_n",
-                  "micro_c", "micro_m", "micro_big_m")
+FROZEN_COLUMNS = (
+    "unit",
+    "limit_text",
+    "method_standard",
+    "judgement_basis",
+    "lod",
+    "loq",
+    "interval",
+    "comparison_method",
+    "decision_rule",
+    "uncertainty",
+    "micro_n",
+    "micro_c",
+    "micro_m",
+    "micro_big_m",
+)
 SEAL_STATES = ("完好", "破损", "无封条")
 # A clock a few minutes ahead of the server's is not an arrival "in the future".
 CLOCK_SKEW = timedelta(minutes=10)
@@ -26,11 +39,11 @@ CLOCK_SKEW = timedelta(minutes=10)
 
 def find_by_number(session: Session, sample_no: str) -> Sample:
     number = (sample_no or "").strip().upper()
-    sample = session.scalar(select(Sample).where(Sample.sample_no == number)) if number \
-        else None
+    sample = session.scalar(select(Sample).where(Sample.sample_no == number)) if number else None
     if sample is None:
-        raise ServiceError(_("No sample has the number %(no)s.", no=number or "—"),
-                           field="sample_no")
+        raise ServiceError(
+            _("No sample has the number %(no)s.", no=number or "—"), field="sample_no"
+        )
     return sample
 
 
@@ -38,12 +51,22 @@ def _check_receivable(sample: Sample, actor: User) -> None:
     if not actor.has_role(Role.TECHNICIAN):
         raise PermissionDenied(_("Only lab technicians receive samples."))
     if sample.status == SampleStatus.REJECTED:
-        raise ServiceError(_("Sample %(no)s was rejected on %(day)s: %(reason)s",
-                             no=sample.sample_no, day=_arrival_day(sample),
-                             reason=sample.rejection_reason or ""))
+        raise ServiceError(
+            _(
+                "Sample %(no)s was rejected on %(day)s: %(reason)s",
+                no=sample.sample_no,
+                day=_arrival_day(sample),
+                reason=sample.rejection_reason or "",
+            )
+        )
     if sample.status != SampleStatus.REGISTERED:
-        raise ServiceError(_("Sample %(no)s was already received on %(day)s.",
-                             no=sample.sample_no, day=_arrival_day(sample)))
+        raise ServiceError(
+            _(
+                "Sample %(no)s was already received on %(day)s.",
+                no=sample.sample_no,
+                day=_arrival_day(sample),
+            )
+        )
 
 
 def _arrival_day(sample: Sample) -> str:
@@ -57,8 +80,13 @@ def _check_arrival(sample: Sample, arrived_at: datetime | None) -> datetime:
     if arrived_at > utcnow() + CLOCK_SKEW:
         raise ServiceError(_("The arrival time is in the future."), field="arrived_at")
     if local_date(arrived_at) < sample.sampling_date:
-        raise ServiceError(_("The arrival time is before the sampling date (%(day)s).",
-                             day=sample.sampling_date.isoformat()), field="arrived_at")
+        raise ServiceError(
+            _(
+                "The arrival time is before the sampling date (%(day)s).",
+                day=sample.sampling_date.isoformat(),
+            ),
+            field="arrived_at",
+        )
     return arrived_at
 
 
@@ -71,14 +99,22 @@ def _clean_temperature(text: str | None) -> str | None:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not Decimal(-80) <= value <= Decimal(60):
-        raise ServiceError(_("The temperature must be a number of °C between -80 and 60."),
-                           field="temperature")
+        raise ServiceError(
+            _("The temperature must be a number of °C between -80 and 60."), field="temperature"
+        )
     return text
 
 
-def receive_sample(session: Session, actor: User, sample: Sample, *,
-                   arrived_at: datetime | None, seal_state: str, condition: str = "",
-                   temperature: str | None = None) -> list[SampleResult]:
+def receive_sample(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    *,
+    arrived_at: datetime | None,
+    seal_state: str,
+    condition: str = "",
+    temperature: str | None = None,
+) -> list[SampleResult]:
     """Accept the sample: status RECEIVED, the report due date, and the frozen specification.
 
     One PENDING result row per test item that applies to the sample's category on its
@@ -94,16 +130,25 @@ def receive_sample(session: Session, actor: User, sample: Sample, *,
     if not seal_state:
         raise ServiceError(_("Record the state of the seal."), field="seal_state")
     temperature = _clean_temperature(temperature)
-    specs = catalog.applicable_specifications(session, sample.category_id,
-                                              sample.sampling_date)
+    specs = catalog.applicable_specifications(session, sample.category_id, sample.sampling_date)
     if not specs:
-        raise ServiceError(_("The category of sample %(no)s has no test items in the catalog "
-                             "for %(day)s: ask the administrator to add them first.",
-                             no=sample.sample_no, day=sample.sampling_date.isoformat()))
+        raise ServiceError(
+            _(
+                "The category of sample %(no)s has no test items in the catalog "
+                "for %(day)s: ask the administrator to add them first.",
+                no=sample.sample_no,
+                day=sample.sampling_date.isoformat(),
+            )
+        )
     results = [
-        SampleResult(sample_id=sample.id, test_item_id=spec.test_item_id, seq=seq,
-                     item_name=spec.test_item.name_zh, status=ResultStatus.PENDING,
-                     **{column: getattr(spec, column) for column in FROZEN_COLUMNS})
+        SampleResult(
+            sample_id=sample.id,
+            test_item_id=spec.test_item_id,
+            seq=seq,
+            item_name=spec.test_item.name_zh,
+            status=ResultStatus.PENDING,
+            **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
+        )
         for seq, spec in enumerate(specs, start=1)
     ]
     session.add_all(results)
@@ -115,18 +160,37 @@ def receive_sample(session: Session, actor: User, sample: Sample, *,
     sample.temperature = temperature
     sample.due_report = workcal.add_workdays(session, local_date(arrived_at), REPORT_WORKDAYS)
     session.flush()
-    audit.record(session, actor, "sample", sample.id, "receive",
-                 old={"status": SampleStatus.REGISTERED},
-                 new={"status": sample.status, "received_at": arrived_at,
-                      "seal_state": sample.seal_state, "condition": sample.condition,
-                      "temperature": temperature, "due_report": sample.due_report,
-                      "test_items": [r.item_name for r in results]})
+    audit.record(
+        session,
+        actor,
+        "sample",
+        sample.id,
+        "receive",
+        old={"status": SampleStatus.REGISTERED},
+        new={
+            "status": sample.status,
+            "received_at": arrived_at,
+            "seal_state": sample.seal_state,
+            "condition": sample.condition,
+            "temperature": temperature,
+            "due_report": sample.due_report,
+            "test_items": [r.item_name for r in results],
+        },
+    )
     return results
 
 
-def reject_sample(session: Session, actor: User, sample: Sample, reason: str, *,
-                  arrived_at: datetime | None = None, seal_state: str = "",
-                  condition: str = "", temperature: str | None = None) -> Sample:
+def reject_sample(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    reason: str,
+    *,
+    arrived_at: datetime | None = None,
+    seal_state: str = "",
+    condition: str = "",
+    temperature: str | None = None,
+) -> Sample:
     """Refuse the sample (broken seal, spoiled, too warm...): status REJECTED, with a reason."""
     _check_receivable(sample, actor)
     reason = (reason or "").strip()
@@ -141,9 +205,20 @@ def reject_sample(session: Session, actor: User, sample: Sample, reason: str, *,
     sample.temperature = _clean_temperature(temperature)
     sample.rejection_reason = reason
     session.flush()
-    audit.record(session, actor, "sample", sample.id, "reject",
-                 old={"status": SampleStatus.REGISTERED},
-                 new={"status": sample.status, "received_at": arrived_at,
-                      "seal_state": sample.seal_state, "condition": sample.condition,
-                      "temperature": sample.temperature}, reason=reason)
+    audit.record(
+        session,
+        actor,
+        "sample",
+        sample.id,
+        "reject",
+        old={"status": SampleStatus.REGISTERED},
+        new={
+            "status": sample.status,
+            "received_at": arrived_at,
+            "seal_state": sample.seal_state,
+            "condition": sample.condition,
+            "temperature": sample.temperature,
+        },
+        reason=reason,
+    )
     return sample

@@ -11,14 +11,22 @@ from labsys.models import Lab, Region
 BEIJING = ("110000", "北京市", "Beijing")
 # GB/T 2260 codes of Beijing's 16 districts.
 BEIJING_DISTRICTS = [
-    ("110101", "东城区", "Dongcheng"), ("110102", "西城区", "Xicheng"),
-    ("110105", "朝阳区", "Chaoyang"), ("110106", "丰台区", "Fengtai"),
-    ("110107", "石景山区", "Shijingshan"), ("110108", "海淀区", "Haidian"),
-    ("110109", "门头沟区", "Mentougou"), ("110111", "房山区", "Fangshan"),
-    ("110112", "通州区", "Tongzhou"), ("110113", "顺义区", "Shunyi"),
-    ("110114", "昌平区", "Changping"), ("110115", "大兴区", "Daxing"),
-    ("110116", "怀柔区", "Huairou"), ("110117", "平谷区", "Pinggu"),
-    ("110118", "密云区", "Miyun"), ("110119", "延庆区", "Yanqing"),
+    ("110101", "东城区", "Dongcheng"),
+    ("110102", "西城区", "Xicheng"),
+    ("110105", "朝阳区", "Chaoyang"),
+    ("110106", "丰台区", "Fengtai"),
+    ("110107", "石景山区", "Shijingshan"),
+    ("110108", "海淀区", "Haidian"),
+    ("110109", "门头沟区", "Mentougou"),
+    ("110111", "房山区", "Fangshan"),
+    ("110112", "通州区", "Tongzhou"),
+    ("110113", "顺义区", "Shunyi"),
+    ("110114", "昌平区", "Changping"),
+    ("110115", "大兴区", "Daxing"),
+    ("110116", "怀柔区", "Huairou"),
+    ("110117", "平谷区", "Pinggu"),
+    ("110118", "密云区", "Miyun"),
+    ("110119", "延庆区", "Yanqing"),
 ]
 
 
@@ -59,5 +67,6 @@ def default_lab(session: Session) -> Lab | None:
 
 
 def districts(session: Session) -> list[Region]:
-    return list(session.scalars(select(Region).where(Region.parent_code.is_not(None))
-                                .order_by(Region.code)))
+    return list(
+        session.scalars(select(Region).where(Region.parent_code.is_not(None)).order_by(Region.code))
+    )

@@ -46,8 +46,11 @@ from labsys.services import audit, numbering
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-VERDICT_LABELS = {VerdictValue.PASS: "合格", VerdictValue.FAIL: "不合格",
-                  VerdictValue.INCONCLUSIVE: "不确定"}
+VERDICT_LABELS = {
+    VerdictValue.PASS: "合格",
+    VerdictValue.FAIL: "不合格",
+    VerdictValue.INCONCLUSIVE: "不确定",
+}
 NOT_JUDGED_SENTENCE = "经抽样检验，所检项目均为不判定项，不作合格与否的判定。"
 DRAFT_NO = "（草稿）"
 
@@ -72,8 +75,9 @@ def get_by_token(session: Session, token: str) -> Report | None:
 def samples_by_no(session: Session, sample_nos: Iterable[str]) -> list[Sample]:
     """The samples with these numbers, in the order given; an unknown number is an error."""
     numbers = [n.strip() for n in sample_nos if n.strip()]
-    found = {s.sample_no: s for s in session.scalars(
-        select(Sample).where(Sample.sample_no.in_(numbers)))}
+    found = {
+        s.sample_no: s for s in session.scalars(select(Sample).where(Sample.sample_no.in_(numbers)))
+    }
     missing = [n for n in numbers if n not in found]
     if missing:
         raise NotFound(_("No sample with the number %(no)s.", no=", ".join(missing)))
@@ -82,9 +86,14 @@ def samples_by_no(session: Session, sample_nos: Iterable[str]) -> list[Sample]:
 
 def awaiting_report_query():
     """Concluded samples without a report yet: the supervisor's queue."""
-    return (select(Sample).where(Sample.status == SampleStatus.CONCLUDED)
-            .options(selectinload(Sample.visit).selectinload(SamplingVisit.sampled_unit),
-                     selectinload(Sample.producer)))
+    return (
+        select(Sample)
+        .where(Sample.status == SampleStatus.CONCLUDED)
+        .options(
+            selectinload(Sample.visit).selectinload(SamplingVisit.sampled_unit),
+            selectinload(Sample.producer),
+        )
+    )
 
 
 def verify_url(base_url: str, token: str) -> str:
@@ -92,26 +101,40 @@ def verify_url(base_url: str, token: str) -> str:
 
 
 def _current_results(session: Session, sample: Sample) -> list[SampleResult]:
-    return list(session.scalars(
-        select(SampleResult)
-        .where(SampleResult.sample_id == sample.id,
-               SampleResult.status != ResultStatus.SUPERSEDED)
-        .options(selectinload(SampleResult.entered_by), selectinload(SampleResult.reviewed_by))
-        .order_by(SampleResult.seq, SampleResult.id)))
+    return list(
+        session.scalars(
+            select(SampleResult)
+            .where(
+                SampleResult.sample_id == sample.id, SampleResult.status != ResultStatus.SUPERSEDED
+            )
+            .options(selectinload(SampleResult.entered_by), selectinload(SampleResult.reviewed_by))
+            .order_by(SampleResult.seq, SampleResult.id)
+        )
+    )
 
 
 def _check_ready(sample: Sample, results: list[SampleResult], *, correcting: bool) -> None:
     expected = SampleStatus.REPORTED if correcting else SampleStatus.CONCLUDED
     if sample.status != expected or sample.conclusion is None:
-        raise ServiceError(_("Sample %(no)s is not concluded (status: %(status)s); only a "
-                             "concluded sample can get a report.",
-                             no=sample.sample_no, status=sample.status.title))
+        raise ServiceError(
+            _(
+                "Sample %(no)s is not concluded (status: %(status)s); only a "
+                "concluded sample can get a report.",
+                no=sample.sample_no,
+                status=sample.status.title,
+            )
+        )
     if not results:
         raise ServiceError(_("Sample %(no)s has no test results.", no=sample.sample_no))
     open_items = [r.item_name for r in results if r.status != ResultStatus.ACCEPTED]
     if open_items:
-        raise ServiceError(_("Sample %(no)s has results not yet accepted: %(items)s.",
-                             no=sample.sample_no, items="、".join(open_items)))
+        raise ServiceError(
+            _(
+                "Sample %(no)s has results not yet accepted: %(items)s.",
+                no=sample.sample_no,
+                items="、".join(open_items),
+            )
+        )
 
 
 def _most_frequent(users: Iterable[User | None]) -> User | None:
@@ -155,27 +178,35 @@ def _result_text(result: SampleResult) -> str:
 
 def report_rows(results: list[SampleResult]) -> list[ReportRow]:
     return [
-        ReportRow(seq=index, item_name=r.item_name, unit=r.unit,
-                  limit=_plan_text(r) if r.is_microbiological else (r.limit_text or "/"),
-                  result=_result_text(r), verdict=VERDICT_LABELS.get(r.verdict, "—"),
-                  method=r.method_standard)
+        ReportRow(
+            seq=index,
+            item_name=r.item_name,
+            unit=r.unit,
+            limit=_plan_text(r) if r.is_microbiological else (r.limit_text or "/"),
+            result=_result_text(r),
+            verdict=VERDICT_LABELS.get(r.verdict, "—"),
+            method=r.method_standard,
+        )
         for index, r in enumerate(results, start=1)
     ]
 
 
 def conclusion_text(conclusion: Conclusion, results: list[SampleResult]) -> str:
     """The standard wording, naming the failed items and their judgement bases."""
+
     def with_verdict(*verdicts):
         return [r for r in results if r.verdict in verdicts]
 
     if conclusion == Conclusion.UNQUALIFIED:
         failed = with_verdict(VerdictValue.FAIL)
-        return conclusion_sentence([r.item_name for r in failed],
-                                   [r.judgement_basis for r in failed])
+        return conclusion_sentence(
+            [r.item_name for r in failed], [r.judgement_basis for r in failed]
+        )
     if conclusion == Conclusion.INCONCLUSIVE:
         unsure = with_verdict(VerdictValue.INCONCLUSIVE)
-        return inconclusive_sentence([r.item_name for r in unsure],
-                                     [r.judgement_basis for r in unsure])
+        return inconclusive_sentence(
+            [r.item_name for r in unsure], [r.judgement_basis for r in unsure]
+        )
     if conclusion == Conclusion.QUALIFIED:
         judged = with_verdict(VerdictValue.PASS)
         return conclusion_sentence([], [r.judgement_basis for r in judged])
@@ -194,10 +225,18 @@ def _decision_rule_note(results: list[SampleResult]) -> str:
     return f"{'、'.join(guarded)}项目按保护带判定规则（w=U）判定"
 
 
-def report_data(sample: Sample, results: list[SampleResult], *, report_no: str,
-                issued_at: datetime | None, author: User, reviewer: User | None,
-                approver: User | None, verify_link: str | None,
-                replaces: Report | None = None) -> ReportData:
+def report_data(
+    sample: Sample,
+    results: list[SampleResult],
+    *,
+    report_no: str,
+    issued_at: datetime | None,
+    author: User,
+    reviewer: User | None,
+    approver: User | None,
+    verify_link: str | None,
+    replaces: Report | None = None,
+) -> ReportData:
     visit, producer = sample.visit, sample.producer
     unit = visit.sampled_unit
     plan = sample.plan or (sample.task.plan if sample.task else None)
@@ -207,11 +246,12 @@ def report_data(sample: Sample, results: list[SampleResult], *, report_no: str,
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else current_app.config["LAB_NAME"],
         inspection_type=plan.inspection_type if plan else "监督抽检",
-        food_name=sample.food_name, brand=sample.brand or "/",
+        food_name=sample.food_name,
+        brand=sample.brand or "/",
         specification=sample.specification or "/",
-        production_date_or_batch=" / ".join(x for x in (production, sample.batch_no) if x)
-        or "/",
-        sampled_unit_name=unit.name, sampled_unit_phone=unit.phone or "/",
+        production_date_or_batch=" / ".join(x for x in (production, sample.batch_no) if x) or "/",
+        sampled_unit_name=unit.name,
+        sampled_unit_phone=unit.phone or "/",
         producer_name=producer.name if producer else "/",
         producer_phone=(producer.phone or "/") if producer else "/",
         task_source=(sample.task.name if sample.task else plan.name if plan else "/"),
@@ -219,14 +259,19 @@ def report_data(sample: Sample, results: list[SampleResult], *, report_no: str,
         sampling_date=sample.sampling_date.isoformat(),
         arrival_date=_local_date(sample.received_at) or "/",
         quantity=f"{sample.quantity} {sample.quantity_unit}".strip(),
-        sampling_base=sample.sampling_base or "/", sample_no=sample.sample_no,
-        seal_state=sample.seal_state or "/", place=visit.place or unit.address or "/",
+        sampling_base=sample.sampling_base or "/",
+        sample_no=sample.sample_no,
+        seal_state=sample.seal_state or "/",
+        place=visit.place or unit.address or "/",
         items_summary=_items_summary(results),
         conclusion_text=conclusion_text(sample.conclusion, results),
-        issue_date=_local_date(issued_at) or "/", remarks=remarks,
-        author=author.display_name, reviewer=reviewer.display_name if reviewer else "/",
+        issue_date=_local_date(issued_at) or "/",
+        remarks=remarks,
+        author=author.display_name,
+        reviewer=reviewer.display_name if reviewer else "/",
         approver=approver.display_name if approver else "/",
-        rows=report_rows(results), verify_url=verify_link,
+        rows=report_rows(results),
+        verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
     )
 
@@ -241,8 +286,17 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
     results = _current_results(session, sample)
     _check_ready(sample, results, correcting=current is not None)
     author, reviewer = signatories(results)
-    data = report_data(sample, results, report_no=DRAFT_NO, issued_at=None, author=author,
-                       reviewer=reviewer, approver=actor, verify_link=None, replaces=current)
+    data = report_data(
+        sample,
+        results,
+        report_no=DRAFT_NO,
+        issued_at=None,
+        author=author,
+        reviewer=reviewer,
+        approver=actor,
+        verify_link=None,
+        replaces=current,
+    )
     return ReportDocument(data, draft=True, font_path=_font_path()).build()
 
 
@@ -253,8 +307,13 @@ def format_report_no(pattern: str, *, lab: str, year: int, serial: int) -> str:
     try:
         return pattern.format(lab=lab, year=year, yy=f"{year % 100:02d}", serial=serial)
     except (KeyError, IndexError, ValueError) as error:
-        raise ServiceError(_("The setting REPORT_NO_PATTERN %(pattern)s is not valid: "
-                             "%(error)s", pattern=pattern, error=error)) from None
+        raise ServiceError(
+            _(
+                "The setting REPORT_NO_PATTERN %(pattern)s is not valid: %(error)s",
+                pattern=pattern,
+                error=error,
+            )
+        ) from None
 
 
 def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str:
@@ -269,55 +328,83 @@ def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str
 
 
 def _current_report(session: Session, sample: Sample) -> Report | None:
-    return session.scalar(select(Report).where(Report.sample_id == sample.id,
-                                               Report.status == ReportStatus.ISSUED))
+    return session.scalar(
+        select(Report).where(Report.sample_id == sample.id, Report.status == ReportStatus.ISSUED)
+    )
 
 
 def _check_approver(actor: User, author: User) -> None:
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor may approve and issue a report."))
     if actor.id == author.id:
-        raise PermissionDenied(_("You wrote this report (most results are yours); another "
-                                 "supervisor must approve and issue it."))
+        raise PermissionDenied(
+            _(
+                "You wrote this report (most results are yours); another "
+                "supervisor must approve and issue it."
+            )
+        )
 
 
-def issue_report(session: Session, actor: User, sample: Sample, *, base_url: str,
-                 issued_at: datetime | None = None) -> Report:
+def issue_report(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    *,
+    base_url: str,
+    issued_at: datetime | None = None,
+) -> Report:
     """Approve and issue the report of a concluded sample; the sample becomes REPORTED.
 
     ``issued_at`` defaults to now; loaders of past work (the demo's year) pass the time the
     report was issued.
     """
     if _current_report(session, sample) is not None:
-        raise ServiceError(_("Sample %(no)s already has an issued report; correct that "
-                             "report instead.", no=sample.sample_no))
+        raise ServiceError(
+            _(
+                "Sample %(no)s already has an issued report; correct that report instead.",
+                no=sample.sample_no,
+            )
+        )
     return _issue(session, actor, sample, base_url=base_url, issued_at=issued_at)
 
 
-def correct_report(session: Session, actor: User, report: Report, reason: str, *,
-                   base_url: str) -> Report:
+def correct_report(
+    session: Session, actor: User, report: Report, reason: str, *, base_url: str
+) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
     _check_transition(report, ReportStatus.SUPERSEDED)
-    return _issue(session, actor, report.sample, base_url=base_url, replaces=report,
-                  reason=reason)
+    return _issue(session, actor, report.sample, base_url=base_url, replaces=report, reason=reason)
 
 
 def _check_transition(report: Report, target: ReportStatus) -> None:
     if target not in REPORT_TRANSITIONS[report.status]:
-        raise ServiceError(_("Report %(no)s is %(status)s and cannot be corrected again; "
-                             "correct the report that replaced it.",
-                             no=report.report_no, status=report.status.title))
+        raise ServiceError(
+            _(
+                "Report %(no)s is %(status)s and cannot be corrected again; "
+                "correct the report that replaced it.",
+                no=report.report_no,
+                status=report.status.title,
+            )
+        )
 
 
-def _issue(session: Session, actor: User, sample: Sample, *, base_url: str,
-           replaces: Report | None = None, reason: str | None = None,
-           issued_at: datetime | None = None) -> Report:
+def _issue(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    *,
+    base_url: str,
+    replaces: Report | None = None,
+    reason: str | None = None,
+    issued_at: datetime | None = None,
+) -> Report:
     if not base_url:
-        raise ServiceError(_("Set BASE_URL: the QR code needs the absolute address of the "
-                             "verification page."))
+        raise ServiceError(
+            _("Set BASE_URL: the QR code needs the absolute address of the verification page.")
+        )
     results = _current_results(session, sample)
     _check_ready(sample, results, correcting=replaces is not None)
     author, reviewer = signatories(results)
@@ -325,36 +412,87 @@ def _issue(session: Session, actor: User, sample: Sample, *, base_url: str,
     issued_at = issued_at or utcnow()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
-    data = report_data(sample, results, report_no=report_no, issued_at=issued_at,
-                       author=author, reviewer=reviewer, approver=actor,
-                       verify_link=verify_url(base_url, token), replaces=replaces)
+    data = report_data(
+        sample,
+        results,
+        report_no=report_no,
+        issued_at=issued_at,
+        author=author,
+        reviewer=reviewer,
+        approver=actor,
+        verify_link=verify_url(base_url, token),
+        replaces=replaces,
+    )
     pdf = ReportDocument(data, font_path=_font_path()).build()
     report = Report(
-        report_no=report_no, sample=sample, status=ReportStatus.ISSUED,
-        food_name=sample.food_name, sampled_unit_name=sample.visit.sampled_unit.name,
-        conclusion=sample.conclusion, author=author, reviewer=reviewer, approver=actor,
-        issued_at=issued_at, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-        verify_token=token, replaces=replaces, correction_reason=reason)
+        report_no=report_no,
+        sample=sample,
+        status=ReportStatus.ISSUED,
+        food_name=sample.food_name,
+        sampled_unit_name=sample.visit.sampled_unit.name,
+        conclusion=sample.conclusion,
+        author=author,
+        reviewer=reviewer,
+        approver=actor,
+        issued_at=issued_at,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        verify_token=token,
+        replaces=replaces,
+        correction_reason=reason,
+    )
     session.add(report)
     old_status, sample_no = sample.status, sample.sample_no
     sample.status = SampleStatus.REPORTED
     try:
         session.flush()
     except StaleDataError:
-        raise ConflictError(_("Sample %(no)s was changed meanwhile (perhaps someone else "
-                              "issued its report); reload and try again.",
-                              no=sample_no)) from None
-    changes = [("report", report.id, "correct" if replaces else "issue", None,
-                {"report_no": report_no, "sample_no": sample_no, "sha256": report.sha256,
-                 "replaces": replaces.report_no if replaces else None}, reason)]
+        raise ConflictError(
+            _(
+                "Sample %(no)s was changed meanwhile (perhaps someone else "
+                "issued its report); reload and try again.",
+                no=sample_no,
+            )
+        ) from None
+    changes = [
+        (
+            "report",
+            report.id,
+            "correct" if replaces else "issue",
+            None,
+            {
+                "report_no": report_no,
+                "sample_no": sample_no,
+                "sha256": report.sha256,
+                "replaces": replaces.report_no if replaces else None,
+            },
+            reason,
+        )
+    ]
     if replaces is not None:
         replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
-        changes.append(("report", replaces.id, "supersede", {"status": "issued"},
-                        {"status": "superseded", "superseded_by": report_no}, reason))
+        changes.append(
+            (
+                "report",
+                replaces.id,
+                "supersede",
+                {"status": "issued"},
+                {"status": "superseded", "superseded_by": report_no},
+                reason,
+            )
+        )
     if old_status != sample.status:
-        changes.append(("sample", sample.id, "status", {"status": old_status},
-                        {"status": sample.status, "report_no": report_no}, None))
+        changes.append(
+            (
+                "sample",
+                sample.id,
+                "status",
+                {"status": old_status},
+                {"status": sample.status, "report_no": report_no},
+                None,
+            )
+        )
     session.flush()
     audit.record_many(session, actor, changes)
     return report
@@ -369,9 +507,14 @@ class BulkOutcome:
     failed: list[tuple[Sample, str]] = field(default_factory=list)
 
 
-def issue_many(session: Session, actor: User, samples: Iterable[Sample], *, base_url: str,
-               progress: Callable[[Sample, Report | None, str | None], None] | None = None
-               ) -> BulkOutcome:
+def issue_many(
+    session: Session,
+    actor: User,
+    samples: Iterable[Sample],
+    *,
+    base_url: str,
+    progress: Callable[[Sample, Report | None, str | None], None] | None = None,
+) -> BulkOutcome:
     """Issue one report per sample; a sample that cannot be issued is skipped with its
     reason (its savepoint rolled back) and the others go on."""
     outcome = BulkOutcome()

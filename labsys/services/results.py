@@ -74,8 +74,7 @@ class Judged:
 
 
 def micro_plan(result: SampleResult) -> MicroPlan:
-    return MicroPlan(result.micro_n, result.micro_c or 0, result.micro_m or "0",
-                     result.micro_big_m)
+    return MicroPlan(result.micro_n, result.micro_c or 0, result.micro_m or "0", result.micro_big_m)
 
 
 def limit_display(result: SampleResult) -> str:
@@ -99,8 +98,12 @@ def value_display(result: SampleResult) -> str:
     return result.measured_text or ""
 
 
-def judge_values(result: SampleResult, measured_text: str | None,
-                 unit_values: Sequence[str] | None = None, lod: str | None = None) -> Judged:
+def judge_values(
+    result: SampleResult,
+    measured_text: str | None,
+    unit_values: Sequence[str] | None = None,
+    lod: str | None = None,
+) -> Judged:
     """Judge what was typed for ``result`` against its frozen specification.
 
     Raises ServiceError (field "measured_text", "unit_values" or "lod") with the core's
@@ -120,10 +123,15 @@ def judge_values(result: SampleResult, measured_text: str | None,
     if len(measured) > 60:
         raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
     try:
-        verdict = judge(measured, Spec.parse(result.limit_text or ""),
-                        method=result.comparison_method.value, interval=result.interval,
-                        lod=lod, rule=result.decision_rule.value,
-                        uncertainty=result.uncertainty)
+        verdict = judge(
+            measured,
+            Spec.parse(result.limit_text or ""),
+            method=result.comparison_method.value,
+            interval=result.interval,
+            lod=lod,
+            rule=result.decision_rule.value,
+            uncertainty=result.uncertainty,
+        )
         reported = reported_text(measured, interval=result.interval, lod=lod, unit=result.unit)
     except ValueError as error:
         raise ServiceError(str(error), field="measured_text") from None
@@ -152,8 +160,9 @@ def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | No
         raise ServiceError(str(error), field="unit_values") from None
     if len(reported) > 80:
         raise ServiceError(_("The unit results are too long to report."), field="unit_values")
-    return Judged(None, json.dumps(units, ensure_ascii=False), reported,
-                  VerdictValue(verdict.value), lod)
+    return Judged(
+        None, json.dumps(units, ensure_ascii=False), reported, VerdictValue(verdict.value), lod
+    )
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -186,12 +195,22 @@ def _require_role(actor: User, *roles: Role) -> None:
 def current_state(session: Session, result_ids: Iterable[int]) -> dict[int, tuple]:
     """id → (version_id, value as entered, who entered it) read from the database now."""
     ids = list(result_ids)
-    rows = session.execute(
-        select(SampleResult.id, SampleResult.version_id, SampleResult.measured_text,
-               SampleResult.unit_values, User.full_name, User.username)
-        .outerjoin(User, User.id == SampleResult.entered_by_id)
-        .where(SampleResult.id.in_(ids))
-    ).all() if ids else []
+    rows = (
+        session.execute(
+            select(
+                SampleResult.id,
+                SampleResult.version_id,
+                SampleResult.measured_text,
+                SampleResult.unit_values,
+                User.full_name,
+                User.username,
+            )
+            .outerjoin(User, User.id == SampleResult.entered_by_id)
+            .where(SampleResult.id.in_(ids))
+        ).all()
+        if ids
+        else []
+    )
     state = {}
     for row in rows:
         value = ", ".join(json.loads(row.unit_values)) if row.unit_values else row.measured_text
@@ -200,21 +219,30 @@ def current_state(session: Session, result_ids: Iterable[int]) -> dict[int, tupl
 
 
 def conflict_error(result: SampleResult, value: str, who: str) -> ConflictError:
-    message = _("%(item)s was changed by someone else meanwhile: it is now “%(value)s” "
-                "(saved by %(who)s). Your value was not saved; reload and check.",
-                item=result.item_name, value=value or _("(empty)"), who=who or "-")
-    return ConflictError(message, current={"value": value, "by": who},
-                         field="measured_text")
+    message = _(
+        "%(item)s was changed by someone else meanwhile: it is now “%(value)s” "
+        "(saved by %(who)s). Your value was not saved; reload and check.",
+        item=result.item_name,
+        value=value or _("(empty)"),
+        who=who or "-",
+    )
+    return ConflictError(message, current={"value": value, "by": who}, field="measured_text")
 
 
 def _check_editable(result: SampleResult) -> None:
     if result.sample.status not in TESTING_STATUSES:
-        raise ServiceError(_("Sample %(no)s is not in testing.", no=result.sample.sample_no),
-                           field="measured_text")
+        raise ServiceError(
+            _("Sample %(no)s is not in testing.", no=result.sample.sample_no), field="measured_text"
+        )
     if result.status not in EDITABLE:
-        raise ServiceError(_("%(item)s is %(status)s and cannot be changed here.",
-                             item=result.item_name, status=result.status.title),
-                           field="measured_text")
+        raise ServiceError(
+            _(
+                "%(item)s is %(status)s and cannot be changed here.",
+                item=result.item_name,
+                status=result.status.title,
+            ),
+            field="measured_text",
+        )
 
 
 def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Judged:
@@ -226,8 +254,9 @@ def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Jud
     return judge_values(result, entry.measured_text, entry.unit_values, entry.lod)
 
 
-def _apply(session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
-           ) -> list[SampleResult]:
+def _apply(
+    session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
+) -> list[SampleResult]:
     now = utcnow()
     changes = []
     for entry, outcome in prepared:
@@ -242,8 +271,16 @@ def _apply(session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
         result.entered_by_id = actor.id
         result.entered_at = now
         result.return_reason = None
-        changes.append(("result", result.id, "enter", old,
-                        {**_values(result), "sample_id": result.sample_id}, None))
+        changes.append(
+            (
+                "result",
+                result.id,
+                "enter",
+                old,
+                {**_values(result), "sample_id": result.sample_id},
+                None,
+            )
+        )
     results = [entry.result for entry, _outcome in prepared]
     _flush_versioned(session, results)
     audit.record_many(session, actor, changes)
@@ -272,9 +309,15 @@ def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> li
     return _apply(session, actor, prepared)
 
 
-def enter_result(session: Session, actor: User, result: SampleResult, measured_text: str | None,
-                 expected_version: int, unit_values: Sequence[str] | None = None,
-                 lod: str | None = None) -> SampleResult:
+def enter_result(
+    session: Session,
+    actor: User,
+    result: SampleResult,
+    measured_text: str | None,
+    expected_version: int,
+    unit_values: Sequence[str] | None = None,
+    lod: str | None = None,
+) -> SampleResult:
     """Save and judge one value.  ServiceError names the field; a stale ``expected_version``
     is a ConflictError carrying the current value and who saved it."""
     _require_role(actor, Role.TECHNICIAN)
@@ -285,8 +328,13 @@ def enter_result(session: Session, actor: User, result: SampleResult, measured_t
 
 
 def _values(result: SampleResult) -> dict:
-    return {"measured": value_display(result) or None, "reported": result.reported_text,
-            "verdict": result.verdict, "status": result.status, "lod": result.lod}
+    return {
+        "measured": value_display(result) or None,
+        "reported": result.reported_text,
+        "verdict": result.verdict,
+        "status": result.status,
+        "lod": result.lod,
+    }
 
 
 def _flush_versioned(session: Session, results: Sequence[SampleResult]) -> None:
@@ -303,8 +351,12 @@ def _flush_versioned(session: Session, results: Sequence[SampleResult]) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise ConflictError(_("Someone else changed this record meanwhile. Nothing was "
-                              "saved; reload the page and check.")) from None
+        raise ConflictError(
+            _(
+                "Someone else changed this record meanwhile. Nothing was "
+                "saved; reload the page and check."
+            )
+        ) from None
 
 
 # --- submission and review -------------------------------------------------------------------
@@ -322,9 +374,21 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
         result.submitted_at = now
         result.return_reason = None
     _flush_versioned(session, ready)
-    audit.record_many(session, actor, [
-        ("result", r.id, "submit", {"status": ResultStatus.ENTERED},
-         {"status": r.status, "sample_id": r.sample_id}, None) for r in ready])
+    audit.record_many(
+        session,
+        actor,
+        [
+            (
+                "result",
+                r.id,
+                "submit",
+                {"status": ResultStatus.ENTERED},
+                {"status": r.status, "sample_id": r.sample_id},
+                None,
+            )
+            for r in ready
+        ],
+    )
     return len(ready)
 
 
@@ -333,12 +397,17 @@ def check_may_review(actor: User, result: SampleResult) -> None:
     if actor is None or not actor.has_role(Role.REVIEWER):
         raise PermissionDenied(_("Only a reviewer may review results."))
     if result.entered_by_id == actor.id:
-        raise PermissionDenied(_("You entered %(item)s yourself: another reviewer must "
-                                 "review it.", item=result.item_name))
+        raise PermissionDenied(
+            _(
+                "You entered %(item)s yourself: another reviewer must review it.",
+                item=result.item_name,
+            )
+        )
 
 
-def review_result(session: Session, actor: User, result: SampleResult, accept: bool,
-                  reason: str | None = None) -> SampleResult:
+def review_result(
+    session: Session, actor: User, result: SampleResult, accept: bool, reason: str | None = None
+) -> SampleResult:
     """Accept a submitted result, or return it to the technician with a reason."""
     check_may_review(actor, result)
     if result.status != ResultStatus.SUBMITTED:
@@ -351,10 +420,16 @@ def review_result(session: Session, actor: User, result: SampleResult, accept: b
     result.reviewed_at = utcnow()
     result.return_reason = None if accept else reason
     _flush_versioned(session, [result])
-    audit.record(session, actor, "result", result.id, "accept" if accept else "return",
-                 old={"status": ResultStatus.SUBMITTED},
-                 new={"status": result.status, "sample_id": result.sample_id},
-                 reason=reason or None)
+    audit.record(
+        session,
+        actor,
+        "result",
+        result.id,
+        "accept" if accept else "return",
+        old={"status": ResultStatus.SUBMITTED},
+        new={"status": result.status, "sample_id": result.sample_id},
+        reason=reason or None,
+    )
     if accept:
         derive_conclusion(session, result.sample, actor=actor)
     return result
@@ -373,19 +448,33 @@ def accept_results(session: Session, actor: User, results: Sequence[SampleResult
 # --- corrections and retests -----------------------------------------------------------------
 
 
-def correct_result(session: Session, actor: User, result: SampleResult,
-                   measured_text: str | None, expected_version: int, reason: str,
-                   unit_values: Sequence[str] | None = None,
-                   lod: str | None = None) -> SampleResult:
+def correct_result(
+    session: Session,
+    actor: User,
+    result: SampleResult,
+    measured_text: str | None,
+    expected_version: int,
+    reason: str,
+    unit_values: Sequence[str] | None = None,
+    lod: str | None = None,
+) -> SampleResult:
     """Change an accepted result: a reviewer or supervisor (not who entered it), a reason;
     old and new values go to the audit trail and the conclusion is derived again."""
     _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
     if result.status != ResultStatus.ACCEPTED:
-        raise ServiceError(_("Only an accepted result is corrected; this one is %(status)s.",
-                             status=result.status.title))
+        raise ServiceError(
+            _(
+                "Only an accepted result is corrected; this one is %(status)s.",
+                status=result.status.title,
+            )
+        )
     if result.entered_by_id == actor.id:
-        raise PermissionDenied(_("You entered %(item)s yourself: another reviewer must "
-                                 "correct it.", item=result.item_name))
+        raise PermissionDenied(
+            _(
+                "You entered %(item)s yourself: another reviewer must correct it.",
+                item=result.item_name,
+            )
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
@@ -402,16 +491,40 @@ def correct_result(session: Session, actor: User, result: SampleResult,
     result.reviewed_by_id = actor.id
     result.reviewed_at = utcnow()
     _flush_versioned(session, [result])
-    audit.record(session, actor, "result", result.id, "correct", old=old,
-                 new={**_values(result), "sample_id": result.sample_id}, reason=reason)
+    audit.record(
+        session,
+        actor,
+        "result",
+        result.id,
+        "correct",
+        old=old,
+        new={**_values(result), "sample_id": result.sample_id},
+        reason=reason,
+    )
     derive_conclusion(session, result.sample, actor=actor)
     return result
 
 
-_SPEC_COLUMNS = ("sample_id", "test_item_id", "seq", "item_name", "unit", "limit_text",
-                 "method_standard", "judgement_basis", "lod", "loq", "interval",
-                 "comparison_method", "decision_rule", "uncertainty", "micro_n", "micro_c",
-                 "micro_m", "micro_big_m")
+_SPEC_COLUMNS = (
+    "sample_id",
+    "test_item_id",
+    "seq",
+    "item_name",
+    "unit",
+    "limit_text",
+    "method_standard",
+    "judgement_basis",
+    "lod",
+    "loq",
+    "interval",
+    "comparison_method",
+    "decision_rule",
+    "uncertainty",
+    "micro_n",
+    "micro_c",
+    "micro_m",
+    "micro_big_m",
+)
 
 
 def retest(session: Session, actor: User, result: SampleResult, reason: str) -> SampleResult:
@@ -420,13 +533,20 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     withdrawn until the retest is accepted."""
     _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
     if result.status != ResultStatus.ACCEPTED:
-        raise ServiceError(_("Only an accepted result can be retested; this one is "
-                             "%(status)s.", status=result.status.title))
+        raise ServiceError(
+            _(
+                "Only an accepted result can be retested; this one is %(status)s.",
+                status=result.status.title,
+            )
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the retest."), field="reason")
-    new = SampleResult(**{c: getattr(result, c) for c in _SPEC_COLUMNS},
-                       status=ResultStatus.PENDING, supersedes_id=result.id)
+    new = SampleResult(
+        **{c: getattr(result, c) for c in _SPEC_COLUMNS},
+        status=ResultStatus.PENDING,
+        supersedes_id=result.id,
+    )
     result.status = ResultStatus.SUPERSEDED
     session.add(new)
     _flush_versioned(session, [result])
@@ -438,15 +558,29 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     if sample.status == SampleStatus.CONCLUDED:
         sample.status = SampleStatus.RECEIVED
     session.flush()
-    audit.record_many(session, actor, [
-        ("result", result.id, "retest", {"status": ResultStatus.ACCEPTED},
-         {"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
-         reason),
-        ("result", new.id, "create", None,
-         {"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
-         reason),
-        ("sample", sample.id, "reopen", old_sample, _sample_values(sample), reason),
-    ])
+    audit.record_many(
+        session,
+        actor,
+        [
+            (
+                "result",
+                result.id,
+                "retest",
+                {"status": ResultStatus.ACCEPTED},
+                {"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
+                reason,
+            ),
+            (
+                "result",
+                new.id,
+                "create",
+                None,
+                {"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
+                reason,
+            ),
+            ("sample", sample.id, "reopen", old_sample, _sample_values(sample), reason),
+        ],
+    )
     return new
 
 
@@ -455,19 +589,28 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
 
 def current_results(session: Session, sample: Sample) -> list[SampleResult]:
     """The sample's rows that count: every one but those superseded by a retest."""
-    return list(session.scalars(
-        select(SampleResult).where(SampleResult.sample_id == sample.id,
-                                   SampleResult.status != ResultStatus.SUPERSEDED)
-        .order_by(SampleResult.seq, SampleResult.id)))
+    return list(
+        session.scalars(
+            select(SampleResult)
+            .where(
+                SampleResult.sample_id == sample.id, SampleResult.status != ResultStatus.SUPERSEDED
+            )
+            .order_by(SampleResult.seq, SampleResult.id)
+        )
+    )
 
 
 def _sample_values(sample: Sample) -> dict:
-    return {"status": sample.status, "conclusion": sample.conclusion,
-            "due_unqualified_report": sample.due_unqualified_report}
+    return {
+        "status": sample.status,
+        "conclusion": sample.conclusion,
+        "due_unqualified_report": sample.due_unqualified_report,
+    }
 
 
-def derive_conclusion(session: Session, sample: Sample, actor: User | None = None,
-                      today: date | None = None) -> Conclusion | None:
+def derive_conclusion(
+    session: Session, sample: Sample, actor: User | None = None, today: date | None = None
+) -> Conclusion | None:
     """When every current row is accepted: the conclusion from their verdicts; an unqualified
     sample gets its reporting deadline (2 working days).  Otherwise nothing changes."""
     rows = current_results(session, sample)
@@ -482,12 +625,14 @@ def derive_conclusion(session: Session, sample: Sample, actor: User | None = Non
     if conclusion == Conclusion.UNQUALIFIED:
         if old["conclusion"] != Conclusion.UNQUALIFIED or sample.due_unqualified_report is None:
             sample.due_unqualified_report = calendar.add_workdays(
-                session, today or local_today(), UNQUALIFIED_REPORT_WORKDAYS)
+                session, today or local_today(), UNQUALIFIED_REPORT_WORKDAYS
+            )
     else:
         sample.due_unqualified_report = None
     session.flush()
-    audit.record(session, actor, "sample", sample.id, "conclude", old=old,
-                 new=_sample_values(sample))
+    audit.record(
+        session, actor, "sample", sample.id, "conclude", old=old, new=_sample_values(sample)
+    )
     return conclusion
 
 
@@ -496,10 +641,13 @@ def derive_conclusion(session: Session, sample: Sample, actor: User | None = Non
 
 def sample_history(session: Session, sample: Sample) -> list[AuditEntry]:
     """The audit entries of a sample and of all its result rows, oldest first."""
-    result_ids = [str(i) for i in session.scalars(
-        select(SampleResult.id).where(SampleResult.sample_id == sample.id))]
+    result_ids = [
+        str(i)
+        for i in session.scalars(select(SampleResult.id).where(SampleResult.sample_id == sample.id))
+    ]
     condition = and_(AuditEntry.entity == "sample", AuditEntry.entity_id == str(sample.id))
     if result_ids:
-        condition = or_(condition, and_(AuditEntry.entity == "result",
-                                        AuditEntry.entity_id.in_(result_ids)))
+        condition = or_(
+            condition, and_(AuditEntry.entity == "result", AuditEntry.entity_id.in_(result_ids))
+        )
     return list(session.scalars(select(AuditEntry).where(condition).order_by(AuditEntry.id)))

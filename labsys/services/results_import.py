@@ -129,15 +129,19 @@ def _cell_text(value) -> str:
 
 
 def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    names = {spelling.casefold(): key for key, spellings in HEADERS.items()
-             for spelling in spellings}
+    names = {
+        spelling.casefold(): key for key, spellings in HEADERS.items() for spelling in spellings
+    }
     columns: dict[str, int] = {}
     for index, title in enumerate(header):
         key = names.get((title or "").strip().casefold())
         if key and key not in columns:
             columns[key] = index
-    errors = [RowError(1, HEADERS[key][0], _("This column is missing."))
-              for key in REQUIRED if key not in columns]
+    errors = [
+        RowError(1, HEADERS[key][0], _("This column is missing."))
+        for key in REQUIRED
+        if key not in columns
+    ]
     return columns, errors
 
 
@@ -149,8 +153,14 @@ def _rows(table: list[list[str]], columns: dict[str, int]) -> Iterator[_Row]:
     for number, row in enumerate(table[1:], start=2):
         if not any((c or "").strip() for c in row):
             continue  # blank lines
-        yield _Row(number, cell(row, "sample_no"), cell(row, "test_item"), cell(row, "value"),
-                   cell(row, "unit"), cell(row, "lod"))
+        yield _Row(
+            number,
+            cell(row, "sample_no"),
+            cell(row, "test_item"),
+            cell(row, "value"),
+            cell(row, "unit"),
+            cell(row, "lod"),
+        )
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -158,7 +168,7 @@ def _rows(table: list[list[str]], columns: dict[str, int]) -> Iterator[_Row]:
 
 def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 class _ResultRow:
@@ -167,10 +177,26 @@ class _ResultRow:
 
     __slots__ = ("_columns",)
     # What validation, judging and the save read: the frozen spec, the value, the state.
-    _NAMES = ["id", "sample_id", "item_name", "unit", "limit_text", "lod", "interval",
-              "comparison_method", "decision_rule", "uncertainty", "micro_n", "micro_c",
-              "micro_m", "micro_big_m", "measured_text", "unit_values", "status",
-              "version_id"]
+    _NAMES = [
+        "id",
+        "sample_id",
+        "item_name",
+        "unit",
+        "limit_text",
+        "lod",
+        "interval",
+        "comparison_method",
+        "decision_rule",
+        "uncertainty",
+        "micro_n",
+        "micro_c",
+        "micro_m",
+        "micro_big_m",
+        "measured_text",
+        "unit_values",
+        "status",
+        "version_id",
+    ]
 
     def __init__(self, row):
         self._columns = row._mapping
@@ -193,16 +219,19 @@ def _load(session: Session, sample_nos: Iterable[str]):
     results: dict[tuple[str, str], _ResultRow] = {}
     for chunk in _chunks(nos):
         for sample_id, no, status in session.execute(
-                select(Sample.id, Sample.sample_no, Sample.status)
-                .where(Sample.sample_no.in_(chunk))):
+            select(Sample.id, Sample.sample_no, Sample.status).where(Sample.sample_no.in_(chunk))
+        ):
             samples[no] = (sample_id, status)
     by_id = {sample_id: no for no, (sample_id, _s) in samples.items()}
     columns = [getattr(SampleResult, name) for name in _ResultRow._NAMES]
     for chunk in _chunks(list(by_id)):
         rows = session.execute(
-            select(*columns, TestItem.code.label("item_code")).join(TestItem)
-            .where(SampleResult.sample_id.in_(chunk),
-                   SampleResult.status != ResultStatus.SUPERSEDED))
+            select(*columns, TestItem.code.label("item_code"))
+            .join(TestItem)
+            .where(
+                SampleResult.sample_id.in_(chunk), SampleResult.status != ResultStatus.SUPERSEDED
+            )
+        )
         for row in rows:
             result = _ResultRow(row)
             no = by_id[row.sample_id]
@@ -254,30 +283,55 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
         if not getattr(row, "item" if key == "test_item" else key):
             return RowError(row.number, col[key], _("This cell is empty."))
     if row.sample_no not in samples:
-        return RowError(row.number, col["sample_no"],
-                        _("No sample numbered %(no)s.", no=row.sample_no))
+        return RowError(
+            row.number, col["sample_no"], _("No sample numbered %(no)s.", no=row.sample_no)
+        )
     if samples[row.sample_no][1] not in TESTING_STATUSES:
-        return RowError(row.number, col["sample_no"],
-                        _("Sample %(no)s has not been received (or was rejected).",
-                          no=row.sample_no))
+        return RowError(
+            row.number,
+            col["sample_no"],
+            _("Sample %(no)s has not been received (or was rejected).", no=row.sample_no),
+        )
     result = results.get((row.sample_no, row.item.casefold()))
     if result is None:
-        return RowError(row.number, col["test_item"],
-                        _("Sample %(no)s has no test item %(item)s.", no=row.sample_no,
-                          item=row.item))
+        return RowError(
+            row.number,
+            col["test_item"],
+            _("Sample %(no)s has no test item %(item)s.", no=row.sample_no, item=row.item),
+        )
     if result.id in seen:
-        return RowError(row.number, col["test_item"],
-                        _("Duplicate: %(item)s of %(no)s is already in row %(row)d.",
-                          item=row.item, no=row.sample_no, row=seen[result.id]))
+        return RowError(
+            row.number,
+            col["test_item"],
+            _(
+                "Duplicate: %(item)s of %(no)s is already in row %(row)d.",
+                item=row.item,
+                no=row.sample_no,
+                row=seen[result.id],
+            ),
+        )
     seen[result.id] = row.number
     if result.status not in EDITABLE:
-        return RowError(row.number, col["test_item"],
-                        _("%(item)s of %(no)s is %(status)s and cannot be imported.",
-                          item=row.item, no=row.sample_no, status=result.status.title))
+        return RowError(
+            row.number,
+            col["test_item"],
+            _(
+                "%(item)s of %(no)s is %(status)s and cannot be imported.",
+                item=row.item,
+                no=row.sample_no,
+                status=result.status.title,
+            ),
+        )
     if not _same_unit(row.unit, result.unit or ""):
-        return RowError(row.number, col["unit"],
-                        _("The unit %(unit)s does not match the item's unit %(expected)s.",
-                          unit=row.unit or "-", expected=result.unit or "-"))
+        return RowError(
+            row.number,
+            col["unit"],
+            _(
+                "The unit %(unit)s does not match the item's unit %(expected)s.",
+                unit=row.unit or "-",
+                expected=result.unit or "-",
+            ),
+        )
     return None
 
 
@@ -294,8 +348,9 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
     judged, errors = validate(session, read_table(data, filename))
     if errors:
         raise ImportErrors(errors)
-    summary = ImportSummary(rows=len(judged),
-                            samples=len({result.sample_id for _r, result, _o in judged}))
+    summary = ImportSummary(
+        rows=len(judged), samples=len({result.sample_id for _r, result, _o in judged})
+    )
     for _row, _result, outcome in judged:
         key = outcome.verdict.title
         summary.verdicts[key] = summary.verdicts.get(key, 0) + 1
@@ -309,27 +364,63 @@ def _save(session: Session, actor: User, judged) -> None:
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.version_id == bindparam("_version"))
-        .values(measured_text=bindparam("_measured"), unit_values=bindparam("_units"),
-                reported_text=bindparam("_reported"), verdict=bindparam("_verdict"),
-                lod=bindparam("_lod"), status=ResultStatus.ENTERED.value,
-                entered_by_id=actor.id, entered_at=now, return_reason=None,
-                version_id=table.c.version_id + 1))
-    params = [{"_id": result.id, "_version": result.version_id,
-               "_measured": outcome.measured_text, "_units": outcome.unit_values,
-               "_reported": outcome.reported_text, "_verdict": outcome.verdict.value,
-               "_lod": outcome.lod} for _row, result, outcome in judged]
+        .values(
+            measured_text=bindparam("_measured"),
+            unit_values=bindparam("_units"),
+            reported_text=bindparam("_reported"),
+            verdict=bindparam("_verdict"),
+            lod=bindparam("_lod"),
+            status=ResultStatus.ENTERED.value,
+            entered_by_id=actor.id,
+            entered_at=now,
+            return_reason=None,
+            version_id=table.c.version_id + 1,
+        )
+    )
+    params = [
+        {
+            "_id": result.id,
+            "_version": result.version_id,
+            "_measured": outcome.measured_text,
+            "_units": outcome.unit_values,
+            "_reported": outcome.reported_text,
+            "_verdict": outcome.verdict.value,
+            "_lod": outcome.lod,
+        }
+        for _row, result, outcome in judged
+    ]
     updated = 0
     connection = session.connection()
     for chunk in _chunks(params, 5000):
         updated += connection.execute(statement, chunk).rowcount
     if updated != len(params):
-        raise ConflictError(_("Some of these results were changed by someone else during the "
-                              "import. Nothing was imported; try again."))
-    audit.record_many(session, actor, (
-        ("result", result.id, "enter",
-         {"measured": value_display(result) or None, "status": result.status},
-         {"measured": outcome.measured_text or row.value, "reported": outcome.reported_text,
-          "verdict": outcome.verdict, "status": ResultStatus.ENTERED, "lod": outcome.lod,
-          "sample_id": result.sample_id, "import_row": row.number}, None)
-        for row, result, outcome in judged))
+        raise ConflictError(
+            _(
+                "Some of these results were changed by someone else during the "
+                "import. Nothing was imported; try again."
+            )
+        )
+    audit.record_many(
+        session,
+        actor,
+        (
+            (
+                "result",
+                result.id,
+                "enter",
+                {"measured": value_display(result) or None, "status": result.status},
+                {
+                    "measured": outcome.measured_text or row.value,
+                    "reported": outcome.reported_text,
+                    "verdict": outcome.verdict,
+                    "status": ResultStatus.ENTERED,
+                    "lod": outcome.lod,
+                    "sample_id": result.sample_id,
+                    "import_row": row.number,
+                },
+                None,
+            )
+            for row, result, outcome in judged
+        ),
+    )
     session.expire_all()  # ORM copies of these rows, if any, are older than the rows now

@@ -61,21 +61,56 @@ MIN_TEAM = 2
 NO_REGION = "000000"
 
 # Fields of a batch (one Sample) the sampler fills in, in form order.
-BATCH_FIELDS = ("food_name", "category_id", "brand", "specification", "production_date",
-                "batch_no", "shelf_life", "quantity", "quantity_unit", "backup_quantity",
-                "sampling_base", "producer_id", "remarks")
-_TEXT_LIMITS = {"food_name": 200, "brand": 100, "specification": 100, "batch_no": 60,
-                "shelf_life": 40, "quantity_unit": 20, "sampling_base": 60}
+BATCH_FIELDS = (
+    "food_name",
+    "category_id",
+    "brand",
+    "specification",
+    "production_date",
+    "batch_no",
+    "shelf_life",
+    "quantity",
+    "quantity_unit",
+    "backup_quantity",
+    "sampling_base",
+    "producer_id",
+    "remarks",
+)
+_TEXT_LIMITS = {
+    "food_name": 200,
+    "brand": 100,
+    "specification": 100,
+    "batch_no": 60,
+    "shelf_life": 40,
+    "quantity_unit": 20,
+    "sampling_base": 60,
+}
 
 _DAYS_PER_UNIT = {
-    "天": 1, "日": 1, "d": 1, "day": 1, "days": 1,
-    "周": 7, "星期": 7, "w": 7, "week": 7, "weeks": 7,
-    "月": 30, "个月": 30, "m": 30, "month": 30, "months": 30,
-    "年": 365, "y": 365, "year": 365, "years": 365,
+    "天": 1,
+    "日": 1,
+    "d": 1,
+    "day": 1,
+    "days": 1,
+    "周": 7,
+    "星期": 7,
+    "w": 7,
+    "week": 7,
+    "weeks": 7,
+    "月": 30,
+    "个月": 30,
+    "m": 30,
+    "month": 30,
+    "months": 30,
+    "年": 365,
+    "y": 365,
+    "year": 365,
+    "years": 365,
 }
 _SHELF_LIFE_RE = re.compile(
     r"(-?\d+(?:\.\d+)?)\s*(个月|星期|天|日|周|月|年|days?|weeks?|months?|years?|[dwmy])(?![a-z])",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 class ValidationErrors(ServiceError):
@@ -91,6 +126,7 @@ class ValidationErrors(ServiceError):
 
 
 # --- Pure rules ---------------------------------------------------------------------------
+
 
 def shelf_life_days(text: str | None) -> int | None:
     """Days of a printed shelf life: "12个月" → 360, "180天" → 180, "6 months" → 180.
@@ -124,8 +160,11 @@ def expiry_warning(sample: Sample) -> str | None:
         return None
     expires = sample.production_date + timedelta(days=sample.shelf_life_days)
     if expires < sample.sampling_date:
-        return _("%(no)s: past its shelf life on the sampling date (expired %(day)s).",
-                 no=sample.sample_no, day=expires.isoformat())
+        return _(
+            "%(no)s: past its shelf life on the sampling date (expired %(day)s).",
+            no=sample.sample_no,
+            day=expires.isoformat(),
+        )
     return None
 
 
@@ -137,10 +176,17 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def format_sample_no(pattern: str, *, prefix: str, year: int, region: str | None, lab: str,
-                     serial: int) -> str:
-    return pattern.format(prefix=prefix, year=f"{year:04d}", yy=f"{year % 100:02d}",
-                          region=region or NO_REGION, lab=lab, serial=serial)
+def format_sample_no(
+    pattern: str, *, prefix: str, year: int, region: str | None, lab: str, serial: int
+) -> str:
+    return pattern.format(
+        prefix=prefix,
+        year=f"{year:04d}",
+        yy=f"{year % 100:02d}",
+        region=region or NO_REGION,
+        lab=lab,
+        serial=serial,
+    )
 
 
 @dataclass(frozen=True)
@@ -174,8 +220,10 @@ def deadline_check(session: Session, today: date | None = None) -> DeadlineCheck
 
 # --- Creating a visit ---------------------------------------------------------------------
 
-def create_visit(session: Session, actor: User, visit_data: dict, batches: list[dict]
-                 ) -> SamplingVisit:
+
+def create_visit(
+    session: Session, actor: User, visit_data: dict, batches: list[dict]
+) -> SamplingVisit:
     """Save one sampling form: the visit and every batch, or nothing.
 
     ``visit_data``: sampled_unit_id, sampling_date, place, link, region_code (optional,
@@ -189,16 +237,23 @@ def create_visit(session: Session, actor: User, visit_data: dict, batches: list[
     header = _check_visit(session, actor, visit_data, errors)
     if not [b for b in batches if not _blank(b)]:
         errors.append((None, _("Enter at least one batch.")))
-    cleaned = [(index, _check_batch(session, index, batch, header.get("sampling_date"), errors))
-               for index, batch in enumerate(batches) if not _blank(batch)]
+    cleaned = [
+        (index, _check_batch(session, index, batch, header.get("sampling_date"), errors))
+        for index, batch in enumerate(batches)
+        if not _blank(batch)
+    ]
     if errors:
         raise ValidationErrors(errors)
 
     visit = SamplingVisit(
         task_id=header["task"].id if header["task"] else None,
-        sampled_unit_id=header["unit"].id, sampling_date=header["sampling_date"],
-        place=header["place"], link=header["link"], region_code=header["region_code"],
-        created_by_id=actor.id)
+        sampled_unit_id=header["unit"].id,
+        sampling_date=header["sampling_date"],
+        place=header["place"],
+        link=header["link"],
+        region_code=header["region_code"],
+        created_by_id=actor.id,
+    )
     visit.sampler_links = [VisitSampler(user_id=user.id) for user in header["team"]]
     session.add(visit)
     session.flush()
@@ -209,30 +264,48 @@ def create_visit(session: Session, actor: User, visit_data: dict, batches: list[
     for _index, fields in cleaned:
         sample = Sample(
             sample_no=next_sample_no(session, visit.sampling_date, visit.region_code, lab),
-            visit_id=visit.id, status=SampleStatus.REGISTERED, sampling_date=visit.sampling_date,
-            region_code=visit.region_code, link=visit.link, task_id=visit.task_id,
+            visit_id=visit.id,
+            status=SampleStatus.REGISTERED,
+            sampling_date=visit.sampling_date,
+            region_code=visit.region_code,
+            link=visit.link,
+            task_id=visit.task_id,
             plan_id=header["task"].plan_id if header["task"] else None,
-            lab_id=lab.id if lab else None, sampler_id=actor.id, due_delivery=due_delivery,
-            **fields, **_category_levels(fields["category"]))
+            lab_id=lab.id if lab else None,
+            sampler_id=actor.id,
+            due_delivery=due_delivery,
+            **fields,
+            **_category_levels(fields["category"]),
+        )
         session.add(sample)
         samples.append(sample)
     session.flush()
-    audit.record_many(session, actor, [
-        ("sampling_visit", visit.id, "create", None, _visit_values(visit), None),
-        *[("sample", s.id, "create", None, sample_values(s), None) for s in samples],
-    ])
+    audit.record_many(
+        session,
+        actor,
+        [
+            ("sampling_visit", visit.id, "create", None, _visit_values(visit), None),
+            *[("sample", s.id, "create", None, sample_values(s), None) for s in samples],
+        ],
+    )
     return visit
 
 
-def next_sample_no(session: Session, sampling_date: date, region_code: str | None,
-                   lab: Lab | None) -> str:
+def next_sample_no(
+    session: Session, sampling_date: date, region_code: str | None, lab: Lab | None
+) -> str:
     """Draw the next sample number for this year and district (see the module notes)."""
     config = current_app.config
     region = region_code or NO_REGION
     serial = numbering.next_value(session, f"sample:{sampling_date.year}:{region}")
-    return format_sample_no(config["SAMPLE_NO_PATTERN"], prefix=config["SAMPLE_NO_PREFIX"],
-                            year=sampling_date.year, region=region,
-                            lab=lab.code if lab else config["LAB_CODE"], serial=serial)
+    return format_sample_no(
+        config["SAMPLE_NO_PATTERN"],
+        prefix=config["SAMPLE_NO_PREFIX"],
+        year=sampling_date.year,
+        region=region,
+        lab=lab.code if lab else config["LAB_CODE"],
+        serial=serial,
+    )
 
 
 def _blank(batch: dict) -> bool:
@@ -241,8 +314,7 @@ def _blank(batch: dict) -> bool:
 
 def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dict:
     header: dict = {"place": (data.get("place") or "").strip()[:300], "task": None}
-    unit = session.get(Enterprise, data["sampled_unit_id"]) if data.get("sampled_unit_id") \
-        else None
+    unit = session.get(Enterprise, data["sampled_unit_id"]) if data.get("sampled_unit_id") else None
     if unit is None:
         errors.append(("sampled_unit", _("Choose the sampled unit.")))
     header["unit"] = unit
@@ -259,9 +331,11 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
         errors.append(("link", _("Choose the sampling link.")))
     if data.get("task_id"):
         header["task"] = _check_task(session, actor, int(data["task_id"]), errors)
-    header["region_code"] = (data.get("region_code")
-                             or (header["task"].region_code if header["task"] else None)
-                             or (unit.region_code if unit else None))
+    header["region_code"] = (
+        data.get("region_code")
+        or (header["task"].region_code if header["task"] else None)
+        or (unit.region_code if unit else None)
+    )
     header["team"] = _check_team(session, actor, data.get("sampler_ids") or [], errors)
     return header
 
@@ -269,8 +343,10 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
 def _check_task(session: Session, actor: User, task_id: int, errors: list) -> Task | None:
     task = session.get(Task, task_id)
     assigned = task is not None and session.scalar(
-        select(TaskSampler.user_id).where(TaskSampler.task_id == task_id,
-                                          TaskSampler.user_id == actor.id))
+        select(TaskSampler.user_id).where(
+            TaskSampler.task_id == task_id, TaskSampler.user_id == actor.id
+        )
+    )
     if not assigned:
         errors.append(("task_id", _("This task is not assigned to you.")))
         return None
@@ -284,20 +360,34 @@ def _check_team(session: Session, actor: User, sampler_ids, errors: list) -> lis
     team = list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
     for user in team:
         if not (user.active and user.has_role(Role.SAMPLER)):
-            errors.append(("sampler_ids", _("%(name)s is not an active sampler.",
-                                            name=user.display_name)))
+            errors.append(
+                ("sampler_ids", _("%(name)s is not an active sampler.", name=user.display_name))
+            )
     if len(team) < MIN_TEAM:
-        errors.append(("sampler_ids", _("A sampling team has at least %(n)d samplers: choose "
-                                        "your colleague.", n=MIN_TEAM)))
+        errors.append(
+            (
+                "sampler_ids",
+                _(
+                    "A sampling team has at least %(n)d samplers: choose your colleague.",
+                    n=MIN_TEAM,
+                ),
+            )
+        )
     return team
 
 
-def _check_batch(session: Session, index: int, batch: dict, sampling_date: date | None,
-                 errors: list) -> dict:
+def _check_batch(
+    session: Session, index: int, batch: dict, sampling_date: date | None, errors: list
+) -> dict:
     """Validate one batch row; add (field, "Batch n: ...") errors; return Sample columns."""
+
     def fail(field: str, message: str) -> None:
-        errors.append((f"batches-{index}-{field}",
-                       _("Batch %(n)d: %(message)s", n=index + 1, message=message)))
+        errors.append(
+            (
+                f"batches-{index}-{field}",
+                _("Batch %(n)d: %(message)s", n=index + 1, message=message),
+            )
+        )
 
     fields = {name: _stripped(batch.get(name)) for name in BATCH_FIELDS}
     for name, limit in _TEXT_LIMITS.items():
@@ -305,8 +395,7 @@ def _check_batch(session: Session, index: int, batch: dict, sampling_date: date 
             fail(name, _("at most %(n)d characters.", n=limit))
     if not fields["food_name"]:
         fail("food_name", _("enter the food name."))
-    fields["category"] = _check_category(session, fields.pop("category_id"), sampling_date,
-                                         fail)
+    fields["category"] = _check_category(session, fields.pop("category_id"), sampling_date, fail)
     production_date = fields["production_date"] or None
     fields["production_date"] = production_date
     if not production_date and not fields["batch_no"]:
@@ -344,8 +433,9 @@ def _stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _check_category(session: Session, category_id, sampling_date: date | None, fail
-                    ) -> FoodCategory | None:
+def _check_category(
+    session: Session, category_id, sampling_date: date | None, fail
+) -> FoodCategory | None:
     from labsys.services import catalog
 
     category = session.get(FoodCategory, int(category_id)) if category_id else None
@@ -353,13 +443,22 @@ def _check_category(session: Session, category_id, sampling_date: date | None, f
         fail("category", _("choose the food category."))
         return None
     if not catalog.is_leaf(session, category.id):
-        fail("category", _("%(name)s is not a detailed category (细类); choose one below it.",
-                           name=category.name_zh))
+        fail(
+            "category",
+            _(
+                "%(name)s is not a detailed category (细类); choose one below it.",
+                name=category.name_zh,
+            ),
+        )
         return category
-    if sampling_date and not catalog.applicable_specifications(session, category.id,
-                                                               sampling_date):
-        fail("category", _("%(name)s has no test items in the catalog; ask the administrator.",
-                           name=category.name_zh))
+    if sampling_date and not catalog.applicable_specifications(session, category.id, sampling_date):
+        fail(
+            "category",
+            _(
+                "%(name)s has no test items in the catalog; ask the administrator.",
+                name=category.name_zh,
+            ),
+        )
     return category
 
 
@@ -375,81 +474,145 @@ def _lab_for(session: Session, task: Task | None) -> Lab | None:
 
 
 def _visit_values(visit: SamplingVisit) -> dict:
-    return {"sampled_unit_id": visit.sampled_unit_id, "sampling_date": visit.sampling_date,
-            "place": visit.place, "link": visit.link, "region_code": visit.region_code,
-            "task_id": visit.task_id, "sampler_ids": [link.user_id for link in visit.sampler_links]}
+    return {
+        "sampled_unit_id": visit.sampled_unit_id,
+        "sampling_date": visit.sampling_date,
+        "place": visit.place,
+        "link": visit.link,
+        "region_code": visit.region_code,
+        "task_id": visit.task_id,
+        "sampler_ids": [link.user_id for link in visit.sampler_links],
+    }
 
 
 def sample_values(sample: Sample) -> dict:
     """The sampler-entered fields of a sample, for the audit trail."""
-    return {"sample_no": sample.sample_no, "food_name": sample.food_name,
-            "category_id": sample.category_id, "brand": sample.brand,
-            "specification": sample.specification, "production_date": sample.production_date,
-            "batch_no": sample.batch_no, "shelf_life": sample.shelf_life,
-            "quantity": sample.quantity, "quantity_unit": sample.quantity_unit,
-            "backup_quantity": sample.backup_quantity, "sampling_base": sample.sampling_base,
-            "producer_id": sample.producer_id, "remarks": sample.remarks}
+    return {
+        "sample_no": sample.sample_no,
+        "food_name": sample.food_name,
+        "category_id": sample.category_id,
+        "brand": sample.brand,
+        "specification": sample.specification,
+        "production_date": sample.production_date,
+        "batch_no": sample.batch_no,
+        "shelf_life": sample.shelf_life,
+        "quantity": sample.quantity,
+        "quantity_unit": sample.quantity_unit,
+        "backup_quantity": sample.backup_quantity,
+        "sampling_base": sample.sampling_base,
+        "producer_id": sample.producer_id,
+        "remarks": sample.remarks,
+    }
 
 
 # --- Editing and correcting ---------------------------------------------------------------
 
+
 def is_team_member(session: Session, user: User, sample: Sample) -> bool:
-    return user.id == sample.sampler_id or bool(session.scalar(
-        select(VisitSampler.user_id).where(VisitSampler.visit_id == sample.visit_id,
-                                           VisitSampler.user_id == user.id)))
+    return user.id == sample.sampler_id or bool(
+        session.scalar(
+            select(VisitSampler.user_id).where(
+                VisitSampler.visit_id == sample.visit_id, VisitSampler.user_id == user.id
+            )
+        )
+    )
 
 
 def can_edit(session: Session, user: User, sample: Sample) -> bool:
-    return (sample.status == SampleStatus.REGISTERED and user.has_role(Role.SAMPLER)
-            and is_team_member(session, user, sample))
+    return (
+        sample.status == SampleStatus.REGISTERED
+        and user.has_role(Role.SAMPLER)
+        and is_team_member(session, user, sample)
+    )
 
 
 def can_correct(session: Session, user: User, sample: Sample) -> bool:
     if sample.status == SampleStatus.REGISTERED:
         return False
-    return user.has_role(Role.SUPERVISOR) or (user.has_role(Role.SAMPLER)
-                                              and is_team_member(session, user, sample))
+    return user.has_role(Role.SUPERVISOR) or (
+        user.has_role(Role.SAMPLER) and is_team_member(session, user, sample)
+    )
 
 
-def update_sample(session: Session, actor: User, sample: Sample, expected_version: int,
-                  **fields) -> Sample:
+def update_sample(
+    session: Session, actor: User, sample: Sample, expected_version: int, **fields
+) -> Sample:
     """Change a sample's form fields before the lab receives it (its team's samplers only)."""
     if sample.status != SampleStatus.REGISTERED:
-        raise ServiceError(_("The lab has received sample %(no)s: change it with a correction "
-                             "and a reason.", no=sample.sample_no))
+        raise ServiceError(
+            _(
+                "The lab has received sample %(no)s: change it with a correction and a reason.",
+                no=sample.sample_no,
+            )
+        )
     if not can_edit(session, actor, sample):
-        raise PermissionDenied(_("Only the samplers who took sample %(no)s may edit it.",
-                                 no=sample.sample_no))
+        raise PermissionDenied(
+            _("Only the samplers who took sample %(no)s may edit it.", no=sample.sample_no)
+        )
     return _apply_changes(session, actor, sample, expected_version, fields, "update", None)
 
 
-def correct_sample(session: Session, actor: User, sample: Sample, reason: str,
-                   expected_version: int | None = None, **fields) -> Sample:
+def correct_sample(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    reason: str,
+    expected_version: int | None = None,
+    **fields,
+) -> Sample:
     """Correct a received sample's form fields, with a reason; the category stays."""
     if sample.status == SampleStatus.REGISTERED:
-        raise ServiceError(_("Sample %(no)s has not been received yet: edit it directly.",
-                             no=sample.sample_no))
+        raise ServiceError(
+            _("Sample %(no)s has not been received yet: edit it directly.", no=sample.sample_no)
+        )
     if not can_correct(session, actor, sample):
-        raise PermissionDenied(_("Only the sampling team or a supervisor may correct sample "
-                                 "%(no)s.", no=sample.sample_no))
+        raise PermissionDenied(
+            _(
+                "Only the sampling team or a supervisor may correct sample %(no)s.",
+                no=sample.sample_no,
+            )
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
-    if "category_id" in fields and fields["category_id"] not in (None, "") \
-            and int(fields["category_id"]) != sample.category_id:
-        raise ServiceError(_("The category cannot change after receipt: its test items are "
-                             "fixed."), field="category")
+    if (
+        "category_id" in fields
+        and fields["category_id"] not in (None, "")
+        and int(fields["category_id"]) != sample.category_id
+    ):
+        raise ServiceError(
+            _("The category cannot change after receipt: its test items are fixed."),
+            field="category",
+        )
     fields.pop("category_id", None)
-    return _apply_changes(session, actor, sample,
-                          sample.version_id if expected_version is None else expected_version,
-                          fields, "correct", reason)
+    return _apply_changes(
+        session,
+        actor,
+        sample,
+        sample.version_id if expected_version is None else expected_version,
+        fields,
+        "correct",
+        reason,
+    )
 
 
-def _apply_changes(session: Session, actor: User, sample: Sample, expected_version: int,
-                   fields: dict, action: str, reason: str | None) -> Sample:
+def _apply_changes(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    expected_version: int,
+    fields: dict,
+    action: str,
+    reason: str | None,
+) -> Sample:
     if sample.version_id != expected_version:
-        raise ConflictError(_("Someone else changed sample %(no)s meanwhile; here is its "
-                              "current content.", no=sample.sample_no), current=sample)
+        raise ConflictError(
+            _(
+                "Someone else changed sample %(no)s meanwhile; here is its current content.",
+                no=sample.sample_no,
+            ),
+            current=sample,
+        )
     unknown = set(fields) - set(BATCH_FIELDS)
     if unknown:
         raise ValueError(f"not sample form fields: {sorted(unknown)}")
@@ -459,8 +622,9 @@ def _apply_changes(session: Session, actor: User, sample: Sample, expected_versi
     errors: list = []
     cleaned = _check_batch(session, 0, _as_form_values(merged), sample.sampling_date, errors)
     if errors:
-        raise ValidationErrors([(field.removeprefix("batches-0-"), _single(message))
-                                for field, message in errors])
+        raise ValidationErrors(
+            [(field.removeprefix("batches-0-"), _single(message)) for field, message in errors]
+        )
     old = sample_values(sample)
     for name, value in cleaned.items():
         setattr(sample, name, value)
@@ -475,18 +639,28 @@ def _apply_changes(session: Session, actor: User, sample: Sample, expected_versi
     try:
         session.flush()
     except StaleDataError as error:
-        raise ConflictError(_("Someone else changed sample %(no)s meanwhile; here is its "
-                              "current content.", no=sample.sample_no)) from error
-    audit.record(session, actor, "sample", sample.id, action,
-                 old={k: old[k] for k in sorted(changed)},
-                 new={k: new[k] for k in sorted(changed)}, reason=reason)
+        raise ConflictError(
+            _(
+                "Someone else changed sample %(no)s meanwhile; here is its current content.",
+                no=sample.sample_no,
+            )
+        ) from error
+    audit.record(
+        session,
+        actor,
+        "sample",
+        sample.id,
+        action,
+        old={k: old[k] for k in sorted(changed)},
+        new={k: new[k] for k in sorted(changed)},
+        reason=reason,
+    )
     return sample
 
 
 def _as_form_values(values: dict) -> dict:
     """Model values back to the text the form validation reads."""
-    return {k: ("" if v is None else v) if k != "production_date" else v
-            for k, v in values.items()}
+    return {k: ("" if v is None else v) if k != "production_date" else v for k, v in values.items()}
 
 
 def _single(message: str) -> str:

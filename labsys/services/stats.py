@@ -60,10 +60,18 @@ from labsys.services import ServiceError, audit
 
 GROUPINGS = ("category", "district", "link", "month", "quarter", "year", "lab", "sampler")
 PERIODS = ("month", "quarter", "year")
-CATEGORY_LEVEL_COLUMNS = {1: Sample.cat_l1_id, 2: Sample.cat_l2_id, 3: Sample.cat_l3_id,
-                          4: Sample.cat_l4_id}
-SUMMARY_LEVEL_COLUMNS = {1: SampleStat.cat_l1_id, 2: SampleStat.cat_l2_id,
-                         3: SampleStat.cat_l3_id, 4: SampleStat.cat_l4_id}
+CATEGORY_LEVEL_COLUMNS = {
+    1: Sample.cat_l1_id,
+    2: Sample.cat_l2_id,
+    3: Sample.cat_l3_id,
+    4: Sample.cat_l4_id,
+}
+SUMMARY_LEVEL_COLUMNS = {
+    1: SampleStat.cat_l1_id,
+    2: SampleStat.cat_l2_id,
+    3: SampleStat.cat_l3_id,
+    4: SampleStat.cat_l4_id,
+}
 # Tests set this to count every statistic on ``samples`` (the exact query without the summary).
 _FORCE_SAMPLES = False
 
@@ -106,9 +114,15 @@ class StatRow:
 
     def as_json(self) -> dict:
         low, high = self.wilson or (None, None)
-        return {"name": self.name, "samples": self.samples, "qualified": self.qualified,
-                "unqualified": self.unqualified, "pass_rate": _text(self.rate),
-                "wilson_low": _text(low), "wilson_high": _text(high)}
+        return {
+            "name": self.name,
+            "samples": self.samples,
+            "qualified": self.qualified,
+            "unqualified": self.unqualified,
+            "pass_rate": _text(self.rate),
+            "wilson_low": _text(low),
+            "wilson_high": _text(high),
+        }
 
 
 @dataclass
@@ -123,9 +137,13 @@ class StatsResult:
     def as_json(self) -> dict:
         """The machine-readable form shared by ``labsys stats`` and ``GET /api/stats``."""
         total = self.total.as_json()
-        return {"samples": total["samples"], "qualified": total["qualified"],
-                "unqualified": total["unqualified"], "pass_rate": total["pass_rate"],
-                "rows": [row.as_json() for row in self.rows]}
+        return {
+            "samples": total["samples"],
+            "qualified": total["qualified"],
+            "unqualified": total["unqualified"],
+            "pass_rate": total["pass_rate"],
+            "rows": [row.as_json() for row in self.rows],
+        }
 
     def worst_first(self) -> list[StatRow]:
         """Rows with a rate, lowest pass rate first (for bar charts)."""
@@ -140,8 +158,14 @@ def _text(value: Decimal | None) -> str | None:
 # --- the public entry point ----------------------------------------------------------------
 
 
-def compute(session: Session, *, by: str = "category", level: int = 1, key_foods: bool = False,
-            filters: StatsFilter | None = None) -> StatsResult:
+def compute(
+    session: Session,
+    *,
+    by: str = "category",
+    level: int = 1,
+    key_foods: bool = False,
+    filters: StatsFilter | None = None,
+) -> StatsResult:
     """Pass rates of the slice ``filters`` grouped ``by`` one of GROUPINGS.
 
     ``level`` (1-4) is the category level for ``by="category"``.  With ``key_foods`` and
@@ -150,8 +174,14 @@ def compute(session: Session, *, by: str = "category", level: int = 1, key_foods
     """
     filters = filters or StatsFilter()
     if by not in GROUPINGS:
-        raise ServiceError(_("Unknown grouping %(by)s: use one of %(choices)s.",
-                             by=by, choices=", ".join(GROUPINGS)), field="by")
+        raise ServiceError(
+            _(
+                "Unknown grouping %(by)s: use one of %(choices)s.",
+                by=by,
+                choices=", ".join(GROUPINGS),
+            ),
+            field="by",
+        )
     if level not in CATEGORY_LEVEL_COLUMNS:
         raise ServiceError(_("The category level must be 1, 2, 3 or 4."), field="level")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
@@ -160,8 +190,11 @@ def compute(session: Session, *, by: str = "category", level: int = 1, key_foods
     if filters.parent_id and parent is None:
         raise ServiceError(_("There is no such food category."), field="parent")
     source = _SUMMARY if _summary_answers(filters, by) else _SAMPLES
-    conditions = (_summary_conditions(filters, parent) if source.summary
-                  else sample_conditions(session, filters))
+    conditions = (
+        _summary_conditions(filters, parent)
+        if source.summary
+        else sample_conditions(session, filters)
+    )
     key_food_list = key_food_categories(session) if key_foods else []
     if key_foods:
         conditions.append(_key_food_condition(key_food_list, source))
@@ -174,8 +207,9 @@ def compute(session: Session, *, by: str = "category", level: int = 1, key_foods
         rows = _category_rows(session, source, conditions, level)
     else:
         rows = _grouped_rows(session, source, conditions, by)
-    return StatsResult(by=by, level=level, key_foods=key_foods, total=total, rows=rows,
-                       parent=parent)
+    return StatsResult(
+        by=by, level=level, key_foods=key_foods, total=total, rows=rows, parent=parent
+    )
 
 
 def stats_json(session: Session, **options) -> dict:
@@ -184,9 +218,13 @@ def stats_json(session: Session, **options) -> dict:
 
 
 def key_food_categories(session: Session) -> list[FoodCategory]:
-    return list(session.scalars(select(FoodCategory).where(FoodCategory.is_key_food)
-                                .order_by(FoodCategory.level, FoodCategory.sort_order,
-                                          FoodCategory.code)))
+    return list(
+        session.scalars(
+            select(FoodCategory)
+            .where(FoodCategory.is_key_food)
+            .order_by(FoodCategory.level, FoodCategory.sort_order, FoodCategory.code)
+        )
+    )
 
 
 def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> StatsResult:
@@ -227,10 +265,18 @@ class _Source:
         zero = literal_column("0")
         return (
             func.coalesce(func.sum(n), zero),
-            func.coalesce(func.sum(case((SampleStat.conclusion == Conclusion.QUALIFIED.value, n),
-                                        else_=zero)), zero),
-            func.coalesce(func.sum(case((SampleStat.conclusion == Conclusion.UNQUALIFIED.value,
-                                         n), else_=zero)), zero),
+            func.coalesce(
+                func.sum(
+                    case((SampleStat.conclusion == Conclusion.QUALIFIED.value, n), else_=zero)
+                ),
+                zero,
+            ),
+            func.coalesce(
+                func.sum(
+                    case((SampleStat.conclusion == Conclusion.UNQUALIFIED.value, n), else_=zero)
+                ),
+                zero,
+            ),
         )
 
 
@@ -266,8 +312,9 @@ def _summary_conditions(filters: StatsFilter, parent: FoodCategory | None) -> li
 # --- SQL pieces ----------------------------------------------------------------------------
 
 
-def sample_conditions(session: Session, filters: StatsFilter, *,
-                      include_rejected: bool = False) -> list:
+def sample_conditions(
+    session: Session, filters: StatsFilter, *, include_rejected: bool = False
+) -> list:
     """WHERE clauses selecting the samples of ``filters`` (rejected ones only if asked)."""
     conditions = [] if include_rejected else [Sample.status != SampleStatus.REJECTED]
     if filters.date_from:
@@ -299,27 +346,36 @@ def _counts():
     return (
         func.count(),
         func.coalesce(func.sum(case((Sample.conclusion == Conclusion.QUALIFIED, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Sample.conclusion == Conclusion.UNQUALIFIED, 1),
-                                    else_=0)), 0),
+        func.coalesce(func.sum(case((Sample.conclusion == Conclusion.UNQUALIFIED, 1), else_=0)), 0),
     )
 
 
 def _total(session: Session, source: _Source, conditions: list) -> StatRow:
     samples, qualified, unqualified = session.execute(
-        select(*source.counts()).select_from(source.table).where(*conditions)).one()
+        select(*source.counts()).select_from(source.table).where(*conditions)
+    ).one()
     return StatRow("total", _("Total"), int(samples), int(qualified), int(unqualified))
 
 
 def _group_counts(session: Session, source: _Source, key, conditions: list) -> list[tuple]:
-    return [(k, int(n), int(q), int(u)) for k, n, q, u in session.execute(
-        select(key, *source.counts()).select_from(source.table).where(*conditions)
-        .group_by(key).order_by(key))]
+    return [
+        (k, int(n), int(q), int(u))
+        for k, n, q, u in session.execute(
+            select(key, *source.counts())
+            .select_from(source.table)
+            .where(*conditions)
+            .group_by(key)
+            .order_by(key)
+        )
+    ]
 
 
-def _category_rows(session: Session, source: _Source, conditions: list,
-                   level: int) -> list[StatRow]:
-    counts = _group_counts(session, source, source.group_key(source.level_column(level)),
-                           conditions)
+def _category_rows(
+    session: Session, source: _Source, conditions: list, level: int
+) -> list[StatRow]:
+    counts = _group_counts(
+        session, source, source.group_key(source.level_column(level)), conditions
+    )
     categories = _categories_by_id(session, [k for k, *_ in counts if k is not None])
     rows = []
     for key, n, q, u in counts:
@@ -330,8 +386,9 @@ def _category_rows(session: Session, source: _Source, conditions: list,
     return sorted(rows, key=lambda r: (r.key is None, order.get(r.key, (0, ""))))
 
 
-def _key_food_rows(session: Session, source: _Source, conditions: list,
-                   categories: list[FoodCategory]) -> list[StatRow]:
+def _key_food_rows(
+    session: Session, source: _Source, conditions: list, categories: list[FoodCategory]
+) -> list[StatRow]:
     by_level: dict[int, list[FoodCategory]] = {}
     for category in categories:
         by_level.setdefault(category.level, []).append(category)
@@ -339,29 +396,38 @@ def _key_food_rows(session: Session, source: _Source, conditions: list,
     for lvl, members in by_level.items():
         column = source.level_column(lvl)
         for key, n, q, u in _group_counts(
-                session, source, column, [*conditions, column.in_([c.id for c in members])]):
+            session, source, column, [*conditions, column.in_([c.id for c in members])]
+        ):
             counts[key] = (n, q, u)
     return [StatRow(c.id, c.name_zh, *counts.get(c.id, (0, 0, 0))) for c in categories]
 
 
-def _grouped_rows(session: Session, source: _Source, conditions: list,
-                  by: str) -> list[StatRow]:
+def _grouped_rows(session: Session, source: _Source, conditions: list, by: str) -> list[StatRow]:
     if source.summary:
-        key = {"district": source.group_key(SampleStat.region_code), "link": SampleStat.link,
-               "lab": source.group_key(SampleStat.lab_id)}.get(by)
+        key = {
+            "district": source.group_key(SampleStat.region_code),
+            "link": SampleStat.link,
+            "lab": source.group_key(SampleStat.lab_id),
+        }.get(by)
         if key is None:
             key = _month_period(SampleStat.month, by)
     else:
-        key = {"district": Sample.region_code, "link": Sample.link, "lab": Sample.lab_id,
-               "sampler": Sample.sampler_id}.get(by)
+        key = {
+            "district": Sample.region_code,
+            "link": Sample.link,
+            "lab": Sample.lab_id,
+            "sampler": Sample.sampler_id,
+        }.get(by)
         if key is None:
             key = period_expression(session, Sample.sampling_date, by)
     counts = _group_counts(session, source, key, conditions)
     if by == "link":  # the summary holds the link's text, samples the enum
         counts = [(Link(k), n, q, u) for k, n, q, u in counts]
     names = _names(session, by, [k for k, *_ in counts if k is not None])
-    return [StatRow(k, names.get(k, str(k)) if k is not None else _("Not recorded"), n, q, u)
-            for k, n, q, u in counts]
+    return [
+        StatRow(k, names.get(k, str(k)) if k is not None else _("Not recorded"), n, q, u)
+        for k, n, q, u in counts
+    ]
 
 
 def period_expression(session: Session, column, period: str):
@@ -386,8 +452,9 @@ def _month_period(column, period: str):
     year = func.substr(column, literal_column("1"), literal_column("4"), type_=String)
     if period == "year":
         return year
-    month = cast(func.substr(column, literal_column("6"), literal_column("2"), type_=String),
-                 Integer)
+    month = cast(
+        func.substr(column, literal_column("6"), literal_column("2"), type_=String), Integer
+    )
     quarter = (month + literal_column("2", Integer)) // literal_column("3", Integer)
     return year.concat(literal_column("'-Q'")).concat(cast(quarter, String))
 
@@ -400,9 +467,12 @@ def _recounted_dimensions(session: Session) -> list:
     zero, empty = literal_column("0"), literal_column("''")
     return [
         period_expression(session, Sample.sampling_date, "month"),
-        func.coalesce(Sample.cat_l1_id, zero), func.coalesce(Sample.cat_l2_id, zero),
-        func.coalesce(Sample.cat_l3_id, zero), func.coalesce(Sample.cat_l4_id, zero),
-        func.coalesce(Sample.region_code, empty), type_coerce(Sample.link, String),
+        func.coalesce(Sample.cat_l1_id, zero),
+        func.coalesce(Sample.cat_l2_id, zero),
+        func.coalesce(Sample.cat_l3_id, zero),
+        func.coalesce(Sample.cat_l4_id, zero),
+        func.coalesce(Sample.region_code, empty),
+        type_coerce(Sample.link, String),
         func.coalesce(Sample.lab_id, zero),
         func.coalesce(type_coerce(Sample.conclusion, String), empty),
     ]
@@ -410,18 +480,34 @@ def _recounted_dimensions(session: Session) -> list:
 
 def _recount_query(session: Session):
     dimensions = _recounted_dimensions(session)
-    return (select(*dimensions, func.count())
-            .where(Sample.status != SampleStatus.REJECTED).group_by(*dimensions))
+    return (
+        select(*dimensions, func.count())
+        .where(Sample.status != SampleStatus.REJECTED)
+        .group_by(*dimensions)
+    )
 
 
-SUMMARY_DIMENSIONS = ("month", "cat_l1_id", "cat_l2_id", "cat_l3_id", "cat_l4_id",
-                      "region_code", "link", "lab_id", "conclusion")
+SUMMARY_DIMENSIONS = (
+    "month",
+    "cat_l1_id",
+    "cat_l2_id",
+    "cat_l3_id",
+    "cat_l4_id",
+    "region_code",
+    "link",
+    "lab_id",
+    "conclusion",
+)
 
 
 def _summary_counts(session: Session) -> dict[tuple, int]:
     columns = [SampleStat.__table__.c[name] for name in SUMMARY_DIMENSIONS]
-    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(
-        select(*columns, SampleStat.samples).where(SampleStat.samples > 0))}
+    return {
+        tuple(row[:-1]): int(row[-1])
+        for row in session.execute(
+            select(*columns, SampleStat.samples).where(SampleStat.samples > 0)
+        )
+    }
 
 
 def _recounted(session: Session) -> dict[tuple, int]:
@@ -440,14 +526,17 @@ def rebuild_summary(session: Session) -> int:
         # Writers wait until the transaction ends: nothing changes between count and rewrite.
         session.execute(text("LOCK TABLE samples IN SHARE MODE"))
     current, recounted = _summary_counts(session), _recounted(session)
-    differing = sum(1 for key in current.keys() | recounted.keys()
-                    if current.get(key) != recounted.get(key))
+    differing = sum(
+        1 for key in current.keys() | recounted.keys() if current.get(key) != recounted.get(key)
+    )
     if differing:
         session.execute(delete(SampleStat))
-        session.execute(insert(SampleStat).from_select(
-            [*SUMMARY_DIMENSIONS, "samples"], _recount_query(session)))
-        audit.record(session, None, "sample_stats", "all", "rebuild",
-                     new={"differing": differing})
+        session.execute(
+            insert(SampleStat).from_select(
+                [*SUMMARY_DIMENSIONS, "samples"], _recount_query(session)
+            )
+        )
+        audit.record(session, None, "sample_stats", "all", "rebuild", new={"differing": differing})
         session.flush()
     return differing
 
@@ -455,21 +544,25 @@ def rebuild_summary(session: Session) -> int:
 def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategory]:
     if not ids:
         return {}
-    return {c.id: c for c in session.scalars(select(FoodCategory).where(
-        FoodCategory.id.in_(ids)))}
+    return {c.id: c for c in session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))}
 
 
 def _names(session: Session, by: str, keys: list) -> dict:
     if not keys:
         return {}
     if by == "district":
-        return dict(session.execute(select(Region.code, Region.name_zh)
-                                    .where(Region.code.in_(keys))).all())
+        return dict(
+            session.execute(select(Region.code, Region.name_zh).where(Region.code.in_(keys))).all()
+        )
     if by == "lab":
         return dict(session.execute(select(Lab.id, Lab.name).where(Lab.id.in_(keys))).all())
     if by == "sampler":
-        return {uid: full or username for uid, full, username in session.execute(
-            select(User.id, User.full_name, User.username).where(User.id.in_(keys)))}
+        return {
+            uid: full or username
+            for uid, full, username in session.execute(
+                select(User.id, User.full_name, User.username).where(User.id.in_(keys))
+            )
+        }
     if by == "link":
         return {key: Link(key).title for key in keys}
     return {key: key for key in keys}  # periods name themselves

@@ -22,8 +22,9 @@ _DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
 
 def hash_password(password: str) -> str:
     """scrypt, with the work factor of the PASSWORD_HASH_METHOD setting (tests lower it)."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() \
-        else "scrypt"
+    method = (
+        current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    )
     return generate_password_hash(password, method=method)
 
 
@@ -55,24 +56,33 @@ def get_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
-def create_user(session: Session, actor: User | None, username: str, password: str, roles,
-                full_name: str = "") -> User:
+def create_user(
+    session: Session, actor: User | None, username: str, password: str, roles, full_name: str = ""
+) -> User:
     username = username.strip()
     if not USERNAME_RE.match(username):
-        raise ServiceError(_("A username has 2 to 64 letters, digits, dots, dashes or "
-                             "underscores."), field="username")
+        raise ServiceError(
+            _("A username has 2 to 64 letters, digits, dots, dashes or underscores."),
+            field="username",
+        )
     if get_by_username(session, username):
         raise ServiceError(_("The username %(name)s is taken.", name=username), field="username")
     _check_password(password)
     role_set = _parse_roles(roles)
-    user = User(username=username, full_name=full_name.strip(),
-                password_hash=hash_password(password))
+    user = User(
+        username=username, full_name=full_name.strip(), password_hash=hash_password(password)
+    )
     user.role_links = [UserRole(role=r) for r in sorted(role_set)]
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user", user.id, "create",
-                 new={"username": username, "full_name": user.full_name,
-                      "roles": sorted(role_set)})
+    audit.record(
+        session,
+        actor,
+        "user",
+        user.id,
+        "create",
+        new={"username": username, "full_name": user.full_name, "roles": sorted(role_set)},
+    )
     return user
 
 
@@ -99,8 +109,15 @@ def set_roles(session: Session, actor: User, user: User, roles) -> None:
         raise PermissionDenied(_("You cannot take the administrator role from yourself."))
     user.role_links = [UserRole(role=r) for r in sorted(new_roles)]
     session.flush()
-    audit.record(session, actor, "user", user.id, "roles",
-                 old={"roles": sorted(old_roles)}, new={"roles": sorted(new_roles)})
+    audit.record(
+        session,
+        actor,
+        "user",
+        user.id,
+        "roles",
+        old={"roles": sorted(old_roles)},
+        new={"roles": sorted(new_roles)},
+    )
 
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
@@ -110,15 +127,26 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
         raise PermissionDenied(_("You cannot deactivate your own account."))
     user.active = active
     session.flush()
-    audit.record(session, actor, "user", user.id, "activate" if active else "deactivate",
-                 old={"active": not active}, new={"active": active})
+    audit.record(
+        session,
+        actor,
+        "user",
+        user.id,
+        "activate" if active else "deactivate",
+        old={"active": not active},
+        new={"active": active},
+    )
 
 
-def change_password(session: Session, actor: User, user: User, new_password: str,
-                    current_password: str | None = None) -> None:
+def change_password(
+    session: Session,
+    actor: User,
+    user: User,
+    new_password: str,
+    current_password: str | None = None,
+) -> None:
     """Set a password.  Users changing their own must give the current one."""
-    if actor.id == user.id and not check_password_hash(user.password_hash,
-                                                       current_password or ""):
+    if actor.id == user.id and not check_password_hash(user.password_hash, current_password or ""):
         raise ServiceError(_("The current password is wrong."), field="current_password")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)

@@ -81,28 +81,50 @@ def _register_error_pages(app: Flask) -> None:
     def page(code: int, title, message):
         def handler(error):
             db.session.rollback()
-            return render_template("errors/error.html", code=code, title=title,
-                                   message=message), code
+            return render_template(
+                "errors/error.html", code=code, title=title, message=message
+            ), code
+
         return handler
 
-    app.register_error_handler(400, page(400, _l("Bad request"),
-                                         _l("The request could not be understood.")))
-    app.register_error_handler(CSRFError, page(400, _l("Form expired"),
-                                               _l("The form's security token is missing or "
-                                                  "expired. Go back, reload the page and try "
-                                                  "again.")))
-    app.register_error_handler(403, page(403, _l("Not allowed"),
-                                         _l("Your roles do not allow this page.")))
-    app.register_error_handler(404, page(404, _l("Not found"),
-                                         _l("There is no such page or record.")))
-    app.register_error_handler(409, page(409, _l("Conflict"),
-                                         _l("Someone else changed this record meanwhile.")))
+    app.register_error_handler(
+        400, page(400, _l("Bad request"), _l("The request could not be understood."))
+    )
+    app.register_error_handler(
+        CSRFError,
+        page(
+            400,
+            _l("Form expired"),
+            _l(
+                "The form's security token is missing or "
+                "expired. Go back, reload the page and try "
+                "again."
+            ),
+        ),
+    )
+    app.register_error_handler(
+        403, page(403, _l("Not allowed"), _l("Your roles do not allow this page."))
+    )
+    app.register_error_handler(
+        404, page(404, _l("Not found"), _l("There is no such page or record."))
+    )
+    app.register_error_handler(
+        409, page(409, _l("Conflict"), _l("Someone else changed this record meanwhile."))
+    )
     # Unexpected errors: nothing of the request is kept (rolled back), and the page says so
     # in the lab's language instead of the framework's English default.
-    app.register_error_handler(500, page(500, _l("Something went wrong"),
-                                         _l("The request failed and nothing was saved. Try "
-                                            "again; if it fails again, tell the "
-                                            "administrator.")))
+    app.register_error_handler(
+        500,
+        page(
+            500,
+            _l("Something went wrong"),
+            _l(
+                "The request failed and nothing was saved. Try "
+                "again; if it fails again, tell the "
+                "administrator."
+            ),
+        ),
+    )
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -114,7 +136,8 @@ def _register_template_helpers(app: Flask) -> None:
         html_lang=i18n.html_lang,
         current_locale=i18n.select_locale,
         format_datetime=lambda value, fmt="yyyy-MM-dd HH:mm": (
-            format_datetime(value, fmt) if value else ""),
+            format_datetime(value, fmt) if value else ""
+        ),
         format_date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
     )
     app.jinja_env.globals["current_user"] = current_user

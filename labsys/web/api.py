@@ -32,9 +32,12 @@ def stats_options(args) -> dict:
         "level": int(level),
         "key_foods": args.get("key_foods", "").lower() in TRUE_WORDS,
         "filters": stats.StatsFilter(
-            date_from=_date(args.get("from")), date_to=_date(args.get("to")),
-            plan_id=_int(args.get("plan")), task_id=_int(args.get("task")),
-            parent_id=_int(args.get("parent"))),
+            date_from=_date(args.get("from")),
+            date_to=_date(args.get("to")),
+            plan_id=_int(args.get("plan")),
+            task_id=_int(args.get("task")),
+            parent_id=_int(args.get("parent")),
+        ),
     }
 
 

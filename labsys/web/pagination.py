@@ -19,8 +19,9 @@ class Page:
         return self.next_after is not None
 
 
-def keyset_page(query, key_column, *, after=None, size: int | None = None,
-                descending: bool = False, key_of=None) -> Page:
+def keyset_page(
+    query, key_column, *, after=None, size: int | None = None, descending: bool = False, key_of=None
+) -> Page:
     """One page of ``query`` ordered by the unique ``key_column``, starting after ``after``.
 
     ``key_of`` extracts the key from a row (default: the attribute named like the column).

@@ -7,8 +7,9 @@ from labsys.models import Role
 pytestmark = pytest.mark.browser
 
 
-def test_login_chinese_ui_english_switch_and_logout(browser_page, browser_login, make_user,
-                                                    tmp_path):
+def test_login_chinese_ui_english_switch_and_logout(
+    browser_page, browser_login, make_user, tmp_path
+):
     make_user("wang", Role.TECHNICIAN, Role.REVIEWER, full_name="王检验")
     page = browser_login(_user("wang"))
     assert page.locator("h1").inner_text() == "欢迎，王检验"

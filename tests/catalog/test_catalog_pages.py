@@ -31,8 +31,9 @@ def admin(make_user, login):
 
 
 def _audit_count(db, entity: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEntry)
-                             .where(AuditEntry.entity == entity))
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == entity)
+    )
 
 
 def test_every_user_can_browse_the_shipped_tree(db, client, make_user, login):
@@ -71,20 +72,35 @@ def test_the_date_selects_the_rows_in_effect(db, client, admin, tree, make_spec)
 
 
 def _spec_form(spec: Specification, **changes) -> dict:
-    data = {"limit_text": spec.limit_text, "unit": spec.unit,
-            "method_standard": spec.method_standard, "judgement_basis": spec.judgement_basis,
-            "lod": "", "loq": "", "interval": "", "comparison_method": "full",
-            "decision_rule": "simple", "uncertainty": "", "micro_n": "", "micro_c": "",
-            "micro_m": "", "micro_big_m": "", "effective_from": "2000-01-01",
-            "sort_order": "0", "note": ""}
+    data = {
+        "limit_text": spec.limit_text,
+        "unit": spec.unit,
+        "method_standard": spec.method_standard,
+        "judgement_basis": spec.judgement_basis,
+        "lod": "",
+        "loq": "",
+        "interval": "",
+        "comparison_method": "full",
+        "decision_rule": "simple",
+        "uncertainty": "",
+        "micro_n": "",
+        "micro_c": "",
+        "micro_m": "",
+        "micro_big_m": "",
+        "effective_from": "2000-01-01",
+        "sort_order": "0",
+        "note": "",
+    }
     data.update(changes)
     return data
 
 
-def test_a_bad_limit_is_refused_with_a_clear_message_and_nothing_saved(db, client, admin, tree,
-                                                                      post):
-    spec = db.session.scalar(select(Specification).where(Specification.category_id
-                                                         == tree["l1"].id))
+def test_a_bad_limit_is_refused_with_a_clear_message_and_nothing_saved(
+    db, client, admin, tree, post
+):
+    spec = db.session.scalar(
+        select(Specification).where(Specification.category_id == tree["l1"].id)
+    )
     before = _audit_count(db, "specification")
     url = f"/catalog/specifications/{spec.id}/edit"
     response = post(url, _spec_form(spec, limit_text="max 0.2", lod="0.01"), token_from=url)
@@ -98,43 +114,74 @@ def test_a_bad_limit_is_refused_with_a_clear_message_and_nothing_saved(db, clien
 
 
 def test_an_admin_edits_a_specification_and_the_change_is_audited(db, client, admin, tree, post):
-    spec = db.session.scalar(select(Specification).where(Specification.category_id
-                                                         == tree["l1"].id))
+    spec = db.session.scalar(
+        select(Specification).where(Specification.category_id == tree["l1"].id)
+    )
     url = f"/catalog/specifications/{spec.id}/edit"
-    response = post(url, _spec_form(spec, limit_text="≤0.15", lod="0.02", interval="0.01"),
-                    token_from=url, follow_redirects=True)
+    response = post(
+        url,
+        _spec_form(spec, limit_text="≤0.15", lod="0.02", interval="0.01"),
+        token_from=url,
+        follow_redirects=True,
+    )
     assert "≤0.15" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Specification, spec.id).limit_text == "≤0.15"
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "specification")
-                              .order_by(AuditEntry.id.desc()))
+    entry = db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "specification")
+        .order_by(AuditEntry.id.desc())
+    )
     assert entry.user_id == admin.id and entry.action == "update"
     assert json.loads(entry.old_values)["limit_text"] == "≤0.2"
-    assert json.loads(entry.new_values) == {"limit_text": "≤0.15", "lod": "0.02",
-                                            "interval": "0.01"}
+    assert json.loads(entry.new_values) == {
+        "limit_text": "≤0.15",
+        "lod": "0.02",
+        "interval": "0.01",
+    }
 
 
 def test_an_admin_excludes_an_inherited_item_below(db, client, admin, tree, post):
     url = f"/catalog/categories/{tree['leaf'].id}/specifications/new"
     html = client.get(f"{url}?item={tree['bpo'].id}&excluded=1").get_data(as_text=True)
     assert "checked" in html
-    response = post(url, {"test_item_id": str(tree["bpo"].id), "excluded": "y",
-                          "effective_from": "2000-01-01", "comparison_method": "full",
-                          "decision_rule": "simple"}, token_from=url, follow_redirects=True)
+    response = post(
+        url,
+        {
+            "test_item_id": str(tree["bpo"].id),
+            "excluded": "y",
+            "effective_from": "2000-01-01",
+            "comparison_method": "full",
+            "decision_rule": "simple",
+        },
+        token_from=url,
+        follow_redirects=True,
+    )
     assert response.status_code == 200
-    names = [s.test_item.name_zh for s in
-             catalog.applicable_specifications(db.session, tree["leaf"].id, date(2026, 1, 1))]
+    names = [
+        s.test_item.name_zh
+        for s in catalog.applicable_specifications(db.session, tree["leaf"].id, date(2026, 1, 1))
+    ]
     assert names == ["铅(以Pb计)"]
-    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.entity ==
-                                                             "specification")) == "exclude"
+    assert (
+        db.session.scalar(select(AuditEntry.action).where(AuditEntry.entity == "specification"))
+        == "exclude"
+    )
 
 
 def test_an_admin_adds_a_microbiological_plan(db, client, admin, tree, post, make_item):
     count = make_item("菌落总数", "CFU/g", method="GB 4789.2-2022", micro=True)
     url = f"/catalog/categories/{tree['leaf'].id}/specifications/new"
-    form = {"test_item_id": str(count.id), "effective_from": "2000-01-01",
-            "comparison_method": "full", "decision_rule": "simple", "judgement_basis":
-            "GB 7099-2015", "micro_n": "5", "micro_c": "9", "micro_m": "10000"}
+    form = {
+        "test_item_id": str(count.id),
+        "effective_from": "2000-01-01",
+        "comparison_method": "full",
+        "decision_rule": "simple",
+        "judgement_basis": "GB 7099-2015",
+        "micro_n": "5",
+        "micro_c": "9",
+        "micro_m": "10000",
+    }
     response = post(url, form, token_from=url)
     assert response.status_code == 200 and "0 ≤ c ≤ n" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Specification)) == 2
@@ -145,8 +192,7 @@ def test_an_admin_adds_a_microbiological_plan(db, client, admin, tree, post, mak
 
 def test_an_admin_toggles_the_key_food_flag(db, client, admin, tree, post):
     url = f"/catalog/categories/{tree['l2'].id}"
-    response = post(f"{url}/key-food", {"is_key_food": "1"}, token_from=url,
-                    follow_redirects=True)
+    response = post(f"{url}/key-food", {"is_key_food": "1"}, token_from=url, follow_redirects=True)
     assert 'id="key-food"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(FoodCategory, tree["l2"].id).is_key_food
@@ -157,19 +203,32 @@ def test_an_admin_toggles_the_key_food_flag(db, client, admin, tree, post):
 
 def test_an_admin_renames_a_category_and_edits_a_test_item(db, client, admin, tree, post):
     url = f"/catalog/categories/{tree['leaf'].id}/edit"
-    post(url, {"name_zh": "通用小麦粉(一级)", "name_en": "Flour", "sort_order": "3"},
-         token_from=url)
+    post(
+        url, {"name_zh": "通用小麦粉(一级)", "name_en": "Flour", "sort_order": "3"}, token_from=url
+    )
     db.session.expire_all()
     assert db.session.get(FoodCategory, tree["leaf"].id).name_zh == "通用小麦粉(一级)"
     url = f"/catalog/items/{tree['lead'].id}/edit"
-    response = post(url, {"code": tree["lead"].code, "name_zh": "铅", "name_en": "Lead",
-                          "unit": "mg/kg", "method_standard": "GB 5009.12-2023"},
-                    token_from=url, follow_redirects=True)
+    response = post(
+        url,
+        {
+            "code": tree["lead"].code,
+            "name_zh": "铅",
+            "name_en": "Lead",
+            "unit": "mg/kg",
+            "method_standard": "GB 5009.12-2023",
+        },
+        token_from=url,
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert db.session.get(TestItem, tree["lead"].id).name_zh == "铅"
     assert _audit_count(db, "test_item") == 1
-    response = post("/catalog/items/new", {"code": tree["bpo"].code, "name_zh": "重复"},
-                    token_from="/catalog/items/new")
+    response = post(
+        "/catalog/items/new",
+        {"code": tree["bpo"].code, "name_zh": "重复"},
+        token_from="/catalog/items/new",
+    )
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(TestItem)) == 2
 
@@ -185,8 +244,7 @@ def test_non_admins_cannot_edit(db, client, make_user, login, tree, post, role):
     login(make_user(f"u-{role.value}", role))
     spec = db.session.scalar(select(Specification))
     assert client.get(f"/catalog/specifications/{spec.id}/edit").status_code == 403
-    response = post(f"/catalog/specifications/{spec.id}/edit",
-                    _spec_form(spec, limit_text="≤9"))
+    response = post(f"/catalog/specifications/{spec.id}/edit", _spec_form(spec, limit_text="≤9"))
     assert response.status_code == 403
     response = post(f"/catalog/categories/{tree['l2'].id}/key-food", {"is_key_food": "1"})
     assert response.status_code == 403

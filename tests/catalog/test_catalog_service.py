@@ -13,11 +13,43 @@ from labsys.core.judgement import MicroPlan, Spec, SpecKind, gbt8170_round
 from labsys.models import AuditEntry, CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.services import ServiceError, catalog
 
-TOP_LEVEL = ["粮食加工品", "食用油、油脂及其制品", "调味品", "肉制品", "乳制品", "饮料", "方便食品",
-             "饼干", "罐头", "冷冻饮品", "速冻食品", "薯类和膨化食品", "糖果制品", "茶叶及相关制品",
-             "酒类", "蔬菜制品", "水果制品", "炒货食品及坚果制品", "蛋制品", "可可及焙烤咖啡产品", "食糖",
-             "水产制品", "淀粉及淀粉制品", "糕点", "豆制品", "蜂产品", "保健食品", "特殊膳食食品",
-             "特殊医学用途配方食品", "婴幼儿配方食品", "餐饮食品", "食品添加剂", "食用农产品", "食盐", "其他"]
+TOP_LEVEL = [
+    "粮食加工品",
+    "食用油、油脂及其制品",
+    "调味品",
+    "肉制品",
+    "乳制品",
+    "饮料",
+    "方便食品",
+    "饼干",
+    "罐头",
+    "冷冻饮品",
+    "速冻食品",
+    "薯类和膨化食品",
+    "糖果制品",
+    "茶叶及相关制品",
+    "酒类",
+    "蔬菜制品",
+    "水果制品",
+    "炒货食品及坚果制品",
+    "蛋制品",
+    "可可及焙烤咖啡产品",
+    "食糖",
+    "水产制品",
+    "淀粉及淀粉制品",
+    "糕点",
+    "豆制品",
+    "蜂产品",
+    "保健食品",
+    "特殊膳食食品",
+    "特殊医学用途配方食品",
+    "婴幼儿配方食品",
+    "餐饮食品",
+    "食品添加剂",
+    "食用农产品",
+    "食盐",
+    "其他",
+]
 DAY = date(2026, 3, 1)
 
 
@@ -31,8 +63,10 @@ def _by_code(db, code: str) -> FoodCategory:
 
 def _items_of(db, code: str, on: date = DAY) -> dict[str, Specification]:
     category = _by_code(db, code)
-    return {s.test_item.name_zh: s
-            for s in catalog.applicable_specifications(db.session, category.id, on)}
+    return {
+        s.test_item.name_zh: s
+        for s in catalog.applicable_specifications(db.session, category.id, on)
+    }
 
 
 @pytest.fixture
@@ -60,8 +94,9 @@ def test_every_shipped_limit_plan_and_number_is_valid():
             where = f"{' > '.join(path)}: {items[row['item']]['name_zh']}"
             spec = Spec.parse(values["limit_text"])
             if values["micro_n"] is not None:
-                plan = MicroPlan(values["micro_n"], values["micro_c"], values["micro_m"],
-                                 values["micro_big_m"])
+                plan = MicroPlan(
+                    values["micro_n"], values["micro_c"], values["micro_m"], values["micro_big_m"]
+                )
                 assert items[row["item"]].get("micro"), where
                 assert plan.text.startswith("n=")
             else:
@@ -96,11 +131,17 @@ def test_the_catalog_has_all_34_categories_and_other_and_30_leaves(db, loaded):
         assert catalog.is_leaf(db.session, leaf.id)
         assert catalog.applicable_specifications(db.session, leaf.id, DAY), leaf.name_zh
     paths = {leaf.path_name for leaf in catalog.leaf_categories(db.session)}
-    for expected in ["粮食加工品 > 小麦粉 > 小麦粉 > 通用小麦粉", "食用农产品 > 蔬菜 > 叶菜类蔬菜 > 韭菜",
-                     "乳制品 > 液体乳 > 液体乳 > 巴氏杀菌乳", "食用农产品 > 畜禽肉及副产品 > 畜肉 > 猪肉",
-                     "食用农产品 > 蛋类 > 鲜蛋 > 鸡蛋", "饮料 > 包装饮用水 > 包装饮用水 > 饮用纯净水",
-                     "调味品 > 酱油 > 酱油 > 酱油", "食用油、油脂及其制品 > 食用植物油 > 食用植物油 > 花生油",
-                     "粮食加工品 > 大米 > 大米 > 大米"]:
+    for expected in [
+        "粮食加工品 > 小麦粉 > 小麦粉 > 通用小麦粉",
+        "食用农产品 > 蔬菜 > 叶菜类蔬菜 > 韭菜",
+        "乳制品 > 液体乳 > 液体乳 > 巴氏杀菌乳",
+        "食用农产品 > 畜禽肉及副产品 > 畜肉 > 猪肉",
+        "食用农产品 > 蛋类 > 鲜蛋 > 鸡蛋",
+        "饮料 > 包装饮用水 > 包装饮用水 > 饮用纯净水",
+        "调味品 > 酱油 > 酱油 > 酱油",
+        "食用油、油脂及其制品 > 食用植物油 > 食用植物油 > 花生油",
+        "粮食加工品 > 大米 > 大米 > 大米",
+    ]:
         assert expected in paths
 
 
@@ -113,8 +154,14 @@ def test_paths_hold_the_ids_from_the_root(db, loaded):
 
 def test_key_foods_are_the_six_beijing_indicator_foods(db, loaded):
     flagged = {(c.name_zh, c.level) for c in catalog.key_food_categories(db.session)}
-    assert flagged == {("大米", 2), ("小麦粉", 2), ("食用植物油", 2), ("猪肉", 4), ("蔬菜", 2),
-                       ("豆制品", 1)}
+    assert flagged == {
+        ("大米", 2),
+        ("小麦粉", 2),
+        ("食用植物油", 2),
+        ("猪肉", 4),
+        ("蔬菜", 2),
+        ("豆制品", 1),
+    }
     leaves = {leaf.name_zh: leaf for leaf in catalog.leaf_categories(db.session)}
     assert leaves["韭菜"].is_key_food and leaves["豆腐"].is_key_food
     assert not leaves["牛肉"].is_key_food
@@ -166,12 +213,15 @@ def test_loading_twice_changes_nothing(db, loaded):
     before = _counts(db)
     assert catalog.load_reference_catalog(db.session) is None
     assert _counts(db) == before
-    assert db.session.scalar(select(CatalogVersion.version)) == \
-        catalog.read_reference_file()["version"]
+    assert (
+        db.session.scalar(select(CatalogVersion.version))
+        == catalog.read_reference_file()["version"]
+    )
 
 
-def test_a_newer_version_updates_in_place_and_keeps_key_food_choices(db, loaded, tmp_path,
-                                                                    make_user):
+def test_a_newer_version_updates_in_place_and_keeps_key_food_choices(
+    db, loaded, tmp_path, make_user
+):
     admin = make_user("admin1")
     beef = _by_code(db, "33030102")
     catalog.set_key_food(db.session, admin, beef, True)
@@ -213,8 +263,16 @@ def tree(make_category, make_item, make_spec):
     make_spec(l2, lead, "≤0.2", sort_order=1)
     make_spec(l1, cadmium, "≤0.1", sort_order=2)
     make_spec(l2, bpo, "不得使用", sort_order=3)
-    return {"leaf": leaf, "other": other, "l1": l1, "l2": l2, "l3": l3, "lead": lead,
-            "cadmium": cadmium, "bpo": bpo}
+    return {
+        "leaf": leaf,
+        "other": other,
+        "l1": l1,
+        "l2": l2,
+        "l3": l3,
+        "lead": lead,
+        "cadmium": cadmium,
+        "bpo": bpo,
+    }
 
 
 def _db_session():
@@ -224,16 +282,19 @@ def _db_session():
 
 
 def _resolved(category, on=DAY):
-    return [(s.test_item.name_zh, s.limit_text, s.category_id)
-            for s in catalog.applicable_specifications(_db_session(), category.id, on)]
+    return [
+        (s.test_item.name_zh, s.limit_text, s.category_id)
+        for s in catalog.applicable_specifications(_db_session(), category.id, on)
+    ]
 
 
 def test_items_are_inherited_and_overridden_below(tree):
-    assert _resolved(tree["leaf"]) == [("铅", "≤0.2", tree["l2"].id),
-                                       ("镉", "≤0.1", tree["l1"].id),
-                                       ("过氧化苯甲酰", "不得使用", tree["l2"].id)]
-    assert _resolved(tree["l1"]) == [("铅", "≤0.5", tree["l1"].id),
-                                     ("镉", "≤0.1", tree["l1"].id)]
+    assert _resolved(tree["leaf"]) == [
+        ("铅", "≤0.2", tree["l2"].id),
+        ("镉", "≤0.1", tree["l1"].id),
+        ("过氧化苯甲酰", "不得使用", tree["l2"].id),
+    ]
+    assert _resolved(tree["l1"]) == [("铅", "≤0.5", tree["l1"].id), ("镉", "≤0.1", tree["l1"].id)]
 
 
 def test_an_exclusion_removes_an_item_for_the_subtree_until_a_lower_row(tree, make_spec):
@@ -270,43 +331,58 @@ def test_leaves_tree_and_search(db, tree):
     roots = catalog.category_tree(db.session)
     assert [n.category.name_zh for n in roots] == ["粮食加工品"]
     assert len(roots[0].children[0].children[0].children) == 2
-    assert [c.name_zh for c in catalog.search_categories(db.session, "小麦")] == \
-        ["小麦粉", "小麦粉", "通用小麦粉", "专用小麦粉"]
+    assert [c.name_zh for c in catalog.search_categories(db.session, "小麦")] == [
+        "小麦粉",
+        "小麦粉",
+        "通用小麦粉",
+        "专用小麦粉",
+    ]
 
 
 # --- edits -------------------------------------------------------------------------------
 
 
 def _audit(db, entity: str):
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.entity == entity)
-                                   .order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == entity).order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_updating_a_specification_is_validated_and_audited(db, tree, make_user):
     admin = make_user("admin2")
     spec = catalog.applicable_specifications(db.session, tree["leaf"].id, DAY)[0]
-    catalog.update_specification(db.session, admin, spec, limit_text="≤0.15", lod="0.01",
-                                 interval="0.01")
+    catalog.update_specification(
+        db.session, admin, spec, limit_text="≤0.15", lod="0.01", interval="0.01"
+    )
     db.session.commit()
     entry = _audit(db, "specification")[-1]
     assert entry.user_id == admin.id
     assert json.loads(entry.old_values) == {"limit_text": "≤0.2", "lod": None, "interval": None}
-    assert json.loads(entry.new_values) == {"limit_text": "≤0.15", "lod": "0.01",
-                                            "interval": "0.01"}
+    assert json.loads(entry.new_values) == {
+        "limit_text": "≤0.15",
+        "lod": "0.01",
+        "interval": "0.01",
+    }
 
 
-@pytest.mark.parametrize("fields, field, words", [
-    ({"limit_text": "max 0.2"}, "limit_text", "max 0.2"),
-    ({"limit_text": "18～12"}, "limit_text", "18～12"),
-    ({"lod": "abc"}, "lod", "abc"),
-    ({"loq": "-1"}, "loq", "-1"),
-    ({"interval": "0.3"}, "interval", "0.3"),
-    ({"micro_n": "5", "micro_c": "6", "micro_m": "100"}, "micro_n", "c"),
-    ({"micro_n": "5", "micro_c": "2", "micro_m": "1000", "micro_big_m": "100"}, "micro_n", "M"),
-    ({"decision_rule": "guarded"}, "uncertainty", "U"),
-])
-def test_bad_specification_values_are_refused_with_a_clear_message(db, tree, make_user, fields,
-                                                                   field, words):
+@pytest.mark.parametrize(
+    "fields, field, words",
+    [
+        ({"limit_text": "max 0.2"}, "limit_text", "max 0.2"),
+        ({"limit_text": "18～12"}, "limit_text", "18～12"),
+        ({"lod": "abc"}, "lod", "abc"),
+        ({"loq": "-1"}, "loq", "-1"),
+        ({"interval": "0.3"}, "interval", "0.3"),
+        ({"micro_n": "5", "micro_c": "6", "micro_m": "100"}, "micro_n", "c"),
+        ({"micro_n": "5", "micro_c": "2", "micro_m": "1000", "micro_big_m": "100"}, "micro_n", "M"),
+        ({"decision_rule": "guarded"}, "uncertainty", "U"),
+    ],
+)
+def test_bad_specification_values_are_refused_with_a_clear_message(
+    db, tree, make_user, fields, field, words
+):
     spec = catalog.applicable_specifications(db.session, tree["leaf"].id, DAY)[0]
     with pytest.raises(ServiceError) as error:
         catalog.update_specification(db.session, make_user("admin3"), spec, **fields)
@@ -317,8 +393,9 @@ def test_bad_specification_values_are_refused_with_a_clear_message(db, tree, mak
 def test_creating_a_specification_and_an_exclusion(db, tree, make_user, make_item):
     admin = make_user("admin4")
     mercury = make_item("总汞", "mg/kg", method="GB 5009.17-2021")
-    spec = catalog.create_specification(db.session, admin, tree["leaf"], mercury,
-                                        limit_text="≤0.02", judgement_basis="GB 2762-2022")
+    spec = catalog.create_specification(
+        db.session, admin, tree["leaf"], mercury, limit_text="≤0.02", judgement_basis="GB 2762-2022"
+    )
     assert (spec.unit, spec.method_standard) == ("mg/kg", "GB 5009.17-2021")
     catalog.create_specification(db.session, admin, tree["leaf"], tree["bpo"], excluded=True)
     db.session.commit()
@@ -326,28 +403,38 @@ def test_creating_a_specification_and_an_exclusion(db, tree, make_user, make_ite
     assert "总汞" in names and "过氧化苯甲酰" not in names
     assert [e.action for e in _audit(db, "specification")] == ["create", "exclude"]
     with pytest.raises(ServiceError, match="已有 总汞"):
-        catalog.create_specification(db.session, admin, tree["leaf"], mercury,
-                                     limit_text="≤0.01")
+        catalog.create_specification(db.session, admin, tree["leaf"], mercury, limit_text="≤0.01")
 
 
 def test_a_plan_specification_needs_no_limit(db, tree, make_user, make_item):
     count = make_item("菌落总数", "CFU/g", method="GB 4789.2-2022", micro=True)
-    spec = catalog.create_specification(db.session, make_user("admin5"), tree["leaf"], count,
-                                        micro_n="5", micro_c="2", micro_m="10000",
-                                        micro_big_m="100000", judgement_basis="GB 7099-2015")
+    spec = catalog.create_specification(
+        db.session,
+        make_user("admin5"),
+        tree["leaf"],
+        count,
+        micro_n="5",
+        micro_c="2",
+        micro_m="10000",
+        micro_big_m="100000",
+        judgement_basis="GB 7099-2015",
+    )
     assert spec.plan.text == "n=5,c=2,m=10000,M=100000" and spec.limit_text == ""
     with pytest.raises(ServiceError) as error:
-        catalog.update_specification(db.session, None, spec, micro_n="", micro_c="",
-                                     micro_m="", micro_big_m="")
+        catalog.update_specification(
+            db.session, None, spec, micro_n="", micro_c="", micro_m="", micro_big_m=""
+        )
     assert error.value.field == "limit_text"
 
 
 def test_category_and_item_edits_are_audited(db, tree, make_user):
     admin = make_user("admin6")
-    catalog.update_category(db.session, admin, tree["leaf"], name_zh="通用小麦粉(新)",
-                            is_key_food=True)
-    catalog.update_test_item(db.session, admin, tree["lead"], name_zh="铅(以Pb计)",
-                             method_standard="GB 5009.12-2023")
+    catalog.update_category(
+        db.session, admin, tree["leaf"], name_zh="通用小麦粉(新)", is_key_food=True
+    )
+    catalog.update_test_item(
+        db.session, admin, tree["lead"], name_zh="铅(以Pb计)", method_standard="GB 5009.12-2023"
+    )
     db.session.commit()
     entry = _audit(db, "food_category")[-1]
     assert json.loads(entry.new_values) == {"name_zh": "通用小麦粉(新)", "is_key_food": True}
@@ -361,8 +448,7 @@ def test_category_and_item_edits_are_audited(db, tree, make_user):
 
 def test_new_categories_get_their_path_and_stop_at_level_four(db, tree, make_user):
     admin = make_user("admin7")
-    child = catalog.create_category(db.session, admin, tree["l3"], code="X1",
-                                    name_zh="全麦粉")
+    child = catalog.create_category(db.session, admin, tree["l3"], code="X1", name_zh="全麦粉")
     assert child.level == 4 and child.path == tree["l3"].path + f"{child.id}/"
     with pytest.raises(ServiceError):
         catalog.create_category(db.session, admin, child, code="X2", name_zh="太深")

@@ -64,9 +64,16 @@ def dataset(regions, make_category, make_sample, make_user) -> Dataset:
 
     def add(category, conclusions, region, link, day, who=sampler, lab_id=None, **fields):
         for conclusion in conclusions:
-            sample = make_sample(category, sampler=who, sampling_date=day, link=link,
-                                 region_code=region, conclusion=conclusion, lab_id=lab_id,
-                                 **fields)
+            sample = make_sample(
+                category,
+                sampler=who,
+                sampling_date=day,
+                link=link,
+                region_code=region,
+                conclusion=conclusion,
+                lab_id=lab_id,
+                **fields,
+            )
             if conclusion:  # make_sample leaves it received
                 sample.status = SampleStatus.CONCLUDED
             samples.append(sample)
@@ -75,8 +82,13 @@ def dataset(regions, make_category, make_sample, make_user) -> Dataset:
     add(flour, [Q, Q, Q, U, None], "110101", Link.RETAIL, date(2026, 1, 15))
     add(leek, [Q, Q, U], "110105", Link.CATERING, date(2026, 2, 10), who=other, lab_id=lab.id)
     add(milk, [Q, Q, INC], "110101", Link.PRODUCTION, date(2026, 4, 1))
-    rejected = make_sample(flour, sampler=sampler, sampling_date=date(2026, 1, 16),
-                           region_code="110101", received=False)
+    rejected = make_sample(
+        flour,
+        sampler=sampler,
+        sampling_date=date(2026, 1, 16),
+        region_code="110101",
+        received=False,
+    )
     rejected.status = SampleStatus.REJECTED
     db.session.commit()
     return Dataset(flour, leek, milk, samples, sampler, other, lab)

@@ -14,8 +14,7 @@ from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 @pytest.mark.browser
-def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
-                                                             browser_login):
+def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor, browser_login):
     dataset.samples[3].due_unqualified_report = date(2020, 1, 2)  # long overdue
     overdue_no = dataset.samples[3].sample_no
     db.session.commit()

@@ -20,11 +20,36 @@ from labsys.services import exports
 
 from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
-REQUIRED = ["sample_no", "category_l1", "category_l2", "category_l3", "category_l4", "key_food",
-            "district", "link", "sampling_date", "conclusion", "report_no"]
-DOMAIN_ORDER = ["序号", "产品名称", "抽样单编号", "检验报告编号", "标称生产企业名称", "标称生产企业地址",
-                "被抽样单位名称", "被抽样单位地址", "规格型号", "商标", "生产日期/批号",
-                "不合格项目‖检验结果‖标准值", "分类", "检验机构", "备注"]
+REQUIRED = [
+    "sample_no",
+    "category_l1",
+    "category_l2",
+    "category_l3",
+    "category_l4",
+    "key_food",
+    "district",
+    "link",
+    "sampling_date",
+    "conclusion",
+    "report_no",
+]
+DOMAIN_ORDER = [
+    "序号",
+    "产品名称",
+    "抽样单编号",
+    "检验报告编号",
+    "标称生产企业名称",
+    "标称生产企业地址",
+    "被抽样单位名称",
+    "被抽样单位地址",
+    "规格型号",
+    "商标",
+    "生产日期/批号",
+    "不合格项目‖检验结果‖标准值",
+    "分类",
+    "检验机构",
+    "备注",
+]
 
 
 def read_xlsx(path) -> list[tuple]:
@@ -43,11 +68,20 @@ def run_export(app, tmp_path, *args):
 
 
 def issue_report(sample, supervisor, number="BJ2026-R0001"):
-    report = Report(report_no=number, sample_id=sample.id, status=ReportStatus.ISSUED,
-                    food_name=sample.food_name, sampled_unit_name="x",
-                    conclusion=sample.conclusion, author_id=supervisor.id,
-                    approver_id=supervisor.id, issued_at=datetime(2026, 3, 1, tzinfo=UTC),
-                    pdf=b"%PDF", sha256="0" * 64, verify_token=secrets.token_urlsafe(32))
+    report = Report(
+        report_no=number,
+        sample_id=sample.id,
+        status=ReportStatus.ISSUED,
+        food_name=sample.food_name,
+        sampled_unit_name="x",
+        conclusion=sample.conclusion,
+        author_id=supervisor.id,
+        approver_id=supervisor.id,
+        issued_at=datetime(2026, 3, 1, tzinfo=UTC),
+        pdf=b"%PDF",
+        sha256="0" * 64,
+        verify_token=secrets.token_urlsafe(32),
+    )
     db.session.add(report)
     db.session.commit()
     return report
@@ -55,10 +89,20 @@ def issue_report(sample, supervisor, number="BJ2026-R0001"):
 
 def fail_result(sample, make_item, name="铅(以Pb计)", value="0.35", limit="≤0.2"):
     item = make_item(name)
-    db.session.add(SampleResult(sample_id=sample.id, test_item_id=item.id, seq=1,
-                                item_name=name, unit="mg/kg", limit_text=limit,
-                                measured_text=value, reported_text=value,
-                                verdict=VerdictValue.FAIL, status="accepted"))
+    db.session.add(
+        SampleResult(
+            sample_id=sample.id,
+            test_item_id=item.id,
+            seq=1,
+            item_name=name,
+            unit="mg/kg",
+            limit_text=limit,
+            measured_text=value,
+            reported_text=value,
+            verdict=VerdictValue.FAIL,
+            status="accepted",
+        )
+    )
     db.session.commit()
 
 
@@ -72,26 +116,34 @@ def test_samples_csv_has_one_row_per_sample(app, tmp_path, dataset, supervisor):
     by_no = {row["sample_no"]: row for row in rows}
     row = by_no[flour_unqualified.sample_no]
     assert (row["category_l1"], row["category_l2"], row["category_l4"]) == (
-        "粮食加工品", "小麦粉", "通用小麦粉")
+        "粮食加工品",
+        "小麦粉",
+        "通用小麦粉",
+    )
     assert (row["key_food"], row["district"], row["link"]) == ("1", "东城区", "retail")
     assert (row["sampling_date"], row["conclusion"], row["report_no"]) == (
-        "2026-01-15", "unqualified", "BJ2026-R0001")
+        "2026-01-15",
+        "unqualified",
+        "BJ2026-R0001",
+    )
     assert by_no[dataset.samples[4].sample_no]["conclusion"] == ""  # pending
     milk = by_no[dataset.samples[-1].sample_no]
     assert (milk["key_food"], milk["conclusion"]) == ("0", "inconclusive")
 
 
 def test_samples_xlsx_reads_back_and_filters_by_date(app, tmp_path, dataset):
-    path = run_export(app, tmp_path, "samples", "--from", "2026-02-01", "--to", "2026-02-28",
-                      "--format", "xlsx")
+    path = run_export(
+        app, tmp_path, "samples", "--from", "2026-02-01", "--to", "2026-02-28", "--format", "xlsx"
+    )
     rows = read_xlsx(path)
     assert list(rows[0][:11]) == REQUIRED
     assert len(rows) == 1 + 3
     assert {r[3] for r in rows[1:]} == {"叶菜类蔬菜"}
 
 
-def test_announcement_columns_follow_the_publication_order(app, tmp_path, dataset, make_item,
-                                                           supervisor):
+def test_announcement_columns_follow_the_publication_order(
+    app, tmp_path, dataset, make_item, supervisor
+):
     unqualified = dataset.samples[3]
     fail_result(unqualified, make_item)
     issue_report(unqualified, supervisor, "BJ2026-R0009")
@@ -115,19 +167,32 @@ def test_announcement_xlsx(app, tmp_path, dataset):
     assert list(rows[0]) == DOMAIN_ORDER and len(rows) == 3
 
 
-def test_compliance_pdf_has_summary_charts_tables_and_unqualified_list(app, tmp_path, dataset,
-                                                                       make_item):
+def test_compliance_pdf_has_summary_charts_tables_and_unqualified_list(
+    app, tmp_path, dataset, make_item
+):
     fail_result(dataset.samples[3], make_item)
     path = run_export(app, tmp_path, "compliance", "--format", "pdf")
     text = "".join(page.extract_text() for page in PdfReader(path).pages)
-    for expected in ("合格率统计报告", "重点食品合格率", "71.43", "77.78", "按食品大类", "粮食加工品",
-                     "按行政区", "东城区", "不合格样品", dataset.samples[3].sample_no, "铅(以Pb计)"):
+    for expected in (
+        "合格率统计报告",
+        "重点食品合格率",
+        "71.43",
+        "77.78",
+        "按食品大类",
+        "粮食加工品",
+        "按行政区",
+        "东城区",
+        "不合格样品",
+        dataset.samples[3].sample_no,
+        "铅(以Pb计)",
+    ):
         assert expected in text, expected
 
 
 def test_export_refuses_a_format_that_does_not_fit(app, tmp_path, dataset):
     result = app.test_cli_runner().invoke(
-        args=["export", "compliance", "--format", "csv", "-o", str(tmp_path / "x")])
+        args=["export", "compliance", "--format", "csv", "-o", str(tmp_path / "x")]
+    )
     assert result.exit_code == 1
     assert "PDF" in result.output
 
@@ -136,15 +201,26 @@ def test_export_refuses_a_format_that_does_not_fit(app, tmp_path, dataset):
 def many_samples(dataset):
     """3,000 more samples, inserted in one statement."""
     template = dataset.samples[0]
-    rows = [{"sample_no": f"BULK{i:06d}", "visit_id": template.visit_id,
-             "category_id": template.category_id, "food_name": "通用小麦粉", "quantity": "1",
-             "sampling_date": date(2026, 5, 1 + i % 28), "region_code": "110108",
-             "link": Link.RETAIL, "sampler_id": template.sampler_id,
-             "cat_l1_id": template.cat_l1_id, "cat_l2_id": template.cat_l2_id,
-             "cat_l3_id": template.cat_l3_id, "cat_l4_id": template.cat_l4_id,
-             "status": SampleStatus.CONCLUDED,
-             "conclusion": Conclusion.UNQUALIFIED if i % 50 == 0 else Conclusion.QUALIFIED}
-            for i in range(3000)]
+    rows = [
+        {
+            "sample_no": f"BULK{i:06d}",
+            "visit_id": template.visit_id,
+            "category_id": template.category_id,
+            "food_name": "通用小麦粉",
+            "quantity": "1",
+            "sampling_date": date(2026, 5, 1 + i % 28),
+            "region_code": "110108",
+            "link": Link.RETAIL,
+            "sampler_id": template.sampler_id,
+            "cat_l1_id": template.cat_l1_id,
+            "cat_l2_id": template.cat_l2_id,
+            "cat_l3_id": template.cat_l3_id,
+            "cat_l4_id": template.cat_l4_id,
+            "status": SampleStatus.CONCLUDED,
+            "conclusion": Conclusion.UNQUALIFIED if i % 50 == 0 else Conclusion.QUALIFIED,
+        }
+        for i in range(3000)
+    ]
     db.session.execute(insert(Sample), rows)
     db.session.commit()
     return 3000

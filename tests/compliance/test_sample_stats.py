@@ -22,9 +22,25 @@ Q, U, INC = Conclusion.QUALIFIED, Conclusion.UNQUALIFIED, Conclusion.INCONCLUSIV
 
 # Sample columns copied by the bulk insert (everything the table requires, and the
 # dimensions of the summary).
-COPIED = ["visit_id", "status", "category_id", "food_name", "quantity", "sampling_date",
-          "region_code", "link", "task_id", "plan_id", "lab_id", "sampler_id", "cat_l1_id",
-          "cat_l2_id", "cat_l3_id", "cat_l4_id", "conclusion"]
+COPIED = [
+    "visit_id",
+    "status",
+    "category_id",
+    "food_name",
+    "quantity",
+    "sampling_date",
+    "region_code",
+    "link",
+    "task_id",
+    "plan_id",
+    "lab_id",
+    "sampler_id",
+    "cat_l1_id",
+    "cat_l2_id",
+    "cat_l3_id",
+    "cat_l4_id",
+    "conclusion",
+]
 
 
 _bulk_numbers = itertools.count(1)
@@ -40,8 +56,9 @@ def summary_total() -> int:
 
 
 def counted() -> int:
-    return db.session.scalar(select(func.count()).select_from(Sample)
-                             .where(Sample.status != SampleStatus.REJECTED))
+    return db.session.scalar(
+        select(func.count()).select_from(Sample).where(Sample.status != SampleStatus.REJECTED)
+    )
 
 
 def bulk_copy(samples: list, times: int = 1, **changes) -> None:
@@ -62,11 +79,18 @@ def bulk_copy(samples: list, times: int = 1, **changes) -> None:
 def test_filled_by_inserts_and_rejected_samples_not_counted(dataset):
     assert in_step()
     assert summary_total() == counted() == 11
-    flour_jan = db.session.scalar(select(func.sum(SampleStat.samples)).where(
-        SampleStat.month == "2026-01", SampleStat.cat_l4_id == dataset.flour.id))
+    flour_jan = db.session.scalar(
+        select(func.sum(SampleStat.samples)).where(
+            SampleStat.month == "2026-01", SampleStat.cat_l4_id == dataset.flour.id
+        )
+    )
     assert flour_jan == 5  # the rejected sample of 2026-01-16 is not in it
-    assert db.session.scalar(select(func.count()).select_from(SampleStat)
-                             .where(SampleStat.samples <= 0)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(SampleStat).where(SampleStat.samples <= 0)
+        )
+        == 0
+    )
 
 
 def test_conclusion_changes(dataset):
@@ -130,8 +154,10 @@ def test_status_change_that_keeps_the_counts_fires_nothing(dataset):
     pending = dataset.samples[4]
     pending.status = SampleStatus.CONCLUDED  # received -> concluded: still counted
     db.session.commit()
-    after = {(s.month, s.cat_l4_id, s.conclusion, s.region_code): s.samples
-             for s in db.session.execute(select(SampleStat)).scalars()}
+    after = {
+        (s.month, s.cat_l4_id, s.conclusion, s.region_code): s.samples
+        for s in db.session.execute(select(SampleStat)).scalars()
+    }
     assert after == before and in_step()
 
 
@@ -151,12 +177,14 @@ def test_bulk_core_insert_and_update(dataset):
     assert in_step() and summary_total() == 11 + 20 * 11
     bulk_copy(dataset.samples[:2], status=SampleStatus.REJECTED)
     assert in_step() and summary_total() == 11 + 20 * 11
-    db.session.execute(update(Sample).where(Sample.conclusion == INC)
-                       .values(conclusion=Q))  # a set-based UPDATE
+    db.session.execute(
+        update(Sample).where(Sample.conclusion == INC).values(conclusion=Q)
+    )  # a set-based UPDATE
     db.session.commit()
     assert in_step()
-    db.session.execute(update(Sample).where(Sample.region_code == "110105")
-                       .values(status=SampleStatus.REJECTED))
+    db.session.execute(
+        update(Sample).where(Sample.region_code == "110105").values(status=SampleStatus.REJECTED)
+    )
     db.session.commit()
     assert in_step()
 
@@ -188,8 +216,10 @@ def test_partial_months_are_counted_on_the_samples(dataset):
     # A range that is not whole months never reads the (here corrupted) summary.
     exact = stats.compute(db.session, filters=StatsFilter(date_from=date(2026, 1, 2)))
     assert exact.total.samples == 11
-    assert stats.compute(db.session, filters=StatsFilter(
-        date_to=date(2026, 12, 30))).total.samples == 11
+    assert (
+        stats.compute(db.session, filters=StatsFilter(date_to=date(2026, 12, 30))).total.samples
+        == 11
+    )
     assert stats.compute(db.session, by="sampler").total.samples == 11
     assert stats.compute(db.session).total.samples > 11
 
@@ -229,8 +259,14 @@ def varied(dataset, make_category, make_sample):
     """The dataset plus samples without district or lab, and a category two levels deep."""
     water = make_category("饮料", "包装饮用水", key_food_level=1)
     for conclusion, region in [(Q, None), (U, "110105"), (None, None), (Q, "110102")]:
-        sample = make_sample(water, sampler=dataset.sampler, sampling_date=date(2026, 3, 31),
-                             link=Link.ONLINE, region_code=region, conclusion=conclusion)
+        sample = make_sample(
+            water,
+            sampler=dataset.sampler,
+            sampling_date=date(2026, 3, 31),
+            link=Link.ONLINE,
+            region_code=region,
+            conclusion=conclusion,
+        )
         if conclusion:
             sample.status = SampleStatus.CONCLUDED
     db.session.commit()
@@ -242,19 +278,20 @@ def test_every_grouping_identical_through_both_paths(varied):
     for filters in FILTERS:
         for key_foods in (False, True):
             for level in (1, 2, 3, 4):
-                _assert_identical(by="category", level=level, key_foods=key_foods,
-                                  filters=filters)
+                _assert_identical(by="category", level=level, key_foods=key_foods, filters=filters)
             for by in ("district", "link", "lab", "month", "quarter", "year"):
                 _assert_identical(by=by, key_foods=key_foods, filters=filters)
 
 
 def test_drill_down_identical_through_both_paths(varied):
-    parents = {int(p) for leaf in (varied.flour, varied.leek, varied.milk)
-               for p in leaf.path.strip("/").split("/")}
+    parents = {
+        int(p)
+        for leaf in (varied.flour, varied.leek, varied.milk)
+        for p in leaf.path.strip("/").split("/")
+    }
     for parent_id in parents:
         for level in (1, 2, 3, 4):
-            _assert_identical(by="category", level=level,
-                              filters=StatsFilter(parent_id=parent_id))
+            _assert_identical(by="category", level=level, filters=StatsFilter(parent_id=parent_id))
         _assert_identical(by="district", filters=StatsFilter(parent_id=parent_id))
 
 
@@ -268,18 +305,26 @@ def test_identical_on_bulk_data(varied):
 
 # --- property: any sequence of writes keeps the summary exact --------------------------------
 
-OPERATIONS = st.lists(st.tuples(
-    st.sampled_from(["conclusion", "status", "date", "region", "lab", "link", "delete",
-                     "copy"]),
-    st.integers(min_value=0, max_value=1000),
-    st.sampled_from([Q, U, INC, None]),
-    st.sampled_from([date(2026, 1, 1), date(2026, 1, 31), date(2026, 6, 15), date(2025, 12, 31)]),
-    st.sampled_from(["110101", "110105", None]),
-), min_size=1, max_size=12)
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["conclusion", "status", "date", "region", "lab", "link", "delete", "copy"]
+        ),
+        st.integers(min_value=0, max_value=1000),
+        st.sampled_from([Q, U, INC, None]),
+        st.sampled_from(
+            [date(2026, 1, 1), date(2026, 1, 31), date(2026, 6, 15), date(2025, 12, 31)]
+        ),
+        st.sampled_from(["110101", "110105", None]),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(operations=OPERATIONS)
 def test_random_writes_keep_the_summary_exact(dataset, operations):
     for name, pick, conclusion, day, region in operations:
@@ -290,8 +335,11 @@ def test_random_writes_keep_the_summary_exact(dataset, operations):
         if name == "conclusion":
             sample.conclusion = conclusion
         elif name == "status":
-            sample.status = (SampleStatus.RECEIVED if sample.status == SampleStatus.REJECTED
-                             else SampleStatus.REJECTED)
+            sample.status = (
+                SampleStatus.RECEIVED
+                if sample.status == SampleStatus.REJECTED
+                else SampleStatus.REJECTED
+            )
         elif name == "date":
             sample.sampling_date = day
         elif name == "region":

@@ -18,8 +18,10 @@ from compliance_fixtures import *  # noqa: F403 - the shared fixtures
 
 
 def rows_by_name(result):
-    return {row["name"]: (row["samples"], row["qualified"], row["unqualified"], row["pass_rate"])
-            for row in result["rows"]}
+    return {
+        row["name"]: (row["samples"], row["qualified"], row["unqualified"], row["pass_rate"])
+        for row in result["rows"]
+    }
 
 
 def test_total_counts_judged_samples_only_in_the_rate(dataset):
@@ -30,12 +32,15 @@ def test_total_counts_judged_samples_only_in_the_rate(dataset):
 
 def test_by_category_level_1_and_drill_down_to_level_4(dataset):
     data = stats.stats_json(db.session, by="category", level=1)
-    assert rows_by_name(data) == {"粮食加工品": (5, 3, 1, "75.00"),
-                                  "食用农产品": (3, 2, 1, "66.67"),
-                                  "乳制品": (3, 2, 0, "100.00")}
+    assert rows_by_name(data) == {
+        "粮食加工品": (5, 3, 1, "75.00"),
+        "食用农产品": (3, 2, 1, "66.67"),
+        "乳制品": (3, 2, 0, "100.00"),
+    }
     grain_id = dataset.flour.ancestor_ids[0]
-    drill = stats.compute(db.session, by="category", level=2,
-                          filters=StatsFilter(parent_id=grain_id))
+    drill = stats.compute(
+        db.session, by="category", level=2, filters=StatsFilter(parent_id=grain_id)
+    )
     assert [(r.name, r.samples) for r in drill.rows] == [("小麦粉", 5)]
     assert drill.total.samples == 5
     leaf = stats.stats_json(db.session, by="category", level=4)
@@ -51,10 +56,22 @@ def test_wilson_interval_strings(dataset):
 
 GROUPINGS = [
     ("district", {"东城区": (8, 5, 1, "83.33"), "朝阳区": (3, 2, 1, "66.67")}),
-    ("link", {Link.RETAIL: (5, 3, 1, "75.00"), Link.CATERING: (3, 2, 1, "66.67"),
-              Link.PRODUCTION: (3, 2, 0, "100.00")}),
-    ("month", {"2026-01": (5, 3, 1, "75.00"), "2026-02": (3, 2, 1, "66.67"),
-               "2026-04": (3, 2, 0, "100.00")}),
+    (
+        "link",
+        {
+            Link.RETAIL: (5, 3, 1, "75.00"),
+            Link.CATERING: (3, 2, 1, "66.67"),
+            Link.PRODUCTION: (3, 2, 0, "100.00"),
+        },
+    ),
+    (
+        "month",
+        {
+            "2026-01": (5, 3, 1, "75.00"),
+            "2026-02": (3, 2, 1, "66.67"),
+            "2026-04": (3, 2, 0, "100.00"),
+        },
+    ),
     ("quarter", {"2026-Q1": (8, 5, 2, "71.43"), "2026-Q2": (3, 2, 0, "100.00")}),
     ("year", {"2026": (11, 7, 2, "77.78")}),
     ("sampler", {"李抽样": (8, 5, 1, "83.33"), "王抽样": (3, 2, 1, "66.67")}),
@@ -75,15 +92,15 @@ def test_by_lab_names_unrecorded_lab(dataset):
 
 
 def test_date_range_filter(dataset):
-    data = stats.stats_json(db.session, filters=StatsFilter(date_from=date(2026, 2, 1),
-                                                            date_to=date(2026, 3, 31)))
+    data = stats.stats_json(
+        db.session, filters=StatsFilter(date_from=date(2026, 2, 1), date_to=date(2026, 3, 31))
+    )
     assert (data["samples"], data["qualified"], data["unqualified"]) == (3, 2, 1)
 
 
 def test_empty_slice_has_no_rate(dataset):
     data = stats.stats_json(db.session, filters=StatsFilter(date_from=date(2030, 1, 1)))
-    assert data == {"samples": 0, "qualified": 0, "unqualified": 0, "pass_rate": None,
-                    "rows": []}
+    assert data == {"samples": 0, "qualified": 0, "unqualified": 0, "pass_rate": None, "rows": []}
 
 
 def test_key_foods_total_and_rows(dataset):
@@ -138,8 +155,10 @@ CLI_AND_API_OPTIONS = [
     (["--by", "district"], {"by": "district"}),
     (["--by", "category", "--level", "4"], {"by": "category", "level": "4"}),
     (["--key-foods"], {"key_foods": "1"}),
-    (["--by", "month", "--from", "2026-01-01", "--to", "2026-02-28"],
-     {"by": "month", "from": "2026-01-01", "to": "2026-02-28"}),
+    (
+        ["--by", "month", "--from", "2026-01-01", "--to", "2026-02-28"],
+        {"by": "month", "from": "2026-01-01", "to": "2026-02-28"},
+    ),
 ]
 
 
@@ -151,8 +170,19 @@ def test_cli_and_api_give_identical_json(app, dataset, supervisor, login, client
         assert response.status_code == 200
         assert response.get_json() == cli, cli_args
         assert set(cli) == {"samples", "qualified", "unqualified", "pass_rate", "rows"}
-        assert all(set(row) == {"name", "samples", "qualified", "unqualified", "pass_rate",
-                                "wilson_low", "wilson_high"} for row in cli["rows"])
+        assert all(
+            set(row)
+            == {
+                "name",
+                "samples",
+                "qualified",
+                "unqualified",
+                "pass_rate",
+                "wilson_low",
+                "wilson_high",
+            }
+            for row in cli["rows"]
+        )
 
 
 def test_cli_csv_and_table(app, dataset):

@@ -59,9 +59,15 @@ def test_drill_down_from_level_1_to_level_4(dataset, supervisor, login, client):
 
 def test_every_grouping_has_a_table(dataset, supervisor, login, client):
     login(supervisor)
-    for by, expected in [("district", "朝阳区"), ("link", Link.CATERING.title),
-                         ("month", "2026-04"), ("quarter", "2026-Q2"), ("year", "2026"),
-                         ("lab", "第二检验所"), ("sampler", "王抽样")]:
+    for by, expected in [
+        ("district", "朝阳区"),
+        ("link", Link.CATERING.title),
+        ("month", "2026-04"),
+        ("quarter", "2026-Q2"),
+        ("year", "2026"),
+        ("lab", "第二检验所"),
+        ("sampler", "王抽样"),
+    ]:
         assert expected in page(client, "/stats/table", by=by), by
     assert "小麦粉" in page(client, "/stats/table", key_foods=1)
 

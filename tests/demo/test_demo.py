@@ -33,14 +33,18 @@ def demo(app, db):
 
 def test_demo_fills_every_stage_of_the_workflow(demo, db):
     assert demo.samples == 160
-    statuses = dict(db.session.execute(
-        select(Sample.status, func.count()).group_by(Sample.status)).all())
+    statuses = dict(
+        db.session.execute(select(Sample.status, func.count()).group_by(Sample.status)).all()
+    )
     assert statuses.get(SampleStatus.CONCLUDED, 0) + statuses[SampleStatus.REPORTED] > 100
     assert 0 < statuses[SampleStatus.REPORTED] <= 25, "the newest concluded samples get reports"
-    assert statuses.get(SampleStatus.RECEIVED, 0) + statuses.get(
-        SampleStatus.REGISTERED, 0) > 0, "some samples are still in progress near today"
-    assert db.session.scalar(select(func.count()).where(
-        Sample.conclusion == Conclusion.UNQUALIFIED)) >= 1
+    assert statuses.get(SampleStatus.RECEIVED, 0) + statuses.get(SampleStatus.REGISTERED, 0) > 0, (
+        "some samples are still in progress near today"
+    )
+    assert (
+        db.session.scalar(select(func.count()).where(Sample.conclusion == Conclusion.UNQUALIFIED))
+        >= 1
+    )
 
 
 def test_issued_reports_are_real_pdfs_dated_in_the_year(demo, db):
@@ -52,7 +56,8 @@ def test_issued_reports_are_real_pdfs_dated_in_the_year(demo, db):
     assert reports
     for report in reports[:20]:
         assert report.pdf.startswith(b"%PDF") and hashlib.sha256(report.pdf).hexdigest() == (
-            report.sha256)
+            report.sha256
+        )
         assert report.issued_at.date() <= TODAY
         assert report.approver_id != report.author_id
 
@@ -60,17 +65,25 @@ def test_issued_reports_are_real_pdfs_dated_in_the_year(demo, db):
 def test_unqualified_samples_have_follow_ups(demo, db):
     from labsys.models.followup import FollowUp
 
-    unqualified = db.session.scalar(select(func.count()).where(
-        Sample.conclusion == Conclusion.UNQUALIFIED))
+    unqualified = db.session.scalar(
+        select(func.count()).where(Sample.conclusion == Conclusion.UNQUALIFIED)
+    )
     assert db.session.scalar(select(func.count()).select_from(FollowUp)) == unqualified
-    assert db.session.scalar(select(func.count()).select_from(FollowUp).where(
-        FollowUp.notified_on.is_not(None))) >= 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(FollowUp).where(FollowUp.notified_on.is_not(None))
+        )
+        >= 1
+    )
 
 
 def test_every_stored_verdict_is_the_engines(demo, db):
     """Re-judging each stored value with the results service gives the stored row."""
-    rows = db.session.scalars(select(SampleResult).where(
-        SampleResult.measured_text.is_not(None) | SampleResult.unit_values.is_not(None))).all()
+    rows = db.session.scalars(
+        select(SampleResult).where(
+            SampleResult.measured_text.is_not(None) | SampleResult.unit_values.is_not(None)
+        )
+    ).all()
     assert rows
     for row in rows:
         units = result_service.units_of(row) if row.unit_values else None
@@ -111,23 +124,41 @@ def test_receipt_through_the_service_freezes_what_the_bulk_path_writes(demo, db)
     from labsys.services import receipt, sampling
     from labsys.services.users import get_by_username
 
-    twin = db.session.scalars(select(Sample).where(Sample.received_at.is_not(None))
-                              .order_by(Sample.id)).first()
+    twin = db.session.scalars(
+        select(Sample).where(Sample.received_at.is_not(None)).order_by(Sample.id)
+    ).first()
     sampler = get_by_username(db.session, "sampler1")
-    visit = sampling.create_visit(db.session, sampler, {
-        "sampled_unit_id": twin.visit.sampled_unit_id, "sampling_date": twin.sampling_date,
-        "place": "门店", "link": twin.link.value,
-        "sampler_ids": [sampler.id, get_by_username(db.session, "sampler2").id],
-    }, [{"food_name": twin.food_name, "category_id": twin.category_id, "quantity": "2",
-         "quantity_unit": "袋", "batch_no": "20261101"}])
+    visit = sampling.create_visit(
+        db.session,
+        sampler,
+        {
+            "sampled_unit_id": twin.visit.sampled_unit_id,
+            "sampling_date": twin.sampling_date,
+            "place": "门店",
+            "link": twin.link.value,
+            "sampler_ids": [sampler.id, get_by_username(db.session, "sampler2").id],
+        },
+        [
+            {
+                "food_name": twin.food_name,
+                "category_id": twin.category_id,
+                "quantity": "2",
+                "quantity_unit": "袋",
+                "batch_no": "20261101",
+            }
+        ],
+    )
     sample = visit.samples[0]
     bulk = _Demo(db.session, random.Random(0), 0, 2026, TODAY, lambda *_: None)._templates(
-        sample.category, sample.sampling_date)
-    receipt.receive_sample(db.session, get_by_username(db.session, "tech1"), sample,
-                           arrived_at=None, seal_state="完好")
+        sample.category, sample.sampling_date
+    )
+    receipt.receive_sample(
+        db.session, get_by_username(db.session, "tech1"), sample, arrived_at=None, seal_state="完好"
+    )
     columns = [c for c in bulk[0] if c not in ("status",)]
     assert [{c: getattr(r, c) for c in columns} for r in sample.results] == [
-        {c: row[c] for c in columns} for row in bulk]
+        {c: row[c] for c in columns} for row in bulk
+    ]
 
 
 def test_new_samples_continue_the_demo_numbering(demo, db, app):
@@ -142,18 +173,22 @@ def test_new_samples_continue_the_demo_numbering(demo, db, app):
 def test_the_same_seed_gives_the_same_year(app, db):
     first = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY, reports=0)
     numbers = db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all()
-    verdicts = db.session.scalars(select(SampleResult.reported_text)
-                                  .order_by(SampleResult.id)).all()
+    verdicts = db.session.scalars(
+        select(SampleResult.reported_text).order_by(SampleResult.id)
+    ).all()
     db.session.rollback()
     second = load_demo(db.session, samples=40, seed=11, year=2026, today=TODAY, reports=0)
     assert db.session.scalars(select(Sample.sample_no).order_by(Sample.id)).all() == numbers
-    assert db.session.scalars(select(SampleResult.reported_text)
-                              .order_by(SampleResult.id)).all() == verdicts
+    assert (
+        db.session.scalars(select(SampleResult.reported_text).order_by(SampleResult.id)).all()
+        == verdicts
+    )
     assert (first.concluded, first.unqualified) == (second.concluded, second.unqualified)
 
 
-@pytest.mark.parametrize("concluded", [3300, 3301, 3457, 3500, 4999, 6001, 9999, 10_000,
-                                       35_000, 62_028])
+@pytest.mark.parametrize(
+    "concluded", [3300, 3301, 3457, 3500, 4999, 6001, 9999, 10_000, 35_000, 62_028]
+)
 def test_key_food_counts_reach_the_exact_rate(concluded):
     kept, unqualified = _key_food_counts(concluded)
     assert concluded - 50 < kept <= concluded

@@ -24,10 +24,17 @@ def editor(make_user, login, reference_data):
 
 
 def form_data(**overrides):
-    data = {"name": "北京好味食品有限公司", "address": "北京市朝阳区酒仙桥路1号",
-            "region_code": "110105", "region_name": "", "uscc": VALID,
-            "licence_no": "SC10111010500123", "risk_grade": "B", "contact": "王经理",
-            "phone": "010-12345678"}
+    data = {
+        "name": "北京好味食品有限公司",
+        "address": "北京市朝阳区酒仙桥路1号",
+        "region_code": "110105",
+        "region_name": "",
+        "uscc": VALID,
+        "licence_no": "SC10111010500123",
+        "risk_grade": "B",
+        "contact": "王经理",
+        "phone": "010-12345678",
+    }
     data.update(overrides)
     return data
 
@@ -39,9 +46,11 @@ def count(db, model=Enterprise):
 
 # --- creating through the form ------------------------------------------------------------
 
+
 def test_sampler_registers_an_enterprise(client, post, db, editor):
-    response = post("/enterprises/new", form_data(uscc=" 9144030071526726xg "),
-                    token_from="/enterprises/new")
+    response = post(
+        "/enterprises/new", form_data(uscc=" 9144030071526726xg "), token_from="/enterprises/new"
+    )
     assert response.status_code == 302
     enterprise = db.session.scalar(select(Enterprise))
     assert enterprise.uscc == VALID  # normalised: stripped, upper-cased
@@ -54,12 +63,15 @@ def test_sampler_registers_an_enterprise(client, post, db, editor):
     assert entry.action == "create" and VALID in entry.new_values
 
 
-@pytest.mark.parametrize(("uscc", "message"), [
-    ("91440300715267", "统一社会信用代码应为 18 位，此代码为 14 位"),
-    ("9144030071526726XGA", "统一社会信用代码应为 18 位，此代码为 19 位"),
-    ("9144030O71526726XG", "第 8 位字符“O”不允许"),
-    ("9144030071526726XA", "校验码（第 18 位）应为“G”，而不是“A”"),
-])
+@pytest.mark.parametrize(
+    ("uscc", "message"),
+    [
+        ("91440300715267", "统一社会信用代码应为 18 位，此代码为 14 位"),
+        ("9144030071526726XGA", "统一社会信用代码应为 18 位，此代码为 19 位"),
+        ("9144030O71526726XG", "第 8 位字符“O”不允许"),
+        ("9144030071526726XA", "校验码（第 18 位）应为“G”，而不是“A”"),
+    ],
+)
 def test_uscc_problems_are_named_in_chinese(client, post, db, editor, uscc, message):
     response = post("/enterprises/new", form_data(uscc=uscc), token_from="/enterprises/new")
     assert response.status_code == 200
@@ -83,26 +95,34 @@ def test_enterprise_without_name_is_refused(post, db, editor):
 
 
 def test_unknown_region_code_needs_a_name_then_is_added(post, db, editor):
-    response = post("/enterprises/new", form_data(region_code="440305"),
-                    token_from="/enterprises/new")
+    response = post(
+        "/enterprises/new", form_data(region_code="440305"), token_from="/enterprises/new"
+    )
     assert "尚未登记" in response.get_data(as_text=True)
     assert count(db) == 0
-    response = post("/enterprises/new", form_data(region_code="440305", region_name="南山区"),
-                    token_from="/enterprises/new")
+    response = post(
+        "/enterprises/new",
+        form_data(region_code="440305", region_name="南山区"),
+        token_from="/enterprises/new",
+    )
     assert response.status_code == 302
     assert db.session.get(Region, "440305").name_zh == "南山区"
     assert db.session.scalar(select(Enterprise)).region_code == "440305"
 
 
 def test_region_code_must_have_six_digits(post, db, editor):
-    response = post("/enterprises/new", form_data(region_code="11010", region_name="x"),
-                    token_from="/enterprises/new")
+    response = post(
+        "/enterprises/new",
+        form_data(region_code="11010", region_name="x"),
+        token_from="/enterprises/new",
+    )
     assert "6 位数字" in response.get_data(as_text=True)
     assert count(db) == 0
 
 
-def test_technician_can_view_but_not_create(client, make_user, login, make_enterprise,
-                                            reference_data):
+def test_technician_can_view_but_not_create(
+    client, make_user, login, make_enterprise, reference_data
+):
     enterprise = make_enterprise("查看企业")
     login(make_user("tech", Role.TECHNICIAN))
     assert "查看企业" in client.get("/enterprises/").get_data(as_text=True)
@@ -113,11 +133,13 @@ def test_technician_can_view_but_not_create(client, make_user, login, make_enter
 
 # --- editing and optimistic locking --------------------------------------------------------
 
+
 def test_edit_saves_and_audits_the_change(client, post, db, editor, make_enterprise):
     enterprise = make_enterprise("旧名称", region_code="110105")
     path = f"/enterprises/{enterprise.id}/edit"
-    response = post(path, form_data(name="新名称", uscc=enterprise.uscc, version="1"),
-                    token_from=path)
+    response = post(
+        path, form_data(name="新名称", uscc=enterprise.uscc, version="1"), token_from=path
+    )
     assert response.status_code == 302
     db.session.rollback()
     changed = db.session.get(Enterprise, enterprise.id)
@@ -126,14 +148,16 @@ def test_edit_saves_and_audits_the_change(client, post, db, editor, make_enterpr
     assert "旧名称" in entry.old_values and "新名称" in entry.new_values
 
 
-def test_stale_form_shows_current_values_and_saves_nothing(client, post, db, editor,
-                                                          make_enterprise):
+def test_stale_form_shows_current_values_and_saves_nothing(
+    client, post, db, editor, make_enterprise
+):
     enterprise = make_enterprise("原名", region_code="110105")
     enterprises.update_enterprise(db.session, None, enterprise, 1, name="同事改的名")
     db.session.commit()
     path = f"/enterprises/{enterprise.id}/edit"
-    response = post(path, form_data(name="我改的名", uscc=enterprise.uscc, version="1"),
-                    token_from=path)
+    response = post(
+        path, form_data(name="我改的名", uscc=enterprise.uscc, version="1"), token_from=path
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "已被他人修改" in html and "同事改的名" in html
@@ -161,12 +185,16 @@ def test_update_keeps_own_uscc_but_refuses_anothers(db, make_enterprise):
 
 # --- search ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def three(make_enterprise):
-    return [make_enterprise("北京稻香村食品有限责任公司", uscc=valid_uscc(900001),
-                            licence_no="SC10811010800011"),
-            make_enterprise("稻香村超市", uscc=valid_uscc(900002), licence_no="JY11101050000022"),
-            make_enterprise("物美超市", uscc=None, licence_no="JY11101080000033")]
+    return [
+        make_enterprise(
+            "北京稻香村食品有限责任公司", uscc=valid_uscc(900001), licence_no="SC10811010800011"
+        ),
+        make_enterprise("稻香村超市", uscc=valid_uscc(900002), licence_no="JY11101050000022"),
+        make_enterprise("物美超市", uscc=None, licence_no="JY11101080000033"),
+    ]
 
 
 def test_search_by_name_substring(db, three):
@@ -177,14 +205,17 @@ def test_search_by_name_substring(db, three):
 def test_search_by_code_prefixes(db, three):
     assert [e.name for e in enterprises.search(db.session, valid_uscc(900002))] == ["稻香村超市"]
     assert {e.name for e in enterprises.search(db.session, "9111010500090000")} == {
-        "北京稻香村食品有限责任公司", "稻香村超市"}
+        "北京稻香村食品有限责任公司",
+        "稻香村超市",
+    }
     assert [e.name for e in enterprises.search(db.session, "jy1110108")] == ["物美超市"]
     assert enterprises.search(db.session, "  ") == []
     assert enterprises.search(db.session, "%") == []
 
 
-def test_list_filters_by_search_district_and_grade(client, login, make_user, make_enterprise,
-                                                   reference_data):
+def test_list_filters_by_search_district_and_grade(
+    client, login, make_user, make_enterprise, reference_data
+):
     make_enterprise("朝阳甲企业", region_code="110105", risk_grade=RiskGrade.A)
     make_enterprise("朝阳乙企业", region_code="110105", risk_grade=RiskGrade.D)
     make_enterprise("海淀企业", region_code="110108", risk_grade=RiskGrade.A)
@@ -214,6 +245,7 @@ def test_list_pages_with_keyset(client, app, login, make_user, make_enterprise, 
 
 # --- sampling history ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def sampled_at(db, make_category, make_sample):
     """sampled_at(enterprise, day): one sample taken at the enterprise on ``day``."""
@@ -231,9 +263,14 @@ def sampled_at(db, make_category, make_sample):
 def test_sampling_history_counts_this_year_and_last_30_days(db, make_enterprise, sampled_at):
     today = date(2026, 11, 28)
     shop, other, never = make_enterprise("店"), make_enterprise("另一家"), make_enterprise("无")
-    for day in [today, today - timedelta(days=29),  # both in the last 30 days
-                today - timedelta(days=30), date(2026, 1, 1),  # this year only
-                date(2025, 12, 31), today + timedelta(days=1)]:  # neither
+    for day in [
+        today,
+        today - timedelta(days=29),  # both in the last 30 days
+        today - timedelta(days=30),
+        date(2026, 1, 1),  # this year only
+        date(2025, 12, 31),
+        today + timedelta(days=1),
+    ]:  # neither
         sampled_at(shop, day)
     sampled_at(other, date(2026, 3, 1))
     history = enterprises.sampling_history(db.session, [shop.id, other.id, never.id], today)
@@ -263,22 +300,32 @@ def test_sampling_history_is_one_query(db, make_enterprise, sampled_at):
     assert set(history.values()) == {(1, 1)}
 
 
-def test_lookup_returns_history_for_the_sampling_form(client, db, login, make_user,
-                                                      make_enterprise, sampled_at,
-                                                      reference_data):
+def test_lookup_returns_history_for_the_sampling_form(
+    client, db, login, make_user, make_enterprise, sampled_at, reference_data
+):
     shop = make_enterprise("京客隆超市", region_code="110105", licence_no="JY1110105")
     sampled_at(shop, local_today())
     login(make_user("sam", Role.SAMPLER))
     found = client.get("/enterprises/lookup?q=京客隆").get_json()
-    assert found == [{
-        "id": shop.id, "name": "京客隆超市", "address": shop.address, "uscc": shop.uscc,
-        "region_code": "110105", "region_name": "朝阳区", "licence_no": "JY1110105",
-        "risk_grade": None, "history": {"year": 1, "last_30_days": 1}}]
+    assert found == [
+        {
+            "id": shop.id,
+            "name": "京客隆超市",
+            "address": shop.address,
+            "uscc": shop.uscc,
+            "region_code": "110105",
+            "region_name": "朝阳区",
+            "licence_no": "JY1110105",
+            "risk_grade": None,
+            "history": {"year": 1, "last_30_days": 1},
+        }
+    ]
     assert client.get("/enterprises/lookup?q=").get_json() == []
 
 
-def test_list_and_detail_show_history(client, login, make_user, make_enterprise, sampled_at,
-                                      reference_data):
+def test_list_and_detail_show_history(
+    client, login, make_user, make_enterprise, sampled_at, reference_data
+):
     shop = make_enterprise("华联超市")
     sampled_at(shop, local_today())
     sampled_at(shop, local_today() - timedelta(days=40))

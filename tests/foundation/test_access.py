@@ -56,8 +56,7 @@ def test_users_without_the_role_get_403(app, client, make_user, login):
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
-def test_changing_requests_without_csrf_token_are_refused(app, client, make_user, login,
-                                                          logged_in):
+def test_changing_requests_without_csrf_token_are_refused(app, client, make_user, login, logged_in):
     if logged_in:
         login(make_user("boss", *Role))
     changing = [(rule, path) for rule, path, _ in _routes(app) if rule.methods & CHANGING]
@@ -70,7 +69,8 @@ def test_changing_requests_without_csrf_token_are_refused(app, client, make_user
 
 
 def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
-        app, make_user, database_url, tmp_path):
+    app, make_user, database_url, tmp_path
+):
     """A view that fails half-way: the user sees the lab's error page, nothing is saved."""
     from labsys import create_app
     from labsys.extensions import db
@@ -80,9 +80,15 @@ def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
 
     from support import PASSWORD, TEST_SECRET, IsolatedClient
 
-    failing = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                          "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
-                          "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    failing = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path),
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        }
+    )
     failing.config["PROPAGATE_EXCEPTIONS"] = False
 
     @login_required
@@ -95,8 +101,9 @@ def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
     failing.test_client_class = IsolatedClient
     make_user("ann", Role.SAMPLER)
     client = failing.test_client()
-    client.post("/login", data={"username": "ann", "password": PASSWORD,
-                                "csrf_token": csrf_token(client)})
+    client.post(
+        "/login", data={"username": "ann", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     response = client.get("/explode")
     assert response.status_code == 500
     assert "出现错误" in response.get_data(as_text=True)

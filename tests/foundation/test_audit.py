@@ -36,8 +36,9 @@ def test_chain_verifies_and_names_the_first_edited_row(app, db, make_user):
     result = _run(app, "audit", "verify")
     assert result.exit_code == 0 and "3 entries" in result.output
     second = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()[1]
-    db.session.execute(text("UPDATE audit_log SET reason = 'forged' WHERE id = :id"),
-                       {"id": second.id})
+    db.session.execute(
+        text("UPDATE audit_log SET reason = 'forged' WHERE id = :id"), {"id": second.id}
+    )
     db.session.commit()
     result = _run(app, "audit", "verify")
     assert result.exit_code == 1

@@ -20,8 +20,9 @@ def test_login_form_has_the_named_fields(client):
 
 def test_login_then_logout(client, make_user):
     make_user("ann", Role.SAMPLER)
-    response = client.post("/login", data={"username": "ann", "password": PASSWORD,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": "ann", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -36,8 +37,10 @@ def test_login_redirects_to_next_but_never_off_site(client, make_user):
 
 
 def _login_message(client, username, password):
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -67,20 +70,34 @@ def test_deactivation_ends_an_open_session(client, make_user, login, db):
 
 
 def test_password_change_needs_current_password_and_ends_other_sessions(
-        app, client, make_user, login, db):
+    app, client, make_user, login, db
+):
     ann = make_user("ann", Role.SAMPLER)
     login(ann)
     other = app.test_client()
-    other.post("/login", data={"username": "ann", "password": PASSWORD,
-                               "csrf_token": csrf_token(other)})
+    other.post(
+        "/login", data={"username": "ann", "password": PASSWORD, "csrf_token": csrf_token(other)}
+    )
     token = csrf_token(client, "/account/password")
-    bad = client.post("/account/password", data={
-        "current_password": "wrong", "new_password": "new-pass-123",
-        "confirm": "new-pass-123", "csrf_token": token})
+    bad = client.post(
+        "/account/password",
+        data={
+            "current_password": "wrong",
+            "new_password": "new-pass-123",
+            "confirm": "new-pass-123",
+            "csrf_token": token,
+        },
+    )
     assert "当前密码不正确" in bad.get_data(as_text=True)
-    good = client.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "new-pass-123",
-        "confirm": "new-pass-123", "csrf_token": token})
+    good = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "new-pass-123",
+            "confirm": "new-pass-123",
+            "csrf_token": token,
+        },
+    )
     assert good.status_code == 302
     assert client.get("/").status_code == 200  # this session stays
     assert other.get("/").status_code == 302  # the other one is over

@@ -11,8 +11,16 @@ def _run(app, *args, input=None):
 
 
 def test_create_user_reads_the_password_from_stdin(app, db):
-    result = _run(app, "create-user", "li", "--role", "technician", "--role", "reviewer",
-                  input="good-pass-42\n")
+    result = _run(
+        app,
+        "create-user",
+        "li",
+        "--role",
+        "technician",
+        "--role",
+        "reviewer",
+        input="good-pass-42\n",
+    )
     assert result.exit_code == 0, result.output
     user = users.authenticate(db.session, "li", "good-pass-42")
     assert user.roles == {Role.TECHNICIAN, Role.REVIEWER}

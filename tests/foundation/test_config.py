@@ -20,7 +20,8 @@ def test_testing_mode_starts_without_a_key(tmp_path):
 
 def test_sources_in_order_defaults_instance_file_environment(tmp_path, monkeypatch):
     (tmp_path / "config.py").write_text(
-        'LAB_NAME = "从配置文件"\nPAGE_SIZE = 20\nSECRET_KEY = "k" * 40\n', encoding="utf-8")
+        'LAB_NAME = "从配置文件"\nPAGE_SIZE = 20\nSECRET_KEY = "k" * 40\n', encoding="utf-8"
+    )
     monkeypatch.setenv("LABSYS_PAGE_SIZE", "30")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["LAB_NAME"] == "从配置文件"  # instance file over default

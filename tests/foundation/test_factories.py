@@ -11,7 +11,10 @@ def test_received_sample_has_frozen_pending_results(make_category, make_item, ma
     assert sample.cat_l4_id == leaf.id and sample.cat_l1_id == leaf.ancestor_ids[0]
     [result] = sample.results
     assert (result.item_name, result.limit_text, result.status) == (
-        "铅(以Pb计)", "≤0.2", ResultStatus.PENDING)
+        "铅(以Pb计)",
+        "≤0.2",
+        ResultStatus.PENDING,
+    )
 
 
 def test_reference_data_seeds_the_sixteen_districts(reference_data, db):

@@ -29,12 +29,19 @@ def scratch_app(database_url, tmp_path):
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {name}"))
-        scratch_url = url.update_query_dict({"options": f"-csearch_path={name}"}
-                                            ).render_as_string(hide_password=False)
+        scratch_url = url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+            hide_password=False
+        )
     else:
         scratch_url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET, "DATABASE_URL": scratch_url,
-                      "INSTANCE_PATH": str(tmp_path)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": scratch_url,
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
     with app.app_context():
         yield app
         db.session.remove()

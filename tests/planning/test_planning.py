@@ -30,16 +30,26 @@ def wheat(make_category):
 
 @pytest.fixture
 def quota(db, boss, wheat, reference_data):
-    plan = planning.create_plan(db.session, boss, "BJ2026-01", "2026年北京市食品监督抽检",
-                                2026, "监督抽检")
+    plan = planning.create_plan(
+        db.session, boss, "BJ2026-01", "2026年北京市食品监督抽检", 2026, "监督抽检"
+    )
     row = planning.add_quota(db.session, boss, plan, wheat.id, 10, "110105", "retail")
     db.session.commit()
     return row
 
 
 def new_task(db, boss, quota, team, number=4, due=date(2026, 12, 20), **kwargs):
-    task = planning.create_task(db.session, boss, quota, "朝阳区小麦粉抽检", number, due,
-                                [u.id for u in team], today=TODAY, **kwargs)
+    task = planning.create_task(
+        db.session,
+        boss,
+        quota,
+        "朝阳区小麦粉抽检",
+        number,
+        due,
+        [u.id for u in team],
+        today=TODAY,
+        **kwargs,
+    )
     db.session.commit()
     return task
 
@@ -51,15 +61,20 @@ def count(db, model):
 
 # --- services ------------------------------------------------------------------------------
 
+
 def test_plan_quota_and_task_are_created_and_audited(db, boss, team, quota):
     task = new_task(db, boss, quota, team)
     assert task.code == "BJ2026-01-001"
     assert (task.category_id, task.region_code, task.link) == (
-        quota.category_id, "110105", Link.RETAIL)
+        quota.category_id,
+        "110105",
+        Link.RETAIL,
+    )
     assert {u.username for u in task.samplers} == {"ann", "bob"}
     actions = db.session.scalars(
         select(AuditEntry.entity + ":" + AuditEntry.action)
-        .where(AuditEntry.entity.in_(["plan", "plan_quota", "task"])).order_by(AuditEntry.id)
+        .where(AuditEntry.entity.in_(["plan", "plan_quota", "task"]))
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["plan:create", "plan_quota:create", "task:create"]
 
@@ -70,8 +85,16 @@ def test_task_needs_a_team_of_two(db, boss, team, quota):
     assert caught.value.field == "sampler_ids"
     assert "至少需要 2 名抽样人员，当前只选了 1 名" in caught.value.message
     with pytest.raises(ServiceError):  # the same person twice is still one
-        planning.create_task(db.session, boss, quota, "x", 1, date(2026, 12, 1),
-                             [team[0].id, team[0].id], today=TODAY)
+        planning.create_task(
+            db.session,
+            boss,
+            quota,
+            "x",
+            1,
+            date(2026, 12, 1),
+            [team[0].id, team[0].id],
+            today=TODAY,
+        )
 
 
 def test_team_members_must_be_active_samplers(db, boss, team, quota, make_user):
@@ -128,8 +151,9 @@ def test_duplicate_plan_code_is_refused(db, boss, quota):
 def sample_for(db, make_sample, wheat):
     def make(task, n=1, **kwargs):
         for _ in range(n):
-            sample = make_sample(wheat, received=False, task_id=task.id, plan_id=task.plan_id,
-                                 **kwargs)
+            sample = make_sample(
+                wheat, received=False, task_id=task.id, plan_id=task.plan_id, **kwargs
+            )
         return sample
 
     return make
@@ -152,15 +176,17 @@ def test_progress_counts_samples_per_task_and_quota(db, boss, team, quota, sampl
     assert progress == {first.id: 3, second.id: 1, idle.id: 0}
     assert len(statements) == 1
     assert planning.quota_progress(db.session, [quota.id]) == {
-        quota.id: planning.QuotaProgress(assigned=10, sampled=4)}
+        quota.id: planning.QuotaProgress(assigned=10, sampled=4)
+    }
 
 
 def test_task_quota_cannot_drop_below_sampled(db, boss, team, quota, sample_for):
     task = new_task(db, boss, quota, team, number=4)
     sample_for(task, 3)
     with pytest.raises(ServiceError, match="已抽样 3 批次"):
-        planning.update_task(db.session, boss, task, task.name, 2, task.due_date,
-                             [u.id for u in team])
+        planning.update_task(
+            db.session, boss, task, task.name, 2, task.due_date, [u.id for u in team]
+        )
 
 
 def test_tasks_for_sampler_lists_open_tasks_of_their_team(db, boss, team, quota, make_user):
@@ -168,8 +194,9 @@ def test_tasks_for_sampler_lists_open_tasks_of_their_team(db, boss, team, quota,
     mine = new_task(db, boss, quota, team, number=2, due=date(2026, 12, 31))
     soon = new_task(db, boss, quota, team, number=2, due=date(2026, 12, 1))
     new_task(db, boss, quota, [team[1], carl], number=2)
-    planning.update_task(db.session, boss, soon, soon.name, 2, soon.due_date,
-                         [u.id for u in team], closed=True)
+    planning.update_task(
+        db.session, boss, soon, soon.name, 2, soon.due_date, [u.id for u in team], closed=True
+    )
     db.session.commit()
     assert [t.id for t in planning.tasks_for_sampler(db.session, team[0])] == [mine.id]
     assert len(planning.tasks_for_sampler(db.session, team[1])) == 2
@@ -177,29 +204,48 @@ def test_tasks_for_sampler_lists_open_tasks_of_their_team(db, boss, team, quota,
 
 # --- pages ---------------------------------------------------------------------------------
 
+
 def test_supervisor_creates_plan_quota_and_task_through_the_pages(
-        client, post, db, login, boss, team, wheat, reference_data):
+    client, post, db, login, boss, team, wheat, reference_data
+):
     login(boss)
-    response = post("/plans/new", {"code": "P-1", "name": "年度计划", "year": "2026",
-                                   "inspection_type": "风险监测", "description": ""},
-                    token_from="/plans/new")
+    response = post(
+        "/plans/new",
+        {
+            "code": "P-1",
+            "name": "年度计划",
+            "year": "2026",
+            "inspection_type": "风险监测",
+            "description": "",
+        },
+        token_from="/plans/new",
+    )
     assert response.status_code == 302
     plan = db.session.scalar(select(Plan))
     assert plan.inspection_type == "风险监测"
     detail = f"/plans/{plan.id}"
-    response = post(f"/plans/{plan.id}/quotas", {"category_id": str(wheat.id),
-                                                 "region_code": "", "link": "", "quota": "0"},
-                    token_from=detail)
+    response = post(
+        f"/plans/{plan.id}/quotas",
+        {"category_id": str(wheat.id), "region_code": "", "link": "", "quota": "0"},
+        token_from=detail,
+    )
     assert response.status_code == 200 and "至少为 1" in response.get_data(as_text=True)
-    response = post(f"/plans/{plan.id}/quotas", {"category_id": str(wheat.id),
-                                                 "region_code": "110108", "link": "production",
-                                                 "quota": "5"}, token_from=detail)
+    response = post(
+        f"/plans/{plan.id}/quotas",
+        {"category_id": str(wheat.id), "region_code": "110108", "link": "production", "quota": "5"},
+        token_from=detail,
+    )
     assert response.status_code == 302
     quota = db.session.scalar(select(PlanQuota))
     path = f"/quotas/{quota.id}/tasks/new"
     due = (planning.local_today() + timedelta(days=10)).isoformat()
-    data = {"name": "海淀生产环节", "quota": "3", "due_date": due, "lab_id": "0",
-            "sampler_ids": [str(team[0].id)]}
+    data = {
+        "name": "海淀生产环节",
+        "quota": "3",
+        "due_date": due,
+        "lab_id": "0",
+        "sampler_ids": [str(team[0].id)],
+    }
     response = post(path, data, token_from=path)
     assert "至少需要 2 名抽样人员" in response.get_data(as_text=True)
     data["sampler_ids"] = [str(u.id) for u in team]
@@ -213,8 +259,7 @@ def test_supervisor_creates_plan_quota_and_task_through_the_pages(
     assert "海淀生产环节" in html and "0 / 3" in html and "0 / 5" in html
 
 
-def test_my_tasks_shows_progress_and_overdue(client, db, login, boss, team, quota,
-                                            sample_for):
+def test_my_tasks_shows_progress_and_overdue(client, db, login, boss, team, quota, sample_for):
     task = new_task(db, boss, quota, team, number=4)
     sample_for(task, 3)
     late = db.session.get(Task, new_task(db, boss, quota, team, number=2).id)
@@ -241,9 +286,17 @@ def test_supervisor_edits_a_task(client, post, db, login, boss, team, quota, mak
     carl = make_user("carl", Role.SAMPLER)
     login(boss)
     path = f"/tasks/{task.id}/edit"
-    response = post(path, {"name": "改名", "quota": "5", "due_date": "2026-12-25",
-                           "lab_id": "0", "sampler_ids": [str(team[0].id), str(carl.id)]},
-                    token_from=path)
+    response = post(
+        path,
+        {
+            "name": "改名",
+            "quota": "5",
+            "due_date": "2026-12-25",
+            "lab_id": "0",
+            "sampler_ids": [str(team[0].id), str(carl.id)],
+        },
+        token_from=path,
+    )
     assert response.status_code == 302
     db.session.rollback()
     task = db.session.get(Task, task.id)
@@ -254,8 +307,12 @@ def test_supervisor_edits_a_task(client, post, db, login, boss, team, quota, mak
 def test_sampler_cannot_plan(client, post, login, team, quota):
     login(team[0])
     assert client.get("/plans").status_code == 403
-    assert post("/plans/new", {"code": "X", "name": "X", "year": "2026",
-                               "inspection_type": "监督抽检"}).status_code == 403
+    assert (
+        post(
+            "/plans/new", {"code": "X", "name": "X", "year": "2026", "inspection_type": "监督抽检"}
+        ).status_code
+        == 403
+    )
     assert client.get(f"/quotas/{quota.id}/tasks/new").status_code == 403
     assert client.get("/tasks/mine").status_code == 200
 
@@ -268,29 +325,39 @@ def test_nav_shows_entries_by_role(client, login, boss, team, reference_data):
     assert 'href="/plans"' in client.get("/").get_data(as_text=True)
 
 
-def test_samples_of_a_task_count_in_plan_list(client, db, login, boss, team, quota,
-                                             sample_for):
+def test_samples_of_a_task_count_in_plan_list(client, db, login, boss, team, quota, sample_for):
     sample_for(new_task(db, boss, quota, team, number=4), 2)
     assert count(db, Sample) == 2
     login(boss)
     assert "2 / 10" in client.get("/plans").get_data(as_text=True)
 
 
-def test_supervisor_edits_plan_and_quota_through_the_pages(client, post, db, login, boss,
-                                                           team, quota):
+def test_supervisor_edits_plan_and_quota_through_the_pages(
+    client, post, db, login, boss, team, quota
+):
     new_task(db, boss, quota, team, number=6)
     login(boss)
     plan_path = f"/plans/{quota.plan_id}"
-    response = post(f"/quotas/{quota.id}", {"quota": "5"}, token_from=plan_path,
-                    follow_redirects=True)
+    response = post(
+        f"/quotas/{quota.id}", {"quota": "5"}, token_from=plan_path, follow_redirects=True
+    )
     assert "任务已占用此指标 6 批次" in response.get_data(as_text=True)
-    response = post(f"/quotas/{quota.id}", {"quota": "12"}, token_from=plan_path,
-                    follow_redirects=True)
+    response = post(
+        f"/quotas/{quota.id}", {"quota": "12"}, token_from=plan_path, follow_redirects=True
+    )
     assert "已保存任务指标" in response.get_data(as_text=True)
     edit = f"{plan_path}/edit"
-    response = post(edit, {"code": "BJ2026-01", "name": "改名后的计划", "year": "2026",
-                           "inspection_type": "评价性抽检", "description": "说明"},
-                    token_from=edit)
+    response = post(
+        edit,
+        {
+            "code": "BJ2026-01",
+            "name": "改名后的计划",
+            "year": "2026",
+            "inspection_type": "评价性抽检",
+            "description": "说明",
+        },
+        token_from=edit,
+    )
     assert response.status_code == 302
     db.session.rollback()
     plan = db.session.get(Plan, quota.plan_id)

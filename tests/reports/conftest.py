@@ -38,13 +38,22 @@ def concluded_sample(make_sample, make_item, make_enterprise, flour, tech, revie
     def make(items=(LEAD, BAP), *, micro: bool = False, author=None, **fields):
         specs = []
         for name, unit, limit, basis, _value, _verdict in items:
-            specs.append({"test_item": make_item(name, unit), "limit_text": limit,
-                          "judgement_basis": basis})
+            specs.append(
+                {"test_item": make_item(name, unit), "limit_text": limit, "judgement_basis": basis}
+            )
         if micro:
-            specs.append({"test_item": make_item("菌落总数", "CFU/g", micro=True),
-                          "limit_text": "", "micro_n": 5, "micro_c": 2, "micro_m": "50000",
-                          "micro_big_m": "100000", "judgement_basis": "GB 19644-2010",
-                          "method_standard": "GB 4789.2-2022"})
+            specs.append(
+                {
+                    "test_item": make_item("菌落总数", "CFU/g", micro=True),
+                    "limit_text": "",
+                    "micro_n": 5,
+                    "micro_c": 2,
+                    "micro_m": "50000",
+                    "micro_big_m": "100000",
+                    "judgement_basis": "GB 19644-2010",
+                    "method_standard": "GB 4789.2-2022",
+                }
+            )
         producer = make_enterprise("河北某面粉有限公司", phone="0311-88886666")
         fields.setdefault("brand", "金麦穗")
         fields.setdefault("specification", "5kg/袋")
@@ -55,8 +64,9 @@ def concluded_sample(make_sample, make_item, make_enterprise, flour, tech, revie
         values = [(value, verdict) for *_, value, verdict in items]
         if micro:
             values.append(("", VerdictValue.PASS))
-        for result, (value, verdict) in zip(sorted(sample.results, key=lambda r: r.seq),
-                                            values, strict=True):
+        for result, (value, verdict) in zip(
+            sorted(sample.results, key=lambda r: r.seq), values, strict=True
+        ):
             if result.is_microbiological:
                 result.unit_values = '["12000", "30000", "60", "80", "100"]'
                 result.measured_text = result.reported_text = "见各单元结果"

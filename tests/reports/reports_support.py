@@ -19,8 +19,7 @@ from support import require_tool
 # (name, unit, limit, basis, measured/reported, verdict)
 LEAD = ("铅(以Pb计)", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", VerdictValue.PASS)
 CADMIUM = ("镉(以Cd计)", "mg/kg", "≤0.1", "GB 2762-2022", "0.32", VerdictValue.FAIL)
-BAP = ("苯并[a]芘", "μg/kg", "≤5.0", "GB 2762-2022", "未检出(检出限: 0.2 μg/kg)",
-       VerdictValue.PASS)
+BAP = ("苯并[a]芘", "μg/kg", "≤5.0", "GB 2762-2022", "未检出(检出限: 0.2 μg/kg)", VerdictValue.PASS)
 AFLATOXIN = ("黄曲霉毒素B1", "μg/kg", "≤5.0", "GB 2761-2017", "6.1", VerdictValue.FAIL)
 
 
@@ -32,14 +31,30 @@ def pdf_pages(data: bytes) -> list[str]:
 
 def decode_qr(data: bytes) -> str:
     """Render the first page with pdftoppm and read its QR code with zbarimg."""
-    require_tool(bool(shutil.which("pdftoppm") and shutil.which("zbarimg")),
-                 "pdftoppm (poppler-utils) and zbarimg (zbar-tools)")
+    require_tool(
+        bool(shutil.which("pdftoppm") and shutil.which("zbarimg")),
+        "pdftoppm (poppler-utils) and zbarimg (zbar-tools)",
+    )
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "report.pdf"
         pdf.write_bytes(data)
-        subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(pdf),
-                        str(Path(folder) / "page")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "150",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                str(pdf),
+                str(Path(folder) / "page"),
+            ],
+            check=True,
+        )
         png = next(Path(folder).glob("page*.png"))
-        out = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", str(png)], check=True, capture_output=True, text=True
+        ).stdout
     return out.strip()

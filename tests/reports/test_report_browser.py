@@ -10,8 +10,9 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_bulk_issue_shows_progress_and_offers_the_zip(browser_page, browser_login, db,
-                                                       concluded_sample, boss):
+def test_bulk_issue_shows_progress_and_offers_the_zip(
+    browser_page, browser_login, db, concluded_sample, boss
+):
     ready = [concluded_sample() for _ in range(3)]
     own = concluded_sample(author=boss)  # the boss entered it: another supervisor must sign
     numbers = [s.sample_no for s in ready]

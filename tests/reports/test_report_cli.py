@@ -12,12 +12,12 @@ from labsys.extensions import db
 from labsys.models import Report
 
 
-def test_issue_then_write_the_stored_pdf(app, concluded_sample, make_sample, flour, boss,
-                                         tmp_path):
+def test_issue_then_write_the_stored_pdf(app, concluded_sample, make_sample, flour, boss, tmp_path):
     ready = [concluded_sample(), concluded_sample()]
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["report", "issue", ready[0].sample_no, ready[1].sample_no,
-                                 "--as", "boss"])
+    result = runner.invoke(
+        args=["report", "issue", ready[0].sample_no, ready[1].sample_no, "--as", "boss"]
+    )
     assert result.exit_code == 0, result.output
     reports = db.session.scalars(select(Report).order_by(Report.id)).all()
     assert [r.sample_id for r in reports] == [ready[0].id, ready[1].id]
@@ -31,18 +31,21 @@ def test_issue_then_write_the_stored_pdf(app, concluded_sample, make_sample, flo
     assert hashlib.sha256(target.read_bytes()).hexdigest() == reports[1].sha256
 
     archive = tmp_path / "all.zip"
-    result = runner.invoke(args=["report", "zip", *[r.report_no for r in reports],
-                                 "-o", str(archive)])
+    result = runner.invoke(
+        args=["report", "zip", *[r.report_no for r in reports], "-o", str(archive)]
+    )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(io.BytesIO(archive.read_bytes())) as z:
         assert z.read(f"{reports[0].report_no}.pdf") == reports[0].pdf
 
 
-def test_issue_lists_what_it_could_not_issue_and_fails(app, concluded_sample, make_sample,
-                                                       flour, boss):
+def test_issue_lists_what_it_could_not_issue_and_fails(
+    app, concluded_sample, make_sample, flour, boss
+):
     good, not_ready = concluded_sample(), make_sample(flour)
     result = app.test_cli_runner().invoke(
-        args=["report", "issue", good.sample_no, not_ready.sample_no, "--as", "boss"])
+        args=["report", "issue", good.sample_no, not_ready.sample_no, "--as", "boss"]
+    )
     assert result.exit_code == 1
     assert f"{not_ready.sample_no}\tNOT ISSUED" in result.output
     assert db.session.scalar(select(Report).where(Report.sample_id == good.id)) is not None
@@ -51,8 +54,9 @@ def test_issue_lists_what_it_could_not_issue_and_fails(app, concluded_sample, ma
 def test_unknown_user_sample_or_report_is_an_error(app, concluded_sample, boss, tmp_path):
     runner = app.test_cli_runner()
     sample = concluded_sample()
-    assert runner.invoke(args=["report", "issue", sample.sample_no, "--as", "nobody"]
-                         ).exit_code == 1
+    assert (
+        runner.invoke(args=["report", "issue", sample.sample_no, "--as", "nobody"]).exit_code == 1
+    )
     result = runner.invoke(args=["report", "issue", "NOPE", "--as", "boss"])
     assert result.exit_code == 1 and "NOPE" in result.output
     result = runner.invoke(args=["report", "pdf", "JC-NONE", "-o", str(tmp_path / "x.pdf")])

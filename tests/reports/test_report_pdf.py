@@ -20,8 +20,9 @@ BASE = "http://labsys.test"
 @pytest.fixture
 def issued(concluded_sample, boss):
     def issue(*args, **kwargs):
-        report = reports.issue_report(db.session, boss, concluded_sample(*args, **kwargs),
-                                      base_url=BASE)
+        report = reports.issue_report(
+            db.session, boss, concluded_sample(*args, **kwargs), base_url=BASE
+        )
         db.session.commit()
         return report
 
@@ -32,18 +33,54 @@ def test_the_first_page_lists_every_field_and_signature(issued):
     report = issued([LEAD, BAP])
     sample = report.sample
     first = pdf_pages(report.pdf)[0]
-    for text in [report.report_no, "通用小麦粉", sample.visit.sampled_unit.name,
-                 "010-66668888", "河北某面粉有限公司", "0311-88886666", "监督抽检",
-                 "北京市食品安全检验中心", "金麦穗", "5kg/袋", "B20261001", "200袋", "2袋",
-                 sample.sample_no, "完好", "2026-11-02", "2026-11-03",
-                 sample.visit.samplers[0].display_name,
-                 "编制：王技术", "审核：赵审核", "批准：钱批准", "签发日期",
-                 "7个工作日", "检验检测专用章"]:
+    for text in [
+        report.report_no,
+        "通用小麦粉",
+        sample.visit.sampled_unit.name,
+        "010-66668888",
+        "河北某面粉有限公司",
+        "0311-88886666",
+        "监督抽检",
+        "北京市食品安全检验中心",
+        "金麦穗",
+        "5kg/袋",
+        "B20261001",
+        "200袋",
+        "2袋",
+        sample.sample_no,
+        "完好",
+        "2026-11-02",
+        "2026-11-03",
+        sample.visit.samplers[0].display_name,
+        "编制：王技术",
+        "审核：赵审核",
+        "批准：钱批准",
+        "签发日期",
+        "7个工作日",
+        "检验检测专用章",
+    ]:
         assert text.replace(" ", "") in first, text
-    for label in ["食品名称", "商标", "规格型号", "生产日期/批号", "被抽样单位", "标称生产者",
-                  "任务来源", "抽样人员", "抽样日期", "样品到达日期", "样品数量", "抽样基数",
-                  "抽样单编号", "封样状态", "抽样地点", "检验项目", "检验结论", "签发日期",
-                  "备注"]:
+    for label in [
+        "食品名称",
+        "商标",
+        "规格型号",
+        "生产日期/批号",
+        "被抽样单位",
+        "标称生产者",
+        "任务来源",
+        "抽样人员",
+        "抽样日期",
+        "样品到达日期",
+        "样品数量",
+        "抽样基数",
+        "抽样单编号",
+        "封样状态",
+        "抽样地点",
+        "检验项目",
+        "检验结论",
+        "签发日期",
+        "备注",
+    ]:
         assert label in first, label
 
 
@@ -55,8 +92,10 @@ def test_a_qualified_conclusion_names_the_bases(issued):
 
 def test_an_unqualified_conclusion_names_the_failed_items_and_bases(issued):
     report = issued([LEAD, CADMIUM, AFLATOXIN])
-    assert ("经抽样检验，镉(以Cd计)、黄曲霉毒素B1项目不符合GB2762-2022、GB2761-2017要求，"
-            "检验结论为不合格。") in pdf_pages(report.pdf)[0]
+    assert (
+        "经抽样检验，镉(以Cd计)、黄曲霉毒素B1项目不符合GB2762-2022、GB2761-2017要求，"
+        "检验结论为不合格。"
+    ) in pdf_pages(report.pdf)[0]
 
 
 def test_item_pages_hold_ten_rows_each_and_every_page_is_numbered(issued):
@@ -92,22 +131,42 @@ def test_the_qr_code_leads_to_the_public_verification_page(issued, client):
 
 def test_the_same_data_gives_the_same_bytes():
     data = ReportData(
-        report_no="JC01-2026-000009", lab_name="检验中心", inspection_type="监督抽检",
-        food_name="大米", brand="/", specification="/", production_date_or_batch="/",
-        sampled_unit_name="某超市", sampled_unit_phone="/", producer_name="/",
-        producer_phone="/", task_source="/", samplers="甲、乙", sampling_date="2026-11-02",
-        arrival_date="2026-11-03", quantity="2 袋", sampling_base="/", sample_no="S1",
-        seal_state="完好", place="/", items_summary="铅", conclusion_text="合格",
-        issue_date="2026-11-20", remarks="", author="甲", reviewer="乙", approver="丙",
+        report_no="JC01-2026-000009",
+        lab_name="检验中心",
+        inspection_type="监督抽检",
+        food_name="大米",
+        brand="/",
+        specification="/",
+        production_date_or_batch="/",
+        sampled_unit_name="某超市",
+        sampled_unit_phone="/",
+        producer_name="/",
+        producer_phone="/",
+        task_source="/",
+        samplers="甲、乙",
+        sampling_date="2026-11-02",
+        arrival_date="2026-11-03",
+        quantity="2 袋",
+        sampling_base="/",
+        sample_no="S1",
+        seal_state="完好",
+        place="/",
+        items_summary="铅",
+        conclusion_text="合格",
+        issue_date="2026-11-20",
+        remarks="",
+        author="甲",
+        reviewer="乙",
+        approver="丙",
         rows=[ReportRow(1, "铅", "mg/kg", "≤0.2", "0.05", "合格", "GB 5009.12")],
-        verify_url="http://x.test/verify/abc")
+        verify_url="http://x.test/verify/abc",
+    )
     assert ReportDocument(data).build() == ReportDocument(data).build()
     draft = pdf_pages(ReportDocument(data, draft=True).build())[0]
     assert "草稿" in draft
 
 
-def test_without_a_truetype_cjk_font_the_builtin_one_is_used_with_one_warning(
-        monkeypatch, caplog):
+def test_without_a_truetype_cjk_font_the_builtin_one_is_used_with_one_warning(monkeypatch, caplog):
     from labsys.pdf import fonts
 
     monkeypatch.setattr(fonts, "CANDIDATE_PATHS", ())

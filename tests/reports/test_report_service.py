@@ -32,12 +32,16 @@ def test_issuing_stores_the_pdf_its_digest_and_reports_the_sample(concluded_samp
     assert report.status == ReportStatus.ISSUED
     assert report.sha256 == hashlib.sha256(report.pdf).hexdigest()
     assert report.pdf.startswith(b"%PDF")
-    assert (report.author.username, report.reviewer.username,
-            report.approver.username) == ("tech", "rev", "boss")
+    assert (report.author.username, report.reviewer.username, report.approver.username) == (
+        "tech",
+        "rev",
+        "boss",
+    )
     assert len(report.verify_token) >= 43
     assert sample.status == SampleStatus.REPORTED
-    actions = db.session.execute(select(AuditEntry.entity, AuditEntry.action)
-                                 .order_by(AuditEntry.id)).all()
+    actions = db.session.execute(
+        select(AuditEntry.entity, AuditEntry.action).order_by(AuditEntry.id)
+    ).all()
     assert ("report", "issue") in actions and ("sample", "status") in actions
 
 
@@ -109,8 +113,10 @@ def test_correction_issues_a_new_number_and_supersedes_the_old(concluded_sample,
     assert (new.status, new.replaces_id) == (ReportStatus.ISSUED, old.id)
     assert new.correction_reason == "生产日期录入错误"
     assert f"本报告替代{old.report_no}号报告" in pdf_pages(new.pdf)[0]
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "supersede")
-                             ).reason == "生产日期录入错误"
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "supersede")).reason
+        == "生产日期录入错误"
+    )
     with pytest.raises(ServiceError, match="不能再次更正"):
         reports.correct_report(db.session, boss, old, "again", base_url=BASE)
 
@@ -126,8 +132,13 @@ def test_bulk_issue_skips_what_cannot_be_issued(concluded_sample, make_sample, f
     good = [concluded_sample(), concluded_sample()]
     not_ready = make_sample(flour)
     seen = []
-    outcome = reports.issue_many(db.session, boss, [good[0], not_ready, good[1]],
-                                 base_url=BASE, progress=lambda s, r, m: seen.append(s))
+    outcome = reports.issue_many(
+        db.session,
+        boss,
+        [good[0], not_ready, good[1]],
+        base_url=BASE,
+        progress=lambda s, r, m: seen.append(s),
+    )
     db.session.commit()
     assert [r.sample_id for r in outcome.issued] == [good[0].id, good[1].id]
     assert [s.id for s, _ in outcome.failed] == [not_ready.id]
@@ -150,9 +161,9 @@ def test_concurrent_issuing_never_repeats_a_number(app, concluded_sample, boss):
                 barrier.wait()
                 for sample_id in sample_ids:
                     actor = db.session.get(User, boss_id)
-                    report = reports.issue_report(db.session, actor,
-                                                  db.session.get(Sample, sample_id),
-                                                  base_url=BASE)
+                    report = reports.issue_report(
+                        db.session, actor, db.session.get(Sample, sample_id), base_url=BASE
+                    )
                     numbers.append(report.report_no)
                     db.session.commit()
                 db.session.remove()
@@ -176,15 +187,17 @@ def test_a_sample_changed_meanwhile_is_a_conflict_not_a_crash(concluded_sample, 
 
     sample = concluded_sample()
     # Another transaction issued (or edited) the sample after we read it.
-    db.session.execute(text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"),
-                       {"id": sample.id})
+    db.session.execute(
+        text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"), {"id": sample.id}
+    )
     outcome = reports.issue_many(db.session, boss, [sample], base_url=BASE)
     assert outcome.issued == []
     assert "已被修改" in outcome.failed[0][1]
     assert db.session.scalar(select(Report)) is None
 
     sample = db.session.get(type(sample), sample.id)  # read again: now current
-    db.session.execute(text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"),
-                       {"id": sample.id})
+    db.session.execute(
+        text("UPDATE samples SET version_id = version_id + 1 WHERE id = :id"), {"id": sample.id}
+    )
     with pytest.raises(ConflictError):
         reports.issue_report(db.session, boss, sample, base_url=BASE)

@@ -19,8 +19,9 @@ def _report(sample_id: int) -> Report:
     return db.session.scalar(select(Report).where(Report.sample_id == sample_id))
 
 
-def test_a_supervisor_previews_and_issues_from_the_queue(concluded_sample, boss, login,
-                                                         client, post):
+def test_a_supervisor_previews_and_issues_from_the_queue(
+    concluded_sample, boss, login, client, post
+):
     sample = concluded_sample()
     login(boss)
     queue = client.get("/reports/queue").get_data(as_text=True)
@@ -31,8 +32,9 @@ def test_a_supervisor_previews_and_issues_from_the_queue(concluded_sample, boss,
     assert "草稿" in pdf_pages(preview.data)[0]
     assert _report(sample.id) is None  # a preview saves nothing
 
-    response = post(f"/reports/issue/{sample.id}", token_from="/reports/queue",
-                    follow_redirects=True)
+    response = post(
+        f"/reports/issue/{sample.id}", token_from="/reports/queue", follow_redirects=True
+    )
     report = _report(sample.id)
     assert report is not None
     assert f"报告 {report.report_no} 已签发" in response.get_data(as_text=True)
@@ -40,8 +42,9 @@ def test_a_supervisor_previews_and_issues_from_the_queue(concluded_sample, boss,
     assert sample.sample_no not in client.get("/reports/queue").get_data(as_text=True)
 
 
-def test_downloads_return_exactly_the_issued_bytes(concluded_sample, boss, make_user, login,
-                                                   client, post):
+def test_downloads_return_exactly_the_issued_bytes(
+    concluded_sample, boss, make_user, login, client, post
+):
     sample = concluded_sample()
     login(boss)
     post(f"/reports/issue/{sample.id}", token_from="/reports/queue")
@@ -60,27 +63,37 @@ def test_downloads_return_exactly_the_issued_bytes(concluded_sample, boss, make_
     assert report.report_no not in client.get("/reports?q=大米").get_data(as_text=True)
 
 
-def test_issuing_your_own_report_is_refused_with_a_message(concluded_sample, make_user,
-                                                           login, post):
+def test_issuing_your_own_report_is_refused_with_a_message(
+    concluded_sample, make_user, login, post
+):
     author = make_user("techboss", Role.TECHNICIAN, Role.SUPERVISOR)
     sample = concluded_sample(author=author)
     login(author)
-    response = post(f"/reports/issue/{sample.id}", token_from="/reports/queue",
-                    follow_redirects=True)
+    response = post(
+        f"/reports/issue/{sample.id}", token_from="/reports/queue", follow_redirects=True
+    )
     assert "另一位主管" in response.get_data(as_text=True)
     assert _report(sample.id) is None
 
 
 def test_the_verification_page_is_public_and_shows_only_the_listed_fields(
-        concluded_sample, boss, client):
+    concluded_sample, boss, client
+):
     from labsys.services import reports
 
-    report = reports.issue_report(db.session, boss, concluded_sample(),
-                                  base_url="http://labsys.test")
+    report = reports.issue_report(
+        db.session, boss, concluded_sample(), base_url="http://labsys.test"
+    )
     db.session.commit()
     html = client.get(f"/verify/{report.verify_token}").get_data(as_text=True)
-    for text in [report.report_no, report.food_name, report.sampled_unit_name, "合格",
-                 report.sha256, "有效"]:
+    for text in [
+        report.report_no,
+        report.food_name,
+        report.sampled_unit_name,
+        "合格",
+        report.sha256,
+        "有效",
+    ]:
         assert text in html
     assert report.sample.sample_no not in html  # nothing beyond the listed fields
     assert "王技术" not in html
@@ -94,13 +107,16 @@ def test_correction_through_the_web(concluded_sample, boss, login, client, post)
     post(f"/reports/issue/{sample.id}", token_from="/reports/queue")
     old = _report(sample.id)
 
-    refused = post(f"/reports/{old.id}/correct", {"reason": ""},
-                   token_from=f"/reports/{old.id}")
+    refused = post(f"/reports/{old.id}/correct", {"reason": ""}, token_from=f"/reports/{old.id}")
     assert refused.status_code == 422
     assert "请填写更正原因" in refused.get_data(as_text=True)
 
-    response = post(f"/reports/{old.id}/correct", {"reason": "批号录入错误"},
-                    token_from=f"/reports/{old.id}", follow_redirects=True)
+    response = post(
+        f"/reports/{old.id}/correct",
+        {"reason": "批号录入错误"},
+        token_from=f"/reports/{old.id}",
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     new = db.session.scalar(select(Report).where(Report.replaces_id == old.id))
     assert new is not None and new.report_no in html and "已作废" in html
@@ -112,13 +128,17 @@ def test_correction_through_the_web(concluded_sample, boss, login, client, post)
 
 
 def test_bulk_issue_reports_progress_as_json_and_zips_the_pdfs(
-        concluded_sample, make_sample, flour, boss, login, client, post):
+    concluded_sample, make_sample, flour, boss, login, client, post
+):
     ready = [concluded_sample(), concluded_sample(), concluded_sample()]
     not_ready = make_sample(flour)
     login(boss)
-    response = post("/reports/bulk-issue",
-                    {"sample_ids": [ready[0].id, not_ready.id, ready[1].id]},
-                    token_from="/reports/queue", headers={"Accept": "application/json"})
+    response = post(
+        "/reports/bulk-issue",
+        {"sample_ids": [ready[0].id, not_ready.id, ready[1].id]},
+        token_from="/reports/queue",
+        headers={"Accept": "application/json"},
+    )
     body = response.get_json()
     assert response.status_code == 200
     assert [i["sample_id"] for i in body["issued"]] == [ready[0].id, ready[1].id]
@@ -130,28 +150,36 @@ def test_bulk_issue_reports_progress_as_json_and_zips_the_pdfs(
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.data)) as z:
         names = sorted(z.namelist())
-        stored = {r.report_no: r.pdf for r in db.session.scalars(
-            select(Report).where(Report.id.in_(ids)))}
+        stored = {
+            r.report_no: r.pdf for r in db.session.scalars(select(Report).where(Report.id.in_(ids)))
+        }
         assert names == sorted(f"{no}.pdf" for no in stored)
         for no, pdf in stored.items():
             assert z.read(f"{no}.pdf") == pdf
 
     # Without JavaScript the same form ends on the report list with a message.
-    plain = post("/reports/bulk-issue", {"sample_ids": [ready[2].id]},
-                 token_from="/reports/queue", follow_redirects=True)
+    plain = post(
+        "/reports/bulk-issue",
+        {"sample_ids": [ready[2].id]},
+        token_from="/reports/queue",
+        follow_redirects=True,
+    )
     assert "已签发 1 份报告" in plain.get_data(as_text=True)
 
 
 def test_bulk_issue_needs_a_choice(boss, login, post):
     login(boss)
-    response = post("/reports/bulk-issue", {}, token_from="/reports/queue",
-                    headers={"Accept": "application/json"})
+    response = post(
+        "/reports/bulk-issue",
+        {},
+        token_from="/reports/queue",
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]
 
 
-def test_the_queue_and_issuing_are_for_supervisors_only(concluded_sample, make_user, login,
-                                                        client):
+def test_the_queue_and_issuing_are_for_supervisors_only(concluded_sample, make_user, login, client):
     sample = concluded_sample()
     login(make_user("rev2", Role.REVIEWER))
     assert client.get("/reports/queue").status_code == 403

@@ -38,14 +38,33 @@ def flour_sample(make_sample, flour, items):
     microbiological plate count (n=5, c=2, m=100, M=1000)."""
 
     def make(**fields):
-        return make_sample(flour, [
-            {"test_item": items["lead"], "limit_text": "≤0.2", "lod": "0.005",
-             "interval": "0.01", "judgement_basis": "GB 2762-2022"},
-            {"test_item": items["banned"], "limit_text": "不得使用", "lod": "0.01",
-             "judgement_basis": "GB 2760-2024"},
-            {"test_item": items["count"], "limit_text": "", "micro_n": 5, "micro_c": 2,
-             "micro_m": "100", "micro_big_m": "1000", "judgement_basis": "GB 4789.2"},
-        ], **fields)
+        return make_sample(
+            flour,
+            [
+                {
+                    "test_item": items["lead"],
+                    "limit_text": "≤0.2",
+                    "lod": "0.005",
+                    "interval": "0.01",
+                    "judgement_basis": "GB 2762-2022",
+                },
+                {
+                    "test_item": items["banned"],
+                    "limit_text": "不得使用",
+                    "lod": "0.01",
+                    "judgement_basis": "GB 2760-2024",
+                },
+                {
+                    "test_item": items["count"],
+                    "limit_text": "",
+                    "micro_n": 5,
+                    "micro_c": 2,
+                    "micro_m": "100",
+                    "micro_big_m": "1000",
+                    "judgement_basis": "GB 4789.2",
+                },
+            ],
+            **fields,
+        )
 
     return make
-

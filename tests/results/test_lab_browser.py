@@ -11,8 +11,9 @@ from labsys.models import Conclusion, ResultStatus
 pytestmark = pytest.mark.browser
 
 
-def test_worksheet_review_and_conclusion(browser_page, browser_login, db, tech, reviewer,
-                                         make_sample, flour, items):
+def test_worksheet_review_and_conclusion(
+    browser_page, browser_login, db, tech, reviewer, make_sample, flour, items
+):
     lead = items["lead"]
     spec = {"test_item": lead, "limit_text": "≤0.2", "lod": "0.005", "interval": "0.01"}
     a, b, c = (make_sample(flour, [spec]) for _ in range(3))

@@ -35,20 +35,28 @@ def _enter_all_passing(db, tech, sample):
     _enter(db, tech, by_name(sample, "菌落"), units=["50", "60", "70", "80", "90"])
 
 
-@pytest.mark.parametrize("typed, verdict, reported", [
-    ("0.153", VerdictValue.PASS, "0.15"),
-    ("0.2051", VerdictValue.FAIL, "0.21"),
-    ("0.125", VerdictValue.PASS, "0.12"),  # GB/T 8170: exactly half rounds to even
-    ("未检出", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),
-    ("0.003", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),  # below the LOD
-    ("nd", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),
-])
-def test_entry_judges_against_the_frozen_limit_and_rounds(db, tech, flour_sample, typed,
-                                                          verdict, reported):
+@pytest.mark.parametrize(
+    "typed, verdict, reported",
+    [
+        ("0.153", VerdictValue.PASS, "0.15"),
+        ("0.2051", VerdictValue.FAIL, "0.21"),
+        ("0.125", VerdictValue.PASS, "0.12"),  # GB/T 8170: exactly half rounds to even
+        ("未检出", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),
+        ("0.003", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),  # below the LOD
+        ("nd", VerdictValue.PASS, "未检出(检出限: 0.005 mg/kg)"),
+    ],
+)
+def test_entry_judges_against_the_frozen_limit_and_rounds(
+    db, tech, flour_sample, typed, verdict, reported
+):
     sample = flour_sample()
     lead = _enter(db, tech, by_name(sample, "铅"), typed)
     assert (lead.measured_text, lead.reported_text, lead.verdict, lead.status) == (
-        typed, reported, verdict, ResultStatus.ENTERED)
+        typed,
+        reported,
+        verdict,
+        ResultStatus.ENTERED,
+    )
     assert lead.entered_by_id == tech.id and lead.entered_at is not None
 
 
@@ -57,11 +65,14 @@ def test_banned_item_fails_when_found(db, tech, flour_sample):
     assert banned.verdict == VerdictValue.FAIL
 
 
-@pytest.mark.parametrize("units, verdict", [
-    (["150", "900", "80", "60", "100"], VerdictValue.PASS),
-    (["150", "900", "200", "60", "100"], VerdictValue.FAIL),
-    (["50", "60", "70", "80", "1100"], VerdictValue.FAIL),
-])
+@pytest.mark.parametrize(
+    "units, verdict",
+    [
+        (["150", "900", "80", "60", "100"], VerdictValue.PASS),
+        (["150", "900", "200", "60", "100"], VerdictValue.FAIL),
+        (["50", "60", "70", "80", "1100"], VerdictValue.FAIL),
+    ],
+)
 def test_microbiological_items_take_n_unit_results(db, tech, flour_sample, units, verdict):
     count = _enter(db, tech, by_name(flour_sample(), "菌落"), units=units)
     assert count.verdict == verdict
@@ -72,8 +83,7 @@ def test_microbiological_items_take_n_unit_results(db, tech, flour_sample, units
 def test_a_micro_item_needs_all_n_units(db, tech, flour_sample):
     count = by_name(flour_sample(), "菌落")
     with pytest.raises(ServiceError, match="5") as error:
-        svc.enter_result(db.session, tech, count, None, count.version_id,
-                         unit_values=["1", "2"])
+        svc.enter_result(db.session, tech, count, None, count.version_id, unit_values=["1", "2"])
     assert error.value.field == "unit_values"
 
 
@@ -89,8 +99,10 @@ def test_input_that_is_not_a_result_is_refused_with_the_core_message(db, tech, f
 def test_a_page_save_is_all_or_nothing_and_lists_every_bad_row(db, tech, flour_sample):
     sample = flour_sample()
     lead, banned = by_name(sample, "铅"), by_name(sample, "过氧化")
-    entries = [svc.Entry(lead, "0.1", lead.version_id),
-               svc.Entry(banned, "lots", banned.version_id)]
+    entries = [
+        svc.Entry(lead, "0.1", lead.version_id),
+        svc.Entry(banned, "lots", banned.version_id),
+    ]
     with pytest.raises(svc.EntryErrors) as error:
         svc.enter_results(db.session, tech, entries)
     assert list(error.value.errors) == [banned.id]
@@ -104,8 +116,9 @@ def test_only_technicians_enter_results(db, reviewer, flour_sample):
         svc.enter_result(db.session, reviewer, lead, "0.1", lead.version_id)
 
 
-def test_a_sample_not_yet_received_takes_no_results(db, tech, flour_sample, make_sample, flour,
-                                                    items):
+def test_a_sample_not_yet_received_takes_no_results(
+    db, tech, flour_sample, make_sample, flour, items
+):
     sample = make_sample(flour, [{"test_item": items["lead"], "limit_text": "≤0.2"}])
     sample.status = SampleStatus.REGISTERED
     db.session.commit()
@@ -118,8 +131,11 @@ def test_entry_and_submission_are_audited(db, tech, flour_sample):
     lead = _enter(db, tech, by_name(flour_sample(), "铅"), "0.153")
     svc.submit_results(db.session, tech, [lead])
     db.session.commit()
-    entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.entity == "result", AuditEntry.entity_id == str(lead.id))).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "result", AuditEntry.entity_id == str(lead.id)
+        )
+    ).all()
     assert [e.action for e in entries] == ["enter", "submit"]
     assert json.loads(entries[0].new_values)["measured"] == "0.153"
     assert lead.status == ResultStatus.SUBMITTED
@@ -170,8 +186,9 @@ def test_accepting_every_item_concludes_the_sample(db, tech, reviewer, flour_sam
     assert sample.due_unqualified_report is None and sample.concluded_at is not None
 
 
-def test_an_unqualified_sample_gets_its_deadline_in_working_days(db, tech, reviewer,
-                                                                  flour_sample, monkeypatch):
+def test_an_unqualified_sample_gets_its_deadline_in_working_days(
+    db, tech, reviewer, flour_sample, monkeypatch
+):
     monkeypatch.setattr(svc, "local_today", lambda: date(2026, 11, 26))  # a Thursday
     sample = flour_sample()
     _enter_all_passing(db, tech, sample)
@@ -198,20 +215,26 @@ def _accepted_sample(db, tech, reviewer, flour_sample):
     return sample
 
 
-def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(db, tech, reviewer,
-                                                                        flour_sample):
+def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
+    db, tech, reviewer, flour_sample
+):
     sample = _accepted_sample(db, tech, reviewer, flour_sample)
     lead = by_name(sample, "铅")
     with pytest.raises(ServiceError):
         svc.correct_result(db.session, reviewer, lead, "0.3", lead.version_id, reason="")
-    svc.correct_result(db.session, reviewer, lead, "0.30", lead.version_id,
-                       reason="Transcription error")
+    svc.correct_result(
+        db.session, reviewer, lead, "0.30", lead.version_id, reason="Transcription error"
+    )
     db.session.commit()
     assert (lead.measured_text, lead.verdict, lead.status) == (
-        "0.30", VerdictValue.FAIL, ResultStatus.ACCEPTED)
+        "0.30",
+        VerdictValue.FAIL,
+        ResultStatus.ACCEPTED,
+    )
     assert sample.conclusion == Conclusion.UNQUALIFIED and sample.due_unqualified_report
-    entry = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.entity == "result", AuditEntry.action == "correct")).one()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "result", AuditEntry.action == "correct")
+    ).one()
     assert json.loads(entry.old_values)["measured"] == "0.153"
     assert json.loads(entry.new_values)["measured"] == "0.30"
     assert entry.reason == "Transcription error"
@@ -225,8 +248,9 @@ def test_only_accepted_results_are_corrected(db, tech, reviewer, flour_sample):
         svc.correct_result(db.session, reviewer, lead, "0.2", lead.version_id, reason="x")
 
 
-def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(db, tech, reviewer,
-                                                                        flour_sample):
+def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(
+    db, tech, reviewer, flour_sample
+):
     sample = flour_sample()
     _enter_all_passing(db, tech, sample)
     _enter(db, tech, by_name(sample, "铅"), "0.35")
@@ -241,7 +265,11 @@ def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(db, tech
     db.session.commit()
     assert original.status == ResultStatus.SUPERSEDED and original.measured_text == "0.35"
     assert (new.supersedes_id, new.status, new.limit_text, new.lod) == (
-        original.id, ResultStatus.PENDING, "≤0.2", "0.005")
+        original.id,
+        ResultStatus.PENDING,
+        "≤0.2",
+        "0.005",
+    )
     assert sample.conclusion is None and sample.status == SampleStatus.RECEIVED
     svc.enter_result(db.session, tech, new, "0.08", new.version_id)
     svc.submit_results(db.session, tech, [new])
@@ -256,8 +284,7 @@ def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(db, tech
 # --- optimistic locking ----------------------------------------------------------------------
 
 
-def test_a_stale_version_is_a_conflict_showing_the_current_value(db, tech, make_user,
-                                                                 flour_sample):
+def test_a_stale_version_is_a_conflict_showing_the_current_value(db, tech, make_user, flour_sample):
     lead = by_name(flour_sample(), "铅")
     read_version = lead.version_id  # both technicians opened the page at this version
     other = make_user("tech2", Role.TECHNICIAN, full_name="Other Tech")
@@ -271,8 +298,9 @@ def test_a_stale_version_is_a_conflict_showing_the_current_value(db, tech, make_
     assert db.session.get(SampleResult, lead.id).measured_text == "0.111"
 
 
-def test_two_sessions_saving_the_same_result_conflict_at_flush(app, db, tech, make_user,
-                                                               flour_sample):
+def test_two_sessions_saving_the_same_result_conflict_at_flush(
+    app, db, tech, make_user, flour_sample
+):
     """Session A holds the row as read (version 1) while session B saves and commits."""
     from sqlalchemy.orm import Session
 

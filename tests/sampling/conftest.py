@@ -30,17 +30,32 @@ class World:
     sue: User
 
     def visit(self, **overrides) -> dict:
-        data = {"sampled_unit_id": self.shop.id, "sampling_date": SAMPLING_DAY,
-                "place": "北京市朝阳区测试路1号", "link": "retail", "sampler_ids": [self.bob.id]}
+        data = {
+            "sampled_unit_id": self.shop.id,
+            "sampling_date": SAMPLING_DAY,
+            "place": "北京市朝阳区测试路1号",
+            "link": "retail",
+            "sampler_ids": [self.bob.id],
+        }
         data.update(overrides)
         return data
 
     def batch(self, **overrides) -> dict:
-        data = {"food_name": "通用小麦粉", "category_id": self.leaf.id, "brand": "五得利",
-                "specification": "5kg/袋", "production_date": date(2026, 10, 1),
-                "batch_no": "", "shelf_life": "12个月", "quantity": "2", "quantity_unit": "袋",
-                "backup_quantity": "1", "sampling_base": "200袋", "producer_id": self.producer.id,
-                "remarks": ""}
+        data = {
+            "food_name": "通用小麦粉",
+            "category_id": self.leaf.id,
+            "brand": "五得利",
+            "specification": "5kg/袋",
+            "production_date": date(2026, 10, 1),
+            "batch_no": "",
+            "shelf_life": "12个月",
+            "quantity": "2",
+            "quantity_unit": "袋",
+            "backup_quantity": "1",
+            "sampling_base": "200袋",
+            "producer_id": self.producer.id,
+            "remarks": "",
+        }
         data.update(overrides)
         return data
 
@@ -60,15 +75,26 @@ def world(app, make_user, make_category, make_item, make_spec, make_enterprise) 
 
     def user(name: str, role: Role) -> User:
         """Same password as ann without paying for another password hash."""
-        made = User(username=name, full_name=name.title(), password_hash=ann.password_hash,
-                    role_links=[UserRole(role=role)])
+        made = User(
+            username=name,
+            full_name=name.title(),
+            password_hash=ann.password_hash,
+            role_links=[UserRole(role=role)],
+        )
         db.session.add(made)
         db.session.commit()
         return made
 
     return World(
-        leaf=leaf, parent=parent, lead=lead, cadmium=cadmium,
+        leaf=leaf,
+        parent=parent,
+        lead=lead,
+        cadmium=cadmium,
         shop=make_enterprise("朝阳测试超市", region_code="110105"),
         producer=make_enterprise("五得利面粉集团", region_code="110108"),
-        ann=ann, bob=user("bob", Role.SAMPLER), eve=user("eve", Role.SAMPLER),
-        tom=user("tom", Role.TECHNICIAN), sue=user("sue", Role.SUPERVISOR))
+        ann=ann,
+        bob=user("bob", Role.SAMPLER),
+        eve=user("eve", Role.SAMPLER),
+        tom=user("tom", Role.TECHNICIAN),
+        sue=user("sue", Role.SUPERVISOR),
+    )

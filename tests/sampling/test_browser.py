@@ -11,8 +11,9 @@ from labsys.models import Sample, SampleResult, SampleStatus
 pytestmark = pytest.mark.browser
 
 
-def test_sampler_enters_three_batches_and_technician_receives_them(world, browser_page,
-                                                                  browser_login):
+def test_sampler_enters_three_batches_and_technician_receives_them(
+    world, browser_page, browser_login
+):
     page = browser_login(world.ann)
     page.goto("/sampling/visits/new")
     page.fill("input[name=sampled_unit]", f"{world.shop.name} [#{world.shop.id}]")

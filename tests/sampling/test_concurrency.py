@@ -32,8 +32,12 @@ def test_concurrent_visits_get_distinct_numbers(app, world):
                 barrier.wait(timeout=30)
                 for _ in range(VISITS_EACH):
                     with Session(db.engine) as session:
-                        sampling.create_visit(session, session.get(User, actor_id),
-                                              dict(visit_data), [dict(b) for b in batches])
+                        sampling.create_visit(
+                            session,
+                            session.get(User, actor_id),
+                            dict(visit_data),
+                            [dict(b) for b in batches],
+                        )
                         session.commit()
         except BaseException as error:  # reported to the test below
             errors.append(error)
@@ -53,8 +57,7 @@ def test_concurrent_visits_get_distinct_numbers(app, world):
 
 
 def test_the_database_refuses_a_duplicate_number(world):
-    sample = sampling.create_visit(db.session, world.ann, world.visit(),
-                                   [world.batch()]).samples[0]
+    sample = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()]).samples[0]
     db.session.commit()
     twin = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
     twin.samples[0].sample_no = sample.sample_no

@@ -15,15 +15,28 @@ from labsys.services import sampling
 
 
 def _form(world, rows, **visit):
-    data = {"sampled_unit": f"{world.shop.name} [#{world.shop.id}]",
-            "sampling_date": "2026-11-02", "place": "朝阳区测试路1号", "link": "retail",
-            "region_code": "", "task_id": "", "sampler_ids": [str(world.bob.id)]}
+    data = {
+        "sampled_unit": f"{world.shop.name} [#{world.shop.id}]",
+        "sampling_date": "2026-11-02",
+        "place": "朝阳区测试路1号",
+        "link": "retail",
+        "region_code": "",
+        "task_id": "",
+        "sampler_ids": [str(world.bob.id)],
+    }
     data.update(visit)
     for index, row in enumerate(rows):
-        values = {"food_name": "通用小麦粉", "category": f"通用小麦粉 [{world.leaf.code}]",
-                  "production_date": "2026-10-01", "shelf_life": "12个月", "quantity": "2",
-                  "quantity_unit": "袋", "backup_quantity": "1", "sampling_base": "100袋",
-                  "producer": world.producer.name}
+        values = {
+            "food_name": "通用小麦粉",
+            "category": f"通用小麦粉 [{world.leaf.code}]",
+            "production_date": "2026-10-01",
+            "shelf_life": "12个月",
+            "quantity": "2",
+            "quantity_unit": "袋",
+            "backup_quantity": "1",
+            "sampling_base": "100袋",
+            "producer": world.producer.name,
+        }
         values.update(row)
         data.update({f"batches-{index}-{k}": v for k, v in values.items()})
     return data
@@ -38,8 +51,12 @@ def test_a_sampler_saves_a_visit_with_two_batches(world, client, login, post):
     page = client.get("/sampling/visits/new").get_data(as_text=True)
     assert "新建抽样单" in page and 'name="batches-4-food_name"' in page
     assert f"通用小麦粉 [{world.leaf.code}]" in page  # the leaf picker
-    response = post("/sampling/visits/new", _form(world, [{}, {"food_name": "高筋小麦粉"}]),
-                    token_from="/sampling/visits/new", follow_redirects=True)
+    response = post(
+        "/sampling/visits/new",
+        _form(world, [{}, {"food_name": "高筋小麦粉"}]),
+        token_from="/sampling/visits/new",
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert "抽样单已保存：共 2 个样品" in html
     numbers = list(db.session.scalars(select(Sample.sample_no).order_by(Sample.id)))
@@ -50,30 +67,48 @@ def test_a_sampler_saves_a_visit_with_two_batches(world, client, login, post):
 
 def test_errors_keep_every_typed_value_and_save_nothing(world, client, login, post):
     login(world.ann)
-    data = _form(world, [{"food_name": "特制一等小麦粉"},
-                         {"production_date": "2026-11-05", "brand": "古船牌"},
-                         {"category": "不存在的分类", "quantity": "0"}])
-    html = post("/sampling/visits/new", data, token_from="/sampling/visits/new"
-                ).get_data(as_text=True)
+    data = _form(
+        world,
+        [
+            {"food_name": "特制一等小麦粉"},
+            {"production_date": "2026-11-05", "brand": "古船牌"},
+            {"category": "不存在的分类", "quantity": "0"},
+        ],
+    )
+    html = post("/sampling/visits/new", data, token_from="/sampling/visits/new").get_data(
+        as_text=True
+    )
     assert "第2批：生产日期晚于抽样日期。" in html
     assert "第3批：样品数量须为大于零的数字。" in html
     assert "未知的食品分类“不存在的分类”" in html
-    for typed in ("特制一等小麦粉", "古船牌", "2026-11-05", "不存在的分类",
-                  f"{world.shop.name} [#{world.shop.id}]"):
+    for typed in (
+        "特制一等小麦粉",
+        "古船牌",
+        "2026-11-05",
+        "不存在的分类",
+        f"{world.shop.name} [#{world.shop.id}]",
+    ):
         assert typed in html
     assert _count() == 0
 
 
 def test_a_team_of_one_is_refused(world, client, login, post):
     login(world.ann)
-    html = post("/sampling/visits/new", _form(world, [{}], sampler_ids=[]),
-                token_from="/sampling/visits/new").get_data(as_text=True)
+    html = post(
+        "/sampling/visits/new",
+        _form(world, [{}], sampler_ids=[]),
+        token_from="/sampling/visits/new",
+    ).get_data(as_text=True)
     assert "抽样小组至少需要 2 名抽样人员" in html and _count() == 0
 
 
 def _visit(world, n=1, actor=None, **visit):
-    made = sampling.create_visit(db.session, actor or world.ann, world.visit(**visit),
-                                 [world.batch(food_name=f"小麦粉{i}") for i in range(n)])
+    made = sampling.create_visit(
+        db.session,
+        actor or world.ann,
+        world.visit(**visit),
+        [world.batch(food_name=f"小麦粉{i}") for i in range(n)],
+    )
     db.session.commit()
     return made
 
@@ -110,8 +145,10 @@ def test_the_supervisor_sees_all_samples_with_filters(world, client, login):
     login(world.sue)
     html = client.get("/sampling/samples").get_data(as_text=True)
     assert first.samples[0].sample_no in html and second.samples[0].sample_no in html
-    html = client.get("/sampling/samples?status=received&region_code=110105"
-                      "&date_from=2026-01-01&date_to=2026-12-31").get_data(as_text=True)
+    html = client.get(
+        "/sampling/samples?status=received&region_code=110105"
+        "&date_from=2026-01-01&date_to=2026-12-31"
+    ).get_data(as_text=True)
     assert first.samples[0].sample_no not in html
 
 
@@ -132,11 +169,21 @@ def test_detail_edit_and_history(world, client, login, post):
     path = f"/sampling/samples/{sample.id}"
     form = client.get(path + "/edit").get_data(as_text=True)
     assert "小麦粉0" in form
-    response = post(path + "/edit", {
-        "food_name": "小麦粉（改）", "category": f"x [{world.leaf.code}]", "brand": "",
-        "production_date": "2026-10-01", "shelf_life": "180天", "quantity": "3",
-        "quantity_unit": "袋", "version": "1"}, token_from=path + "/edit",
-        follow_redirects=True)
+    response = post(
+        path + "/edit",
+        {
+            "food_name": "小麦粉（改）",
+            "category": f"x [{world.leaf.code}]",
+            "brand": "",
+            "production_date": "2026-10-01",
+            "shelf_life": "180天",
+            "quantity": "3",
+            "quantity_unit": "袋",
+            "version": "1",
+        },
+        token_from=path + "/edit",
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert f"样品 {sample.sample_no} 已保存。" in html
     assert "小麦粉（改）" in html and "修改" in html  # the history row
@@ -150,10 +197,18 @@ def test_a_stale_edit_shows_a_conflict(world, client, login, post):
     db.session.commit()
     login(world.bob)
     path = f"/sampling/samples/{sample.id}/edit"
-    html = post(path, {"food_name": "旧页面", "category": f"x [{world.leaf.code}]",
-                       "production_date": "2026-10-01", "quantity": "2",
-                       "quantity_unit": "袋", "version": "1"},
-                token_from=path).get_data(as_text=True)
+    html = post(
+        path,
+        {
+            "food_name": "旧页面",
+            "category": f"x [{world.leaf.code}]",
+            "production_date": "2026-10-01",
+            "quantity": "2",
+            "quantity_unit": "袋",
+            "version": "1",
+        },
+        token_from=path,
+    ).get_data(as_text=True)
     assert "已被他人修改" in html
     db.session.refresh(sample)
     assert sample.food_name == "小麦粉0"
@@ -177,9 +232,17 @@ def test_after_receipt_the_page_offers_correction_with_a_reason(world, client, l
     edit = client.get(f"/sampling/samples/{sample.id}/edit", follow_redirects=True)
     assert "已不能在此修改" in edit.get_data(as_text=True)
     path = f"/sampling/samples/{sample.id}/correct"
-    data = {"food_name": "小麦粉0", "category": f"x [{world.leaf.code}]", "brand": "古船",
-            "production_date": "2026-10-01", "shelf_life": "12个月", "quantity": "2",
-            "quantity_unit": "袋", "version": str(sample.version_id), "reason": ""}
+    data = {
+        "food_name": "小麦粉0",
+        "category": f"x [{world.leaf.code}]",
+        "brand": "古船",
+        "production_date": "2026-10-01",
+        "shelf_life": "12个月",
+        "quantity": "2",
+        "quantity_unit": "袋",
+        "version": str(sample.version_id),
+        "reason": "",
+    }
     html = post(path, data, token_from=path).get_data(as_text=True)
     assert "请填写更正原因。" in html
     data["reason"] = "商标抄错"
@@ -221,30 +284,40 @@ def test_receipt_desk(world, client, login, post):
     path = f"/lab/receipt/samples/{first.id}"
     page = client.get(path).get_data(as_text=True)
     assert "确认接收" in page
-    html = post(path, {"arrived_at": _just_now(), "seal_state": "完好",
-                       "condition": "常温", "temperature": "20"}, token_from=path,
-                follow_redirects=True).get_data(as_text=True)
+    html = post(
+        path,
+        {"arrived_at": _just_now(), "seal_state": "完好", "condition": "常温", "temperature": "20"},
+        token_from=path,
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert f"样品 {first.sample_no} 已接收：待检 2 个检验项目。" in html
     assert "今日已接收" in html
     db.session.refresh(first)
     assert first.status == SampleStatus.RECEIVED and _count(SampleResult) == 2
-    again = post(path, {"arrived_at": _just_now(),
-                        "seal_state": "完好"}, token_from=path).get_data(as_text=True)
+    again = post(path, {"arrived_at": _just_now(), "seal_state": "完好"}, token_from=path).get_data(
+        as_text=True
+    )
     assert "不在待接收状态" in again
     reject = f"/lab/receipt/samples/{second.id}/reject"
-    html = post(reject, {"reject-arrived_at": _just_now(),
-                         "reject-seal_state": "破损", "reject-reason": ""},
-                token_from=f"/lab/receipt/samples/{second.id}").get_data(as_text=True)
+    html = post(
+        reject,
+        {"reject-arrived_at": _just_now(), "reject-seal_state": "破损", "reject-reason": ""},
+        token_from=f"/lab/receipt/samples/{second.id}",
+    ).get_data(as_text=True)
     assert "请填写拒收原因。" in html
-    html = post(reject, {"reject-arrived_at": _just_now(),
-                         "reject-seal_state": "破损", "reject-reason": "封条破损"},
-                token_from=f"/lab/receipt/samples/{second.id}",
-                follow_redirects=True).get_data(as_text=True)
+    html = post(
+        reject,
+        {
+            "reject-arrived_at": _just_now(),
+            "reject-seal_state": "破损",
+            "reject-reason": "封条破损",
+        },
+        token_from=f"/lab/receipt/samples/{second.id}",
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert f"样品 {second.sample_no} 已拒收。" in html
     db.session.refresh(second)
     assert second.status == SampleStatus.REJECTED and second.rejection_reason == "封条破损"
-
-
 
 
 def test_my_samples_same_on_both_plans(world, client, login, monkeypatch):

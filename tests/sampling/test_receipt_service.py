@@ -36,7 +36,8 @@ def test_receipt_freezes_one_result_row_per_test_item(world):
     assert sample.due_report == date(2026, 12, 2)
     assert [(r.seq, r.item_name, r.limit_text, r.lod, r.status) for r in results] == [
         (1, "铅(以Pb计)", "≤0.2", "0.005", ResultStatus.PENDING),
-        (2, "镉(以Cd计)", "≤0.1", "0.002", ResultStatus.PENDING)]
+        (2, "镉(以Cd计)", "≤0.1", "0.002", ResultStatus.PENDING),
+    ]
     assert results[0].interval == "0.01" and results[1].uncertainty == "0.01"
     assert results[0].method_standard == "GB 5009.12-2023"
     assert results[0].judgement_basis == "GB 2762-2022"
@@ -47,13 +48,15 @@ def test_receipt_freezes_one_result_row_per_test_item(world):
 def test_a_later_catalog_edit_does_not_change_the_received_sample(world):
     sample = _sample(world)
     _receive(world, sample)
-    spec = db.session.scalars(select(Specification)
-                              .where(Specification.test_item_id == world.lead.id)).one()
+    spec = db.session.scalars(
+        select(Specification).where(Specification.test_item_id == world.lead.id)
+    ).one()
     spec.limit_text = "≤0.1"
     spec.lod = "0.001"
     db.session.commit()
-    row = db.session.scalars(select(SampleResult).where(SampleResult.sample_id == sample.id,
-                                                        SampleResult.seq == 1)).one()
+    row = db.session.scalars(
+        select(SampleResult).where(SampleResult.sample_id == sample.id, SampleResult.seq == 1)
+    ).one()
     assert (row.limit_text, row.lod) == ("≤0.2", "0.005")
 
 
@@ -83,17 +86,18 @@ def test_a_category_without_test_items_is_refused(world, make_category, make_sam
 
 def test_receipt_checks_its_inputs(world):
     sample = _sample(world)
-    for kwargs, field in [({"seal_state": " "}, "seal_state"),
-                          ({"temperature": "warm"}, "temperature"),
-                          ({"arrived_at": datetime(2026, 10, 1, tzinfo=UTC)}, "arrived_at"),
-                          ({"arrived_at": datetime(2999, 1, 1, tzinfo=UTC)}, "arrived_at")]:
+    for kwargs, field in [
+        ({"seal_state": " "}, "seal_state"),
+        ({"temperature": "warm"}, "temperature"),
+        ({"arrived_at": datetime(2026, 10, 1, tzinfo=UTC)}, "arrived_at"),
+        ({"arrived_at": datetime(2999, 1, 1, tzinfo=UTC)}, "arrived_at"),
+    ]:
         with pytest.raises(ServiceError) as caught:
             _receive(world, sample, **kwargs)
         assert caught.value.field == field
         db.session.rollback()
     with pytest.raises(PermissionDenied):
-        receipt.receive_sample(db.session, world.ann, sample, arrived_at=None,
-                               seal_state="完好")
+        receipt.receive_sample(db.session, world.ann, sample, arrived_at=None, seal_state="完好")
 
 
 def test_rejecting_needs_a_reason_and_blocks_receipt(world):
@@ -111,9 +115,12 @@ def test_rejecting_needs_a_reason_and_blocks_receipt(world):
 
 
 def test_report_due_date_skips_the_national_day_holiday(world):
-    visit = sampling.create_visit(db.session, world.ann,
-                                  world.visit(sampling_date=date(2025, 9, 28)),
-                                  [world.batch(production_date=date(2025, 9, 1))])
+    visit = sampling.create_visit(
+        db.session,
+        world.ann,
+        world.visit(sampling_date=date(2025, 9, 28)),
+        [world.batch(production_date=date(2025, 9, 1))],
+    )
     sample = visit.samples[0]
     # Arrived 30 Sep 2025 at 17:00 Beijing time; 1–8 Oct off, Sat 11 Oct a make-up workday.
     _receive(world, sample, arrived_at=datetime(2025, 9, 30, 9, 0, tzinfo=UTC))

@@ -19,13 +19,19 @@ class UserCreateForm(LabsysForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=100)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired()])
-    roles = RoleField(_l("Roles"), choices=role_choices,
-                      validators=[DataRequired(message=_l("Choose at least one role."))])
+    roles = RoleField(
+        _l("Roles"),
+        choices=role_choices,
+        validators=[DataRequired(message=_l("Choose at least one role."))],
+    )
 
 
 class UserRolesForm(LabsysForm):
-    roles = RoleField(_l("Roles"), choices=role_choices,
-                      validators=[DataRequired(message=_l("Choose at least one role."))])
+    roles = RoleField(
+        _l("Roles"),
+        choices=role_choices,
+        validators=[DataRequired(message=_l("Choose at least one role."))],
+    )
 
 
 class UserResetPasswordForm(LabsysForm):

@@ -45,8 +45,14 @@ def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = users.create_user(db.session, current_user, form.username.data,
-                                     form.password.data, form.roles.data, form.full_name.data)
+            user = users.create_user(
+                db.session,
+                current_user,
+                form.username.data,
+                form.password.data,
+                form.roles.data,
+                form.full_name.data,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -68,8 +74,13 @@ def user_edit(user_id: int):
         else:
             flash(_("Roles of %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
-    return render_template("admin/user_edit.html", user=user, form=form,
-                           password_form=UserResetPasswordForm(), confirm=ConfirmForm())
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=UserResetPasswordForm(),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -84,8 +95,12 @@ def user_set_active(user_id: int):
             db.session.rollback()
             flash(error.message, "danger")
         else:
-            flash(_("%(name)s can log in again.", name=user.username) if active
-                  else _("%(name)s can no longer log in.", name=user.username), "success")
+            flash(
+                _("%(name)s can log in again.", name=user.username)
+                if active
+                else _("%(name)s can no longer log in.", name=user.username),
+                "success",
+            )
     return redirect(url_for("admin.user_list"))
 
 

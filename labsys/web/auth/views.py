@@ -54,8 +54,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            users.change_password(db.session, current_user, current_user, form.new_password.data,
-                                  current_password=form.current_password.data)
+            users.change_password(
+                db.session,
+                current_user,
+                current_user,
+                form.new_password.data,
+                current_password=form.current_password.data,
+            )
         except ServiceError as error:
             db.session.rollback()
             if error.field == "password":

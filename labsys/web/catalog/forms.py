@@ -13,8 +13,9 @@ from labsys.web.forms import LabsysForm
 class CategoryForm(LabsysForm):
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])
-    is_key_food = BooleanField(_l("Key food (counts in the key-food pass rate with everything "
-                                  "below it)"))
+    is_key_food = BooleanField(
+        _l("Key food (counts in the key-food pass rate with everything below it)")
+    )
     sort_order = StringField(_l("Sort order"), validators=[Optional(), Length(max=6)])
 
 
@@ -25,10 +26,10 @@ class TestItemForm(LabsysForm):
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=100)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=160)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=30)])
-    method_standard = StringField(_l("Test method (standard)"),
-                                  validators=[Optional(), Length(max=120)])
-    is_microbiological = BooleanField(_l("Microbiological item (may be judged by a sampling "
-                                         "plan)"))
+    method_standard = StringField(
+        _l("Test method (standard)"), validators=[Optional(), Length(max=120)]
+    )
+    is_microbiological = BooleanField(_l("Microbiological item (may be judged by a sampling plan)"))
 
 
 class SpecificationForm(LabsysForm):
@@ -38,15 +39,18 @@ class SpecificationForm(LabsysForm):
     excluded = BooleanField(_l("Exclude this item here (and below)"))
     limit_text = StringField(_l("Limit"), validators=[Optional(), Length(max=60)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=30)])
-    method_standard = StringField(_l("Test method (standard)"),
-                                  validators=[Optional(), Length(max=120)])
-    judgement_basis = StringField(_l("Judgement basis (with edition)"),
-                                  validators=[Optional(), Length(max=120)])
+    method_standard = StringField(
+        _l("Test method (standard)"), validators=[Optional(), Length(max=120)]
+    )
+    judgement_basis = StringField(
+        _l("Judgement basis (with edition)"), validators=[Optional(), Length(max=120)]
+    )
     lod = StringField(_l("LOD"), validators=[Optional(), Length(max=30)])
     loq = StringField(_l("LOQ"), validators=[Optional(), Length(max=30)])
     interval = StringField(_l("Reporting interval"), validators=[Optional(), Length(max=20)])
-    comparison_method = SelectField(_l("Comparison with the limit"),
-                                    choices=ComparisonMethod.choices)
+    comparison_method = SelectField(
+        _l("Comparison with the limit"), choices=ComparisonMethod.choices
+    )
     decision_rule = SelectField(_l("Decision rule"), choices=DecisionRule.choices)
     uncertainty = StringField(_l("Uncertainty U"), validators=[Optional(), Length(max=30)])
     micro_n = StringField(_l("Plan n"), validators=[Optional(), Length(max=4)])
@@ -57,10 +61,26 @@ class SpecificationForm(LabsysForm):
     sort_order = StringField(_l("Sort order"), validators=[Optional(), Length(max=6)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
-    EDITABLE = ("excluded", "limit_text", "unit", "method_standard", "judgement_basis", "lod",
-                "loq", "interval", "comparison_method", "decision_rule", "uncertainty",
-                "micro_n", "micro_c", "micro_m", "micro_big_m", "effective_from",
-                "sort_order", "note")
+    EDITABLE = (
+        "excluded",
+        "limit_text",
+        "unit",
+        "method_standard",
+        "judgement_basis",
+        "lod",
+        "loq",
+        "interval",
+        "comparison_method",
+        "decision_rule",
+        "uncertainty",
+        "micro_n",
+        "micro_c",
+        "micro_m",
+        "micro_big_m",
+        "effective_from",
+        "sort_order",
+        "note",
+    )
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in self.EDITABLE}

@@ -42,11 +42,19 @@ def index():
     search = request.args.get("q", "").strip()
     if search:
         found = catalog.search_categories(db.session, search)
-        return render_template("catalog/index.html", search=search, found=found,
-                               paths=catalog.path_names(db.session, found))
+        return render_template(
+            "catalog/index.html",
+            search=search,
+            found=found,
+            paths=catalog.path_names(db.session, found),
+        )
     roots = catalog.children(db.session, None)
-    return render_template("catalog/index.html", search="", roots=roots,
-                           counts=catalog.child_counts(db.session, [c.id for c in roots]))
+    return render_template(
+        "catalog/index.html",
+        search="",
+        roots=roots,
+        counts=catalog.child_counts(db.session, [c.id for c in roots]),
+    )
 
 
 @bp.route("/categories/<int:category_id>")
@@ -55,14 +63,21 @@ def category_view(category_id: int):
     category = _category_or_404(category_id)
     on_date = _on_date()
     kids = catalog.children(db.session, category.id)
-    effective, exclusions, future = catalog.category_specifications(db.session, category,
-                                                                    on_date)
+    effective, exclusions, future = catalog.category_specifications(db.session, category, on_date)
     chain = catalog.ancestors(db.session, category)
     return render_template(
-        "catalog/category.html", category=category, on_date=on_date, chain=chain, kids=kids,
-        counts=catalog.child_counts(db.session, [c.id for c in kids]), effective=effective,
-        exclusions=exclusions, future=future, confirm=ConfirmForm(),
-        key_food_inherited=any(c.is_key_food for c in chain if c.id != category.id))
+        "catalog/category.html",
+        category=category,
+        on_date=on_date,
+        chain=chain,
+        kids=kids,
+        counts=catalog.child_counts(db.session, [c.id for c in kids]),
+        effective=effective,
+        exclusions=exclusions,
+        future=future,
+        confirm=ConfirmForm(),
+        key_food_inherited=any(c.is_key_food for c in chain if c.id != category.id),
+    )
 
 
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
@@ -72,10 +87,15 @@ def category_edit(category_id: int):
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
         try:
-            catalog.update_category(db.session, current_user, category, name_zh=form.name_zh.data,
-                                    name_en=form.name_en.data,
-                                    is_key_food=form.is_key_food.data,
-                                    sort_order=form.sort_order.data)
+            catalog.update_category(
+                db.session,
+                current_user,
+                category,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                is_key_food=form.is_key_food.data,
+                sort_order=form.sort_order.data,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -91,40 +111,59 @@ def category_key_food(category_id: int):
     if ConfirmForm().validate_on_submit():
         flag = request.form.get("is_key_food") == "1"
         catalog.set_key_food(db.session, current_user, category, flag)
-        flash(_("%(name)s now counts as a key food.", name=category.name_zh) if flag else
-              _("%(name)s no longer counts as a key food.", name=category.name_zh), "success")
+        flash(
+            _("%(name)s now counts as a key food.", name=category.name_zh)
+            if flag
+            else _("%(name)s no longer counts as a key food.", name=category.name_zh),
+            "success",
+        )
     return redirect(url_for("catalog.category_view", category_id=category.id))
 
 
 def _item_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(select(TestItem.id, TestItem.code, TestItem.name_zh, TestItem.unit)
-                              .order_by(TestItem.code))
-    return [(row.id, f"{row.name_zh} ({row.unit}) · {row.code}" if row.unit
-             else f"{row.name_zh} · {row.code}") for row in rows]
+    rows = db.session.execute(
+        select(TestItem.id, TestItem.code, TestItem.name_zh, TestItem.unit).order_by(TestItem.code)
+    )
+    return [
+        (
+            row.id,
+            f"{row.name_zh} ({row.unit}) · {row.code}"
+            if row.unit
+            else f"{row.name_zh} · {row.code}",
+        )
+        for row in rows
+    ]
 
 
 @bp.route("/categories/<int:category_id>/specifications/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def specification_create(category_id: int):
     category = _category_or_404(category_id)
-    form = SpecificationForm(data={
-        "effective_from": catalog.today(),
-        "test_item_id": request.args.get("item", type=int),
-        "excluded": request.args.get("excluded") == "1"} if request.method == "GET" else None)
+    form = SpecificationForm(
+        data={
+            "effective_from": catalog.today(),
+            "test_item_id": request.args.get("item", type=int),
+            "excluded": request.args.get("excluded") == "1",
+        }
+        if request.method == "GET"
+        else None
+    )
     form.test_item_id.choices = _item_choices()
     if form.validate_on_submit():
         item = db.session.get(TestItem, form.test_item_id.data) or abort(404)
         try:
-            catalog.create_specification(db.session, current_user, category, item,
-                                         **form.values())
+            catalog.create_specification(db.session, current_user, category, item, **form.values())
         except ServiceError as error:
             _show_error(form, error)
         else:
-            flash(_("%(item)s saved on %(category)s.", item=item.name_zh,
-                    category=category.name_zh), "success")
+            flash(
+                _("%(item)s saved on %(category)s.", item=item.name_zh, category=category.name_zh),
+                "success",
+            )
             return redirect(url_for("catalog.category_view", category_id=category.id))
-    return render_template("catalog/specification_form.html", category=category, form=form,
-                           spec=None)
+    return render_template(
+        "catalog/specification_form.html", category=category, form=form, spec=None
+    )
 
 
 @bp.route("/specifications/<int:spec_id>/edit", methods=["GET", "POST"])
@@ -139,11 +178,18 @@ def specification_edit(spec_id: int):
         except ServiceError as error:
             _show_error(form, error)
         else:
-            flash(_("%(item)s saved on %(category)s.", item=spec.test_item.name_zh,
-                    category=spec.category.name_zh), "success")
+            flash(
+                _(
+                    "%(item)s saved on %(category)s.",
+                    item=spec.test_item.name_zh,
+                    category=spec.category.name_zh,
+                ),
+                "success",
+            )
             return redirect(url_for("catalog.category_view", category_id=spec.category_id))
-    return render_template("catalog/specification_form.html", category=spec.category,
-                           form=form, spec=spec)
+    return render_template(
+        "catalog/specification_form.html", category=spec.category, form=form, spec=spec
+    )
 
 
 @bp.route("/items")
@@ -153,8 +199,13 @@ def item_list():
     search = request.args.get("q", "").strip()
     if search:
         like = f"%{search}%"
-        query = query.where(or_(TestItem.code.ilike(like), TestItem.name_zh.ilike(like),
-                                TestItem.name_en.ilike(like)))
+        query = query.where(
+            or_(
+                TestItem.code.ilike(like),
+                TestItem.name_zh.ilike(like),
+                TestItem.name_en.ilike(like),
+            )
+        )
     page = keyset_page(query, TestItem.code, after=request.args.get("after") or None)
     return render_template("catalog/items.html", page=page, search=search)
 

@@ -51,12 +51,20 @@ def enterprise_list():
     risk = request.args.get("risk", "").strip()
     if risk in RiskGrade.__members__.values():
         query = query.where(Enterprise.risk_grade == RiskGrade(risk))
-    page = keyset_page(query, Enterprise.id, after=request.args.get("after", type=int),
-                       descending=True)
-    history = enterprises.sampling_history(db.session, [e.id for e in page.items],
-                                           local_today())
-    return render_template("enterprises/list.html", page=page, history=history, q=q,
-                           region=region, risk=risk, regions=_regions(), grades=list(RiskGrade))
+    page = keyset_page(
+        query, Enterprise.id, after=request.args.get("after", type=int), descending=True
+    )
+    history = enterprises.sampling_history(db.session, [e.id for e in page.items], local_today())
+    return render_template(
+        "enterprises/list.html",
+        page=page,
+        history=history,
+        q=q,
+        region=region,
+        risk=risk,
+        regions=_regions(),
+        grades=list(RiskGrade),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -65,16 +73,17 @@ def enterprise_create():
     form = EnterpriseForm()
     if form.validate_on_submit():
         try:
-            enterprise = enterprises.create_enterprise(db.session, current_user,
-                                                       **form.service_fields())
+            enterprise = enterprises.create_enterprise(
+                db.session, current_user, **form.service_fields()
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
             flash(_("Enterprise %(name)s added.", name=enterprise.name), "success")
-            return redirect(url_for("enterprises.enterprise_detail",
-                                    enterprise_id=enterprise.id))
-    return render_template("enterprises/form.html", form=form, enterprise=None,
-                           regions=_regions(), current=None)
+            return redirect(url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id))
+    return render_template(
+        "enterprises/form.html", form=form, enterprise=None, regions=_regions(), current=None
+    )
 
 
 @bp.route("/<int:enterprise_id>")
@@ -83,22 +92,35 @@ def enterprise_detail(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
     history = enterprises.sampling_history(db.session, [enterprise.id], local_today())
     samples = enterprises.recent_samples(db.session, enterprise.id)
-    return render_template("enterprises/detail.html", enterprise=enterprise,
-                           history=history[enterprise.id], samples=samples)
+    return render_template(
+        "enterprises/detail.html",
+        enterprise=enterprise,
+        history=history[enterprise.id],
+        samples=samples,
+    )
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def enterprise_edit(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
-    form = EnterpriseEditForm(obj=enterprise, data={
-        "version": enterprise.version_id,
-        "risk_grade": enterprise.risk_grade.value if enterprise.risk_grade else ""})
+    form = EnterpriseEditForm(
+        obj=enterprise,
+        data={
+            "version": enterprise.version_id,
+            "risk_grade": enterprise.risk_grade.value if enterprise.risk_grade else "",
+        },
+    )
     current = None
     if form.validate_on_submit():
         try:
-            enterprises.update_enterprise(db.session, current_user, enterprise,
-                                          _int(form.version.data), **form.service_fields())
+            enterprises.update_enterprise(
+                db.session,
+                current_user,
+                enterprise,
+                _int(form.version.data),
+                **form.service_fields(),
+            )
         except ConflictError as error:
             db.session.rollback()
             flash(error.message, "warning")
@@ -109,10 +131,14 @@ def enterprise_edit(enterprise_id: int):
             _show_error(form, error)
         else:
             flash(_("Enterprise %(name)s saved.", name=enterprise.name), "success")
-            return redirect(url_for("enterprises.enterprise_detail",
-                                    enterprise_id=enterprise.id))
-    return render_template("enterprises/form.html", form=form, regions=_regions(),
-                           enterprise=_enterprise_or_404(enterprise_id), current=current)
+            return redirect(url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id))
+    return render_template(
+        "enterprises/form.html",
+        form=form,
+        regions=_regions(),
+        enterprise=_enterprise_or_404(enterprise_id),
+        current=current,
+    )
 
 
 def _int(value) -> int:
@@ -128,13 +154,28 @@ def lookup():
     """JSON for the sampling form's enterprise pickers (sampled unit, labelled producer)."""
     found = enterprises.search(db.session, request.args.get("q", ""), limit=LOOKUP_LIMIT)
     history = enterprises.sampling_history(db.session, [e.id for e in found], local_today())
-    regions = {r.code: r.name_zh for r in db.session.scalars(
-        select(Region).where(Region.code.in_({e.region_code for e in found if e.region_code})))}
-    return jsonify([{
-        "id": e.id, "name": e.name, "address": e.address, "uscc": e.uscc,
-        "region_code": e.region_code, "region_name": regions.get(e.region_code),
-        "licence_no": e.licence_no,
-        "risk_grade": e.risk_grade.value if e.risk_grade else None,
-        "history": {"year": history[e.id].this_year,
-                    "last_30_days": history[e.id].last_30_days},
-    } for e in found])
+    regions = {
+        r.code: r.name_zh
+        for r in db.session.scalars(
+            select(Region).where(Region.code.in_({e.region_code for e in found if e.region_code}))
+        )
+    }
+    return jsonify(
+        [
+            {
+                "id": e.id,
+                "name": e.name,
+                "address": e.address,
+                "uscc": e.uscc,
+                "region_code": e.region_code,
+                "region_name": regions.get(e.region_code),
+                "licence_no": e.licence_no,
+                "risk_grade": e.risk_grade.value if e.risk_grade else None,
+                "history": {
+                    "year": history[e.id].this_year,
+                    "last_30_days": history[e.id].last_30_days,
+                },
+            }
+            for e in found
+        ]
+    )

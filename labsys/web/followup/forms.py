@@ -19,14 +19,16 @@ REQUIRED_DATE = [DataRequired(message=_l("Enter a date (YYYY-MM-DD)."))]
 
 
 class NotifyForm(LabsysForm):
-    notified_on = DateField(_l("Sampled unit received the conclusion on"),
-                            validators=REQUIRED_DATE)
+    notified_on = DateField(_l("Sampled unit received the conclusion on"), validators=REQUIRED_DATE)
 
 
 class RetestRequestForm(LabsysForm):
     requested_on = DateField(_l("Retest requested on"), validators=REQUIRED_DATE)
-    lab_id = SelectField(_l("Retest lab"), coerce=int,
-                         validators=[DataRequired(message=_l("Choose the retest lab."))])
+    lab_id = SelectField(
+        _l("Retest lab"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose the retest lab."))],
+    )
 
 
 class BackupReceivedForm(LabsysForm):
@@ -34,11 +36,19 @@ class BackupReceivedForm(LabsysForm):
 
 
 class RetestResultForm(LabsysForm):
-    conclusion = SelectField(_l("Retest conclusion"), choices=choices([
-        (Conclusion.QUALIFIED.value, _l("Qualified")),
-        (Conclusion.UNQUALIFIED.value, _l("Unqualified"))]))
-    result = TextAreaField(_l("Retest result"), validators=[
-        DataRequired(message=_l("Describe the retest result.")), Length(max=2000)])
+    conclusion = SelectField(
+        _l("Retest conclusion"),
+        choices=choices(
+            [
+                (Conclusion.QUALIFIED.value, _l("Qualified")),
+                (Conclusion.UNQUALIFIED.value, _l("Unqualified")),
+            ]
+        ),
+    )
+    result = TextAreaField(
+        _l("Retest result"),
+        validators=[DataRequired(message=_l("Describe the retest result.")), Length(max=2000)],
+    )
     reported_on = DateField(_l("Retest reported on"), validators=REQUIRED_DATE)
 
 
@@ -53,8 +63,15 @@ class DisposalStartForm(LabsysForm):
 
 
 class DisposalStepForm(LabsysForm):
-    step = SelectField(_l("Step"), choices=choices([
-        ("first", _l("First milestone reached")), ("second", _l("Second milestone reached")),
-        ("completed", _l("Disposal completed"))]))
+    step = SelectField(
+        _l("Step"),
+        choices=choices(
+            [
+                ("first", _l("First milestone reached")),
+                ("second", _l("Second milestone reached")),
+                ("completed", _l("Disposal completed")),
+            ]
+        ),
+    )
     done_on = DateField(_l("On"), validators=REQUIRED_DATE)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])

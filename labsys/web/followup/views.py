@@ -20,8 +20,9 @@ SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 
 def _sample_or_404(sample_id: int) -> Sample:
     sample = db.session.get(Sample, sample_id)
-    if sample is None or (sample.conclusion != Conclusion.UNQUALIFIED
-                          and not _has_followup(sample_id)):
+    if sample is None or (
+        sample.conclusion != Conclusion.UNQUALIFIED and not _has_followup(sample_id)
+    ):
         abort(404)
     return sample
 
@@ -31,17 +32,23 @@ def _has_followup(sample_id: int) -> bool:
 
 
 def _labs() -> list:
-    return forms.choices((lab.id, lab.name)
-                         for lab in db.session.scalars(select(Lab).order_by(Lab.code)))
+    return forms.choices(
+        (lab.id, lab.name) for lab in db.session.scalars(select(Lab).order_by(Lab.code))
+    )
 
 
 def _step_forms() -> dict:
     retest = forms.RetestRequestForm()
     retest.lab_id.choices = [*forms.choices([(0, "—")]), *_labs()]
-    return {"notify": forms.NotifyForm(), "retest": retest,
-            "backup": forms.BackupReceivedForm(), "result": forms.RetestResultForm(),
-            "objection": forms.ObjectionForm(), "disposal": forms.DisposalStartForm(),
-            "disposal_step": forms.DisposalStepForm()}
+    return {
+        "notify": forms.NotifyForm(),
+        "retest": retest,
+        "backup": forms.BackupReceivedForm(),
+        "result": forms.RetestResultForm(),
+        "objection": forms.ObjectionForm(),
+        "disposal": forms.DisposalStartForm(),
+        "disposal_step": forms.DisposalStepForm(),
+    }
 
 
 @bp.route("/")
@@ -60,8 +67,13 @@ def board():
     kind = kind if kind in followup.DEADLINE_KINDS else None
     after = followup.parse_board_key(request.args.get("after")) if kind else None
     board = followup.deadline_board(db.session, kind=kind, after=after)
-    return render_template("followup/board.html", board=board, kind=kind, after=after,
-                           horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"))
+    return render_template(
+        "followup/board.html",
+        board=board,
+        kind=kind,
+        after=after,
+        horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"),
+    )
 
 
 @bp.route("/<int:sample_id>")
@@ -69,10 +81,13 @@ def board():
 def detail(sample_id: int):
     sample = _sample_or_404(sample_id)
     record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample.id))
-    return render_template("followup/detail.html", sample=sample, record=record,
-                           forms=_step_forms(),
-                           first_lab=db.session.get(Lab, followup.first_lab_id(db.session,
-                                                                               sample) or 0))
+    return render_template(
+        "followup/detail.html",
+        sample=sample,
+        record=record,
+        forms=_step_forms(),
+        first_lab=db.session.get(Lab, followup.first_lab_id(db.session, sample) or 0),
+    )
 
 
 def _run_step(sample_id: int, form, action):
@@ -97,8 +112,11 @@ def _run_step(sample_id: int, form, action):
 @bp.route("/<int:sample_id>/notify", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def notify(sample_id: int):
-    return _run_step(sample_id, forms.NotifyForm(), lambda r, f: followup.record_notification(
-        db.session, current_user, r, f.notified_on.data))
+    return _run_step(
+        sample_id,
+        forms.NotifyForm(),
+        lambda r, f: followup.record_notification(db.session, current_user, r, f.notified_on.data),
+    )
 
 
 @bp.route("/<int:sample_id>/retest", methods=["POST"])
@@ -106,46 +124,73 @@ def notify(sample_id: int):
 def retest(sample_id: int):
     form = forms.RetestRequestForm()
     form.lab_id.choices = _labs()
-    return _run_step(sample_id, form, lambda r, f: followup.request_retest(
-        db.session, current_user, r, f.requested_on.data, f.lab_id.data))
+    return _run_step(
+        sample_id,
+        form,
+        lambda r, f: followup.request_retest(
+            db.session, current_user, r, f.requested_on.data, f.lab_id.data
+        ),
+    )
 
 
 @bp.route("/<int:sample_id>/backup", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def backup(sample_id: int):
-    return _run_step(sample_id, forms.BackupReceivedForm(),
-                     lambda r, f: followup.record_backup_received(
-                         db.session, current_user, r, f.received_on.data))
+    return _run_step(
+        sample_id,
+        forms.BackupReceivedForm(),
+        lambda r, f: followup.record_backup_received(
+            db.session, current_user, r, f.received_on.data
+        ),
+    )
 
 
 @bp.route("/<int:sample_id>/retest-result", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def retest_result(sample_id: int):
-    return _run_step(sample_id, forms.RetestResultForm(),
-                     lambda r, f: followup.record_retest_result(
-                         db.session, current_user, r, Conclusion(f.conclusion.data),
-                         f.result.data, f.reported_on.data))
+    return _run_step(
+        sample_id,
+        forms.RetestResultForm(),
+        lambda r, f: followup.record_retest_result(
+            db.session,
+            current_user,
+            r,
+            Conclusion(f.conclusion.data),
+            f.result.data,
+            f.reported_on.data,
+        ),
+    )
 
 
 @bp.route("/<int:sample_id>/objection", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def objection(sample_id: int):
-    return _run_step(sample_id, forms.ObjectionForm(), lambda r, f: followup.record_objection(
-        db.session, current_user, r, ObjectionKind(f.kind.data), f.filed_on.data,
-        f.outcome.data))
+    return _run_step(
+        sample_id,
+        forms.ObjectionForm(),
+        lambda r, f: followup.record_objection(
+            db.session, current_user, r, ObjectionKind(f.kind.data), f.filed_on.data, f.outcome.data
+        ),
+    )
 
 
 @bp.route("/<int:sample_id>/disposal", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def disposal(sample_id: int):
-    return _run_step(sample_id, forms.DisposalStartForm(), lambda r, f: followup.start_disposal(
-        db.session, current_user, r, f.started_on.data))
+    return _run_step(
+        sample_id,
+        forms.DisposalStartForm(),
+        lambda r, f: followup.start_disposal(db.session, current_user, r, f.started_on.data),
+    )
 
 
 @bp.route("/<int:sample_id>/disposal-step", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def disposal_step(sample_id: int):
-    return _run_step(sample_id, forms.DisposalStepForm(),
-                     lambda r, f: followup.record_disposal_step(
-                         db.session, current_user, r, f.step.data, f.done_on.data,
-                         f.notes.data))
+    return _run_step(
+        sample_id,
+        forms.DisposalStepForm(),
+        lambda r, f: followup.record_disposal_step(
+            db.session, current_user, r, f.step.data, f.done_on.data, f.notes.data
+        ),
+    )

@@ -35,35 +35,45 @@ class ResultEntryForm(LabsysForm):
 
 
 class ReturnForm(LabsysForm):
-    reason = TextAreaField(_l("Reason for returning"),
-                           validators=[DataRequired(message=_l("Give the reason for returning "
-                                                               "the result.")),
-                                       Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason for returning"),
+        validators=[
+            DataRequired(message=_l("Give the reason for returning the result.")),
+            Length(max=500),
+        ],
+    )
 
 
 class CorrectionForm(LabsysForm):
     version = HiddenField()
     measured = StringField(_l("Corrected result"), validators=[Optional(), Length(max=60)])
-    units = StringField(_l("Unit results (comma-separated)"),
-                        validators=[Optional(), Length(max=200)])
-    reason = TextAreaField(_l("Reason for the correction"),
-                           validators=[DataRequired(message=_l("Give the reason for the "
-                                                               "correction.")),
-                                       Length(max=500)])
+    units = StringField(
+        _l("Unit results (comma-separated)"), validators=[Optional(), Length(max=200)]
+    )
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        validators=[
+            DataRequired(message=_l("Give the reason for the correction.")),
+            Length(max=500),
+        ],
+    )
 
 
 class RetestForm(LabsysForm):
-    reason = TextAreaField(_l("Reason for the retest"),
-                           validators=[DataRequired(message=_l("Give the reason for the "
-                                                               "retest.")),
-                                       Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason for the retest"),
+        validators=[DataRequired(message=_l("Give the reason for the retest.")), Length(max=500)],
+    )
 
 
 class ImportForm(LabsysForm):
-    file = FileField(_l("Results file (CSV or XLSX)"),
-                     validators=[FileRequired(message=_l("Choose a file to upload.")),
-                                 FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx "
-                                                                 "file."))])
+    file = FileField(
+        _l("Results file (CSV or XLSX)"),
+        validators=[
+            FileRequired(message=_l("Choose a file to upload.")),
+            FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file.")),
+        ],
+    )
 
 
 class ConfirmForm(LabsysForm):

@@ -45,10 +45,15 @@ WORKSHEET_SIZE = 100
 _UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
 
 ACTION_TITLES = {
-    "enter": _l("Result entered"), "submit": _l("Submitted for review"),
-    "accept": _l("Accepted"), "return": _l("Returned"), "correct": _l("Corrected"),
-    "retest": _l("Retest ordered"), "create": _l("Retest row created"),
-    "reopen": _l("Conclusion withdrawn for a retest"), "conclude": _l("Conclusion derived"),
+    "enter": _l("Result entered"),
+    "submit": _l("Submitted for review"),
+    "accept": _l("Accepted"),
+    "return": _l("Returned"),
+    "correct": _l("Corrected"),
+    "retest": _l("Retest ordered"),
+    "create": _l("Retest row created"),
+    "reopen": _l("Conclusion withdrawn for a retest"),
+    "conclude": _l("Conclusion derived"),
 }
 
 
@@ -66,8 +71,9 @@ def _result_or_404(result_id: int) -> SampleResult:
 @bp.route("/work")
 @roles_required(Role.TECHNICIAN)
 def my_work():
-    open_rows = exists().where(SampleResult.sample_id == Sample.id,
-                               SampleResult.status.in_(svc.EDITABLE))
+    open_rows = exists().where(
+        SampleResult.sample_id == Sample.id, SampleResult.status.in_(svc.EDITABLE)
+    )
     query = select(Sample).where(Sample.status == SampleStatus.RECEIVED, open_rows)
     search = request.args.get("q", "").strip()
     if search:
@@ -76,12 +82,19 @@ def my_work():
     counts: dict[int, dict[ResultStatus, int]] = {}
     if page.items:
         for sample_id, status, count in db.session.execute(
-                select(SampleResult.sample_id, SampleResult.status, func.count())
-                .where(SampleResult.sample_id.in_([s.id for s in page.items]))
-                .group_by(SampleResult.sample_id, SampleResult.status)):
+            select(SampleResult.sample_id, SampleResult.status, func.count())
+            .where(SampleResult.sample_id.in_([s.id for s in page.items]))
+            .group_by(SampleResult.sample_id, SampleResult.status)
+        ):
             counts.setdefault(sample_id, {})[status] = count
-    return render_template("lab/my_work.html", page=page, counts=counts, items=_open_items(),
-                           search=search, Status=ResultStatus)
+    return render_template(
+        "lab/my_work.html",
+        page=page,
+        counts=counts,
+        items=_open_items(),
+        search=search,
+        Status=ResultStatus,
+    )
 
 
 def _open_items() -> list[tuple[int, str, int]]:
@@ -93,22 +106,35 @@ def _open_items() -> list[tuple[int, str, int]]:
     testing; the one exception, a retest of a sample already reported, is open work and counts
     too.
     """
-    open_rows = (select(func.count()).where(SampleResult.test_item_id == TestItem.id,
-                                            SampleResult.status.in_(svc.EDITABLE))
-                 .scalar_subquery())
-    return [(item_id, name, count) for item_id, name, count in db.session.execute(
-        select(TestItem.id, TestItem.name_zh, open_rows).order_by(TestItem.name_zh,
-                                                                  TestItem.id))
-            if count]
+    open_rows = (
+        select(func.count())
+        .where(SampleResult.test_item_id == TestItem.id, SampleResult.status.in_(svc.EDITABLE))
+        .scalar_subquery()
+    )
+    return [
+        (item_id, name, count)
+        for item_id, name, count in db.session.execute(
+            select(TestItem.id, TestItem.name_zh, open_rows).order_by(TestItem.name_zh, TestItem.id)
+        )
+        if count
+    ]
 
 
 # --- entry -----------------------------------------------------------------------------------
 
 
 def _form_data(results: list[SampleResult]) -> dict:
-    return {"rows": [{"result_id": r.id, "version": r.version_id,
-                      "measured": r.measured_text or "",
-                      "units": svc.units_of(r) or [""] * (r.micro_n or 0)} for r in results]}
+    return {
+        "rows": [
+            {
+                "result_id": r.id,
+                "version": r.version_id,
+                "measured": r.measured_text or "",
+                "units": svc.units_of(r) or [""] * (r.micro_n or 0),
+            }
+            for r in results
+        ]
+    }
 
 
 def _pairs(form: ResultEntryForm, results: list[SampleResult]) -> list:
@@ -164,9 +190,16 @@ def enter_sample(sample_id: int):
             return redirect(url_for("lab.enter_sample", sample_id=sample.id))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
-    return render_template("lab/enter_sample.html", sample=sample, rows=rows,
-                           pairs=_pairs(form, rows), form=form, errors=errors,
-                           confirm=ConfirmForm(), svc=svc)
+    return render_template(
+        "lab/enter_sample.html",
+        sample=sample,
+        rows=rows,
+        pairs=_pairs(form, rows),
+        form=form,
+        errors=errors,
+        confirm=ConfirmForm(),
+        svc=svc,
+    )
 
 
 @bp.route("/samples/<int:sample_id>/submit", methods=["POST"])
@@ -189,11 +222,16 @@ def _submit(results: list[SampleResult]) -> None:
 
 
 def _worksheet_query(item_id: int):
-    return (select(SampleResult).join(Sample, Sample.id == SampleResult.sample_id)
-            .where(SampleResult.test_item_id == item_id,
-                   SampleResult.status.in_(svc.EDITABLE),
-                   Sample.status.in_(svc.TESTING_STATUSES))
-            .options(selectinload(SampleResult.sample)))
+    return (
+        select(SampleResult)
+        .join(Sample, Sample.id == SampleResult.sample_id)
+        .where(
+            SampleResult.test_item_id == item_id,
+            SampleResult.status.in_(svc.EDITABLE),
+            Sample.status.in_(svc.TESTING_STATUSES),
+        )
+        .options(selectinload(SampleResult.sample))
+    )
 
 
 @bp.route("/worksheet/<int:item_id>", methods=["GET", "POST"])
@@ -201,15 +239,20 @@ def _worksheet_query(item_id: int):
 def worksheet(item_id: int):
     item = db.session.get(TestItem, item_id) or abort(404)
     after = request.args.get("after", type=int)
-    page = keyset_page(_worksheet_query(item_id), SampleResult.id, after=after,
-                       size=WORKSHEET_SIZE)
+    page = keyset_page(_worksheet_query(item_id), SampleResult.id, after=after, size=WORKSHEET_SIZE)
     results = page.items
     if request.method == "POST":
         posted = [row.form.result_id.data for row in ResultEntryForm().rows]
-        results = list(db.session.scalars(
-            select(SampleResult).where(SampleResult.test_item_id == item_id,
-                                       SampleResult.id.in_([i for i in posted if i]))
-            .options(selectinload(SampleResult.sample))))
+        results = list(
+            db.session.scalars(
+                select(SampleResult)
+                .where(
+                    SampleResult.test_item_id == item_id,
+                    SampleResult.id.in_([i for i in posted if i]),
+                )
+                .options(selectinload(SampleResult.sample))
+            )
+        )
     form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
     errors: dict[int, str] = {}
     if form.validate_on_submit():
@@ -219,21 +262,37 @@ def worksheet(item_id: int):
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
     entered = db.session.scalar(
-        select(func.count()).select_from(SampleResult)
-        .where(SampleResult.test_item_id == item_id,
-               SampleResult.status == ResultStatus.ENTERED))
-    return render_template("lab/worksheet.html", item=item, page=page,
-                           pairs=_pairs(form, results), form=form, errors=errors,
-                           entered=entered, confirm=ConfirmForm(), svc=svc)
+        select(func.count())
+        .select_from(SampleResult)
+        .where(SampleResult.test_item_id == item_id, SampleResult.status == ResultStatus.ENTERED)
+    )
+    return render_template(
+        "lab/worksheet.html",
+        item=item,
+        page=page,
+        pairs=_pairs(form, results),
+        form=form,
+        errors=errors,
+        entered=entered,
+        confirm=ConfirmForm(),
+        svc=svc,
+    )
 
 
 @bp.route("/worksheet/<int:item_id>/submit", methods=["POST"])
 @roles_required(Role.TECHNICIAN)
 def submit_worksheet(item_id: int):
     if ConfirmForm().validate_on_submit():
-        _submit(list(db.session.scalars(
-            select(SampleResult).where(SampleResult.test_item_id == item_id,
-                                       SampleResult.status == ResultStatus.ENTERED))))
+        _submit(
+            list(
+                db.session.scalars(
+                    select(SampleResult).where(
+                        SampleResult.test_item_id == item_id,
+                        SampleResult.status == ResultStatus.ENTERED,
+                    )
+                )
+            )
+        )
     return redirect(url_for("lab.worksheet", item_id=item_id))
 
 
@@ -242,8 +301,10 @@ def submit_worksheet(item_id: int):
 
 def _awaiting_review():
     """Submitted results the current reviewer may review (entered by someone else)."""
-    return (SampleResult.status == ResultStatus.SUBMITTED,
-            SampleResult.entered_by_id != current_user.id)
+    return (
+        SampleResult.status == ResultStatus.SUBMITTED,
+        SampleResult.entered_by_id != current_user.id,
+    )
 
 
 @bp.route("/review")
@@ -251,23 +312,35 @@ def _awaiting_review():
 def review_queue():
     # The samples' ids from the submitted results themselves (index on status, sample id):
     # few samples await review among very many, so scanning samples would not do.
-    page = keyset_page(select(SampleResult.sample_id).where(*_awaiting_review()).distinct(),
-                       SampleResult.sample_id, after=request.args.get("after", type=int),
-                       key_of=lambda sample_id: sample_id)
+    page = keyset_page(
+        select(SampleResult.sample_id).where(*_awaiting_review()).distinct(),
+        SampleResult.sample_id,
+        after=request.args.get("after", type=int),
+        key_of=lambda sample_id: sample_id,
+    )
     if page.items:
-        samples = {sample.id: sample for sample in db.session.scalars(
-            select(Sample).where(Sample.id.in_(page.items)))}
+        samples = {
+            sample.id: sample
+            for sample in db.session.scalars(select(Sample).where(Sample.id.in_(page.items)))
+        }
         page.items = [samples[sample_id] for sample_id in page.items]
     grouped: dict[int, list[SampleResult]] = {}
     if page.items:
         for result in db.session.scalars(
-                select(SampleResult).where(SampleResult.sample_id.in_([s.id for s in page.items]),
-                                           *_awaiting_review())
-                .options(joinedload(SampleResult.entered_by))
-                .order_by(SampleResult.sample_id, SampleResult.seq, SampleResult.id)):
+            select(SampleResult)
+            .where(SampleResult.sample_id.in_([s.id for s in page.items]), *_awaiting_review())
+            .options(joinedload(SampleResult.entered_by))
+            .order_by(SampleResult.sample_id, SampleResult.seq, SampleResult.id)
+        ):
             grouped.setdefault(result.sample_id, []).append(result)
-    return render_template("lab/review.html", page=page, grouped=grouped,
-                           confirm=ConfirmForm(), return_form=ReturnForm(), svc=svc)
+    return render_template(
+        "lab/review.html",
+        page=page,
+        grouped=grouped,
+        confirm=ConfirmForm(),
+        return_form=ReturnForm(),
+        svc=svc,
+    )
 
 
 @bp.route("/review/<int:sample_id>/accept", methods=["POST"])
@@ -275,21 +348,27 @@ def review_queue():
 def accept_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     if ConfirmForm().validate_on_submit():
-        results = list(db.session.scalars(
-            select(SampleResult).where(SampleResult.sample_id == sample.id,
-                                       *_awaiting_review())))
+        results = list(
+            db.session.scalars(
+                select(SampleResult).where(SampleResult.sample_id == sample.id, *_awaiting_review())
+            )
+        )
         try:
             count = svc.accept_results(db.session, current_user, results)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "danger")
         else:
-            flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no),
-                  "success")
+            flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no), "success")
             if sample.conclusion is not None:
-                flash(_("Sample %(no)s concluded: %(conclusion)s.", no=sample.sample_no,
-                        conclusion=sample.conclusion.title),
-                      "danger" if sample.conclusion.value == "unqualified" else "info")
+                flash(
+                    _(
+                        "Sample %(no)s concluded: %(conclusion)s.",
+                        no=sample.sample_no,
+                        conclusion=sample.conclusion.title,
+                    ),
+                    "danger" if sample.conclusion.value == "unqualified" else "info",
+                )
     return redirect(url_for("lab.review_queue"))
 
 
@@ -308,8 +387,14 @@ def return_result(result_id: int):
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        flash(_("%(item)s of %(no)s returned to the technician.", item=result.item_name,
-                no=result.sample.sample_no), "success")
+        flash(
+            _(
+                "%(item)s of %(no)s returned to the technician.",
+                item=result.item_name,
+                no=result.sample.sample_no,
+            ),
+            "success",
+        )
     return redirect(url_for("lab.review_queue"))
 
 
@@ -320,28 +405,46 @@ def return_result(result_id: int):
 @roles_required(*READERS)
 def sample_results(sample_id: int):
     sample = _sample_or_404(sample_id)
-    rows = list(db.session.scalars(
-        select(SampleResult).where(SampleResult.sample_id == sample.id)
-        .options(joinedload(SampleResult.entered_by), joinedload(SampleResult.reviewed_by))
-        .order_by(SampleResult.seq, SampleResult.id)))
-    return render_template("lab/sample.html", sample=sample, rows=rows, svc=svc,
-                           retest_form=RetestForm())
+    rows = list(
+        db.session.scalars(
+            select(SampleResult)
+            .where(SampleResult.sample_id == sample.id)
+            .options(joinedload(SampleResult.entered_by), joinedload(SampleResult.reviewed_by))
+            .order_by(SampleResult.seq, SampleResult.id)
+        )
+    )
+    return render_template(
+        "lab/sample.html", sample=sample, rows=rows, svc=svc, retest_form=RetestForm()
+    )
 
 
 @bp.route("/results/<int:result_id>/correct", methods=["GET", "POST"])
 @roles_required(*DECIDERS)
 def correct(result_id: int):
     result = _result_or_404(result_id)
-    form = CorrectionForm(data={"version": result.version_id,
-                                "measured": result.measured_text or "",
-                                "units": ", ".join(svc.units_of(result))})
+    form = CorrectionForm(
+        data={
+            "version": result.version_id,
+            "measured": result.measured_text or "",
+            "units": ", ".join(svc.units_of(result)),
+        }
+    )
     if form.validate_on_submit():
-        units = (_UNIT_SPLIT_RE.split(form.units.data) if result.is_microbiological
-                 and form.units.data else None)
+        units = (
+            _UNIT_SPLIT_RE.split(form.units.data)
+            if result.is_microbiological and form.units.data
+            else None
+        )
         try:
-            svc.correct_result(db.session, current_user, result, form.measured.data,
-                               int(form.version.data or 0), form.reason.data,
-                               unit_values=units)
+            svc.correct_result(
+                db.session,
+                current_user,
+                result,
+                form.measured.data,
+                int(form.version.data or 0),
+                form.reason.data,
+                unit_values=units,
+            )
         except ServiceError as error:
             db.session.rollback()
             if error.field == "unit_values":
@@ -371,8 +474,13 @@ def order_retest(result_id: int):
             db.session.rollback()
             flash(error.message, "danger")
         else:
-            flash(_("Retest of %(item)s ordered; the original stays on file as superseded.",
-                    item=result.item_name), "success")
+            flash(
+                _(
+                    "Retest of %(item)s ordered; the original stays on file as superseded.",
+                    item=result.item_name,
+                ),
+                "success",
+            )
     return redirect(url_for("lab.sample_results", sample_id=result.sample_id))
 
 
@@ -382,13 +490,22 @@ def sample_history(sample_id: int):
     sample = _sample_or_404(sample_id)
     entries = svc.sample_history(db.session, sample)
     user_ids = {e.user_id for e in entries if e.user_id}
-    names = dict(db.session.execute(select(User.id, User.full_name).where(
-        User.id.in_(user_ids))).all()) if user_ids else {}
-    items = dict(db.session.execute(select(SampleResult.id, SampleResult.item_name).where(
-        SampleResult.sample_id == sample.id)).all())
+    names = (
+        dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    items = dict(
+        db.session.execute(
+            select(SampleResult.id, SampleResult.item_name).where(
+                SampleResult.sample_id == sample.id
+            )
+        ).all()
+    )
     rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
-    return render_template("lab/history.html", sample=sample, rows=rows, names=names,
-                           items=items, titles=ACTION_TITLES)
+    return render_template(
+        "lab/history.html", sample=sample, rows=rows, names=names, items=items, titles=ACTION_TITLES
+    )
 
 
 def _parse(values: str | None) -> dict:
@@ -406,8 +523,7 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            summary = import_results(db.session, current_user, upload.read(),
-                                     upload.filename or "")
+            summary = import_results(db.session, current_user, upload.read(), upload.filename or "")
         except ImportErrors as error:
             db.session.rollback()
             problems = error.errors
@@ -417,7 +533,13 @@ def import_file():
             if not form.add_service_error(error):
                 flash(error.message, "danger")
         else:
-            flash(_("%(rows)d results imported for %(samples)d samples and judged.",
-                    rows=summary.rows, samples=summary.samples), "success")
+            flash(
+                _(
+                    "%(rows)d results imported for %(samples)d samples and judged.",
+                    rows=summary.rows,
+                    samples=summary.samples,
+                ),
+                "success",
+            )
             return redirect(url_for("lab.my_work"))
     return render_template("lab/import.html", form=form, problems=problems)

@@ -40,8 +40,7 @@ class PlanForm(LabsysForm):
 class QuotaForm(LabsysForm):
     """Choices for category and district are filled in by the view."""
 
-    category_id = SelectField(_l("Food category"), coerce=int,
-                              validators=[InputRequired()])
+    category_id = SelectField(_l("Food category"), coerce=int, validators=[InputRequired()])
     region_code = SelectField(_l("District"), validators=[Optional()])
     link = SelectField(_l("Sampling link"), choices=link_choices, validators=[Optional()])
     quota = IntegerField(_l("Quota (batches)"), validators=[InputRequired()])

@@ -38,20 +38,35 @@ def _show_error(form, error: ServiceError) -> None:
 
 # --- plans -----------------------------------------------------------------------------------
 
+
 @bp.route("/plans")
 @roles_required(*PLANNERS)
 def plan_list():
-    page = keyset_page(select(Plan), Plan.id, after=request.args.get("after", type=int),
-                       descending=True)
+    page = keyset_page(
+        select(Plan), Plan.id, after=request.args.get("after", type=int), descending=True
+    )
     ids = [plan.id for plan in page.items]
-    quotas = dict(db.session.execute(
-        select(PlanQuota.plan_id, func.sum(PlanQuota.quota))
-        .where(PlanQuota.plan_id.in_(ids)).group_by(PlanQuota.plan_id)).all())
-    sampled = dict(db.session.execute(
-        select(Sample.plan_id, func.count(Sample.id))
-        .where(Sample.plan_id.in_(ids)).group_by(Sample.plan_id)).all())
-    return render_template("planning/plans.html", page=page, quotas=quotas, sampled=sampled,
-                           type_title=planning.inspection_type_title)
+    quotas = dict(
+        db.session.execute(
+            select(PlanQuota.plan_id, func.sum(PlanQuota.quota))
+            .where(PlanQuota.plan_id.in_(ids))
+            .group_by(PlanQuota.plan_id)
+        ).all()
+    )
+    sampled = dict(
+        db.session.execute(
+            select(Sample.plan_id, func.count(Sample.id))
+            .where(Sample.plan_id.in_(ids))
+            .group_by(Sample.plan_id)
+        ).all()
+    )
+    return render_template(
+        "planning/plans.html",
+        page=page,
+        quotas=quotas,
+        sampled=sampled,
+        type_title=planning.inspection_type_title,
+    )
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -60,9 +75,15 @@ def plan_create():
     form = PlanForm(data={"year": planning.local_today().year})
     if form.validate_on_submit():
         try:
-            plan = planning.create_plan(db.session, current_user, form.code.data,
-                                        form.name.data, form.year.data,
-                                        form.inspection_type.data, form.description.data)
+            plan = planning.create_plan(
+                db.session,
+                current_user,
+                form.code.data,
+                form.name.data,
+                form.year.data,
+                form.inspection_type.data,
+                form.description.data,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -78,41 +99,59 @@ def plan_edit(plan_id: int):
     form = PlanForm(obj=plan)
     if form.validate_on_submit():
         try:
-            planning.update_plan(db.session, current_user, plan, form.code.data,
-                                 form.name.data, form.year.data, form.inspection_type.data,
-                                 form.description.data)
+            planning.update_plan(
+                db.session,
+                current_user,
+                plan,
+                form.code.data,
+                form.name.data,
+                form.year.data,
+                form.inspection_type.data,
+                form.description.data,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
             flash(_("Plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
-    return render_template("planning/plan_form.html", form=form,
-                           plan=_get_or_404(Plan, plan_id))
+    return render_template("planning/plan_form.html", form=form, plan=_get_or_404(Plan, plan_id))
 
 
 def _quota_form(formdata=None) -> QuotaForm:
     form = QuotaForm(formdata=formdata) if formdata is not None else QuotaForm()
     categories = db.session.scalars(select(FoodCategory).order_by(FoodCategory.path))
-    form.category_id.choices = [
-        (c.id, "\u3000" * (c.level - 1) + c.name_zh) for c in categories]
+    form.category_id.choices = [(c.id, "\u3000" * (c.level - 1) + c.name_zh) for c in categories]
     form.region_code.choices = [("", _("All districts"))] + [
-        (r.code, r.name_zh) for r in reference.districts(db.session)]
+        (r.code, r.name_zh) for r in reference.districts(db.session)
+    ]
     return form
 
 
 def _render_plan(plan: Plan, quota_form: QuotaForm, status: int = 200):
-    quotas = list(db.session.scalars(
-        select(PlanQuota).where(PlanQuota.plan_id == plan.id)
-        .options(selectinload(PlanQuota.category), selectinload(PlanQuota.region))
-        .order_by(PlanQuota.id)))
-    tasks = list(db.session.scalars(
-        select(Task).where(Task.plan_id == plan.id).order_by(Task.due_date, Task.id)))
+    quotas = list(
+        db.session.scalars(
+            select(PlanQuota)
+            .where(PlanQuota.plan_id == plan.id)
+            .options(selectinload(PlanQuota.category), selectinload(PlanQuota.region))
+            .order_by(PlanQuota.id)
+        )
+    )
+    tasks = list(
+        db.session.scalars(
+            select(Task).where(Task.plan_id == plan.id).order_by(Task.due_date, Task.id)
+        )
+    )
     return render_template(
-        "planning/plan_detail.html", plan=plan, quotas=quotas, tasks=tasks,
+        "planning/plan_detail.html",
+        plan=plan,
+        quotas=quotas,
+        tasks=tasks,
         quota_progress=planning.quota_progress(db.session, [q.id for q in quotas]),
         task_progress=planning.task_progress(db.session, [t.id for t in tasks]),
-        quota_form=quota_form, today=planning.local_today(),
-        type_title=planning.inspection_type_title), status
+        quota_form=quota_form,
+        today=planning.local_today(),
+        type_title=planning.inspection_type_title,
+    ), status
 
 
 @bp.route("/plans/<int:plan_id>")
@@ -128,8 +167,15 @@ def quota_create(plan_id: int):
     form = _quota_form()
     if form.validate_on_submit():
         try:
-            planning.add_quota(db.session, current_user, plan, form.category_id.data,
-                               form.quota.data, form.region_code.data, form.link.data)
+            planning.add_quota(
+                db.session,
+                current_user,
+                plan,
+                form.category_id.data,
+                form.quota.data,
+                form.region_code.data,
+                form.link.data,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -159,11 +205,14 @@ def quota_update(quota_id: int):
 
 # --- tasks -----------------------------------------------------------------------------------
 
+
 def _fill_task_choices(form: TaskForm) -> TaskForm:
-    form.sampler_ids.choices = [(u.id, u.display_name)
-                                for u in planning.active_samplers(db.session)]
+    form.sampler_ids.choices = [
+        (u.id, u.display_name) for u in planning.active_samplers(db.session)
+    ]
     form.lab_id.choices = [(0, _("Not set"))] + [
-        (lab.id, lab.name) for lab in db.session.scalars(select(Lab).order_by(Lab.code))]
+        (lab.id, lab.name) for lab in db.session.scalars(select(Lab).order_by(Lab.code))
+    ]
     return form
 
 
@@ -175,33 +224,50 @@ def task_create(quota_id: int):
     form = _fill_task_choices(TaskForm(data={"quota": max(remaining, 0) or None}))
     if form.validate_on_submit():
         try:
-            task = planning.create_task(db.session, current_user, quota, form.name.data,
-                                        form.quota.data, form.due_date.data,
-                                        form.sampler_ids.data, form.lab_id.data or None)
+            task = planning.create_task(
+                db.session,
+                current_user,
+                quota,
+                form.name.data,
+                form.quota.data,
+                form.due_date.data,
+                form.sampler_ids.data,
+                form.lab_id.data or None,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
             flash(_("Task %(code)s assigned.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     quota = _get_or_404(PlanQuota, quota_id)
-    return render_template("planning/task_form.html", form=form, quota=quota, task=None,
-                           remaining=remaining)
+    return render_template(
+        "planning/task_form.html", form=form, quota=quota, task=None, remaining=remaining
+    )
 
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 @roles_required(*PLANNERS)
 def task_edit(task_id: int):
     task = _get_or_404(Task, task_id)
-    form = _fill_task_choices(TaskEditForm(obj=task, data={
-        "sampler_ids": [link.user_id for link in task.sampler_links]}))
+    form = _fill_task_choices(
+        TaskEditForm(obj=task, data={"sampler_ids": [link.user_id for link in task.sampler_links]})
+    )
     if request.method == "GET":
         form.sampler_ids.data = [link.user_id for link in task.sampler_links]
         form.lab_id.data = task.lab_id or 0
     if form.validate_on_submit():
         try:
-            planning.update_task(db.session, current_user, task, form.name.data,
-                                 form.quota.data, form.due_date.data, form.sampler_ids.data,
-                                 form.closed.data, form.lab_id.data or None)
+            planning.update_task(
+                db.session,
+                current_user,
+                task,
+                form.name.data,
+                form.quota.data,
+                form.due_date.data,
+                form.sampler_ids.data,
+                form.closed.data,
+                form.lab_id.data or None,
+            )
         except ServiceError as error:
             _show_error(form, error)
         else:
@@ -209,15 +275,17 @@ def task_edit(task_id: int):
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     task = _get_or_404(Task, task_id)
     quota = db.session.get(PlanQuota, task.quota_id) if task.quota_id else None
-    return render_template("planning/task_form.html", form=form, quota=quota, task=task,
-                           remaining=None)
+    return render_template(
+        "planning/task_form.html", form=form, quota=quota, task=task, remaining=None
+    )
 
 
 @bp.route("/tasks")
 @roles_required(*PLANNERS)
 def task_list():
-    query = select(Task).options(selectinload(Task.plan), selectinload(Task.category),
-                                 selectinload(Task.region))
+    query = select(Task).options(
+        selectinload(Task.plan), selectinload(Task.category), selectinload(Task.region)
+    )
     show = request.args.get("show", "open")
     today = planning.local_today()
     if show == "open":
@@ -227,11 +295,11 @@ def task_list():
     plan_id = request.args.get("plan", type=int)
     if plan_id:
         query = query.where(Task.plan_id == plan_id)
-    page = keyset_page(query, Task.id, after=request.args.get("after", type=int),
-                       descending=True)
+    page = keyset_page(query, Task.id, after=request.args.get("after", type=int), descending=True)
     progress = planning.task_progress(db.session, [t.id for t in page.items])
-    return render_template("planning/tasks.html", page=page, progress=progress, today=today,
-                           show=show, mine=False)
+    return render_template(
+        "planning/tasks.html", page=page, progress=progress, today=today, show=show, mine=False
+    )
 
 
 @bp.route("/tasks/mine")
@@ -239,5 +307,12 @@ def task_list():
 def my_tasks():
     tasks = planning.tasks_for_sampler(db.session, current_user)
     progress = planning.task_progress(db.session, [t.id for t in tasks])
-    return render_template("planning/tasks.html", page=None, tasks=tasks, progress=progress,
-                           today=planning.local_today(), show="open", mine=True)
+    return render_template(
+        "planning/tasks.html",
+        page=None,
+        tasks=tasks,
+        progress=progress,
+        today=planning.local_today(),
+        show="open",
+        mine=True,
+    )

@@ -44,20 +44,33 @@ def index():
             return redirect(url_for("receipt.receive", sample_id=sample.id))
     today = sampling.local_today()
     start = datetime.combine(today, time(), LOCAL_TZ)
-    received = list(db.session.scalars(
-        queries.received_between(start, start + timedelta(days=1))
-        .limit(RECEIVED_TODAY_LIMIT)))
-    awaiting = keyset_page(queries.sample_list_query()
-                           .where(Sample.status == SampleStatus.REGISTERED),
-                           Sample.id, after=request.args.get("after", type=int))
-    return render_template("receipt/index.html", number=number, received=received,
-                           awaiting=awaiting, awaiting_count=queries.count_awaiting(db.session),
-                           check=sampling.deadline_check(db.session, today))
+    received = list(
+        db.session.scalars(
+            queries.received_between(start, start + timedelta(days=1)).limit(RECEIVED_TODAY_LIMIT)
+        )
+    )
+    awaiting = keyset_page(
+        queries.sample_list_query().where(Sample.status == SampleStatus.REGISTERED),
+        Sample.id,
+        after=request.args.get("after", type=int),
+    )
+    return render_template(
+        "receipt/index.html",
+        number=number,
+        received=received,
+        awaiting=awaiting,
+        awaiting_count=queries.count_awaiting(db.session),
+        check=sampling.deadline_check(db.session, today),
+    )
 
 
 def _form_values(form) -> dict:
-    return {"arrived_at": _aware(form.arrived_at.data), "seal_state": form.seal_state.data,
-            "condition": form.condition.data, "temperature": form.temperature.data}
+    return {
+        "arrived_at": _aware(form.arrived_at.data),
+        "seal_state": form.seal_state.data,
+        "condition": form.condition.data,
+        "temperature": form.temperature.data,
+    }
 
 
 def _show_error(form, error: ServiceError) -> None:
@@ -76,13 +89,18 @@ def receive(sample_id: int):
         form.arrived_at.data = reject_form.arrived_at.data = _local_now()
     if form.validate_on_submit():
         try:
-            results = receipt.receive_sample(db.session, current_user, sample,
-                                             **_form_values(form))
+            results = receipt.receive_sample(db.session, current_user, sample, **_form_values(form))
         except ServiceError as error:
             _show_error(form, error)
         else:
-            flash(_("Sample %(no)s received: %(n)d test items to do.", no=sample.sample_no,
-                    n=len(results)), "success")
+            flash(
+                _(
+                    "Sample %(no)s received: %(n)d test items to do.",
+                    no=sample.sample_no,
+                    n=len(results),
+                ),
+                "success",
+            )
             return redirect(url_for("receipt.index"))
     return _render(sample, form, reject_form)
 
@@ -94,8 +112,13 @@ def reject(sample_id: int):
     reject_form = RejectForm(prefix="reject")
     if reject_form.validate_on_submit():
         try:
-            receipt.reject_sample(db.session, current_user, sample, reject_form.reason.data,
-                                  **_form_values(reject_form))
+            receipt.reject_sample(
+                db.session,
+                current_user,
+                sample,
+                reject_form.reason.data,
+                **_form_values(reject_form),
+            )
         except ServiceError as error:
             _show_error(reject_form, error)
         else:
@@ -107,6 +130,11 @@ def reject(sample_id: int):
 
 def _render(sample: Sample, form, reject_form):
     sample = db.session.scalar(select(Sample).where(Sample.id == sample.id))
-    return render_template("receipt/receive.html", sample=sample, form=form,
-                           reject_form=reject_form, seal_states=receipt.SEAL_STATES,
-                           check=sampling.deadline_check(db.session))
+    return render_template(
+        "receipt/receive.html",
+        sample=sample,
+        form=form,
+        reject_form=reject_form,
+        seal_states=receipt.SEAL_STATES,
+        check=sampling.deadline_check(db.session),
+    )

@@ -11,12 +11,18 @@ class ConfirmForm(LabsysForm):
 
 class BulkIssueForm(LabsysForm):
     sample_ids = SelectMultipleField(
-        _l("Samples"), coerce=int, validate_choice=False,
-        validators=[DataRequired(message=_l("Choose at least one sample."))])
+        _l("Samples"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose at least one sample."))],
+    )
 
 
 class CorrectionForm(LabsysForm):
     reason = TextAreaField(
         _l("Reason for the correction"),
-        validators=[DataRequired(message=_l("Give the reason for the correction.")),
-                    Length(max=1000)])
+        validators=[
+            DataRequired(message=_l("Give the reason for the correction.")),
+            Length(max=1000),
+        ],
+    )

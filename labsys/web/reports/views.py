@@ -68,8 +68,9 @@ def queue():
         like = f"%{search}%"
         query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
     page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
-    return render_template("reports/queue.html", page=page, search=search,
-                           form=BulkIssueForm(), confirm=ConfirmForm())
+    return render_template(
+        "reports/queue.html", page=page, search=search, form=BulkIssueForm(), confirm=ConfirmForm()
+    )
 
 
 @bp.route("/preview/<int:sample_id>.pdf")
@@ -115,14 +116,21 @@ def bulk_issue():
         return redirect(url_for("reports.queue"))
     ids = list(dict.fromkeys(form.sample_ids.data))
     found = {s.id: s for s in db.session.scalars(select(Sample).where(Sample.id.in_(ids)))}
-    outcome = reports.issue_many(db.session, current_user, [found[i] for i in ids if i in found],
-                                 base_url=_base_url())
-    failed = [{"sample_id": s.id, "sample_no": s.sample_no, "message": m}
-              for s, m in outcome.failed]
-    failed += [{"sample_id": i, "sample_no": str(i), "message": _("There is no such sample.")}
-               for i in ids if i not in found]
-    issued = [{"sample_id": r.sample_id, "report_id": r.id, "report_no": r.report_no}
-              for r in outcome.issued]
+    outcome = reports.issue_many(
+        db.session, current_user, [found[i] for i in ids if i in found], base_url=_base_url()
+    )
+    failed = [
+        {"sample_id": s.id, "sample_no": s.sample_no, "message": m} for s, m in outcome.failed
+    ]
+    failed += [
+        {"sample_id": i, "sample_no": str(i), "message": _("There is no such sample.")}
+        for i in ids
+        if i not in found
+    ]
+    issued = [
+        {"sample_id": r.sample_id, "report_id": r.id, "report_no": r.report_no}
+        for r in outcome.issued
+    ]
     if _wants_json():
         return jsonify(issued=issued, failed=failed)
     if issued:
@@ -140,14 +148,19 @@ def report_list():
     status = request.args.get("status", "")
     if search:
         like = f"%{search}%"
-        query = query.where(or_(Report.report_no.ilike(like), Report.food_name.ilike(like),
-                                Report.sampled_unit_name.ilike(like)))
+        query = query.where(
+            or_(
+                Report.report_no.ilike(like),
+                Report.food_name.ilike(like),
+                Report.sampled_unit_name.ilike(like),
+            )
+        )
     if status in {s.value for s in ReportStatus}:
         query = query.where(Report.status == status)
-    page = keyset_page(query, Report.id, after=request.args.get("after", type=int),
-                       descending=True)
-    return render_template("reports/list.html", page=page, search=search, status=status,
-                           statuses=ReportStatus)
+    page = keyset_page(query, Report.id, after=request.args.get("after", type=int), descending=True)
+    return render_template(
+        "reports/list.html", page=page, search=search, status=status, statuses=ReportStatus
+    )
 
 
 @bp.route("/<int:report_id>")
@@ -173,15 +186,22 @@ def correct(report_id: int):
     form = CorrectionForm()
     if form.validate_on_submit():
         try:
-            new = reports.correct_report(db.session, current_user, report, form.reason.data,
-                                         base_url=_base_url())
+            new = reports.correct_report(
+                db.session, current_user, report, form.reason.data, base_url=_base_url()
+            )
         except ServiceError as error:
             db.session.rollback()
             if not form.add_service_error(error):
                 flash(error.message, "danger")
         else:
-            flash(_("Corrected report %(new)s issued; %(old)s is superseded.",
-                    new=new.report_no, old=report.report_no), "success")
+            flash(
+                _(
+                    "Corrected report %(new)s issued; %(old)s is superseded.",
+                    new=new.report_no,
+                    old=report.report_no,
+                ),
+                "success",
+            )
             return redirect(url_for("reports.detail", report_id=new.id))
     return render_template("reports/detail.html", report=report, form=form), 422
 
@@ -189,22 +209,22 @@ def correct(report_id: int):
 @bp.route("/zip")
 @roles_required(*READERS)
 def download_zip():
-    ids = list(dict.fromkeys(request.args.getlist("id", type=int)))[:MAX_ZIP + 1]
+    ids = list(dict.fromkeys(request.args.getlist("id", type=int)))[: MAX_ZIP + 1]
     if not ids:
         flash(_("Choose at least one report."), "warning")
         return redirect(url_for("reports.report_list"))
     if len(ids) > MAX_ZIP:
         flash(_("At most %(n)d reports fit in one ZIP.", n=MAX_ZIP), "warning")
         return redirect(url_for("reports.report_list"))
-    chosen = db.session.scalars(select(Report).where(Report.id.in_(ids))
-                                .order_by(Report.report_no)).all()
+    chosen = db.session.scalars(
+        select(Report).where(Report.id.in_(ids)).order_by(Report.report_no)
+    ).all()
     if not chosen:
         abort(404)
     buffer = io.BytesIO()
     reports.write_zip(chosen, buffer)
     response = current_app.response_class(buffer.getvalue(), mimetype="application/zip")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="reports-{len(chosen)}.zip"')
+    response.headers["Content-Disposition"] = f'attachment; filename="reports-{len(chosen)}.zip"'
     return response
 
 
@@ -213,7 +233,6 @@ def download_zip():
 def verify(token: str):
     """Anyone may check a report from its QR code: only the fields printed below."""
     report = reports.get_by_token(db.session, token) or abort(404)
-    response = current_app.make_response(render_template("reports/verify.html",
-                                                         report=report))
+    response = current_app.make_response(render_template("reports/verify.html", report=report))
     response.headers["X-Robots-Tag"] = "noindex"
     return response

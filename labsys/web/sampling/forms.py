@@ -54,18 +54,31 @@ class SampleFieldsMixin:
     shelf_life = StringField(_l("Shelf life"), validators=[Optional(), Length(max=40)])
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=30)])
     quantity_unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
-    backup_quantity = StringField(_l("Retest backup quantity"),
-                                  validators=[Optional(), Length(max=30)])
+    backup_quantity = StringField(
+        _l("Retest backup quantity"), validators=[Optional(), Length(max=30)]
+    )
     sampling_base = StringField(_l("Sampling base"), validators=[Optional(), Length(max=60)])
     producer = StringField(_l("Labelled producer"), validators=[Optional()])
     remarks = StringField(_l("Remarks"), validators=[Optional()])
 
-    TEXT_FIELDS = ("food_name", "brand", "specification", "batch_no", "shelf_life",
-                   "quantity", "quantity_unit", "backup_quantity", "sampling_base", "remarks")
+    TEXT_FIELDS = (
+        "food_name",
+        "brand",
+        "specification",
+        "batch_no",
+        "shelf_life",
+        "quantity",
+        "quantity_unit",
+        "backup_quantity",
+        "sampling_base",
+        "remarks",
+    )
 
     def is_blank(self) -> bool:
-        return not any(getattr(self, name).data for name in
-                       (*self.TEXT_FIELDS, "category", "production_date", "producer"))
+        return not any(
+            getattr(self, name).data
+            for name in (*self.TEXT_FIELDS, "category", "production_date", "producer")
+        )
 
 
 class BatchForm(SampleFieldsMixin, Form):
@@ -83,16 +96,19 @@ class VisitForm(LabsysForm):
                 return unbound_field.bind(form=form, **options)
             return LabsysForm.Meta.bind_field(self, form, unbound_field, options)
 
-    sampled_unit = StringField(_l("Sampled unit"),
-                               validators=[DataRequired(message=_l("Choose the sampled unit."))])
-    sampling_date = DateField(_l("Sampling date"),
-                              validators=[InputRequired(message=_l("Enter the sampling date."))])
+    sampled_unit = StringField(
+        _l("Sampled unit"), validators=[DataRequired(message=_l("Choose the sampled unit."))]
+    )
+    sampling_date = DateField(
+        _l("Sampling date"), validators=[InputRequired(message=_l("Enter the sampling date."))]
+    )
     place = StringField(_l("Sampling place"), validators=[Optional(), Length(max=300)])
     link = SelectField(_l("Sampling link"), choices=Link.choices, default=Link.RETAIL.value)
     region_code = SelectField(_l("District"), choices=[], validate_choice=False)
     task_id = SelectField(_l("Sampling task"), choices=[], validate_choice=False)
-    sampler_ids = MultiCheckboxField(_l("Sampling team (besides you)"), choices=[],
-                                     coerce=int, validate_choice=False)
+    sampler_ids = MultiCheckboxField(
+        _l("Sampling team (besides you)"), choices=[], coerce=int, validate_choice=False
+    )
     batches = FieldList(FormField(BatchForm), min_entries=BATCH_ROWS, max_entries=MAX_BATCHES)
 
 
@@ -101,6 +117,7 @@ class SampleEditForm(SampleFieldsMixin, LabsysForm):
 
 
 class SampleCorrectionForm(SampleEditForm):
-    reason = TextAreaField(_l("Reason for the correction"),
-                           validators=[DataRequired(message=_l("Give the reason for the "
-                                                               "correction."))])
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        validators=[DataRequired(message=_l("Give the reason for the correction."))],
+    )

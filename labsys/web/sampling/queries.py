@@ -43,10 +43,13 @@ class SampleFilters:
                 return None
 
         status = args.get("status", "")
-        return cls(q=args.get("q", "").strip(),
-                   status=status if status in {s.value for s in SampleStatus} else "",
-                   region_code=args.get("region_code", "").strip(),
-                   date_from=day("date_from"), date_to=day("date_to"))
+        return cls(
+            q=args.get("q", "").strip(),
+            status=status if status in {s.value for s in SampleStatus} else "",
+            region_code=args.get("region_code", "").strip(),
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+        )
 
     @property
     def by_number(self) -> bool:
@@ -90,20 +93,27 @@ class SampleFilters:
 FEW_VISITS = 2000
 
 
-def sample_list_query(team_member: User | None = None,
-                      session: Session | None = None) -> Select:
+def sample_list_query(team_member: User | None = None, session: Session | None = None) -> Select:
     """Samples with what a list row shows loaded; only ``team_member``'s when given (the
     samples of every visit whose team they were in; ``session`` picks the plan)."""
     query = select(Sample).options(
-        joinedload(Sample.visit).joinedload(SamplingVisit.sampled_unit),
-        joinedload(Sample.category))
+        joinedload(Sample.visit).joinedload(SamplingVisit.sampled_unit), joinedload(Sample.category)
+    )
     if team_member is None:
         return query
     visits = select(VisitSampler.visit_id).where(VisitSampler.user_id == team_member.id)
-    if session is not None and session.scalar(select(func.count()).select_from(
-            visits.limit(FEW_VISITS + 1).subquery())) > FEW_VISITS:
-        return query.where(exists().where(VisitSampler.visit_id == Sample.visit_id,
-                                          VisitSampler.user_id == team_member.id))
+    if (
+        session is not None
+        and session.scalar(
+            select(func.count()).select_from(visits.limit(FEW_VISITS + 1).subquery())
+        )
+        > FEW_VISITS
+    ):
+        return query.where(
+            exists().where(
+                VisitSampler.visit_id == Sample.visit_id, VisitSampler.user_id == team_member.id
+            )
+        )
     return query.where(Sample.visit_id.in_(visits))
 
 
@@ -134,24 +144,41 @@ def resolve_category(session: Session, text: str | None) -> FoodCategory | None 
     key = bracket_key(text)
     if key:
         return session.scalar(select(FoodCategory).where(FoodCategory.code == key)) or False
-    named = list(session.scalars(select(FoodCategory).where(FoodCategory.name_zh == text)
-                                 .order_by(FoodCategory.level.desc()).limit(2)))
+    named = list(
+        session.scalars(
+            select(FoodCategory)
+            .where(FoodCategory.name_zh == text)
+            .order_by(FoodCategory.level.desc())
+            .limit(2)
+        )
+    )
     return named[0] if len(named) == 1 else False
 
 
 def other_samplers(session: Session, user: User) -> list[User]:
-    return list(session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.SAMPLER, User.active.is_(True), User.id != user.id)
-        .order_by(User.full_name, User.username)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == Role.SAMPLER, User.active.is_(True), User.id != user.id)
+            .order_by(User.full_name, User.username)
+        )
+    )
 
 
 def received_between(start, end) -> Select:
-    return (select(Sample).options(joinedload(Sample.category))
-            .where(Sample.received_at >= start, Sample.received_at < end)
-            .order_by(Sample.received_at.desc()))
+    return (
+        select(Sample)
+        .options(joinedload(Sample.category))
+        .where(Sample.received_at >= start, Sample.received_at < end)
+        .order_by(Sample.received_at.desc())
+    )
 
 
 def count_awaiting(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Sample)
-                          .where(Sample.status == SampleStatus.REGISTERED)) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(Sample).where(Sample.status == SampleStatus.REGISTERED)
+        )
+        or 0
+    )

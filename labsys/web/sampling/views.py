@@ -40,6 +40,7 @@ VIEWERS = (Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _sample_or_404(sample_id: int) -> Sample:
     return db.session.get(Sample, sample_id) or abort(404)
 
@@ -72,8 +73,7 @@ def _field(form, name: str):
     if name.startswith("batches-"):
         _prefix, index, sub = name.split("-", 2)
         entries = form.batches.entries
-        return getattr(entries[int(index)].form, sub, None) if int(index) < len(entries) \
-            else None
+        return getattr(entries[int(index)].form, sub, None) if int(index) < len(entries) else None
     return getattr(form, name, None)
 
 
@@ -83,14 +83,24 @@ def _sample_fields(form, prefix: str, errors: list) -> dict:
     values["production_date"] = form.production_date.data
     category = queries.resolve_category(db.session, form.category.data)
     if category is False:
-        errors.append((f"{prefix}category", _("Unknown category “%(text)s”: pick one from the "
-                                               "list.", text=form.category.data)))
+        errors.append(
+            (
+                f"{prefix}category",
+                _("Unknown category “%(text)s”: pick one from the list.", text=form.category.data),
+            )
+        )
     values["category_id"] = category.id if category else None
     producer = queries.resolve_enterprise(db.session, form.producer.data)
     if producer is False:
-        errors.append((f"{prefix}producer", _("Unknown enterprise “%(text)s”: pick one from "
-                                               "the list, or register it first.",
-                                               text=form.producer.data)))
+        errors.append(
+            (
+                f"{prefix}producer",
+                _(
+                    "Unknown enterprise “%(text)s”: pick one from the list, or register it first.",
+                    text=form.producer.data,
+                ),
+            )
+        )
     values["producer_id"] = producer.id if producer else None
     return values
 
@@ -113,31 +123,47 @@ def _leaf_categories():
 
 # --- new visit ------------------------------------------------------------------------------
 
+
 def _visit_choices(form: VisitForm) -> None:
     from labsys.services import planning
 
     form.region_code.choices = [("", _("District of the sampled unit"))] + [
-        (r.code, r.name_zh) for r in reference.districts(db.session)]
+        (r.code, r.name_zh) for r in reference.districts(db.session)
+    ]
     form.task_id.choices = [("", _("No task"))] + [
         (str(t.id), f"{t.code} {t.name}")
-        for t in planning.tasks_for_sampler(db.session, current_user)]
-    form.sampler_ids.choices = [(u.id, u.display_name)
-                                for u in queries.other_samplers(db.session, current_user)]
+        for t in planning.tasks_for_sampler(db.session, current_user)
+    ]
+    form.sampler_ids.choices = [
+        (u.id, u.display_name) for u in queries.other_samplers(db.session, current_user)
+    ]
 
 
 def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
     unit = queries.resolve_enterprise(db.session, form.sampled_unit.data)
     if unit is False:
-        errors.append(("sampled_unit", _("Unknown enterprise “%(text)s”: pick one from the "
-                                         "list, or register it first.",
-                                         text=form.sampled_unit.data)))
-    visit_data = {"sampled_unit_id": unit.id if unit else None,
-                  "sampling_date": form.sampling_date.data, "place": form.place.data,
-                  "link": form.link.data, "region_code": form.region_code.data or None,
-                  "task_id": form.task_id.data or None, "sampler_ids": form.sampler_ids.data}
-    batches = [{} if entry.form.is_blank()
-               else _sample_fields(entry.form, f"batches-{index}-", errors)
-               for index, entry in enumerate(form.batches.entries)]
+        errors.append(
+            (
+                "sampled_unit",
+                _(
+                    "Unknown enterprise “%(text)s”: pick one from the list, or register it first.",
+                    text=form.sampled_unit.data,
+                ),
+            )
+        )
+    visit_data = {
+        "sampled_unit_id": unit.id if unit else None,
+        "sampling_date": form.sampling_date.data,
+        "place": form.place.data,
+        "link": form.link.data,
+        "region_code": form.region_code.data or None,
+        "task_id": form.task_id.data or None,
+        "sampler_ids": form.sampler_ids.data,
+    }
+    batches = [
+        {} if entry.form.is_blank() else _sample_fields(entry.form, f"batches-{index}-", errors)
+        for index, entry in enumerate(form.batches.entries)
+    ]
     return visit_data, batches
 
 
@@ -158,9 +184,14 @@ def visit_create():
         except ServiceError as error:
             errors.append((error.field, error.message))
         if not errors:
-            flash(_("Sampling form saved: %(n)d samples, numbers %(numbers)s.",
-                    n=len(visit.samples), numbers=", ".join(s.sample_no for s in visit.samples)),
-                  "success")
+            flash(
+                _(
+                    "Sampling form saved: %(n)d samples, numbers %(numbers)s.",
+                    n=len(visit.samples),
+                    numbers=", ".join(s.sample_no for s in visit.samples),
+                ),
+                "success",
+            )
             for sample in visit.samples:
                 warning = sampling.expiry_warning(sample)
                 if warning:
@@ -168,38 +199,52 @@ def visit_create():
             return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
         db.session.rollback()
         _place_errors(form, errors)
-    return render_template("sampling/visit_form.html", form=form,
-                           leaves=_leaf_categories())
+    return render_template("sampling/visit_form.html", form=form, leaves=_leaf_categories())
 
 
 @bp.route("/visits/<int:visit_id>")
 @roles_required(*VIEWERS)
 def visit_detail(visit_id: int):
     visit = db.session.get(SamplingVisit, visit_id) or abort(404)
-    if not (current_user.has_role(Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
-            or current_user.id in {link.user_id for link in visit.sampler_links}):
+    if not (
+        current_user.has_role(Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+        or current_user.id in {link.user_id for link in visit.sampler_links}
+    ):
         abort(403)
-    return render_template("sampling/visit_detail.html", visit=visit,
-                           check=sampling.deadline_check(db.session))
+    return render_template(
+        "sampling/visit_detail.html", visit=visit, check=sampling.deadline_check(db.session)
+    )
 
 
 # --- lists ----------------------------------------------------------------------------------
 
+
 def _render_list(query, title: str, endpoint: str):
     filters = queries.SampleFilters.from_args(request.args)
-    page = keyset_page(filters.apply(query), filters.key_column(),
-                       after=filters.after(request.args), descending=True)
-    return render_template("sampling/sample_list.html", page=page, filters=filters,
-                           title=title, endpoint=endpoint, statuses=SampleStatus,
-                           districts=reference.districts(db.session),
-                           check=sampling.deadline_check(db.session))
+    page = keyset_page(
+        filters.apply(query),
+        filters.key_column(),
+        after=filters.after(request.args),
+        descending=True,
+    )
+    return render_template(
+        "sampling/sample_list.html",
+        page=page,
+        filters=filters,
+        title=title,
+        endpoint=endpoint,
+        statuses=SampleStatus,
+        districts=reference.districts(db.session),
+        check=sampling.deadline_check(db.session),
+    )
 
 
 @bp.route("/mine")
 @roles_required(Role.SAMPLER)
 def my_samples():
-    return _render_list(queries.sample_list_query(current_user, db.session), _("My samples"),
-                        "sampling.my_samples")
+    return _render_list(
+        queries.sample_list_query(current_user, db.session), _("My samples"), "sampling.my_samples"
+    )
 
 
 @bp.route("/samples")
@@ -209,30 +254,51 @@ def sample_list():
 
 
 def _action_titles() -> dict:
-    return {"create": _("Sampled"), "update": _("Edited"), "correct": _("Corrected"),
-            "receive": _("Received by the lab"), "reject": _("Rejected by the lab")}
+    return {
+        "create": _("Sampled"),
+        "update": _("Edited"),
+        "correct": _("Corrected"),
+        "receive": _("Received by the lab"),
+        "reject": _("Rejected by the lab"),
+    }
 
 
 # --- one sample ----------------------------------------------------------------------------
+
 
 @bp.route("/samples/<int:sample_id>")
 @roles_required(*VIEWERS)
 def sample_detail(sample_id: int):
     sample = _viewable_sample(sample_id)
-    results = list(db.session.scalars(select(SampleResult)
-                                      .where(SampleResult.sample_id == sample.id)
-                                      .order_by(SampleResult.seq)))
+    results = list(
+        db.session.scalars(
+            select(SampleResult)
+            .where(SampleResult.sample_id == sample.id)
+            .order_by(SampleResult.seq)
+        )
+    )
     history = audit.history(db.session, "sample", sample.id)
     user_ids = {entry.user_id for entry in history if entry.user_id}
-    names = {user.id: user.display_name for user in db.session.scalars(
-        select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    names = (
+        {
+            user.id: user.display_name
+            for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))
+        }
+        if user_ids
+        else {}
+    )
     return render_template(
-        "sampling/sample_detail.html", sample=sample, results=results,
-        history=history, names=names, actions=_action_titles(),
+        "sampling/sample_detail.html",
+        sample=sample,
+        results=results,
+        history=history,
+        names=names,
+        actions=_action_titles(),
         check=sampling.deadline_check(db.session),
         warning=sampling.expiry_warning(sample),
         can_edit=sampling.can_edit(db.session, current_user, sample),
-        can_correct=sampling.can_correct(db.session, current_user, sample))
+        can_correct=sampling.can_correct(db.session, current_user, sample),
+    )
 
 
 def _save_changes(form, sample: Sample, save):
@@ -269,13 +335,23 @@ def sample_edit(sample_id: int):
         _fill_sample_form(form, sample)
     if form.validate_on_submit():
         version = int(form.version.data or 0)
-        saved = _save_changes(form, sample, lambda values: sampling.update_sample(
-            db.session, current_user, sample, version, **values))
+        saved = _save_changes(
+            form,
+            sample,
+            lambda values: sampling.update_sample(
+                db.session, current_user, sample, version, **values
+            ),
+        )
         if saved is not None:
             flash(_("Sample %(no)s saved.", no=sample.sample_no), "success")
             return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
-    return render_template("sampling/sample_form.html", form=form, sample=sample,
-                           leaves=_leaf_categories(), correction=False)
+    return render_template(
+        "sampling/sample_form.html",
+        form=form,
+        sample=sample,
+        leaves=_leaf_categories(),
+        correction=False,
+    )
 
 
 @bp.route("/samples/<int:sample_id>/correct", methods=["GET", "POST"])
@@ -283,24 +359,34 @@ def sample_edit(sample_id: int):
 def sample_correct(sample_id: int):
     sample = _viewable_sample(sample_id)
     if not sampling.can_correct(db.session, current_user, sample):
-        flash(_("Sample %(no)s cannot be corrected by you now.", no=sample.sample_no),
-              "warning")
+        flash(_("Sample %(no)s cannot be corrected by you now.", no=sample.sample_no), "warning")
         return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
     form = SampleCorrectionForm()
     if request.method == "GET":
         _fill_sample_form(form, sample)
     if form.validate_on_submit():
         version = int(form.version.data or 0)
-        saved = _save_changes(form, sample, lambda values: sampling.correct_sample(
-            db.session, current_user, sample, form.reason.data, version, **values))
+        saved = _save_changes(
+            form,
+            sample,
+            lambda values: sampling.correct_sample(
+                db.session, current_user, sample, form.reason.data, version, **values
+            ),
+        )
         if saved is not None:
             flash(_("Correction of sample %(no)s saved.", no=sample.sample_no), "success")
             return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
-    return render_template("sampling/sample_form.html", form=form, sample=sample,
-                           leaves=_leaf_categories(), correction=True)
+    return render_template(
+        "sampling/sample_form.html",
+        form=form,
+        sample=sample,
+        leaves=_leaf_categories(),
+        correction=True,
+    )
 
 
 # --- labels ---------------------------------------------------------------------------------
+
 
 def _labels_response(samples: list[Sample], filename: str) -> Response:
     if not samples:
@@ -308,8 +394,11 @@ def _labels_response(samples: list[Sample], filename: str) -> Response:
     if any(not _may_view(sample) for sample in samples):
         abort(403)
     pdf = LabelSheet(samples, font_path=current_app.config.get("PDF_FONT_PATH")).build()
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @bp.route("/visits/<int:visit_id>/labels.pdf")
@@ -323,7 +412,16 @@ def visit_labels(visit_id: int):
 @roles_required(Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN)
 def selected_labels():
     ids = request.args.getlist("id", type=int)[:200]
-    samples = list(db.session.scalars(select(Sample).where(Sample.id.in_(ids))
-                                      .options(selectinload(Sample.visit))
-                                      .order_by(Sample.id))) if ids else []
+    samples = (
+        list(
+            db.session.scalars(
+                select(Sample)
+                .where(Sample.id.in_(ids))
+                .options(selectinload(Sample.visit))
+                .order_by(Sample.id)
+            )
+        )
+        if ids
+        else []
+    )
     return _labels_response(samples, "labels.pdf")

@@ -32,8 +32,13 @@ bp = Blueprint("stats", __name__, url_prefix="/stats")
 
 FILTER_ARGS = ("from", "to", "plan", "task")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOWNLOADS = {("samples", "csv"), ("samples", "xlsx"), ("announcement", "csv"),
-             ("announcement", "xlsx"), ("compliance", "pdf")}
+DOWNLOADS = {
+    ("samples", "csv"),
+    ("samples", "xlsx"),
+    ("announcement", "csv"),
+    ("announcement", "xlsx"),
+    ("compliance", "pdf"),
+}
 
 
 def _options() -> dict:
@@ -50,13 +55,15 @@ def _filter_args() -> dict:
 
 
 def _filter_choices() -> dict:
-    plans = db.session.execute(select(Plan.id, Plan.code, Plan.name)
-                               .order_by(Plan.year.desc(), Plan.code)).all()
+    plans = db.session.execute(
+        select(Plan.id, Plan.code, Plan.name).order_by(Plan.year.desc(), Plan.code)
+    ).all()
     plan_id = request.args.get("plan", type=int)
     tasks = []
     if plan_id:
-        tasks = db.session.execute(select(Task.id, Task.code, Task.name)
-                                   .where(Task.plan_id == plan_id).order_by(Task.code)).all()
+        tasks = db.session.execute(
+            select(Task.id, Task.code, Task.name).where(Task.plan_id == plan_id).order_by(Task.code)
+        ).all()
     return {"plans": plans, "tasks": tasks, "args": request.args}
 
 
@@ -71,17 +78,24 @@ def summary():
         districts = stats.compute(db.session, by="district", filters=filters)
     except ServiceError as error:
         flash(error.message, "danger")
-        return render_template("stats/summary.html", error=True, filter_args={},
-                               **_filter_choices())
+        return render_template(
+            "stats/summary.html", error=True, filter_args={}, **_filter_choices()
+        )
     return render_template(
-        "stats/summary.html", error=False, categories=categories, key_foods=key_foods,
-        key_food_rows=key_food_rows, districts=districts, filter_args=_filter_args(),
+        "stats/summary.html",
+        error=False,
+        categories=categories,
+        key_foods=key_foods,
+        key_food_rows=key_food_rows,
+        districts=districts,
+        filter_args=_filter_args(),
         trend_svg=charts.to_svg(charts.trend_line(key_foods, _("Key-food pass rate by month"))),
-        category_svg=charts.to_svg(charts.category_bars(
-            categories, _("Pass rate by food category (worst first)"))),
-        district_svg=charts.to_svg(charts.district_columns(
-            districts, _("Pass rate by district"))),
-        **_filter_choices())
+        category_svg=charts.to_svg(
+            charts.category_bars(categories, _("Pass rate by food category (worst first)"))
+        ),
+        district_svg=charts.to_svg(charts.district_columns(districts, _("Pass rate by district"))),
+        **_filter_choices(),
+    )
 
 
 @bp.route("/table")
@@ -95,9 +109,15 @@ def table():
         options = stats_options({})
         result = stats.compute(db.session, **options)
     chart = charts.category_bars(result, _("Pass rate (worst first)"))
-    return render_template("stats/table.html", result=result, trail=_trail(result.parent),
-                           filter_args=_filter_args(), chart_svg=charts.to_svg(chart),
-                           groupings=_groupings(), **_filter_choices())
+    return render_template(
+        "stats/table.html",
+        result=result,
+        trail=_trail(result.parent),
+        filter_args=_filter_args(),
+        chart_svg=charts.to_svg(chart),
+        groupings=_groupings(),
+        **_filter_choices(),
+    )
 
 
 def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
@@ -105,15 +125,23 @@ def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
     if parent is None:
         return []
     ids = parent.ancestor_ids or [parent.id]
-    found = {c.id: c for c in db.session.scalars(select(FoodCategory)
-                                                 .where(FoodCategory.id.in_(ids)))}
+    found = {
+        c.id: c for c in db.session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))
+    }
     return [found[i] for i in ids if i in found]
 
 
 def _groupings() -> list[tuple[str, str]]:
-    return [("category", _("Food category")), ("district", _("District")),
-            ("link", _("Sampling link")), ("month", _("Month")), ("quarter", _("Quarter")),
-            ("year", _("Year")), ("lab", _("Lab")), ("sampler", _("Sampler"))]
+    return [
+        ("category", _("Food category")),
+        ("district", _("District")),
+        ("link", _("Sampling link")),
+        ("month", _("Month")),
+        ("quarter", _("Quarter")),
+        ("year", _("Year")),
+        ("lab", _("Lab")),
+        ("sampler", _("Sampler")),
+    ]
 
 
 @bp.route("/download/<kind>.<fmt>")
@@ -125,13 +153,19 @@ def download(kind: str, fmt: str):
     lab_name = current_app.config["LAB_NAME"]
     name = f"{kind}-{date.today():%Y%m%d}.{fmt}"
     if kind == "compliance":
-        pdf = exports.compliance_pdf(db.session, filters, lab_name=lab_name,
-                                     font_path=current_app.config.get("PDF_FONT_PATH"))
-        return send_file(pdf, mimetype="application/pdf", as_attachment=True,
-                         download_name=name)
+        pdf = exports.compliance_pdf(
+            db.session,
+            filters,
+            lab_name=lab_name,
+            font_path=current_app.config.get("PDF_FONT_PATH"),
+        )
+        return send_file(pdf, mimetype="application/pdf", as_attachment=True, download_name=name)
     if fmt == "csv":
-        return Response(_csv_stream(kind, filters, lab_name), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+        return Response(
+            _csv_stream(kind, filters, lab_name),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
     header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
     exports.write_xlsx(spool, header, rows, title=kind)
