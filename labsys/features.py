@@ -24,11 +24,11 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.followup.views import bp as followup_bp
-    from labsys.web.lab.views import bp as lab_bp
     from labsys.web.planning.views import bp as planning_bp
     from labsys.web.receipt.views import bp as receipt_bp
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
+    from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
 
@@ -41,7 +41,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         planning_bp,
         sampling_bp,
         receipt_bp,
-        lab_bp,
+        results_bp,
         stats_bp,
         followup_bp,
     ]
@@ -59,8 +59,8 @@ NAV = [
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),
     NavItem("receipt.index", _l("Sample receipt")),
-    NavItem("lab.my_work", _l("My work")),
-    NavItem("lab.review_queue", _l("Review results")),
+    NavItem("results.my_work", _l("My work")),
+    NavItem("results.review_queue", _l("Review results")),
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
     NavItem("stats.summary", _l("Pass rates")),

@@ -18,7 +18,7 @@ from labsys.models import Conclusion, Link, Sample, SampleResult, SampleStatus, 
 from labsys.models.report import Report, ReportStatus
 from labsys.services import exports
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 REQUIRED = [
     "sample_no",

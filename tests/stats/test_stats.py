@@ -14,7 +14,7 @@ from labsys.models import Link, Role
 from labsys.services import ServiceError, stats
 from labsys.services.stats import StatsFilter
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 
 def rows_by_name(result):

@@ -25,7 +25,7 @@ from labsys.models import (
 from labsys.services import ServiceError, followup
 from labsys.services.followup import add_months, backup_retention_until
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 
 @pytest.fixture

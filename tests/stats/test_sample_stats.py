@@ -16,7 +16,7 @@ from labsys.models import Conclusion, Link, Sample, SampleStat, SampleStatus
 from labsys.services import stats
 from labsys.services.stats import StatsFilter
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 Q, U, INC = Conclusion.QUALIFIED, Conclusion.UNQUALIFIED, Conclusion.INCONCLUSIVE
 

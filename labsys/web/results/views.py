@@ -27,7 +27,8 @@ from labsys.services import ServiceError
 from labsys.services import results as svc
 from labsys.services.results_import import ImportErrors, import_results
 from labsys.web.access import roles_required
-from labsys.web.lab.forms import (
+from labsys.web.pagination import keyset_page
+from labsys.web.results.forms import (
     ConfirmForm,
     CorrectionForm,
     ImportForm,
@@ -35,9 +36,8 @@ from labsys.web.lab.forms import (
     RetestForm,
     ReturnForm,
 )
-from labsys.web.pagination import keyset_page
 
-bp = Blueprint("lab", __name__, url_prefix="/lab")
+bp = Blueprint("results", __name__, url_prefix="/lab")
 
 READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
 DECIDERS = (Role.REVIEWER, Role.SUPERVISOR)
@@ -88,7 +88,7 @@ def my_work():
         ):
             counts.setdefault(sample_id, {})[status] = count
     return render_template(
-        "lab/my_work.html",
+        "results/my_work.html",
         page=page,
         counts=counts,
         items=_open_items(),
@@ -187,11 +187,11 @@ def enter_sample(sample_id: int):
     if form.validate_on_submit():
         errors = _save_rows(form, rows)
         if errors is None:
-            return redirect(url_for("lab.enter_sample", sample_id=sample.id))
+            return redirect(url_for("results.enter_sample", sample_id=sample.id))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
     return render_template(
-        "lab/enter_sample.html",
+        "results/enter_sample.html",
         sample=sample,
         rows=rows,
         pairs=_pairs(form, rows),
@@ -208,7 +208,7 @@ def submit_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     if ConfirmForm().validate_on_submit():
         _submit(svc.current_results(db.session, sample))
-    return redirect(url_for("lab.enter_sample", sample_id=sample.id))
+    return redirect(url_for("results.enter_sample", sample_id=sample.id))
 
 
 def _submit(results: list[SampleResult]) -> None:
@@ -258,7 +258,7 @@ def worksheet(item_id: int):
     if form.validate_on_submit():
         errors = _save_rows(form, results)
         if errors is None:
-            return redirect(url_for("lab.worksheet", item_id=item.id, after=after))
+            return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
     entered = db.session.scalar(
@@ -267,7 +267,7 @@ def worksheet(item_id: int):
         .where(SampleResult.test_item_id == item_id, SampleResult.status == ResultStatus.ENTERED)
     )
     return render_template(
-        "lab/worksheet.html",
+        "results/worksheet.html",
         item=item,
         page=page,
         pairs=_pairs(form, results),
@@ -293,7 +293,7 @@ def submit_worksheet(item_id: int):
                 )
             )
         )
-    return redirect(url_for("lab.worksheet", item_id=item_id))
+    return redirect(url_for("results.worksheet", item_id=item_id))
 
 
 # --- review ----------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def review_queue():
         ):
             grouped.setdefault(result.sample_id, []).append(result)
     return render_template(
-        "lab/review.html",
+        "results/review.html",
         page=page,
         grouped=grouped,
         confirm=ConfirmForm(),
@@ -369,7 +369,7 @@ def accept_sample(sample_id: int):
                     ),
                     "danger" if sample.conclusion.value == "unqualified" else "info",
                 )
-    return redirect(url_for("lab.review_queue"))
+    return redirect(url_for("results.review_queue"))
 
 
 @bp.route("/results/<int:result_id>/return", methods=["POST"])
@@ -380,7 +380,7 @@ def return_result(result_id: int):
     if not form.validate_on_submit():
         for message in form.reason.errors or [_("The form was not valid; check the values.")]:
             flash(message, "danger")
-        return redirect(url_for("lab.review_queue"))
+        return redirect(url_for("results.review_queue"))
     try:
         svc.review_result(db.session, current_user, result, False, form.reason.data)
     except ServiceError as error:
@@ -395,7 +395,7 @@ def return_result(result_id: int):
             ),
             "success",
         )
-    return redirect(url_for("lab.review_queue"))
+    return redirect(url_for("results.review_queue"))
 
 
 # --- a sample's results, corrections, retests, history ---------------------------------------
@@ -414,7 +414,7 @@ def sample_results(sample_id: int):
         )
     )
     return render_template(
-        "lab/sample.html", sample=sample, rows=rows, svc=svc, retest_form=RetestForm()
+        "results/sample.html", sample=sample, rows=rows, svc=svc, retest_form=RetestForm()
     )
 
 
@@ -455,8 +455,8 @@ def correct(result_id: int):
                 flash(error.message, "danger")
         else:
             flash(_("%(item)s corrected.", item=result.item_name), "success")
-            return redirect(url_for("lab.sample_results", sample_id=result.sample_id))
-    return render_template("lab/correct.html", result=result, form=form, svc=svc)
+            return redirect(url_for("results.sample_results", sample_id=result.sample_id))
+    return render_template("results/correct.html", result=result, form=form, svc=svc)
 
 
 @bp.route("/results/<int:result_id>/retest", methods=["POST"])
@@ -481,7 +481,7 @@ def order_retest(result_id: int):
                 ),
                 "success",
             )
-    return redirect(url_for("lab.sample_results", sample_id=result.sample_id))
+    return redirect(url_for("results.sample_results", sample_id=result.sample_id))
 
 
 @bp.route("/samples/<int:sample_id>/history")
@@ -504,7 +504,12 @@ def sample_history(sample_id: int):
     )
     rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
     return render_template(
-        "lab/history.html", sample=sample, rows=rows, names=names, items=items, titles=ACTION_TITLES
+        "results/history.html",
+        sample=sample,
+        rows=rows,
+        names=names,
+        items=items,
+        titles=ACTION_TITLES,
     )
 
 
@@ -541,5 +546,5 @@ def import_file():
                 ),
                 "success",
             )
-            return redirect(url_for("lab.my_work"))
-    return render_template("lab/import.html", form=form, problems=problems)
+            return redirect(url_for("results.my_work"))
+    return render_template("results/import.html", form=form, problems=problems)

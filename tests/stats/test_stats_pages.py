@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from labsys.models import Link, Role
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 
 def page(client, path, **query):

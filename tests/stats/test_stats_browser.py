@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from labsys.extensions import db
 
-from compliance_fixtures import *  # noqa: F403 - the shared fixtures
+from stats_support import *  # noqa: F403 - the shared fixtures
 
 
 @pytest.mark.browser
