@@ -69,7 +69,12 @@ def queue():
         query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
     page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
     return render_template(
-        "reports/queue.html", page=page, search=search, form=BulkIssueForm(), confirm=ConfirmForm()
+        "reports/queue.html",
+        page=page,
+        search=search,
+        form=BulkIssueForm(),
+        confirm=ConfirmForm(),
+        setup_warnings=reports.setup_warnings(current_app.config),
     )
 
 
