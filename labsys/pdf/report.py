@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -49,7 +50,7 @@ ROWS_PER_PAGE = 10
 ITEM_HEADER = ("序号", "检验项目", "单位", "标准要求", "检验结果", "单项判定", "检验依据")
 # The unit column fits "mg/100g", "CFU/mL", "g/100mL" on one line (tests/reports check the
 # width with reportlab's own metrics); the widths add up to the 174 mm between the margins.
-ITEM_WIDTHS = (10 * mm, 29 * mm, 20 * mm, 30 * mm, 32 * mm, 17 * mm, 36 * mm)
+ITEM_WIDTHS = (11 * mm, 29 * mm, 18 * mm, 29 * mm, 32 * mm, 19 * mm, 36 * mm)
 CELL_PADDING = 6  # reportlab's default left and right cell padding, in points
 
 # ISO/IEC 17025:2017 §7.8.2.1 l): "a statement to the effect that the results relate only to
@@ -70,7 +71,7 @@ SUPERVISION_NOTES = (
     "向组织实施监督抽检的市场监督管理部门或者其上一级市场监督管理部门提出书面复检申请，"
     "逾期未提出的，不予复检（《食品安全抽样检验管理办法》第三十条）。"
     "对检验方法、标准适用等有异议的，可在同一期限内向组织实施监督抽检的市场监督管理部门"
-    "提出书面异议（同办法第三十七条）。",
+    "提出书面异议（第三十七条）。",
 )
 # 风险监测 and 评价性抽检 give no retest right (Order No. 15 applies retest and objection to
 # supervision only *(verify)*); the report says what the results are for.
@@ -176,7 +177,7 @@ class _Styles:
         self.small_center = ParagraphStyle("small_center", parent=self.small, alignment=TA_CENTER)
         self.lab = ParagraphStyle("lab", parent=base, fontSize=15, leading=20, alignment=TA_CENTER)
         self.title = ParagraphStyle(
-            "title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=2 * mm
+            "title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=1 * mm
         )
         self.heading = ParagraphStyle(
             "heading", parent=base, fontSize=13, leading=18, alignment=TA_CENTER, spaceAfter=2 * mm
@@ -185,11 +186,29 @@ class _Styles:
         self.note = ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, alignment=TA_LEFT)
 
 
+# WenQuanYi Micro Hei maps these to blank glyphs: "1.2×10⁵" would print "1.2×10" and
+# "4℃" "4".  A run of superscript digits holding one of them is set with <super> markup
+# instead (¹²³⁴ have glyphs and stay as typed), and ℃ is spelt °C.
+_BLANK_GLYPHS = set("⁰⁵⁶⁷⁸⁹")
+_SUPERSCRIPTS = {sup: str(digit) for digit, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+def _printable(text: str) -> str:
+    def run(match: re.Match) -> str:
+        digits = match.group()
+        if not _BLANK_GLYPHS & set(digits):
+            return digits
+        return f"<super>{''.join(_SUPERSCRIPTS[d] for d in digits)}</super>"
+
+    return _SUPERSCRIPT_RUN.sub(run, text.replace("℃", "°C"))
+
+
 def _esc(text: str | None) -> str:
     """Text for a Paragraph: markup characters escaped (a name like "<b>A&B</b>" prints as
-    typed), line breaks kept."""
+    typed), line breaks kept, characters the font draws blank replaced (above)."""
     text = "" if text is None else str(text)
-    return escape(text, {'"': "&quot;"}).replace("\n", "<br/>")
+    return _printable(escape(text, {'"': "&quot;"})).replace("\n", "<br/>")
 
 
 class BoldParagraph(Paragraph):
@@ -307,18 +326,11 @@ class ReportDocument:
 
     def first_page(self) -> list:
         s, d = self.styles, self.data
-        story = [
-            *self._cma_mark(),
-            BoldParagraph(_esc(d.lab_name), s.lab),
-            *self._lab_contact(),
-            BoldParagraph("检 验 报 告", s.title),
-        ]
+        story = [self._masthead()]
         if d.replaces_no:
             story.append(Paragraph(f"本报告替代 {_esc(d.replaces_no)} 号报告", s.center))
         story += [
-            Spacer(1, 1 * mm),
-            self._header_table(),
-            Spacer(1, 3 * mm),
+            Spacer(1, 2 * mm),
             self._summary_table(),
             Spacer(1, 2 * mm),
             BoldParagraph("注意事项：", s.note),
@@ -329,26 +341,38 @@ class ReportDocument:
         ]
         return story
 
-    def _cma_mark(self) -> list:
-        """The CMA mark with its certificate number, top left (RB/T 214 (verify))."""
-        d, s = self.data, self.styles
-        if not d.cma_no:
-            return []
-        cells = [[Paragraph(f"资质认定证书编号：{_esc(d.cma_no)}", s.small)]]
-        image = _mark_image(d.cma_image, height=14 * mm)
-        if image is not None:
-            cells.insert(0, [image])
-        table = Table(cells, hAlign="LEFT")
+    def _masthead(self) -> Table:
+        """CMA mark | the lab, its address and telephone, the title, the number | QR code."""
+        s, d = self.styles, self.data
+        centre = [
+            BoldParagraph(_esc(d.lab_name), s.lab),
+            *self._lab_contact(),
+            BoldParagraph("检 验 报 告", s.title),
+            Paragraph(f"报告编号：{_esc(d.report_no)}", s.center),
+        ]
+        table = Table(
+            [[self._cma_mark(), centre, self._qr_code()]],
+            colWidths=(38 * mm, 98 * mm, 38 * mm),
+        )
         table.setStyle(
             TableStyle(
                 [
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ALIGN", (2, 0), (2, 0), "CENTER"),
+                    ("LEFTPADDING", (0, 0), (0, 0), 0),
                 ]
             )
         )
-        return [table]
+        return table
+
+    def _cma_mark(self) -> list:
+        """The CMA mark over its certificate number (资质认定证书编号), top left."""
+        d, s = self.data, self.styles
+        if not d.cma_no:
+            return []
+        image = _mark_image(d.cma_image, height=16 * mm)
+        number = Paragraph(f"证书编号：{_esc(d.cma_no)}", s.small)
+        return [image, number] if image is not None else [number]
 
     def _lab_contact(self) -> list:
         d = self.data
@@ -356,43 +380,13 @@ class ReportDocument:
             f"地址：{d.lab_address}" if d.lab_address else "",
             f"电话：{d.lab_phone}" if d.lab_phone else "",
         ]
-        text = "　　".join(p for p in parts if p)
-        return [Paragraph(_esc(text), self.styles.small_center)] if text else []
-
-    def _header_table(self) -> Table:
-        s, d = self.styles, self.data
-        rows = [
-            ("报告编号", d.report_no),
-            ("食品名称", d.food_name),
-            ("被抽样单位", d.sampled_unit_name),
-            ("标称生产者", d.producer_name),
-            ("检验类别", d.inspection_type),
-            ("检验机构", d.lab_name),
-        ]
-        cells = [
-            [Paragraph(label + "：", s.right), Paragraph(_esc(value), s.cell), ""]
-            for label, value in rows
-        ]
-        cells[0][2] = self._qr_code()
-        table = Table(cells, colWidths=(26 * mm, 110 * mm, 38 * mm))
-        table.setStyle(
-            TableStyle(
-                [
-                    ("SPAN", (2, 0), (2, len(rows) - 1)),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("ALIGN", (2, 0), (2, 0), "CENTER"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                ]
-            )
-        )
-        return table
+        return [Paragraph(_esc(part), self.styles.small_center) for part in parts if part]
 
     def _qr_code(self):
         s = self.styles
         if not self.data.verify_url:
             return Paragraph("草稿<br/>不可核验", s.center)
-        return QrFlowable(self.data.verify_url, 34 * mm)
+        return QrFlowable(self.data.verify_url, 30 * mm)
 
     def _summary_table(self) -> Table:
         s, d = self.styles, self.data
@@ -486,7 +480,7 @@ class ReportDocument:
 
     def _item_table(self, rows: list[ReportRow], *, last: bool) -> Table:
         s = self.styles
-        cells = [[BoldParagraph(h, s.label) for h in ITEM_HEADER]]
+        cells = [[BoldParagraph(h, s.small_center) for h in ITEM_HEADER]]
         for row in rows:
             cells.append(
                 [

@@ -517,7 +517,7 @@ def compliance_pdf(
             record[FAILED_ITEMS_COLUMN],
             record["分类"],
         ]
-        for serial, record in enumerate(announcement_records(session, filters, lab_name), start=1)
+        for serial, record in enumerate(_all_unqualified(session, filters, lab_name), start=1)
     ]
     data = ComplianceData(
         lab_name=lab_name,
@@ -528,6 +528,11 @@ def compliance_pdf(
         unqualified=unqualified,
     )
     return ComplianceReport(data, font_path).build()
+
+
+def _all_unqualified(session: Session, filters: StatsFilter, lab_name: str) -> Iterator[dict]:
+    """Every unqualified sample of the slice, published or not (an internal report)."""
+    return announcement_records(session, filters, lab_name, published_only=False)
 
 
 def _period_text(filters: StatsFilter) -> str:

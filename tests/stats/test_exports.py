@@ -172,7 +172,10 @@ def test_announcement_xlsx(app, tmp_path, dataset, make_item, supervisor):
     path = run_export(app, tmp_path, "announcement", "--format", "xlsx")
     rows = read_xlsx(path)
     assert rows[0][0] == "不合格产品信息"
-    assert rows[1][0] == "（声明：以下信息仅指本次抽检标称的生产企业相关产品的生产日期/批号和所检项目）"
+    assert (
+        rows[1][0]
+        == "（声明：以下信息仅指本次抽检标称的生产企业相关产品的生产日期/批号和所检项目）"
+    )
     assert list(rows[2]) == DOMAIN_ORDER and len(rows) == 4
 
 
