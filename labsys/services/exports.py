@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -439,13 +441,24 @@ def _with_unit(value: str, unit: str) -> str:
 # --- writers -------------------------------------------------------------------------------
 
 
+_FORMULA_START = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula (a producer named "=HYPERLINK(..)")
+    gets a leading apostrophe (OWASP "CSV injection"); numbers and other text are kept."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
 def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 500) -> Iterator[str]:
     """CSV text in chunks of a few hundred rows, for a streamed response or a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([_inert(value) for value in row])
         if count % rows_per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -470,8 +483,17 @@ def write_xlsx(
         sheet.append(line)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, value) for value in row])
     workbook.save(target)
+
+
+def _text_cell(sheet, value):
+    """openpyxl stores a string starting with "=" as a formula: keep it text."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def export_preamble(kind: str) -> list[list[str]]:
