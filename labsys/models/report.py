@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import Conclusion, TitledEnum
 from labsys.models.sampling import Sample
 from labsys.models.user import User
@@ -64,7 +65,7 @@ class Report(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     sample: Mapped[Sample] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import FoodCategory, Role, Specification, TestItem
 from labsys.services import ServiceError, catalog
@@ -33,7 +34,7 @@ def _on_date() -> date:
     try:
         return date.fromisoformat(request.args.get("on", ""))
     except ValueError:
-        return catalog.today()
+        return clock.today()
 
 
 @bp.route("/")
@@ -141,7 +142,7 @@ def specification_create(category_id: int):
     category = _category_or_404(category_id)
     form = SpecificationForm(
         data={
-            "effective_from": catalog.today(),
+            "effective_from": clock.today(),
             "test_item_id": request.args.get("item", type=int),
             "excluded": request.args.get("excluded") == "1",
         }

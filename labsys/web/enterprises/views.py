@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, Region, RiskGrade, Role
 from labsys.services import ConflictError, ServiceError, enterprises
-from labsys.services.planning import local_today
 from labsys.web.access import login_required, roles_required
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
 from labsys.web.pagination import keyset_page
@@ -54,7 +54,7 @@ def enterprise_list():
     page = keyset_page(
         query, Enterprise.id, after=request.args.get("after", type=int), descending=True
     )
-    history = enterprises.sampling_history(db.session, [e.id for e in page.items], local_today())
+    history = enterprises.sampling_history(db.session, [e.id for e in page.items], clock.today())
     return render_template(
         "enterprises/list.html",
         page=page,
@@ -90,7 +90,7 @@ def enterprise_create():
 @login_required
 def enterprise_detail(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
-    history = enterprises.sampling_history(db.session, [enterprise.id], local_today())
+    history = enterprises.sampling_history(db.session, [enterprise.id], clock.today())
     samples = enterprises.recent_samples(db.session, enterprise.id)
     return render_template(
         "enterprises/detail.html",
@@ -153,7 +153,7 @@ def _int(value) -> int:
 def lookup():
     """JSON for the sampling form's enterprise pickers (sampled unit, labelled producer)."""
     found = enterprises.search(db.session, request.args.get("q", ""), limit=LOOKUP_LIMIT)
-    history = enterprises.sampling_history(db.session, [e.id for e in found], local_today())
+    history = enterprises.sampling_history(db.session, [e.id for e in found], clock.today())
     regions = {
         r.code: r.name_zh
         for r in db.session.scalars(

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import FoodCategory, Lab, Plan, PlanQuota, Role, Sample, Task
 from labsys.services import ServiceError, planning, reference
@@ -72,7 +73,7 @@ def plan_list():
 @bp.route("/plans/new", methods=["GET", "POST"])
 @roles_required(*PLANNERS)
 def plan_create():
-    form = PlanForm(data={"year": planning.local_today().year})
+    form = PlanForm(data={"year": clock.today().year})
     if form.validate_on_submit():
         try:
             plan = planning.create_plan(
@@ -149,7 +150,7 @@ def _render_plan(plan: Plan, quota_form: QuotaForm, status: int = 200):
         quota_progress=planning.quota_progress(db.session, [q.id for q in quotas]),
         task_progress=planning.task_progress(db.session, [t.id for t in tasks]),
         quota_form=quota_form,
-        today=planning.local_today(),
+        today=clock.today(),
         type_title=planning.inspection_type_title,
     ), status
 
@@ -287,7 +288,7 @@ def task_list():
         selectinload(Task.plan), selectinload(Task.category), selectinload(Task.region)
     )
     show = request.args.get("show", "open")
-    today = planning.local_today()
+    today = clock.today()
     if show == "open":
         query = query.where(Task.closed.is_(False))
     elif show == "overdue":
@@ -312,7 +313,7 @@ def my_tasks():
         page=None,
         tasks=tasks,
         progress=progress,
-        today=planning.local_today(),
+        today=clock.today(),
         show="open",
         mine=True,
     )

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus
 from labsys.services import ServiceError, receipt, sampling
-from labsys.services.sampling import LOCAL_TZ
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
 from labsys.web.receipt.forms import ReceiveForm, RejectForm
@@ -24,11 +24,11 @@ RECEIVED_TODAY_LIMIT = 200
 
 
 def _local_now() -> datetime:
-    return datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
+    return clock.local_now().replace(second=0, microsecond=0, tzinfo=None)
 
 
 def _aware(local: datetime | None) -> datetime | None:
-    return local.replace(tzinfo=LOCAL_TZ) if local else None
+    return local.replace(tzinfo=clock.LOCAL_TZ) if local else None
 
 
 @bp.route("/")
@@ -42,8 +42,8 @@ def index():
             flash(error.message, "danger")
         else:
             return redirect(url_for("receipt.receive", sample_id=sample.id))
-    today = sampling.local_today()
-    start = datetime.combine(today, time(), LOCAL_TZ)
+    today = clock.today()
+    start = datetime.combine(today, time(), clock.LOCAL_TZ)
     received = list(
         db.session.scalars(
             queries.received_between(start, start + timedelta(days=1)).limit(RECEIVED_TODAY_LIMIT)

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleResult, SampleStatus, SamplingVisit, User
 from labsys.pdf.labels import LabelSheet
@@ -173,7 +174,7 @@ def visit_create():
     form = VisitForm()
     _visit_choices(form)
     if request.method == "GET":
-        form.sampling_date.data = sampling.local_today()
+        form.sampling_date.data = clock.today()
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)

@@ -4,7 +4,6 @@ drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcemen
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db
 from labsys.models import FoodCategory, Plan, Role, Task
@@ -151,7 +151,7 @@ def download(kind: str, fmt: str):
         abort(404)
     filters = _options()["filters"]
     lab_name = current_app.config["LAB_NAME"]
-    name = f"{kind}-{date.today():%Y%m%d}.{fmt}"
+    name = f"{kind}-{clock.today():%Y%m%d}.{fmt}"
     if kind == "compliance":
         pdf = exports.compliance_pdf(
             db.session,
