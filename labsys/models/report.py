@@ -26,6 +26,14 @@ class ReportStatus(TitledEnum):
     def __titles__(cls):
         return {cls.ISSUED: _l("Issued"), cls.SUPERSEDED: _l("Superseded")}
 
+    @property
+    def is_issued(self) -> bool:
+        return self is ReportStatus.ISSUED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self is ReportStatus.SUPERSEDED
+
 
 # The only transitions a report may make.
 REPORT_TRANSITIONS = {

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Role, Sample, SampleStatus
+from labsys.models import Role, Sample
 from labsys.services import ServiceError, receipt, sampling
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
@@ -43,14 +42,9 @@ def index():
         else:
             return redirect(url_for("receipt.receive", sample_id=sample.id))
     today = clock.today()
-    start = datetime.combine(today, time(), clock.LOCAL_TZ)
-    received = list(
-        db.session.scalars(
-            queries.received_between(start, start + timedelta(days=1)).limit(RECEIVED_TODAY_LIMIT)
-        )
-    )
+    received = queries.received_on(db.session, today, RECEIVED_TODAY_LIMIT)
     awaiting = keyset_page(
-        queries.sample_list_query().where(Sample.status == SampleStatus.REGISTERED),
+        queries.awaiting_receipt_query(),
         Sample.id,
         after=request.args.get("after", type=int),
     )
@@ -129,7 +123,7 @@ def reject(sample_id: int):
 
 
 def _render(sample: Sample, form, reject_form):
-    sample = db.session.scalar(select(Sample).where(Sample.id == sample.id))
+    sample = queries.reload_sample(db.session, sample.id)
     return render_template(
         "receipt/receive.html",
         sample=sample,
