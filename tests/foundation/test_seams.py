@@ -104,3 +104,14 @@ def test_the_guards_catch_what_they_guard():
     assert VALUE_COMPARISON.search("{% if report.status.value == 'issued' %}")
     assert VALUE_COMPARISON.search("{% if 'issued' == report.status.value %}")
     assert not VALUE_COMPARISON.search("{% if report.status.is_issued %}")
+
+
+def test_each_enum_property_names_exactly_its_member():
+    from labsys.models import ComparisonMethod, Conclusion, ReportStatus, ResultStatus
+
+    for enum in (ComparisonMethod, Conclusion, ResultStatus, ReportStatus):
+        properties = [name for name in vars(enum) if name.startswith("is_")]
+        assert properties, enum
+        for name in properties:
+            true_for = [m for m in enum if getattr(m, name)]
+            assert [m.name for m in true_for] == [name.removeprefix("is_").upper()]
