@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime
 from labsys.models.catalog import FoodCategory
 from labsys.models.user import User
 
@@ -26,7 +27,7 @@ class AuthorisedSignatory(Base):
     active: Mapped[bool] = mapped_column(default=True)  # revoked ones stay on file
     note: Mapped[str] = mapped_column(String(200), default="")  # e.g. the approval letter
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     scope_links: Mapped[list[SignatoryScope]] = relationship(

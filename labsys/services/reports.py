@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
@@ -39,7 +39,6 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.base import utcnow
 from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
 from labsys.services import audit, numbering
@@ -48,7 +47,6 @@ from labsys.services.errors import ConflictError, NotFound, PermissionDenied, Se
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICT_LABELS = {
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
@@ -219,7 +217,7 @@ def _readable(path: str | None) -> bool:
 
 
 def _local_date(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TZ).date().isoformat() if moment else ""
+    return clock.local_date(moment).isoformat() if moment else ""
 
 
 def test_dates(results: list[SampleResult]) -> str:
@@ -426,7 +424,7 @@ def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str
     pattern = current_app.config["REPORT_NO_PATTERN"]
     if "{serial" not in pattern:
         raise ServiceError(_("The setting REPORT_NO_PATTERN must contain {serial}."))
-    year = issued_at.astimezone(LOCAL_TZ).year
+    year = issued_at.astimezone(clock.LOCAL_TZ).year
     yearly = "{year" in pattern or "{yy" in pattern
     serial = numbering.next_value(session, f"report:{year}" if yearly else "report")
     lab = sample.lab.code if sample.lab else current_app.config["LAB_CODE"]
@@ -504,7 +502,7 @@ def _issue(
     author, reviewer = signatories(results)
     signatory_service.check_approver(session, actor, sample, author=author, reviewer=reviewer)
     _log_setup_warnings()
-    issued_at = issued_at or utcnow()
+    issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
     data = report_data(
@@ -550,42 +548,40 @@ def _issue(
             )
         ) from None
     changes = [
-        (
+        audit.Change(
             "report",
             report.id,
             "correct" if replaces else "issue",
-            None,
-            {
+            new={
                 "report_no": report_no,
                 "sample_no": sample_no,
                 "sha256": report.sha256,
                 "replaces": replaces.report_no if replaces else None,
             },
-            reason,
+            reason=reason,
         )
     ]
     if replaces is not None:
         replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
         changes.append(
-            (
+            audit.Change(
                 "report",
                 replaces.id,
                 "supersede",
-                {"status": "issued"},
-                {"status": "superseded", "superseded_by": report_no},
-                reason,
+                old={"status": "issued"},
+                new={"status": "superseded", "superseded_by": report_no},
+                reason=reason,
             )
         )
     if old_status != sample.status:
         changes.append(
-            (
+            audit.Change(
                 "sample",
                 sample.id,
                 "status",
-                {"status": old_status},
-                {"status": sample.status, "report_no": report_no},
-                None,
+                old={"status": old_status},
+                new={"status": sample.status, "report_no": report_no},
             )
         )
     session.flush()
@@ -633,7 +629,7 @@ def write_zip(reports: Iterable[Report], target: BinaryIO) -> int:
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for report in reports:
-            moment = report.issued_at.astimezone(LOCAL_TZ)
+            moment = report.issued_at.astimezone(clock.LOCAL_TZ)
             info = zipfile.ZipInfo(f"{report.report_no}.pdf", date_time=moment.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, report.pdf)

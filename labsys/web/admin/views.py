@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from labsys.extensions import db
-from labsys.models import AuthorisedSignatory, FoodCategory, Role, User, UserRole
+from labsys.models import AuthorisedSignatory, Role, User
 from labsys.services import ServiceError, signatories, users
 from labsys.web.access import roles_required
+from labsys.web.admin import queries
 from labsys.web.admin.forms import (
     ConfirmForm,
     SignatoryForm,
@@ -38,12 +38,10 @@ def _show_error(form, error: ServiceError) -> None:
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def user_list():
-    query = select(User)
     search = request.args.get("q", "").strip()
-    if search:
-        like = f"%{search}%"
-        query = query.where(User.username.ilike(like) | User.full_name.ilike(like))
-    page = keyset_page(query, User.id, after=request.args.get("after", type=int))
+    page = keyset_page(
+        queries.user_list_query(search), User.id, after=request.args.get("after", type=int)
+    )
     return render_template("admin/users.html", page=page, search=search, confirm=ConfirmForm())
 
 
@@ -136,22 +134,11 @@ def _signatory_or_404(signatory_id: int) -> AuthorisedSignatory:
 
 
 def _category_choices(current: list[int] = ()) -> list[tuple[int, str]]:
-    """The 大类, plus any other category already in a scope (kept when editing)."""
-    query = select(FoodCategory).where(
-        (FoodCategory.level == 1) | FoodCategory.id.in_(list(current) or [0])
-    )
-    rows = db.session.scalars(query.order_by(FoodCategory.level, FoodCategory.sort_order))
-    return [(c.id, c.name_zh) for c in rows]
+    return [(c.id, c.name_zh) for c in queries.scope_categories(db.session, current)]
 
 
 def _supervisor_choices() -> list[tuple[int, str]]:
-    rows = db.session.scalars(
-        select(User)
-        .join(UserRole)
-        .where(UserRole.role == Role.SUPERVISOR, User.active.is_(True))
-        .order_by(User.username)
-    )
-    return [(u.id, f"{u.display_name} ({u.username})") for u in rows]
+    return [(u.id, f"{u.display_name} ({u.username})") for u in queries.supervisors(db.session)]
 
 
 @bp.route("/signatories")
