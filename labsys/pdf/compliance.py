@@ -20,6 +20,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from labsys.pdf import charts
 from labsys.pdf.fonts import register_fonts
+from labsys.pdf.text import para_text
 
 RATE_HEADER = ["名称", "批次", "合格", "不合格", "待定", "合格率(%)", "95%置信区间"]
 UNQUALIFIED_HEADER = [
@@ -77,7 +78,7 @@ class ComplianceReport:
         data = self.data
         story = [
             Paragraph("食品安全抽样检验合格率统计报告", self.title_style),
-            Paragraph(f"{data.lab_name}　统计期间：{data.period}", self.body),
+            Paragraph(para_text(f"{data.lab_name}　统计期间：{data.period}"), self.body),
             Spacer(1, 4 * mm),
         ]
         story += self.summary()
@@ -119,7 +120,7 @@ class ComplianceReport:
     def rate_table(self, rows, total) -> LongTable:
         body = [
             [
-                Paragraph(str(row.name), self.cell),
+                Paragraph(para_text(row.name), self.cell),
                 row.samples,
                 row.qualified,
                 row.unqualified,
@@ -148,10 +149,10 @@ class ComplianceReport:
             [
                 row[0],
                 row[1],
-                Paragraph(str(row[2]), self.cell),
-                Paragraph(str(row[3]), self.cell),
-                Paragraph(str(row[4]).replace("\n", "<br/>"), self.cell),
-                Paragraph(str(row[5]), self.cell),
+                Paragraph(para_text(row[2]), self.cell),
+                Paragraph(para_text(row[3]), self.cell),
+                Paragraph(para_text(row[4]), self.cell),
+                Paragraph(para_text(row[5]), self.cell),
             ]
             for row in self.data.unqualified
         ]

@@ -21,7 +21,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 import qrcode
 from reportlab.lib import colors
@@ -43,6 +42,7 @@ from reportlab.platypus import (
 )
 
 from labsys.pdf.fonts import register_fonts
+from labsys.pdf.text import para_text
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +207,7 @@ def _printable(text: str) -> str:
 def _esc(text: str | None) -> str:
     """Text for a Paragraph: markup characters escaped (a name like "<b>A&B</b>" prints as
     typed), line breaks kept, characters the font draws blank replaced (above)."""
-    text = "" if text is None else str(text)
-    return _printable(escape(text, {'"': "&quot;"})).replace("\n", "<br/>")
+    return _printable(para_text(text))
 
 
 class BoldParagraph(Paragraph):

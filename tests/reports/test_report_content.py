@@ -230,3 +230,27 @@ def test_glyphs_the_font_cannot_draw_are_replaced():
     assert _esc("9.4×10⁴") == "9.4×10⁴"  # ⁴ has a glyph
     assert _esc("1.2×10⁵") == "1.2×10<super>5</super>"
     assert _esc("<1×10⁵&") == "&lt;1×10<super>5</super>&amp;"
+
+
+# Markup reportlab would act on: a local file embedded, a link, a restyle, an unbalanced tag
+# (which raised: HTTP 500).  Each must print as typed.
+MARKUP = ('<img src="/etc/passwd"/>', '<a href="http://x">', "<font color=red>", "<b>")
+
+
+@pytest.mark.parametrize("hostile", MARKUP)
+def test_markup_in_every_sampler_field_prints_literally(
+    concluded_sample, boss, make_enterprise, hostile
+):
+    text_fields = ("brand", "specification", "batch_no", "sampling_base", "remarks", "condition")
+    sample = concluded_sample([LEAD], **{name: hostile for name in text_fields})
+    sample.food_name = hostile
+    sample.quantity_unit = hostile
+    sample.seal_state = hostile
+    unit = sample.visit.sampled_unit
+    unit.name = unit.address = unit.phone = hostile
+    sample.visit.place = hostile
+    db.session.commit()
+    data = _issue(sample, boss).pdf
+    first = pdf_pages(data)[0]
+    assert first.count(re.sub(r"\s+", "", hostile)) >= 8
+    assert b"/URI" not in data and b"passwd" not in data.replace(b"/etc/passwd", b"")
