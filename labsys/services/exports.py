@@ -441,13 +441,17 @@ def _with_unit(value: str, unit: str) -> str:
 # --- writers -------------------------------------------------------------------------------
 
 
-_FORMULA_START = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
+# OWASP "CSV Injection": a cell starting with = + - @, a tab or a carriage return may be run
+# as a formula by a spreadsheet.  A plain number (-0.5, +3, 1e-3) is data, kept as it is.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
-def _inert(value):
-    """A text cell a spreadsheet would run as a formula (a producer named "=HYPERLINK(..)")
-    gets a leading apostrophe (OWASP "CSV injection"); numbers and other text are kept."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
+def neutralise(value):
+    """A spreadsheet cell made inert: text a spreadsheet would run as a formula (a producer
+    named "=HYPERLINK(..)", "-2+3+cmd|...") gets a leading apostrophe; numbers, numeric text
+    and other text are kept.  Every CSV this application writes passes its cells here."""
+    if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
         return "'" + value
     return value
 
@@ -458,7 +462,7 @@ def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 50
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_inert(value) for value in row])
+        writer.writerow([neutralise(value) for value in row])
         if count % rows_per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -488,8 +492,9 @@ def write_xlsx(
 
 
 def _text_cell(sheet, value):
-    """openpyxl stores a string starting with "=" as a formula: keep it text."""
-    if isinstance(value, str) and value.startswith("="):
+    """Text is stored as a string cell, never a formula (openpyxl would store "=..." as one);
+    the value stays as typed: an XLSX string cell is never evaluated."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell
