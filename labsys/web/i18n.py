@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import current_app, has_request_context, request, session
 
 SESSION_KEY = "locale"
@@ -31,6 +33,20 @@ def set_locale(code: str) -> bool:
 def safe_next(default: str) -> str:
     """A same-site path from ?next=, never an absolute URL (no open redirect)."""
     target = request.args.get("next") or request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
+
+
+def is_local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site: it starts with one "/", has no scheme, no
+    host, no backslash and no control character (browsers drop tabs and newlines and read
+    "\\" as "/", so "/%09/evil.example" and "/\\evil" become "//evil..."), also once
+    percent-decoded."""
+    for text in (target, unquote(target)):
+        if not text.startswith("/") or text.startswith("//") or "\\" in text:
+            return False
+        if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True

@@ -1,5 +1,7 @@
 """Logging in and out, as a user meets it."""
 
+import pytest
+
 from labsys.models import Role
 from labsys.services import users
 
@@ -118,3 +120,40 @@ def test_passwords_are_stored_hashed_with_scrypt(make_user):
     user = make_user("ann", Role.SAMPLER)
     assert user.password_hash.startswith("scrypt:")
     assert PASSWORD not in user.password_hash
+
+
+# Each of these would send the browser to another site (browsers drop tabs/newlines and read
+# "\" as "/"); the query strings are sent as typed, so %09 arrives as a tab.
+OFF_SITE = [
+    "/%09/evil.example",
+    "/%0a/evil.example",
+    "//evil",
+    "%2F%2Fevil",
+    "/%2F/evil",
+    "%5C%5Cevil",
+    "/%5Cevil",
+    "https:evil",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_login_never_redirects_off_site(client, make_user, target):
+    make_user("ann", Role.ADMIN)
+    data = {"username": "ann", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post(f"/login?next={target}", data=data)
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_the_language_switch_never_redirects_off_site(client, target):
+    assert client.get(f"/language/en?next={target}").headers["Location"] == "/"
+
+
+def test_a_local_path_with_a_query_is_kept(client, make_user):
+    make_user("ann", Role.ADMIN)
+    data = {"username": "ann", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post("/login?next=/samples/%3Fq%3D1", data=data)
+    assert response.headers["Location"] == "/samples/?q=1"
