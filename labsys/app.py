@@ -57,7 +57,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     from labsys.cli import register_commands
-    from labsys.web import register_web
+    from labsys.web import inputs, register_web
 
+    inputs.install(app)  # before any route: the bounded <int:> converter
     register_web(app)
     register_commands(app)

@@ -16,6 +16,9 @@ from labsys.models.planning import Plan, Task
 from labsys.models.reference import Lab
 from labsys.models.user import User
 
+# Sample.remarks is TEXT; the forms and the service hold it to this many characters.
+REMARKS_MAX = 2000
+
 
 class SamplingVisit(Base):
     """One visit: one sampled unit, date, place and team; it takes many batches."""
@@ -91,7 +94,7 @@ class Sample(Base):
     backup_quantity: Mapped[str | None] = mapped_column(String(30))  # 复检备份样品
     sampling_base: Mapped[str] = mapped_column(String(60), default="")  # 抽样基数
     producer_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    remarks: Mapped[str | None] = mapped_column(Text)
+    remarks: Mapped[str | None] = mapped_column(Text)  # at most REMARKS_MAX characters
 
     # Copied from the visit and the catalog for fast filtering and aggregates.
     sampling_date: Mapped[date]

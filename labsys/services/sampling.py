@@ -34,6 +34,7 @@ from labsys.models import (
     FoodCategory,
     Lab,
     Link,
+    Region,
     Role,
     Sample,
     SampleStatus,
@@ -43,6 +44,7 @@ from labsys.models import (
     User,
     VisitSampler,
 )
+from labsys.models.sampling import REMARKS_MAX
 from labsys.services import (
     ConflictError,
     PermissionDenied,
@@ -83,7 +85,10 @@ _TEXT_LIMITS = {
     "shelf_life": 40,
     "quantity_unit": 20,
     "sampling_base": 60,
+    "remarks": REMARKS_MAX,
 }
+# Longer than any food keeps (100 years): a typo such as 999999999年, refused.
+MAX_SHELF_LIFE_DAYS = 36500
 
 _DAYS_PER_UNIT = {
     "天": 1,
@@ -327,6 +332,8 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
         or (header["task"].region_code if header["task"] else None)
         or (unit.region_code if unit else None)
     )
+    if header["region_code"] and session.get(Region, header["region_code"]) is None:
+        errors.append(("region_code", _("Choose a district from the list.")))
     header["team"] = _check_team(session, actor, data.get("sampler_ids") or [], errors)
     return header
 
@@ -401,6 +408,8 @@ def _check_batch(
     else:
         if fields["shelf_life_days"] is not None and fields["shelf_life_days"] <= 0:
             fail("shelf_life", _("the shelf life must be longer than zero days."))
+        elif (fields["shelf_life_days"] or 0) > MAX_SHELF_LIFE_DAYS:
+            fail("shelf_life", _("the shelf life is longer than 100 years."))
     quantity = parse_positive_decimal(fields["quantity"])
     if quantity is None:
         fail("quantity", _("the quantity must be a number greater than zero."))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField
+from wtforms.fields.core import UnboundField
+
+from labsys.web.inputs import storable
 
 
 def _strip(value):
@@ -10,14 +14,26 @@ def _strip(value):
 
 
 class LabsysForm(FlaskForm):
-    """CSRF-protected (Flask-WTF), with surrounding whitespace stripped from every field."""
+    """CSRF-protected (Flask-WTF), with surrounding whitespace stripped from every field, and
+    every field's value checked first for what the database cannot store (a NUL, an integer
+    or a date out of range: labsys.web.inputs.storable)."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = list(unbound_field.kwargs.get("filters", []))
             if _strip not in filters:
                 filters.append(_strip)
-            return unbound_field.bind(form=form, filters=filters, **options)
+            args, kwargs = list(unbound_field.args), dict(unbound_field.kwargs)
+            if len(args) > 1:  # validators given positionally: Field(label, validators)
+                kwargs["validators"] = args.pop(1)
+            validators = list(kwargs.get("validators") or [])
+            enclosing = issubclass(unbound_field.field_class, (FieldList, FormField))
+            if not enclosing and storable not in validators:  # their fields check themselves
+                validators.insert(0, storable)
+            kwargs.update(filters=filters, validators=validators)
+            return UnboundField(unbound_field.field_class, *args, **kwargs).bind(
+                form=form, **options
+            )
 
     def add_service_error(self, error) -> bool:
         """Show a ServiceError on the field it names; False if it names no field here."""

@@ -18,7 +18,7 @@ def role_choices():
 class UserCreateForm(LabsysForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=100)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired()])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=128)])
     roles = RoleField(
         _l("Roles"),
         choices=role_choices,
@@ -35,7 +35,7 @@ class UserRolesForm(LabsysForm):
 
 
 class UserResetPasswordForm(LabsysForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
 
 
 class ConfirmForm(LabsysForm):

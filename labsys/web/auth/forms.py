@@ -7,18 +7,21 @@ from labsys.web.forms import LabsysForm
 
 class LoginForm(LabsysForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     remember = BooleanField(_l("Keep me logged in on this computer"))
-    next = HiddenField()
+    next = HiddenField(validators=[Length(max=2000)])
 
 
 class ChangePasswordForm(LabsysForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=128)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[
             DataRequired(),
+            Length(max=128),
             EqualTo("new_password", message=_l("The two passwords differ.")),
         ],
     )

@@ -22,7 +22,9 @@ class EnterpriseForm(LabsysForm):
         _l("Region name (only for a code not yet known)"), validators=[Optional(), Length(max=60)]
     )
     uscc = StringField(
-        _l("Unified social credit code"), validators=[Optional()], render_kw={"autocomplete": "off"}
+        _l("Unified social credit code"),
+        validators=[Optional(), Length(max=18)],
+        render_kw={"autocomplete": "off"},
     )
     licence_no = StringField(_l("Licence number"), validators=[Optional(), Length(max=60)])
     risk_grade = SelectField(_l("Risk grade"), choices=risk_choices, validators=[Optional()])
@@ -47,4 +49,4 @@ class EnterpriseForm(LabsysForm):
 
 
 class EnterpriseEditForm(EnterpriseForm):
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired(), Length(max=12)])

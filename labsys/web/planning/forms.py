@@ -34,7 +34,7 @@ class PlanForm(LabsysForm):
     name = StringField(_l("Plan name"), validators=[DataRequired(), Length(max=200)])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
     inspection_type = SelectField(_l("Inspection type"), choices=inspection_type_choices)
-    description = TextAreaField(_l("Description"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
 
 
 class QuotaForm(LabsysForm):

@@ -27,5 +27,8 @@ class ReceiveForm(LabsysForm):
 class RejectForm(ReceiveForm):
     reason = TextAreaField(
         _l("Reason for rejection"),
-        validators=[DataRequired(message=_l("Give the reason for rejecting the sample."))],
+        validators=[
+            DataRequired(message=_l("Give the reason for rejecting the sample.")),
+            Length(max=500),
+        ],
     )

@@ -45,7 +45,7 @@ class ReturnForm(LabsysForm):
 
 
 class CorrectionForm(LabsysForm):
-    version = HiddenField()
+    version = HiddenField(validators=[Length(max=12)])
     measured = StringField(_l("Corrected result"), validators=[Optional(), Length(max=60)])
     units = StringField(
         _l("Unit results (comma-separated)"), validators=[Optional(), Length(max=200)]

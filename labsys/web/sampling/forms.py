@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.models import Link
+from labsys.models.sampling import REMARKS_MAX
 from labsys.web.forms import LabsysForm
 
 BATCH_ROWS = 5  # rows shown without JavaScript; the page script adds more
@@ -46,7 +47,7 @@ class SampleFieldsMixin:
     """The fields of one batch, shared by the batch row and the edit/correction forms."""
 
     food_name = StringField(_l("Food name"), validators=[Optional(), Length(max=200)])
-    category = StringField(_l("Food category (detailed)"), validators=[Optional()])
+    category = StringField(_l("Food category (detailed)"), validators=[Optional(), Length(max=300)])
     brand = StringField(_l("Brand"), validators=[Optional(), Length(max=100)])
     specification = StringField(_l("Specification"), validators=[Optional(), Length(max=100)])
     production_date = DateField(_l("Production date"), validators=[Optional()])
@@ -58,8 +59,8 @@ class SampleFieldsMixin:
         _l("Retest backup quantity"), validators=[Optional(), Length(max=30)]
     )
     sampling_base = StringField(_l("Sampling base"), validators=[Optional(), Length(max=60)])
-    producer = StringField(_l("Labelled producer"), validators=[Optional()])
-    remarks = StringField(_l("Remarks"), validators=[Optional()])
+    producer = StringField(_l("Labelled producer"), validators=[Optional(), Length(max=300)])
+    remarks = StringField(_l("Remarks"), validators=[Optional(), Length(max=REMARKS_MAX)])
 
     TEXT_FIELDS = (
         "food_name",
@@ -97,7 +98,8 @@ class VisitForm(LabsysForm):
             return LabsysForm.Meta.bind_field(self, form, unbound_field, options)
 
     sampled_unit = StringField(
-        _l("Sampled unit"), validators=[DataRequired(message=_l("Choose the sampled unit."))]
+        _l("Sampled unit"),
+        validators=[DataRequired(message=_l("Choose the sampled unit.")), Length(max=300)],
     )
     sampling_date = DateField(
         _l("Sampling date"), validators=[InputRequired(message=_l("Enter the sampling date."))]
@@ -113,11 +115,14 @@ class VisitForm(LabsysForm):
 
 
 class SampleEditForm(SampleFieldsMixin, LabsysForm):
-    version = HiddenField()
+    version = HiddenField(validators=[Length(max=12)])
 
 
 class SampleCorrectionForm(SampleEditForm):
     reason = TextAreaField(
         _l("Reason for the correction"),
-        validators=[DataRequired(message=_l("Give the reason for the correction."))],
+        validators=[
+            DataRequired(message=_l("Give the reason for the correction.")),
+            Length(max=500),
+        ],
     )
