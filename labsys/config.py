@@ -59,6 +59,12 @@ class DefaultConfig:
     # the counter runs per year and district, so keep {year}, {region} and {serial} in it.
     SAMPLE_NO_PATTERN = "{prefix}{year}{region}{lab}{serial:05d}"
     SAMPLE_NO_PREFIX = "SC"
+    # Uploads: the largest request body in bytes (larger: the "file too large" page, 413),
+    # the most rows an instrument import reads, and the most an XLSX file may unpack to
+    # (a "zip bomb" of a few KB unpacks to gigabytes: refused before it is read).
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    IMPORT_MAX_ROWS = 100_000
+    IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
     # A TrueType CJK font for PDFs; None: try the usual Debian fonts, else reportlab's STSong.
     PDF_FONT_PATH: str | None = None
 

@@ -32,6 +32,8 @@ def import_results_command(file: Path, username: str):
         summary = import_results(db.session, actor, file.read_bytes(), file.name)
     except ImportErrors as error:
         lines = [f"row {e.row}, {e.column}: {e.message}" for e in error.errors]
+        if error.total > len(error.errors):
+            lines.append(f"(the first {len(error.errors)} of {error.total} problems are listed)")
         fail("\n".join([error.message, *lines]))
     except ServiceError as error:
         fail(f"error: {error.message}")

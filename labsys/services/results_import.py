@@ -15,10 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -47,6 +49,11 @@ HEADERS = {
 }
 REQUIRED = ("sample_no", "test_item", "value", "unit")
 CHUNK = 2000  # ids per IN (...) list
+MAX_LISTED = 200  # problems listed of a refused file
+SHOWN_CHARS = 40  # of a cell's value quoted in a problem
+# Used without an app (scripts); the app's settings IMPORT_MAX_ROWS/_UNPACKED_BYTES win.
+DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_UNPACKED = 200 * 1024 * 1024
 _UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
 
 
@@ -58,11 +65,13 @@ class RowError:
 
 
 class ImportErrors(ServiceError):
-    """The file was refused as a whole; ``errors`` lists every problem found."""
+    """The file was refused as a whole; ``errors`` lists the first MAX_LISTED problems and
+    ``total`` counts them all (a file of 100,000 bad rows gives a page, not 100,000 rows)."""
 
     def __init__(self, errors: list[RowError]):
         super().__init__(_("Nothing was imported: %(n)d problems found.", n=len(errors)))
-        self.errors = errors
+        self.total = len(errors)
+        self.errors = errors[:MAX_LISTED]
 
 
 @dataclass
@@ -86,37 +95,89 @@ class _Row:
 
 
 def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """The file's rows as lists of text: CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX."""
+    """The file's rows as lists of text: CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX.
+    A file of more than IMPORT_MAX_ROWS rows is refused whole."""
     suffix = Path(filename).suffix.lower()
+    max_rows = _setting("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
     if suffix == ".xlsx":
-        return _read_xlsx(data)
-    if suffix in (".csv", ".txt", ""):
-        return _read_csv(data)
-    raise ServiceError(_("Upload a .csv or .xlsx file."), field="file")
+        rows = _read_xlsx(data, max_rows)
+    elif suffix in (".csv", ".txt", ""):
+        rows = _read_csv(data, max_rows)
+    else:
+        raise ServiceError(_("Upload a .csv or .xlsx file."), field="file")
+    return list(rows)
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _setting(name: str, default: int) -> int:
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+def _too_many_rows(max_rows: int) -> ServiceError:
+    return ServiceError(
+        _("The file has more than %(n)d rows; split it into smaller files.", n=max_rows),
+        field="file",
+    )
+
+
+def _limited(rows: Iterable[list[str]], max_rows: int) -> list[list[str]]:
+    """At most ``max_rows`` rows after the header; more: refused (never read further)."""
+    table = []
+    for row in rows:
+        if len(table) > max_rows:
+            raise _too_many_rows(max_rows)
+        table.append(row)
+    return table
+
+
+def _read_csv(data: bytes, max_rows: int) -> list[list[str]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return list(csv.reader(io.StringIO(text, newline="")))
+        try:
+            return _limited(csv.reader(io.StringIO(text, newline="")), max_rows)
+        except csv.Error:
+            raise ServiceError(_("The file is not a readable CSV table."), field="file") from None
     raise ServiceError(_("The file is neither UTF-8 nor GB18030 text."), field="file")
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes, max_rows: int) -> list[list[str]]:
+    """Read-only (streaming) openpyxl, after checking the zip: not a zip, a zip that unpacks
+    to more than IMPORT_MAX_UNPACKED_BYTES, no worksheet: each a clear error."""
     from openpyxl import load_workbook
 
+    unreadable = ServiceError(_("The file is not a readable XLSX workbook."), field="file")
+    _check_zip(data, unreadable)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged file
-        raise ServiceError(_("The file is not a readable XLSX workbook."), field="file") from None
+        raise unreadable from None
     try:
-        sheet = book.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        if not book.worksheets:
+            raise ServiceError(_("The workbook has no worksheet."), field="file")
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        return _limited(([_cell_text(v) for v in row] for row in rows), max_rows)
+    except ServiceError:
+        raise
+    except Exception:  # a damaged part found while streaming the sheet
+        raise unreadable from None
     finally:
         book.close()
+
+
+def _check_zip(data: bytes, unreadable: ServiceError) -> None:
+    limit = _setting("IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise unreadable from None
+    if unpacked > limit:
+        raise ServiceError(
+            _("The workbook unpacks to more than %(mb)d MB; it is refused.", mb=limit // 2**20),
+            field="file",
+        )
 
 
 def _cell_text(value) -> str:
@@ -271,10 +332,15 @@ def validate(session: Session, table: list[list[str]]):
             outcome = judge_values(result, None if units else row.value, units, row.lod or None)
         except ServiceError as error:
             column = HEADERS["lod"][0] if error.field == "lod" else HEADERS["value"][0]
-            errors.append(RowError(row.number, column, error.message))
+            errors.append(RowError(row.number, column, error.message[:200]))
             continue
         judged.append((row, result, outcome))
     return judged, errors
+
+
+def _shown(value: str) -> str:
+    """A cell's value as quoted in a problem: at most SHOWN_CHARS characters."""
+    return value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 1] + "…"
 
 
 def _check_row(row: _Row, samples, results, seen) -> RowError | None:
@@ -284,20 +350,24 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
             return RowError(row.number, col[key], _("This cell is empty."))
     if row.sample_no not in samples:
         return RowError(
-            row.number, col["sample_no"], _("No sample numbered %(no)s.", no=row.sample_no)
+            row.number, col["sample_no"], _("No sample numbered %(no)s.", no=_shown(row.sample_no))
         )
     if samples[row.sample_no][1] not in TESTING_STATUSES:
         return RowError(
             row.number,
             col["sample_no"],
-            _("Sample %(no)s has not been received (or was rejected).", no=row.sample_no),
+            _("Sample %(no)s has not been received (or was rejected).", no=_shown(row.sample_no)),
         )
     result = results.get((row.sample_no, row.item.casefold()))
     if result is None:
         return RowError(
             row.number,
             col["test_item"],
-            _("Sample %(no)s has no test item %(item)s.", no=row.sample_no, item=row.item),
+            _(
+                "Sample %(no)s has no test item %(item)s.",
+                no=_shown(row.sample_no),
+                item=_shown(row.item),
+            ),
         )
     if result.id in seen:
         return RowError(
@@ -305,8 +375,8 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
             col["test_item"],
             _(
                 "Duplicate: %(item)s of %(no)s is already in row %(row)d.",
-                item=row.item,
-                no=row.sample_no,
+                item=_shown(row.item),
+                no=_shown(row.sample_no),
                 row=seen[result.id],
             ),
         )
@@ -317,8 +387,8 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
             col["test_item"],
             _(
                 "%(item)s of %(no)s is %(status)s and cannot be imported.",
-                item=row.item,
-                no=row.sample_no,
+                item=_shown(row.item),
+                no=_shown(row.sample_no),
                 status=result.status.title,
             ),
         )
@@ -328,7 +398,7 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
             col["unit"],
             _(
                 "The unit %(unit)s does not match the item's unit %(expected)s.",
-                unit=row.unit or "-",
+                unit=_shown(row.unit) or "-",
                 expected=result.unit or "-",
             ),
         )
@@ -343,11 +413,27 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
 
     Raises ImportErrors (nothing saved) listing every problem.
     """
+    return save_import(session, actor, prepare_import(session, actor, data, filename))
+
+
+def prepare_import(session: Session, actor: User, data: bytes, filename: str) -> list:
+    """Read and validate the file; the judged rows for :func:`save_import`.  Only reads:
+    the web view runs it before taking SQLite's write lock (a long file no longer blocks
+    every other user's save).  Raises ImportErrors (every problem) or ServiceError."""
     if actor is None or not actor.has_role(Role.TECHNICIAN):
         raise PermissionDenied(_("Only a lab technician may import results."))
     judged, errors = validate(session, read_table(data, filename))
     if errors:
         raise ImportErrors(errors)
+    return judged
+
+
+def save_import(session: Session, actor: User, judged: list) -> ImportSummary:
+    """Save the rows :func:`prepare_import` judged, possibly in a later transaction: each
+    UPDATE checks the result's version, so a result changed meanwhile refuses the whole
+    import (ConflictError, nothing saved)."""
+    if actor is None or not actor.has_role(Role.TECHNICIAN):
+        raise PermissionDenied(_("Only a lab technician may import results."))
     summary = ImportSummary(
         rows=len(judged), samples=len({result.sample_id for _r, result, _o in judged})
     )

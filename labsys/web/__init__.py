@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -57,8 +58,18 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
+def reads_first(view):
+    """Mark a view that reads at length before it writes (the results import): its request
+    starts with a plain BEGIN, and the view takes SQLite's write lock itself for the final
+    write (``write_intent.set(True)`` after ending the read transaction)."""
+    view.reads_first = True
+    return view
+
+
 def _mark_write_intent():
-    write_intent.set(request.method not in READ_ONLY_METHODS)
+    view = current_app.view_functions.get(request.endpoint or "")
+    writes = request.method not in READ_ONLY_METHODS and not getattr(view, "reads_first", False)
+    write_intent.set(writes)
 
 
 def _commit_or_rollback(response):
@@ -102,6 +113,7 @@ def _register_error_pages(app: Flask) -> None:
             ),
         ),
     )
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(
         403, page(403, _l("Not allowed"), _l("Your roles do not allow this page."))
     )
@@ -125,6 +137,19 @@ def _register_error_pages(app: Flask) -> None:
             ),
         ),
     )
+
+
+def _too_large(_error):
+    """413: the request body is over MAX_CONTENT_LENGTH (an upload too large)."""
+    db.session.rollback()
+    megabytes = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20
+    message = _(
+        "The upload is larger than the limit of %(mb)d MB. Split it into smaller files.",
+        mb=megabytes,
+    )
+    return render_template(
+        "errors/error.html", code=413, title=_("File too large"), message=message
+    ), 413
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from labsys.database import write_intent
 from labsys.extensions import db
 from labsys.models import (
     Conclusion,
@@ -25,7 +26,8 @@ from labsys.models import (
 )
 from labsys.services import ServiceError
 from labsys.services import results as svc
-from labsys.services.results_import import ImportErrors, import_results
+from labsys.services.results_import import ImportErrors, prepare_import, save_import
+from labsys.web import reads_first
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
 from labsys.web.results import queries
@@ -426,17 +428,23 @@ def _parse(values: str | None) -> dict:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@reads_first
 @roles_required(Role.TECHNICIAN)
 def import_file():
     form = ImportForm()
-    problems = []
+    problems, total = [], 0
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            summary = import_results(db.session, current_user, upload.read(), upload.filename or "")
+            # Read and check the whole file in a read transaction, then take the write
+            # lock for the final write only (other users' saves go on meanwhile).
+            judged = prepare_import(db.session, current_user, upload.read(), upload.filename or "")
+            db.session.rollback()
+            write_intent.set(True)
+            summary = save_import(db.session, current_user, judged)
         except ImportErrors as error:
             db.session.rollback()
-            problems = error.errors
+            problems, total = error.errors, error.total
             flash(error.message, "danger")
         except ServiceError as error:
             db.session.rollback()
@@ -452,4 +460,4 @@ def import_file():
                 "success",
             )
             return redirect(url_for("results.my_work"))
-    return render_template("results/import.html", form=form, problems=problems)
+    return render_template("results/import.html", form=form, problems=problems, total=total)
