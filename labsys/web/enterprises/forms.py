@@ -23,7 +23,7 @@ class EnterpriseForm(LabsysForm):
     )
     uscc = StringField(
         _l("Unified social credit code"),
-        validators=[Optional(), Length(max=18)],
+        validators=[Optional(), Length(max=40)],  # the service names a wrong length
         render_kw={"autocomplete": "off"},
     )
     licence_no = StringField(_l("Licence number"), validators=[Optional(), Length(max=60)])
