@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ENV_PREFIX = "LABSYS_"
@@ -32,6 +33,13 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # A login unused this long ends (0: never); "keep me logged in" outlasts it.
+    IDLE_TIMEOUT_MINUTES = 30
+    # "Keep me logged in" lasts this long (Flask-Login's default is a year).
+    REMEMBER_COOKIE_DURATION = timedelta(hours=12)
+    # Served over HTTPS (behind a TLS proxy): set True, and the session and remember-me
+    # cookies are sent only over HTTPS (Secure flag).  See README "Running behind HTTPS".
+    HTTPS = False
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -77,6 +85,9 @@ def load_settings(instance_path: str | os.PathLike, overrides: dict | None = Non
     settings.update(overrides or {})
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = _kept_secret_key(Path(instance_path))
+    if settings.get("HTTPS"):
+        settings.setdefault("SESSION_COOKIE_SECURE", True)
+        settings.setdefault("REMEMBER_COOKIE_SECURE", True)
     return settings
 
 

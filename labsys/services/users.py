@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -14,7 +16,8 @@ from labsys.models import Role, User, UserRole
 from labsys.services import audit
 from labsys.services.errors import PermissionDenied, ServiceError
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B §5.1.1.2: at least 8 characters *(verify)*
+COMMON_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "passwords" / "common.txt"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 # Checked against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
@@ -28,11 +31,22 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (labsys/data/passwords/common.txt), lower case."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH)
     if password.isdigit() or password.isalpha():
         return _("The password must mix letters with digits or symbols.")
+    if password.casefold() in common_passwords():
+        return _("This password is one of the most common ones; choose another.")
     return None
 
 
@@ -150,7 +164,16 @@ def change_password(
         raise ServiceError(_("The current password is wrong."), field="current_password")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    user.session_version += 1  # every session of the user ends (a stolen cookie too)
     session.flush()
     # Never the hashes themselves: the trail records that it changed, and who changed it.
     audit.record(session, actor, "user", user.id, "password")
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log the user out everywhere: the session nonce (``session_version``, part of the
+    login cookie's user id) changes, so every cookie issued before, copied or not, is
+    refused.  Logging out calls this."""
+    user.session_version += 1
+    session.flush()
+    audit.record(session, user, "user", user.id, "logout")

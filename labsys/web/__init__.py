@@ -13,7 +13,7 @@ from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.features import NAV
 from labsys.models import Role, User
-from labsys.web import access, i18n
+from labsys.web import access, i18n, sessions
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.before_request(_mark_write_intent)
+    app.before_request(sessions.enforce_idle_timeout)
     app.before_request(access.enforce_access)
     app.after_request(_commit_or_rollback)
     app.after_request(_security_headers)

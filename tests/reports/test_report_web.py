@@ -85,7 +85,9 @@ def test_the_verification_page_is_public_and_shows_only_the_listed_fields(
         db.session, boss, concluded_sample(), base_url="http://labsys.test"
     )
     db.session.commit()
-    html = client.get(f"/verify/{report.verify_token}").get_data(as_text=True)
+    response = client.get(f"/verify/{report.verify_token}")
+    assert response.headers["Cache-Control"] == "no-store"  # a withdrawal shows at once
+    html = response.get_data(as_text=True)
     for text in [
         report.report_no,
         report.food_name,

@@ -35,6 +35,8 @@ def login():
 @public
 def logout():
     if LogoutForm().validate_on_submit():
+        if current_user.is_authenticated:
+            users.end_sessions(db.session, current_user)
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

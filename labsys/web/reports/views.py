@@ -224,4 +224,5 @@ def verify(token: str):
     report = reports.get_by_token(db.session, token) or abort(404)
     response = current_app.make_response(render_template("reports/verify.html", report=report))
     response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "no-store"  # a withdrawn report must not be cached
     return response

@@ -1,0 +1,31 @@
+"""The idle timeout: a login session unused for IDLE_TIMEOUT_MINUTES ends.
+
+The session cookie carries the time of the last request (``seen``, epoch seconds, rewritten
+at most once a minute).  Logging out and password changes end sessions server-side through
+the user's session nonce (``User.session_version``, see services.users.end_sessions).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, session
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from labsys.core import clock
+
+SEEN_KEY = "seen"
+
+
+def enforce_idle_timeout() -> None:
+    minutes = current_app.config.get("IDLE_TIMEOUT_MINUTES")
+    if not minutes or not current_user.is_authenticated:
+        return
+    now = int(clock.now().timestamp())
+    seen = session.get(SEEN_KEY)
+    if isinstance(seen, int) and now - seen > minutes * 60:
+        logout_user()
+        session.pop(SEEN_KEY, None)
+        flash(_("You were logged out after %(n)d minutes without activity.", n=minutes), "info")
+        return
+    if not isinstance(seen, int) or now - seen >= 60:
+        session[SEEN_KEY] = now
