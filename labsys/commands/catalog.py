@@ -12,6 +12,7 @@ from labsys.cli import fail
 from labsys.extensions import db
 from labsys.models import FoodCategory
 from labsys.services import catalog
+from labsys.services.catalog_check import CatalogError
 
 
 @click.group("catalog")
@@ -31,10 +32,18 @@ def load_command(path: str | None):
     """Load the reference catalog; a newer version updates in place (idempotent)."""
     try:
         summary = catalog.load_reference_catalog(db.session, path)
+    except CatalogError as error:
+        fail(refusal(error))
     except (KeyError, ValueError) as error:
         fail(f"error: the catalog file is not valid: {error!r}")
     db.session.commit()
     click.echo(summary or "catalog: up to date")
+
+
+def refusal(error: CatalogError) -> str:
+    """The message of a refused catalog file: one line per row at fault."""
+    lines = [f"error: the catalog was not loaded (nothing changed); {len(error.problems)} problem(s):"]
+    return "\n".join([*lines, *(f"  - {problem}" for problem in error.problems)])
 
 
 def _category(code: str) -> FoodCategory:

@@ -12,10 +12,12 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from labsys.cli import fail, random_password
+from labsys.commands.catalog import refusal
 from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
 from labsys.services import ServiceError, audit, users
+from labsys.services.catalog_check import CatalogError
 
 ROLE_CHOICES = click.Choice([r.value for r in Role])
 
@@ -26,7 +28,10 @@ def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
-        click.echo(f"  {name}: {step(db.session) or 'up to date'}")
+        try:
+            click.echo(f"  {name}: {step(db.session) or 'up to date'}")
+        except CatalogError as error:
+            fail(refusal(error))
     db.session.commit()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
