@@ -9,8 +9,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from labsys.cli import fail
+from labsys.core.limits import limit_with_unit
 from labsys.extensions import db
-from labsys.models import FoodCategory
+from labsys.models import FoodCategory, OilProcess
 from labsys.services import catalog
 from labsys.services.catalog_check import CatalogError
 
@@ -42,7 +43,9 @@ def load_command(path: str | None):
 
 def refusal(error: CatalogError) -> str:
     """The message of a refused catalog file: one line per row at fault."""
-    lines = [f"error: the catalog was not loaded (nothing changed); {len(error.problems)} problem(s):"]
+    lines = [
+        f"error: the catalog was not loaded (nothing changed); {len(error.problems)} problem(s):"
+    ]
     return "\n".join([*lines, *(f"  - {problem}" for problem in error.problems)])
 
 
@@ -101,9 +104,10 @@ def show_command(code: str, on):
     if not specs:
         click.echo("  no test items")
     for spec in specs:
-        limit = spec.plan.text if spec.plan else spec.limit_text
+        limit = limit_with_unit(spec.plan.text if spec.plan else spec.limit_text, spec.unit)
+        process = f" ({OilProcess(spec.oil_process).title})" if spec.oil_process else ""
         source = "" if spec.category_id == category.id else f"  (from {spec.category.code})"
         click.echo(
-            f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
-            f"[{spec.method_standard}; {spec.judgement_basis}]{source}"
+            f"  {spec.test_item.name_zh}{process}  {limit}  "
+            f"[{spec.method_standard}; {spec.judgement_basis}; {spec.effective_from}]{source}"
         )

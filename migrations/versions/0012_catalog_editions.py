@@ -28,7 +28,8 @@ def upgrade():
             sa.Column("oil_process", sa.String(length=10), server_default="", nullable=False)
         )
         batch_op.create_check_constraint(
-            op.f("ck_specifications_oil_process_values"), "oil_process IN ('', 'pressed', 'solvent')"
+            op.f("ck_specifications_oil_process_values"),
+            "oil_process IN ('', 'pressed', 'solvent')",
         )
         batch_op.drop_constraint(op.f(OLD_KEY), type_="unique")
         batch_op.create_unique_constraint(
