@@ -35,27 +35,29 @@ def upgrade():
         batch_op.create_unique_constraint(
             op.f(NEW_KEY), ["category_id", "test_item_id", "effective_from", "oil_process"]
         )
-    with op.batch_alter_table("samples", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "oil_process",
-                sa.Enum(
-                    "pressed",
-                    "solvent",
-                    name="oil_process",
-                    native_enum=False,
-                    create_constraint=True,
-                    length=7,
-                ),
-                nullable=True,
-            )
+    _add_sample_oil_process()
+
+
+def _add_sample_oil_process():
+    # Not a batch: on SQLite a batch recreates the samples table and would drop the
+    # sample_stats triggers of 0010.  SQLite takes a column CHECK in ADD COLUMN.
+    check = "oil_process IN ('pressed', 'solvent')"
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE samples ADD COLUMN oil_process VARCHAR(7) "
+            f"CONSTRAINT ck_samples_oil_process CHECK ({check})"
         )
+        return
+    op.add_column("samples", sa.Column("oil_process", sa.String(length=7), nullable=True))
+    op.create_check_constraint(op.f("ck_samples_oil_process"), "samples", check)
 
 
 def downgrade():
-    with op.batch_alter_table("samples", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_samples_oil_process"), type_="check")
-        batch_op.drop_column("oil_process")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE samples DROP COLUMN oil_process")  # SQLite ≥ 3.35, no batch
+    else:
+        op.drop_constraint(op.f("ck_samples_oil_process"), "samples", type_="check")
+        op.drop_column("samples", "oil_process")
     # Rows that differ only by oil process cannot keep the old key: keep the solvent one.
     op.execute("DELETE FROM specifications WHERE oil_process = 'pressed'")
     with op.batch_alter_table("specifications", schema=None) as batch_op:
