@@ -720,6 +720,7 @@ def create_specification(
             Specification.category_id == category.id,
             Specification.test_item_id == item.id,
             Specification.effective_from == clean["effective_from"],
+            Specification.oil_process == clean.get("oil_process", ""),
         )
     )
     if clash:
@@ -757,11 +758,12 @@ def update_specification(
     old, new = _changes(_values(spec, SPEC_FIELDS), clean)
     if not new:
         return spec
-    if "effective_from" in new and session.scalar(
+    if {"effective_from", "oil_process"} & new.keys() and session.scalar(
         select(Specification.id).where(
             Specification.category_id == spec.category_id,
             Specification.test_item_id == spec.test_item_id,
-            Specification.effective_from == new["effective_from"],
+            Specification.effective_from == new.get("effective_from", spec.effective_from),
+            Specification.oil_process == new.get("oil_process", spec.oil_process),
             Specification.id != spec.id,
         )
     ):

@@ -429,3 +429,40 @@ def _all_specs(data):
 )
 def test_a_printed_limit_never_repeats_its_unit_nor_follows_not_used_with_one(limit, unit, printed):
     assert limit_with_unit(limit, unit) == printed
+
+
+# --- the editor ----------------------------------------------------------------------------
+
+
+def test_the_editor_adds_an_oil_process_row_and_a_transition_end(app, make_category, make_item):
+    leaf = make_category("食用油、油脂及其制品", "食用植物油", "食用植物油", "芝麻油")
+    item = make_item("溶剂残留量", "mg/kg", method="GB 5009.262-2016")
+    day = date(2019, 12, 21)
+    catalog.create_specification(db.session, None, leaf, item, limit_text="≤20", effective_from=day)
+    pressed = catalog.create_specification(
+        db.session,
+        None,
+        leaf,
+        item,
+        limit_text="不得检出",
+        lod="10",
+        effective_from=day,
+        oil_process="pressed",
+        transition_end=date(2026, 6, 30),
+    )
+    assert (pressed.oil_process, pressed.transition_end) == ("pressed", date(2026, 6, 30))
+    with pytest.raises(ServiceError, match="2019-12-21"):  # already has a row from that day
+        catalog.create_specification(
+            db.session,
+            None,
+            leaf,
+            item,
+            limit_text="≤10",
+            effective_from=day,
+            oil_process="pressed",
+        )
+    with pytest.raises(ServiceError) as bad:
+        catalog.create_specification(
+            db.session, None, leaf, item, limit_text="≤10", effective_from=day, oil_process="cold"
+        )
+    assert bad.value.field == "oil_process"
