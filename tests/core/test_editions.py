@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labsys.core.editions import choose, choose_for_sample, judging_date, shelf_life_end
@@ -94,6 +94,8 @@ def test_a_production_date_after_the_sampling_date_is_not_used():
 # --- properties ------------------------------------------------------------------------------
 
 dates = st.dates(min_value=date(2014, 1, 1), max_value=date(2027, 12, 31))
+# Eight helpers share two cores: a slow draw is the machine, not the strategy.
+relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -104,7 +106,12 @@ def two_editions(draw):
     new_from = old_from + timedelta(days=draw(st.integers(1, 3000)))
     end = draw(st.none() | st.dates(min_value=new_from, max_value=new_from + timedelta(days=900)))
     keys = draw(
-        st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.integers(1, 5)), min_size=1, unique=True)
+        st.lists(
+            st.tuples(st.sampled_from([1, 2, 3]), st.integers(1, 5)),
+            min_size=1,
+            max_size=8,
+            unique=True,
+        )
     )
     rows = []
     for category, item in keys:
@@ -113,6 +120,7 @@ def two_editions(draw):
     return rows
 
 
+@relaxed
 @given(two_editions(), dates, st.none() | dates, st.none() | st.integers(1, 1000))
 def test_a_sample_never_mixes_two_editions_of_one_standard(rows, sampled, made, shelf_days):
     chosen = choose_for_sample(
@@ -121,6 +129,7 @@ def test_a_sample_never_mixes_two_editions_of_one_standard(rows, sampled, made, 
     assert len(_bases(chosen)) <= 1
 
 
+@relaxed
 @given(two_editions(), dates, st.none() | dates, st.none() | st.integers(1, 1000))
 def test_no_row_from_after_the_sampling_date_and_none_newer_than_needed(
     rows, sampled, made, shelf_days
@@ -141,6 +150,7 @@ def test_no_row_from_after_the_sampling_date_and_none_newer_than_needed(
                 assert old_end is not None and sampled > old_end
 
 
+@relaxed
 @given(two_editions(), dates)
 def test_without_a_production_date_the_rule_is_the_plain_choice_on_the_sampling_date(rows, sampled):
     assert choose_for_sample(rows, DEPTH, sampling_date=sampled) == choose(rows, DEPTH, sampled)
