@@ -1,7 +1,7 @@
 """catalog editions: transition ends, oil-process specifications, the sample's 压榨/浸出
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 
 A specification row may carry the end of its transition period (food made before a newer
 edition may be judged by the old one until then); a row may apply only to pressed or
@@ -12,8 +12,8 @@ whether its oil is pressed or solvent-extracted.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
