@@ -19,6 +19,7 @@ from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
+from labsys.services.access import SYSTEM
 
 from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
 
@@ -111,7 +112,7 @@ def make_user(app):
         username = username or f"user{next(counter)}"
         user = users.create_user(
             _db.session,
-            None,
+            SYSTEM,
             username,
             password,
             roles or [Role.SAMPLER],

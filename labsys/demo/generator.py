@@ -53,6 +53,7 @@ from labsys.services import audit, calendar, catalog, planning, reference, users
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
+from labsys.services.access import SYSTEM
 from labsys.services.receipt import FROZEN_COLUMNS
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -201,7 +202,7 @@ class _Demo:
         people: dict[Role, list[User]] = defaultdict(list)
         for username, full_name, roles in world.DEMO_USERS:
             user = users.get_by_username(self.session, username) or users.create_user(
-                self.session, None, username, world.DEMO_PASSWORD, roles, full_name
+                self.session, SYSTEM, username, world.DEMO_PASSWORD, roles, full_name
             )
             for role in roles:
                 people[role].append(user)

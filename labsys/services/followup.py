@@ -28,6 +28,7 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Role,
     Sample,
     SampleResult,
     SampleStatus,
@@ -36,6 +37,7 @@ from labsys.models import (
 )
 from labsys.services import ServiceError, audit, reference
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 
 DEFAULTS = {
     "RETEST_REQUEST_WORKDAYS": 7,
@@ -84,7 +86,8 @@ def backup_retention_until(
 # --- opening -------------------------------------------------------------------------------
 
 
-def open_followup(session: Session, sample: Sample, actor: User | None = None) -> FollowUp:
+@writes(Role.SUPERVISOR, Role.ADMIN)
+def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     """The follow-up of an unqualified sample, created on first use (idempotent).
 
     The results feature may call it when a sample concludes unqualified; the follow-up
@@ -95,7 +98,7 @@ def open_followup(session: Session, sample: Sample, actor: User | None = None) -
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
-    followup = FollowUp(sample=sample, opened_by_id=actor.id if actor else None)
+    followup = FollowUp(sample=sample, opened_by_id=actor.id)
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
@@ -147,6 +150,7 @@ def _require(value, message: str, field: str) -> None:
 # --- notification and retest ---------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
@@ -180,6 +184,7 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
     return lab.id if lab else None
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def request_retest(
     session: Session, actor: User, followup: FollowUp, requested_on: date, lab_id: int
 ) -> FollowUp:
@@ -235,6 +240,7 @@ def _failed_microbiological(session: Session, sample_id: int) -> bool:
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_backup_received(
     session: Session, actor: User, followup: FollowUp, received_on: date
 ) -> FollowUp:
@@ -256,6 +262,7 @@ def record_backup_received(
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_retest_result(
     session: Session,
     actor: User,
@@ -306,6 +313,7 @@ def record_retest_result(
 # --- objection -----------------------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_objection(
     session: Session,
     actor: User,
@@ -370,6 +378,7 @@ def _disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
@@ -395,6 +404,7 @@ MILESTONES = {
 }
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_disposal_step(
     session: Session,
     actor: User,

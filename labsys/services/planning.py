@@ -35,6 +35,7 @@ from labsys.models import (
     UserRole,
 )
 from labsys.services import audit
+from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
 # 检验类别: stored in Chinese (it is printed on the report as it is), shown translated.
@@ -107,6 +108,7 @@ def _plan_values(plan: Plan) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def create_plan(
     session: Session,
     actor: User,
@@ -124,6 +126,7 @@ def create_plan(
     return plan
 
 
+@writes(Role.SUPERVISOR)
 def update_plan(
     session: Session,
     actor: User,
@@ -194,6 +197,7 @@ def _quota_values(quota: PlanQuota) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def add_quota(
     session: Session,
     actor: User,
@@ -256,6 +260,7 @@ def assigned_to_tasks(session: Session, quota: PlanQuota, *, excluding: Task | N
     return int(session.scalar(query))
 
 
+@writes(Role.SUPERVISOR)
 def set_quota(session: Session, actor: User, quota: PlanQuota, number: int) -> PlanQuota:
     """Change a quota's number of batches; never below what its tasks already hold."""
     number = _clean_quota_number(number)
@@ -360,6 +365,7 @@ def _task_values(task: Task) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def create_task(
     session: Session,
     actor: User,
@@ -401,6 +407,7 @@ def create_task(
     return task
 
 
+@writes(Role.SUPERVISOR)
 def update_task(
     session: Session,
     actor: User,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,9 +44,11 @@ from labsys.models.base import utcnow
 from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import audit, numbering
+from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
 VERDICT_LABELS = {
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
@@ -334,8 +337,6 @@ def _current_report(session: Session, sample: Sample) -> Report | None:
 
 
 def _check_approver(actor: User, author: User) -> None:
-    if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied(_("Only a supervisor may approve and issue a report."))
     if actor.id == author.id:
         raise PermissionDenied(
             _(
@@ -345,6 +346,7 @@ def _check_approver(actor: User, author: User) -> None:
         )
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_report(
     session: Session,
     actor: User,
@@ -368,6 +370,7 @@ def issue_report(
     return _issue(session, actor, sample, base_url=base_url, issued_at=issued_at)
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def correct_report(
     session: Session, actor: User, report: Report, reason: str, *, base_url: str
 ) -> Report:
@@ -507,6 +510,7 @@ class BulkOutcome:
     failed: list[tuple[Sample, str]] = field(default_factory=list)
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_many(
     session: Session,
     actor: User,
@@ -521,8 +525,7 @@ def issue_many(
     for sample in samples:
         report, message = None, None
         try:
-            with session.begin_nested():
-                report = issue_report(session, actor, sample, base_url=base_url)
+            report = issue_report(session, actor, sample, base_url=base_url)
         except ServiceError as error:
             message = error.message
             outcome.failed.append((sample, message))
