@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
@@ -105,17 +106,24 @@ def check_actor(actor, roles: frozenset[Role], *, system: bool = False, message=
 
 def in_savepoint(session: Session | scoped_session, func: Callable[..., Any], *args, **kwargs):
     """``func(*args, **kwargs)`` in a savepoint: kept on success, rolled back on any error."""
-    savepoint = session.begin_nested()
+    with savepoint(session):
+        return func(*args, **kwargs)
+
+
+@contextmanager
+def savepoint(session: Session | scoped_session) -> Iterator[SessionTransaction]:
+    """A block whose writes are kept when it ends normally and rolled back when it raises."""
+    transaction = _session(session).begin_nested()
     try:
-        result = func(*args, **kwargs)
+        yield transaction
     except BaseException:
         # A failed flush leaves the savepoint open but inactive: roll it back too.  A body
         # that rolled it back itself (to re-read a row after a conflict) left nothing open.
-        if _is_open(savepoint):
-            savepoint.rollback()
+        if _is_open(transaction):
+            transaction.rollback()
         raise
-    savepoint.commit()
-    return result
+    if _is_open(transaction):
+        transaction.commit()
 
 
 def undo_operation(session: Session | scoped_session) -> None:

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import Role, User
-from labsys.services import ServiceError, users
+from labsys.services import users
 from labsys.web.access import roles_required
 from labsys.web.admin.forms import ConfirmForm, UserCreateForm, UserResetPasswordForm, UserRolesForm
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -19,12 +20,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 @bp.route("/users")
@@ -44,7 +39,7 @@ def user_list():
 def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             user = users.create_user(
                 db.session,
                 current_user,
@@ -53,9 +48,6 @@ def user_create():
                 form.roles.data,
                 form.full_name.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template("admin/user_form.html", form=form)
@@ -67,11 +59,8 @@ def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserRolesForm(data={"roles": sorted(user.roles)})
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             users.set_roles(db.session, current_user, user, form.roles.data)
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Roles of %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template(
@@ -89,12 +78,8 @@ def user_set_active(user_id: int):
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with service_errors():
             users.set_active(db.session, current_user, user, active)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(
                 _("%(name)s can log in again.", name=user.username)
                 if active
@@ -110,11 +95,7 @@ def user_reset_password(user_id: int):
     user = _user_or_404(user_id)
     form = UserResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_errors():
             users.change_password(db.session, current_user, user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("Password of %(name)s reset.", name=user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import Conclusion, FollowUp, Lab, ObjectionKind, Role, Sample
-from labsys.services import ServiceError, followup
+from labsys.services import followup
 from labsys.web.access import roles_required
 from labsys.web.followup import forms
+from labsys.web.forms import service_errors
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
@@ -94,13 +95,9 @@ def _run_step(sample_id: int, form, action):
     """Validate ``form``, open the follow-up if needed, run ``action(record, form)``."""
     sample = _sample_or_404(sample_id)
     if form.validate_on_submit():
-        try:
+        with service_errors():
             record = followup.open_followup(db.session, sample, current_user)
             action(record, form)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
     else:
         for field in form:

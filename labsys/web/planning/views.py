@@ -10,8 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from labsys.extensions import db
 from labsys.models import FoodCategory, Lab, Plan, PlanQuota, Role, Sample, Task
-from labsys.services import ServiceError, planning, reference
+from labsys.services import planning, reference
 from labsys.web.access import roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.planning.forms import (
     PlanForm,
@@ -28,12 +29,6 @@ PLANNERS = (Role.SUPERVISOR,)
 
 def _get_or_404(model, key):
     return db.session.get(model, key) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -74,7 +69,7 @@ def plan_list():
 def plan_create():
     form = PlanForm(data={"year": planning.local_today().year})
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             plan = planning.create_plan(
                 db.session,
                 current_user,
@@ -84,9 +79,6 @@ def plan_create():
                 form.inspection_type.data,
                 form.description.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Plan %(code)s created: now add its quotas.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return render_template("planning/plan_form.html", form=form, plan=None)
@@ -98,7 +90,7 @@ def plan_edit(plan_id: int):
     plan = _get_or_404(Plan, plan_id)
     form = PlanForm(obj=plan)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.update_plan(
                 db.session,
                 current_user,
@@ -109,9 +101,6 @@ def plan_edit(plan_id: int):
                 form.inspection_type.data,
                 form.description.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return render_template("planning/plan_form.html", form=form, plan=_get_or_404(Plan, plan_id))
@@ -166,7 +155,7 @@ def quota_create(plan_id: int):
     plan = _get_or_404(Plan, plan_id)
     form = _quota_form()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.add_quota(
                 db.session,
                 current_user,
@@ -176,9 +165,6 @@ def quota_create(plan_id: int):
                 form.region_code.data,
                 form.link.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Quota added."), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return _render_plan(_get_or_404(Plan, plan_id), form)
@@ -191,12 +177,8 @@ def quota_update(quota_id: int):
     plan_id = quota.plan_id
     form = QuotaNumberForm()
     if form.validate_on_submit():
-        try:
+        with service_errors():
             planning.set_quota(db.session, current_user, quota, form.quota.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("Quota saved."), "success")
     else:
         flash(_("The quota is a whole number of batches, at least 1."), "danger")
@@ -223,7 +205,7 @@ def task_create(quota_id: int):
     remaining = quota.quota - planning.assigned_to_tasks(db.session, quota)
     form = _fill_task_choices(TaskForm(data={"quota": max(remaining, 0) or None}))
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             task = planning.create_task(
                 db.session,
                 current_user,
@@ -234,9 +216,6 @@ def task_create(quota_id: int):
                 form.sampler_ids.data,
                 form.lab_id.data or None,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Task %(code)s assigned.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     quota = _get_or_404(PlanQuota, quota_id)
@@ -256,7 +235,7 @@ def task_edit(task_id: int):
         form.sampler_ids.data = [link.user_id for link in task.sampler_links]
         form.lab_id.data = task.lab_id or 0
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.update_task(
                 db.session,
                 current_user,
@@ -268,9 +247,6 @@ def task_edit(task_id: int):
                 form.closed.data,
                 form.lab_id.data or None,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Task %(code)s saved.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     task = _get_or_404(Task, task_id)
