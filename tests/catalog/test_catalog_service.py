@@ -455,3 +455,20 @@ def test_new_categories_get_their_path_and_stop_at_level_four(db, tree, make_use
         catalog.create_category(db.session, admin, child, code="X2", name_zh="太深")
     with pytest.raises(ServiceError, match="已被使用"):
         catalog.create_category(db.session, admin, tree["l3"], code="X1", name_zh="重复")
+
+
+def test_a_refused_edit_leaves_the_row_as_it_was_even_when_the_caller_commits(db, tree, make_user):
+    """update_specification sets the new values on the row before the consistency check
+    refuses them: the writer's savepoint expires them, so a later commit keeps none."""
+    admin = make_user("admin8", Role.ADMIN)
+    spec = db.session.scalar(
+        select(Specification).where(Specification.test_item_id == tree["lead"].id)
+    )
+    limit, entries = spec.limit_text, db.session.scalar(select(func.count(AuditEntry.id)))
+    with pytest.raises(ServiceError) as error:
+        catalog.update_specification(db.session, admin, spec, limit_text="", note="changed")
+    assert error.value.field == "limit_text"
+    db.session.commit()
+    db.session.expire_all()
+    assert (spec.limit_text, spec.note) == (limit, None)
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == entries

@@ -345,3 +345,18 @@ def test_board_and_list_pages(unqualified, supervisor, make_user, login, client)
     assert client.get(f"/followup/{unqualified.id - 1}").status_code == 404  # qualified
     login(make_user("tech", Role.TECHNICIAN))
     assert client.get("/followup/board").status_code == 403
+
+
+def test_a_refused_first_step_opens_no_followup(unqualified, supervisor, login, client, post):
+    """The page opens the follow-up (a row and an audit entry) before the notification date is
+    refused: the whole step is undone though the request itself succeeds and commits."""
+    login(supervisor)
+    detail = f"/followup/{unqualified.id}"
+    client.get(detail)
+    response = post(
+        f"{detail}/notify", {"notified_on": "2026-02-01"}, token_from=detail, follow_redirects=True
+    )
+    assert "不能早于" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id)) is None
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "followup")).all() == []

@@ -341,3 +341,33 @@ def test_a_write_racing_past_the_version_check_is_caught_at_flush(app, db, tech,
             svc.submit_results(a, a_tech, [stale])
         a.rollback()
     assert error.value.current["value"] == "0.111"
+
+
+def _half_mine(db, tech, both, sample):
+    """Lead and the banned item entered by ``tech``, the plate count by ``both``; submitted."""
+    lead = _enter(db, tech, by_name(sample, "铅"), "0.1")
+    banned = _enter(db, tech, by_name(sample, "过氧化"), "未检出")
+    count = _enter(db, both, by_name(sample, "菌落"), units=["50", "60", "70", "80", "90"])
+    svc.submit_results(db.session, tech, [lead, banned])
+    svc.submit_results(db.session, both, [count])
+    db.session.commit()
+    return [lead, banned, count]
+
+
+def test_a_refused_review_keeps_nothing_it_did_before_the_refusal(
+    db, tech, make_user, flour_sample
+):
+    """accept_results accepts (and flushes, and audits) the first two results before the
+    four-eyes rule refuses the third: its savepoint takes all of it back, even when the
+    caller commits afterwards as a request does."""
+    both = make_user("both", Role.TECHNICIAN, Role.REVIEWER)
+    sample = flour_sample()
+    rows = _half_mine(db, tech, both, sample)
+    accepts = select(AuditEntry).where(AuditEntry.action.in_(["accept", "conclude"]))
+    with pytest.raises(PermissionDenied):
+        svc.accept_results(db.session, both, rows)
+    db.session.commit()
+    db.session.expire_all()
+    assert [r.status for r in rows] == [ResultStatus.SUBMITTED] * 3
+    assert db.session.scalars(accepts).all() == []
+    assert sample.conclusion is None
