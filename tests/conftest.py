@@ -113,10 +113,10 @@ def make_user(app):
         user = users.create_user(
             _db.session,
             SYSTEM,
-            username,
-            password,
-            roles or [Role.SAMPLER],
-            full_name or username.title(),
+            username=username,
+            password=password,
+            roles=roles or [Role.SAMPLER],
+            full_name=full_name or username.title(),
         )
         _db.session.commit()
         return user

@@ -68,6 +68,7 @@ def add_months(day: date, months: int) -> date:
 def backup_retention_until(
     conclusion: Conclusion | None,
     concluded_on: date,
+    *,
     production_date: date | None = None,
     shelf_life_days: int | None = None,
     months: dict | None = None,
@@ -118,9 +119,9 @@ def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
     return backup_retention_until(
         conclusion,
         concluded,
-        sample.production_date,
-        sample.shelf_life_days,
-        setting("BACKUP_RETENTION_MONTHS"),
+        production_date=sample.production_date,
+        shelf_life_days=sample.shelf_life_days,
+        months=setting("BACKUP_RETENTION_MONTHS"),
     )
 
 
@@ -186,7 +187,7 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
 
 @writes(Role.SUPERVISOR, Role.ADMIN)
 def request_retest(
-    session: Session, actor: User, followup: FollowUp, requested_on: date, lab_id: int
+    session: Session, actor: User, followup: FollowUp, *, requested_on: date, lab_id: int
 ) -> FollowUp:
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
@@ -267,6 +268,7 @@ def record_retest_result(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     conclusion: Conclusion,
     result: str,
     reported_on: date,
@@ -318,6 +320,7 @@ def record_objection(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     kind: ObjectionKind,
     filed_on: date,
     outcome: str | None = None,
@@ -409,6 +412,7 @@ def record_disposal_step(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     step: str,
     done_on: date,
     notes: str | None = None,
@@ -560,6 +564,7 @@ def _count(session: Session, query, *conditions) -> int:
 def deadline_kind(
     session: Session,
     kind: str,
+    *,
     today: date,
     horizon: date,
     after: tuple[date, int] | None = None,
@@ -606,7 +611,12 @@ def deadline_board(
         horizon,
         [
             deadline_kind(
-                session, name, today, horizon, after if kind else None, size or BOARD_SIZE
+                session,
+                name,
+                today=today,
+                horizon=horizon,
+                after=after if kind else None,
+                size=size or BOARD_SIZE,
             )
             for name in kinds
         ],

@@ -372,7 +372,7 @@ def issue_report(
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def correct_report(
-    session: Session, actor: User, report: Report, reason: str, *, base_url: str
+    session: Session, actor: User, report: Report, *, reason: str, base_url: str
 ) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED."""
     reason = (reason or "").strip()

@@ -311,6 +311,7 @@ def enter_result(
     session: Session,
     actor: User,
     result: SampleResult,
+    *,
     measured_text: str | None,
     expected_version: int,
     unit_values: Sequence[str] | None = None,
@@ -404,7 +405,7 @@ def check_may_review(actor: User, result: SampleResult) -> None:
 
 @writes(Role.REVIEWER, message=_l("Only a reviewer may review results."))
 def review_result(
-    session: Session, actor: User, result: SampleResult, accept: bool, reason: str | None = None
+    session: Session, actor: User, result: SampleResult, *, accept: bool, reason: str | None = None
 ) -> SampleResult:
     """Accept a submitted result, or return it to the technician with a reason."""
     check_may_review(actor, result)
@@ -440,7 +441,7 @@ def accept_results(session: Session, actor: User, results: Sequence[SampleResult
     if not pending:
         raise ServiceError(_("There are no results awaiting review."))
     for result in pending:
-        review_result(session, actor, result, True)
+        review_result(session, actor, result, accept=True)
     return len(pending)
 
 
@@ -452,6 +453,7 @@ def correct_result(
     session: Session,
     actor: User,
     result: SampleResult,
+    *,
     measured_text: str | None,
     expected_version: int,
     reason: str,

@@ -559,6 +559,7 @@ def correct_sample(
     session: Session,
     actor: User,
     sample: Sample,
+    *,
     reason: str,
     expected_version: int | None = None,
     **fields,

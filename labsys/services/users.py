@@ -61,6 +61,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 def create_user(
     session: Session,
     actor: User | SystemActor,
+    *,
     username: str,
     password: str,
     roles,
@@ -152,6 +153,7 @@ def change_password(
     session: Session,
     actor: User,
     user: User,
+    *,
     new_password: str,
     current_password: str | None = None,
 ) -> None:

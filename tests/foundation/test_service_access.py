@@ -203,7 +203,9 @@ def test_the_refusal_is_in_the_users_language(db, make_user):
 def test_only_writers_declared_for_it_accept_the_system_actor(db):
     system_writers = sorted(name for name, w in WRITERS.items() if w.system)
     assert system_writers == ["labsys.services.users.create_user"]
-    user = labsys.services.users.create_user(db.session, SYSTEM, "first", "pass-word-1", ["admin"])
+    user = labsys.services.users.create_user(
+        db.session, SYSTEM, username="first", password="pass-word-1", roles=["admin"]
+    )
     db.session.commit()
     assert user.id and not SYSTEM and SYSTEM.id is None
 
@@ -219,7 +221,30 @@ def test_a_user_sets_only_their_own_password_unless_admin(db, make_user):
     """change_password is open to every role for one's own account only."""
     ann, bob = make_user("ann", Role.SAMPLER), make_user("bob", Role.SAMPLER)
     with pytest.raises(PermissionDenied):
-        labsys.services.users.change_password(db.session, ann, bob, "new-pass-42")
+        labsys.services.users.change_password(db.session, ann, bob, new_password="new-pass-42")
     labsys.services.users.change_password(
-        db.session, ann, ann, "new-pass-42", current_password=PASSWORD
+        db.session, ann, ann, new_password="new-pass-42", current_password=PASSWORD
     )
+
+
+# --- keyword-only arguments -------------------------------------------------------------------
+
+# The audit trail's own fixed shape (session, actor, entity, id, action); its callers are many.
+POSITIONAL_EXCEPTIONS = {"labsys.services.audit.record"}
+
+
+def test_long_service_signatures_take_their_details_by_keyword():
+    """A public service function with more than four parameters takes at most three by
+    position (session, actor and the record it acts on); the rest are keyword-only."""
+    too_positional = []
+    for module in MODULES:
+        for name, function in _functions(module).items():
+            qualified = f"{module.__name__}.{name}"
+            if name.startswith("_") or qualified in POSITIONAL_EXCEPTIONS:
+                continue
+            parameters = inspect.signature(function).parameters.values()
+            named = [p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            positional = [p for p in named if p.kind is not p.KEYWORD_ONLY]
+            if len(named) > 4 and len(positional) > 3:
+                too_positional.append(qualified)
+    assert too_positional == []

@@ -43,10 +43,10 @@ def user_create():
             user = users.create_user(
                 db.session,
                 current_user,
-                form.username.data,
-                form.password.data,
-                form.roles.data,
-                form.full_name.data,
+                username=form.username.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                full_name=form.full_name.data,
             )
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
@@ -96,6 +96,6 @@ def user_reset_password(user_id: int):
     form = UserResetPasswordForm()
     if form.validate_on_submit():
         with service_errors():
-            users.change_password(db.session, current_user, user, form.password.data)
+            users.change_password(db.session, current_user, user, new_password=form.password.data)
             flash(_("Password of %(name)s reset.", name=user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))

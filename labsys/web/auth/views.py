@@ -59,7 +59,7 @@ def change_password():
                 db.session,
                 current_user,
                 current_user,
-                form.new_password.data,
+                new_password=form.new_password.data,
                 current_password=form.current_password.data,
             )
             # The session id carries the password version; renew it so this login stays.

@@ -125,7 +125,7 @@ def retest(sample_id: int):
         sample_id,
         form,
         lambda r, f: followup.request_retest(
-            db.session, current_user, r, f.requested_on.data, f.lab_id.data
+            db.session, current_user, r, requested_on=f.requested_on.data, lab_id=f.lab_id.data
         ),
     )
 
@@ -152,9 +152,9 @@ def retest_result(sample_id: int):
             db.session,
             current_user,
             r,
-            Conclusion(f.conclusion.data),
-            f.result.data,
-            f.reported_on.data,
+            conclusion=Conclusion(f.conclusion.data),
+            result=f.result.data,
+            reported_on=f.reported_on.data,
         ),
     )
 
@@ -166,7 +166,12 @@ def objection(sample_id: int):
         sample_id,
         forms.ObjectionForm(),
         lambda r, f: followup.record_objection(
-            db.session, current_user, r, ObjectionKind(f.kind.data), f.filed_on.data, f.outcome.data
+            db.session,
+            current_user,
+            r,
+            kind=ObjectionKind(f.kind.data),
+            filed_on=f.filed_on.data,
+            outcome=f.outcome.data,
         ),
     )
 
@@ -188,6 +193,11 @@ def disposal_step(sample_id: int):
         sample_id,
         forms.DisposalStepForm(),
         lambda r, f: followup.record_disposal_step(
-            db.session, current_user, r, f.step.data, f.done_on.data, f.notes.data
+            db.session,
+            current_user,
+            r,
+            step=f.step.data,
+            done_on=f.done_on.data,
+            notes=f.notes.data,
         ),
     )

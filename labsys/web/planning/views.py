@@ -73,11 +73,11 @@ def plan_create():
             plan = planning.create_plan(
                 db.session,
                 current_user,
-                form.code.data,
-                form.name.data,
-                form.year.data,
-                form.inspection_type.data,
-                form.description.data,
+                code=form.code.data,
+                name=form.name.data,
+                year=form.year.data,
+                inspection_type=form.inspection_type.data,
+                description=form.description.data,
             )
             flash(_("Plan %(code)s created: now add its quotas.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
@@ -95,11 +95,11 @@ def plan_edit(plan_id: int):
                 db.session,
                 current_user,
                 plan,
-                form.code.data,
-                form.name.data,
-                form.year.data,
-                form.inspection_type.data,
-                form.description.data,
+                code=form.code.data,
+                name=form.name.data,
+                year=form.year.data,
+                inspection_type=form.inspection_type.data,
+                description=form.description.data,
             )
             flash(_("Plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
@@ -160,10 +160,10 @@ def quota_create(plan_id: int):
                 db.session,
                 current_user,
                 plan,
-                form.category_id.data,
-                form.quota.data,
-                form.region_code.data,
-                form.link.data,
+                category_id=form.category_id.data,
+                quota=form.quota.data,
+                region_code=form.region_code.data,
+                link=form.link.data,
             )
             flash(_("Quota added."), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
@@ -210,11 +210,11 @@ def task_create(quota_id: int):
                 db.session,
                 current_user,
                 quota,
-                form.name.data,
-                form.quota.data,
-                form.due_date.data,
-                form.sampler_ids.data,
-                form.lab_id.data or None,
+                name=form.name.data,
+                number=form.quota.data,
+                due_date=form.due_date.data,
+                sampler_ids=form.sampler_ids.data,
+                lab_id=form.lab_id.data or None,
             )
             flash(_("Task %(code)s assigned.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
@@ -240,12 +240,12 @@ def task_edit(task_id: int):
                 db.session,
                 current_user,
                 task,
-                form.name.data,
-                form.quota.data,
-                form.due_date.data,
-                form.sampler_ids.data,
-                form.closed.data,
-                form.lab_id.data or None,
+                name=form.name.data,
+                number=form.quota.data,
+                due_date=form.due_date.data,
+                sampler_ids=form.sampler_ids.data,
+                closed=form.closed.data,
+                lab_id=form.lab_id.data or None,
             )
             flash(_("Task %(code)s saved.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))

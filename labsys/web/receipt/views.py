@@ -105,7 +105,7 @@ def reject(sample_id: int):
                 db.session,
                 current_user,
                 sample,
-                reject_form.reason.data,
+                reason=reject_form.reason.data,
                 **_form_values(reject_form),
             )
             flash(_("Sample %(no)s rejected.", no=sample.sample_no), "warning")

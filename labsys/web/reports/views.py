@@ -183,7 +183,7 @@ def correct(report_id: int):
     if form.validate_on_submit():
         with service_errors(form):
             new = reports.correct_report(
-                db.session, current_user, report, form.reason.data, base_url=_base_url()
+                db.session, current_user, report, reason=form.reason.data, base_url=_base_url()
             )
             flash(
                 _(

@@ -370,7 +370,7 @@ def return_result(result_id: int):
             flash(message, "danger")
         return redirect(url_for("results.review_queue"))
     with service_errors():
-        svc.review_result(db.session, current_user, result, False, form.reason.data)
+        svc.review_result(db.session, current_user, result, accept=False, reason=form.reason.data)
         flash(
             _(
                 "%(item)s of %(no)s returned to the technician.",
@@ -424,9 +424,9 @@ def correct(result_id: int):
                 db.session,
                 current_user,
                 result,
-                form.measured.data,
-                int(form.version.data or 0),
-                form.reason.data,
+                measured_text=form.measured.data,
+                expected_version=int(form.version.data or 0),
+                reason=form.reason.data,
                 unit_values=units,
             )
             flash(_("%(item)s corrected.", item=result.item_name), "success")

@@ -376,7 +376,12 @@ def sample_correct(sample_id: int):
             form,
             sample,
             lambda values: sampling.correct_sample(
-                db.session, current_user, sample, form.reason.data, version, **values
+                db.session,
+                current_user,
+                sample,
+                reason=form.reason.data,
+                expected_version=version,
+                **values,
             ),
         )
         if saved is not None:
