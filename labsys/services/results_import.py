@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.models import (
     ResultStatus,
     Role,
@@ -33,7 +34,6 @@ from labsys.models import (
     TestItem,
     User,
 )
-from labsys.models.base import utcnow
 from labsys.services import audit
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, ServiceError
@@ -360,7 +360,7 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
 
 
 def _save(session: Session, actor: User, judged) -> None:
-    now = utcnow()
+    now = clock.now()
     table = SampleResult.__table__
     statement = (
         update(table)
@@ -405,12 +405,12 @@ def _save(session: Session, actor: User, judged) -> None:
         session,
         actor,
         (
-            (
+            audit.Change(
                 "result",
                 result.id,
                 "enter",
-                {"measured": value_display(result) or None, "status": result.status},
-                {
+                old={"measured": value_display(result) or None, "status": result.status},
+                new={
                     "measured": outcome.measured_text or row.value,
                     "reported": outcome.reported_text,
                     "verdict": outcome.verdict,
@@ -419,7 +419,6 @@ def _save(session: Session, actor: User, judged) -> None:
                     "sample_id": result.sample_id,
                     "import_row": row.number,
                 },
-                None,
             )
             for row, result, outcome in judged
         ),
