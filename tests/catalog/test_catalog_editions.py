@@ -434,14 +434,19 @@ def test_a_printed_limit_never_repeats_its_unit_nor_follows_not_used_with_one(li
 # --- the editor ----------------------------------------------------------------------------
 
 
-def test_the_editor_adds_an_oil_process_row_and_a_transition_end(app, make_category, make_item):
+def test_the_editor_adds_an_oil_process_row_and_a_transition_end(
+    app, make_category, make_item, make_user
+):
+    admin = make_user("catadmin", Role.ADMIN)
     leaf = make_category("食用油、油脂及其制品", "食用植物油", "食用植物油", "芝麻油")
     item = make_item("溶剂残留量", "mg/kg", method="GB 5009.262-2016")
     day = date(2019, 12, 21)
-    catalog.create_specification(db.session, None, leaf, item, limit_text="≤20", effective_from=day)
+    catalog.create_specification(
+        db.session, admin, leaf, item, limit_text="≤20", effective_from=day
+    )
     pressed = catalog.create_specification(
         db.session,
-        None,
+        admin,
         leaf,
         item,
         limit_text="不得检出",
@@ -454,7 +459,7 @@ def test_the_editor_adds_an_oil_process_row_and_a_transition_end(app, make_categ
     with pytest.raises(ServiceError, match="2019-12-21"):  # already has a row from that day
         catalog.create_specification(
             db.session,
-            None,
+            admin,
             leaf,
             item,
             limit_text="≤10",
@@ -463,6 +468,6 @@ def test_the_editor_adds_an_oil_process_row_and_a_transition_end(app, make_categ
         )
     with pytest.raises(ServiceError) as bad:
         catalog.create_specification(
-            db.session, None, leaf, item, limit_text="≤10", effective_from=day, oil_process="cold"
+            db.session, admin, leaf, item, limit_text="≤10", effective_from=day, oil_process="cold"
         )
     assert bad.value.field == "oil_process"
