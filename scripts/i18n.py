@@ -64,7 +64,9 @@ def build() -> list[str]:
             continue
         key = message.id if isinstance(message.id, str) else message.id[0]
         if key in table:
-            message.string = table[key]
+            # A plural message has one form per plural of the language (Chinese: one).
+            plural = isinstance(message.id, tuple | list)
+            message.string = (table[key],) * catalog.num_plurals if plural else table[key]
         else:
             missing.append(key)
     catalog.fuzzy = False
