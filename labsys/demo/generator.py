@@ -490,7 +490,7 @@ class _Demo:
         unit = product["quantity_unit"]
         if visit["link"] == Link.PRODUCTION:
             producer_id = visit["sampled_unit_id"]
-        elif fresh or visit["link"] == Link.CATERING:
+        elif fresh:
             producer_id = None
         else:
             producer_id = rng.choice(self.producers[maker])
