@@ -56,7 +56,8 @@ def extract() -> None:
 def build() -> list[str]:
     extract()
     with POT.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
+        catalog = read_po(f)  # the template: two plural forms, as English has
+    catalog.locale = "zh_Hans_CN"  # one plural form from here on
     table = load_table()
     missing = []
     for message in catalog:
