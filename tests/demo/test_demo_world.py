@@ -150,7 +150,7 @@ CHECKS = [
 
 
 def world_tz():
-    from labsys.demo.generator import LOCAL_TZ
+    from labsys.core.clock import LOCAL_TZ
 
     return LOCAL_TZ
 
