@@ -214,6 +214,8 @@ def export_command(kind, date_from, date_to, plan, task, fmt, output):
             if fmt == "csv":
                 exports.write_csv(output, header, counted)
             else:
-                exports.write_xlsx(output, header, counted, title=kind)
+                exports.write_xlsx(
+                    output, header, counted, title=kind, preamble=exports.export_preamble(kind)
+                )
     db.session.rollback()  # read only
     click.echo(_("%(kind)s written to %(output)s", kind=kind, output=output))
