@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from labsys.cli import default_base_url, fail, progress_bar
 from labsys.extensions import db
 from labsys.services import ServiceError, reports, users
+from labsys.services.access import SYSTEM
 
 
 @click.group("report")
@@ -152,7 +153,7 @@ def authorise_command(username: str, categories: tuple[str, ...], note: str):
             c.id for c in db.session.scalars(select(FoodCategory).where(FoodCategory.level == 1))
         ]
     try:
-        signatory = signatories.authorise(db.session, None, user, ids, note)
+        signatory = signatories.authorise(db.session, SYSTEM, user, category_ids=ids, note=note)
     except ServiceError as error:
         fail(_("error: %(message)s", message=error.message))
     db.session.commit()

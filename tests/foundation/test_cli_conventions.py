@@ -171,7 +171,9 @@ def test_the_first_password_is_forgotten_once_the_admin_changes_it(app, db):
     kept = users.initial_password_file()
     assert kept.read_text() == password
     admin = users.get_by_username(db.session, "admin")
-    users.change_password(db.session, admin, admin, "a-new-secret-9", password)
+    users.change_password(
+        db.session, admin, admin, new_password="a-new-secret-9", current_password=password
+    )
     db.session.commit()
     assert not kept.exists()
     again = _run(app, "quickstart", "--no-demo")
