@@ -8,13 +8,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Links printed on reports (QR codes, the demo's included) follow the address served;
-# set LABSYS_BASE_URL yourself when users reach the app by another name.
-LABSYS_BASE_URL ?= http://$(HOST):$(PORT)
-export LABSYS_BASE_URL
 
 .PHONY: run test venv translations lint bench-smoke clean
 
+# Links printed on reports (QR codes, the demo's included) follow the address served;
+# set LABSYS_BASE_URL yourself when users reach the app by another name.
+run: export LABSYS_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	@echo "==> secret key"
 	$(BIN)/labsys secret-key

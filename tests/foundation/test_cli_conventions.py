@@ -4,6 +4,7 @@ database that cannot be reached, the first password, progress output."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -232,8 +233,14 @@ def test_make_clean_removes_build_and_test_leftovers(tmp_path):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_run_says_what_it_does_and_links_to_the_port_served():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABSYS_", "MAKE"))}
     out = subprocess.run(
-        ["make", "-n", "run", "PORT=8123"], cwd=ROOT, check=True, capture_output=True, text=True
+        ["make", "-n", "run", "PORT=8123"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert "--port 8123" in out and "http://127.0.0.1:8123" in out
     assert "--quiet" not in out
