@@ -337,7 +337,7 @@ def test_load_refuses_an_loq_not_below_the_limit_naming_the_row(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["catalog", "load", "--file", path])
     assert result.exit_code == 1
     assert "0501 PB from 2023-06-30" in result.output and "LOQ 0.04" in result.output
-    assert "nothing changed" in result.output
+    assert "nothing changed" in result.output or "未作任何更改" in result.output
     assert db.session.scalar(select(func.count()).select_from(Specification)) == 0
     assert db.session.scalar(select(func.count()).select_from(CatalogVersion)) == 0
 
