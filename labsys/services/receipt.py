@@ -6,13 +6,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import ResultStatus, Role, Sample, SampleResult, SampleStatus, User
-from labsys.services import PermissionDenied, ServiceError, audit
+from labsys.services import ServiceError, audit
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 from labsys.services.sampling import REPORT_WORKDAYS
 
 # Copied from the specification onto each result row (SampleResult has the same names).
@@ -48,8 +50,6 @@ def find_by_number(session: Session, sample_no: str) -> Sample:
 
 
 def _check_receivable(sample: Sample, actor: User) -> None:
-    if not actor.has_role(Role.TECHNICIAN):
-        raise PermissionDenied(_("Only lab technicians receive samples."))
     if sample.status == SampleStatus.REJECTED:
         raise ServiceError(
             _(
@@ -105,6 +105,7 @@ def _clean_temperature(text: str | None) -> str | None:
     return text
 
 
+@writes(Role.TECHNICIAN, message=_l("Only lab technicians receive samples."))
 def receive_sample(
     session: Session,
     actor: User,
@@ -118,7 +119,9 @@ def receive_sample(
     """Accept the sample: status RECEIVED, the report due date, and the frozen specification.
 
     One PENDING result row per test item that applies to the sample's category on its
-    sampling date, with the limit, unit, methods, LOD/LOQ, interval, comparison method,
+    production date when known, else its sampling date (an older edition applies to food made
+    before a newer one while its shelf life and transition period last: ``core.editions``),
+    and for its oil process (压榨/浸出), with the limit, unit, methods, LOD/LOQ, interval, comparison method,
     decision rule, uncertainty and microbiological plan copied: later catalog edits never
     change this sample.
     """
@@ -130,7 +133,15 @@ def receive_sample(
     if not seal_state:
         raise ServiceError(_("Record the state of the seal."), field="seal_state")
     temperature = _clean_temperature(temperature)
-    specs = catalog.applicable_specifications(session, sample.category_id, sample.sampling_date)
+    specs = catalog.specifications_for_sample(session, sample)
+    if not sample.oil_process and catalog.needs_oil_process(specs):
+        raise ServiceError(
+            _(
+                "The solvent residue limit of sample %(no)s depends on whether the oil is "
+                "pressed (压榨) or solvent-extracted (浸出): record it on the sample first.",
+                no=sample.sample_no,
+            )
+        )
     if not specs:
         raise ServiceError(
             _(
@@ -180,12 +191,13 @@ def receive_sample(
     return results
 
 
+@writes(Role.TECHNICIAN, message=_l("Only lab technicians receive samples."))
 def reject_sample(
     session: Session,
     actor: User,
     sample: Sample,
-    reason: str,
     *,
+    reason: str,
     arrived_at: datetime | None = None,
     seal_state: str = "",
     condition: str = "",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,8 @@ from labsys.models import (
     User,
 )
 from labsys.services import audit
-from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
+from labsys.services.access import check_actor, writes
+from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
 
 # Accepted header spellings, compared after stripping and casefolding.
@@ -408,6 +410,10 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
 # --- saving ----------------------------------------------------------------------------------
 
 
+_IMPORTERS = _l("Only a lab technician may import results.")
+
+
+@writes(Role.TECHNICIAN, message=_IMPORTERS)
 def import_results(session: Session, actor: User, data: bytes, filename: str) -> ImportSummary:
     """Validate the whole file, then save and judge every row in the caller's transaction.
 
@@ -420,20 +426,18 @@ def prepare_import(session: Session, actor: User, data: bytes, filename: str) ->
     """Read and validate the file; the judged rows for :func:`save_import`.  Only reads:
     the web view runs it before taking SQLite's write lock (a long file no longer blocks
     every other user's save).  Raises ImportErrors (every problem) or ServiceError."""
-    if actor is None or not actor.has_role(Role.TECHNICIAN):
-        raise PermissionDenied(_("Only a lab technician may import results."))
+    check_actor(actor, frozenset({Role.TECHNICIAN}), message=_IMPORTERS)
     judged, errors = validate(session, read_table(data, filename))
     if errors:
         raise ImportErrors(errors)
     return judged
 
 
+@writes(Role.TECHNICIAN, message=_IMPORTERS)
 def save_import(session: Session, actor: User, judged: list) -> ImportSummary:
     """Save the rows :func:`prepare_import` judged, possibly in a later transaction: each
     UPDATE checks the result's version, so a result changed meanwhile refuses the whole
     import (ConflictError, nothing saved)."""
-    if actor is None or not actor.has_role(Role.TECHNICIAN):
-        raise PermissionDenied(_("Only a lab technician may import results."))
     summary = ImportSummary(
         rows=len(judged), samples=len({result.sample_id for _r, result, _o in judged})
     )

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,6 +35,7 @@ from labsys.models import (
     FoodCategory,
     Lab,
     Link,
+    OilProcess,
     Region,
     Role,
     Sample,
@@ -54,6 +56,7 @@ from labsys.services import (
     reference,
 )
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 
 DELIVERY_WORKDAYS = 5
 REPORT_WORKDAYS = 20
@@ -70,6 +73,7 @@ BATCH_FIELDS = (
     "production_date",
     "batch_no",
     "shelf_life",
+    "oil_process",
     "quantity",
     "quantity_unit",
     "backup_quantity",
@@ -217,6 +221,7 @@ def deadline_check(session: Session, today: date | None = None) -> DeadlineCheck
 # --- Creating a visit ---------------------------------------------------------------------
 
 
+@writes(Role.SAMPLER, message=_l("Only samplers fill in sampling forms."))
 def create_visit(
     session: Session, actor: User, visit_data: dict, batches: list[dict]
 ) -> SamplingVisit:
@@ -227,8 +232,6 @@ def create_visit(
     actor is always part of it).  ``batches``: dicts with the keys of ``BATCH_FIELDS``
     (text as entered; dates as ``date``).  Raises ``ValidationErrors`` naming every bad field.
     """
-    if not actor.has_role(Role.SAMPLER):
-        raise PermissionDenied(_("Only samplers fill in sampling forms."))
     errors: list[tuple[str | None, str]] = []
     header = _check_visit(session, actor, visit_data, errors)
     if not [b for b in batches if not _blank(b)]:
@@ -410,6 +413,9 @@ def _check_batch(
             fail("shelf_life", _("the shelf life must be longer than zero days."))
         elif (fields["shelf_life_days"] or 0) > MAX_SHELF_LIFE_DAYS:
             fail("shelf_life", _("the shelf life is longer than 100 years."))
+    fields["oil_process"] = _check_oil_process(
+        session, fields["oil_process"], fields["category"], sampling_date, fail
+    )
     quantity = parse_positive_decimal(fields["quantity"])
     if quantity is None:
         fail("quantity", _("the quantity must be a number greater than zero."))
@@ -425,6 +431,32 @@ def _check_batch(
             fail("producer", _("the labelled producer does not exist."))
     fields["remarks"] = fields["remarks"] or None
     return fields
+
+
+def _check_oil_process(
+    session: Session, value, category: FoodCategory | None, sampling_date: date | None, fail
+) -> OilProcess | None:
+    """压榨/浸出 from the label: required where the catalog's limits depend on it
+    (GB 2716-2018 solvent residue), one of the two values otherwise optional."""
+    from labsys.services import catalog
+
+    try:
+        process = OilProcess(value) if value else None
+    except ValueError:
+        fail("oil_process", _("choose pressed (压榨) or solvent-extracted (浸出)."))
+        return None
+    if process is None and category is not None and sampling_date is not None:
+        specs = catalog.applicable_specifications(session, category.id, sampling_date)
+        if catalog.needs_oil_process(specs):
+            fail(
+                "oil_process",
+                _(
+                    "%(name)s: record from the label whether the oil is pressed (压榨) or "
+                    "solvent-extracted (浸出); its solvent residue limit depends on it.",
+                    name=category.name_zh,
+                ),
+            )
+    return process
 
 
 def _stripped(value):
@@ -496,6 +528,7 @@ def sample_values(sample: Sample) -> dict:
         "production_date": sample.production_date,
         "batch_no": sample.batch_no,
         "shelf_life": sample.shelf_life,
+        "oil_process": sample.oil_process,
         "quantity": sample.quantity,
         "quantity_unit": sample.quantity_unit,
         "backup_quantity": sample.backup_quantity,
@@ -534,6 +567,7 @@ def can_correct(session: Session, user: User, sample: Sample) -> bool:
     )
 
 
+@writes(Role.SAMPLER)
 def update_sample(
     session: Session, actor: User, sample: Sample, expected_version: int, **fields
 ) -> Sample:
@@ -552,10 +586,12 @@ def update_sample(
     return _apply_changes(session, actor, sample, expected_version, fields, "update", None)
 
 
+@writes(Role.SAMPLER, Role.SUPERVISOR)
 def correct_sample(
     session: Session,
     actor: User,
     sample: Sample,
+    *,
     reason: str,
     expected_version: int | None = None,
     **fields,
