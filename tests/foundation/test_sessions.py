@@ -29,7 +29,9 @@ def test_logout_ends_the_session_on_the_server(client, login, make_user):
 def test_a_password_change_ends_other_sessions(client, login, make_user, db):
     ann = make_user("ann", Role.SAMPLER)
     login(ann)
-    users.change_password(db.session, ann, ann, "new-Pa55word", PASSWORD)
+    users.change_password(
+        db.session, ann, ann, new_password="new-Pa55word", current_password=PASSWORD
+    )
     db.session.commit()
     assert client.get("/").status_code == 302
 
@@ -54,7 +56,9 @@ def test_common_passwords_are_refused(common, make_user, db):
     assert "最常见" in users.password_problem(common)
     admin = make_user("root", Role.ADMIN)
     with pytest.raises(ServiceError):
-        users.create_user(db.session, admin, "bob", common, [Role.SAMPLER.value])
+        users.create_user(
+            db.session, admin, username="bob", password=common, roles=[Role.SAMPLER.value]
+        )
 
 
 @pytest.mark.parametrize("short", ["", "a1", "ab1!xyz"])
