@@ -71,3 +71,9 @@ def test_secure_cookies_when_served_over_https(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     plain = create_app({"SECRET_KEY": "x" * 40, "INSTANCE_PATH": str(tmp_path)})
     assert not plain.config["SESSION_COOKIE_SECURE"]
+
+
+def test_pages_carry_a_self_only_content_security_policy(client):
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
