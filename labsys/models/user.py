@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labsys.core import clock
@@ -46,6 +46,8 @@ class User(Base):
     # Bumped on every password change; part of the login session id, so a changed password
     # ends the sessions opened with the old one.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set when an administrator sets the password: the user must choose a new one first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

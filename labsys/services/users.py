@@ -194,6 +194,8 @@ def change_password(
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_version += 1  # every session of the user ends (a stolen cookie too)
+    # A password an administrator set (a reset) is known to two people: replaced at login.
+    user.must_change_password = actor.id != user.id
     session.flush()
     if user.username == INITIAL_ADMIN and has_app_context():
         forget_initial_password()

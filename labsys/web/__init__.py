@@ -44,6 +44,7 @@ def register_web(app: Flask) -> None:
     app.before_request(_mark_write_intent)
     app.before_request(sessions.enforce_idle_timeout)
     app.before_request(access.enforce_access)
+    app.before_request(sessions.enforce_password_change)
     app.after_request(_commit_or_rollback)
     app.after_request(_security_headers)
     _register_error_pages(app)

@@ -7,7 +7,7 @@ the user's session nonce (``User.session_version``, see services.users.end_sessi
 
 from __future__ import annotations
 
-from flask import current_app, flash, session
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -29,3 +29,17 @@ def enforce_idle_timeout() -> None:
         return
     if not isinstance(seen, int) or now - seen >= 60:
         session[SEEN_KEY] = now
+
+
+# What a user who must change the password may still open.
+_WHILE_CHANGING = {"auth.change_password", "auth.logout", "auth.language", "static"}
+
+
+def enforce_password_change():
+    """After an administrator set the password, every page leads to the change form."""
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.endpoint in _WHILE_CHANGING:
+        return None
+    flash(_("An administrator set your password: choose your own to continue."), "warning")
+    return redirect(url_for("auth.change_password"))

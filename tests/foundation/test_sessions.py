@@ -77,3 +77,21 @@ def test_pages_carry_a_self_only_content_security_policy(client):
     policy = client.get("/login").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self';" in policy
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_after_an_admin_reset_the_user_must_choose_a_new_password(client, login, make_user, db):
+    admin, ann = make_user("root", Role.ADMIN), make_user("ann", Role.SAMPLER)
+    users.change_password(db.session, admin, ann, new_password="reset-by-admin-7")
+    db.session.commit()
+    login(ann, "reset-by-admin-7")
+    response = client.get("/")
+    assert response.status_code == 302 and "/account/password" in response.headers["Location"]
+    assert client.get("/account/password").status_code == 200
+    data = {
+        "current_password": "reset-by-admin-7",
+        "new_password": "my-own-Secret-9",
+        "confirm": "my-own-Secret-9",
+        "csrf_token": csrf_token(client, "/account/password"),
+    }
+    assert client.post("/account/password", data=data).status_code == 302
+    assert client.get("/").status_code == 200
