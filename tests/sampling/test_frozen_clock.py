@@ -31,13 +31,16 @@ def test_a_frozen_clock_sets_the_due_date_and_moves_the_deadline_board(
     sample = _received_today(world)
     assert sample.received_at == datetime(2026, 11, 4, 1, 30, tzinfo=UTC)
     assert sample.due_report == date(2026, 12, 2)  # + 20 working days
-    login(make_user("boss", Role.SUPERVISOR))
+    boss = make_user("boss", Role.SUPERVISOR)
+    login(boss)
     assert sample.sample_no not in _board(client)  # four weeks to go
 
     freeze_clock(date(2026, 11, 30))  # Monday: due within 3 working days
+    login(boss)  # weeks later: the idle session has ended
     board = _board(client)
     assert sample.sample_no in board and "即将到期" in board and "已逾期" not in board
 
     freeze_clock(date(2026, 12, 3))  # the day after the deadline
+    login(boss)
     board = _board(client)
     assert sample.sample_no in board and "已逾期" in board
