@@ -53,6 +53,7 @@ from labsys.services import audit, calendar, catalog, planning, reference, users
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
+from labsys.services.lifecycle import next_state
 from labsys.services.receipt import FROZEN_COLUMNS
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -466,7 +467,7 @@ class _Demo:
                 serial=self._serials[region],
             ),
             "visit_id": visit["id"],
-            "status": SampleStatus.REGISTERED,
+            "status": next_state(Sample, None, "register"),
             "category_id": leaf.id,
             "food_name": leaf.name_zh,
             "brand": "" if fresh else world.brand(rng),
@@ -520,7 +521,7 @@ class _Demo:
             for seq, template in enumerate(self._templates(s.category, s.sampling_date), 1)
         ]
         sample.update(
-            status=SampleStatus.RECEIVED,
+            status=next_state(Sample, sample["status"], "receive"),
             received_at=arrived,
             received_by_id=technician.id,
             seal_state="完好",
@@ -564,7 +565,7 @@ class _Demo:
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
-                    "status": ResultStatus.PENDING,
+                    "status": next_state(SampleResult, None, "create"),
                     "measured_text": None,
                     "unit_values": None,
                     "reported_text": None,
@@ -598,7 +599,7 @@ class _Demo:
                 reported_text=judged.reported_text,
                 verdict=judged.verdict,
                 lod=judged.lod,
-                status=ResultStatus.ENTERED,
+                status=next_state(SampleResult, row["status"], "enter"),
             )
             row.update(changes, entered_by_id=technician.id, entered_at=entered_at)
             for key, value in changes.items():
@@ -620,7 +621,9 @@ class _Demo:
             return
         submitted = s.submitted.astimezone(UTC)
         for row in results:
-            row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
+            row.update(
+                status=next_state(SampleResult, row["status"], "submit"), submitted_at=submitted
+            )
             entries.append(
                 (
                     technician.id,
@@ -642,7 +645,9 @@ class _Demo:
         reviewed = s.reviewed.astimezone(UTC)
         for row in results:
             row.update(
-                status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
+                status=next_state(SampleResult, row["status"], "accept"),
+                reviewed_by_id=reviewer.id,
+                reviewed_at=reviewed,
             )
             entries.append(
                 (
@@ -658,7 +663,11 @@ class _Demo:
             )
         old = result_service._sample_values(SimpleNamespace(**sample))
         conclusion = Conclusion(conclude(r["verdict"].value for r in results))
-        sample.update(conclusion=conclusion, concluded_at=reviewed, status=SampleStatus.CONCLUDED)
+        sample.update(
+            conclusion=conclusion,
+            concluded_at=reviewed,
+            status=next_state(Sample, sample["status"], "conclude"),
+        )
         if conclusion == Conclusion.UNQUALIFIED:
             sample["due_unqualified_report"] = workdays.add_workdays(
                 s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays

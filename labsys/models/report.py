@@ -16,7 +16,8 @@ from labsys.models.user import User
 
 class ReportStatus(TitledEnum):
     """issued → superseded (by a corrected report).  A draft is never stored: the preview
-    is rendered on the fly, and issuing creates the row with its final PDF."""
+    is rendered on the fly, and issuing creates the row with its final PDF.  The
+    transitions: ``labsys.core.lifecycle.REPORT``."""
 
     ISSUED = "issued"
     SUPERSEDED = "superseded"
@@ -24,13 +25,6 @@ class ReportStatus(TitledEnum):
     @classmethod
     def __titles__(cls):
         return {cls.ISSUED: _l("Issued"), cls.SUPERSEDED: _l("Superseded")}
-
-
-# The only transitions a report may make.
-REPORT_TRANSITIONS = {
-    ReportStatus.ISSUED: {ReportStatus.SUPERSEDED},
-    ReportStatus.SUPERSEDED: set(),
-}
 
 
 class Report(Base):

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
@@ -40,9 +41,8 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.models.base import utcnow
-from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
-from labsys.services import audit, numbering
+from labsys.services import audit, lifecycle, numbering
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -375,12 +375,12 @@ def correct_report(
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
-    _check_transition(report, ReportStatus.SUPERSEDED)
+    _check_correctable(report)
     return _issue(session, actor, report.sample, base_url=base_url, replaces=report, reason=reason)
 
 
-def _check_transition(report: Report, target: ReportStatus) -> None:
-    if target not in REPORT_TRANSITIONS[report.status]:
+def _check_correctable(report: Report) -> None:
+    if tables.REPORT.find(report.status, "supersede") is None:
         raise ServiceError(
             _(
                 "Report %(no)s is %(status)s and cannot be corrected again; "
@@ -409,6 +409,15 @@ def _issue(
     _check_ready(sample, results, correcting=replaces is not None)
     author, reviewer = signatories(results)
     _check_approver(actor, author)
+    # The tables decide before the PDF is built: the new report (the approver is not its
+    # author), the sample (concluded → reported) or the report it replaces (superseded).
+    create, first_state = lifecycle.start(
+        actor, Report, "reissue" if replaces else "issue", done_by={"author_id": author.id}
+    )
+    if replaces is None:
+        lifecycle.check(actor, sample, "report")
+    else:
+        lifecycle.check(actor, replaces, "supersede")
     issued_at = issued_at or utcnow()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
@@ -427,7 +436,7 @@ def _issue(
     report = Report(
         report_no=report_no,
         sample=sample,
-        status=ReportStatus.ISSUED,
+        status=first_state,
         food_name=sample.food_name,
         sampled_unit_name=sample.visit.sampled_unit.name,
         conclusion=sample.conclusion,
@@ -442,59 +451,44 @@ def _issue(
         correction_reason=reason,
     )
     session.add(report)
-    old_status, sample_no = sample.status, sample.sample_no
-    sample.status = SampleStatus.REPORTED
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError(
-            _(
-                "Sample %(no)s was changed meanwhile (perhaps someone else "
-                "issued its report); reload and try again.",
-                no=sample_no,
-            )
-        ) from None
-    changes = [
-        (
-            "report",
-            report.id,
-            "correct" if replaces else "issue",
-            None,
-            {
-                "report_no": report_no,
-                "sample_no": sample_no,
-                "sha256": report.sha256,
-                "replaces": replaces.report_no if replaces else None,
-            },
-            reason,
-        )
-    ]
+    sample_no = sample.sample_no
+
+    def flush() -> None:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError(
+                _(
+                    "Sample %(no)s was changed meanwhile (perhaps someone else "
+                    "issued its report); reload and try again.",
+                    no=sample_no,
+                )
+            ) from None
+
+    flush()
+    audit.record(
+        session,
+        actor,
+        "report",
+        report.id,
+        create.action,
+        new={
+            "report_no": report_no,
+            "sample_no": sample_no,
+            "sha256": report.sha256,
+            "replaces": replaces.report_no if replaces else None,
+        },
+        reason=reason,
+    )
     if replaces is not None:
-        replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
-        changes.append(
-            (
-                "report",
-                replaces.id,
-                "supersede",
-                {"status": "issued"},
-                {"status": "superseded", "superseded_by": report_no},
-                reason,
-            )
+        lifecycle.transition(
+            session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
-    if old_status != sample.status:
-        changes.append(
-            (
-                "sample",
-                sample.id,
-                "status",
-                {"status": old_status},
-                {"status": sample.status, "report_no": report_no},
-                None,
-            )
+    else:
+        lifecycle.transition(
+            session, actor, sample, "report", new={"report_no": report_no}, flush=flush
         )
-    session.flush()
-    audit.record_many(session, actor, changes)
     return report
 
 
