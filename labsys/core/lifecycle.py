@@ -145,14 +145,14 @@ class Machine:
             raise IllegalTransition(self, state, event)
         if not held & row.roles:
             raise RoleRefused(self, state, event, row.roles)
-        excluded = (done_by or {}).get(row.four_eyes) if row.four_eyes else None
-        if actor_id is not None and excluded == actor_id:
-            raise FourEyesRefused(self, state, event, row.four_eyes)
+        rule = row.four_eyes
+        if rule and actor_id is not None and (done_by or {}).get(rule) == actor_id:
+            raise FourEyesRefused(self, state, event, rule)
         return row
 
 
 def _rows(
-    sources: Iterable[str | None],
+    sources: Iterable[str],
     event: str,
     target: str | None,
     roles: Iterable[str],

@@ -338,7 +338,7 @@ def _disposal_clock(session: Session, followup: FollowUp, on: date) -> dict:
     }
 
 
-_CLOCKS = {
+_CLOCKS: dict[Effect, Callable[[Session, Any, date], dict]] = {
     Effect.START_DELIVERY_CLOCK: _delivery_clock,
     Effect.START_REPORT_CLOCK: _report_clock,
     Effect.SET_UNQUALIFIED_CLOCK: _unqualified_clock,
