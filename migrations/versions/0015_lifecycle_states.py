@@ -35,7 +35,7 @@ def _in_list(states) -> str:
 def _set_sample_states(old, new) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.drop_constraint(SAMPLE_CHECK, "samples", type_="check")
+        op.drop_constraint(op.f(SAMPLE_CHECK), "samples", type_="check")
         op.create_check_constraint(op.f(SAMPLE_CHECK), "samples", f"status IN ({_in_list(new)})")
         return
     sql = bind.exec_driver_sql(
