@@ -252,14 +252,17 @@ def transition_many(
         session,
         actor,
         [
-            (
+            audit.Change(
                 machine_of(type(entity))[0].name,
                 entity.id,
                 row.action,
-                {**_values(old, entity), **previous, "status": before},
-                {**_values(new, entity), **{k: getattr(entity, k) for k in previous}}
-                | {"status": entity.status},
-                reason,
+                old={**_values(old, entity), **previous, "status": before},
+                new={
+                    **_values(new, entity),
+                    **{key: getattr(entity, key) for key in previous},
+                    "status": entity.status,
+                },
+                reason=reason,
             )
             for entity, row, (before, previous) in zip(entities, rows, befores, strict=True)
         ],

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
@@ -40,12 +40,10 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.base import utcnow
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import audit, lifecycle, numbering
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICT_LABELS = {
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
@@ -154,7 +152,7 @@ def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
 
 
 def _local_date(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TZ).date().isoformat() if moment else ""
+    return clock.local_date(moment).isoformat() if moment else ""
 
 
 def _plan_text(result: SampleResult) -> str:
@@ -320,7 +318,7 @@ def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str
     pattern = current_app.config["REPORT_NO_PATTERN"]
     if "{serial" not in pattern:
         raise ServiceError(_("The setting REPORT_NO_PATTERN must contain {serial}."))
-    year = issued_at.astimezone(LOCAL_TZ).year
+    year = issued_at.astimezone(clock.LOCAL_TZ).year
     yearly = "{year" in pattern or "{yy" in pattern
     serial = numbering.next_value(session, f"report:{year}" if yearly else "report")
     lab = sample.lab.code if sample.lab else current_app.config["LAB_CODE"]
@@ -418,7 +416,7 @@ def _issue(
         lifecycle.check(actor, sample, "report")
     else:
         lifecycle.check(actor, replaces, "supersede")
-    issued_at = issued_at or utcnow()
+    issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
     data = report_data(
@@ -532,7 +530,7 @@ def write_zip(reports: Iterable[Report], target: BinaryIO) -> int:
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for report in reports:
-            moment = report.issued_at.astimezone(LOCAL_TZ)
+            moment = report.issued_at.astimezone(clock.LOCAL_TZ)
             info = zipfile.ZipInfo(f"{report.report_no}.pdf", date_time=moment.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, report.pdf)

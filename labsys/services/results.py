@@ -16,14 +16,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.core.judgement import (
     MicroPlan,
     Spec,
@@ -45,21 +45,14 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.base import utcnow
 from labsys.services import audit, lifecycle
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
 # Where a value may be typed: the sources of the table's "enter" rows.
 EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
 # A reopened sample (reported, its conclusion withdrawn) is tested again too.
 TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED, SampleStatus.REOPENED)
-
-
-def local_today() -> date:
-    """Today in China Standard Time (deadlines count calendar days there)."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -260,7 +253,7 @@ def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Jud
 def _apply(
     session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
 ) -> list[SampleResult]:
-    now = utcnow()
+    now = clock.now()
     olds = {}
     for entry, outcome in prepared:
         result = entry.result
@@ -371,7 +364,7 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
     ready = [r for r in results if r.status == ResultStatus.ENTERED]
     if not ready:
         raise ServiceError(_("There are no entered results to submit."))
-    now = utcnow()
+    now = clock.now()
     for result in ready:
         result.submitted_at = now
         result.return_reason = None
@@ -414,7 +407,7 @@ def review_result(
     if not accept and not reason:
         raise ServiceError(_("Give the reason for returning the result."), field="reason")
     result.reviewed_by_id = actor.id
-    result.reviewed_at = utcnow()
+    result.reviewed_at = clock.now()
     result.return_reason = None if accept else reason
     lifecycle.transition(
         session,
@@ -484,7 +477,7 @@ def correct_result(
     result.verdict = outcome.verdict
     result.lod = outcome.lod
     result.reviewed_by_id = actor.id
-    result.reviewed_at = utcnow()
+    result.reviewed_at = clock.now()
     lifecycle.transition(
         session,
         actor,
@@ -605,13 +598,13 @@ def derive_conclusion(
     conclusion = Conclusion(conclude(r.verdict.value for r in rows if r.verdict is not None))
     old = _sample_values(sample)
     sample.conclusion = conclusion
-    sample.concluded_at = utcnow()
+    sample.concluded_at = clock.now()
     lifecycle.transition(
         session,
         actor,
         sample,
         "conclude",
-        on=today or local_today(),
+        on=today or clock.today(),
         old=old,
         new=_sample_values,
     )
