@@ -1,9 +1,9 @@
 """The lifecycles of samples, results, reports and follow-ups as explicit transition tables.
 
 Each row of a table says: in state *source*, event *event* leads to state *target*; only
-users with one of *roles* may fire it; with *four_eyes* set, the actor must not be the user
-named by that attribute of the entity (the person who entered the result, who wrote the
-report); the audit trail records it as *action*; *effect* is what it does to the deadlines.
+users with one of *roles* may fire it; *four_eyes* names attributes of the entity whose user
+the actor must not be (the person who entered the result; the report's author and
+reviewer); the audit trail records it as *action*; *effect* is what it does to the deadlines.
 A row whose source is ``None`` creates the entity.
 
 States, events and roles are plain strings (the models' string enums compare equal to
@@ -52,7 +52,7 @@ class Transition:
     target: str
     roles: frozenset[str]
     action: str
-    four_eyes: str | None = None
+    four_eyes: tuple[str, ...] = ()
     effect: Effect = Effect.NONE
 
 
@@ -136,7 +136,7 @@ class Machine:
     ) -> Transition:
         """The row that applies, or Refused: a role of the event first (someone who may
         never fire it learns nothing about the state), then the state, then the row's own
-        roles, then the four-eyes rule (``done_by``: attribute → user id)."""
+        roles, then the four-eyes rules (``done_by``: attribute → user id)."""
         held = frozenset(roles) if actor_id is not None else frozenset({SYSTEM})
         if not held & self.roles_for(event):
             raise RoleRefused(self, state, event, self.roles_for(event))
@@ -145,9 +145,9 @@ class Machine:
             raise IllegalTransition(self, state, event)
         if not held & row.roles:
             raise RoleRefused(self, state, event, row.roles)
-        rule = row.four_eyes
-        if rule and actor_id is not None and (done_by or {}).get(rule) == actor_id:
-            raise FourEyesRefused(self, state, event, rule)
+        for rule in row.four_eyes:
+            if actor_id is not None and (done_by or {}).get(rule) == actor_id:
+                raise FourEyesRefused(self, state, event, rule)
         return row
 
 
@@ -234,15 +234,15 @@ RESULT = Machine(
         Transition(ENTERED, "submit", SUBMITTED, frozenset({TECHNICIAN}), "submit"),
         Transition(
             SUBMITTED, "accept", ACCEPTED, frozenset({REVIEWER}), "accept",
-            four_eyes="entered_by_id",
+            four_eyes=("entered_by_id",),
         ),
         Transition(
             SUBMITTED, "return", RETURNED, frozenset({REVIEWER}), "return",
-            four_eyes="entered_by_id",
+            four_eyes=("entered_by_id",),
         ),
         Transition(
             ACCEPTED, "correct", ACCEPTED, frozenset(_RETESTERS), "correct",
-            four_eyes="entered_by_id",
+            four_eyes=("entered_by_id",),
         ),
         Transition(ACCEPTED, "retest", SUPERSEDED, frozenset(_RETESTERS), "retest"),
     ],
@@ -251,16 +251,16 @@ RESULT = Machine(
 # --- reports ---------------------------------------------------------------------------------
 
 ISSUED = "issued"
+_SIGNERS = ("author_id", "reviewer_id")
 
 REPORT = Machine(
     "report",
     (ISSUED, SUPERSEDED),
     [
-        # The approver (批准) is never the author (编制): the one who entered most results.
-        Transition(None, "issue", ISSUED, frozenset({SUPERVISOR}), "issue", four_eyes="author_id"),
-        Transition(
-            None, "reissue", ISSUED, frozenset({SUPERVISOR}), "correct", four_eyes="author_id"
-        ),
+        # The approver (批准) is a third person: neither the author (编制, who entered most
+        # results) nor the reviewer (审核).
+        Transition(None, "issue", ISSUED, frozenset({SUPERVISOR}), "issue", four_eyes=_SIGNERS),
+        Transition(None, "reissue", ISSUED, frozenset({SUPERVISOR}), "correct", four_eyes=_SIGNERS),
         Transition(ISSUED, "supersede", SUPERSEDED, frozenset({SUPERVISOR}), "supersede"),
     ],
 )

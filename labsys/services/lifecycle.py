@@ -82,7 +82,11 @@ EVENTS = {
     ("followup", "disposal_completed"): _l("complete the disposal"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
-FOUR_EYES = {"entered_by_id": _l("entered"), "author_id": _l("wrote")}
+FOUR_EYES = {
+    "entered_by_id": _l("entered"),
+    "author_id": _l("wrote"),
+    "reviewer_id": _l("reviewed"),
+}
 
 Values = Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None
 

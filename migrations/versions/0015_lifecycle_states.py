@@ -1,7 +1,7 @@
 """lifecycle states: a reported sample reopened for a retest; the follow-up's status
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 
 ``samples.status`` gains ``reopened`` (reported, its conclusion withdrawn for a retest: until
 now a reported sample without a conclusion); ``followups.status`` records the retest track
@@ -18,7 +18,7 @@ Schema Changes", https://www.sqlite.org/lang_altertable.html#otheralter).
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -96,7 +96,7 @@ def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F8
     db.session.commit()
     counted = _column("SELECT sum(samples) FROM sample_stats")
 
-    downgrade(directory=directory, revision="0011")
+    downgrade(directory=directory, revision="0014")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reported", "reported"]
     upgrade(directory=directory)
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reopened", "reported"]

@@ -144,6 +144,8 @@ def test_four_eyes_for_a_report_is_checked_before_it_exists(everyone):
     actor, _other = everyone
     with pytest.raises(PermissionDenied, match="四眼原则"):
         lifecycle.start(actor, Report, "issue", done_by={"author_id": actor.id})
+    with pytest.raises(PermissionDenied, match="本人审核"):
+        lifecycle.start(actor, Report, "reissue", done_by={"reviewer_id": actor.id})
     _row, state = lifecycle.start(actor, Report, "issue", done_by={"author_id": -1})
     assert state == ReportStatus.ISSUED
 
