@@ -30,18 +30,20 @@ def test_a_retest_after_the_report_reopens_the_sample_until_it_is_accepted(
     reopen = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reopen")).one()
     assert '"status":"reopened"' in reopen.new_values
     with pytest.raises(ServiceError, match="尚未办结"):  # no conclusion to correct it with
-        reports.correct_report(db.session, boss, first, "retest", base_url=BASE)
+        reports.correct_report(db.session, boss, first, reason="retest", base_url=BASE)
     db.session.rollback()
 
     # The retest row is open work: entered, submitted and accepted like any other.
-    results.enter_result(db.session, tech, retest, "0.05", retest.version_id)
+    results.enter_result(
+        db.session, tech, retest, measured_text="0.05", expected_version=retest.version_id
+    )
     results.submit_results(db.session, tech, [retest])
-    results.review_result(db.session, reviewer, retest, True)
+    results.review_result(db.session, reviewer, retest, accept=True)
     db.session.commit()
     assert retest.status == ResultStatus.ACCEPTED
     assert sample.status == SampleStatus.REPORTED and sample.conclusion == "qualified"
 
-    corrected = reports.correct_report(db.session, boss, first, "retest", base_url=BASE)
+    corrected = reports.correct_report(db.session, boss, first, reason="retest", base_url=BASE)
     db.session.commit()
     assert first.status == ReportStatus.SUPERSEDED and corrected.replaces == first
     assert corrected.conclusion == "qualified"
