@@ -1,7 +1,7 @@
 """lifecycle states: a reported sample reopened for a retest; the follow-up's status
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 ``samples.status`` gains ``reopened`` (reported, its conclusion withdrawn for a retest: until
 now a reported sample without a conclusion); ``followups.status`` records the retest track
@@ -17,8 +17,8 @@ Schema Changes", https://www.sqlite.org/lang_altertable.html#otheralter).
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Migration 0015 names the states of existing rows: a reported sample without a conclusion
+"""Migration 0016 names the states of existing rows: a reported sample without a conclusion
 is reopened; a follow-up's status follows the dates recorded; and back down again, with the
 sample_stats triggers still counting (SQLite edits the CHECK in place instead of rebuilding
 the samples table)."""
@@ -96,7 +96,7 @@ def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F8
     db.session.commit()
     counted = _column("SELECT sum(samples) FROM sample_stats")
 
-    downgrade(directory=directory, revision="0014")
+    downgrade(directory=directory, revision="0015")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reported", "reported"]
     upgrade(directory=directory)
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reopened", "reported"]
