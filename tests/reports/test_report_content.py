@@ -244,7 +244,6 @@ def test_markup_in_every_sampler_field_prints_literally(
     text_fields = ("brand", "specification", "batch_no", "sampling_base", "remarks", "condition")
     sample = concluded_sample([LEAD], **{name: hostile for name in text_fields})
     sample.food_name = hostile
-    sample.quantity_unit = hostile
     sample.seal_state = hostile
     unit = sample.visit.sampled_unit
     unit.name = unit.address = unit.phone = hostile
