@@ -564,6 +564,7 @@ class _Demo:
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
+                    "is_colony_count": spec.test_item.is_colony_count,
                     "status": ResultStatus.PENDING,
                     "measured_text": None,
                     "unit_values": None,
@@ -702,7 +703,9 @@ class _Demo:
                 units = values.unit_values(self.rng, result_service.micro_plan(view), fail=fail)
                 judged = result_service.judge_values(view, None, units)
             else:
-                measured = values.numeric_value(self.rng, view.limit_text, view.lod, fail=fail)
+                measured = values.numeric_value(
+                    self.rng, view.limit_text, view.lod, fail=fail, colony=view.is_colony_count
+                )
                 judged = result_service.judge_values(view, measured)
             if judged.verdict == want:
                 return judged

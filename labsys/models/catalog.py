@@ -54,6 +54,8 @@ class TestItem(Base):
     method_standard: Mapped[str] = mapped_column(String(120), default="")
     # True for microbiological items judged by a sampling plan (n, c, m, M).
     is_microbiological: Mapped[bool] = mapped_column(default=False)
+    # A plate count reported by GB 4789.2 (two figures half up, "<10" for no growth).
+    is_colony_count: Mapped[bool] = mapped_column(default=False)
 
     def __repr__(self) -> str:
         return f"<TestItem {self.code} {self.name_zh}>"
@@ -79,6 +81,8 @@ class Specification(Base):
     lod: Mapped[str | None] = mapped_column(String(30))
     loq: Mapped[str | None] = mapped_column(String(30))
     interval: Mapped[str | None] = mapped_column(String(20))  # GB/T 8170 reporting interval
+    # Or: report to n significant figures (several GB 5009 methods do); wins over the interval.
+    significant_digits: Mapped[int | None]
     comparison_method: Mapped[ComparisonMethod] = mapped_column(
         str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL
     )

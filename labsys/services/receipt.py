@@ -24,6 +24,7 @@ FROZEN_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
     "comparison_method",
     "decision_rule",
     "uncertainty",
@@ -118,7 +119,8 @@ def receive_sample(
     """Accept the sample: status RECEIVED, the report due date, and the frozen specification.
 
     One PENDING result row per test item that applies to the sample's category on its
-    sampling date, with the limit, unit, methods, LOD/LOQ, interval, comparison method,
+    sampling date, with the limit, unit, methods, LOD/LOQ, interval or significant figures,
+    whether it is a colony count, comparison method,
     decision rule, uncertainty and microbiological plan copied: later catalog edits never
     change this sample.
     """
@@ -146,6 +148,7 @@ def receive_sample(
             test_item_id=spec.test_item_id,
             seq=seq,
             item_name=spec.test_item.name_zh,
+            is_colony_count=spec.test_item.is_colony_count,
             status=ResultStatus.PENDING,
             **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
         )

@@ -9,7 +9,6 @@ superseded; both stay on file.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import zipfile
 from collections import Counter
@@ -28,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
+    DecisionRule,
     Report,
     ReportStatus,
     ResultStatus,
@@ -44,6 +44,7 @@ from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import audit, numbering
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+from labsys.services.results import printed_units
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICT_LABELS = {
@@ -166,13 +167,15 @@ def _plan_text(result: SampleResult) -> str:
 
 
 def _result_text(result: SampleResult) -> str:
+    """The 检验结果 cell: the reported value (rounded and, where rounding alone would turn the
+    verdict, marked "0.20(+)"), or the n units as printed ("9.4×10⁴；<10；…")."""
     if result.is_microbiological and result.unit_values:
         try:
-            units = json.loads(result.unit_values)
+            units = printed_units(result)
         except ValueError:
             units = None
-        if isinstance(units, list) and units:
-            return "；".join(str(u) for u in units)
+        if units:
+            return "；".join(units)
     return result.reported_text or result.measured_text or ""
 
 
@@ -219,7 +222,7 @@ def _items_summary(results: list[SampleResult]) -> str:
 
 
 def _decision_rule_note(results: list[SampleResult]) -> str:
-    guarded = [r.item_name for r in results if r.decision_rule == "guarded"]
+    guarded = [r.item_name for r in results if r.decision_rule == DecisionRule.GUARDED]
     if not guarded:
         return ""
     return f"{'、'.join(guarded)}项目按保护带判定规则（w=U）判定"
