@@ -9,6 +9,7 @@ ten rows each, "以下空白" after the last row; "共N页 第n页" on every pag
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -113,6 +114,18 @@ def _esc(text: str | None) -> str:
     text = "" if text is None else str(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\n", "<br/>")
+
+
+_EXPONENT_RE = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
+_EXPONENT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def value_markup(text: str | None) -> str:
+    """A result cell's markup: escaped, with the exponents of "9.4×10⁵" set as real
+    superscripts (CJK fonts such as WenQuanYi Micro Hei have ⁴ but no ⁵–⁹ glyphs)."""
+    return _EXPONENT_RE.sub(
+        lambda match: f"<super>{match[0].translate(_EXPONENT_DIGITS)}</super>", _esc(text)
+    )
 
 
 class _NumberedCanvas(pdfcanvas.Canvas):
@@ -359,7 +372,7 @@ class ReportDocument:
                     Paragraph(_esc(row.item_name), s.cell),
                     Paragraph(_esc(row.unit), s.center),
                     Paragraph(_esc(row.limit), s.center),
-                    Paragraph(_esc(row.result), s.center),
+                    Paragraph(value_markup(row.result), s.center),
                     Paragraph(_esc(row.verdict), s.center),
                     Paragraph(_esc(row.method), s.small),
                 ]
