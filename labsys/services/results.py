@@ -580,6 +580,8 @@ _SPEC_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
+    "is_colony_count",
     "comparison_method",
     "decision_rule",
     "uncertainty",

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from labsys.models import VerdictValue
+from labsys.models import ResultStatus, VerdictValue
 from labsys.services import ServiceError
 from labsys.services import results as svc
 from labsys.services.results_import import ImportErrors, import_results
@@ -153,3 +153,15 @@ def test_the_entry_page_shows_the_marked_and_the_colony_texts(
     login(tech)
     html = client.get(f"/lab/samples/{sample.id}/enter").get_data(as_text=True)
     assert "0.20(+)" in html and "9.4×10⁴" in html
+
+
+def test_a_retest_keeps_the_reporting_rule_and_the_colony_flag(db, reviewer, counted_sample):
+    sample = counted_sample()
+    mould, cadmium = by_name(sample, "霉菌"), by_name(sample, "镉")
+    for result in (mould, cadmium):
+        result.status = ResultStatus.ACCEPTED
+    db.session.commit()
+    new_mould = svc.retest(db.session, reviewer, mould, "平板污染")
+    new_cadmium = svc.retest(db.session, reviewer, cadmium, "复测")
+    assert (new_mould.is_colony_count, new_mould.lod) == (True, "1")
+    assert new_cadmium.significant_digits == 2
