@@ -564,7 +564,7 @@ class _Demo:
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
-                    "is_colony_count": spec.test_item.is_colony_count,
+                    "is_colony_count": spec.is_colony_count,
                     "status": ResultStatus.PENDING,
                     "measured_text": None,
                     "unit_values": None,

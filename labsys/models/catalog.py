@@ -115,6 +115,17 @@ class Specification(Base):
         return Spec.parse(self.limit_text or "")
 
     @property
+    def is_colony_count(self) -> bool:
+        """Whether results of this row are GB 4789.2 colony counts: the item counts colonies
+        and this row judges a count — not presence in 25 g or 100 mL ("0/100mL", as 大肠菌群
+        in drinking water), nor 不得检出."""
+        if not self.test_item.is_colony_count or (self.micro_m and "/" in self.micro_m):
+            return False
+        from labsys.core.judgement import SpecKind
+
+        return self.micro_n is not None or self.spec.kind is not SpecKind.NOT_DETECTED
+
+    @property
     def plan(self):
         """The microbiological sampling plan (``MicroPlan``), or None when judged by a limit."""
         from labsys.core.judgement import MicroPlan

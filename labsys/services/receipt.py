@@ -148,7 +148,7 @@ def receive_sample(
             test_item_id=spec.test_item_id,
             seq=seq,
             item_name=spec.test_item.name_zh,
-            is_colony_count=spec.test_item.is_colony_count,
+            is_colony_count=spec.is_colony_count,
             status=ResultStatus.PENDING,
             **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
         )

@@ -153,6 +153,7 @@ def test_the_entry_page_shows_the_marked_and_the_colony_texts(
     login(tech)
     html = client.get(f"/lab/samples/{sample.id}/enter").get_data(as_text=True)
     assert "0.20(+)" in html and "9.4×10⁴" in html
+    assert "菌落数：如 93672" in html or "Colony count: 93672" in html
 
 
 def test_a_retest_keeps_the_reporting_rule_and_the_colony_flag(db, reviewer, counted_sample):
