@@ -72,9 +72,18 @@ def numeric_value(
     value = _numeric_value(rng, limit_text, lod, fail=fail)
     if not colony:
         return value
+    lowest = int(Decimal(lod)) if lod else 10
     if value == "未检出":
-        return colony_count_text(0, lowest_dilution=lod or 10)
-    return colony_count_text(Decimal(value).to_integral_value())
+        return colony_count_text(0, lowest_dilution=lowest)
+    return colony_count_text(_plated(int(Decimal(value)), lowest), lowest_dilution=lowest)
+
+
+def _plated(count: int, lowest: int) -> Decimal:
+    """``count`` as a plate count can come out: the mean of two plates times the dilution
+    factor, so below 30 colonies at the lowest dilution only multiples of half that factor
+    (5, 10, 15 … CFU/g at 1:10; GB 4789.2 counts two plates per dilution *(verify)*)."""
+    half = Decimal(lowest) / 2
+    return (Decimal(count) / half).to_integral_value() * half if count < 30 * lowest else count
 
 
 def _numeric_value(rng: random.Random, limit_text: str, lod: str | None, *, fail: bool) -> str:
@@ -127,4 +136,4 @@ def unit_values(rng: random.Random, plan: MicroPlan, *, fail: bool) -> list[str]
         counts[rng.randrange(plan.n)] = int(ceiling * rng.randint(2, 6))
     elif big_m is not None and plan.c > 0 and rng.random() < 0.3:
         counts[0] = rng.randint(int(m) + 1, int(big_m))  # within the c allowance
-    return [colony_count_text(count, lowest_dilution=lowest) for count in counts]
+    return [colony_count_text(_plated(c, lowest), lowest_dilution=lowest) for c in counts]
