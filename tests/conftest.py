@@ -7,6 +7,7 @@ the migrations, exactly as ``labsys init`` does; every test then starts from emp
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 
@@ -15,6 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from labsys import create_app
+from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
@@ -93,6 +95,14 @@ def _empty_tables() -> None:
 @pytest.fixture
 def db(app):
     return _db
+
+
+@pytest.fixture
+def freeze_clock():
+    """``freeze_clock(day_or_moment)`` stops labsys's clock there until the test ends (call
+    it again to move the clock on)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda at: stack.enter_context(clock.frozen(at))
 
 
 @pytest.fixture

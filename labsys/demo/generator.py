@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from labsys.core import workdays
+from labsys.core import clock, workdays
 from labsys.core.judgement import conclude
 from labsys.core.rates import pass_rate
 from labsys.demo import values, world
@@ -49,13 +48,12 @@ from labsys.models import (
     VerdictValue,
     VisitSampler,
 )
-from labsys.services import audit, calendar, catalog, planning, reference, users
+from labsys.services import audit, calendar, catalog, planning, reference, signatories, users
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
 from labsys.services.receipt import FROZEN_COLUMNS
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 KEY_FOOD_RATE = Decimal("98.89")
 KEY_FOOD_SHARE = 0.36  # of all samples
 OTHER_UNQUALIFIED = 0.026  # unqualified share among the other foods (≈2 % overall)
@@ -135,7 +133,7 @@ def load_demo(
     reports service (tens of milliseconds a page), so city-scale runs cap them.
     """
     started = time.perf_counter()
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or clock.today()
     year = year or today.year
     demo = _Demo(
         session,
@@ -183,6 +181,8 @@ class _Demo:
         self.holidays = calendar.holiday_table(self.session)
         self.lab = reference.default_lab(self.session)
         self.people = self._users()
+        # The demo's supervisors sign reports: authorised signatories for every 大类.
+        signatories.authorise_all_categories(self.session, None, self.people[Role.SUPERVISOR])
         self.districts = [(r.code, r.name_zh) for r in reference.districts(self.session)]
         self.units, self.producers = self._enterprises()
         self.leaves_key, self.leaves_other = self._leaves()
@@ -234,13 +234,13 @@ class _Demo:
         self._insert(Enterprise, rows)
         self._audit(
             [
-                (
-                    None,
-                    "enterprise",
-                    row["id"],
-                    "create",
-                    None,
-                    enterprise_service.snapshot(SimpleNamespace(**row)),
+                audit.Stamped(
+                    audit.Change(
+                        "enterprise",
+                        row["id"],
+                        "create",
+                        new=enterprise_service.snapshot(SimpleNamespace(**row)),
+                    ),
                     None,
                     now,
                 )
@@ -414,14 +414,14 @@ class _Demo:
             **visit, sampler_links=[SimpleNamespace(user_id=u.id) for u in team]
         )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sampling_visit",
+                    visit["id"],
+                    "create",
+                    new=sampling_service._visit_values(visit_view),
+                ),
                 sampler.id,
-                "sampling_visit",
-                visit["id"],
-                "create",
-                None,
-                sampling_service._visit_values(visit_view),
-                None,
                 created,
             )
         )
@@ -430,14 +430,14 @@ class _Demo:
             sample = self._sample_row(s, visit, task, sampler, due_delivery)
             rows[Sample].append(sample)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "sample",
+                        sample["id"],
+                        "create",
+                        new=sampling_service.sample_values(SimpleNamespace(**sample)),
+                    ),
                     sampler.id,
-                    "sample",
-                    sample["id"],
-                    "create",
-                    None,
-                    sampling_service.sample_values(SimpleNamespace(**sample)),
-                    None,
                     created,
                 )
             )
@@ -531,22 +531,23 @@ class _Demo:
             ),
         )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sample",
+                    sample["id"],
+                    "receive",
+                    old={"status": SampleStatus.REGISTERED},
+                    new={
+                        "status": sample["status"],
+                        "received_at": arrived,
+                        "seal_state": "完好",
+                        "condition": sample["condition"],
+                        "temperature": sample["temperature"],
+                        "due_report": sample["due_report"],
+                        "test_items": [r["item_name"] for r in results],
+                    },
+                ),
                 technician.id,
-                "sample",
-                sample["id"],
-                "receive",
-                {"status": SampleStatus.REGISTERED},
-                {
-                    "status": sample["status"],
-                    "received_at": arrived,
-                    "seal_state": "完好",
-                    "condition": sample["condition"],
-                    "temperature": sample["temperature"],
-                    "due_report": sample["due_report"],
-                    "test_items": [r["item_name"] for r in results],
-                },
-                None,
                 arrived,
             )
         )
@@ -605,14 +606,15 @@ class _Demo:
             for key, value in changes.items():
                 setattr(view, key, value)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "enter",
+                        old=before,
+                        new={**result_service._values(view), "sample_id": row["sample_id"]},
+                    ),
                     technician.id,
-                    "result",
-                    row["id"],
-                    "enter",
-                    before,
-                    {**result_service._values(view), "sample_id": row["sample_id"]},
-                    None,
                     entered_at,
                 )
             )
@@ -623,14 +625,15 @@ class _Demo:
         for row in results:
             row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "submit",
+                        old={"status": ResultStatus.ENTERED},
+                        new={"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
+                    ),
                     technician.id,
-                    "result",
-                    row["id"],
-                    "submit",
-                    {"status": ResultStatus.ENTERED},
-                    {"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
-                    None,
                     submitted,
                 )
             )
@@ -646,14 +649,15 @@ class _Demo:
                 status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
             )
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "accept",
+                        old={"status": ResultStatus.SUBMITTED},
+                        new={"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
+                    ),
                     reviewer.id,
-                    "result",
-                    row["id"],
-                    "accept",
-                    {"status": ResultStatus.SUBMITTED},
-                    {"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
-                    None,
                     reviewed,
                 )
             )
@@ -665,14 +669,15 @@ class _Demo:
                 s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
             )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sample",
+                    sample["id"],
+                    "conclude",
+                    old=old,
+                    new=result_service._sample_values(SimpleNamespace(**sample)),
+                ),
                 reviewer.id,
-                "sample",
-                sample["id"],
-                "conclude",
-                old,
-                result_service._sample_values(SimpleNamespace(**sample)),
-                None,
                 reviewed,
             )
         )
@@ -729,7 +734,7 @@ class _Demo:
         ):
             if len(chosen) >= self.report_limit:
                 break
-            concluded = concluded_at.astimezone(LOCAL_TZ).date()
+            concluded = concluded_at.astimezone(clock.LOCAL_TZ).date()
             issued = self._workday_time(concluded, self.rng.randint(1, 4), 10, 17)
             if issued.date() <= self.today:  # later ones are still being written up
                 chosen.append((issued, sample_id))
@@ -749,7 +754,11 @@ class _Demo:
             for issued, sample_id in part:
                 report_service.issue_report(
                     self.session,
-                    self.rng.choice(supervisors),
+                    self.rng.choice(
+                        report_service.eligible_approvers(
+                            self.session, samples[sample_id], supervisors
+                        )
+                    ),
                     samples[sample_id],
                     base_url=base_url,
                     issued_at=issued.astimezone(UTC),
@@ -773,7 +782,7 @@ class _Demo:
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
             count += 1
-            concluded = sample.concluded_at.astimezone(LOCAL_TZ).date()
+            concluded = sample.concluded_at.astimezone(clock.LOCAL_TZ).date()
             notified = workdays.add_workdays(concluded, rng.randint(1, 3), self.holidays)
             if notified > self.today or rng.random() < 0.08:
                 continue  # not yet notified: the board shows it
@@ -880,12 +889,14 @@ class _Demo:
             local_day.day,
             self.rng.randint(first_hour, last_hour - 1),
             self.rng.randint(0, 59),
-            tzinfo=LOCAL_TZ,
+            tzinfo=clock.LOCAL_TZ,
         )
 
     @staticmethod
     def _utc(day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
+        return datetime(
+            day.year, day.month, day.day, hour, minute, tzinfo=clock.LOCAL_TZ
+        ).astimezone(UTC)
 
     def _next_id(self, model) -> int:
         """Ids are drawn here for bulk rows (their audit entries need them before insert);
@@ -908,7 +919,7 @@ class _Demo:
         if model is SamplingVisit:
             self.summary.visits += len(rows)
 
-    def _audit(self, entries: Iterable[tuple]) -> None:
+    def _audit(self, entries: Iterable[audit.Stamped]) -> None:
         """The audit entries the services would have written, each stamped with the time
         its change happened in the simulated year."""
         audit.append(self.session, entries)

@@ -4,7 +4,6 @@ drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcemen
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -17,16 +16,17 @@ from flask import (
     send_file,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db
-from labsys.models import FoodCategory, Plan, Role, Task
+from labsys.models import FoodCategory, Role
 from labsys.pdf import charts
 from labsys.services import ServiceError, exports, stats
 from labsys.web.access import roles_required
 from labsys.web.api import BadParameter, stats_options
+from labsys.web.stats import queries
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -55,15 +55,9 @@ def _filter_args() -> dict:
 
 
 def _filter_choices() -> dict:
-    plans = db.session.execute(
-        select(Plan.id, Plan.code, Plan.name).order_by(Plan.year.desc(), Plan.code)
-    ).all()
+    plans = queries.plan_choices(db.session)
     plan_id = request.args.get("plan", type=int)
-    tasks = []
-    if plan_id:
-        tasks = db.session.execute(
-            select(Task.id, Task.code, Task.name).where(Task.plan_id == plan_id).order_by(Task.code)
-        ).all()
+    tasks = queries.task_choices(db.session, plan_id) if plan_id else []
     return {"plans": plans, "tasks": tasks, "args": request.args}
 
 
@@ -125,9 +119,7 @@ def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
     if parent is None:
         return []
     ids = parent.ancestor_ids or [parent.id]
-    found = {
-        c.id: c for c in db.session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))
-    }
+    found = queries.categories_by_id(db.session, ids)
     return [found[i] for i in ids if i in found]
 
 
@@ -144,6 +136,51 @@ def _groupings() -> list[tuple[str, str]]:
     ]
 
 
+ANNOUNCEMENT_PAGE_SIZE = 50
+
+
+@bp.route("/announcement")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def announcement():
+    """不合格产品信息 as a page: the published table, paged by sample id (``after``) with the
+    serial carried on (``n``), filtered by period, plan and 大类 (``parent``)."""
+    filters = _options()["filters"]
+    after = request.args.get("after", 0, type=int)
+    serial = request.args.get("n", 0, type=int)
+    records = list(
+        exports.announcement_records(
+            db.session,
+            filters,
+            current_app.config["LAB_NAME"],
+            after=after,
+            limit=ANNOUNCEMENT_PAGE_SIZE + 1,
+        )
+    )
+    more = len(records) > ANNOUNCEMENT_PAGE_SIZE
+    records = records[:ANNOUNCEMENT_PAGE_SIZE]
+    filter_args = {**_filter_args(), **_category_arg()}
+    next_args = None
+    if more:
+        next_args = {**filter_args, "after": records[-1]["sample_id"], "n": serial + len(records)}
+    return render_template(
+        "stats/announcement.html",
+        records=records,
+        first_serial=serial + 1,
+        columns=exports.ANNOUNCEMENT_COLUMNS,
+        title=exports.ANNOUNCEMENT_TITLE,
+        declaration=exports.ANNOUNCEMENT_DECLARATION,
+        filter_args=filter_args,
+        next_args=next_args,
+        categories=queries.top_categories(db.session),
+        **_filter_choices(),
+    )
+
+
+def _category_arg() -> dict:
+    parent = request.args.get("parent", "")
+    return {"parent": parent} if parent.isdigit() else {}
+
+
 @bp.route("/download/<kind>.<fmt>")
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 def download(kind: str, fmt: str):
@@ -151,7 +188,7 @@ def download(kind: str, fmt: str):
         abort(404)
     filters = _options()["filters"]
     lab_name = current_app.config["LAB_NAME"]
-    name = f"{kind}-{date.today():%Y%m%d}.{fmt}"
+    name = f"{kind}-{clock.today():%Y%m%d}.{fmt}"
     if kind == "compliance":
         pdf = exports.compliance_pdf(
             db.session,
@@ -168,7 +205,7 @@ def download(kind: str, fmt: str):
         )
     header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
-    exports.write_xlsx(spool, header, rows, title=kind)
+    exports.write_xlsx(spool, header, rows, title=kind, preamble=exports.export_preamble(kind))
     spool.seek(0)
     return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
 

@@ -1,7 +1,7 @@
 """reported values: significant figures and colony counts
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 
 A reporting rule may be n significant figures instead of an interval (several GB 5009
 methods report so), on the specification and frozen onto each result; plate counts are
@@ -11,8 +11,8 @@ flagged on the test item (and frozen) so they are entered, judged and printed by
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
