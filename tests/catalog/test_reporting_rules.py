@@ -38,7 +38,9 @@ def test_a_data_file_row_gives_an_interval_or_significant_figures(row, item_row,
 
 
 def test_significant_figures_are_saved_and_audited(db, lead_spec, make_user):
-    catalog.update_specification(db.session, make_user("adm"), lead_spec, significant_digits="2")
+    catalog.update_specification(
+        db.session, make_user("adm", Role.ADMIN), lead_spec, significant_digits="2"
+    )
     assert lead_spec.significant_digits == 2
 
 
@@ -53,7 +55,7 @@ def test_significant_figures_are_saved_and_audited(db, lead_spec, make_user):
 )
 def test_bad_significant_figures_are_refused(db, lead_spec, make_user, fields, words):
     with pytest.raises(ServiceError) as error:
-        catalog.update_specification(db.session, make_user("adm"), lead_spec, **fields)
+        catalog.update_specification(db.session, make_user("adm", Role.ADMIN), lead_spec, **fields)
     assert error.value.field == "significant_digits"
     assert words in error.value.message
 

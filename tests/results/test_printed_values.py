@@ -44,7 +44,14 @@ def counted_sample(make_sample, make_item, flour):
 
 
 def _enter(db, tech, result, measured=None, units=None):
-    svc.enter_result(db.session, tech, result, measured, result.version_id, unit_values=units)
+    svc.enter_result(
+        db.session,
+        tech,
+        result,
+        measured_text=measured,
+        expected_version=result.version_id,
+        unit_values=units,
+    )
     db.session.commit()
     return result
 
@@ -104,7 +111,9 @@ def test_a_colony_count_entry_that_is_not_a_count_is_refused_clearly(
 ):
     mould = by_name(counted_sample(), "霉菌")
     with pytest.raises(ServiceError) as error:
-        svc.enter_result(db.session, tech, mould, typed, mould.version_id)
+        svc.enter_result(
+            db.session, tech, mould, measured_text=typed, expected_version=mould.version_id
+        )
     assert error.value.field == "measured_text"
     assert "菌落数" in error.value.message or "negative" in error.value.message
 
@@ -113,7 +122,12 @@ def test_a_bad_unit_count_names_the_unit(db, tech, counted_sample):
     plate = by_name(counted_sample(), "菌落")
     with pytest.raises(ServiceError, match="unit 2") as error:
         svc.enter_result(
-            db.session, tech, plate, None, plate.version_id, unit_values=["1", "x", "1", "1", "1"]
+            db.session,
+            tech,
+            plate,
+            measured_text=None,
+            expected_version=plate.version_id,
+            unit_values=["1", "x", "1", "1", "1"],
         )
     assert error.value.field == "unit_values"
 
