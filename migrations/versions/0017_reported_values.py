@@ -1,7 +1,7 @@
 """reported values: significant figures and colony counts
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 
 A reporting rule may be n significant figures instead of an interval (several GB 5009
 methods report so), on the specification and frozen onto each result; plate counts are
@@ -11,8 +11,8 @@ flagged on the test item (and frozen) so they are entered, judged and printed by
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
