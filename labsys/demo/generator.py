@@ -39,6 +39,7 @@ from labsys.models import (
     FoodCategory,
     Link,
     NumberSequence,
+    OilProcess,
     ResultStatus,
     Role,
     Sample,
@@ -54,6 +55,7 @@ from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
 from labsys.services.access import SYSTEM
+from labsys.services.lifecycle import next_state
 from labsys.services.receipt import FROZEN_COLUMNS
 
 KEY_FOOD_RATE = Decimal("98.89")
@@ -502,8 +504,10 @@ class _Demo:
             producer_id = None
         else:
             producer_id = rng.choice(self.producers[maker])
+        sample_id = self._next_id(Sample)
         return {
-            "id": self._next_id(Sample),
+            "id": sample_id,
+            "oil_process": self._oil_process(leaf, s.sampling_date, sample_id),
             "sample_no": sampling_service.format_sample_no(
                 config["SAMPLE_NO_PATTERN"],
                 prefix=config["SAMPLE_NO_PREFIX"],
@@ -513,7 +517,7 @@ class _Demo:
                 serial=self._serials[region],
             ),
             "visit_id": visit["id"],
-            "status": SampleStatus.REGISTERED,
+            "status": next_state(Sample, None, "register"),
             "category_id": leaf.id,
             "food_name": leaf.name_zh,
             "brand": "" if fresh else world.brand(rng),
@@ -560,10 +564,12 @@ class _Demo:
         arrived = s.received.astimezone(UTC)
         results = [
             {"id": self._next_id(SampleResult), "sample_id": sample["id"], "seq": seq, **template}
-            for seq, template in enumerate(self._templates(s.category, s.sampling_date), 1)
+            for seq, template in enumerate(
+                self._templates(s.category, s.sampling_date, sample["oil_process"]), 1
+            )
         ]
         sample.update(
-            status=SampleStatus.RECEIVED,
+            status=next_state(Sample, sample["status"], "receive"),
             received_at=arrived,
             received_by_id=technician.id,
             seal_state="完好",
@@ -598,17 +604,20 @@ class _Demo:
             self._results(s, sample, results, technician, entries)
         rows[SampleResult].extend(results)
 
-    def _templates(self, leaf: FoodCategory, day: date) -> list[dict]:
+    def _templates(
+        self, leaf: FoodCategory, day: date, oil_process: str | None = None
+    ) -> list[dict]:
         """The frozen-specification part of a new result row, per spec, as receipt copies it
         (cached: reading ORM attributes for every row would dominate the run)."""
-        specs = self._specs(leaf, day)
+        specs = self._specs(leaf, day, oil_process)
         key = id(specs)
         if key not in self._template_cache:
             self._template_cache[key] = [
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
-                    "status": ResultStatus.PENDING,
+                    "is_colony_count": spec.is_colony_count,
+                    "status": next_state(SampleResult, None, "create"),
                     "measured_text": None,
                     "unit_values": None,
                     "reported_text": None,
@@ -642,7 +651,7 @@ class _Demo:
                 reported_text=judged.reported_text,
                 verdict=judged.verdict,
                 lod=judged.lod,
-                status=ResultStatus.ENTERED,
+                status=next_state(SampleResult, row["status"], "enter"),
             )
             row.update(changes, entered_by_id=technician.id, entered_at=entered_at)
             for key, value in changes.items():
@@ -665,7 +674,9 @@ class _Demo:
             return
         submitted = s.submitted.astimezone(UTC)
         for row in results:
-            row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
+            row.update(
+                status=next_state(SampleResult, row["status"], "submit"), submitted_at=submitted
+            )
             entries.append(
                 audit.Stamped(
                     audit.Change(
@@ -688,7 +699,9 @@ class _Demo:
         reviewed = s.reviewed.astimezone(UTC)
         for row in results:
             row.update(
-                status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
+                status=next_state(SampleResult, row["status"], "accept"),
+                reviewed_by_id=reviewer.id,
+                reviewed_at=reviewed,
             )
             entries.append(
                 audit.Stamped(
@@ -705,7 +718,11 @@ class _Demo:
             )
         old = result_service._sample_values(SimpleNamespace(**sample))
         conclusion = Conclusion(conclude(r["verdict"].value for r in results))
-        sample.update(conclusion=conclusion, concluded_at=reviewed, status=SampleStatus.CONCLUDED)
+        sample.update(
+            conclusion=conclusion,
+            concluded_at=reviewed,
+            status=next_state(Sample, sample["status"], "conclude"),
+        )
         if conclusion == Conclusion.UNQUALIFIED:
             sample["due_unqualified_report"] = workdays.add_workdays(
                 s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
@@ -750,7 +767,9 @@ class _Demo:
                 units = values.unit_values(self.rng, result_service.micro_plan(view), fail=fail)
                 judged = result_service.judge_values(view, None, units)
             else:
-                measured = values.numeric_value(self.rng, view.limit_text, view.lod, fail=fail)
+                measured = values.numeric_value(
+                    self.rng, view.limit_text, view.lod, fail=fail, colony=view.is_colony_count
+                )
                 judged = result_service.judge_values(view, measured)
             if judged.verdict == want:
                 return judged
@@ -911,13 +930,23 @@ class _Demo:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _specs(self, leaf: FoodCategory, day: date) -> list:
-        """The specification that applies on ``day`` (cached per date it can change on)."""
+    def _specs(self, leaf: FoodCategory, day: date, oil_process: str | None = None) -> list:
+        """The specification that applies on ``day`` (cached per date it can change on), for
+        an oil's process (压榨/浸出) when given."""
         boundary = max((d for d in self._effective_dates() if d <= day), default=day)
-        key = (leaf.id, boundary)
+        key = (leaf.id, boundary, oil_process)
         if key not in self._spec_cache:
-            self._spec_cache[key] = catalog.applicable_specifications(self.session, leaf.id, day)
+            self._spec_cache[key] = catalog.applicable_specifications(
+                self.session, leaf.id, day, oil_process
+            )
         return self._spec_cache[key]
+
+    def _oil_process(self, leaf: FoodCategory, day: date, sample_id: int) -> str | None:
+        """压榨 or 浸出 for an oil whose limits depend on it (alternating: no random draw, so
+        the rest of the demo stays as it was)."""
+        if not catalog.needs_oil_process(self._specs(leaf, day)):
+            return None
+        return (OilProcess.PRESSED if sample_id % 2 else OilProcess.SOLVENT).value
 
     def _effective_dates(self) -> list[date]:
         if not hasattr(self, "_dates"):

@@ -9,12 +9,13 @@ from labsys.models.enums import (
     Conclusion,
     DecisionRule,
     Link,
+    OilProcess,
     ResultStatus,
     RiskGrade,
     SampleStatus,
     VerdictValue,
 )
-from labsys.models.followup import FollowUp, ObjectionKind
+from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -34,12 +35,14 @@ __all__ = [
     "DecisionRule",
     "Enterprise",
     "FollowUp",
+    "FollowUpStatus",
     "FoodCategory",
     "Holiday",
     "Lab",
     "Link",
     "NumberSequence",
     "ObjectionKind",
+    "OilProcess",
     "Plan",
     "PlanQuota",
     "Region",

@@ -67,6 +67,18 @@ class ComparisonMethod(TitledEnum):
         return self is ComparisonMethod.ROUNDED
 
 
+class OilProcess(TitledEnum):
+    """压榨/浸出: how an edible vegetable oil was made, as its label says.  GB 2716-2018 Table 2
+    sets the solvent residue by it (浸出油 ≤20 mg/kg, 压榨油 不得检出)."""
+
+    PRESSED = "pressed"
+    SOLVENT = "solvent"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PRESSED: _l("Pressed (压榨)"), cls.SOLVENT: _l("Solvent-extracted (浸出)")}
+
+
 class DecisionRule(TitledEnum):
     """ISO/IEC 17025 decision rule: simple acceptance or a guard band of U."""
 
@@ -79,13 +91,16 @@ class DecisionRule(TitledEnum):
 
 
 class SampleStatus(TitledEnum):
-    """registered → received | rejected; received → concluded → reported."""
+    """registered → received | rejected; received → concluded → reported; a retest withdraws
+    the conclusion (concluded → received, reported → reopened → reported).  The transitions:
+    ``labsys.core.lifecycle.SAMPLE``."""
 
     REGISTERED = "registered"
     RECEIVED = "received"
     REJECTED = "rejected"
     CONCLUDED = "concluded"
     REPORTED = "reported"
+    REOPENED = "reopened"
 
     @classmethod
     def __titles__(cls):
@@ -95,6 +110,7 @@ class SampleStatus(TitledEnum):
             cls.REJECTED: _l("Rejected by the lab"),
             cls.CONCLUDED: _l("Concluded"),
             cls.REPORTED: _l("Report issued"),
+            cls.REOPENED: _l("Reported, conclusion withdrawn for a retest"),
         }
 
 
@@ -124,7 +140,7 @@ class Conclusion(TitledEnum):
 
 class ResultStatus(TitledEnum):
     """pending → entered → submitted → accepted | returned (→ entered ...);
-    accepted → superseded (by a retest)."""
+    accepted → superseded (by a retest).  The transitions: ``labsys.core.lifecycle.RESULT``."""
 
     PENDING = "pending"
     ENTERED = "entered"

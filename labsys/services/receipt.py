@@ -11,11 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
-from labsys.models import ResultStatus, Role, Sample, SampleResult, SampleStatus, User
-from labsys.services import ServiceError, audit
-from labsys.services import calendar as workcal
+from labsys.models import Role, Sample, SampleResult, SampleStatus, User
+from labsys.services import ServiceError, lifecycle
 from labsys.services.access import writes
-from labsys.services.sampling import REPORT_WORKDAYS
 
 # Copied from the specification onto each result row (SampleResult has the same names).
 FROZEN_COLUMNS = (
@@ -26,6 +24,7 @@ FROZEN_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
     "comparison_method",
     "decision_rule",
     "uncertainty",
@@ -119,7 +118,10 @@ def receive_sample(
     """Accept the sample: status RECEIVED, the report due date, and the frozen specification.
 
     One PENDING result row per test item that applies to the sample's category on its
-    sampling date, with the limit, unit, methods, LOD/LOQ, interval, comparison method,
+    production date when known, else its sampling date (an older edition applies to food made
+    before a newer one while its shelf life and transition period last: ``core.editions``),
+    and for its oil process (压榨/浸出), with the limit, unit, methods, LOD/LOQ, interval or
+    significant figures, whether it is a colony count, comparison method,
     decision rule, uncertainty and microbiological plan copied: later catalog edits never
     change this sample.
     """
@@ -131,7 +133,15 @@ def receive_sample(
     if not seal_state:
         raise ServiceError(_("Record the state of the seal."), field="seal_state")
     temperature = _clean_temperature(temperature)
-    specs = catalog.applicable_specifications(session, sample.category_id, sample.sampling_date)
+    specs = catalog.specifications_for_sample(session, sample)
+    if not sample.oil_process and catalog.needs_oil_process(specs):
+        raise ServiceError(
+            _(
+                "The solvent residue limit of sample %(no)s depends on whether the oil is "
+                "pressed (压榨) or solvent-extracted (浸出): record it on the sample first.",
+                no=sample.sample_no,
+            )
+        )
     if not specs:
         raise ServiceError(
             _(
@@ -141,40 +151,36 @@ def receive_sample(
                 day=sample.sampling_date.isoformat(),
             )
         )
+    _row, first_state = lifecycle.start(actor, SampleResult, "create")
     results = [
         SampleResult(
             sample_id=sample.id,
             test_item_id=spec.test_item_id,
             seq=seq,
             item_name=spec.test_item.name_zh,
-            status=ResultStatus.PENDING,
+            is_colony_count=spec.is_colony_count,
+            status=first_state,
             **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
         )
         for seq, spec in enumerate(specs, start=1)
     ]
     session.add_all(results)
-    sample.status = SampleStatus.RECEIVED
     sample.received_at = arrived_at
     sample.received_by_id = actor.id
     sample.seal_state = seal_state[:40]
     sample.condition = (condition or "").strip()[:200] or None
     sample.temperature = temperature
-    sample.due_report = workcal.add_workdays(session, clock.local_date(arrived_at), REPORT_WORKDAYS)
-    session.flush()
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "sample",
-        sample.id,
+        sample,
         "receive",
-        old={"status": SampleStatus.REGISTERED},
-        new={
-            "status": sample.status,
+        on=clock.local_date(arrived_at),
+        new=lambda s: {
             "received_at": arrived_at,
-            "seal_state": sample.seal_state,
-            "condition": sample.condition,
+            "seal_state": s.seal_state,
+            "condition": s.condition,
             "temperature": temperature,
-            "due_report": sample.due_report,
             "test_items": [r.item_name for r in results],
         },
     )
@@ -199,28 +205,23 @@ def reject_sample(
     if not reason:
         raise ServiceError(_("Give the reason for rejecting the sample."), field="reason")
     arrived_at = _check_arrival(sample, arrived_at)
-    sample.status = SampleStatus.REJECTED
     sample.received_at = arrived_at
     sample.received_by_id = actor.id
     sample.seal_state = (seal_state or "").strip()[:40] or None
     sample.condition = (condition or "").strip()[:200] or None
     sample.temperature = _clean_temperature(temperature)
     sample.rejection_reason = reason
-    session.flush()
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "sample",
-        sample.id,
+        sample,
         "reject",
-        old={"status": SampleStatus.REGISTERED},
-        new={
-            "status": sample.status,
-            "received_at": arrived_at,
-            "seal_state": sample.seal_state,
-            "condition": sample.condition,
-            "temperature": sample.temperature,
-        },
         reason=reason,
+        new=lambda s: {
+            "received_at": arrived_at,
+            "seal_state": s.seal_state,
+            "condition": s.condition,
+            "temperature": s.temperature,
+        },
     )
     return sample

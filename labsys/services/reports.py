@@ -9,7 +9,6 @@ superseded; both stay on file.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
 import zipfile
@@ -27,9 +26,11 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
+from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
+    DecisionRule,
     Report,
     ReportStatus,
     ResultStatus,
@@ -41,12 +42,12 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
-from labsys.services import audit, numbering
+from labsys.services import audit, lifecycle, numbering
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+from labsys.services.results import printed_units
 
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
@@ -265,13 +266,15 @@ def _plan_text(result: SampleResult) -> str:
 
 
 def _result_text(result: SampleResult) -> str:
+    """The 检验结果 cell: the reported value (rounded and, where rounding alone would turn the
+    verdict, marked "0.20(+)"), or the n units as printed ("9.4×10⁴；<10；…")."""
     if result.is_microbiological and result.unit_values:
         try:
-            units = json.loads(result.unit_values)
+            units = printed_units(result)
         except ValueError:
             units = None
-        if isinstance(units, list) and units:
-            return "；".join(str(u) for u in units)
+        if units:
+            return "；".join(units)
     return result.reported_text or result.measured_text or ""
 
 
@@ -316,7 +319,7 @@ def _items_summary(results: list[SampleResult]) -> str:
 
 
 def _decision_rule_note(results: list[SampleResult]) -> str:
-    guarded = [r.item_name for r in results if r.decision_rule == "guarded"]
+    guarded = [r.item_name for r in results if r.decision_rule == DecisionRule.GUARDED]
     if not guarded:
         return ""
     return f"{'、'.join(guarded)}项目按保护带判定规则（w=U）判定"
@@ -473,12 +476,12 @@ def correct_report(
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
-    _check_transition(report, ReportStatus.SUPERSEDED)
+    _check_correctable(report)
     return _issue(session, actor, report.sample, base_url=base_url, replaces=report, reason=reason)
 
 
-def _check_transition(report: Report, target: ReportStatus) -> None:
-    if target not in REPORT_TRANSITIONS[report.status]:
+def _check_correctable(report: Report) -> None:
+    if tables.REPORT.find(report.status, "supersede") is None:
         raise ServiceError(
             _(
                 "Report %(no)s is %(status)s and cannot be corrected again; "
@@ -508,6 +511,16 @@ def _issue(
     author, reviewer = signatories(results)
     signatory_service.check_approver(session, actor, sample, author=author, reviewer=reviewer)
     _log_setup_warnings()
+    # The tables decide before the PDF is built: the new report (the approver is not its
+    # author), the sample (concluded → reported) or the report it replaces (superseded).
+    authors = {"author_id": author.id, "reviewer_id": reviewer.id if reviewer else None}
+    create, first_state = lifecycle.start(
+        actor, Report, "reissue" if replaces else "issue", done_by=authors
+    )
+    if replaces is None:
+        lifecycle.check(actor, sample, "report")
+    else:
+        lifecycle.check(actor, replaces, "supersede")
     issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
@@ -526,7 +539,7 @@ def _issue(
     report = Report(
         report_no=report_no,
         sample=sample,
-        status=ReportStatus.ISSUED,
+        status=first_state,
         food_name=sample.food_name,
         sampled_unit_name=sample.visit.sampled_unit.name,
         conclusion=sample.conclusion,
@@ -541,57 +554,44 @@ def _issue(
         correction_reason=reason,
     )
     session.add(report)
-    old_status, sample_no = sample.status, sample.sample_no
-    sample.status = SampleStatus.REPORTED
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError(
-            _(
-                "Sample %(no)s was changed meanwhile (perhaps someone else "
-                "issued its report); reload and try again.",
-                no=sample_no,
-            )
-        ) from None
-    changes = [
-        audit.Change(
-            "report",
-            report.id,
-            "correct" if replaces else "issue",
-            new={
-                "report_no": report_no,
-                "sample_no": sample_no,
-                "sha256": report.sha256,
-                "replaces": replaces.report_no if replaces else None,
-            },
-            reason=reason,
-        )
-    ]
+    sample_no = sample.sample_no
+
+    def flush() -> None:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError(
+                _(
+                    "Sample %(no)s was changed meanwhile (perhaps someone else "
+                    "issued its report); reload and try again.",
+                    no=sample_no,
+                )
+            ) from None
+
+    flush()
+    audit.record(
+        session,
+        actor,
+        "report",
+        report.id,
+        create.action,
+        new={
+            "report_no": report_no,
+            "sample_no": sample_no,
+            "sha256": report.sha256,
+            "replaces": replaces.report_no if replaces else None,
+        },
+        reason=reason,
+    )
     if replaces is not None:
-        replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
-        changes.append(
-            audit.Change(
-                "report",
-                replaces.id,
-                "supersede",
-                old={"status": "issued"},
-                new={"status": "superseded", "superseded_by": report_no},
-                reason=reason,
-            )
+        lifecycle.transition(
+            session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
-    if old_status != sample.status:
-        changes.append(
-            audit.Change(
-                "sample",
-                sample.id,
-                "status",
-                old={"status": old_status},
-                new={"status": sample.status, "report_no": report_no},
-            )
+    else:
+        lifecycle.transition(
+            session, actor, sample, "report", new={"report_no": report_no}, flush=flush
         )
-    session.flush()
-    audit.record_many(session, actor, changes)
     return report
 
 

@@ -34,6 +34,13 @@ from labsys.core.judgement import (
     parse_measured,
     reported_text,
 )
+from labsys.core.lifecycle import RESULT
+from labsys.core.micro import (
+    ColonyCount,
+    judge_colony_count,
+    judge_colony_plan,
+    parse_colony_count,
+)
 from labsys.models import (
     AuditEntry,
     Conclusion,
@@ -45,13 +52,15 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import audit, calendar
+from labsys.services import audit, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
-EDITABLE = (ResultStatus.PENDING, ResultStatus.ENTERED, ResultStatus.RETURNED)
-TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
+# Where a value may be typed: the sources of the table's "enter" rows.
+EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
+# A reopened sample (reported, its conclusion withdrawn) is tested again too.
+TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED, SampleStatus.REOPENED)
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -93,6 +102,54 @@ def value_display(result: SampleResult) -> str:
     return result.measured_text or ""
 
 
+def printed_value(result: SampleResult, text: str, lod: str | None = None) -> str:
+    """How ``text`` (a value as entered for ``result``) is printed on pages, reports and
+    exports: a colony count by GB 4789.2 ("9.4×10⁴", "<10"), a micro unit as typed, else
+    rounded by the frozen reporting rule and marked by GB/T 8170 when rounding alone would
+    turn the verdict ("0.20(+)"). ValueError when ``text`` is not a result."""
+    lod = lod or result.lod
+    if result.is_colony_count:
+        return _colony(result, text, lod).text
+    if result.is_microbiological:
+        return reported_text(text)
+    return reported_text(
+        text,
+        interval=result.interval,
+        significant=result.significant_digits,
+        lod=lod,
+        unit=result.unit,
+        spec=result.limit_text or "",
+        method=result.comparison_method,
+    )
+
+
+def _colony(result: SampleResult, text: str, lod: str | None) -> ColonyCount:
+    """A colony count; no growth is "<1 × the lowest dilution", the row's LOD when it has one
+    (1 for a liquid plated undiluted), else 10 (GB 4789.2 *(verify)*)."""
+    return parse_colony_count(text, lowest_dilution=lod or None)
+
+
+def _colony_units(result: SampleResult, units: Sequence[str], lod: str | None) -> list:
+    counts = []
+    for index, unit in enumerate(units, start=1):
+        try:
+            counts.append(_colony(result, unit, lod))
+        except ValueError as error:
+            raise ValueError(f"第{index}个样品单元 (unit {index}): {error}") from None
+    return counts
+
+
+def printed_units(result: SampleResult) -> list[str]:
+    """The n unit results of a microbiological row as printed (colony counts by GB 4789.2)."""
+    texts = []
+    for unit in units_of(result):
+        try:
+            texts.append(printed_value(result, str(unit)))
+        except ValueError:
+            texts.append(str(unit))  # stored before the rules tightened: shown as typed
+    return texts
+
+
 def judge_values(
     result: SampleResult,
     measured_text: str | None,
@@ -118,16 +175,20 @@ def judge_values(
     if len(measured) > 60:
         raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
     try:
-        verdict = judge(
-            measured,
-            Spec.parse(result.limit_text or ""),
-            method=result.comparison_method.value,
-            interval=result.interval,
-            lod=lod,
-            rule=result.decision_rule.value,
-            uncertainty=result.uncertainty,
-        )
-        reported = reported_text(measured, interval=result.interval, lod=lod, unit=result.unit)
+        if result.is_colony_count:  # judged on its reported value (GB 4789.2, GB 4789.1)
+            count = _colony(result, measured, lod)
+            verdict, reported = judge_colony_count(count, result.limit_text or ""), count.text
+        else:
+            verdict = judge(
+                measured,
+                Spec.parse(result.limit_text or ""),
+                method=result.comparison_method,
+                interval=result.interval,
+                lod=lod,
+                rule=result.decision_rule,
+                uncertainty=result.uncertainty,
+            )
+            reported = printed_value(result, measured, lod)
     except ValueError as error:
         raise ServiceError(str(error), field="measured_text") from None
     return Judged(measured, None, reported, VerdictValue(verdict.value), lod)
@@ -149,8 +210,13 @@ def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | No
     if len(units) != n or not all(units):
         raise ServiceError(_("Enter all %(n)d unit results.", n=n), field="unit_values")
     try:
-        verdict = judge_plan(micro_plan(result), units)
-        reported = _units_reported([reported_text(u) for u in units])
+        if result.is_colony_count:  # the plan judges the reported counts (GB 4789.1)
+            counts = _colony_units(result, units, lod)
+            verdict = judge_colony_plan(micro_plan(result), counts)
+            reported = _units_reported([count.text for count in counts])
+        else:
+            verdict = judge_plan(micro_plan(result), units)
+            reported = _units_reported([reported_text(u) for u in units])
     except ValueError as error:
         raise ServiceError(str(error), field="unit_values") from None
     if len(reported) > 80:
@@ -248,31 +314,28 @@ def _apply(
     session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
 ) -> list[SampleResult]:
     now = clock.now()
-    changes = []
+    olds = {}
     for entry, outcome in prepared:
         result = entry.result
-        old = _values(result)
+        olds[result.id] = _values(result)
         result.measured_text = outcome.measured_text
         result.unit_values = outcome.unit_values
         result.reported_text = outcome.reported_text
         result.verdict = outcome.verdict
         result.lod = outcome.lod
-        result.status = ResultStatus.ENTERED
         result.entered_by_id = actor.id
         result.entered_at = now
         result.return_reason = None
-        changes.append(
-            audit.Change(
-                "result",
-                result.id,
-                "enter",
-                old=old,
-                new={**_values(result), "sample_id": result.sample_id},
-            )
-        )
     results = [entry.result for entry, _outcome in prepared]
-    _flush_versioned(session, results)
-    audit.record_many(session, actor, changes)
+    lifecycle.transition_many(
+        session,
+        actor,
+        results,
+        "enter",
+        old=lambda r: olds[r.id],
+        new=_values_with_sample,
+        flush=lambda: _flush_versioned(session, results),
+    )
     return results
 
 
@@ -315,6 +378,10 @@ def enter_result(
     outcome = _prepare(result, entry, current_state(session, [result.id]))
     _apply(session, actor, [(entry, outcome)])
     return result
+
+
+def _values_with_sample(result: SampleResult) -> dict:
+    return {**_values(result), "sample_id": result.sample_id}
 
 
 def _values(result: SampleResult) -> dict:
@@ -360,25 +427,21 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
         raise ServiceError(_("There are no entered results to submit."))
     now = clock.now()
     for result in ready:
-        result.status = ResultStatus.SUBMITTED
         result.submitted_at = now
         result.return_reason = None
-    _flush_versioned(session, ready)
-    audit.record_many(
+    lifecycle.transition_many(
         session,
         actor,
-        [
-            audit.Change(
-                "result",
-                r.id,
-                "submit",
-                old={"status": ResultStatus.ENTERED},
-                new={"status": r.status, "sample_id": r.sample_id},
-            )
-            for r in ready
-        ],
+        ready,
+        "submit",
+        new=_sample_of,
+        flush=lambda: _flush_versioned(session, ready),
     )
     return len(ready)
+
+
+def _sample_of(result: SampleResult) -> dict:
+    return {"sample_id": result.sample_id}
 
 
 def check_may_review(actor: User, result: SampleResult) -> None:
@@ -405,20 +468,17 @@ def review_result(
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ServiceError(_("Give the reason for returning the result."), field="reason")
-    result.status = ResultStatus.ACCEPTED if accept else ResultStatus.RETURNED
     result.reviewed_by_id = actor.id
     result.reviewed_at = clock.now()
     result.return_reason = None if accept else reason
-    _flush_versioned(session, [result])
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "result",
-        result.id,
+        result,
         "accept" if accept else "return",
-        old={"status": ResultStatus.SUBMITTED},
-        new={"status": result.status, "sample_id": result.sample_id},
         reason=reason or None,
+        new=_sample_of,
+        flush=lambda: _flush_versioned(session, [result]),
     )
     if accept:
         derive_conclusion(session, result.sample, actor=actor)
@@ -482,16 +542,15 @@ def correct_result(
     result.lod = outcome.lod
     result.reviewed_by_id = actor.id
     result.reviewed_at = clock.now()
-    _flush_versioned(session, [result])
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "result",
-        result.id,
+        result,
         "correct",
-        old=old,
-        new={**_values(result), "sample_id": result.sample_id},
         reason=reason,
+        old=old,
+        new=_values_with_sample,
+        flush=lambda: _flush_versioned(session, [result]),
     )
     derive_conclusion(session, result.sample, actor=actor)
     return result
@@ -509,6 +568,8 @@ _SPEC_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
+    "is_colony_count",
     "comparison_method",
     "decision_rule",
     "uncertainty",
@@ -534,50 +595,36 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the retest."), field="reason")
+    sample = result.sample
+    lifecycle.check(actor, sample, "withdraw")  # before anything changes
+    create, first_state = lifecycle.start(actor, SampleResult, "create")
     new = SampleResult(
         **{c: getattr(result, c) for c in _SPEC_COLUMNS},
-        status=ResultStatus.PENDING,
+        status=first_state,
         supersedes_id=result.id,
     )
-    result.status = ResultStatus.SUPERSEDED
     session.add(new)
-    _flush_versioned(session, [result])
-    sample = result.sample
-    old_sample = _sample_values(sample)
-    sample.conclusion = None
-    sample.concluded_at = None
-    sample.due_unqualified_report = None
-    if sample.status == SampleStatus.CONCLUDED:
-        sample.status = SampleStatus.RECEIVED
-    session.flush()
-    audit.record_many(
+    lifecycle.transition(
         session,
         actor,
-        [
-            audit.Change(
-                "result",
-                result.id,
-                "retest",
-                old={"status": ResultStatus.ACCEPTED},
-                new={"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
-                reason=reason,
-            ),
-            audit.Change(
-                "result",
-                new.id,
-                "create",
-                new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
-                reason=reason,
-            ),
-            audit.Change(
-                "sample",
-                sample.id,
-                "reopen",
-                old=old_sample,
-                new=_sample_values(sample),
-                reason=reason,
-            ),
-        ],
+        result,
+        "retest",
+        reason=reason,
+        new=lambda r: {"retest_id": new.id, "sample_id": r.sample_id},
+        flush=lambda: _flush_versioned(session, [result]),
+    )
+    audit.record(
+        session,
+        actor,
+        "result",
+        new.id,
+        create.action,
+        new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
+        reason=reason,
+    )
+    # Concluded → received; reported → reopened (its report stays issued until corrected).
+    lifecycle.transition(
+        session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
     )
     return new
 
@@ -619,18 +666,14 @@ def derive_conclusion(
     old = _sample_values(sample)
     sample.conclusion = conclusion
     sample.concluded_at = clock.now()
-    if sample.status == SampleStatus.RECEIVED:
-        sample.status = SampleStatus.CONCLUDED
-    if conclusion == Conclusion.UNQUALIFIED:
-        if old["conclusion"] != Conclusion.UNQUALIFIED or sample.due_unqualified_report is None:
-            sample.due_unqualified_report = calendar.add_workdays(
-                session, today or clock.today(), UNQUALIFIED_REPORT_WORKDAYS
-            )
-    else:
-        sample.due_unqualified_report = None
-    session.flush()
-    audit.record(
-        session, actor, "sample", sample.id, "conclude", old=old, new=_sample_values(sample)
+    lifecycle.transition(
+        session,
+        actor,
+        sample,
+        "conclude",
+        on=today or clock.today(),
+        old=old,
+        new=_sample_values,
     )
     return conclusion
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from labsys.models import ComparisonMethod, DecisionRule
+from labsys.models import ComparisonMethod, DecisionRule, OilProcess
 from labsys.web.forms import LabsysForm
 
 
@@ -30,6 +30,9 @@ class TestItemForm(LabsysForm):
         _l("Test method (standard)"), validators=[Optional(), Length(max=120)]
     )
     is_microbiological = BooleanField(_l("Microbiological item (may be judged by a sampling plan)"))
+    is_colony_count = BooleanField(
+        _l("Colony count (reported by GB 4789.2: 9.4×10⁴, <10, 多不可计)")
+    )
 
 
 class SpecificationForm(LabsysForm):
@@ -48,6 +51,9 @@ class SpecificationForm(LabsysForm):
     lod = StringField(_l("LOD"), validators=[Optional(), Length(max=30)])
     loq = StringField(_l("LOQ"), validators=[Optional(), Length(max=30)])
     interval = StringField(_l("Reporting interval"), validators=[Optional(), Length(max=20)])
+    significant_digits = StringField(
+        _l("Or significant figures"), validators=[Optional(), Length(max=2)]
+    )
     comparison_method = SelectField(
         _l("Comparison with the limit"), choices=ComparisonMethod.choices
     )
@@ -58,6 +64,12 @@ class SpecificationForm(LabsysForm):
     micro_m = StringField(_l("Plan m"), validators=[Optional(), Length(max=30)])
     micro_big_m = StringField(_l("Plan M"), validators=[Optional(), Length(max=30)])
     effective_from = DateField(_l("Effective from"), validators=[DataRequired()])
+    transition_end = DateField(_l("End of transition period"), validators=[Optional()])
+    oil_process = SelectField(
+        _l("Applies to"),
+        choices=lambda: [("", _l("All samples")), *OilProcess.choices()],
+        validate_choice=False,
+    )
     sort_order = StringField(_l("Sort order"), validators=[Optional(), Length(max=6)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
@@ -70,6 +82,7 @@ class SpecificationForm(LabsysForm):
         "lod",
         "loq",
         "interval",
+        "significant_digits",
         "comparison_method",
         "decision_rule",
         "uncertainty",
@@ -78,6 +91,8 @@ class SpecificationForm(LabsysForm):
         "micro_m",
         "micro_big_m",
         "effective_from",
+        "transition_end",
+        "oil_process",
         "sort_order",
         "note",
     )
