@@ -15,7 +15,7 @@ from labsys.cli import fail, random_password
 from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
-from labsys.services import ServiceError, audit, users
+from labsys.services import ServiceError, anchor, audit, integrity, users
 
 ROLE_CHOICES = click.Choice([r.value for r in Role])
 
@@ -101,13 +101,43 @@ def audit_group():
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify():
-    """Check the whole hash chain; name the first broken row (exit status 1)."""
-    checked, broken = audit.verify_chain(db.session)
-    if broken:
-        click.echo(
-            f"audit trail BROKEN at entry {broken.entry_id}: {broken.problem} "
-            f"({checked} entries before it are intact)",
-            err=True,
-        )
+    """Check the hash chain against the signed checkpoint, then every report's SHA-256 and
+    every current result against the trail; name the first problem (exit status 1)."""
+    outcome = integrity.verify(db.session)
+    if not outcome.intact:
+        click.echo(outcome.problems[0], err=True)
         sys.exit(1)
-    click.echo(f"audit trail intact: {checked} entries")
+    anchored = (
+        f"checkpoint of {outcome.checkpoint.at} at entry {outcome.checkpoint.seq}"
+        if outcome.checkpoint
+        else "no checkpoint yet"
+    )
+    click.echo(
+        f"audit trail intact: {outcome.entries} entries ({anchored}); "
+        f"{outcome.reports} reports and {outcome.results} results agree with it"
+    )
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint():
+    """Sign the trail's head (position and hash) into the checkpoint file and print it
+    (copy the line somewhere the database's users cannot write: a paper log, e-mail)."""
+    try:
+        checkpoint = audit.write_checkpoint(db.engine, force=True)
+    except anchor.AuditKeyError as error:
+        fail(f"error: {error}")
+    if checkpoint is None:
+        kept = anchor.read_checkpoint()
+        if kept is None or not _still_holds(kept):
+            fail(
+                "error: the kept checkpoint no longer matches the audit trail; it was left "
+                "as evidence: run `labsys audit verify`"
+            )
+        checkpoint = kept
+    click.echo(f"checkpoint: {checkpoint.to_json()}")
+
+
+def _still_holds(checkpoint) -> bool:
+    _checked, broken = audit.verify_chain(db.session, checkpoint=checkpoint)
+    return broken is None
