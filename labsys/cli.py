@@ -38,9 +38,10 @@ def main():
 
 
 def register_commands(app) -> None:
+    from labsys.commands.backup import backup_command, restore_command
     from labsys.commands.foundation import audit_group, create_user, init, quickstart
 
-    for command in (init, create_user, quickstart, audit_group):
+    for command in (init, create_user, quickstart, audit_group, backup_command, restore_command):
         app.cli.add_command(command)
     for command in _feature_commands():
         app.cli.add_command(command)
@@ -54,13 +55,18 @@ def _feature_commands():
 
 @main.command("secret-key", with_appcontext=False)
 def secret_key_command():
-    """Create the embedded quick start's secret key in the instance folder (if missing)."""
+    """Create the embedded quick start's secret key and audit key in the instance folder
+    (if missing), readable by the owner only."""
     from labsys import PROJECT_ROOT
-    from labsys.config import ensure_secret_key
+    from labsys.config import ensure_secret_key, make_private_dir
+    from labsys.services.anchor import ensure_key_file
 
     instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    make_private_dir(instance)
     ensure_secret_key(instance)
     click.echo(f"secret key kept in {Path(instance).resolve() / 'secret_key'}")
+    if not os.environ.get("LABSYS_AUDIT_KEY"):
+        click.echo(f"audit key kept in {ensure_key_file(instance).resolve()}")
 
 
 @main.command("serve")

@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from labsys.cli import fail, random_password
+from labsys.config import make_private_dir, sqlite_path
 from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
@@ -24,11 +25,23 @@ ROLE_CHOICES = click.Choice([r.value for r in Role])
 @with_appcontext
 def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
+    _secure_instance()
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
         click.echo(f"  {name}: {step(db.session) or 'up to date'}")
     db.session.commit()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _secure_instance() -> None:
+    """The instance folder and the SQLite file readable by the owner only; the audit key
+    kept there unless one is configured."""
+    make_private_dir(current_app.instance_path)
+    database = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if database is not None and database.exists():
+        database.chmod(0o600)
+    if not current_app.config.get("AUDIT_KEY"):
+        anchor.ensure_key_file(current_app.instance_path)
 
 
 def _read_password(name: str) -> str:

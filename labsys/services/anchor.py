@@ -171,7 +171,8 @@ def store_checkpoint(checkpoint: Checkpoint, still_holds, path: Path | None = No
     head: a checkpoint that no longer matches is evidence and is never overwritten."""
     path = path or checkpoint_path()
     private_dir(path.parent)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
+    lock_fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(lock_fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = read_checkpoint(path)
         if old is not None and old.seq >= checkpoint.seq:
