@@ -60,8 +60,14 @@ def _verify_trail(session: Session, outcome: Verification, checkpoint_path) -> s
         checkpoint = anchor.read_checkpoint(checkpoint_path)
     except (ValueError, KeyError) as error:
         return f"the audit checkpoint cannot be read ({error})"
-    if checkpoint is not None and not anchor.is_authentic(checkpoint, anchor.keyring()):
-        return "the audit checkpoint is not signed by a configured audit key (forged or foreign)"
+    keys = anchor.keyring()
+    if checkpoint is not None and checkpoint.key_id not in keys:
+        return (
+            f"the audit checkpoint is signed with audit key {checkpoint.key_id}, which is not "
+            "configured (set LABSYS_AUDIT_KEY or restore instance/audit_key)"
+        )
+    if checkpoint is not None and not anchor.is_authentic(checkpoint, keys):
+        return "the audit checkpoint is not signed by a configured audit key (forged)"
     outcome.checkpoint = checkpoint
     outcome.entries, broken = audit.verify_chain(session, checkpoint=checkpoint)
     if broken is not None:
