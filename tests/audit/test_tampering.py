@@ -191,3 +191,20 @@ def test_every_report_row_is_checked(db, reported):
     outcome = integrity.verify(db.session)
     assert outcome.intact, outcome.problems
     assert outcome.reports == db.session.scalar(select(func.count()).select_from(Report))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log CASCADE"],
+)
+def test_postgresql_refuses_changes_to_the_trail(db, reported, statement):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (SQLite has no roles to protect)")
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    count = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    with pytest.raises(ProgrammingError, match="audit_log is append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == count
