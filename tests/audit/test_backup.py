@@ -143,7 +143,11 @@ def test_the_archive_holds_a_manifest_with_every_members_hash(app, db, lab, tmp_
     assert result.exit_code == 0, result.output
     manifest = _manifest(tmp_path / "b.tar.gz")
     database = "database.pgdump" if db.engine.dialect.name == "postgresql" else "database.sqlite3"
-    assert set(manifest["members"]) == {database, "audit_checkpoint.json", "attachments/2026/scan.pdf"}
+    assert set(manifest["members"]) == {
+        database,
+        "audit_checkpoint.json",
+        "attachments/2026/scan.pdf",
+    }
     assert manifest["versions"]["schema"] and manifest["versions"]["labsys"]
     assert manifest["counts"]["reports"] == 1
     with tarfile.open(tmp_path / "b.tar.gz") as archive:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
