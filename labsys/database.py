@@ -51,9 +51,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def _create_private_file(path: Path) -> None:
-    if path.exists():
+    # A missing folder stays missing: connecting fails with a clear error, as before.
+    if path.exists() or not path.parent.is_dir():
         return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 

@@ -21,6 +21,7 @@ from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import anchor, users
+from labsys.services.access import SYSTEM
 
 from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
 
@@ -29,6 +30,7 @@ pytest_plugins = ["factories"]
 
 def pytest_configure(config):
     os.environ.setdefault("LABSYS_TEST_DATABASE_URL", "")
+    os.environ["LABSYS_CLI_LANGUAGE"] = "en"  # CLI output does not follow the developer's LANG
 
 
 @pytest.fixture(scope="session")
@@ -126,11 +128,11 @@ def make_user(app):
         username = username or f"user{next(counter)}"
         user = users.create_user(
             _db.session,
-            None,
-            username,
-            password,
-            roles or [Role.SAMPLER],
-            full_name or username.title(),
+            SYSTEM,
+            username=username,
+            password=password,
+            roles=roles or [Role.SAMPLER],
+            full_name=full_name or username.title(),
         )
         _db.session.commit()
         return user

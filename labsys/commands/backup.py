@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from labsys.extensions import db
 from labsys.services import anchor, backup
@@ -24,14 +25,21 @@ def backup_command(output: Path):
     try:
         manifest = backup.backup(db.engine, output)
     except (backup.BackupError, anchor.AuditKeyError) as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_("error: %(message)s", message=str(error)), err=True)
         sys.exit(1)
     head = manifest["audit_head"]
-    rows = sum(manifest["counts"].values())
     click.echo(
-        f"backup written to {output}: {manifest['dialect']}, schema "
-        f"{manifest['versions']['schema']}, {rows} rows, {head['seq']} audit entries "
-        f"(head {head['hash'][:16]}…), {len(manifest['members'])} files"
+        _(
+            "backup written to %(output)s: %(dialect)s, schema %(schema)s, %(rows)d rows, "
+            "%(entries)d audit entries (head %(head)s…), %(files)d files",
+            output=output,
+            dialect=manifest["dialect"],
+            schema=manifest["versions"]["schema"],
+            rows=sum(manifest["counts"].values()),
+            entries=head["seq"],
+            head=head["hash"][:16],
+            files=len(manifest["members"]),
+        )
     )
 
 
@@ -44,21 +52,31 @@ def restore_command(archive: Path):
     try:
         restored = backup.restore(db.engine, archive)
     except (backup.BackupError, anchor.AuditKeyError) as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_("error: %(message)s", message=str(error)), err=True)
         sys.exit(1)
     manifest, outcome = restored.manifest, restored.verification
     click.echo(
-        f"restored {archive} (made {manifest['created_at']}, schema "
-        f"{manifest['versions']['schema']}, labsys {manifest['versions']['labsys']})"
+        _(
+            "restored %(archive)s (made %(at)s, schema %(schema)s, labsys %(version)s)",
+            archive=archive,
+            at=manifest["created_at"],
+            schema=manifest["versions"]["schema"],
+            version=manifest["versions"]["labsys"],
+        )
     )
     for note in restored.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(_("note: %(note)s", note=note), err=True)
     if restored.problems:
         for problem in restored.problems:
-            click.echo(f"PROBLEM: {problem}", err=True)
+            click.echo(_("PROBLEM: %(problem)s", problem=problem), err=True)
         sys.exit(1)
     click.echo(
-        f"verified: audit trail intact ({outcome.entries} entries, matching the backup's "
-        f"checkpoint), {outcome.reports} report hashes and {outcome.results} results agree, "
-        "every table's row count matches the manifest"
+        _(
+            "verified: audit trail intact (%(entries)d entries, matching the backup's "
+            "checkpoint), %(reports)d report hashes and %(results)d results agree, every "
+            "table's row count matches the manifest",
+            entries=outcome.entries,
+            reports=outcome.reports,
+            results=outcome.results,
+        )
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -17,6 +19,7 @@ from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
 from labsys.services import ServiceError, anchor, audit, integrity, users
+from labsys.services.access import SYSTEM
 
 ROLE_CHOICES = click.Choice([r.value for r in Role])
 
@@ -28,9 +31,10 @@ def init():
     _secure_instance()
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
-        click.echo(f"  {name}: {step(db.session) or 'up to date'}")
+        click.echo(f"  {name}: {step(db.session) or _('up to date')}")
     db.session.commit()
-    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(_("database ready: %(url)s", url=url))
 
 
 def _secure_instance() -> None:
@@ -46,7 +50,9 @@ def _secure_instance() -> None:
 
 def _read_password(name: str) -> str:
     if sys.stdin.isatty():
-        return click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+        return click.prompt(
+            _("Password for %(name)s", name=name), hide_input=True, confirmation_prompt=True
+        )
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
 
@@ -67,11 +73,21 @@ def create_user(name: str, roles: tuple[str, ...], full_name: str):
     """Create a user; the password is read from standard input or a prompt."""
     password = _read_password(name)
     try:
-        user = users.create_user(db.session, None, name, password, roles, full_name)
+        user = users.create_user(
+            db.session, SYSTEM, username=name, password=password, roles=roles, full_name=full_name
+        )
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     db.session.commit()
-    click.echo(f"created user {user.username} with roles {', '.join(sorted(roles))}")
+    click.echo(
+        ngettext(
+            "created user %(name)s with the role %(roles)s",
+            "created user %(name)s with the roles %(roles)s",
+            len(roles),
+            name=user.username,
+            roles=", ".join(sorted(roles)),
+        )
+    )
 
 
 @click.command("quickstart")
@@ -80,21 +96,43 @@ def create_user(name: str, roles: tuple[str, ...], full_name: str):
 def quickstart(demo: bool):
     """init, then a first admin (login printed) and demo data, for the embedded database."""
     click.get_current_context().invoke(init)
-    login_file = Path(current_app.instance_path) / "initial_admin_password"
+    login_file = users.initial_password_file()
     admin_count = db.session.scalar(select(func.count()).select_from(User))
     if admin_count == 0:
         password = random_password()
-        users.create_user(db.session, None, "admin", password, list(Role), "系统管理员")
+        users.create_user(
+            db.session,
+            SYSTEM,
+            username=users.INITIAL_ADMIN,
+            password=password,
+            roles=list(Role),
+            full_name="系统管理员",
+        )
         db.session.commit()
         login_file.write_text(password, encoding="utf-8")
         login_file.chmod(0o600)
     if demo:
         _load_demo_if_empty()
-    if login_file.exists():
+    password = _initial_password(login_file)
+    if password:
         click.echo(
-            f"first login: user admin, password {login_file.read_text().strip()}"
-            "  (change it after logging in)"
+            _(
+                "first login: user %(name)s, password %(password)s  (change it after logging in)",
+                name=users.INITIAL_ADMIN,
+                password=password,
+            )
         )
+
+
+def _initial_password(login_file: Path) -> str | None:
+    """The kept first password while it still logs in; a stale one is removed, never shown."""
+    if not login_file.exists():
+        return None
+    password = login_file.read_text(encoding="utf-8").strip()
+    if users.authenticate(db.session, users.INITIAL_ADMIN, password) is None:
+        login_file.unlink()
+        return None
+    return password
 
 
 def _load_demo_if_empty() -> None:
@@ -120,14 +158,27 @@ def audit_verify():
     if not outcome.intact:
         click.echo(outcome.problems[0], err=True)
         sys.exit(1)
-    anchored = (
-        f"checkpoint of {outcome.checkpoint.at} at entry {outcome.checkpoint.seq}"
-        if outcome.checkpoint
-        else "no checkpoint yet"
-    )
     click.echo(
-        f"audit trail intact: {outcome.entries} entries ({anchored}); "
-        f"{outcome.reports} reports and {outcome.results} results agree with it"
+        ngettext(
+            "audit trail intact: %(num)d entry",
+            "audit trail intact: %(num)d entries",
+            outcome.entries,
+        )
+    )
+    if outcome.checkpoint:
+        click.echo(
+            _(
+                "anchored by the signed checkpoint of %(at)s at entry %(seq)d",
+                at=outcome.checkpoint.at,
+                seq=outcome.checkpoint.seq,
+            )
+        )
+    else:
+        click.echo(_("no checkpoint yet: run `labsys audit checkpoint`"))
+    reports = ngettext("%(num)d report", "%(num)d reports", outcome.reports)
+    results = ngettext("%(num)d result", "%(num)d results", outcome.results)
+    click.echo(
+        _("%(reports)s and %(results)s agree with the trail", reports=reports, results=results)
     )
 
 
@@ -139,16 +190,18 @@ def audit_checkpoint():
     try:
         checkpoint = audit.write_checkpoint(db.engine, force=True)
     except anchor.AuditKeyError as error:
-        fail(f"error: {error}")
+        fail(_("error: %(message)s", message=str(error)))
     if checkpoint is None:
         kept = anchor.read_checkpoint()
         if kept is None or not _still_holds(kept):
             fail(
-                "error: the kept checkpoint no longer matches the audit trail; it was left "
-                "as evidence: run `labsys audit verify`"
+                _(
+                    "error: the kept checkpoint no longer matches the audit trail; it was "
+                    "left as evidence: run `labsys audit verify`"
+                )
             )
         checkpoint = kept
-    click.echo(f"checkpoint: {checkpoint.to_json()}")
+    click.echo(_("checkpoint: %(json)s", json=checkpoint.to_json()))
 
 
 def _still_holds(checkpoint) -> bool:

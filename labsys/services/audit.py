@@ -304,7 +304,10 @@ def _hash_at(connection, seq: int) -> str | None:
 
 @event.listens_for(Session, "after_commit")
 def _checkpoint_after_commit(session: Session) -> None:
-    """Anchor what was just committed (cheap: one indexed read and a small file)."""
+    """Anchor what was just committed (cheap: one indexed read and a small file).  The
+    event fires for savepoints too: only the real commit counts."""
+    if session.in_nested_transaction():
+        return
     if not session.info.pop(_APPENDED, False) or not has_app_context():
         return
     try:
@@ -315,7 +318,8 @@ def _checkpoint_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_appended(session: Session) -> None:
-    session.info.pop(_APPENDED, None)
+    if not session.in_nested_transaction():  # a savepoint's rollback keeps what came before
+        session.info.pop(_APPENDED, None)
 
 
 def _entries_in_order(session: Session, batch_size: int) -> Iterator:

@@ -29,6 +29,7 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Role,
     Sample,
     SampleResult,
     SampleStatus,
@@ -37,6 +38,7 @@ from labsys.models import (
 )
 from labsys.services import ServiceError, audit, reference
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 
 DEFAULTS = {
     "RETEST_REQUEST_WORKDAYS": 7,
@@ -67,6 +69,7 @@ def add_months(day: date, months: int) -> date:
 def backup_retention_until(
     conclusion: Conclusion | None,
     concluded_on: date,
+    *,
     production_date: date | None = None,
     shelf_life_days: int | None = None,
     months: dict | None = None,
@@ -85,7 +88,8 @@ def backup_retention_until(
 # --- opening -------------------------------------------------------------------------------
 
 
-def open_followup(session: Session, sample: Sample, actor: User | None = None) -> FollowUp:
+@writes(Role.SUPERVISOR, Role.ADMIN)
+def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     """The follow-up of an unqualified sample, created on first use (idempotent).
 
     The results feature may call it when a sample concludes unqualified; the follow-up
@@ -96,7 +100,7 @@ def open_followup(session: Session, sample: Sample, actor: User | None = None) -
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
-    followup = FollowUp(sample=sample, opened_by_id=actor.id if actor else None)
+    followup = FollowUp(sample=sample, opened_by_id=actor.id)
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
@@ -116,9 +120,9 @@ def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
     return backup_retention_until(
         conclusion,
         concluded,
-        sample.production_date,
-        sample.shelf_life_days,
-        setting("BACKUP_RETENTION_MONTHS"),
+        production_date=sample.production_date,
+        shelf_life_days=sample.shelf_life_days,
+        months=setting("BACKUP_RETENTION_MONTHS"),
     )
 
 
@@ -148,6 +152,7 @@ def _require(value, message: str, field: str) -> None:
 # --- notification and retest ---------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
@@ -181,8 +186,9 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
     return lab.id if lab else None
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def request_retest(
-    session: Session, actor: User, followup: FollowUp, requested_on: date, lab_id: int
+    session: Session, actor: User, followup: FollowUp, *, requested_on: date, lab_id: int
 ) -> FollowUp:
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
@@ -236,6 +242,7 @@ def _failed_microbiological(session: Session, sample_id: int) -> bool:
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_backup_received(
     session: Session, actor: User, followup: FollowUp, received_on: date
 ) -> FollowUp:
@@ -257,10 +264,12 @@ def record_backup_received(
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_retest_result(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     conclusion: Conclusion,
     result: str,
     reported_on: date,
@@ -307,10 +316,12 @@ def record_retest_result(
 # --- objection -----------------------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_objection(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     kind: ObjectionKind,
     filed_on: date,
     outcome: str | None = None,
@@ -371,6 +382,7 @@ def _disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
@@ -396,10 +408,12 @@ MILESTONES = {
 }
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_disposal_step(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     step: str,
     done_on: date,
     notes: str | None = None,
@@ -551,6 +565,7 @@ def _count(session: Session, query, *conditions) -> int:
 def deadline_kind(
     session: Session,
     kind: str,
+    *,
     today: date,
     horizon: date,
     after: tuple[date, int] | None = None,
@@ -597,7 +612,12 @@ def deadline_board(
         horizon,
         [
             deadline_kind(
-                session, name, today, horizon, after if kind else None, size or BOARD_SIZE
+                session,
+                name,
+                today=today,
+                horizon=horizon,
+                after=after if kind else None,
+                size=size or BOARD_SIZE,
             )
             for name in kinds
         ],

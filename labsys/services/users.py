@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -12,9 +13,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from labsys.models import Role, User, UserRole
 from labsys.services import audit
+from labsys.services.access import SystemActor, writes
 from labsys.services.errors import PermissionDenied, ServiceError
 
 MIN_PASSWORD_LENGTH = 8
+# The quick start's first administrator, and the instance file keeping its first password.
+INITIAL_ADMIN = "admin"
+INITIAL_PASSWORD_FILE = "initial_admin_password"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 # Checked against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
@@ -56,8 +61,15 @@ def get_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
+@writes(Role.ADMIN, system=True)
 def create_user(
-    session: Session, actor: User | None, username: str, password: str, roles, full_name: str = ""
+    session: Session,
+    actor: User | SystemActor,
+    *,
+    username: str,
+    password: str,
+    roles,
+    full_name: str = "",
 ) -> User:
     username = username.strip()
     if not USERNAME_RE.match(username):
@@ -86,6 +98,17 @@ def create_user(
     return user
 
 
+def initial_password_file() -> Path:
+    """Where the quick start keeps the first admin's generated password until it changes."""
+    return Path(current_app.instance_path) / INITIAL_PASSWORD_FILE
+
+
+def forget_initial_password() -> None:
+    """The kept first password stops working when the admin changes it: drop the file, so
+    that ``make run`` no longer prints a login that fails."""
+    initial_password_file().unlink(missing_ok=True)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the credentials are right and the account active, else None.
 
@@ -100,6 +123,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+@writes(Role.ADMIN)
 def set_roles(session: Session, actor: User, user: User, roles) -> None:
     new_roles = _parse_roles(roles)
     old_roles = user.roles
@@ -120,6 +144,7 @@ def set_roles(session: Session, actor: User, user: User, roles) -> None:
     )
 
 
+@writes(Role.ADMIN)
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
@@ -138,19 +163,26 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     )
 
 
+@writes(*Role)  # anyone for their own password; an admin for another's (below)
 def change_password(
     session: Session,
     actor: User,
     user: User,
+    *,
     new_password: str,
     current_password: str | None = None,
 ) -> None:
-    """Set a password.  Users changing their own must give the current one."""
+    """Set a password.  Users changing their own must give the current one; only an
+    administrator sets another user's."""
+    if actor.id != user.id and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("Only an administrator may set another user's password."))
     if actor.id == user.id and not check_password_hash(user.password_hash, current_password or ""):
         raise ServiceError(_("The current password is wrong."), field="current_password")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     session.flush()
+    if user.username == INITIAL_ADMIN and has_app_context():
+        forget_initial_password()
     # Never the hashes themselves: the trail records that it changed, and who changed it.
     audit.record(session, actor, "user", user.id, "password")

@@ -6,7 +6,8 @@ from sqlalchemy import text
 
 from labsys.extensions import db
 from labsys.models import ResultStatus, Role
-from labsys.services import reports, results
+from labsys.services import reports, results, signatories
+from labsys.services.access import SYSTEM
 
 BASE_URL = "http://labsys.test"
 
@@ -35,6 +36,10 @@ class Lab:
         self.make_sample = make_sample
         self.category = make_category("粮食加工品", "小麦粉", "小麦粉", "通用小麦粉")
         self.lead = make_item("铅(以Pb计)", "mg/kg")
+        signatories.authorise(
+            db.session, SYSTEM, self.boss, category_ids=[self.category.ancestor_ids[0]]
+        )
+        db.session.commit()
 
     def reported_sample(self, value: str = "0.05"):
         """A sample whose lead result was entered, reviewed, and reported: returns the report."""
@@ -43,9 +48,11 @@ class Lab:
             [{"test_item": self.lead, "limit_text": "≤0.2", "judgement_basis": "GB 2762-2022"}],
         )
         result = sample.results[0]
-        results.enter_result(db.session, self.tech, result, value, result.version_id)
+        results.enter_result(
+            db.session, self.tech, result, measured_text=value, expected_version=result.version_id
+        )
         results.submit_results(db.session, self.tech, [result])
-        results.review_result(db.session, self.reviewer, result, True)
+        results.review_result(db.session, self.reviewer, result, accept=True)
         assert result.status == ResultStatus.ACCEPTED
         report = reports.issue_report(db.session, self.boss, sample, base_url=BASE_URL)
         db.session.commit()

@@ -17,6 +17,7 @@ from labsys import create_app
 from labsys.extensions import db as _db
 from labsys.models import AuditEntry, Report, Role, User
 from labsys.services import anchor, users
+from labsys.services.access import SYSTEM
 
 from audit_support import BASE_URL, Lab, run_cli
 from support import TEST_SECRET
@@ -76,7 +77,11 @@ class Writer(threading.Thread):
             with self.app.app_context():
                 while not self.stop.is_set() or self.written < 5:
                     users.create_user(
-                        _db.session, None, f"w{self.written}", "pass-word-9", [Role.SAMPLER]
+                        _db.session,
+                        SYSTEM,
+                        username=f"w{self.written}",
+                        password="pass-word-9",
+                        roles=[Role.SAMPLER],
                     )
                     _db.session.commit()
                     self.written += 1

@@ -16,6 +16,7 @@ from labsys import create_app
 from labsys.extensions import db as _db
 from labsys.models import AuditEntry, Role
 from labsys.services import anchor, users
+from labsys.services.access import SYSTEM
 
 from support import TEST_SECRET
 
@@ -58,7 +59,9 @@ def test_the_application_role_works_but_cannot_touch_the_trail(app, db, app_role
         }
     )
     with as_app.app_context():
-        users.create_user(_db.session, None, "ann", "pass-word-9", [Role.SAMPLER])
+        users.create_user(
+            _db.session, SYSTEM, username="ann", password="pass-word-9", roles=[Role.SAMPLER]
+        )
         _db.session.commit()  # its work, audited, through the restricted role
         for statement in ("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log"):
             with pytest.raises(ProgrammingError, match="permission denied"):

@@ -38,8 +38,8 @@ def _entries(db):
 def test_a_clean_lab_verifies_with_its_reports_and_results(app, reported):
     result = _verify(app)
     assert result.exit_code == 0, result.output
-    assert "2 reports and 2 results agree" in result.output
-    assert "checkpoint of" in result.output
+    assert "2 reports and 2 results agree with the trail" in result.output
+    assert "anchored by the signed checkpoint of" in result.output
 
 
 def test_an_edited_row_is_detected_even_when_the_whole_chain_is_recomputed(app, db, reported):

@@ -1,4 +1,5 @@
-"""User administration: list, create, roles, activation, password reset."""
+"""User administration: list, create, roles, activation, password reset; the authorised
+signatories (授权签字人) and the food categories each may sign for."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from labsys.extensions import db
-from labsys.models import Role, User
-from labsys.services import ServiceError, users
+from labsys.models import AuthorisedSignatory, Role, User
+from labsys.services import signatories, users
 from labsys.web.access import roles_required
 from labsys.web.admin import queries
-from labsys.web.admin.forms import ConfirmForm, UserCreateForm, UserResetPasswordForm, UserRolesForm
+from labsys.web.admin.forms import (
+    ConfirmForm,
+    SignatoryForm,
+    SignatoryScopeForm,
+    UserCreateForm,
+    UserResetPasswordForm,
+    UserRolesForm,
+)
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -19,12 +28,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 @bp.route("/users")
@@ -42,18 +45,15 @@ def user_list():
 def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             user = users.create_user(
                 db.session,
                 current_user,
-                form.username.data,
-                form.password.data,
-                form.roles.data,
-                form.full_name.data,
+                username=form.username.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                full_name=form.full_name.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template("admin/user_form.html", form=form)
@@ -65,11 +65,8 @@ def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserRolesForm(data={"roles": sorted(user.roles)})
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             users.set_roles(db.session, current_user, user, form.roles.data)
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Roles of %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template(
@@ -87,12 +84,8 @@ def user_set_active(user_id: int):
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with service_errors():
             users.set_active(db.session, current_user, user, active)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(
                 _("%(name)s can log in again.", name=user.username)
                 if active
@@ -108,11 +101,89 @@ def user_reset_password(user_id: int):
     user = _user_or_404(user_id)
     form = UserResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            users.change_password(db.session, current_user, user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        with service_errors():
+            users.change_password(db.session, current_user, user, new_password=form.password.data)
             flash(_("Password of %(name)s reset.", name=user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- authorised signatories (授权签字人) -----------------------------------------------------
+
+
+def _signatory_or_404(signatory_id: int) -> AuthorisedSignatory:
+    return db.session.get(AuthorisedSignatory, signatory_id) or abort(404)
+
+
+def _category_choices(current: list[int] = ()) -> list[tuple[int, str]]:
+    return [(c.id, c.name_zh) for c in queries.scope_categories(db.session, current)]
+
+
+def _supervisor_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{u.display_name} ({u.username})") for u in queries.supervisors(db.session)]
+
+
+@bp.route("/signatories")
+@roles_required(Role.ADMIN)
+def signatory_list():
+    return render_template(
+        "admin/signatories.html",
+        signatories=signatories.signatory_list(db.session),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/signatories/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def signatory_create():
+    form = SignatoryForm()
+    form.user_id.choices = _supervisor_choices()
+    form.categories.choices = _category_choices()
+    if form.validate_on_submit():
+        user = db.session.get(User, form.user_id.data) or abort(404)
+        with service_errors(form):
+            signatories.authorise(
+                db.session,
+                current_user,
+                user,
+                category_ids=form.categories.data,
+                note=form.note.data,
+            )
+            flash(_("%(name)s is an authorised signatory.", name=user.display_name), "success")
+            return redirect(url_for("admin.signatory_list"))
+    return render_template("admin/signatory_form.html", form=form, signatory=None)
+
+
+@bp.route("/signatories/<int:signatory_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def signatory_edit(signatory_id: int):
+    signatory = _signatory_or_404(signatory_id)
+    current = [link.category_id for link in signatory.scope_links]
+    form = SignatoryScopeForm(data={"categories": current, "note": signatory.note})
+    form.categories.choices = _category_choices(current)
+    if form.validate_on_submit():
+        with service_errors(form):
+            signatories.authorise(
+                db.session,
+                current_user,
+                signatory.user,
+                category_ids=form.categories.data,
+                note=form.note.data,
+            )
+            flash(_("Scope of %(name)s saved.", name=signatory.user.display_name), "success")
+            return redirect(url_for("admin.signatory_list"))
+    return render_template("admin/signatory_form.html", form=form, signatory=signatory)
+
+
+@bp.route("/signatories/<int:signatory_id>/revoke", methods=["POST"])
+@roles_required(Role.ADMIN)
+def signatory_revoke(signatory_id: int):
+    signatory = _signatory_or_404(signatory_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with service_errors():
+        signatories.revoke(db.session, current_user, signatory)
+        flash(
+            _("%(name)s may no longer approve reports.", name=signatory.user.display_name),
+            "success",
+        )
+    return redirect(url_for("admin.signatory_list"))
