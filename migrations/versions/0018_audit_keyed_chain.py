@@ -1,7 +1,7 @@
 """a keyed, numbered audit chain; append-only on PostgreSQL
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 
 ``seq`` (position in the chain) and ``key_id`` (which HMAC key signed the row; NULL for
 rows written before: plain SHA-256, still verified the old way up to the first keyed row).
@@ -17,8 +17,8 @@ application's role should moreover hold no UPDATE/DELETE/TRUNCATE right on the t
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
