@@ -55,10 +55,10 @@ def _feature_commands():
 @main.command("secret-key", with_appcontext=False)
 def secret_key_command():
     """Create the embedded quick start's secret key in the instance folder (if missing)."""
-    from labsys import PROJECT_ROOT
+    from labsys import default_instance_path
     from labsys.config import ensure_secret_key
 
-    instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(default_instance_path())
     ensure_secret_key(instance)
     click.echo(f"secret key kept in {Path(instance).resolve() / 'secret_key'}")
 
