@@ -9,6 +9,7 @@ then starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 
@@ -17,6 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from labsys import create_app
+from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
@@ -141,6 +143,14 @@ def database_snapshot(app, _snapshots):
         return _snapshots.restore_or_build(_db, key, build)
 
     return restore_or_build
+
+
+@pytest.fixture
+def freeze_clock():
+    """``freeze_clock(day_or_moment)`` stops labsys's clock there until the test ends (call
+    it again to move the clock on)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda at: stack.enter_context(clock.frozen(at))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from labsys.cli import fail
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import FoodCategory
 from labsys.services import catalog
@@ -86,7 +87,7 @@ def _print_node(node, depth: int) -> None:
 def show_command(code: str, on):
     """Print the test items and limits that apply to category CODE."""
     category = _category(code)
-    on_date: date = on.date() if on else catalog.today()
+    on_date: date = on.date() if on else clock.today()
     click.echo(f"{category.code}  {catalog.path_name(db.session, category)}  ({on_date})")
     specs = catalog.applicable_specifications(db.session, category.id, on_date)
     if not specs:

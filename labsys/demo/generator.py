@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from labsys.core import workdays
+from labsys.core import clock, workdays
 from labsys.core.judgement import conclude
 from labsys.core.rates import pass_rate
 from labsys.demo import values, world
@@ -55,7 +54,6 @@ from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
 from labsys.services.receipt import FROZEN_COLUMNS
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 KEY_FOOD_RATE = Decimal("98.89")
 KEY_FOOD_SHARE = 0.36  # of all samples
 OTHER_UNQUALIFIED = 0.026  # unqualified share among the other foods (≈2 % overall)
@@ -135,7 +133,7 @@ def load_demo(
     reports service (tens of milliseconds a page), so city-scale runs cap them.
     """
     started = time.perf_counter()
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or clock.today()
     year = year or today.year
     demo = _Demo(
         session,
@@ -234,13 +232,13 @@ class _Demo:
         self._insert(Enterprise, rows)
         self._audit(
             [
-                (
-                    None,
-                    "enterprise",
-                    row["id"],
-                    "create",
-                    None,
-                    enterprise_service.snapshot(SimpleNamespace(**row)),
+                audit.Stamped(
+                    audit.Change(
+                        "enterprise",
+                        row["id"],
+                        "create",
+                        new=enterprise_service.snapshot(SimpleNamespace(**row)),
+                    ),
                     None,
                     now,
                 )
@@ -414,14 +412,14 @@ class _Demo:
             **visit, sampler_links=[SimpleNamespace(user_id=u.id) for u in team]
         )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sampling_visit",
+                    visit["id"],
+                    "create",
+                    new=sampling_service._visit_values(visit_view),
+                ),
                 sampler.id,
-                "sampling_visit",
-                visit["id"],
-                "create",
-                None,
-                sampling_service._visit_values(visit_view),
-                None,
                 created,
             )
         )
@@ -430,14 +428,14 @@ class _Demo:
             sample = self._sample_row(s, visit, task, sampler, due_delivery)
             rows[Sample].append(sample)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "sample",
+                        sample["id"],
+                        "create",
+                        new=sampling_service.sample_values(SimpleNamespace(**sample)),
+                    ),
                     sampler.id,
-                    "sample",
-                    sample["id"],
-                    "create",
-                    None,
-                    sampling_service.sample_values(SimpleNamespace(**sample)),
-                    None,
                     created,
                 )
             )
@@ -531,22 +529,23 @@ class _Demo:
             ),
         )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sample",
+                    sample["id"],
+                    "receive",
+                    old={"status": SampleStatus.REGISTERED},
+                    new={
+                        "status": sample["status"],
+                        "received_at": arrived,
+                        "seal_state": "完好",
+                        "condition": sample["condition"],
+                        "temperature": sample["temperature"],
+                        "due_report": sample["due_report"],
+                        "test_items": [r["item_name"] for r in results],
+                    },
+                ),
                 technician.id,
-                "sample",
-                sample["id"],
-                "receive",
-                {"status": SampleStatus.REGISTERED},
-                {
-                    "status": sample["status"],
-                    "received_at": arrived,
-                    "seal_state": "完好",
-                    "condition": sample["condition"],
-                    "temperature": sample["temperature"],
-                    "due_report": sample["due_report"],
-                    "test_items": [r["item_name"] for r in results],
-                },
-                None,
                 arrived,
             )
         )
@@ -604,14 +603,15 @@ class _Demo:
             for key, value in changes.items():
                 setattr(view, key, value)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "enter",
+                        old=before,
+                        new={**result_service._values(view), "sample_id": row["sample_id"]},
+                    ),
                     technician.id,
-                    "result",
-                    row["id"],
-                    "enter",
-                    before,
-                    {**result_service._values(view), "sample_id": row["sample_id"]},
-                    None,
                     entered_at,
                 )
             )
@@ -622,14 +622,15 @@ class _Demo:
         for row in results:
             row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "submit",
+                        old={"status": ResultStatus.ENTERED},
+                        new={"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
+                    ),
                     technician.id,
-                    "result",
-                    row["id"],
-                    "submit",
-                    {"status": ResultStatus.ENTERED},
-                    {"status": ResultStatus.SUBMITTED, "sample_id": row["sample_id"]},
-                    None,
                     submitted,
                 )
             )
@@ -645,14 +646,15 @@ class _Demo:
                 status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
             )
             entries.append(
-                (
+                audit.Stamped(
+                    audit.Change(
+                        "result",
+                        row["id"],
+                        "accept",
+                        old={"status": ResultStatus.SUBMITTED},
+                        new={"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
+                    ),
                     reviewer.id,
-                    "result",
-                    row["id"],
-                    "accept",
-                    {"status": ResultStatus.SUBMITTED},
-                    {"status": ResultStatus.ACCEPTED, "sample_id": row["sample_id"]},
-                    None,
                     reviewed,
                 )
             )
@@ -664,14 +666,15 @@ class _Demo:
                 s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
             )
         entries.append(
-            (
+            audit.Stamped(
+                audit.Change(
+                    "sample",
+                    sample["id"],
+                    "conclude",
+                    old=old,
+                    new=result_service._sample_values(SimpleNamespace(**sample)),
+                ),
                 reviewer.id,
-                "sample",
-                sample["id"],
-                "conclude",
-                old,
-                result_service._sample_values(SimpleNamespace(**sample)),
-                None,
                 reviewed,
             )
         )
@@ -726,7 +729,7 @@ class _Demo:
         ):
             if len(chosen) >= self.report_limit:
                 break
-            concluded = concluded_at.astimezone(LOCAL_TZ).date()
+            concluded = concluded_at.astimezone(clock.LOCAL_TZ).date()
             issued = self._workday_time(concluded, self.rng.randint(1, 4), 10, 17)
             if issued.date() <= self.today:  # later ones are still being written up
                 chosen.append((issued, sample_id))
@@ -770,7 +773,7 @@ class _Demo:
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
             count += 1
-            concluded = sample.concluded_at.astimezone(LOCAL_TZ).date()
+            concluded = sample.concluded_at.astimezone(clock.LOCAL_TZ).date()
             notified = workdays.add_workdays(concluded, rng.randint(1, 3), self.holidays)
             if notified > self.today or rng.random() < 0.08:
                 continue  # not yet notified: the board shows it
@@ -877,12 +880,14 @@ class _Demo:
             local_day.day,
             self.rng.randint(first_hour, last_hour - 1),
             self.rng.randint(0, 59),
-            tzinfo=LOCAL_TZ,
+            tzinfo=clock.LOCAL_TZ,
         )
 
     @staticmethod
     def _utc(day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
+        return datetime(
+            day.year, day.month, day.day, hour, minute, tzinfo=clock.LOCAL_TZ
+        ).astimezone(UTC)
 
     def _next_id(self, model) -> int:
         """Ids are drawn here for bulk rows (their audit entries need them before insert);
@@ -905,7 +910,7 @@ class _Demo:
         if model is SamplingVisit:
             self.summary.visits += len(rows)
 
-    def _audit(self, entries: Iterable[tuple]) -> None:
+    def _audit(self, entries: Iterable[audit.Stamped]) -> None:
         """The audit entries the services would have written, each stamped with the time
         its change happened in the simulated year."""
         audit.append(self.session, entries)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from labsys.models.base import Base, UTCDateTime, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime
 
 
 class AuditEntry(Base):
@@ -22,7 +23,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(64))

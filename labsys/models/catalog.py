@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import ComparisonMethod, DecisionRule
 
 
@@ -131,4 +132,4 @@ class CatalogVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     version: Mapped[str] = mapped_column(String(40))
-    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import RiskGrade
 from labsys.models.reference import Region
 
@@ -24,7 +25,7 @@ class Enterprise(Base):
     risk_grade: Mapped[RiskGrade | None] = mapped_column(str_enum(RiskGrade, "risk_grade"))
     phone: Mapped[str] = mapped_column(String(40), default="")
     contact: Mapped[str] = mapped_column(String(60), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
 
     region: Mapped[Region | None] = relationship()

@@ -62,6 +62,10 @@ class ComparisonMethod(TitledEnum):
     def __titles__(cls):
         return {cls.FULL: _l("Full value"), cls.ROUNDED: _l("Rounded value")}
 
+    @property
+    def is_rounded(self) -> bool:
+        return self is ComparisonMethod.ROUNDED
+
 
 class DecisionRule(TitledEnum):
     """ISO/IEC 17025 decision rule: simple acceptance or a guard band of U."""
@@ -109,6 +113,14 @@ class Conclusion(TitledEnum):
             cls.NOT_JUDGED: _l("Not judged"),
         }
 
+    @property
+    def is_qualified(self) -> bool:
+        return self is Conclusion.QUALIFIED
+
+    @property
+    def is_unqualified(self) -> bool:
+        return self is Conclusion.UNQUALIFIED
+
 
 class ResultStatus(TitledEnum):
     """pending → entered → submitted → accepted | returned (→ entered ...);
@@ -131,6 +143,18 @@ class ResultStatus(TitledEnum):
             cls.ACCEPTED: _l("Accepted"),
             cls.SUPERSEDED: _l("Superseded"),
         }
+
+    @property
+    def is_returned(self) -> bool:
+        return self is ResultStatus.RETURNED
+
+    @property
+    def is_accepted(self) -> bool:
+        return self is ResultStatus.ACCEPTED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self is ResultStatus.SUPERSEDED
 
 
 class VerdictValue(TitledEnum):

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
 from labsys.models.enums import Link
 from labsys.models.reference import Lab, Region
@@ -24,7 +25,7 @@ class Plan(Base):
     inspection_type: Mapped[str] = mapped_column(String(40), default="监督抽检")  # 检验类别
     description: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     quotas: Mapped[list[PlanQuota]] = relationship(
         back_populates="plan", cascade="all, delete-orphan"
@@ -71,7 +72,7 @@ class Task(Base):
     lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
     closed: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     plan: Mapped[Plan] = relationship()
     category: Mapped[FoodCategory | None] = relationship()

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import Conclusion, TitledEnum
 from labsys.models.sampling import Sample
 from labsys.models.user import User
@@ -24,6 +25,14 @@ class ReportStatus(TitledEnum):
     @classmethod
     def __titles__(cls):
         return {cls.ISSUED: _l("Issued"), cls.SUPERSEDED: _l("Superseded")}
+
+    @property
+    def is_issued(self) -> bool:
+        return self is ReportStatus.ISSUED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self is ReportStatus.SUPERSEDED
 
 
 # The only transitions a report may make.
@@ -64,7 +73,7 @@ class Report(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     sample: Mapped[Sample] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

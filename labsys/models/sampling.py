@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import Conclusion, Link, SampleStatus
@@ -29,7 +30,7 @@ class SamplingVisit(Base):
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
 
     task: Mapped[Task | None] = relationship()
@@ -122,7 +123,7 @@ class Sample(Base):
     due_report: Mapped[date | None]  # report 20 working days after receipt
     due_unqualified_report: Mapped[date | None]  # 2 working days after an unqualified result
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
 
     visit: Mapped[SamplingVisit] = relationship(back_populates="samples")

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from labsys.models.base import Base, UTCDateTime, str_enum, utcnow
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
 
 
 class Role(enum.StrEnum):
@@ -41,7 +42,7 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Bumped on every password change; part of the login session id, so a changed password
     # ends the sessions opened with the old one.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -13,9 +13,9 @@ from enum import Enum
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.database import is_postgres
 from labsys.models import AuditEntry, User
-from labsys.models.base import utcnow
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -81,6 +81,28 @@ def _last_hash(session: Session) -> str:
     return last or GENESIS_HASH
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One audited change: what (``entity``/``entity_id``), which ``action``, the values
+    before and after, and why.  ``old``/``new`` are stored as canonical JSON."""
+
+    entity: str
+    entity_id: object
+    action: str
+    old: dict | None = None
+    new: dict | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A change with who made it and when: what :func:`append` writes."""
+
+    change: Change
+    user_id: int | None
+    at: datetime
+
+
 def record(
     session: Session,
     actor: User | None,
@@ -93,45 +115,39 @@ def record(
     reason: str | None = None,
 ) -> None:
     """Append one entry to the audit trail."""
-    record_many(session, actor, [(entity, entity_id, action, old, new, reason)])
+    record_many(session, actor, [Change(entity, entity_id, action, old, new, reason)])
 
 
-def record_many(session: Session, actor: User | None, changes) -> int:
-    """Append several entries at once (bulk operations): one lock, one insert.
-
-    ``changes`` yields ``(entity, entity_id, action, old, new, reason)`` tuples; returns how
-    many were written.
-    """
+def record_many(session: Session, actor: User | None, changes: Iterable[Change]) -> int:
+    """Append several changes by one actor at once (bulk operations): one lock, one insert;
+    returns how many were written."""
     user_id = actor.id if actor else None
-    now = utcnow()
-    return append(
-        session,
-        (
-            (user_id, entity, entity_id, action, old, new, reason, now)
-            for entity, entity_id, action, old, new, reason in changes
-        ),
-    )
+    at = clock.now()
+    return append(session, (Stamped(change, user_id, at) for change in changes))
 
 
-def append(session: Session, entries: Iterable[tuple]) -> int:
-    """Append ``(user_id, entity, entity_id, action, old, new, reason, at)`` entries, hash-
-    chained, with one multi-row insert (rows, not ORM objects: bulk imports write thousands).
+def append(session: Session, entries: Iterable[Stamped]) -> int:
+    """Append stamped changes, hash-chained, with one multi-row insert (rows, not ORM
+    objects: bulk imports write thousands).
 
-    ``at`` is when the change happened; callers other than ``record_many`` are bulk loaders
-    of past events (the demo's year).
+    Callers other than ``record_many`` are bulk loaders of past events (the demo's year),
+    whose changes carry the time they happened.
     """
     prev = _last_hash(session)
     rows = []
-    for user_id, entity, entity_id, action, old, new, reason, at in entries:
+    for entry in entries:
+        if not isinstance(entry, Stamped) or not isinstance(entry.change, Change):
+            raise TypeError(f"audit entries are Stamped(Change(...)), not {entry!r}")
+        change = entry.change
         row = {
-            "at": at,
-            "user_id": user_id,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "action": action,
-            "old_values": canonical_json(old),
-            "new_values": canonical_json(new),
-            "reason": reason,
+            "at": entry.at,
+            "user_id": entry.user_id,
+            "entity": change.entity,
+            "entity_id": str(change.entity_id),
+            "action": change.action,
+            "old_values": canonical_json(change.old),
+            "new_values": canonical_json(change.new),
+            "reason": change.reason,
             "prev_hash": prev,
         }
         row["row_hash"] = prev = _hash(**row)

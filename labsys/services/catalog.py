@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from labsys.core import clock
 from labsys.core.judgement import MicroPlan, Spec, gbt8170_round
 from labsys.models import (
     CatalogVersion,
@@ -39,12 +39,10 @@ from labsys.models import (
     TestItem,
     User,
 )
-from labsys.models.base import utcnow
 from labsys.services import NotFound, ServiceError, audit
 
 REFERENCE_NAME = "reference"
 REFERENCE_FILE = "reference_catalog.json"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_EFFECTIVE = date(2000, 1, 1)
 PATH_SEPARATOR = " > "
 
@@ -71,11 +69,6 @@ SPEC_FIELDS = (
 )
 ITEM_FIELDS = ("code", "name_zh", "name_en", "unit", "method_standard", "is_microbiological")
 CATEGORY_FIELDS = ("name_zh", "name_en", "is_key_food", "sort_order")
-
-
-def today() -> date:
-    """Today in China Standard Time (the catalog's dates are local dates)."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 # --- reading the tree ------------------------------------------------------------------------
@@ -250,7 +243,7 @@ def applicable_specifications(
     category = session.get(FoodCategory, category_id)
     if category is None:
         return []
-    return _resolve(session, category, on_date or today(), include_future=False)[0]
+    return _resolve(session, category, on_date or clock.today(), include_future=False)[0]
 
 
 def _resolve(
@@ -288,7 +281,7 @@ def category_specifications(
 ) -> tuple[list[Specification], list[Specification], list[Specification]]:
     """For the category page: (in effect on ``on_date`` including inherited ones, the
     category's own rows excluded here in effect, the category's own future rows)."""
-    on_date = on_date or today()
+    on_date = on_date or clock.today()
     effective, future = _resolve(session, category, on_date, include_future=True)
     effective_items = {s.test_item_id for s in effective}
     own = session.scalars(
@@ -751,7 +744,7 @@ def read_reference_file(path: str | Path | None = None) -> dict:
 class _LoadCounts:
     added: dict = field(default_factory=lambda: {"categories": 0, "items": 0, "specs": 0})
     updated: dict = field(default_factory=lambda: {"categories": 0, "items": 0, "specs": 0})
-    changes: list = field(default_factory=list)  # audit tuples of updated rows
+    changes: list[audit.Change] = field(default_factory=list)  # updated rows
 
     def summary(self, version: str) -> str:
         def part(counts):
@@ -782,20 +775,19 @@ def load_reference_catalog(session: Session, path: str | Path | None = None) -> 
         session.add(CatalogVersion(name=name, version=version))
         old_version = None
     else:
-        old_version, loaded.version, loaded.loaded_at = loaded.version, version, utcnow()
+        old_version, loaded.version, loaded.loaded_at = loaded.version, version, clock.now()
     session.flush()
     audit.record_many(
         session,
         None,
         [
             *loader.changes,
-            (
+            audit.Change(
                 "catalog_version",
                 name,
                 "load",
-                {"version": old_version} if old_version else None,
-                {"version": version, "added": loader.added, "updated": loader.updated},
-                None,
+                old={"version": old_version} if old_version else None,
+                new={"version": version, "added": loader.added, "updated": loader.updated},
             ),
         ],
     )
@@ -836,7 +828,7 @@ class _Loader:
         self.session = session
         self.added = dict.fromkeys(self.KINDS, 0)
         self.updated = dict.fromkeys(self.KINDS, 0)
-        self.changes: list[tuple] = []  # audit tuples of rows a newer version changed
+        self.changes: list[audit.Change] = []  # rows a newer version changed
         self.item_rows = {row["code"]: row for row in data["items"]}
         # A row without "order" takes its item's place in the file's item list: reports then
         # list quality indicators, contaminants, additives, residues and microbes in that order.
@@ -863,7 +855,7 @@ class _Loader:
             for name, value in new.items():
                 setattr(row, name, value)
             self.updated[kind] += 1
-            self.changes.append((entity, key, "catalog_update", old, new, None))
+            self.changes.append(audit.Change(entity, key, "catalog_update", old=old, new=new))
 
     def _load_items(self, rows: list[dict]) -> dict[str, TestItem]:
         items = {i.code: i for i in self.session.scalars(select(TestItem))}

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from labsys.core import clock
 from labsys.models import (
     Conclusion,
     FollowUp,
@@ -111,7 +112,7 @@ def open_followup(session: Session, sample: Sample, actor: User | None = None) -
 
 
 def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
-    concluded = sample.concluded_at.date() if sample.concluded_at else date.today()
+    concluded = clock.local_date(sample.concluded_at) if sample.concluded_at else clock.today()
     return backup_retention_until(
         conclusion,
         concluded,
@@ -588,7 +589,7 @@ def deadline_board(
     ``kind`` limits the board to one kind (its next items after ``after``). Every supervisor
     sees every sample: users have no district scope yet.
     """
-    today = today or date.today()
+    today = today or clock.today()
     horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
     kinds = [kind] if kind in DEADLINE_KINDS else DEADLINE_KINDS
     return DeadlineBoard(

@@ -12,14 +12,14 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from labsys.core import clock
 from labsys.models import (
     FoodCategory,
     Lab,
@@ -44,12 +44,6 @@ INSPECTION_TYPES = {
     "评价性抽检": _l("Evaluative sampling"),
 }
 MIN_TEAM = 2
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_today() -> date:
-    """Today in China (a plan's day starts at midnight Beijing time, not UTC)."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def inspection_type_title(value: str) -> str:
@@ -377,7 +371,7 @@ def create_task(
     if not name:
         raise ServiceError(_("A task needs a name."), field="name")
     number = _check_task_quota(session, quota, number, None)
-    due_date = _check_due_date(plan, due_date, today or local_today(), new=True)
+    due_date = _check_due_date(plan, due_date, today or clock.today(), new=True)
     team = _clean_team(session, sampler_ids)
     if lab_id and session.get(Lab, lab_id) is None:
         raise ServiceError(_("Unknown lab."), field="lab_id")
@@ -429,7 +423,7 @@ def update_task(
             ),
             field="quota",
         )
-    _check_due_date(task.plan, due_date, local_today(), new=False)
+    _check_due_date(task.plan, due_date, clock.today(), new=False)
     team = _clean_team(session, sampler_ids)
     if lab_id and session.get(Lab, lab_id) is None:
         raise ServiceError(_("Unknown lab."), field="lab_id")

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.models import ResultStatus, Role, Sample, SampleResult, SampleStatus, User
-from labsys.models.base import utcnow
 from labsys.services import PermissionDenied, ServiceError, audit
 from labsys.services import calendar as workcal
-from labsys.services.sampling import REPORT_WORKDAYS, local_date
+from labsys.services.sampling import REPORT_WORKDAYS
 
 # Copied from the specification onto each result row (SampleResult has the same names).
 FROZEN_COLUMNS = (
@@ -70,16 +70,16 @@ def _check_receivable(sample: Sample, actor: User) -> None:
 
 
 def _arrival_day(sample: Sample) -> str:
-    return local_date(sample.received_at).isoformat() if sample.received_at else "—"
+    return clock.local_date(sample.received_at).isoformat() if sample.received_at else "—"
 
 
 def _check_arrival(sample: Sample, arrived_at: datetime | None) -> datetime:
-    arrived_at = arrived_at or utcnow()
+    arrived_at = arrived_at or clock.now()
     if arrived_at.tzinfo is None:
         raise ValueError("arrived_at must be timezone-aware")
-    if arrived_at > utcnow() + CLOCK_SKEW:
+    if arrived_at > clock.now() + CLOCK_SKEW:
         raise ServiceError(_("The arrival time is in the future."), field="arrived_at")
-    if local_date(arrived_at) < sample.sampling_date:
+    if clock.local_date(arrived_at) < sample.sampling_date:
         raise ServiceError(
             _(
                 "The arrival time is before the sampling date (%(day)s).",
@@ -158,7 +158,7 @@ def receive_sample(
     sample.seal_state = seal_state[:40]
     sample.condition = (condition or "").strip()[:200] or None
     sample.temperature = temperature
-    sample.due_report = workcal.add_workdays(session, local_date(arrived_at), REPORT_WORKDAYS)
+    sample.due_report = workcal.add_workdays(session, clock.local_date(arrived_at), REPORT_WORKDAYS)
     session.flush()
     audit.record(
         session,

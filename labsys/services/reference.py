@@ -70,3 +70,8 @@ def districts(session: Session) -> list[Region]:
     return list(
         session.scalars(select(Region).where(Region.parent_code.is_not(None)).order_by(Region.code))
     )
+
+
+def labs(session: Session) -> list[Lab]:
+    """Every laboratory, by code."""
+    return list(session.scalars(select(Lab).order_by(Lab.code)))

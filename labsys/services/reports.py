@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
@@ -39,13 +39,11 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.base import utcnow
 from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import audit, numbering
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 VERDICT_LABELS = {
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
@@ -154,7 +152,7 @@ def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
 
 
 def _local_date(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_TZ).date().isoformat() if moment else ""
+    return clock.local_date(moment).isoformat() if moment else ""
 
 
 def _plan_text(result: SampleResult) -> str:
@@ -320,7 +318,7 @@ def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str
     pattern = current_app.config["REPORT_NO_PATTERN"]
     if "{serial" not in pattern:
         raise ServiceError(_("The setting REPORT_NO_PATTERN must contain {serial}."))
-    year = issued_at.astimezone(LOCAL_TZ).year
+    year = issued_at.astimezone(clock.LOCAL_TZ).year
     yearly = "{year" in pattern or "{yy" in pattern
     serial = numbering.next_value(session, f"report:{year}" if yearly else "report")
     lab = sample.lab.code if sample.lab else current_app.config["LAB_CODE"]
@@ -409,7 +407,7 @@ def _issue(
     _check_ready(sample, results, correcting=replaces is not None)
     author, reviewer = signatories(results)
     _check_approver(actor, author)
-    issued_at = issued_at or utcnow()
+    issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
     data = report_data(
@@ -455,42 +453,40 @@ def _issue(
             )
         ) from None
     changes = [
-        (
+        audit.Change(
             "report",
             report.id,
             "correct" if replaces else "issue",
-            None,
-            {
+            new={
                 "report_no": report_no,
                 "sample_no": sample_no,
                 "sha256": report.sha256,
                 "replaces": replaces.report_no if replaces else None,
             },
-            reason,
+            reason=reason,
         )
     ]
     if replaces is not None:
         replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
         changes.append(
-            (
+            audit.Change(
                 "report",
                 replaces.id,
                 "supersede",
-                {"status": "issued"},
-                {"status": "superseded", "superseded_by": report_no},
-                reason,
+                old={"status": "issued"},
+                new={"status": "superseded", "superseded_by": report_no},
+                reason=reason,
             )
         )
     if old_status != sample.status:
         changes.append(
-            (
+            audit.Change(
                 "sample",
                 sample.id,
                 "status",
-                {"status": old_status},
-                {"status": sample.status, "report_no": report_no},
-                None,
+                old={"status": old_status},
+                new={"status": sample.status, "report_no": report_no},
             )
         )
     session.flush()
@@ -538,7 +534,7 @@ def write_zip(reports: Iterable[Report], target: BinaryIO) -> int:
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for report in reports:
-            moment = report.issued_at.astimezone(LOCAL_TZ)
+            moment = report.issued_at.astimezone(clock.LOCAL_TZ)
             info = zipfile.ZipInfo(f"{report.report_no}.pdf", date_time=moment.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, report.pdf)

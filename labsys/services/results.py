@@ -16,14 +16,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.core.judgement import (
     MicroPlan,
     Spec,
@@ -44,19 +44,12 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.base import utcnow
 from labsys.services import audit, calendar
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
 EDITABLE = (ResultStatus.PENDING, ResultStatus.ENTERED, ResultStatus.RETURNED)
 TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
-
-
-def local_today() -> date:
-    """Today in China Standard Time (deadlines count calendar days there)."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -257,7 +250,7 @@ def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Jud
 def _apply(
     session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
 ) -> list[SampleResult]:
-    now = utcnow()
+    now = clock.now()
     changes = []
     for entry, outcome in prepared:
         result = entry.result
@@ -272,13 +265,12 @@ def _apply(
         result.entered_at = now
         result.return_reason = None
         changes.append(
-            (
+            audit.Change(
                 "result",
                 result.id,
                 "enter",
-                old,
-                {**_values(result), "sample_id": result.sample_id},
-                None,
+                old=old,
+                new={**_values(result), "sample_id": result.sample_id},
             )
         )
     results = [entry.result for entry, _outcome in prepared]
@@ -368,7 +360,7 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
     ready = [r for r in results if r.status == ResultStatus.ENTERED]
     if not ready:
         raise ServiceError(_("There are no entered results to submit."))
-    now = utcnow()
+    now = clock.now()
     for result in ready:
         result.status = ResultStatus.SUBMITTED
         result.submitted_at = now
@@ -378,13 +370,12 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
         session,
         actor,
         [
-            (
+            audit.Change(
                 "result",
                 r.id,
                 "submit",
-                {"status": ResultStatus.ENTERED},
-                {"status": r.status, "sample_id": r.sample_id},
-                None,
+                old={"status": ResultStatus.ENTERED},
+                new={"status": r.status, "sample_id": r.sample_id},
             )
             for r in ready
         ],
@@ -417,7 +408,7 @@ def review_result(
         raise ServiceError(_("Give the reason for returning the result."), field="reason")
     result.status = ResultStatus.ACCEPTED if accept else ResultStatus.RETURNED
     result.reviewed_by_id = actor.id
-    result.reviewed_at = utcnow()
+    result.reviewed_at = clock.now()
     result.return_reason = None if accept else reason
     _flush_versioned(session, [result])
     audit.record(
@@ -489,7 +480,7 @@ def correct_result(
     result.verdict = outcome.verdict
     result.lod = outcome.lod
     result.reviewed_by_id = actor.id
-    result.reviewed_at = utcnow()
+    result.reviewed_at = clock.now()
     _flush_versioned(session, [result])
     audit.record(
         session,
@@ -562,23 +553,29 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
         session,
         actor,
         [
-            (
+            audit.Change(
                 "result",
                 result.id,
                 "retest",
-                {"status": ResultStatus.ACCEPTED},
-                {"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
-                reason,
+                old={"status": ResultStatus.ACCEPTED},
+                new={"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
+                reason=reason,
             ),
-            (
+            audit.Change(
                 "result",
                 new.id,
                 "create",
-                None,
-                {"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
-                reason,
+                new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
+                reason=reason,
             ),
-            ("sample", sample.id, "reopen", old_sample, _sample_values(sample), reason),
+            audit.Change(
+                "sample",
+                sample.id,
+                "reopen",
+                old=old_sample,
+                new=_sample_values(sample),
+                reason=reason,
+            ),
         ],
     )
     return new
@@ -619,13 +616,13 @@ def derive_conclusion(
     conclusion = Conclusion(conclude(r.verdict.value for r in rows if r.verdict is not None))
     old = _sample_values(sample)
     sample.conclusion = conclusion
-    sample.concluded_at = utcnow()
+    sample.concluded_at = clock.now()
     if sample.status == SampleStatus.RECEIVED:
         sample.status = SampleStatus.CONCLUDED
     if conclusion == Conclusion.UNQUALIFIED:
         if old["conclusion"] != Conclusion.UNQUALIFIED or sample.due_unqualified_report is None:
             sample.due_unqualified_report = calendar.add_workdays(
-                session, today or local_today(), UNQUALIFIED_REPORT_WORKDAYS
+                session, today or clock.today(), UNQUALIFIED_REPORT_WORKDAYS
             )
     else:
         sample.due_unqualified_report = None

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.models import (
     ResultStatus,
     Role,
@@ -32,7 +33,6 @@ from labsys.models import (
     TestItem,
     User,
 )
-from labsys.models.base import utcnow
 from labsys.services import audit
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
@@ -359,7 +359,7 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
 
 
 def _save(session: Session, actor: User, judged) -> None:
-    now = utcnow()
+    now = clock.now()
     table = SampleResult.__table__
     statement = (
         update(table)
@@ -404,12 +404,12 @@ def _save(session: Session, actor: User, judged) -> None:
         session,
         actor,
         (
-            (
+            audit.Change(
                 "result",
                 result.id,
                 "enter",
-                {"measured": value_display(result) or None, "status": result.status},
-                {
+                old={"measured": value_display(result) or None, "status": result.status},
+                new={
                     "measured": outcome.measured_text or row.value,
                     "reported": outcome.reported_text,
                     "verdict": outcome.verdict,
@@ -418,7 +418,6 @@ def _save(session: Session, actor: User, judged) -> None:
                     "sample_id": result.sample_id,
                     "import_row": row.number,
                 },
-                None,
             )
             for row, result, outcome in judged
         ),

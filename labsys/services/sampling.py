@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from labsys.core import clock
 from labsys.models import (
     Enterprise,
     FoodCategory,
@@ -53,7 +53,6 @@ from labsys.services import (
 )
 from labsys.services import calendar as workcal
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DELIVERY_WORKDAYS = 5
 REPORT_WORKDAYS = 20
 DUE_SOON_WORKDAYS = 3
@@ -168,14 +167,6 @@ def expiry_warning(sample: Sample) -> str | None:
     return None
 
 
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 def format_sample_no(
     pattern: str, *, prefix: str, year: int, region: str | None, lab: str, serial: int
 ) -> str:
@@ -214,7 +205,7 @@ class DeadlineCheck:
 
 
 def deadline_check(session: Session, today: date | None = None) -> DeadlineCheck:
-    today = today or local_today()
+    today = today or clock.today()
     return DeadlineCheck(today, workcal.add_workdays(session, today, DUE_SOON_WORKDAYS))
 
 
@@ -284,8 +275,8 @@ def create_visit(
         session,
         actor,
         [
-            ("sampling_visit", visit.id, "create", None, _visit_values(visit), None),
-            *[("sample", s.id, "create", None, sample_values(s), None) for s in samples],
+            audit.Change("sampling_visit", visit.id, "create", new=_visit_values(visit)),
+            *[audit.Change("sample", s.id, "create", new=sample_values(s)) for s in samples],
         ],
     )
     return visit
@@ -322,7 +313,7 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
     if not isinstance(sampling_date, date):
         errors.append(("sampling_date", _("Enter the sampling date.")))
         sampling_date = None
-    elif sampling_date > local_today():
+    elif sampling_date > clock.today():
         errors.append(("sampling_date", _("The sampling date is in the future.")))
     header["sampling_date"] = sampling_date
     try:

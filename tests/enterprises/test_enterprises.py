@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from labsys.core import clock
 from labsys.models import AuditEntry, Enterprise, Region, RiskGrade, Role, SamplingVisit
 from labsys.services import ConflictError, ServiceError, enterprises
-from labsys.services.planning import local_today
 
 from factories import valid_uscc
 
@@ -304,7 +304,7 @@ def test_lookup_returns_history_for_the_sampling_form(
     client, db, login, make_user, make_enterprise, sampled_at, reference_data
 ):
     shop = make_enterprise("京客隆超市", region_code="110105", licence_no="JY1110105")
-    sampled_at(shop, local_today())
+    sampled_at(shop, clock.today())
     login(make_user("sam", Role.SAMPLER))
     found = client.get("/enterprises/lookup?q=京客隆").get_json()
     assert found == [
@@ -327,10 +327,10 @@ def test_list_and_detail_show_history(
     client, login, make_user, make_enterprise, sampled_at, reference_data
 ):
     shop = make_enterprise("华联超市")
-    sampled_at(shop, local_today())
-    sampled_at(shop, local_today() - timedelta(days=40))
+    sampled_at(shop, clock.today())
+    sampled_at(shop, clock.today() - timedelta(days=40))
     login(make_user("rev", Role.REVIEWER))
-    expected = "今年已抽样 2 次，近30天 1 次" if local_today().month > 2 else None
+    expected = "今年已抽样 2 次，近30天 1 次" if clock.today().month > 2 else None
     detail = client.get(f"/enterprises/{shop.id}").get_data(as_text=True)
     listing = client.get("/enterprises/").get_data(as_text=True)
     if expected:

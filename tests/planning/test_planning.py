@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from labsys.core import clock
 from labsys.models import AuditEntry, Link, Plan, PlanQuota, Role, Sample, Task
 from labsys.services import ServiceError, planning
 
@@ -238,7 +239,7 @@ def test_supervisor_creates_plan_quota_and_task_through_the_pages(
     assert response.status_code == 302
     quota = db.session.scalar(select(PlanQuota))
     path = f"/quotas/{quota.id}/tasks/new"
-    due = (planning.local_today() + timedelta(days=10)).isoformat()
+    due = (clock.today() + timedelta(days=10)).isoformat()
     data = {
         "name": "海淀生产环节",
         "quota": "3",

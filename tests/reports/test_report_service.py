@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import AuditEntry, Report, ReportStatus, ResultStatus, Role, SampleStatus
 from labsys.services import PermissionDenied, ServiceError, reports
@@ -20,7 +19,7 @@ BASE = "http://labsys.test"
 
 
 def this_year() -> int:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+    return clock.today().year
 
 
 def test_issuing_stores_the_pdf_its_digest_and_reports_the_sample(concluded_sample, boss):

@@ -187,9 +187,9 @@ def test_accepting_every_item_concludes_the_sample(db, tech, reviewer, flour_sam
 
 
 def test_an_unqualified_sample_gets_its_deadline_in_working_days(
-    db, tech, reviewer, flour_sample, monkeypatch
+    db, tech, reviewer, flour_sample, freeze_clock
 ):
-    monkeypatch.setattr(svc, "local_today", lambda: date(2026, 11, 26))  # a Thursday
+    freeze_clock(date(2026, 11, 26))  # a Thursday
     sample = flour_sample()
     _enter_all_passing(db, tech, sample)
     _enter(db, tech, by_name(sample, "铅"), "0.35")

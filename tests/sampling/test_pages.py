@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Sample, SampleResult, SampleStatus
 from labsys.services import sampling
@@ -114,7 +115,7 @@ def _visit(world, n=1, actor=None, **visit):
 
 
 def test_my_samples_lists_the_team_s_samples_with_flags(world, client, login):
-    today = sampling.local_today()
+    today = clock.today()
     old = _visit(world, sampling_date=today - timedelta(days=30))
     new = _visit(world, sampling_date=today)
     other = _visit(world, actor=world.eve, sampler_ids=[world.bob.id])
@@ -129,7 +130,7 @@ def test_my_samples_lists_the_team_s_samples_with_flags(world, client, login):
 
 
 def test_due_soon_flag(world, client, login):
-    today = sampling.local_today()
+    today = clock.today()
     visit = _visit(world, sampling_date=today - timedelta(days=5))
     sample = visit.samples[0]
     sample.due_delivery = today + timedelta(days=1)
@@ -268,7 +269,7 @@ def test_label_sheet_pdf(world, client, login):
 
 
 def _just_now() -> str:
-    return (datetime.now(sampling.LOCAL_TZ) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    return (clock.local_now() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_receipt_desk(world, client, login, post):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import Role, User
 from labsys.services import ServiceError, users
 from labsys.web.access import roles_required
+from labsys.web.admin import queries
 from labsys.web.admin.forms import ConfirmForm, UserCreateForm, UserResetPasswordForm, UserRolesForm
 from labsys.web.pagination import keyset_page
 
@@ -30,12 +30,10 @@ def _show_error(form, error: ServiceError) -> None:
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def user_list():
-    query = select(User)
     search = request.args.get("q", "").strip()
-    if search:
-        like = f"%{search}%"
-        query = query.where(User.username.ilike(like) | User.full_name.ilike(like))
-    page = keyset_page(query, User.id, after=request.args.get("after", type=int))
+    page = keyset_page(
+        queries.user_list_query(search), User.id, after=request.args.get("after", type=int)
+    )
     return render_template("admin/users.html", page=page, search=search, confirm=ConfirmForm())
 
 

@@ -7,12 +7,13 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import FoodCategory, Role, Specification, TestItem
 from labsys.services import ServiceError, catalog
 from labsys.web.access import login_required, roles_required
+from labsys.web.catalog import queries
 from labsys.web.catalog.forms import CategoryForm, ConfirmForm, SpecificationForm, TestItemForm
 from labsys.web.pagination import keyset_page
 
@@ -33,7 +34,7 @@ def _on_date() -> date:
     try:
         return date.fromisoformat(request.args.get("on", ""))
     except ValueError:
-        return catalog.today()
+        return clock.today()
 
 
 @bp.route("/")
@@ -121,18 +122,7 @@ def category_key_food(category_id: int):
 
 
 def _item_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(TestItem.id, TestItem.code, TestItem.name_zh, TestItem.unit).order_by(TestItem.code)
-    )
-    return [
-        (
-            row.id,
-            f"{row.name_zh} ({row.unit}) · {row.code}"
-            if row.unit
-            else f"{row.name_zh} · {row.code}",
-        )
-        for row in rows
-    ]
+    return queries.item_choices(db.session)
 
 
 @bp.route("/categories/<int:category_id>/specifications/new", methods=["GET", "POST"])
@@ -141,7 +131,7 @@ def specification_create(category_id: int):
     category = _category_or_404(category_id)
     form = SpecificationForm(
         data={
-            "effective_from": catalog.today(),
+            "effective_from": clock.today(),
             "test_item_id": request.args.get("item", type=int),
             "excluded": request.args.get("excluded") == "1",
         }
@@ -195,18 +185,10 @@ def specification_edit(spec_id: int):
 @bp.route("/items")
 @login_required
 def item_list():
-    query = select(TestItem)
     search = request.args.get("q", "").strip()
-    if search:
-        like = f"%{search}%"
-        query = query.where(
-            or_(
-                TestItem.code.ilike(like),
-                TestItem.name_zh.ilike(like),
-                TestItem.name_en.ilike(like),
-            )
-        )
-    page = keyset_page(query, TestItem.code, after=request.args.get("after") or None)
+    page = keyset_page(
+        queries.item_list_query(search), TestItem.code, after=request.args.get("after") or None
+    )
     return render_template("catalog/items.html", page=page, search=search)
 
 

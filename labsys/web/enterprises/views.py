@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, Region, RiskGrade, Role
 from labsys.services import ConflictError, ServiceError, enterprises
-from labsys.services.planning import local_today
 from labsys.web.access import login_required, roles_required
+from labsys.web.enterprises import queries
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
 from labsys.web.pagination import keyset_page
 
@@ -28,7 +27,7 @@ def _enterprise_or_404(enterprise_id: int) -> Enterprise:
 
 
 def _regions() -> list[Region]:
-    return list(db.session.scalars(select(Region).order_by(Region.code)))
+    return queries.regions(db.session)
 
 
 def _show_error(form, error: ServiceError) -> None:
@@ -40,21 +39,16 @@ def _show_error(form, error: ServiceError) -> None:
 @bp.route("/")
 @login_required
 def enterprise_list():
-    query = select(Enterprise).options(selectinload(Enterprise.region))
     q = request.args.get("q", "").strip()
-    condition = enterprises.search_condition(q)
-    if condition is not None:
-        query = query.where(condition)
     region = request.args.get("region", "").strip()
-    if region:
-        query = query.where(Enterprise.region_code == region)
     risk = request.args.get("risk", "").strip()
-    if risk in RiskGrade.__members__.values():
-        query = query.where(Enterprise.risk_grade == RiskGrade(risk))
     page = keyset_page(
-        query, Enterprise.id, after=request.args.get("after", type=int), descending=True
+        queries.enterprise_list_query(q, region, risk),
+        Enterprise.id,
+        after=request.args.get("after", type=int),
+        descending=True,
     )
-    history = enterprises.sampling_history(db.session, [e.id for e in page.items], local_today())
+    history = enterprises.sampling_history(db.session, [e.id for e in page.items], clock.today())
     return render_template(
         "enterprises/list.html",
         page=page,
@@ -90,7 +84,7 @@ def enterprise_create():
 @login_required
 def enterprise_detail(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
-    history = enterprises.sampling_history(db.session, [enterprise.id], local_today())
+    history = enterprises.sampling_history(db.session, [enterprise.id], clock.today())
     samples = enterprises.recent_samples(db.session, enterprise.id)
     return render_template(
         "enterprises/detail.html",
@@ -153,13 +147,8 @@ def _int(value) -> int:
 def lookup():
     """JSON for the sampling form's enterprise pickers (sampled unit, labelled producer)."""
     found = enterprises.search(db.session, request.args.get("q", ""), limit=LOOKUP_LIMIT)
-    history = enterprises.sampling_history(db.session, [e.id for e in found], local_today())
-    regions = {
-        r.code: r.name_zh
-        for r in db.session.scalars(
-            select(Region).where(Region.code.in_({e.region_code for e in found if e.region_code}))
-        )
-    }
+    history = enterprises.sampling_history(db.session, [e.id for e in found], clock.today())
+    regions = queries.region_names(db.session, (e.region_code for e in found if e.region_code))
     return jsonify(
         [
             {

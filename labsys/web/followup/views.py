@@ -6,13 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from labsys.extensions import db
-from labsys.models import Conclusion, FollowUp, Lab, ObjectionKind, Role, Sample
-from labsys.services import ServiceError, followup
+from labsys.models import Conclusion, Lab, ObjectionKind, Role, Sample
+from labsys.services import ServiceError, followup, reference
 from labsys.web.access import roles_required
-from labsys.web.followup import forms
+from labsys.web.followup import forms, queries
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
@@ -28,13 +27,11 @@ def _sample_or_404(sample_id: int) -> Sample:
 
 
 def _has_followup(sample_id: int) -> bool:
-    return db.session.scalar(select(FollowUp.id).where(FollowUp.sample_id == sample_id)) is not None
+    return queries.has_followup(db.session, sample_id)
 
 
 def _labs() -> list:
-    return forms.choices(
-        (lab.id, lab.name) for lab in db.session.scalars(select(Lab).order_by(Lab.code))
-    )
+    return forms.choices((lab.id, lab.name) for lab in reference.labs(db.session))
 
 
 def _step_forms() -> dict:
@@ -80,7 +77,7 @@ def board():
 @roles_required(*SUPERVISORS)
 def detail(sample_id: int):
     sample = _sample_or_404(sample_id)
-    record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample.id))
+    record = queries.followup_of(db.session, sample.id)
     return render_template(
         "followup/detail.html",
         sample=sample,

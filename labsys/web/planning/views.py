@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import FoodCategory, Lab, Plan, PlanQuota, Role, Sample, Task
+from labsys.models import Plan, PlanQuota, Role, Task
 from labsys.services import ServiceError, planning, reference
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
+from labsys.web.planning import queries
 from labsys.web.planning.forms import (
     PlanForm,
     QuotaForm,
@@ -43,28 +43,17 @@ def _show_error(form, error: ServiceError) -> None:
 @roles_required(*PLANNERS)
 def plan_list():
     page = keyset_page(
-        select(Plan), Plan.id, after=request.args.get("after", type=int), descending=True
+        queries.plan_list_query(),
+        Plan.id,
+        after=request.args.get("after", type=int),
+        descending=True,
     )
     ids = [plan.id for plan in page.items]
-    quotas = dict(
-        db.session.execute(
-            select(PlanQuota.plan_id, func.sum(PlanQuota.quota))
-            .where(PlanQuota.plan_id.in_(ids))
-            .group_by(PlanQuota.plan_id)
-        ).all()
-    )
-    sampled = dict(
-        db.session.execute(
-            select(Sample.plan_id, func.count(Sample.id))
-            .where(Sample.plan_id.in_(ids))
-            .group_by(Sample.plan_id)
-        ).all()
-    )
     return render_template(
         "planning/plans.html",
         page=page,
-        quotas=quotas,
-        sampled=sampled,
+        quotas=queries.quota_totals(db.session, ids),
+        sampled=queries.sampled_counts(db.session, ids),
         type_title=planning.inspection_type_title,
     )
 
@@ -72,7 +61,7 @@ def plan_list():
 @bp.route("/plans/new", methods=["GET", "POST"])
 @roles_required(*PLANNERS)
 def plan_create():
-    form = PlanForm(data={"year": planning.local_today().year})
+    form = PlanForm(data={"year": clock.today().year})
     if form.validate_on_submit():
         try:
             plan = planning.create_plan(
@@ -119,7 +108,7 @@ def plan_edit(plan_id: int):
 
 def _quota_form(formdata=None) -> QuotaForm:
     form = QuotaForm(formdata=formdata) if formdata is not None else QuotaForm()
-    categories = db.session.scalars(select(FoodCategory).order_by(FoodCategory.path))
+    categories = queries.categories_in_tree_order(db.session)
     form.category_id.choices = [(c.id, "\u3000" * (c.level - 1) + c.name_zh) for c in categories]
     form.region_code.choices = [("", _("All districts"))] + [
         (r.code, r.name_zh) for r in reference.districts(db.session)
@@ -128,19 +117,8 @@ def _quota_form(formdata=None) -> QuotaForm:
 
 
 def _render_plan(plan: Plan, quota_form: QuotaForm, status: int = 200):
-    quotas = list(
-        db.session.scalars(
-            select(PlanQuota)
-            .where(PlanQuota.plan_id == plan.id)
-            .options(selectinload(PlanQuota.category), selectinload(PlanQuota.region))
-            .order_by(PlanQuota.id)
-        )
-    )
-    tasks = list(
-        db.session.scalars(
-            select(Task).where(Task.plan_id == plan.id).order_by(Task.due_date, Task.id)
-        )
-    )
+    quotas = queries.plan_quotas(db.session, plan)
+    tasks = queries.plan_tasks(db.session, plan)
     return render_template(
         "planning/plan_detail.html",
         plan=plan,
@@ -149,7 +127,7 @@ def _render_plan(plan: Plan, quota_form: QuotaForm, status: int = 200):
         quota_progress=planning.quota_progress(db.session, [q.id for q in quotas]),
         task_progress=planning.task_progress(db.session, [t.id for t in tasks]),
         quota_form=quota_form,
-        today=planning.local_today(),
+        today=clock.today(),
         type_title=planning.inspection_type_title,
     ), status
 
@@ -211,7 +189,7 @@ def _fill_task_choices(form: TaskForm) -> TaskForm:
         (u.id, u.display_name) for u in planning.active_samplers(db.session)
     ]
     form.lab_id.choices = [(0, _("Not set"))] + [
-        (lab.id, lab.name) for lab in db.session.scalars(select(Lab).order_by(Lab.code))
+        (lab.id, lab.name) for lab in reference.labs(db.session)
     ]
     return form
 
@@ -283,18 +261,9 @@ def task_edit(task_id: int):
 @bp.route("/tasks")
 @roles_required(*PLANNERS)
 def task_list():
-    query = select(Task).options(
-        selectinload(Task.plan), selectinload(Task.category), selectinload(Task.region)
-    )
     show = request.args.get("show", "open")
-    today = planning.local_today()
-    if show == "open":
-        query = query.where(Task.closed.is_(False))
-    elif show == "overdue":
-        query = query.where(Task.closed.is_(False), Task.due_date < today)
-    plan_id = request.args.get("plan", type=int)
-    if plan_id:
-        query = query.where(Task.plan_id == plan_id)
+    today = clock.today()
+    query = queries.task_list_query(show, today, request.args.get("plan", type=int))
     page = keyset_page(query, Task.id, after=request.args.get("after", type=int), descending=True)
     progress = planning.task_progress(db.session, [t.id for t in page.items])
     return render_template(
@@ -312,7 +281,7 @@ def my_tasks():
         page=None,
         tasks=tasks,
         progress=progress,
-        today=planning.local_today(),
+        today=clock.today(),
         show="open",
         mine=True,
     )

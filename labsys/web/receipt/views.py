@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Role, Sample, SampleStatus
+from labsys.models import Role, Sample
 from labsys.services import ServiceError, receipt, sampling
-from labsys.services.sampling import LOCAL_TZ
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
 from labsys.web.receipt.forms import ReceiveForm, RejectForm
@@ -24,11 +23,11 @@ RECEIVED_TODAY_LIMIT = 200
 
 
 def _local_now() -> datetime:
-    return datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
+    return clock.local_now().replace(second=0, microsecond=0, tzinfo=None)
 
 
 def _aware(local: datetime | None) -> datetime | None:
-    return local.replace(tzinfo=LOCAL_TZ) if local else None
+    return local.replace(tzinfo=clock.LOCAL_TZ) if local else None
 
 
 @bp.route("/")
@@ -42,15 +41,10 @@ def index():
             flash(error.message, "danger")
         else:
             return redirect(url_for("receipt.receive", sample_id=sample.id))
-    today = sampling.local_today()
-    start = datetime.combine(today, time(), LOCAL_TZ)
-    received = list(
-        db.session.scalars(
-            queries.received_between(start, start + timedelta(days=1)).limit(RECEIVED_TODAY_LIMIT)
-        )
-    )
+    today = clock.today()
+    received = queries.received_on(db.session, today, RECEIVED_TODAY_LIMIT)
     awaiting = keyset_page(
-        queries.sample_list_query().where(Sample.status == SampleStatus.REGISTERED),
+        queries.awaiting_receipt_query(),
         Sample.id,
         after=request.args.get("after", type=int),
     )
@@ -129,7 +123,7 @@ def reject(sample_id: int):
 
 
 def _render(sample: Sample, form, reject_form):
-    sample = db.session.scalar(select(Sample).where(Sample.id == sample.id))
+    sample = queries.reload_sample(db.session, sample.id)
     return render_template(
         "receipt/receive.html",
         sample=sample,

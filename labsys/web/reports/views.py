@@ -18,14 +18,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample
 from labsys.services import ServiceError, reports
 from labsys.web.access import public, roles_required
 from labsys.web.pagination import keyset_page
+from labsys.web.reports import queries
 from labsys.web.reports.forms import BulkIssueForm, ConfirmForm, CorrectionForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -62,12 +61,10 @@ def _pdf_response(data: bytes, filename: str, *, inline: bool):
 @bp.route("/queue")
 @roles_required(Role.SUPERVISOR)
 def queue():
-    query = reports.awaiting_report_query()
     search = request.args.get("q", "").strip()
-    if search:
-        like = f"%{search}%"
-        query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
-    page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
+    page = keyset_page(
+        queries.queue_query(search), Sample.id, after=request.args.get("after", type=int)
+    )
     return render_template(
         "reports/queue.html", page=page, search=search, form=BulkIssueForm(), confirm=ConfirmForm()
     )
@@ -115,7 +112,7 @@ def bulk_issue():
         flash(message, "danger")
         return redirect(url_for("reports.queue"))
     ids = list(dict.fromkeys(form.sample_ids.data))
-    found = {s.id: s for s in db.session.scalars(select(Sample).where(Sample.id.in_(ids)))}
+    found = queries.samples_by_id(db.session, ids)
     outcome = reports.issue_many(
         db.session, current_user, [found[i] for i in ids if i in found], base_url=_base_url()
     )
@@ -143,20 +140,9 @@ def bulk_issue():
 @bp.route("")
 @roles_required(*READERS)
 def report_list():
-    query = select(Report).options(selectinload(Report.approver))
     search = request.args.get("q", "").strip()
     status = request.args.get("status", "")
-    if search:
-        like = f"%{search}%"
-        query = query.where(
-            or_(
-                Report.report_no.ilike(like),
-                Report.food_name.ilike(like),
-                Report.sampled_unit_name.ilike(like),
-            )
-        )
-    if status in {s.value for s in ReportStatus}:
-        query = query.where(Report.status == status)
+    query = queries.report_list_query(search, status)
     page = keyset_page(query, Report.id, after=request.args.get("after", type=int), descending=True)
     return render_template(
         "reports/list.html", page=page, search=search, status=status, statuses=ReportStatus
@@ -216,9 +202,7 @@ def download_zip():
     if len(ids) > MAX_ZIP:
         flash(_("At most %(n)d reports fit in one ZIP.", n=MAX_ZIP), "warning")
         return redirect(url_for("reports.report_list"))
-    chosen = db.session.scalars(
-        select(Report).where(Report.id.in_(ids)).order_by(Report.report_no)
-    ).all()
+    chosen = queries.reports_by_number(db.session, ids)
     if not chosen:
         abort(404)
     buffer = io.BytesIO()

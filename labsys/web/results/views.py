@@ -5,29 +5,30 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from labsys.extensions import db
 from labsys.models import (
+    Conclusion,
     ResultStatus,
     Role,
     Sample,
     SampleResult,
-    SampleStatus,
     TestItem,
-    User,
+    VerdictValue,
 )
 from labsys.services import ServiceError
 from labsys.services import results as svc
 from labsys.services.results_import import ImportErrors, import_results
 from labsys.web.access import roles_required
 from labsys.web.pagination import keyset_page
+from labsys.web.results import queries
 from labsys.web.results.forms import (
     ConfirmForm,
     CorrectionForm,
@@ -57,6 +58,18 @@ ACTION_TITLES = {
 }
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A result's limit and value as the lab pages show them."""
+
+    limit: str
+    value: str
+
+
+def _shown(results: Iterable[SampleResult]) -> dict[int, Shown]:
+    return {r.id: Shown(svc.limit_display(r), svc.value_display(r)) for r in results}
+
+
 def _sample_or_404(sample_id: int) -> Sample:
     return db.session.get(Sample, sample_id) or abort(404)
 
@@ -71,53 +84,18 @@ def _result_or_404(result_id: int) -> SampleResult:
 @bp.route("/work")
 @roles_required(Role.TECHNICIAN)
 def my_work():
-    open_rows = exists().where(
-        SampleResult.sample_id == Sample.id, SampleResult.status.in_(svc.EDITABLE)
-    )
-    query = select(Sample).where(Sample.status == SampleStatus.RECEIVED, open_rows)
     search = request.args.get("q", "").strip()
-    if search:
-        query = query.where(Sample.sample_no.ilike(f"%{search}%"))
-    page = keyset_page(query, Sample.id, after=request.args.get("after", type=int))
-    counts: dict[int, dict[ResultStatus, int]] = {}
-    if page.items:
-        for sample_id, status, count in db.session.execute(
-            select(SampleResult.sample_id, SampleResult.status, func.count())
-            .where(SampleResult.sample_id.in_([s.id for s in page.items]))
-            .group_by(SampleResult.sample_id, SampleResult.status)
-        ):
-            counts.setdefault(sample_id, {})[status] = count
+    page = keyset_page(
+        queries.my_work_query(search), Sample.id, after=request.args.get("after", type=int)
+    )
     return render_template(
         "results/my_work.html",
         page=page,
-        counts=counts,
-        items=_open_items(),
+        counts=queries.status_counts(db.session, page.items),
+        items=queries.open_items(db.session),
         search=search,
         Status=ResultStatus,
     )
-
-
-def _open_items() -> list[tuple[int, str, int]]:
-    """(test item id, name, open results) for every item with results to enter.
-
-    One count per test item on the worksheet index (test item, status), without joining each
-    open row to its sample (~0.3 s at 130,000 open rows): open rows are created at receipt and
-    a sample is concluded only when all its rows are accepted, so they belong to samples in
-    testing; the one exception, a retest of a sample already reported, is open work and counts
-    too.
-    """
-    open_rows = (
-        select(func.count())
-        .where(SampleResult.test_item_id == TestItem.id, SampleResult.status.in_(svc.EDITABLE))
-        .scalar_subquery()
-    )
-    return [
-        (item_id, name, count)
-        for item_id, name, count in db.session.execute(
-            select(TestItem.id, TestItem.name_zh, open_rows).order_by(TestItem.name_zh, TestItem.id)
-        )
-        if count
-    ]
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -169,7 +147,7 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
         db.session.rollback()
         flash(error.message, "danger")
         return {}
-    failed = sum(1 for r in saved if r.verdict and r.verdict.value == "fail")
+    failed = sum(1 for r in saved if r.verdict == VerdictValue.FAIL)
     flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
     if failed:
         flash(_("%(n)d of them fail their limit.", n=failed), "warning")
@@ -198,7 +176,7 @@ def enter_sample(sample_id: int):
         form=form,
         errors=errors,
         confirm=ConfirmForm(),
-        svc=svc,
+        shown=_shown(rows),
     )
 
 
@@ -221,38 +199,18 @@ def _submit(results: list[SampleResult]) -> None:
         flash(_("%(n)d results submitted for review.", n=count), "success")
 
 
-def _worksheet_query(item_id: int):
-    return (
-        select(SampleResult)
-        .join(Sample, Sample.id == SampleResult.sample_id)
-        .where(
-            SampleResult.test_item_id == item_id,
-            SampleResult.status.in_(svc.EDITABLE),
-            Sample.status.in_(svc.TESTING_STATUSES),
-        )
-        .options(selectinload(SampleResult.sample))
-    )
-
-
 @bp.route("/worksheet/<int:item_id>", methods=["GET", "POST"])
 @roles_required(Role.TECHNICIAN)
 def worksheet(item_id: int):
     item = db.session.get(TestItem, item_id) or abort(404)
     after = request.args.get("after", type=int)
-    page = keyset_page(_worksheet_query(item_id), SampleResult.id, after=after, size=WORKSHEET_SIZE)
+    page = keyset_page(
+        queries.worksheet_query(item_id), SampleResult.id, after=after, size=WORKSHEET_SIZE
+    )
     results = page.items
     if request.method == "POST":
         posted = [row.form.result_id.data for row in ResultEntryForm().rows]
-        results = list(
-            db.session.scalars(
-                select(SampleResult)
-                .where(
-                    SampleResult.test_item_id == item_id,
-                    SampleResult.id.in_([i for i in posted if i]),
-                )
-                .options(selectinload(SampleResult.sample))
-            )
-        )
+        results = queries.posted_results(db.session, item_id, posted)
     form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
     errors: dict[int, str] = {}
     if form.validate_on_submit():
@@ -261,11 +219,6 @@ def worksheet(item_id: int):
             return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
-    entered = db.session.scalar(
-        select(func.count())
-        .select_from(SampleResult)
-        .where(SampleResult.test_item_id == item_id, SampleResult.status == ResultStatus.ENTERED)
-    )
     return render_template(
         "results/worksheet.html",
         item=item,
@@ -273,9 +226,9 @@ def worksheet(item_id: int):
         pairs=_pairs(form, results),
         form=form,
         errors=errors,
-        entered=entered,
+        entered=queries.count_entered(db.session, item_id),
         confirm=ConfirmForm(),
-        svc=svc,
+        shown=_shown(results),
     )
 
 
@@ -283,63 +236,31 @@ def worksheet(item_id: int):
 @roles_required(Role.TECHNICIAN)
 def submit_worksheet(item_id: int):
     if ConfirmForm().validate_on_submit():
-        _submit(
-            list(
-                db.session.scalars(
-                    select(SampleResult).where(
-                        SampleResult.test_item_id == item_id,
-                        SampleResult.status == ResultStatus.ENTERED,
-                    )
-                )
-            )
-        )
+        _submit(queries.entered_results(db.session, item_id))
     return redirect(url_for("results.worksheet", item_id=item_id))
 
 
 # --- review ----------------------------------------------------------------------------------
 
 
-def _awaiting_review():
-    """Submitted results the current reviewer may review (entered by someone else)."""
-    return (
-        SampleResult.status == ResultStatus.SUBMITTED,
-        SampleResult.entered_by_id != current_user.id,
-    )
-
-
 @bp.route("/review")
 @roles_required(Role.REVIEWER)
 def review_queue():
-    # The samples' ids from the submitted results themselves (index on status, sample id):
-    # few samples await review among very many, so scanning samples would not do.
     page = keyset_page(
-        select(SampleResult.sample_id).where(*_awaiting_review()).distinct(),
+        queries.review_queue_query(current_user),
         SampleResult.sample_id,
         after=request.args.get("after", type=int),
         key_of=lambda sample_id: sample_id,
     )
-    if page.items:
-        samples = {
-            sample.id: sample
-            for sample in db.session.scalars(select(Sample).where(Sample.id.in_(page.items)))
-        }
-        page.items = [samples[sample_id] for sample_id in page.items]
-    grouped: dict[int, list[SampleResult]] = {}
-    if page.items:
-        for result in db.session.scalars(
-            select(SampleResult)
-            .where(SampleResult.sample_id.in_([s.id for s in page.items]), *_awaiting_review())
-            .options(joinedload(SampleResult.entered_by))
-            .order_by(SampleResult.sample_id, SampleResult.seq, SampleResult.id)
-        ):
-            grouped.setdefault(result.sample_id, []).append(result)
+    page.items = queries.samples_in_order(db.session, page.items)
+    grouped = queries.awaiting_review_by_sample(db.session, current_user, page.items)
     return render_template(
         "results/review.html",
         page=page,
         grouped=grouped,
         confirm=ConfirmForm(),
         return_form=ReturnForm(),
-        svc=svc,
+        shown=_shown(r for results in grouped.values() for r in results),
     )
 
 
@@ -348,11 +269,7 @@ def review_queue():
 def accept_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     if ConfirmForm().validate_on_submit():
-        results = list(
-            db.session.scalars(
-                select(SampleResult).where(SampleResult.sample_id == sample.id, *_awaiting_review())
-            )
-        )
+        results = queries.awaiting_review(db.session, current_user, sample)
         try:
             count = svc.accept_results(db.session, current_user, results)
         except ServiceError as error:
@@ -367,7 +284,7 @@ def accept_sample(sample_id: int):
                         no=sample.sample_no,
                         conclusion=sample.conclusion.title,
                     ),
-                    "danger" if sample.conclusion.value == "unqualified" else "info",
+                    "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
                 )
     return redirect(url_for("results.review_queue"))
 
@@ -405,16 +322,13 @@ def return_result(result_id: int):
 @roles_required(*READERS)
 def sample_results(sample_id: int):
     sample = _sample_or_404(sample_id)
-    rows = list(
-        db.session.scalars(
-            select(SampleResult)
-            .where(SampleResult.sample_id == sample.id)
-            .options(joinedload(SampleResult.entered_by), joinedload(SampleResult.reviewed_by))
-            .order_by(SampleResult.seq, SampleResult.id)
-        )
-    )
+    rows = queries.all_results(db.session, sample)
     return render_template(
-        "results/sample.html", sample=sample, rows=rows, svc=svc, retest_form=RetestForm()
+        "results/sample.html",
+        sample=sample,
+        rows=rows,
+        shown=_shown(rows),
+        retest_form=RetestForm(),
     )
 
 
@@ -456,7 +370,9 @@ def correct(result_id: int):
         else:
             flash(_("%(item)s corrected.", item=result.item_name), "success")
             return redirect(url_for("results.sample_results", sample_id=result.sample_id))
-    return render_template("results/correct.html", result=result, form=form, svc=svc)
+    return render_template(
+        "results/correct.html", result=result, form=form, shown=_shown([result])[result.id]
+    )
 
 
 @bp.route("/results/<int:result_id>/retest", methods=["POST"])
@@ -489,19 +405,8 @@ def order_retest(result_id: int):
 def sample_history(sample_id: int):
     sample = _sample_or_404(sample_id)
     entries = svc.sample_history(db.session, sample)
-    user_ids = {e.user_id for e in entries if e.user_id}
-    names = (
-        dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
-        if user_ids
-        else {}
-    )
-    items = dict(
-        db.session.execute(
-            select(SampleResult.id, SampleResult.item_name).where(
-                SampleResult.sample_id == sample.id
-            )
-        ).all()
-    )
+    names = queries.full_names(db.session, (e.user_id for e in entries if e.user_id))
+    items = queries.item_names(db.session, sample)
     rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
     return render_template(
         "results/history.html",

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from labsys.core import clock
 from labsys.core.identifiers import normalize_uscc
 from labsys.models import (
     Enterprise,
     FoodCategory,
     Role,
     Sample,
+    SampleResult,
     SampleStatus,
     SamplingVisit,
     User,
@@ -166,13 +169,27 @@ def other_samplers(session: Session, user: User) -> list[User]:
     )
 
 
-def received_between(start, end) -> Select:
-    return (
-        select(Sample)
-        .options(joinedload(Sample.category))
-        .where(Sample.received_at >= start, Sample.received_at < end)
-        .order_by(Sample.received_at.desc())
+def received_on(session: Session, day: date, limit: int) -> list[Sample]:
+    """Samples received on ``day`` (local time), newest first, at most ``limit``."""
+    start = datetime.combine(day, time(), clock.LOCAL_TZ)
+    return list(
+        session.scalars(
+            select(Sample)
+            .options(joinedload(Sample.category))
+            .where(Sample.received_at >= start, Sample.received_at < start + timedelta(days=1))
+            .order_by(Sample.received_at.desc())
+            .limit(limit)
+        )
     )
+
+
+def awaiting_receipt_query() -> Select:
+    return sample_list_query().where(Sample.status == SampleStatus.REGISTERED)
+
+
+def reload_sample(session: Session, sample_id: int) -> Sample | None:
+    """The sample as the database has it now (after a rolled-back attempt)."""
+    return session.scalar(select(Sample).where(Sample.id == sample_id))
 
 
 def count_awaiting(session: Session) -> int:
@@ -181,4 +198,39 @@ def count_awaiting(session: Session) -> int:
             select(func.count()).select_from(Sample).where(Sample.status == SampleStatus.REGISTERED)
         )
         or 0
+    )
+
+
+def sample_results(session: Session, sample: Sample) -> list[SampleResult]:
+    """Every result row of a sample (superseded ones included), in test-item order."""
+    return list(
+        session.scalars(
+            select(SampleResult)
+            .where(SampleResult.sample_id == sample.id)
+            .order_by(SampleResult.seq)
+        )
+    )
+
+
+def display_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The display name of each user given."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return {
+        user.id: user.display_name for user in session.scalars(select(User).where(User.id.in_(ids)))
+    }
+
+
+def samples_for_labels(session: Session, ids: Sequence[int]) -> list[Sample]:
+    """The chosen samples (with their visits, for the labels), by id."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Sample)
+            .where(Sample.id.in_(ids))
+            .options(selectinload(Sample.visit))
+            .order_by(Sample.id)
+        )
     )

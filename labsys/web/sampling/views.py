@@ -15,11 +15,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Role, Sample, SampleResult, SampleStatus, SamplingVisit, User
+from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
 from labsys.services import ConflictError, ServiceError, audit, reference, sampling
 from labsys.services.sampling import ValidationErrors
@@ -173,7 +172,7 @@ def visit_create():
     form = VisitForm()
     _visit_choices(form)
     if request.method == "GET":
-        form.sampling_date.data = sampling.local_today()
+        form.sampling_date.data = clock.today()
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)
@@ -270,23 +269,9 @@ def _action_titles() -> dict:
 @roles_required(*VIEWERS)
 def sample_detail(sample_id: int):
     sample = _viewable_sample(sample_id)
-    results = list(
-        db.session.scalars(
-            select(SampleResult)
-            .where(SampleResult.sample_id == sample.id)
-            .order_by(SampleResult.seq)
-        )
-    )
+    results = queries.sample_results(db.session, sample)
     history = audit.history(db.session, "sample", sample.id)
-    user_ids = {entry.user_id for entry in history if entry.user_id}
-    names = (
-        {
-            user.id: user.display_name
-            for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))
-        }
-        if user_ids
-        else {}
-    )
+    names = queries.display_names(db.session, (e.user_id for e in history if e.user_id))
     return render_template(
         "sampling/sample_detail.html",
         sample=sample,
@@ -412,16 +397,5 @@ def visit_labels(visit_id: int):
 @roles_required(Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN)
 def selected_labels():
     ids = request.args.getlist("id", type=int)[:200]
-    samples = (
-        list(
-            db.session.scalars(
-                select(Sample)
-                .where(Sample.id.in_(ids))
-                .options(selectinload(Sample.visit))
-                .order_by(Sample.id)
-            )
-        )
-        if ids
-        else []
-    )
+    samples = queries.samples_for_labels(db.session, ids)
     return _labels_response(samples, "labels.pdf")

@@ -4,7 +4,6 @@ drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcemen
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -17,16 +16,17 @@ from flask import (
     send_file,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db
-from labsys.models import FoodCategory, Plan, Role, Task
+from labsys.models import FoodCategory, Role
 from labsys.pdf import charts
 from labsys.services import ServiceError, exports, stats
 from labsys.web.access import roles_required
 from labsys.web.api import BadParameter, stats_options
+from labsys.web.stats import queries
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -55,15 +55,9 @@ def _filter_args() -> dict:
 
 
 def _filter_choices() -> dict:
-    plans = db.session.execute(
-        select(Plan.id, Plan.code, Plan.name).order_by(Plan.year.desc(), Plan.code)
-    ).all()
+    plans = queries.plan_choices(db.session)
     plan_id = request.args.get("plan", type=int)
-    tasks = []
-    if plan_id:
-        tasks = db.session.execute(
-            select(Task.id, Task.code, Task.name).where(Task.plan_id == plan_id).order_by(Task.code)
-        ).all()
+    tasks = queries.task_choices(db.session, plan_id) if plan_id else []
     return {"plans": plans, "tasks": tasks, "args": request.args}
 
 
@@ -125,9 +119,7 @@ def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
     if parent is None:
         return []
     ids = parent.ancestor_ids or [parent.id]
-    found = {
-        c.id: c for c in db.session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))
-    }
+    found = queries.categories_by_id(db.session, ids)
     return [found[i] for i in ids if i in found]
 
 
@@ -151,7 +143,7 @@ def download(kind: str, fmt: str):
         abort(404)
     filters = _options()["filters"]
     lab_name = current_app.config["LAB_NAME"]
-    name = f"{kind}-{date.today():%Y%m%d}.{fmt}"
+    name = f"{kind}-{clock.today():%Y%m%d}.{fmt}"
     if kind == "compliance":
         pdf = exports.compliance_pdf(
             db.session,

@@ -1,0 +1,49 @@
+"""Read queries of the report pages (the queue and the verification lookup are read by
+services.reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from labsys.models import Report, ReportStatus, Sample
+from labsys.services import reports
+
+
+def queue_query(search: str) -> Select:
+    """Samples awaiting their report whose number or food contains ``search``."""
+    query = reports.awaiting_report_query()
+    if search:
+        like = f"%{search}%"
+        query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
+    return query
+
+
+def samples_by_id(session: Session, ids: Sequence[int]) -> dict[int, Sample]:
+    return {s.id: s for s in session.scalars(select(Sample).where(Sample.id.in_(ids)))}
+
+
+def report_list_query(search: str, status: str) -> Select:
+    """Reports whose number, food or sampled unit contains ``search``, in ``status`` (each
+    when given)."""
+    query = select(Report).options(selectinload(Report.approver))
+    if search:
+        like = f"%{search}%"
+        query = query.where(
+            or_(
+                Report.report_no.ilike(like),
+                Report.food_name.ilike(like),
+                Report.sampled_unit_name.ilike(like),
+            )
+        )
+    if status in {s.value for s in ReportStatus}:
+        query = query.where(Report.status == status)
+    return query
+
+
+def reports_by_number(session: Session, ids: Sequence[int]) -> list[Report]:
+    return list(
+        session.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.report_no))
+    )
