@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -154,7 +154,7 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
         rows.append(row)
     if rows:
         session.flush()  # pending ORM changes first, as an ORM insert would have
-        session.connection().execute(AuditEntry.__table__.insert(), rows)
+        session.connection().execute(insert(AuditEntry), rows)
     return len(rows)
 
 
