@@ -39,6 +39,15 @@ class DefaultConfig:
 
     LAB_NAME = "北京市食品安全检验中心"
     LAB_CODE = "01"
+    # Printed on every report (ISO/IEC 17025:2017 §7.8.2.1 b): the lab's name and address).
+    LAB_ADDRESS = ""
+    LAB_PHONE = ""
+    # The CMA (资质认定) certificate number and an image file of the mark (PNG/JPEG), printed
+    # on every report; issuing without them logs a warning and the report pages say so.
+    LAB_CMA_NO = ""
+    LAB_CMA_IMAGE = ""
+    # 抽样依据 printed on reports: the rules the sampling followed.
+    SAMPLING_BASIS = "《食品安全抽样检验管理办法》（国家市场监督管理总局令第15号）"
     # Used to build absolute links (report QR codes); empty means "derive from the request".
     BASE_URL = ""
     PAGE_SIZE = 50

@@ -51,6 +51,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
 NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users")),
+    NavItem("admin.signatory_list", _l("Authorised signatories")),
     NavItem("catalog.index", _l("Food catalog")),
     NavItem("enterprises.enterprise_list", _l("Enterprises")),
     NavItem("planning.plan_list", _l("Plans")),
@@ -64,6 +65,7 @@ NAV = [
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
     NavItem("stats.summary", _l("Pass rates")),
+    NavItem("stats.announcement", _l("Unqualified-product announcement")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
 ]

@@ -93,3 +93,48 @@ def zip_command(report_nos: tuple[str, ...], output: str):
     with open(output, "wb") as target:
         count = reports.write_zip(chosen, target)
     click.echo(f"{count} reports -> {output}", err=True)
+
+
+@report_group.command("authorise")
+@click.argument("username")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    help="A food category (name or code) they may sign for; repeat it. Default: every 大类.",
+)
+@click.option("--note", default="", help="E.g. the approval letter's number.")
+@with_appcontext
+def authorise_command(username: str, categories: tuple[str, ...], note: str):
+    """Make USERNAME (a supervisor) an authorised signatory (授权签字人)."""
+    from sqlalchemy import or_, select
+
+    from labsys.models import FoodCategory
+    from labsys.services import signatories
+
+    user = users.get_by_username(db.session, username)
+    if user is None:
+        fail(f"error: no user {username!r}")
+    if categories:
+        found = list(
+            db.session.scalars(
+                select(FoodCategory).where(
+                    or_(FoodCategory.name_zh.in_(categories), FoodCategory.code.in_(categories))
+                )
+            )
+        )
+        missing = set(categories) - {c.name_zh for c in found} - {c.code for c in found}
+        if missing:
+            fail(f"error: no food category {', '.join(sorted(missing))}")
+        ids = [c.id for c in found]
+    else:
+        ids = [
+            c.id for c in db.session.scalars(select(FoodCategory).where(FoodCategory.level == 1))
+        ]
+    try:
+        signatory = signatories.authorise(db.session, None, user, ids, note)
+    except ServiceError as error:
+        fail(f"error: {error.message}")
+    db.session.commit()
+    names = "、".join(c.name_zh for c in signatory.categories)
+    click.echo(f"{user.username} may sign reports for: {names}")

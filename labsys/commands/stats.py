@@ -197,6 +197,8 @@ def export_command(kind, date_from, date_to, plan, task, fmt, output):
         if fmt == "csv":
             exports.write_csv(output, header, rows)
         else:
-            exports.write_xlsx(output, header, rows, title=kind)
+            exports.write_xlsx(
+                output, header, rows, title=kind, preamble=exports.export_preamble(kind)
+            )
     db.session.rollback()  # read only
     click.echo(f"{kind} written to {output}")

@@ -752,16 +752,44 @@ def _distinct(names: Iterable[str] | str) -> list[str]:
     return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
 
 
-def conclusion_sentence(failed_items: Iterable[str], bases: Iterable[str]) -> str:
+def conclusion_sentence(
+    failed_items: Iterable[str] = (),
+    bases: Iterable[str] = (),
+    *,
+    failures: Iterable[tuple[str, str]] | None = None,
+) -> str:
     """The report's conclusion: "经抽样检验，所检项目符合{判定依据}要求。" or
     "经抽样检验，{不合格项目}项目不符合{判定依据}要求，检验结论为不合格。"
 
-    Pass the bases of all items when none failed, of the failed items otherwise.
+    Pass the bases of all items when none failed, of the failed items otherwise.  With
+    ``failures`` (pairs of failed item and its own judgement basis) the failed items are
+    grouped by basis, each group naming only the standard it fails:
+    "经抽样检验，铅(以Pb计)项目不符合GB 2762-2022要求，苯甲酸项目不符合GB 2760-2024要求，
+    检验结论为不合格。" -- a producer's objection (SAMR Order No. 15 Art. 37, "标准适用")
+    reads which standard each item was judged by.
     """
+    if failures is not None:
+        grouped = _group_by_basis(failures)
+        if grouped:
+            return f"经抽样检验，{'，'.join(grouped)}，检验结论为不合格。"
     items, basis = _distinct(failed_items), "、".join(_distinct(bases))
     if not items:
         return f"经抽样检验，所检项目符合{basis}要求。"
     return f"经抽样检验，{'、'.join(items)}项目不符合{basis}要求，检验结论为不合格。"
+
+
+def _group_by_basis(failures: Iterable[tuple[str, str]]) -> list[str]:
+    """ "X、Y项目不符合A要求" per basis, bases and items in first-seen order."""
+    by_basis: dict[str, list[str]] = {}
+    for item, basis in failures:
+        if item and item.strip():
+            by_basis.setdefault((basis or "").strip(), []).append(item)
+    return [
+        f"{'、'.join(_distinct(items))}项目不符合{basis}要求"
+        if basis
+        else f"{'、'.join(_distinct(items))}项目不符合要求"
+        for basis, items in by_basis.items()
+    ]
 
 
 def inconclusive_sentence(items: Iterable[str], bases: Iterable[str]) -> str:

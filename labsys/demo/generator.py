@@ -48,7 +48,7 @@ from labsys.models import (
     VerdictValue,
     VisitSampler,
 )
-from labsys.services import audit, calendar, catalog, planning, reference, users
+from labsys.services import audit, calendar, catalog, planning, reference, signatories, users
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
@@ -181,6 +181,8 @@ class _Demo:
         self.holidays = calendar.holiday_table(self.session)
         self.lab = reference.default_lab(self.session)
         self.people = self._users()
+        # The demo's supervisors sign reports: authorised signatories for every 大类.
+        signatories.authorise_all_categories(self.session, None, self.people[Role.SUPERVISOR])
         self.districts = [(r.code, r.name_zh) for r in reference.districts(self.session)]
         self.units, self.producers = self._enterprises()
         self.leaves_key, self.leaves_other = self._leaves()
@@ -749,7 +751,11 @@ class _Demo:
             for issued, sample_id in part:
                 report_service.issue_report(
                     self.session,
-                    self.rng.choice(supervisors),
+                    self.rng.choice(
+                        report_service.eligible_approvers(
+                            self.session, samples[sample_id], supervisors
+                        )
+                    ),
                     samples[sample_id],
                     base_url=base_url,
                     issued_at=issued.astimezone(UTC),

@@ -20,11 +20,13 @@ from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
 from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
+from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
 from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
     "AuditEntry",
+    "AuthorisedSignatory",
     "Base",
     "CatalogVersion",
     "ComparisonMethod",
@@ -51,6 +53,7 @@ __all__ = [
     "SampleStat",
     "SampleStatus",
     "SamplingVisit",
+    "SignatoryScope",
     "Specification",
     "Task",
     "TaskSampler",

@@ -1,16 +1,27 @@
 """The inspection report (检验报告) as a PDF.
 
 :class:`ReportDocument` lays out a :class:`ReportData` (plain values, no database) with
-reportlab platypus: a first page with the header, every field of the sampling form, the
-conclusion, the signatures, the notes and the verification QR code; then the item pages,
-ten rows each, "以下空白" after the last row; "共N页 第n页" on every page.
+reportlab platypus: a first page with the CMA mark, the lab's address and telephone, the
+header, every field of the sampling form, the conclusion, the signatures, the notes and the
+verification QR code; then the item pages, ten rows each, "以下空白" after the last row;
+"共N页 第n页" on every page.
+
+What a report must carry follows ISO/IEC 17025:2017 §7.8.2.1 (a title; the lab's name and
+address; a unique identification on every page; the method; the item's description and
+condition; the dates of receipt, sampling and testing; the date of issue; the sampling plan
+and method; the statement that the results relate only to the items tested; the results
+with units; the person(s) authorising the report) and RB/T 214-2017 §4.5.20 (the same list
+for Chinese inspection bodies *(verify the clause number)*).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 from dataclasses import dataclass, field
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 import qrcode
 from reportlab.lib import colors
@@ -18,9 +29,11 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
     Flowable,
+    Image,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -31,15 +44,68 @@ from reportlab.platypus import (
 
 from labsys.pdf.fonts import register_fonts
 
+log = logging.getLogger(__name__)
+
 ROWS_PER_PAGE = 10
 ITEM_HEADER = ("序号", "检验项目", "单位", "标准要求", "检验结果", "单项判定", "检验依据")
-ITEM_WIDTHS = (11 * mm, 30 * mm, 15 * mm, 30 * mm, 34 * mm, 18 * mm, 36 * mm)
-NOTES = (
-    "1. 报告无本检验机构检验检测专用章或骑缝章无效；无编制、审核、批准人签字无效。",
-    "2. 报告涂改、增删无效；未经本机构书面批准，不得部分复制本报告。",
-    "3. 对检验结论有异议的，应自收到本报告之日起7个工作日内向本机构书面提出，逾期不予受理。",
-    "4. 扫描二维码可核验本报告的真实性与状态。",
+# The unit column fits "mg/100g", "CFU/mL", "g/100mL" on one line (tests/reports check the
+# width with reportlab's own metrics); the widths add up to the 174 mm between the margins.
+ITEM_WIDTHS = (11 * mm, 29 * mm, 18 * mm, 29 * mm, 32 * mm, 19 * mm, 36 * mm)
+CELL_PADDING = 6  # reportlab's default left and right cell padding, in points
+
+# ISO/IEC 17025:2017 §7.8.2.1 l): "a statement to the effect that the results relate only to
+# the items tested"; the usual Chinese wording (RB/T 214-2017 §4.5.20 *(verify)*).
+ONLY_THE_SAMPLE = "本报告检验结果仅对所检样品负责。"
+COMMON_NOTES = (
+    "报告无本检验机构检验检测专用章或骑缝章无效；无编制、审核、批准人签字无效。",
+    "报告涂改、增删无效；未经本机构书面批准，不得部分复制本报告。",
+    ONLY_THE_SAMPLE,
 )
+# 监督抽检: SAMR Order No. 15 (2019, 《食品安全抽样检验管理办法》) Art. 30 *(verify the article
+# number)*, and Food Safety Law Art. 88: the retest (复检) is applied for in writing to the
+# market regulator that organised the sampling or the one above it, within 7 working days of
+# receiving the conclusion -- never to the lab.  Art. 37: objections (异议) about the
+# method or the standard applied go to the organising regulator in the same 7 working days.
+SUPERVISION_NOTES = (
+    "被抽样单位或标称生产者对检验结论有异议的，可自收到检验结论之日起7个工作日内，"
+    "向组织实施监督抽检的市场监督管理部门或者其上一级市场监督管理部门提出书面复检申请，"
+    "逾期未提出的，不予复检（《食品安全抽样检验管理办法》第三十条）。"
+    "对检验方法、标准适用等有异议的，可在同一期限内向组织实施监督抽检的市场监督管理部门"
+    "提出书面异议（第三十七条）。",
+)
+# 风险监测 and 评价性抽检 give no retest right (Order No. 15 applies retest and objection to
+# supervision only *(verify)*); the report says what the results are for.
+RISK_MONITORING_NOTES = (
+    "本次检验为风险监测，检验结果供市场监督管理部门开展风险分析使用，不作合格与否判定，"
+    "不适用复检程序。",
+)
+EVALUATION_NOTES = ("本次检验为评价性抽检，检验结果用于评价食品安全状况，不适用复检程序。",)
+VERIFY_NOTE = "扫描二维码可核验本报告的真实性与状态。"
+
+
+def inspection_kind(inspection_type: str | None) -> str:
+    """ "supervision", "risk_monitoring" or "evaluation" from a plan's free-text 检验类别.
+
+    The hook for the inspection-type enum a later change adds to plans: until then the
+    text decides, and anything not recognised is worded as supervision (the default, and
+    the type that gives the producer the most rights to be told about).
+    """
+    text = (inspection_type or "").strip()
+    if "风险监测" in text or text.lower().startswith("risk"):
+        return "risk_monitoring"
+    if "评价" in text or text.lower().startswith("evaluation"):
+        return "evaluation"
+    return "supervision"
+
+
+def notes_for(inspection_type: str | None) -> tuple[str, ...]:
+    """注意事项, numbered in print, worded for the inspection type."""
+    by_kind = {
+        "supervision": SUPERVISION_NOTES,
+        "risk_monitoring": RISK_MONITORING_NOTES,
+        "evaluation": EVALUATION_NOTES,
+    }
+    return (*COMMON_NOTES, *by_kind[inspection_kind(inspection_type)], VERIFY_NOTE)
 
 
 @dataclass
@@ -89,6 +155,16 @@ class ReportData:
     rows: list[ReportRow] = field(default_factory=list)
     verify_url: str | None = None  # None on a draft: a draft cannot be verified
     replaces_no: str | None = None  # the report a correction replaces
+    # ISO/IEC 17025 §7.8.2.1 b), g), i), k) and the CMA mark (RB/T 214 §4.5.20 (verify)).
+    lab_address: str = ""
+    lab_phone: str = ""
+    cma_no: str = ""  # 资质认定证书编号; empty: the mark is not printed
+    cma_image: str | None = None  # a readable image file of the CMA mark
+    sample_condition: str = "/"  # 样品状态 on receipt (condition, temperature)
+    test_dates: str = "/"  # 检验日期: first to last
+    judgement_basis: str = "/"  # 判定依据, every standard the items were judged by
+    sampling_basis: str = "/"  # 抽样依据
+    notes: tuple[str, ...] = field(default_factory=lambda: notes_for(None))
 
 
 class _Styles:
@@ -98,9 +174,10 @@ class _Styles:
         self.small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=11.5)
         self.label = ParagraphStyle("label", parent=base, alignment=TA_CENTER)
         self.center = ParagraphStyle("center", parent=base, alignment=TA_CENTER)
+        self.small_center = ParagraphStyle("small_center", parent=self.small, alignment=TA_CENTER)
         self.lab = ParagraphStyle("lab", parent=base, fontSize=15, leading=20, alignment=TA_CENTER)
         self.title = ParagraphStyle(
-            "title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=2 * mm
+            "title", parent=base, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=1 * mm
         )
         self.heading = ParagraphStyle(
             "heading", parent=base, fontSize=13, leading=18, alignment=TA_CENTER, spaceAfter=2 * mm
@@ -109,10 +186,46 @@ class _Styles:
         self.note = ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, alignment=TA_LEFT)
 
 
+# WenQuanYi Micro Hei maps these to blank glyphs: "1.2×10⁵" would print "1.2×10" and
+# "4℃" "4".  A run of superscript digits holding one of them is set with <super> markup
+# instead (¹²³⁴ have glyphs and stay as typed), and ℃ is spelt °C.
+_BLANK_GLYPHS = set("⁰⁵⁶⁷⁸⁹")
+_SUPERSCRIPTS = {sup: str(digit) for digit, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+def _printable(text: str) -> str:
+    def run(match: re.Match) -> str:
+        digits = match.group()
+        if not _BLANK_GLYPHS & set(digits):
+            return digits
+        return f"<super>{''.join(_SUPERSCRIPTS[d] for d in digits)}</super>"
+
+    return _SUPERSCRIPT_RUN.sub(run, text.replace("℃", "°C"))
+
+
 def _esc(text: str | None) -> str:
+    """Text for a Paragraph: markup characters escaped (a name like "<b>A&B</b>" prints as
+    typed), line breaks kept, characters the font draws blank replaced (above)."""
     text = "" if text is None else str(text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\n", "<br/>")
+    return _printable(escape(text, {'"': "&quot;"})).replace("\n", "<br/>")
+
+
+class BoldParagraph(Paragraph):
+    """A Paragraph drawn bold by filling and stroking its glyphs (PDF text render mode 2).
+
+    WenQuanYi Micro Hei has no bold face; reports set the title, headings and the
+    conclusion in bold, so the regular outlines are thickened instead.
+    """
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(self.style.fontSize * 0.035)
+        canvas._code.append("2 Tr")  # text state persists into the text objects drawn below
+        super().draw()
+        canvas.restoreState()  # Q also restores the render mode
 
 
 class _NumberedCanvas(pdfcanvas.Canvas):
@@ -213,54 +326,67 @@ class ReportDocument:
 
     def first_page(self) -> list:
         s, d = self.styles, self.data
-        story = [Paragraph(_esc(d.lab_name), s.lab), Paragraph("检 验 报 告", s.title)]
+        story = [self._masthead()]
         if d.replaces_no:
             story.append(Paragraph(f"本报告替代 {_esc(d.replaces_no)} 号报告", s.center))
         story += [
             Spacer(1, 2 * mm),
-            self._header_table(),
-            Spacer(1, 4 * mm),
             self._summary_table(),
-            Spacer(1, 3 * mm),
-            Paragraph("注意事项：", s.note),
-            *[Paragraph(_esc(note), s.note) for note in NOTES],
+            Spacer(1, 2 * mm),
+            BoldParagraph("注意事项：", s.note),
+            *[
+                Paragraph(f"{number}. {_esc(note)}", s.note)
+                for number, note in enumerate(d.notes, start=1)
+            ],
         ]
         return story
 
-    def _header_table(self) -> Table:
+    def _masthead(self) -> Table:
+        """CMA mark | the lab, its address and telephone, the title, the number | QR code."""
         s, d = self.styles, self.data
-        rows = [
-            ("报告编号", d.report_no),
-            ("食品名称", d.food_name),
-            ("被抽样单位", d.sampled_unit_name),
-            ("标称生产者", d.producer_name),
-            ("检验类别", d.inspection_type),
-            ("检验机构", d.lab_name),
+        centre = [
+            BoldParagraph(_esc(d.lab_name), s.lab),
+            *self._lab_contact(),
+            BoldParagraph("检 验 报 告", s.title),
+            Paragraph(f"报告编号：{_esc(d.report_no)}", s.center),
         ]
-        cells = [
-            [Paragraph(label + "：", s.right), Paragraph(_esc(value), s.cell), ""]
-            for label, value in rows
-        ]
-        cells[0][2] = self._qr_code()
-        table = Table(cells, colWidths=(26 * mm, 110 * mm, 38 * mm))
+        table = Table(
+            [[self._cma_mark(), centre, self._qr_code()]],
+            colWidths=(38 * mm, 98 * mm, 38 * mm),
+        )
         table.setStyle(
             TableStyle(
                 [
-                    ("SPAN", (2, 0), (2, len(rows) - 1)),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("ALIGN", (2, 0), (2, 0), "CENTER"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ("LEFTPADDING", (0, 0), (0, 0), 0),
                 ]
             )
         )
         return table
 
+    def _cma_mark(self) -> list:
+        """The CMA mark over its certificate number (资质认定证书编号), top left."""
+        d, s = self.data, self.styles
+        if not d.cma_no:
+            return []
+        image = _mark_image(d.cma_image, height=16 * mm)
+        number = Paragraph(f"证书编号：{_esc(d.cma_no)}", s.small)
+        return [image, number] if image is not None else [number]
+
+    def _lab_contact(self) -> list:
+        d = self.data
+        parts = [
+            f"地址：{d.lab_address}" if d.lab_address else "",
+            f"电话：{d.lab_phone}" if d.lab_phone else "",
+        ]
+        return [Paragraph(_esc(part), self.styles.small_center) for part in parts if part]
+
     def _qr_code(self):
         s = self.styles
         if not self.data.verify_url:
             return Paragraph("草稿<br/>不可核验", s.center)
-        return QrFlowable(self.data.verify_url, 34 * mm)
+        return QrFlowable(self.data.verify_url, 30 * mm)
 
     def _summary_table(self) -> Table:
         s, d = self.styles, self.data
@@ -280,17 +406,20 @@ class ReportDocument:
             ("抽样人员", d.samplers, "抽样日期", d.sampling_date),
             ("样品到达日期", d.arrival_date, "样品数量", d.quantity),
             ("抽样基数", d.sampling_base, "抽样单编号", d.sample_no),
-            ("封样状态", d.seal_state, "签发日期", d.issue_date),
+            ("封样状态", d.seal_state, "样品状态", d.sample_condition),
+            ("检验日期", d.test_dates, "签发日期", d.issue_date),
         ]
         cells = [[lbl(a), p(b), lbl(c), p(e)] for a, b, c, e in pairs]
         wide = [
-            ("抽样地点", d.place),
-            ("检验项目", d.items_summary),
-            ("检验结论", d.conclusion_text),
-            ("备注", self._remarks()),
+            ("抽样地点", p(d.place)),
+            ("抽样依据", p(d.sampling_basis)),
+            ("检验项目", p(d.items_summary)),
+            ("判定依据", p(d.judgement_basis)),
+            ("检验结论", BoldParagraph(_esc(d.conclusion_text), s.cell)),
+            ("备注", p(self._remarks())),
         ]
         first_wide = len(cells)
-        cells += [[lbl(label), p(value), "", ""] for label, value in wide]
+        cells += [[lbl(label), value, "", ""] for label, value in wide]
         signature_row = len(cells)
         cells.append([self._signatures(), "", "", ""])
         style = [
@@ -344,20 +473,20 @@ class ReportDocument:
         for index, chunk in enumerate(chunks):
             story += [
                 PageBreak(),
-                Paragraph("检 验 结 果", self.styles.heading),
+                BoldParagraph("检 验 结 果", self.styles.heading),
                 self._item_table(chunk, last=index == len(chunks) - 1),
             ]
         return story
 
     def _item_table(self, rows: list[ReportRow], *, last: bool) -> Table:
         s = self.styles
-        cells = [[Paragraph(h, s.label) for h in ITEM_HEADER]]
+        cells = [[BoldParagraph(h, s.small_center) for h in ITEM_HEADER]]
         for row in rows:
             cells.append(
                 [
                     Paragraph(str(row.seq), s.center),
                     Paragraph(_esc(row.item_name), s.cell),
-                    Paragraph(_esc(row.unit), s.center),
+                    Paragraph(_esc(row.unit), s.small_center),
                     Paragraph(_esc(row.limit), s.center),
                     Paragraph(_esc(row.result), s.center),
                     Paragraph(_esc(row.verdict), s.center),
@@ -392,8 +521,29 @@ class ReportDocument:
         canvas.setFillColor(colors.black)
         canvas.setFont(self.font, 8.5)
         top = height - 13 * mm
+        if self.data.cma_no:  # every page names the accreditation it is issued under
+            canvas.drawCentredString(width / 2, top, f"CMA {self.data.cma_no}")
         canvas.drawString(18 * mm, top, self.data.lab_name)
         canvas.drawRightString(width - 18 * mm, top, f"报告编号：{self.data.report_no}")
         canvas.setLineWidth(0.5)
         canvas.line(18 * mm, top - 2 * mm, width - 18 * mm, top - 2 * mm)
         canvas.restoreState()
+
+
+def _mark_image(path: str | None, *, height: float) -> Image | None:
+    """The mark at ``height``, its aspect kept; None (logged) when it cannot be read."""
+    if not path:
+        return None
+    try:
+        width, tall = ImageReader(path).getSize()
+    except Exception as error:  # noqa: BLE001 - any unreadable image: print without it
+        log.warning("LAB_CMA_IMAGE %s cannot be read (%s); the report has no CMA mark", path, error)
+        return None
+    return Image(path, width=height * width / tall, height=height)
+
+
+def unit_fits(unit: str, font: str, width: float = ITEM_WIDTHS[2]) -> bool:
+    """Whether ``unit`` fits the unit column on one line in the unit cell's font size."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(unit, font, 8.5) + 2 * CELL_PADDING <= width

@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from labsys.core.regions import province_of
 from labsys.models import (
     Conclusion,
     Enterprise,
+    FollowUp,
     FoodCategory,
     Lab,
+    Link,
+    Plan,
     Region,
+    Report,
+    ReportStatus,
     Sample,
     SampleResult,
     SamplingVisit,
@@ -50,24 +59,35 @@ SAMPLE_COLUMNS = [
     "lab",
 ]
 
-# DOMAIN.md "Publication": the column order of the published table of unqualified products.
+# The national layout of the published table of unqualified products (不合格产品信息), as
+# SAMR's and the provinces' announcements print it *(verify against the current template)*:
+# "║" separates item, result and limit inside one cell; "/" fills an empty cell.
+FAILED_ITEMS_COLUMN = "不合格项目║检验结果║标准值"
 ANNOUNCEMENT_COLUMNS = [
     "序号",
-    "产品名称",
-    "抽样单编号",
-    "检验报告编号",
     "标称生产企业名称",
     "标称生产企业地址",
     "被抽样单位名称",
+    "被抽样单位所在省份",
     "被抽样单位地址",
+    "食品名称",
     "规格型号",
     "商标",
     "生产日期/批号",
-    "不合格项目‖检验结果‖标准值",
+    FAILED_ITEMS_COLUMN,
     "分类",
+    "公告号",
+    "公告日期",
+    "任务来源",
     "检验机构",
     "备注",
 ]
+ANNOUNCEMENT_TITLE = "不合格产品信息"
+# Printed above every published table (e.g. Shandong's and the national announcements).
+ANNOUNCEMENT_DECLARATION = (
+    "（声明：以下信息仅指本次抽检标称的生产企业相关产品的生产日期/批号和所检项目）"
+)
+EMPTY = "/"
 
 EXPORT_KINDS = ("samples", "announcement")
 
@@ -194,82 +214,150 @@ def _conclusion_text(conclusion: Conclusion | None) -> str:
 # --- the announcement of unqualified products ----------------------------------------------
 
 
-def announcement_rows(
-    session: Session, filters: StatsFilter | None = None, default_lab: str = ""
-) -> Iterator[list]:
-    """The published table (ANNOUNCEMENT_COLUMNS) of the unqualified samples in the slice."""
-    names = _Names(session)
-    unit = aliased(Enterprise)
-    producer = aliased(Enterprise)
-    columns = [
+def announcement_conditions(
+    session: Session, filters: StatsFilter | None = None, *, published_only: bool = True
+) -> list:
+    """Which samples are published: unqualified, with an issued (current) report, and no
+    retest or objection still open (SAMR Order No. 15 Arts. 30-37: the conclusion is not
+    final while one is pending *(verify)*); risk-monitoring samples are never published.
+    ``published_only=False``: every unqualified sample (the internal compliance report)."""
+    unqualified = [
+        *sample_conditions(session, filters or StatsFilter()),
+        Sample.conclusion == Conclusion.UNQUALIFIED,
+    ]
+    if not published_only:
+        return unqualified
+    pending_retest = (FollowUp.retest_requested_on.is_not(None)) & (
+        FollowUp.retest_conclusion.is_(None)
+    )
+    pending_objection = (FollowUp.objection_filed_on.is_not(None)) & (
+        FollowUp.objection_outcome.is_(None)
+    )
+    open_followup = exists().where(
+        FollowUp.sample_id == Sample.id, or_(pending_retest, pending_objection)
+    )
+    issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+    # Needs ``Plan`` outer-joined (``_joined_batches`` does).
+    not_risk_monitoring = or_(Plan.id.is_(None), ~Plan.inspection_type.contains("风险监测"))
+    return [
+        *unqualified,
+        issued,
+        ~open_followup,
+        not_risk_monitoring,
+    ]
+
+
+def _announcement_columns(unit, producer) -> list:
+    return [
         Sample.id,
-        Sample.food_name,
         Sample.sample_no,
         producer.name,
         producer.address,
         unit.name,
+        unit.region_code,
+        Sample.region_code,
         unit.address,
+        Sample.food_name,
         Sample.specification,
         Sample.brand,
         Sample.production_date,
         Sample.batch_no,
         Sample.cat_l1_id,
+        Plan.name,
         Sample.lab_id,
         Sample.remarks,
+        Sample.link,
+        SamplingVisit.place,
     ]
-    conditions = [
-        *sample_conditions(session, filters or StatsFilter()),
-        Sample.conclusion == Conclusion.UNQUALIFIED,
-    ]
-    serial = 0
-    for batch in _joined_batches(session, columns, conditions, unit, producer):
-        ids = [row[0] for row in batch]
-        reports = report_numbers(session, ids)
-        failures = failed_items(session, ids)
-        for (
-            sid,
-            food,
-            number,
-            producer_name,
-            producer_address,
-            unit_name,
-            unit_address,
-            spec,
-            brand,
-            produced,
-            batch_no,
-            l1,
-            lab_id,
-            remarks,
-        ) in batch:
-            serial += 1
-            yield [
-                serial,
-                food,
-                number,
-                reports.get(sid, ""),
-                producer_name or "",
-                producer_address or "",
-                unit_name or "",
-                unit_address or "",
-                spec,
-                brand,
-                _production(produced, batch_no),
-                "\n".join(failures.get(sid, [])),
-                names.category(l1),
-                names.labs.get(lab_id, default_lab) if lab_id else default_lab,
-                remarks or "",
-            ]
 
 
-def _joined_batches(session, columns, conditions, unit, producer) -> Iterator[list]:
-    last_id = 0
+def announcement_records(
+    session: Session,
+    filters: StatsFilter | None = None,
+    default_lab: str = "",
+    *,
+    after: int = 0,
+    limit: int | None = None,
+    published_only: bool = True,
+) -> Iterator[dict]:
+    """The published rows as dicts (ANNOUNCEMENT_COLUMNS, plus ``sample_id`` and
+    ``sample_no``), in sample id order after ``after``, at most ``limit`` of them."""
+    names = _Names(session)
+    unit, producer = aliased(Enterprise), aliased(Enterprise)
+    conditions = announcement_conditions(session, filters, published_only=published_only)
+    count = 0
+    for batch in _joined_batches(
+        session, _announcement_columns(unit, producer), conditions, unit, producer, after
+    ):
+        failures = failed_items(session, [row[0] for row in batch])
+        for row in batch:
+            yield _announcement_record(row, failures, names, default_lab)
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+
+def _announcement_record(row, failures: dict, names: _Names, default_lab: str) -> dict:
+    (sid, number, p_name, p_address, u_name, u_region, s_region, u_address, food, spec,
+     brand, produced, batch_no, l1, plan_name, lab_id, remarks, link, place) = row  # fmt: skip
+    values = {
+        "标称生产企业名称": p_name,
+        "标称生产企业地址": p_address,
+        "被抽样单位名称": u_name,
+        "被抽样单位所在省份": province_of(u_region or s_region),
+        "被抽样单位地址": u_address,
+        "食品名称": food,
+        "规格型号": spec,
+        "商标": brand,
+        "生产日期/批号": _production(produced, batch_no),
+        FAILED_ITEMS_COLUMN: "\n".join(failures.get(sid, [])),
+        "分类": names.category(l1),
+        "公告号": "",  # given by the regulator when it publishes
+        "公告日期": "",
+        "任务来源": plan_name,
+        "检验机构": names.labs.get(lab_id, default_lab) if lab_id else default_lab,
+        "备注": _announcement_remarks(remarks, link, u_name, u_address, place),
+    }
+    record = {key: _cell(value) for key, value in values.items()}
+    record.update(sample_id=sid, sample_no=number)
+    return record
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value).strip()
+    return text or EMPTY
+
+
+def _announcement_remarks(remarks, link, unit_name, unit_address, place) -> str:
+    """备注: the sample's remarks; an online sample (环节 网络) names its shop and, where the
+    sampling form recorded it, the platform (the 抽样地点 of an online visit)."""
+    parts = [remarks.strip()] if remarks and remarks.strip() else []
+    if link == Link.ONLINE:
+        online = f"网络抽样，网店：{unit_name}"
+        if place and place.strip() and place.strip() != (unit_address or "").strip():
+            online += f"，平台：{place.strip()}"
+        parts.append(online)
+    return "；".join(parts)
+
+
+def announcement_rows(
+    session: Session, filters: StatsFilter | None = None, default_lab: str = ""
+) -> Iterator[list]:
+    """The published table (ANNOUNCEMENT_COLUMNS) of the unqualified samples in the slice."""
+    records = announcement_records(session, filters, default_lab)
+    for serial, record in enumerate(records, start=1):
+        yield [serial, *(record[column] for column in ANNOUNCEMENT_COLUMNS[1:])]
+
+
+def _joined_batches(session, columns, conditions, unit, producer, after: int = 0) -> Iterator:
+    last_id = after
     while True:
         query = (
             select(*columns)
             .join(SamplingVisit, SamplingVisit.id == Sample.visit_id)
             .join(unit, unit.id == SamplingVisit.sampled_unit_id)
             .outerjoin(producer, producer.id == Sample.producer_id)
+            .outerjoin(Plan, Plan.id == Sample.plan_id)
             .where(*conditions, Sample.id > last_id)
             .order_by(Sample.id)
             .limit(BATCH_SIZE)
@@ -288,7 +376,8 @@ def _production(produced, batch_no: str) -> str:
 
 
 def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]]:
-    """``item‖result‖limit`` of each failed (current) result of the samples."""
+    """``item║result║limit`` of each failed (current) result of the samples; a
+    microbiological item gives its units' reported values and its plan, each with the unit."""
     failures: dict[int, list[str]] = {}
     if not sample_ids:
         return failures
@@ -300,6 +389,11 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
             SampleResult.measured_text,
             SampleResult.limit_text,
             SampleResult.unit,
+            SampleResult.micro_n,
+            SampleResult.micro_c,
+            SampleResult.micro_m,
+            SampleResult.micro_big_m,
+            SampleResult.unit_values,
         )
         .where(
             SampleResult.sample_id.in_(sample_ids),
@@ -308,12 +402,32 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
         )
         .order_by(SampleResult.sample_id, SampleResult.seq)
     )
-    for sid, item, reported, measured, limit, unit in rows:
-        result = reported or measured or ""
-        failures.setdefault(sid, []).append(
-            f"{item}‖{_with_unit(result, unit)}‖{_with_unit(limit, unit)}"
-        )
+    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units in rows:
+        if n is not None:
+            result = _with_unit(_unit_values_text(units) or reported or measured or "", unit)
+            limit_text = _with_unit(_plan_text(n, c, m, big_m), unit)
+        else:
+            result = _with_unit(reported or measured or "", unit)
+            limit_text = _with_unit(limit, unit)
+        failures.setdefault(sid, []).append(f"{item}║{result}║{limit_text}")
     return failures
+
+
+def _unit_values_text(unit_values: str | None) -> str:
+    """The n units' reported values, "12000,30000,60,80,100" (as the report prints them)."""
+    try:
+        units = json.loads(unit_values) if unit_values else None
+    except ValueError:
+        return ""
+    if not isinstance(units, list):
+        return ""
+    return ",".join(str(u).strip() for u in units if str(u).strip())
+
+
+def _plan_text(n, c, m, big_m) -> str:
+    """ "n=5,c=2,m=10000,M=100000" (GB 4789.1 plan), no unit."""
+    text = f"n={n},c={c},m={m}"
+    return f"{text},M={big_m}" if big_m else text
 
 
 def _with_unit(value: str, unit: str) -> str:
@@ -327,13 +441,24 @@ def _with_unit(value: str, unit: str) -> str:
 # --- writers -------------------------------------------------------------------------------
 
 
+_FORMULA_START = re.compile(r"^(?:[=+@\t\r]|-(?![\d.]))")
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula (a producer named "=HYPERLINK(..)")
+    gets a leading apostrophe (OWASP "CSV injection"); numbers and other text are kept."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
 def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 500) -> Iterator[str]:
     """CSV text in chunks of a few hundred rows, for a streamed response or a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([_inert(value) for value in row])
         if count % rows_per_chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -347,14 +472,36 @@ def write_csv(path: str | Path, header: list[str], rows: Iterable[list]) -> None
             out.write(chunk)
 
 
-def write_xlsx(target, header: list[str], rows: Iterable[list], title: str) -> None:
-    """An XLSX workbook written row by row (openpyxl write-only mode) to a path or file."""
+def write_xlsx(
+    target, header: list[str], rows: Iterable[list], title: str, preamble: Iterable[list] = ()
+) -> None:
+    """An XLSX workbook written row by row (openpyxl write-only mode) to a path or file;
+    ``preamble`` rows (a title, a declaration) come before the header."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
+    for line in preamble:
+        sheet.append(line)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append([_text_cell(sheet, value) for value in row])
     workbook.save(target)
+
+
+def _text_cell(sheet, value):
+    """openpyxl stores a string starting with "=" as a formula: keep it text."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def export_preamble(kind: str) -> list[list[str]]:
+    """Lines printed above a spreadsheet's header: the announcement's title and declaration
+    (the CSV stays a plain table, header first, for import into other systems)."""
+    if kind == "announcement":
+        return [[ANNOUNCEMENT_TITLE], [ANNOUNCEMENT_DECLARATION]]
+    return []
 
 
 def export_table(
@@ -384,8 +531,15 @@ def compliance_pdf(
 
     filters = filters or StatsFilter()
     unqualified = [
-        [row[0], row[2], row[1], row[6], row[11], row[12]]
-        for row in announcement_rows(session, filters, lab_name)
+        [
+            serial,
+            record["sample_no"],
+            record["食品名称"],
+            record["被抽样单位名称"],
+            record[FAILED_ITEMS_COLUMN],
+            record["分类"],
+        ]
+        for serial, record in enumerate(_all_unqualified(session, filters, lab_name), start=1)
     ]
     data = ComplianceData(
         lab_name=lab_name,
@@ -396,6 +550,11 @@ def compliance_pdf(
         unqualified=unqualified,
     )
     return ComplianceReport(data, font_path).build()
+
+
+def _all_unqualified(session: Session, filters: StatsFilter, lab_name: str) -> Iterator[dict]:
+    """Every unqualified sample of the slice, published or not (an internal report)."""
+    return announcement_records(session, filters, lab_name, published_only=False)
 
 
 def _period_text(filters: StatsFilter) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import zipfile
 from collections import Counter
@@ -31,7 +32,6 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
-    Role,
     Sample,
     SampleResult,
     SampleStatus,
@@ -40,9 +40,12 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.models.report import REPORT_TRANSITIONS
-from labsys.pdf.report import ReportData, ReportDocument, ReportRow
+from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
 from labsys.services import audit, numbering
+from labsys.services import signatories as signatory_service
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+
+log = logging.getLogger(__name__)
 
 VERDICT_LABELS = {
     VerdictValue.PASS: "合格",
@@ -135,17 +138,79 @@ def _check_ready(sample: Sample, results: list[SampleResult], *, correcting: boo
         )
 
 
-def _most_frequent(users: Iterable[User | None]) -> User | None:
-    counts = Counter(u for u in users if u is not None)
+def _most_frequent(users: Iterable[User | None], *, besides: User | None = None) -> User | None:
+    counts = Counter(u for u in users if u is not None and (besides is None or u.id != besides.id))
     return counts.most_common(1)[0][0] if counts else None
 
 
 def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
-    """(author, reviewer): who entered most of the results (编制) and who reviewed most (审核)."""
+    """(author, reviewer): who entered most of the results (编制) and who, other than the
+    author, reviewed most (审核): the three signatures are three different people."""
     author = _most_frequent(r.entered_by for r in results)
     if author is None:
         raise ServiceError(_("No technician is recorded as having entered these results."))
-    return author, _most_frequent(r.reviewed_by for r in results)
+    return author, _most_frequent((r.reviewed_by for r in results), besides=author)
+
+
+def eligible_approvers(session: Session, sample: Sample, candidates: Iterable[User]) -> list[User]:
+    """The candidates who may approve this sample's report (loaders of past work pick one)."""
+    author, reviewer = signatories(_current_results(session, sample))
+    eligible = []
+    for user in candidates:
+        try:
+            signatory_service.check_approver(
+                session, user, sample, author=author, reviewer=reviewer
+            )
+        except PermissionDenied:
+            continue
+        eligible.append(user)
+    return eligible
+
+
+def setup_warnings(config) -> list[str]:
+    """What a supervisor must be told before issuing: settings a report needs but lacks."""
+    warnings = []
+    if not config.get("LAB_CMA_NO"):
+        warnings.append(
+            _(
+                "LAB_CMA_NO is not set: reports are issued without the CMA mark and "
+                "certificate number that ISO/IEC 17025 and RB/T 214 reports carry. Ask the "
+                "administrator to set LAB_CMA_NO and LAB_CMA_IMAGE."
+            )
+        )
+    elif not _readable(config.get("LAB_CMA_IMAGE")):
+        warnings.append(
+            _(
+                "LAB_CMA_IMAGE is not set or cannot be read: reports print the CMA "
+                "certificate number without the mark."
+            )
+        )
+    if not config.get("LAB_ADDRESS") or not config.get("LAB_PHONE"):
+        warnings.append(
+            _("LAB_ADDRESS or LAB_PHONE is not set: reports must give the lab's address.")
+        )
+    return warnings
+
+
+_logged_warnings: set[str] = set()
+
+
+def _log_setup_warnings() -> None:
+    """Each missing setting logged once per process (a bulk issue would repeat it)."""
+    for warning in setup_warnings(current_app.config):
+        if warning not in _logged_warnings:
+            _logged_warnings.add(warning)
+            log.warning("reports: %s", warning)
+
+
+def _readable(path: str | None) -> bool:
+    if not path:
+        return False
+    try:
+        with open(path, "rb") as image:
+            return bool(image.read(8))
+    except OSError:
+        return False
 
 
 # --- what the PDF says -----------------------------------------------------------------------
@@ -153,6 +218,38 @@ def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
 
 def _local_date(moment: datetime | None) -> str:
     return clock.local_date(moment).isoformat() if moment else ""
+
+
+def test_dates(results: list[SampleResult]) -> str:
+    """检验日期 "first 至 last" (ISO/IEC 17025 §7.8.2.1 i)).
+
+    No result records when its test started or ended yet, so the dates are those on which
+    the results were entered (``entered_at``): the first and the last.  A later change that
+    records test dates per result replaces this function's input, not its callers.
+    """
+    days = sorted({_local_date(r.entered_at) for r in results if r.entered_at})
+    if not days:
+        return "/"
+    return days[0] if days[0] == days[-1] else f"{days[0]} 至 {days[-1]}"
+
+
+def judgement_bases(results: list[SampleResult]) -> str:
+    """判定依据: every standard an item was judged by, in item order, once each."""
+    bases = dict.fromkeys(r.judgement_basis.strip() for r in results if r.judgement_basis)
+    return "、".join(b for b in bases if b) or "/"
+
+
+def sample_condition(sample: Sample) -> str:
+    """样品状态 on receipt: the condition recorded and the temperature, if measured."""
+    parts = [sample.condition or ""]
+    if sample.temperature:
+        parts.append(f"{sample.temperature}℃")
+    return "，".join(p for p in parts if p) or "/"
+
+
+def task_source(plan) -> str:
+    """任务来源: the plan (named by its organising authority), never an internal team."""
+    return plan.name if plan else "/"
 
 
 def _plan_text(result: SampleResult) -> str:
@@ -197,9 +294,7 @@ def conclusion_text(conclusion: Conclusion, results: list[SampleResult]) -> str:
 
     if conclusion == Conclusion.UNQUALIFIED:
         failed = with_verdict(VerdictValue.FAIL)
-        return conclusion_sentence(
-            [r.item_name for r in failed], [r.judgement_basis for r in failed]
-        )
+        return conclusion_sentence(failures=[(r.item_name, r.judgement_basis) for r in failed])
     if conclusion == Conclusion.INCONCLUSIVE:
         unsure = with_verdict(VerdictValue.INCONCLUSIVE)
         return inconclusive_sentence(
@@ -240,10 +335,12 @@ def report_data(
     plan = sample.plan or (sample.task.plan if sample.task else None)
     production = sample.production_date.isoformat() if sample.production_date else ""
     remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results)) if x)
+    config = current_app.config
+    inspection_type = plan.inspection_type if plan else "监督抽检"
     return ReportData(
         report_no=report_no,
-        lab_name=sample.lab.name if sample.lab else current_app.config["LAB_NAME"],
-        inspection_type=plan.inspection_type if plan else "监督抽检",
+        lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
+        inspection_type=inspection_type,
         food_name=sample.food_name,
         brand=sample.brand or "/",
         specification=sample.specification or "/",
@@ -252,7 +349,7 @@ def report_data(
         sampled_unit_phone=unit.phone or "/",
         producer_name=producer.name if producer else "/",
         producer_phone=(producer.phone or "/") if producer else "/",
-        task_source=(sample.task.name if sample.task else plan.name if plan else "/"),
+        task_source=task_source(plan),
         samplers="、".join(u.display_name for u in visit.samplers) or "/",
         sampling_date=sample.sampling_date.isoformat(),
         arrival_date=_local_date(sample.received_at) or "/",
@@ -271,6 +368,15 @@ def report_data(
         rows=report_rows(results),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
+        lab_address=config.get("LAB_ADDRESS", ""),
+        lab_phone=config.get("LAB_PHONE", ""),
+        cma_no=config.get("LAB_CMA_NO", ""),
+        cma_image=config.get("LAB_CMA_IMAGE") or None,
+        sample_condition=sample_condition(sample),
+        test_dates=test_dates(results),
+        judgement_basis=judgement_bases(results),
+        sampling_basis=config.get("SAMPLING_BASIS") or "/",
+        notes=notes_for(inspection_type),
     )
 
 
@@ -329,18 +435,6 @@ def _current_report(session: Session, sample: Sample) -> Report | None:
     return session.scalar(
         select(Report).where(Report.sample_id == sample.id, Report.status == ReportStatus.ISSUED)
     )
-
-
-def _check_approver(actor: User, author: User) -> None:
-    if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied(_("Only a supervisor may approve and issue a report."))
-    if actor.id == author.id:
-        raise PermissionDenied(
-            _(
-                "You wrote this report (most results are yours); another "
-                "supervisor must approve and issue it."
-            )
-        )
 
 
 def issue_report(
@@ -406,7 +500,8 @@ def _issue(
     results = _current_results(session, sample)
     _check_ready(sample, results, correcting=replaces is not None)
     author, reviewer = signatories(results)
-    _check_approver(actor, author)
+    signatory_service.check_approver(session, actor, sample, author=author, reviewer=reviewer)
+    _log_setup_warnings()
     issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)

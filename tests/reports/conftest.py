@@ -6,6 +6,7 @@ import pytest
 
 from labsys.extensions import db
 from labsys.models import Conclusion, ResultStatus, Role, SampleStatus, VerdictValue
+from labsys.services import signatories
 
 from reports_support import BAP, LEAD
 
@@ -21,8 +22,12 @@ def reviewer(make_user):
 
 
 @pytest.fixture
-def boss(make_user):
-    return make_user("boss", Role.SUPERVISOR, full_name="钱批准")
+def boss(make_user, flour):
+    """The approver: a supervisor on the list of authorised signatories for 粮食加工品."""
+    user = make_user("boss", Role.SUPERVISOR, full_name="钱批准")
+    signatories.authorise(db.session, None, user, [flour.ancestor_ids[0]])
+    db.session.commit()
+    return user
 
 
 @pytest.fixture

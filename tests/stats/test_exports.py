@@ -33,20 +33,23 @@ REQUIRED = [
     "conclusion",
     "report_no",
 ]
+# The national layout of 不合格产品信息 (issue 11 §5; SAMR's announcements *(verify)*).
 DOMAIN_ORDER = [
     "序号",
-    "产品名称",
-    "抽样单编号",
-    "检验报告编号",
     "标称生产企业名称",
     "标称生产企业地址",
     "被抽样单位名称",
+    "被抽样单位所在省份",
     "被抽样单位地址",
+    "食品名称",
     "规格型号",
     "商标",
     "生产日期/批号",
-    "不合格项目‖检验结果‖标准值",
+    "不合格项目║检验结果║标准值",
     "分类",
+    "公告号",
+    "公告日期",
+    "任务来源",
     "检验机构",
     "备注",
 ]
@@ -150,21 +153,30 @@ def test_announcement_columns_follow_the_publication_order(
     path = run_export(app, tmp_path, "announcement", "--format", "csv")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert rows[0] == DOMAIN_ORDER
-    assert len(rows) == 1 + 2  # the two unqualified samples, nothing else
+    # Two samples are unqualified, but only the one with an issued report is published.
+    assert len(rows) == 1 + 1
     first = dict(zip(DOMAIN_ORDER, rows[1], strict=True))
     assert first["序号"] == "1"
-    assert first["抽样单编号"] == unqualified.sample_no
-    assert first["检验报告编号"] == "BJ2026-R0009"
-    assert first["不合格项目‖检验结果‖标准值"] == "铅(以Pb计)‖0.35mg/kg‖≤0.2mg/kg"
+    assert first["食品名称"] == unqualified.food_name
+    assert first["不合格项目║检验结果║标准值"] == "铅(以Pb计)║0.35mg/kg║≤0.2mg/kg"
     assert first["分类"] == "粮食加工品"
     assert first["检验机构"] == app.config["LAB_NAME"]
     assert first["被抽样单位名称"].startswith("测试企业")
+    assert first["被抽样单位所在省份"] == "北京市"  # from the district code 110101
+    assert first["公告号"] == first["公告日期"] == "/"  # given when the regulator publishes
 
 
-def test_announcement_xlsx(app, tmp_path, dataset):
+def test_announcement_xlsx(app, tmp_path, dataset, make_item, supervisor):
+    fail_result(dataset.samples[3], make_item)
+    issue_report(dataset.samples[3], supervisor)
     path = run_export(app, tmp_path, "announcement", "--format", "xlsx")
     rows = read_xlsx(path)
-    assert list(rows[0]) == DOMAIN_ORDER and len(rows) == 3
+    assert rows[0][0] == "不合格产品信息"
+    assert (
+        rows[1][0]
+        == "（声明：以下信息仅指本次抽检标称的生产企业相关产品的生产日期/批号和所检项目）"
+    )
+    assert list(rows[2]) == DOMAIN_ORDER and len(rows) == 4
 
 
 def test_compliance_pdf_has_summary_charts_tables_and_unqualified_list(

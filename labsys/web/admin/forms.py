@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.models.user import ROLE_TITLES, Role
 from labsys.web.forms import LabsysForm
@@ -40,3 +40,29 @@ class UserResetPasswordForm(LabsysForm):
 
 class ConfirmForm(LabsysForm):
     """A bare POST form: only the CSRF token."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SignatoryForm(LabsysForm):
+    """授权签字人: a supervisor, and the food categories (大类 or 亚类) they may sign for."""
+
+    user_id = SelectField(_l("Supervisor"), coerce=int, validators=[InputRequired()])
+    categories = MultiCheckboxField(
+        _l("Food categories they may sign for"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose at least one food category."))],
+    )
+    note = StringField(_l("Note (e.g. the approval letter)"), validators=[Length(max=200)])
+
+
+class SignatoryScopeForm(LabsysForm):
+    categories = MultiCheckboxField(
+        _l("Food categories they may sign for"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose at least one food category."))],
+    )
+    note = StringField(_l("Note (e.g. the approval letter)"), validators=[Length(max=200)])

@@ -1,4 +1,5 @@
-"""User administration: list, create, roles, activation, password reset."""
+"""User administration: list, create, roles, activation, password reset; the authorised
+signatories (授权签字人) and the food categories each may sign for."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from labsys.extensions import db
-from labsys.models import Role, User
-from labsys.services import ServiceError, users
+from labsys.models import AuthorisedSignatory, Role, User
+from labsys.services import ServiceError, signatories, users
 from labsys.web.access import roles_required
 from labsys.web.admin import queries
-from labsys.web.admin.forms import ConfirmForm, UserCreateForm, UserResetPasswordForm, UserRolesForm
+from labsys.web.admin.forms import (
+    ConfirmForm,
+    SignatoryForm,
+    SignatoryScopeForm,
+    UserCreateForm,
+    UserResetPasswordForm,
+    UserRolesForm,
+)
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -116,3 +124,87 @@ def user_reset_password(user_id: int):
         else:
             flash(_("Password of %(name)s reset.", name=user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- authorised signatories (授权签字人) -----------------------------------------------------
+
+
+def _signatory_or_404(signatory_id: int) -> AuthorisedSignatory:
+    return db.session.get(AuthorisedSignatory, signatory_id) or abort(404)
+
+
+def _category_choices(current: list[int] = ()) -> list[tuple[int, str]]:
+    return [(c.id, c.name_zh) for c in queries.scope_categories(db.session, current)]
+
+
+def _supervisor_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{u.display_name} ({u.username})") for u in queries.supervisors(db.session)]
+
+
+@bp.route("/signatories")
+@roles_required(Role.ADMIN)
+def signatory_list():
+    return render_template(
+        "admin/signatories.html",
+        signatories=signatories.signatory_list(db.session),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/signatories/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def signatory_create():
+    form = SignatoryForm()
+    form.user_id.choices = _supervisor_choices()
+    form.categories.choices = _category_choices()
+    if form.validate_on_submit():
+        user = db.session.get(User, form.user_id.data) or abort(404)
+        try:
+            signatories.authorise(
+                db.session, current_user, user, form.categories.data, form.note.data
+            )
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("%(name)s is an authorised signatory.", name=user.display_name), "success")
+            return redirect(url_for("admin.signatory_list"))
+    return render_template("admin/signatory_form.html", form=form, signatory=None)
+
+
+@bp.route("/signatories/<int:signatory_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def signatory_edit(signatory_id: int):
+    signatory = _signatory_or_404(signatory_id)
+    current = [link.category_id for link in signatory.scope_links]
+    form = SignatoryScopeForm(data={"categories": current, "note": signatory.note})
+    form.categories.choices = _category_choices(current)
+    if form.validate_on_submit():
+        try:
+            signatories.authorise(
+                db.session, current_user, signatory.user, form.categories.data, form.note.data
+            )
+        except ServiceError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Scope of %(name)s saved.", name=signatory.user.display_name), "success")
+            return redirect(url_for("admin.signatory_list"))
+    return render_template("admin/signatory_form.html", form=form, signatory=signatory)
+
+
+@bp.route("/signatories/<int:signatory_id>/revoke", methods=["POST"])
+@roles_required(Role.ADMIN)
+def signatory_revoke(signatory_id: int):
+    signatory = _signatory_or_404(signatory_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        signatories.revoke(db.session, current_user, signatory)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        flash(
+            _("%(name)s may no longer approve reports.", name=signatory.user.display_name),
+            "success",
+        )
+    return redirect(url_for("admin.signatory_list"))

@@ -66,7 +66,12 @@ def queue():
         queries.queue_query(search), Sample.id, after=request.args.get("after", type=int)
     )
     return render_template(
-        "reports/queue.html", page=page, search=search, form=BulkIssueForm(), confirm=ConfirmForm()
+        "reports/queue.html",
+        page=page,
+        search=search,
+        form=BulkIssueForm(),
+        confirm=ConfirmForm(),
+        setup_warnings=reports.setup_warnings(current_app.config),
     )
 
 

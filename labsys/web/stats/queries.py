@@ -27,3 +27,12 @@ def task_choices(session: Session, plan_id: int) -> Sequence[Row]:
 
 def categories_by_id(session: Session, ids: Sequence[int]) -> dict[int, FoodCategory]:
     return {c.id: c for c in session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))}
+
+
+def top_categories(session: Session) -> Sequence[Row]:
+    """(id, name) of every 大类, in catalog order (the announcement's category filter)."""
+    return session.execute(
+        select(FoodCategory.id, FoodCategory.name_zh)
+        .where(FoodCategory.level == 1)
+        .order_by(FoodCategory.sort_order, FoodCategory.code)
+    ).all()

@@ -136,6 +136,51 @@ def _groupings() -> list[tuple[str, str]]:
     ]
 
 
+ANNOUNCEMENT_PAGE_SIZE = 50
+
+
+@bp.route("/announcement")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def announcement():
+    """不合格产品信息 as a page: the published table, paged by sample id (``after``) with the
+    serial carried on (``n``), filtered by period, plan and 大类 (``parent``)."""
+    filters = _options()["filters"]
+    after = request.args.get("after", 0, type=int)
+    serial = request.args.get("n", 0, type=int)
+    records = list(
+        exports.announcement_records(
+            db.session,
+            filters,
+            current_app.config["LAB_NAME"],
+            after=after,
+            limit=ANNOUNCEMENT_PAGE_SIZE + 1,
+        )
+    )
+    more = len(records) > ANNOUNCEMENT_PAGE_SIZE
+    records = records[:ANNOUNCEMENT_PAGE_SIZE]
+    filter_args = {**_filter_args(), **_category_arg()}
+    next_args = None
+    if more:
+        next_args = {**filter_args, "after": records[-1]["sample_id"], "n": serial + len(records)}
+    return render_template(
+        "stats/announcement.html",
+        records=records,
+        first_serial=serial + 1,
+        columns=exports.ANNOUNCEMENT_COLUMNS,
+        title=exports.ANNOUNCEMENT_TITLE,
+        declaration=exports.ANNOUNCEMENT_DECLARATION,
+        filter_args=filter_args,
+        next_args=next_args,
+        categories=queries.top_categories(db.session),
+        **_filter_choices(),
+    )
+
+
+def _category_arg() -> dict:
+    parent = request.args.get("parent", "")
+    return {"parent": parent} if parent.isdigit() else {}
+
+
 @bp.route("/download/<kind>.<fmt>")
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 def download(kind: str, fmt: str):
@@ -160,7 +205,7 @@ def download(kind: str, fmt: str):
         )
     header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
-    exports.write_xlsx(spool, header, rows, title=kind)
+    exports.write_xlsx(spool, header, rows, title=kind, preamble=exports.export_preamble(kind))
     spool.seek(0)
     return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
 

@@ -1,0 +1,168 @@
+"""编制, 审核 and 批准 are three different people, and the approver is an authorised signatory
+(授权签字人) whose scope covers the sample's food category (RB/T 214-2017 §4.2.4 *(verify)*;
+ISO/IEC 17025:2017 §7.8.2.1 o)).  The admin keeps the list, audited; issuing without a
+qualifying signatory names the rule that refused it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import AuditEntry, AuthorisedSignatory, Report, Role
+from labsys.services import reports, signatories
+from labsys.services.errors import PermissionDenied, ServiceError
+
+from reports_support import pdf_pages
+
+BASE = "http://labsys.test"
+
+
+def _issue(user, sample):
+    return reports.issue_report(db.session, user, sample, base_url=BASE)
+
+
+def test_three_different_people_sign(concluded_sample, boss):
+    report = _issue(boss, concluded_sample())
+    assert len({report.author_id, report.reviewer_id, report.approver_id}) == 3
+    first = pdf_pages(report.pdf)[0]
+    assert "编制：王技术" in first and "审核：赵审核" in first and "批准：钱批准" in first
+
+
+def test_the_reviewer_may_not_approve(concluded_sample, make_user, flour):
+    both = make_user("revboss", Role.REVIEWER, Role.SUPERVISOR, full_name="孙复核")
+    signatories.authorise(db.session, None, both, [flour.ancestor_ids[0]])
+    sample = concluded_sample()
+    for result in sample.results:
+        result.reviewed_by_id = both.id
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="批准人不得是编制人或审核人"):
+        _issue(both, sample)
+    db.session.rollback()
+    assert db.session.scalar(select(Report)) is None
+
+
+def test_the_reviewer_named_is_never_the_author(concluded_sample, tech, reviewer):
+    """A technician who entered most results and reviewed others' is the author; the
+    reviewer printed is the other reviewer."""
+    sample = concluded_sample([("铅", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", None)] * 3)
+    results = sorted(sample.results, key=lambda r: r.seq)
+    results[0].entered_by_id, results[0].reviewed_by_id = reviewer.id, tech.id
+    results[1].reviewed_by_id = tech.id
+    db.session.commit()
+    author, named_reviewer = reports.signatories(results)
+    assert author.id == tech.id
+    assert named_reviewer.id == reviewer.id
+
+
+def test_a_supervisor_not_on_the_list_cannot_issue(concluded_sample, make_user):
+    stranger = make_user("sup2", Role.SUPERVISOR, full_name="周主管")
+    with pytest.raises(PermissionDenied, match="不是通用小麦粉的授权签字人"):
+        _issue(stranger, concluded_sample())
+
+
+def test_a_signatory_outside_their_scope_cannot_issue(concluded_sample, make_user, make_category):
+    milk = make_category("乳制品", "液体乳", "液体乳", "巴氏杀菌乳")
+    dairy_only = make_user("sup3", Role.SUPERVISOR, full_name="吴主管")
+    signatories.authorise(db.session, None, dairy_only, [milk.ancestor_ids[0]])
+    with pytest.raises(PermissionDenied, match="授权范围覆盖该样品食品类别"):
+        _issue(dairy_only, concluded_sample())
+
+
+def test_a_scope_of_a_sub_category_covers_what_is_below_it(concluded_sample, make_user, flour):
+    flour_only = make_user("sup4", Role.SUPERVISOR)
+    signatories.authorise(db.session, None, flour_only, [flour.ancestor_ids[1]])  # 小麦粉 (L2)
+    assert _issue(flour_only, concluded_sample()).approver_id == flour_only.id
+
+
+def test_a_revoked_signatory_cannot_issue(concluded_sample, boss):
+    signatory = signatories.of_user(db.session, boss)
+    signatories.revoke(db.session, None, signatory, "离职")
+    with pytest.raises(PermissionDenied, match="授权签字人"):
+        _issue(boss, concluded_sample())
+
+
+def test_only_an_active_supervisor_can_be_authorised(make_user, flour):
+    tech = make_user("t9", Role.TECHNICIAN)
+    with pytest.raises(ServiceError, match="只有在职的主管"):
+        signatories.authorise(db.session, None, tech, [flour.ancestor_ids[0]])
+    supervisor = make_user("s9", Role.SUPERVISOR)
+    with pytest.raises(ServiceError, match="至少选择一个"):
+        signatories.authorise(db.session, None, supervisor, [])
+    with pytest.raises(ServiceError, match="不存在"):
+        signatories.authorise(db.session, None, supervisor, [999_999])
+
+
+def test_bulk_issue_names_the_rule_for_each_refusal(concluded_sample, make_user):
+    stranger = make_user("sup5", Role.SUPERVISOR)
+    outcome = reports.issue_many(db.session, stranger, [concluded_sample()], base_url=BASE)
+    assert not outcome.issued and "授权签字人" in outcome.failed[0][1]
+
+
+# --- the admin's pages -----------------------------------------------------------------------
+
+
+def test_the_admin_authorises_edits_and_revokes_audited(
+    make_user, login, client, post, flour, make_category
+):
+    admin = make_user("adm", Role.ADMIN)
+    supervisor = make_user("sup6", Role.SUPERVISOR, full_name="郑主任")
+    milk = make_category("乳制品", "液体乳", "液体乳", "巴氏杀菌乳")
+    grain, dairy = flour.ancestor_ids[0], milk.ancestor_ids[0]
+    login(admin)
+    page = client.get("/admin/signatories/new").get_data(as_text=True)
+    assert "郑主任" in page and "粮食加工品" in page and "乳制品" in page
+
+    response = post(
+        "/admin/signatories/new",
+        {"user_id": supervisor.id, "categories": [grain], "note": "<i>批准函</i>"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "郑主任 已列为授权签字人" in html
+    assert "&lt;i&gt;批准函&lt;/i&gt;" in html  # escaped
+    signatory = db.session.scalar(select(AuthorisedSignatory))
+    post(f"/admin/signatories/{signatory.id}", {"categories": [grain, dairy], "note": ""})
+    db.session.expire_all()
+    assert {c.name_zh for c in signatory.categories} == {"粮食加工品", "乳制品"}
+
+    post(f"/admin/signatories/{signatory.id}/revoke", token_from="/admin/signatories")
+    db.session.expire_all()
+    assert not signatory.active
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity == "signatory")
+    ).all()
+    assert actions == ["authorise", "update", "revoke"]
+
+
+def test_an_empty_scope_is_refused_in_the_users_language(make_user, login, client, post):
+    login(make_user("adm2", Role.ADMIN))
+    supervisor = make_user("sup7", Role.SUPERVISOR)
+    html = post(
+        "/admin/signatories/new", {"user_id": supervisor.id}, token_from="/admin/signatories/new"
+    ).get_data(as_text=True)
+    assert "请至少选择一个食品类别" in html
+    assert db.session.scalar(select(AuthorisedSignatory)) is None
+
+
+def test_a_supervisor_cannot_authorise_themselves(make_user, login, client, post, flour):
+    supervisor = make_user("sup8", Role.SUPERVISOR)
+    login(supervisor)
+    assert client.get("/admin/signatories").status_code == 403
+    response = post(
+        "/admin/signatories/new",
+        {"user_id": supervisor.id, "categories": [flour.ancestor_ids[0]]},
+        token_from="/",
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(select(AuthorisedSignatory)) is None
+
+
+def test_the_cli_authorises_for_every_top_category_or_the_ones_named(app, make_user, flour):
+    make_user("sup9", Role.SUPERVISOR)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "authorise", "sup9", "--category", "粮食加工品"])
+    assert result.exit_code == 0, result.output
+    assert "粮食加工品" in result.output
+    result = runner.invoke(args=["report", "authorise", "sup9", "--category", "不存在的类别"])
+    assert result.exit_code == 1 and "不存在的类别" in result.output
