@@ -12,8 +12,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -115,7 +116,7 @@ def report_numbers(session: Session, sample_ids: list[int]) -> dict[int, str]:
     )
 
 
-def _batches(session: Session, columns: list, conditions: list) -> Iterator[list]:
+def _batches(session: Session, columns: list, conditions: list) -> Iterator[Sequence[Any]]:
     """Rows of ``columns`` (the first must be Sample.id) in id order, BATCH_SIZE at a time."""
     last_id = 0
     while True:
@@ -402,7 +403,8 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
         )
         .order_by(SampleResult.sample_id, SampleResult.seq)
     )
-    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units in rows:
+    # tuple(): mypy types only the first ten columns of a Row, and cannot unpack the rest.
+    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units in map(tuple, rows):
         if n is not None:
             result = _with_unit(_unit_values_text(units) or reported or measured or "", unit)
             limit_text = _with_unit(_plan_text(n, c, m, big_m), unit)
