@@ -38,6 +38,7 @@ from labsys.models import (
 from labsys.services import ServiceError, audit, reference
 from labsys.services import calendar as workcal
 
+BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
 DEFAULTS = {
     "RETEST_REQUEST_WORKDAYS": 7,
     "RETEST_RESULT_WORKDAYS": 10,
@@ -45,7 +46,7 @@ DEFAULTS = {
     "DISPOSAL_MILESTONE_DAYS": (5, 30),
     "DISPOSAL_DEADLINE_DAYS": 90,
     "DISPOSAL_WORKDAYS": False,
-    "BACKUP_RETENTION_MONTHS": {"qualified": 3, "unqualified": 6},
+    "BACKUP_RETENTION_MONTHS": BACKUP_RETENTION_MONTHS,
     "DEADLINE_HORIZON_WORKDAYS": 3,
 }
 
@@ -69,14 +70,14 @@ def backup_retention_until(
     concluded_on: date,
     production_date: date | None = None,
     shelf_life_days: int | None = None,
-    months: dict | None = None,
+    months: dict[str, int] | None = None,
 ) -> date | None:
     """Keep the retest backup 3 months after a qualified, 6 after an unqualified conclusion,
     or until the shelf life ends if that is sooner.  None without a final conclusion."""
-    months = months or DEFAULTS["BACKUP_RETENTION_MONTHS"]
     if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
         return None
-    until = add_months(concluded_on, months[conclusion.value])
+    retention = months or BACKUP_RETENTION_MONTHS
+    until = add_months(concluded_on, retention[conclusion.value])
     if production_date and shelf_life_days:
         until = min(until, production_date + timedelta(days=shelf_life_days))
     return until
@@ -187,15 +188,16 @@ def request_retest(
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
     _require(requested_on, _("Enter the date of the retest request."), "requested_on")
-    if followup.notified_on is None:
+    window_end = followup.retest_window_end  # set with the notification
+    if followup.notified_on is None or window_end is None:
         raise ServiceError(
             _("Record when the sampled unit was notified before a retest."), field="requested_on"
         )
-    if requested_on > followup.retest_window_end:
+    if requested_on > window_end:
         raise ServiceError(
             _(
                 "The retest request came after the window closed on %(day)s.",
-                day=followup.retest_window_end.isoformat(),
+                day=window_end.isoformat(),
             ),
             field="requested_on",
         )
