@@ -47,7 +47,7 @@ from labsys.services.errors import ConflictError, NotFound, PermissionDenied, Se
 
 log = logging.getLogger(__name__)
 
-VERDICT_LABELS = {
+VERDICT_LABELS: dict[VerdictValue | None, str] = {  # a missing key (no verdict yet) prints "—"
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
     VerdictValue.INCONCLUSIVE: "不确定",
@@ -286,7 +286,7 @@ def report_rows(results: list[SampleResult]) -> list[ReportRow]:
     ]
 
 
-def conclusion_text(conclusion: Conclusion, results: list[SampleResult]) -> str:
+def conclusion_text(conclusion: Conclusion | None, results: list[SampleResult]) -> str:
     """The standard wording, naming the failed items and their judgement bases."""
 
     def with_verdict(*verdicts):
