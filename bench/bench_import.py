@@ -44,6 +44,7 @@ from labsys.models import (  # noqa: E402
     TestItem,
 )
 from labsys.services import users  # noqa: E402
+from labsys.services.access import SYSTEM  # noqa: E402
 from labsys.services.results_import import import_results  # noqa: E402
 
 ITEMS = [  # name, unit, limit, lod, interval, micro plan, a value maker
@@ -89,7 +90,9 @@ ITEMS = [  # name, unit, limit, lod, interval, micro plan, a value maker
 
 def build(n_rows: int) -> tuple[object, list[tuple[str, str]]]:
     """N/5 received samples with five pending result rows each; the technician; the CSV rows."""
-    tech = users.create_user(db.session, None, "bench-tech", "bench-pass-1", [Role.TECHNICIAN])
+    tech = users.create_user(
+        db.session, SYSTEM, username="bench-tech", password="bench-pass-1", roles=[Role.TECHNICIAN]
+    )
     category = FoodCategory(code="BENCH", level=1, name_zh="乳制品", path="/")
     unit = Enterprise(name="基准测试超市", address="北京市", uscc=None)
     db.session.add_all([category, unit])

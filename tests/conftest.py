@@ -23,6 +23,7 @@ from labsys.database import write_intent
 from labsys.extensions import db as _db
 from labsys.models import Role
 from labsys.services import users
+from labsys.services.access import SYSTEM
 
 from databases import Snapshots, worker_database
 from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
@@ -169,11 +170,11 @@ def make_user(app):
         username = username or f"user{next(counter)}"
         user = users.create_user(
             _db.session,
-            None,
-            username,
-            password,
-            roles or [Role.SAMPLER],
-            full_name or username.title(),
+            SYSTEM,
+            username=username,
+            password=password,
+            roles=roles or [Role.SAMPLER],
+            full_name=full_name or username.title(),
         )
         _db.session.commit()
         return user

@@ -16,6 +16,7 @@ from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
 from labsys.services import ServiceError, audit, users
+from labsys.services.access import SYSTEM
 
 ROLE_CHOICES = click.Choice([r.value for r in Role])
 
@@ -54,7 +55,9 @@ def create_user(name: str, roles: tuple[str, ...], full_name: str):
     """Create a user; the password is read from standard input or a prompt."""
     password = _read_password(name)
     try:
-        user = users.create_user(db.session, None, name, password, roles, full_name)
+        user = users.create_user(
+            db.session, SYSTEM, username=name, password=password, roles=roles, full_name=full_name
+        )
     except ServiceError as error:
         fail(f"error: {error.message}")
     db.session.commit()
@@ -71,7 +74,14 @@ def quickstart(demo: bool):
     admin_count = db.session.scalar(select(func.count()).select_from(User))
     if admin_count == 0:
         password = random_password()
-        users.create_user(db.session, None, "admin", password, list(Role), "系统管理员")
+        users.create_user(
+            db.session,
+            SYSTEM,
+            username="admin",
+            password=password,
+            roles=list(Role),
+            full_name="系统管理员",
+        )
         db.session.commit()
         login_file.write_text(password, encoding="utf-8")
         login_file.chmod(0o600)

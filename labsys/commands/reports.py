@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from labsys.cli import fail
 from labsys.extensions import db
 from labsys.services import ServiceError, reports, users
+from labsys.services.access import SYSTEM
 
 
 @click.group("report")
@@ -132,7 +133,7 @@ def authorise_command(username: str, categories: tuple[str, ...], note: str):
             c.id for c in db.session.scalars(select(FoodCategory).where(FoodCategory.level == 1))
         ]
     try:
-        signatory = signatories.authorise(db.session, None, user, ids, note)
+        signatory = signatories.authorise(db.session, SYSTEM, user, category_ids=ids, note=note)
     except ServiceError as error:
         fail(f"error: {error.message}")
     db.session.commit()

@@ -52,6 +52,7 @@ from labsys.services import audit, calendar, catalog, planning, reference, signa
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
+from labsys.services.access import SYSTEM
 from labsys.services.receipt import FROZEN_COLUMNS
 
 KEY_FOOD_RATE = Decimal("98.89")
@@ -182,7 +183,7 @@ class _Demo:
         self.lab = reference.default_lab(self.session)
         self.people = self._users()
         # The demo's supervisors sign reports: authorised signatories for every 大类.
-        signatories.authorise_all_categories(self.session, None, self.people[Role.SUPERVISOR])
+        signatories.authorise_all_categories(self.session, SYSTEM, self.people[Role.SUPERVISOR])
         self.districts = [(r.code, r.name_zh) for r in reference.districts(self.session)]
         self.units, self.producers = self._enterprises()
         self.leaves_key, self.leaves_other = self._leaves()
@@ -201,7 +202,12 @@ class _Demo:
         people: dict[Role, list[User]] = defaultdict(list)
         for username, full_name, roles in world.DEMO_USERS:
             user = users.get_by_username(self.session, username) or users.create_user(
-                self.session, None, username, world.DEMO_PASSWORD, roles, full_name
+                self.session,
+                SYSTEM,
+                username=username,
+                password=world.DEMO_PASSWORD,
+                roles=roles,
+                full_name=full_name,
             )
             for role in roles:
                 people[role].append(user)
@@ -269,9 +275,9 @@ class _Demo:
         plan = planning.create_plan(
             self.session,
             actor,
-            f"DEMO{self.year}",
-            f"{self.year}年北京市食品安全监督抽检计划",
-            self.year,
+            code=f"DEMO{self.year}",
+            name=f"{self.year}年北京市食品安全监督抽检计划",
+            year=self.year,
         )
         counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for visit in visits:
@@ -279,17 +285,19 @@ class _Demo:
         samplers = self.people[Role.SAMPLER]
         tasks = {}
         for l1_id, by_team in sorted(counts.items()):
-            quota = planning.add_quota(self.session, actor, plan, l1_id, sum(by_team.values()))
+            quota = planning.add_quota(
+                self.session, actor, plan, category_id=l1_id, quota=sum(by_team.values())
+            )
             for team_index, share in sorted(by_team.items()):
                 team = samplers[2 * team_index : 2 * team_index + 2]
                 task = planning.create_task(
                     self.session,
                     actor,
                     quota,
-                    f"{quota.category.name_zh}抽检 · {team[0].full_name}组",
-                    share,
-                    date(self.year, 12, 31),
-                    [u.id for u in team],
+                    name=f"{quota.category.name_zh}抽检 · {team[0].full_name}组",
+                    number=share,
+                    due_date=date(self.year, 12, 31),
+                    sampler_ids=[u.id for u in team],
                     lab_id=self.lab.id if self.lab else None,
                     today=date(self.year, 1, 1),
                 )
@@ -794,9 +802,9 @@ class _Demo:
                             self.session,
                             actor,
                             f,
-                            ObjectionKind.RESULT,
-                            filed,
-                            "经复核，原检验结论维持。",
+                            kind=ObjectionKind.RESULT,
+                            filed_on=filed,
+                            outcome="经复核，原检验结论维持。",
                         )
             except ServiceError:
                 pass  # e.g. no retest for a failed microbiological item: the rules say no
@@ -810,7 +818,7 @@ class _Demo:
         requested = workdays.add_workdays(notified, rng.randint(1, 6), self.holidays)
         if requested > self.today:
             return
-        followup.request_retest(self.session, actor, f, requested, lab.id)
+        followup.request_retest(self.session, actor, f, requested_on=requested, lab_id=lab.id)
         received = workdays.add_workdays(requested, rng.randint(1, 3), self.holidays)
         if received > self.today:
             return
@@ -818,7 +826,12 @@ class _Demo:
         reported = workdays.add_workdays(received, rng.randint(4, 10), self.holidays)
         if reported <= self.today:
             followup.record_retest_result(
-                self.session, actor, f, Conclusion.UNQUALIFIED, "复检结果与初检一致", reported
+                self.session,
+                actor,
+                f,
+                conclusion=Conclusion.UNQUALIFIED,
+                result="复检结果与初检一致",
+                reported_on=reported,
             )
 
     def _disposal(self, f, notified: date) -> None:
@@ -833,7 +846,7 @@ class _Demo:
             done = started + timedelta(days=after + rng.randint(-2, 6))
             if done > self.today or rng.random() < 0.05:
                 return  # still under way (a few past their deadline)
-            followup.record_disposal_step(self.session, actor, f, step, done)
+            followup.record_disposal_step(self.session, actor, f, step=step, done_on=done)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -35,11 +35,13 @@ from labsys.models import (
     ComparisonMethod,
     DecisionRule,
     FoodCategory,
+    Role,
     Specification,
     TestItem,
     User,
 )
 from labsys.services import NotFound, ServiceError, audit
+from labsys.services.access import writes
 
 REFERENCE_NAME = "reference"
 REFERENCE_FILE = "reference_catalog.json"
@@ -498,6 +500,7 @@ def _changes(old: dict, new: dict) -> tuple[dict, dict]:
 # --- edits -----------------------------------------------------------------------------------
 
 
+@writes(Role.ADMIN)
 def update_category(
     session: Session, actor: User | None, category: FoodCategory, **fields
 ) -> FoodCategory:
@@ -523,12 +526,14 @@ def update_category(
     return category
 
 
+@writes(Role.ADMIN)
 def set_key_food(
     session: Session, actor: User | None, category: FoodCategory, is_key_food: bool
 ) -> FoodCategory:
     return update_category(session, actor, category, is_key_food=is_key_food)
 
 
+@writes(Role.ADMIN)
 def create_category(
     session: Session,
     actor: User | None,
@@ -603,6 +608,7 @@ def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) ->
     return clean
 
 
+@writes(Role.ADMIN)
 def create_test_item(
     session: Session,
     actor: User | None,
@@ -633,6 +639,7 @@ def create_test_item(
     return item
 
 
+@writes(Role.ADMIN)
 def update_test_item(session: Session, actor: User | None, item: TestItem, **fields) -> TestItem:
     """Change a test item (only the fields given).  Frozen sample results keep their copy."""
     old, new = _changes(_values(item, ITEM_FIELDS), _clean_item_fields(session, fields, item))
@@ -645,6 +652,7 @@ def update_test_item(session: Session, actor: User | None, item: TestItem, **fie
     return item
 
 
+@writes(Role.ADMIN)
 def create_specification(
     session: Session, actor: User | None, category: FoodCategory, item: TestItem, **fields
 ) -> Specification:
@@ -692,6 +700,7 @@ def create_specification(
     return spec
 
 
+@writes(Role.ADMIN)
 def update_specification(
     session: Session, actor: User | None, spec: Specification, **fields
 ) -> Specification:

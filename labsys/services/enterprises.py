@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core.identifiers import USCC_LENGTH, check_uscc, normalize_uscc
-from labsys.models import Enterprise, Region, RiskGrade, Sample, SamplingVisit, User
+from labsys.models import Enterprise, Region, RiskGrade, Role, Sample, SamplingVisit, User
 from labsys.services import audit
+from labsys.services.access import undo_operation, writes
 from labsys.services.errors import ConflictError, ServiceError
 
 # What create/update accept (besides ``region_name``, used to add an unknown region code).
@@ -107,6 +108,7 @@ def _clean_risk_grade(value) -> RiskGrade | None:
         raise ServiceError(_("The risk grade is A, B, C or D."), field="risk_grade") from None
 
 
+@writes(Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 def resolve_region(session: Session, actor: User | None, code, name=None) -> str | None:
     """The region code to store: a known code, or a new 6-digit code added with ``name``."""
     code = _clean_text(code)
@@ -176,6 +178,7 @@ def snapshot(enterprise: Enterprise) -> dict:
 # --- changes -------------------------------------------------------------------------------
 
 
+@writes(Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 def create_enterprise(session: Session, actor: User | None, **fields) -> Enterprise:
     """Add an enterprise.  ``fields``: see FIELDS, plus ``region_name`` for a new region."""
     cleaned = _clean_fields(session, actor, dict(fields), None)
@@ -188,6 +191,7 @@ def create_enterprise(session: Session, actor: User | None, **fields) -> Enterpr
     return enterprise
 
 
+@writes(Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 def update_enterprise(
     session: Session, actor: User | None, enterprise: Enterprise, expected_version: int, **fields
 ) -> Enterprise:
@@ -207,8 +211,9 @@ def update_enterprise(
     try:
         session.flush()
     except StaleDataError:
-        # Saved by someone else between our read and this write.
-        session.rollback()
+        # Saved by someone else between our read and this write: undo this operation's
+        # savepoint (see services.access) to read the current values.
+        undo_operation(session)
         fresh = session.get(Enterprise, enterprise.id)
         raise _conflict(fresh) from None
     audit.record(

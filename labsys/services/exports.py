@@ -475,7 +475,7 @@ def write_csv(path: str | Path, header: list[str], rows: Iterable[list]) -> None
 
 
 def write_xlsx(
-    target, header: list[str], rows: Iterable[list], title: str, preamble: Iterable[list] = ()
+    target, header: list[str], rows: Iterable[list], *, title: str, preamble: Iterable[list] = ()
 ) -> None:
     """An XLSX workbook written row by row (openpyxl write-only mode) to a path or file;
     ``preamble`` rows (a title, a declaration) come before the header."""

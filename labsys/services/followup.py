@@ -29,6 +29,7 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Role,
     Sample,
     SampleResult,
     SampleStatus,
@@ -37,6 +38,7 @@ from labsys.models import (
 )
 from labsys.services import ServiceError, audit, reference
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 
 BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
 DEFAULTS = {
@@ -68,6 +70,7 @@ def add_months(day: date, months: int) -> date:
 def backup_retention_until(
     conclusion: Conclusion | None,
     concluded_on: date,
+    *,
     production_date: date | None = None,
     shelf_life_days: int | None = None,
     months: dict[str, int] | None = None,
@@ -86,7 +89,8 @@ def backup_retention_until(
 # --- opening -------------------------------------------------------------------------------
 
 
-def open_followup(session: Session, sample: Sample, actor: User | None = None) -> FollowUp:
+@writes(Role.SUPERVISOR, Role.ADMIN)
+def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     """The follow-up of an unqualified sample, created on first use (idempotent).
 
     The results feature may call it when a sample concludes unqualified; the follow-up
@@ -97,7 +101,7 @@ def open_followup(session: Session, sample: Sample, actor: User | None = None) -
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
-    followup = FollowUp(sample=sample, opened_by_id=actor.id if actor else None)
+    followup = FollowUp(sample=sample, opened_by_id=actor.id)
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
@@ -117,9 +121,9 @@ def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
     return backup_retention_until(
         conclusion,
         concluded,
-        sample.production_date,
-        sample.shelf_life_days,
-        setting("BACKUP_RETENTION_MONTHS"),
+        production_date=sample.production_date,
+        shelf_life_days=sample.shelf_life_days,
+        months=setting("BACKUP_RETENTION_MONTHS"),
     )
 
 
@@ -149,6 +153,7 @@ def _require(value, message: str, field: str) -> None:
 # --- notification and retest ---------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
@@ -182,8 +187,9 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
     return lab.id if lab else None
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def request_retest(
-    session: Session, actor: User, followup: FollowUp, requested_on: date, lab_id: int
+    session: Session, actor: User, followup: FollowUp, *, requested_on: date, lab_id: int
 ) -> FollowUp:
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
@@ -238,6 +244,7 @@ def _failed_microbiological(session: Session, sample_id: int) -> bool:
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_backup_received(
     session: Session, actor: User, followup: FollowUp, received_on: date
 ) -> FollowUp:
@@ -259,10 +266,12 @@ def record_backup_received(
     )
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_retest_result(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     conclusion: Conclusion,
     result: str,
     reported_on: date,
@@ -309,10 +318,12 @@ def record_retest_result(
 # --- objection -----------------------------------------------------------------------------
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_objection(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     kind: ObjectionKind,
     filed_on: date,
     outcome: str | None = None,
@@ -373,6 +384,7 @@ def _disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
@@ -398,10 +410,12 @@ MILESTONES = {
 }
 
 
+@writes(Role.SUPERVISOR, Role.ADMIN)
 def record_disposal_step(
     session: Session,
     actor: User,
     followup: FollowUp,
+    *,
     step: str,
     done_on: date,
     notes: str | None = None,
@@ -553,6 +567,7 @@ def _count(session: Session, query, *conditions) -> int:
 def deadline_kind(
     session: Session,
     kind: str,
+    *,
     today: date,
     horizon: date,
     after: tuple[date, int] | None = None,
@@ -599,7 +614,12 @@ def deadline_board(
         horizon,
         [
             deadline_kind(
-                session, name, today, horizon, after if kind else None, size or BOARD_SIZE
+                session,
+                name,
+                today=today,
+                horizon=horizon,
+                after=after if kind else None,
+                size=size or BOARD_SIZE,
             )
             for name in kinds
         ],

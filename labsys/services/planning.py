@@ -35,6 +35,7 @@ from labsys.models import (
     UserRole,
 )
 from labsys.services import audit
+from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
 # 检验类别: stored in Chinese (it is printed on the report as it is), shown translated.
@@ -101,9 +102,11 @@ def _plan_values(plan: Plan) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def create_plan(
     session: Session,
     actor: User,
+    *,
     code: str,
     name: str,
     year: int,
@@ -118,10 +121,12 @@ def create_plan(
     return plan
 
 
+@writes(Role.SUPERVISOR)
 def update_plan(
     session: Session,
     actor: User,
     plan: Plan,
+    *,
     code: str,
     name: str,
     year: int,
@@ -188,10 +193,12 @@ def _quota_values(quota: PlanQuota) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def add_quota(
     session: Session,
     actor: User,
     plan: Plan,
+    *,
     category_id: int,
     quota: int,
     region_code: str | None = None,
@@ -250,6 +257,7 @@ def assigned_to_tasks(session: Session, quota: PlanQuota, *, excluding: Task | N
     return int(session.scalar(query))
 
 
+@writes(Role.SUPERVISOR)
 def set_quota(session: Session, actor: User, quota: PlanQuota, number: int) -> PlanQuota:
     """Change a quota's number of batches; never below what its tasks already hold."""
     number = _clean_quota_number(number)
@@ -354,10 +362,12 @@ def _task_values(task: Task) -> dict:
     }
 
 
+@writes(Role.SUPERVISOR)
 def create_task(
     session: Session,
     actor: User,
     quota: PlanQuota,
+    *,
     name: str,
     number: int,
     due_date: date,
@@ -395,10 +405,12 @@ def create_task(
     return task
 
 
+@writes(Role.SUPERVISOR)
 def update_task(
     session: Session,
     actor: User,
     task: Task,
+    *,
     name: str,
     number: int,
     due_date: date,

@@ -6,13 +6,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import ResultStatus, Role, Sample, SampleResult, SampleStatus, User
-from labsys.services import PermissionDenied, ServiceError, audit
+from labsys.services import ServiceError, audit
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 from labsys.services.sampling import REPORT_WORKDAYS
 
 # Copied from the specification onto each result row (SampleResult has the same names).
@@ -48,8 +50,6 @@ def find_by_number(session: Session, sample_no: str) -> Sample:
 
 
 def _check_receivable(sample: Sample, actor: User) -> None:
-    if not actor.has_role(Role.TECHNICIAN):
-        raise PermissionDenied(_("Only lab technicians receive samples."))
     if sample.status == SampleStatus.REJECTED:
         raise ServiceError(
             _(
@@ -105,6 +105,7 @@ def _clean_temperature(text: str | None) -> str | None:
     return text
 
 
+@writes(Role.TECHNICIAN, message=_l("Only lab technicians receive samples."))
 def receive_sample(
     session: Session,
     actor: User,
@@ -180,12 +181,13 @@ def receive_sample(
     return results
 
 
+@writes(Role.TECHNICIAN, message=_l("Only lab technicians receive samples."))
 def reject_sample(
     session: Session,
     actor: User,
     sample: Sample,
-    reason: str,
     *,
+    reason: str,
     arrived_at: datetime | None = None,
     seal_state: str = "",
     condition: str = "",

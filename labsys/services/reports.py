@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,6 +33,7 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Role,
     Sample,
     SampleResult,
     SampleStatus,
@@ -43,9 +45,11 @@ from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
 from labsys.services import audit, numbering
 from labsys.services import signatories as signatory_service
+from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
 
 log = logging.getLogger(__name__)
+ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
 
 VERDICT_LABELS: dict[VerdictValue | None, str] = {  # a missing key (no verdict yet) prints "—"
     VerdictValue.PASS: "合格",
@@ -437,6 +441,7 @@ def _current_report(session: Session, sample: Sample) -> Report | None:
     )
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_report(
     session: Session,
     actor: User,
@@ -460,8 +465,9 @@ def issue_report(
     return _issue(session, actor, sample, base_url=base_url, issued_at=issued_at)
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def correct_report(
-    session: Session, actor: User, report: Report, reason: str, *, base_url: str
+    session: Session, actor: User, report: Report, *, reason: str, base_url: str
 ) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED."""
     reason = (reason or "").strip()
@@ -598,6 +604,7 @@ class BulkOutcome:
     failed: list[tuple[Sample, str]] = field(default_factory=list)
 
 
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_many(
     session: Session,
     actor: User,
@@ -612,8 +619,7 @@ def issue_many(
     for sample in samples:
         report, message = None, None
         try:
-            with session.begin_nested():
-                report = issue_report(session, actor, sample, base_url=base_url)
+            report = issue_report(session, actor, sample, base_url=base_url)
         except ServiceError as error:
             message = error.message
             outcome.failed.append((sample, message))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,6 +46,7 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.services import audit, calendar
+from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
@@ -180,11 +182,6 @@ class EntryErrors(ServiceError):
         self.errors = errors
 
 
-def _require_role(actor: User, *roles: Role) -> None:
-    if actor is None or not actor.has_role(*roles):
-        raise PermissionDenied(_("Your roles do not allow this."))
-
-
 def current_state(session: Session, result_ids: Iterable[int]) -> dict[int, tuple]:
     """id → (version_id, value as entered, who entered it) read from the database now."""
     ids = list(result_ids)
@@ -279,13 +276,13 @@ def _apply(
     return results
 
 
+@writes(Role.TECHNICIAN)
 def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> list[SampleResult]:
     """Save and judge several values at once, all or nothing.
 
     Every entry is checked first; if any is refused, EntryErrors lists them all (by result
     id) and nothing is changed.  A version that no longer matches is a conflict for that row.
     """
-    _require_role(actor, Role.TECHNICIAN)
     if not entries:
         raise ServiceError(_("Nothing to save: enter at least one result."))
     state = current_state(session, [e.result.id for e in entries])
@@ -301,10 +298,12 @@ def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> li
     return _apply(session, actor, prepared)
 
 
+@writes(Role.TECHNICIAN)
 def enter_result(
     session: Session,
     actor: User,
     result: SampleResult,
+    *,
     measured_text: str | None,
     expected_version: int,
     unit_values: Sequence[str] | None = None,
@@ -312,7 +311,6 @@ def enter_result(
 ) -> SampleResult:
     """Save and judge one value.  ServiceError names the field; a stale ``expected_version``
     is a ConflictError carrying the current value and who saved it."""
-    _require_role(actor, Role.TECHNICIAN)
     entry = Entry(result, measured_text, expected_version, unit_values, lod)
     outcome = _prepare(result, entry, current_state(session, [result.id]))
     _apply(session, actor, [(entry, outcome)])
@@ -354,9 +352,9 @@ def _flush_versioned(session: Session, results: Sequence[SampleResult]) -> None:
 # --- submission and review -------------------------------------------------------------------
 
 
+@writes(Role.TECHNICIAN)
 def submit_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
     """Send entered results for review; returns how many were submitted."""
-    _require_role(actor, Role.TECHNICIAN)
     ready = [r for r in results if r.status == ResultStatus.ENTERED]
     if not ready:
         raise ServiceError(_("There are no entered results to submit."))
@@ -396,8 +394,9 @@ def check_may_review(actor: User, result: SampleResult) -> None:
         )
 
 
+@writes(Role.REVIEWER, message=_l("Only a reviewer may review results."))
 def review_result(
-    session: Session, actor: User, result: SampleResult, accept: bool, reason: str | None = None
+    session: Session, actor: User, result: SampleResult, *, accept: bool, reason: str | None = None
 ) -> SampleResult:
     """Accept a submitted result, or return it to the technician with a reason."""
     check_may_review(actor, result)
@@ -426,23 +425,26 @@ def review_result(
     return result
 
 
+@writes(Role.REVIEWER, message=_l("Only a reviewer may review results."))
 def accept_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
     """Accept every submitted result given (e.g. all of a sample's); returns how many."""
     pending = [r for r in results if r.status == ResultStatus.SUBMITTED]
     if not pending:
         raise ServiceError(_("There are no results awaiting review."))
     for result in pending:
-        review_result(session, actor, result, True)
+        review_result(session, actor, result, accept=True)
     return len(pending)
 
 
 # --- corrections and retests -----------------------------------------------------------------
 
 
+@writes(Role.REVIEWER, Role.SUPERVISOR)
 def correct_result(
     session: Session,
     actor: User,
     result: SampleResult,
+    *,
     measured_text: str | None,
     expected_version: int,
     reason: str,
@@ -451,7 +453,6 @@ def correct_result(
 ) -> SampleResult:
     """Change an accepted result: a reviewer or supervisor (not who entered it), a reason;
     old and new values go to the audit trail and the conclusion is derived again."""
-    _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -518,11 +519,11 @@ _SPEC_COLUMNS = (
 )
 
 
+@writes(Role.REVIEWER, Role.SUPERVISOR)
 def retest(session: Session, actor: User, result: SampleResult, reason: str) -> SampleResult:
     """Test an accepted item again: a new pending row with the same frozen specification,
     linked to the original, which stays visible as superseded.  The sample's conclusion is
     withdrawn until the retest is accepted."""
-    _require_role(actor, Role.REVIEWER, Role.SUPERVISOR)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -605,8 +606,9 @@ def _sample_values(sample: Sample) -> dict:
     }
 
 
+@writes(Role.REVIEWER, Role.SUPERVISOR)
 def derive_conclusion(
-    session: Session, sample: Sample, actor: User | None = None, today: date | None = None
+    session: Session, sample: Sample, actor: User, today: date | None = None
 ) -> Conclusion | None:
     """When every current row is accepted: the conclusion from their verdicts; an unqualified
     sample gets its reporting deadline (2 working days).  Otherwise nothing changes."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,8 @@ from labsys.models import (
     User,
 )
 from labsys.services import audit
-from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
+from labsys.services.access import writes
+from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
 
 # Accepted header spellings, compared after stripping and casefolding.
@@ -338,13 +340,12 @@ def _check_row(row: _Row, samples, results, seen) -> RowError | None:
 # --- saving ----------------------------------------------------------------------------------
 
 
+@writes(Role.TECHNICIAN, message=_l("Only a lab technician may import results."))
 def import_results(session: Session, actor: User, data: bytes, filename: str) -> ImportSummary:
     """Validate the whole file, then save and judge every row in the caller's transaction.
 
     Raises ImportErrors (nothing saved) listing every problem.
     """
-    if actor is None or not actor.has_role(Role.TECHNICIAN):
-        raise PermissionDenied(_("Only a lab technician may import results."))
     judged, errors = validate(session, read_table(data, filename))
     if errors:
         raise ImportErrors(errors)

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -52,6 +53,7 @@ from labsys.services import (
     reference,
 )
 from labsys.services import calendar as workcal
+from labsys.services.access import writes
 
 DELIVERY_WORKDAYS = 5
 REPORT_WORKDAYS = 20
@@ -212,6 +214,7 @@ def deadline_check(session: Session, today: date | None = None) -> DeadlineCheck
 # --- Creating a visit ---------------------------------------------------------------------
 
 
+@writes(Role.SAMPLER, message=_l("Only samplers fill in sampling forms."))
 def create_visit(
     session: Session, actor: User, visit_data: dict, batches: list[dict]
 ) -> SamplingVisit:
@@ -222,8 +225,6 @@ def create_visit(
     actor is always part of it).  ``batches``: dicts with the keys of ``BATCH_FIELDS``
     (text as entered; dates as ``date``).  Raises ``ValidationErrors`` naming every bad field.
     """
-    if not actor.has_role(Role.SAMPLER):
-        raise PermissionDenied(_("Only samplers fill in sampling forms."))
     errors: list[tuple[str | None, str]] = []
     header = _check_visit(session, actor, visit_data, errors)
     if not [b for b in batches if not _blank(b)]:
@@ -525,6 +526,7 @@ def can_correct(session: Session, user: User, sample: Sample) -> bool:
     )
 
 
+@writes(Role.SAMPLER)
 def update_sample(
     session: Session, actor: User, sample: Sample, expected_version: int, **fields
 ) -> Sample:
@@ -543,10 +545,12 @@ def update_sample(
     return _apply_changes(session, actor, sample, expected_version, fields, "update", None)
 
 
+@writes(Role.SAMPLER, Role.SUPERVISOR)
 def correct_sample(
     session: Session,
     actor: User,
     sample: Sample,
+    *,
     reason: str,
     expected_version: int | None = None,
     **fields,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from labsys.models import AuthorisedSignatory, FoodCategory, Role, Sample, SignatoryScope, User
 from labsys.services import audit
+from labsys.services.access import SystemActor, writes
 from labsys.services.errors import NotFound, PermissionDenied, ServiceError
 
 
@@ -61,10 +62,12 @@ def _categories(session: Session, category_ids: Iterable[int]) -> list[FoodCateg
     return found
 
 
+@writes(Role.ADMIN, system=True)
 def authorise(
     session: Session,
-    actor: User | None,
+    actor: User | SystemActor,
     user: User,
+    *,
     category_ids: Iterable[int],
     note: str = "",
 ) -> AuthorisedSignatory:
@@ -103,6 +106,7 @@ def authorise(
     return signatory
 
 
+@writes(Role.ADMIN)
 def revoke(
     session: Session, actor: User, signatory: AuthorisedSignatory, reason: str = ""
 ) -> AuthorisedSignatory:
@@ -170,9 +174,10 @@ def check_approver(
         )
 
 
+@writes(Role.ADMIN, system=True)
 def authorise_all_categories(
-    session: Session, actor: User | None, users: Iterable[User], note: str = ""
+    session: Session, actor: User | SystemActor, users: Iterable[User], note: str = ""
 ) -> list[AuthorisedSignatory]:
     """Authorise each user for every 食品大类 (the demo's and a small lab's set-up)."""
     top = [c.id for c in session.scalars(select(FoodCategory).where(FoodCategory.level == 1))]
-    return [authorise(session, actor, user, top, note) for user in users]
+    return [authorise(session, actor, user, category_ids=top, note=note) for user in users]

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from labsys.models import Role, User, UserRole
 from labsys.services import audit
+from labsys.services.access import SystemActor, writes
 from labsys.services.errors import PermissionDenied, ServiceError
 
 MIN_PASSWORD_LENGTH = 8
@@ -56,8 +57,15 @@ def get_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
+@writes(Role.ADMIN, system=True)
 def create_user(
-    session: Session, actor: User | None, username: str, password: str, roles, full_name: str = ""
+    session: Session,
+    actor: User | SystemActor,
+    *,
+    username: str,
+    password: str,
+    roles,
+    full_name: str = "",
 ) -> User:
     username = username.strip()
     if not USERNAME_RE.match(username):
@@ -100,6 +108,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+@writes(Role.ADMIN)
 def set_roles(session: Session, actor: User, user: User, roles) -> None:
     new_roles = _parse_roles(roles)
     old_roles = user.roles
@@ -120,6 +129,7 @@ def set_roles(session: Session, actor: User, user: User, roles) -> None:
     )
 
 
+@writes(Role.ADMIN)
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
@@ -138,14 +148,19 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     )
 
 
+@writes(*Role)  # anyone for their own password; an admin for another's (below)
 def change_password(
     session: Session,
     actor: User,
     user: User,
+    *,
     new_password: str,
     current_password: str | None = None,
 ) -> None:
-    """Set a password.  Users changing their own must give the current one."""
+    """Set a password.  Users changing their own must give the current one; only an
+    administrator sets another user's."""
+    if actor.id != user.id and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("Only an administrator may set another user's password."))
     if actor.id == user.id and not check_password_hash(user.password_hash, current_password or ""):
         raise ServiceError(_("The current password is wrong."), field="current_password")
     _check_password(new_password)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from labsys.core.judgement import MicroPlan, Spec, SpecKind, gbt8170_round
-from labsys.models import AuditEntry, CatalogVersion, FoodCategory, Specification, TestItem
+from labsys.models import AuditEntry, CatalogVersion, FoodCategory, Role, Specification, TestItem
 from labsys.services import ServiceError, catalog
 
 TOP_LEVEL = [
@@ -222,7 +222,7 @@ def test_loading_twice_changes_nothing(db, loaded):
 def test_a_newer_version_updates_in_place_and_keeps_key_food_choices(
     db, loaded, tmp_path, make_user
 ):
-    admin = make_user("admin1")
+    admin = make_user("admin1", Role.ADMIN)
     beef = _by_code(db, "33030102")
     catalog.set_key_food(db.session, admin, beef, True)
     db.session.commit()
@@ -351,7 +351,7 @@ def _audit(db, entity: str):
 
 
 def test_updating_a_specification_is_validated_and_audited(db, tree, make_user):
-    admin = make_user("admin2")
+    admin = make_user("admin2", Role.ADMIN)
     spec = catalog.applicable_specifications(db.session, tree["leaf"].id, DAY)[0]
     catalog.update_specification(
         db.session, admin, spec, limit_text="≤0.15", lod="0.01", interval="0.01"
@@ -385,13 +385,13 @@ def test_bad_specification_values_are_refused_with_a_clear_message(
 ):
     spec = catalog.applicable_specifications(db.session, tree["leaf"].id, DAY)[0]
     with pytest.raises(ServiceError) as error:
-        catalog.update_specification(db.session, make_user("admin3"), spec, **fields)
+        catalog.update_specification(db.session, make_user("admin3", Role.ADMIN), spec, **fields)
     assert error.value.field == field
     assert words in error.value.message
 
 
 def test_creating_a_specification_and_an_exclusion(db, tree, make_user, make_item):
-    admin = make_user("admin4")
+    admin = make_user("admin4", Role.ADMIN)
     mercury = make_item("总汞", "mg/kg", method="GB 5009.17-2021")
     spec = catalog.create_specification(
         db.session, admin, tree["leaf"], mercury, limit_text="≤0.02", judgement_basis="GB 2762-2022"
@@ -408,9 +408,10 @@ def test_creating_a_specification_and_an_exclusion(db, tree, make_user, make_ite
 
 def test_a_plan_specification_needs_no_limit(db, tree, make_user, make_item):
     count = make_item("菌落总数", "CFU/g", method="GB 4789.2-2022", micro=True)
+    admin = make_user("admin5", Role.ADMIN)
     spec = catalog.create_specification(
         db.session,
-        make_user("admin5"),
+        admin,
         tree["leaf"],
         count,
         micro_n="5",
@@ -422,13 +423,13 @@ def test_a_plan_specification_needs_no_limit(db, tree, make_user, make_item):
     assert spec.plan.text == "n=5,c=2,m=10000,M=100000" and spec.limit_text == ""
     with pytest.raises(ServiceError) as error:
         catalog.update_specification(
-            db.session, None, spec, micro_n="", micro_c="", micro_m="", micro_big_m=""
+            db.session, admin, spec, micro_n="", micro_c="", micro_m="", micro_big_m=""
         )
     assert error.value.field == "limit_text"
 
 
 def test_category_and_item_edits_are_audited(db, tree, make_user):
-    admin = make_user("admin6")
+    admin = make_user("admin6", Role.ADMIN)
     catalog.update_category(
         db.session, admin, tree["leaf"], name_zh="通用小麦粉(新)", is_key_food=True
     )
@@ -447,10 +448,27 @@ def test_category_and_item_edits_are_audited(db, tree, make_user):
 
 
 def test_new_categories_get_their_path_and_stop_at_level_four(db, tree, make_user):
-    admin = make_user("admin7")
+    admin = make_user("admin7", Role.ADMIN)
     child = catalog.create_category(db.session, admin, tree["l3"], code="X1", name_zh="全麦粉")
     assert child.level == 4 and child.path == tree["l3"].path + f"{child.id}/"
     with pytest.raises(ServiceError):
         catalog.create_category(db.session, admin, child, code="X2", name_zh="太深")
     with pytest.raises(ServiceError, match="已被使用"):
         catalog.create_category(db.session, admin, tree["l3"], code="X1", name_zh="重复")
+
+
+def test_a_refused_edit_leaves_the_row_as_it_was_even_when_the_caller_commits(db, tree, make_user):
+    """update_specification sets the new values on the row before the consistency check
+    refuses them: the writer's savepoint expires them, so a later commit keeps none."""
+    admin = make_user("admin8", Role.ADMIN)
+    spec = db.session.scalar(
+        select(Specification).where(Specification.test_item_id == tree["lead"].id)
+    )
+    limit, entries = spec.limit_text, db.session.scalar(select(func.count(AuditEntry.id)))
+    with pytest.raises(ServiceError) as error:
+        catalog.update_specification(db.session, admin, spec, limit_text="", note="changed")
+    assert error.value.field == "limit_text"
+    db.session.commit()
+    db.session.expire_all()
+    assert (spec.limit_text, spec.note) == (limit, None)
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == entries

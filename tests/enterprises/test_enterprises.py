@@ -152,7 +152,7 @@ def test_stale_form_shows_current_values_and_saves_nothing(
     client, post, db, editor, make_enterprise
 ):
     enterprise = make_enterprise("原名", region_code="110105")
-    enterprises.update_enterprise(db.session, None, enterprise, 1, name="同事改的名")
+    enterprises.update_enterprise(db.session, editor, enterprise, 1, name="同事改的名")
     db.session.commit()
     path = f"/enterprises/{enterprise.id}/edit"
     response = post(
@@ -166,20 +166,21 @@ def test_stale_form_shows_current_values_and_saves_nothing(
     assert db.session.get(Enterprise, enterprise.id).name == "同事改的名"
 
 
-def test_update_service_raises_conflict_with_current_values(db, make_enterprise):
-    enterprise = make_enterprise("甲")
-    enterprises.update_enterprise(db.session, None, enterprise, 1, risk_grade="C")
+def test_update_service_raises_conflict_with_current_values(db, make_enterprise, make_user):
+    enterprise, sampler = make_enterprise("甲"), make_user("sam", Role.SAMPLER)
+    enterprises.update_enterprise(db.session, sampler, enterprise, 1, risk_grade="C")
     with pytest.raises(ConflictError) as caught:
-        enterprises.update_enterprise(db.session, None, enterprise, 1, name="乙")
+        enterprises.update_enterprise(db.session, sampler, enterprise, 1, name="乙")
     assert caught.value.current["risk_grade"] == RiskGrade.C
     assert caught.value.current["name"] == "甲"
 
 
-def test_update_keeps_own_uscc_but_refuses_anothers(db, make_enterprise):
+def test_update_keeps_own_uscc_but_refuses_anothers(db, make_enterprise, make_user):
     first, second = make_enterprise("一"), make_enterprise("二")
-    enterprises.update_enterprise(db.session, None, first, 1, uscc=first.uscc, name="一号")
+    sampler = make_user("sam", Role.SAMPLER)
+    enterprises.update_enterprise(db.session, sampler, first, 1, uscc=first.uscc, name="一号")
     with pytest.raises(ServiceError) as caught:
-        enterprises.update_enterprise(db.session, None, second, 1, uscc=first.uscc)
+        enterprises.update_enterprise(db.session, sampler, second, 1, uscc=first.uscc)
     assert caught.value.field == "uscc" and "一号" in caught.value.message
 
 

@@ -52,7 +52,10 @@ def test_retention_rules():
     assert backup_retention_until(Conclusion.UNQUALIFIED, date(2026, 3, 1)) == date(2026, 9, 1)
     # The shelf life ends sooner: 2026-02-01 + 90 days.
     assert backup_retention_until(
-        Conclusion.UNQUALIFIED, date(2026, 3, 1), date(2026, 2, 1), 90
+        Conclusion.UNQUALIFIED,
+        date(2026, 3, 1),
+        production_date=date(2026, 2, 1),
+        shelf_life_days=90,
     ) == date(2026, 5, 2)
     assert backup_retention_until(None, date(2026, 3, 1)) is None
 
@@ -76,8 +79,12 @@ def test_retest_window_is_7_working_days_after_notification(unqualified, supervi
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))  # Monday
     assert record.retest_window_end == date(2026, 3, 11)
     with pytest.raises(ServiceError, match="2026-03-11 截止"):
-        followup.request_retest(db.session, supervisor, record, date(2026, 3, 12), other_lab.id)
-    followup.request_retest(db.session, supervisor, record, date(2026, 3, 11), other_lab.id)
+        followup.request_retest(
+            db.session, supervisor, record, requested_on=date(2026, 3, 12), lab_id=other_lab.id
+        )
+    followup.request_retest(
+        db.session, supervisor, record, requested_on=date(2026, 3, 11), lab_id=other_lab.id
+    )
     assert record.retest_lab == other_lab
 
 
@@ -86,7 +93,9 @@ def test_retest_lab_must_differ_from_the_first(unqualified, supervisor):
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
     first = followup.first_lab_id(db.session, unqualified)
     with pytest.raises(ServiceError, match="不得与初检机构") as error:
-        followup.request_retest(db.session, supervisor, record, date(2026, 3, 3), first)
+        followup.request_retest(
+            db.session, supervisor, record, requested_on=date(2026, 3, 3), lab_id=first
+        )
     assert error.value.field == "lab_id"
     assert record.retest_requested_on is None
 
@@ -109,13 +118,17 @@ def test_no_retest_for_failed_microbiological_items(unqualified, supervisor, oth
     record = followup.open_followup(db.session, unqualified, supervisor)
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
     with pytest.raises(ServiceError, match="微生物项目不合格"):
-        followup.request_retest(db.session, supervisor, record, date(2026, 3, 3), other_lab.id)
+        followup.request_retest(
+            db.session, supervisor, record, requested_on=date(2026, 3, 3), lab_id=other_lab.id
+        )
 
 
 def test_retest_result_decides_the_conclusion(unqualified, supervisor, other_lab):
     record = followup.open_followup(db.session, unqualified, supervisor)
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
-    followup.request_retest(db.session, supervisor, record, date(2026, 3, 4), other_lab.id)
+    followup.request_retest(
+        db.session, supervisor, record, requested_on=date(2026, 3, 4), lab_id=other_lab.id
+    )
     with pytest.raises(ServiceError, match="不能早于复检申请"):
         followup.record_backup_received(db.session, supervisor, record, date(2026, 3, 3))
     followup.record_backup_received(db.session, supervisor, record, date(2026, 3, 5))
@@ -124,9 +137,9 @@ def test_retest_result_decides_the_conclusion(unqualified, supervisor, other_lab
         db.session,
         supervisor,
         record,
-        Conclusion.QUALIFIED,
-        "铅 0.15 mg/kg，符合 GB 2762",
-        date(2026, 3, 18),
+        conclusion=Conclusion.QUALIFIED,
+        result="铅 0.15 mg/kg，符合 GB 2762",
+        reported_on=date(2026, 3, 18),
     )
     db.session.commit()
     db.session.refresh(unqualified)
@@ -146,22 +159,27 @@ def test_objection_windows(dataset, unqualified, supervisor):
     # Sampled Thursday 2026-01-15: the 7th working day after is Monday 2026-01-26.
     with pytest.raises(ServiceError, match="截至 2026-01-26"):
         followup.record_objection(
-            db.session, supervisor, record, ObjectionKind.SAMPLING, date(2026, 1, 27)
+            db.session, supervisor, record, kind=ObjectionKind.SAMPLING, filed_on=date(2026, 1, 27)
         )
     followup.record_objection(
-        db.session, supervisor, record, ObjectionKind.SAMPLING, date(2026, 1, 26)
+        db.session, supervisor, record, kind=ObjectionKind.SAMPLING, filed_on=date(2026, 1, 26)
     )
     with pytest.raises(ServiceError, match="收到检验结果"):
         followup.record_objection(
-            db.session, supervisor, record, ObjectionKind.RESULT, date(2026, 3, 3)
+            db.session, supervisor, record, kind=ObjectionKind.RESULT, filed_on=date(2026, 3, 3)
         )
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
     with pytest.raises(ServiceError, match="截至 2026-03-11"):
         followup.record_objection(
-            db.session, supervisor, record, ObjectionKind.RESULT, date(2026, 3, 12)
+            db.session, supervisor, record, kind=ObjectionKind.RESULT, filed_on=date(2026, 3, 12)
         )
     followup.record_objection(
-        db.session, supervisor, record, ObjectionKind.RESULT, date(2026, 3, 10), "驳回"
+        db.session,
+        supervisor,
+        record,
+        kind=ObjectionKind.RESULT,
+        filed_on=date(2026, 3, 10),
+        outcome="驳回",
     )
     assert record.objection_outcome == "驳回"
 
@@ -175,9 +193,16 @@ def test_disposal_milestones_and_configurable_deadline(app, unqualified, supervi
         date(2026, 5, 31),
     )
     with pytest.raises(ServiceError, match="不能早于核查处置"):
-        followup.record_disposal_step(db.session, supervisor, record, "first", date(2026, 3, 1))
+        followup.record_disposal_step(
+            db.session, supervisor, record, step="first", done_on=date(2026, 3, 1)
+        )
     followup.record_disposal_step(
-        db.session, supervisor, record, "completed", date(2026, 4, 20), "已下架并立案"
+        db.session,
+        supervisor,
+        record,
+        step="completed",
+        done_on=date(2026, 4, 20),
+        notes="已下架并立案",
     )
     assert record.disposal_completed_on == date(2026, 4, 20)
     monkeypatch.setitem(app.config, "DISPOSAL_DEADLINE_DAYS", 60)
@@ -345,3 +370,18 @@ def test_board_and_list_pages(unqualified, supervisor, make_user, login, client)
     assert client.get(f"/followup/{unqualified.id - 1}").status_code == 404  # qualified
     login(make_user("tech", Role.TECHNICIAN))
     assert client.get("/followup/board").status_code == 403
+
+
+def test_a_refused_first_step_opens_no_followup(unqualified, supervisor, login, client, post):
+    """The page opens the follow-up (a row and an audit entry) before the notification date is
+    refused: the whole step is undone though the request itself succeeds and commits."""
+    login(supervisor)
+    detail = f"/followup/{unqualified.id}"
+    client.get(detail)
+    response = post(
+        f"{detail}/notify", {"notified_on": "2026-02-01"}, token_from=detail, follow_redirects=True
+    )
+    assert "不能早于" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id)) is None
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "followup")).all() == []

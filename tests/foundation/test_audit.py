@@ -19,7 +19,7 @@ def test_account_changes_are_audited_with_old_and_new_values(db, make_user):
     ann = make_user("ann", Role.SAMPLER)
     users.set_roles(db.session, admin, ann, [Role.SAMPLER, Role.TECHNICIAN])
     users.set_active(db.session, admin, ann, False)
-    users.change_password(db.session, admin, ann, "another-pass-9")
+    users.change_password(db.session, admin, ann, new_password="another-pass-9")
     db.session.commit()
     entries = audit.history(db.session, "user", ann.id)
     assert [e.action for e in entries] == ["create", "roles", "deactivate", "password"]

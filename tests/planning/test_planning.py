@@ -32,9 +32,16 @@ def wheat(make_category):
 @pytest.fixture
 def quota(db, boss, wheat, reference_data):
     plan = planning.create_plan(
-        db.session, boss, "BJ2026-01", "2026年北京市食品监督抽检", 2026, "监督抽检"
+        db.session,
+        boss,
+        code="BJ2026-01",
+        name="2026年北京市食品监督抽检",
+        year=2026,
+        inspection_type="监督抽检",
     )
-    row = planning.add_quota(db.session, boss, plan, wheat.id, 10, "110105", "retail")
+    row = planning.add_quota(
+        db.session, boss, plan, category_id=wheat.id, quota=10, region_code="110105", link="retail"
+    )
     db.session.commit()
     return row
 
@@ -44,10 +51,10 @@ def new_task(db, boss, quota, team, number=4, due=date(2026, 12, 20), **kwargs):
         db.session,
         boss,
         quota,
-        "朝阳区小麦粉抽检",
-        number,
-        due,
-        [u.id for u in team],
+        name="朝阳区小麦粉抽检",
+        number=number,
+        due_date=due,
+        sampler_ids=[u.id for u in team],
         today=TODAY,
         **kwargs,
     )
@@ -90,10 +97,10 @@ def test_task_needs_a_team_of_two(db, boss, team, quota):
             db.session,
             boss,
             quota,
-            "x",
-            1,
-            date(2026, 12, 1),
-            [team[0].id, team[0].id],
+            name="x",
+            number=1,
+            due_date=date(2026, 12, 1),
+            sampler_ids=[team[0].id, team[0].id],
             today=TODAY,
         )
 
@@ -127,12 +134,24 @@ def test_quota_validation(db, boss, wheat, quota):
     plan = quota.plan
     for number in (0, -3, "x"):
         with pytest.raises(ServiceError, match="至少为 1"):
-            planning.add_quota(db.session, boss, plan, wheat.id, number)
+            planning.add_quota(db.session, boss, plan, category_id=wheat.id, quota=number)
     with pytest.raises(ServiceError, match="相同区和环节"):
-        planning.add_quota(db.session, boss, plan, wheat.id, 5, "110105", "retail")
-    assert planning.add_quota(db.session, boss, plan, wheat.id, 5, "110105", "catering")
+        planning.add_quota(
+            db.session,
+            boss,
+            plan,
+            category_id=wheat.id,
+            quota=5,
+            region_code="110105",
+            link="retail",
+        )
+    assert planning.add_quota(
+        db.session, boss, plan, category_id=wheat.id, quota=5, region_code="110105", link="catering"
+    )
     with pytest.raises(ServiceError, match="未知的区代码"):
-        planning.add_quota(db.session, boss, plan, wheat.id, 5, "999999")
+        planning.add_quota(
+            db.session, boss, plan, category_id=wheat.id, quota=5, region_code="999999"
+        )
 
 
 def test_quota_cannot_drop_below_its_tasks(db, boss, team, quota):
@@ -145,7 +164,7 @@ def test_quota_cannot_drop_below_its_tasks(db, boss, team, quota):
 
 def test_duplicate_plan_code_is_refused(db, boss, quota):
     with pytest.raises(ServiceError, match="已被“2026年北京市食品监督抽检”使用"):
-        planning.create_plan(db.session, boss, "BJ2026-01", "另一个", 2026)
+        planning.create_plan(db.session, boss, code="BJ2026-01", name="另一个", year=2026)
 
 
 @pytest.fixture
@@ -186,7 +205,13 @@ def test_task_quota_cannot_drop_below_sampled(db, boss, team, quota, sample_for)
     sample_for(task, 3)
     with pytest.raises(ServiceError, match="已抽样 3 批次"):
         planning.update_task(
-            db.session, boss, task, task.name, 2, task.due_date, [u.id for u in team]
+            db.session,
+            boss,
+            task,
+            name=task.name,
+            number=2,
+            due_date=task.due_date,
+            sampler_ids=[u.id for u in team],
         )
 
 
@@ -196,7 +221,14 @@ def test_tasks_for_sampler_lists_open_tasks_of_their_team(db, boss, team, quota,
     soon = new_task(db, boss, quota, team, number=2, due=date(2026, 12, 1))
     new_task(db, boss, quota, [team[1], carl], number=2)
     planning.update_task(
-        db.session, boss, soon, soon.name, 2, soon.due_date, [u.id for u in team], closed=True
+        db.session,
+        boss,
+        soon,
+        name=soon.name,
+        number=2,
+        due_date=soon.due_date,
+        sampler_ids=[u.id for u in team],
+        closed=True,
     )
     db.session.commit()
     assert [t.id for t in planning.tasks_for_sampler(db.session, team[0])] == [mine.id]

@@ -7,6 +7,7 @@ import pytest
 from labsys.extensions import db
 from labsys.models import Conclusion, ResultStatus, Role, SampleStatus, VerdictValue
 from labsys.services import signatories
+from labsys.services.access import SYSTEM
 
 from reports_support import BAP, LEAD
 
@@ -25,7 +26,7 @@ def reviewer(make_user):
 def boss(make_user, flour):
     """The approver: a supervisor on the list of authorised signatories for 粮食加工品."""
     user = make_user("boss", Role.SUPERVISOR, full_name="钱批准")
-    signatories.authorise(db.session, None, user, [flour.ancestor_ids[0]])
+    signatories.authorise(db.session, SYSTEM, user, category_ids=[flour.ancestor_ids[0]])
     db.session.commit()
     return user
 

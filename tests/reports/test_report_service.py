@@ -104,7 +104,7 @@ def test_a_second_report_for_the_same_sample_is_refused(concluded_sample, boss):
 
 def test_correction_issues_a_new_number_and_supersedes_the_old(concluded_sample, boss):
     old = reports.issue_report(db.session, boss, concluded_sample(), base_url=BASE)
-    new = reports.correct_report(db.session, boss, old, "生产日期录入错误", base_url=BASE)
+    new = reports.correct_report(db.session, boss, old, reason="生产日期录入错误", base_url=BASE)
     db.session.commit()
 
     assert new.report_no != old.report_no
@@ -117,13 +117,13 @@ def test_correction_issues_a_new_number_and_supersedes_the_old(concluded_sample,
         == "生产日期录入错误"
     )
     with pytest.raises(ServiceError, match="不能再次更正"):
-        reports.correct_report(db.session, boss, old, "again", base_url=BASE)
+        reports.correct_report(db.session, boss, old, reason="again", base_url=BASE)
 
 
 def test_a_correction_needs_a_reason(concluded_sample, boss):
     old = reports.issue_report(db.session, boss, concluded_sample(), base_url=BASE)
     with pytest.raises(ServiceError, match="更正原因") as caught:
-        reports.correct_report(db.session, boss, old, "  ", base_url=BASE)
+        reports.correct_report(db.session, boss, old, reason="  ", base_url=BASE)
     assert caught.value.field == "reason"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from labsys.extensions import db
 from labsys.models import AuditEntry, AuthorisedSignatory, Report, Role
 from labsys.services import reports, signatories
+from labsys.services.access import SYSTEM
 from labsys.services.errors import PermissionDenied, ServiceError
 
 from reports_support import pdf_pages
@@ -31,7 +32,7 @@ def test_three_different_people_sign(concluded_sample, boss):
 
 def test_the_reviewer_may_not_approve(concluded_sample, make_user, flour):
     both = make_user("revboss", Role.REVIEWER, Role.SUPERVISOR, full_name="孙复核")
-    signatories.authorise(db.session, None, both, [flour.ancestor_ids[0]])
+    signatories.authorise(db.session, SYSTEM, both, category_ids=[flour.ancestor_ids[0]])
     sample = concluded_sample()
     for result in sample.results:
         result.reviewed_by_id = both.id
@@ -64,20 +65,22 @@ def test_a_supervisor_not_on_the_list_cannot_issue(concluded_sample, make_user):
 def test_a_signatory_outside_their_scope_cannot_issue(concluded_sample, make_user, make_category):
     milk = make_category("乳制品", "液体乳", "液体乳", "巴氏杀菌乳")
     dairy_only = make_user("sup3", Role.SUPERVISOR, full_name="吴主管")
-    signatories.authorise(db.session, None, dairy_only, [milk.ancestor_ids[0]])
+    signatories.authorise(db.session, SYSTEM, dairy_only, category_ids=[milk.ancestor_ids[0]])
     with pytest.raises(PermissionDenied, match="授权范围覆盖该样品食品类别"):
         _issue(dairy_only, concluded_sample())
 
 
 def test_a_scope_of_a_sub_category_covers_what_is_below_it(concluded_sample, make_user, flour):
     flour_only = make_user("sup4", Role.SUPERVISOR)
-    signatories.authorise(db.session, None, flour_only, [flour.ancestor_ids[1]])  # 小麦粉 (L2)
+    signatories.authorise(
+        db.session, SYSTEM, flour_only, category_ids=[flour.ancestor_ids[1]]
+    )  # 小麦粉 (L2)
     assert _issue(flour_only, concluded_sample()).approver_id == flour_only.id
 
 
-def test_a_revoked_signatory_cannot_issue(concluded_sample, boss):
+def test_a_revoked_signatory_cannot_issue(concluded_sample, boss, make_user):
     signatory = signatories.of_user(db.session, boss)
-    signatories.revoke(db.session, None, signatory, "离职")
+    signatories.revoke(db.session, make_user("root", Role.ADMIN), signatory, "离职")
     with pytest.raises(PermissionDenied, match="授权签字人"):
         _issue(boss, concluded_sample())
 
@@ -85,12 +88,12 @@ def test_a_revoked_signatory_cannot_issue(concluded_sample, boss):
 def test_only_an_active_supervisor_can_be_authorised(make_user, flour):
     tech = make_user("t9", Role.TECHNICIAN)
     with pytest.raises(ServiceError, match="只有在职的主管"):
-        signatories.authorise(db.session, None, tech, [flour.ancestor_ids[0]])
+        signatories.authorise(db.session, SYSTEM, tech, category_ids=[flour.ancestor_ids[0]])
     supervisor = make_user("s9", Role.SUPERVISOR)
     with pytest.raises(ServiceError, match="至少选择一个"):
-        signatories.authorise(db.session, None, supervisor, [])
+        signatories.authorise(db.session, SYSTEM, supervisor, category_ids=[])
     with pytest.raises(ServiceError, match="不存在"):
-        signatories.authorise(db.session, None, supervisor, [999_999])
+        signatories.authorise(db.session, SYSTEM, supervisor, category_ids=[999_999])
 
 
 def test_bulk_issue_names_the_rule_for_each_refusal(concluded_sample, make_user):

@@ -134,7 +134,7 @@ def test_results_already_submitted_cannot_be_imported_over(db, tech, flour_sampl
 
     sample = flour_sample()
     lead = by_name(sample, "铅")
-    svc.enter_result(db.session, tech, lead, "0.1", lead.version_id)
+    svc.enter_result(db.session, tech, lead, measured_text="0.1", expected_version=lead.version_id)
     svc.submit_results(db.session, tech, [lead])
     db.session.commit()
     with pytest.raises(ImportErrors) as error:

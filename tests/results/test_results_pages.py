@@ -82,7 +82,9 @@ def test_a_stale_page_shows_the_conflict_and_the_current_value(
     lead = by_name(sample, "铅")
     stale_form = _rows(sample, {lead.id: "0.222"})
     other = make_user("tech2", Role.TECHNICIAN, full_name="Other Tech")
-    svc.enter_result(db.session, other, lead, "0.111", lead.version_id)
+    svc.enter_result(
+        db.session, other, lead, measured_text="0.111", expected_version=lead.version_id
+    )
     db.session.commit()
     login(tech)
     html = post(f"/lab/samples/{sample.id}/enter", stale_form).get_data(as_text=True)

@@ -24,7 +24,14 @@ from results_support import by_name
 
 
 def _enter(db, tech, result, measured=None, units=None):
-    svc.enter_result(db.session, tech, result, measured, result.version_id, unit_values=units)
+    svc.enter_result(
+        db.session,
+        tech,
+        result,
+        measured_text=measured,
+        expected_version=result.version_id,
+        unit_values=units,
+    )
     db.session.commit()
     return result
 
@@ -83,14 +90,23 @@ def test_microbiological_items_take_n_unit_results(db, tech, flour_sample, units
 def test_a_micro_item_needs_all_n_units(db, tech, flour_sample):
     count = by_name(flour_sample(), "菌落")
     with pytest.raises(ServiceError, match="5") as error:
-        svc.enter_result(db.session, tech, count, None, count.version_id, unit_values=["1", "2"])
+        svc.enter_result(
+            db.session,
+            tech,
+            count,
+            measured_text=None,
+            expected_version=count.version_id,
+            unit_values=["1", "2"],
+        )
     assert error.value.field == "unit_values"
 
 
 def test_input_that_is_not_a_result_is_refused_with_the_core_message(db, tech, flour_sample):
     lead = by_name(flour_sample(), "铅")
     with pytest.raises(ServiceError, match="无法识别的检验结果") as error:
-        svc.enter_result(db.session, tech, lead, "0.1.5", lead.version_id)
+        svc.enter_result(
+            db.session, tech, lead, measured_text="0.1.5", expected_version=lead.version_id
+        )
     assert error.value.field == "measured_text"
     db.session.rollback()
     assert db.session.get(SampleResult, lead.id).measured_text is None
@@ -113,7 +129,9 @@ def test_a_page_save_is_all_or_nothing_and_lists_every_bad_row(db, tech, flour_s
 def test_only_technicians_enter_results(db, reviewer, flour_sample):
     lead = by_name(flour_sample(), "铅")
     with pytest.raises(PermissionDenied):
-        svc.enter_result(db.session, reviewer, lead, "0.1", lead.version_id)
+        svc.enter_result(
+            db.session, reviewer, lead, measured_text="0.1", expected_version=lead.version_id
+        )
 
 
 def test_a_sample_not_yet_received_takes_no_results(
@@ -124,7 +142,9 @@ def test_a_sample_not_yet_received_takes_no_results(
     db.session.commit()
     lead = sample.results[0]
     with pytest.raises(ServiceError, match="not in testing|不在检验中"):
-        svc.enter_result(db.session, tech, lead, "0.1", lead.version_id)
+        svc.enter_result(
+            db.session, tech, lead, measured_text="0.1", expected_version=lead.version_id
+        )
 
 
 def test_entry_and_submission_are_audited(db, tech, flour_sample):
@@ -149,7 +169,7 @@ def test_nobody_reviews_their_own_result(db, make_user, flour_sample):
     lead = _enter(db, both, by_name(flour_sample(), "铅"), "0.1")
     svc.submit_results(db.session, both, [lead])
     with pytest.raises(PermissionDenied, match="yourself|本人录入"):
-        svc.review_result(db.session, both, lead, True)
+        svc.review_result(db.session, both, lead, accept=True)
     assert lead.status == ResultStatus.SUBMITTED
 
 
@@ -158,16 +178,16 @@ def test_only_reviewers_review(db, tech, make_user, flour_sample):
     svc.submit_results(db.session, tech, [lead])
     other_tech = make_user("tech2", Role.TECHNICIAN)
     with pytest.raises(PermissionDenied):
-        svc.review_result(db.session, other_tech, lead, True)
+        svc.review_result(db.session, other_tech, lead, accept=True)
 
 
 def test_returning_needs_a_reason_and_sends_the_result_back(db, tech, reviewer, flour_sample):
     lead = _enter(db, tech, by_name(flour_sample(), "铅"), "0.1")
     svc.submit_results(db.session, tech, [lead])
     with pytest.raises(ServiceError) as error:
-        svc.review_result(db.session, reviewer, lead, False, reason="  ")
+        svc.review_result(db.session, reviewer, lead, accept=False, reason="  ")
     assert error.value.field == "reason"
-    svc.review_result(db.session, reviewer, lead, False, reason="Recalibrate first")
+    svc.review_result(db.session, reviewer, lead, accept=False, reason="Recalibrate first")
     db.session.commit()
     assert (lead.status, lead.return_reason) == (ResultStatus.RETURNED, "Recalibrate first")
     _enter(db, tech, lead, "0.12")
@@ -195,9 +215,9 @@ def test_an_unqualified_sample_gets_its_deadline_in_working_days(
     _enter(db, tech, by_name(sample, "铅"), "0.35")
     svc.submit_results(db.session, tech, sample.results)
     for result in sample.results[:-1]:
-        svc.review_result(db.session, reviewer, result, True)
+        svc.review_result(db.session, reviewer, result, accept=True)
     assert sample.due_unqualified_report is None
-    svc.review_result(db.session, reviewer, sample.results[-1], True)
+    svc.review_result(db.session, reviewer, sample.results[-1], accept=True)
     db.session.commit()
     assert sample.conclusion == Conclusion.UNQUALIFIED
     assert sample.due_unqualified_report == date(2026, 11, 30)
@@ -221,9 +241,21 @@ def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
     sample = _accepted_sample(db, tech, reviewer, flour_sample)
     lead = by_name(sample, "铅")
     with pytest.raises(ServiceError):
-        svc.correct_result(db.session, reviewer, lead, "0.3", lead.version_id, reason="")
+        svc.correct_result(
+            db.session,
+            reviewer,
+            lead,
+            measured_text="0.3",
+            expected_version=lead.version_id,
+            reason="",
+        )
     svc.correct_result(
-        db.session, reviewer, lead, "0.30", lead.version_id, reason="Transcription error"
+        db.session,
+        reviewer,
+        lead,
+        measured_text="0.30",
+        expected_version=lead.version_id,
+        reason="Transcription error",
     )
     db.session.commit()
     assert (lead.measured_text, lead.verdict, lead.status) == (
@@ -245,7 +277,14 @@ def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
 def test_only_accepted_results_are_corrected(db, tech, reviewer, flour_sample):
     lead = _enter(db, tech, by_name(flour_sample(), "铅"), "0.1")
     with pytest.raises(ServiceError, match="accepted|已审核通过"):
-        svc.correct_result(db.session, reviewer, lead, "0.2", lead.version_id, reason="x")
+        svc.correct_result(
+            db.session,
+            reviewer,
+            lead,
+            measured_text="0.2",
+            expected_version=lead.version_id,
+            reason="x",
+        )
 
 
 def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(
@@ -271,9 +310,9 @@ def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(
         "0.005",
     )
     assert sample.conclusion is None and sample.status == SampleStatus.RECEIVED
-    svc.enter_result(db.session, tech, new, "0.08", new.version_id)
+    svc.enter_result(db.session, tech, new, measured_text="0.08", expected_version=new.version_id)
     svc.submit_results(db.session, tech, [new])
-    svc.review_result(db.session, reviewer, new, True)
+    svc.review_result(db.session, reviewer, new, accept=True)
     db.session.commit()
     assert sample.conclusion == Conclusion.QUALIFIED
     assert sample.due_unqualified_report is None
@@ -288,10 +327,12 @@ def test_a_stale_version_is_a_conflict_showing_the_current_value(db, tech, make_
     lead = by_name(flour_sample(), "铅")
     read_version = lead.version_id  # both technicians opened the page at this version
     other = make_user("tech2", Role.TECHNICIAN, full_name="Other Tech")
-    svc.enter_result(db.session, other, lead, "0.111", read_version)
+    svc.enter_result(db.session, other, lead, measured_text="0.111", expected_version=read_version)
     db.session.commit()
     with pytest.raises(ConflictError) as error:
-        svc.enter_result(db.session, tech, lead, "0.222", read_version)
+        svc.enter_result(
+            db.session, tech, lead, measured_text="0.222", expected_version=read_version
+        )
     assert error.value.current == {"value": "0.111", "by": "Other Tech"}
     assert "0.111" in error.value.message and "Other Tech" in error.value.message
     db.session.rollback()
@@ -314,10 +355,16 @@ def test_two_sessions_saving_the_same_result_conflict_at_flush(
         a_tech = a.get(type(tech), tech_id)
         a.commit()  # A's read transaction ends; its objects keep the values read
         fresh = b.get(SampleResult, lead_id)
-        svc.enter_result(b, b.get(type(other), other_id), fresh, "0.111", fresh.version_id)
+        svc.enter_result(
+            b,
+            b.get(type(other), other_id),
+            fresh,
+            measured_text="0.111",
+            expected_version=fresh.version_id,
+        )
         b.commit()
         with pytest.raises(ConflictError) as error:
-            svc.enter_result(a, a_tech, stale, "0.222", 1)
+            svc.enter_result(a, a_tech, stale, measured_text="0.222", expected_version=1)
         a.rollback()
     assert error.value.current["value"] == "0.111"
     db.session.expire_all()
@@ -341,3 +388,33 @@ def test_a_write_racing_past_the_version_check_is_caught_at_flush(app, db, tech,
             svc.submit_results(a, a_tech, [stale])
         a.rollback()
     assert error.value.current["value"] == "0.111"
+
+
+def _half_mine(db, tech, both, sample):
+    """Lead and the banned item entered by ``tech``, the plate count by ``both``; submitted."""
+    lead = _enter(db, tech, by_name(sample, "铅"), "0.1")
+    banned = _enter(db, tech, by_name(sample, "过氧化"), "未检出")
+    count = _enter(db, both, by_name(sample, "菌落"), units=["50", "60", "70", "80", "90"])
+    svc.submit_results(db.session, tech, [lead, banned])
+    svc.submit_results(db.session, both, [count])
+    db.session.commit()
+    return [lead, banned, count]
+
+
+def test_a_refused_review_keeps_nothing_it_did_before_the_refusal(
+    db, tech, make_user, flour_sample
+):
+    """accept_results accepts (and flushes, and audits) the first two results before the
+    four-eyes rule refuses the third: its savepoint takes all of it back, even when the
+    caller commits afterwards as a request does."""
+    both = make_user("both", Role.TECHNICIAN, Role.REVIEWER)
+    sample = flour_sample()
+    rows = _half_mine(db, tech, both, sample)
+    accepts = select(AuditEntry).where(AuditEntry.action.in_(["accept", "conclude"]))
+    with pytest.raises(PermissionDenied):
+        svc.accept_results(db.session, both, rows)
+    db.session.commit()
+    db.session.expire_all()
+    assert [r.status for r in rows] == [ResultStatus.SUBMITTED] * 3
+    assert db.session.scalars(accepts).all() == []
+    assert sample.conclusion is None

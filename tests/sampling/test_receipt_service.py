@@ -103,9 +103,9 @@ def test_receipt_checks_its_inputs(world):
 def test_rejecting_needs_a_reason_and_blocks_receipt(world):
     sample = _sample(world)
     with pytest.raises(ServiceError) as caught:
-        receipt.reject_sample(db.session, world.tom, sample, "")
+        receipt.reject_sample(db.session, world.tom, sample, reason="")
     assert caught.value.field == "reason"
-    receipt.reject_sample(db.session, world.tom, sample, "封条破损", seal_state="破损")
+    receipt.reject_sample(db.session, world.tom, sample, reason="封条破损", seal_state="破损")
     db.session.commit()
     assert (sample.status, sample.rejection_reason) == (SampleStatus.REJECTED, "封条破损")
     with pytest.raises(ServiceError, match="拒收"):

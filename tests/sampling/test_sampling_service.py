@@ -236,13 +236,15 @@ def test_after_receipt_only_a_correction_with_a_reason(world):
     with pytest.raises(ServiceError, match="更正"):
         sampling.update_sample(db.session, world.ann, sample, sample.version_id, brand="x")
     with pytest.raises(ServiceError) as caught:
-        sampling.correct_sample(db.session, world.ann, sample, "  ", brand="古船")
+        sampling.correct_sample(db.session, world.ann, sample, reason="  ", brand="古船")
     assert caught.value.field == "reason"
     with pytest.raises(PermissionDenied):
-        sampling.correct_sample(db.session, world.eve, sample, "typo", brand="古船")
+        sampling.correct_sample(db.session, world.eve, sample, reason="typo", brand="古船")
     with pytest.raises(ServiceError, match="分类"):
-        sampling.correct_sample(db.session, world.ann, sample, "wrong", category_id=world.parent.id)
-    sampling.correct_sample(db.session, world.sue, sample, "商标抄错", brand="古船")
+        sampling.correct_sample(
+            db.session, world.ann, sample, reason="wrong", category_id=world.parent.id
+        )
+    sampling.correct_sample(db.session, world.sue, sample, reason="商标抄错", brand="古船")
     db.session.commit()
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "correct")).one()
     assert entry.reason == "商标抄错" and entry.user_id == world.sue.id
@@ -252,7 +254,7 @@ def test_after_receipt_only_a_correction_with_a_reason(world):
 def test_correction_before_receipt_is_refused(world):
     sample = _create(world).samples[0]
     with pytest.raises(ServiceError):
-        sampling.correct_sample(db.session, world.ann, sample, "why", brand="x")
+        sampling.correct_sample(db.session, world.ann, sample, reason="why", brand="x")
 
 
 # --- deadlines -----------------------------------------------------------------------------

@@ -263,5 +263,5 @@ def test_exports_read_in_batches_with_small_memory(app, many_samples, monkeypatc
 def test_xlsx_export_of_thousands_of_rows(app, tmp_path, many_samples):
     path = tmp_path / "big.xlsx"
     header, rows = exports.export_table(db.session, "samples")
-    exports.write_xlsx(path, header, rows, "samples")
+    exports.write_xlsx(path, header, rows, title="samples")
     assert len(read_xlsx(path)) == 1 + 3012

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import AuthorisedSignatory, Role, User
-from labsys.services import ServiceError, signatories, users
+from labsys.services import signatories, users
 from labsys.web.access import roles_required
 from labsys.web.admin import queries
 from labsys.web.admin.forms import (
@@ -20,6 +20,7 @@ from labsys.web.admin.forms import (
     UserResetPasswordForm,
     UserRolesForm,
 )
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,12 +28,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 @bp.route("/users")
@@ -50,18 +45,15 @@ def user_list():
 def user_create():
     form = UserCreateForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             user = users.create_user(
                 db.session,
                 current_user,
-                form.username.data,
-                form.password.data,
-                form.roles.data,
-                form.full_name.data,
+                username=form.username.data,
+                password=form.password.data,
+                roles=form.roles.data,
+                full_name=form.full_name.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template("admin/user_form.html", form=form)
@@ -73,11 +65,8 @@ def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserRolesForm(data={"roles": sorted(user.roles)})
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             users.set_roles(db.session, current_user, user, form.roles.data)
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Roles of %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.user_list"))
     return render_template(
@@ -95,12 +84,8 @@ def user_set_active(user_id: int):
     user = _user_or_404(user_id)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with service_errors():
             users.set_active(db.session, current_user, user, active)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(
                 _("%(name)s can log in again.", name=user.username)
                 if active
@@ -116,12 +101,8 @@ def user_reset_password(user_id: int):
     user = _user_or_404(user_id)
     form = UserResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            users.change_password(db.session, current_user, user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        with service_errors():
+            users.change_password(db.session, current_user, user, new_password=form.password.data)
             flash(_("Password of %(name)s reset.", name=user.username), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
@@ -159,13 +140,14 @@ def signatory_create():
     form.categories.choices = _category_choices()
     if form.validate_on_submit():
         user = db.session.get(User, form.user_id.data) or abort(404)
-        try:
+        with service_errors(form):
             signatories.authorise(
-                db.session, current_user, user, form.categories.data, form.note.data
+                db.session,
+                current_user,
+                user,
+                category_ids=form.categories.data,
+                note=form.note.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("%(name)s is an authorised signatory.", name=user.display_name), "success")
             return redirect(url_for("admin.signatory_list"))
     return render_template("admin/signatory_form.html", form=form, signatory=None)
@@ -179,13 +161,14 @@ def signatory_edit(signatory_id: int):
     form = SignatoryScopeForm(data={"categories": current, "note": signatory.note})
     form.categories.choices = _category_choices(current)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             signatories.authorise(
-                db.session, current_user, signatory.user, form.categories.data, form.note.data
+                db.session,
+                current_user,
+                signatory.user,
+                category_ids=form.categories.data,
+                note=form.note.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Scope of %(name)s saved.", name=signatory.user.display_name), "success")
             return redirect(url_for("admin.signatory_list"))
     return render_template("admin/signatory_form.html", form=form, signatory=signatory)
@@ -197,12 +180,8 @@ def signatory_revoke(signatory_id: int):
     signatory = _signatory_or_404(signatory_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with service_errors():
         signatories.revoke(db.session, current_user, signatory)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
         flash(
             _("%(name)s may no longer approve reports.", name=signatory.user.display_name),
             "success",

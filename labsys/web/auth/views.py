@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from labsys.extensions import db
-from labsys.services import ServiceError, users
+from labsys.services import users
 from labsys.web import i18n
 from labsys.web.access import login_required, public
 from labsys.web.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
+from labsys.web.forms import service_errors
 
 bp = Blueprint("auth", __name__)
 
@@ -53,21 +54,14 @@ def language(code: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form, fields={"password": "new_password"}):
             users.change_password(
                 db.session,
                 current_user,
                 current_user,
-                form.new_password.data,
+                new_password=form.new_password.data,
                 current_password=form.current_password.data,
             )
-        except ServiceError as error:
-            db.session.rollback()
-            if error.field == "password":
-                error.field = "new_password"
-            if not form.add_service_error(error):
-                flash(error.message, "danger")
-        else:
             # The session id carries the password version; renew it so this login stays.
             login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")

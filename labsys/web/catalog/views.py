@@ -11,10 +11,11 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import FoodCategory, Role, Specification, TestItem
-from labsys.services import ServiceError, catalog
+from labsys.services import catalog
 from labsys.web.access import login_required, roles_required
 from labsys.web.catalog import queries
 from labsys.web.catalog.forms import CategoryForm, ConfirmForm, SpecificationForm, TestItemForm
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -22,12 +23,6 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 def _category_or_404(category_id: int) -> FoodCategory:
     return db.session.get(FoodCategory, category_id) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 def _on_date() -> date:
@@ -87,7 +82,7 @@ def category_edit(category_id: int):
     category = _category_or_404(category_id)
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             catalog.update_category(
                 db.session,
                 current_user,
@@ -97,9 +92,6 @@ def category_edit(category_id: int):
                 is_key_food=form.is_key_food.data,
                 sort_order=form.sort_order.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Category %(name)s saved.", name=category.name_zh), "success")
             return redirect(url_for("catalog.category_view", category_id=category.id))
     return render_template("catalog/category_form.html", category=category, form=form)
@@ -111,13 +103,14 @@ def category_key_food(category_id: int):
     category = _category_or_404(category_id)
     if ConfirmForm().validate_on_submit():
         flag = request.form.get("is_key_food") == "1"
-        catalog.set_key_food(db.session, current_user, category, flag)
-        flash(
-            _("%(name)s now counts as a key food.", name=category.name_zh)
-            if flag
-            else _("%(name)s no longer counts as a key food.", name=category.name_zh),
-            "success",
-        )
+        with service_errors():
+            catalog.set_key_food(db.session, current_user, category, flag)
+            flash(
+                _("%(name)s now counts as a key food.", name=category.name_zh)
+                if flag
+                else _("%(name)s no longer counts as a key food.", name=category.name_zh),
+                "success",
+            )
     return redirect(url_for("catalog.category_view", category_id=category.id))
 
 
@@ -141,11 +134,8 @@ def specification_create(category_id: int):
     form.test_item_id.choices = _item_choices()
     if form.validate_on_submit():
         item = db.session.get(TestItem, form.test_item_id.data) or abort(404)
-        try:
+        with service_errors(form):
             catalog.create_specification(db.session, current_user, category, item, **form.values())
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(
                 _("%(item)s saved on %(category)s.", item=item.name_zh, category=category.name_zh),
                 "success",
@@ -163,11 +153,8 @@ def specification_edit(spec_id: int):
     form = SpecificationForm(obj=spec)
     del form.test_item_id
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             catalog.update_specification(db.session, current_user, spec, **form.values())
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(
                 _(
                     "%(item)s saved on %(category)s.",
@@ -197,11 +184,8 @@ def item_list():
 def item_create():
     form = TestItemForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             item = catalog.create_test_item(db.session, current_user, **_item_values(form))
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Test item %(name)s saved.", name=item.name_zh), "success")
             return redirect(url_for("catalog.item_list"))
     return render_template("catalog/item_form.html", form=form, item=None)
@@ -213,11 +197,8 @@ def item_edit(item_id: int):
     item = db.session.get(TestItem, item_id) or abort(404)
     form = TestItemForm(obj=item)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             catalog.update_test_item(db.session, current_user, item, **_item_values(form))
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Test item %(name)s saved.", name=item.name_zh), "success")
             return redirect(url_for("catalog.item_list", q=item.code))
     return render_template("catalog/item_form.html", form=form, item=item)

@@ -9,10 +9,11 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, Region, RiskGrade, Role
-from labsys.services import ConflictError, ServiceError, enterprises
+from labsys.services import ConflictError, enterprises
 from labsys.web.access import login_required, roles_required
 from labsys.web.enterprises import queries
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
@@ -28,12 +29,6 @@ def _enterprise_or_404(enterprise_id: int) -> Enterprise:
 
 def _regions() -> list[Region]:
     return queries.regions(db.session)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 @bp.route("/")
@@ -66,13 +61,10 @@ def enterprise_list():
 def enterprise_create():
     form = EnterpriseForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             enterprise = enterprises.create_enterprise(
                 db.session, current_user, **form.service_fields()
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Enterprise %(name)s added.", name=enterprise.name), "success")
             return redirect(url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id))
     return render_template(
@@ -107,25 +99,25 @@ def enterprise_edit(enterprise_id: int):
     )
     current = None
     if form.validate_on_submit():
-        try:
-            enterprises.update_enterprise(
-                db.session,
-                current_user,
-                enterprise,
-                _int(form.version.data),
-                **form.service_fields(),
-            )
-        except ConflictError as error:
-            db.session.rollback()
-            flash(error.message, "warning")
-            current = error.current
-            # Saving again now overwrites what is shown, on purpose.
-            form.version.data = _enterprise_or_404(enterprise_id).version_id
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
-            flash(_("Enterprise %(name)s saved.", name=enterprise.name), "success")
-            return redirect(url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id))
+        with service_errors(form):
+            try:
+                enterprises.update_enterprise(
+                    db.session,
+                    current_user,
+                    enterprise,
+                    _int(form.version.data),
+                    **form.service_fields(),
+                )
+            except ConflictError as error:
+                flash(error.message, "warning")
+                current = error.current
+                # Saving again now overwrites what is shown, on purpose.
+                form.version.data = _enterprise_or_404(enterprise_id).version_id
+            else:
+                flash(_("Enterprise %(name)s saved.", name=enterprise.name), "success")
+                return redirect(
+                    url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id)
+                )
     return render_template(
         "enterprises/form.html",
         form=form,

@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import Conclusion, Lab, ObjectionKind, Role, Sample
-from labsys.services import ServiceError, followup, reference
+from labsys.services import followup, reference
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
+from labsys.web.forms import service_errors
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
@@ -91,13 +92,9 @@ def _run_step(sample_id: int, form, action):
     """Validate ``form``, open the follow-up if needed, run ``action(record, form)``."""
     sample = _sample_or_404(sample_id)
     if form.validate_on_submit():
-        try:
+        with service_errors():
             record = followup.open_followup(db.session, sample, current_user)
             action(record, form)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
     else:
         for field in form:
@@ -125,7 +122,7 @@ def retest(sample_id: int):
         sample_id,
         form,
         lambda r, f: followup.request_retest(
-            db.session, current_user, r, f.requested_on.data, f.lab_id.data
+            db.session, current_user, r, requested_on=f.requested_on.data, lab_id=f.lab_id.data
         ),
     )
 
@@ -152,9 +149,9 @@ def retest_result(sample_id: int):
             db.session,
             current_user,
             r,
-            Conclusion(f.conclusion.data),
-            f.result.data,
-            f.reported_on.data,
+            conclusion=Conclusion(f.conclusion.data),
+            result=f.result.data,
+            reported_on=f.reported_on.data,
         ),
     )
 
@@ -166,7 +163,12 @@ def objection(sample_id: int):
         sample_id,
         forms.ObjectionForm(),
         lambda r, f: followup.record_objection(
-            db.session, current_user, r, ObjectionKind(f.kind.data), f.filed_on.data, f.outcome.data
+            db.session,
+            current_user,
+            r,
+            kind=ObjectionKind(f.kind.data),
+            filed_on=f.filed_on.data,
+            outcome=f.outcome.data,
         ),
     )
 
@@ -188,6 +190,11 @@ def disposal_step(sample_id: int):
         sample_id,
         forms.DisposalStepForm(),
         lambda r, f: followup.record_disposal_step(
-            db.session, current_user, r, f.step.data, f.done_on.data, f.notes.data
+            db.session,
+            current_user,
+            r,
+            step=f.step.data,
+            done_on=f.done_on.data,
+            notes=f.notes.data,
         ),
     )

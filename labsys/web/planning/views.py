@@ -9,8 +9,9 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Plan, PlanQuota, Role, Task
-from labsys.services import ServiceError, planning, reference
+from labsys.services import planning, reference
 from labsys.web.access import roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.planning import queries
 from labsys.web.planning.forms import (
@@ -28,12 +29,6 @@ PLANNERS = (Role.SUPERVISOR,)
 
 def _get_or_404(model, key):
     return db.session.get(model, key) or abort(404)
-
-
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -63,19 +58,16 @@ def plan_list():
 def plan_create():
     form = PlanForm(data={"year": clock.today().year})
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             plan = planning.create_plan(
                 db.session,
                 current_user,
-                form.code.data,
-                form.name.data,
-                form.year.data,
-                form.inspection_type.data,
-                form.description.data,
+                code=form.code.data,
+                name=form.name.data,
+                year=form.year.data,
+                inspection_type=form.inspection_type.data,
+                description=form.description.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Plan %(code)s created: now add its quotas.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return render_template("planning/plan_form.html", form=form, plan=None)
@@ -87,20 +79,17 @@ def plan_edit(plan_id: int):
     plan = _get_or_404(Plan, plan_id)
     form = PlanForm(obj=plan)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.update_plan(
                 db.session,
                 current_user,
                 plan,
-                form.code.data,
-                form.name.data,
-                form.year.data,
-                form.inspection_type.data,
-                form.description.data,
+                code=form.code.data,
+                name=form.name.data,
+                year=form.year.data,
+                inspection_type=form.inspection_type.data,
+                description=form.description.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Plan %(code)s saved.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return render_template("planning/plan_form.html", form=form, plan=_get_or_404(Plan, plan_id))
@@ -144,19 +133,16 @@ def quota_create(plan_id: int):
     plan = _get_or_404(Plan, plan_id)
     form = _quota_form()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.add_quota(
                 db.session,
                 current_user,
                 plan,
-                form.category_id.data,
-                form.quota.data,
-                form.region_code.data,
-                form.link.data,
+                category_id=form.category_id.data,
+                quota=form.quota.data,
+                region_code=form.region_code.data,
+                link=form.link.data,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Quota added."), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     return _render_plan(_get_or_404(Plan, plan_id), form)
@@ -169,12 +155,8 @@ def quota_update(quota_id: int):
     plan_id = quota.plan_id
     form = QuotaNumberForm()
     if form.validate_on_submit():
-        try:
+        with service_errors():
             planning.set_quota(db.session, current_user, quota, form.quota.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("Quota saved."), "success")
     else:
         flash(_("The quota is a whole number of batches, at least 1."), "danger")
@@ -201,20 +183,17 @@ def task_create(quota_id: int):
     remaining = quota.quota - planning.assigned_to_tasks(db.session, quota)
     form = _fill_task_choices(TaskForm(data={"quota": max(remaining, 0) or None}))
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             task = planning.create_task(
                 db.session,
                 current_user,
                 quota,
-                form.name.data,
-                form.quota.data,
-                form.due_date.data,
-                form.sampler_ids.data,
-                form.lab_id.data or None,
+                name=form.name.data,
+                number=form.quota.data,
+                due_date=form.due_date.data,
+                sampler_ids=form.sampler_ids.data,
+                lab_id=form.lab_id.data or None,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Task %(code)s assigned.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     quota = _get_or_404(PlanQuota, quota_id)
@@ -234,21 +213,18 @@ def task_edit(task_id: int):
         form.sampler_ids.data = [link.user_id for link in task.sampler_links]
         form.lab_id.data = task.lab_id or 0
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             planning.update_task(
                 db.session,
                 current_user,
                 task,
-                form.name.data,
-                form.quota.data,
-                form.due_date.data,
-                form.sampler_ids.data,
-                form.closed.data,
-                form.lab_id.data or None,
+                name=form.name.data,
+                number=form.quota.data,
+                due_date=form.due_date.data,
+                sampler_ids=form.sampler_ids.data,
+                closed=form.closed.data,
+                lab_id=form.lab_id.data or None,
             )
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(_("Task %(code)s saved.", code=task.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=task.plan_id))
     task = _get_or_404(Task, task_id)

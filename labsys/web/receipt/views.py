@@ -11,8 +11,9 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample
-from labsys.services import ServiceError, receipt, sampling
+from labsys.services import receipt, sampling
 from labsys.web.access import roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.receipt.forms import ReceiveForm, RejectForm
 from labsys.web.sampling import queries
@@ -35,11 +36,8 @@ def _aware(local: datetime | None) -> datetime | None:
 def index():
     number = request.args.get("no", "").strip()
     if number:
-        try:
+        with service_errors():
             sample = receipt.find_by_number(db.session, number)
-        except ServiceError as error:
-            flash(error.message, "danger")
-        else:
             return redirect(url_for("receipt.receive", sample_id=sample.id))
     today = clock.today()
     received = queries.received_on(db.session, today, RECEIVED_TODAY_LIMIT)
@@ -67,12 +65,6 @@ def _form_values(form) -> dict:
     }
 
 
-def _show_error(form, error: ServiceError) -> None:
-    db.session.rollback()
-    if not form.add_service_error(error):
-        flash(error.message, "danger")
-
-
 @bp.route("/samples/<int:sample_id>", methods=["GET", "POST"])
 @roles_required(Role.TECHNICIAN)
 def receive(sample_id: int):
@@ -82,11 +74,8 @@ def receive(sample_id: int):
     if request.method == "GET":
         form.arrived_at.data = reject_form.arrived_at.data = _local_now()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             results = receipt.receive_sample(db.session, current_user, sample, **_form_values(form))
-        except ServiceError as error:
-            _show_error(form, error)
-        else:
             flash(
                 _(
                     "Sample %(no)s received: %(n)d test items to do.",
@@ -105,17 +94,14 @@ def reject(sample_id: int):
     sample = db.session.get(Sample, sample_id) or abort(404)
     reject_form = RejectForm(prefix="reject")
     if reject_form.validate_on_submit():
-        try:
+        with service_errors(reject_form):
             receipt.reject_sample(
                 db.session,
                 current_user,
                 sample,
-                reject_form.reason.data,
+                reason=reject_form.reason.data,
                 **_form_values(reject_form),
             )
-        except ServiceError as error:
-            _show_error(reject_form, error)
-        else:
             flash(_("Sample %(no)s rejected.", no=sample.sample_no), "warning")
             return redirect(url_for("receipt.index"))
     form = ReceiveForm(formdata=None, data={"arrived_at": _local_now()})

@@ -21,8 +21,9 @@ from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample
-from labsys.services import ServiceError, reports
+from labsys.services import reports
 from labsys.web.access import public, roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.reports import queries
 from labsys.web.reports.forms import BulkIssueForm, ConfirmForm, CorrectionForm
@@ -79,12 +80,10 @@ def queue():
 @roles_required(Role.SUPERVISOR)
 def preview(sample_id: int):
     sample = _sample_or_404(sample_id)
-    try:
+    with service_errors():
         pdf = reports.draft_pdf(db.session, current_user, sample)
-    except ServiceError as error:
-        flash(error.message, "danger")
-        return redirect(url_for("reports.queue"))
-    return _pdf_response(pdf, f"draft-{sample.sample_no}.pdf", inline=True)
+        return _pdf_response(pdf, f"draft-{sample.sample_no}.pdf", inline=True)
+    return redirect(url_for("reports.queue"))
 
 
 @bp.route("/issue/<int:sample_id>", methods=["POST"])
@@ -93,14 +92,11 @@ def issue(sample_id: int):
     sample = _sample_or_404(sample_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with service_errors():
         report = reports.issue_report(db.session, current_user, sample, base_url=_base_url())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("reports.queue"))
-    flash(_("Report %(no)s issued.", no=report.report_no), "success")
-    return redirect(url_for("reports.detail", report_id=report.id))
+        flash(_("Report %(no)s issued.", no=report.report_no), "success")
+        return redirect(url_for("reports.detail", report_id=report.id))
+    return redirect(url_for("reports.queue"))
 
 
 @bp.route("/bulk-issue", methods=["POST"])
@@ -176,15 +172,10 @@ def correct(report_id: int):
     report = _report_or_404(report_id)
     form = CorrectionForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             new = reports.correct_report(
-                db.session, current_user, report, form.reason.data, base_url=_base_url()
+                db.session, current_user, report, reason=form.reason.data, base_url=_base_url()
             )
-        except ServiceError as error:
-            db.session.rollback()
-            if not form.add_service_error(error):
-                flash(error.message, "danger")
-        else:
             flash(
                 _(
                     "Corrected report %(new)s issued; %(old)s is superseded.",

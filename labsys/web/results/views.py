@@ -23,10 +23,10 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import ServiceError
 from labsys.services import results as svc
 from labsys.services.results_import import ImportErrors, import_results
 from labsys.web.access import roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.results import queries
 from labsys.web.results.forms import (
@@ -137,15 +137,11 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
     if not entries:
         flash(_("Nothing to save: enter at least one result."), "warning")
         return {}
-    try:
+    with service_errors() as outcome:
         saved = svc.enter_results(db.session, current_user, entries)
-    except svc.EntryErrors as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return error.errors
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if isinstance(outcome.error, svc.EntryErrors):
+        return outcome.error.errors
+    if outcome.error is not None:
         return {}
     failed = sum(1 for r in saved if r.verdict == VerdictValue.FAIL)
     flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
@@ -190,12 +186,8 @@ def submit_sample(sample_id: int):
 
 
 def _submit(results: list[SampleResult]) -> None:
-    try:
+    with service_errors():
         count = svc.submit_results(db.session, current_user, results)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
         flash(_("%(n)d results submitted for review.", n=count), "success")
 
 
@@ -270,12 +262,8 @@ def accept_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     if ConfirmForm().validate_on_submit():
         results = queries.awaiting_review(db.session, current_user, sample)
-        try:
+        with service_errors():
             count = svc.accept_results(db.session, current_user, results)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no), "success")
             if sample.conclusion is not None:
                 flash(
@@ -298,12 +286,8 @@ def return_result(result_id: int):
         for message in form.reason.errors or [_("The form was not valid; check the values.")]:
             flash(message, "danger")
         return redirect(url_for("results.review_queue"))
-    try:
-        svc.review_result(db.session, current_user, result, False, form.reason.data)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
+    with service_errors():
+        svc.review_result(db.session, current_user, result, accept=False, reason=form.reason.data)
         flash(
             _(
                 "%(item)s of %(no)s returned to the technician.",
@@ -349,25 +333,16 @@ def correct(result_id: int):
             if result.is_microbiological and form.units.data
             else None
         )
-        try:
+        with service_errors(form, fields={"unit_values": "units", "measured_text": "measured"}):
             svc.correct_result(
                 db.session,
                 current_user,
                 result,
-                form.measured.data,
-                int(form.version.data or 0),
-                form.reason.data,
+                measured_text=form.measured.data,
+                expected_version=int(form.version.data or 0),
+                reason=form.reason.data,
                 unit_values=units,
             )
-        except ServiceError as error:
-            db.session.rollback()
-            if error.field == "unit_values":
-                error.field = "units"
-            elif error.field == "measured_text":
-                error.field = "measured"
-            if not form.add_service_error(error):
-                flash(error.message, "danger")
-        else:
             flash(_("%(item)s corrected.", item=result.item_name), "success")
             return redirect(url_for("results.sample_results", sample_id=result.sample_id))
     return render_template(
@@ -384,12 +359,8 @@ def order_retest(result_id: int):
         for message in form.reason.errors or [_("The form was not valid; check the values.")]:
             flash(message, "danger")
     else:
-        try:
+        with service_errors():
             svc.retest(db.session, current_user, result, form.reason.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
             flash(
                 _(
                     "Retest of %(item)s ordered; the original stays on file as superseded.",
@@ -432,17 +403,8 @@ def import_file():
     problems = []
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with service_errors(form) as outcome:
             summary = import_results(db.session, current_user, upload.read(), upload.filename or "")
-        except ImportErrors as error:
-            db.session.rollback()
-            problems = error.errors
-            flash(error.message, "danger")
-        except ServiceError as error:
-            db.session.rollback()
-            if not form.add_service_error(error):
-                flash(error.message, "danger")
-        else:
             flash(
                 _(
                     "%(rows)d results imported for %(samples)d samples and judged.",
@@ -452,4 +414,6 @@ def import_file():
                 "success",
             )
             return redirect(url_for("results.my_work"))
+        if isinstance(outcome.error, ImportErrors):
+            problems = outcome.error.errors
     return render_template("results/import.html", form=form, problems=problems)

@@ -21,8 +21,10 @@ from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
 from labsys.services import ConflictError, ServiceError, audit, reference, sampling
+from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
+from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
 from labsys.web.sampling.forms import (
@@ -166,6 +168,21 @@ def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
     return visit_data, batches
 
 
+def _create_visit(visit_data: dict, batches: list, errors: list) -> SamplingVisit | None:
+    """The saved visit, or None with every problem in ``errors``: the form's own ones (found
+    before) and the service's, all reported at once; nothing is kept when there is any."""
+    try:
+        with savepoint(db.session) as transaction:
+            visit = sampling.create_visit(db.session, current_user, visit_data, batches)
+            if errors:
+                transaction.rollback()
+    except ValidationErrors as error:
+        errors += error.errors
+    except ServiceError as error:
+        errors.append((error.field, error.message))
+    return None if errors else visit
+
+
 @bp.route("/visits/new", methods=["GET", "POST"])
 @roles_required(Role.SAMPLER)
 def visit_create():
@@ -176,13 +193,8 @@ def visit_create():
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)
-        try:
-            visit = sampling.create_visit(db.session, current_user, visit_data, batches)
-        except ValidationErrors as error:
-            errors += error.errors
-        except ServiceError as error:
-            errors.append((error.field, error.message))
-        if not errors:
+        visit = _create_visit(visit_data, batches, errors)
+        if visit is not None:
             flash(
                 _(
                     "Sampling form saved: %(n)d samples, numbers %(numbers)s.",
@@ -196,7 +208,6 @@ def visit_create():
                 if warning:
                     flash(warning, "warning")
             return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
-        db.session.rollback()
         _place_errors(form, errors)
     return render_template("sampling/visit_form.html", form=form, leaves=_leaf_categories())
 
@@ -292,19 +303,14 @@ def _save_changes(form, sample: Sample, save):
     if errors:
         _place_errors(form, errors)
         return None
-    try:
-        return save(values)
-    except ValidationErrors as error:
-        db.session.rollback()
-        _place_errors(form, error.errors)
-    except ConflictError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-        form.version.data = str(db.session.get(Sample, sample.id).version_id)
-    except ServiceError as error:
-        db.session.rollback()
-        if not form.add_service_error(error):
-            flash(error.message, "danger")
+    with service_errors(form):
+        try:
+            return save(values)
+        except ValidationErrors as error:
+            _place_errors(form, error.errors)
+        except ConflictError as error:
+            flash(error.message, "warning")
+            form.version.data = str(db.session.get(Sample, sample.id).version_id)
     return None
 
 
@@ -355,7 +361,12 @@ def sample_correct(sample_id: int):
             form,
             sample,
             lambda values: sampling.correct_sample(
-                db.session, current_user, sample, form.reason.data, version, **values
+                db.session,
+                current_user,
+                sample,
+                reason=form.reason.data,
+                expected_version=version,
+                **values,
             ),
         )
         if saved is not None:
