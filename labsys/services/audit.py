@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from labsys.core import clock
 from labsys.database import is_postgres
 from labsys.models import AuditEntry, User
+from labsys.services.access import SystemActor
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -105,7 +106,7 @@ class Stamped:
 
 def record(
     session: Session,
-    actor: User | None,
+    actor: User | SystemActor | None,
     entity: str,
     entity_id,
     action: str,
@@ -118,7 +119,9 @@ def record(
     record_many(session, actor, [Change(entity, entity_id, action, old, new, reason)])
 
 
-def record_many(session: Session, actor: User | None, changes: Iterable[Change]) -> int:
+def record_many(
+    session: Session, actor: User | SystemActor | None, changes: Iterable[Change]
+) -> int:
     """Append several changes by one actor at once (bulk operations): one lock, one insert;
     returns how many were written."""
     user_id = actor.id if actor else None

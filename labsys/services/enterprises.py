@@ -214,8 +214,7 @@ def update_enterprise(
         # Saved by someone else between our read and this write: undo this operation's
         # savepoint (see services.access) to read the current values.
         undo_operation(session)
-        fresh = session.get(Enterprise, enterprise.id)
-        raise _conflict(fresh) from None
+        raise _conflict(session.get_one(Enterprise, enterprise.id)) from None
     audit.record(
         session,
         actor,
