@@ -76,8 +76,7 @@ run_pytest() {
     # pytest exits 5 when it collected nothing: that is a failure here too.
     local log
     log=$(mktemp)
-    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$PYTEST_WORKERS" --dist loadgroup "$@" \
-        | tee "$log"
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$PYTEST_WORKERS" "$@" | tee "$log"
     PASSED=$((PASSED + $(grep -oE '[0-9]+ passed' "$log" | tail -n1 | cut -d' ' -f1)))
     rm -f "$log"
 }

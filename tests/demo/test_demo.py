@@ -23,10 +23,6 @@ from labsys.services import results as result_service
 
 TODAY = date(2026, 11, 20)
 
-# One pytest-xdist worker runs this module (make test's --dist loadgroup): the demo year is
-# built once per run, not once per worker.
-pytestmark = pytest.mark.xdist_group("demo")
-
 
 @pytest.fixture
 def demo(database_snapshot, db):
