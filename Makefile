@@ -13,9 +13,15 @@ LINTED := labsys tests bench scripts migrations setup.py
 
 .PHONY: run test venv translations lint wheel bench-smoke clean
 
+# Links printed on reports (QR codes, the demo's included) follow the address served;
+# set LABSYS_BASE_URL yourself when users reach the app by another name.
+run: export LABSYS_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
+	@echo "==> secret key"
 	$(BIN)/labsys secret-key
+	@echo "==> database, first admin and demo data (links to $(LABSYS_BASE_URL))"
 	$(BIN)/labsys quickstart
+	@echo "==> serving"
 	$(BIN)/labsys serve --host $(HOST) --port $(PORT)
 
 test:
@@ -24,9 +30,11 @@ test:
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[postgres]'
+	@echo "==> installing labsys and its dependencies (about a minute the first time)"
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[postgres]'
 	touch $@
 
 translations:
@@ -44,5 +52,9 @@ wheel:
 bench-smoke:
 	bash scripts/bench_smoke.sh
 
+# Everything the build, the tests and the benchmarks leave behind (never instance/: it
+# holds the database and the secret key).
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache bench/out build dist
+	rm -rf *.egg-info labsys.egg-info .coverage htmlcov test-results playwright-report test-artifacts
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -9,41 +9,116 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as distribution_version
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
+from labsys.config import SERVE_HOST, SERVE_PORT
 from labsys.extensions import db
+
+# Exit statuses, as the README states them: click exits 2 on a usage error by itself.
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def _create_app(*_args, **_kwargs):
     from labsys import create_app
+    from labsys.config import ConfigurationError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as error:  # one line, not Flask's traceback
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_FAILURE)
+
+
+def labsys_version() -> str:
+    try:
+        return distribution_version("labsys")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 @click.group(
     cls=FlaskGroup,
     create_app=_create_app,
-    add_version_option=True,
+    add_version_option=False,
     add_default_commands=False,
     load_dotenv=False,
     set_debug_flag=False,
-    help="labsys: laboratory information system for food-safety sampling inspection.",
+    help="labsys: laboratory information system for food-safety sampling inspection.\n\n"
+    "Exit status: 0 done, 1 failed (nothing changed), 2 wrong usage.",
 )
+@click.version_option(labsys_version(), prog_name="labsys", message="%(prog)s %(version)s")
 def main():
     pass
+
+
+# Flask's group offers --env-file (needs python-dotenv, which labsys does not use), --app
+# (labsys is the app) and --debug (the waitress server ignores it): none works here.
+main.params = [p for p in main.params if p.name not in ("env_file", "app", "debug")]
 
 
 def register_commands(app) -> None:
     from labsys.commands.foundation import audit_group, create_user, init, quickstart
 
-    for command in (init, create_user, quickstart, audit_group):
-        app.cli.add_command(command)
-    for command in _feature_commands():
-        app.cli.add_command(command)
+    for command in (init, create_user, quickstart, audit_group, *_feature_commands()):
+        app.cli.add_command(_as_cli_run(command))
+
+
+def cli_locale() -> str:
+    """The language of a command's messages, one per run: the setting CLI_LANGUAGE
+    (``LABSYS_CLI_LANGUAGE``), else the terminal's (LC_ALL, LC_MESSAGES, LANG): Chinese for
+    zh*, English otherwise."""
+    chosen = os.environ.get("LABSYS_CLI_LANGUAGE") or current_app.config.get("CLI_LANGUAGE")
+    if not chosen:
+        chosen = next(
+            (os.environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(k)), ""
+        )
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if chosen.lower().startswith("zh") else "en"
+
+
+def _as_cli_run(command: click.Command) -> click.Command:
+    """Run ``command`` (and, for a group, its subcommands) in the CLI's language, with a
+    database that cannot be reached reported in one line (exit status 1)."""
+    invoke = command.invoke
+
+    def run(ctx: click.Context):
+        with cli_run():
+            return invoke(ctx)
+
+    command.invoke = run  # type: ignore[method-assign]
+    return command
+
+
+@contextmanager
+def cli_run() -> Iterator[None]:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    with force_locale(cli_locale()):
+        try:
+            yield
+        except (OperationalError, InterfaceError) as error:
+            fail(database_error(error))
+
+
+def database_error(error: Exception) -> str:
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    url = db.engine.url.render_as_string(hide_password=True)
+    return _("error: the database %(url)s cannot be used: %(reason)s", url=url, reason=reason)
+
+
+def default_base_url() -> str:
+    from labsys.config import base_url
+
+    return base_url(current_app.config)
 
 
 def _feature_commands():
@@ -64,8 +139,8 @@ def secret_key_command():
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=SERVE_HOST, show_default=True)
+@click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int):
@@ -82,7 +157,15 @@ def random_password() -> str:
 
 
 def fail(message: str) -> None:
-    """Roll back and exit non-zero with a message on standard error."""
-    db.session.rollback()
+    """Roll back and exit with status 1 and a message on standard error."""
+    with suppress(Exception):  # a dead connection: nothing to roll back
+        db.session.rollback()
     click.echo(message, err=True)
-    sys.exit(1)
+    sys.exit(EXIT_FAILURE)
+
+
+def progress_bar(length: int | None, label: str, iterable=None):
+    """A progress bar on standard error when it is a terminal; on a pipe or a log, the label
+    alone (click's own behaviour), so the output stays line-based for scripts.  Without a
+    length, it counts the items of ``iterable`` as they pass."""
+    return click.progressbar(iterable, length=length, label=label, show_pos=True, file=sys.stderr)

@@ -122,6 +122,16 @@ def ensure_secret_key(instance_path: str | os.PathLike) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+# The address ``labsys serve`` listens on by default.
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8000
+
+
+def base_url(settings) -> str:
+    """The absolute base of links printed outside a request (report QR codes from the CLI
+    and the demo): BASE_URL, else the address ``labsys serve`` listens on by default."""
+    return (settings.get("BASE_URL") or f"http://{SERVE_HOST}:{SERVE_PORT}").rstrip("/")
+
+
 class ConfigurationError(RuntimeError):
     """The app refuses to start with this configuration."""
 

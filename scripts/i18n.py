@@ -56,7 +56,8 @@ def extract() -> None:
 def build() -> list[str]:
     extract()
     with POT.open("rb") as f:
-        catalog = read_po(f, locale="zh_Hans_CN")
+        catalog = read_po(f)  # the template: two plural forms, as English has
+    catalog.locale = "zh_Hans_CN"  # one plural form from here on
     table = load_table()
     missing = []
     for message in catalog:
@@ -64,7 +65,9 @@ def build() -> list[str]:
             continue
         key = message.id if isinstance(message.id, str) else message.id[0]
         if key in table:
-            message.string = table[key]
+            # A plural message has one form per plural of the language (Chinese: one).
+            plural = isinstance(message.id, tuple | list)
+            message.string = (table[key],) * catalog.num_plurals if plural else table[key]
         else:
             missing.append(key)
     catalog.fuzzy = False

@@ -40,8 +40,10 @@ setup_venv() {
     if [ ! -x "$VENV/bin/python" ]; then
         "$PYTHON" -m venv "$VENV"
     fi
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -e '.[postgres,dev]'
+    step "pip: upgrading pip"
+    "$VENV/bin/pip" install --upgrade pip
+    step "pip: installing labsys with its development tools"
+    "$VENV/bin/pip" install -e '.[postgres,dev]'
 }
 
 timed() {

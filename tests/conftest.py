@@ -33,6 +33,7 @@ pytest_plugins = ["factories"]
 
 def pytest_configure(config):
     os.environ.setdefault("LABSYS_TEST_DATABASE_URL", "")
+    os.environ["LABSYS_CLI_LANGUAGE"] = "en"  # CLI output does not follow the developer's LANG
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from labsys.cli import fail
@@ -33,15 +34,15 @@ def load_command(path: str | None):
     try:
         summary = catalog.load_reference_catalog(db.session, path)
     except (KeyError, ValueError) as error:
-        fail(f"error: the catalog file is not valid: {error!r}")
+        fail(_("error: the catalog file is not valid: %(error)s", error=repr(error)))
     db.session.commit()
-    click.echo(summary or "catalog: up to date")
+    click.echo(summary or _("catalog: up to date"))
 
 
 def _category(code: str) -> FoodCategory:
     category = db.session.scalar(select(FoodCategory).where(FoodCategory.code == code))
     if category is None:
-        fail(f"error: no food category with code {code}")
+        fail(_("error: no food category with code %(code)s", code=code))
     return category
 
 
@@ -69,7 +70,7 @@ def _find(nodes, category_id):
 
 def _print_node(node, depth: int) -> None:
     category = node.category
-    flag = "  [key food]" if category.is_key_food else ""
+    flag = "  [" + _("key food") + "]" if category.is_key_food else ""
     click.echo(f"{'  ' * depth}{category.code}  {category.name_zh}{flag}")
     for child in node.children:
         _print_node(child, depth + 1)
@@ -91,10 +92,14 @@ def show_command(code: str, on):
     click.echo(f"{category.code}  {catalog.path_name(db.session, category)}  ({on_date})")
     specs = catalog.applicable_specifications(db.session, category.id, on_date)
     if not specs:
-        click.echo("  no test items")
+        click.echo("  " + _("no test items"))
     for spec in specs:
         limit = spec.plan.text if spec.plan else spec.limit_text
-        source = "" if spec.category_id == category.id else f"  (from {spec.category.code})"
+        source = (
+            ""
+            if spec.category_id == category.id
+            else "  " + _("(from %(code)s)", code=spec.category.code)
+        )
         click.echo(
             f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
             f"[{spec.method_standard}; {spec.judgement_basis}]{source}"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from labsys.cli import fail
+from labsys.cli import fail, progress_bar
 from labsys.demo import has_samples, load_demo
+from labsys.demo.generator import DEFAULT_SAMPLES
 from labsys.demo.world import DEMO_PASSWORD, DEMO_USERS
 from labsys.extensions import db
 
@@ -14,10 +17,10 @@ from labsys.extensions import db
 @click.command("demo")
 @click.option(
     "--samples",
-    default=600,
+    default=DEFAULT_SAMPLES,
     show_default=True,
     type=click.IntRange(1, 10_000_000),
-    help="How many samples (batches) the year holds.",
+    help="How many samples (batches) the year holds (the quick start loads the same).",
 )
 @click.option(
     "--seed",
@@ -42,15 +45,8 @@ from labsys.extensions import db
 def demo_command(samples: int, seed: int, year: int | None, reports: int | None):
     """Load demo data into an empty database (users, enterprises, a plan, a year of samples)."""
     if has_samples(db.session):
-        fail("the database already holds samples: the demo loads only into an empty one")
-    with click.progressbar(length=samples, label="samples", show_pos=True) as bar:
-        last = [0]
-
-        def progress(what: str, done: int, _total: int) -> None:
-            if what == "samples":  # reports follow, a few seconds per hundred
-                bar.update(done - last[0])
-                last[0] = done
-
+        fail(_("error: the database already holds samples: the demo loads only into an empty one"))
+    with PhaseBars() as progress:
         summary = load_demo(
             db.session, samples=samples, seed=seed, year=year, reports=reports, progress=progress
         )
@@ -58,28 +54,83 @@ def demo_command(samples: int, seed: int, year: int | None, reports: int | None)
     click.echo(describe(summary))
 
 
+class PhaseBars:
+    """One progress bar per phase of the demo (samples, then reports), on standard error."""
+
+    def __init__(self):
+        self.phase: str | None = None
+        self.bar = None
+        self.done = 0
+
+    def __enter__(self) -> PhaseBars:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.phase:
+            self._close()
+            self.phase, self.done = phase, 0
+            self.bar = progress_bar(total, _phase_label(phase)).__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _phase_label(phase: str) -> str:
+    if phase == "reports":
+        return _("issuing reports")
+    return _("writing samples")
+
+
 def describe(summary) -> str:
     users = ", ".join(name for name, _full, _roles in DEMO_USERS)
+    extra = summary.extra
+    counts = [
+        ngettext("%(num)d sample", "%(num)d samples", summary.samples),
+        ngettext("%(num)d visit", "%(num)d visits", summary.visits),
+        ngettext("%(num)d result", "%(num)d results", summary.results),
+        ngettext("%(num)d concluded", "%(num)d concluded", summary.concluded),
+        ngettext("%(num)d unqualified", "%(num)d unqualified", summary.unqualified),
+        ngettext("%(num)d report issued", "%(num)d reports issued", extra.get("reports", 0)),
+        ngettext("%(num)d follow-up", "%(num)d follow-ups", extra.get("followups", 0)),
+    ]
     lines = [
-        f"demo loaded in {summary.seconds:.1f} s: {summary.samples} samples in "
-        f"{summary.visits} visits, {summary.results} results, {summary.concluded} concluded, "
-        f"{summary.unqualified} unqualified, {summary.extra.get('reports', 0)} reports issued, "
-        f"{summary.extra.get('followups', 0)} follow-ups",
+        _(
+            "demo loaded in %(seconds)s s: %(counts)s",
+            seconds=f"{summary.seconds:.1f}",
+            counts=", ".join(counts),
+        )
     ]
     if summary.key_food_rate is not None:
         lines.append(
-            f"key-food pass rate: {summary.key_food_rate} % "
-            f"({summary.key_food_concluded} concluded key-food samples)"
+            ngettext(
+                "key-food pass rate: %(rate)s %% (%(num)d concluded key-food sample)",
+                "key-food pass rate: %(rate)s %% (%(num)d concluded key-food samples)",
+                summary.key_food_concluded,
+                rate=summary.key_food_rate,
+            )
         )
-    lines.append(f"demo users ({users}) log in with the password {DEMO_PASSWORD}")
+    lines.append(
+        _(
+            "demo users (%(users)s) log in with the password %(password)s",
+            users=users,
+            password=DEMO_PASSWORD,
+        )
+    )
     return "\n".join(lines)
 
 
-QUICKSTART_SAMPLES = 300  # a small lab's year: loads in seconds, reports included
-
-
 def load_quickstart_demo(session) -> str | None:
-    """The quick start's small demo, for an empty database only."""
+    """The quick start's demo (the same default size as ``labsys demo``), for an empty
+    database only, with its progress shown."""
     if has_samples(session):
         return None
-    return describe(load_demo(session, samples=QUICKSTART_SAMPLES))
+    with PhaseBars() as progress:
+        summary = load_demo(session, samples=DEFAULT_SAMPLES, progress=progress)
+    return describe(summary)

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -27,14 +29,17 @@ def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
-        click.echo(f"  {name}: {step(db.session) or 'up to date'}")
+        click.echo(f"  {name}: {step(db.session) or _('up to date')}")
     db.session.commit()
-    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(_("database ready: %(url)s", url=url))
 
 
 def _read_password(name: str) -> str:
     if sys.stdin.isatty():
-        return click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+        return click.prompt(
+            _("Password for %(name)s", name=name), hide_input=True, confirmation_prompt=True
+        )
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
 
@@ -59,9 +64,17 @@ def create_user(name: str, roles: tuple[str, ...], full_name: str):
             db.session, SYSTEM, username=name, password=password, roles=roles, full_name=full_name
         )
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     db.session.commit()
-    click.echo(f"created user {user.username} with roles {', '.join(sorted(roles))}")
+    click.echo(
+        ngettext(
+            "created user %(name)s with the role %(roles)s",
+            "created user %(name)s with the roles %(roles)s",
+            len(roles),
+            name=user.username,
+            roles=", ".join(sorted(roles)),
+        )
+    )
 
 
 @click.command("quickstart")
@@ -70,14 +83,14 @@ def create_user(name: str, roles: tuple[str, ...], full_name: str):
 def quickstart(demo: bool):
     """init, then a first admin (login printed) and demo data, for the embedded database."""
     click.get_current_context().invoke(init)
-    login_file = Path(current_app.instance_path) / "initial_admin_password"
+    login_file = users.initial_password_file()
     admin_count = db.session.scalar(select(func.count()).select_from(User))
     if admin_count == 0:
         password = random_password()
         users.create_user(
             db.session,
             SYSTEM,
-            username="admin",
+            username=users.INITIAL_ADMIN,
             password=password,
             roles=list(Role),
             full_name="系统管理员",
@@ -87,11 +100,26 @@ def quickstart(demo: bool):
         login_file.chmod(0o600)
     if demo:
         _load_demo_if_empty()
-    if login_file.exists():
+    password = _initial_password(login_file)
+    if password:
         click.echo(
-            f"first login: user admin, password {login_file.read_text().strip()}"
-            "  (change it after logging in)"
+            _(
+                "first login: user %(name)s, password %(password)s  (change it after logging in)",
+                name=users.INITIAL_ADMIN,
+                password=password,
+            )
         )
+
+
+def _initial_password(login_file: Path) -> str | None:
+    """The kept first password while it still logs in; a stale one is removed, never shown."""
+    if not login_file.exists():
+        return None
+    password = login_file.read_text(encoding="utf-8").strip()
+    if users.authenticate(db.session, users.INITIAL_ADMIN, password) is None:
+        login_file.unlink()
+        return None
+    return password
 
 
 def _load_demo_if_empty() -> None:
@@ -115,9 +143,20 @@ def audit_verify():
     checked, broken = audit.verify_chain(db.session)
     if broken:
         click.echo(
-            f"audit trail BROKEN at entry {broken.entry_id}: {broken.problem} "
-            f"({checked} entries before it are intact)",
+            ngettext(
+                "audit trail BROKEN at entry %(entry)s: %(problem)s "
+                "(%(num)d entry before it is intact)",
+                "audit trail BROKEN at entry %(entry)s: %(problem)s "
+                "(%(num)d entries before it are intact)",
+                checked,
+                entry=broken.entry_id,
+                problem=broken.problem,
+            ),
             err=True,
         )
         sys.exit(1)
-    click.echo(f"audit trail intact: {checked} entries")
+    click.echo(
+        ngettext(
+            "audit trail intact: %(num)d entry", "audit trail intact: %(num)d entries", checked
+        )
+    )

@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from labsys.cli import fail
+from labsys.cli import default_base_url, fail, progress_bar
 from labsys.extensions import db
 from labsys.services import ServiceError, reports, users
 from labsys.services.access import SYSTEM
@@ -26,22 +27,21 @@ def report_group():
 @click.option(
     "--base-url",
     default=None,
-    help="Absolute base of the verification links (default: the BASE_URL setting).",
+    help="Absolute base of the verification links (default: the BASE_URL setting, else "
+    "http://127.0.0.1:8000, the address `labsys serve` listens on by default).",
 )
 @with_appcontext
 def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | None):
     """Issue the reports of the samples SAMPLE_NOS (one commit; failures are listed)."""
     actor = users.get_by_username(db.session, username)
     if actor is None or not actor.active:
-        fail(f"error: no active user {username!r}")
-    base_url = base_url or current_app.config.get("BASE_URL")
-    if not base_url:
-        fail("error: set BASE_URL (or pass --base-url): the QR code needs an absolute link")
+        fail(_("error: no active user %(name)s", name=repr(username)))
+    base_url = base_url or default_base_url()
     try:
         samples = reports.samples_by_no(db.session, sample_nos)
     except ServiceError as error:
-        fail(f"error: {error.message}")
-    with click.progressbar(length=len(samples), label="issuing reports", file=sys.stderr) as bar:
+        fail(_("error: %(message)s", message=error.message))
+    with progress_bar(len(samples), _("issuing reports")) as bar:
         outcome = reports.issue_many(
             db.session, actor, samples, base_url=base_url, progress=lambda *_: bar.update(1)
         )
@@ -49,8 +49,15 @@ def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | No
     for report in outcome.issued:
         click.echo(f"{report.sample.sample_no}\t{report.report_no}")
     for sample, message in outcome.failed:
-        click.echo(f"{sample.sample_no}\tNOT ISSUED: {message}", err=True)
-    click.echo(f"{len(outcome.issued)} issued, {len(outcome.failed)} failed", err=True)
+        click.echo(f"{sample.sample_no}\t" + _("NOT ISSUED: %(why)s", why=message), err=True)
+    click.echo(
+        _(
+            "%(issued)d issued, %(failed)d failed",
+            issued=len(outcome.issued),
+            failed=len(outcome.failed),
+        ),
+        err=True,
+    )
     if outcome.failed:
         sys.exit(1)
 
@@ -71,13 +78,21 @@ def pdf_command(report_no: str, output: str):
     try:
         report = reports.get_by_no(db.session, report_no)
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     if output == "-":
         sys.stdout.buffer.write(report.pdf)
         return
     Path(output).write_bytes(report.pdf)
     click.echo(
-        f"{report.report_no}: {len(report.pdf)} bytes, sha256 {report.sha256} -> {output}", err=True
+        ngettext(
+            "%(no)s: %(num)d byte, sha256 %(sha)s -> %(output)s",
+            "%(no)s: %(num)d bytes, sha256 %(sha)s -> %(output)s",
+            len(report.pdf),
+            no=report.report_no,
+            sha=report.sha256,
+            output=output,
+        ),
+        err=True,
     )
 
 
@@ -90,10 +105,15 @@ def zip_command(report_nos: tuple[str, ...], output: str):
     try:
         chosen = [reports.get_by_no(db.session, no) for no in report_nos]
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     with open(output, "wb") as target:
         count = reports.write_zip(chosen, target)
-    click.echo(f"{count} reports -> {output}", err=True)
+    click.echo(
+        ngettext(
+            "%(num)d report -> %(output)s", "%(num)d reports -> %(output)s", count, output=output
+        ),
+        err=True,
+    )
 
 
 @report_group.command("authorise")
@@ -115,7 +135,7 @@ def authorise_command(username: str, categories: tuple[str, ...], note: str):
 
     user = users.get_by_username(db.session, username)
     if user is None:
-        fail(f"error: no user {username!r}")
+        fail(_("error: no user %(name)s", name=repr(username)))
     if categories:
         found = list(
             db.session.scalars(
@@ -126,7 +146,7 @@ def authorise_command(username: str, categories: tuple[str, ...], note: str):
         )
         missing = set(categories) - {c.name_zh for c in found} - {c.code for c in found}
         if missing:
-            fail(f"error: no food category {', '.join(sorted(missing))}")
+            fail(_("error: no food category %(code)s", code=", ".join(sorted(missing))))
         ids = [c.id for c in found]
     else:
         ids = [
@@ -135,7 +155,7 @@ def authorise_command(username: str, categories: tuple[str, ...], note: str):
     try:
         signatory = signatories.authorise(db.session, SYSTEM, user, category_ids=ids, note=note)
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     db.session.commit()
     names = "、".join(c.name_zh for c in signatory.categories)
-    click.echo(f"{user.username} may sign reports for: {names}")
+    click.echo(_("%(name)s may sign reports for: %(names)s", name=user.username, names=names))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from labsys.cli import fail
 from labsys.extensions import db
@@ -27,14 +29,27 @@ def import_results_command(file: Path, username: str):
     saved and judged, or, if any row is wrong, none (the problems are listed; exit 1)."""
     actor = users.get_by_username(db.session, username)
     if actor is None or not actor.active:
-        fail(f"error: no active user {username}")
+        fail(_("error: no active user %(name)s", name=repr(username)))
+    click.echo(_("checking and judging %(file)s ...", file=file.name), err=True)
     try:
         summary = import_results(db.session, actor, file.read_bytes(), file.name)
     except ImportErrors as error:
-        lines = [f"row {e.row}, {e.column}: {e.message}" for e in error.errors]
+        lines = [
+            _("row %(row)s, %(column)s: %(message)s", row=e.row, column=e.column, message=e.message)
+            for e in error.errors
+        ]
         fail("\n".join([error.message, *lines]))
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     db.session.commit()
     verdicts = ", ".join(f"{name} {count}" for name, count in sorted(summary.verdicts.items()))
-    click.echo(f"imported {summary.rows} results for {summary.samples} samples ({verdicts})")
+    results = ngettext("%(num)d result", "%(num)d results", summary.rows)
+    samples = ngettext("%(num)d sample", "%(num)d samples", summary.samples)
+    click.echo(
+        _(
+            "imported %(results)s for %(samples)s (%(verdicts)s)",
+            results=results,
+            samples=samples,
+            verdicts=verdicts,
+        )
+    )

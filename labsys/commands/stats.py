@@ -8,8 +8,10 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from labsys.cli import fail
+from labsys.cli import fail, progress_bar
 from labsys.extensions import db
 from labsys.services import ServiceError, stats
 
@@ -78,7 +80,7 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
             filters=_filters(date_from, date_to, plan, task),
         )
     except ServiceError as error:
-        fail(f"error: {error.message}")
+        fail(_("error: %(message)s", message=error.message))
     db.session.rollback()  # read only
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -93,12 +95,19 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
 def rebuild_command():
     """Recompute the pass-rate summary table (sample_stats) from the samples, in one
     transaction, and say whether it differed (the triggers keep it exact: a repair tool)."""
+    click.echo(_("recounting the samples ..."), err=True)
     differing = stats.rebuild_summary(db.session)
     db.session.commit()
     if differing:
-        click.echo(f"sample_stats rebuilt: {differing} combination(s) differed from the samples")
+        click.echo(
+            ngettext(
+                "sample_stats rebuilt: %(num)d combination differed from the samples",
+                "sample_stats rebuilt: %(num)d combinations differed from the samples",
+                differing,
+            )
+        )
     else:
-        click.echo("sample_stats matched the samples: nothing to rebuild")
+        click.echo(_("sample_stats matched the samples: nothing to rebuild"))
 
 
 def _write_csv(data: dict) -> None:
@@ -115,7 +124,14 @@ def _write_csv(data: dict) -> None:
 
 
 def _write_table(data: dict) -> None:
-    header = ["name", "samples", "qualified", "unqualified", "pass rate %", "95 % CI"]
+    header = [
+        _("name"),
+        _("samples"),
+        _("qualified"),
+        _("unqualified"),
+        _("pass rate %"),
+        _("95 % CI"),
+    ]
     lines = [
         [
             row["name"],
@@ -181,7 +197,7 @@ def export_command(kind, date_from, date_to, plan, task, fmt, output):
     lab_name = current_app.config["LAB_NAME"]
     if kind == "compliance":
         if fmt != "pdf":
-            fail("error: the compliance report is a PDF: use --format pdf")
+            fail(_("error: the compliance report is a PDF: use --format pdf"))
         data = exports.compliance_pdf(
             db.session,
             filters,
@@ -192,13 +208,14 @@ def export_command(kind, date_from, date_to, plan, task, fmt, output):
             out.write(data.getvalue())
     else:
         if fmt == "pdf":
-            fail(f"error: the {kind} export is a table: use --format csv or xlsx")
+            fail(_("error: the %(kind)s export is a table: use --format csv or xlsx", kind=kind))
         header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
-        if fmt == "csv":
-            exports.write_csv(output, header, rows)
-        else:
-            exports.write_xlsx(
-                output, header, rows, title=kind, preamble=exports.export_preamble(kind)
-            )
+        with progress_bar(None, _("rows written"), iterable=rows) as counted:
+            if fmt == "csv":
+                exports.write_csv(output, header, counted)
+            else:
+                exports.write_xlsx(
+                    output, header, counted, title=kind, preamble=exports.export_preamble(kind)
+                )
     db.session.rollback()  # read only
-    click.echo(f"{kind} written to {output}")
+    click.echo(_("%(kind)s written to %(output)s", kind=kind, output=output))

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from labsys.config import base_url
 from labsys.core import clock, workdays
 from labsys.core.judgement import conclude
 from labsys.core.rates import pass_rate
@@ -60,6 +61,7 @@ KEY_FOOD_SHARE = 0.36  # of all samples
 OTHER_UNQUALIFIED = 0.026  # unqualified share among the other foods (≈2 % overall)
 STUCK_SHARE = 0.002  # samples left overdue: never delivered, or untested past the deadline
 CHUNK = 2000  # samples written per batch
+DEFAULT_SAMPLES = 300  # `labsys demo` and the quick start: a small lab's year, in seconds
 REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
 RETEST_LAB = ("02", "北京市食品安全复检中心")
 
@@ -120,7 +122,7 @@ class DemoSummary:
 def load_demo(
     session: Session,
     *,
-    samples: int = 600,
+    samples: int = DEFAULT_SAMPLES,
     seed: int = 2019,
     year: int | None = None,
     today: date | None = None,
@@ -185,8 +187,8 @@ class _Demo:
         # The demo's supervisors sign reports: authorised signatories for every 大类.
         signatories.authorise_all_categories(self.session, SYSTEM, self.people[Role.SUPERVISOR])
         self.districts = [(r.code, r.name_zh) for r in reference.districts(self.session)]
-        self.units, self.producers = self._enterprises()
         self.leaves_key, self.leaves_other = self._leaves()
+        self.units, self.producers, self.local_producers = self._enterprises()
         visits = self._timeline()
         self._assign_foods(visits)
         self.tasks = self._plan(visits)
@@ -213,27 +215,41 @@ class _Demo:
                 people[role].append(user)
         return people
 
-    def _enterprises(self) -> tuple[dict, list[int]]:
-        """Sampled units by (district, link), and labelled producers, bulk-written."""
-        rng = self.rng
+    def _enterprises(self) -> tuple[dict, dict, dict]:
+        """Sampled units by (district, link); labelled producers by the kind of food they
+        make (world.MAKERS), a few of each kind in Beijing, where the production link
+        samples them at their own plant; all bulk-written with distinct names."""
+        rng, taken = self.rng, set()
         n_units = max(48, self.n // 12)
-        n_producers = max(24, self.n // 40)
         rows = []
         units: dict[tuple[str, Link], list[int]] = defaultdict(list)
+        shop_links = [link for link in world.LINK_WEIGHTS if link != Link.PRODUCTION]
         for n in range(n_units):
             district = self.districts[n % len(self.districts)]
-            link = rng.choices(list(world.LINK_WEIGHTS), list(world.LINK_WEIGHTS.values()))[0]
+            link = rng.choices(shop_links, [world.LINK_WEIGHTS[k] for k in shop_links])[0]
             row = {
                 "id": self._next_id(Enterprise),
-                **world.sampled_unit(rng, n + 1, district, link),
+                **world.sampled_unit(rng, taken, district, link),
             }
             units[(district[0], link)].append(row["id"])
             rows.append(row)
-        producers = []
-        for n in range(n_producers):
-            row = {"id": self._next_id(Enterprise), **world.producer(rng, n + 1)}
-            producers.append(row["id"])
-            rows.append(row)
+        producers: dict[str, list[int]] = defaultdict(list)
+        local: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        keys = sorted(
+            {k for leaf in self.leaves_key + self.leaves_other if (k := world.maker_key(leaf.code))}
+        )
+        per_key = max(3, self.n // 40 // max(1, len(keys)))
+        names = dict(self.districts)
+        for key in keys:
+            for n in range(per_key):
+                row = {
+                    "id": self._next_id(Enterprise),
+                    **world.producer(rng, taken, key, local=n % 3 == 0, districts=names),
+                }
+                producers[key].append(row["id"])
+                if row["region_code"]:
+                    local[key].append((row["id"], row["region_code"]))
+                rows.append(row)
         now = self._utc(date(self.year, 1, 2), 9)
         for row in rows:
             row.update(created_at=now, contact="", version_id=1)
@@ -253,7 +269,7 @@ class _Demo:
                 for row in rows
             ]
         )
-        return units, producers
+        return units, producers, local
 
     def _leaves(self) -> tuple[list[FoodCategory], list[FoodCategory]]:
         key_ids = {c.id for c in catalog.key_food_categories(self.session)}
@@ -396,11 +412,20 @@ class _Demo:
         rng = self.rng
         day = skeletons[0].sampling_date
         link = rng.choices(list(world.LINK_WEIGHTS), list(world.LINK_WEIGHTS.values()))[0]
-        district = rng.choice(self.districts)
-        unit_id = rng.choice(
-            self.units.get((district[0], link))
-            or [u for (d, _l), us in self.units.items() if d == district[0] for u in us]
-        )
+        code = skeletons[0].category.code
+        maker = world.maker_key(code)
+        if code.startswith(world.SELF_MADE):
+            link = Link.CATERING  # self-made food is sampled where it is made and served
+        if link == Link.PRODUCTION and self.local_producers.get(maker):
+            unit_id, region = rng.choice(self.local_producers[maker])  # at its own plant
+            district = next(d for d in self.districts if d[0] == region)
+        else:
+            link = Link.RETAIL if link == Link.PRODUCTION else link
+            district = rng.choice(self.districts)
+            unit_id = rng.choice(
+                self.units.get((district[0], link))
+                or [u for (d, _l), us in self.units.items() if d == district[0] for u in us]
+            )
         created = self._utc(day, rng.randint(9, 16), rng.randint(0, 59))
         sampler = team[0]
         visit = {
@@ -459,10 +484,24 @@ class _Demo:
         region = visit["region_code"]
         self._serials[region] += 1
         config = current_app.config
-        produced = s.sampling_date - timedelta(days=rng.randint(3, 90))
-        shelf = rng.choice(["6个月", "12个月", "18个月", "180天", "24个月"])
-        fresh = self._is_farm_produce(leaf)
-        unit = rng.choice(["袋", "瓶", "盒", "桶"]) if not fresh else "kg"
+        maker = world.maker_key(leaf.code)
+        fresh = maker is None  # farm produce or self-made: 散装, no label, no producer
+        product = (
+            world.packed_product(rng, leaf.code)
+            if not fresh
+            else {"specification": "散装", "quantity_unit": "kg", "shelf_life": ""}
+        )
+        shelf = product["shelf_life"]
+        shelf_days = sampling_service.shelf_life_days(shelf)
+        # Made before it was sampled, and still within its shelf life on the sampling day.
+        produced = s.sampling_date - timedelta(days=rng.randint(0, min(90, (shelf_days or 91) - 1)))
+        unit = product["quantity_unit"]
+        if visit["link"] == Link.PRODUCTION:
+            producer_id = visit["sampled_unit_id"]
+        elif fresh:
+            producer_id = None
+        else:
+            producer_id = rng.choice(self.producers[maker])
         return {
             "id": self._next_id(Sample),
             "sample_no": sampling_service.format_sample_no(
@@ -478,20 +517,16 @@ class _Demo:
             "category_id": leaf.id,
             "food_name": leaf.name_zh,
             "brand": "" if fresh else world.brand(rng),
-            "specification": "散装"
-            if fresh
-            else rng.choice(["500g/袋", "1kg/袋", "5L/桶", "250mL/盒", "400g/瓶"]),
+            "specification": product["specification"],
             "production_date": produced if not fresh else s.sampling_date,
             "batch_no": "" if fresh else f"{produced:%Y%m%d}{rng.randint(1, 9)}",
             "shelf_life": "" if fresh else shelf,
-            "shelf_life_days": None if fresh else sampling_service.shelf_life_days(shelf),
+            "shelf_life_days": None if fresh else shelf_days,
             "quantity": str(rng.choice([2, 3, 4, 6])) if not fresh else "2.0",
             "quantity_unit": unit,
             "backup_quantity": "1" if not fresh else "1.0",
             "sampling_base": f"{rng.randint(20, 500)}{unit}",
-            "producer_id": None
-            if fresh or visit["link"] == Link.CATERING
-            else rng.choice(self.producers),
+            "producer_id": producer_id,
             "remarks": None,
             "sampling_date": s.sampling_date,
             "region_code": region,
@@ -724,9 +759,11 @@ class _Demo:
     # --- reports and follow-ups (through the services) --------------------------------------
 
     def _reports(self) -> None:
-        """Issue the reports of the newest concluded samples (up to ``report_limit``), each
-        1–4 working days after its conclusion unless that is after today, in the order they
-        were issued, signed by a supervisor, through the reports service (real PDFs)."""
+        """Issue the reports of concluded samples (up to ``report_limit``): the unqualified
+        ones first (their notice goes with the report, on a statutory deadline), then the
+        newest; each 1–4 working days after its conclusion unless that is after today, in
+        the order they were issued, signed by a supervisor, through the reports service
+        (real PDFs)."""
         from sqlalchemy.orm import selectinload
 
         from labsys.services import reports as report_service
@@ -735,7 +772,11 @@ class _Demo:
         for sample_id, concluded_at in self.session.execute(
             select(Sample.id, Sample.concluded_at)
             .where(Sample.status == SampleStatus.CONCLUDED)
-            .order_by(Sample.concluded_at.desc(), Sample.id.desc())
+            .order_by(
+                (Sample.conclusion == Conclusion.UNQUALIFIED).desc(),
+                Sample.concluded_at.desc(),
+                Sample.id.desc(),
+            )
         ):
             if len(chosen) >= self.report_limit:
                 break
@@ -744,7 +785,7 @@ class _Demo:
             if issued.date() <= self.today:  # later ones are still being written up
                 chosen.append((issued, sample_id))
         chosen.sort()
-        base_url = current_app.config.get("BASE_URL") or "http://127.0.0.1:8000"
+        link_base = base_url(current_app.config)
         supervisors = self.people[Role.SUPERVISOR]
         for start in range(0, len(chosen), 200):
             part = chosen[start : start + 200]
@@ -765,7 +806,7 @@ class _Demo:
                         )
                     ),
                     samples[sample_id],
-                    base_url=base_url,
+                    base_url=link_base,
                     issued_at=issued.astimezone(UTC),
                 )
             self.progress("reports", start + len(part), len(chosen))
@@ -784,13 +825,17 @@ class _Demo:
             .order_by(Sample.concluded_at)
         ).all()
         rng, count = self.rng, 0
+        issued = self._report_days([s.id for s in samples])
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
             count += 1
             concluded = sample.concluded_at.astimezone(clock.LOCAL_TZ).date()
             notified = workdays.add_workdays(concluded, rng.randint(1, 3), self.holidays)
-            if notified > self.today or rng.random() < 0.08:
-                continue  # not yet notified: the board shows it
+            if sample.id not in issued or rng.random() < 0.08:
+                continue  # no report yet (or not yet sent): the board shows it awaiting notice
+            notified = max(notified, issued[sample.id])  # the notice goes with the report
+            if notified > self.today:
+                continue
             followup.record_notification(self.session, actor, f, notified)
             try:
                 if rng.random() < 0.3:
@@ -810,6 +855,22 @@ class _Demo:
                 pass  # e.g. no retest for a failed microbiological item: the rules say no
             self._disposal(f, notified)
         self.summary.extra["followups"] = count
+
+    def _report_days(self, sample_ids: list[int]) -> dict[int, date]:
+        """The local date each sample's report was issued on (samples with a report only)."""
+        from labsys.models import Report
+
+        days: dict[int, date] = {}
+        for start in range(0, len(sample_ids), 500):
+            for sample_id, issued_at in self.session.execute(
+                select(Report.sample_id, Report.issued_at).where(
+                    Report.sample_id.in_(sample_ids[start : start + 500]),
+                    Report.issued_at.is_not(None),
+                )
+            ):
+                day = issued_at.astimezone(clock.LOCAL_TZ).date()
+                days[sample_id] = min(day, days.get(sample_id, day))  # the first report
+        return days
 
     def _retest(self, f, notified: date, lab) -> None:
         from labsys.services import followup
@@ -866,15 +927,6 @@ class _Demo:
                 set(self.session.scalars(select(Specification.effective_from).distinct()))
             )
         return self._dates
-
-    def _is_farm_produce(self, leaf: FoodCategory) -> bool:
-        if not hasattr(self, "_farm_root"):
-            self._farm_root = self.session.scalar(
-                select(FoodCategory.id).where(
-                    FoodCategory.level == 1, FoodCategory.name_zh == "食用农产品"
-                )
-            )
-        return self._levels(leaf)[0] == self._farm_root
 
     def _levels(self, leaf: FoodCategory) -> list:
         """The category ids of levels 1–4 (cached per leaf)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -16,6 +17,9 @@ from labsys.services.access import SystemActor, writes
 from labsys.services.errors import PermissionDenied, ServiceError
 
 MIN_PASSWORD_LENGTH = 8
+# The quick start's first administrator, and the instance file keeping its first password.
+INITIAL_ADMIN = "admin"
+INITIAL_PASSWORD_FILE = "initial_admin_password"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 # Checked against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
@@ -94,6 +98,17 @@ def create_user(
     return user
 
 
+def initial_password_file() -> Path:
+    """Where the quick start keeps the first admin's generated password until it changes."""
+    return Path(current_app.instance_path) / INITIAL_PASSWORD_FILE
+
+
+def forget_initial_password() -> None:
+    """The kept first password stops working when the admin changes it: drop the file, so
+    that ``make run`` no longer prints a login that fails."""
+    initial_password_file().unlink(missing_ok=True)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the credentials are right and the account active, else None.
 
@@ -167,5 +182,7 @@ def change_password(
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     session.flush()
+    if user.username == INITIAL_ADMIN and has_app_context():
+        forget_initial_password()
     # Never the hashes themselves: the trail records that it changed, and who changed it.
     audit.record(session, actor, "user", user.id, "password")

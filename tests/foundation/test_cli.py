@@ -27,9 +27,13 @@ def test_create_user_reads_the_password_from_stdin(app, db):
 
 
 def test_create_user_refuses_a_weak_password_and_saves_nothing(app, db):
-    result = _run(app, "create-user", "li", "--role", "sampler", input="123\n")
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "li", "--role", "sampler"],
+        input="123\n",
+        env={"LABSYS_CLI_LANGUAGE": "zh"},
+    )
     assert result.exit_code == 1
-    assert "密码至少需要 8 个字符" in result.output
+    assert "错误：密码至少需要 8 个字符" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 

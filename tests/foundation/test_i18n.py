@@ -16,6 +16,11 @@ def _i18n_script():
     return module
 
 
+def _key(text):
+    """Plural messages (ngettext) come back as lists: compare them as tuples."""
+    return tuple(text) if isinstance(text, list | tuple) else text
+
+
 def test_every_string_has_a_chinese_translation(tmp_path, monkeypatch):
     script = _i18n_script()
     monkeypatch.setattr(script, "LOCALE_DIR", tmp_path)
@@ -30,7 +35,7 @@ def test_the_compiled_catalog_is_up_to_date(tmp_path, monkeypatch):
     script.build()
     committed = ROOT / "labsys/translations/zh_Hans_CN/LC_MESSAGES/messages.mo"
     with committed.open("rb") as f:
-        shipped = {m.id: m.string for m in read_mo(f) if m.id}
+        shipped = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
     with (tmp_path / "messages.mo").open("rb") as f:
-        fresh = {m.id: m.string for m in read_mo(f) if m.id}
+        fresh = {_key(m.id): _key(m.string) for m in read_mo(f) if m.id}
     assert shipped == fresh, "run `make translations` and commit the catalog"

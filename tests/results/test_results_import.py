@@ -168,7 +168,7 @@ def test_cli_import_saves_all_or_reports_and_exits_1(app, db, tech, flour_sample
     good.write_bytes(_csv(f"{sample.sample_no},铅(以Pb计),0.1,mg/kg,"))
     result = runner.invoke(args=["import", "results", str(good), "--as", "tech"])
     assert result.exit_code == 0, result.output
-    assert "imported 1 results for 1 samples" in result.output
+    assert "imported 1 result for 1 sample (" in result.output  # issue 20: not "1 results"
     db.session.expire_all()
     assert by_name(sample, "铅").measured_text == "0.1"
 
