@@ -26,8 +26,10 @@ rm -rf build
 wheel=$(ls "$work"/dist/labsys-*.whl)
 echo "built $(basename "$wheel")"
 
-"$VENV/bin/python" -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet "$wheel"
+# The project's pip installs into the new environment (no pip of its own to bootstrap), and
+# skips compiling every dependency's bytecode up front: a throwaway environment.
+"$VENV/bin/python" -m venv --without-pip "$work/venv"
+"$VENV/bin/pip" --python "$work/venv/bin/python" install --quiet --no-compile "$wheel"
 
 cd "$work"
 export LABSYS_INSTANCE_PATH="$work/instance"
