@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from labsys.cli import fail
 from labsys.core import clock
+from labsys.core.limits import limit_with_unit
 from labsys.extensions import db
-from labsys.models import FoodCategory
+from labsys.models import FoodCategory, OilProcess
 from labsys.services import catalog
+from labsys.services.catalog_check import CatalogError
 
 
 @click.group("catalog")
@@ -33,10 +35,23 @@ def load_command(path: str | None):
     """Load the reference catalog; a newer version updates in place (idempotent)."""
     try:
         summary = catalog.load_reference_catalog(db.session, path)
+    except CatalogError as error:
+        fail(refusal(error))
     except (KeyError, ValueError) as error:
         fail(_("error: the catalog file is not valid: %(error)s", error=repr(error)))
     db.session.commit()
     click.echo(summary or _("catalog: up to date"))
+
+
+def refusal(error: CatalogError) -> str:
+    """The message of a refused catalog file: one line per row at fault."""
+    lines = [
+        _(
+            "error: the catalog was not loaded (nothing changed); %(n)s problem(s):",
+            n=len(error.problems),
+        )
+    ]
+    return "\n".join([*lines, *(f"  - {problem}" for problem in error.problems)])
 
 
 def _category(code: str) -> FoodCategory:
@@ -94,13 +109,14 @@ def show_command(code: str, on):
     if not specs:
         click.echo("  " + _("no test items"))
     for spec in specs:
-        limit = spec.plan.text if spec.plan else spec.limit_text
+        limit = limit_with_unit(spec.plan.text if spec.plan else spec.limit_text, spec.unit)
+        process = f" ({OilProcess(spec.oil_process).title})" if spec.oil_process else ""
         source = (
             ""
             if spec.category_id == category.id
             else "  " + _("(from %(code)s)", code=spec.category.code)
         )
         click.echo(
-            f"  {spec.test_item.name_zh}  {limit} {spec.unit}  "
-            f"[{spec.method_standard}; {spec.judgement_basis}]{source}"
+            f"  {spec.test_item.name_zh}{process}  {limit}  "
+            f"[{spec.method_standard}; {spec.judgement_basis}; {spec.effective_from}]{source}"
         )

@@ -14,11 +14,13 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from labsys.cli import fail, random_password
+from labsys.commands.catalog import refusal
 from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
 from labsys.services import ServiceError, audit, users
 from labsys.services.access import SYSTEM
+from labsys.services.catalog_check import CatalogError
 
 ROLE_CHOICES = click.Choice([r.value for r in Role])
 
@@ -29,7 +31,10 @@ def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
-        click.echo(f"  {name}: {step(db.session) or _('up to date')}")
+        try:
+            click.echo(f"  {name}: {step(db.session) or _('up to date')}")
+        except CatalogError as error:
+            fail(refusal(error))
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(_("database ready: %(url)s", url=url))

@@ -39,6 +39,7 @@ from labsys.models import (
     FoodCategory,
     Link,
     NumberSequence,
+    OilProcess,
     ResultStatus,
     Role,
     Sample,
@@ -502,8 +503,10 @@ class _Demo:
             producer_id = None
         else:
             producer_id = rng.choice(self.producers[maker])
+        sample_id = self._next_id(Sample)
         return {
-            "id": self._next_id(Sample),
+            "id": sample_id,
+            "oil_process": self._oil_process(leaf, s.sampling_date, sample_id),
             "sample_no": sampling_service.format_sample_no(
                 config["SAMPLE_NO_PATTERN"],
                 prefix=config["SAMPLE_NO_PREFIX"],
@@ -560,7 +563,9 @@ class _Demo:
         arrived = s.received.astimezone(UTC)
         results = [
             {"id": self._next_id(SampleResult), "sample_id": sample["id"], "seq": seq, **template}
-            for seq, template in enumerate(self._templates(s.category, s.sampling_date), 1)
+            for seq, template in enumerate(
+                self._templates(s.category, s.sampling_date, sample["oil_process"]), 1
+            )
         ]
         sample.update(
             status=SampleStatus.RECEIVED,
@@ -598,10 +603,12 @@ class _Demo:
             self._results(s, sample, results, technician, entries)
         rows[SampleResult].extend(results)
 
-    def _templates(self, leaf: FoodCategory, day: date) -> list[dict]:
+    def _templates(
+        self, leaf: FoodCategory, day: date, oil_process: str | None = None
+    ) -> list[dict]:
         """The frozen-specification part of a new result row, per spec, as receipt copies it
         (cached: reading ORM attributes for every row would dominate the run)."""
-        specs = self._specs(leaf, day)
+        specs = self._specs(leaf, day, oil_process)
         key = id(specs)
         if key not in self._template_cache:
             self._template_cache[key] = [
@@ -911,13 +918,23 @@ class _Demo:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _specs(self, leaf: FoodCategory, day: date) -> list:
-        """The specification that applies on ``day`` (cached per date it can change on)."""
+    def _specs(self, leaf: FoodCategory, day: date, oil_process: str | None = None) -> list:
+        """The specification that applies on ``day`` (cached per date it can change on), for
+        an oil's process (压榨/浸出) when given."""
         boundary = max((d for d in self._effective_dates() if d <= day), default=day)
-        key = (leaf.id, boundary)
+        key = (leaf.id, boundary, oil_process)
         if key not in self._spec_cache:
-            self._spec_cache[key] = catalog.applicable_specifications(self.session, leaf.id, day)
+            self._spec_cache[key] = catalog.applicable_specifications(
+                self.session, leaf.id, day, oil_process
+            )
         return self._spec_cache[key]
+
+    def _oil_process(self, leaf: FoodCategory, day: date, sample_id: int) -> str | None:
+        """压榨 or 浸出 for an oil whose limits depend on it (alternating: no random draw, so
+        the rest of the demo stays as it was)."""
+        if not catalog.needs_oil_process(self._specs(leaf, day)):
+            return None
+        return (OilProcess.PRESSED if sample_id % 2 else OilProcess.SOLVENT).value
 
     def _effective_dates(self) -> list[date]:
         if not hasattr(self, "_dates"):

@@ -92,6 +92,13 @@ class Specification(Base):
     micro_m: Mapped[str | None] = mapped_column(String(30))
     micro_big_m: Mapped[str | None] = mapped_column(String(30))
     effective_from: Mapped[date] = mapped_column(default=date(2000, 1, 1))
+    # The end of the transition period of a row that a newer edition replaced: until this date
+    # food made before the newer edition took effect may still be judged by this row (also
+    # never after the food's shelf life).  None: until the shelf life ends.
+    transition_end: Mapped[date | None]
+    # "" for every sample; "pressed" / "solvent" (OilProcess) for a row that applies only to
+    # oils made that way (GB 2716-2018 solvent residue).
+    oil_process: Mapped[str] = mapped_column(String(10), default="", server_default="")
     excluded: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(Text)
@@ -100,7 +107,8 @@ class Specification(Base):
     test_item: Mapped[TestItem] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("category_id", "test_item_id", "effective_from"),
+        UniqueConstraint("category_id", "test_item_id", "effective_from", "oil_process"),
+        CheckConstraint("oil_process IN ('', 'pressed', 'solvent')", name="oil_process_values"),
         Index("ix_specifications_item", "test_item_id"),
     )
 

@@ -67,6 +67,18 @@ class ComparisonMethod(TitledEnum):
         return self is ComparisonMethod.ROUNDED
 
 
+class OilProcess(TitledEnum):
+    """压榨/浸出: how an edible vegetable oil was made, as its label says.  GB 2716-2018 Table 2
+    sets the solvent residue by it (浸出油 ≤20 mg/kg, 压榨油 不得检出)."""
+
+    PRESSED = "pressed"
+    SOLVENT = "solvent"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PRESSED: _l("Pressed (压榨)"), cls.SOLVENT: _l("Solvent-extracted (浸出)")}
+
+
 class DecisionRule(TitledEnum):
     """ISO/IEC 17025 decision rule: simple acceptance or a guard band of U."""
 

@@ -11,7 +11,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
 from labsys.models.enterprise import Enterprise
-from labsys.models.enums import Conclusion, Link, SampleStatus
+from labsys.models.enums import Conclusion, Link, OilProcess, SampleStatus
 from labsys.models.planning import Plan, Task
 from labsys.models.reference import Lab
 from labsys.models.user import User
@@ -86,6 +86,8 @@ class Sample(Base):
     batch_no: Mapped[str] = mapped_column(String(60), default="")  # 批号
     shelf_life: Mapped[str] = mapped_column(String(40), default="")  # as printed, e.g. 12个月
     shelf_life_days: Mapped[int | None]
+    # 压榨/浸出 from an edible oil's label: which solvent-residue limit applies (GB 2716-2018).
+    oil_process: Mapped[OilProcess | None] = mapped_column(str_enum(OilProcess, "oil_process"))
     quantity: Mapped[str] = mapped_column(String(30))  # Decimal text: 样品数量
     quantity_unit: Mapped[str] = mapped_column(String(20), default="")
     backup_quantity: Mapped[str | None] = mapped_column(String(30))  # 复检备份样品

@@ -29,6 +29,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from labsys.core import clock
+from labsys.core.editions import choose, choose_for_sample
 from labsys.core.judgement import MicroPlan, Spec, gbt8170_round
 from labsys.models import (
     CatalogVersion,
@@ -42,6 +43,7 @@ from labsys.models import (
 )
 from labsys.services import NotFound, ServiceError, audit
 from labsys.services.access import writes
+from labsys.services.catalog_check import OIL_PROCESSES, check_catalog, read_standards
 
 REFERENCE_NAME = "reference"
 REFERENCE_FILE = "reference_catalog.json"
@@ -65,6 +67,8 @@ SPEC_FIELDS = (
     "micro_m",
     "micro_big_m",
     "effective_from",
+    "transition_end",
+    "oil_process",
     "excluded",
     "sort_order",
     "note",
@@ -232,50 +236,87 @@ def key_food_categories(session: Session) -> list[FoodCategory]:
 
 
 def applicable_specifications(
-    session: Session, category_id: int, on_date: date | None = None
+    session: Session,
+    category_id: int,
+    on_date: date | None = None,
+    oil_process: str | None = None,
 ) -> list[Specification]:
     """What a sample of ``category_id`` is tested for on ``on_date`` (default: today).
 
     For each test item, the row of the deepest category on the category's path (itself
     included) that has a row in effect on ``on_date``; among that category's rows the newest
-    ``effective_from`` not after ``on_date``.  Excluded rows remove the item.  Ordered by
-    ``sort_order``, then the item's code.  The rows come with ``test_item`` and ``category``
-    loaded; an empty list means the category has no specification (or does not exist).
+    ``effective_from`` not after ``on_date``.  Excluded rows remove the item.  Rows for one oil
+    process (压榨/浸出) are kept only for that ``oil_process``; without one, both are listed.
+    Ordered by ``sort_order``, then the item's code.  The rows come with ``test_item`` and
+    ``category`` loaded; an empty list means the category has no specification (or does not
+    exist).
     """
     category = session.get(FoodCategory, category_id)
     if category is None:
         return []
-    return _resolve(session, category, on_date or clock.today(), include_future=False)[0]
+    on_date = on_date or clock.today()
+    rows, depth = _path_rows(session, category, until=on_date)
+    return _effective(choose(rows, depth, on_date), oil_process)
+
+
+def specifications_for_sample(session: Session, sample) -> list[Specification]:
+    """The rows that judge ``sample``, as receipt freezes them: chosen on its production date
+    when known (an older edition then applies while its shelf life and the row's transition
+    period last), else on its sampling date (``labsys.core.editions``), and for its oil
+    process."""
+    category = session.get(FoodCategory, sample.category_id)
+    if category is None:
+        return []
+    rows, depth = _path_rows(session, category, until=sample.sampling_date)
+    chosen = choose_for_sample(
+        rows,
+        depth,
+        sampling_date=sample.sampling_date,
+        production_date=sample.production_date,
+        shelf_life_days=sample.shelf_life_days,
+    )
+    process = sample.oil_process.value if sample.oil_process else None
+    return _effective(chosen, process)
+
+
+def needs_oil_process(specs: list[Specification]) -> bool:
+    """Whether some of these rows apply to one oil process only (压榨/浸出)."""
+    return any(s.oil_process for s in specs)
+
+
+def _path_rows(
+    session: Session, category: FoodCategory, *, until: date | None
+) -> tuple[list[Specification], dict[int, int]]:
+    path = category.ancestor_ids or [category.id]
+    query = (
+        select(Specification)
+        .where(Specification.category_id.in_(path))
+        .options(joinedload(Specification.test_item), joinedload(Specification.category))
+    )
+    if until is not None:
+        query = query.where(Specification.effective_from <= until)
+    return list(session.scalars(query)), {cid: i for i, cid in enumerate(path)}
+
+
+def _effective(chosen: dict, oil_process: str | None) -> list[Specification]:
+    specs = [
+        s
+        for winners in chosen.values()
+        for s in winners
+        if not s.excluded and (not oil_process or s.oil_process in ("", oil_process))
+    ]
+    specs.sort(key=lambda s: (s.sort_order, s.test_item.code, s.oil_process, s.id))
+    return specs
 
 
 def _resolve(
     session: Session, category: FoodCategory, on_date: date, *, include_future: bool
 ) -> tuple[list[Specification], list[Specification]]:
     """(effective rows, rows on this category taking effect after ``on_date``)."""
-    path = category.ancestor_ids or [category.id]
-    depth = {cid: i for i, cid in enumerate(path)}
-    query = (
-        select(Specification)
-        .where(Specification.category_id.in_(path))
-        .options(joinedload(Specification.test_item), joinedload(Specification.category))
-    )
-    if not include_future:
-        query = query.where(Specification.effective_from <= on_date)
-    best: dict[int, Specification] = {}
-    future = []
-    for spec in session.scalars(query):
-        if spec.effective_from > on_date:
-            if spec.category_id == category.id:
-                future.append(spec)
-            continue
-        current = best.get(spec.test_item_id)
-        rank = (depth[spec.category_id], spec.effective_from)
-        if current is None or rank > (depth[current.category_id], current.effective_from):
-            best[spec.test_item_id] = spec
-    chosen = [s for s in best.values() if not s.excluded]
-    chosen.sort(key=lambda s: (s.sort_order, s.test_item.code, s.id))
+    rows, depth = _path_rows(session, category, until=None if include_future else on_date)
+    future = [s for s in rows if s.effective_from > on_date and s.category_id == category.id]
     future.sort(key=lambda s: (s.effective_from, s.sort_order, s.test_item.code))
-    return chosen, future
+    return _effective(choose(rows, depth, on_date), None), future
 
 
 def category_specifications(
@@ -458,6 +499,15 @@ def _clean_spec_fields(fields: dict) -> dict:
         clean["decision_rule"] = DecisionRule(fields["decision_rule"] or DecisionRule.SIMPLE)
     if "effective_from" in fields:
         clean["effective_from"] = fields["effective_from"] or DEFAULT_EFFECTIVE
+    if "transition_end" in fields:
+        clean["transition_end"] = fields["transition_end"] or None
+    if "oil_process" in fields:
+        clean["oil_process"] = _text(fields["oil_process"])
+        if clean["oil_process"] not in OIL_PROCESSES:
+            raise ServiceError(
+                _("The oil process must be pressed or solvent-extracted, or empty for all."),
+                field="oil_process",
+            )
     if "excluded" in fields:
         clean["excluded"] = bool(fields["excluded"])
     if "sort_order" in fields:
@@ -671,6 +721,7 @@ def create_specification(
             Specification.category_id == category.id,
             Specification.test_item_id == item.id,
             Specification.effective_from == clean["effective_from"],
+            Specification.oil_process == clean.get("oil_process", ""),
         )
     )
     if clash:
@@ -709,11 +760,12 @@ def update_specification(
     old, new = _changes(_values(spec, SPEC_FIELDS), clean)
     if not new:
         return spec
-    if "effective_from" in new and session.scalar(
+    if {"effective_from", "oil_process"} & new.keys() and session.scalar(
         select(Specification.id).where(
             Specification.category_id == spec.category_id,
             Specification.test_item_id == spec.test_item_id,
-            Specification.effective_from == new["effective_from"],
+            Specification.effective_from == new.get("effective_from", spec.effective_from),
+            Specification.oil_process == new.get("oil_process", spec.oil_process),
             Specification.id != spec.id,
         )
     ):
@@ -770,10 +822,15 @@ def load_reference_catalog(session: Session, path: str | Path | None = None) -> 
 
     Idempotent: None when the loaded version is the file's or newer.  A newer file updates
     categories, test items and specifications matched by code (specifications by category
-    code, item code and effective date) and adds new ones; it never duplicates, never deletes,
-    and keeps the lab's key-food flags on existing categories.  Returns a summary.
+    code, item code, effective date and oil process) and adds new ones; it never duplicates,
+    never deletes, and keeps the lab's key-food flags on existing categories.  A row an older
+    file loaded from the placeholder date 2000-01-01 is moved to its standard's real date (the
+    file's row of the same category, item and basis).  Raises :class:`CatalogError` naming the
+    rows of a file that fails :func:`check_catalog`, before changing anything.  Returns a
+    summary.
     """
     data = read_reference_file(path)
+    check_catalog(data)  # before anything changes: a refused file changes nothing
     name, version = data.get("name", REFERENCE_NAME), str(data["version"])
     loaded = session.scalar(select(CatalogVersion).where(CatalogVersion.name == name))
     if loaded and _version_key(loaded.version) >= _version_key(version):
@@ -823,6 +880,7 @@ def spec_values(row: dict, item_row: dict, default_order: int = 0) -> dict:
         "micro_m": None if not plan else str(plan["m"]),
         "micro_big_m": None if plan.get("M") is None else str(plan["M"]),
         "excluded": bool(value("excluded", False)),
+        "oil_process": value("oil_process", ""),
         "sort_order": value("order", default_order),
         "note": value("note"),
     }
@@ -844,9 +902,10 @@ class _Loader:
         self.item_order = {row["code"]: (i + 1) * 10 for i, row in enumerate(data["items"])}
         self.categories_by_code = {c.code: c for c in session.scalars(select(FoodCategory))}
         self.specs = {
-            (s.category_id, s.test_item_id, s.effective_from): s
+            (s.category_id, s.test_item_id, s.effective_from, s.oil_process): s
             for s in session.scalars(select(Specification))
         }
+        self.standards = read_standards(data)
         self.items = self._load_items(data["items"])
 
     def summary(self, version: str) -> str:
@@ -927,15 +986,31 @@ class _Loader:
 
     def spec(self, category: FoodCategory, row: dict, order: int) -> None:
         item = self.items[row["item"]]
-        effective = date.fromisoformat(row.get("from", DEFAULT_EFFECTIVE.isoformat()))
         values = spec_values(row, self.item_rows[row["item"]], order)
-        spec = self.specs.get((category.id, item.id, effective))
+        standard = self.standards.get(values["judgement_basis"])
+        effective = date.fromisoformat(row["from"]) if "from" in row else standard.effective_from
+        end = row.get("transition_end") or (standard.transition_end if standard else None)
+        values["transition_end"] = date.fromisoformat(end) if isinstance(end, str) else end
+        key = (category.id, item.id, effective, values["oil_process"])
+        spec = self.specs.get(key) or self._placeholder_row(category, item, values)
         if spec is None:
             spec = Specification(
                 category_id=category.id, test_item_id=item.id, effective_from=effective, **values
             )
             self.session.add(spec)
-            self.specs[(category.id, item.id, effective)] = spec
             self.added["specs"] += 1
         else:
+            values["effective_from"] = effective
+            self.specs.pop(
+                (spec.category_id, spec.test_item_id, spec.effective_from, spec.oil_process)
+            )
             self._update(spec, values, "specification", spec.id, "specs")
+        self.specs[key] = spec
+
+    def _placeholder_row(self, category, item, values) -> Specification | None:
+        """A row an older file loaded from 2000-01-01 with this basis (dated now)."""
+        for oil_process in (values["oil_process"], ""):
+            spec = self.specs.get((category.id, item.id, DEFAULT_EFFECTIVE, oil_process))
+            if spec is not None and spec.judgement_basis == values["judgement_basis"]:
+                return spec
+        return None

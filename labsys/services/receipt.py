@@ -119,7 +119,9 @@ def receive_sample(
     """Accept the sample: status RECEIVED, the report due date, and the frozen specification.
 
     One PENDING result row per test item that applies to the sample's category on its
-    sampling date, with the limit, unit, methods, LOD/LOQ, interval, comparison method,
+    production date when known, else its sampling date (an older edition applies to food made
+    before a newer one while its shelf life and transition period last: ``core.editions``),
+    and for its oil process (压榨/浸出), with the limit, unit, methods, LOD/LOQ, interval, comparison method,
     decision rule, uncertainty and microbiological plan copied: later catalog edits never
     change this sample.
     """
@@ -131,7 +133,15 @@ def receive_sample(
     if not seal_state:
         raise ServiceError(_("Record the state of the seal."), field="seal_state")
     temperature = _clean_temperature(temperature)
-    specs = catalog.applicable_specifications(session, sample.category_id, sample.sampling_date)
+    specs = catalog.specifications_for_sample(session, sample)
+    if not sample.oil_process and catalog.needs_oil_process(specs):
+        raise ServiceError(
+            _(
+                "The solvent residue limit of sample %(no)s depends on whether the oil is "
+                "pressed (压榨) or solvent-extracted (浸出): record it on the sample first.",
+                no=sample.sample_no,
+            )
+        )
     if not specs:
         raise ServiceError(
             _(

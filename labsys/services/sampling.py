@@ -35,6 +35,7 @@ from labsys.models import (
     FoodCategory,
     Lab,
     Link,
+    OilProcess,
     Role,
     Sample,
     SampleStatus,
@@ -70,6 +71,7 @@ BATCH_FIELDS = (
     "production_date",
     "batch_no",
     "shelf_life",
+    "oil_process",
     "quantity",
     "quantity_unit",
     "backup_quantity",
@@ -402,6 +404,9 @@ def _check_batch(
     else:
         if fields["shelf_life_days"] is not None and fields["shelf_life_days"] <= 0:
             fail("shelf_life", _("the shelf life must be longer than zero days."))
+    fields["oil_process"] = _check_oil_process(
+        session, fields["oil_process"], fields["category"], sampling_date, fail
+    )
     quantity = parse_positive_decimal(fields["quantity"])
     if quantity is None:
         fail("quantity", _("the quantity must be a number greater than zero."))
@@ -417,6 +422,32 @@ def _check_batch(
             fail("producer", _("the labelled producer does not exist."))
     fields["remarks"] = fields["remarks"] or None
     return fields
+
+
+def _check_oil_process(
+    session: Session, value, category: FoodCategory | None, sampling_date: date | None, fail
+) -> OilProcess | None:
+    """压榨/浸出 from the label: required where the catalog's limits depend on it
+    (GB 2716-2018 solvent residue), one of the two values otherwise optional."""
+    from labsys.services import catalog
+
+    try:
+        process = OilProcess(value) if value else None
+    except ValueError:
+        fail("oil_process", _("choose pressed (压榨) or solvent-extracted (浸出)."))
+        return None
+    if process is None and category is not None and sampling_date is not None:
+        specs = catalog.applicable_specifications(session, category.id, sampling_date)
+        if catalog.needs_oil_process(specs):
+            fail(
+                "oil_process",
+                _(
+                    "%(name)s: record from the label whether the oil is pressed (压榨) or "
+                    "solvent-extracted (浸出); its solvent residue limit depends on it.",
+                    name=category.name_zh,
+                ),
+            )
+    return process
 
 
 def _stripped(value):
@@ -488,6 +519,7 @@ def sample_values(sample: Sample) -> dict:
         "production_date": sample.production_date,
         "batch_no": sample.batch_no,
         "shelf_life": sample.shelf_life,
+        "oil_process": sample.oil_process,
         "quantity": sample.quantity,
         "quantity_unit": sample.quantity_unit,
         "backup_quantity": sample.backup_quantity,

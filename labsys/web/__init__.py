@@ -8,10 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.features import NAV
-from labsys.models import Role, User
+from labsys.models import OilProcess, Role, User
 from labsys.web import access, i18n
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -139,5 +140,7 @@ def _register_template_helpers(app: Flask) -> None:
             format_datetime(value, fmt) if value else ""
         ),
         format_date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
+        limit_with_unit=limit_with_unit,
     )
     app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.filters["oil_process_title"] = lambda value: OilProcess(value).title

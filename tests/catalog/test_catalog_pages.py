@@ -251,3 +251,17 @@ def test_non_admins_cannot_edit(db, client, make_user, login, tree, post, role):
     db.session.expire_all()
     assert db.session.get(Specification, spec.id).limit_text != "≤9"
     assert _audit_count(db, "specification") == 0
+
+
+def test_the_oil_page_shows_both_solvent_residue_rows_and_future_limits_without_a_stray_unit(
+    db, client, make_user, login, make_category, make_item, make_spec
+):
+    leaf = make_category("食用油、油脂及其制品", "食用植物油", "食用植物油", "花生油")
+    solvent = make_item("溶剂残留量", "mg/kg")
+    make_spec(leaf, solvent, "≤20", oil_process="solvent")
+    make_spec(leaf, solvent, "不得检出", lod="10", oil_process="pressed")
+    make_spec(leaf, make_item("脱氢乙酸", "g/kg"), "不得使用", effective_from=date(2030, 1, 1))
+    login(make_user("tech", Role.TECHNICIAN))
+    html = client.get(f"/catalog/categories/{leaf.id}?on=2026-01-01").get_data(as_text=True)
+    assert html.count("溶剂残留量") == 2 and "压榨" in html and "浸出" in html
+    assert "不得使用 g/kg" not in html and "不得使用" in html  # GB 2760: no unit after 不得使用

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from labsys.models import ComparisonMethod, DecisionRule
+from labsys.models import ComparisonMethod, DecisionRule, OilProcess
 from labsys.web.forms import LabsysForm
 
 
@@ -58,6 +58,12 @@ class SpecificationForm(LabsysForm):
     micro_m = StringField(_l("Plan m"), validators=[Optional(), Length(max=30)])
     micro_big_m = StringField(_l("Plan M"), validators=[Optional(), Length(max=30)])
     effective_from = DateField(_l("Effective from"), validators=[DataRequired()])
+    transition_end = DateField(_l("End of transition period"), validators=[Optional()])
+    oil_process = SelectField(
+        _l("Applies to"),
+        choices=lambda: [("", _l("All samples")), *OilProcess.choices()],
+        validate_choice=False,
+    )
     sort_order = StringField(_l("Sort order"), validators=[Optional(), Length(max=6)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
@@ -78,6 +84,8 @@ class SpecificationForm(LabsysForm):
         "micro_m",
         "micro_big_m",
         "effective_from",
+        "transition_end",
+        "oil_process",
         "sort_order",
         "note",
     )

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from labsys.models import Link
+from labsys.models import Link, OilProcess
 from labsys.web.forms import LabsysForm
 
 BATCH_ROWS = 5  # rows shown without JavaScript; the page script adds more
@@ -52,6 +52,13 @@ class SampleFieldsMixin:
     production_date = DateField(_l("Production date"), validators=[Optional()])
     batch_no = StringField(_l("Batch number"), validators=[Optional(), Length(max=60)])
     shelf_life = StringField(_l("Shelf life"), validators=[Optional(), Length(max=40)])
+    # Validated by the service (required for edible oils); "" = not an oil / not recorded.
+    oil_process = SelectField(
+        _l("Pressed / solvent-extracted"),
+        choices=lambda: [("", "—"), *OilProcess.choices()],
+        validators=[Optional()],
+        validate_choice=False,
+    )
     quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=30)])
     quantity_unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
     backup_quantity = StringField(
@@ -67,6 +74,7 @@ class SampleFieldsMixin:
         "specification",
         "batch_no",
         "shelf_life",
+        "oil_process",
         "quantity",
         "quantity_unit",
         "backup_quantity",
