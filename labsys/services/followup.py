@@ -277,7 +277,8 @@ def record_retest_result(
     reported_on: date,
 ) -> FollowUp:
     """The retest's conclusion decides: the sample's conclusion follows it (audited)."""
-    if followup.retest_backup_received_on is None:
+    lab = followup.retest_lab  # set with the retest request, before the backup is received
+    if followup.retest_backup_received_on is None or lab is None:
         raise ServiceError(
             _("Record when the retest lab received the backup first."), field="conclusion"
         )
@@ -310,7 +311,7 @@ def record_retest_result(
             "retest_conclusion",
             old={"conclusion": old},
             new={"conclusion": conclusion},
-            reason=_("Retest by %(lab)s", lab=followup.retest_lab.name),
+            reason=_("Retest by %(lab)s", lab=lab.name),
         )
     return followup
 
@@ -428,7 +429,7 @@ def record_disposal_step(
     _require(done_on, _("Enter the date."), "done_on")
     if done_on < followup.disposal_started_on:
         raise ServiceError(_("The date cannot be before the disposal started."), field="done_on")
-    values = {MILESTONES[step]: done_on}
+    values: dict[str, object] = {MILESTONES[step]: done_on}
     if notes:
         values["disposal_notes"] = notes
     return _change(session, actor, followup, f"disposal_{step}", values)
