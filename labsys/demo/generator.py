@@ -55,6 +55,7 @@ from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
 from labsys.services.access import SYSTEM
+from labsys.services.lifecycle import next_state
 from labsys.services.receipt import FROZEN_COLUMNS
 
 KEY_FOOD_RATE = Decimal("98.89")
@@ -516,7 +517,7 @@ class _Demo:
                 serial=self._serials[region],
             ),
             "visit_id": visit["id"],
-            "status": SampleStatus.REGISTERED,
+            "status": next_state(Sample, None, "register"),
             "category_id": leaf.id,
             "food_name": leaf.name_zh,
             "brand": "" if fresh else world.brand(rng),
@@ -568,7 +569,7 @@ class _Demo:
             )
         ]
         sample.update(
-            status=SampleStatus.RECEIVED,
+            status=next_state(Sample, sample["status"], "receive"),
             received_at=arrived,
             received_by_id=technician.id,
             seal_state="完好",
@@ -615,7 +616,7 @@ class _Demo:
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
-                    "status": ResultStatus.PENDING,
+                    "status": next_state(SampleResult, None, "create"),
                     "measured_text": None,
                     "unit_values": None,
                     "reported_text": None,
@@ -649,7 +650,7 @@ class _Demo:
                 reported_text=judged.reported_text,
                 verdict=judged.verdict,
                 lod=judged.lod,
-                status=ResultStatus.ENTERED,
+                status=next_state(SampleResult, row["status"], "enter"),
             )
             row.update(changes, entered_by_id=technician.id, entered_at=entered_at)
             for key, value in changes.items():
@@ -672,7 +673,9 @@ class _Demo:
             return
         submitted = s.submitted.astimezone(UTC)
         for row in results:
-            row.update(status=ResultStatus.SUBMITTED, submitted_at=submitted)
+            row.update(
+                status=next_state(SampleResult, row["status"], "submit"), submitted_at=submitted
+            )
             entries.append(
                 audit.Stamped(
                     audit.Change(
@@ -695,7 +698,9 @@ class _Demo:
         reviewed = s.reviewed.astimezone(UTC)
         for row in results:
             row.update(
-                status=ResultStatus.ACCEPTED, reviewed_by_id=reviewer.id, reviewed_at=reviewed
+                status=next_state(SampleResult, row["status"], "accept"),
+                reviewed_by_id=reviewer.id,
+                reviewed_at=reviewed,
             )
             entries.append(
                 audit.Stamped(
@@ -712,7 +717,11 @@ class _Demo:
             )
         old = result_service._sample_values(SimpleNamespace(**sample))
         conclusion = Conclusion(conclude(r["verdict"].value for r in results))
-        sample.update(conclusion=conclusion, concluded_at=reviewed, status=SampleStatus.CONCLUDED)
+        sample.update(
+            conclusion=conclusion,
+            concluded_at=reviewed,
+            status=next_state(Sample, sample["status"], "conclude"),
+        )
         if conclusion == Conclusion.UNQUALIFIED:
             sample["due_unqualified_report"] = workdays.add_workdays(
                 s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays

@@ -15,7 +15,7 @@ from labsys.models.enums import (
     SampleStatus,
     VerdictValue,
 )
-from labsys.models.followup import FollowUp, ObjectionKind
+from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -35,6 +35,7 @@ __all__ = [
     "DecisionRule",
     "Enterprise",
     "FollowUp",
+    "FollowUpStatus",
     "FoodCategory",
     "Holiday",
     "Lab",

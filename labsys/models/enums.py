@@ -91,13 +91,16 @@ class DecisionRule(TitledEnum):
 
 
 class SampleStatus(TitledEnum):
-    """registered → received | rejected; received → concluded → reported."""
+    """registered → received | rejected; received → concluded → reported; a retest withdraws
+    the conclusion (concluded → received, reported → reopened → reported).  The transitions:
+    ``labsys.core.lifecycle.SAMPLE``."""
 
     REGISTERED = "registered"
     RECEIVED = "received"
     REJECTED = "rejected"
     CONCLUDED = "concluded"
     REPORTED = "reported"
+    REOPENED = "reopened"
 
     @classmethod
     def __titles__(cls):
@@ -107,6 +110,7 @@ class SampleStatus(TitledEnum):
             cls.REJECTED: _l("Rejected by the lab"),
             cls.CONCLUDED: _l("Concluded"),
             cls.REPORTED: _l("Report issued"),
+            cls.REOPENED: _l("Reported, conclusion withdrawn for a retest"),
         }
 
 
@@ -136,7 +140,7 @@ class Conclusion(TitledEnum):
 
 class ResultStatus(TitledEnum):
     """pending → entered → submitted → accepted | returned (→ entered ...);
-    accepted → superseded (by a retest)."""
+    accepted → superseded (by a retest).  The transitions: ``labsys.core.lifecycle.RESULT``."""
 
     PENDING = "pending"
     ENTERED = "entered"

@@ -28,6 +28,27 @@ class ObjectionKind(TitledEnum):
         return {cls.SAMPLING: _l("Sampling process"), cls.RESULT: _l("Test result")}
 
 
+class FollowUpStatus(TitledEnum):
+    """The retest track of a follow-up: open → notified → retest requested → backup received
+    → retested (``labsys.core.lifecycle.FOLLOWUP``); objections and the disposal run beside it."""
+
+    OPEN = "open"
+    NOTIFIED = "notified"
+    RETEST_REQUESTED = "retest_requested"
+    BACKUP_RECEIVED = "backup_received"
+    RETESTED = "retested"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.OPEN: _l("Awaiting notification"),
+            cls.NOTIFIED: _l("Notified"),
+            cls.RETEST_REQUESTED: _l("Retest requested"),
+            cls.BACKUP_RECEIVED: _l("Retest in progress"),
+            cls.RETESTED: _l("Retested"),
+        }
+
+
 class FollowUp(Base):
     """One row per unqualified sample.  Deadlines are stored (computed on working days when
     the date they count from is recorded) so the deadline board is an indexed range query."""
@@ -38,6 +59,9 @@ class FollowUp(Base):
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), unique=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[FollowUpStatus] = mapped_column(
+        str_enum(FollowUpStatus, "followup_status"), default=FollowUpStatus.OPEN
+    )
 
     # The sampled unit received the conclusion: the retest and objection clocks start.
     notified_on: Mapped[date | None]

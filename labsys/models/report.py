@@ -17,7 +17,8 @@ from labsys.models.user import User
 
 class ReportStatus(TitledEnum):
     """issued → superseded (by a corrected report).  A draft is never stored: the preview
-    is rendered on the fly, and issuing creates the row with its final PDF."""
+    is rendered on the fly, and issuing creates the row with its final PDF.  The
+    transitions: ``labsys.core.lifecycle.REPORT``."""
 
     ISSUED = "issued"
     SUPERSEDED = "superseded"
@@ -33,13 +34,6 @@ class ReportStatus(TitledEnum):
     @property
     def is_superseded(self) -> bool:
         return self is ReportStatus.SUPERSEDED
-
-
-# The only transitions a report may make.
-REPORT_TRANSITIONS = {
-    ReportStatus.ISSUED: {ReportStatus.SUPERSEDED},
-    ReportStatus.SUPERSEDED: set(),
-}
 
 
 class Report(Base):

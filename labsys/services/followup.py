@@ -36,7 +36,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import ServiceError, audit, reference
+from labsys.services import ServiceError, audit, lifecycle, reference
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
@@ -101,7 +101,8 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
-    followup = FollowUp(sample=sample, opened_by_id=actor.id)
+    opening, first_state = lifecycle.start(actor, FollowUp, "open")
+    followup = FollowUp(sample=sample, opened_by_id=actor.id, status=first_state)
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
@@ -110,8 +111,12 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         actor,
         "followup",
         followup.id,
-        "open",
-        new={"sample_id": sample.id, "backup_retain_until": followup.backup_retain_until},
+        opening.action,
+        new={
+            "sample_id": sample.id,
+            "status": followup.status,
+            "backup_retain_until": followup.backup_retain_until,
+        },
     )
     return followup
 
@@ -127,21 +132,22 @@ def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
     )
 
 
-def _change(
+def _step(
     session: Session,
     actor: User,
     followup: FollowUp,
-    action: str,
+    event: str,
     values: dict,
-    reason: str | None = None,
+    *,
+    on: date | None = None,
 ) -> FollowUp:
+    """Record ``values`` and fire ``event`` of the follow-up's table (its deadlines are the
+    event's effect, counted from ``on``)."""
+    lifecycle.check(actor, followup, event)
     old = {key: getattr(followup, key) for key in values}
     for key, value in values.items():
         setattr(followup, key, value)
-    session.flush()
-    audit.record(
-        session, actor, "followup", followup.id, action, old=old, new=values, reason=reason
-    )
+    lifecycle.transition(session, actor, followup, event, on=on, old=old, new=values)
     return followup
 
 
@@ -170,14 +176,7 @@ def record_notification(
             ),
             field="notified_on",
         )
-    window = workcal.add_workdays(session, notified_on, setting("RETEST_REQUEST_WORKDAYS"))
-    return _change(
-        session,
-        actor,
-        followup,
-        "notify",
-        {"notified_on": notified_on, "retest_window_end": window},
-    )
+    return _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
 
 
 def first_lab_id(session: Session, sample: Sample) -> int | None:
@@ -220,7 +219,7 @@ def request_retest(
         )
     if _failed_microbiological(session, followup.sample_id):
         raise ServiceError(_("No retest for failed microbiological items."), field="requested_on")
-    return _change(
+    return _step(
         session,
         actor,
         followup,
@@ -256,13 +255,13 @@ def record_backup_received(
         raise ServiceError(
             _("The backup cannot arrive before the retest was requested."), field="received_on"
         )
-    due = workcal.add_workdays(session, received_on, setting("RETEST_RESULT_WORKDAYS"))
-    return _change(
+    return _step(
         session,
         actor,
         followup,
-        "retest_backup_received",
-        {"retest_backup_received_on": received_on, "retest_due": due},
+        "receive_backup",
+        {"retest_backup_received_on": received_on},
+        on=received_on,
     )
 
 
@@ -287,11 +286,13 @@ def record_retest_result(
     _require(result, _("Describe the retest result."), "result")
     _require(reported_on, _("Enter the date of the retest report."), "reported_on")
     sample = followup.sample
-    _change(
+    if sample.conclusion != conclusion:
+        lifecycle.check(actor, sample, "retest_conclusion")
+    _step(
         session,
         actor,
         followup,
-        "retest_result",
+        "record_retest",
         {
             "retest_conclusion": conclusion,
             "retest_result": result,
@@ -302,12 +303,10 @@ def record_retest_result(
     if sample.conclusion != conclusion:
         old = sample.conclusion
         sample.conclusion = conclusion
-        session.flush()
-        audit.record(
+        lifecycle.transition(
             session,
             actor,
-            "sample",
-            sample.id,
+            sample,
             "retest_conclusion",
             old={"conclusion": old},
             new={"conclusion": conclusion},
@@ -363,11 +362,11 @@ def record_objection(
                 ),
                 field="filed_on",
             )
-    return _change(
+    return _step(
         session,
         actor,
         followup,
-        "objection",
+        "object",
         {
             "objection_kind": kind,
             "objection_filed_on": filed_on,
@@ -379,7 +378,7 @@ def record_objection(
 # --- disposal ------------------------------------------------------------------------------
 
 
-def _disposal_date(session: Session, start: date, days: int) -> date:
+def disposal_date(session: Session, start: date, days: int) -> date:
     if setting("DISPOSAL_WORKDAYS"):
         return workcal.add_workdays(session, start, days)
     return start + timedelta(days=days)
@@ -389,18 +388,13 @@ def _disposal_date(session: Session, start: date, days: int) -> date:
 def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
-    first, second = setting("DISPOSAL_MILESTONE_DAYS")
-    return _change(
+    return _step(
         session,
         actor,
         followup,
         "start_disposal",
-        {
-            "disposal_started_on": started_on,
-            "disposal_first_due": _disposal_date(session, started_on, first),
-            "disposal_second_due": _disposal_date(session, started_on, second),
-            "disposal_due": _disposal_date(session, started_on, setting("DISPOSAL_DEADLINE_DAYS")),
-        },
+        {"disposal_started_on": started_on},
+        on=started_on,
     )
 
 
@@ -432,7 +426,7 @@ def record_disposal_step(
     values: dict[str, object] = {MILESTONES[step]: done_on}
     if notes:
         values["disposal_notes"] = notes
-    return _change(session, actor, followup, f"disposal_{step}", values)
+    return _step(session, actor, followup, f"disposal_{step}", values)
 
 
 # --- lists and the deadline board ----------------------------------------------------------

@@ -11,11 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
-from labsys.models import ResultStatus, Role, Sample, SampleResult, SampleStatus, User
-from labsys.services import ServiceError, audit
-from labsys.services import calendar as workcal
+from labsys.models import Role, Sample, SampleResult, SampleStatus, User
+from labsys.services import ServiceError, lifecycle
 from labsys.services.access import writes
-from labsys.services.sampling import REPORT_WORKDAYS
 
 # Copied from the specification onto each result row (SampleResult has the same names).
 FROZEN_COLUMNS = (
@@ -151,40 +149,35 @@ def receive_sample(
                 day=sample.sampling_date.isoformat(),
             )
         )
+    _row, first_state = lifecycle.start(actor, SampleResult, "create")
     results = [
         SampleResult(
             sample_id=sample.id,
             test_item_id=spec.test_item_id,
             seq=seq,
             item_name=spec.test_item.name_zh,
-            status=ResultStatus.PENDING,
+            status=first_state,
             **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
         )
         for seq, spec in enumerate(specs, start=1)
     ]
     session.add_all(results)
-    sample.status = SampleStatus.RECEIVED
     sample.received_at = arrived_at
     sample.received_by_id = actor.id
     sample.seal_state = seal_state[:40]
     sample.condition = (condition or "").strip()[:200] or None
     sample.temperature = temperature
-    sample.due_report = workcal.add_workdays(session, clock.local_date(arrived_at), REPORT_WORKDAYS)
-    session.flush()
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "sample",
-        sample.id,
+        sample,
         "receive",
-        old={"status": SampleStatus.REGISTERED},
-        new={
-            "status": sample.status,
+        on=clock.local_date(arrived_at),
+        new=lambda s: {
             "received_at": arrived_at,
-            "seal_state": sample.seal_state,
-            "condition": sample.condition,
+            "seal_state": s.seal_state,
+            "condition": s.condition,
             "temperature": temperature,
-            "due_report": sample.due_report,
             "test_items": [r.item_name for r in results],
         },
     )
@@ -209,28 +202,23 @@ def reject_sample(
     if not reason:
         raise ServiceError(_("Give the reason for rejecting the sample."), field="reason")
     arrived_at = _check_arrival(sample, arrived_at)
-    sample.status = SampleStatus.REJECTED
     sample.received_at = arrived_at
     sample.received_by_id = actor.id
     sample.seal_state = (seal_state or "").strip()[:40] or None
     sample.condition = (condition or "").strip()[:200] or None
     sample.temperature = _clean_temperature(temperature)
     sample.rejection_reason = reason
-    session.flush()
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "sample",
-        sample.id,
+        sample,
         "reject",
-        old={"status": SampleStatus.REGISTERED},
-        new={
-            "status": sample.status,
-            "received_at": arrived_at,
-            "seal_state": sample.seal_state,
-            "condition": sample.condition,
-            "temperature": sample.temperature,
-        },
         reason=reason,
+        new=lambda s: {
+            "received_at": arrived_at,
+            "seal_state": s.seal_state,
+            "condition": s.condition,
+            "temperature": s.temperature,
+        },
     )
     return sample

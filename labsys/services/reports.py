@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
+from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
@@ -41,9 +42,8 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.models.report import REPORT_TRANSITIONS
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
-from labsys.services import audit, numbering
+from labsys.services import audit, lifecycle, numbering
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
@@ -473,12 +473,12 @@ def correct_report(
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
-    _check_transition(report, ReportStatus.SUPERSEDED)
+    _check_correctable(report)
     return _issue(session, actor, report.sample, base_url=base_url, replaces=report, reason=reason)
 
 
-def _check_transition(report: Report, target: ReportStatus) -> None:
-    if target not in REPORT_TRANSITIONS[report.status]:
+def _check_correctable(report: Report) -> None:
+    if tables.REPORT.find(report.status, "supersede") is None:
         raise ServiceError(
             _(
                 "Report %(no)s is %(status)s and cannot be corrected again; "
@@ -508,6 +508,16 @@ def _issue(
     author, reviewer = signatories(results)
     signatory_service.check_approver(session, actor, sample, author=author, reviewer=reviewer)
     _log_setup_warnings()
+    # The tables decide before the PDF is built: the new report (the approver is not its
+    # author), the sample (concluded → reported) or the report it replaces (superseded).
+    authors = {"author_id": author.id, "reviewer_id": reviewer.id if reviewer else None}
+    create, first_state = lifecycle.start(
+        actor, Report, "reissue" if replaces else "issue", done_by=authors
+    )
+    if replaces is None:
+        lifecycle.check(actor, sample, "report")
+    else:
+        lifecycle.check(actor, replaces, "supersede")
     issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
     token = secrets.token_urlsafe(32)
@@ -526,7 +536,7 @@ def _issue(
     report = Report(
         report_no=report_no,
         sample=sample,
-        status=ReportStatus.ISSUED,
+        status=first_state,
         food_name=sample.food_name,
         sampled_unit_name=sample.visit.sampled_unit.name,
         conclusion=sample.conclusion,
@@ -541,57 +551,44 @@ def _issue(
         correction_reason=reason,
     )
     session.add(report)
-    old_status, sample_no = sample.status, sample.sample_no
-    sample.status = SampleStatus.REPORTED
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError(
-            _(
-                "Sample %(no)s was changed meanwhile (perhaps someone else "
-                "issued its report); reload and try again.",
-                no=sample_no,
-            )
-        ) from None
-    changes = [
-        audit.Change(
-            "report",
-            report.id,
-            "correct" if replaces else "issue",
-            new={
-                "report_no": report_no,
-                "sample_no": sample_no,
-                "sha256": report.sha256,
-                "replaces": replaces.report_no if replaces else None,
-            },
-            reason=reason,
-        )
-    ]
+    sample_no = sample.sample_no
+
+    def flush() -> None:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError(
+                _(
+                    "Sample %(no)s was changed meanwhile (perhaps someone else "
+                    "issued its report); reload and try again.",
+                    no=sample_no,
+                )
+            ) from None
+
+    flush()
+    audit.record(
+        session,
+        actor,
+        "report",
+        report.id,
+        create.action,
+        new={
+            "report_no": report_no,
+            "sample_no": sample_no,
+            "sha256": report.sha256,
+            "replaces": replaces.report_no if replaces else None,
+        },
+        reason=reason,
+    )
     if replaces is not None:
-        replaces.status = ReportStatus.SUPERSEDED
         replaces.superseded_by = report
-        changes.append(
-            audit.Change(
-                "report",
-                replaces.id,
-                "supersede",
-                old={"status": "issued"},
-                new={"status": "superseded", "superseded_by": report_no},
-                reason=reason,
-            )
+        lifecycle.transition(
+            session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
-    if old_status != sample.status:
-        changes.append(
-            audit.Change(
-                "sample",
-                sample.id,
-                "status",
-                old={"status": old_status},
-                new={"status": sample.status, "report_no": report_no},
-            )
+    else:
+        lifecycle.transition(
+            session, actor, sample, "report", new={"report_no": report_no}, flush=flush
         )
-    session.flush()
-    audit.record_many(session, actor, changes)
     return report
 
 

@@ -34,6 +34,7 @@ from labsys.core.judgement import (
     parse_measured,
     reported_text,
 )
+from labsys.core.lifecycle import RESULT
 from labsys.models import (
     AuditEntry,
     Conclusion,
@@ -45,13 +46,15 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import audit, calendar
+from labsys.services import audit, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
-EDITABLE = (ResultStatus.PENDING, ResultStatus.ENTERED, ResultStatus.RETURNED)
-TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
+# Where a value may be typed: the sources of the table's "enter" rows.
+EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
+# A reopened sample (reported, its conclusion withdrawn) is tested again too.
+TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED, SampleStatus.REOPENED)
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -250,31 +253,28 @@ def _apply(
     session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
 ) -> list[SampleResult]:
     now = clock.now()
-    changes = []
+    olds = {}
     for entry, outcome in prepared:
         result = entry.result
-        old = _values(result)
+        olds[result.id] = _values(result)
         result.measured_text = outcome.measured_text
         result.unit_values = outcome.unit_values
         result.reported_text = outcome.reported_text
         result.verdict = outcome.verdict
         result.lod = outcome.lod
-        result.status = ResultStatus.ENTERED
         result.entered_by_id = actor.id
         result.entered_at = now
         result.return_reason = None
-        changes.append(
-            audit.Change(
-                "result",
-                result.id,
-                "enter",
-                old=old,
-                new={**_values(result), "sample_id": result.sample_id},
-            )
-        )
     results = [entry.result for entry, _outcome in prepared]
-    _flush_versioned(session, results)
-    audit.record_many(session, actor, changes)
+    lifecycle.transition_many(
+        session,
+        actor,
+        results,
+        "enter",
+        old=lambda r: olds[r.id],
+        new=_values_with_sample,
+        flush=lambda: _flush_versioned(session, results),
+    )
     return results
 
 
@@ -317,6 +317,10 @@ def enter_result(
     outcome = _prepare(result, entry, current_state(session, [result.id]))
     _apply(session, actor, [(entry, outcome)])
     return result
+
+
+def _values_with_sample(result: SampleResult) -> dict:
+    return {**_values(result), "sample_id": result.sample_id}
 
 
 def _values(result: SampleResult) -> dict:
@@ -362,25 +366,21 @@ def submit_results(session: Session, actor: User, results: Sequence[SampleResult
         raise ServiceError(_("There are no entered results to submit."))
     now = clock.now()
     for result in ready:
-        result.status = ResultStatus.SUBMITTED
         result.submitted_at = now
         result.return_reason = None
-    _flush_versioned(session, ready)
-    audit.record_many(
+    lifecycle.transition_many(
         session,
         actor,
-        [
-            audit.Change(
-                "result",
-                r.id,
-                "submit",
-                old={"status": ResultStatus.ENTERED},
-                new={"status": r.status, "sample_id": r.sample_id},
-            )
-            for r in ready
-        ],
+        ready,
+        "submit",
+        new=_sample_of,
+        flush=lambda: _flush_versioned(session, ready),
     )
     return len(ready)
+
+
+def _sample_of(result: SampleResult) -> dict:
+    return {"sample_id": result.sample_id}
 
 
 def check_may_review(actor: User, result: SampleResult) -> None:
@@ -407,20 +407,17 @@ def review_result(
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ServiceError(_("Give the reason for returning the result."), field="reason")
-    result.status = ResultStatus.ACCEPTED if accept else ResultStatus.RETURNED
     result.reviewed_by_id = actor.id
     result.reviewed_at = clock.now()
     result.return_reason = None if accept else reason
-    _flush_versioned(session, [result])
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "result",
-        result.id,
+        result,
         "accept" if accept else "return",
-        old={"status": ResultStatus.SUBMITTED},
-        new={"status": result.status, "sample_id": result.sample_id},
         reason=reason or None,
+        new=_sample_of,
+        flush=lambda: _flush_versioned(session, [result]),
     )
     if accept:
         derive_conclusion(session, result.sample, actor=actor)
@@ -484,16 +481,15 @@ def correct_result(
     result.lod = outcome.lod
     result.reviewed_by_id = actor.id
     result.reviewed_at = clock.now()
-    _flush_versioned(session, [result])
-    audit.record(
+    lifecycle.transition(
         session,
         actor,
-        "result",
-        result.id,
+        result,
         "correct",
-        old=old,
-        new={**_values(result), "sample_id": result.sample_id},
         reason=reason,
+        old=old,
+        new=_values_with_sample,
+        flush=lambda: _flush_versioned(session, [result]),
     )
     derive_conclusion(session, result.sample, actor=actor)
     return result
@@ -536,50 +532,36 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the retest."), field="reason")
+    sample = result.sample
+    lifecycle.check(actor, sample, "withdraw")  # before anything changes
+    create, first_state = lifecycle.start(actor, SampleResult, "create")
     new = SampleResult(
         **{c: getattr(result, c) for c in _SPEC_COLUMNS},
-        status=ResultStatus.PENDING,
+        status=first_state,
         supersedes_id=result.id,
     )
-    result.status = ResultStatus.SUPERSEDED
     session.add(new)
-    _flush_versioned(session, [result])
-    sample = result.sample
-    old_sample = _sample_values(sample)
-    sample.conclusion = None
-    sample.concluded_at = None
-    sample.due_unqualified_report = None
-    if sample.status == SampleStatus.CONCLUDED:
-        sample.status = SampleStatus.RECEIVED
-    session.flush()
-    audit.record_many(
+    lifecycle.transition(
         session,
         actor,
-        [
-            audit.Change(
-                "result",
-                result.id,
-                "retest",
-                old={"status": ResultStatus.ACCEPTED},
-                new={"status": result.status, "retest_id": new.id, "sample_id": result.sample_id},
-                reason=reason,
-            ),
-            audit.Change(
-                "result",
-                new.id,
-                "create",
-                new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
-                reason=reason,
-            ),
-            audit.Change(
-                "sample",
-                sample.id,
-                "reopen",
-                old=old_sample,
-                new=_sample_values(sample),
-                reason=reason,
-            ),
-        ],
+        result,
+        "retest",
+        reason=reason,
+        new=lambda r: {"retest_id": new.id, "sample_id": r.sample_id},
+        flush=lambda: _flush_versioned(session, [result]),
+    )
+    audit.record(
+        session,
+        actor,
+        "result",
+        new.id,
+        create.action,
+        new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
+        reason=reason,
+    )
+    # Concluded → received; reported → reopened (its report stays issued until corrected).
+    lifecycle.transition(
+        session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
     )
     return new
 
@@ -621,18 +603,14 @@ def derive_conclusion(
     old = _sample_values(sample)
     sample.conclusion = conclusion
     sample.concluded_at = clock.now()
-    if sample.status == SampleStatus.RECEIVED:
-        sample.status = SampleStatus.CONCLUDED
-    if conclusion == Conclusion.UNQUALIFIED:
-        if old["conclusion"] != Conclusion.UNQUALIFIED or sample.due_unqualified_report is None:
-            sample.due_unqualified_report = calendar.add_workdays(
-                session, today or clock.today(), UNQUALIFIED_REPORT_WORKDAYS
-            )
-    else:
-        sample.due_unqualified_report = None
-    session.flush()
-    audit.record(
-        session, actor, "sample", sample.id, "conclude", old=old, new=_sample_values(sample)
+    lifecycle.transition(
+        session,
+        actor,
+        sample,
+        "conclude",
+        on=today or clock.today(),
+        old=old,
+        new=_sample_values,
     )
     return conclusion
 

@@ -34,7 +34,7 @@ from labsys.models import (
     TestItem,
     User,
 )
-from labsys.services import audit
+from labsys.services import audit, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
@@ -372,7 +372,7 @@ def _save(session: Session, actor: User, judged) -> None:
             reported_text=bindparam("_reported"),
             verdict=bindparam("_verdict"),
             lod=bindparam("_lod"),
-            status=ResultStatus.ENTERED.value,
+            status=bindparam("_status"),
             entered_by_id=actor.id,
             entered_at=now,
             return_reason=None,
@@ -388,6 +388,8 @@ def _save(session: Session, actor: User, judged) -> None:
             "_reported": outcome.reported_text,
             "_verdict": outcome.verdict.value,
             "_lod": outcome.lod,
+            # A bulk path: the table's to-state, written directly.
+            "_status": lifecycle.next_state(SampleResult, result.status, "enter").value,
         }
         for _row, result, outcome in judged
     ]
@@ -415,7 +417,7 @@ def _save(session: Session, actor: User, judged) -> None:
                     "measured": outcome.measured_text or row.value,
                     "reported": outcome.reported_text,
                     "verdict": outcome.verdict,
-                    "status": ResultStatus.ENTERED,
+                    "status": lifecycle.next_state(SampleResult, result.status, "enter"),
                     "lod": outcome.lod,
                     "sample_id": result.sample_id,
                     "import_row": row.number,

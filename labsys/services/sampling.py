@@ -50,6 +50,7 @@ from labsys.services import (
     PermissionDenied,
     ServiceError,
     audit,
+    lifecycle,
     numbering,
     reference,
 )
@@ -251,6 +252,8 @@ def create_visit(
     visit.sampler_links = [VisitSampler(user_id=user.id) for user in header["team"]]
     session.add(visit)
     session.flush()
+    # Many batches at once: the table's first state and its delivery clock, applied here.
+    register, first_state = lifecycle.start(actor, Sample, "register")
     table = workcal.holiday_table(session)
     due_delivery = workcal.add_workdays(session, visit.sampling_date, DELIVERY_WORKDAYS, table)
     lab = _lab_for(session, header["task"])
@@ -259,7 +262,7 @@ def create_visit(
         sample = Sample(
             sample_no=next_sample_no(session, visit.sampling_date, visit.region_code, lab),
             visit_id=visit.id,
-            status=SampleStatus.REGISTERED,
+            status=first_state,
             sampling_date=visit.sampling_date,
             region_code=visit.region_code,
             link=visit.link,
@@ -279,7 +282,7 @@ def create_visit(
         actor,
         [
             audit.Change("sampling_visit", visit.id, "create", new=_visit_values(visit)),
-            *[audit.Change("sample", s.id, "create", new=sample_values(s)) for s in samples],
+            *[audit.Change("sample", s.id, register.action, new=sample_values(s)) for s in samples],
         ],
     )
     return visit

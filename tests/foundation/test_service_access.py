@@ -37,12 +37,17 @@ SYSTEM_STEPS = {
     "labsys.services.reference.ensure_lab": "`labsys init` and the demo loader",
     "labsys.services.catalog.load_reference_catalog": "`labsys init` and `labsys catalog load`",
     "labsys.services.stats.rebuild_summary": "`labsys stats rebuild` (recounts, changes no fact)",
+    # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
+    "labsys.services.lifecycle.transition": "changes a state inside every writer that does",
+    "labsys.services.lifecycle.transition_many": "the same for several rows (bulk writers)",
 }
 # Public functions taking an actor that change nothing.
 ACTOR_READERS = {
     "labsys.services.reports.draft_pdf": "renders a draft PDF, stores nothing",
     "labsys.services.results.check_may_review": "the four-eyes check itself",
     "labsys.services.access.check_actor": "the role check itself",
+    "labsys.services.lifecycle.check": "the transition table's check itself",
+    "labsys.services.lifecycle.start": "a new row's first state from the table",
 }
 # What a body that changes data contains (directly or through a helper of its module).
 WRITE_MARKERS = re.compile(
@@ -234,7 +239,12 @@ def test_a_user_sets_only_their_own_password_unless_admin(db, make_user):
 # --- keyword-only arguments -------------------------------------------------------------------
 
 # The audit trail's own fixed shape (session, actor, entity, id, action); its callers are many.
-POSITIONAL_EXCEPTIONS = {"labsys.services.audit.record"}
+# The lifecycle kernel's (session, actor, entity, event): the event reads as the verb.
+POSITIONAL_EXCEPTIONS = {
+    "labsys.services.audit.record",
+    "labsys.services.lifecycle.transition",
+    "labsys.services.lifecycle.transition_many",
+}
 
 
 def test_long_service_signatures_take_their_details_by_keyword():

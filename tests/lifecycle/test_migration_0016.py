@@ -1,0 +1,111 @@
+"""Migration 0016 names the states of existing rows: a reported sample without a conclusion
+is reopened; a follow-up's status follows the dates recorded; and back down again, with the
+sample_stats triggers still counting (SQLite edits the CHECK in place instead of rebuilding
+the samples table)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from foundation.test_migrations import scratch_app  # noqa: F401 - the fixture
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from labsys.extensions import db
+from labsys.models import (
+    Conclusion,
+    Enterprise,
+    FollowUp,
+    FoodCategory,
+    Link,
+    Sample,
+    SampleStatus,
+    SamplingVisit,
+    User,
+)
+
+DATES = {
+    "open": {},
+    "notified": {"notified_on": date(2026, 3, 2)},
+    "retest_requested": {"notified_on": date(2026, 3, 2), "retest_requested_on": date(2026, 3, 4)},
+    "backup_received": {
+        "notified_on": date(2026, 3, 2),
+        "retest_requested_on": date(2026, 3, 4),
+        "retest_backup_received_on": date(2026, 3, 5),
+    },
+    "retested": {
+        "notified_on": date(2026, 3, 2),
+        "retest_requested_on": date(2026, 3, 4),
+        "retest_backup_received_on": date(2026, 3, 5),
+        "retest_conclusion": Conclusion.UNQUALIFIED,
+    },
+}
+
+
+def _samples(statuses_and_conclusions) -> list[Sample]:
+    user = User(username="u", password_hash="x")
+    unit = Enterprise(name="某超市")
+    category = FoodCategory(code="01", level=1, name_zh="粮食加工品")
+    db.session.add_all([user, unit, category])
+    db.session.flush()
+    visit = SamplingVisit(
+        sampled_unit_id=unit.id, sampling_date=date(2026, 3, 1), link=Link.RETAIL,
+        created_by_id=user.id,
+    )  # fmt: skip
+    db.session.add(visit)
+    db.session.flush()
+    samples = [
+        Sample(
+            sample_no=f"S{n}",
+            visit_id=visit.id,
+            status=status,
+            conclusion=conclusion,
+            category_id=category.id,
+            cat_l1_id=category.id,
+            food_name="小麦粉",
+            quantity="2",
+            sampling_date=visit.sampling_date,
+            link=Link.RETAIL,
+            sampler_id=user.id,
+        )  # fmt: skip
+        for n, (status, conclusion) in enumerate(statuses_and_conclusions)
+    ]
+    db.session.add_all(samples)
+    db.session.flush()
+    return samples
+
+
+def _column(sql: str) -> list:
+    """The values read, and the session's transaction ended (the migrations lock)."""
+    values = list(db.session.execute(text(sql)).scalars())
+    db.session.rollback()
+    return values
+
+
+def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F811
+    directory = scratch_app.extensions["migrate"].directory
+    upgrade(directory=directory)
+    samples = _samples(
+        [(SampleStatus.REOPENED, None), (SampleStatus.REPORTED, Conclusion.UNQUALIFIED)]
+        + [(SampleStatus.CONCLUDED, Conclusion.UNQUALIFIED)] * len(DATES)
+    )
+    for sample, dates in zip(samples[2:], DATES.values(), strict=True):
+        db.session.add(FollowUp(sample_id=sample.id, **dates))
+    db.session.commit()
+    counted = _column("SELECT sum(samples) FROM sample_stats")
+
+    downgrade(directory=directory, revision="0015")
+    assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reported", "reported"]
+    upgrade(directory=directory)
+    assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reopened", "reported"]
+    assert _column("SELECT status FROM followups ORDER BY id") == list(DATES)
+    assert _column("SELECT sum(samples) FROM sample_stats") == counted
+
+    # The CHECK still refuses what is not a state, and the triggers still count.
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE samples SET status = 'lost' WHERE sample_no = 'S0'"))
+    db.session.rollback()
+    db.session.execute(text("UPDATE samples SET status = 'rejected' WHERE sample_no = 'S0'"))
+    assert _column("SELECT sum(samples) FROM sample_stats") == [counted[0] - 1]
