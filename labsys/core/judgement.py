@@ -544,8 +544,13 @@ def judge(
             f"定性结果 {getattr(measured, 'raw', measured)!r} 不能与数值限量 '{spec.text}' 比较 "
             f"(a qualitative result cannot be judged against the numeric limit '{spec.text}')"
         )
+    if value is None:  # QUANTIFIED, the only kind left, always carries its value
+        raise _not_a_result(measured)
     if method == "rounded":
+        # A numeric limit always has a last digit, so step is None only for no limit at all.
         step = spec.default_interval() if interval is None else _interval(interval)
+        if step is None:
+            raise ValueError(f"no rounding interval for the limit {spec.text!r}")
         value = _round(value, step)
     if rule == "guarded":
         return _guarded(spec, value, _uncertainty(uncertainty))
@@ -734,9 +739,8 @@ def reported_text(
     ``unit`` only qualifies the LOD: the report prints the item's unit in its own column.
     """
     reading = parse_measured(measured, lod)
-    if reading.kind is MeasuredKind.QUANTIFIED:
-        value = reading.value if interval is None else gbt8170_round(reading.value, interval)
-        return _fmt(value)
+    if reading.kind is MeasuredKind.QUANTIFIED and (value := reading.value) is not None:
+        return _fmt(value if interval is None else gbt8170_round(value, interval))
     word = _normalise(reading.raw)
     if word in _PASS_THROUGH:
         return word
