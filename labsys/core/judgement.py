@@ -46,6 +46,9 @@ from functools import lru_cache
 
 __all__ = [
     "CONCLUSION_LABELS_ZH",
+    "ComparisonMethod",
+    "Conclusion",
+    "DecisionRule",
     "Measured",
     "MeasuredKind",
     "MicroPlan",
@@ -61,6 +64,8 @@ __all__ = [
     "judge_plan",
     "parse_measured",
     "reported_text",
+    "round_significant",
+    "times_ten_text",
 ]
 
 # --- text and numbers ------------------------------------------------------------------------
@@ -488,8 +493,26 @@ _PASS, _FAIL, _INCONCLUSIVE, _NOT_JUDGED = (  # for the hot path, as _QUANTIFIED
     Verdict.INCONCLUSIVE,
     Verdict.NOT_JUDGED,
 )
-_METHODS = ("full", "rounded")
-_RULES = ("simple", "guarded")
+
+
+class ComparisonMethod(StrEnum):
+    """GB/T 8170-2008 §4.3: compare the full value (§4.3.1 全数值比较法) or the value rounded
+    to the limit's digit (§4.3.2 修约值比较法). A StrEnum: "full"/"rounded" still work."""
+
+    FULL = "full"
+    ROUNDED = "rounded"
+
+
+class DecisionRule(StrEnum):
+    """ISO/IEC 17025 decision rule: simple acceptance, or a guard band w = U."""
+
+    SIMPLE = "simple"
+    GUARDED = "guarded"
+
+
+_METHODS = tuple(ComparisonMethod)
+_RULES = tuple(DecisionRule)
+_ROUNDED, _GUARDED = ComparisonMethod.ROUNDED, DecisionRule.GUARDED
 
 
 def _check_choice(value: object, allowed: tuple[str, ...], what: str) -> None:
@@ -512,17 +535,18 @@ def judge(
     measured: str | Measured,
     spec: str | Spec,
     *,
-    method: str = "full",
+    method: ComparisonMethod | str = ComparisonMethod.FULL,
     interval: str | int | Decimal | None = None,
     lod: str | int | Decimal | None = None,
-    rule: str = "simple",
+    rule: DecisionRule | str = DecisionRule.SIMPLE,
     uncertainty: str | int | Decimal | None = None,
 ) -> Verdict:
     """The verdict of one result against one limit.
 
-    ``method`` (GB/T 8170 §4.3): "full" (全数值比较法) compares the unrounded value, "rounded"
+    ``method`` (GB/T 8170 §4.3, a :class:`ComparisonMethod` or its value): FULL (全数值比较法)
+    compares the unrounded value, ROUNDED
     (修约值比较法) first rounds it to ``interval``, by default the limit's last written digit.
-    ``rule``: "simple" judges the value; "guarded" widens it by ``uncertainty`` U (ISO/IEC 17025
+    ``rule`` (a :class:`DecisionRule`): SIMPLE judges the value; GUARDED widens it by U (ISO/IEC 17025
     guard band w = U): PASS only if all of [x − U, x + U] meets the limit, FAIL only if all of
     it misses, else INCONCLUSIVE.
     """
@@ -546,13 +570,13 @@ def judge(
         )
     if value is None:  # QUANTIFIED, the only kind left, always carries its value
         raise _not_a_result(measured)
-    if method == "rounded":
+    if method == _ROUNDED:
         # A numeric limit always has a last digit, so step is None only for no limit at all.
         step = spec.default_interval() if interval is None else _interval(interval)
         if step is None:
             raise ValueError(f"no rounding interval for the limit {spec.text!r}")
         value = _round(value, step)
-    if rule == "guarded":
+    if rule == _GUARDED:
         return _guarded(spec, value, _uncertainty(uncertainty))
     return _PASS if spec.admits(value) else _FAIL
 
@@ -702,17 +726,32 @@ def judge_plan(plan: MicroPlan | str, units: Iterable[str]) -> Verdict:
 
 # --- the sample conclusion and report wording ------------------------------------------------
 
+
+class Conclusion(StrEnum):
+    """A sample conclusion (检验结论). A StrEnum: it equals "qualified", "unqualified", …"""
+
+    QUALIFIED = "qualified"
+    UNQUALIFIED = "unqualified"
+    INCONCLUSIVE = "inconclusive"
+    NOT_JUDGED = "not_judged"
+
+    @property
+    def label_zh(self) -> str:
+        """合格, 不合格, 不确定 or 不判定."""
+        return CONCLUSION_LABELS_ZH[self]
+
+
 CONCLUSION_LABELS_ZH = {
-    "qualified": "合格",
-    "unqualified": "不合格",
-    "inconclusive": "不确定",
-    "not_judged": "不判定",
+    Conclusion.QUALIFIED: "合格",
+    Conclusion.UNQUALIFIED: "不合格",
+    Conclusion.INCONCLUSIVE: "不确定",
+    Conclusion.NOT_JUDGED: "不判定",
 }
 
 
-def conclude(verdicts: Iterable[Verdict | str]) -> str:
-    """The sample conclusion: "unqualified" if any item fails, else "inconclusive" if any is,
-    else "qualified" if any passes, else "not_judged" (NOT_JUDGED items are ignored)."""
+def conclude(verdicts: Iterable[Verdict | str]) -> Conclusion:
+    """The sample conclusion: UNQUALIFIED if any item fails, else INCONCLUSIVE if any is,
+    else QUALIFIED if any passes, else NOT_JUDGED (NOT_JUDGED items are ignored)."""
     seen = set()
     for verdict in verdicts:
         try:
@@ -720,10 +759,10 @@ def conclude(verdicts: Iterable[Verdict | str]) -> str:
         except ValueError:
             raise ValueError(f"not a verdict: {verdict!r}") from None
     if Verdict.FAIL in seen:
-        return "unqualified"
+        return Conclusion.UNQUALIFIED
     if Verdict.INCONCLUSIVE in seen:
-        return "inconclusive"
-    return "qualified" if Verdict.PASS in seen else "not_judged"
+        return Conclusion.INCONCLUSIVE
+    return Conclusion.QUALIFIED if Verdict.PASS in seen else Conclusion.NOT_JUDGED
 
 
 def reported_text(
@@ -732,15 +771,30 @@ def reported_text(
     interval: str | int | Decimal | None = None,
     lod: str | int | Decimal | None = None,
     unit: str | None = None,
+    spec: str | Spec | None = None,
+    method: ComparisonMethod | str = ComparisonMethod.FULL,
+    significant: int | None = None,
 ) -> str:
-    """The 检验结果 cell of a report: the value rounded to ``interval`` (no exponent notation),
-    "未检出(检出限: 0.005 mg/kg)" (or "未检出" when no LOD is known), or 检出/阳性/阴性.
+    """The 检验结果 cell of a report: the value rounded to ``interval`` or to ``significant``
+    figures (no exponent notation below 10), "未检出(检出限: 0.005 mg/kg)" (or "未检出" when no
+    LOD is known), or 检出/阳性/阴性.
 
     ``unit`` only qualifies the LOD: the report prints the item's unit in its own column.
+
+    With ``spec`` (and the ``method`` and ``interval`` the result is judged with), a rounded
+    value that would by itself give another verdict than the value as measured carries the
+    GB/T 8170-2008 mark (§3.3.2 a), the issue's "§3.5" *(verify the clause number)*): "(+)"
+    when the printed value is below the measured one (the rest was 舍 dropped), "(-)" when above
+    (进 rounded up). 0.204 against ≤0.2 with the full-value method prints "0.20(+)", so a report
+    never reads "0.20 不合格" against "≤0.2". We mark rather than print unrounded: the value
+    keeps the method's reporting precision and the reader learns on which side the truth lies.
+    Without ``spec`` nothing is ever marked.
     """
+    if method not in _METHODS:
+        _check_choice(method, _METHODS, "method")
     reading = parse_measured(measured, lod)
     if reading.kind is MeasuredKind.QUANTIFIED and (value := reading.value) is not None:
-        return _fmt(value if interval is None else gbt8170_round(value, interval))
+        return _reported_number(value, interval, significant, spec, method)
     word = _normalise(reading.raw)
     if word in _PASS_THROUGH:
         return word
@@ -748,6 +802,78 @@ def reported_text(
         return "未检出"
     suffix = f" {unit.strip()}" if unit and unit.strip() else ""
     return f"未检出(检出限: {_fmt(reading.lod)}{suffix})"
+
+
+def _reported_number(value: Decimal, interval, significant, spec, method) -> str:
+    """A quantified value as printed: rounded, and marked when rounding turns its verdict."""
+    if significant is not None:
+        printed = round_significant(value, significant)
+        places = printed.adjusted() - _significant_digits(significant) + 1
+        text = times_ten_text(printed, significant) if places > 0 else _fmt(printed)
+    elif interval is not None:
+        printed = gbt8170_round(value, interval)
+        text = _fmt(printed)
+    else:
+        return _fmt(value)
+    if spec is None or printed == value:
+        return text
+    return text + _rounding_mark(value, printed, Spec.parse(spec), method, interval)
+
+
+def _rounding_mark(value: Decimal, printed: Decimal, spec: Spec, method, interval) -> str:
+    """ "(+)"/"(-)" when ``printed`` alone is judged otherwise than ``value``, else ""."""
+    if spec.kind in (
+        _LIMITLESS,
+        _MUST_NOT,
+    ):  # no verdict, or any number fails: rounding can't turn it
+        return ""
+    as_measured = judge(value, spec, method=method, interval=interval)
+    if judge(printed, spec, method=method, interval=interval) == as_measured:
+        return ""
+    return "(+)" if printed < value else "(-)"
+
+
+# --- significant figures -------------------------------------------------------------------
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _significant_digits(digits: object) -> int:
+    """``digits`` checked to be a whole number of significant figures from 1 to 10."""
+    if type(digits) is not int or not 1 <= digits <= 10:
+        raise ValueError(
+            f"有效数字位数必须为 1～10 的整数：{digits!r} "
+            f"(significant figures must be an int from 1 to 10, got {digits!r})"
+        )
+    return digits
+
+
+def round_significant(value: str | int | Decimal, digits: int) -> Decimal:
+    """``value`` rounded to ``digits`` significant figures by GB/T 8170-2008 §3.2 (half to
+    even, once, negatives by their absolute value).
+
+    The interval is 10^(k − digits + 1) for a value whose first digit is in the 10^k place
+    (GB/T 8170 §3.1.1 c), "n 位有效数字" *(verify the clause)*). A carry into a new digit keeps
+    ``digits`` figures: 9.996 to 3 → 10.0 (exact: 10.00 is a multiple of 0.1). Examples:
+    0.0314159 → 0.031, 1268 → 1300 (``times_ten_text`` prints 1.3×10³), 0 → 0.
+    """
+    number, n = _to_decimal(value, "value"), _significant_digits(digits)
+    if number.is_zero():
+        return Decimal(0)
+    rounded = _round(number, Decimal((0, (1,), number.adjusted() - n + 1)))
+    if rounded.adjusted() > number.adjusted():  # 9.996 → 10.00: one figure too many
+        quantum = Decimal((0, (1,), min(rounded.adjusted() - n + 1, 0)))
+        rounded = rounded.quantize(quantum, context=_EXACT)
+    return rounded
+
+
+def times_ten_text(number: Decimal, digits: int) -> str:
+    """``number`` (already rounded to ``digits`` figures) as mantissa × power of ten, the way
+    reports print large values: 94000 with 2 figures → "9.4×10⁴", 100 → "1.0×10²"."""
+    exponent = number.adjusted()
+    quantum = Decimal((0, (1,), -(_significant_digits(digits) - 1)))
+    mantissa = number.scaleb(-exponent, _EXACT).quantize(quantum, context=_EXACT)
+    return f"{_fmt(mantissa)}×10{str(exponent).translate(_SUPERSCRIPT_DIGITS)}"
 
 
 def _distinct(names: Iterable[str] | str) -> list[str]:

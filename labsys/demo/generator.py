@@ -616,6 +616,7 @@ class _Demo:
                 {
                     "test_item_id": spec.test_item_id,
                     "item_name": spec.test_item.name_zh,
+                    "is_colony_count": spec.is_colony_count,
                     "status": next_state(SampleResult, None, "create"),
                     "measured_text": None,
                     "unit_values": None,
@@ -766,7 +767,9 @@ class _Demo:
                 units = values.unit_values(self.rng, result_service.micro_plan(view), fail=fail)
                 judged = result_service.judge_values(view, None, units)
             else:
-                measured = values.numeric_value(self.rng, view.limit_text, view.lod, fail=fail)
+                measured = values.numeric_value(
+                    self.rng, view.limit_text, view.lod, fail=fail, colony=view.is_colony_count
+                )
                 judged = result_service.judge_values(view, measured)
             if judged.verdict == want:
                 return judged

@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 from labsys.core.judgement import MicroPlan, Spec, SpecKind
+from labsys.core.micro import colony_count_text
 
 # Items that realistically fail in surveillance, by keyword in the item name, with weights:
 # pesticides on vegetables, veterinary drugs on meat and eggs, additives on sauces and
@@ -63,8 +64,29 @@ def _between(rng: random.Random, low: Decimal, high: Decimal, places: int) -> st
     return _text(Decimal(rng.randint(min(lo, hi), max(lo, hi))) / scale, places)
 
 
-def numeric_value(rng: random.Random, limit_text: str, lod: str | None, *, fail: bool) -> str:
-    """A result as a technician types it for this limit, meant to pass or fail."""
+def numeric_value(
+    rng: random.Random, limit_text: str, lod: str | None, *, fail: bool, colony: bool = False
+) -> str:
+    """A result as a technician types it for this limit, meant to pass or fail; for a colony
+    count (``colony``) as GB 4789.2 reports it ("9.4×10⁴", "<10")."""
+    value = _numeric_value(rng, limit_text, lod, fail=fail)
+    if not colony:
+        return value
+    lowest = int(Decimal(lod)) if lod else 10
+    if value == "未检出":
+        return colony_count_text(0, lowest_dilution=lowest)
+    return colony_count_text(_plated(int(Decimal(value)), lowest), lowest_dilution=lowest)
+
+
+def _plated(count: int, lowest: int) -> Decimal:
+    """``count`` as a plate count can come out: the mean of two plates times the dilution
+    factor, so below 30 colonies at the lowest dilution only multiples of half that factor
+    (5, 10, 15 … CFU/g at 1:10; GB 4789.2 counts two plates per dilution *(verify)*)."""
+    half = Decimal(lowest) / 2
+    return (Decimal(count) / half).to_integral_value() * half if count < 30 * lowest else count
+
+
+def _numeric_value(rng: random.Random, limit_text: str, lod: str | None, *, fail: bool) -> str:
     spec = Spec.parse(limit_text or "")
     lod_value = Decimal(lod) if lod else None
     places = _places(spec.low, spec.high, lod_value) + 1
@@ -105,14 +127,13 @@ def unit_values(rng: random.Random, plan: MicroPlan, *, fail: bool) -> list[str]
         if fail:
             units[rng.randrange(plan.n)] = "检出"
         return units
-    # Colony counts: nothing grew on some plates, a few dozen to m on others.
-    units = [
-        str(v) if v else "未检出"
-        for v in (rng.choice([0, rng.randint(1, int(m))]) for _ in range(plan.n))
-    ]
+    # Colony counts, as GB 4789.2 reports them: no growth on some units ("<10", or "<1" where
+    # m is below 10, which takes plating the undiluted liquid), up to m on others.
+    lowest = 1 if m < 10 else 10
+    counts = [rng.choice([0, rng.randint(1, int(m))]) for _ in range(plan.n)]
     if fail:
         ceiling = big_m if big_m is not None else m
-        units[rng.randrange(plan.n)] = str(int(ceiling * rng.randint(2, 6)))
+        counts[rng.randrange(plan.n)] = int(ceiling * rng.randint(2, 6))
     elif big_m is not None and plan.c > 0 and rng.random() < 0.3:
-        units[0] = str(rng.randint(int(m) + 1, int(big_m)))  # within the c allowance
-    return units
+        counts[0] = rng.randint(int(m) + 1, int(big_m))  # within the c allowance
+    return [colony_count_text(_plated(c, lowest), lowest_dilution=lowest) for c in counts]

@@ -55,6 +55,8 @@ class TestItem(Base):
     method_standard: Mapped[str] = mapped_column(String(120), default="")
     # True for microbiological items judged by a sampling plan (n, c, m, M).
     is_microbiological: Mapped[bool] = mapped_column(default=False)
+    # A plate count reported by GB 4789.2 (two figures half up, "<10" for no growth).
+    is_colony_count: Mapped[bool] = mapped_column(default=False)
 
     def __repr__(self) -> str:
         return f"<TestItem {self.code} {self.name_zh}>"
@@ -80,6 +82,8 @@ class Specification(Base):
     lod: Mapped[str | None] = mapped_column(String(30))
     loq: Mapped[str | None] = mapped_column(String(30))
     interval: Mapped[str | None] = mapped_column(String(20))  # GB/T 8170 reporting interval
+    # Or: report to n significant figures (several GB 5009 methods do); wins over the interval.
+    significant_digits: Mapped[int | None]
     comparison_method: Mapped[ComparisonMethod] = mapped_column(
         str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL
     )
@@ -118,6 +122,17 @@ class Specification(Base):
         from labsys.core.judgement import Spec
 
         return Spec.parse(self.limit_text or "")
+
+    @property
+    def is_colony_count(self) -> bool:
+        """Whether results of this row are GB 4789.2 colony counts: the item counts colonies
+        and this row judges a count — not presence in 25 g or 100 mL ("0/100mL", as 大肠菌群
+        in drinking water), nor 不得检出."""
+        if not self.test_item.is_colony_count or (self.micro_m and "/" in self.micro_m):
+            return False
+        from labsys.core.judgement import SpecKind
+
+        return self.micro_n is not None or self.spec.kind is not SpecKind.NOT_DETECTED
 
     @property
     def plan(self):

@@ -39,6 +39,8 @@ class SampleResult(Base):
     lod: Mapped[str | None] = mapped_column(String(30))
     loq: Mapped[str | None] = mapped_column(String(30))
     interval: Mapped[str | None] = mapped_column(String(20))
+    significant_digits: Mapped[int | None]
+    is_colony_count: Mapped[bool] = mapped_column(default=False)  # GB 4789.2 plate count
     comparison_method: Mapped[ComparisonMethod] = mapped_column(
         str_enum(ComparisonMethod, "comparison_method"), default=ComparisonMethod.FULL
     )

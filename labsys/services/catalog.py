@@ -59,6 +59,7 @@ SPEC_FIELDS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
     "comparison_method",
     "decision_rule",
     "uncertainty",
@@ -73,7 +74,15 @@ SPEC_FIELDS = (
     "sort_order",
     "note",
 )
-ITEM_FIELDS = ("code", "name_zh", "name_en", "unit", "method_standard", "is_microbiological")
+ITEM_FIELDS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "unit",
+    "method_standard",
+    "is_microbiological",
+    "is_colony_count",
+)
 CATEGORY_FIELDS = ("name_zh", "name_en", "is_key_food", "sort_order")
 
 
@@ -446,6 +455,19 @@ def _check_interval(value) -> str | None:
     return text
 
 
+def _check_significant(value) -> int | None:
+    """The number of significant figures a result is reported to (1 to 10), or None."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 10:
+        raise ServiceError(
+            _("Significant figures: a whole number from 1 to 10, not %(value)s.", value=text),
+            field="significant_digits",
+        )
+    return int(text)
+
+
 def _check_plan(n, c, m, big_m) -> tuple[int | None, int | None, str | None, str | None]:
     m, big_m = _text(m) or None, _text(big_m) or None
     if n in (None, "") and c in (None, "") and m is None and big_m is None:
@@ -484,6 +506,8 @@ def _clean_spec_fields(fields: dict) -> dict:
         )
     if "interval" in fields:
         clean["interval"] = _check_interval(fields["interval"])
+    if "significant_digits" in fields:
+        clean["significant_digits"] = _check_significant(fields["significant_digits"])
     if {"micro_n", "micro_c", "micro_m", "micro_big_m"} & fields.keys():
         (clean["micro_n"], clean["micro_c"], clean["micro_m"], clean["micro_big_m"]) = _check_plan(
             fields.get("micro_n"),
@@ -521,6 +545,11 @@ def _check_spec_consistency(spec: Specification) -> None:
     if spec.decision_rule == DecisionRule.GUARDED and not spec.uncertainty:
         raise ServiceError(
             _("A guard-band decision rule needs the uncertainty U."), field="uncertainty"
+        )
+    if spec.interval and spec.significant_digits:
+        raise ServiceError(
+            _("Report to a rounding interval or to significant figures, not both."),
+            field="significant_digits",
         )
     if spec.comparison_method == ComparisonMethod.ROUNDED and not (
         spec.interval or Spec.parse(spec.limit_text).default_interval()
@@ -644,8 +673,9 @@ def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) ->
         if name in fields
     }
     clean: dict[str, object] = dict(texts)
-    if "is_microbiological" in fields:
-        clean["is_microbiological"] = bool(fields["is_microbiological"])
+    for flag in ("is_microbiological", "is_colony_count"):
+        if flag in fields:
+            clean[flag] = bool(fields[flag])
     if (code := texts.get("code")) is not None:
         if not code or len(code) > 40:
             raise ServiceError(_("Give a code of 1 to 40 characters."), field="code")
@@ -668,6 +698,7 @@ def create_test_item(
     unit: str = "",
     method_standard: str = "",
     is_microbiological: bool = False,
+    is_colony_count: bool = False,
 ) -> TestItem:
     clean = _clean_item_fields(
         session,
@@ -678,6 +709,7 @@ def create_test_item(
             "unit": unit,
             "method_standard": method_standard,
             "is_microbiological": is_microbiological,
+            "is_colony_count": is_colony_count,
         },
         None,
     )
@@ -863,6 +895,9 @@ def spec_values(row: dict, item_row: dict, default_order: int = 0) -> dict:
     """The Specification columns of a data-file spec row, the item's defaults filled in."""
     plan = row.get("plan") or {}
     value = row.get
+    # The reporting rule is an interval or significant figures: a row giving either replaces
+    # both of the item's defaults.
+    rule_row = row if "interval" in row or "sig_figs" in row else item_row
     return {
         "limit_text": value("limit", ""),
         "unit": value("unit", item_row.get("unit", "")),
@@ -870,7 +905,8 @@ def spec_values(row: dict, item_row: dict, default_order: int = 0) -> dict:
         "judgement_basis": value("basis", item_row.get("basis", "")),
         "lod": value("lod", item_row.get("lod")),
         "loq": value("loq", item_row.get("loq")),
-        "interval": value("interval", item_row.get("interval")),
+        "interval": rule_row.get("interval"),
+        "significant_digits": rule_row.get("sig_figs"),
         "comparison_method": ComparisonMethod(value("comparison", "full")),
         "decision_rule": DecisionRule(value("rule", "simple")),
         "uncertainty": value("uncertainty"),
@@ -933,6 +969,8 @@ class _Loader:
                 "unit": row.get("unit", ""),
                 "method_standard": row.get("method", ""),
                 "is_microbiological": bool(row.get("micro", False)),
+                # GB 4789.2 plate counts: reported, entered and judged as colony counts.
+                "is_colony_count": bool(row.get("colony", False)),
             }
             item = items.get(row["code"])
             if item is None:

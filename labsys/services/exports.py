@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from labsys.core.micro import parse_colony_count
 from labsys.core.regions import province_of
 from labsys.models import (
     Conclusion,
@@ -395,6 +396,8 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
             SampleResult.micro_m,
             SampleResult.micro_big_m,
             SampleResult.unit_values,
+            SampleResult.is_colony_count,
+            SampleResult.lod,
         )
         .where(
             SampleResult.sample_id.in_(sample_ids),
@@ -404,9 +407,12 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
         .order_by(SampleResult.sample_id, SampleResult.seq)
     )
     # tuple(): mypy types only the first ten columns of a Row, and cannot unpack the rest.
-    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units in map(tuple, rows):
+    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units, colony, lod in map(
+        tuple, rows
+    ):
         if n is not None:
-            result = _with_unit(_unit_values_text(units) or reported or measured or "", unit)
+            printed = _unit_values_text(units, colony, lod)
+            result = _with_unit(printed or reported or measured or "", unit)
             limit_text = _with_unit(_plan_text(n, c, m, big_m), unit)
         else:
             result = _with_unit(reported or measured or "", unit)
@@ -415,15 +421,24 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
     return failures
 
 
-def _unit_values_text(unit_values: str | None) -> str:
-    """The n units' reported values, "12000,30000,60,80,100" (as the report prints them)."""
+def _unit_values_text(unit_values: str | None, colony: bool = False, lod=None) -> str:
+    """The n units' reported values, "1.2×10⁴,3.0×10⁴,60,80,<10" (as the report prints them:
+    colony counts by GB 4789.2)."""
     try:
         units = json.loads(unit_values) if unit_values else None
     except ValueError:
         return ""
     if not isinstance(units, list):
         return ""
-    return ",".join(str(u).strip() for u in units if str(u).strip())
+    texts = [str(u).strip() for u in units if str(u).strip()]
+    return ",".join(_colony_text(t, lod) for t in texts) if colony else ",".join(texts)
+
+
+def _colony_text(text: str, lod) -> str:
+    try:
+        return parse_colony_count(text, lowest_dilution=lod or None).text
+    except ValueError:
+        return text  # stored before colony counts were checked: as typed
 
 
 def _plan_text(n, c, m, big_m) -> str:

@@ -24,6 +24,7 @@ FROZEN_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
     "comparison_method",
     "decision_rule",
     "uncertainty",
@@ -119,7 +120,8 @@ def receive_sample(
     One PENDING result row per test item that applies to the sample's category on its
     production date when known, else its sampling date (an older edition applies to food made
     before a newer one while its shelf life and transition period last: ``core.editions``),
-    and for its oil process (压榨/浸出), with the limit, unit, methods, LOD/LOQ, interval, comparison method,
+    and for its oil process (压榨/浸出), with the limit, unit, methods, LOD/LOQ, interval or
+    significant figures, whether it is a colony count, comparison method,
     decision rule, uncertainty and microbiological plan copied: later catalog edits never
     change this sample.
     """
@@ -156,6 +158,7 @@ def receive_sample(
             test_item_id=spec.test_item_id,
             seq=seq,
             item_name=spec.test_item.name_zh,
+            is_colony_count=spec.is_colony_count,
             status=first_state,
             **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
         )

@@ -9,7 +9,6 @@ superseded; both stay on file.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
 import zipfile
@@ -31,6 +30,7 @@ from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
+    DecisionRule,
     Report,
     ReportStatus,
     ResultStatus,
@@ -47,6 +47,7 @@ from labsys.services import audit, lifecycle, numbering
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
+from labsys.services.results import printed_units
 
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
@@ -265,13 +266,15 @@ def _plan_text(result: SampleResult) -> str:
 
 
 def _result_text(result: SampleResult) -> str:
+    """The 检验结果 cell: the reported value (rounded and, where rounding alone would turn the
+    verdict, marked "0.20(+)"), or the n units as printed ("9.4×10⁴；<10；…")."""
     if result.is_microbiological and result.unit_values:
         try:
-            units = json.loads(result.unit_values)
+            units = printed_units(result)
         except ValueError:
             units = None
-        if isinstance(units, list) and units:
-            return "；".join(str(u) for u in units)
+        if units:
+            return "；".join(units)
     return result.reported_text or result.measured_text or ""
 
 
@@ -316,7 +319,7 @@ def _items_summary(results: list[SampleResult]) -> str:
 
 
 def _decision_rule_note(results: list[SampleResult]) -> str:
-    guarded = [r.item_name for r in results if r.decision_rule == "guarded"]
+    guarded = [r.item_name for r in results if r.decision_rule == DecisionRule.GUARDED]
     if not guarded:
         return ""
     return f"{'、'.join(guarded)}项目按保护带判定规则（w=U）判定"

@@ -35,6 +35,12 @@ from labsys.core.judgement import (
     reported_text,
 )
 from labsys.core.lifecycle import RESULT
+from labsys.core.micro import (
+    ColonyCount,
+    judge_colony_count,
+    judge_colony_plan,
+    parse_colony_count,
+)
 from labsys.models import (
     AuditEntry,
     Conclusion,
@@ -98,6 +104,54 @@ def value_display(result: SampleResult) -> str:
     return result.measured_text or ""
 
 
+def printed_value(result: SampleResult, text: str, lod: str | None = None) -> str:
+    """How ``text`` (a value as entered for ``result``) is printed on pages, reports and
+    exports: a colony count by GB 4789.2 ("9.4×10⁴", "<10"), a micro unit as typed, else
+    rounded by the frozen reporting rule and marked by GB/T 8170 when rounding alone would
+    turn the verdict ("0.20(+)"). ValueError when ``text`` is not a result."""
+    lod = lod or result.lod
+    if result.is_colony_count:
+        return _colony(result, text, lod).text
+    if result.is_microbiological:
+        return reported_text(text)
+    return reported_text(
+        text,
+        interval=result.interval,
+        significant=result.significant_digits,
+        lod=lod,
+        unit=result.unit,
+        spec=result.limit_text or "",
+        method=result.comparison_method,
+    )
+
+
+def _colony(result: SampleResult, text: str, lod: str | None) -> ColonyCount:
+    """A colony count; no growth is "<1 × the lowest dilution", the row's LOD when it has one
+    (1 for a liquid plated undiluted), else 10 (GB 4789.2 *(verify)*)."""
+    return parse_colony_count(text, lowest_dilution=lod or None)
+
+
+def _colony_units(result: SampleResult, units: Sequence[str], lod: str | None) -> list:
+    counts = []
+    for index, unit in enumerate(units, start=1):
+        try:
+            counts.append(_colony(result, unit, lod))
+        except ValueError as error:
+            raise ValueError(f"第{index}个样品单元 (unit {index}): {error}") from None
+    return counts
+
+
+def printed_units(result: SampleResult) -> list[str]:
+    """The n unit results of a microbiological row as printed (colony counts by GB 4789.2)."""
+    texts = []
+    for unit in units_of(result):
+        try:
+            texts.append(printed_value(result, str(unit)))
+        except ValueError:
+            texts.append(str(unit))  # stored before the rules tightened: shown as typed
+    return texts
+
+
 def judge_values(
     result: SampleResult,
     measured_text: str | None,
@@ -123,16 +177,20 @@ def judge_values(
     if len(measured) > 60:
         raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
     try:
-        verdict = judge(
-            measured,
-            Spec.parse(result.limit_text or ""),
-            method=result.comparison_method.value,
-            interval=result.interval,
-            lod=lod,
-            rule=result.decision_rule.value,
-            uncertainty=result.uncertainty,
-        )
-        reported = reported_text(measured, interval=result.interval, lod=lod, unit=result.unit)
+        if result.is_colony_count:  # judged on its reported value (GB 4789.2, GB 4789.1)
+            count = _colony(result, measured, lod)
+            verdict, reported = judge_colony_count(count, result.limit_text or ""), count.text
+        else:
+            verdict = judge(
+                measured,
+                Spec.parse(result.limit_text or ""),
+                method=result.comparison_method,
+                interval=result.interval,
+                lod=lod,
+                rule=result.decision_rule,
+                uncertainty=result.uncertainty,
+            )
+            reported = printed_value(result, measured, lod)
     except ValueError as error:
         raise ServiceError(str(error), field="measured_text") from None
     return Judged(measured, None, reported, VerdictValue(verdict.value), lod)
@@ -154,8 +212,13 @@ def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | No
     if len(units) != n or not all(units):
         raise ServiceError(_("Enter all %(n)d unit results.", n=n), field="unit_values")
     try:
-        verdict = judge_plan(micro_plan(result), units)
-        reported = _units_reported([reported_text(u) for u in units])
+        if result.is_colony_count:  # the plan judges the reported counts (GB 4789.1)
+            counts = _colony_units(result, units, lod)
+            verdict = judge_colony_plan(micro_plan(result), counts)
+            reported = _units_reported([count.text for count in counts])
+        else:
+            verdict = judge_plan(micro_plan(result), units)
+            reported = _units_reported([reported_text(u) for u in units])
     except ValueError as error:
         raise ServiceError(str(error), field="unit_values") from None
     if len(reported) > 80:
@@ -507,6 +570,8 @@ _SPEC_COLUMNS = (
     "lod",
     "loq",
     "interval",
+    "significant_digits",
+    "is_colony_count",
     "comparison_method",
     "decision_rule",
     "uncertainty",

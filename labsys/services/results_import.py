@@ -187,6 +187,8 @@ class _ResultRow:
         "limit_text",
         "lod",
         "interval",
+        "significant_digits",
+        "is_colony_count",
         "comparison_method",
         "decision_rule",
         "uncertainty",

@@ -30,6 +30,9 @@ class TestItemForm(LabsysForm):
         _l("Test method (standard)"), validators=[Optional(), Length(max=120)]
     )
     is_microbiological = BooleanField(_l("Microbiological item (may be judged by a sampling plan)"))
+    is_colony_count = BooleanField(
+        _l("Colony count (reported by GB 4789.2: 9.4×10⁴, <10, 多不可计)")
+    )
 
 
 class SpecificationForm(LabsysForm):
@@ -48,6 +51,9 @@ class SpecificationForm(LabsysForm):
     lod = StringField(_l("LOD"), validators=[Optional(), Length(max=30)])
     loq = StringField(_l("LOQ"), validators=[Optional(), Length(max=30)])
     interval = StringField(_l("Reporting interval"), validators=[Optional(), Length(max=20)])
+    significant_digits = StringField(
+        _l("Or significant figures"), validators=[Optional(), Length(max=2)]
+    )
     comparison_method = SelectField(
         _l("Comparison with the limit"), choices=ComparisonMethod.choices
     )
@@ -76,6 +82,7 @@ class SpecificationForm(LabsysForm):
         "lod",
         "loq",
         "interval",
+        "significant_digits",
         "comparison_method",
         "decision_rule",
         "uncertainty",
