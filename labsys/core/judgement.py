@@ -532,7 +532,7 @@ def _uncertainty(uncertainty: object) -> Decimal:
 
 
 def judge(
-    measured: str | Measured,
+    measured: str | int | Decimal | Measured,
     spec: str | Spec,
     *,
     method: ComparisonMethod | str = ComparisonMethod.FULL,
@@ -804,7 +804,13 @@ def reported_text(
     return f"未检出(检出限: {_fmt(reading.lod)}{suffix})"
 
 
-def _reported_number(value: Decimal, interval, significant, spec, method) -> str:
+def _reported_number(
+    value: Decimal,
+    interval: str | int | Decimal | None,
+    significant: int | None,
+    spec: str | Spec | None,
+    method: ComparisonMethod | str,
+) -> str:
     """A quantified value as printed: rounded, and marked when rounding turns its verdict."""
     if significant is not None:
         printed = round_significant(value, significant)
@@ -820,7 +826,13 @@ def _reported_number(value: Decimal, interval, significant, spec, method) -> str
     return text + _rounding_mark(value, printed, Spec.parse(spec), method, interval)
 
 
-def _rounding_mark(value: Decimal, printed: Decimal, spec: Spec, method, interval) -> str:
+def _rounding_mark(
+    value: Decimal,
+    printed: Decimal,
+    spec: Spec,
+    method: ComparisonMethod | str,
+    interval: str | int | Decimal | None,
+) -> str:
     """ "(+)"/"(-)" when ``printed`` alone is judged otherwise than ``value``, else ""."""
     if spec.kind in (
         _LIMITLESS,
