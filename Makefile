@@ -29,7 +29,7 @@ test:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	@echo "==> virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	@echo "==> installing labsys and its dependencies (about a minute the first time)"
