@@ -135,11 +135,11 @@ def _feature_commands():
 def secret_key_command():
     """Create the embedded quick start's secret key and audit key in the instance folder
     (if missing), readable by the owner only."""
-    from labsys import PROJECT_ROOT
+    from labsys import default_instance_path
     from labsys.config import ensure_secret_key, make_private_dir
     from labsys.services.anchor import ensure_key_file
 
-    instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(default_instance_path())
     make_private_dir(instance)
     ensure_secret_key(instance)
     click.echo(f"secret key kept in {Path(instance).resolve() / 'secret_key'}")

@@ -13,13 +13,14 @@ from decimal import Decimal
 from enum import Enum
 
 from flask import has_app_context
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.database import is_postgres, write_intent
 from labsys.models import AuditEntry, User
 from labsys.services import anchor
+from labsys.services.access import SystemActor
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -151,7 +152,7 @@ class Stamped:
 
 def record(
     session: Session,
-    actor: User | None,
+    actor: User | SystemActor | None,
     entity: str,
     entity_id,
     action: str,
@@ -164,7 +165,9 @@ def record(
     record_many(session, actor, [Change(entity, entity_id, action, old, new, reason)])
 
 
-def record_many(session: Session, actor: User | None, changes: Iterable[Change]) -> int:
+def record_many(
+    session: Session, actor: User | SystemActor | None, changes: Iterable[Change]
+) -> int:
     """Append several changes by one actor at once (bulk operations): one lock, one insert;
     returns how many were written."""
     user_id = actor.id if actor else None
@@ -203,7 +206,7 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
         rows.append({**row, "row_hash": prev, "seq": seq, "key_id": key.id})
     if rows:
         session.flush()  # pending ORM changes first, as an ORM insert would have
-        session.connection().execute(AuditEntry.__table__.insert(), rows)
+        session.connection().execute(insert(AuditEntry), rows)
         session.info[_APPENDED] = True  # a checkpoint is due after the commit
     return len(rows)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -364,6 +364,7 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
 def _save(session: Session, actor: User, judged) -> None:
     now = clock.now()
     table = SampleResult.__table__
+    assert isinstance(table, Table)  # a mapped class's table (declared as FromClause)
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.version_id == bindparam("_version"))
