@@ -14,6 +14,7 @@ from enum import Enum
 
 from flask import has_app_context
 from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -112,7 +113,7 @@ class Head:
     row_hash: str
 
 
-def _head(session: Session, lock: bool = False) -> Head:
+def _head(session: Session | Connection, lock: bool = False) -> Head:
     """The chain's last row (position and hash); GENESIS at position 0 when empty."""
     if lock and is_postgres(session):
         # Serialise appenders: the chain must not fork (SQLite writers already queue on
@@ -124,7 +125,8 @@ def _head(session: Session, lock: bool = False) -> Head:
     if last is None:
         return Head(0, GENESIS_HASH)
     if last.seq is None:  # the first keyed row after a chain written before positions
-        return Head(session.scalar(select(func.count()).select_from(AuditEntry)), last.row_hash)
+        count = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+        return Head(count, last.row_hash)
     return Head(last.seq, last.row_hash)
 
 
@@ -230,7 +232,7 @@ def verify_chain(
     prev, checked, keyed = GENESIS_HASH, 0, False
     for entry in _entries_in_order(session, batch_size):
         problem = _row_problem(entry, prev, checked + 1, keyed, keys)
-        if problem is None and _contradicts(entry, checked + 1, checkpoint):
+        if problem is None and checkpoint and _contradicts(entry, checked + 1, checkpoint):
             problem = (
                 f"differs from the checkpoint of {checkpoint.at} at position "
                 f"{checkpoint.seq} (the trail was rewritten from here or before)"

@@ -72,8 +72,8 @@ def backup(engine: Engine, output: Path) -> dict:
     """Write the archive to ``output`` (atomically, mode 0600); return its manifest."""
     audit.write_checkpoint(engine, force=True)  # the live trail, anchored at each backup
     key = anchor.current_key()
-    with tempfile.TemporaryDirectory(prefix="labsys-backup-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix="labsys-backup-") as folder:
+        work = Path(folder)
         if engine.dialect.name == "sqlite":
             member, snapshot = _dump_sqlite(engine, work)
         else:
@@ -87,13 +87,13 @@ def backup(engine: Engine, output: Path) -> dict:
 
 
 def _dump_sqlite(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
-    source = Path(engine.url.database)
+    source = Path(str(engine.url.database))
     target = work / SQLITE_MEMBER
-    connection = sqlite3.connect(source, timeout=30)
+    raw = sqlite3.connect(source, timeout=30)
     try:
-        connection.execute("VACUUM INTO ?", (str(target),))
+        raw.execute("VACUUM INTO ?", (str(target),))
     finally:
-        connection.close()
+        raw.close()
     copy = create_engine(f"sqlite:///{target}")
     try:
         with copy.connect() as connection:
@@ -118,7 +118,7 @@ def _dump_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
 
 def _read_snapshot(connection: Connection, server: str) -> Snapshot:
     counts = {
-        t.name: connection.scalar(select(func.count()).select_from(t))
+        t.name: int(connection.scalar(select(func.count()).select_from(t)) or 0)
         for t in Base.metadata.sorted_tables
     }
     revision = None
@@ -252,13 +252,14 @@ def restore(engine: Engine, archive_path: Path) -> Restored:
             )  # fmt: skip
         _restore_attachments(work)
         notes = _restore_checkpoint(work / CHECKPOINT)
-    return Restored(manifest, *_verify_restored(engine, manifest), notes=notes)
+    verification, problems = _verify_restored(engine, manifest)
+    return Restored(manifest, verification, problems, notes)
 
 
 @contextmanager
 def _unpacked(archive_path: Path) -> Iterator[tuple[Path, dict]]:
-    with tempfile.TemporaryDirectory(prefix="labsys-restore-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix="labsys-restore-") as folder:
+        work = Path(folder)
         try:
             with tarfile.open(archive_path, "r:gz") as archive:
                 manifest = _extract(archive, work)
@@ -268,7 +269,7 @@ def _unpacked(archive_path: Path) -> Iterator[tuple[Path, dict]]:
 
 
 def _extract(archive: tarfile.TarFile, work: Path) -> dict:
-    manifest = json.loads(archive.extractfile(MANIFEST).read())
+    manifest = json.loads(_member(archive, MANIFEST).read())
     if manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     for name, expected in manifest["members"].items():
@@ -279,11 +280,18 @@ def _extract(archive: tarfile.TarFile, work: Path) -> dict:
             raise BackupError(f"member {name!r} of the backup is not a plain file")
         target = work / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.extractfile(member) as source, open(target, "wb") as sink:
+        with _member(archive, name) as source, open(target, "wb") as sink:
             shutil.copyfileobj(source, sink)
         if _sha256(target) != expected["sha256"]:
             raise BackupError(f"member {name} of the backup is damaged (SHA-256 differs)")
     return manifest
+
+
+def _member(archive: tarfile.TarFile, name: str):
+    opened = archive.extractfile(name)
+    if opened is None:
+        raise BackupError(f"member {name!r} of the backup is not a plain file")
+    return opened
 
 
 def _check_target(engine: Engine, manifest: dict) -> None:
@@ -306,7 +314,7 @@ def _check_target(engine: Engine, manifest: dict) -> None:
 
 
 def _restore_sqlite(engine: Engine, source: Path) -> None:
-    target = Path(engine.url.database)
+    target = Path(str(engine.url.database))
     engine.dispose()  # no pooled connection may hold the old (empty) file
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
@@ -343,14 +351,14 @@ def _restore_checkpoint(source: Path) -> list[str]:
     return notes
 
 
-def _verify_restored(engine: Engine, manifest: dict):
+def _verify_restored(engine: Engine, manifest: dict) -> tuple[integrity.Verification, list[str]]:
     from labsys.extensions import db
 
     db.session.remove()
     engine.dispose()
     token = write_intent.set(False)  # reads only
     try:
-        verification = integrity.verify(db.session)
+        verification = integrity.verify(db.session())
         problems = list(verification.problems)
         for name, expected in manifest["counts"].items():
             found = db.session.scalar(select(func.count()).select_from(table(name)))

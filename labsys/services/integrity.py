@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -103,7 +103,7 @@ def _last_entries(session: Session, entity: str, ids: list[int], actions) -> dic
     return {entity_id: json.loads(values or "{}") for entity_id, values in rows}
 
 
-def _batches(session: Session, statement, key, size: int = BATCH) -> Iterator[list]:
+def _batches(session: Session, statement, key, size: int = BATCH) -> Iterator[Sequence]:
     last = 0
     while True:
         batch = session.execute(statement.where(key > last).order_by(key).limit(size)).all()
@@ -167,7 +167,7 @@ def _entries_with_values(session: Session, ids: list[int]) -> dict[str, dict]:
     )
     last = {}
     for entity_id, values in rows:
-        new = json.loads(values)
+        new = json.loads(values or "{}")
         if "measured" in new:
             last[entity_id] = new
     return last
