@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from labsys import PROJECT_ROOT
 from labsys import config as settings_module
+from labsys import default_instance_path, resource_dir
 from labsys.database import configure_engine
 
 
@@ -17,12 +17,12 @@ def create_app(config: dict | None = None) -> Flask:
     instance_path = (
         (config or {}).get("INSTANCE_PATH")
         or os.environ.get("LABSYS_INSTANCE_PATH")
-        or str(PROJECT_ROOT / "instance")
+        or str(default_instance_path())
     )
     app = Flask(
         __name__,
         instance_path=str(Path(instance_path).resolve()),
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(resource_dir("templates")),
     )
     settings = settings_module.load_settings(app.instance_path, config)
     settings_module.check_secret_key(settings)
@@ -44,7 +44,7 @@ def _init_extensions(app: Flask) -> None:
         # Creating the engine opens no connection; the listeners act on first connect.
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(
-        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+        app, db, directory=str(resource_dir("migrations")), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
     babel.init_app(

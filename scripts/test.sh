@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: lint, then every test on SQLite and on PostgreSQL.
+# Set up and run the whole test suite: lint and type checks, the installed wheel, then
+# every test on SQLite and on PostgreSQL, each pass spread over the machine's cores by
+# pytest-xdist (PYTEST_WORKERS=auto by default; one database per worker).
 #
 # Installs what the tests need and the project does not (Debian's Chromium for browser
 # tests, CJK fonts, poppler and zbar for reading PDFs and QR codes) when run as root;
-# starts the local PostgreSQL cluster if it is not running; creates a fresh database for
-# this run and drops it afterwards.  With CI=true, a missing PostgreSQL fails the run.
+# starts the local PostgreSQL cluster if it is not running; names this run's databases
+# after a fresh base name (each worker creates <base>_gwN, tests/databases.py) and drops
+# whatever is left of them afterwards.  With CI=true, a missing PostgreSQL fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 PG_URL_BASE=${LABSYS_TEST_PG:-postgresql+psycopg://postgres@127.0.0.1:5432}
+PYTEST_WORKERS=${PYTEST_WORKERS:-auto}
+LINTED=(labsys tests bench scripts migrations setup.py)
 SYSTEM_PACKAGES=(chromium chromium-driver fonts-noto-cjk fonts-wqy-microhei poppler-utils zbar-tools wrk)
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -41,6 +46,14 @@ setup_venv() {
     "$VENV/bin/pip" install -e '.[postgres,dev]'
 }
 
+timed() {
+    # timed LABEL command...: run it and say how long it took (BENCHMARKS.md keeps these).
+    local label=$1 start=$SECONDS
+    shift
+    "$@"
+    printf '    (%s: %d s)\n' "$label" $((SECONDS - start))
+}
+
 start_postgres() {
     if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
     if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
@@ -51,12 +64,21 @@ start_postgres() {
     return 1
 }
 
+drop_run_databases() {
+    # Workers drop their own databases; this catches those of a run that was killed.
+    local name
+    for name in $("${psql_admin[@]}" -Atc \
+        "SELECT datname FROM pg_database WHERE datname LIKE '${db}\\_%'"); do
+        "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" || true
+    done
+}
+
 PASSED=0
 run_pytest() {
     # pytest exits 5 when it collected nothing: that is a failure here too.
     local log
     log=$(mktemp)
-    "$VENV/bin/python" -m pytest -p no:cacheprovider "$@" | tee "$log"
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -n "$PYTEST_WORKERS" "$@" | tee "$log"
     PASSED=$((PASSED + $(grep -oE '[0-9]+ passed' "$log" | tail -n1 | cut -d' ' -f1)))
     rm -f "$log"
 }
@@ -65,20 +87,23 @@ step "system packages"
 install_system_packages
 step "virtual environment"
 setup_venv
-step "lint"
-"$VENV/bin/ruff" check labsys tests bench scripts migrations
-"$VENV/bin/ruff" format --check labsys tests bench scripts migrations
+step "lint and types"
+"$VENV/bin/ruff" check "${LINTED[@]}"
+"$VENV/bin/ruff" format --check "${LINTED[@]}"
+"$VENV/bin/mypy"  # labsys/core and labsys/services, configured in pyproject.toml
+
+step "the installed wheel"
+timed "wheel" env VENV="$VENV" bash scripts/check_wheel.sh
 
 step "tests on SQLite"
-LABSYS_TEST_DATABASE_URL= run_pytest -q
+LABSYS_TEST_DATABASE_URL= timed "SQLite pass" run_pytest -q
 
 step "tests on PostgreSQL"
 if start_postgres; then
     db="labsys_test_$(date +%s)_$$"
     psql_admin=(psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -q)
-    "${psql_admin[@]}" -c "CREATE DATABASE $db"
-    trap '"${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true' EXIT
-    LABSYS_TEST_DATABASE_URL="$PG_URL_BASE/$db" run_pytest -q
+    trap drop_run_databases EXIT
+    LABSYS_TEST_DATABASE_URL="$PG_URL_BASE/$db" timed "PostgreSQL pass" run_pytest -q
 elif [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL pass cannot run" >&2
     exit 1
@@ -87,7 +112,7 @@ else
 fi
 
 step "benchmark smoke runs"
-bash scripts/bench_smoke.sh
+timed "benchmark smoke runs" bash scripts/bench_smoke.sh
 
 # Both passes, in the plain form CI reads (a failure above has already stopped the run).
 echo

@@ -72,7 +72,7 @@ __all__ = [
 
 # Full-width ASCII (U+FF01–FF5E) to ASCII, plus look-alikes technicians type. Not NFKC: NFKC
 # would also turn the superscripts of "1.2×10⁴" into plain digits ("1.2×104").
-_NORMALISE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_NORMALISE: dict[int, int | str] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _NORMALISE.update(
     {
         0x3000: " ",  # ideographic space
@@ -124,8 +124,8 @@ def _to_decimal(value: object, what: str) -> Decimal:
         if not -_MAX_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
             raise ValueError(f"{what} 超出范围：{text!r} ({what} out of range: {text!r})")
         return number
-    if isinstance(value, str) and (number := _parse_number(_normalise(value))) is not None:
-        return number
+    if isinstance(value, str) and (parsed := _parse_number(_normalise(value))) is not None:
+        return parsed
     hint = "请用文本或 Decimal，不要用浮点数" if isinstance(value, float) else "不是有效数值"
     raise ValueError(
         f"{what} {hint}：{value!r} ({what} must be a finite number as str, int or Decimal, "
@@ -193,8 +193,16 @@ def _grid(step: str) -> tuple[Decimal, Decimal, Decimal]:
     """
     interval = Decimal(step)
     reciprocal = Decimal((0, _RECIPROCAL_DIGITS[_lead_digit(interval)], -interval.adjusted() - 1))
-    quantum = Decimal((0, (1,), min(interval.as_tuple().exponent, 0)))
+    quantum = Decimal((0, (1,), min(_exponent(interval), 0)))
     return interval, reciprocal, quantum
+
+
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite Decimal (``as_tuple`` gives a letter for NaN and infinity)."""
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {number}")
+    return exponent
 
 
 def _round(number: Decimal, step: Decimal) -> Decimal:
@@ -260,24 +268,26 @@ class Spec:
             SpecKind.LOWER: (True, False),
             SpecKind.RANGE: (True, True),
         }.get(kind, (False, False))
-        if wants != (self.low is not None, self.high is not None) or (
-            kind is SpecKind.RANGE and self.low > self.high
+        low, high = self.low, self.high
+        if wants != (low is not None, high is not None) or (
+            low is not None and high is not None and low > high  # only a range has both
         ):
             raise ValueError(f"inconsistent {kind} limit: low={self.low!r}, high={self.high!r}")
         if not self.text:
             object.__setattr__(self, "text", self._display())
-        exponents = [b.as_tuple().exponent for b in (self.low, self.high) if b is not None]
+        exponents = [_exponent(b) for b in (self.low, self.high) if b is not None]
         if exponents:  # the unit of the last written digit; judge reads it for every result
             object.__setattr__(self, "_interval", Decimal((0, (1,), min(exponents))))
 
     def _display(self) -> str:
         """The canonical report form of this limit."""
-        if self.kind is SpecKind.UPPER:
-            return f"{'<' if self.strict_high else '≤'}{_fmt(self.high)}"
-        if self.kind is SpecKind.LOWER:
-            return f"{'>' if self.strict_low else '≥'}{_fmt(self.low)}"
-        if self.kind is SpecKind.RANGE:
-            return f"{_fmt(self.low)}～{_fmt(self.high)}"
+        low, high = self.low, self.high  # __post_init__ checked which bounds each kind has
+        if self.kind is SpecKind.UPPER and high is not None:
+            return f"{'<' if self.strict_high else '≤'}{_fmt(high)}"
+        if self.kind is SpecKind.LOWER and low is not None:
+            return f"{'>' if self.strict_low else '≥'}{_fmt(low)}"
+        if self.kind is SpecKind.RANGE and low is not None and high is not None:
+            return f"{_fmt(low)}～{_fmt(high)}"
         return "不得检出" if self.kind is SpecKind.NOT_DETECTED else "/"
 
     @classmethod
@@ -419,9 +429,11 @@ def _classify(measured: object) -> tuple[MeasuredKind, Decimal | None, Decimal |
 
 
 def _lod(lod: object) -> Decimal | None:
-    """The method's detection limit, checked to be positive."""
-    if lod is None:
-        return None
+    """The method's detection limit, checked to be positive (None: no limit known)."""
+    return None if lod is None else _positive_lod(lod)
+
+
+def _positive_lod(lod: object) -> Decimal:
     limit = _to_decimal(lod, "lod")
     if limit <= 0:
         raise ValueError(f"检出限必须为正数：{lod!r} (lod must be positive, got {lod!r})")
@@ -446,8 +458,8 @@ def _read(text: object, lod: object) -> tuple[MeasuredKind, Decimal | None, Deci
     kind, value, typed_lod = _classify(text)
     if lod is None:
         return kind, value, typed_lod
-    limit = _lod(lod)
-    if kind is _QUANTIFIED and value < limit:
+    limit = _positive_lod(lod)
+    if kind is _QUANTIFIED and value is not None and value < limit:
         return _NOT_DETECTED, None, limit
     return kind, value, limit
 
@@ -520,7 +532,7 @@ def _uncertainty(uncertainty: object) -> Decimal:
 
 
 def judge(
-    measured: str | Measured,
+    measured: str | int | Decimal | Measured,
     spec: str | Spec,
     *,
     method: ComparisonMethod | str = ComparisonMethod.FULL,
@@ -556,8 +568,13 @@ def judge(
             f"定性结果 {getattr(measured, 'raw', measured)!r} 不能与数值限量 '{spec.text}' 比较 "
             f"(a qualitative result cannot be judged against the numeric limit '{spec.text}')"
         )
+    if value is None:  # QUANTIFIED, the only kind left, always carries its value
+        raise _not_a_result(measured)
     if method == _ROUNDED:
+        # A numeric limit always has a last digit, so step is None only for no limit at all.
         step = spec.default_interval() if interval is None else _interval(interval)
+        if step is None:
+            raise ValueError(f"no rounding interval for the limit {spec.text!r}")
         value = _round(value, step)
     if rule == _GUARDED:
         return _guarded(spec, value, _uncertainty(uncertainty))
@@ -667,7 +684,7 @@ def _not_a_plan(text: object, detail: str = "") -> ValueError:
     )
 
 
-def _unit_level(plan: MicroPlan, unit: object, index: int) -> int:
+def _unit_level(plan: MicroPlan, unit: str | Measured, index: int) -> int:
     """0 if a unit lies within m, 1 if it exceeds m (but not M), 2 if it exceeds M."""
     try:
         reading = parse_measured(unit)
@@ -677,11 +694,13 @@ def _unit_level(plan: MicroPlan, unit: object, index: int) -> int:
         return 0
     if reading.kind is MeasuredKind.DETECTED:  # a presence: more than 0, count unknown
         return 2 if plan.M_value is not None and plan.M_value.is_zero() else 1
-    if reading.value < 0:
+    if (value := reading.value) is None:  # only QUANTIFIED is left: it always has a value
+        raise _not_a_result(unit)
+    if value < 0:
         raise ValueError(f"第{index}个样品单元为负数 (unit {index} is negative): {unit!r}")
-    if plan.M_value is not None and reading.value > plan.M_value:
+    if plan.M_value is not None and value > plan.M_value:
         return 2
-    return 1 if reading.value > plan.m_value else 0
+    return 1 if value > plan.m_value else 0
 
 
 def judge_plan(plan: MicroPlan | str, units: Iterable[str]) -> Verdict:
@@ -774,8 +793,8 @@ def reported_text(
     if method not in _METHODS:
         _check_choice(method, _METHODS, "method")
     reading = parse_measured(measured, lod)
-    if reading.kind is MeasuredKind.QUANTIFIED:
-        return _reported_number(reading.value, interval, significant, spec, method)
+    if reading.kind is MeasuredKind.QUANTIFIED and (value := reading.value) is not None:
+        return _reported_number(value, interval, significant, spec, method)
     word = _normalise(reading.raw)
     if word in _PASS_THROUGH:
         return word
@@ -785,7 +804,13 @@ def reported_text(
     return f"未检出(检出限: {_fmt(reading.lod)}{suffix})"
 
 
-def _reported_number(value: Decimal, interval, significant, spec, method) -> str:
+def _reported_number(
+    value: Decimal,
+    interval: str | int | Decimal | None,
+    significant: int | None,
+    spec: str | Spec | None,
+    method: ComparisonMethod | str,
+) -> str:
     """A quantified value as printed: rounded, and marked when rounding turns its verdict."""
     if significant is not None:
         printed = round_significant(value, significant)
@@ -801,7 +826,13 @@ def _reported_number(value: Decimal, interval, significant, spec, method) -> str
     return text + _rounding_mark(value, printed, Spec.parse(spec), method, interval)
 
 
-def _rounding_mark(value: Decimal, printed: Decimal, spec: Spec, method, interval) -> str:
+def _rounding_mark(
+    value: Decimal,
+    printed: Decimal,
+    spec: Spec,
+    method: ComparisonMethod | str,
+    interval: str | int | Decimal | None,
+) -> str:
     """ "(+)"/"(-)" when ``printed`` alone is judged otherwise than ``value``, else ""."""
     if spec.kind in (
         _LIMITLESS,

@@ -157,11 +157,13 @@ def _rows(
     target: str | None,
     roles: Iterable[str],
     action: str,
-    **options,
+    *,
+    four_eyes: tuple[str, ...] = (),
+    effect: Effect = Effect.NONE,
 ) -> list[Transition]:
     """One row per source; ``target=None`` keeps the state (an event recorded in place)."""
     return [
-        Transition(source, event, target or source, frozenset(roles), action, **options)
+        Transition(source, event, target or source, frozenset(roles), action, four_eyes, effect)
         for source in sources
     ]
 

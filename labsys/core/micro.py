@@ -157,7 +157,7 @@ def parse_colony_count(text: object, *, lowest_dilution: object = None) -> Colon
     return _counted(number, lowest_dilution)
 
 
-def _counted(count: object, lowest_dilution: object) -> ColonyCount:
+def _counted(count: int | Decimal, lowest_dilution: object) -> ColonyCount:
     reported = colony_count_text(count, lowest_dilution=lowest_dilution or 10)
     if reported.startswith("<"):
         return _no_growth(Decimal(reported[1:]))
@@ -190,8 +190,8 @@ def judge_colony_count(count: ColonyCount | str, spec: str | Spec) -> Verdict:
             f"(多不可计 cannot be judged against '{spec.text}': compute the count from the "
             f"highest dilution)"
         )
-    if reading.kind is ColonyKind.NO_GROWTH:
-        return judge(reading.text, spec)
+    if reading.kind is ColonyKind.NO_GROWTH or reading.value is None:
+        return judge(reading.text, spec)  # no growth ("<10"): its text is what is judged
     return judge(reading.value, spec)
 
 

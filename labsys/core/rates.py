@@ -87,7 +87,7 @@ def _percent(part: int, total: int, interval: Interval) -> Decimal:
         # half-way point of the interval grid: a non-terminating quotient
         # differs from any such point by at least 1 / (total × 10**places),
         # and a terminating one is represented exactly.
-        places = 0 if step is None else max(0, -step.as_tuple().exponent)
+        places = 0 if step is None else max(0, -_exponent(step))
         ctx.prec = max(28, len(str(total)) + places + 10)
         value = Decimal(part * 100) / Decimal(total)
         return value if step is None else _round(value, step)
@@ -98,18 +98,29 @@ def _round(value: Decimal, interval: Decimal) -> Decimal:
     return gbt8170_round(value, interval)
 
 
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite Decimal (``as_tuple`` gives a letter for NaN and infinity)."""
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {number}")
+    return exponent
+
+
 def _counts(part: object, total: object) -> tuple[int, int]:
     """Validated counts as ints; ValueError for anything that is not a possible count."""
-    for name, count in (("count", part), ("total", total)):
-        # bool is an int subclass, but True/False are not counts.
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral):
-            raise ValueError(f"{name} must be an integer, got {count!r}")
-    part, total = int(part), int(total)
-    if total <= 0:
-        raise ValueError(f"total must be positive, got {total}")
-    if not 0 <= part <= total:
-        raise ValueError(f"count must be between 0 and total ({total}), got {part}")
-    return part, total
+    count, whole = _integer("count", part), _integer("total", total)
+    if whole <= 0:
+        raise ValueError(f"total must be positive, got {whole}")
+    if not 0 <= count <= whole:
+        raise ValueError(f"count must be between 0 and total ({whole}), got {count}")
+    return count, whole
+
+
+def _integer(name: str, value: object) -> int:
+    # bool is an int subclass, but True/False are not counts.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
 
 
 def _interval(interval: Interval) -> Decimal | None:

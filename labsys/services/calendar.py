@@ -27,7 +27,7 @@ def add_workdays(
     return workdays.add_workdays(start, days, table or holiday_table(session))
 
 
-def seed_holidays(session: Session) -> str:
+def seed_holidays(session: Session) -> str | None:
     """Copy the package's holidays and make-up workdays into the table (idempotent)."""
     existing = set(session.scalars(select(Holiday.day)))
     added = 0

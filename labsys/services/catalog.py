@@ -168,7 +168,7 @@ def child_counts(session: Session, category_ids: list[int]) -> dict[int, int]:
         .where(FoodCategory.parent_id.in_(category_ids))
         .group_by(FoodCategory.parent_id)
     )
-    return dict(rows.all())
+    return {parent: count for parent, count in rows if parent is not None}
 
 
 def is_leaf(session: Session, category_id: int) -> bool:
@@ -185,7 +185,7 @@ def _all_categories(session: Session) -> dict[int, FoodCategory]:
 def category_tree(session: Session) -> list[CategoryNode]:
     """The whole tree (one query), as nodes under the 大类 in display order."""
     nodes = {cid: CategoryNode(c) for cid, c in _all_categories(session).items()}
-    roots = []
+    roots: list[CategoryNode] = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
         (parent.children if parent else roots).append(node)
@@ -490,7 +490,7 @@ def _check_plan(n, c, m, big_m) -> tuple[int | None, int | None, str | None, str
 
 def _clean_spec_fields(fields: dict) -> dict:
     """Validated, normalised specification fields (only those given)."""
-    clean = {}
+    clean: dict[str, object] = {}
     for name in ("unit", "method_standard", "judgement_basis", "note"):
         if name in fields:
             clean[name] = _text(fields[name]) or (None if name == "note" else "")
@@ -584,7 +584,7 @@ def update_category(
     session: Session, actor: User | None, category: FoodCategory, **fields
 ) -> FoodCategory:
     """Change a category's names, key-food flag or sort order (only the fields given)."""
-    clean = {}
+    clean: dict[str, object] = {}
     if "name_zh" in fields:
         clean["name_zh"] = _text(fields["name_zh"])
         if not clean["name_zh"]:
@@ -667,23 +667,22 @@ def create_category(
 
 
 def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) -> dict:
-    clean = {
+    texts = {
         name: _text(fields[name])
         for name in ("code", "name_zh", "name_en", "unit", "method_standard")
         if name in fields
     }
+    clean: dict[str, object] = dict(texts)
     for flag in ("is_microbiological", "is_colony_count"):
         if flag in fields:
             clean[flag] = bool(fields[flag])
-    if "code" in clean:
-        if not clean["code"] or len(clean["code"]) > 40:
+    if (code := texts.get("code")) is not None:
+        if not code or len(code) > 40:
             raise ServiceError(_("Give a code of 1 to 40 characters."), field="code")
-        taken = session.scalar(select(TestItem.id).where(TestItem.code == clean["code"]))
+        taken = session.scalar(select(TestItem.id).where(TestItem.code == code))
         if taken and (item is None or taken != item.id):
-            raise ServiceError(
-                _("The test item code %(code)s is taken.", code=clean["code"]), field="code"
-            )
-    if "name_zh" in clean and not clean["name_zh"]:
+            raise ServiceError(_("The test item code %(code)s is taken.", code=code), field="code")
+    if "name_zh" in texts and not texts["name_zh"]:
         raise ServiceError(_("Give the Chinese name."), field="name_zh")
     return clean
 
@@ -985,7 +984,9 @@ class _Loader:
 
     def categories(self, roots: list[dict]) -> None:
         """Place the tree level by level: one flush per level gives the new rows their ids."""
-        level = [(node, None, order) for order, node in enumerate(roots, start=1)]
+        level: list[tuple[dict, FoodCategory | None, int]] = [
+            (node, None, order) for order, node in enumerate(roots, start=1)
+        ]
         while level:
             placed = [
                 (node, parent, self._place(node, parent, order)) for node, parent, order in level
@@ -1026,7 +1027,12 @@ class _Loader:
         item = self.items[row["item"]]
         values = spec_values(row, self.item_rows[row["item"]], order)
         standard = self.standards.get(values["judgement_basis"])
-        effective = date.fromisoformat(row["from"]) if "from" in row else standard.effective_from
+        if "from" in row:
+            effective = date.fromisoformat(row["from"])
+        elif standard is not None:
+            effective = standard.effective_from
+        else:  # the shipped data dates every specification, itself or through its standard
+            raise ValueError(f"specification without a date: {row!r}")
         end = row.get("transition_end") or (standard.transition_end if standard else None)
         values["transition_end"] = date.fromisoformat(end) if isinstance(end, str) else end
         key = (category.id, item.id, effective, values["oil_process"])

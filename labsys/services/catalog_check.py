@@ -165,7 +165,8 @@ def _row_problems(row: SpecRow) -> list[str]:
     except ValueError:
         return [*problems, f"the limit {row.limit!r} is not understood"]
     floor = _number(row.loq) or _number(row.lod)
-    if spec.kind is SpecKind.UPPER and floor is not None and floor >= spec.high:
+    high = spec.high  # set for an UPPER limit
+    if spec.kind is SpecKind.UPPER and floor is not None and high is not None and floor >= high:
         which = "LOQ" if row.loq else "LOD"
         problems.append(
             f"the method's {which} {floor} is not below the limit {row.limit}: "
@@ -176,7 +177,7 @@ def _row_problems(row: SpecRow) -> list[str]:
         problems.append(f"{row.limit} needs the method's LOD (检出限) to print 未检出 with it")
     interval, digit = _number(row.interval), spec.default_interval()
     coarse = interval is not None and digit is not None and interval >= digit
-    if row.comparison == "full" and coarse:
+    if row.comparison == "full" and coarse and digit is not None:
         problems.append(
             f"the reporting interval {row.interval} is not finer than the last digit of "
             f"the limit {row.limit}: report to {digit / 10} or finer"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -150,7 +151,7 @@ def _clean_fields(
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown enterprise fields: {sorted(unknown)}")
-    cleaned = {}
+    cleaned: dict[str, object] = {}
     if "name" in fields or enterprise is None:
         cleaned["name"] = _clean_text(fields.get("name"))
         if not cleaned["name"]:
@@ -213,8 +214,7 @@ def update_enterprise(
         # Saved by someone else between our read and this write: undo this operation's
         # savepoint (see services.access) to read the current values.
         undo_operation(session)
-        fresh = session.get(Enterprise, enterprise.id)
-        raise _conflict(fresh) from None
+        raise _conflict(session.get_one(Enterprise, enterprise.id)) from None
     audit.record(
         session,
         actor,
@@ -316,7 +316,8 @@ def sampling_history(session: Session, enterprise_ids, today: date) -> dict[int,
         return {}
     year_start = date(today.year, 1, 1)
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    rows = session.execute(
+    # (unit id, batches this year, in the last 30 days); sums are NULL for no rows
+    rows: Sequence[tuple[int, int | None, int | None]] = session.execute(
         select(
             SamplingVisit.sampled_unit_id,
             func.sum(case((Sample.sampling_date >= year_start, 1), else_=0)),

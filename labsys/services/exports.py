@@ -12,8 +12,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -116,7 +117,7 @@ def report_numbers(session: Session, sample_ids: list[int]) -> dict[int, str]:
     )
 
 
-def _batches(session: Session, columns: list, conditions: list) -> Iterator[list]:
+def _batches(session: Session, columns: list, conditions: list) -> Iterator[Sequence[Any]]:
     """Rows of ``columns`` (the first must be Sample.id) in id order, BATCH_SIZE at a time."""
     last_id = 0
     while True:
@@ -405,7 +406,10 @@ def failed_items(session: Session, sample_ids: list[int]) -> dict[int, list[str]
         )
         .order_by(SampleResult.sample_id, SampleResult.seq)
     )
-    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units, colony, lod in rows:
+    # tuple(): mypy types only the first ten columns of a Row, and cannot unpack the rest.
+    for sid, item, reported, measured, limit, unit, n, c, m, big_m, units, colony, lod in map(
+        tuple, rows
+    ):
         if n is not None:
             printed = _unit_values_text(units, colony, lod)
             result = _with_unit(printed or reported or measured or "", unit)

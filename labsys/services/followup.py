@@ -40,6 +40,7 @@ from labsys.services import ServiceError, audit, lifecycle, reference
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
+BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
 DEFAULTS = {
     "RETEST_REQUEST_WORKDAYS": 7,
     "RETEST_RESULT_WORKDAYS": 10,
@@ -47,7 +48,7 @@ DEFAULTS = {
     "DISPOSAL_MILESTONE_DAYS": (5, 30),
     "DISPOSAL_DEADLINE_DAYS": 90,
     "DISPOSAL_WORKDAYS": False,
-    "BACKUP_RETENTION_MONTHS": {"qualified": 3, "unqualified": 6},
+    "BACKUP_RETENTION_MONTHS": BACKUP_RETENTION_MONTHS,
     "DEADLINE_HORIZON_WORKDAYS": 3,
 }
 
@@ -72,14 +73,14 @@ def backup_retention_until(
     *,
     production_date: date | None = None,
     shelf_life_days: int | None = None,
-    months: dict | None = None,
+    months: dict[str, int] | None = None,
 ) -> date | None:
     """Keep the retest backup 3 months after a qualified, 6 after an unqualified conclusion,
     or until the shelf life ends if that is sooner.  None without a final conclusion."""
-    months = months or DEFAULTS["BACKUP_RETENTION_MONTHS"]
     if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
         return None
-    until = add_months(concluded_on, months[conclusion.value])
+    retention = months or BACKUP_RETENTION_MONTHS
+    until = add_months(concluded_on, retention[conclusion.value])
     if production_date and shelf_life_days:
         until = min(until, production_date + timedelta(days=shelf_life_days))
     return until
@@ -192,15 +193,16 @@ def request_retest(
     """复检: within the window after notification, in a lab other than the first, never for
     failed microbiological items."""
     _require(requested_on, _("Enter the date of the retest request."), "requested_on")
-    if followup.notified_on is None:
+    window_end = followup.retest_window_end  # set with the notification
+    if followup.notified_on is None or window_end is None:
         raise ServiceError(
             _("Record when the sampled unit was notified before a retest."), field="requested_on"
         )
-    if requested_on > followup.retest_window_end:
+    if requested_on > window_end:
         raise ServiceError(
             _(
                 "The retest request came after the window closed on %(day)s.",
-                day=followup.retest_window_end.isoformat(),
+                day=window_end.isoformat(),
             ),
             field="requested_on",
         )
@@ -274,7 +276,8 @@ def record_retest_result(
     reported_on: date,
 ) -> FollowUp:
     """The retest's conclusion decides: the sample's conclusion follows it (audited)."""
-    if followup.retest_backup_received_on is None:
+    lab = followup.retest_lab  # set with the retest request, before the backup is received
+    if followup.retest_backup_received_on is None or lab is None:
         raise ServiceError(
             _("Record when the retest lab received the backup first."), field="conclusion"
         )
@@ -307,7 +310,7 @@ def record_retest_result(
             "retest_conclusion",
             old={"conclusion": old},
             new={"conclusion": conclusion},
-            reason=_("Retest by %(lab)s", lab=followup.retest_lab.name),
+            reason=_("Retest by %(lab)s", lab=lab.name),
         )
     return followup
 
@@ -420,7 +423,7 @@ def record_disposal_step(
     _require(done_on, _("Enter the date."), "done_on")
     if done_on < followup.disposal_started_on:
         raise ServiceError(_("The date cannot be before the disposal started."), field="done_on")
-    values = {MILESTONES[step]: done_on}
+    values: dict[str, object] = {MILESTONES[step]: done_on}
     if notes:
         values["disposal_notes"] = notes
     return _step(session, actor, followup, f"disposal_{step}", values)

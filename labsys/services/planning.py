@@ -254,7 +254,7 @@ def assigned_to_tasks(session: Session, quota: PlanQuota, *, excluding: Task | N
     query = select(func.coalesce(func.sum(Task.quota), 0)).where(Task.quota_id == quota.id)
     if excluding is not None and excluding.id is not None:
         query = query.where(Task.id != excluding.id)
-    return int(session.scalar(query))
+    return int(session.execute(query).scalar_one())
 
 
 @writes(Role.SUPERVISOR)
@@ -342,7 +342,9 @@ def _check_task_quota(session: Session, quota: PlanQuota, number, task: Task | N
 
 
 def _next_task_code(session: Session, plan: Plan) -> str:
-    count = session.scalar(select(func.count()).select_from(Task).where(Task.plan_id == plan.id))
+    count = session.execute(
+        select(func.count()).select_from(Task).where(Task.plan_id == plan.id)
+    ).scalar_one()
     n = count + 1
     while session.scalar(select(Task.id).where(Task.code == f"{plan.code}-{n:03d}")):
         n += 1

@@ -52,7 +52,7 @@ from labsys.services.results import printed_units
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
 
-VERDICT_LABELS = {
+VERDICT_LABELS: dict[VerdictValue | None, str] = {  # a missing key (no verdict yet) prints "—"
     VerdictValue.PASS: "合格",
     VerdictValue.FAIL: "不合格",
     VerdictValue.INCONCLUSIVE: "不确定",
@@ -293,7 +293,7 @@ def report_rows(results: list[SampleResult]) -> list[ReportRow]:
     ]
 
 
-def conclusion_text(conclusion: Conclusion, results: list[SampleResult]) -> str:
+def conclusion_text(conclusion: Conclusion | None, results: list[SampleResult]) -> str:
     """The standard wording, naming the failed items and their judgement bases."""
 
     def with_verdict(*verdicts):

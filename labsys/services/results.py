@@ -78,6 +78,8 @@ class Judged:
 
 
 def micro_plan(result: SampleResult) -> MicroPlan:
+    if result.micro_n is None:  # MicroPlan refused it too ("n must be an int")
+        raise ValueError(f"{result.item_name!r} has no sampling plan (n)")
     return MicroPlan(result.micro_n, result.micro_c or 0, result.micro_m or "0", result.micro_big_m)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -453,6 +453,7 @@ def save_import(session: Session, actor: User, judged: list) -> ImportSummary:
 def _save(session: Session, actor: User, judged) -> None:
     now = clock.now()
     table = SampleResult.__table__
+    assert isinstance(table, Table)  # a mapped class's table (declared as FromClause)
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.version_id == bindparam("_version"))

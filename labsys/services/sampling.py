@@ -328,7 +328,7 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
         errors.append(("sampling_date", _("The sampling date is in the future.")))
     header["sampling_date"] = sampling_date
     try:
-        header["link"] = Link(data.get("link"))
+        header["link"] = Link(data.get("link") or "")
     except ValueError:
         errors.append(("link", _("Choose the sampling link.")))
     if data.get("task_id"):
@@ -351,7 +351,7 @@ def _check_task(session: Session, actor: User, task_id: int, errors: list) -> Ta
             TaskSampler.task_id == task_id, TaskSampler.user_id == actor.id
         )
     )
-    if not assigned:
+    if task is None or not assigned:
         errors.append(("task_id", _("This task is not assigned to you.")))
         return None
     if task.closed:

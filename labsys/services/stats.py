@@ -25,10 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
+    SQLColumnExpression,
     String,
     case,
     cast,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from labsys.core.rates import pass_rate, wilson_interval
 from labsys.models import (
@@ -235,6 +238,10 @@ def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> 
 # --- where the counts come from: the samples, or the summary table --------------------------
 
 
+# samples, qualified, unqualified: aggregate columns of one grouped query
+_Counts = tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]
+
+
 @dataclass(frozen=True)
 class _Source:
     """``samples`` (one row per sample) or ``sample_stats`` (a count per combination)."""
@@ -254,15 +261,19 @@ class _Source:
         keys, and the place NULL sorts in on each database, are those of ``samples``."""
         if not self.summary:
             return column
-        sentinel = literal_column("0") if isinstance(column.type, Integer) else literal_column("''")
+        sentinel: ColumnElement[Any] = (
+            literal_column("0", Integer)
+            if isinstance(column.type, Integer)
+            else literal_column("''", String)
+        )
         return func.nullif(column, sentinel, type_=column.type)
 
-    def counts(self):
+    def counts(self) -> _Counts:
         """samples, qualified, unqualified as aggregate columns."""
         if not self.summary:
             return _counts()
         n = SampleStat.samples
-        zero = literal_column("0")
+        zero = literal_column("0", Integer)
         return (
             func.coalesce(func.sum(n), zero),
             func.coalesce(
@@ -341,7 +352,7 @@ def _key_food_condition(categories: list[FoodCategory], source: _Source = _SAMPL
     return or_(*(source.level_column(lvl).in_(ids) for lvl, ids in sorted(by_level.items())))
 
 
-def _counts():
+def _counts() -> _Counts:
     """samples, qualified, unqualified as aggregate columns (on ``samples``)."""
     return (
         func.count(),
@@ -357,11 +368,15 @@ def _total(session: Session, source: _Source, conditions: list) -> StatRow:
     return StatRow("total", _("Total"), int(samples), int(qualified), int(unqualified))
 
 
-def _group_counts(session: Session, source: _Source, key, conditions: list) -> list[tuple]:
+def _group_counts(
+    session: Session, source: _Source, key: SQLColumnExpression[Any], conditions: list
+) -> list[tuple[Any, int, int, int]]:
+    samples, qualified, unqualified = source.counts()
+    # Rows are indexed, not unpacked: mypy types the parts of an unpacked Row as object.
     return [
-        (k, int(n), int(q), int(u))
-        for k, n, q, u in session.execute(
-            select(key, *source.counts())
+        (row[0], int(row[1]), int(row[2]), int(row[3]))
+        for row in session.execute(
+            select(key, samples, qualified, unqualified)
             .select_from(source.table)
             .where(*conditions)
             .group_by(key)
@@ -382,7 +397,10 @@ def _category_rows(
         category = categories.get(key)
         name = category.name_zh if category else _("Not classified at this level")
         rows.append(StatRow(key, name, n, q, u))
-    order = {cid: (c.sort_order, c.code) for cid, c in categories.items()}
+    # StatRow.key is any grouping's key; here a category id or None.
+    order: dict[object, tuple[int, str]] = {
+        cid: (c.sort_order, c.code) for cid, c in categories.items()
+    }
     return sorted(rows, key=lambda r: (r.key is None, order.get(r.key, (0, ""))))
 
 
@@ -464,7 +482,7 @@ def _month_period(column, period: str):
 
 def _recounted_dimensions(session: Session) -> list:
     """The summary's dimensions computed from a samples row (as the triggers compute them)."""
-    zero, empty = literal_column("0"), literal_column("''")
+    zero, empty = literal_column("0", Integer), literal_column("''", String)
     return [
         period_expression(session, Sample.sampling_date, "month"),
         func.coalesce(Sample.cat_l1_id, zero),

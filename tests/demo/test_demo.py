@@ -25,10 +25,12 @@ TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture
-def demo(app, db):
-    summary = load_demo(db.session, samples=160, seed=7, year=2026, today=TODAY, reports=25)
-    db.session.commit()
-    return summary
+def demo(database_snapshot, db):
+    """The demo year, built once per test worker and copied for each test."""
+    return database_snapshot(
+        "demo",
+        lambda: load_demo(db.session, samples=160, seed=7, year=2026, today=TODAY, reports=25),
+    )
 
 
 def test_demo_fills_every_stage_of_the_workflow(demo, db):
