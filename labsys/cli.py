@@ -67,9 +67,13 @@ main.params = [p for p in main.params if p.name not in ("env_file", "app", "debu
 
 
 def register_commands(app) -> None:
+    from labsys.commands.backup import backup_command, restore_command
     from labsys.commands.foundation import audit_group, create_user, init, quickstart
 
-    for command in (init, create_user, quickstart, audit_group, *_feature_commands()):
+    for command in (
+        init, create_user, quickstart, audit_group, backup_command, restore_command,
+        *_feature_commands(),
+    ):  # fmt: skip
         app.cli.add_command(_as_cli_run(command))
 
 
@@ -129,13 +133,18 @@ def _feature_commands():
 
 @main.command("secret-key", with_appcontext=False)
 def secret_key_command():
-    """Create the embedded quick start's secret key in the instance folder (if missing)."""
+    """Create the embedded quick start's secret key and audit key in the instance folder
+    (if missing), readable by the owner only."""
     from labsys import default_instance_path
-    from labsys.config import ensure_secret_key
+    from labsys.config import ensure_secret_key, make_private_dir
+    from labsys.services.anchor import ensure_key_file
 
     instance = os.environ.get("LABSYS_INSTANCE_PATH") or str(default_instance_path())
+    make_private_dir(instance)
     ensure_secret_key(instance)
     click.echo(f"secret key kept in {Path(instance).resolve() / 'secret_key'}")
+    if not os.environ.get("LABSYS_AUDIT_KEY"):
+        click.echo(f"audit key kept in {ensure_key_file(instance).resolve()}")
 
 
 @main.command("serve")

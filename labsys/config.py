@@ -62,6 +62,18 @@ class DefaultConfig:
     # A TrueType CJK font for PDFs; None: try the usual Debian fonts, else reportlab's STSong.
     PDF_FONT_PATH: str | None = None
 
+    # The audit trail's HMAC key (32+ characters); None: the file instance/audit_key.
+    # Keys retired by a rotation stay here so that the rows they signed still verify.
+    AUDIT_KEY: str | None = None
+    AUDIT_PREVIOUS_KEYS: list = []
+    # The signed checkpoint of the trail's head; None: instance/audit_checkpoint.json.
+    AUDIT_CHECKPOINT_PATH: str | None = None
+    # Rewrite the checkpoint after audited commits at most this often (0: after every one;
+    # None: only on `labsys audit checkpoint` and backups).
+    AUDIT_CHECKPOINT_SECONDS: float | None = 0
+    # Files kept beside the database (backed up with it); None: instance/attachments.
+    ATTACHMENTS_DIR: str | None = None
+
 
 def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
     """Merge the three sources of settings into one dict (overrides last, for tests)."""
@@ -116,10 +128,34 @@ def ensure_secret_key(instance_path: str | os.PathLike) -> str:
     """
     path = Path(instance_path) / SECRET_KEY_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        make_private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def make_private_dir(path: str | os.PathLike) -> None:
+    """Create the folder readable by its owner only; tighten it to 0700 if it exists and
+    is ours (the instance folder holds the database, keys and checkpoints)."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
+def attachments_dir(config, instance_path: str | os.PathLike) -> Path:
+    return Path(config.get("ATTACHMENTS_DIR") or Path(instance_path) / "attachments")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 # The address ``labsys serve`` listens on by default.

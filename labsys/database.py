@@ -10,7 +10,9 @@ with "database is locked".
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -25,6 +27,14 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "do_connect")
+    def create_private(_dialect, _record, _cargs, _cparams):
+        # The database file is created readable by its owner only (SQLite gives its WAL
+        # and shared-memory files the same permissions).
+        path = engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _create_private_file(Path(path))
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
@@ -38,6 +48,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def _create_private_file(path: Path) -> None:
+    # A missing folder stays missing: connecting fails with a clear error, as before.
+    if path.exists() or not path.parent.is_dir():
+        return
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def is_postgres(session) -> bool:

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 
 from labsys.cli import fail, random_password
 from labsys.commands.catalog import refusal
+from labsys.config import make_private_dir, sqlite_path
 from labsys.extensions import db
 from labsys.features import INIT_STEPS
 from labsys.models import Role, User
-from labsys.services import ServiceError, audit, users
+from labsys.services import ServiceError, anchor, audit, integrity, users
 from labsys.services.access import SYSTEM
 from labsys.services.catalog_check import CatalogError
 
@@ -29,6 +30,7 @@ ROLE_CHOICES = click.Choice([r.value for r in Role])
 @with_appcontext
 def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
+    _secure_instance()
     upgrade(directory=current_app.extensions["migrate"].directory)
     for name, step in INIT_STEPS():
         try:
@@ -38,6 +40,17 @@ def init():
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(_("database ready: %(url)s", url=url))
+
+
+def _secure_instance() -> None:
+    """The instance folder and the SQLite file readable by the owner only; the audit key
+    kept there unless one is configured."""
+    make_private_dir(current_app.instance_path)
+    database = sqlite_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if database is not None and database.exists():
+        database.chmod(0o600)
+    if not current_app.config.get("AUDIT_KEY"):
+        anchor.ensure_key_file(current_app.instance_path)
 
 
 def _read_password(name: str) -> str:
@@ -144,24 +157,58 @@ def audit_group():
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify():
-    """Check the whole hash chain; name the first broken row (exit status 1)."""
-    checked, broken = audit.verify_chain(db.session)
-    if broken:
-        click.echo(
-            ngettext(
-                "audit trail BROKEN at entry %(entry)s: %(problem)s "
-                "(%(num)d entry before it is intact)",
-                "audit trail BROKEN at entry %(entry)s: %(problem)s "
-                "(%(num)d entries before it are intact)",
-                checked,
-                entry=broken.entry_id,
-                problem=broken.problem,
-            ),
-            err=True,
-        )
+    """Check the hash chain against the signed checkpoint, then every report's SHA-256 and
+    every current result against the trail; name the first problem (exit status 1)."""
+    outcome = integrity.verify(db.session)
+    if not outcome.intact:
+        click.echo(outcome.problems[0], err=True)
         sys.exit(1)
     click.echo(
         ngettext(
-            "audit trail intact: %(num)d entry", "audit trail intact: %(num)d entries", checked
+            "audit trail intact: %(num)d entry",
+            "audit trail intact: %(num)d entries",
+            outcome.entries,
         )
     )
+    if outcome.checkpoint:
+        click.echo(
+            _(
+                "anchored by the signed checkpoint of %(at)s at entry %(seq)d",
+                at=outcome.checkpoint.at,
+                seq=outcome.checkpoint.seq,
+            )
+        )
+    else:
+        click.echo(_("no checkpoint yet: run `labsys audit checkpoint`"))
+    reports = ngettext("%(num)d report", "%(num)d reports", outcome.reports)
+    results = ngettext("%(num)d result", "%(num)d results", outcome.results)
+    click.echo(
+        _("%(reports)s and %(results)s agree with the trail", reports=reports, results=results)
+    )
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint():
+    """Sign the trail's head (position and hash) into the checkpoint file and print it
+    (copy the line somewhere the database's users cannot write: a paper log, e-mail)."""
+    try:
+        checkpoint = audit.write_checkpoint(db.engine, force=True)
+    except anchor.AuditKeyError as error:
+        fail(_("error: %(message)s", message=str(error)))
+    if checkpoint is None:
+        kept = anchor.read_checkpoint()
+        if kept is None or not _still_holds(kept):
+            fail(
+                _(
+                    "error: the kept checkpoint no longer matches the audit trail; it was "
+                    "left as evidence: run `labsys audit verify`"
+                )
+            )
+        checkpoint = kept
+    click.echo(_("checkpoint: %(json)s", json=checkpoint.to_json()))
+
+
+def _still_holds(checkpoint) -> bool:
+    _checked, broken = audit.verify_chain(db.session, checkpoint=checkpoint)
+    return broken is None

@@ -18,6 +18,14 @@ class AuditEntry(Base):
     editing or deleting any row breaks the chain from there on (``labsys audit verify``).
     ``prev_hash`` is unique: two writers that raced for the same predecessor cannot both
     commit.
+
+    Keyed rows (``key_id`` set) hash with HMAC-SHA256 under the audit key, which is kept
+    outside the database (``AUDIT_KEY`` or ``instance/audit_key``): whoever can write the
+    database but not read that key cannot re-chain an edited trail.  ``key_id`` names the
+    key (a fingerprint, never the key); NULL marks a row written before keys (plain
+    SHA-256), verified the old way up to the first keyed row.  ``seq`` is the row's
+    position in the chain (1, 2, ...; NULL on rows from before it existed), covered by the
+    HMAC, so a signed checkpoint of (seq, head hash) exposes deleted newest rows.
     """
 
     __tablename__ = "audit_log"
@@ -33,6 +41,8 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     row_hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "id"),)
 

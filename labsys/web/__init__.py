@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,8 @@ from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.features import NAV
 from labsys.models import OilProcess, Role, User
+from labsys.services import security
+from labsys.services.errors import noted_refusals
 from labsys.web import access, i18n
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -33,6 +35,7 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.before_request(_mark_write_intent)
+    app.before_request(_note_refusals)
     app.before_request(access.enforce_access)
     app.after_request(_commit_or_rollback)
     app.after_request(_security_headers)
@@ -62,13 +65,46 @@ def _mark_write_intent():
     write_intent.set(request.method not in READ_ONLY_METHODS)
 
 
+def _note_refusals():
+    g.refusals = []
+    noted_refusals.set(g.refusals)
+
+
 def _commit_or_rollback(response):
     """One commit per request: what the services flushed is kept only on success."""
     if response.status_code < 400:
         db.session.commit()
     else:
         db.session.rollback()
+    _record_refusals(response)
     return response
+
+
+def _record_refusals(response) -> None:
+    """Refused access (a 403, or a PermissionDenied a view caught) goes to the audit trail
+    in a transaction of its own: the request's own work was rolled back."""
+    messages = list(g.get("refusals") or [])
+    if response.status_code == 403 and not messages:
+        messages.append("forbidden")
+    if not messages:
+        return
+    write_intent.set(True)
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        for message in messages:
+            security.access_refused(
+                db.session,
+                actor,
+                request.endpoint or "-",
+                method=request.method,
+                path=request.path,
+                message=message,
+                address=request.remote_addr,
+            )
+        db.session.commit()
+    except Exception:  # the refusal stands even if it could not be recorded
+        db.session.rollback()
+        current_app.logger.exception("could not record a refused access")
 
 
 def _security_headers(response):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,10 @@ FIRST = audit.Change(
     reason="checked",
 )
 SECOND = audit.Change("catalog_version", "GB 2762", "load", new={"version": "2"})
+# The same two changes written now: HMAC-SHA256 under this key, with their positions 1, 2.
+FIXED_KEY = "a-fixed-audit-key-for-the-pinned-hashes-0123"
+KEYED_FIRST_HASH = "61f2df5046792d92c37b5b250cb613c0dcdc2ffc7ac01dc65ee435ed74acc6e5"
+KEYED_SECOND_HASH = "a71cec7c4890f15a9e9cf79b6925aa164514230099caf5023b54fed7d9cd44b6"
 
 
 def _hashes(db) -> list[str]:
@@ -40,15 +45,28 @@ def test_a_change_has_named_fields_and_cannot_be_altered():
         change.reason = "later"  # type: ignore[misc]
 
 
-def test_record_many_writes_the_same_chain_as_before(db, freeze_clock):
+@pytest.fixture
+def fixed_key(app, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_KEY", FIXED_KEY)
+
+
+def test_the_unkeyed_hash_of_rows_written_before_keys_is_unchanged():
+    """Rows written before the keyed chain (key_id NULL) still verify with the old payload."""
+    first = _legacy_row(FIRST, audit.GENESIS_HASH)
+    assert audit.entry_hash(SimpleNamespace(**first, key_id=None)) == FIRST_HASH
+    second = _legacy_row(SECOND, FIRST_HASH)
+    assert audit.entry_hash(SimpleNamespace(**second, key_id=None)) == SECOND_HASH
+
+
+def test_record_many_writes_the_pinned_keyed_chain(db, freeze_clock, fixed_key):
     freeze_clock(AT)
     assert audit.record_many(db.session, None, [FIRST, SECOND]) == 2
     db.session.commit()
-    assert _hashes(db) == [FIRST_HASH, SECOND_HASH]
+    assert _hashes(db) == [KEYED_FIRST_HASH, KEYED_SECOND_HASH]
     assert audit.verify_chain(db.session) == (2, None)
 
 
-def test_record_and_append_write_the_same_payload(db, freeze_clock):
+def test_record_and_append_write_the_same_payload(db, freeze_clock, fixed_key):
     freeze_clock(AT)
     audit.record(
         db.session, None, FIRST.entity, FIRST.entity_id, FIRST.action,
@@ -56,7 +74,21 @@ def test_record_and_append_write_the_same_payload(db, freeze_clock):
     )  # fmt: skip
     audit.append(db.session, [audit.Stamped(SECOND, None, AT)])
     db.session.commit()
-    assert _hashes(db) == [FIRST_HASH, SECOND_HASH]
+    assert _hashes(db) == [KEYED_FIRST_HASH, KEYED_SECOND_HASH]
+
+
+def _legacy_row(change, prev_hash):
+    return {
+        "at": AT,
+        "user_id": None,
+        "entity": change.entity,
+        "entity_id": str(change.entity_id),
+        "action": change.action,
+        "old_values": audit.canonical_json(change.old),
+        "new_values": audit.canonical_json(change.new),
+        "reason": change.reason,
+        "prev_hash": prev_hash,
+    }
 
 
 def test_a_chain_written_before_extends_and_verifies(db, make_user):

@@ -37,6 +37,9 @@ SYSTEM_STEPS = {
     "labsys.services.reference.ensure_lab": "`labsys init` and the demo loader",
     "labsys.services.catalog.load_reference_catalog": "`labsys init` and `labsys catalog load`",
     "labsys.services.stats.rebuild_summary": "`labsys stats rebuild` (recounts, changes no fact)",
+    "labsys.services.security.login_succeeded": "the audit trail itself: a login",
+    "labsys.services.security.login_failed": "the audit trail itself: a failed login (no actor)",
+    "labsys.services.security.access_refused": "the audit trail itself: a refusal, recorded after it",
     # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
     "labsys.services.lifecycle.transition": "changes a state inside every writer that does",
     "labsys.services.lifecycle.transition_many": "the same for several rows (bulk writers)",

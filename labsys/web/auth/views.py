@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from labsys.extensions import db
-from labsys.services import users
+from labsys.services import security, users
 from labsys.web import i18n
 from labsys.web.access import login_required, public
 from labsys.web.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
@@ -26,7 +26,9 @@ def login():
         user = users.authenticate(db.session, form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
+            security.login_succeeded(db.session, user, request.remote_addr)
             return redirect(i18n.safe_next(url_for("home.index")))
+        security.login_failed(db.session, form.username.data, request.remote_addr)
         # One message for unknown user, wrong password and deactivated account.
         flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
