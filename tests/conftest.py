@@ -15,6 +15,7 @@ import os
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import text
 
 from labsys import create_app
@@ -29,6 +30,11 @@ from databases import Snapshots, worker_database
 from support import PASSWORD, TEST_SECRET, IsolatedClient, csrf_token
 
 pytest_plugins = ["factories"]
+
+# Speed is measured in bench/, not in unit tests: hypothesis's per-example deadline would
+# only make the properties fail on a busy machine.
+settings.register_profile("labsys", deadline=None)
+settings.load_profile("labsys")
 
 
 def pytest_configure(config):

@@ -25,7 +25,9 @@ def test_worksheet_review_and_conclusion(
     # The technician works the lead worksheet by keyboard alone; Enter on the last value saves.
     page.goto("/lab/work")
     page.click(f"a[href='/lab/worksheet/{lead.id}']")
-    page.wait_for_function("document.activeElement.classList.contains('result-input')")
+    # ?.: while the worksheet is still loading there may be no active element yet (then the
+    # plain form threw, failing the wait at once: seen under parallel test workers).
+    page.wait_for_function("document.activeElement?.classList.contains('result-input')")
     page.keyboard.type("0.1")
     page.keyboard.press("Enter")
     page.keyboard.type("0.35")
