@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import TestItem
@@ -71,7 +71,8 @@ class SampleResult(Base):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("sample_results.id"))
     version_id: Mapped[int] = mapped_column(default=1)
 
-    sample: Mapped[Sample] = relationship(backref="results")
+    # A sample's results in the order they were created (an original before its retest row).
+    sample: Mapped[Sample] = relationship(backref=backref("results", order_by="SampleResult.id"))
     test_item: Mapped[TestItem] = relationship()
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])

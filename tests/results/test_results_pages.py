@@ -204,7 +204,7 @@ def test_correction_and_retest_pages_and_the_history(
     assert sample.conclusion == Conclusion.UNQUALIFIED
     post(f"/lab/results/{lead.id}/retest", {"reason": "Confirm the finding"})
     db.session.expire_all()
-    assert by_name(sample, "铅").status == ResultStatus.SUPERSEDED  # the original row
+    assert db.session.get(SampleResult, lead.id).status == ResultStatus.SUPERSEDED  # the original
     html = client.get(f"/lab/samples/{sample.id}/history").get_data(as_text=True)
     assert "Wrong dilution" in html and "0.25" in html and "0.1" in html
     assert "Confirm the finding" in html
