@@ -123,7 +123,7 @@ def _too_many_rows(max_rows: int) -> ServiceError:
 
 def _limited(rows: Iterable[list[str]], max_rows: int) -> list[list[str]]:
     """At most ``max_rows`` rows after the header; more: refused (never read further)."""
-    table = []
+    table: list[list[str]] = []
     for row in rows:
         if len(table) > max_rows:
             raise _too_many_rows(max_rows)
