@@ -93,8 +93,9 @@ def _numeric_value(rng: random.Random, limit_text: str, lod: str | None, *, fail
     if spec.kind is SpecKind.NOT_DETECTED:
         if not fail:
             return "未检出"
-        base = lod_value or Decimal("0.01")
-        return _between(rng, base * 2, base * 20, places)
+        if lod_value is None:  # a counted item without an LOD (螨 per 250 g): whole counts
+            return str(rng.randint(1, 20))
+        return _between(rng, lod_value * 2, lod_value * 20, places)
     if spec.kind is SpecKind.UPPER:
         high = spec.high
         if fail:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -33,3 +34,16 @@ def test_plain_colony_counts_are_reported_counts(limit, fail):
     for _ in range(50):
         typed = values.numeric_value(rng, limit, None, fail=fail, colony=True)
         assert typed == colony_count_text(parse_colony_count(typed).value) or typed.startswith("<")
+
+
+@pytest.mark.parametrize("lod", [None, "0.005"])
+def test_a_found_forbidden_substance_reads_as_the_method_reports_it(lod):
+    """An item counted without an LOD (螨 per 250 g) is found in whole counts, never "0.114";
+    a chemical with an LOD is found above it."""
+    rng = random.Random(5)
+    for _ in range(50):
+        typed = values.numeric_value(rng, "不得检出", lod, fail=True)
+        if lod is None:
+            assert typed.isdigit() and int(typed) >= 1
+        else:
+            assert Decimal(typed) > Decimal(lod)
