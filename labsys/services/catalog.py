@@ -74,6 +74,14 @@ SPEC_FIELDS = (
     "sort_order",
     "note",
 )
+# The specification columns receipt copies onto each result row (SampleResult has the same
+# names): all but the row's validity, selection and bookkeeping.
+FROZEN_COLUMNS = tuple(
+    name
+    for name in SPEC_FIELDS
+    if name
+    not in ("effective_from", "transition_end", "oil_process", "excluded", "sort_order", "note")
+)
 ITEM_FIELDS = (
     "code",
     "name_zh",

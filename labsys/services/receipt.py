@@ -14,25 +14,8 @@ from labsys.core import clock
 from labsys.models import Role, Sample, SampleResult, SampleStatus, User
 from labsys.services import ServiceError, lifecycle
 from labsys.services.access import writes
+from labsys.services.catalog import FROZEN_COLUMNS
 
-# Copied from the specification onto each result row (SampleResult has the same names).
-FROZEN_COLUMNS = (
-    "unit",
-    "limit_text",
-    "method_standard",
-    "judgement_basis",
-    "lod",
-    "loq",
-    "interval",
-    "significant_digits",
-    "comparison_method",
-    "decision_rule",
-    "uncertainty",
-    "micro_n",
-    "micro_c",
-    "micro_m",
-    "micro_big_m",
-)
 SEAL_STATES = ("完好", "破损", "无封条")
 # A clock a few minutes ahead of the server's is not an arrival "in the future".
 CLOCK_SKEW = timedelta(minutes=10)

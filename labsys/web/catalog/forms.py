@@ -7,6 +7,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from labsys.models import ComparisonMethod, DecisionRule, OilProcess
+from labsys.services.catalog import SPEC_FIELDS
 from labsys.web.forms import LabsysForm
 
 
@@ -73,29 +74,7 @@ class SpecificationForm(LabsysForm):
     sort_order = StringField(_l("Sort order"), validators=[Optional(), Length(max=6)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
-    EDITABLE = (
-        "excluded",
-        "limit_text",
-        "unit",
-        "method_standard",
-        "judgement_basis",
-        "lod",
-        "loq",
-        "interval",
-        "significant_digits",
-        "comparison_method",
-        "decision_rule",
-        "uncertainty",
-        "micro_n",
-        "micro_c",
-        "micro_m",
-        "micro_big_m",
-        "effective_from",
-        "transition_end",
-        "oil_process",
-        "sort_order",
-        "note",
-    )
+    EDITABLE = SPEC_FIELDS  # every column an edit may set
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in self.EDITABLE}
