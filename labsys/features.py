@@ -22,6 +22,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
     from labsys.web.catalog.views import bp as catalog_bp
+    from labsys.web.corrections.views import bp as corrections_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.followup.views import bp as followup_bp
     from labsys.web.planning.views import bp as planning_bp
@@ -44,6 +45,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         results_bp,
         stats_bp,
         followup_bp,
+        corrections_bp,
     ]
 
 
@@ -59,6 +61,7 @@ NAV = [
     NavItem("sampling.visit_create", _l("New sampling form")),
     NavItem("sampling.my_samples", _l("My samples")),
     NavItem("sampling.sample_list", _l("All samples")),
+    NavItem("corrections.queue", _l("Correction requests")),
     NavItem("receipt.index", _l("Sample receipt")),
     NavItem("results.my_work", _l("My work")),
     NavItem("results.review_queue", _l("Review results")),

@@ -170,21 +170,24 @@ def _rows(
 
 # --- samples ---------------------------------------------------------------------------------
 
-REGISTERED, RECEIVED, REJECTED, CONCLUDED, REPORTED, REOPENED = (
+REGISTERED, RECEIVED, REJECTED, CONCLUDED, REPORTED, REOPENED, VOIDED = (
     "registered",
     "received",
     "rejected",
     "concluded",
     "reported",
-    "reopened",  # reported, then its conclusion withdrawn for a retest
+    "reopened",  # reported, then its conclusion withdrawn for a retest (before issue 18)
+    "voided",  # 作废: kept with its number, out of every queue, rate and export
 )
 _CONCLUDERS = (REVIEWER, SUPERVISOR, SYSTEM)
 _RETESTERS = (REVIEWER, SUPERVISOR)
 _FOLLOWERS = (SUPERVISOR, ADMIN)
+# Who applies an approved correction or voiding after receipt (the approver fires the row).
+_APPROVERS = (REVIEWER, SUPERVISOR)
 
 SAMPLE = Machine(
     "sample",
-    (REGISTERED, RECEIVED, REJECTED, CONCLUDED, REPORTED, REOPENED),
+    (REGISTERED, RECEIVED, REJECTED, CONCLUDED, REPORTED, REOPENED, VOIDED),
     [
         Transition(
             None, "register", REGISTERED, frozenset({SAMPLER}), "create",
@@ -203,11 +206,17 @@ SAMPLE = Machine(
                effect=Effect.SET_UNQUALIFIED_CLOCK),
         *_rows((REOPENED,), "conclude", REPORTED, _CONCLUDERS, "conclude",
                effect=Effect.SET_UNQUALIFIED_CLOCK),
-        # A result retested: the conclusion is withdrawn until the retest is accepted.
+        # A result retested: the conclusion is withdrawn until the retest is accepted.  Not
+        # once reported: the issued report stands until a report correction supersedes it
+        # (issue 18 §2); a sample reopened before that rule keeps its way back.
         *_rows((RECEIVED, CONCLUDED), "withdraw", RECEIVED, _RETESTERS, "reopen",
                effect=Effect.WITHDRAW_CONCLUSION),
-        *_rows((REPORTED, REOPENED), "withdraw", REOPENED, _RETESTERS, "reopen",
+        *_rows((REOPENED,), "withdraw", REOPENED, _RETESTERS, "reopen",
                effect=Effect.WITHDRAW_CONCLUSION),
+        # 作废: by its team before receipt; after receipt by the approver of a voiding
+        # request; never once a report is issued (a report correction is the only way).
+        Transition(REGISTERED, "void", VOIDED, frozenset({SAMPLER, *_APPROVERS}), "void"),
+        *_rows((RECEIVED, REJECTED, CONCLUDED), "void", VOIDED, _APPROVERS, "void"),
         Transition(CONCLUDED, "report", REPORTED, frozenset({SUPERVISOR}), "status"),
         # The retest lab's conclusion replaces the first one (follow-up of an unqualified
         # sample); while a conclusion is withdrawn there is none to replace.
@@ -247,6 +256,12 @@ RESULT = Machine(
             four_eyes=("entered_by_id",),
         ),
         Transition(ACCEPTED, "retest", SUPERSEDED, frozenset(_RETESTERS), "retest"),
+        # A reported sample's result changed by an approved report correction: a supervisor
+        # (who then issues the superseding report), never the person who entered it.
+        Transition(
+            ACCEPTED, "amend", ACCEPTED, frozenset({SUPERVISOR}), "correct",
+            four_eyes=("entered_by_id",),
+        ),
     ],
 )  # fmt: skip
 
@@ -302,4 +317,30 @@ FOLLOWUP = Machine(
     ],
 )  # fmt: skip
 
-MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP)}
+# --- correction requests (issue 13 §3, issue 18 §2) ------------------------------------------
+
+APPROVED, REJECTED_REQUEST, WITHDRAWN = "approved", "rejected", "withdrawn"
+CORRECTION_STATES = (PENDING, APPROVED, REJECTED_REQUEST, WITHDRAWN)
+_REQUESTERS = (SAMPLER, TECHNICIAN, REVIEWER, SUPERVISOR)
+# A correction of a received (or reported) record, or its voiding, waits for a second person:
+# a reviewer or supervisor who did not ask for it approves or rejects it; the requester may
+# withdraw it.  Which approver a target needs (a supervisor once a report is issued) and
+# whether the requester may ask at all are the service's finer rules.
+CORRECTION = Machine(
+    "correction",
+    CORRECTION_STATES,
+    [
+        Transition(None, "request", PENDING, frozenset(_REQUESTERS), "request"),
+        Transition(
+            PENDING, "approve", APPROVED, frozenset(_APPROVERS), "approve",
+            four_eyes=("requested_by_id",),
+        ),
+        Transition(
+            PENDING, "reject", REJECTED_REQUEST, frozenset(_APPROVERS), "reject",
+            four_eyes=("requested_by_id",),
+        ),
+        Transition(PENDING, "withdraw", WITHDRAWN, frozenset(_REQUESTERS), "withdraw"),
+    ],
+)  # fmt: skip
+
+MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, CORRECTION)}

@@ -3,6 +3,12 @@
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
+from labsys.models.correction import (
+    Correction,
+    CorrectionAction,
+    CorrectionStatus,
+    CorrectionTarget,
+)
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
     ComparisonMethod,
@@ -32,6 +38,10 @@ __all__ = [
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
+    "Correction",
+    "CorrectionAction",
+    "CorrectionStatus",
+    "CorrectionTarget",
     "DecisionRule",
     "Enterprise",
     "FollowUp",

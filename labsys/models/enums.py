@@ -101,10 +101,12 @@ class SampleStatus(TitledEnum):
     CONCLUDED = "concluded"
     REPORTED = "reported"
     REOPENED = "reopened"
+    VOIDED = "voided"  # 作废
 
     @classmethod
     def __titles__(cls):
         return {
+            cls.VOIDED: _l("Voided"),
             cls.REGISTERED: _l("Sampled, awaiting receipt"),
             cls.RECEIVED: _l("In testing"),
             cls.REJECTED: _l("Rejected by the lab"),
@@ -112,6 +114,19 @@ class SampleStatus(TitledEnum):
             cls.REPORTED: _l("Report issued"),
             cls.REOPENED: _l("Reported, conclusion withdrawn for a retest"),
         }
+
+    @property
+    def is_voided(self) -> bool:
+        return self is SampleStatus.VOIDED
+
+    @property
+    def is_received(self) -> bool:
+        """The lab has it (or refused it): changes need a reason and a second person."""
+        return self is not SampleStatus.REGISTERED and self is not SampleStatus.VOIDED
+
+    @property
+    def is_reported(self) -> bool:
+        return self in (SampleStatus.REPORTED, SampleStatus.REOPENED)
 
 
 class Conclusion(TitledEnum):

@@ -35,10 +35,14 @@ class SamplingVisit(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
+    # 作废: the whole form voided (its batches too); kept, its numbers never reused.
+    # Who voided it: the audit trail and the correction request record it.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     task: Mapped[Task | None] = relationship()
     sampled_unit: Mapped[Enterprise] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     sampler_links: Mapped[list[VisitSampler]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -16,12 +16,22 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core.identifiers import USCC_LENGTH, check_uscc, normalize_uscc
-from labsys.models import Enterprise, Region, RiskGrade, Role, Sample, SamplingVisit, User
+from labsys.models import (
+    Enterprise,
+    Region,
+    RiskGrade,
+    Role,
+    Sample,
+    SampleStatus,
+    SamplingVisit,
+    User,
+    VisitSampler,
+)
 from labsys.services import audit
 from labsys.services.access import undo_operation, writes
 from labsys.services.errors import ConflictError, ServiceError
@@ -328,6 +338,7 @@ def sampling_history(session: Session, enterprise_ids, today: date) -> dict[int,
             SamplingVisit.sampled_unit_id.in_(ids),
             Sample.sampling_date >= min(year_start, recent_start),
             Sample.sampling_date <= today,
+            Sample.status != SampleStatus.VOIDED,
         )
         .group_by(SamplingVisit.sampled_unit_id)
     ).all()
@@ -337,14 +348,24 @@ def sampling_history(session: Session, enterprise_ids, today: date) -> dict[int,
     return history
 
 
-def recent_samples(session: Session, enterprise_id: int, limit: int = 20) -> list[Sample]:
-    """The latest batches taken at an enterprise (as sampled unit), newest first."""
-    return list(
-        session.scalars(
-            select(Sample)
-            .join(SamplingVisit, Sample.visit_id == SamplingVisit.id)
-            .where(SamplingVisit.sampled_unit_id == enterprise_id)
-            .order_by(Sample.sampling_date.desc(), Sample.id.desc())
-            .limit(limit)
+def recent_samples(
+    session: Session, enterprise_id: int, limit: int = 20, team_member: User | None = None
+) -> list[Sample]:
+    """The latest batches taken at an enterprise (as sampled unit), newest first; with
+    ``team_member``, only those of visits whose team includes that user."""
+    if limit <= 0:
+        return []
+    query = (
+        select(Sample)
+        .join(SamplingVisit, Sample.visit_id == SamplingVisit.id)
+        .where(SamplingVisit.sampled_unit_id == enterprise_id)
+    )
+    if team_member is not None:
+        query = query.where(
+            exists().where(
+                VisitSampler.visit_id == Sample.visit_id, VisitSampler.user_id == team_member.id
+            )
         )
+    return list(
+        session.scalars(query.order_by(Sample.sampling_date.desc(), Sample.id.desc()).limit(limit))
     )

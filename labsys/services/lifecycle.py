@@ -24,6 +24,8 @@ from labsys.core import lifecycle as core
 from labsys.core.lifecycle import Effect, Machine, Transition
 from labsys.models import (
     Conclusion,
+    Correction,
+    CorrectionStatus,
     FollowUp,
     FollowUpStatus,
     Report,
@@ -44,12 +46,14 @@ ENTITIES: dict[type, tuple[Machine, type[StrEnum]]] = {
     SampleResult: (core.RESULT, ResultStatus),
     Report: (core.REPORT, ReportStatus),
     FollowUp: (core.FOLLOWUP, FollowUpStatus),
+    Correction: (core.CORRECTION, CorrectionStatus),
 }
 NOUNS = {
     "sample": _l("Sample"),
     "result": _l("Result"),
     "report": _l("Report"),
     "followup": _l("Follow-up of sample"),
+    "correction": _l("Correction request"),
 }
 # What each event does, as the verb of "only … may …" and "cannot … now".
 EVENTS = {
@@ -60,6 +64,7 @@ EVENTS = {
     ("sample", "withdraw"): _l("withdraw its conclusion for a retest"),
     ("sample", "report"): _l("issue its report"),
     ("sample", "retest_conclusion"): _l("apply the retest lab's conclusion"),
+    ("sample", "void"): _l("void it"),
     ("result", "create"): _l("create it"),
     ("result", "enter"): _l("enter it"),
     ("result", "submit"): _l("submit it for review"),
@@ -67,6 +72,7 @@ EVENTS = {
     ("result", "return"): _l("return it"),
     ("result", "correct"): _l("correct it"),
     ("result", "retest"): _l("retest it"),
+    ("result", "amend"): _l("correct it through a report correction"),
     ("report", "issue"): _l("approve and issue it"),
     ("report", "reissue"): _l("approve and issue a correction"),
     ("report", "supersede"): _l("correct it"),
@@ -80,12 +86,17 @@ EVENTS = {
     ("followup", "disposal_first"): _l("record the first disposal milestone"),
     ("followup", "disposal_second"): _l("record the second disposal milestone"),
     ("followup", "disposal_completed"): _l("complete the disposal"),
+    ("correction", "request"): _l("request it"),
+    ("correction", "approve"): _l("approve it"),
+    ("correction", "reject"): _l("reject the request"),
+    ("correction", "withdraw"): _l("withdraw it"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
 FOUR_EYES = {
     "entered_by_id": _l("entered"),
     "author_id": _l("wrote"),
     "reviewer_id": _l("reviewed"),
+    "requested_by_id": _l("requested"),
 }
 
 Values = Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None
@@ -160,6 +171,8 @@ def _name(entity) -> str:
         return entity.item_name
     if isinstance(entity, Report):
         return entity.report_no
+    if isinstance(entity, Correction):
+        return f"#{entity.id}"
     return entity.sample.sample_no
 
 

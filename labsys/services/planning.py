@@ -29,6 +29,7 @@ from labsys.models import (
     Region,
     Role,
     Sample,
+    SampleStatus,
     Task,
     TaskSampler,
     User,
@@ -471,7 +472,7 @@ def task_progress(session: Session, task_ids) -> dict[int, int]:
     progress.update(
         session.execute(
             select(Sample.task_id, func.count(Sample.id))
-            .where(Sample.task_id.in_(ids))
+            .where(Sample.task_id.in_(ids), Sample.status != SampleStatus.VOIDED)
             .group_by(Sample.task_id)
         ).all()
     )
@@ -494,7 +495,7 @@ def quota_progress(session: Session, quota_ids) -> dict[int, QuotaProgress]:
         session.execute(
             select(Task.quota_id, func.count(Sample.id))
             .join(Sample, Sample.task_id == Task.id)
-            .where(Task.quota_id.in_(ids))
+            .where(Task.quota_id.in_(ids), Sample.status != SampleStatus.VOIDED)
             .group_by(Task.quota_id)
         ).all()
     )

@@ -501,6 +501,25 @@ def accept_results(session: Session, actor: User, results: Sequence[SampleResult
 # --- corrections and retests -----------------------------------------------------------------
 
 
+def _refuse_reported(sample: Sample, *, retest: bool) -> None:
+    """After a report is issued nothing changes except through a report correction."""
+    if sample.status != SampleStatus.REPORTED:
+        return
+    if retest:
+        message = _(
+            "A report is issued for sample %(no)s: its results cannot be retested; request "
+            "a report correction (a supervisor approves it and issues the superseding report).",
+            no=sample.sample_no,
+        )
+    else:
+        message = _(
+            "A report is issued for sample %(no)s: its results change only through a report "
+            "correction, which a supervisor approves and which issues the superseding report.",
+            no=sample.sample_no,
+        )
+    raise ServiceError(message)
+
+
 @writes(Role.REVIEWER, Role.SUPERVISOR)
 def correct_result(
     session: Session,
@@ -514,7 +533,9 @@ def correct_result(
     lod: str | None = None,
 ) -> SampleResult:
     """Change an accepted result: a reviewer or supervisor (not who entered it), a reason;
-    old and new values go to the audit trail and the conclusion is derived again."""
+    old and new values go to the audit trail and the conclusion is derived again.  A
+    reported sample's result is changed only by a report correction (``corrections``)."""
+    _refuse_reported(result.sample, retest=False)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -586,7 +607,9 @@ _SPEC_COLUMNS = (
 def retest(session: Session, actor: User, result: SampleResult, reason: str) -> SampleResult:
     """Test an accepted item again: a new pending row with the same frozen specification,
     linked to the original, which stays visible as superseded.  The sample's conclusion is
-    withdrawn until the retest is accepted."""
+    withdrawn until the retest is accepted.  Never once a report is issued: the report stands
+    until a report correction supersedes it (issue 18 §2)."""
+    _refuse_reported(result.sample, retest=True)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(

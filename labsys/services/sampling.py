@@ -381,9 +381,18 @@ def _check_team(session: Session, actor: User, sampler_ids, errors: list) -> lis
 
 
 def _check_batch(
-    session: Session, index: int, batch: dict, sampling_date: date | None, errors: list
+    session: Session,
+    index: int,
+    batch: dict,
+    sampling_date: date | None,
+    errors: list,
+    *,
+    frozen: bool = False,
 ) -> dict:
-    """Validate one batch row; add (field, "Batch n: ...") errors; return Sample columns."""
+    """Validate one batch row; add (field, "Batch n: ...") errors; return Sample columns.
+
+    ``frozen``: the sample was received, its specification copied onto it (the category
+    cannot change): the catalog is not asked again whether the category has test items."""
 
     def fail(field: str, message: str) -> None:
         errors.append(
@@ -399,7 +408,8 @@ def _check_batch(
             fail(name, _("at most %(n)d characters.", n=limit))
     if not fields["food_name"]:
         fail("food_name", _("enter the food name."))
-    fields["category"] = _check_category(session, fields.pop("category_id"), sampling_date, fail)
+    spec_date = None if frozen else sampling_date
+    fields["category"] = _check_category(session, fields.pop("category_id"), spec_date, fail)
     production_date = fields["production_date"] or None
     fields["production_date"] = production_date
     if not production_date and not fields["batch_no"]:
@@ -417,7 +427,7 @@ def _check_batch(
         elif (fields["shelf_life_days"] or 0) > MAX_SHELF_LIFE_DAYS:
             fail("shelf_life", _("the shelf life is longer than 100 years."))
     fields["oil_process"] = _check_oil_process(
-        session, fields["oil_process"], fields["category"], sampling_date, fail
+        session, fields["oil_process"], fields["category"], spec_date, fail
     )
     quantity = parse_positive_decimal(fields["quantity"])
     if quantity is None:
@@ -562,12 +572,18 @@ def can_edit(session: Session, user: User, sample: Sample) -> bool:
     )
 
 
-def can_correct(session: Session, user: User, sample: Sample) -> bool:
-    if sample.status == SampleStatus.REGISTERED:
-        return False
+def may_ask(session: Session, user: User, sample: Sample) -> bool:
+    """Whether ``user`` may ask to correct or void ``sample``: its team, or a supervisor."""
     return user.has_role(Role.SUPERVISOR) or (
         user.has_role(Role.SAMPLER) and is_team_member(session, user, sample)
     )
+
+
+def can_correct(session: Session, user: User, sample: Sample) -> bool:
+    """After receipt: a correction request (``services.corrections``)."""
+    if sample.status in (SampleStatus.REGISTERED, SampleStatus.VOIDED):
+        return False
+    return may_ask(session, user, sample)
 
 
 @writes(Role.SAMPLER)
@@ -589,52 +605,6 @@ def update_sample(
     return _apply_changes(session, actor, sample, expected_version, fields, "update", None)
 
 
-@writes(Role.SAMPLER, Role.SUPERVISOR)
-def correct_sample(
-    session: Session,
-    actor: User,
-    sample: Sample,
-    *,
-    reason: str,
-    expected_version: int | None = None,
-    **fields,
-) -> Sample:
-    """Correct a received sample's form fields, with a reason; the category stays."""
-    if sample.status == SampleStatus.REGISTERED:
-        raise ServiceError(
-            _("Sample %(no)s has not been received yet: edit it directly.", no=sample.sample_no)
-        )
-    if not can_correct(session, actor, sample):
-        raise PermissionDenied(
-            _(
-                "Only the sampling team or a supervisor may correct sample %(no)s.",
-                no=sample.sample_no,
-            )
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ServiceError(_("Give the reason for the correction."), field="reason")
-    if (
-        "category_id" in fields
-        and fields["category_id"] not in (None, "")
-        and int(fields["category_id"]) != sample.category_id
-    ):
-        raise ServiceError(
-            _("The category cannot change after receipt: its test items are fixed."),
-            field="category",
-        )
-    fields.pop("category_id", None)
-    return _apply_changes(
-        session,
-        actor,
-        sample,
-        sample.version_id if expected_version is None else expected_version,
-        fields,
-        "correct",
-        reason,
-    )
-
-
 def _apply_changes(
     session: Session,
     actor: User,
@@ -652,18 +622,7 @@ def _apply_changes(
             ),
             current=sample,
         )
-    unknown = set(fields) - set(BATCH_FIELDS)
-    if unknown:
-        raise ValueError(f"not sample form fields: {sorted(unknown)}")
-    current = sample_values(sample)
-    merged = {name: current[name] for name in BATCH_FIELDS}
-    merged.update(fields)
-    errors: list = []
-    cleaned = _check_batch(session, 0, _as_form_values(merged), sample.sampling_date, errors)
-    if errors:
-        raise ValidationErrors(
-            [(field.removeprefix("batches-0-"), _single(message)) for field, message in errors]
-        )
+    cleaned = _validated(session, sample, fields)
     old = sample_values(sample)
     for name, value in cleaned.items():
         setattr(sample, name, value)
@@ -695,6 +654,151 @@ def _apply_changes(
         reason=reason,
     )
     return sample
+
+
+def _validated(session: Session, sample: Sample, fields: dict) -> dict:
+    """The sample's columns after ``fields`` (form names of ``BATCH_FIELDS``), validated
+    like the sampling form; ValidationErrors naming the fields."""
+    unknown = set(fields) - set(BATCH_FIELDS)
+    if unknown:
+        raise ValueError(f"not sample form fields: {sorted(unknown)}")
+    current = sample_values(sample)
+    merged = {name: current[name] for name in BATCH_FIELDS}
+    merged.update(fields)
+    errors: list = []
+    frozen = sample.status not in (SampleStatus.REGISTERED, SampleStatus.VOIDED)
+    cleaned = _check_batch(
+        session, 0, _as_form_values(merged), sample.sampling_date, errors, frozen=frozen
+    )
+    if errors:
+        raise ValidationErrors(
+            [(field.removeprefix("batches-0-"), _single(message)) for field, message in errors]
+        )
+    return cleaned
+
+
+def sample_changes(session: Session, sample: Sample, fields: dict) -> tuple[dict, dict]:
+    """(old, new): the form fields (``BATCH_FIELDS`` names) that ``fields`` would change, their
+    current and their validated new values; nothing is written.  Driven by the form's field
+    list, so every field the sampling form has is correctable the same way."""
+    cleaned = _validated(session, sample, fields)
+    new = {
+        **{k: v for k, v in cleaned.items() if k not in ("category", "producer")},
+        "category_id": cleaned["category"].id if cleaned["category"] else None,
+        "producer_id": cleaned["producer"].id if cleaned["producer"] else None,
+    }
+    current = sample_values(sample)
+    changed = [k for k in BATCH_FIELDS if k in new and new[k] != current.get(k)]
+    return {k: current.get(k) for k in changed}, {k: new[k] for k in changed}
+
+
+# --- Correcting a visit ---------------------------------------------------------------------
+
+# The visit's own fields: what ``create_visit`` takes as ``visit_data`` (sampler_ids: the team).
+VISIT_FIELDS = (
+    "sampled_unit_id",
+    "sampling_date",
+    "place",
+    "link",
+    "region_code",
+    "task_id",
+    "sampler_ids",
+)
+# Columns copied from the visit onto each of its samples (lists and pass rates read them).
+_COPIED = ("sampling_date", "region_code", "link", "task_id")
+
+
+def _header_values(header: dict) -> dict:
+    """The visit's values from a checked header (``_check_visit``), as ``_visit_values``."""
+    values = {
+        key: value
+        for key, value in header.items()
+        if key not in ("unit", "task", "team") and key in SamplingVisit.__table__.c
+    }
+    values["sampled_unit_id"] = header["unit"].id if header.get("unit") else None
+    values["task_id"] = header["task"].id if header.get("task") else None
+    values["sampler_ids"] = sorted(user.id for user in header.get("team") or [])
+    return values
+
+
+def visit_changes(session: Session, visit: SamplingVisit, data: dict) -> tuple[dict, dict]:
+    """(old, new) of the visit fields ``data`` would change, validated like the sampling form
+    (the task and the team as its author would choose them); nothing is written."""
+    current = _visit_values(visit)
+    merged = {**current, **{k: v for k, v in data.items() if k in current or k in VISIT_FIELDS}}
+    errors: list = []
+    header = _check_visit(session, visit.created_by, merged, errors)
+    day = header.get("sampling_date")
+    for sample in visit.samples:
+        if day and sample.production_date and sample.production_date > day:
+            errors.append(
+                (
+                    "sampling_date",
+                    _(
+                        "%(no)s: the production date is after the sampling date.",
+                        no=sample.sample_no,
+                    ),
+                )
+            )
+    if errors:
+        raise ValidationErrors(errors)
+    new = _header_values(header)
+    current["sampler_ids"] = sorted(current["sampler_ids"])
+    changed = [k for k in new if k in current and new[k] != current[k]]
+    return {k: current[k] for k in changed}, {k: new[k] for k in changed}
+
+
+def _apply_visit_changes(
+    session: Session, actor: User, visit: SamplingVisit, new: dict, reason: str | None
+) -> None:
+    """Write validated visit values (from ``visit_changes``) and their copies on the samples;
+    sample numbers stay as drawn.  Audited: the visit and each sample whose copy moved."""
+    old = _visit_values(visit)
+    for key, value in new.items():
+        if key == "sampler_ids":
+            visit.sampler_links = [VisitSampler(user_id=user_id) for user_id in value]
+        else:
+            setattr(visit, key, value)
+    task = session.get(Task, visit.task_id) if visit.task_id else None
+    changes = [
+        audit.Change(
+            "sampling_visit",
+            visit.id,
+            "correct",
+            old={k: old[k] for k in new},
+            new=dict(new),
+            reason=reason,
+        )
+    ]
+    for sample in visit.samples:
+        before = {k: getattr(sample, k) for k in (*_COPIED, "plan_id", "due_delivery")}
+        for key in _COPIED:
+            setattr(sample, key, getattr(visit, key))
+        sample.plan_id = task.plan_id if task else None
+        if sample.status == SampleStatus.REGISTERED and "sampling_date" in new:
+            sample.due_delivery = workcal.add_workdays(
+                session, visit.sampling_date, DELIVERY_WORKDAYS
+            )
+        after = {k: getattr(sample, k) for k in before}
+        moved = sorted(k for k in before if before[k] != after[k])
+        if moved:
+            changes.append(
+                audit.Change(
+                    "sample",
+                    sample.id,
+                    "correct",
+                    old={k: before[k] for k in moved},
+                    new={k: after[k] for k in moved},
+                    reason=reason,
+                )
+            )
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(
+            _("Someone else changed this sampling form meanwhile; reload it and try again.")
+        ) from error
+    audit.record_many(session, actor, changes)
 
 
 def _as_form_values(values: dict) -> dict:

@@ -2,7 +2,8 @@
 
 Definitions (the same for pages, ``labsys stats``, ``GET /api/stats`` and the exports):
 
-- **samples**: every batch in the slice except those the lab rejected at receipt;
+- **samples**: every batch in the slice except those the lab rejected at receipt and those
+  voided (作废);
 - **qualified / unqualified**: batches with that final conclusion;
 - **pending**: the rest (not concluded yet, inconclusive, not judged); shown separately,
   never in the denominator;
@@ -77,6 +78,9 @@ SUMMARY_LEVEL_COLUMNS = {
 }
 # Tests set this to count every statistic on ``samples`` (the exact query without the summary).
 _FORCE_SAMPLES = False
+# Samples no pass rate counts: rejected at receipt, and voided (作废); the summary table's
+# triggers leave out the same two (migration 0020).
+LEFT_OUT = (SampleStatus.REJECTED, SampleStatus.VOIDED)
 
 
 @dataclass(frozen=True)
@@ -326,8 +330,10 @@ def _summary_conditions(filters: StatsFilter, parent: FoodCategory | None) -> li
 def sample_conditions(
     session: Session, filters: StatsFilter, *, include_rejected: bool = False
 ) -> list:
-    """WHERE clauses selecting the samples of ``filters`` (rejected ones only if asked)."""
-    conditions = [] if include_rejected else [Sample.status != SampleStatus.REJECTED]
+    """WHERE clauses selecting the samples of ``filters`` (rejected ones only if asked);
+    voided ones (作废) never."""
+    left_out = [SampleStatus.VOIDED] if include_rejected else [*LEFT_OUT]
+    conditions = [Sample.status.not_in(left_out)]
     if filters.date_from:
         conditions.append(Sample.sampling_date >= filters.date_from)
     if filters.date_to:
@@ -500,7 +506,7 @@ def _recount_query(session: Session):
     dimensions = _recounted_dimensions(session)
     return (
         select(*dimensions, func.count())
-        .where(Sample.status != SampleStatus.REJECTED)
+        .where(Sample.status.not_in(LEFT_OUT))
         .group_by(*dimensions)
     )
 

@@ -230,31 +230,33 @@ def _receive(world, sample):
     db.session.commit()
 
 
-def test_after_receipt_only_a_correction_with_a_reason(world):
+def test_after_receipt_only_a_correction_request_with_a_reason(world):
+    from labsys.services import corrections
+
     sample = _create(world).samples[0]
     _receive(world, sample)
     with pytest.raises(ServiceError, match="更正"):
         sampling.update_sample(db.session, world.ann, sample, sample.version_id, brand="x")
+
+    def ask(actor, reason="商标抄错", **changes):
+        return corrections.correct_sample(
+            db.session, actor, sample, changes=changes, reason=reason, expected_version=None
+        )
+
     with pytest.raises(ServiceError) as caught:
-        sampling.correct_sample(db.session, world.ann, sample, reason="  ", brand="古船")
+        ask(world.ann, reason="  ", brand="古船")
     assert caught.value.field == "reason"
     with pytest.raises(PermissionDenied):
-        sampling.correct_sample(db.session, world.eve, sample, reason="typo", brand="古船")
+        ask(world.eve, brand="古船")
     with pytest.raises(ServiceError, match="分类"):
-        sampling.correct_sample(
-            db.session, world.ann, sample, reason="wrong", category_id=world.parent.id
-        )
-    sampling.correct_sample(db.session, world.sue, sample, reason="商标抄错", brand="古船")
+        ask(world.ann, category_id=world.parent.id)
+    request = ask(world.sue, brand="古船")
     db.session.commit()
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "correct")).one()
+    assert sample.brand == "五得利"  # nothing changes before the approval
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "request")).one()
     assert entry.reason == "商标抄错" and entry.user_id == world.sue.id
     assert '"brand":"五得利"' in entry.old_values and '"brand":"古船"' in entry.new_values
-
-
-def test_correction_before_receipt_is_refused(world):
-    sample = _create(world).samples[0]
-    with pytest.raises(ServiceError):
-        sampling.correct_sample(db.session, world.ann, sample, reason="why", brand="x")
+    assert request.status == "pending"
 
 
 # --- deadlines -----------------------------------------------------------------------------

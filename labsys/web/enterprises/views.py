@@ -77,13 +77,26 @@ def enterprise_create():
 def enterprise_detail(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
     history = enterprises.sampling_history(db.session, [enterprise.id], clock.today())
-    samples = enterprises.recent_samples(db.session, enterprise.id)
+    samples = enterprises.recent_samples(db.session, enterprise.id, **_sample_scope())
     return render_template(
         "enterprises/detail.html",
         enterprise=enterprise,
         history=history[enterprise.id],
         samples=samples,
     )
+
+
+# Who sees every sample taken at an enterprise (the lab and the supervisors, as on the sample
+# pages); a sampler sees their own team's; anyone else none.
+ALL_SAMPLES = (Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+
+
+def _sample_scope() -> dict:
+    if current_user.has_role(*ALL_SAMPLES):
+        return {}
+    if current_user.has_role(Role.SAMPLER):
+        return {"team_member": current_user}
+    return {"limit": 0}
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])

@@ -21,9 +21,11 @@ from labsys.models import (
     Role,
     Sample,
     SampleResult,
+    SampleStatus,
     TestItem,
     VerdictValue,
 )
+from labsys.services import corrections
 from labsys.services import results as svc
 from labsys.services.results_import import ImportErrors, prepare_import, save_import
 from labsys.web import reads_first
@@ -335,8 +337,11 @@ def correct(result_id: int):
             if result.is_microbiological and form.units.data
             else None
         )
+        reported = result.sample.status == SampleStatus.REPORTED
         with service_errors(form, fields={"unit_values": "units", "measured_text": "measured"}):
-            svc.correct_result(
+            # A reported sample's result changes only by a report correction: a request.
+            correct = corrections.correct_reported_result if reported else svc.correct_result
+            asked = correct(
                 db.session,
                 current_user,
                 result,
@@ -345,6 +350,16 @@ def correct(result_id: int):
                 reason=form.reason.data,
                 unit_values=units,
             )
+            if reported:
+                flash(
+                    _(
+                        "Report correction request #%(id)d sent: a supervisor's approval "
+                        "applies it and issues the superseding report.",
+                        id=asked.id,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("corrections.detail", correction_id=asked.id))
             flash(_("%(item)s corrected.", item=result.item_name), "success")
             return redirect(url_for("results.sample_results", sample_id=result.sample_id))
     return render_template(

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.models import Link, OilProcess
+from labsys.models.correction import REASON_MAX
 from labsys.models.sampling import REMARKS_MAX
 from labsys.web.forms import LabsysForm
 
@@ -131,6 +132,30 @@ class SampleCorrectionForm(SampleEditForm):
         _l("Reason for the correction"),
         validators=[
             DataRequired(message=_l("Give the reason for the correction.")),
-            Length(max=500),
+            Length(max=REASON_MAX),
+        ],
+    )
+
+
+class VisitCorrectionForm(VisitForm):
+    """The visit's own fields (the new-form's, without the batch table), a reason and the
+    version read: every field of the sampling form's header is correctable."""
+
+    batches = None  # type: ignore[assignment]
+    version = HiddenField(validators=[Length(max=12)])
+    reason = TextAreaField(
+        _l("Reason for the correction"), validators=[Optional(), Length(max=REASON_MAX)]
+    )
+
+
+class VoidForm(LabsysForm):
+    """作废: a batch or a whole form, with a reason."""
+
+    version = HiddenField(validators=[Length(max=12)])
+    reason = TextAreaField(
+        _l("Reason for voiding"),
+        validators=[
+            DataRequired(message=_l("Give the reason for voiding.")),
+            Length(max=REASON_MAX),
         ],
     )

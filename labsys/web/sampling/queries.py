@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from labsys.core import clock
 from labsys.core.identifiers import normalize_uscc
 from labsys.models import (
+    Correction,
+    CorrectionStatus,
+    CorrectionTarget,
     Enterprise,
     FoodCategory,
     Role,
@@ -234,3 +237,19 @@ def samples_for_labels(session: Session, ids: Sequence[int]) -> list[Sample]:
             .order_by(Sample.id)
         )
     )
+
+
+def pending_corrections(
+    session: Session, *, sample_id: int | None = None, visit_id: int | None = None
+) -> list[Correction]:
+    """Pending correction requests of a sample (its own and its results'), or of a visit
+    (the form's own and its batches')."""
+    query = select(Correction).where(Correction.status == CorrectionStatus.PENDING)
+    if sample_id is not None:
+        query = query.where(Correction.sample_id == sample_id)
+    else:
+        query = query.where(
+            Correction.visit_id == visit_id,
+            (Correction.target != CorrectionTarget.RESULT),
+        )
+    return list(session.scalars(query.order_by(Correction.id)))

@@ -20,7 +20,7 @@ from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
-from labsys.services import ConflictError, ServiceError, audit, reference, sampling
+from labsys.services import ConflictError, ServiceError, audit, corrections, reference, sampling
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
@@ -30,7 +30,9 @@ from labsys.web.sampling import queries
 from labsys.web.sampling.forms import (
     SampleCorrectionForm,
     SampleEditForm,
+    VisitCorrectionForm,
     VisitForm,
+    VoidForm,
     picked_label,
 )
 
@@ -141,6 +143,16 @@ def _visit_choices(form: VisitForm) -> None:
 
 
 def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
+    visit_data = _visit_data(form, errors)
+    batches = [
+        {} if entry.form.is_blank() else _sample_fields(entry.form, f"batches-{index}-", errors)
+        for index, entry in enumerate(form.batches.entries)
+    ]
+    return visit_data, batches
+
+
+def _visit_data(form: VisitForm, errors: list) -> dict:
+    """The service's ``visit_data`` from the visit fields of the new form or its correction."""
     unit = queries.resolve_enterprise(db.session, form.sampled_unit.data)
     if unit is False:
         errors.append(
@@ -161,11 +173,7 @@ def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
         "task_id": form.task_id.data or None,
         "sampler_ids": form.sampler_ids.data,
     }
-    batches = [
-        {} if entry.form.is_blank() else _sample_fields(entry.form, f"batches-{index}-", errors)
-        for index, entry in enumerate(form.batches.entries)
-    ]
-    return visit_data, batches
+    return visit_data
 
 
 def _create_visit(visit_data: dict, batches: list, errors: list) -> SamplingVisit | None:
@@ -221,9 +229,143 @@ def visit_detail(visit_id: int):
         or current_user.id in {link.user_id for link in visit.sampler_links}
     ):
         abort(403)
+    samples = corrections.live_samples(visit)
     return render_template(
-        "sampling/visit_detail.html", visit=visit, check=sampling.deadline_check(db.session)
+        "sampling/visit_detail.html",
+        visit=visit,
+        check=sampling.deadline_check(db.session),
+        may_ask=_may_ask_visit(visit),
+        reported=corrections.regime(samples) == "report",
+        pending=queries.pending_corrections(db.session, visit_id=visit.id),
+        void_form=VoidForm(data={"version": visit.version_id}),
     )
+
+
+def _may_ask_visit(visit: SamplingVisit) -> bool:
+    team = {link.user_id for link in visit.sampler_links}
+    return visit.voided_at is None and (
+        current_user.has_role(Role.SUPERVISOR)
+        or (current_user.has_role(Role.SAMPLER) and current_user.id in team)
+    )
+
+
+def _visit_correction_choices(form: VisitCorrectionForm, visit: SamplingVisit) -> None:
+    """As the new form's choices, for the form's author (whose team and tasks they are)."""
+    from labsys.services import planning
+
+    author = visit.created_by
+    form.region_code.choices = [("", _("District of the sampled unit"))] + [
+        (r.code, r.name_zh) for r in reference.districts(db.session)
+    ]
+    tasks = planning.tasks_for_sampler(db.session, author)
+    if visit.task is not None and visit.task not in tasks:
+        tasks.append(visit.task)
+    form.task_id.choices = [("", _("No task"))] + [(str(t.id), f"{t.code} {t.name}") for t in tasks]
+    form.sampler_ids.choices = [
+        (u.id, u.display_name) for u in queries.other_samplers(db.session, author)
+    ]
+
+
+def _fill_visit_form(form: VisitCorrectionForm, visit: SamplingVisit) -> None:
+    form.sampled_unit.data = picked_label(visit.sampled_unit.name, f"#{visit.sampled_unit_id}")
+    form.sampling_date.data = visit.sampling_date
+    form.place.data = visit.place
+    form.link.data = visit.link.value
+    form.region_code.data = visit.region_code or ""
+    form.task_id.data = str(visit.task_id) if visit.task_id else ""
+    form.sampler_ids.data = [
+        link.user_id for link in visit.sampler_links if link.user_id != visit.created_by_id
+    ]
+    form.version.data = str(visit.version_id)
+
+
+@bp.route("/visits/<int:visit_id>/correct", methods=["GET", "POST"])
+@roles_required(Role.SAMPLER, Role.SUPERVISOR)
+def visit_correct(visit_id: int):
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    if not _may_ask_visit(visit):
+        abort(403)
+    form = VisitCorrectionForm()
+    _visit_correction_choices(form, visit)
+    if request.method == "GET":
+        _fill_visit_form(form, visit)
+    if form.validate_on_submit():
+        errors: list = []
+        data = _visit_data(form, errors)
+        if not errors:
+            with service_errors(form) as outcome:
+                try:
+                    asked = corrections.correct_visit(
+                        db.session,
+                        current_user,
+                        visit,
+                        changes=data,
+                        reason=form.reason.data,
+                        expected_version=_version(form),
+                    )
+                except ValidationErrors as error:
+                    errors += error.errors
+                    raise
+            if outcome.error is None:
+                _flash_outcome(asked, _("Sampling form corrected."))
+                return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
+        _place_errors(form, errors)
+    return render_template(
+        "sampling/visit_correct.html",
+        form=form,
+        visit=visit,
+        needs_reason=corrections.regime(corrections.live_samples(visit)) != "direct",
+    )
+
+
+@bp.route("/visits/<int:visit_id>/void", methods=["POST"])
+@roles_required(Role.SAMPLER, Role.SUPERVISOR)
+def visit_void(visit_id: int):
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    if not _may_ask_visit(visit):
+        abort(403)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    else:
+        with service_errors() as outcome:
+            asked = corrections.void_visit(
+                db.session,
+                current_user,
+                visit,
+                reason=form.reason.data,
+                expected_version=_version(form),
+            )
+        if outcome.error is None:
+            _flash_outcome(asked, _("Sampling form voided; its numbers stay on file."))
+    return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
+
+
+def _version(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1  # an unreadable version never matches: shown as a conflict
+
+
+def _flash_outcome(asked, done: str) -> None:
+    if asked is None:
+        flash(done, "success")
+    else:
+        flash(
+            _(
+                "Correction request #%(id)d sent: it takes effect when a reviewer or "
+                "supervisor approves it.",
+                id=asked.id,
+            ),
+            "info",
+        )
+
+
+def _flash_form_errors(form) -> None:
+    for field in form:
+        for message in field.errors:
+            flash(message, "danger")
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -270,6 +412,7 @@ def _action_titles() -> dict:
         "correct": _("Corrected"),
         "receive": _("Received by the lab"),
         "reject": _("Rejected by the lab"),
+        "void": _("Voided"),
     }
 
 
@@ -294,7 +437,37 @@ def sample_detail(sample_id: int):
         warning=sampling.expiry_warning(sample),
         can_edit=sampling.can_edit(db.session, current_user, sample),
         can_correct=sampling.can_correct(db.session, current_user, sample),
+        can_void=(
+            not sample.status.is_voided
+            and not sample.status.is_reported
+            and sampling.may_ask(db.session, current_user, sample)
+        ),
+        pending=queries.pending_corrections(db.session, sample_id=sample.id),
+        void_form=VoidForm(data={"version": sample.version_id}),
     )
+
+
+@bp.route("/samples/<int:sample_id>/void", methods=["POST"])
+@roles_required(Role.SAMPLER, Role.SUPERVISOR)
+def sample_void(sample_id: int):
+    sample = _viewable_sample(sample_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    else:
+        with service_errors() as outcome:
+            asked = corrections.void_sample(
+                db.session,
+                current_user,
+                sample,
+                reason=form.reason.data,
+                expected_version=_version(form),
+            )
+        if outcome.error is None:
+            _flash_outcome(
+                asked, _("Sample %(no)s voided; its number stays on file.", no=sample.sample_no)
+            )
+    return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
 
 
 def _save_changes(form, sample: Sample, save):
@@ -357,20 +530,23 @@ def sample_correct(sample_id: int):
         _fill_sample_form(form, sample)
     if form.validate_on_submit():
         version = int(form.version.data or 0)
-        saved = _save_changes(
+        asked = _save_changes(
             form,
             sample,
-            lambda values: sampling.correct_sample(
-                db.session,
-                current_user,
-                sample,
-                reason=form.reason.data,
-                expected_version=version,
-                **values,
+            lambda values: (
+                corrections.correct_sample(
+                    db.session,
+                    current_user,
+                    sample,
+                    changes=values,
+                    reason=form.reason.data,
+                    expected_version=version,
+                )
+                or False
             ),
         )
-        if saved is not None:
-            flash(_("Correction of sample %(no)s saved.", no=sample.sample_no), "success")
+        if asked is not None:
+            _flash_outcome(asked or None, _("Sample %(no)s saved.", no=sample.sample_no))
             return redirect(url_for("sampling.sample_detail", sample_id=sample.id))
     return render_template(
         "sampling/sample_form.html",

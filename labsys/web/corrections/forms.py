@@ -1,0 +1,34 @@
+"""Forms of the correction requests: approve (a note), reject (a note, required), withdraw."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from labsys.services.corrections import NOTE_MAX
+from labsys.web.forms import LabsysForm
+
+
+class DecisionForm(LabsysForm):
+    """The request's version as read, so that a decision on a changed request is refused."""
+
+    version = HiddenField(validators=[Length(max=12)])
+
+
+class ApproveForm(DecisionForm):
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class RejectForm(DecisionForm):
+    note = TextAreaField(
+        _l("Why it is rejected"),
+        validators=[
+            DataRequired(message=_l("Say why the request is rejected.")),
+            Length(max=NOTE_MAX),
+        ],
+    )
+
+
+class WithdrawForm(DecisionForm):
+    pass
