@@ -344,3 +344,6 @@ CORRECTION = Machine(
 )  # fmt: skip
 
 MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, CORRECTION)}
+# States kept for rows written before a rule changed, which no new row can reach: a sample
+# reopened after its report (a retest of a reported sample is refused since issue 18 §2).
+LEGACY_STATES = {"sample": (REOPENED,)}

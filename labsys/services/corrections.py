@@ -87,7 +87,8 @@ def regime(samples: Iterable[Sample]) -> str:
 
 def _samples_of(correction: Correction, session: Session) -> list[Sample]:
     if correction.target == CorrectionTarget.VISIT:
-        return live_samples(session.get(SamplingVisit, correction.target_id))
+        visit = session.get(SamplingVisit, correction.target_id)
+        return live_samples(visit) if visit is not None else []
     return [correction.sample] if correction.sample else []
 
 
@@ -279,7 +280,7 @@ def correct_sample(
     reason = _reason(reason)
     _check_version(sample, expected_version, sample.sample_no)
     category = changes.get("category_id")
-    if category not in (None, "") and int(category) != sample.category_id:
+    if category is not None and category != "" and int(category) != sample.category_id:
         raise ServiceError(
             _("The category cannot change after receipt: its test items are fixed."),
             field="category",

@@ -333,7 +333,7 @@ def sample_conditions(
     """WHERE clauses selecting the samples of ``filters`` (rejected ones only if asked);
     voided ones (作废) never."""
     left_out = [SampleStatus.VOIDED] if include_rejected else [*LEFT_OUT]
-    conditions = [Sample.status.not_in(left_out)]
+    conditions: list = [Sample.status.not_in(left_out)]
     if filters.date_from:
         conditions.append(Sample.sampling_date >= filters.date_from)
     if filters.date_to:

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
+    CORRECTION,
     FOLLOWUP,
+    LEGACY_STATES,
     REPORT,
     RESULT,
     SAMPLE,
@@ -40,11 +42,14 @@ SPEC = {
         reopened conclude → reported [reviewer supervisor system] {set_unqualified_clock}
         received withdraw → received [reviewer supervisor] {withdraw_conclusion}
         concluded withdraw → received [reviewer supervisor] {withdraw_conclusion}
-        reported withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         reopened withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         concluded report → reported [supervisor]
         concluded retest_conclusion → concluded [supervisor admin]
         reported retest_conclusion → reported [supervisor admin]
+        registered void → voided [sampler reviewer supervisor]
+        received void → voided [reviewer supervisor]
+        rejected void → voided [reviewer supervisor]
+        concluded void → voided [reviewer supervisor]
     """,
     "result": """
         - create → pending [technician reviewer supervisor]
@@ -56,6 +61,7 @@ SPEC = {
         submitted return → returned [reviewer] (entered_by_id)
         accepted correct → accepted [reviewer supervisor] (entered_by_id)
         accepted retest → superseded [reviewer supervisor]
+        accepted amend → accepted [supervisor] (entered_by_id)
     """,
     "report": """
         - issue → issued [supervisor] (author_id,reviewer_id)
@@ -78,6 +84,12 @@ SPEC = {
         * disposal_second → * [supervisor admin]
         * disposal_completed → * [supervisor admin]
     """,
+    "correction": """
+        - request → pending [sampler technician reviewer supervisor]
+        pending approve → approved [reviewer supervisor] (requested_by_id)
+        pending reject → rejected [reviewer supervisor] (requested_by_id)
+        pending withdraw → withdrawn [sampler technician reviewer supervisor]
+    """,
 }
 
 
@@ -97,7 +109,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, CORRECTION]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -106,17 +118,27 @@ PAIRS = [
 
 
 def test_the_states_are_the_stored_enums():
-    from labsys.models import FollowUpStatus, ReportStatus, ResultStatus, SampleStatus
+    from labsys.models import (
+        CorrectionStatus,
+        FollowUpStatus,
+        ReportStatus,
+        ResultStatus,
+        SampleStatus,
+    )
 
-    for machine, enum_class in zip(
-        MACHINES, (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus), strict=True
-    ):
+    enums = (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus, CorrectionStatus)
+    for machine, enum_class in zip(MACHINES, enums, strict=True):
         assert set(machine.states) == {m.value for m in enum_class}
 
 
-def test_the_reported_sample_withdrawn_for_a_retest_has_a_name():
-    assert SAMPLE.target("reported", "withdraw") == "reopened"
+def test_a_reported_sample_is_never_withdrawn_nor_voided():
+    """Issue 18 §2: once reported, only a report correction changes it; a sample reopened
+    before that rule (a legacy state) still finds its way back to reported."""
+    for event in ("withdraw", "void"):
+        with pytest.raises(IllegalTransition):
+            SAMPLE.target("reported", event)
     assert SAMPLE.target("reopened", "conclude") == "reported"
+    assert LEGACY_STATES["sample"] == ("reopened",)
 
 
 @pytest.mark.parametrize(
@@ -203,7 +225,8 @@ def test_every_machine_is_registered_and_every_state_reachable():
                 if row.source == state and row.target not in reached:
                     reached.add(row.target)
                     frontier.add(row.target)
-        assert reached == set(machine.states), machine.name
+        legacy = set(LEGACY_STATES.get(machine.name, ()))
+        assert reached == set(machine.states) - legacy, machine.name
 
 
 @st.composite

@@ -18,6 +18,10 @@ from labsys.extensions import db
 from labsys.models import (
     AuditEntry,
     Conclusion,
+    Correction,
+    CorrectionAction,
+    CorrectionStatus,
+    CorrectionTarget,
     FollowUp,
     FollowUpStatus,
     Report,
@@ -50,7 +54,7 @@ def sample(make_sample, make_category, make_item):
 @pytest.fixture
 def entities(sample, everyone):
     """One row of each machine: the sample, its result, a report, a follow-up."""
-    actor, _other = everyone
+    actor, other = everyone
     report = Report(
         report_no="R-1",
         sample=sample,
@@ -66,9 +70,26 @@ def entities(sample, everyone):
         verify_token="t" * 43,
     )
     followup = FollowUp(sample=sample, status=FollowUpStatus.OPEN)
-    db.session.add_all([report, followup])
+    correction = Correction(
+        target=CorrectionTarget.SAMPLE,
+        target_id=sample.id,
+        action=CorrectionAction.CORRECT,
+        status=CorrectionStatus.PENDING,
+        visit_id=sample.visit_id,
+        sample_id=sample.id,
+        target_version=sample.version_id,
+        reason="typo",
+        requested_by_id=other.id,
+    )
+    db.session.add_all([report, followup, correction])
     db.session.commit()
-    return {"sample": sample, "result": sample.results[0], "report": report, "followup": followup}
+    return {
+        "sample": sample,
+        "result": sample.results[0],
+        "report": report,
+        "followup": followup,
+        "correction": correction,
+    }
 
 
 def _audit_count() -> int:
@@ -79,7 +100,7 @@ def _pairs(machine):
     return list(itertools.product(machine.states, machine.events))
 
 
-@pytest.mark.parametrize("name", ["sample", "result", "report", "followup"])
+@pytest.mark.parametrize("name", ["sample", "result", "report", "followup", "correction"])
 def test_every_state_and_event_through_the_service(entities, everyone, name):
     """Each pair runs in a savepoint rolled back afterwards, from the same row."""
     entity, actor = entities[name], everyone[0]
@@ -221,3 +242,16 @@ def test_any_sequence_on_a_result_follows_the_table(entities, everyone, events, 
             if event == "enter":
                 result.entered_by_id = actor.id
         savepoint.rollback()
+
+
+def test_four_eyes_the_requester_never_decides_their_own_correction(entities, everyone):
+    actor, other = everyone
+    correction = entities["correction"]  # asked by ``other``
+    before = _audit_count()
+    for event in ("approve", "reject"):
+        with pytest.raises(PermissionDenied) as refused:
+            lifecycle.transition(db.session, other, correction, event)
+        assert "四眼原则" in refused.value.message and "本人申请" in refused.value.message
+    assert correction.status == CorrectionStatus.PENDING and _audit_count() == before
+    lifecycle.transition(db.session, actor, correction, "approve")
+    assert correction.status == CorrectionStatus.APPROVED

@@ -248,8 +248,11 @@ def test_after_receipt_the_page_offers_correction_with_a_reason(world, client, l
     assert "请填写更正原因。" in html
     data["reason"] = "商标抄错"
     html = post(path, data, token_from=path, follow_redirects=True).get_data(as_text=True)
-    assert "更正已保存" in html and "商标抄错" in html
+    assert "更正申请 #" in html and "经审核人员或主管批准后生效" in html
+    assert "商标抄错" in html  # the pending request, on the sample's page
     assert "铅(以Pb计)" in html  # the frozen result rows are on the page
+    db.session.expire_all()
+    assert db.session.get(Sample, sample.id).brand == "五得利"  # not before the approval
 
 
 def test_label_sheet_pdf(world, client, login):
