@@ -97,3 +97,75 @@
     }
   });
 }());
+
+// A new sampled unit or labelled producer, registered in a dialog without leaving the page:
+// the batches already typed stay as they are.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("new-enterprise");
+  var visitForm = document.getElementById("visit-form");
+  if (!dialog || !visitForm || typeof dialog.showModal !== "function") { return; }
+  var form = document.getElementById("new-enterprise-form");
+  var errors = document.getElementById("new-enterprise-errors");
+  var target = null;
+  var lastProducer = null;
+
+  visitForm.addEventListener("focusin", function (event) {
+    if (/-producer$/.test(event.target.name || "")) { lastProducer = event.target; }
+  });
+
+  function producerInput() {
+    if (lastProducer && document.body.contains(lastProducer)) { return lastProducer; }
+    var all = visitForm.querySelectorAll("input[name$='-producer']");
+    for (var i = 0; i < all.length; i += 1) { if (!all[i].value) { return all[i]; } }
+    return all[0];
+  }
+
+  document.querySelectorAll("button.new-enterprise").forEach(function (button) {
+    button.classList.remove("d-none");
+    button.addEventListener("click", function () {
+      target = button.dataset.target === "unit"
+        ? visitForm.querySelector("input[name=sampled_unit]") : producerInput();
+      form.querySelectorAll("input:not([type=hidden])").forEach(function (input) { input.value = ""; });
+      var name = form.querySelector("input[name$='-name']");
+      var typed = target && target.value && !/\[#\d+\]\s*$/.test(target.value) ? target.value : "";
+      name.value = typed;
+      errors.classList.add("d-none");
+      dialog.showModal();
+      name.focus();
+    });
+  });
+
+  document.getElementById("new-enterprise-cancel").addEventListener("click", function () {
+    dialog.close();
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+      .then(function (response) {
+        return response.json().then(function (body) { return {ok: response.ok, body: body}; });
+      })
+      .then(function (answer) {
+        if (!answer.ok) {
+          var lines = [];
+          Object.keys(answer.body.errors || {}).forEach(function (key) {
+            answer.body.errors[key].forEach(function (message) { lines.push(message); });
+          });
+          errors.textContent = lines.join(" ");
+          errors.classList.remove("d-none");
+          return;
+        }
+        if (target) {
+          target.value = answer.body.label;
+          target.classList.remove("is-invalid");
+          target.dispatchEvent(new Event("input", {bubbles: true}));
+        }
+        dialog.close();
+      })
+      .catch(function () {
+        errors.textContent = form.dataset.failed || "";
+        errors.classList.remove("d-none");
+      });
+  });
+}());

@@ -172,7 +172,8 @@ def test_voiding_a_batch_from_its_page(world, client, login, post):
     assert db.session.get(Sample, sample.id).status == SampleStatus.VOIDED
     # Out of the receipt queue, and shown as 作废 in the sampler's own list.
     login(world.tom)
-    assert sample.sample_no not in client.get("/receipt/").get_data(as_text=True)
+    queue = client.get("/lab/receipt/")
+    assert queue.status_code == 200 and sample.sample_no not in queue.get_data(as_text=True)
     login(world.ann)
     mine = client.get("/sampling/mine").get_data(as_text=True)
     assert sample.sample_no in mine and "作废" in mine
@@ -236,3 +237,21 @@ def test_the_enterprise_page_shows_other_teams_samples_only_to_the_lab(
         login(user)
         html = client.get(path).get_data(as_text=True)
         assert (sample.sample_no in html) is sees, user.username
+
+
+def test_registering_an_enterprise_from_the_sampling_form(world, client, login, post):
+    login(world.ann)
+    page = client.get("/sampling/visits/new").get_data(as_text=True)
+    assert 'id="new-enterprise"' in page and 'name="new-name"' in page
+    answer = post(
+        "/enterprises/quick",
+        {"new-name": "新粮油店", "new-address": "北京市朝阳区新路1号"},
+        token_from="/sampling/visits/new",
+    )
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["label"] == f"新粮油店 [#{body['id']}]"
+    refused = post("/enterprises/quick", {"new-name": ""}, token_from="/sampling/visits/new")
+    assert refused.status_code == 400 and "name" in refused.get_json()["errors"]
+    login(world.tom)
+    assert post("/enterprises/quick", {"new-name": "x"}, token_from="/").status_code == 403

@@ -9,7 +9,7 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, Region, RiskGrade, Role
-from labsys.services import ConflictError, enterprises
+from labsys.services import ConflictError, ServiceError, enterprises
 from labsys.web.access import login_required, roles_required
 from labsys.web.enterprises import queries
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
@@ -21,6 +21,7 @@ bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 # Who registers and corrects enterprises; everyone logged in may look them up.
 EDITORS = (Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 LOOKUP_LIMIT = 20
+QUICK_PREFIX = "new"  # the sampling form's dialog: its fields apart from the visit's
 
 
 def _enterprise_or_404(enterprise_id: int) -> Enterprise:
@@ -145,6 +146,30 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return -1  # an unreadable version never matches: shown as a conflict
+
+
+@bp.route("/quick", methods=["POST"])
+@roles_required(*EDITORS)
+def quick_create():
+    """Register an enterprise from inside the sampling form (a dialog; JSON in and out), so
+    the batches already typed stay on the page: ``{"id", "name", "label"}``, or 400 with the
+    errors by field."""
+    form = EnterpriseForm(prefix=QUICK_PREFIX)
+    if not form.validate_on_submit():
+        return jsonify({"errors": form.errors}), 400
+    try:
+        enterprise = enterprises.create_enterprise(
+            db.session, current_user, **form.service_fields()
+        )
+    except ServiceError as error:  # the writer's savepoint is rolled back; 400 rolls back
+        return jsonify({"errors": {error.field or "": [error.message]}}), 400
+    return jsonify(
+        {
+            "id": enterprise.id,
+            "name": enterprise.name,
+            "label": f"{enterprise.name} [#{enterprise.id}]",
+        }
+    )
 
 
 @bp.route("/lookup")

@@ -24,6 +24,8 @@ from labsys.services import ConflictError, ServiceError, audit, corrections, ref
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
+from labsys.web.enterprises.forms import EnterpriseForm
+from labsys.web.enterprises.views import QUICK_PREFIX
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
@@ -217,7 +219,12 @@ def visit_create():
                     flash(warning, "warning")
             return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
         _place_errors(form, errors)
-    return render_template("sampling/visit_form.html", form=form, leaves=_leaf_categories())
+    return render_template(
+        "sampling/visit_form.html",
+        form=form,
+        leaves=_leaf_categories(),
+        enterprise_form=EnterpriseForm(prefix=QUICK_PREFIX),
+    )
 
 
 @bp.route("/visits/<int:visit_id>")

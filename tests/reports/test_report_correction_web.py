@@ -1,0 +1,54 @@
+"""The lab's correction page on a reported sample asks for a report correction instead of
+changing the value; the supervisor's approval in the queue issues the superseding report."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import Correction, CorrectionStatus, Report, ReportStatus, SampleResult
+from labsys.services import reports
+
+from reports_support import CADMIUM, LEAD
+
+BASE = "http://labsys.test"
+
+
+def test_a_reported_result_is_corrected_through_the_queue(
+    concluded_sample, boss, reviewer, client, login, post, app
+):
+    app.config["BASE_URL"] = BASE
+    sample = concluded_sample(items=(LEAD, CADMIUM))
+    first = reports.issue_report(db.session, boss, sample, base_url=BASE)
+    db.session.commit()
+    cadmium = next(r for r in sample.results if r.item_name == CADMIUM[0])
+    cadmium_id, first_id = cadmium.id, first.id
+
+    login(reviewer)
+    page = client.get(f"/lab/samples/{sample.id}").get_data(as_text=True)
+    assert "申请报告更正" in page and 'name="reason" required' not in page  # no retest form
+    path = f"/lab/results/{cadmium_id}/correct"
+    html = post(
+        path,
+        {"version": cadmium.version_id, "measured": "0.05", "reason": "抄录错误"},
+        token_from=path,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "报告更正申请 #" in html and "签发替代报告" in html
+    db.session.expire_all()
+    assert db.session.get(SampleResult, cadmium_id).measured_text == "0.32"
+    request = db.session.scalars(select(Correction)).one()
+    assert 'data-field="measured_text"' in html and "0.32" in html and "0.05" in html
+
+    login(boss)
+    html = post(
+        f"/corrections/{request.id}/approve",
+        {"version": request.version_id},
+        token_from=f"/corrections/{request.id}",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "已批准并生效" in html and 'id="superseding-report"' in html
+    db.session.expire_all()
+    assert db.session.get(Report, first_id).status == ReportStatus.SUPERSEDED
+    assert db.session.get(Correction, request.id).status == CorrectionStatus.APPROVED
+    assert db.session.get(SampleResult, cadmium_id).measured_text == "0.05"
