@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from flask import (
     Blueprint,
     Response,
@@ -274,6 +276,11 @@ def _visit_correction_choices(form: VisitCorrectionForm, visit: SamplingVisit) -
 
 
 def _fill_visit_form(form: VisitCorrectionForm, visit: SamplingVisit) -> None:
+    # Every field named like a column of the visit, so the form's later fields come too.
+    for field in form:
+        if field.name in SamplingVisit.__table__.c and field.name != "version_id":
+            value = getattr(visit, field.name)
+            field.data = value.value if isinstance(value, Enum) else value
     form.sampled_unit.data = picked_label(visit.sampled_unit.name, f"#{visit.sampled_unit_id}")
     form.sampling_date.data = visit.sampling_date
     form.place.data = visit.place
