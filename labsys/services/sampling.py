@@ -736,7 +736,21 @@ def visit_changes(session: Session, visit: SamplingVisit, data: dict) -> tuple[d
     errors: list = []
     header = _check_visit(session, visit.created_by, merged, errors)
     day = header.get("sampling_date")
+    kind = _inspection_type(header.get("task"))
     for sample in visit.samples:
+        if sample.status not in (SampleStatus.REGISTERED, SampleStatus.VOIDED) and (
+            sample.inspection_type != kind
+        ):
+            errors.append(
+                (
+                    "task_id",
+                    _(
+                        "%(no)s: the inspection type cannot change after receipt (its "
+                        "judgement rules were fixed then).",
+                        no=sample.sample_no,
+                    ),
+                )
+            )
         if day and sample.production_date and sample.production_date > day:
             errors.append(
                 (
@@ -778,10 +792,13 @@ def _apply_visit_changes(
         )
     ]
     for sample in visit.samples:
-        before = {k: getattr(sample, k) for k in (*_COPIED, "plan_id", "due_delivery")}
+        before = {
+            k: getattr(sample, k) for k in (*_COPIED, "plan_id", "inspection_type", "due_delivery")
+        }
         for key in _COPIED:
             setattr(sample, key, getattr(visit, key))
         sample.plan_id = task.plan_id if task else None
+        sample.inspection_type = _inspection_type(task)
         if sample.status == SampleStatus.REGISTERED and "sampling_date" in new:
             sample.due_delivery = workcal.add_workdays(
                 session, visit.sampling_date, DELIVERY_WORKDAYS
