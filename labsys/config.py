@@ -70,8 +70,7 @@ class DefaultConfig:
     # Uploads: the largest request body in bytes (larger: the "file too large" page, 413),
     # the most rows an instrument import reads, and the most an XLSX file may unpack to
     # (a "zip bomb" of a few KB unpacks to gigabytes: refused before it is read).
-    # 21 MiB: an attachment of ATTACHMENT_MAX_BYTES and the rest of its form fit.
-    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     IMPORT_MAX_ROWS = 100_000
     IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
     # A TrueType CJK font for PDFs; None: try the usual Debian fonts, else reportlab's STSong.
@@ -88,9 +87,10 @@ class DefaultConfig:
     AUDIT_CHECKPOINT_SECONDS: float | None = 0
     # Files kept beside the database (backed up with it); None: instance/attachments.
     ATTACHMENTS_DIR: str | None = None
-    # One attached file (photo, scan, raw data) at most this many bytes, and an image at
-    # most this many pixels (a larger one is a decompression bomb).
-    ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+    # One attached file (photo, scan, raw data) at most this many bytes (20 MB: with its
+    # form it stays under MAX_CONTENT_LENGTH's 20 MiB), and an image at most this many
+    # pixels (a larger one is a decompression bomb).
+    ATTACHMENT_MAX_BYTES = 20_000_000
     ATTACHMENT_MAX_PIXELS = 80_000_000
 
 

@@ -12,7 +12,7 @@ Types are read from the content, never from the name or the browser's claim: JPE
 (FF D8 FF), PNG (the 8-byte signature), PDF (``%PDF-``), and for callers that allow them
 XLSX (a ZIP holding ``[Content_Types].xml``) and plain text/CSV (UTF-8 or GB 18030 without
 NUL bytes).  Images must also open in Pillow within ``ATTACHMENT_MAX_PIXELS``.  Each file
-is at most ``ATTACHMENT_MAX_BYTES`` (20 MiB by default).
+is at most ``ATTACHMENT_MAX_BYTES`` (20 MB by default).
 
 Who may attach to and see what depends on the owner: each feature registers its owners with
 :func:`register_owner` (sampling: "sampling_visit" and "sample"; the bench: results).
@@ -56,7 +56,7 @@ RAW_DATA_TYPES = frozenset({JPEG, PNG, PDF, XLSX, TEXT})  # instrument exports t
 EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf", XLSX: ".xlsx", TEXT: ".txt"}
 TYPE_NAMES = {JPEG: "JPEG", PNG: "PNG", PDF: "PDF", XLSX: "XLSX", TEXT: _l("text")}
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = 20_000_000  # 20 MB
 DEFAULT_MAX_PIXELS = 80_000_000  # a 10,000 × 8,000 photo; more is a decompression bomb
 THUMB_SIZE = 240
 _CHUNK = 1 << 16
@@ -223,7 +223,7 @@ def _store(stream: IO[bytes], allowed: frozenset[str]) -> Stored:
                     raise AttachmentError(
                         _(
                             "The file is larger than %(mb)s MB: it was not stored.",
-                            mb=f"{limit / 2**20:g}",
+                            mb=f"{limit / 10**6:g}",
                         )
                     )
                 if len(head) < 4096:

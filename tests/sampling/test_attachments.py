@@ -121,7 +121,7 @@ def test_the_size_limit_refuses_a_larger_file_and_leaves_nothing(world, store, s
 
 
 def test_the_default_limit_is_20_mb(app):
-    assert app.config["ATTACHMENT_MAX_BYTES"] == 20 * 1024 * 1024
+    assert app.config["ATTACHMENT_MAX_BYTES"] == 20_000_000
     # The request may carry a file of that size and its form.
     assert app.config["MAX_CONTENT_LENGTH"] > app.config["ATTACHMENT_MAX_BYTES"]
 
