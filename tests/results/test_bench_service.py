@@ -157,7 +157,7 @@ def test_only_a_supervisor_assigns_and_only_to_a_technician(
     for wrong in (tech, reviewer):
         with pytest.raises(PermissionDenied):
             assignments.assign(db.session, wrong, tech, sample_nos=[sample.sample_no])
-    with pytest.raises(ServiceError, match="not an active lab technician"):
+    with pytest.raises(ServiceError, match="不是在岗的检验员"):
         assignments.assign(db.session, boss, reviewer, sample_nos=[sample.sample_no])
     with pytest.raises(ServiceError, match="NOPE"):
         assignments.assign(db.session, boss, tech, sample_nos=["NOPE"])
@@ -190,12 +190,12 @@ def test_a_result_is_saved_with_its_dates_method_and_instrument(
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"ended_on": date(2026, 11, 3)}, "ended_on", "before it started"),
-        ({"started_on": None}, "started_on", "started"),
-        ({"ended_on": date(2026, 11, 11)}, "ended_on", "in the future"),
-        ({"started_on": date(2026, 11, 2)}, "started_on", "before the sample was received"),
-        ({"method_standard": "GB 5009.268-2016"}, "method", "not a method of"),
-        ({"instrument_id": 999_999}, "instrument", "no such instrument"),
+        ({"ended_on": date(2026, 11, 3)}, "ended_on", "不能早于开始日期"),
+        ({"started_on": None}, "started_on", "请填写检验开始日期"),
+        ({"ended_on": date(2026, 11, 11)}, "ended_on", "晚于今天"),
+        ({"started_on": date(2026, 11, 2)}, "started_on", "不能早于收样日期"),
+        ({"method_standard": "GB 5009.268-2016"}, "method", "不是 铅.以Pb计. 的检验方法"),
+        ({"instrument_id": 999_999}, "instrument", "没有该仪器"),
     ],
 )
 def test_a_bench_record_that_cannot_stand_saves_nothing(
@@ -216,7 +216,7 @@ def test_an_instrument_past_its_calibration_due_date_is_refused(
     balance.calibration_due = date(2026, 11, 4)
     db.session.commit()
     lead = by_name(flour_sample(), "铅")
-    with pytest.raises(ServiceError, match="was due for calibration on 2026-11-04") as refused:
+    with pytest.raises(ServiceError, match="校准有效期至 2026-11-04") as refused:
         _record(db, tech, lead, _details(instrument_id=balance.id))
     assert refused.value.field == "instrument"
     db.session.rollback()
@@ -230,7 +230,7 @@ def test_an_instrument_out_of_service_is_refused(db, boss, tech, balance, flour_
     balance.status = InstrumentStatus.OUT_OF_SERVICE
     db.session.commit()
     lead = by_name(flour_sample(), "铅")
-    with pytest.raises(ServiceError, match="cannot be used"):
+    with pytest.raises(ServiceError, match="不能使用"):
         _record(db, tech, lead, _details(instrument_id=balance.id))
 
 

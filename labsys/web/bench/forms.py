@@ -69,7 +69,7 @@ class AssignForm(LabsysForm):
 class RecordForm(LabsysForm):
     """One result with its bench record; "save and next" goes on through the worksheet."""
 
-    version = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+    version = HiddenField(validators=[InputRequired(), Length(max=9), Regexp(r"^\d{1,9}$")])
     measured = StringField(_l("Result"), validators=[Optional(), Length(max=60)])
     units = StringField(
         _l("Unit results (comma-separated)"), validators=[Optional(), Length(max=400)]
@@ -88,5 +88,7 @@ class RecordForm(LabsysForm):
 
 
 class ImportConfirmForm(LabsysForm):
-    token = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}$")])
-    fingerprint = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    token = HiddenField(validators=[InputRequired(), Length(max=32), Regexp(r"^[0-9a-f]{32}$")])
+    fingerprint = HiddenField(
+        validators=[InputRequired(), Length(max=64), Regexp(r"^[0-9a-f]{64}$")]
+    )
