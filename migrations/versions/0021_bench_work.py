@@ -1,15 +1,15 @@
 """bench work (issue #13 §4): the instrument register, further methods of a test item,
 result assignments to technicians, and the bench record of each result
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
