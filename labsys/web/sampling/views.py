@@ -22,10 +22,19 @@ from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
-from labsys.services import ConflictError, ServiceError, audit, corrections, reference, sampling
+from labsys.services import (
+    ConflictError,
+    ServiceError,
+    attachments,
+    audit,
+    corrections,
+    reference,
+    sampling,
+)
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
+from labsys.web.attachments.views import upload_form
 from labsys.web.enterprises.forms import EnterpriseForm
 from labsys.web.enterprises.views import QUICK_PREFIX
 from labsys.web.forms import service_errors
@@ -247,6 +256,9 @@ def visit_detail(visit_id: int):
         reported=corrections.regime(samples) == "report",
         pending=queries.pending_corrections(db.session, visit_id=visit.id),
         void_form=VoidForm(data={"version": visit.version_id}),
+        files=attachments.listed(db.session, "sampling_visit", [visit.id]),
+        may_attach=sampling.may_attach_to_visit(db.session, current_user, visit),
+        upload=upload_form("sampling_visit", visit.id, request.path),
     )
 
 
@@ -427,6 +439,8 @@ def _action_titles() -> dict:
         "receive": _("Received by the lab"),
         "reject": _("Rejected by the lab"),
         "void": _("Voided"),
+        "attach": _("File attached"),
+        "detach": _("File withdrawn"),
     }
 
 
@@ -458,6 +472,10 @@ def sample_detail(sample_id: int):
         ),
         pending=queries.pending_corrections(db.session, sample_id=sample.id),
         void_form=VoidForm(data={"version": sample.version_id}),
+        files=attachments.listed(db.session, "sample", [sample.id]),
+        visit_files=attachments.listed(db.session, "sampling_visit", [sample.visit_id]),
+        may_attach=sampling.may_attach_to_sample(db.session, current_user, sample),
+        upload=upload_form("sample", sample.id, request.path),
     )
 
 
