@@ -13,6 +13,7 @@ from labsys.models.catalog import FoodCategory
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
     Conclusion,
+    InspectionType,
     Link,
     OilProcess,
     Packaging,
@@ -155,6 +156,11 @@ class Sample(Base):
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    # The plan's 检验类别 (supervision without a plan); a plan's type is fixed once it has
+    # samples, so the copy never goes stale.
+    inspection_type: Mapped[InspectionType] = mapped_column(
+        str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
+    )
     lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
     sampler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who entered it
     cat_l1_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
