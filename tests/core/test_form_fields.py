@@ -64,7 +64,7 @@ def test_typed_variants_are_normalised(typed, printed):
         ("国标2760-2024", "form"),
         ("GB 2760-2099", "year"),
         ("GB 2760-1900", "year"),
-        ("=HYPERLINK(\"x\")", "form"),
+        ('=HYPERLINK("x")', "form"),
         ("<b>GB 2760-2024</b>", "form"),
     ],
 )

@@ -13,6 +13,7 @@ import pytest
 
 from labsys.extensions import db
 from labsys.models import AuditEntry, Link, SampleStatus
+from labsys.models import Sample as SampleModel
 from labsys.services import PermissionDenied, ServiceError, sampling
 from labsys.services.sampling import ValidationErrors
 
@@ -74,7 +75,9 @@ def test_the_national_fields_are_saved_normalised(world):
     assert visit.organising_authority == "北京市市场监督管理局"
     # The audit trail keeps every field the sampler entered.
     entry = db.session.scalars(
-        db.select(AuditEntry).where(AuditEntry.entity == "sample", AuditEntry.entity_id == sample.id)
+        db.select(AuditEntry).where(
+            AuditEntry.entity == "sample", AuditEntry.entity_id == sample.id
+        )
     ).one()
     recorded = json.loads(entry.new_values)
     assert recorded["licence_no"] == "SC10111010500017"
@@ -269,3 +272,84 @@ def test_the_printed_notice_lists_the_batches(world):
     text = _pdf_text(sampling_forms.visit_notice_pdf(visit))
     assert "食品安全抽样检验告知书" in text and sample.sample_no in text
     assert "通过网络购买样品" in text and "<img" in text and "共1批次" in text
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def _visit_form(world, **extra) -> dict:
+    data = {
+        "sampled_unit": f"{world.shop.name} [#{world.shop.id}]",
+        "sampling_date": "2026-11-02",
+        "place": "朝阳区测试路1号",
+        "link": "retail",
+        "sampler_ids": [str(world.bob.id)],
+        "sampling_basis": "抽样细则",
+        "organising_authority": "北京市市场监督管理局",
+        "batches-0-food_name": "通用小麦粉",
+        "batches-0-category": f"通用小麦粉 [{world.leaf.code}]",
+        "batches-0-production_date": "2026-10-01",
+        "batches-0-quantity": "2",
+        "batches-0-quantity_unit": "袋",
+        "batches-0-product_standard": "GB/T 1355-2021",
+        "batches-0-licence_no": "SC10111010500017",
+        "batches-0-sample_source": "purchased",
+        "batches-0-storage_conditions": ["refrigerated", "dark"],
+        "batches-0-seal_checker": HOSTILE,
+    }
+    data.update(extra)
+    return data
+
+
+def test_the_form_page_saves_the_fields_and_the_sample_page_shows_them(world, client, login,
+                                                                     post):  # fmt: skip
+    login(world.ann)
+    page = client.get("/sampling/visits/new").get_data(as_text=True)
+    assert 'name="batches-0-licence_no"' in page and 'name="online_order_no"' in page
+    assert "国家市场监督管理总局令第15号" in page  # the basis is prefilled from the settings
+    response = post("/sampling/visits/new", _visit_form(world), token_from="/sampling/visits/new")
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    sample = db.session.scalars(db.select(SampleModel)).one()
+    assert sample.storage_conditions == "refrigerated,dark"
+    html = client.get(f"/sampling/samples/{sample.id}").get_data(as_text=True)
+    for text in (
+        "GB/T 1355-2021",
+        "SC10111010500017",
+        "外购",
+        "冷藏、避光",
+        "北京市市场监督管理局",
+    ):
+        assert text in html
+    assert '<img src="/etc/passwd"/>' not in html  # escaped
+    assert "&lt;img" in html
+
+
+def test_the_form_page_names_each_bad_field(world, client, login, post):
+    login(world.ann)
+    response = post(
+        "/sampling/visits/new",
+        _visit_form(world, **{"batches-0-licence_no": "QS110101010001", "link": "online"}),
+        token_from="/sampling/visits/new",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "QS 编号已于 2018-10-01 停用" in html
+    assert "网络抽检：请按订单填写此项。" in html
+    assert db.session.query(SampleModel).count() == 0
+
+
+def test_printed_forms_follow_who_may_see_the_visit(world, client, login):
+    visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
+    db.session.commit()
+    sample = visit.samples[0]
+    login(world.eve)  # a sampler of another team
+    for url in (f"/sampling/samples/{sample.id}/form.pdf", f"/sampling/visits/{visit.id}/forms.pdf",
+                f"/sampling/visits/{visit.id}/notice.pdf"):  # fmt: skip
+        assert client.get(url).status_code == 403
+    login(world.bob)
+    for url in (
+        f"/sampling/samples/{sample.id}/form.pdf",
+        f"/sampling/visits/{visit.id}/notice.pdf",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
