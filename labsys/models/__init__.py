@@ -3,6 +3,13 @@
 from labsys.models.attachment import Attachment
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.bench import (
+    BenchRecord,
+    Instrument,
+    InstrumentStatus,
+    ResultAssignment,
+    TestItemMethod,
+)
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
@@ -44,6 +51,7 @@ __all__ = [
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
+    "BenchRecord",
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
@@ -54,6 +62,8 @@ __all__ = [
     "FoodCategory",
     "Holiday",
     "InspectionType",
+    "Instrument",
+    "InstrumentStatus",
     "Lab",
     "Link",
     "NumberSequence",
@@ -64,6 +74,7 @@ __all__ = [
     "Region",
     "Report",
     "ReportStatus",
+    "ResultAssignment",
     "ResultStatus",
     "RiskGrade",
     "Role",
@@ -77,6 +88,7 @@ __all__ = [
     "Task",
     "TaskSampler",
     "TestItem",
+    "TestItemMethod",
     "User",
     "UserRole",
     "VerdictValue",

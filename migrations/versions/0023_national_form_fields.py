@@ -4,8 +4,8 @@ Per batch: standard, grade, SC licence, source, attribute, state, packaging, sto
 method, price, cost, purchase date, supplier, seal checker.  Per visit: basis, organising
 authority, task source, and the order of an online sample with its parcel's arrival.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 
 Plain ADD/DROP COLUMN, never a batch: on SQLite a batch recreates the table, which would
 drop the sample_stats triggers of 0010 and fail with rows referring to it.  SQLite takes a
@@ -15,8 +15,8 @@ column CHECK in ADD COLUMN (as 0015 did for oil_process).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
