@@ -76,7 +76,7 @@ def test_the_national_fields_are_saved_normalised(world):
     # The audit trail keeps every field the sampler entered.
     entry = db.session.scalars(
         db.select(AuditEntry).where(
-            AuditEntry.entity == "sample", AuditEntry.entity_id == sample.id
+            AuditEntry.entity == "sample", AuditEntry.entity_id == str(sample.id)
         )
     ).one()
     recorded = json.loads(entry.new_values)
