@@ -57,6 +57,16 @@
     }
   });
 
+  // The online order's fields show for the link "online" (or when one of them has an error).
+  var linkSelect = form.querySelector("select[name=link]");
+  var onlineFields = document.getElementById("online-fields");
+  function syncOnline() {
+    if (!linkSelect || !onlineFields) { return; }
+    onlineFields.hidden = linkSelect.value !== "online" && !onlineFields.querySelector(".is-invalid");
+  }
+  if (linkSelect) { linkSelect.addEventListener("change", syncOnline); }
+  syncOnline();
+
   // Enterprise lookup (sampled unit and labelled producers): "name [#id]" options.
   var unitInput = form.querySelector("input[name=sampled_unit]");
   var history = document.getElementById("unit-history");

@@ -33,7 +33,9 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
     page.goto("/sampling/visits/new")
     page.fill("input[name=sampled_unit]", f"{world.shop.name} [#{world.shop.id}]")
     page.fill("input[name=sampling_date]", "2026-11-02")
+    assert page.locator("#online-fields").is_hidden()  # a retail visit has no order
     page.select_option("select[name=link]", "online")
+    assert page.locator("#online-fields").is_visible()
     page.get_by_label("Bob").check()
     page.fill("input[name=organising_authority]", "北京市市场监督管理局")
     page.fill("input[name=task_source]", "2026年北京市网络食品监督抽检")
