@@ -310,6 +310,13 @@ NEW_VALUES = {
     "backup_quantity": "2",
     "sampling_base": "300袋",
     "remarks": "<script>alert(1)</script> 备注",
+    # The national form's fields (issue 13 §1), correctable by the same request.
+    "product_standard": "GB/T 1355-2021",
+    "quality_grade": "一级",
+    "licence_no": "SC10111010500017",
+    "unit_price": "25.50",
+    "supplier": "某粮油批发部",
+    "seal_checker": "张三",
 }
 
 
