@@ -486,3 +486,24 @@ def test_voiding_a_received_form_waits_for_approval(world, rita):
     db.session.commit()
     assert visit.voided_at is not None
     assert {s.status for s in visit.samples} == {SampleStatus.VOIDED}
+
+
+def test_the_national_visit_fields_are_correctable_too(world, rita):
+    visit = _visit(world)
+    _receive(world, visit.samples[0])
+    request = corrections.correct_visit(
+        db.session,
+        world.ann,
+        visit,
+        changes={"sampling_basis": "《食品安全抽样检验管理办法》", "task_source": "市局抽检任务"},
+        reason="抽样依据漏填",
+        expected_version=visit.version_id,
+    )
+    db.session.commit()
+    assert set(corrections.changes_of(request)) == {"sampling_basis", "task_source"}
+    corrections.approve(
+        db.session, rita, request, expected_version=request.version_id, base_url=BASE
+    )
+    db.session.commit()
+    assert visit.sampling_basis == "《食品安全抽样检验管理办法》"
+    assert visit.task_source == "市局抽检任务"
