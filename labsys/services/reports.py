@@ -162,7 +162,7 @@ def participants(session: Session, results: list[SampleResult]) -> tuple[set[int
     audit trail's authors too, see ``results.value_authors``) and everyone who reviewed one.
     None of them may approve the report."""
     entered: set[int] = set().union(*value_authors(session, results).values())
-    reviewed = {r.reviewed_by_id for r in results} - {None}
+    reviewed = {r.reviewed_by_id for r in results if r.reviewed_by_id is not None}
     return entered, reviewed
 
 

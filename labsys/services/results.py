@@ -521,7 +521,9 @@ def value_authors(session: Session, results: Sequence[SampleResult]) -> dict[int
     """Per result id, everyone who entered its current value: who ``entered_by`` names, and
     every user whose entry or correction in the audit trail saved this same value (a value
     re-saved by a colleague, or typed again after being changed)."""
-    authors = {r.id: {r.entered_by_id} - {None} for r in results}
+    authors: dict[int, set[int]] = {
+        r.id: {r.entered_by_id} if r.entered_by_id is not None else set() for r in results
+    }
     current = {str(r.id): (r.id, _tokens(value_display(r))) for r in results}
     if not current:
         return authors
