@@ -115,7 +115,7 @@ def login_failed(
     locked = False
     for kind, key, limit in _keys(username, address):
         locked = _count_failure(session, kind, key, limit, now) or locked
-    values = {"username": name, "address": address}
+    values: dict[str, str | bool | None] = {"username": name, "address": address}
     if throttled:
         values["throttled"] = True
     audit.record(session, None, "login", name[:64] or "-", "failed", new=values)
