@@ -246,3 +246,21 @@ def test_accepting_needs_the_reviewers_password(
         select(AuditEntry).where(AuditEntry.entity == "result", AuditEntry.action == "accept")
     ).one()
     assert accepted.user_id == reviewer.id and '"signed":"review"' in accepted.new_values
+
+
+def test_reimporting_the_same_file_keeps_each_values_author(db, tech, both, flour_sample):
+    """The instrument import follows the entry pages: an unchanged value is not saved
+    again, so its author stays who first entered it."""
+    from labsys.services.results_import import import_results
+
+    sample = flour_sample()
+    data = f"样品编号,检验项目,结果,单位\n{sample.sample_no},铅(以Pb计),0.153,mg/kg\n".encode()
+    import_results(db.session, both, data, "run.csv")
+    db.session.commit()
+    lead = by_name(sample, "铅")
+    version = lead.version_id
+    import_results(db.session, tech, data, "run.csv")  # a colleague imports it again
+    db.session.commit()
+    db.session.expire_all()
+    assert (lead.entered_by_id, lead.version_id) == (both.id, version)
+    assert _enter_actions(db, lead) == [both.id]
