@@ -2,6 +2,13 @@
 
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.bench import (
+    BenchRecord,
+    Instrument,
+    InstrumentStatus,
+    ResultAssignment,
+    TestItemMethod,
+)
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
@@ -31,6 +38,7 @@ __all__ = [
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
+    "BenchRecord",
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
@@ -41,6 +49,8 @@ __all__ = [
     "FoodCategory",
     "Holiday",
     "InspectionType",
+    "Instrument",
+    "InstrumentStatus",
     "Lab",
     "Link",
     "LoginThrottle",
@@ -52,6 +62,7 @@ __all__ = [
     "Region",
     "Report",
     "ReportStatus",
+    "ResultAssignment",
     "ResultStatus",
     "RiskGrade",
     "Role",
@@ -65,6 +76,7 @@ __all__ = [
     "Task",
     "TaskSampler",
     "TestItem",
+    "TestItemMethod",
     "User",
     "UserRole",
     "VerdictValue",
