@@ -59,7 +59,7 @@ from labsys.models import (
     User,
 )
 from labsys.models.correction import REASON_MAX
-from labsys.services import audit, lifecycle, sampling
+from labsys.services import audit, esign, lifecycle, sampling
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
@@ -499,7 +499,7 @@ def correct_reported_result(
                 status=result.status.title,
             )
         )
-    if result.entered_by_id == actor.id:
+    if actor.id in results.value_authors(session, [result])[result.id]:
         raise PermissionDenied(
             _(
                 "You entered %(item)s yourself: another reviewer must correct it.",
@@ -609,9 +609,11 @@ def approve(
     expected_version: int | None,
     base_url: str,
     note: str | None = None,
+    signature: esign.Signature | None = None,
 ) -> Correction:
     """Approve and apply a pending request (not the requester's own).  A record with an
-    issued report: only a supervisor, and the superseding report is issued now."""
+    issued report: only a supervisor, and the superseding report is issued now, signed by
+    the approver (``signature``: an electronic signature, as issuing any report is)."""
     _check_request_version(correction, expected_version)
     lifecycle.check(actor, correction, "approve")  # the state, the role, four eyes
     note = _note(note, required=False)
@@ -632,11 +634,24 @@ def approve(
                 "from the current record."
             )
         )
+    if correction.target == CorrectionTarget.RESULT:
+        from labsys.services import results
+
+        if actor.id in results.value_authors(session, [target])[target.id]:
+            raise PermissionDenied(
+                _(
+                    "You entered %(item)s yourself: another supervisor must approve its "
+                    "correction.",
+                    item=target.item_name,
+                )
+            )
     reason = _("Correction #%(id)d: %(reason)s", id=correction.id, reason=correction.reason)
     _apply(session, actor, correction, target, reason)
     issued = []
     if reported:
-        issued = _supersede_reports(session, actor, samples, reason=reason, base_url=base_url)
+        issued = _supersede_reports(
+            session, actor, samples, reason=reason, base_url=base_url, signature=signature
+        )
         correction.report_id = issued[0].id if issued else None
     _decide(
         session,
@@ -706,7 +721,13 @@ def _amend_result(
 
 
 def _supersede_reports(
-    session: Session, actor: User, samples: list[Sample], *, reason: str, base_url: str
+    session: Session,
+    actor: User,
+    samples: list[Sample],
+    *,
+    reason: str,
+    base_url: str,
+    signature: esign.Signature | None,
 ) -> list[Report]:
     from labsys.services import reports
 
@@ -722,7 +743,9 @@ def _supersede_reports(
         if current is None:
             continue
         issued.append(
-            reports.correct_report(session, actor, current, reason=reason, base_url=base_url)
+            reports.correct_report(
+                session, actor, current, reason=reason, base_url=base_url, signature=signature
+            )
         )
     return issued
 

@@ -10,6 +10,7 @@ from labsys.models import Correction, CorrectionStatus, Report, ReportStatus, Sa
 from labsys.services import reports
 
 from reports_support import CADMIUM, LEAD
+from support import PASSWORD, signed
 
 BASE = "http://labsys.test"
 
@@ -19,7 +20,9 @@ def test_a_reported_result_is_corrected_through_the_queue(
 ):
     app.config["BASE_URL"] = BASE
     sample = concluded_sample(items=(LEAD, CADMIUM))
-    first = reports.issue_report(db.session, boss, sample, base_url=BASE)
+    first = reports.issue_report(
+        db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
+    )
     db.session.commit()
     cadmium = next(r for r in sample.results if r.item_name == CADMIUM[0])
     cadmium_id, first_id = cadmium.id, first.id
@@ -41,9 +44,20 @@ def test_a_reported_result_is_corrected_through_the_queue(
     assert 'data-field="measured_text"' in html and "0.32" in html and "0.05" in html
 
     login(boss)
+    page = client.get(f"/corrections/{request.id}").get_data(as_text=True)
+    assert 'name="password"' in page  # approving signs the superseding report
+    refused = post(
+        f"/corrections/{request.id}/approve",
+        {"version": request.version_id, "password": "wrong"},
+        token_from=f"/corrections/{request.id}",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "密码错误" in refused
+    db.session.expire_all()
+    assert db.session.get(Report, first_id).status == ReportStatus.ISSUED
     html = post(
         f"/corrections/{request.id}/approve",
-        {"version": request.version_id},
+        {"version": request.version_id, "password": PASSWORD},
         token_from=f"/corrections/{request.id}",
         follow_redirects=True,
     ).get_data(as_text=True)

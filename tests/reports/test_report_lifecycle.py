@@ -32,6 +32,7 @@ from labsys.services import (
 )
 
 from reports_support import CADMIUM, LEAD
+from support import signed
 
 BASE = "http://labsys.test"
 
@@ -40,7 +41,9 @@ BASE = "http://labsys.test"
 def reported(concluded_sample, boss):
     """An unqualified sample (cadmium 0.32 > 0.1) with its report issued."""
     sample = concluded_sample(items=(LEAD, CADMIUM))
-    report = reports.issue_report(db.session, boss, sample, base_url=BASE)
+    report = reports.issue_report(
+        db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
+    )
     db.session.commit()
     return sample, report
 
@@ -138,7 +141,12 @@ def test_a_result_correction_after_the_report_is_a_request_a_supervisor_approves
     _agree(sample)
 
     corrections.approve(
-        db.session, boss, request, expected_version=request.version_id, base_url=BASE
+        db.session,
+        boss,
+        request,
+        expected_version=request.version_id,
+        base_url=BASE,
+        signature=signed(boss, "approval"),
     )
     db.session.commit()
     second = _report_in_force(sample)
@@ -179,7 +187,12 @@ def test_a_sampler_correction_after_the_report_issues_the_superseding_report(rep
     db.session.commit()
     assert sample.brand == "金麦穗" and first.status == ReportStatus.ISSUED
     corrections.approve(
-        db.session, boss, request, expected_version=request.version_id, base_url=BASE
+        db.session,
+        boss,
+        request,
+        expected_version=request.version_id,
+        base_url=BASE,
+        signature=signed(boss, "approval"),
     )
     db.session.commit()
     second = _report_in_force(sample)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, PasswordField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from labsys.services.corrections import NOTE_MAX
+from labsys.services.esign import MAX_PASSWORD
 from labsys.web.forms import LabsysForm
 
 
@@ -18,6 +19,10 @@ class DecisionForm(LabsysForm):
 
 class ApproveForm(DecisionForm):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=NOTE_MAX)])
+    # Needed when approving issues the superseding report: the approver's e-signature.
+    password = PasswordField(
+        _l("Your password (signature)"), validators=[Optional(), Length(max=MAX_PASSWORD)]
+    )
 
 
 class RejectForm(DecisionForm):

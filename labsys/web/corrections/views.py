@@ -11,7 +11,7 @@ from wtforms.fields.core import UnboundField
 
 from labsys.extensions import db
 from labsys.models import Correction, CorrectionTarget, Role
-from labsys.services import corrections
+from labsys.services import corrections, esign
 from labsys.web.access import roles_required
 from labsys.web.corrections import queries
 from labsys.web.corrections.forms import ApproveForm, RejectForm, WithdrawForm
@@ -102,6 +102,14 @@ def detail(correction_id: int):
     )
 
 
+def _signature(correction: Correction, form) -> esign.Signature | None:
+    """Approving a report correction issues the superseding report: signed (the password
+    re-entered); a wrong or missing password refuses it before anything changes."""
+    if corrections.regime(corrections._samples_of(correction, db.session)) != "report":
+        return None
+    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+
+
 def _version(form) -> int:
     try:
         return int(form.version.data)
@@ -137,6 +145,7 @@ def approve(correction_id: int):
             expected_version=version,
             note=form.note.data,
             base_url=_base_url(),
+            signature=_signature(correction, form),
         ),
         _("Correction request #%(id)d approved and applied.", id=correction.id),
     )
