@@ -260,7 +260,7 @@ RESULT = Machine(
         # A reported sample's result changed by an approved report correction: a supervisor
         # (who then issues the superseding report), never the person who entered it.
         Transition(
-            ACCEPTED, "amend", ACCEPTED, frozenset({SUPERVISOR}), "correct",
+            ACCEPTED, "amend", ACCEPTED, frozenset({SUPERVISOR}), "amend",
             four_eyes=("entered_by_id",),
         ),
     ],

@@ -692,8 +692,11 @@ def _amend_result(
     values: dict,
     reason: str,
 ) -> None:
-    """The approved value, judged again; the requester (a reviewer other than the person who
-    entered it) is recorded as its reviewer; then the conclusion is derived again."""
+    """The approved value, judged again.  Its author is the requester (a reviewer who did not
+    enter the old value: the report prints who entered the value printed); the supervisor's
+    approval stands for its review, so nobody is recorded as having reviewed it (the
+    approver of the superseding report reviewed no result of it).  Audited as ``amend`` by
+    the approver, with the request's reason; then the conclusion is derived again."""
     from labsys.services import results
 
     outcome = results.judge_values(
@@ -705,13 +708,17 @@ def _amend_result(
     result.reported_text = outcome.reported_text
     result.verdict = outcome.verdict
     result.lod = outcome.lod
-    result.reviewed_by_id = correction.requested_by_id
-    result.reviewed_at = clock.now()
+    old_author = result.entered_by_id
+    result.entered_by_id = correction.requested_by_id
+    result.entered_at = clock.now()
+    result.reviewed_by_id = None
+    result.reviewed_at = None
     lifecycle.transition(
         session,
         actor,
         result,
         "amend",
+        done_by={"entered_by_id": old_author},
         reason=reason,
         old=old,
         new=results._values_with_sample,

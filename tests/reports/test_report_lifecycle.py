@@ -152,7 +152,7 @@ def test_a_result_correction_after_the_report_is_a_request_a_supervisor_approves
     second = _report_in_force(sample)
     assert first.status == ReportStatus.SUPERSEDED and second.replaces == first
     assert second.conclusion == Conclusion.QUALIFIED and request.report == second
-    assert cadmium.measured_text == "0.05" and cadmium.reviewed_by == reviewer
+    assert cadmium.measured_text == "0.05" and cadmium.entered_by == reviewer
     assert request.status == CorrectionStatus.APPROVED and request.decided_by == boss
     _agree(sample)
     actions = set(

@@ -64,6 +64,7 @@ ACTION_TITLES = {
     "accept": _l("Accepted"),
     "return": _l("Returned"),
     "correct": _l("Corrected"),
+    "amend": _l("Corrected by an approved report correction"),
     "retest": _l("Retest ordered"),
     "create": _l("Retest row created"),
     "reopen": _l("Conclusion withdrawn for a retest"),
