@@ -15,7 +15,22 @@ from labsys.models.enums import (
     SampleStatus,
     VerdictValue,
 )
-from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
+from labsys.models.followup import (
+    Applicant,
+    Disposal,
+    DisposalExtension,
+    DisposalStatus,
+    FollowUp,
+    FollowUpStatus,
+    Objection,
+    ObjectionEffect,
+    ObjectionKind,
+    ObjectionStatus,
+    Retest,
+    RetestGround,
+    RetestLab,
+    RetestStatus,
+)
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -26,6 +41,7 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "Applicant",
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
@@ -33,6 +49,9 @@ __all__ = [
     "ComparisonMethod",
     "Conclusion",
     "DecisionRule",
+    "Disposal",
+    "DisposalExtension",
+    "DisposalStatus",
     "Enterprise",
     "FollowUp",
     "FollowUpStatus",
@@ -41,7 +60,10 @@ __all__ = [
     "Lab",
     "Link",
     "NumberSequence",
+    "Objection",
+    "ObjectionEffect",
     "ObjectionKind",
+    "ObjectionStatus",
     "OilProcess",
     "Plan",
     "PlanQuota",
@@ -49,6 +71,10 @@ __all__ = [
     "Report",
     "ReportStatus",
     "ResultStatus",
+    "Retest",
+    "RetestGround",
+    "RetestLab",
+    "RetestStatus",
     "RiskGrade",
     "Role",
     "Sample",

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
+    DISPOSAL,
     FOLLOWUP,
+    OBJECTION,
+    RETEST,
     REPORT,
     RESULT,
     SAMPLE,
@@ -66,17 +69,32 @@ SPEC = {
         - open → open [supervisor admin system]
         open notify → notified [supervisor admin] {start_retest_window}
         notified notify → notified [supervisor admin] {start_retest_window}
-        notified request_retest → retest_requested [supervisor admin]
-        retest_requested request_retest → retest_requested [supervisor admin]
-        retest_requested receive_backup → backup_received [supervisor admin] {start_retest_clock}
-        backup_received receive_backup → backup_received [supervisor admin] {start_retest_clock}
-        backup_received record_retest → retested [supervisor admin]
-        retested record_retest → retested [supervisor admin]
-        * object → * [supervisor admin]
-        * start_disposal → * [supervisor admin] {start_disposal_clock}
-        * disposal_first → * [supervisor admin]
-        * disposal_second → * [supervisor admin]
-        * disposal_completed → * [supervisor admin]
+    """,
+    # SAMR Order No. 15 (2019) Arts. 30-36.
+    "retest": """
+        - apply → applied [supervisor admin] {start_retest_decision_clock}
+        applied accept → accepted [supervisor admin] {start_retest_lab_clock}
+        applied refuse → refused [supervisor admin]
+        accepted extend_lab_choice → accepted [supervisor admin] {extend_retest_lab_clock}
+        accepted choose_lab → lab_chosen [supervisor admin] {start_handover_clock}
+        lab_chosen receive_backup → backup_received [supervisor admin] {start_retest_clock}
+        lab_chosen backup_unusable → refused [supervisor admin]
+        backup_received record_result → retested [supervisor admin]
+    """,
+    # Arts. 37-39.
+    "objection": """
+        - file → filed [supervisor admin] {start_objection_decision_clock}
+        filed accept → accepted [supervisor admin] {start_objection_review_clock}
+        filed refuse → refused [supervisor admin]
+        accepted uphold → upheld [supervisor admin]
+        accepted dismiss → dismissed [supervisor admin]
+    """,
+    # Art. 45.
+    "disposal": """
+        - receive → under_way [supervisor admin] {start_disposal_clock}
+        under_way extend → under_way [supervisor admin]
+        under_way milestone → under_way [supervisor admin]
+        under_way complete → completed [supervisor admin]
     """,
 }
 
@@ -97,7 +115,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -106,11 +124,26 @@ PAIRS = [
 
 
 def test_the_states_are_the_stored_enums():
-    from labsys.models import FollowUpStatus, ReportStatus, ResultStatus, SampleStatus
+    from labsys.models import (
+        DisposalStatus,
+        FollowUpStatus,
+        ObjectionStatus,
+        ReportStatus,
+        ResultStatus,
+        RetestStatus,
+        SampleStatus,
+    )
 
-    for machine, enum_class in zip(
-        MACHINES, (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus), strict=True
-    ):
+    enums = (
+        SampleStatus,
+        ResultStatus,
+        ReportStatus,
+        FollowUpStatus,
+        RetestStatus,
+        ObjectionStatus,
+        DisposalStatus,
+    )
+    for machine, enum_class in zip(MACHINES, enums, strict=True):
         assert set(machine.states) == {m.value for m in enum_class}
 
 
