@@ -368,6 +368,4 @@ DISPOSAL = Machine(
     ],
 )  # fmt: skip
 
-MACHINES = {
-    m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL)
-}
+MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL)}

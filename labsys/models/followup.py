@@ -169,9 +169,7 @@ class Retest(Base):
     seal_note: Mapped[str | None] = mapped_column(Text)
     result_due: Mapped[date | None]  # Art. 35: 10 working days after the backup arrived
     result_text: Mapped[str | None] = mapped_column(Text)
-    conclusion: Mapped[Conclusion | None] = mapped_column(
-        str_enum(Conclusion, "retest_conclusion")
-    )
+    conclusion: Mapped[Conclusion | None] = mapped_column(str_enum(Conclusion, "retest_conclusion"))
     reported_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)

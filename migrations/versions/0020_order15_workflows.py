@@ -96,7 +96,7 @@ def upgrade():
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("note", sa.String(200), nullable=False),
-        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("added_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_retest_labs")),
         sa.UniqueConstraint("lab_id", name=op.f("uq_retest_labs_lab_id")),
     )
@@ -130,9 +130,7 @@ def upgrade():
         *_dates("decision_due", "decided_on"),
         sa.Column(
             "refusal_ground",
-            _enum(
-                "retest_ground", "microbiological", "backup_expired", "late", "backup_unusable"
-            ),
+            _enum("retest_ground", "microbiological", "backup_expired", "late", "backup_unusable"),
             nullable=True,
         ),
         sa.Column("refusal_note", sa.Text(), nullable=True),
@@ -155,7 +153,7 @@ def upgrade():
         sa.Column("result_text", sa.Text(), nullable=True),
         sa.Column("conclusion", _enum("retest_conclusion", *CONCLUSIONS), nullable=True),
         *_dates("reported_on"),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_retests")),
     )
@@ -203,7 +201,7 @@ def upgrade():
             sa.ForeignKey("reports.id", name=op.f("fk_objections_report_id_reports")),
             nullable=True,
         ),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_objections")),
     )
@@ -220,9 +218,7 @@ def upgrade():
             sa.ForeignKey("samples.id", name=op.f("fk_disposals_sample_id_samples")),
             nullable=False,
         ),
-        sa.Column(
-            "status", _enum("disposal_status", "under_way", "completed"), nullable=False
-        ),
+        sa.Column("status", _enum("disposal_status", "under_way", "completed"), nullable=False),
         sa.Column(
             "report_id",
             sa.Integer(),
@@ -270,12 +266,10 @@ def upgrade():
             sa.ForeignKey("users.id", name=op.f("fk_disposal_extensions_recorded_by_id_users")),
             nullable=True,
         ),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disposal_extensions")),
     )
-    op.create_index(
-        "ix_disposal_extensions_disposal_id", "disposal_extensions", ["disposal_id"]
-    )
+    op.create_index("ix_disposal_extensions_disposal_id", "disposal_extensions", ["disposal_id"])
 
 
 def downgrade():
@@ -299,7 +293,9 @@ def downgrade():
         )
         batch.add_column(sa.Column("retest_reported_on", sa.Date(), nullable=True))
         batch.add_column(
-            sa.Column("objection_kind", _enum("objection_kind", "sampling", "result"), nullable=True)
+            sa.Column(
+                "objection_kind", _enum("objection_kind", "sampling", "result"), nullable=True
+            )
         )
         batch.add_column(sa.Column("objection_filed_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("objection_outcome", sa.Text(), nullable=True))
