@@ -67,19 +67,19 @@ DEFAULT_SAMPLES = 300  # `labsys demo` and the quick start: a small lab's year, 
 REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
 # The list of retest labs (复检机构名录, Order No. 15 Art. 32) the retest lab is drawn from.
 RETEST_LABS = (("02", "北京市食品安全复检中心"), ("03", "天津市食品安全检验复检所"))
-# (retest, objection, disposal) for the unqualified samples with a report, in turn: every
-# state of each workflow appears once there are enough of them.
+# (retest, objection, disposal) for the unqualified samples with a report, oldest first (the
+# longest walks first, so they have time to end): the first seven show every state of each
+# workflow, as the quick start's 300 samples give about that many.
 FOLLOWUP_SCENARIOS = (
-    ("none", "none", "completed"),
-    ("applied", "filed", "under_way"),
-    ("refused", "refused", "extended"),
-    ("accepted", "accepted", "under_way"),
-    ("lab_chosen", "dismissed", "completed"),
-    ("backup_received", "none", "under_way"),
-    ("retested_qualified", "none", "completed"),
     ("retested_unqualified", "dismissed", "completed"),
-    ("unusable", "none", "none"),
-    ("none", "upheld", "none"),
+    ("backup_received", "accepted", "extended"),
+    ("lab_chosen", "filed", "under_way"),
+    ("accepted", "refused", "completed"),
+    ("refused", "upheld", "none"),
+    ("applied", "none", "under_way"),
+    ("retested_qualified", "none", "completed"),
+    ("unusable", "none", "under_way"),
+    ("none", "none", "none"),
 )
 
 Progress = Callable[[str, int, int], None]
@@ -910,7 +910,8 @@ class _Demo:
             return
         actor = self.people[Role.SUPERVISOR][0]
         late = scenario == "refused"
-        applied = workdays.add_workdays(notified, 8 if late else 3, self.holidays)
+        after = {"refused": 8, "applied": 1}.get(scenario, 3)  # working days after the notice
+        applied = workdays.add_workdays(notified, after, self.holidays)
         if applied > self.today:
             return
         retest = retests.apply_for_retest(
