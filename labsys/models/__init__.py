@@ -2,12 +2,20 @@
 
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.bench import (
+    BenchRecord,
+    Instrument,
+    InstrumentStatus,
+    ResultAssignment,
+    TestItemMethod,
+)
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
     ComparisonMethod,
     Conclusion,
     DecisionRule,
+    InspectionType,
     Link,
     OilProcess,
     ResultStatus,
@@ -45,6 +53,7 @@ __all__ = [
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
+    "BenchRecord",
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
@@ -57,6 +66,9 @@ __all__ = [
     "FollowUpStatus",
     "FoodCategory",
     "Holiday",
+    "InspectionType",
+    "Instrument",
+    "InstrumentStatus",
     "Lab",
     "Link",
     "NumberSequence",
@@ -70,6 +82,7 @@ __all__ = [
     "Region",
     "Report",
     "ReportStatus",
+    "ResultAssignment",
     "ResultStatus",
     "Retest",
     "RetestGround",
@@ -87,6 +100,7 @@ __all__ = [
     "Task",
     "TaskSampler",
     "TestItem",
+    "TestItemMethod",
     "User",
     "UserRole",
     "VerdictValue",

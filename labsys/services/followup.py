@@ -29,6 +29,7 @@ from labsys.models import (
     Disposal,
     DisposalStatus,
     FollowUp,
+    InspectionType,
     Objection,
     ObjectionStatus,
     Report,
@@ -124,12 +125,9 @@ def backup_retention_until(
 
 def is_supervision(sample: Sample) -> bool:
     """Only supervision sampling (监督抽检) gives retest and objection rights and follow-up
-    deadlines (#12 §1).  A sample without a plan is handled as supervision, as before."""
-    plan = sample.plan
-    if plan is None or plan.inspection_type is None:
-        return True
-    kind = str(getattr(plan.inspection_type, "value", plan.inspection_type))
-    return kind in ("supervision", "监督抽检")
+    deadlines (#12 §1; the rules of ``labsys.core.inspection``)."""
+    rules = InspectionType.of(sample.inspection_type).rules
+    return rules.retest_rights and rules.followup
 
 
 def first_lab_id(session: Session, sample: Sample) -> int | None:
@@ -154,6 +152,16 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
+    if not InspectionType.of(sample.inspection_type).rules.followup:
+        # Only supervision gives retest and objection rights and is followed up and
+        # published; a risk-monitoring problem goes to the regulator's risk notice list.
+        raise ServiceError(
+            _(
+                "Only a supervision sample is followed up (retest, objection, disposal); "
+                "this one is %(kind)s.",
+                kind=InspectionType.of(sample.inspection_type).title,
+            )
+        )
     opening, first_state = lifecycle.start(actor, FollowUp, "open")
     followup = FollowUp(sample=sample, opened_by_id=actor.id, status=first_state)
     followup.backup_retain_until = retention_for(sample, Conclusion.UNQUALIFIED)
@@ -258,7 +266,10 @@ def followup_list(session: Session, after: int | None = None, size: int = 50) ->
     query = (
         select(Sample, FollowUp)
         .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
-        .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+        .where(
+            Sample.conclusion == Conclusion.UNQUALIFIED,
+            Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
+        )
     )
     if after:
         query = query.where(Sample.id < after)

@@ -20,11 +20,11 @@ from labsys.models import (
     AuditEntry,
     Conclusion,
     DisposalStatus,
+    InspectionType,
     Objection,
     ObjectionEffect,
     ObjectionKind,
     ObjectionStatus,
-    Plan,
     Report,
     ReportStatus,
     Retest,
@@ -322,12 +322,8 @@ def test_who_may_apply(notified, supervisor, dataset, case, article):
     if case == "qualified":
         sample = dataset.samples[0]
     elif case == "risk_monitoring":
-        plan = Plan(code="RM", name="风险监测计划", year=2026, inspection_type="风险监测")
-        db.session.add(plan)
-        db.session.flush()
-        sample.plan_id = plan.id
+        sample.inspection_type = InspectionType.RISK_MONITORING
         db.session.commit()
-        db.session.refresh(sample)
     else:
         _apply(sample, supervisor)
     before = db.session.scalar(select(func.count()).select_from(Retest))
