@@ -85,7 +85,7 @@ def _column(sql: str) -> list:
 
 def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F811
     directory = scratch_app.extensions["migrate"].directory
-    upgrade(directory=directory, revision="0023")  # the follow-up's retest columns: until 0024
+    upgrade(directory=directory, revision="0024")  # the follow-up's retest columns: until 0025
     samples = _samples(
         [(SampleStatus.REOPENED, None), (SampleStatus.REPORTED, Conclusion.UNQUALIFIED)]
         + [(SampleStatus.CONCLUDED, Conclusion.UNQUALIFIED)] * len(DATES)
@@ -104,10 +104,10 @@ def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F8
 
     downgrade(directory=directory, revision="0015")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reported", "reported"]
-    upgrade(directory=directory, revision="0023")
+    upgrade(directory=directory, revision="0024")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reopened", "reported"]
     assert _column("SELECT status FROM followups ORDER BY id") == list(DATES)
-    # 0024: the retest has a table of its own; the follow-up is open or notified.
+    # 0025: the retest has a table of its own; the follow-up is open or notified.
     upgrade(directory=directory)
     assert _column("SELECT status FROM followups ORDER BY id") == ["open"] + ["notified"] * 4
     assert _column("SELECT sum(samples) FROM sample_stats") == counted

@@ -1,7 +1,7 @@
 """Order No. 15 workflows: retests, objections and disposals as rows of their own
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 
 The retest (复检, SAMR Order No. 15 (2019) Arts. 30-36), the objections (异议, Arts. 37-39)
 and the disposal (核查处置, Art. 45) each get a table and a state machine; the list of
@@ -17,8 +17,8 @@ refer to ``samples``, ``labs``, ``reports`` and ``users`` without changing them.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
