@@ -61,7 +61,7 @@ def unqualified_report(session: Session, sample: Sample) -> Report | None:
     )
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_conclusion_received(
     session: Session, actor: User, sample: Sample, *, received_on: date
 ) -> Disposal:
@@ -107,7 +107,7 @@ def record_conclusion_received(
     return disposal
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def extend_disposal(
     session: Session,
     actor: User,
@@ -162,7 +162,7 @@ def extend_disposal(
     return extension
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_milestone(
     session: Session, actor: User, disposal: Disposal, *, milestone: str, done_on: date
 ) -> Disposal:
@@ -190,7 +190,7 @@ def _quantity(text: str | None, field: str) -> str | None:
     return text[:30]
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def complete_disposal(
     session: Session,
     actor: User,

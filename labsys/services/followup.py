@@ -140,7 +140,7 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
 # --- opening and notification ----------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     """The follow-up of an unqualified sample, created on first use (idempotent).
 
@@ -218,7 +218,7 @@ def require(value, message: str, field: str) -> None:
         raise ServiceError(message, field=field)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:

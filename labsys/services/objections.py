@@ -36,7 +36,7 @@ from labsys.models import (
     User,
 )
 from labsys.services import calendar as workcal
-from labsys.services import lifecycle, reports
+from labsys.services import esign, lifecycle, reports
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 from labsys.services.followup import _step as step
@@ -79,7 +79,7 @@ def window(session: Session, sample: Sample, kind: ObjectionKind) -> tuple[date,
     return start, workcal.add_workdays(session, start, days)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def file_objection(
     session: Session,
     actor: User,
@@ -159,7 +159,7 @@ def _decision_day(objection: Objection, decided_on: date) -> None:
     _not_after_today(decided_on, "decided_on")
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def accept_objection(
     session: Session, actor: User, objection: Objection, *, decided_on: date
 ) -> Objection:
@@ -172,7 +172,7 @@ def accept_objection(
     return step(session, actor, objection, "accept", {"decided_on": decided_on}, on=decided_on)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def refuse_objection(
     session: Session, actor: User, objection: Objection, *, decided_on: date, note: str
 ) -> Objection:
@@ -199,7 +199,7 @@ def _outcome(objection: Objection, outcome_on: date, note: str) -> str:
     return note
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def dismiss_objection(
     session: Session, actor: User, objection: Objection, *, outcome_on: date, note: str
 ) -> Objection:
@@ -211,7 +211,7 @@ def dismiss_objection(
     )
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def uphold_objection(
     session: Session,
     actor: User,
@@ -221,11 +221,13 @@ def uphold_objection(
     note: str,
     effect: ObjectionEffect | None,
     base_url: str = "",
+    signature: esign.Signature | None = None,
 ) -> Objection:
     """Art. 39: the objection is founded.  ``withdrawn``: the sample's conclusion is
     withdrawn (out of the pass rates and the announcement until it is concluded again);
     ``corrected``: a corrected report supersedes the current one (its results corrected
-    first, through the results pages), naming the objection as its reason."""
+    first, through the results pages), naming the objection as its reason, signed by the
+    approver (``signature``) as every issued report is."""
     lifecycle.check(actor, objection, "uphold")
     note = _outcome(objection, outcome_on, note)
     if effect not in (ObjectionEffect.WITHDRAWN, ObjectionEffect.CORRECTED):
@@ -247,7 +249,7 @@ def uphold_objection(
                 field="effect",
             )
         corrected = reports.correct_report(
-            session, actor, current, reason=reason[:2000], base_url=base_url
+            session, actor, current, reason=reason[:2000], base_url=base_url, signature=signature
         )
         values["report_id"] = corrected.id
         step(session, actor, objection, "uphold", values)

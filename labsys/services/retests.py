@@ -181,7 +181,7 @@ def grounds(session: Session, retest: Retest, on: date) -> dict[RetestGround, st
 # --- the steps -------------------------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def apply_for_retest(
     session: Session,
     actor: User,
@@ -265,7 +265,7 @@ def _decision_day(retest: Retest, decided_on: date) -> None:
     _not_after_today(decided_on, "decided_on")
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def accept_retest(session: Session, actor: User, retest: Retest, *, decided_on: date) -> Retest:
     """Art. 32: accept, unless an Art. 31 ground applies (then it must be refused)."""
     lifecycle.check(actor, retest, "accept")
@@ -276,7 +276,7 @@ def accept_retest(session: Session, actor: User, retest: Retest, *, decided_on: 
     return step(session, actor, retest, "accept", {"decided_on": decided_on}, on=decided_on)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def refuse_retest(
     session: Session,
     actor: User,
@@ -313,7 +313,7 @@ def refuse_retest(
     return step(session, actor, retest, "refuse", values)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def extend_lab_choice(session: Session, actor: User, retest: Retest, *, reason: str) -> Retest:
     """Art. 32: for an objective reason the lab may be chosen 5 working days later, once."""
     lifecycle.check(actor, retest, "extend_lab_choice")
@@ -352,7 +352,7 @@ def draw_lab(candidates: list[Lab], seed: int) -> Lab:
     return random.Random(seed).choice(ordered)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def choose_retest_lab(
     session: Session,
     actor: User,
@@ -400,7 +400,7 @@ def _hand_over_backup(session: Session, actor: User, retest: Retest, received_on
     hand-over is recorded on the retest alone."""
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_backup_handover(
     session: Session,
     actor: User,
@@ -442,7 +442,7 @@ def record_backup_handover(
     return step(session, actor, retest, "receive_backup", values, on=received_on)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_backup_unusable(
     session: Session, actor: User, retest: Retest, *, on: date, note: str
 ) -> Retest:
@@ -462,7 +462,7 @@ def record_backup_unusable(
     return step(session, actor, retest, "backup_unusable", values)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_retest_result(
     session: Session,
     actor: User,

@@ -46,8 +46,8 @@ SPEC = {
         reported withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         reopened withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         concluded report → reported [supervisor]
-        concluded retest_conclusion → concluded [supervisor admin]
-        reported retest_conclusion → reported [supervisor admin]
+        concluded retest_conclusion → concluded [supervisor]
+        reported retest_conclusion → reported [supervisor]
     """,
     "result": """
         - create → pending [technician reviewer supervisor]
@@ -57,7 +57,7 @@ SPEC = {
         entered submit → submitted [technician]
         submitted accept → accepted [reviewer] (entered_by_id)
         submitted return → returned [reviewer] (entered_by_id)
-        accepted correct → accepted [reviewer supervisor] (entered_by_id)
+        accepted correct → submitted [reviewer supervisor] (entered_by_id)
         accepted retest → superseded [reviewer supervisor]
     """,
     "report": """
@@ -66,35 +66,35 @@ SPEC = {
         issued supersede → superseded [supervisor]
     """,
     "followup": """
-        - open → open [supervisor admin system]
-        open notify → notified [supervisor admin] {start_retest_window}
-        notified notify → notified [supervisor admin] {start_retest_window}
+        - open → open [supervisor system]
+        open notify → notified [supervisor] {start_retest_window}
+        notified notify → notified [supervisor] {start_retest_window}
     """,
     # SAMR Order No. 15 (2019) Arts. 30-36.
     "retest": """
-        - apply → applied [supervisor admin] {start_retest_decision_clock}
-        applied accept → accepted [supervisor admin] {start_retest_lab_clock}
-        applied refuse → refused [supervisor admin]
-        accepted extend_lab_choice → accepted [supervisor admin] {extend_retest_lab_clock}
-        accepted choose_lab → lab_chosen [supervisor admin] {start_handover_clock}
-        lab_chosen receive_backup → backup_received [supervisor admin] {start_retest_clock}
-        lab_chosen backup_unusable → refused [supervisor admin]
-        backup_received record_result → retested [supervisor admin]
+        - apply → applied [supervisor] {start_retest_decision_clock}
+        applied accept → accepted [supervisor] {start_retest_lab_clock}
+        applied refuse → refused [supervisor]
+        accepted extend_lab_choice → accepted [supervisor] {extend_retest_lab_clock}
+        accepted choose_lab → lab_chosen [supervisor] {start_handover_clock}
+        lab_chosen receive_backup → backup_received [supervisor] {start_retest_clock}
+        lab_chosen backup_unusable → refused [supervisor]
+        backup_received record_result → retested [supervisor]
     """,
     # Arts. 37-39.
     "objection": """
-        - file → filed [supervisor admin] {start_objection_decision_clock}
-        filed accept → accepted [supervisor admin] {start_objection_review_clock}
-        filed refuse → refused [supervisor admin]
-        accepted uphold → upheld [supervisor admin]
-        accepted dismiss → dismissed [supervisor admin]
+        - file → filed [supervisor] {start_objection_decision_clock}
+        filed accept → accepted [supervisor] {start_objection_review_clock}
+        filed refuse → refused [supervisor]
+        accepted uphold → upheld [supervisor]
+        accepted dismiss → dismissed [supervisor]
     """,
     # Art. 45.
     "disposal": """
-        - receive → under_way [supervisor admin] {start_disposal_clock}
-        under_way extend → under_way [supervisor admin]
-        under_way milestone → under_way [supervisor admin]
-        under_way complete → completed [supervisor admin]
+        - receive → under_way [supervisor] {start_disposal_clock}
+        under_way extend → under_way [supervisor]
+        under_way milestone → under_way [supervisor]
+        under_way complete → completed [supervisor]
     """,
 }
 

@@ -4,7 +4,15 @@ No choice of outcome is pre-selected: every select that decides something starts
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -156,6 +164,10 @@ class ObjectionUpholdForm(ObjectionOutcomeForm):
         _l("Effect on the conclusion"), choices=lambda: with_blank(ObjectionEffect.choices()),
         validate_choice=False,
     )  # fmt: skip
+    password = PasswordField(
+        _l("Your password (signs the corrected report)"),
+        validators=[Optional(), Length(max=128)],
+    )
 
 
 # --- disposal (核查处置) -----------------------------------------------------------------------

@@ -26,13 +26,13 @@ from labsys.models import (
     Role,
     Sample,
 )
-from labsys.services import disposals, followup, objections, retests
+from labsys.services import disposals, esign, followup, objections, retests
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
-SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+SUPERVISORS = (Role.SUPERVISOR,)  # an admin account only administers (issue 18 §1)
 
 
 def _sample_or_404(sample_id: int) -> Sample:
@@ -277,6 +277,13 @@ def _objection_of(sample: Sample, objection_id: int) -> Objection:
     return objection
 
 
+def _signature(form) -> esign.Signature | None:
+    """A corrected report is an issued report: its approver signs it (password again)."""
+    if _enum_or_none(ObjectionEffect, form.effect.data) is not ObjectionEffect.CORRECTED:
+        return None
+    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+
+
 OBJECTION_STEPS: dict[str, tuple[type, Callable]] = {
     "accept": (
         forms.DecisionForm,
@@ -306,6 +313,7 @@ OBJECTION_STEPS: dict[str, tuple[type, Callable]] = {
             note=f.note.data,
             effect=_enum_or_none(ObjectionEffect, f.effect.data),
             base_url=_base_url(),
+            signature=_signature(f),
         ),
     ),
 }
