@@ -36,7 +36,22 @@ from labsys.models.enums import (
     StorageCondition,
     VerdictValue,
 )
-from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
+from labsys.models.followup import (
+    Applicant,
+    Disposal,
+    DisposalExtension,
+    DisposalStatus,
+    FollowUp,
+    FollowUpStatus,
+    Objection,
+    ObjectionEffect,
+    ObjectionKind,
+    ObjectionStatus,
+    Retest,
+    RetestGround,
+    RetestLab,
+    RetestStatus,
+)
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -54,6 +69,7 @@ __all__ = [
     "SampleAttribute",
     "PhysicalState",
     "Packaging",
+    "Applicant",
     "Attachment",
     "AuditEntry",
     "AuthorisedSignatory",
@@ -67,6 +83,9 @@ __all__ = [
     "CorrectionStatus",
     "CorrectionTarget",
     "DecisionRule",
+    "Disposal",
+    "DisposalExtension",
+    "DisposalStatus",
     "Enterprise",
     "FollowUp",
     "FollowUpStatus",
@@ -79,7 +98,10 @@ __all__ = [
     "Link",
     "LoginThrottle",
     "NumberSequence",
+    "Objection",
+    "ObjectionEffect",
     "ObjectionKind",
+    "ObjectionStatus",
     "OilProcess",
     "Plan",
     "PlanQuota",
@@ -88,6 +110,10 @@ __all__ = [
     "ReportStatus",
     "ResultAssignment",
     "ResultStatus",
+    "Retest",
+    "RetestGround",
+    "RetestLab",
+    "RetestStatus",
     "RiskGrade",
     "Role",
     "Sample",
