@@ -8,7 +8,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,11 +34,14 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.services import results as svc
+from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import ImportErrors, prepare_import, save_import
 from labsys.web import reads_first
 from labsys.web.access import roles_required
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 from labsys.web.results import queries
 from labsys.web.results.forms import (
     ConfirmForm,
@@ -45,6 +57,8 @@ bp = Blueprint("results", __name__, url_prefix="/lab")
 READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
 DECIDERS = (Role.REVIEWER, Role.SUPERVISOR)
 WORKSHEET_SIZE = 100
+# Samples per page of the review queue (each is a card of its results).
+REVIEW_PAGE_SIZE = 20
 _UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
 
 ACTION_TITLES = {
@@ -86,16 +100,24 @@ def _result_or_404(result_id: int) -> SampleResult:
 @bp.route("/work")
 @roles_required(Role.TECHNICIAN)
 def my_work():
-    search = request.args.get("q", "").strip()
-    page = keyset_page(
-        queries.my_work_query(search), Sample.id, after=request.args.get("after", type=int)
+    filters, check = queue_support.current_filters()
+    page = queue_queries.queue_page(
+        db.session,
+        queries.my_work_query(filters.conditions(Sample.due_report, check)),
+        id_column=Sample.id,
+        due_column=Sample.due_report,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
     )
     return render_template(
         "results/my_work.html",
         page=page,
         counts=queries.status_counts(db.session, page.items),
         items=queries.open_items(db.session),
-        search=search,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
         Status=ResultStatus,
     )
 
@@ -237,25 +259,70 @@ def submit_worksheet(item_id: int):
 # --- review ----------------------------------------------------------------------------------
 
 
+def _review_ids(filters, check):
+    return queries.review_queue_query(
+        current_user,
+        filters.conditions(Sample.due_report, check),
+        joined=filters.sort == "due",
+    )
+
+
 @bp.route("/review")
 @roles_required(Role.REVIEWER)
 def review_queue():
-    page = keyset_page(
-        queries.review_queue_query(current_user),
-        SampleResult.sample_id,
-        after=request.args.get("after", type=int),
-        key_of=lambda sample_id: sample_id,
+    filters, check = queue_support.current_filters()
+    page = queue_queries.queue_page(
+        db.session,
+        _review_ids(filters, check),
+        id_column=SampleResult.sample_id,
+        due_column=Sample.due_report,
+        filters=filters,
+        after=request.args.get("after"),
+        size=REVIEW_PAGE_SIZE,
     )
-    page.items = queries.samples_in_order(db.session, page.items)
     grouped = queries.awaiting_review_by_sample(db.session, current_user, page.items)
     return render_template(
         "results/review.html",
         page=page,
         grouped=grouped,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
+        back=request.query_string.decode("latin-1"),
         confirm=ConfirmForm(),
         return_form=ReturnForm(),
         shown=_shown(r for results in grouped.values() for r in results),
     )
+
+
+def _next_in_review(sample: Sample) -> int | None:
+    """The sample that follows ``sample`` in the review queue as the posted form's "back"
+    had it filtered and ordered (it moves up when ``sample`` leaves the queue)."""
+    args = queue_support.queue_args(request.form.get("back"))
+    filters = queue_queries.QueueFilters.from_args(args).resolve(db.session)
+    check = sampling_svc.deadline_check(db.session)
+    position = (
+        f"{(sample.due_report or queue_queries.NO_DUE).isoformat()}_{sample.id}"
+        if filters.sort == "due"
+        else str(sample.id)
+    )
+    following = queue_queries.page_ids(
+        db.session,
+        _review_ids(filters, check),
+        id_column=SampleResult.sample_id,
+        due_column=Sample.due_report,
+        sort=filters.sort,
+        after=position,
+        size=1,
+    )
+    return following.items[0] if following.items else None
+
+
+def _back_to_review(sample: Sample, *, stay: bool = False):
+    """Back to the queue, filtered as it was, at the next sample (or this one, ``stay``)."""
+    target = sample.id if stay else _next_in_review(sample)
+    anchor = f"sample-{target}" if target else "review-top"
+    return redirect(queue_support.back_to("results.review_queue", anchor=anchor))
 
 
 @bp.route("/review/<int:sample_id>/accept", methods=["POST"])
@@ -276,7 +343,7 @@ def accept_sample(sample_id: int):
                     ),
                     "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
                 )
-    return redirect(url_for("results.review_queue"))
+    return _back_to_review(sample)
 
 
 @bp.route("/results/<int:result_id>/return", methods=["POST"])
@@ -287,7 +354,7 @@ def return_result(result_id: int):
     if not form.validate_on_submit():
         for message in form.reason.errors or [_("The form was not valid; check the values.")]:
             flash(message, "danger")
-        return redirect(url_for("results.review_queue"))
+        return _back_to_review(result.sample, stay=True)
     with service_errors():
         svc.review_result(db.session, current_user, result, accept=False, reason=form.reason.data)
         flash(
@@ -298,7 +365,7 @@ def return_result(result_id: int):
             ),
             "success",
         )
-    return redirect(url_for("results.review_queue"))
+    return _back_to_review(result.sample, stay=True)
 
 
 # --- a sample's results, corrections, retests, history ---------------------------------------

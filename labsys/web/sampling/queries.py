@@ -187,6 +187,11 @@ def awaiting_receipt_query() -> Select:
     return sample_list_query().where(Sample.status == SampleStatus.REGISTERED)
 
 
+def awaiting_receipt_ids(conditions: Sequence = ()) -> Select:
+    """Ids of the samples awaiting receipt, narrowed by ``conditions`` (queue filters)."""
+    return select(Sample.id).where(Sample.status == SampleStatus.REGISTERED, *conditions)
+
+
 def reload_sample(session: Session, sample_id: int) -> Sample | None:
     """The sample as the database has it now (after a rolled-back attempt)."""
     return session.scalar(select(Sample).where(Sample.id == sample_id))
