@@ -190,6 +190,10 @@ def visit_create():
     _visit_choices(form)
     if request.method == "GET":
         form.sampling_date.data = clock.today()
+        # From a task's row (home page, my tasks): the form starts on that task.
+        task = request.args.get("task", "")
+        if any(str(value) == task for value, _label in form.task_id.choices):
+            form.task_id.data = task
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)
