@@ -43,7 +43,12 @@ def index():
     user = current_user
     if user.has_role(Role.TECHNICIAN):
         tiles.append(
-            Tile("receive", _l("To receive"), "receipt.index", queries.todo_receipt(db.session, check))
+            Tile(
+                "receive",
+                _l("To receive"),
+                "receipt.index",
+                queries.todo_receipt(db.session, check),
+            )
         )
         tiles.append(
             Tile("test", _l("To test"), "results.my_work", queries.todo_testing(db.session, check))

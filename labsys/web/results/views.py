@@ -3,7 +3,6 @@ retests, the sample's results and history, and the instrument import."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from labsys.database import write_intent
@@ -39,6 +37,7 @@ from labsys.services.results_import import ImportErrors, prepare_import, save_im
 from labsys.web import reads_first
 from labsys.web.access import roles_required
 from labsys.web.forms import service_errors
+from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
 from labsys.web.queues import queries as queue_queries
 from labsys.web.queues import support as queue_support
@@ -60,18 +59,6 @@ WORKSHEET_SIZE = 100
 # Samples per page of the review queue (each is a card of its results).
 REVIEW_PAGE_SIZE = 20
 _UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
-
-ACTION_TITLES = {
-    "enter": _l("Result entered"),
-    "submit": _l("Submitted for review"),
-    "accept": _l("Accepted"),
-    "return": _l("Returned"),
-    "correct": _l("Corrected"),
-    "retest": _l("Retest ordered"),
-    "create": _l("Retest row created"),
-    "reopen": _l("Conclusion withdrawn for a retest"),
-    "conclude": _l("Conclusion derived"),
-}
 
 
 @dataclass(frozen=True)
@@ -445,21 +432,13 @@ def order_retest(result_id: int):
 def sample_history(sample_id: int):
     sample = _sample_or_404(sample_id)
     entries = svc.sample_history(db.session, sample)
-    names = queries.full_names(db.session, (e.user_id for e in entries if e.user_id))
-    items = queries.item_names(db.session, sample)
-    rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
-    return render_template(
-        "results/history.html",
-        sample=sample,
-        rows=rows,
-        names=names,
-        items=items,
-        titles=ACTION_TITLES,
+    rows = history_rows(
+        db.session,
+        entries,
+        item_names=queries.item_names(db.session, sample),
+        sample_title=_("Sample"),
     )
-
-
-def _parse(values: str | None) -> dict:
-    return json.loads(values) if values else {}
+    return render_template("results/history.html", sample=sample, rows=rows)
 
 
 # --- import ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
 from labsys.web.forms import service_errors
+from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
 from labsys.web.sampling.forms import (
@@ -267,16 +268,6 @@ def sample_list():
     return _render_list(queries.sample_list_query(), _("All samples"), "sampling.sample_list")
 
 
-def _action_titles() -> dict:
-    return {
-        "create": _("Sampled"),
-        "update": _("Edited"),
-        "correct": _("Corrected"),
-        "receive": _("Received by the lab"),
-        "reject": _("Rejected by the lab"),
-    }
-
-
 # --- one sample ----------------------------------------------------------------------------
 
 
@@ -285,15 +276,12 @@ def _action_titles() -> dict:
 def sample_detail(sample_id: int):
     sample = _viewable_sample(sample_id)
     results = queries.sample_results(db.session, sample)
-    history = audit.history(db.session, "sample", sample.id)
-    names = queries.display_names(db.session, (e.user_id for e in history if e.user_id))
+    history = history_rows(db.session, audit.history(db.session, "sample", sample.id))
     return render_template(
         "sampling/sample_detail.html",
         sample=sample,
         results=results,
         history=history,
-        names=names,
-        actions=_action_titles(),
         check=sampling.deadline_check(db.session),
         warning=sampling.expiry_warning(sample),
         can_edit=sampling.can_edit(db.session, current_user, sample),
