@@ -158,6 +158,18 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
     flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
     if failed:
         flash(_("%(n)d of them fail their limit.", n=failed), "warning")
+    for result in saved:
+        if svc.not_detected_without_lod(result):
+            flash(
+                _(
+                    "%(item)s of %(no)s was saved as not detected, but the item has no "
+                    "detection limit: the report will not say below what. Enter <LOD (for "
+                    "example <0.005) if the method has one.",
+                    item=result.item_name,
+                    no=result.sample.sample_no,
+                ),
+                "warning",
+            )
     return None
 
 

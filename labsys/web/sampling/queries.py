@@ -151,11 +151,21 @@ def resolve_category(session: Session, text: str | None) -> FoodCategory | None 
         session.scalars(
             select(FoodCategory)
             .where(FoodCategory.name_zh == text)
-            .order_by(FoodCategory.level.desc())
-            .limit(2)
+            .order_by(FoodCategory.level.desc(), FoodCategory.id)
+            .limit(10)
         )
     )
-    return named[0] if len(named) == 1 else False
+    if len(named) == 1:
+        return named[0]
+    # The same name on several levels (小麦粉 as 亚类 and as 细类): the one detailed
+    # category (without children) among them is meant; two of those stay ambiguous.
+    parents = set(
+        session.scalars(
+            select(FoodCategory.parent_id).where(FoodCategory.parent_id.in_([c.id for c in named]))
+        )
+    )
+    leaves = [c for c in named if c.id not in parents]
+    return leaves[0] if len(leaves) == 1 else False
 
 
 def other_samplers(session: Session, user: User) -> list[User]:
