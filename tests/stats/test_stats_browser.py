@@ -38,7 +38,7 @@ def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
         workbook = load_workbook(io.BytesIO(saved.read()), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     workbook.close()
-    assert rows[0][0] == "sample_no" and len(rows) == 1 + 12
+    assert rows[0][0] == "样品编号" and len(rows) == 1 + 12  # headers for people
 
     page.click("#nav-followup")
     page.click("#mainnav .dropdown-menu.show >> text=时限看板")

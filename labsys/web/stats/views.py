@@ -24,6 +24,7 @@ from labsys.extensions import db
 from labsys.models import FoodCategory, Role
 from labsys.pdf import charts
 from labsys.services import ServiceError, exports, stats
+from labsys.web import i18n
 from labsys.web.access import roles_required
 from labsys.web.api import BadParameter, stats_options
 from labsys.web.stats import queries
@@ -197,20 +198,33 @@ def download(kind: str, fmt: str):
             font_path=current_app.config.get("PDF_FONT_PATH"),
         )
         return send_file(pdf, mimetype="application/pdf", as_attachment=True, download_name=name)
+    # Downloads from the pages are for people: headers and values in the interface
+    # language; the CSV starts with a BOM so that Excel reads it as UTF-8.
+    labels = "en" if i18n.select_locale() == "en" else "zh"
+    words = exports.value_labels(labels)
     if fmt == "csv":
         return Response(
-            _csv_stream(kind, filters, lab_name),
+            _csv_stream(kind, filters, lab_name, labels, words),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
-    header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
+    header, rows = exports.export_table(
+        db.session, kind, filters, default_lab=lab_name, labels=labels, words=words
+    )
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
-    exports.write_xlsx(spool, header, rows, title=kind, preamble=exports.export_preamble(kind))
+    exports.write_xlsx(
+        spool,
+        header,
+        rows,
+        title=kind,
+        preamble=exports.export_preamble(kind),
+        widths=exports.column_widths(kind),
+    )
     spool.seek(0)
     return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
-def _csv_stream(kind: str, filters, lab_name: str):
+def _csv_stream(kind: str, filters, lab_name: str, labels: str, words: dict):
     """CSV chunks read through a session of their own: the response body is produced after
     the request (and its app context and session) has ended."""
     engine = db.engine
@@ -218,7 +232,9 @@ def _csv_stream(kind: str, filters, lab_name: str):
     def generate():
         write_intent.set(False)  # read only: a plain BEGIN on SQLite, never the write lock
         with Session(engine) as session:
-            header, rows = exports.export_table(session, kind, filters, default_lab=lab_name)
-            yield from exports.csv_chunks(header, rows)
+            header, rows = exports.export_table(
+                session, kind, filters, default_lab=lab_name, labels=labels, words=words
+            )
+            yield from exports.csv_chunks(header, rows, bom=True)
 
     return generate()
