@@ -13,7 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -599,7 +599,8 @@ def write_xlsx(
 
 def _typed_cell(sheet, value):
     if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
+        moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+        cell = WriteOnlyCell(sheet, value=moment)
         cell.number_format = "yyyy-mm-dd"
         return cell
     if isinstance(value, int) and not isinstance(value, bool):
