@@ -4,6 +4,7 @@ drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcemen
 from __future__ import annotations
 
 import tempfile
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -14,6 +15,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -84,13 +86,59 @@ def summary():
         key_food_rows=key_food_rows,
         districts=districts,
         filter_args=_filter_args(),
-        trend_svg=charts.to_svg(charts.trend_line(key_foods, _("Key-food pass rate by month"))),
-        category_svg=charts.to_svg(
-            charts.category_bars(categories, _("Pass rate by food category (worst first)"))
+        trend_svg=charts.to_svg(
+            charts.trend_line(
+                key_foods, _("Key-food pass rate by month"), link=_samples_link(filters, "month")
+            )
         ),
-        district_svg=charts.to_svg(charts.district_columns(districts, _("Pass rate by district"))),
+        category_svg=charts.to_svg(
+            charts.category_bars(
+                categories,
+                _("Pass rate by food category (worst first)"),
+                link=_samples_link(filters, "category", level=1),
+            )
+        ),
+        district_svg=charts.to_svg(
+            charts.district_columns(
+                districts, _("Pass rate by district"), link=_samples_link(filters, "district")
+            )
+        ),
         **_filter_choices(),
     )
+
+
+def _samples_link(filters, by: str, level: int = 1):
+    """The address of the samples behind a chart's bar or point (the sample list, filtered
+    as the statistic was: its dates, and the bar's category, district or month)."""
+    base = {}
+    if filters and filters.date_from:
+        base["date_from"] = filters.date_from.isoformat()
+    if filters and filters.date_to:
+        base["date_to"] = filters.date_to.isoformat()
+
+    def link(row) -> str | None:
+        args = dict(base)
+        if by == "category":
+            args["category"] = f"{level}:{row.key}"
+        elif by == "district":
+            if not row.key:
+                return None
+            args["region_code"] = row.key
+        elif by == "month":
+            try:
+                first = date.fromisoformat(f"{row.name}-01")
+            except ValueError:
+                return None
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            args["date_from"] = (
+                max(first, filters.date_from) if filters and filters.date_from else first
+            )
+            last = following - timedelta(days=1)
+            args["date_to"] = min(last, filters.date_to) if filters and filters.date_to else last
+            args["key_foods"] = "1"
+        return url_for("sampling.sample_list", **args)
+
+    return link
 
 
 @bp.route("/table")
