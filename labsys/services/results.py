@@ -177,7 +177,8 @@ def judge_values(
         raise ServiceError(_("Enter a result."), field="measured_text")
     if len(measured) > 60:
         raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
-    _refuse_negative(measured)
+    if not result.is_colony_count:  # a colony count refuses a negative count itself
+        _refuse_negative(measured)
     try:
         if result.is_colony_count:  # judged on its reported value (GB 4789.2, GB 4789.1)
             count = _colony(result, measured, lod)
