@@ -95,7 +95,7 @@ def test_a_sampler_sees_the_tasks_linked_to_a_sampling_form(client, login, make_
     from labsys.models import Plan, Task, TaskSampler
 
     sampler = make_user("sam", Role.SAMPLER)
-    plan = Plan(code="P1", name="年度计划", year=clock.today().year, inspection_type="监督抽检")
+    plan = Plan(code="P1", name="年度计划", year=clock.today().year)
     db.session.add(plan)
     db.session.flush()
     task = Task(
