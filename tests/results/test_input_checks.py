@@ -90,3 +90,12 @@ def test_a_typed_category_name_naming_one_detailed_category_is_accepted(db, make
     make_category("其他食品", "杂类", "杂类", "小麦粉")  # a second detailed 小麦粉
     assert resolve_category(db.session, "小麦粉") is False  # ambiguous: pick from the list
     assert resolve_category(db.session, "没有这个类别") is False
+
+
+def test_free_text_limits_are_stated_on_the_page(client, login, make_user):
+    from labsys.models import Role
+
+    login(make_user("sam", Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN))
+    html = client.get("/enterprises/new").get_data(as_text=True)
+    assert "最多 200 个字符" in html and "最多 300 个字符" in html  # name, address
+    assert 'maxlength="200"' in html  # and the browser holds the field to it
