@@ -154,7 +154,7 @@ def test_a_forged_back_link_stays_in_the_queue(client, login, busy_lab, post):
 
 
 def test_overdue_and_due_soon_rows_are_coloured_in_the_lists(
-    browser_page, browser_login, make_user, make_category, make_item, make_enterprise
+    browser_page, browser_login, make_user, make_category, make_item, make_enterprise, tmp_path
 ):
     tech = make_user("tech", Role.TECHNICIAN)
     sampler = make_user("sam", Role.SAMPLER)
@@ -170,8 +170,10 @@ def test_overdue_and_due_soon_rows_are_coloured_in_the_lists(
     )
     db.session.commit()
     page = browser_login(tech)
+    page.set_viewport_size({"width": 1366, "height": 900})
     for path in ("/lab/work", "/lab/receipt/"):
         page.goto(path)
+        page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '-')}.png"))
         overdue = page.eval_on_selector_all(
             "tr.overdue > td", "els => els.map(e => getComputedStyle(e).backgroundColor)"
         )
