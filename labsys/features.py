@@ -34,6 +34,7 @@ NAV_FLAT_MAX = 7
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.bench.views import bp as bench_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.followup.views import bp as followup_bp
@@ -55,6 +56,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         sampling_bp,
         receipt_bp,
         results_bp,
+        bench_bp,
         stats_bp,
         followup_bp,
     ]
@@ -75,6 +77,8 @@ NAV = [
     NavItem("receipt.index", _l("Sample receipt"), "lab"),
     NavItem("results.my_work", _l("My work"), "lab"),
     NavItem("results.review_queue", _l("Review results"), "lab"),
+    NavItem("bench.assign", _l("Assign work"), "lab"),
+    NavItem("bench.instrument_list", _l("Instruments"), "lab"),
     NavItem("reports.queue", _l("Reports to issue"), "reports"),
     NavItem("reports.report_list", _l("Reports"), "reports"),
     NavItem("stats.summary", _l("Pass rates"), "reports"),

@@ -119,6 +119,7 @@ SAMPLE_HEADERS = {
         "food_name": "食品名称",
         "status": "状态",
         "lab": "检验机构",
+        "inspection_type": "检验类别",
     },
     "en": {
         "sample_no": "Sample number",
@@ -135,6 +136,7 @@ SAMPLE_HEADERS = {
         "food_name": "Food name",
         "status": "Status",
         "lab": "Laboratory",
+        "inspection_type": "Inspection type",
     },
 }
 
@@ -151,6 +153,7 @@ def value_labels(language: str) -> dict[str, dict]:
             "conclusion": {c.value: str(c.title) for c in Conclusion},
             "link": {link.value: str(link.title) for link in Link},
             "status": {s.value: str(s.title) for s in SampleStatus},
+            "inspection_type": {t.value: str(t.title) for t in InspectionType},
         }
 
 

@@ -42,6 +42,9 @@ ACTIONS = {
     ("result", "return"): _l("Returned"),
     ("result", "correct"): _l("Corrected"),
     ("result", "retest"): _l("Retest ordered"),
+    ("result", "assign"): _l("Assigned to a technician"),
+    ("result", "unassign"): _l("Assignment removed"),
+    ("result", "bench"): _l("Bench record (dates, method, instrument)"),
 }
 RETEST_ROW = _l("Retest row created")
 OTHER_ACTION = _l("Changed")
@@ -82,9 +85,14 @@ LABELS = {
     "rejection_reason": _l("Rejection reason"),
     "return_reason": _l("Reason for returning"),
     "concluded_at": _l("Concluded at"),
+    "technician": _l("Technician"),
+    "started_on": _l("Test started"),
+    "ended_on": _l("Test ended"),
+    "method": _l("Method"),
+    "instrument": _l("Instrument"),
 }
 # Internal keys: links between rows, not facts a reader needs.
-HIDDEN = {"sample_id", "retest_id", "supersedes_id", "version_id", "id"}
+HIDDEN = {"sample_id", "retest_id", "supersedes_id", "version_id", "id", "instrument_id"}
 ENUMS = {
     "conclusion": Conclusion,
     "verdict": VerdictValue,

@@ -31,11 +31,20 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
+from labsys.services import assignments
 from labsys.services import results as svc
 from labsys.services import sampling as sampling_svc
-from labsys.services.results_import import ImportErrors, prepare_import, save_import
+from labsys.services.results_import import (
+    ImportErrors,
+    OverwriteNeedsConfirmation,
+    prepare_import,
+    save_import,
+)
 from labsys.web import reads_first
 from labsys.web.access import roles_required
+from labsys.web.bench import pending
+from labsys.web.bench import queries as bench_queries
+from labsys.web.bench.forms import ImportConfirmForm
 from labsys.web.forms import service_errors
 from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
@@ -106,6 +115,8 @@ def my_work():
         choices=queue_support.choices(),
         check=check,
         Status=ResultStatus,
+        mine=bench_queries.my_samples(db.session, current_user),
+        my_items=bench_queries.my_items(db.session, current_user),
     )
 
 
@@ -244,6 +255,7 @@ def worksheet(item_id: int):
         entered=queries.count_entered(db.session, item_id),
         confirm=ConfirmForm(),
         shown=_shown(results),
+        owners=assignments.assignees(db.session, (r.id for r in results)),
     )
 
 
@@ -460,13 +472,28 @@ def sample_history(sample_id: int):
 @reads_first
 @roles_required(Role.TECHNICIAN)
 def import_file():
+    """Check a file; save it, or, when it would replace values already entered, show the
+    differences (old → new) and keep the file until the user confirms exactly them."""
     form = ImportForm()
+    confirm = ImportConfirmForm(prefix="confirm")
     problems, total = [], 0
-    if form.validate_on_submit():
+    data = filename = token = None
+    if request.method == "POST" and "confirm-token" in request.form:
+        if not confirm.validate_on_submit():
+            abort(400)
+        token = confirm.token.data
+        kept = pending.load(current_user.id, token)
+        if kept is None:
+            flash(_("That import is no longer waiting: upload the file again."), "warning")
+            return redirect(url_for("results.import_file"))
+        data, filename = kept
+    elif form.validate_on_submit():
         upload = form.file.data
+        data, filename = upload.read(), upload.filename or ""
+    if data is not None:
         judged = None
         with service_errors(form) as outcome:
-            judged = prepare_import(db.session, current_user, upload.read(), upload.filename or "")
+            judged = prepare_import(db.session, current_user, data, filename or "")
         if isinstance(outcome.error, ImportErrors):
             problems, total = outcome.error.errors, outcome.error.total
         if judged is not None:
@@ -474,8 +501,11 @@ def import_file():
             # for the final write only (other users' saves go on meanwhile).
             db.session.rollback()
             write_intent.set(True)
-            with service_errors(form):
-                summary = save_import(db.session, current_user, judged)
+            confirmed = confirm.fingerprint.data if token else None
+            with service_errors(form) as outcome:
+                summary = save_import(db.session, current_user, judged, confirmed=confirmed)
+                if token:
+                    pending.discard(current_user.id, token)
                 flash(
                     _(
                         "%(rows)d results imported for %(samples)d samples and judged.",
@@ -484,5 +514,30 @@ def import_file():
                     ),
                     "success",
                 )
+                if summary.overwritten:
+                    flash(
+                        _("%(n)d values entered before were replaced.", n=summary.overwritten),
+                        "warning",
+                    )
                 return redirect(url_for("results.my_work"))
-    return render_template("results/import.html", form=form, problems=problems, total=total)
+            if isinstance(outcome.error, OverwriteNeedsConfirmation):
+                # Shown, not saved: the user confirms exactly these replacements.
+                if token:
+                    pending.discard(current_user.id, token)
+                token = pending.store(current_user.id, data, filename or "")
+                confirm = ImportConfirmForm(
+                    prefix="confirm",
+                    formdata=None,
+                    data={"token": token, "fingerprint": outcome.error.fingerprint},
+                )
+                return render_template(
+                    "results/import.html",
+                    form=ImportForm(formdata=None),
+                    problems=[],
+                    total=0,
+                    overwrites=outcome.error.overwrites,
+                    confirm=confirm,
+                )
+    return render_template(
+        "results/import.html", form=form, problems=problems, total=total, overwrites=[]
+    )
