@@ -35,6 +35,8 @@ ACTIONS = {
     ("sample", "reopen"): _l("Conclusion withdrawn for a retest"),
     ("sample", "status"): _l("Report issued"),
     ("sample", "retest_conclusion"): _l("Conclusion of the re-inspection applied"),
+    ("sample", "attach"): _l("File attached"),
+    ("sample", "detach"): _l("File withdrawn"),
     ("result", "create"): _l("Test item assigned"),
     ("result", "enter"): _l("Result entered"),
     ("result", "submit"): _l("Submitted for review"),
@@ -90,9 +92,16 @@ LABELS = {
     "ended_on": _l("Test ended"),
     "method": _l("Method"),
     "instrument": _l("Instrument"),
+    "kind": _l("Kind of file"),
+    "filename": _l("File name"),
+    "size": _l("Size (bytes)"),
+    "sha256": _l("SHA-256"),
 }
 # Internal keys: links between rows, not facts a reader needs.
-HIDDEN = {"sample_id", "retest_id", "supersedes_id", "version_id", "id", "instrument_id"}
+HIDDEN = {
+    "sample_id", "retest_id", "supersedes_id", "version_id", "id", "instrument_id",
+    "attachment_id", "content_type",
+}  # fmt: skip
 ENUMS = {
     "conclusion": Conclusion,
     "verdict": VerdictValue,
@@ -151,6 +160,10 @@ def history_rows(
             return categories.get(value, "—")
         if key == "producer_id":
             return producers.get(value, "—")
+        if key == "kind" and entity == "sample":
+            from labsys.services.attachments import kind_title
+
+            return kind_title(value)
         if key == "unit_values" and isinstance(value, str):
             try:
                 return ", ".join(str(v) for v in json.loads(value))
