@@ -644,8 +644,8 @@ def export_table(
     session: Session,
     kind: str,
     filters: StatsFilter | None = None,
-    default_lab: str = "",
     *,
+    default_lab: str = "",
     labels: str | None = None,
     words: dict[str, dict] | None = None,
 ) -> tuple[list[str], Iterator[list]]:
