@@ -19,9 +19,15 @@ from labsys.models.enums import (
     InspectionType,
     Link,
     OilProcess,
+    Packaging,
+    PhysicalState,
     ResultStatus,
     RiskGrade,
+    SampleAttribute,
+    SampleSource,
     SampleStatus,
+    SamplingMethod,
+    StorageCondition,
     VerdictValue,
 )
 from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
@@ -35,6 +41,12 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "StorageCondition",
+    "SamplingMethod",
+    "SampleSource",
+    "SampleAttribute",
+    "PhysicalState",
+    "Packaging",
     "Attachment",
     "AuditEntry",
     "AuthorisedSignatory",

@@ -377,7 +377,7 @@ def report_data(
         sampled_unit_phone=unit.phone or "/",
         producer_name=producer.name if producer else "/",
         producer_phone=(producer.phone or "/") if producer else "/",
-        task_source=task_source(plan),
+        task_source=visit.task_source or task_source(plan),
         samplers="、".join(u.display_name for u in visit.samplers) or "/",
         sampling_date=sample.sampling_date.isoformat(),
         arrival_date=_local_date(sample.received_at) or "/",
@@ -403,7 +403,7 @@ def report_data(
         sample_condition=sample_condition(sample),
         test_dates=test_dates(results),
         judgement_basis=judgement_bases(results),
-        sampling_basis=config.get("SAMPLING_BASIS") or "/",
+        sampling_basis=visit.sampling_basis or config.get("SAMPLING_BASIS") or "/",
         notes=notes_for(kind.value),
     )
 

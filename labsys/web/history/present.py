@@ -23,6 +23,7 @@ from labsys.models import (
     SampleStatus,
     VerdictValue,
 )
+from labsys.services.sampling import BATCH_CHOICES
 from labsys.web.history import queries
 
 ACTIONS = {
@@ -37,6 +38,7 @@ ACTIONS = {
     ("sample", "retest_conclusion"): _l("Conclusion of the re-inspection applied"),
     ("sample", "attach"): _l("File attached"),
     ("sample", "detach"): _l("File withdrawn"),
+    ("sample", "parcel_arrived"): _l("Parcel arrived"),
     ("result", "create"): _l("Test item assigned"),
     ("result", "enter"): _l("Result entered"),
     ("result", "submit"): _l("Submitted for review"),
@@ -126,6 +128,20 @@ class HistoryRow:
     reason: str = ""
 
 
+def _label(key: str) -> str:
+    """A field's label: ours, else the sampling form's label of that field (the national
+    form's fields), else the key itself."""
+    if key in LABELS:
+        return str(LABELS[key])
+    from labsys.web.sampling.forms import SampleEditForm
+
+    unbound = getattr(SampleEditForm, key, None)
+    label = (getattr(unbound, "args", None) or [None])[0] or (
+        getattr(unbound, "kwargs", {}) or {}
+    ).get("label")
+    return str(label) if label else key
+
+
 def _parse(values: str | None) -> dict:
     return json.loads(values) if values else {}
 
@@ -156,6 +172,8 @@ def history_rows(
             return _title(states, value)
         if key in ENUMS:
             return _title(ENUMS[key], value)
+        if key in BATCH_CHOICES:
+            return _title(BATCH_CHOICES[key], value)
         if key == "category_id":
             return categories.get(value, "—")
         if key == "producer_id":
@@ -191,7 +209,7 @@ def history_rows(
                 continue
             changes.append(
                 FieldChange(
-                    str(LABELS.get(key, key)),
+                    _label(key),
                     shown(entry.entity, key, before) if entry.old_values else "",
                     shown(entry.entity, key, after),
                 )
