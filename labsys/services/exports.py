@@ -35,6 +35,7 @@ from labsys.models import (
     InspectionType,
     Lab,
     Link,
+    OilProcess,
     Plan,
     Region,
     Report,
@@ -46,6 +47,7 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.models.enums import ResultStatus
+from labsys.services.sampling import BATCH_CHOICES
 from labsys.services.stats import StatsFilter, key_food_categories, sample_conditions
 
 BATCH_SIZE = 2000
@@ -155,6 +157,34 @@ SAMPLE_HEADERS = {
         "status": "状态",
         "lab": "检验机构",
         "inspection_type": "检验类别",
+        # The national form's fields (their labels on the sampling form).
+        "product_standard": "执行标准/产品标准号",
+        "quality_grade": "质量等级",
+        "licence_no": "生产许可证编号",
+        "sample_source": "样品来源",
+        "sample_attribute": "样品属性",
+        "physical_state": "样品形态",
+        "packaging": "包装分类",
+        "storage_conditions": "储存条件",
+        "sampling_method": "抽样方式",
+        "oil_process": "压榨/浸出",
+        "unit_price": "单价（元）",
+        "purchase_cost": "购样费用（元）",
+        "purchase_date": "购进日期（食用农产品）",
+        "supplier": "供货者（食用农产品）",
+        "seal_checker": "检查封样人员",
+        "sampling_basis": "抽样依据",
+        "organising_authority": "组织机构",
+        "task_source": "任务来源",
+        "online_platform": "平台名称",
+        "online_shop": "网店名称",
+        "online_shop_url": "网店网址",
+        "online_order_no": "订单编号",
+        "online_buyer_account": "买样人账号",
+        "online_payment_account": "付款账户",
+        "online_payment_amount": "付款金额（元）",
+        "delivery_address": "收货地址",
+        "parcel_arrival_date": "包裹到达日期",
     },
     "en": {
         "sample_no": "Sample number",
@@ -172,6 +202,33 @@ SAMPLE_HEADERS = {
         "status": "Status",
         "lab": "Laboratory",
         "inspection_type": "Inspection type",
+        "product_standard": "Product standard",
+        "quality_grade": "Quality grade",
+        "licence_no": "Production licence (SC)",
+        "sample_source": "Sample source",
+        "sample_attribute": "Sample attribute",
+        "physical_state": "Physical state",
+        "packaging": "Packaging",
+        "storage_conditions": "Storage conditions",
+        "sampling_method": "Sampling method",
+        "oil_process": "Pressed / solvent-extracted",
+        "unit_price": "Unit price (yuan)",
+        "purchase_cost": "Purchase cost (yuan)",
+        "purchase_date": "Purchase date (farm produce)",
+        "supplier": "Supplier (farm produce)",
+        "seal_checker": "Seal checked by",
+        "sampling_basis": "Sampling basis",
+        "organising_authority": "Organising authority",
+        "task_source": "Task source",
+        "online_platform": "Platform",
+        "online_shop": "Shop name",
+        "online_shop_url": "Shop address (URL)",
+        "online_order_no": "Order number",
+        "online_buyer_account": "Buyer account",
+        "online_payment_account": "Payment account",
+        "online_payment_amount": "Amount paid (yuan)",
+        "delivery_address": "Delivery address",
+        "parcel_arrival_date": "Parcel arrived on",
     },
 }
 
@@ -189,6 +246,12 @@ def value_labels(language: str) -> dict[str, dict]:
             "link": {link.value: str(link.title) for link in Link},
             "status": {s.value: str(s.title) for s in SampleStatus},
             "inspection_type": {t.value: str(t.title) for t in InspectionType},
+            "oil_process": {p.value: str(p.title) for p in OilProcess},
+            **{
+                column: {member.value: str(member.title) for member in choices}
+                for column, choices in BATCH_CHOICES.items()
+                if column in SAMPLE_COLUMNS
+            },
         }
 
 
@@ -712,7 +775,8 @@ def export_table(
         rows = sample_rows(session, filters)
         if labels in LABEL_LANGUAGES:
             words = words or value_labels(labels)
-            return [SAMPLE_HEADERS[labels][c] for c in SAMPLE_COLUMNS], _labelled(rows, words)
+            names = SAMPLE_HEADERS[labels]
+            return [names.get(c, c) for c in SAMPLE_COLUMNS], _labelled(rows, words)
         return SAMPLE_COLUMNS, rows
     if kind == "announcement":
         return ANNOUNCEMENT_COLUMNS, announcement_rows(session, filters, default_lab)
@@ -721,14 +785,23 @@ def export_table(
 
 def _labelled(rows: Iterable[list], words: dict[str, dict]) -> Iterator[list]:
     """Sample rows with their coded values as words and the date as a date."""
-    coded = [(SAMPLE_COLUMNS.index(column), mapping) for column, mapping in words.items()]
-    day = SAMPLE_COLUMNS.index("sampling_date")
+    coded = [
+        (SAMPLE_COLUMNS.index(column), mapping)
+        for column, mapping in words.items()
+        if column in SAMPLE_COLUMNS
+    ]
+    dates = [
+        SAMPLE_COLUMNS.index(c)
+        for c in ("sampling_date", "purchase_date", "parcel_arrival_date")
+        if c in SAMPLE_COLUMNS
+    ]
     for row in rows:
         row = list(row)
         for index, mapping in coded:
             row[index] = mapping.get(row[index], row[index])
-        if row[day]:
-            row[day] = date.fromisoformat(row[day])
+        for day in dates:
+            if row[day]:
+                row[day] = date.fromisoformat(row[day])
         yield row
 
 
