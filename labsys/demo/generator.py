@@ -177,6 +177,7 @@ class _Demo:
         self._spec_cache: dict[tuple[int, date], list] = {}
         self._template_cache: dict[int, list[dict]] = {}
         self._level_cache: dict[int, list] = {}
+        self.signatures: dict[int, object] = {}
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -858,19 +859,30 @@ class _Demo:
                 )
             }
             for issued, sample_id in part:
+                approver = self.rng.choice(
+                    report_service.eligible_approvers(self.session, samples[sample_id], supervisors)
+                )
                 report_service.issue_report(
                     self.session,
-                    self.rng.choice(
-                        report_service.eligible_approvers(
-                            self.session, samples[sample_id], supervisors
-                        )
-                    ),
+                    approver,
                     samples[sample_id],
                     base_url=link_base,
+                    signature=self._signature(approver),
                     issued_at=issued.astimezone(UTC),
                 )
             self.progress("reports", start + len(part), len(chosen))
         self.summary.extra["reports"] = len(chosen)
+
+    def _signature(self, approver: User):
+        """The approver's electronic signature, made once (the demo knows its users'
+        password)."""
+        from labsys.services import esign
+
+        if approver.id not in self.signatures:
+            self.signatures[approver.id] = esign.sign(
+                approver, world.DEMO_PASSWORD, esign.Meaning.APPROVAL
+            )
+        return self.signatures[approver.id]
 
     def _followups(self) -> None:
         """Unqualified samples in every state of their follow-up, dated in the year."""

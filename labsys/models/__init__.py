@@ -36,6 +36,7 @@ from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
 from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
+from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
 from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
@@ -66,6 +67,7 @@ __all__ = [
     "InstrumentStatus",
     "Lab",
     "Link",
+    "LoginThrottle",
     "NumberSequence",
     "ObjectionKind",
     "OilProcess",

@@ -1,6 +1,6 @@
 /* Work queues: the item an action left off at is highlighted and focused; on the review
-   queue J / K move between samples and A accepts the highlighted one (keys are ignored
-   while typing in a field). */
+   queue J / K move between samples and A goes to the highlighted sample's signature
+   (password) field, where Enter signs and accepts (keys are ignored while typing). */
 (function () {
   "use strict";
   var cards = Array.prototype.slice.call(document.querySelectorAll(".queue-card"));
@@ -13,9 +13,15 @@
     current = index;
     var card = cards[index];
     card.classList.add("current");
-    var button = card.querySelector(".accept-all");
-    (button || card).focus({ preventScroll: true });
+    card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "start" });
+  }
+
+  function accept(card) {
+    var password = card.querySelector(".sign-password");
+    if (password) { password.focus(); return; }
+    var button = card.querySelector(".accept-all");
+    if (button) { button.click(); }
   }
 
   var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
@@ -28,9 +34,6 @@
     var key = event.key.toLowerCase();
     if (key === "j") { event.preventDefault(); show(current + 1); }
     else if (key === "k") { event.preventDefault(); show(Math.max(current - 1, 0)); }
-    else if (key === "a" && current >= 0) {
-      var button = cards[current].querySelector(".accept-all");
-      if (button) { event.preventDefault(); button.click(); }
-    }
+    else if (key === "a" && current >= 0) { event.preventDefault(); accept(cards[current]); }
   });
 })();

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from labsys.extensions import db
 from labsys.models import ResultStatus, Role, SampleResult, SampleStatus
 
+from support import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 PENDING = 1000
@@ -112,21 +114,31 @@ def test_accept_keeps_the_place_and_the_keyboard_works_the_queue(
     soon = [i for i in ids if due_kind(ids.index(i)) == SOON]
     assert _cards(page) == soon[:20]
 
-    # Accept the fifth sample with the mouse: back on the same filtered page, at the sixth.
+    # A wrong signature: nothing accepted, the page stays at that sample.
+    page.fill(f"#sample-{soon[4]} input[name=password]", "wrong-password-1")
+    page.click(f"#sample-{soon[4]} .accept-all")
+    page.wait_for_selector(".alert-danger")
+    assert page.url.endswith(f"#sample-{soon[4]}") and "due=soon" in page.url
+    # Signed, the fifth sample with the mouse: back on the same filtered page, at the sixth.
+    page.fill(f"#sample-{soon[4]} input[name=password]", PASSWORD)
     page.click(f"#sample-{soon[4]} .accept-all")
     page.wait_for_selector(".alert-success")
     assert "due=soon" in page.url and page.url.endswith(f"#sample-{soon[5]}")
     assert page.evaluate("window.scrollY") > 0  # not thrown back to the top
-    assert page.evaluate("document.activeElement.closest('.queue-card').id") == f"sample-{soon[5]}"
+    assert page.evaluate("document.activeElement.id") == f"sample-{soon[5]}"
     assert "current" in page.get_attribute(f"#sample-{soon[5]}", "class")
     assert soon[4] not in _cards(page)
 
-    # Keyboard: J moves on, A accepts the highlighted sample and lands on the next one.
+    # Keyboard: J moves on, A goes to the highlighted sample's signature, Enter signs and
+    # accepts, and the page lands on the next one.
     page.keyboard.press("j")
     assert page.evaluate("document.activeElement.closest('.queue-card').id") == f"sample-{soon[6]}"
     page.keyboard.press("k")
     page.keyboard.press("j")
     page.keyboard.press("a")
+    assert page.evaluate("document.activeElement.name") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"#sample-{soon[7]}$"))
     assert page.evaluate("document.activeElement.closest('.queue-card').id") == f"sample-{soon[7]}"
 

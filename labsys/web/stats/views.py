@@ -75,7 +75,7 @@ def _filter_choices() -> dict:
 
 
 @bp.route("/")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def summary():
     filters = _options()["filters"]
     try:
@@ -152,7 +152,7 @@ def _samples_link(filters, by: str, level: int = 1):
 
 
 @bp.route("/table")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def table():
     options = _options()
     try:
@@ -199,7 +199,7 @@ ANNOUNCEMENT_PAGE_SIZE = 50
 
 
 @bp.route("/announcement")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def announcement():
     """不合格产品信息 as a page: the published table, paged by sample id (``after``) with the
     serial carried on (``n``), filtered by period, plan and 大类 (``parent``)."""
@@ -241,7 +241,7 @@ def _category_arg() -> dict:
 
 
 @bp.route("/download/<kind>.<fmt>")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def download(kind: str, fmt: str):
     if (kind, fmt) not in DOWNLOADS:
         abort(404)
