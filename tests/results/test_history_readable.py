@@ -15,6 +15,7 @@ from labsys.services import results as svc
 from labsys.web.history.present import history_rows
 
 from results_support import by_name
+from support import signed
 
 RAW = ("sample_id", "supersedes_id", "measured:", "status:", "verdict:", "receive", "accept",
        "submitted", "pending", "superseded", "retest_id", "None")  # fmt: skip
@@ -30,7 +31,7 @@ def _worked_sample(db, tech, reviewer, supervisor, flour_sample):
     ]
     svc.enter_results(db.session, tech, entries)
     svc.submit_results(db.session, tech, sample.results)
-    svc.accept_results(db.session, reviewer, sample.results)
+    svc.accept_results(db.session, reviewer, sample.results, signature=signed(reviewer))
     svc.correct_result(
         db.session,
         supervisor,
@@ -39,6 +40,8 @@ def _worked_sample(db, tech, reviewer, supervisor, flour_sample):
         expected_version=lead.version_id,
         reason="稀释倍数录错",
     )
+    # The correction goes back to review (by someone other than its author).
+    svc.accept_results(db.session, reviewer, [lead], signature=signed(reviewer))
     svc.retest(db.session, supervisor, lead, "复核超标结果")
     db.session.commit()
     return sample
@@ -63,7 +66,7 @@ def test_the_history_page_reads_like_a_record(
     assert actions.count("新建复测结果") == 1  # the retest row only
     assert "订复测" in "".join(actions) or "复测" in "".join(actions)
     # The correction: the field by its label, 0.1 → 0.25, by whom and why.
-    row = page.locator("#history > tbody > tr", has_text="稀释倍数录错")
+    row = page.locator("#history > tbody > tr", has_text="稀释倍数录错").filter(has_text="更正")
     text = row.inner_text()
     assert "检验结果" in text and "0.1" in text and "0.25" in text and "主任丙" in text
     assert row.locator("del", has_text="0.1").count() >= 1
