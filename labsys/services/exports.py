@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from labsys.core.micro import parse_colony_count
@@ -455,7 +455,8 @@ def _announcement_columns(unit, producer) -> list:
         Sample.production_date,
         Sample.batch_no,
         Sample.cat_l1_id,
-        Plan.name,
+        # 任务来源: the visit's, as the sampling form and the report print it, else the plan.
+        func.coalesce(func.nullif(SamplingVisit.task_source, ""), Plan.name),
         Sample.lab_id,
         Sample.remarks,
         Sample.link,
