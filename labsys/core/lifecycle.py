@@ -221,7 +221,9 @@ SAMPLE = Machine(
         # (issue 18 §2); a sample reopened before that rule keeps its way back.
         *_rows((RECEIVED, CONCLUDED), "withdraw", RECEIVED, _RETESTERS, "reopen",
                effect=Effect.WITHDRAW_CONCLUSION),
-        *_rows((REOPENED,), "withdraw", REOPENED, _RETESTERS, "reopen",
+        # A reported sample's conclusion withdrawn only by an upheld objection (Art. 39; the
+        # objection service): the lab's own retests of it are refused by services.results.
+        *_rows((REPORTED, REOPENED), "withdraw", REOPENED, _RETESTERS, "reopen",
                effect=Effect.WITHDRAW_CONCLUSION),
         # 作废: by its team before receipt; after receipt by the approver of a voiding
         # request; never once a report is issued (a report correction is the only way).
@@ -415,4 +417,4 @@ MACHINES = {
 }
 # States kept for rows written before a rule changed, which no new row can reach: a sample
 # reopened after its report (a retest of a reported sample is refused since issue 18 §2).
-LEGACY_STATES = {"sample": (REOPENED,)}
+LEGACY_STATES: dict[str, tuple[str, ...]] = {}

@@ -111,10 +111,12 @@ def review_queue_query(
     From the submitted results themselves (index on status, sample id): few samples await
     review among very many, so scanning samples would not do.
     """
-    voided = exists().where(
-        Sample.id == SampleResult.sample_id, Sample.status == SampleStatus.VOIDED
+    voided = select(Sample.id).where(Sample.status == SampleStatus.VOIDED)
+    query = (
+        select(SampleResult.sample_id)
+        .where(*_awaiting_review(reviewer), SampleResult.sample_id.not_in(voided))
+        .distinct()
     )
-    query = select(SampleResult.sample_id).where(*_awaiting_review(reviewer), ~voided).distinct()
     if conditions or joined:
         query = query.join(Sample, Sample.id == SampleResult.sample_id).where(*conditions)
     return query
