@@ -97,7 +97,9 @@ def issue(sample_id: int):
             flash(str(message), "danger")
         return redirect(url_for("reports.queue"))
     with service_errors():
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+        )
         report = reports.issue_report(
             db.session, current_user, sample, base_url=_base_url(), signature=signature
         )
@@ -122,7 +124,9 @@ def bulk_issue():
     ids = list(dict.fromkeys(form.sample_ids.data))
     found = queries.samples_by_id(db.session, ids)
     with service_errors() as signing:
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+        )
     if signing.error is not None:
         if _wants_json():
             return jsonify(error=signing.error.message), 403
@@ -196,7 +200,9 @@ def correct(report_id: int):
                 report,
                 reason=form.reason.data,
                 base_url=_base_url(),
-                signature=esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL),
+                signature=esign.sign(
+                    current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+                ),
             )
             flash(
                 _(

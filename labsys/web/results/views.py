@@ -336,7 +336,9 @@ def accept_sample(sample_id: int):
         flash(_("Some of these results are no longer on this page; reload it."), "danger")
         return redirect(url_for("results.review_queue"))
     with service_errors():
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.REVIEW)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.REVIEW, session=db.session
+        )
         count = svc.accept_results(
             db.session, current_user, results, signature=signature, seen=seen
         )
