@@ -20,7 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from labsys.core.micro import parse_colony_count
@@ -328,7 +328,8 @@ def _announcement_columns(unit, producer) -> list:
         Sample.production_date,
         Sample.batch_no,
         Sample.cat_l1_id,
-        Plan.name,
+        # 任务来源: the visit's, as the sampling form and the report print it, else the plan.
+        func.coalesce(func.nullif(SamplingVisit.task_source, ""), Plan.name),
         Sample.lab_id,
         Sample.remarks,
         Sample.link,
