@@ -108,6 +108,21 @@ def test_the_supervisor_assigns_and_my_work_shows_it_with_counts_per_person(
     assert f'id="mine-{a.id}"' not in html
 
 
+def test_the_sample_results_page_shows_how_each_result_was_obtained(
+    db, client, login, post, tech, reviewer, aas, flour_sample, today
+):
+    lead = by_name(flour_sample(), "铅")
+    login(tech)
+    page = f"/lab/results/{lead.id}/record"
+    post(page, _record_data(lead, instrument=str(aas.id)), token_from=page)
+    login(reviewer)
+    html = client.get(f"/lab/samples/{lead.sample_id}").get_data(as_text=True)
+    row = html[html.index(f'<tr id="bench-{lead.id}">') :]
+    row = row[: row.index("</tr>")]
+    assert "2026-11-04 – 2026-11-05" in row and "GB 5009.12-2023" in row
+    assert "LAB-AAS-01" in row and "Tech Ting" in row
+
+
 def test_a_technician_cannot_assign_work(db, client, login, post, tech, flour_sample):
     sample = flour_sample()
     login(tech)
@@ -209,3 +224,19 @@ def test_a_row_assigned_to_someone_else_is_refused_on_the_record_page(
     assert "Other Tech" in html
     db.session.expire_all()
     assert by_name(sample, "铅").measured_text is None
+
+
+def test_a_supervisor_adds_a_further_method_from_the_catalog_list(
+    db, client, login, post, boss, tech, items
+):
+    login(boss)
+    assert f"/lab/items/{items['lead'].id}/methods" in client.get("/catalog/items").get_data(
+        as_text=True
+    )
+    page = f"/lab/items/{items['lead'].id}/methods"
+    html = post(
+        page, {"method_standard": "GB 5009.12-2023 第二法"}, token_from=page, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "GB 5009.12-2023 第二法" in html
+    login(tech)
+    assert client.get(page).status_code == 403

@@ -330,6 +330,7 @@ def sample_results(sample_id: int):
         rows=rows,
         shown=_shown(rows),
         retest_form=RetestForm(),
+        bench_records=bench_queries.records_of(db.session, rows),
     )
 
 
