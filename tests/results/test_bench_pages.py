@@ -240,3 +240,55 @@ def test_a_supervisor_adds_a_further_method_from_the_catalog_list(
     assert "GB 5009.12-2023 第二法" in html
     login(tech)
     assert client.get(page).status_code == 403
+
+
+def _sheet_rows(*results, value="0.1"):
+    data = {}
+    for index, result in enumerate(results):
+        data[f"rows-{index}-result_id"] = result.id
+        data[f"rows-{index}-version"] = result.version_id
+        data[f"rows-{index}-measured"] = value
+    return data
+
+
+def test_a_worksheet_run_records_its_details_on_every_saved_row(
+    db, client, login, post, tech, aas, flour_sample, items, today
+):
+    a, b = flour_sample(), flour_sample()
+    rows = [by_name(a, "铅"), by_name(b, "铅")]
+    sheet = f"/lab/worksheet/{items['lead'].id}"
+    login(tech)
+    run = {
+        "run-started_on": "2026-11-06",
+        "run-ended_on": "2026-11-07",
+        "run-method": "GB 5009.12-2023",
+        "run-instrument": str(aas.id),
+    }
+    response = post(sheet, {**_sheet_rows(*rows), **run}, token_from=sheet)
+    assert response.status_code == 302
+    db.session.expire_all()
+    records = [db.session.get(BenchRecord, r.id) for r in rows]
+    assert [(r.ended_on, r.instrument_id) for r in records] == [(date(2026, 11, 7), aas.id)] * 2
+    # The next visit starts from the same run.
+    assert 'value="2026-11-07"' in client.get(sheet).get_data(as_text=True)
+
+
+def test_a_worksheet_run_on_an_expired_instrument_saves_no_row(
+    db, client, login, post, tech, aas, flour_sample, items, today
+):
+    aas.calibration_due = date(2026, 11, 6)
+    db.session.commit()
+    rows = [by_name(flour_sample(), "铅"), by_name(flour_sample(), "铅")]
+    sheet = f"/lab/worksheet/{items['lead'].id}"
+    login(tech)
+    run = {
+        "run-started_on": "2026-11-06",
+        "run-ended_on": "2026-11-07",
+        "run-method": "GB 5009.12-2023",
+        "run-instrument": str(aas.id),
+    }
+    html = post(sheet, {**_sheet_rows(*rows), **run}, token_from=sheet).get_data(as_text=True)
+    assert "2026-11-06" in html and "LAB-AAS-01" in html
+    db.session.expire_all()
+    assert [db.session.get(type(r), r.id).measured_text for r in rows] == [None, None]
+    assert db.session.scalars(select(BenchRecord)).all() == []

@@ -92,3 +92,15 @@ class ImportConfirmForm(LabsysForm):
     fingerprint = HiddenField(
         validators=[InputRequired(), Length(max=64), Regexp(r"^[0-9a-f]{64}$")]
     )
+
+
+class RunForm(LabsysForm):
+    """A worksheet's run: when given, recorded on every row saved with it (prefix "run")."""
+
+    class Meta:
+        csrf = False  # part of the worksheet's form, which carries the token
+
+    started_on = DateField(_l("Test started"), validators=[Optional()])
+    ended_on = DateField(_l("Test ended"), validators=[Optional()])
+    method = SelectField(_l("Method used"), default="")
+    instrument = SelectField(_l("Instrument"), coerce=int, default=0)

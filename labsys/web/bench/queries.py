@@ -146,3 +146,14 @@ def records_of(session: Session, results: Sequence[SampleResult]) -> list[tuple]
         )
     }
     return [(r, *found[r.id]) for r in results if r.id in found]
+
+
+def last_record(session: Session, user: User, item: TestItem) -> BenchRecord | None:
+    """The latest bench record ``user`` made for a result of ``item``."""
+    return session.scalar(
+        select(BenchRecord)
+        .join(SampleResult, SampleResult.id == BenchRecord.result_id)
+        .where(BenchRecord.recorded_by_id == user.id, SampleResult.test_item_id == item.id)
+        .order_by(BenchRecord.recorded_at.desc(), BenchRecord.result_id.desc())
+        .limit(1)
+    )
