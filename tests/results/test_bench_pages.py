@@ -8,7 +8,14 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from labsys.models import BenchRecord, Instrument, ResultAssignment, ResultStatus, Role
+from labsys.models import (
+    AuditEntry,
+    BenchRecord,
+    Instrument,
+    ResultAssignment,
+    ResultStatus,
+    Role,
+)
 from labsys.services import assignments, instruments
 
 from results_support import by_name
@@ -292,3 +299,31 @@ def test_a_worksheet_run_on_an_expired_instrument_saves_no_row(
     db.session.expire_all()
     assert [db.session.get(type(r), r.id).measured_text for r in rows] == [None, None]
     assert db.session.scalars(select(BenchRecord)).all() == []
+
+
+def test_a_calibration_is_recorded_on_the_edit_page_and_names_are_escaped(
+    db, client, login, post, boss, aas
+):
+    login(boss)
+    page = f"/lab/instruments/{aas.id}/edit"
+    assert 'value="2027-03-31"' in client.get(page).get_data(as_text=True)
+    html = post(
+        page,
+        {
+            "name": "<script>alert(1)</script>",
+            "model": "AA-7000",
+            "asset_no": "LAB-AAS-01",
+            "calibration_due": "2028-03-31",
+            "status": "in_service",
+            "reason": "校准证书 2026-0412",
+        },
+        token_from=page,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    db.session.expire_all()
+    assert db.session.get(Instrument, aas.id).calibration_due == date(2028, 3, 31)
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "instrument", AuditEntry.action == "update")
+    ).one()
+    assert entry.reason == "校准证书 2026-0412"
