@@ -1,5 +1,6 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
+from labsys.models.attachment import Attachment
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
 from labsys.models.bench import (
@@ -34,6 +35,7 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
