@@ -3,6 +3,7 @@ of a result with "save and next", and what a crafted request cannot do there."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -16,11 +17,17 @@ from labsys.models import (
     ResultStatus,
     Role,
 )
-from labsys.services import assignments, instruments
+from labsys.services import assignments, bench, instruments
 
 from results_support import by_name
 
 TODAY = date(2026, 11, 10)
+RAW = b"sample,absorbance\r\nA,0.1234\r\n"
+MULTIPART = {"content_type": "multipart/form-data"}
+
+
+def _raw():
+    return (io.BytesIO(RAW), "aas-run.csv")
 
 
 @pytest.fixture
@@ -121,7 +128,12 @@ def test_the_sample_results_page_shows_how_each_result_was_obtained(
     lead = by_name(flour_sample(), "铅")
     login(tech)
     page = f"/lab/results/{lead.id}/record"
-    post(page, _record_data(lead, instrument=str(aas.id)), token_from=page)
+    post(
+        page,
+        _record_data(lead, instrument=str(aas.id), raw_file=_raw()),
+        token_from=page,
+        **MULTIPART,
+    )
     login(reviewer)
     html = client.get(f"/lab/samples/{lead.sample_id}").get_data(as_text=True)
     row = html[html.index(f'<tr id="bench-{lead.id}">') :]
@@ -152,7 +164,8 @@ def test_save_and_next_goes_through_the_worksheet_keeping_the_run_details(
     assert "LAB-AAS-01" in client.get(page).get_data(as_text=True)
     data = _record_data(first, instrument=str(aas.id), save_next="Save and next")
     data.pop("save")
-    response = post(page, data, token_from=page)
+    data["raw_file"] = _raw()
+    response = post(page, data, token_from=page, **MULTIPART)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
         f"/lab/results/{second.id}/record?after={first.id}"
@@ -270,8 +283,9 @@ def test_a_worksheet_run_records_its_details_on_every_saved_row(
         "run-ended_on": "2026-11-07",
         "run-method": "GB 5009.12-2023",
         "run-instrument": str(aas.id),
+        "run-raw_file": _raw(),
     }
-    response = post(sheet, {**_sheet_rows(*rows), **run}, token_from=sheet)
+    response = post(sheet, {**_sheet_rows(*rows), **run}, token_from=sheet, **MULTIPART)
     assert response.status_code == 302
     db.session.expire_all()
     records = [db.session.get(BenchRecord, r.id) for r in rows]
@@ -327,3 +341,35 @@ def test_a_calibration_is_recorded_on_the_edit_page_and_names_are_escaped(
         select(AuditEntry).where(AuditEntry.entity == "instrument", AuditEntry.action == "update")
     ).one()
     assert entry.reason == "校准证书 2026-0412"
+
+
+def test_the_raw_file_is_listed_and_a_reviewer_downloads_it_unchanged(
+    db, client, login, post, tech, reviewer, aas, flour_sample, today
+):
+    lead = by_name(flour_sample(), "铅")
+    login(tech)
+    page = f"/lab/results/{lead.id}/record"
+    data = _record_data(lead, instrument=str(aas.id), raw_file=_raw())
+    html = post(page, data, token_from=page, follow_redirects=True, **MULTIPART).get_data(
+        as_text=True
+    )
+    section = html[html.index('id="raw-files"') :]
+    assert "aas-run.csv" in section
+    [raw] = bench.raw_files(db.session, [lead.id])
+    login(reviewer)
+    with client.get(f"/attachments/{raw.id}") as response:
+        assert response.status_code == 200 and response.data == RAW
+
+
+def test_an_instrument_result_without_its_raw_file_is_refused_on_the_page(
+    db, client, login, post, tech, aas, flour_sample, today
+):
+    lead = by_name(flour_sample(), "铅")
+    login(tech)
+    page = f"/lab/results/{lead.id}/record"
+    html = post(page, _record_data(lead, instrument=str(aas.id)), token_from=page).get_data(
+        as_text=True
+    )
+    assert "原始数据文件" in html and "invalid-feedback" in html
+    db.session.expire_all()
+    assert by_name(lead.sample, "铅").measured_text is None

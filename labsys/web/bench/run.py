@@ -42,6 +42,11 @@ def run_form(
     return form
 
 
+def raw_file(form: RunForm) -> bench.RawFile | None:
+    upload = form.raw_file.data
+    return bench.RawFile(upload.filename, upload.stream) if upload else None
+
+
 def details(form: RunForm) -> bench.BenchDetails | None:
     """The run's details, or None when the run fields were left blank."""
     if not (form.started_on.data or form.ended_on.data or form.method.data or form.instrument.data):

@@ -70,6 +70,8 @@ ACTION_TITLES = {
     "assign": _l("Assigned to a technician"),
     "unassign": _l("Assignment removed"),
     "bench": _l("Bench record (dates, method, instrument)"),
+    "attach": _l("File attached"),
+    "withdraw": _l("File withdrawn"),
 }
 
 
@@ -147,6 +149,7 @@ def _save_rows(
     form: ResultEntryForm,
     results: list[SampleResult],
     run: bench.BenchDetails | None = None,
+    raw_file: bench.RawFile | None = None,
 ) -> dict[int, str] | None:
     """Save the typed rows (all or nothing), with the worksheet's ``run`` details on each
     when given; None on success, else errors by result id."""
@@ -163,7 +166,7 @@ def _save_rows(
         if run is None:
             saved = svc.enter_results(db.session, current_user, entries)
         else:
-            saved = bench.enter_run(db.session, current_user, entries, run)
+            saved = bench.enter_run(db.session, current_user, entries, run, raw_file)
     if isinstance(outcome.error, svc.EntryErrors):
         return outcome.error.errors
     if outcome.error is not None:
@@ -232,7 +235,7 @@ def worksheet(item_id: int):
     run = bench_run.run_form(db.session, current_user, item, results)
     errors: dict[int, str] = {}
     if form.validate_on_submit() and run.validate():
-        errors = _save_rows(form, results, bench_run.details(run))
+        errors = _save_rows(form, results, bench_run.details(run), bench_run.raw_file(run))
         if errors is None:
             return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
