@@ -234,6 +234,7 @@ def enter_run(
     session: Session,
     actor: User,
     entries: Sequence[results_svc.Entry],
+    *,
     details: BenchDetails | None,
     raw_file: RawFile | None = None,
 ) -> list[SampleResult]:

@@ -271,9 +271,11 @@ def test_a_worksheet_run_records_the_same_details_on_every_saved_row(
     rows = [by_name(a, "铅"), by_name(b, "铅")]
     entries = [svc.Entry(rows[0], "0.1", 1), svc.Entry(rows[1], "0.3", 1)]
     with pytest.raises(svc.EntryErrors):  # an instrument run needs its raw data
-        bench.enter_run(db.session, tech, entries, _details(instrument_id=balance.id))
+        bench.enter_run(db.session, tech, entries, details=_details(instrument_id=balance.id))
     db.session.rollback()
-    bench.enter_run(db.session, tech, entries, _details(instrument_id=balance.id), _raw())
+    bench.enter_run(
+        db.session, tech, entries, details=_details(instrument_id=balance.id), raw_file=_raw()
+    )
     db.session.commit()
     assert {db.session.get(BenchRecord, r.id).instrument_id for r in rows} == {balance.id}
     assert {a.entity_id for a in bench.raw_files(db.session, [r.id for r in rows])} == {
@@ -284,7 +286,7 @@ def test_a_worksheet_run_records_the_same_details_on_every_saved_row(
             db.session,
             tech,
             [svc.Entry(rows[0], "0.2", rows[0].version_id)],
-            _details(ended_on=date(2026, 12, 1)),
+            details=_details(ended_on=date(2026, 12, 1)),
         )
 
 

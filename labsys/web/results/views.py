@@ -166,7 +166,9 @@ def _save_rows(
         if run is None:
             saved = svc.enter_results(db.session, current_user, entries)
         else:
-            saved = bench.enter_run(db.session, current_user, entries, run, raw_file)
+            saved = bench.enter_run(
+                db.session, current_user, entries, details=run, raw_file=raw_file
+            )
     if isinstance(outcome.error, svc.EntryErrors):
         return outcome.error.errors
     if outcome.error is not None:
