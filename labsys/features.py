@@ -31,6 +31,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
+    from labsys.web.tokens.views import bp as tokens_bp
 
     return [
         catalog_bp,
@@ -44,6 +45,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         results_bp,
         stats_bp,
         followup_bp,
+        tokens_bp,
     ]
 
 
@@ -68,18 +70,28 @@ NAV = [
     NavItem("stats.announcement", _l("Unqualified-product announcement")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
+    NavItem("tokens.token_list", _l("API tokens")),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.api import api_token_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.stats import export_command, stats_command
 
-    return [catalog_group, stats_command, export_command, report_group, import_group, demo_command]
+    return [
+        catalog_group,
+        stats_command,
+        export_command,
+        report_group,
+        import_group,
+        demo_command,
+        api_token_group,
+    ]
 
 
 def INIT_STEPS():  # noqa: N802

@@ -109,7 +109,7 @@ def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_val
 def _keyed_hash(key: anchor.Key, seq: int | None, *fields, channel: str | None = None) -> str:
     parts = [KEYED_SCHEME, str(seq), *_payload(*fields)]
     if channel is not None:  # rows without a channel keep the payload they always had
-        parts.append(f"channel={channel}")
+        parts += [f"channel={channel}"]
     payload = "\x1f".join(parts)
     return hmac.new(key.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -95,7 +95,7 @@ class Enterprise(Strict):
         lambda e: e.risk_grade.value if e.risk_grade else None,
         allow_none=True,
         required=True,
-        metadata={"type": ["string", "null"]},
+        metadata={"type": "string"},
     )
     phone = fields.String(required=True)
     contact = fields.String(required=True)
