@@ -64,9 +64,7 @@ def create_token(
     if scope not in SCOPES:
         raise ServiceError(_("The scope is read or write."), field="scope")
     if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ServiceError(
-            _("A token is valid for 1 to %(n)d days.", n=MAX_DAYS), field="days"
-        )
+        raise ServiceError(_("A token is valid for 1 to %(n)d days.", n=MAX_DAYS), field="days")
     if not user.active:
         raise ServiceError(_("%(name)s is not active.", name=user.display_name), field="user")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -106,9 +104,7 @@ def revoke_token(session: Session, actor: User, token: ApiToken) -> ApiToken:
         raise ServiceError(_("This token is already revoked."))
     token.revoked_at = clock.now()
     session.flush()
-    audit.record(
-        session, actor, "api_token", token.id, "revoke", new={"prefix": token.prefix}
-    )
+    audit.record(session, actor, "api_token", token.id, "revoke", new={"prefix": token.prefix})
     return token
 
 

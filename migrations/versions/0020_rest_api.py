@@ -45,9 +45,7 @@ def upgrade():
         sa.Column("response_body", sa.Text(), nullable=False),
         sa.Column("location", sa.String(length=300), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_api_idempotency_user_id_users"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_api_idempotency_user_id_users"),
         sa.PrimaryKeyConstraint("id", name="pk_api_idempotency"),
         sa.UniqueConstraint("user_id", "key", name="uq_api_idempotency_user_key"),
     )
@@ -81,7 +79,9 @@ def upgrade():
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["webhook_outbox.id"], name="fk_webhook_deliveries_event_id_webhook_outbox"
+            ["event_id"],
+            ["webhook_outbox.id"],
+            name="fk_webhook_deliveries_event_id_webhook_outbox",
         ),
         sa.ForeignKeyConstraint(
             ["subscription_id"],

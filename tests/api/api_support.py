@@ -21,9 +21,7 @@ def lab_world(make_user, make_category, make_item, make_spec, make_enterprise):
         "rev": make_user("rev", Role.REVIEWER, full_name="赵审核"),
         "boss": make_user("boss", Role.SUPERVISOR, full_name="钱批准"),
     }
-    signatories.authorise(
-        db.session, SYSTEM, people["boss"], category_ids=[flour.ancestor_ids[0]]
-    )
+    signatories.authorise(db.session, SYSTEM, people["boss"], category_ids=[flour.ancestor_ids[0]])
     db.session.commit()
     unit = make_enterprise("北京某超市有限公司")
     return {"flour": flour, "lead": lead, "unit": unit, **people}

@@ -14,9 +14,8 @@ from labsys.models import ApiToken, AuditEntry, Enterprise, Role
 from labsys.services import audit
 from labsys.web.api_v1 import auth
 
-from support import csrf_token
-
 from api_support import lab_world
+from support import csrf_token
 
 
 def _bearer(secret):
@@ -30,7 +29,12 @@ def test_the_profile_page_shows_a_new_token_once_and_keeps_only_its_hash(
     login(user)
     page = client.post(
         "/profile/tokens",
-        data={"name": "仪器", "scope": "read", "days": "30", "csrf_token": csrf_token(client, "/profile/tokens")},
+        data={
+            "name": "仪器",
+            "scope": "read",
+            "days": "30",
+            "csrf_token": csrf_token(client, "/profile/tokens"),
+        },
     )
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
@@ -51,7 +55,8 @@ def test_the_profile_page_shows_a_new_token_once_and_keeps_only_its_hash(
     assert refused.status_code == 403
 
     revoked = client.post(
-        f"/profile/tokens/{stored.id}/revoke", data={"csrf_token": csrf_token(client, "/profile/tokens")}
+        f"/profile/tokens/{stored.id}/revoke",
+        data={"csrf_token": csrf_token(client, "/profile/tokens")},
     )
     assert revoked.status_code == 302
     assert api.get("/api/v1/me", headers=_bearer(secret)).status_code == 401
@@ -63,7 +68,8 @@ def test_a_user_cannot_revoke_someone_elses_token(app, client, make_user, login,
     token = db.session.query(ApiToken).one()
     login(make_user("mal", Role.SAMPLER))
     response = client.post(
-        f"/profile/tokens/{token.id}/revoke", data={"csrf_token": csrf_token(client, "/profile/tokens")}
+        f"/profile/tokens/{token.id}/revoke",
+        data={"csrf_token": csrf_token(client, "/profile/tokens")},
     )
     assert response.status_code == 404
     db.session.expire_all()
@@ -78,7 +84,9 @@ def test_the_cli_prints_a_token_once(app, make_user):
     assert result.exit_code == 0, result.output
     secret = result.output.splitlines()[0]
     token = db.session.query(ApiToken).one()
-    assert token.scope == "write" and token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert (
+        token.scope == "write" and token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    )
     assert (token.expires_at - token.created_at) == timedelta(days=5)
     unknown = app.test_cli_runner().invoke(args=["api-token", "create", "nobody"])
     assert unknown.exit_code == 1
@@ -139,16 +147,12 @@ def test_the_next_minute_opens_a_new_window():
     assert limiter.hit(1, 1)[0] is True
 
 
-def test_an_api_change_is_audited_with_its_channel_and_the_hash_covers_it(
-    app, make_user, api_as
-):
+def test_an_api_change_is_audited_with_its_channel_and_the_hash_covers_it(app, make_user, api_as):
     user = make_user("sam", Role.SAMPLER)
     api = api_as(user)
     created = api.post("/api/v1/enterprises", json={"name": "某食品有限公司"})
     assert created.status_code == 201, created.get_json()
-    entry = (
-        db.session.query(AuditEntry).filter_by(entity="enterprise").one()
-    )
+    entry = db.session.query(AuditEntry).filter_by(entity="enterprise").one()
     assert entry.channel == "api" and entry.user_id == user.id
     # the same change by a page has no channel: a row edited to say otherwise breaks
     row = SimpleNamespace(**{c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns})
@@ -211,4 +215,6 @@ def test_updates_need_a_current_if_match(world, api_as, app, freeze_clock, make_
     junk = tech.post(path, json={"seal_state": "完好"}, headers={"If-Match": "*"})
     assert junk.status_code == 412
     etag = tech.get(f"/api/v1/samples/{sample.id}").headers["ETag"]
-    assert tech.post(path, json={"seal_state": "完好"}, headers={"If-Match": etag}).status_code == 200
+    assert (
+        tech.post(path, json={"seal_state": "完好"}, headers={"If-Match": etag}).status_code == 200
+    )

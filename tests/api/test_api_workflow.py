@@ -117,5 +117,3 @@ def test_visit_to_verified_report_through_the_api_alone(world, api_as, freeze_cl
     assert actors["accept"] == world["rev"].id
     checked, problem = audit.verify_chain(db.session)
     assert problem is None and checked == db.session.query(AuditEntry).count()
-
-

@@ -80,9 +80,7 @@ def _api_routes(app):
     return [(r, p, a) for r, p, a in _routes(app) if isinstance(a, TokenAccess)]
 
 
-def test_every_api_route_needs_a_token_and_ignores_the_login_cookie(
-    app, client, make_user, login
-):
+def test_every_api_route_needs_a_token_and_ignores_the_login_cookie(app, client, make_user, login):
     """Anonymous, or logged in on the pages with every role: 401 problem+json, never data,
     never a redirect, and no CSRF token asked for (there is no cookie to forge)."""
     routes = _api_routes(app)

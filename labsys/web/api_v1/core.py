@@ -17,8 +17,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields
 
 from labsys.extensions import csrf, db
-from labsys.web.access import public
 from labsys.services import api_tokens
+from labsys.web.access import public
 from labsys.web.api_v1 import auth
 from labsys.web.api_v1.problems import MEDIA_TYPE, problem, register_problem_handlers
 
@@ -72,9 +72,7 @@ API_CONFIG = {
             )
         },
         "servers": [{"url": "/"}],
-        "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-        },
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     },
 }
@@ -194,7 +192,8 @@ def idempotent(view):
         if stored is not None:
             if stored.request_hash != digest:
                 return problem(
-                    422, "This Idempotency-Key was used for another request.",
+                    422,
+                    "This Idempotency-Key was used for another request.",
                     errors=[{"name": "Idempotency-Key", "message": "already used"}],
                 )
             replay = Response(
@@ -224,7 +223,9 @@ def idempotent(view):
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
     response = Response(
-        json.dumps(data, ensure_ascii=False, default=str), status=status, mimetype="application/json"
+        json.dumps(data, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -30,9 +30,7 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra)
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE
-    )
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=MEDIA_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -314,9 +314,7 @@ class CountOut(Strict):
 
 
 class ImportIn(Strict):
-    file = fields.Raw(
-        required=True, metadata={"type": "string", "format": "binary"}
-    )
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
 class ImportOut(Strict):

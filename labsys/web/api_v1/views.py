@@ -285,7 +285,9 @@ def sample_results(sample_id: int):
 def sample_submit(sample_id: int):
     """Send the sample's entered results for review."""
     sample = _readable(sample_id)
-    count = results.submit_results(_session(), current_user, queries.results_of(_session(), sample.id))
+    count = results.submit_results(
+        _session(), current_user, queries.results_of(_session(), sample.id)
+    )
     return {"count": count}
 
 
@@ -448,7 +450,9 @@ def report_verify_file(data, report_id: int):
     if hasattr(upload, "read"):
         import hashlib
 
-        answer["valid"] = answer["valid"] and hashlib.sha256(upload.read()).hexdigest() == report.sha256
+        answer["valid"] = (
+            answer["valid"] and hashlib.sha256(upload.read()).hexdigest() == report.sha256
+        )
     return answer
 
 
@@ -524,7 +528,9 @@ def deadline_board():
     ]
 
 
-CSV_RESPONSE = {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+CSV_RESPONSE = {
+    "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 
 
 @board_bp.route("/exports/<any(samples, announcement):kind>.csv")
