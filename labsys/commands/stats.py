@@ -13,6 +13,7 @@ from flask_babel import ngettext
 
 from labsys.cli import fail, progress_bar
 from labsys.extensions import db
+from labsys.models import InspectionType
 from labsys.services import ServiceError, exports, stats
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -27,13 +28,24 @@ ROW_FIELDS = [
 ]
 
 
-def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
+def _filters(date_from, date_to, plan, task, types=()) -> stats.StatsFilter:
     return stats.StatsFilter(
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
         plan_id=plan,
         task_id=task,
+        inspection_types=stats.inspection_types(types),
     )
+
+
+TYPE_OPTION = click.option(
+    "--type",
+    "types",
+    type=click.Choice([t.value for t in InspectionType]),
+    multiple=True,
+    help="Only this inspection type (repeatable; default: all types, as a city's published "
+    "monitoring figure counts them).",
+)
 
 
 @click.group("stats", invoke_without_command=True)
@@ -63,9 +75,10 @@ def _filters(date_from, date_to, plan, task) -> stats.StatsFilter:
     default="table",
     show_default=True,
 )
+@TYPE_OPTION
 @click.pass_context
 @with_appcontext
-def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt):
+def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt, types):
     """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show.
 
     ``labsys stats rebuild`` recomputes the summary table the pass rates are summed from."""
@@ -77,7 +90,7 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
             by=by,
             level=level,
             key_foods=key_foods,
-            filters=_filters(date_from, date_to, plan, task),
+            filters=_filters(date_from, date_to, plan, task, types),
         )
     except ServiceError as error:
         fail(_("error: %(message)s", message=error.message))
@@ -185,13 +198,14 @@ def _pad(text: str, width: int, right: bool) -> str:
     required=True,
     help="The file to write.",
 )
+@TYPE_OPTION
 @with_appcontext
-def export_command(kind, date_from, date_to, plan, task, fmt, output):
+def export_command(kind, date_from, date_to, plan, task, fmt, output, types):
     """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
     report (PDF), streaming rows so that a year of a big city fits in little memory."""
     from flask import current_app
 
-    filters = _filters(date_from, date_to, plan, task)
+    filters = _filters(date_from, date_to, plan, task, types)
     lab_name = current_app.config["LAB_NAME"]
     if kind == "compliance":
         if fmt != "pdf":

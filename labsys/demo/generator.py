@@ -537,6 +537,7 @@ class _Demo:
             "link": visit["link"],
             "task_id": task.id,
             "plan_id": task.plan_id,
+            "inspection_type": task.plan.inspection_type,
             "lab_id": self.lab.id if self.lab else None,
             "sampler_id": sampler.id,
             "cat_l1_id": ids[0],

@@ -6,6 +6,8 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
+from labsys.core import inspection
+
 
 class TitledEnum(enum.StrEnum):
     """A string enum whose members have a translated ``title``."""
@@ -39,6 +41,48 @@ class Link(TitledEnum):
             cls.CATERING: _l("Catering"),
             cls.ONLINE: _l("Online"),
         }
+
+
+class InspectionType(TitledEnum):
+    """检验类别 of a plan: what its samples' results are for (``labsys.core.inspection``)."""
+
+    SUPERVISION = inspection.SUPERVISION  # 监督抽检
+    RISK_MONITORING = inspection.RISK_MONITORING  # 风险监测
+    EVALUATION = inspection.EVALUATION  # 评价性抽检
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.SUPERVISION: _l("Supervisory sampling"),
+            cls.RISK_MONITORING: _l("Risk monitoring"),
+            cls.EVALUATION: _l("Evaluative sampling"),
+        }
+
+    @classmethod
+    def of(cls, value: str | InspectionType | None) -> InspectionType:
+        """A stored value as the enum; None (a sample without a plan) is supervision."""
+        return cls(value or cls.SUPERVISION)
+
+    @property
+    def chinese(self) -> str:
+        """As printed on the report: 监督抽检 / 风险监测 / 评价性抽检."""
+        return inspection.CHINESE[self.value]
+
+    @property
+    def rules(self) -> inspection.TypeRules:
+        return inspection.rules(self.value)
+
+    @property
+    def retest_rights(self) -> bool:
+        return self.rules.retest_rights
+
+    @property
+    def published(self) -> bool:
+        return self.rules.published
+
+    @property
+    def concludes_qualified(self) -> bool:
+        return self.rules.concludes_qualified
 
 
 class RiskGrade(TitledEnum):

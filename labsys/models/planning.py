@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
-from labsys.models.enums import Link
+from labsys.models.enums import InspectionType, Link
 from labsys.models.reference import Lab, Region
 from labsys.models.user import User
 
@@ -22,7 +22,10 @@ class Plan(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     year: Mapped[int]
-    inspection_type: Mapped[str] = mapped_column(String(40), default="监督抽检")  # 检验类别
+    # 检验类别: decides wording, rights and publication (labsys.core.inspection).
+    inspection_type: Mapped[InspectionType] = mapped_column(
+        str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
+    )
     description: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

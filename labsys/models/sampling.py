@@ -11,7 +11,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
 from labsys.models.enterprise import Enterprise
-from labsys.models.enums import Conclusion, Link, OilProcess, SampleStatus
+from labsys.models.enums import Conclusion, InspectionType, Link, OilProcess, SampleStatus
 from labsys.models.planning import Plan, Task
 from labsys.models.reference import Lab
 from labsys.models.user import User
@@ -104,6 +104,11 @@ class Sample(Base):
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    # The plan's 检验类别 (supervision without a plan); a plan's type is fixed once it has
+    # samples, so the copy never goes stale.
+    inspection_type: Mapped[InspectionType] = mapped_column(
+        str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
+    )
     lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
     sampler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who entered it
     cat_l1_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))

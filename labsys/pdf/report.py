@@ -41,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from labsys.core import inspection
 from labsys.pdf.fonts import register_fonts
 from labsys.pdf.text import para_text
 
@@ -83,29 +84,15 @@ EVALUATION_NOTES = ("本次检验为评价性抽检，检验结果用于评价�
 VERIFY_NOTE = "扫描二维码可核验本报告的真实性与状态。"
 
 
-def inspection_kind(inspection_type: str | None) -> str:
-    """ "supervision", "risk_monitoring" or "evaluation" from a plan's free-text 检验类别.
-
-    The hook for the inspection-type enum a later change adds to plans: until then the
-    text decides, and anything not recognised is worded as supervision (the default, and
-    the type that gives the producer the most rights to be told about).
-    """
-    text = (inspection_type or "").strip()
-    if "风险监测" in text or text.lower().startswith("risk"):
-        return "risk_monitoring"
-    if "评价" in text or text.lower().startswith("evaluation"):
-        return "evaluation"
-    return "supervision"
-
-
 def notes_for(inspection_type: str | None) -> tuple[str, ...]:
-    """注意事项, numbered in print, worded for the inspection type."""
+    """注意事项, numbered in print, worded for the inspection type (``supervision``,
+    ``risk_monitoring``, ``evaluation``; None is supervision)."""
     by_kind = {
         "supervision": SUPERVISION_NOTES,
         "risk_monitoring": RISK_MONITORING_NOTES,
         "evaluation": EVALUATION_NOTES,
     }
-    return (*COMMON_NOTES, *by_kind[inspection_kind(inspection_type)], VERIFY_NOTE)
+    return (*COMMON_NOTES, *by_kind[inspection_type or inspection.SUPERVISION], VERIFY_NOTE)
 
 
 @dataclass

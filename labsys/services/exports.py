@@ -28,6 +28,7 @@ from labsys.models import (
     Enterprise,
     FollowUp,
     FoodCategory,
+    InspectionType,
     Lab,
     Link,
     Plan,
@@ -59,6 +60,7 @@ SAMPLE_COLUMNS = [
     "food_name",
     "status",
     "lab",
+    "inspection_type",
 ]
 
 # The national layout of the published table of unqualified products (不合格产品信息), as
@@ -168,6 +170,7 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
         Sample.food_name,
         Sample.status,
         Sample.lab_id,
+        Sample.inspection_type,
     ]
     conditions = sample_conditions(session, filters or StatsFilter(), include_rejected=True)
     for batch in _batches(session, columns, conditions):
@@ -186,6 +189,7 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
             food,
             status,
             lab_id,
+            kind,
         ) in batch:
             yield [
                 number,
@@ -202,6 +206,7 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
                 food,
                 status.value,
                 names.labs.get(lab_id, "") if lab_id else "",
+                kind.value,
             ]
 
 
@@ -221,7 +226,8 @@ def announcement_conditions(
 ) -> list:
     """Which samples are published: unqualified, with an issued (current) report, and no
     retest or objection still open (SAMR Order No. 15 Arts. 30-37: the conclusion is not
-    final while one is pending *(verify)*); risk-monitoring samples are never published.
+    final while one is pending *(verify)*); only supervision samples are published
+    (risk-monitoring problems go to the regulator's risk notice list instead).
     ``published_only=False``: every unqualified sample (the internal compliance report)."""
     unqualified = [
         *sample_conditions(session, filters or StatsFilter()),
@@ -239,14 +245,17 @@ def announcement_conditions(
         FollowUp.sample_id == Sample.id, or_(pending_retest, pending_objection)
     )
     issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
-    # Needs ``Plan`` outer-joined (``_joined_batches`` does).
-    not_risk_monitoring = or_(Plan.id.is_(None), ~Plan.inspection_type.contains("风险监测"))
     return [
         *unqualified,
         issued,
         ~open_followup,
-        not_risk_monitoring,
+        Sample.inspection_type.in_(published_types()),
     ]
+
+
+def published_types() -> list[InspectionType]:
+    """The inspection types whose unqualified products are published (supervision)."""
+    return [kind for kind in InspectionType if kind.published]
 
 
 def _announcement_columns(unit, producer) -> list:

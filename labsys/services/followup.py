@@ -24,6 +24,7 @@ from labsys.core import clock
 from labsys.models import (
     Conclusion,
     FollowUp,
+    InspectionType,
     Lab,
     ObjectionKind,
     Report,
@@ -101,6 +102,16 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         return existing
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Only an unqualified sample has a follow-up."))
+    if not InspectionType.of(sample.inspection_type).rules.followup:
+        # Only supervision gives retest and objection rights and is followed up and
+        # published; a risk-monitoring problem goes to the regulator's risk notice list.
+        raise ServiceError(
+            _(
+                "Only a supervision sample is followed up (retest, objection, disposal); "
+                "this one is %(kind)s.",
+                kind=InspectionType.of(sample.inspection_type).title,
+            )
+        )
     opening, first_state = lifecycle.start(actor, FollowUp, "open")
     followup = FollowUp(sample=sample, opened_by_id=actor.id, status=first_state)
     followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
@@ -437,7 +448,10 @@ def followup_list(session: Session, after: int | None = None, size: int = 50) ->
     query = (
         select(Sample, FollowUp)
         .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
-        .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+        .where(
+            Sample.conclusion == Conclusion.UNQUALIFIED,
+            Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
+        )
         .options(joinedload(FollowUp.retest_lab))
     )
     if after:

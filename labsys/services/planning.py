@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from labsys.core import clock
 from labsys.models import (
     FoodCategory,
+    InspectionType,
     Lab,
     Link,
     Plan,
@@ -38,17 +38,22 @@ from labsys.services import audit
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
-# 检验类别: stored in Chinese (it is printed on the report as it is), shown translated.
-INSPECTION_TYPES = {
-    "监督抽检": _l("Supervisory sampling"),
-    "风险监测": _l("Risk monitoring"),
-    "评价性抽检": _l("Evaluative sampling"),
-}
 MIN_TEAM = 2
 
 
-def inspection_type_title(value: str) -> str:
-    return str(INSPECTION_TYPES.get(value, value))
+def inspection_type_title(value: InspectionType | str | None) -> str:
+    """The translated title of a plan's 检验类别."""
+    try:
+        return InspectionType.of(value).title
+    except ValueError:
+        return str(value)
+
+
+def _clean_inspection_type(value) -> InspectionType:
+    try:
+        return InspectionType(value)
+    except ValueError:
+        raise ServiceError(_("Choose the inspection type."), field="inspection_type") from None
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,7 @@ def _clean_plan(
         year = 0
     if not 2000 <= year <= 2100:
         raise ServiceError(_("Give the plan's year, e.g. 2026."), field="year")
-    if inspection_type not in INSPECTION_TYPES:
-        raise ServiceError(_("Choose the inspection type."), field="inspection_type")
+    inspection_type = _clean_inspection_type(inspection_type)
     other = session.scalar(select(Plan).where(Plan.code == code))
     if other is not None and other is not plan:
         raise ServiceError(
@@ -110,7 +114,7 @@ def create_plan(
     code: str,
     name: str,
     year: int,
-    inspection_type: str = "监督抽检",
+    inspection_type: InspectionType | str = InspectionType.SUPERVISION,
     description: str | None = None,
 ) -> Plan:
     values = _clean_plan(session, None, code, name, year, inspection_type, description)
@@ -130,12 +134,20 @@ def update_plan(
     code: str,
     name: str,
     year: int,
-    inspection_type: str,
+    inspection_type: InspectionType | str,
     description: str | None = None,
 ) -> Plan:
     values = _clean_plan(session, plan, code, name, year, inspection_type, description)
     old = _plan_values(plan)
     changed = {k: v for k, v in values.items() if old[k] != v}
+    if "inspection_type" in changed and session.scalar(
+        select(func.count()).select_from(Sample).where(Sample.plan_id == plan.id)
+    ):
+        # Its samples were taken, worded and given (or not) their rights under this type.
+        raise ServiceError(
+            _("The inspection type of a plan that has samples cannot change."),
+            field="inspection_type",
+        )
     if "year" in changed:
         late = session.scalar(
             select(func.min(Task.due_date)).where(

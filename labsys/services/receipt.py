@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labsys.core import clock
-from labsys.models import Role, Sample, SampleResult, SampleStatus, User
+from labsys.core import clock, inspection
+from labsys.models import DecisionRule, Role, Sample, SampleResult, SampleStatus, User
 from labsys.services import ServiceError, lifecycle
 from labsys.services.access import writes
 from labsys.services.catalog import FROZEN_COLUMNS
@@ -29,6 +29,16 @@ def find_by_number(session: Session, sample_no: str) -> Sample:
             _("No sample has the number %(no)s.", no=number or "—"), field="sample_no"
         )
     return sample
+
+
+def frozen_specification(spec, sample: Sample) -> dict:
+    """The catalog specification's columns copied onto a result row of ``sample``; a
+    supervision sample is judged by simple acceptance (``core.inspection.decision_rule_for``:
+    it must conclude, so the guarded rule is not available to it)."""
+    frozen = {column: getattr(spec, column) for column in FROZEN_COLUMNS}
+    rule = inspection.decision_rule_for(sample.inspection_type, frozen["decision_rule"])
+    frozen["decision_rule"] = DecisionRule(rule)
+    return frozen
 
 
 def _check_receivable(sample: Sample, actor: User) -> None:
@@ -143,7 +153,7 @@ def receive_sample(
             item_name=spec.test_item.name_zh,
             is_colony_count=spec.is_colony_count,
             status=first_state,
-            **{column: getattr(spec, column) for column in FROZEN_COLUMNS},
+            **frozen_specification(spec, sample),
         )
         for seq, spec in enumerate(specs, start=1)
     ]

@@ -25,12 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from labsys.core import clock
+from labsys.core import clock, inspection
 from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
     Conclusion,
     DecisionRule,
+    InspectionType,
     Report,
     ReportStatus,
     ResultStatus,
@@ -278,7 +279,12 @@ def _result_text(result: SampleResult) -> str:
     return result.reported_text or result.measured_text or ""
 
 
-def report_rows(results: list[SampleResult]) -> list[ReportRow]:
+def report_rows(
+    results: list[SampleResult], inspection_type: InspectionType | None = None
+) -> list[ReportRow]:
+    """The item table; a risk-monitoring report marks problem items (问题项目), never
+    合格/不合格."""
+    worded = InspectionType.of(inspection_type).concludes_qualified
     return [
         ReportRow(
             seq=index,
@@ -286,18 +292,33 @@ def report_rows(results: list[SampleResult]) -> list[ReportRow]:
             unit=r.unit,
             limit=_plan_text(r) if r.is_microbiological else (r.limit_text or "/"),
             result=_result_text(r),
-            verdict=VERDICT_LABELS.get(r.verdict, "—"),
+            verdict=VERDICT_LABELS.get(r.verdict, "—")
+            if worded
+            else inspection.item_label(InspectionType.RISK_MONITORING, r.verdict),
             method=r.method_standard,
         )
         for index, r in enumerate(results, start=1)
     ]
 
 
-def conclusion_text(conclusion: Conclusion | None, results: list[SampleResult]) -> str:
-    """The standard wording, naming the failed items and their judgement bases."""
+def conclusion_text(
+    conclusion: Conclusion | None,
+    results: list[SampleResult],
+    inspection_type: InspectionType | None = None,
+) -> str:
+    """The standard wording, naming the failed items and their judgement bases; for risk
+    monitoring the problem items against their reference values (never 检验结论为不合格)."""
 
     def with_verdict(*verdicts):
         return [r for r in results if r.verdict in verdicts]
+
+    worded = InspectionType.of(inspection_type).concludes_qualified
+    if not worded and conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+        problems = with_verdict(VerdictValue.FAIL)
+        return inspection.problem_sentence(
+            [(r.item_name, r.judgement_basis) for r in problems],
+            [r.judgement_basis for r in with_verdict(VerdictValue.PASS)],
+        )
 
     if conclusion == Conclusion.UNQUALIFIED:
         failed = with_verdict(VerdictValue.FAIL)
@@ -343,11 +364,11 @@ def report_data(
     production = sample.production_date.isoformat() if sample.production_date else ""
     remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results)) if x)
     config = current_app.config
-    inspection_type = plan.inspection_type if plan else "监督抽检"
+    kind = InspectionType.of(sample.inspection_type)
     return ReportData(
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
-        inspection_type=inspection_type,
+        inspection_type=kind.chinese,
         food_name=sample.food_name,
         brand=sample.brand or "/",
         specification=sample.specification or "/",
@@ -366,13 +387,13 @@ def report_data(
         seal_state=sample.seal_state or "/",
         place=visit.place or unit.address or "/",
         items_summary=_items_summary(results),
-        conclusion_text=conclusion_text(sample.conclusion, results),
+        conclusion_text=conclusion_text(sample.conclusion, results, kind),
         issue_date=_local_date(issued_at) or "/",
         remarks=remarks,
         author=author.display_name,
         reviewer=reviewer.display_name if reviewer else "/",
         approver=approver.display_name if approver else "/",
-        rows=report_rows(results),
+        rows=report_rows(results, kind),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
         lab_address=config.get("LAB_ADDRESS", ""),
@@ -383,7 +404,7 @@ def report_data(
         test_dates=test_dates(results),
         judgement_basis=judgement_bases(results),
         sampling_basis=config.get("SAMPLING_BASIS") or "/",
-        notes=notes_for(inspection_type),
+        notes=notes_for(kind.value),
     )
 
 

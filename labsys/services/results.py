@@ -44,6 +44,8 @@ from labsys.core.micro import (
 from labsys.models import (
     AuditEntry,
     Conclusion,
+    DecisionRule,
+    InspectionType,
     ResultStatus,
     Role,
     Sample,
@@ -152,6 +154,11 @@ def printed_units(result: SampleResult) -> list[str]:
     return texts
 
 
+def _may_be_inconclusive(result: SampleResult) -> bool:
+    """Whether the sample's inspection type allows an inconclusive verdict (not supervision)."""
+    return InspectionType.of(result.sample.inspection_type).rules.allows_inconclusive
+
+
 def judge_values(
     result: SampleResult,
     measured_text: str | None,
@@ -163,6 +170,14 @@ def judge_values(
     Raises ServiceError (field "measured_text", "unit_values" or "lod") with the core's
     message when the input is not a result.
     """
+    if result.decision_rule == DecisionRule.GUARDED and not _may_be_inconclusive(result):
+        raise ServiceError(
+            _(
+                "A supervision sample must conclude qualified or unqualified: the guarded "
+                "decision rule is not available to it."
+            ),
+            field="measured_text",
+        )
     lod = (lod or "").strip() or result.lod
     if lod:
         try:

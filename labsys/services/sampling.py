@@ -33,6 +33,7 @@ from labsys.core import clock
 from labsys.models import (
     Enterprise,
     FoodCategory,
+    InspectionType,
     Lab,
     Link,
     OilProcess,
@@ -273,6 +274,7 @@ def create_visit(
             link=visit.link,
             task_id=visit.task_id,
             plan_id=header["task"].plan_id if header["task"] else None,
+            inspection_type=_inspection_type(header["task"]),
             lab_id=lab.id if lab else None,
             sampler_id=actor.id,
             due_delivery=due_delivery,
@@ -500,6 +502,11 @@ def _check_category(
 def _category_levels(category: FoodCategory) -> dict:
     ids = category.ancestor_ids + [None] * 4
     return {f"cat_l{level}_id": ids[level - 1] for level in range(1, 5)}
+
+
+def _inspection_type(task: Task | None) -> InspectionType:
+    """The plan's 检验类别; supervision for a sample taken outside a task."""
+    return task.plan.inspection_type if task is not None else InspectionType.SUPERVISION
 
 
 def _lab_for(session: Session, task: Task | None) -> Lab | None:

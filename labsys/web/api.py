@@ -37,6 +37,7 @@ def stats_options(args) -> dict:
             plan_id=_int(args.get("plan")),
             task_id=_int(args.get("task")),
             parent_id=_int(args.get("parent")),
+            inspection_types=_types(args.getlist("type") if hasattr(args, "getlist") else []),
         ),
     }
 
@@ -48,6 +49,14 @@ def _date(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise BadParameter(_("%(value)s is not a date (YYYY-MM-DD).", value=text)) from None
+
+
+def _types(values: list[str]) -> tuple:
+    """``?type=supervision&type=evaluation``: the inspection types counted (none: all)."""
+    try:
+        return stats.inspection_types(v for v in values if v)
+    except ServiceError as error:
+        raise BadParameter(str(error)) from None
 
 
 def _int(text: str | None) -> int | None:

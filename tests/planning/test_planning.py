@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from labsys.core import clock
-from labsys.models import AuditEntry, Link, Plan, PlanQuota, Role, Sample, Task
+from labsys.models import AuditEntry, InspectionType, Link, Plan, PlanQuota, Role, Sample, Task
 from labsys.services import ServiceError, planning
 
 TODAY = date(2026, 11, 28)
@@ -37,7 +37,7 @@ def quota(db, boss, wheat, reference_data):
         code="BJ2026-01",
         name="2026年北京市食品监督抽检",
         year=2026,
-        inspection_type="监督抽检",
+        inspection_type="supervision",
     )
     row = planning.add_quota(
         db.session, boss, plan, category_id=wheat.id, quota=10, region_code="110105", link="retail"
@@ -248,14 +248,14 @@ def test_supervisor_creates_plan_quota_and_task_through_the_pages(
             "code": "P-1",
             "name": "年度计划",
             "year": "2026",
-            "inspection_type": "风险监测",
+            "inspection_type": "risk_monitoring",
             "description": "",
         },
         token_from="/plans/new",
     )
     assert response.status_code == 302
     plan = db.session.scalar(select(Plan))
-    assert plan.inspection_type == "风险监测"
+    assert plan.inspection_type == InspectionType.RISK_MONITORING
     detail = f"/plans/{plan.id}"
     response = post(
         f"/plans/{plan.id}/quotas",
@@ -342,7 +342,8 @@ def test_sampler_cannot_plan(client, post, login, team, quota):
     assert client.get("/plans").status_code == 403
     assert (
         post(
-            "/plans/new", {"code": "X", "name": "X", "year": "2026", "inspection_type": "监督抽检"}
+            "/plans/new",
+            {"code": "X", "name": "X", "year": "2026", "inspection_type": "supervision"},
         ).status_code
         == 403
     )
@@ -386,7 +387,7 @@ def test_supervisor_edits_plan_and_quota_through_the_pages(
             "code": "BJ2026-01",
             "name": "改名后的计划",
             "year": "2026",
-            "inspection_type": "评价性抽检",
+            "inspection_type": "evaluation",
             "description": "说明",
         },
         token_from=edit,
@@ -394,5 +395,5 @@ def test_supervisor_edits_plan_and_quota_through_the_pages(
     assert response.status_code == 302
     db.session.rollback()
     plan = db.session.get(Plan, quota.plan_id)
-    assert (plan.name, plan.inspection_type) == ("改名后的计划", "评价性抽检")
+    assert (plan.name, plan.inspection_type) == ("改名后的计划", InspectionType.EVALUATION)
     assert db.session.get(PlanQuota, quota.id).quota == 12

@@ -47,7 +47,7 @@ def lab_settings(app, monkeypatch, cma_image):
         monkeypatch.setitem(app.config, key, value)
 
 
-def _plan(inspection_type="监督抽检", name="2026年北京市食品安全监督抽检计划"):
+def _plan(inspection_type="supervision", name="2026年北京市食品安全监督抽检计划"):
     plan = Plan(code=f"P{datetime.now().timestamp()}", name=name, year=2026)
     plan.inspection_type = inspection_type
     db.session.add(plan)
@@ -129,7 +129,7 @@ def test_a_single_test_day_prints_once(concluded_sample, boss):
 
 def test_supervision_notes_send_the_retest_to_the_regulator_never_the_lab(concluded_sample, boss):
     sample = concluded_sample()
-    sample.plan_id = _plan("监督抽检").id
+    sample.plan_id = _plan("supervision").id
     db.session.commit()
     first = pdf_pages(_issue(sample, boss).pdf)[0]
     # SAMR Order No. 15 (2019) Art. 30 (verify the article number); Food Safety Law Art. 88.
@@ -142,13 +142,14 @@ def test_supervision_notes_send_the_retest_to_the_regulator_never_the_lab(conclu
 
 @pytest.mark.parametrize(
     ("inspection_type", "expected"),
-    [("风险监测", "本次检验为风险监测"), ("评价性抽检", "本次检验为评价性抽检")],
+    [("risk_monitoring", "本次检验为风险监测"), ("evaluation", "本次检验为评价性抽检")],
 )
 def test_other_inspection_types_are_worded_for_their_type(
     concluded_sample, boss, inspection_type, expected
 ):
     sample = concluded_sample()
     sample.plan_id = _plan(inspection_type).id
+    sample.inspection_type = inspection_type
     db.session.commit()
     first = pdf_pages(_issue(sample, boss).pdf)[0]
     assert expected in first
@@ -156,11 +157,11 @@ def test_other_inspection_types_are_worded_for_their_type(
     assert "向本机构" not in first
 
 
-def test_an_unknown_inspection_type_is_worded_as_supervision(concluded_sample, boss):
+def test_a_sample_without_a_plan_is_worded_as_supervision(concluded_sample, boss):
     sample = concluded_sample()
-    sample.plan_id = _plan("专项抽检").id
-    db.session.commit()
-    assert "其上一级市场监督管理部门" in pdf_pages(_issue(sample, boss).pdf)[0]
+    assert sample.plan_id is None
+    first = pdf_pages(_issue(sample, boss).pdf)[0]
+    assert "其上一级市场监督管理部门" in first and "监督抽检" in first
 
 
 def test_the_task_source_names_the_plan_not_the_internal_team(
@@ -253,3 +254,41 @@ def test_markup_in_every_sampler_field_prints_literally(
     first = pdf_pages(data)[0]
     assert first.count(re.sub(r"\s+", "", hostile)) >= 8
     assert b"/URI" not in data and b"passwd" not in data.replace(b"/etc/passwd", b"")
+
+
+# (type, the item verdict column, the conclusion, what must never be printed)
+WORDING = [
+    (
+        "supervision",
+        "不合格",
+        "镉(以Cd计)项目不符合GB 2762-2022要求，检验结论为不合格。",
+        "问题样品",
+    ),
+    (
+        "evaluation",
+        "不合格",
+        "镉(以Cd计)项目不符合GB 2762-2022要求，检验结论为不合格。",
+        "问题样品",
+    ),
+    (
+        "risk_monitoring",
+        "问题项目",
+        "镉(以Cd计)项目的检验结果超出参考值（GB 2762-2022），该样品为问题样品。",
+        "不合格",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "verdict", "conclusion", "never"), WORDING)
+def test_the_report_is_worded_for_its_inspection_type(
+    concluded_sample, boss, kind, verdict, conclusion, never
+):
+    sample = concluded_sample(items=(LEAD, CADMIUM))
+    sample.plan_id = _plan(kind).id
+    sample.inspection_type = kind
+    db.session.commit()
+    text = re.sub(r"\s", "", "".join(pdf_pages(_issue(sample, boss).pdf)))
+    assert re.sub(r"\s", "", conclusion) in text
+    assert verdict in text
+    assert never not in text
+    assert {"supervision": "监督抽检", "evaluation": "评价性抽检"}.get(kind, "风险监测") in text

@@ -16,6 +16,7 @@ from labsys.extensions import db
 from labsys.models import (
     Conclusion,
     FollowUp,
+    InspectionType,
     Link,
     Plan,
     Report,
@@ -136,11 +137,12 @@ def test_only_issued_current_reports_are_published(dataset, make_item, superviso
     assert _rows() == []  # the replaced report alone does not count
 
 
-def test_risk_monitoring_is_never_published(published):
-    plan = Plan(code="RM", name="风险监测计划", year=2026, inspection_type="风险监测")
+@pytest.mark.parametrize("kind", [InspectionType.RISK_MONITORING, InspectionType.EVALUATION])
+def test_only_supervision_is_published(published, kind):
+    plan = Plan(code="RM", name="风险监测计划", year=2026, inspection_type=kind)
     db.session.add(plan)
     db.session.flush()
-    published.plan_id = plan.id
+    published.plan_id, published.inspection_type = plan.id, kind
     db.session.commit()
     assert _rows() == []
 

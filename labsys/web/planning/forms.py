@@ -11,8 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from labsys.models import Link
-from labsys.services.planning import INSPECTION_TYPES
+from labsys.models import InspectionType, Link
 from labsys.web.forms import LabsysForm
 
 
@@ -22,7 +21,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def inspection_type_choices():
-    return list(INSPECTION_TYPES.items())
+    return InspectionType.choices()
 
 
 def link_choices():

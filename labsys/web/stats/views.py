@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db
-from labsys.models import FoodCategory, Role
+from labsys.models import FoodCategory, InspectionType, Role
 from labsys.pdf import charts
 from labsys.services import ServiceError, exports, stats
 from labsys.web.access import roles_required
@@ -51,14 +51,24 @@ def _options() -> dict:
 
 
 def _filter_args() -> dict:
-    return {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
+    args: dict = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
+    types = [v for v in request.args.getlist("type") if v]
+    if types:
+        args["type"] = types  # repeatable: ?type=supervision&type=evaluation
+    return args
 
 
 def _filter_choices() -> dict:
     plans = queries.plan_choices(db.session)
     plan_id = request.args.get("plan", type=int)
     tasks = queries.task_choices(db.session, plan_id) if plan_id else []
-    return {"plans": plans, "tasks": tasks, "args": request.args}
+    return {
+        "plans": plans,
+        "tasks": tasks,
+        "args": request.args,
+        "types": InspectionType.choices(),
+        "chosen_types": request.args.getlist("type"),
+    }
 
 
 @bp.route("/")
