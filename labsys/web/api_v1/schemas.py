@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from labsys.models import Conclusion, Link, ResultStatus, SampleStatus, VerdictValue
 from labsys.models.api import SCOPES
+from labsys.models.enums import InspectionType
 from labsys.models.report import ReportStatus
 from labsys.web.inputs import INT_MAX
 
@@ -163,7 +164,7 @@ class Plan(Strict):
     code = fields.String(required=True)
     name = fields.String(required=True)
     year = fields.Integer(required=True)
-    inspection_type = fields.String(required=True)
+    inspection_type = fields.Enum(InspectionType, by_value=True, required=True)
 
 
 class Task(Strict):
