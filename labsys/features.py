@@ -32,6 +32,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
     from labsys.web.tokens.views import bp as tokens_bp
+    from labsys.web.webhooks.views import bp as webhooks_bp
 
     return [
         catalog_bp,
@@ -46,6 +47,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         stats_bp,
         followup_bp,
         tokens_bp,
+        webhooks_bp,
     ]
 
 
@@ -71,12 +73,13 @@ NAV = [
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
     NavItem("tokens.token_list", _l("API tokens")),
+    NavItem("webhooks.index", _l("Webhooks")),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
-    from labsys.commands.api import api_token_group
+    from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.reports import report_group
@@ -91,6 +94,7 @@ def CLI_COMMANDS():  # noqa: N802
         import_group,
         demo_command,
         api_token_group,
+        webhooks_group,
     ]
 
 

@@ -1,6 +1,9 @@
-"""``labsys api-token``: personal API tokens from the command line (shown once)."""
+"""``labsys api-token``: personal API tokens from the command line (shown once);
+``labsys webhooks deliver``: the webhook delivery worker."""
 
 from __future__ import annotations
+
+import time
 
 import click
 from flask.cli import with_appcontext
@@ -8,7 +11,7 @@ from flask_babel import gettext as _
 
 from labsys.cli import fail
 from labsys.extensions import db
-from labsys.services import ServiceError, api_tokens, users
+from labsys.services import ServiceError, api_tokens, users, webhooks
 from labsys.services.access import SYSTEM
 
 
@@ -58,3 +61,39 @@ def create_command(username: str, scope: str, days: int, name: str):
         ),
         err=True,
     )
+
+
+@click.group("webhooks")
+def webhooks_group():
+    """Webhook deliveries from the outbox."""
+
+
+@webhooks_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped (Ctrl+C).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds between rounds with --loop.",
+)
+@with_appcontext
+def deliver_command(loop: bool, interval: float):
+    """Write the overdue-deadline events, then deliver every event due (each attempt is
+    committed on its own: an interrupted run repeats at most the attempt under way)."""
+    while True:
+        webhooks.scan_overdue(db.session)
+        db.session.commit()
+        run = webhooks.deliver(db.session)
+        click.echo(
+            _(
+                "%(delivered)d delivered, %(failed)d failed (retried later), %(skipped)d not wanted",
+                delivered=run.delivered,
+                failed=run.failed,
+                skipped=run.skipped,
+            ),
+            err=True,
+        )
+        if not loop:
+            return
+        time.sleep(interval)

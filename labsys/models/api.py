@@ -66,7 +66,9 @@ class IdempotentRequest(Base):
 
 class WebhookSubscription(Base):
     """A receiver of events: its address, the secret its deliveries are signed with
-    (HMAC-SHA256), and the events it wants (comma-separated, empty for all)."""
+    (HMAC-SHA256), the events it wants (comma-separated, empty for all), and where it is in
+    the outbox: every event after ``last_event_id`` is still to be delivered, in order; after
+    a failure nothing is sent to it before ``next_attempt_at`` (exponential backoff)."""
 
     __tablename__ = "webhook_subscriptions"
 
@@ -75,6 +77,9 @@ class WebhookSubscription(Base):
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    last_event_id: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     def wants(self, event: str) -> bool:
@@ -93,26 +98,23 @@ class OutboxEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
+    __table_args__ = (Index("ix_webhook_outbox_event_entity", "event", "entity_id"),)
+
 
 class WebhookDelivery(Base):
-    """One event for one subscription: delivered in event order per subscription, retried
-    with exponential backoff until the receiver answers 2xx."""
+    """The delivery log: one row per attempt to deliver an event to a subscription."""
 
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("webhook_outbox.id"))
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    last_status: Mapped[int | None]
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    delivered: Mapped[bool] = mapped_column(default=False)
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(500))
 
     subscription: Mapped[WebhookSubscription] = relationship(lazy="joined")
     event: Mapped[OutboxEvent] = relationship(lazy="joined")
 
-    __table_args__ = (
-        UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_pair"),
-        Index("ix_webhook_deliveries_pending", "subscription_id", "delivered_at", "event_id"),
-    )
+    __table_args__ = (Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),)

@@ -56,6 +56,9 @@ def upgrade():
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("events", sa.String(length=300), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("last_event_id", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_subscriptions"),
     )
@@ -68,16 +71,16 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_outbox"),
     )
+    op.create_index("ix_webhook_outbox_event_entity", "webhook_outbox", ["event", "entity_id"])
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("subscription_id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
-        sa.Column("delivered_at", sa.DateTime(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
-        sa.Column("last_status", sa.Integer(), nullable=True),
-        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("attempted_at", sa.DateTime(), nullable=False),
+        sa.Column("delivered", sa.Boolean(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["webhook_outbox.id"],
@@ -89,18 +92,16 @@ def upgrade():
             name="fk_webhook_deliveries_subscription_id_webhook_subscriptions",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
-        sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_pair"),
     )
     op.create_index(
-        "ix_webhook_deliveries_pending",
-        "webhook_deliveries",
-        ["subscription_id", "delivered_at", "event_id"],
+        "ix_webhook_deliveries_subscription", "webhook_deliveries", ["subscription_id", "id"]
     )
 
 
 def downgrade():
-    op.drop_index("ix_webhook_deliveries_pending", table_name="webhook_deliveries")
+    op.drop_index("ix_webhook_deliveries_subscription", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
+    op.drop_index("ix_webhook_outbox_event_entity", table_name="webhook_outbox")
     op.drop_table("webhook_outbox")
     op.drop_table("webhook_subscriptions")
     op.drop_table("api_idempotency")

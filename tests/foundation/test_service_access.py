@@ -42,6 +42,8 @@ SYSTEM_STEPS = {
     "labsys.services.security.access_refused": "the audit trail itself: a refusal, recorded after it",
     # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
     "labsys.services.api_tokens.store_answer": "the API's stored answer to a create, in its request",
+    "labsys.services.webhooks.scan_overdue": "`labsys webhooks deliver`: events of the deadline board",
+    "labsys.services.webhooks.deliver": "`labsys webhooks deliver`: the delivery log and cursors",
     "labsys.services.lifecycle.transition": "changes a state inside every writer that does",
     "labsys.services.lifecycle.transition_many": "the same for several rows (bulk writers)",
 }
