@@ -28,7 +28,13 @@ def Text(max_length: int = 200, **kwargs) -> fields.String:  # noqa: N802 - a fi
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802
+    """An id in a JSON body: a JSON integer within INTEGER."""
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=INT_MAX), **kwargs)
+
+
+def QueryId(**kwargs) -> fields.Integer:  # noqa: N802
+    """An id in the query string (text there), within INTEGER."""
+    return fields.Integer(validate=validate.Range(min=1, max=INT_MAX), **kwargs)
 
 
 def Day(**kwargs) -> fields.Date:  # noqa: N802
@@ -51,7 +57,7 @@ class Strict(Schema):
 
 
 class PageArgs(Strict):
-    after = Id(metadata={"description": "the last id of the previous page (keyset paging)"})
+    after = QueryId(metadata={"description": "the last id of the previous page (keyset paging)"})
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
 
@@ -134,7 +140,7 @@ class Category(Strict):
 
 
 class CategoryArgs(Strict):
-    parent = Id(metadata={"description": "children of this category (top level without)"})
+    parent = QueryId(metadata={"description": "children of this category (top level without)"})
     q = Text(100, metadata={"description": "search by name or code instead"})
 
 
@@ -353,7 +359,7 @@ class ReportIn(Strict):
 
 
 class ReportArgs(PageArgs):
-    sample_id = Id()
+    sample_id = QueryId()
 
 
 class VerifyOut(Strict):
@@ -378,9 +384,9 @@ class StatsArgs(Strict):
     key_foods = fields.Boolean(load_default=False)
     from_ = Day(data_key="from")
     to = Day()
-    plan = Id()
-    task = Id()
-    parent = Id()
+    plan = QueryId()
+    task = QueryId()
+    parent = QueryId()
 
 
 class FollowUpOut(Strict):
@@ -402,5 +408,5 @@ class DeadlineOut(Strict):
 class ExportArgs(Strict):
     from_ = Day(data_key="from")
     to = Day()
-    plan = Id()
-    task = Id()
+    plan = QueryId()
+    task = QueryId()

@@ -473,7 +473,7 @@ board_bp = blueprint("api_supervision", "", "Pass rates, follow-up, deadlines an
 
 OBJECT_RESPONSE = {
     "200": {
-        "description": "the same JSON as `labsys stats --json` and GET /api/stats",
+        "description": "the same JSON as `labsys stats --format json` and GET /api/stats",
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
