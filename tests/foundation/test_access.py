@@ -124,7 +124,7 @@ def test_api_tokens_carry_their_users_roles_and_scope(app, client, make_user):
         for method in sorted(rule.methods & CHANGING):
             response = client.open(path, method=method, json={}, headers=reader)
             assert response.status_code == 403, (method, rule.endpoint)
-            assert "scope" in response.get_json()["detail"]
+            assert "read" in response.get_json()["detail"]  # "scope read" (只读)
 
 
 def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(
