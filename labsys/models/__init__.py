@@ -9,6 +9,13 @@ from labsys.models.api import (
 )
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.bench import (
+    BenchRecord,
+    Instrument,
+    InstrumentStatus,
+    ResultAssignment,
+    TestItemMethod,
+)
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
@@ -42,6 +49,7 @@ __all__ = [
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
+    "BenchRecord",
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
@@ -52,6 +60,8 @@ __all__ = [
     "FoodCategory",
     "Holiday",
     "InspectionType",
+    "Instrument",
+    "InstrumentStatus",
     "Lab",
     "Link",
     "NumberSequence",
@@ -62,6 +72,7 @@ __all__ = [
     "Region",
     "Report",
     "ReportStatus",
+    "ResultAssignment",
     "ResultStatus",
     "RiskGrade",
     "Role",
@@ -75,6 +86,7 @@ __all__ = [
     "Task",
     "TaskSampler",
     "TestItem",
+    "TestItemMethod",
     "User",
     "UserRole",
     "VerdictValue",
