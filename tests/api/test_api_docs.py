@@ -45,3 +45,18 @@ def test_the_client_example_in_the_docs_runs(
     report = db.session.query(Report).one()
     written = (tmp_path / f"{report.report_no}.pdf").read_bytes()
     assert hashlib.sha256(written).hexdigest() == report.sha256
+
+
+def test_the_reference_page_and_document_are_served_by_labsys_itself(app, client):
+    document = client.get("/api/v1/openapi.json")
+    assert document.status_code == 200
+    spec = document.get_json()
+    assert spec["openapi"].startswith("3.1")
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(source.startswith("/api/v1/docs/assets/") for source in sources)
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200 and len(asset.data) > 1000, source
+    assert "/api/v1/openapi.json" in page
