@@ -89,7 +89,7 @@ def service_problem(error: ServiceError):
         status = 422
     errors = [{"name": name or "", "message": str(message)} for name, message in _pairs(error)]
     extra = {}
-    if isinstance(error, ConflictError) and error.current is not None:
+    if isinstance(error, ConflictError) and isinstance(error.current, dict):
         extra["current"] = error.current
     return problem(status, error.message, errors=errors or None, **extra)
 

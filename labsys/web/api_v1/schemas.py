@@ -210,6 +210,27 @@ class BatchIn(Strict):
     remarks = Text(1000, load_default="")
 
 
+class SampleChangeIn(Strict):
+    """Only the fields sent change.  Before receipt an edit by the sampling team; after it a
+    correction, which needs a ``reason`` (the category cannot change then)."""
+
+    food_name = Text(200)
+    category_id = Id()
+    brand = Text(100)
+    specification = Text(100)
+    production_date = Nullable(Day())
+    batch_no = Text(60)
+    shelf_life = Text(40)
+    oil_process = Text(20)
+    quantity = Text(20)
+    quantity_unit = Text(20)
+    backup_quantity = Text(20)
+    sampling_base = Text(60)
+    producer_id = Nullable(Id())
+    remarks = Text(1000)
+    reason = Text(500)
+
+
 class VisitIn(Strict):
     sampled_unit_id = Id(required=True)
     sampling_date = Day(required=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Report, Role, Sample
+from labsys.models import Report, Role, Sample, SampleStatus
 from labsys.services import (
     ServiceError,
     catalog,
@@ -243,6 +243,33 @@ def sample_list(args):
 @token_required(*SAMPLE_READERS)
 def sample_detail(sample_id: int):
     sample = _readable(sample_id)
+    return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+
+
+@sample_bp.route("/<int:sample_id>", methods=["PATCH"])
+@sample_bp.doc(parameters=[IF_MATCH])
+@sample_bp.arguments(s.SampleChangeIn)
+@sample_bp.response(200, s.SampleOut)
+@sample_bp.alt_response(404, description="no such sample (or not yours)")
+@token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
+def sample_change(data, sample_id: int):
+    """Edit a sample's form fields before receipt (its sampling team), or correct them
+    after receipt with a ``reason`` (the team or a supervisor), as on the pages."""
+    sample = _readable(sample_id)
+    version = check_version(sample.version_id)
+    reason = data.pop("reason", None)
+    fields = {key: ("" if value is None else value) for key, value in data.items()}
+    if sample.status == SampleStatus.REGISTERED:
+        sampling.update_sample(_session(), current_user, sample, version, **fields)
+    else:
+        sampling.correct_sample(
+            _session(),
+            current_user,
+            sample,
+            reason=reason or "",
+            expected_version=version,
+            **fields,
+        )
     return sample, 200, {"ETag": f'"v{sample.version_id}"'}
 
 
