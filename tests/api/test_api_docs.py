@@ -57,6 +57,6 @@ def test_the_reference_page_and_document_are_served_by_labsys_itself(app, client
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert sources and all(source.startswith("/api/v1/docs/assets/") for source in sources)
     for source in sources:
-        asset = client.get(source)
-        assert asset.status_code == 200 and len(asset.data) > 1000, source
+        with client.get(source) as asset:  # a file response: closed here
+            assert asset.status_code == 200 and len(asset.data) > 1000, source
     assert "/api/v1/openapi.json" in page
