@@ -1,5 +1,6 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
+<<<<<<< HEAD
 from labsys.models.api import (
     ApiToken,
     IdempotentRequest,
@@ -7,6 +8,9 @@ from labsys.models.api import (
     WebhookDelivery,
     WebhookSubscription,
 )
+=======
+from labsys.models.attachment import Attachment
+>>>>>>> main
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
 from labsys.models.bench import (
@@ -41,11 +45,15 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+<<<<<<< HEAD
     "ApiToken",
     "IdempotentRequest",
     "OutboxEvent",
     "WebhookDelivery",
     "WebhookSubscription",
+=======
+    "Attachment",
+>>>>>>> main
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
