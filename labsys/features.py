@@ -49,12 +49,9 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         bench_bp,
         stats_bp,
         followup_bp,
-<<<<<<< HEAD
         tokens_bp,
         webhooks_bp,
-=======
         attachments_bp,
->>>>>>> main
     ]
 
 

@@ -1,6 +1,5 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
-<<<<<<< HEAD
 from labsys.models.api import (
     ApiToken,
     IdempotentRequest,
@@ -8,9 +7,7 @@ from labsys.models.api import (
     WebhookDelivery,
     WebhookSubscription,
 )
-=======
 from labsys.models.attachment import Attachment
->>>>>>> main
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
 from labsys.models.bench import (
@@ -45,15 +42,12 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
-<<<<<<< HEAD
     "ApiToken",
     "IdempotentRequest",
     "OutboxEvent",
     "WebhookDelivery",
     "WebhookSubscription",
-=======
     "Attachment",
->>>>>>> main
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
