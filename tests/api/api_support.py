@@ -7,6 +7,8 @@ from labsys.models import Role
 from labsys.services import signatories
 from labsys.services.access import SYSTEM
 
+from support import PASSWORD
+
 
 def lab_world(make_user, make_category, make_item, make_spec, make_enterprise):
     """Two samplers, a technician, a reviewer, a supervisor who may sign for the category,
@@ -67,10 +69,13 @@ def walk_to_report(world, api_as, day, value: str = "0.05") -> dict:
     tech.post(f"/api/v1/samples/{sample['id']}/results/submit")
     etag = reviewer.get(f"/api/v1/results/{row['id']}").headers["ETag"]
     reviewer.post(
-        f"/api/v1/results/{row['id']}/review", json={"accept": True}, headers={"If-Match": etag}
+        f"/api/v1/results/{row['id']}/review",
+        json={"accept": True, "password": PASSWORD},
+        headers={"If-Match": etag},
     )
     issued = boss.post(
-        "/api/v1/reports", json={"sample_id": sample["id"], "confirm_signature": True}
+        "/api/v1/reports",
+        json={"sample_id": sample["id"], "confirm_signature": True, "password": PASSWORD},
     )
     assert issued.status_code == 201, issued.get_json()
     return issued.get_json()

@@ -11,6 +11,7 @@ from labsys.extensions import db
 from labsys.models import Report
 
 from api_support import lab_world
+from support import PASSWORD
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 
@@ -30,6 +31,7 @@ def test_the_client_example_in_the_docs_runs(
     scope = {
         "BASE": f"{live_server}/api/v1",
         "TOKENS": tokens,
+        "PASSWORDS": {"reviewer": PASSWORD, "supervisor": PASSWORD},
         "UNIT_ID": world["unit"].id,
         "CATEGORY_ID": world["flour"].id,
         "COLLEAGUE_ID": world["pat"].id,

@@ -14,6 +14,7 @@ from labsys.models import AuditEntry, Report
 from labsys.services import audit
 
 from api_support import lab_world
+from support import PASSWORD
 
 DAY = date(2026, 11, 2)
 
@@ -79,7 +80,7 @@ def test_visit_to_verified_report_through_the_api_alone(world, api_as, freeze_cl
     current = reviewer.get(f"/api/v1/results/{row['id']}")
     reviewed = reviewer.post(
         f"/api/v1/results/{row['id']}/review",
-        json={"accept": True},
+        json={"accept": True, "password": PASSWORD},
         headers={"If-Match": current.headers["ETag"]},
     )
     assert reviewed.status_code == 200, reviewed.get_json()
@@ -87,7 +88,8 @@ def test_visit_to_verified_report_through_the_api_alone(world, api_as, freeze_cl
     assert boss.get(f"/api/v1/samples/{sample['id']}").get_json()["conclusion"] == "qualified"
 
     issued = boss.post(
-        "/api/v1/reports", json={"sample_id": sample["id"], "confirm_signature": True}
+        "/api/v1/reports",
+        json={"sample_id": sample["id"], "confirm_signature": True, "password": PASSWORD},
     )
     assert issued.status_code == 201, issued.get_json()
     report = issued.get_json()
@@ -117,3 +119,29 @@ def test_visit_to_verified_report_through_the_api_alone(world, api_as, freeze_cl
     assert actors["accept"] == world["rev"].id
     checked, problem = audit.verify_chain(db.session)
     assert problem is None and checked == db.session.query(AuditEntry).count()
+
+
+def test_signing_through_the_api_needs_the_signers_password(world, api_as, freeze_clock):
+    """Accepting and issuing are electronic signatures: a token alone does not sign."""
+    freeze_clock(DAY)
+    from api_support import visit_body
+
+    sample = api_as(world["sam"]).post("/api/v1/visits", json=visit_body(world, DAY))
+    sample_id = sample.get_json()["samples"][0]["id"]
+    tech, reviewer = api_as(world["tech"]), api_as(world["rev"])
+    etag = tech.get(f"/api/v1/samples/{sample_id}").headers["ETag"]
+    (row,) = tech.post(
+        f"/api/v1/samples/{sample_id}/receive",
+        json={"seal_state": "完好"},
+        headers={"If-Match": etag},
+    ).get_json()["items"]
+    tech.put(f"/api/v1/results/{row['id']}", json={"value": "0.05"}, headers={"If-Match": '"v1"'})
+    tech.post(f"/api/v1/samples/{sample_id}/results/submit")
+    etag = reviewer.get(f"/api/v1/results/{row['id']}").headers["ETag"]
+    for body in ({"accept": True}, {"accept": True, "password": "wrong-password"}):
+        refused = reviewer.post(
+            f"/api/v1/results/{row['id']}/review", json=body, headers={"If-Match": etag}
+        )
+        assert refused.status_code == 403, body
+        assert [e["name"] for e in refused.get_json()["errors"]] == ["password"]
+    assert reviewer.get(f"/api/v1/results/{row['id']}").get_json()["status"] == "submitted"

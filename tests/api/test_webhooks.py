@@ -19,7 +19,7 @@ from labsys.services import users, webhooks
 from labsys.services.access import SYSTEM
 
 from api_support import lab_world, walk_to_report
-from support import csrf_token
+from support import PASSWORD, csrf_token
 
 DAY = date(2026, 11, 2)
 
@@ -126,14 +126,20 @@ def test_a_receiver_that_was_down_gets_every_event_once_back_in_order(
 
 def test_a_correction_tells_of_the_superseded_report(world, api_as, receiver, freeze_clock):
     from labsys.models import Report
-    from labsys.services import reports
+    from labsys.services import esign, reports
 
     freeze_clock(DAY)
     _subscribe(receiver.url, ["report.superseded"])
     issued = walk_to_report(world, api_as, DAY)
     report = db.session.get(Report, issued["id"])
+    signature = esign.sign(world["boss"], PASSWORD, esign.Meaning.APPROVAL)
     reports.correct_report(
-        db.session, world["boss"], report, reason="地址有误", base_url="http://labsys.test"
+        db.session,
+        world["boss"],
+        report,
+        reason="地址有误",
+        base_url="http://labsys.test",
+        signature=signature,
     )
     db.session.commit()
     receiver.up = True
@@ -153,7 +159,9 @@ def test_nothing_is_written_without_subscribers_or_for_a_rolled_back_change(
     tech = api_as(world["tech"])
     # a refused change writes no event: a report for a sample that is not concluded
     boss = api_as(world["boss"])
-    refused = boss.post("/api/v1/reports", json={"sample_id": 1, "confirm_signature": True})
+    refused = boss.post(
+        "/api/v1/reports", json={"sample_id": 1, "confirm_signature": True, "password": PASSWORD}
+    )
     assert refused.status_code == 422
     assert tech.get("/api/v1/samples/1").status_code == 200
     assert db.session.query(OutboxEvent).count() == 0

@@ -332,9 +332,16 @@ class EntryIn(Strict):
     lod = Nullable(Text(40, load_default=None))
 
 
+PASSWORD_HELP = (
+    "the signer's password, re-entered: accepting results (审核) and issuing a report (批准) "
+    "are electronic signatures (services.esign), through the API as on the pages"
+)
+
+
 class ReviewIn(Strict):
     accept = fields.Boolean(required=True)
     reason = Nullable(Text(500, load_default=None))
+    password = Text(128, load_only=True, metadata={"description": PASSWORD_HELP, "writeOnly": True})
 
 
 class CountOut(Strict):
@@ -370,6 +377,12 @@ class ReportOut(Strict):
 
 class ReportIn(Strict):
     sample_id = Id(required=True)
+    password = Text(
+        128,
+        required=True,
+        load_only=True,
+        metadata={"description": PASSWORD_HELP, "writeOnly": True},
+    )
     confirm_signature = fields.Boolean(
         required=True,
         metadata={

@@ -15,6 +15,7 @@ from labsys.services import (
     ServiceError,
     catalog,
     enterprises,
+    esign,
     exports,
     followup,
     receipt,
@@ -368,11 +369,22 @@ def result_enter(data, result_id: int):
 @result_bp.alt_response(404, description="no such result")
 @token_required(Role.REVIEWER, write=True)
 def result_review(data, result_id: int):
-    """Accept a submitted result, or return it with a reason (never your own: four eyes)."""
+    """Accept a submitted result (signed: ``password``), or return it with a reason (never
+    your own: four eyes)."""
     row = _result(result_id)
     check_version(row.version_id)
+    signature = (
+        esign.sign(current_user, data.get("password"), esign.Meaning.REVIEW)
+        if data["accept"]
+        else None
+    )
     results.review_result(
-        _session(), current_user, row, accept=data["accept"], reason=data.get("reason")
+        _session(),
+        current_user,
+        row,
+        accept=data["accept"],
+        reason=data.get("reason"),
+        signature=signature,
     )
     return row, 200, {"ETag": f'"v{row.version_id}"'}
 
@@ -414,7 +426,8 @@ def report_list(args):
 @token_required(Role.SUPERVISOR, write=True)
 def report_issue(data):
     """Approve, sign and issue the report of a concluded sample (the approver's rules and
-    four eyes as on the page).  ``confirm_signature`` must be true: issuing signs."""
+    four eyes as on the page).  Issuing is an electronic signature: ``confirm_signature``
+    true and the approver's ``password`` re-entered, as on the page."""
     if data["confirm_signature"] is not True:
         return problem(
             422,
@@ -422,7 +435,10 @@ def report_issue(data):
             errors=[{"name": "confirm_signature", "message": "must be true"}],
         )
     sample = _readable(data["sample_id"])
-    report = reports.issue_report(_session(), current_user, sample, base_url=_base_url())
+    signature = esign.sign(current_user, data["password"], esign.Meaning.APPROVAL)
+    report = reports.issue_report(
+        _session(), current_user, sample, base_url=_base_url(), signature=signature
+    )
     location = url_for("api_reports.report_detail", report_id=report.id)
     return report, 201, {"Location": location}
 
