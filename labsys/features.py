@@ -80,6 +80,7 @@ NAV = [
     NavItem("followup.board", _l("Deadline board")),
     NavItem("tokens.token_list", _l("API tokens")),
     NavItem("webhooks.index", _l("Webhooks")),
+    NavItem("followup.retest_labs", _l("Retest labs")),
 ]
 
 
@@ -88,6 +89,7 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
+    from labsys.commands.followup import retest_labs_group
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.stats import export_command, stats_command
@@ -101,6 +103,7 @@ def CLI_COMMANDS():  # noqa: N802
         demo_command,
         api_token_group,
         webhooks_group,
+        retest_labs_group,
     ]
 
 
