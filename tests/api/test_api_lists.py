@@ -67,3 +67,17 @@ def test_stats_answer_the_json_of_the_cli_and_of_the_old_endpoint(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == new.get_json()
+
+
+def test_exports_stream_the_csv_of_the_export_page(world, make_sample, api_as, client, login):
+    sample = make_sample(world["flour"])
+    api = api_as(world["boss"], "read")
+    with api.get("/api/v1/exports/samples.csv") as response:
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        text = response.get_data(as_text=True)
+    assert sample.sample_no in text
+    login(world["boss"])
+    with client.get("/stats/download/samples.csv") as page:
+        assert page.get_data(as_text=True).splitlines()[0] == text.splitlines()[0]
+    with api.get("/api/v1/exports/announcement.csv") as response:
+        assert response.status_code == 200

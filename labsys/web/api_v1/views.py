@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
+from labsys.database import write_intent
 from labsys.extensions import db
 from labsys.models import Report, Role, Sample, SampleStatus
 from labsys.services import (
@@ -587,12 +588,18 @@ def export_csv(args, kind: str):
         plan_id=args.get("plan"),
         task_id=args.get("task"),
     )
-    header, rows = exports.export_table(
-        _session(), kind, filters, default_lab=current_app.config["LAB_NAME"]
-    )
-    body = "".join(exports.csv_chunks(header, rows))
+    lab_name = current_app.config["LAB_NAME"]
+    engine = db.engine
+
+    def generate():
+        # Streamed after the request: a read session of its own (as the export page does).
+        write_intent.set(False)
+        with Session(engine) as session:
+            header, rows = exports.export_table(session, kind, filters, default_lab=lab_name)
+            yield from exports.csv_chunks(header, rows)
+
     return Response(
-        body,
+        generate(),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={kind}-{clock.today():%Y%m%d}.csv"},
     )
