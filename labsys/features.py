@@ -46,6 +46,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
+    from labsys.web.tokens.views import bp as tokens_bp
+    from labsys.web.webhooks.views import bp as webhooks_bp
 
     return [
         catalog_bp,
@@ -60,6 +62,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         bench_bp,
         stats_bp,
         followup_bp,
+        tokens_bp,
+        webhooks_bp,
         attachments_bp,
     ]
 
@@ -88,11 +92,14 @@ NAV = [
     NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
+    NavItem("tokens.token_list", _l("API tokens"), "admin"),
+    NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.followup import retest_labs_group
@@ -107,6 +114,8 @@ def CLI_COMMANDS():  # noqa: N802
         report_group,
         import_group,
         demo_command,
+        api_token_group,
+        webhooks_group,
         retest_labs_group,
     ]
 
