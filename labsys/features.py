@@ -47,6 +47,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
+    from labsys.web.tokens.views import bp as tokens_bp
+    from labsys.web.webhooks.views import bp as webhooks_bp
 
     return [
         catalog_bp,
@@ -62,6 +64,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         stats_bp,
         followup_bp,
         corrections_bp,
+        tokens_bp,
+        webhooks_bp,
         attachments_bp,
     ]
 
@@ -91,11 +95,14 @@ NAV = [
     NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
+    NavItem("tokens.token_list", _l("API tokens"), "admin"),
+    NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.followup import retest_labs_group
@@ -110,6 +117,8 @@ def CLI_COMMANDS():  # noqa: N802
         report_group,
         import_group,
         demo_command,
+        api_token_group,
+        webhooks_group,
         retest_labs_group,
     ]
 

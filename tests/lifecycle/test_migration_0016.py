@@ -50,7 +50,7 @@ def _samples(statuses_and_conclusions) -> list[Sample]:
     db.session.add_all([user, unit, category])
     db.session.flush()
     # A Core insert names only the columns given (and their defaults): the visit's later
-    # columns (0026's voided_at) do not exist yet at this revision.
+    # columns (0027's voided_at) do not exist yet at this revision.
     visit_id = db.session.execute(
         insert(SamplingVisit.__table__).values(
             sampled_unit_id=unit.id,

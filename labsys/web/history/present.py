@@ -51,6 +51,8 @@ ACTIONS = {
     ("result", "assign"): _l("Assigned to a technician"),
     ("result", "unassign"): _l("Assignment removed"),
     ("result", "bench"): _l("Bench record (dates, method, instrument)"),
+    ("result", "attach"): _l("File attached"),
+    ("result", "detach"): _l("File withdrawn"),
 }
 RETEST_ROW = _l("Retest row created")
 OTHER_ACTION = _l("Changed")

@@ -32,7 +32,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments, corrections, esign
+from labsys.services import assignments, bench, corrections, esign
 from labsys.services import results as svc
 from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import (
@@ -45,6 +45,7 @@ from labsys.web import reads_first
 from labsys.web.access import roles_required
 from labsys.web.bench import pending
 from labsys.web.bench import queries as bench_queries
+from labsys.web.bench import run as bench_run
 from labsys.web.bench.forms import ImportConfirmForm
 from labsys.web.forms import service_errors
 from labsys.web.history.present import history_rows
@@ -150,8 +151,14 @@ def _pairs(form: ResultEntryForm, results: list[SampleResult]) -> list:
     return pairs
 
 
-def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, str] | None:
-    """Save the typed rows (all or nothing); None on success, else errors by result id."""
+def _save_rows(
+    form: ResultEntryForm,
+    results: list[SampleResult],
+    run: bench.BenchDetails | None = None,
+    raw_file: bench.RawFile | None = None,
+) -> dict[int, str] | None:
+    """Save the typed rows (all or nothing), with the worksheet's ``run`` details on each
+    when given; None on success, else errors by result id."""
     entries = []
     for row, result in _pairs(form, results):
         units = [u.data or "" for u in row.units] if result.is_microbiological else None
@@ -162,7 +169,12 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
         flash(_("Nothing to save: enter at least one result."), "warning")
         return {}
     with service_errors() as outcome:
-        saved = svc.enter_results(db.session, current_user, entries)
+        if run is None:
+            saved = svc.enter_results(db.session, current_user, entries)
+        else:
+            saved = bench.enter_run(
+                db.session, current_user, entries, details=run, raw_file=raw_file
+            )
     if isinstance(outcome.error, svc.EntryErrors):
         return outcome.error.errors
     if outcome.error is not None:
@@ -271,9 +283,10 @@ def worksheet(item_id: int):
         posted = [row.form.result_id.data for row in ResultEntryForm().rows]
         results = queries.posted_results(db.session, item_id, posted)
     form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
+    run = bench_run.run_form(db.session, current_user, item, results)
     errors: dict[int, str] = {}
-    if form.validate_on_submit():
-        errors = _save_rows(form, results)
+    if form.validate_on_submit() and run.validate():
+        errors = _save_rows(form, results, bench_run.details(run), bench_run.raw_file(run))
         if errors is None:
             return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
@@ -289,6 +302,7 @@ def worksheet(item_id: int):
         confirm=ShownForm(),
         shown=_shown(results),
         owners=assignments.assignees(db.session, (r.id for r in results)),
+        run=run,
     )
 
 
@@ -400,7 +414,9 @@ def accept_sample(sample_id: int):
         flash(_("Some of these results are no longer on this page; reload it."), "danger")
         return _back_to_review(sample, stay=True)
     with service_errors() as outcome:
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.REVIEW)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.REVIEW, session=db.session
+        )
         count = svc.accept_results(
             db.session, current_user, results, signature=signature, seen=seen
         )
@@ -454,6 +470,7 @@ def sample_results(sample_id: int):
         rows=rows,
         shown=_shown(rows),
         retest_form=RetestForm(),
+        bench_records=bench_queries.records_of(db.session, rows),
     )
 
 
