@@ -66,6 +66,7 @@ NAV = [
     NavItem("reports.report_list", _l("Reports")),
     NavItem("stats.summary", _l("Pass rates")),
     NavItem("stats.announcement", _l("Unqualified-product announcement")),
+    NavItem("stats.risk_notices", _l("Risk-monitoring problem samples")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
 ]

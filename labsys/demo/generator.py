@@ -37,6 +37,7 @@ from labsys.models import (
     Conclusion,
     Enterprise,
     FoodCategory,
+    InspectionType,
     Link,
     NumberSequence,
     OilProcess,
@@ -66,6 +67,23 @@ CHUNK = 2000  # samples written per batch
 DEFAULT_SAMPLES = 300  # `labsys demo` and the quick start: a small lab's year, in seconds
 REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
 RETEST_LAB = ("02", "北京市食品安全复检中心")
+# The year's plans: the code's suffix and the title; a 大类's quota goes to one of them.
+PLAN_TYPES = (
+    (InspectionType.SUPERVISION, "", "监督抽检"),
+    (InspectionType.RISK_MONITORING, "-RM", "风险监测"),
+    (InspectionType.EVALUATION, "-EV", "评价性抽检"),
+)
+
+
+def _plan_index(category_index: int) -> int:
+    """Which plan the ``category_index``-th 大类 (by id) is sampled under: one in five in
+    risk monitoring, one in seven in evaluation, the rest in supervision."""
+    if category_index % 5 == 2:
+        return 1
+    if category_index % 7 == 4:
+        return 2
+    return 0
+
 
 Progress = Callable[[str, int, int], None]
 
@@ -287,22 +305,29 @@ class _Demo:
         return key, other
 
     def _plan(self, visits: list[Visit]) -> dict[tuple[int, int], tuple]:
-        """One plan for the year, a quota per 大类, and a task per quota and team holding
-        exactly the batches that team takes."""
+        """The year's plans (supervision, risk monitoring, evaluation: ``PLAN_TYPES``), a
+        quota per 大类 in one of them, and a task per quota and team holding exactly the
+        batches that team takes.  Every type is counted in the key-food figure, so the
+        split does not move it."""
         actor = self.people[Role.SUPERVISOR][0]
-        plan = planning.create_plan(
-            self.session,
-            actor,
-            code=f"DEMO{self.year}",
-            name=f"{self.year}年北京市食品安全监督抽检计划",
-            year=self.year,
-        )
+        plans = [
+            planning.create_plan(
+                self.session,
+                actor,
+                code=f"DEMO{self.year}{suffix}",
+                name=f"{self.year}年北京市食品安全{title}计划",
+                year=self.year,
+                inspection_type=kind,
+            )
+            for kind, suffix, title in PLAN_TYPES
+        ]
         counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for visit in visits:
             counts[visit.samples[0].category.ancestor_ids[0]][visit.team] += len(visit.samples)
         samplers = self.people[Role.SAMPLER]
         tasks = {}
-        for l1_id, by_team in sorted(counts.items()):
+        for index, (l1_id, by_team) in enumerate(sorted(counts.items())):
+            plan = plans[_plan_index(index)]
             quota = planning.add_quota(
                 self.session, actor, plan, category_id=l1_id, quota=sum(by_team.values())
             )
@@ -841,7 +866,10 @@ class _Demo:
         actor = self.people[Role.SUPERVISOR][0]
         samples = self.session.scalars(
             select(Sample)
-            .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+            .where(
+                Sample.conclusion == Conclusion.UNQUALIFIED,
+                Sample.inspection_type == InspectionType.SUPERVISION,  # the others: no follow-up
+            )
             .order_by(Sample.concluded_at)
         ).all()
         rng, count = self.rng, 0

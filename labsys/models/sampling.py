@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -161,6 +162,18 @@ class Sample(Base):
         ),
     )
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def conclusion_title(self) -> str:
+        """The conclusion as shown: a risk-monitoring sample is a problem sample (问题样品) or
+        has no problem found, never 合格/不合格 (``labsys.core.inspection``)."""
+        if self.conclusion is None:
+            return ""
+        worded = InspectionType.of(self.inspection_type).concludes_qualified
+        if not worded and self.conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+            unqualified = self.conclusion is Conclusion.UNQUALIFIED
+            return str(_l("Problem sample") if unqualified else _l("No problem found"))
+        return self.conclusion.title
 
     def __repr__(self) -> str:
         return f"<Sample {self.sample_no} {self.status}>"
