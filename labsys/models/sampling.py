@@ -169,11 +169,12 @@ class Sample(Base):
         has no problem found, never 合格/不合格 (``labsys.core.inspection``)."""
         if self.conclusion is None:
             return ""
+        conclusion = Conclusion(self.conclusion)  # a value just assigned may be plain text
         worded = InspectionType.of(self.inspection_type).concludes_qualified
-        if not worded and self.conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
-            unqualified = self.conclusion is Conclusion.UNQUALIFIED
+        if not worded and conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+            unqualified = conclusion is Conclusion.UNQUALIFIED
             return str(_l("Problem sample") if unqualified else _l("No problem found"))
-        return self.conclusion.title
+        return conclusion.title
 
     def __repr__(self) -> str:
         return f"<Sample {self.sample_no} {self.status}>"
