@@ -21,6 +21,7 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.bench.views import bp as bench_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.followup.views import bp as followup_bp
@@ -42,6 +43,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         sampling_bp,
         receipt_bp,
         results_bp,
+        bench_bp,
         stats_bp,
         followup_bp,
     ]
@@ -62,6 +64,8 @@ NAV = [
     NavItem("receipt.index", _l("Sample receipt")),
     NavItem("results.my_work", _l("My work")),
     NavItem("results.review_queue", _l("Review results")),
+    NavItem("bench.assign", _l("Assign work")),
+    NavItem("bench.instrument_list", _l("Instruments")),
     NavItem("reports.queue", _l("Reports to issue")),
     NavItem("reports.report_list", _l("Reports")),
     NavItem("stats.summary", _l("Pass rates")),

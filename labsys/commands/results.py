@@ -12,7 +12,14 @@ from flask_babel import ngettext
 from labsys.cli import fail
 from labsys.extensions import db
 from labsys.services import ServiceError, users
-from labsys.services.results_import import ImportErrors, import_results
+from labsys.services.results_import import (
+    ImportErrors,
+    OverwriteNeedsConfirmation,
+    fingerprint,
+    overwrites,
+    prepare_import,
+    save_import,
+)
 
 
 @click.group("import")
@@ -23,16 +30,39 @@ def import_group():
 @import_group.command("results")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "username", required=True, help="The lab technician who enters them.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace values already entered (without it, such a file lists them and exits 1).",
+)
 @with_appcontext
-def import_results_command(file: Path, username: str):
+def import_results_command(file: Path, username: str, overwrite: bool):
     """Import results (sample number, test item, value, unit, optional LOD): all rows are
-    saved and judged, or, if any row is wrong, none (the problems are listed; exit 1)."""
+    saved and judged, or, if any row is wrong, none (the problems are listed; exit 1).
+    Values already entered are replaced only with --overwrite."""
     actor = users.get_by_username(db.session, username)
     if actor is None or not actor.active:
         fail(_("error: no active user %(name)s", name=repr(username)))
     click.echo(_("checking and judging %(file)s ...", file=file.name), err=True)
     try:
-        summary = import_results(db.session, actor, file.read_bytes(), file.name)
+        judged = prepare_import(db.session, actor, file.read_bytes(), file.name)
+        # --overwrite: the user was told (by a run without it) what would be replaced.
+        confirmed = fingerprint(overwrites(judged)) if overwrite else None
+        summary = save_import(db.session, actor, judged, confirmed=confirmed)
+    except OverwriteNeedsConfirmation as error:
+        lines = [
+            _(
+                "row %(row)s, %(no)s %(item)s: %(old)s -> %(new)s",
+                row=o.row,
+                no=o.sample_no,
+                item=o.item,
+                old=o.old,
+                new=o.new,
+            )
+            for o in error.overwrites[:200]
+        ]
+        lines.append(_("(run again with --overwrite to replace them)"))
+        fail("\n".join([error.message, *lines]))
     except ImportErrors as error:
         lines = [
             _("row %(row)s, %(column)s: %(message)s", row=e.row, column=e.column, message=e.message)

@@ -2,6 +2,13 @@
 
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
+from labsys.models.bench import (
+    BenchRecord,
+    Instrument,
+    InstrumentStatus,
+    ResultAssignment,
+    TestItemMethod,
+)
 from labsys.models.catalog import CatalogVersion, FoodCategory, Specification, TestItem
 from labsys.models.enterprise import Enterprise
 from labsys.models.enums import (
@@ -30,6 +37,7 @@ __all__ = [
     "AuditEntry",
     "AuthorisedSignatory",
     "Base",
+    "BenchRecord",
     "CatalogVersion",
     "ComparisonMethod",
     "Conclusion",
@@ -40,6 +48,8 @@ __all__ = [
     "FoodCategory",
     "Holiday",
     "InspectionType",
+    "Instrument",
+    "InstrumentStatus",
     "Lab",
     "Link",
     "NumberSequence",
@@ -50,6 +60,7 @@ __all__ = [
     "Region",
     "Report",
     "ReportStatus",
+    "ResultAssignment",
     "ResultStatus",
     "RiskGrade",
     "Role",
@@ -63,6 +74,7 @@ __all__ = [
     "Task",
     "TaskSampler",
     "TestItem",
+    "TestItemMethod",
     "User",
     "UserRole",
     "VerdictValue",

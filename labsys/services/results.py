@@ -54,7 +54,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import audit, lifecycle
+from labsys.services import assignments, audit, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
@@ -366,13 +366,14 @@ def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> li
     if not entries:
         raise ServiceError(_("Nothing to save: enter at least one result."))
     state = current_state(session, [e.result.id for e in entries])
-    errors: dict[int, str] = {}
+    # A row assigned to another technician is theirs to enter (services/assignments.py).
+    errors: dict[int, str] = assignments.refusals(session, actor, [e.result for e in entries])
     prepared: list[tuple[Entry, Judged]] = []
     for entry in entries:
         try:
             prepared.append((entry, _prepare(entry.result, entry, state)))
         except ServiceError as error:
-            errors[entry.result.id] = error.message
+            errors.setdefault(entry.result.id, error.message)
     if errors:
         raise EntryErrors(errors)
     return _apply(session, actor, prepared)
@@ -391,6 +392,7 @@ def enter_result(
 ) -> SampleResult:
     """Save and judge one value.  ServiceError names the field; a stale ``expected_version``
     is a ConflictError carrying the current value and who saved it."""
+    assignments.check(session, actor, [result])
     entry = Entry(result, measured_text, expected_version, unit_values, lod)
     outcome = _prepare(result, entry, current_state(session, [result.id]))
     _apply(session, actor, [(entry, outcome)])

@@ -8,12 +8,21 @@ header being row 1, the column, what is wrong) and nothing is saved.  Otherwise 
 judged and saved in one transaction (one UPDATE batch with the version check, one audit
 batch).  Microbiological items take their n unit results in one cell, separated by commas
 or semicolons.
+
+Nothing already entered is replaced silently: when rows would overwrite values already on
+file with different ones, :func:`save_import` refuses with :class:`OverwriteNeedsConfirmation`
+listing each difference (old → new per sample and item) and the fingerprint of that list;
+it saves only when called again with that fingerprint (``confirmed``), i.e. after the user
+saw exactly these differences (the web page shows them; the CLI takes ``--overwrite``).  A
+row assigned to another technician is refused (services/assignments.py).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -36,7 +45,7 @@ from labsys.models import (
     TestItem,
     User,
 )
-from labsys.services import audit, lifecycle
+from labsys.services import assignments, audit, lifecycle
 from labsys.services.access import check_actor, writes
 from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
@@ -81,6 +90,69 @@ class ImportSummary:
     rows: int = 0
     samples: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
+    overwritten: int = 0  # values already on file that were replaced (after confirmation)
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """A value already entered that a row of the file would replace with another."""
+
+    row: int
+    sample_no: str
+    item: str
+    old: str
+    new: str
+    result_id: int
+    version: int
+
+
+class OverwriteNeedsConfirmation(ServiceError):
+    """The file would replace values already entered: nothing was saved.  ``overwrites``
+    lists each (old → new); save again with ``confirmed=fingerprint`` to replace them."""
+
+    def __init__(self, overwrites: list[Overwrite]):
+        super().__init__(
+            _(
+                "%(n)d results already entered would be replaced. Nothing was imported: "
+                "check the differences and confirm.",
+                n=len(overwrites),
+            )
+        )
+        self.overwrites = overwrites
+        self.fingerprint = fingerprint(overwrites)
+
+
+def overwrites(judged: list) -> list[Overwrite]:
+    """The rows of a judged file that would replace a value already entered with another."""
+    found = []
+    for row, result, outcome in judged:
+        old = value_display(result)
+        new = (
+            ", ".join(json.loads(outcome.unit_values))
+            if outcome.unit_values
+            else outcome.measured_text or ""
+        )
+        if old and old != new:
+            found.append(
+                Overwrite(
+                    row.number,
+                    row.sample_no,
+                    result.item_name,
+                    old,
+                    new,
+                    result.id,
+                    result.version_id,
+                )
+            )
+    return found
+
+
+def fingerprint(found: list[Overwrite]) -> str:
+    """What the user confirms: exactly these replacements of these versions of the rows."""
+    payload = json.dumps(
+        [[o.result_id, o.version, o.old, o.new] for o in found], ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -419,7 +491,9 @@ _IMPORTERS = _l("Only a lab technician may import results.")
 def import_results(session: Session, actor: User, data: bytes, filename: str) -> ImportSummary:
     """Validate the whole file, then save and judge every row in the caller's transaction.
 
-    Raises ImportErrors (nothing saved) listing every problem.
+    Raises ImportErrors (nothing saved) listing every problem, and OverwriteNeedsConfirmation
+    (nothing saved) when values already entered would be replaced: a caller that showed the
+    differences saves with ``save_import(..., confirmed=error.fingerprint)``.
     """
     return save_import(session, actor, prepare_import(session, actor, data, filename))
 
@@ -430,18 +504,36 @@ def prepare_import(session: Session, actor: User, data: bytes, filename: str) ->
     every other user's save).  Raises ImportErrors (every problem) or ServiceError."""
     check_actor(actor, frozenset({Role.TECHNICIAN}), message=_IMPORTERS)
     judged, errors = validate(session, read_table(data, filename))
+    # Rows assigned to another technician are theirs to enter.
+    refused = assignments.refusals(session, actor, [result for _r, result, _o in judged])
+    if refused:
+        errors += [
+            RowError(row.number, HEADERS["test_item"][0], refused[result.id])
+            for row, result, _o in judged
+            if result.id in refused
+        ]
+        errors.sort(key=lambda error: error.row)
     if errors:
         raise ImportErrors(errors)
     return judged
 
 
 @writes(Role.TECHNICIAN, message=_IMPORTERS)
-def save_import(session: Session, actor: User, judged: list) -> ImportSummary:
+def save_import(
+    session: Session, actor: User, judged: list, *, confirmed: str | None = None
+) -> ImportSummary:
     """Save the rows :func:`prepare_import` judged, possibly in a later transaction: each
     UPDATE checks the result's version, so a result changed meanwhile refuses the whole
-    import (ConflictError, nothing saved)."""
+    import (ConflictError, nothing saved).  Values already entered are replaced only when
+    ``confirmed`` is the fingerprint of exactly the replacements the file makes now; else
+    OverwriteNeedsConfirmation (nothing saved)."""
+    replaced = overwrites(judged)
+    if replaced and confirmed != fingerprint(replaced):
+        raise OverwriteNeedsConfirmation(replaced)
     summary = ImportSummary(
-        rows=len(judged), samples=len({result.sample_id for _r, result, _o in judged})
+        rows=len(judged),
+        samples=len({result.sample_id for _r, result, _o in judged}),
+        overwritten=len(replaced),
     )
     for _row, _result, outcome in judged:
         key = outcome.verdict.title

@@ -24,10 +24,19 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
+from labsys.services import assignments
 from labsys.services import results as svc
-from labsys.services.results_import import ImportErrors, prepare_import, save_import
+from labsys.services.results_import import (
+    ImportErrors,
+    OverwriteNeedsConfirmation,
+    prepare_import,
+    save_import,
+)
 from labsys.web import reads_first
 from labsys.web.access import roles_required
+from labsys.web.bench import pending
+from labsys.web.bench import queries as bench_queries
+from labsys.web.bench.forms import ImportConfirmForm
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.results import queries
@@ -57,6 +66,9 @@ ACTION_TITLES = {
     "create": _l("Retest row created"),
     "reopen": _l("Conclusion withdrawn for a retest"),
     "conclude": _l("Conclusion derived"),
+    "assign": _l("Assigned to a technician"),
+    "unassign": _l("Assignment removed"),
+    "bench": _l("Bench record (dates, method, instrument)"),
 }
 
 
@@ -97,6 +109,8 @@ def my_work():
         items=queries.open_items(db.session),
         search=search,
         Status=ResultStatus,
+        mine=bench_queries.my_samples(db.session, current_user),
+        my_items=bench_queries.my_items(db.session, current_user),
     )
 
 
@@ -223,6 +237,7 @@ def worksheet(item_id: int):
         entered=queries.count_entered(db.session, item_id),
         confirm=ConfirmForm(),
         shown=_shown(results),
+        owners=assignments.assignees(db.session, (r.id for r in results)),
     )
 
 
@@ -402,13 +417,28 @@ def _parse(values: str | None) -> dict:
 @reads_first
 @roles_required(Role.TECHNICIAN)
 def import_file():
+    """Check a file; save it, or, when it would replace values already entered, show the
+    differences (old → new) and keep the file until the user confirms exactly them."""
     form = ImportForm()
+    confirm = ImportConfirmForm(prefix="confirm")
     problems, total = [], 0
-    if form.validate_on_submit():
+    data = filename = token = None
+    if request.method == "POST" and "confirm-token" in request.form:
+        if not confirm.validate_on_submit():
+            abort(400)
+        token = confirm.token.data
+        kept = pending.load(current_user.id, token)
+        if kept is None:
+            flash(_("That import is no longer waiting: upload the file again."), "warning")
+            return redirect(url_for("results.import_file"))
+        data, filename = kept
+    elif form.validate_on_submit():
         upload = form.file.data
+        data, filename = upload.read(), upload.filename or ""
+    if data is not None:
         judged = None
         with service_errors(form) as outcome:
-            judged = prepare_import(db.session, current_user, upload.read(), upload.filename or "")
+            judged = prepare_import(db.session, current_user, data, filename or "")
         if isinstance(outcome.error, ImportErrors):
             problems, total = outcome.error.errors, outcome.error.total
         if judged is not None:
@@ -416,8 +446,11 @@ def import_file():
             # for the final write only (other users' saves go on meanwhile).
             db.session.rollback()
             write_intent.set(True)
-            with service_errors(form):
-                summary = save_import(db.session, current_user, judged)
+            confirmed = confirm.fingerprint.data if token else None
+            with service_errors(form) as outcome:
+                summary = save_import(db.session, current_user, judged, confirmed=confirmed)
+                if token:
+                    pending.discard(current_user.id, token)
                 flash(
                     _(
                         "%(rows)d results imported for %(samples)d samples and judged.",
@@ -426,5 +459,30 @@ def import_file():
                     ),
                     "success",
                 )
+                if summary.overwritten:
+                    flash(
+                        _("%(n)d values entered before were replaced.", n=summary.overwritten),
+                        "warning",
+                    )
                 return redirect(url_for("results.my_work"))
-    return render_template("results/import.html", form=form, problems=problems, total=total)
+            if isinstance(outcome.error, OverwriteNeedsConfirmation):
+                # Shown, not saved: the user confirms exactly these replacements.
+                if token:
+                    pending.discard(current_user.id, token)
+                token = pending.store(current_user.id, data, filename or "")
+                confirm = ImportConfirmForm(
+                    prefix="confirm",
+                    formdata=None,
+                    data={"token": token, "fingerprint": outcome.error.fingerprint},
+                )
+                return render_template(
+                    "results/import.html",
+                    form=ImportForm(formdata=None),
+                    problems=[],
+                    total=0,
+                    overwrites=outcome.error.overwrites,
+                    confirm=confirm,
+                )
+    return render_template(
+        "results/import.html", form=form, problems=problems, total=total, overwrites=[]
+    )

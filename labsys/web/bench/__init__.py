@@ -1,0 +1,1 @@
+"""Traceable bench work: instruments, methods, assignments, bench records."""
