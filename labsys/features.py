@@ -21,6 +21,7 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
+    from labsys.web.backups.views import bp as backups_bp
     from labsys.web.bench.views import bp as bench_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
@@ -46,6 +47,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         bench_bp,
         stats_bp,
         followup_bp,
+        backups_bp,
     ]
 
 
@@ -73,6 +75,7 @@ NAV = [
     NavItem("stats.risk_notices", _l("Risk-monitoring problem samples")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
+    NavItem("backups.this_week", _l("Retest backups")),
 ]
 
 
@@ -82,9 +85,18 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.demo import demo_command
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
+    from labsys.commands.retest_backups import retest_backups_group
     from labsys.commands.stats import export_command, stats_command
 
-    return [catalog_group, stats_command, export_command, report_group, import_group, demo_command]
+    return [
+        catalog_group,
+        stats_command,
+        export_command,
+        report_group,
+        import_group,
+        demo_command,
+        retest_backups_group,
+    ]
 
 
 def INIT_STEPS():  # noqa: N802

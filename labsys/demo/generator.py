@@ -216,6 +216,7 @@ class _Demo:
         self._finish_sequences()
         self._reports()
         self._followups()
+        self._backups()
         return self.summary
 
     # --- people, places, plan (through the services) ---------------------------------------
@@ -903,6 +904,45 @@ class _Demo:
                 pass  # e.g. no retest for a failed microbiological item: the rules say no
             self._disposal(f, notified)
         self.summary.extra["followups"] = count
+
+    def _backups(self) -> None:
+        """The retest backup register: every received sample's backup entered with its
+        retention; the first shelves filled, and the oldest backups past their retention
+        disposed of (the rest are listed as disposable this week)."""
+        from labsys.models import BackupSample, BackupStatus
+        from labsys.services import backups
+
+        counts = backups.sync_register(self.session, SYSTEM)
+        keeper = self.people[Role.TECHNICIAN][0]
+        held = self.session.scalars(
+            select(BackupSample)
+            .where(BackupSample.status == BackupStatus.HELD)
+            .order_by(
+                BackupSample.retain_until.is_(None), BackupSample.retain_until, BackupSample.id
+            )
+            .limit(60)
+        ).all()
+        disposed = 0
+        for index, backup in enumerate(held):
+            stored = clock.local_date(backup.created_at)
+            backups.store(
+                self.session,
+                keeper,
+                backup,
+                location=f"留样室 {'ABCDEF'[index % 6]}柜-{index // 6 + 1}层",
+                stored_on=min(stored, self.today, clock.today()),
+            )
+            kept = backup.retain_until
+            if kept is None or index % 3 == 2:
+                continue  # kept, or still to be disposed of
+            day = kept + timedelta(days=1 + index % 5)
+            if day + timedelta(days=2) < min(self.today, clock.today()):
+                backups.dispose(
+                    self.session, keeper, backup, disposed_on=day, method="按规定作无害化销毁处理"
+                )
+                disposed += 1
+        self.summary.extra["backups"] = counts["added"]
+        self.summary.extra["backups_disposed"] = disposed
 
     def _report_days(self, sample_ids: list[int]) -> dict[int, date]:
         """The local date each sample's report was issued on (samples with a report only)."""

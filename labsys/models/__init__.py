@@ -1,6 +1,7 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
 from labsys.models.audit import AuditEntry
+from labsys.models.backup import BackupSample, BackupStatus
 from labsys.models.base import Base
 from labsys.models.bench import (
     BenchRecord,
@@ -35,6 +36,8 @@ from labsys.models.user import Role, User, UserRole
 
 __all__ = [
     "AuditEntry",
+    "BackupSample",
+    "BackupStatus",
     "AuthorisedSignatory",
     "Base",
     "BenchRecord",

@@ -37,7 +37,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import ServiceError, audit, lifecycle, reference
+from labsys.services import ServiceError, audit, backups, lifecycle, reference
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
@@ -323,6 +323,7 @@ def record_retest_result(
             new={"conclusion": conclusion},
             reason=_("Retest by %(lab)s", lab=lab.name),
         )
+        backups.conclusion_changed(session, actor, sample)
     return followup
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from labsys.core import lifecycle as core
 from labsys.core.lifecycle import Effect, Machine, Transition
 from labsys.models import (
+    BackupSample,
+    BackupStatus,
     Conclusion,
     FollowUp,
     FollowUpStatus,
@@ -44,12 +46,14 @@ ENTITIES: dict[type, tuple[Machine, type[StrEnum]]] = {
     SampleResult: (core.RESULT, ResultStatus),
     Report: (core.REPORT, ReportStatus),
     FollowUp: (core.FOLLOWUP, FollowUpStatus),
+    BackupSample: (core.BACKUP, BackupStatus),
 }
 NOUNS = {
     "sample": _l("Sample"),
     "result": _l("Result"),
     "report": _l("Report"),
     "followup": _l("Follow-up of sample"),
+    "backup": _l("Retest backup of sample"),
 }
 # What each event does, as the verb of "only … may …" and "cannot … now".
 EVENTS = {
@@ -80,6 +84,10 @@ EVENTS = {
     ("followup", "disposal_first"): _l("record the first disposal milestone"),
     ("followup", "disposal_second"): _l("record the second disposal milestone"),
     ("followup", "disposal_completed"): _l("complete the disposal"),
+    ("backup", "register"): _l("enter it in the register"),
+    ("backup", "store"): _l("record where it is kept"),
+    ("backup", "hand_over"): _l("hand it over to the retest lab"),
+    ("backup", "dispose"): _l("dispose of it"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
 FOUR_EYES = {

@@ -54,7 +54,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import assignments, audit, lifecycle
+from labsys.services import assignments, audit, backups, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
@@ -645,6 +645,7 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     lifecycle.transition(
         session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
     )
+    backups.conclusion_changed(session, actor, sample)  # kept while it is tested again
     return new
 
 
@@ -694,6 +695,7 @@ def derive_conclusion(
         old=old,
         new=_sample_values,
     )
+    backups.conclusion_changed(session, actor, sample)  # the backup's retention follows
     return conclusion
 
 

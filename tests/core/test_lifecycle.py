@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
+    BACKUP,
     FOLLOWUP,
     REPORT,
     RESULT,
@@ -78,6 +79,13 @@ SPEC = {
         * disposal_second → * [supervisor admin]
         * disposal_completed → * [supervisor admin]
     """,
+    # The retest backup register (issue #12 §5): held until handed over or disposed of.
+    "backup": """
+        - register → held [technician supervisor admin reviewer system]
+        held store → held [technician supervisor admin]
+        held hand_over → handed_over [technician supervisor admin]
+        held dispose → disposed [technician supervisor admin]
+    """,
 }
 
 
@@ -97,7 +105,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, BACKUP]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -106,10 +114,18 @@ PAIRS = [
 
 
 def test_the_states_are_the_stored_enums():
-    from labsys.models import FollowUpStatus, ReportStatus, ResultStatus, SampleStatus
+    from labsys.models import (
+        BackupStatus,
+        FollowUpStatus,
+        ReportStatus,
+        ResultStatus,
+        SampleStatus,
+    )
 
     for machine, enum_class in zip(
-        MACHINES, (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus), strict=True
+        MACHINES,
+        (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus, BackupStatus),
+        strict=True,
     ):
         assert set(machine.states) == {m.value for m in enum_class}
 

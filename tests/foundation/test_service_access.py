@@ -219,6 +219,7 @@ def test_the_refusal_is_in_the_users_language(db, make_user):
 def test_only_writers_declared_for_it_accept_the_system_actor(db):
     system_writers = sorted(name for name, w in WRITERS.items() if w.system)
     assert system_writers == [
+        "labsys.services.backups.sync_register",  # `labsys retest-backups sync`, the demo
         "labsys.services.signatories.authorise",  # `labsys reports signatory`, the demo
         "labsys.services.signatories.authorise_all_categories",  # the demo
         "labsys.services.users.create_user",  # create-user, quickstart, the demo
