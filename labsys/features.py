@@ -56,6 +56,7 @@ NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users")),
     NavItem("admin.signatory_list", _l("Authorised signatories")),
+    NavItem("admin.calendar_page", _l("Working-day calendar")),
     NavItem("catalog.index", _l("Food catalog")),
     NavItem("enterprises.enterprise_list", _l("Enterprises")),
     NavItem("planning.plan_list", _l("Plans")),
@@ -75,6 +76,7 @@ NAV = [
     NavItem("stats.risk_notices", _l("Risk-monitoring problem samples")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
+    NavItem("followup.period_list", _l("Statutory periods")),
     NavItem("backups.this_week", _l("Retest backups")),
 ]
 

@@ -51,7 +51,16 @@ from labsys.models import (
     VerdictValue,
     VisitSampler,
 )
-from labsys.services import audit, calendar, catalog, planning, reference, signatories, users
+from labsys.services import (
+    audit,
+    calendar,
+    catalog,
+    periods,
+    planning,
+    reference,
+    signatories,
+    users,
+)
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
@@ -486,7 +495,7 @@ class _Demo:
                 created,
             )
         )
-        due_delivery = workdays.add_workdays(day, sampling_service.DELIVERY_WORKDAYS, self.holidays)
+        due_delivery = workdays.add_workdays(day, periods.value("DELIVERY_WORKDAYS"), self.holidays)
         for s in skeletons:
             sample = self._sample_row(s, visit, task, sampler, due_delivery)
             rows[Sample].append(sample)
@@ -581,6 +590,10 @@ class _Demo:
             "due_delivery": due_delivery,
             "due_report": None,
             "due_unqualified_report": None,
+            "due_qualified_report": None,
+            "due_service": None,
+            "delivery_extension_workdays": None,
+            "delivery_extension_reason": None,
             "created_at": self._utc(s.sampling_date, 17),
             "version_id": 1,
         }
@@ -603,7 +616,7 @@ class _Demo:
             condition="样品完好，符合检验要求",
             temperature=f"{Decimal(rng.randint(20, 250)) / 10:.1f}",
             due_report=workdays.add_workdays(
-                s.received.date(), sampling_service.REPORT_WORKDAYS, self.holidays
+                s.received.date(), periods.value("REPORT_WORKDAYS"), self.holidays
             ),
         )
         entries.append(
@@ -750,10 +763,14 @@ class _Demo:
             concluded_at=reviewed,
             status=next_state(Sample, sample["status"], "conclude"),
         )
-        if conclusion == Conclusion.UNQUALIFIED:
-            sample["due_unqualified_report"] = workdays.add_workdays(
-                s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
-            )
+        for concluded, column, period in (
+            (Conclusion.UNQUALIFIED, "due_unqualified_report", "UNQUALIFIED_REPORT_WORKDAYS"),
+            (Conclusion.QUALIFIED, "due_qualified_report", "QUALIFIED_REPORT_WORKDAYS"),
+        ):
+            if conclusion == concluded:
+                sample[column] = workdays.add_workdays(
+                    s.reviewed.date(), periods.value(period), self.holidays
+                )
         entries.append(
             audit.Stamped(
                 audit.Change(

@@ -126,3 +126,6 @@ Index("ix_samples_due_unqualified_report", Sample.due_unqualified_report)
 Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery)
 Index("ix_samples_status_due_report", Sample.status, Sample.due_report)
 Index("ix_samples_conclusion_due_unqualified", Sample.conclusion, Sample.due_unqualified_report)
+# Qualified results reported and the regulator's service of the report (migration 0023).
+Index("ix_samples_conclusion_due_qualified", Sample.conclusion, Sample.due_qualified_report)
+Index("ix_samples_due_service", Sample.due_service)

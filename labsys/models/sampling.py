@@ -133,6 +133,13 @@ class Sample(Base):
     due_delivery: Mapped[date | None]  # at the lab 5 working days after sampling
     due_report: Mapped[date | None]  # report 20 working days after receipt
     due_unqualified_report: Mapped[date | None]  # 2 working days after an unqualified result
+    due_qualified_report: Mapped[date | None]  # 7 working days after a qualified result
+    # The regulator serves the report and notice of an unqualified supervision sample
+    # (5 working days, counted from the report's issue: services.periods SERVICE_WORKDAYS).
+    due_service: Mapped[date | None]
+    # A delivery extension approved by the regulator (services.periods), and why.
+    delivery_extension_workdays: Mapped[int | None]
+    delivery_extension_reason: Mapped[str | None] = mapped_column(String(300))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)

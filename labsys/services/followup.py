@@ -12,7 +12,7 @@ figures DOMAIN.md marks *(verify)* are settings with these defaults:
 from __future__ import annotations
 
 import calendar as month_calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
@@ -475,7 +475,25 @@ class Deadline:
         return f"{self.due.isoformat()}_{self.sample_id}"
 
 
-DEADLINE_KINDS = ("delivery", "report", "unqualified_report", "retest", "disposal")
+DEADLINE_KINDS = (
+    "delivery",
+    "report",
+    "qualified_report",
+    "unqualified_report",
+    "service",
+    "retest",
+    "disposal",
+)
+# The period (services.periods: the setting, its article) behind each kind of deadline.
+KIND_PERIODS = {
+    "delivery": "DELIVERY_WORKDAYS",
+    "report": "REPORT_WORKDAYS",
+    "qualified_report": "QUALIFIED_REPORT_WORKDAYS",
+    "unqualified_report": "UNQUALIFIED_REPORT_WORKDAYS",
+    "service": "SERVICE_WORKDAYS",
+    "retest": "RETEST_RESULT_WORKDAYS",
+    "disposal": "DISPOSAL_DEADLINE_DAYS",
+}
 BOARD_SIZE = 50  # items per kind on the board (the most urgent)
 
 
@@ -500,6 +518,9 @@ class DeadlineBoard:
     today: date
     horizon: date
     kinds: list[DeadlineKind]
+    # Years of the horizon or of a stored due date without an official holiday table: their
+    # deadlines count Monday–Friday only (services.calendar.unknown_years).
+    unknown_years: list[int] = field(default_factory=list)
 
     def __iter__(self):
         """The items shown, the most urgent first (by due date, kind, sample number)."""
@@ -541,8 +562,27 @@ def _deadline_branches(kind: str) -> list[tuple]:
             (select(*columns, Sample.due_report).where(Sample.status == status), Sample.due_report)
             for status in (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
         ]
+    issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+    if kind == "qualified_report":
+        return [
+            (
+                select(*columns, Sample.due_qualified_report).where(
+                    Sample.conclusion == Conclusion.QUALIFIED, ~issued
+                ),
+                Sample.due_qualified_report,
+            )
+        ]
+    if kind == "service":
+        served = exists().where(FollowUp.sample_id == Sample.id, FollowUp.notified_on.is_not(None))
+        return [
+            (
+                select(*columns, Sample.due_service).where(
+                    Sample.due_service.is_not(None), ~served
+                ),
+                Sample.due_service,
+            )
+        ]
     if kind == "unqualified_report":
-        issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
         return [
             (
                 select(*columns, Sample.due_unqualified_report).where(
@@ -602,6 +642,15 @@ def deadline_kind(
     return DeadlineKind(kind, overdue, due_soon, items, items[-1].key if len(rows) > size else None)
 
 
+def _latest_dues(session: Session, kinds) -> list[date]:
+    """The latest stored due date of each kind (one indexed MAX per branch)."""
+    latest = []
+    for name in kinds:
+        for query, due in _deadline_branches(name):
+            latest.append(session.scalar(query.with_only_columns(func.max(due)).order_by(None)))
+    return [day for day in latest if day is not None]
+
+
 def deadline_board(
     session: Session,
     today: date | None = None,
@@ -617,12 +666,16 @@ def deadline_board(
     sees every sample: users have no district scope yet.
     """
     today = today or clock.today()
-    horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
+    table = workcal.holiday_table(session)
+    horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"), table)
     kinds = [kind] if kind in DEADLINE_KINDS else DEADLINE_KINDS
     return DeadlineBoard(
         today,
         horizon,
-        [
+        unknown_years=workcal.unknown_years(
+            session, [today, horizon, *_latest_dues(session, kinds)], table
+        ),
+        kinds=[
             deadline_kind(
                 session,
                 name,

@@ -58,7 +58,8 @@ from labsys.services import assignments, audit, backups, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
-UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
+# The default of the setting of the same name (services.periods, with its article).
+UNQUALIFIED_REPORT_WORKDAYS = 2
 # Where a value may be typed: the sources of the table's "enter" rows.
 EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
 # A reopened sample (reported, its conclusion withdrawn) is tested again too.
@@ -670,6 +671,7 @@ def _sample_values(sample: Sample) -> dict:
         "status": sample.status,
         "conclusion": sample.conclusion,
         "due_unqualified_report": sample.due_unqualified_report,
+        "due_qualified_report": sample.due_qualified_report,
     }
 
 

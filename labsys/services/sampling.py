@@ -55,11 +55,13 @@ from labsys.services import (
     audit,
     lifecycle,
     numbering,
+    periods,
     reference,
 )
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
+# Defaults of the settings of the same name (services.periods, with their articles).
 DELIVERY_WORKDAYS = 5
 REPORT_WORKDAYS = 20
 DUE_SOON_WORKDAYS = 3
@@ -261,7 +263,9 @@ def create_visit(
     # Many batches at once: the table's first state and its delivery clock, applied here.
     register, first_state = lifecycle.start(actor, Sample, "register")
     table = workcal.holiday_table(session)
-    due_delivery = workcal.add_workdays(session, visit.sampling_date, DELIVERY_WORKDAYS, table)
+    due_delivery = workcal.add_workdays(
+        session, visit.sampling_date, periods.value("DELIVERY_WORKDAYS"), table
+    )
     lab = _lab_for(session, header["task"])
     samples = []
     for _index, fields in cleaned:
@@ -714,3 +718,59 @@ def _single(message: str) -> str:
     prefix = _("Batch %(n)d: %(message)s", n=1, message="")
     rest = message.removeprefix(prefix)
     return rest[:1].upper() + rest[1:]
+
+
+# --- delivery extension ------------------------------------------------------------------------
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN)
+def extend_delivery(
+    session: Session, actor: User, sample: Sample, *, workdays: int, reason: str
+) -> Sample:
+    """A delivery extension approved by the regulator (Order No. 15 Art. 20 ¶1 *(verify)*:
+    因客观原因需要延长送样期限的，应当经组织抽样检验工作的市场监督管理部门同意): the sample
+    is due at the lab ``workdays`` working days later than the 5; a new extension replaces
+    the previous one.  At most ``DELIVERY_EXTENSION_MAX_WORKDAYS`` (a local setting)."""
+    if sample.status != SampleStatus.REGISTERED:
+        raise ServiceError(
+            _(
+                "Sample %(no)s is already at the lab: its delivery cannot be extended.",
+                no=sample.sample_no,
+            ),
+            field="workdays",
+        )
+    most = periods.value("DELIVERY_EXTENSION_MAX_WORKDAYS")
+    if isinstance(workdays, bool) or not isinstance(workdays, int) or not 1 <= workdays <= most:
+        raise ServiceError(_("An extension is 1 to %(n)d working days.", n=most), field="workdays")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(
+            _("Give the reason and who at the regulator approved the extension."), field="reason"
+        )
+    if len(reason) > 300:
+        raise ServiceError(_("The reason has at most 300 characters."), field="reason")
+    old = {
+        "delivery_extension_workdays": sample.delivery_extension_workdays,
+        "delivery_extension_reason": sample.delivery_extension_reason,
+        "due_delivery": sample.due_delivery,
+    }
+    sample.delivery_extension_workdays = workdays
+    sample.delivery_extension_reason = reason
+    sample.due_delivery = workcal.add_workdays(
+        session, sample.sampling_date, periods.value("DELIVERY_WORKDAYS") + workdays
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "sample",
+        sample.id,
+        "extend_delivery",
+        old=old,
+        new={
+            "delivery_extension_workdays": workdays,
+            "delivery_extension_reason": reason,
+            "due_delivery": sample.due_delivery,
+        },
+    )
+    return sample

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.models import Conclusion, ObjectionKind
 from labsys.web.forms import LabsysForm
@@ -75,3 +75,14 @@ class DisposalStepForm(LabsysForm):
     )
     done_on = DateField(_l("On"), validators=REQUIRED_DATE)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+
+
+class DeliveryExtensionForm(LabsysForm):
+    workdays = IntegerField(
+        _l("Extension (working days)"),
+        validators=[InputRequired(message=_l("Enter the number of working days."))],
+    )
+    reason = TextAreaField(
+        _l("Reason, and who at the regulator approved it"),
+        validators=[DataRequired(message=_l("Give the reason.")), Length(max=300)],
+    )

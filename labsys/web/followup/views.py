@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import Conclusion, Lab, ObjectionKind, Role, Sample
-from labsys.services import followup, reference
+from labsys.services import followup, periods, reference, sampling
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
@@ -71,6 +71,48 @@ def board():
         kind=kind,
         after=after,
         horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"),
+        helps={k: periods.PERIODS[p].help for k, p in followup.KIND_PERIODS.items()},
+    )
+
+
+@bp.route("/periods")
+@roles_required(*SUPERVISORS)
+def period_list():
+    """Every statutory period: its setting, value, unit and the article that sets it."""
+    return render_template(
+        "followup/periods.html", periods=list(periods.PERIODS.values()), units=periods.UNITS
+    )
+
+
+@bp.route("/delivery/<int:sample_id>/extend", methods=["GET", "POST"])
+@roles_required(*SUPERVISORS)
+def extend_delivery(sample_id: int):
+    """A delivery extension approved by the regulator (Order No. 15 Art. 20 ¶1, verify)."""
+    sample = db.session.get(Sample, sample_id) or abort(404)
+    form = forms.DeliveryExtensionForm()
+    if form.validate_on_submit():
+        with service_errors(form):
+            sampling.extend_delivery(
+                db.session,
+                current_user,
+                sample,
+                workdays=form.workdays.data,
+                reason=form.reason.data,
+            )
+            flash(
+                _(
+                    "Sample %(no)s is now due at the lab on %(day)s.",
+                    no=sample.sample_no,
+                    day=sample.due_delivery.isoformat(),
+                ),
+                "success",
+            )
+            return redirect(url_for("followup.board"))
+    return render_template(
+        "followup/extend_delivery.html",
+        sample=sample,
+        form=form,
+        help=periods.PERIODS["DELIVERY_EXTENSION_MAX_WORKDAYS"].help,
     )
 
 
