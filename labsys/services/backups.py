@@ -21,7 +21,7 @@ from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from labsys.core import backups as rules
@@ -126,20 +126,19 @@ def sync_register(session: Session, actor: User) -> dict[str, int]:
     first = lifecycle.next_state(BackupSample, None, "register")
     received = Sample.status.not_in([SampleStatus.REGISTERED, SampleStatus.REJECTED])
     registered = select(BackupSample.id).where(BackupSample.sample_id == Sample.id).exists()
-    added = cast(
-        CursorResult,
-        session.execute(
-            insert(table).from_select(
-                ["sample_id", "status", "created_at", "version_id"],
-                select(
-                    Sample.id,
-                    literal(first.value),
-                    literal(clock.now(), UTCDateTime()),
-                    literal(1),
-                ).where(received, ~registered),
-            )
-        ),
-    ).rowcount
+    missing = select(Sample.id).where(received, ~registered)
+    added = session.scalar(select(func.count()).select_from(missing.subquery())) or 0
+    session.execute(
+        insert(table).from_select(
+            ["sample_id", "status", "created_at", "version_id"],
+            select(
+                Sample.id,
+                literal(first.value),
+                literal(clock.now(), UTCDateTime()),
+                literal(1),
+            ).where(received, ~registered),
+        )
+    )
     months, changed, last = retention_months(), 0, 0
     while True:
         rows = session.execute(
