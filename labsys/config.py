@@ -87,6 +87,11 @@ class DefaultConfig:
     AUDIT_CHECKPOINT_SECONDS: float | None = 0
     # Files kept beside the database (backed up with it); None: instance/attachments.
     ATTACHMENTS_DIR: str | None = None
+    # One attached file (photo, scan, raw data) at most this many bytes (20 MB: with its
+    # form it stays under MAX_CONTENT_LENGTH's 20 MiB), and an image at most this many
+    # pixels (a larger one is a decompression bomb).
+    ATTACHMENT_MAX_BYTES = 20_000_000
+    ATTACHMENT_MAX_PIXELS = 80_000_000
 
 
 def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:

@@ -1,5 +1,6 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
+from labsys.models.attachment import Attachment
 from labsys.models.audit import AuditEntry
 from labsys.models.backup import BackupSample, BackupStatus
 from labsys.models.base import Base
@@ -35,6 +36,7 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "BackupSample",
     "BackupStatus",

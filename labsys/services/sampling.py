@@ -52,6 +52,7 @@ from labsys.services import (
     ConflictError,
     PermissionDenied,
     ServiceError,
+    attachments,
     audit,
     lifecycle,
     numbering,
@@ -720,6 +721,7 @@ def _single(message: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+<<<<<<< HEAD
 # --- delivery extension ------------------------------------------------------------------------
 
 
@@ -774,3 +776,83 @@ def extend_delivery(
         },
     )
     return sample
+=======
+# --- attachments: photos and scans of a visit and of a sample ------------------------------
+
+LAB_ROLES = (Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+
+
+def _visit_team(session: Session, user: User, visit: SamplingVisit) -> bool:
+    return bool(
+        session.scalar(
+            select(VisitSampler.user_id).where(
+                VisitSampler.visit_id == visit.id, VisitSampler.user_id == user.id
+            )
+        )
+    )
+
+
+def may_view_visit(session: Session, user: User, visit: SamplingVisit) -> bool:
+    """Samplers see their team's visits; the lab and supervisors see every visit."""
+    return user.has_role(*LAB_ROLES) or _visit_team(session, user, visit)
+
+
+def may_view_sample(session: Session, user: User, sample: Sample) -> bool:
+    return user.has_role(*LAB_ROLES) or is_team_member(session, user, sample)
+
+
+def may_attach_to_visit(session: Session, user: User, visit: SamplingVisit) -> bool:
+    """The visit's samplers (photos, the signed form) and supervisors."""
+    return user.has_role(Role.SUPERVISOR) or (
+        user.has_role(Role.SAMPLER) and _visit_team(session, user, visit)
+    )
+
+
+def may_attach_to_sample(session: Session, user: User, sample: Sample) -> bool:
+    """The sampling team, supervisors, and technicians (the unboxing of a parcel, the
+    state on receipt)."""
+    return user.has_role(Role.SUPERVISOR, Role.TECHNICIAN) or (
+        user.has_role(Role.SAMPLER) and is_team_member(session, user, sample)
+    )
+
+
+VISIT_KINDS = (
+    "scene",
+    "seal",
+    "licence",
+    "online_shop",
+    "online_order",
+    "online_payment",
+    "unboxing",
+    "signed_form",
+    "signed_notice",
+    "other",
+)
+SAMPLE_KINDS = (
+    "scene",
+    "seal",
+    "label",
+    "licence",
+    "online_shop",
+    "online_order",
+    "online_payment",
+    "unboxing",
+    "signed_form",
+    "other",
+)
+
+attachments.register_owner(
+    "sampling_visit",
+    SamplingVisit,
+    may_attach=may_attach_to_visit,
+    may_view=may_view_visit,
+    kinds=VISIT_KINDS,
+)
+attachments.register_owner(
+    "sample",
+    Sample,
+    may_attach=may_attach_to_sample,
+    may_view=may_view_sample,
+    kinds=SAMPLE_KINDS,
+)
+>>>>>>> main

@@ -20,10 +20,11 @@ from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
-from labsys.services import ConflictError, ServiceError, audit, reference, sampling
+from labsys.services import ConflictError, ServiceError, attachments, audit, reference, sampling
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
+from labsys.web.attachments.views import upload_form
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
@@ -222,7 +223,12 @@ def visit_detail(visit_id: int):
     ):
         abort(403)
     return render_template(
-        "sampling/visit_detail.html", visit=visit, check=sampling.deadline_check(db.session)
+        "sampling/visit_detail.html",
+        visit=visit,
+        check=sampling.deadline_check(db.session),
+        files=attachments.listed(db.session, "sampling_visit", [visit.id]),
+        may_attach=sampling.may_attach_to_visit(db.session, current_user, visit),
+        upload=upload_form("sampling_visit", visit.id, request.path),
     )
 
 
@@ -270,6 +276,8 @@ def _action_titles() -> dict:
         "correct": _("Corrected"),
         "receive": _("Received by the lab"),
         "reject": _("Rejected by the lab"),
+        "attach": _("File attached"),
+        "detach": _("File withdrawn"),
     }
 
 
@@ -294,6 +302,10 @@ def sample_detail(sample_id: int):
         warning=sampling.expiry_warning(sample),
         can_edit=sampling.can_edit(db.session, current_user, sample),
         can_correct=sampling.can_correct(db.session, current_user, sample),
+        files=attachments.listed(db.session, "sample", [sample.id]),
+        visit_files=attachments.listed(db.session, "sampling_visit", [sample.visit_id]),
+        may_attach=sampling.may_attach_to_sample(db.session, current_user, sample),
+        upload=upload_form("sample", sample.id, request.path),
     )
 
 
