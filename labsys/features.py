@@ -21,11 +21,8 @@ class NavItem:
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
-<<<<<<< HEAD
-    from labsys.web.backups.views import bp as backups_bp
-=======
     from labsys.web.attachments.views import bp as attachments_bp
->>>>>>> main
+    from labsys.web.backups.views import bp as backups_bp
     from labsys.web.bench.views import bp as bench_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
@@ -51,11 +48,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         bench_bp,
         stats_bp,
         followup_bp,
-<<<<<<< HEAD
         backups_bp,
-=======
         attachments_bp,
->>>>>>> main
     ]
 
 

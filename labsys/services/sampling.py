@@ -721,7 +721,6 @@ def _single(message: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
-<<<<<<< HEAD
 # --- delivery extension ------------------------------------------------------------------------
 
 
@@ -776,7 +775,8 @@ def extend_delivery(
         },
     )
     return sample
-=======
+
+
 # --- attachments: photos and scans of a visit and of a sample ------------------------------
 
 LAB_ROLES = (Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
@@ -855,4 +855,3 @@ attachments.register_owner(
     may_view=may_view_sample,
     kinds=SAMPLE_KINDS,
 )
->>>>>>> main
