@@ -24,9 +24,7 @@ depends_on = None
 def upgrade():
     op.add_column("samples", sa.Column("due_qualified_report", sa.Date(), nullable=True))
     op.add_column("samples", sa.Column("due_service", sa.Date(), nullable=True))
-    op.add_column(
-        "samples", sa.Column("delivery_extension_workdays", sa.Integer(), nullable=True)
-    )
+    op.add_column("samples", sa.Column("delivery_extension_workdays", sa.Integer(), nullable=True))
     op.add_column(
         "samples", sa.Column("delivery_extension_reason", sa.String(length=300), nullable=True)
     )
