@@ -37,6 +37,13 @@ class DefaultConfig:
     IDLE_TIMEOUT_MINUTES = 30
     # "Keep me logged in" lasts this long (Flask-Login's default is a year).
     REMEMBER_COOKIE_DURATION = timedelta(hours=12)
+    # Login throttling (services/security.py): this many failed logins of one account, or
+    # from one address, within LOGIN_LOCKOUT_MINUTES lock it for LOGIN_LOCKOUT_MINUTES.
+    # 0 turns a limit off (set the per-address one to 0 behind a proxy that hides clients'
+    # addresses).
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_LOCKOUT_MINUTES = 15
     # Served over HTTPS (behind a TLS proxy): set True, and the session and remember-me
     # cookies are sent only over HTTPS (Secure flag).  See README "Running behind HTTPS".
     HTTPS = False

@@ -276,12 +276,24 @@ def _browser():
 
 @pytest.fixture
 def browser_page(_browser, live_server):
-    """A fresh browser context and page; ``page.base_url`` is the live server's URL."""
+    """A fresh browser context and page; ``page.base_url`` is the live server's URL.
+
+    The app's Content-Security-Policy applies (no ``bypass_csp``): whatever it blocks on any
+    page the test visits fails the test.  Waits use locators or Python predicates, never a
+    JavaScript string (``wait_for_function`` evaluates it, which the policy refuses)."""
     context = _browser.new_context(base_url=live_server, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert blocked == [], f"the Content-Security-Policy blocked: {blocked}"
 
 
 @pytest.fixture

@@ -54,3 +54,24 @@ def require_tool(available: bool, what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is missing: scripts/test.sh installs it")
     pytest.skip(f"needs {what}")
+
+
+def signed(user, meaning: str = "review"):
+    """``user``'s electronic signature (their password, PASSWORD, re-entered) for the
+    services that sign: "review" (accepting results) or "approval" (issuing reports)."""
+    from labsys.services import esign
+
+    return esign.sign(user, PASSWORD, esign.Meaning(meaning))
+
+
+SHOWN_RE = re.compile(r'name="shown" value="(\d+:\d+)"')
+
+
+def shown_on(client, path: str, *, form: str = "") -> list[str]:
+    """The (result id, version) pairs, as ``id:version``, that the page at ``path`` posts
+    back with its submit or accept form (``form``: the form's action, when several)."""
+    html = client.get(path).get_data(as_text=True)
+    if form:
+        start = html.index(f'action="{form}"')
+        html = html[start : html.index("</form>", start)]
+    return SHOWN_RE.findall(html)

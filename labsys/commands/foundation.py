@@ -110,7 +110,10 @@ def quickstart(demo: bool):
             SYSTEM,
             username=users.INITIAL_ADMIN,
             password=password,
-            roles=list(Role),
+            # Only the admin role: accounts, the catalog, signatories.  Lab work, review,
+            # reports, pass rates and follow-up need their own accounts (segregation of
+            # duties, issue 18 §1); the demo creates one per role.
+            roles=[Role.ADMIN],
             full_name="系统管理员",
         )
         db.session.commit()

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from labsys.cli import default_base_url, fail, progress_bar
 from labsys.extensions import db
-from labsys.services import ServiceError, reports, users
+from labsys.services import ServiceError, esign, reports, security, users
 from labsys.services.access import SYSTEM
 
 
@@ -32,7 +32,10 @@ def report_group():
 )
 @with_appcontext
 def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | None):
-    """Issue the reports of the samples SAMPLE_NOS (one commit; failures are listed)."""
+    """Issue the reports of the samples SAMPLE_NOS (one commit; failures are listed).
+
+    Issuing is the approver's electronic signature: USER's password is read once, from a
+    prompt or standard input."""
     actor = users.get_by_username(db.session, username)
     if actor is None or not actor.active:
         fail(_("error: no active user %(name)s", name=repr(username)))
@@ -41,9 +44,15 @@ def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | No
         samples = reports.samples_by_no(db.session, sample_nos)
     except ServiceError as error:
         fail(_("error: %(message)s", message=error.message))
+    signature = _sign(actor)
     with progress_bar(len(samples), _("issuing reports")) as bar:
         outcome = reports.issue_many(
-            db.session, actor, samples, base_url=base_url, progress=lambda *_: bar.update(1)
+            db.session,
+            actor,
+            samples,
+            base_url=base_url,
+            signature=signature,
+            progress=lambda *_: bar.update(1),
         )
     db.session.commit()
     for report in outcome.issued:
@@ -60,6 +69,33 @@ def issue_command(sample_nos: tuple[str, ...], username: str, base_url: str | No
     )
     if outcome.failed:
         sys.exit(1)
+
+
+def _sign(actor) -> esign.Signature:
+    """The approver's electronic signature for this run: their password, read once from a
+    prompt or standard input (never the command line).  A wrong one is recorded in the
+    audit trail and nothing is issued."""
+    if sys.stdin.isatty():
+        password = click.prompt(
+            _("Password of %(name)s (signs the reports)", name=actor.username), hide_input=True
+        )
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        return esign.sign(actor, password, esign.Meaning.APPROVAL)
+    except ServiceError as error:
+        db.session.rollback()
+        security.access_refused(
+            db.session,
+            actor,
+            "report issue",
+            method="CLI",
+            path="labsys report issue",
+            message=error.message,
+            address=None,
+        )
+        db.session.commit()
+        fail(_("error: %(message)s", message=error.message))
 
 
 @report_group.command("pdf")

@@ -180,7 +180,7 @@ REGISTERED, RECEIVED, REJECTED, CONCLUDED, REPORTED, REOPENED = (
 )
 _CONCLUDERS = (REVIEWER, SUPERVISOR, SYSTEM)
 _RETESTERS = (REVIEWER, SUPERVISOR)
-_FOLLOWERS = (SUPERVISOR, ADMIN)
+_FOLLOWERS = (SUPERVISOR,)  # not the admin: administering is not supervising
 
 SAMPLE = Machine(
     "sample",
@@ -242,8 +242,9 @@ RESULT = Machine(
             SUBMITTED, "return", RETURNED, frozenset({REVIEWER}), "return",
             four_eyes=("entered_by_id",),
         ),
+        # A corrected value is the corrector's and is reviewed again, by someone else.
         Transition(
-            ACCEPTED, "correct", ACCEPTED, frozenset(_RETESTERS), "correct",
+            ACCEPTED, "correct", SUBMITTED, frozenset(_RETESTERS), "correct",
             four_eyes=("entered_by_id",),
         ),
         Transition(ACCEPTED, "retest", SUPERSEDED, frozenset(_RETESTERS), "retest"),

@@ -31,7 +31,7 @@ from labsys.config import base_url
 from labsys.core import clock, workdays
 from labsys.core.judgement import conclude
 from labsys.core.rates import pass_rate
-from labsys.demo import values, world
+from labsys.demo import national, values, world
 from labsys.features import INIT_STEPS
 from labsys.models import (
     Conclusion,
@@ -204,6 +204,7 @@ class _Demo:
         self._spec_cache: dict[tuple[int, date], list] = {}
         self._template_cache: dict[int, list[dict]] = {}
         self._level_cache: dict[int, list] = {}
+        self.signatures: dict[int, object] = {}
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -281,6 +282,7 @@ class _Demo:
                     local[key].append((row["id"], row["region_code"]))
                 rows.append(row)
         now = self._utc(date(self.year, 1, 2), 9)
+        self.licences = {row["id"]: row["licence_no"] for row in rows}
         for row in rows:
             row.update(created_at=now, contact="", version_id=1)
         self._insert(Enterprise, rows)
@@ -477,27 +479,32 @@ class _Demo:
             "created_at": created,
             "version_id": 1,
         }
+        received = [x.received for x in skeletons if x.received]
+        visit.update(
+            national.visit_fields(
+                national.sample_rng(self.year, -visit["id"]),
+                link=link,
+                plan_name=task.plan.name,
+                basis=current_app.config.get("SAMPLING_BASIS") or "",
+                visit_id=visit["id"],
+                lab_address=current_app.config.get("LAB_ADDRESS") or "",
+                sampling_date=day,
+                received=min(received).date() if received else None,
+                today=self.today,
+            )
+        )
         visit["place"] = self._unit_address(unit_id)
         rows[SamplingVisit].append(visit)
         rows[VisitSampler].extend({"visit_id": visit["id"], "user_id": u.id} for u in team)
-        visit_view = SimpleNamespace(
-            **visit, sampler_links=[SimpleNamespace(user_id=u.id) for u in team]
+        # An online sample's delivery clock starts when its parcel arrives.
+        due_delivery = workdays.add_workdays(
+            visit["parcel_arrival_date"] or day, periods.value("DELIVERY_WORKDAYS"), self.holidays
         )
-        entries.append(
-            audit.Stamped(
-                audit.Change(
-                    "sampling_visit",
-                    visit["id"],
-                    "create",
-                    new=sampling_service._visit_values(visit_view),
-                ),
-                sampler.id,
-                created,
-            )
-        )
-        due_delivery = workdays.add_workdays(day, periods.value("DELIVERY_WORKDAYS"), self.holidays)
+        visit_entry_at = len(entries)  # the visit's entry goes first, written once it is paid
+        samples = []
         for s in skeletons:
             sample = self._sample_row(s, visit, task, sampler, due_delivery)
+            samples.append(sample)
             rows[Sample].append(sample)
             entries.append(
                 audit.Stamped(
@@ -513,6 +520,25 @@ class _Demo:
             )
             if s.received:
                 self._receipt(s, sample, rows, entries)
+        if link == Link.ONLINE:
+            paid = sum(Decimal(sample["purchase_cost"]) for sample in samples)
+            visit["online_payment_amount"] = f"{paid:.2f}"
+        visit_view = SimpleNamespace(
+            **visit, sampler_links=[SimpleNamespace(user_id=u.id) for u in team]
+        )
+        entries.insert(
+            visit_entry_at,
+            audit.Stamped(
+                audit.Change(
+                    "sampling_visit",
+                    visit["id"],
+                    "create",
+                    new=sampling_service._visit_values(visit_view),
+                ),
+                sampler.id,
+                created,
+            ),
+        )
 
     def _sample_row(self, s: Skeleton, visit: dict, task, sampler: User, due_delivery) -> dict:
         rng = self.rng
@@ -540,7 +566,7 @@ class _Demo:
         else:
             producer_id = rng.choice(self.producers[maker])
         sample_id = self._next_id(Sample)
-        return {
+        row = {
             "id": sample_id,
             "oil_process": self._oil_process(leaf, s.sampling_date, sample_id),
             "sample_no": sampling_service.format_sample_no(
@@ -597,6 +623,21 @@ class _Demo:
             "created_at": self._utc(s.sampling_date, 17),
             "version_id": 1,
         }
+        # The national form's fields, from a generator of their own (see demo/national.py).
+        row.update(
+            national.batch_fields(
+                national.sample_rng(self.year, sample_id),
+                maker=maker,
+                code=leaf.code,
+                link=visit["link"],
+                fresh=fresh,
+                licence=self.licences.get(producer_id, "") if producer_id else "",
+                quantity=row["quantity"],
+                backup=row["backup_quantity"],
+                sampling_date=s.sampling_date,
+            )
+        )
+        return row
 
     def _receipt(self, s: Skeleton, sample: dict, rows, entries) -> None:
         rng = self.rng
@@ -861,19 +902,30 @@ class _Demo:
                 )
             }
             for issued, sample_id in part:
+                approver = self.rng.choice(
+                    report_service.eligible_approvers(self.session, samples[sample_id], supervisors)
+                )
                 report_service.issue_report(
                     self.session,
-                    self.rng.choice(
-                        report_service.eligible_approvers(
-                            self.session, samples[sample_id], supervisors
-                        )
-                    ),
+                    approver,
                     samples[sample_id],
                     base_url=link_base,
+                    signature=self._signature(approver),
                     issued_at=issued.astimezone(UTC),
                 )
             self.progress("reports", start + len(part), len(chosen))
         self.summary.extra["reports"] = len(chosen)
+
+    def _signature(self, approver: User):
+        """The approver's electronic signature, made once (the demo knows its users'
+        password)."""
+        from labsys.services import esign
+
+        if approver.id not in self.signatures:
+            self.signatures[approver.id] = esign.sign(
+                approver, world.DEMO_PASSWORD, esign.Meaning.APPROVAL
+            )
+        return self.signatures[approver.id]
 
     def _followups(self) -> None:
         """Unqualified samples in every state of their follow-up, dated in the year."""

@@ -20,9 +20,15 @@ from labsys.models.enums import (
     InspectionType,
     Link,
     OilProcess,
+    Packaging,
+    PhysicalState,
     ResultStatus,
     RiskGrade,
+    SampleAttribute,
+    SampleSource,
     SampleStatus,
+    SamplingMethod,
+    StorageCondition,
     VerdictValue,
 )
 from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
@@ -31,11 +37,18 @@ from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
 from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
+from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
 from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "StorageCondition",
+    "SamplingMethod",
+    "SampleSource",
+    "SampleAttribute",
+    "PhysicalState",
+    "Packaging",
     "Attachment",
     "AuditEntry",
     "BackupSample",
@@ -57,6 +70,7 @@ __all__ = [
     "InstrumentStatus",
     "Lab",
     "Link",
+    "LoginThrottle",
     "NumberSequence",
     "ObjectionKind",
     "OilProcess",

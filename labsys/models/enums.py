@@ -233,3 +233,118 @@ class VerdictValue(TitledEnum):
             cls.INCONCLUSIVE: _l("Inconclusive"),
             cls.NOT_JUDGED: _l("Not judged"),
         }
+
+
+# --- The national sampling form's choices (国家食品安全抽样检验抽样单) -------------------------
+# The lists follow the national sampling system's form as labs reproduce it *(verify against
+# the current national template)*.
+
+
+class SampleSource(TitledEnum):
+    """样品来源."""
+
+    PROCESSED = "processed"
+    COMMISSIONED = "commissioned"
+    PURCHASED = "purchased"
+    SELF_MADE = "self_made"
+    OTHER = "other"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.PROCESSED: _l("Processed (加工)"),
+            cls.COMMISSIONED: _l("Commissioned (委托生产)"),
+            cls.PURCHASED: _l("Purchased (外购)"),
+            cls.SELF_MADE: _l("Self-made (自制)"),
+            cls.OTHER: _l("Other (其他)"),
+        }
+
+
+class SampleAttribute(TitledEnum):
+    """样品属性."""
+
+    ORDINARY = "ordinary"
+    SPECIAL_DIET = "special_diet"
+    SEASONAL = "seasonal"
+    MAJOR_EVENT = "major_event"
+    OTHER = "other"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.ORDINARY: _l("Ordinary food (普通食品)"),
+            cls.SPECIAL_DIET: _l("Special dietary food (特殊膳食食品)"),
+            cls.SEASONAL: _l("Seasonal food (节令食品)"),
+            cls.MAJOR_EVENT: _l("Major event supply (重大活动保障食品)"),
+            cls.OTHER: _l("Other (其他)"),
+        }
+
+
+class PhysicalState(TitledEnum):
+    """样品形态."""
+
+    SOLID = "solid"
+    SEMI_SOLID = "semi_solid"
+    LIQUID = "liquid"
+    GAS = "gas"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.SOLID: _l("Solid (固态)"),
+            cls.SEMI_SOLID: _l("Semi-solid (半固态)"),
+            cls.LIQUID: _l("Liquid (液态)"),
+            cls.GAS: _l("Gas (气态)"),
+        }
+
+
+class Packaging(TitledEnum):
+    """包装分类."""
+
+    BULK = "bulk"
+    PREPACKAGED = "prepackaged"
+    OTHER = "other"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.BULK: _l("Bulk (散装)"),
+            cls.PREPACKAGED: _l("Prepackaged (预包装)"),
+            cls.OTHER: _l("Other (其他)"),
+        }
+
+
+class StorageCondition(TitledEnum):
+    """储存条件; a sample may have several (冷藏 and 避光)."""
+
+    AMBIENT = "ambient"
+    REFRIGERATED = "refrigerated"
+    FROZEN = "frozen"
+    DARK = "dark"
+    SEALED = "sealed"
+    OTHER = "other"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.AMBIENT: _l("Ambient (常温)"),
+            cls.REFRIGERATED: _l("Refrigerated (冷藏)"),
+            cls.FROZEN: _l("Frozen (冷冻)"),
+            cls.DARK: _l("Away from light (避光)"),
+            cls.SEALED: _l("Sealed (密闭)"),
+            cls.OTHER: _l("Other (其他)"),
+        }
+
+
+class SamplingMethod(TitledEnum):
+    """抽样方式."""
+
+    ASEPTIC = "aseptic"
+    NON_ASEPTIC = "non_aseptic"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.ASEPTIC: _l("Aseptic (无菌抽样)"),
+            cls.NON_ASEPTIC: _l("Non-aseptic (非无菌抽样)"),
+        }

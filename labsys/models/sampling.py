@@ -12,7 +12,18 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.catalog import FoodCategory
 from labsys.models.enterprise import Enterprise
-from labsys.models.enums import Conclusion, InspectionType, Link, OilProcess, SampleStatus
+from labsys.models.enums import (
+    Conclusion,
+    InspectionType,
+    Link,
+    OilProcess,
+    Packaging,
+    PhysicalState,
+    SampleAttribute,
+    SampleSource,
+    SampleStatus,
+    SamplingMethod,
+)
 from labsys.models.planning import Plan, Task
 from labsys.models.reference import Lab
 from labsys.models.user import User
@@ -33,6 +44,23 @@ class SamplingVisit(Base):
     place: Mapped[str] = mapped_column(String(300), default="")  # 抽样地点
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    # Who organised the sampling and why (the national form's header).
+    sampling_basis: Mapped[str] = mapped_column(String(300), default="")  # 抽样依据
+    organising_authority: Mapped[str] = mapped_column(String(200), default="")  # 组织机构
+    task_source: Mapped[str] = mapped_column(String(200), default="")  # 任务来源
+    # 网络抽检 (link "online"), Order No. 15 Art. 18 *(verify)*: the shop, the order, the
+    # buyer, the payment and where the parcel went; the sample is sealed when it is unboxed,
+    # and the delivery clock starts on the parcel's arrival.
+    online_platform: Mapped[str] = mapped_column(String(100), default="")  # 平台
+    online_shop: Mapped[str] = mapped_column(String(200), default="")  # 网店名称
+    online_shop_url: Mapped[str] = mapped_column(String(500), default="")
+    online_order_no: Mapped[str] = mapped_column(String(100), default="")
+    online_buyer_account: Mapped[str] = mapped_column(String(100), default="")  # 注册账号
+    online_payment_account: Mapped[str] = mapped_column(String(100), default="")  # 付款账户
+    online_payment_amount: Mapped[str | None] = mapped_column(String(20))  # Decimal text, yuan
+    delivery_address: Mapped[str] = mapped_column(String(300), default="")  # 收货地址
+    parcel_arrival_date: Mapped[date | None]
+    unboxing_record: Mapped[str | None] = mapped_column(Text)  # 拆封查验记录
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
@@ -98,6 +126,30 @@ class Sample(Base):
     sampling_base: Mapped[str] = mapped_column(String(60), default="")  # 抽样基数
     producer_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     remarks: Mapped[str | None] = mapped_column(Text)  # at most REMARKS_MAX characters
+    # The rest of the national form (services/sampling.py validates each).
+    product_standard: Mapped[str] = mapped_column(String(200), default="")  # 执行标准
+    quality_grade: Mapped[str] = mapped_column(String(40), default="")  # 质量等级
+    licence_no: Mapped[str] = mapped_column(String(20), default="")  # 生产许可证编号 SC…
+    sample_source: Mapped[SampleSource | None] = mapped_column(
+        str_enum(SampleSource, "sample_source")
+    )
+    sample_attribute: Mapped[SampleAttribute | None] = mapped_column(
+        str_enum(SampleAttribute, "sample_attribute")
+    )
+    physical_state: Mapped[PhysicalState | None] = mapped_column(
+        str_enum(PhysicalState, "physical_state")
+    )
+    packaging: Mapped[Packaging | None] = mapped_column(str_enum(Packaging, "packaging"))
+    # StorageCondition values joined by ",", e.g. "refrigerated,dark".
+    storage_conditions: Mapped[str] = mapped_column(String(80), default="")
+    sampling_method: Mapped[SamplingMethod | None] = mapped_column(
+        str_enum(SamplingMethod, "sampling_method")
+    )
+    unit_price: Mapped[str | None] = mapped_column(String(20))  # Decimal text, yuan: 单价
+    purchase_cost: Mapped[str | None] = mapped_column(String(20))  # Decimal text: 购样费用
+    purchase_date: Mapped[date | None]  # 食用农产品: 购进日期
+    supplier: Mapped[str] = mapped_column(String(200), default="")  # 食用农产品: 供货者
+    seal_checker: Mapped[str] = mapped_column(String(60), default="")  # 检查封样人员
 
     # Copied from the visit and the catalog for fast filtering and aggregates.
     sampling_date: Mapped[date]

@@ -13,6 +13,8 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,40 @@ SAMPLE_COLUMNS = [
     "lab",
     "inspection_type",
 ]
+# The national form's fields (issue #13), machine format: enum values, ISO dates, Decimal
+# text, several storage conditions joined by ",".  Batch fields, then the visit's.
+NATIONAL_SAMPLE_COLUMNS = [
+    "product_standard",
+    "quality_grade",
+    "licence_no",
+    "sample_source",
+    "sample_attribute",
+    "physical_state",
+    "packaging",
+    "storage_conditions",
+    "sampling_method",
+    "oil_process",
+    "unit_price",
+    "purchase_cost",
+    "purchase_date",
+    "supplier",
+    "seal_checker",
+]
+NATIONAL_VISIT_COLUMNS = [
+    "sampling_basis",
+    "organising_authority",
+    "task_source",
+    "online_platform",
+    "online_shop",
+    "online_shop_url",
+    "online_order_no",
+    "online_buyer_account",
+    "online_payment_account",
+    "online_payment_amount",
+    "delivery_address",
+    "parcel_arrival_date",
+]
+SAMPLE_COLUMNS += NATIONAL_SAMPLE_COLUMNS + NATIONAL_VISIT_COLUMNS
 
 # The national layout of the published table of unqualified products (不合格产品信息), as
 # SAMR's and the provinces' announcements print it *(verify against the current template)*:
@@ -190,8 +226,12 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
         Sample.status,
         Sample.lab_id,
         Sample.inspection_type,
+        *(getattr(Sample, name) for name in NATIONAL_SAMPLE_COLUMNS),
+        *(getattr(SamplingVisit, name) for name in NATIONAL_VISIT_COLUMNS),
     ]
     conditions = sample_conditions(session, filters or StatsFilter(), include_rejected=True)
+    conditions = [*conditions, SamplingVisit.id == Sample.visit_id]  # an inner join
+    national = len(NATIONAL_SAMPLE_COLUMNS) + len(NATIONAL_VISIT_COLUMNS)
     for batch in _batches(session, columns, conditions):
         reports = report_numbers(session, [row[0] for row in batch])
         for (
@@ -209,7 +249,9 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
             status,
             lab_id,
             kind,
+            *extra,
         ) in batch:
+            assert len(extra) == national
             yield [
                 number,
                 names.category(l1),
@@ -226,7 +268,19 @@ def sample_rows(session: Session, filters: StatsFilter | None = None) -> Iterato
                 status.value,
                 names.labs.get(lab_id, "") if lab_id else "",
                 kind.value,
+                *(_machine(value) for value in extra),
             ]
+
+
+def _machine(value) -> str:
+    """A cell in the machine format: "" for none, an enum's value, an ISO date, text."""
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def _conclusion_text(conclusion: Conclusion | None) -> str:

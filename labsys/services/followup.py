@@ -90,7 +90,7 @@ def backup_retention_until(
 # --- opening -------------------------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     """The follow-up of an unqualified sample, created on first use (idempotent).
 
@@ -170,7 +170,7 @@ def _require(value, message: str, field: str) -> None:
 # --- notification and retest ---------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
@@ -197,7 +197,7 @@ def first_lab_id(session: Session, sample: Sample) -> int | None:
     return lab.id if lab else None
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def request_retest(
     session: Session, actor: User, followup: FollowUp, *, requested_on: date, lab_id: int
 ) -> FollowUp:
@@ -254,7 +254,7 @@ def _failed_microbiological(session: Session, sample_id: int) -> bool:
     )
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_backup_received(
     session: Session, actor: User, followup: FollowUp, received_on: date
 ) -> FollowUp:
@@ -276,7 +276,7 @@ def record_backup_received(
     )
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_retest_result(
     session: Session,
     actor: User,
@@ -330,7 +330,7 @@ def record_retest_result(
 # --- objection -----------------------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_objection(
     session: Session,
     actor: User,
@@ -396,7 +396,7 @@ def disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
     """核查处置 starts: milestones and the deadline are set from the start."""
     _require(started_on, _("Enter the date the disposal started."), "started_on")
@@ -417,7 +417,7 @@ MILESTONES = {
 }
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def record_disposal_step(
     session: Session,
     actor: User,

@@ -44,12 +44,12 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
-from labsys.services import audit, lifecycle, numbering, periods
+from labsys.services import audit, esign, lifecycle, numbering, periods
 from labsys.services import calendar as workcal
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
-from labsys.services.results import printed_units
+from labsys.services.results import printed_units, value_authors
 
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
@@ -159,15 +159,49 @@ def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
     return author, _most_frequent((r.reviewed_by for r in results), besides=author)
 
 
+def participants(session: Session, results: list[SampleResult]) -> tuple[set[int], set[int]]:
+    """(entered, reviewed): everyone who entered a current value of these results (the
+    audit trail's authors too, see ``results.value_authors``) and everyone who reviewed one.
+    None of them may approve the report."""
+    entered: set[int] = set().union(*value_authors(session, results).values())
+    reviewed = {r.reviewed_by_id for r in results if r.reviewed_by_id is not None}
+    return entered, reviewed
+
+
+def _check_approver(
+    session: Session, actor: User, sample: Sample, results: list[SampleResult]
+) -> tuple[User, User]:
+    """(author, reviewer) if ``actor`` may approve this report: 编制, 审核 and 批准 are three
+    people, and the approver entered and reviewed none of the current results."""
+    author, reviewer = signatories(results)
+    if reviewer is None:
+        raise ServiceError(
+            _(
+                "Sample %(no)s: no reviewer other than the author is recorded for its "
+                "results; a report is signed by three people (编制, 审核, 批准).",
+                no=sample.sample_no,
+            )
+        )
+    entered, reviewed = participants(session, results)
+    signatory_service.check_approver(
+        session,
+        actor,
+        sample,
+        author=author,
+        reviewer=reviewer,
+        entered=entered,
+        reviewed=reviewed,
+    )
+    return author, reviewer
+
+
 def eligible_approvers(session: Session, sample: Sample, candidates: Iterable[User]) -> list[User]:
     """The candidates who may approve this sample's report (loaders of past work pick one)."""
-    author, reviewer = signatories(_current_results(session, sample))
+    results = _current_results(session, sample)
     eligible = []
     for user in candidates:
         try:
-            signatory_service.check_approver(
-                session, user, sample, author=author, reviewer=reviewer
-            )
+            _check_approver(session, user, sample, results)
         except PermissionDenied:
             continue
         eligible.append(user)
@@ -378,7 +412,7 @@ def report_data(
         sampled_unit_phone=unit.phone or "/",
         producer_name=producer.name if producer else "/",
         producer_phone=(producer.phone or "/") if producer else "/",
-        task_source=task_source(plan),
+        task_source=visit.task_source or task_source(plan),
         samplers="、".join(u.display_name for u in visit.samplers) or "/",
         sampling_date=sample.sampling_date.isoformat(),
         arrival_date=_local_date(sample.received_at) or "/",
@@ -404,7 +438,7 @@ def report_data(
         sample_condition=sample_condition(sample),
         test_dates=test_dates(results),
         judgement_basis=judgement_bases(results),
-        sampling_basis=config.get("SAMPLING_BASIS") or "/",
+        sampling_basis=visit.sampling_basis or config.get("SAMPLING_BASIS") or "/",
         notes=notes_for(kind.value),
     )
 
@@ -473,12 +507,14 @@ def issue_report(
     sample: Sample,
     *,
     base_url: str,
+    signature: esign.Signature | None,
     issued_at: datetime | None = None,
 ) -> Report:
     """Approve and issue the report of a concluded sample; the sample becomes REPORTED.
 
-    ``issued_at`` defaults to now; loaders of past work (the demo's year) pass the time the
-    report was issued.
+    Approving is an electronic signature: ``signature`` is the approver's, from
+    ``esign.sign`` (one for a batch).  ``issued_at`` defaults to now; loaders of past work
+    (the demo's year) pass the time the report was issued.
     """
     if _current_report(session, sample) is not None:
         raise ServiceError(
@@ -487,19 +523,36 @@ def issue_report(
                 no=sample.sample_no,
             )
         )
-    return _issue(session, actor, sample, base_url=base_url, issued_at=issued_at)
+    return _issue(
+        session, actor, sample, base_url=base_url, signature=signature, issued_at=issued_at
+    )
 
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def correct_report(
-    session: Session, actor: User, report: Report, *, reason: str, base_url: str
+    session: Session,
+    actor: User,
+    report: Report,
+    *,
+    reason: str,
+    base_url: str,
+    signature: esign.Signature | None,
 ) -> Report:
-    """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED."""
+    """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED.
+    Signed by its approver as an issue is (``signature``)."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
     _check_correctable(report)
-    return _issue(session, actor, report.sample, base_url=base_url, replaces=report, reason=reason)
+    return _issue(
+        session,
+        actor,
+        report.sample,
+        base_url=base_url,
+        signature=signature,
+        replaces=report,
+        reason=reason,
+    )
 
 
 def _check_correctable(report: Report) -> None:
@@ -520,18 +573,19 @@ def _issue(
     sample: Sample,
     *,
     base_url: str,
+    signature: esign.Signature | None,
     replaces: Report | None = None,
     reason: str | None = None,
     issued_at: datetime | None = None,
 ) -> Report:
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
     if not base_url:
         raise ServiceError(
             _("Set BASE_URL: the QR code needs the absolute address of the verification page.")
         )
     results = _current_results(session, sample)
     _check_ready(sample, results, correcting=replaces is not None)
-    author, reviewer = signatories(results)
-    signatory_service.check_approver(session, actor, sample, author=author, reviewer=reviewer)
+    author, reviewer = _check_approver(session, actor, sample, results)
     _log_setup_warnings()
     # The tables decide before the PDF is built: the new report (the approver is not its
     # author), the sample (concluded → reported) or the report it replaces (superseded).
@@ -602,6 +656,7 @@ def _issue(
             "sample_no": sample_no,
             "sha256": report.sha256,
             "replaces": replaces.report_no if replaces else None,
+            "signed": esign.Meaning.APPROVAL,
         },
         reason=reason,
     )
@@ -650,15 +705,18 @@ def issue_many(
     samples: Iterable[Sample],
     *,
     base_url: str,
+    signature: esign.Signature | None,
     progress: Callable[[Sample, Report | None, str | None], None] | None = None,
 ) -> BulkOutcome:
-    """Issue one report per sample; a sample that cannot be issued is skipped with its
-    reason (its savepoint rolled back) and the others go on."""
+    """Issue one report per sample, all signed by the one ``signature``; a sample that
+    cannot be issued is skipped with its reason (its savepoint rolled back) and the others
+    go on."""
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
     outcome = BulkOutcome()
     for sample in samples:
         report, message = None, None
         try:
-            report = issue_report(session, actor, sample, base_url=base_url)
+            report = issue_report(session, actor, sample, base_url=base_url, signature=signature)
         except ServiceError as error:
             message = error.message
             outcome.failed.append((sample, message))

@@ -13,10 +13,12 @@ rows, entity "sample" for the conclusion.  ``sample_history`` reads both for one
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -54,7 +56,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import assignments, audit, backups, lifecycle
+from labsys.services import assignments, audit, backups, esign, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
@@ -64,6 +66,8 @@ UNQUALIFIED_REPORT_WORKDAYS = 2
 EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
 # A reopened sample (reported, its conclusion withdrawn) is tested again too.
 TESTING_STATUSES = (SampleStatus.RECEIVED, SampleStatus.CONCLUDED, SampleStatus.REOPENED)
+# Microbiological unit results are recorded joined ("10, 20") or as imported ("10;20").
+_SEPARATORS = re.compile(r"[\s,;，；]+")
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -328,21 +332,43 @@ def _prepare(result: SampleResult, entry: Entry, state: dict[int, tuple]) -> Jud
     return judge_values(result, entry.measured_text, entry.unit_values, entry.lod)
 
 
+def unchanged(result: SampleResult, outcome: Judged) -> bool:
+    """Whether saving ``outcome`` would leave the row's value as it is (same text, units and
+    LOD)."""
+    return (result.measured_text, result.unit_values, result.lod) == (
+        outcome.measured_text,
+        outcome.unit_values,
+        outcome.lod,
+    )
+
+
 def _apply(
     session: Session, actor: User, prepared: list[tuple[Entry, Judged]]
 ) -> list[SampleResult]:
+    """Write the judged values.  A row posted back unchanged is left alone when it is already
+    entered (a page re-saved keeps each value's author); a returned or pending row is entered
+    again, but ``entered_by`` moves only when the value changed: the author of a value is who
+    typed it, and the audit trail records everyone who saved it (see ``value_authors``)."""
+    prepared = [
+        (entry, outcome)
+        for entry, outcome in prepared
+        if not (entry.result.status == ResultStatus.ENTERED and unchanged(entry.result, outcome))
+    ]
+    if not prepared:
+        return []
     now = clock.now()
     olds = {}
     for entry, outcome in prepared:
         result = entry.result
         olds[result.id] = _values(result)
+        if not unchanged(result, outcome) or result.entered_by_id is None:
+            result.entered_by_id = actor.id
+            result.entered_at = now
         result.measured_text = outcome.measured_text
         result.unit_values = outcome.unit_values
         result.reported_text = outcome.reported_text
         result.verdict = outcome.verdict
         result.lod = outcome.lod
-        result.entered_by_id = actor.id
-        result.entered_at = now
         result.return_reason = None
     results = [entry.result for entry, _outcome in prepared]
     lifecycle.transition_many(
@@ -359,7 +385,8 @@ def _apply(
 
 @writes(Role.TECHNICIAN)
 def enter_results(session: Session, actor: User, entries: Sequence[Entry]) -> list[SampleResult]:
-    """Save and judge several values at once, all or nothing.
+    """Save and judge several values at once, all or nothing; returns the rows that changed
+    (an entered row posted back with the same value is not saved again).
 
     Every entry is checked first; if any is refused, EntryErrors lists them all (by result
     id) and nothing is changed.  A version that no longer matches is a conflict for that row.
@@ -439,9 +466,39 @@ def _flush_versioned(session: Session, results: Sequence[SampleResult]) -> None:
 # --- submission and review -------------------------------------------------------------------
 
 
+def check_seen(session: Session, results: Sequence[SampleResult], seen: Mapping[int, int]) -> None:
+    """Submit and accept act on what the user saw: ``seen`` maps each result id shown on the
+    page to the version it was shown at.  A row not shown, or changed since (a new value,
+    returned, accepted by someone else), refuses the whole batch with a ConflictError
+    naming the rows; nothing is changed."""
+    state = current_state(session, [r.id for r in results])
+    changed = []
+    for result in results:
+        version, value, _who = state.get(result.id, (None, "", ""))
+        if result.id not in seen or seen[result.id] != version:
+            changed.append(f"{result.item_name} “{value or '-'}”")
+    if changed:
+        raise ConflictError(
+            _(
+                "Changed since the page was opened: %(items)s. Nothing was done; reload the "
+                "page and check the values.",
+                items="、".join(changed),
+            )
+        )
+
+
 @writes(Role.TECHNICIAN)
-def submit_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
-    """Send entered results for review; returns how many were submitted."""
+def submit_results(
+    session: Session,
+    actor: User,
+    results: Sequence[SampleResult],
+    *,
+    seen: Mapping[int, int] | None = None,
+) -> int:
+    """Send entered results for review; returns how many were submitted.  ``seen`` (result
+    id → version shown; the pages always pass it): every row given must still be as shown."""
+    if seen is not None:
+        check_seen(session, results, seen)
     ready = [r for r in results if r.status == ResultStatus.ENTERED]
     if not ready:
         raise ServiceError(_("There are no entered results to submit."))
@@ -464,14 +521,55 @@ def _sample_of(result: SampleResult) -> dict:
     return {"sample_id": result.sample_id}
 
 
-def check_may_review(actor: User, result: SampleResult) -> None:
-    """The four-eyes rule: a reviewer, and never the person who entered the result."""
+def _tokens(value) -> list[str]:
+    """A value as compared for authorship: its parts, numbers by value ("0.10" is "0.1")."""
+    tokens = []
+    for token in _SEPARATORS.split(str(value or "")):
+        if token:
+            try:
+                number = Decimal(token)
+            except InvalidOperation:
+                tokens.append(token.casefold())
+            else:
+                tokens.append(str(number.normalize()) if number.is_finite() else token)
+    return tokens
+
+
+def value_authors(session: Session, results: Sequence[SampleResult]) -> dict[int, set[int]]:
+    """Per result id, everyone who entered its current value: who ``entered_by`` names, and
+    every user whose entry or correction in the audit trail saved this same value (a value
+    re-saved by a colleague, or typed again after being changed)."""
+    authors: dict[int, set[int]] = {
+        r.id: {r.entered_by_id} if r.entered_by_id is not None else set() for r in results
+    }
+    current = {str(r.id): (r.id, _tokens(value_display(r))) for r in results}
+    if not current:
+        return authors
+    rows = session.execute(
+        select(AuditEntry.entity_id, AuditEntry.user_id, AuditEntry.new_values).where(
+            AuditEntry.entity == "result",
+            AuditEntry.entity_id.in_(list(current)),
+            AuditEntry.action.in_(("enter", "correct")),
+        )
+    )
+    for entity_id, user_id, values in rows:
+        result_id, tokens = current[entity_id]
+        new = json.loads(values or "{}")
+        if user_id is not None and _tokens(new.get("measured")) == tokens:
+            authors[result_id].add(user_id)
+    return authors
+
+
+def check_may_review(actor: User, result: SampleResult, authors: set[int] | None = None) -> None:
+    """The four-eyes rule: a reviewer, and never a person who entered the current value
+    (``authors``, from :func:`value_authors`; else who ``entered_by`` names)."""
     if actor is None or not actor.has_role(Role.REVIEWER):
         raise PermissionDenied(_("Only a reviewer may review results."))
-    if result.entered_by_id == actor.id:
+    if actor.id in (authors if authors is not None else {result.entered_by_id}):
         raise PermissionDenied(
             _(
-                "You entered %(item)s yourself: another reviewer must review it.",
+                "You entered %(item)s yourself (this value, or saved it too): another "
+                "reviewer must review it.",
                 item=result.item_name,
             )
         )
@@ -479,10 +577,41 @@ def check_may_review(actor: User, result: SampleResult) -> None:
 
 @writes(Role.REVIEWER, message=_l("Only a reviewer may review results."))
 def review_result(
-    session: Session, actor: User, result: SampleResult, *, accept: bool, reason: str | None = None
+    session: Session,
+    actor: User,
+    result: SampleResult,
+    *,
+    accept: bool,
+    reason: str | None = None,
+    signature: esign.Signature | None = None,
 ) -> SampleResult:
-    """Accept a submitted result, or return it to the technician with a reason."""
-    check_may_review(actor, result)
+    """Accept a submitted result (an electronic signature: ``signature`` from
+    ``esign.sign``), or return it to the technician with a reason."""
+    if accept:
+        esign.check(signature, actor, esign.Meaning.REVIEW)
+    _review(
+        session,
+        actor,
+        result,
+        accept=accept,
+        reason=reason,
+        authors=value_authors(session, [result])[result.id],
+    )
+    if accept:
+        derive_conclusion(session, result.sample, actor=actor)
+    return result
+
+
+def _review(
+    session: Session,
+    actor: User,
+    result: SampleResult,
+    *,
+    accept: bool,
+    reason: str | None,
+    authors: set[int],
+) -> None:
+    check_may_review(actor, result, authors)
     if result.status != ResultStatus.SUBMITTED:
         raise ServiceError(_("%(item)s is not awaiting review.", item=result.item_name))
     reason = (reason or "").strip()
@@ -497,22 +626,38 @@ def review_result(
         result,
         "accept" if accept else "return",
         reason=reason or None,
-        new=_sample_of,
+        new=_signed_review if accept else _sample_of,
         flush=lambda: _flush_versioned(session, [result]),
     )
-    if accept:
-        derive_conclusion(session, result.sample, actor=actor)
-    return result
+
+
+def _signed_review(result: SampleResult) -> dict:
+    return {"sample_id": result.sample_id, "signed": esign.Meaning.REVIEW}
 
 
 @writes(Role.REVIEWER, message=_l("Only a reviewer may review results."))
-def accept_results(session: Session, actor: User, results: Sequence[SampleResult]) -> int:
-    """Accept every submitted result given (e.g. all of a sample's); returns how many."""
+def accept_results(
+    session: Session,
+    actor: User,
+    results: Sequence[SampleResult],
+    *,
+    signature: esign.Signature | None,
+    seen: Mapping[int, int] | None = None,
+) -> int:
+    """Accept every submitted result given (e.g. all of a sample's), signed once for the
+    batch; returns how many.  ``seen`` (result id → version shown; the pages always pass
+    it): every result given must still be as shown, else nothing is accepted."""
+    esign.check(signature, actor, esign.Meaning.REVIEW)
+    if seen is not None:
+        check_seen(session, results, seen)
     pending = [r for r in results if r.status == ResultStatus.SUBMITTED]
     if not pending:
         raise ServiceError(_("There are no results awaiting review."))
+    authors = value_authors(session, pending)
     for result in pending:
-        review_result(session, actor, result, accept=True)
+        _review(session, actor, result, accept=True, reason=None, authors=authors[result.id])
+    for sample in {r.sample_id: r.sample for r in pending}.values():
+        derive_conclusion(session, sample, actor=actor)
     return len(pending)
 
 
@@ -532,7 +677,10 @@ def correct_result(
     lod: str | None = None,
 ) -> SampleResult:
     """Change an accepted result: a reviewer or supervisor (not who entered it), a reason;
-    old and new values go to the audit trail and the conclusion is derived again."""
+    old and new values go to the audit trail.  The corrected value is the corrector's (they
+    become its author, ``entered_by``) and goes back to *submitted*: another reviewer, not
+    the corrector, accepts it; until then the sample's conclusion is withdrawn (as for a
+    retest) and derived again at that acceptance."""
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -540,7 +688,7 @@ def correct_result(
                 status=result.status.title,
             )
         )
-    if result.entered_by_id == actor.id:
+    if actor.id in value_authors(session, [result])[result.id]:
         raise PermissionDenied(
             _(
                 "You entered %(item)s yourself: another reviewer must correct it.",
@@ -554,25 +702,39 @@ def correct_result(
     if version != expected_version:
         raise conflict_error(result, value, who)
     outcome = judge_values(result, measured_text, unit_values, lod)
-    old = _values(result)
+    sample = result.sample
+    withdraw = sample.status in (SampleStatus.CONCLUDED, SampleStatus.REPORTED)
+    if withdraw:
+        lifecycle.check(actor, sample, "withdraw")  # before anything changes
+    old, old_author = _values(result), result.entered_by_id
+    now = clock.now()
     result.measured_text = outcome.measured_text
     result.unit_values = outcome.unit_values
     result.reported_text = outcome.reported_text
     result.verdict = outcome.verdict
     result.lod = outcome.lod
-    result.reviewed_by_id = actor.id
-    result.reviewed_at = clock.now()
+    result.entered_by_id = actor.id
+    result.entered_at = now
+    result.submitted_at = now
+    result.reviewed_by_id = None
+    result.reviewed_at = None
     lifecycle.transition(
         session,
         actor,
         result,
         "correct",
         reason=reason,
+        done_by={"entered_by_id": old_author},
         old=old,
         new=_values_with_sample,
         flush=lambda: _flush_versioned(session, [result]),
     )
-    derive_conclusion(session, result.sample, actor=actor)
+    if withdraw:
+        # Concluded → received; reported → reopened (its report stays issued until the
+        # corrected value is accepted and the report corrected).
+        lifecycle.transition(
+            session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
+        )
     return result
 
 

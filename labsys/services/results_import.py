@@ -48,7 +48,13 @@ from labsys.models import (
 from labsys.services import assignments, audit, lifecycle
 from labsys.services.access import check_actor, writes
 from labsys.services.errors import ConflictError, ServiceError
-from labsys.services.results import EDITABLE, TESTING_STATUSES, judge_values, value_display
+from labsys.services.results import (
+    EDITABLE,
+    TESTING_STATUSES,
+    judge_values,
+    unchanged,
+    value_display,
+)
 
 # Accepted header spellings, compared after stripping and casefolding.
 HEADERS = {
@@ -542,7 +548,22 @@ def save_import(
     return summary
 
 
+def _author(result: SampleResult, outcome, actor: User, now) -> dict:
+    if unchanged(result, outcome) and result.entered_by_id is not None:
+        return {"_by": result.entered_by_id, "_at": result.entered_at}
+    return {"_by": actor.id, "_at": now}
+
+
 def _save(session: Session, actor: User, judged) -> None:
+    """Write the rows.  As on the entry pages (``results._apply``), a row already entered
+    with the same value is left alone, and a value re-imported unchanged keeps its author."""
+    judged = [
+        (row, result, outcome)
+        for row, result, outcome in judged
+        if not (result.status == ResultStatus.ENTERED and unchanged(result, outcome))
+    ]
+    if not judged:
+        return
     now = clock.now()
     table = SampleResult.__table__
     assert isinstance(table, Table)  # a mapped class's table (declared as FromClause)
@@ -556,8 +577,8 @@ def _save(session: Session, actor: User, judged) -> None:
             verdict=bindparam("_verdict"),
             lod=bindparam("_lod"),
             status=bindparam("_status"),
-            entered_by_id=actor.id,
-            entered_at=now,
+            entered_by_id=bindparam("_by"),
+            entered_at=bindparam("_at"),
             return_reason=None,
             version_id=table.c.version_id + 1,
         )
@@ -573,6 +594,7 @@ def _save(session: Session, actor: User, judged) -> None:
             "_lod": outcome.lod,
             # A bulk path: the table's to-state, written directly.
             "_status": lifecycle.next_state(SampleResult, result.status, "enter").value,
+            **_author(result, outcome, actor, now),
         }
         for _row, result, outcome in judged
     ]

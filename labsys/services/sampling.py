@@ -30,6 +30,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
+from labsys.core.form_fields import (
+    licence_problem,
+    normalize_licence,
+    normalize_standards,
+    parse_money,
+    split_standards,
+    standard_problem,
+)
 from labsys.models import (
     Enterprise,
     FoodCategory,
@@ -37,11 +45,17 @@ from labsys.models import (
     Lab,
     Link,
     OilProcess,
+    Packaging,
+    PhysicalState,
     Region,
     Role,
     Sample,
+    SampleAttribute,
+    SampleSource,
     SampleStatus,
+    SamplingMethod,
     SamplingVisit,
+    StorageCondition,
     Task,
     TaskSampler,
     User,
@@ -85,7 +99,57 @@ BATCH_FIELDS = (
     "sampling_base",
     "producer_id",
     "remarks",
+    # The rest of the national form.
+    "product_standard",
+    "quality_grade",
+    "licence_no",
+    "sample_source",
+    "sample_attribute",
+    "physical_state",
+    "packaging",
+    "storage_conditions",
+    "sampling_method",
+    "unit_price",
+    "purchase_cost",
+    "purchase_date",
+    "supplier",
+    "seal_checker",
 )
+# The form's closed lists: field -> enum (storage_conditions takes several values).
+BATCH_CHOICES = {
+    "sample_source": SampleSource,
+    "sample_attribute": SampleAttribute,
+    "physical_state": PhysicalState,
+    "packaging": Packaging,
+    "sampling_method": SamplingMethod,
+}
+# Fields of the visit (one sampling form's header), besides unit, date, place, link, team.
+VISIT_TEXT_LIMITS = {
+    "sampling_basis": 300,
+    "organising_authority": 200,
+    "task_source": 200,
+    "online_platform": 100,
+    "online_shop": 200,
+    "online_shop_url": 500,
+    "online_order_no": 100,
+    "online_buyer_account": 100,
+    "online_payment_account": 100,
+    "delivery_address": 300,
+    "unboxing_record": 2000,
+}
+# What Order No. 15 Art. 18 has the buyer record for an online sample *(verify)*.
+ONLINE_REQUIRED = (
+    "online_platform",
+    "online_shop",
+    "online_order_no",
+    "online_buyer_account",
+    "online_payment_account",
+    "delivery_address",
+)
+# The screenshots an online visit should carry (checked on its page, not at saving: files
+# are attached after the form is saved).
+ONLINE_EVIDENCE = ("online_shop", "online_order", "online_payment", "unboxing")
+_URL_RE = re.compile(r"^https?://[^\s/$.?#<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 _TEXT_LIMITS = {
     "food_name": 200,
     "brand": 100,
@@ -95,6 +159,13 @@ _TEXT_LIMITS = {
     "quantity_unit": 20,
     "sampling_base": 60,
     "remarks": REMARKS_MAX,
+    "product_standard": 200,
+    "quality_grade": 40,
+    "licence_no": 20,
+    "unit_price": 20,
+    "purchase_cost": 20,
+    "supplier": 200,
+    "seal_checker": 60,
 }
 # Longer than any food keeps (100 years): a typo such as 999999999年, refused.
 MAX_SHELF_LIFE_DAYS = 36500
@@ -257,6 +328,9 @@ def create_visit(
         link=header["link"],
         region_code=header["region_code"],
         created_by_id=actor.id,
+        parcel_arrival_date=header["parcel_arrival_date"],
+        online_payment_amount=header["online_payment_amount"],
+        **{name: header[name] for name in VISIT_TEXT_LIMITS},
     )
     visit.sampler_links = [VisitSampler(user_id=user.id) for user in header["team"]]
     session.add(visit)
@@ -264,9 +338,7 @@ def create_visit(
     # Many batches at once: the table's first state and its delivery clock, applied here.
     register, first_state = lifecycle.start(actor, Sample, "register")
     table = workcal.holiday_table(session)
-    due_delivery = workcal.add_workdays(
-        session, visit.sampling_date, periods.value("DELIVERY_WORKDAYS"), table
-    )
+    due_delivery = delivery_due(session, visit, table)
     lab = _lab_for(session, header["task"])
     samples = []
     for _index, fields in cleaned:
@@ -300,6 +372,22 @@ def create_visit(
     return visit
 
 
+def delivery_due(
+    session: Session, visit: SamplingVisit, table=None, extension: int = 0
+) -> date | None:
+    """When the batches must be at the lab: DELIVERY_WORKDAYS working days after sampling
+    (plus an approved ``extension``); for an online sample after the parcel arrives (None
+    until it has: no clock runs while the parcel is on its way)."""
+    if visit.link == Link.ONLINE:
+        if visit.parcel_arrival_date is None:
+            return None
+        start = visit.parcel_arrival_date
+    else:
+        start = visit.sampling_date
+    days = periods.value("DELIVERY_WORKDAYS") + extension
+    return workcal.add_workdays(session, start, days, table)
+
+
 def next_sample_no(
     session: Session, sampling_date: date, region_code: str | None, lab: Lab | None
 ) -> str:
@@ -318,7 +406,7 @@ def next_sample_no(
 
 
 def _blank(batch: dict) -> bool:
-    return not any(value not in (None, "") for value in batch.values())
+    return not any(value not in (None, "", [], ()) for value in batch.values())
 
 
 def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dict:
@@ -348,7 +436,57 @@ def _check_visit(session: Session, actor: User, data: dict, errors: list) -> dic
     if header["region_code"] and session.get(Region, header["region_code"]) is None:
         errors.append(("region_code", _("Choose a district from the list.")))
     header["team"] = _check_team(session, actor, data.get("sampler_ids") or [], errors)
+    _check_visit_fields(data, header, errors)
     return header
+
+
+def _check_visit_fields(data: dict, header: dict, errors: list) -> None:
+    """抽样依据, 组织机构, 任务来源, and for 网络抽检 the order (Order No. 15 Art. 18)."""
+    for name, limit in VISIT_TEXT_LIMITS.items():
+        value = _stripped(data.get(name))
+        header[name] = value
+        if len(value) > limit:
+            errors.append((name, _("At most %(n)d characters.", n=limit)))
+    header["unboxing_record"] = header["unboxing_record"] or None
+    if not header["task_source"] and header["task"] is not None:
+        header["task_source"] = header["task"].plan.name[:200]
+    online = header.get("link") == Link.ONLINE
+    amount = _stripped(data.get("online_payment_amount"))
+    header["online_payment_amount"] = None
+    if amount:
+        money = parse_money(amount)
+        if money is None:
+            errors.append(
+                ("online_payment_amount", _("A price in yuan, zero or more, 2 decimals at most."))
+            )
+        else:
+            header["online_payment_amount"] = str(money)
+    url = header["online_shop_url"]
+    if url and not _URL_RE.match(url):
+        errors.append(("online_shop_url", _("Enter the shop's address, starting with https://.")))
+    arrival = data.get("parcel_arrival_date") or None
+    header["parcel_arrival_date"] = arrival
+    if arrival is not None:
+        sampling_date = header.get("sampling_date")
+        if not online:
+            errors.append(("parcel_arrival_date", _("Only an online sample arrives as a parcel.")))
+        elif sampling_date and arrival < sampling_date:
+            errors.append(
+                ("parcel_arrival_date", _("The parcel arrived before the order was placed."))
+            )
+        elif arrival > clock.today():
+            errors.append(("parcel_arrival_date", _("The arrival date is in the future.")))
+    if online:
+        for name in ONLINE_REQUIRED:
+            if not header[name]:
+                errors.append((name, _("Online sampling: enter this from the order.")))
+    else:
+        online_fields = (*ONLINE_REQUIRED, "online_shop_url", "online_payment_amount")
+        for name in online_fields:
+            if header.get(name):
+                errors.append(
+                    (name, _("Only online sampling records an order: choose the link Online."))
+                )
 
 
 def _check_task(session: Session, actor: User, task_id: int, errors: list) -> Task | None:
@@ -440,7 +578,89 @@ def _check_batch(
         if fields["producer"] is None:
             fail("producer", _("the labelled producer does not exist."))
     fields["remarks"] = fields["remarks"] or None
+    _check_national_fields(fields, sampling_date, fail)
     return fields
+
+
+def _check_national_fields(fields: dict, sampling_date: date | None, fail) -> None:
+    """The national form's coded fields, normalised in ``fields`` (see core/form_fields)."""
+    latest = (sampling_date or clock.today()).year + 1
+    for standard in split_standards(fields["product_standard"] or ""):
+        problem = standard_problem(standard, latest_year=latest)
+        if problem == "year":
+            fail(
+                "product_standard", _("%(code)s: the edition year is not possible.", code=standard)
+            )
+        elif problem:
+            fail(
+                "product_standard",
+                _(
+                    "%(code)s is not a standard number; write e.g. GB 2760-2024, "
+                    "GB/T 1355-2021 or Q/XXX 0001S-2020.",
+                    code=standard,
+                ),
+            )
+    fields["product_standard"] = normalize_standards(fields["product_standard"] or "")[:200]
+    licence = fields["licence_no"] or ""
+    if licence and licence != "/":
+        problem = licence_problem(licence)
+        if problem == "qs":
+            fail(
+                "licence_no",
+                _("QS numbers expired on 2018-10-01: enter the SC number on the label."),
+            )
+        elif problem:
+            fail("licence_no", _("a production licence number is SC and 14 digits."))
+        fields["licence_no"] = normalize_licence(licence)[:20]
+    else:
+        fields["licence_no"] = ""
+    for name, enum in BATCH_CHOICES.items():
+        fields[name] = _choice(enum, fields[name], name, fail)
+    fields["storage_conditions"] = _storage(fields["storage_conditions"], fail)
+    for name in ("unit_price", "purchase_cost"):
+        text = fields[name] or ""
+        if not text:
+            fields[name] = None
+            continue
+        money = parse_money(text)
+        if money is None:
+            fail(name, _("a price in yuan, zero or more, with at most 2 decimals."))
+            fields[name] = None
+        else:
+            fields[name] = str(money)
+    purchase_date = fields["purchase_date"] or None
+    if purchase_date is not None and not isinstance(purchase_date, date):
+        fail("purchase_date", _("enter the purchase date as a date."))
+        purchase_date = None
+    if purchase_date and sampling_date and purchase_date > sampling_date:
+        fail("purchase_date", _("the purchase date is after the sampling date."))
+    fields["purchase_date"] = purchase_date
+
+
+def _choice(enum, value, name: str, fail):
+    if value in (None, ""):
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        fail(name, _("choose a value from the list."))
+        return None
+
+
+def _storage(value, fail) -> str:
+    """StorageCondition values (a list, or text joined by ",") in the enum's order."""
+    given = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    chosen = {str(v).strip() for v in given if str(v).strip()}
+    known = {c.value for c in StorageCondition}
+    if chosen - known:
+        fail("storage_conditions", _("choose the storage conditions from the list."))
+    return ",".join(c.value for c in StorageCondition if c.value in chosen)
+
+
+def storage_titles(value: str | None) -> str:
+    """The storage conditions for people: "冷藏、避光"."""
+    known = {c.value: c for c in StorageCondition}
+    return "、".join(known[v].title for v in (value or "").split(",") if v in known)
 
 
 def _check_oil_process(
@@ -529,6 +749,9 @@ def _visit_values(visit: SamplingVisit) -> dict:
         "region_code": visit.region_code,
         "task_id": visit.task_id,
         "sampler_ids": [link.user_id for link in visit.sampler_links],
+        **{name: getattr(visit, name) for name in VISIT_TEXT_LIMITS},
+        "online_payment_amount": visit.online_payment_amount,
+        "parcel_arrival_date": visit.parcel_arrival_date,
     }
 
 
@@ -550,7 +773,81 @@ def sample_values(sample: Sample) -> dict:
         "sampling_base": sample.sampling_base,
         "producer_id": sample.producer_id,
         "remarks": sample.remarks,
+        **{
+            name: getattr(sample, name)
+            for name in BATCH_FIELDS[BATCH_FIELDS.index("remarks") + 1 :]
+        },
     }
+
+
+# --- Online sampling: the parcel's arrival ------------------------------------------------
+
+
+@writes(Role.SAMPLER, Role.SUPERVISOR)
+def record_parcel_arrival(
+    session: Session,
+    actor: User,
+    visit: SamplingVisit,
+    *,
+    arrived_on: date,
+    unboxing_record: str | None = None,
+) -> SamplingVisit:
+    """An online visit's parcel arrived (and was unboxed): the delivery clock of its batches
+    still awaiting the lab starts from that day (Order No. 15 Art. 18 *(verify)*)."""
+    if not may_attach_to_visit(session, actor, visit):
+        raise PermissionDenied(_("Only the visit's samplers or a supervisor may record this."))
+    if visit.link != Link.ONLINE:
+        raise ServiceError(
+            _("Only an online sample arrives as a parcel."), field="parcel_arrival_date"
+        )
+    if not isinstance(arrived_on, date):
+        raise ServiceError(_("Enter the day the parcel arrived."), field="parcel_arrival_date")
+    if arrived_on < visit.sampling_date:
+        raise ServiceError(
+            _("The parcel arrived before the order was placed."), field="parcel_arrival_date"
+        )
+    if arrived_on > clock.today():
+        raise ServiceError(_("The arrival date is in the future."), field="parcel_arrival_date")
+    record = (unboxing_record or "").strip()
+    if len(record) > VISIT_TEXT_LIMITS["unboxing_record"]:
+        raise ServiceError(
+            _("At most %(n)d characters.", n=VISIT_TEXT_LIMITS["unboxing_record"]),
+            field="unboxing_record",
+        )
+    old = {
+        "parcel_arrival_date": visit.parcel_arrival_date,
+        "unboxing_record": visit.unboxing_record,
+    }
+    visit.parcel_arrival_date = arrived_on
+    visit.unboxing_record = record or visit.unboxing_record
+    due = delivery_due(session, visit)
+    for sample in visit.samples:
+        if sample.status == SampleStatus.REGISTERED:
+            sample.due_delivery = due
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "sampling_visit",
+        visit.id,
+        "parcel_arrived",
+        old=old,
+        new={
+            "parcel_arrival_date": visit.parcel_arrival_date,
+            "unboxing_record": visit.unboxing_record,
+            "due_delivery": due,
+        },
+    )
+    return visit
+
+
+def missing_online_evidence(session: Session, visit: SamplingVisit) -> list[str]:
+    """The screenshot kinds an online visit still lacks (on the visit or any of its batches)."""
+    if visit.link != Link.ONLINE:
+        return []
+    have = {a.kind for a in attachments.listed(session, "sampling_visit", [visit.id])}
+    have |= {a.kind for a in attachments.listed(session, "sample", [s.id for s in visit.samples])}
+    return [kind for kind in ONLINE_EVIDENCE if kind not in have]
 
 
 # --- Editing and correcting ---------------------------------------------------------------
@@ -711,7 +1008,8 @@ def _apply_changes(
 
 def _as_form_values(values: dict) -> dict:
     """Model values back to the text the form validation reads."""
-    return {k: ("" if v is None else v) if k != "production_date" else v for k, v in values.items()}
+    dates = ("production_date", "purchase_date")
+    return {k: ("" if v is None else v) if k not in dates else v for k, v in values.items()}
 
 
 def _single(message: str) -> str:
@@ -755,11 +1053,18 @@ def extend_delivery(
         "delivery_extension_reason": sample.delivery_extension_reason,
         "due_delivery": sample.due_delivery,
     }
+    due = delivery_due(session, sample.visit, extension=workdays)
+    if due is None:
+        raise ServiceError(
+            _(
+                "The parcel of sample %(no)s has not arrived: no delivery clock runs yet.",
+                no=sample.sample_no,
+            ),
+            field="workdays",
+        )
     sample.delivery_extension_workdays = workdays
     sample.delivery_extension_reason = reason
-    sample.due_delivery = workcal.add_workdays(
-        session, sample.sampling_date, periods.value("DELIVERY_WORKDAYS") + workdays
-    )
+    sample.due_delivery = due
     session.flush()
     audit.record(
         session,

@@ -7,7 +7,7 @@ sample's food category (RB/T 214-2017 §4.2.4 *(verify the clause)*; ISO/IEC 170
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -139,12 +139,35 @@ def covers(signatory: AuthorisedSignatory | None, sample: Sample) -> bool:
 
 
 def check_approver(
-    session: Session, approver: User, sample: Sample, *, author: User, reviewer: User | None
+    session: Session,
+    approver: User,
+    sample: Sample,
+    *,
+    author: User,
+    reviewer: User | None,
+    entered: Collection[int] = (),
+    reviewed: Collection[int] = (),
 ) -> None:
     """批准 is a third person: a supervisor, neither the author (编制) nor the reviewer (审核),
-    and an authorised signatory for the sample's category.  Each refusal names its rule."""
+    who entered (``entered``: user ids) and reviewed (``reviewed``) none of the report's
+    current results, and an authorised signatory for the sample's category.  Each refusal
+    names its rule."""
     if not approver.has_role(Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor may approve and issue a report."))
+    if approver.id in entered and approver.id != author.id:
+        raise PermissionDenied(
+            _(
+                "You entered results of this report; the approver must have neither entered "
+                "nor reviewed any of its results: another supervisor must approve and issue it."
+            )
+        )
+    if approver.id in reviewed and (reviewer is None or approver.id != reviewer.id):
+        raise PermissionDenied(
+            _(
+                "You reviewed results of this report; the approver must have neither entered "
+                "nor reviewed any of its results: another supervisor must approve and issue it."
+            )
+        )
     if approver.id == author.id:
         raise PermissionDenied(
             _(

@@ -37,10 +37,16 @@
     var body = new FormData();
     body.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
     ids.forEach(function (id) { body.append("sample_ids", id); });
+    body.append("password", form.querySelector("input[name=password]").value);
     return fetch(form.action, {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"Accept": "application/json"}
     }).then(function (response) {
+      if (response.status === 403 || response.status === 400) {
+        return response.json().then(function (refusal) {
+          throw new Error(refusal.error || String(response.status));
+        });
+      }
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     });
@@ -92,8 +98,9 @@
         }).join("&");
         zipLink.hidden = false;
       }
-    }).catch(function () {
-      status.textContent = messages.error;
+    }).catch(function (error) {
+      // A refused signature (or form) says why; anything else: the general message.
+      status.textContent = /^\d+$/.test(error.message) ? messages.error : error.message;
     }).then(function () { button.disabled = false; });
   });
 }());

@@ -18,12 +18,17 @@
     var last = all[all.length - 1];
     var index = all.length;
     var row = last.cloneNode(true);
-    row.querySelectorAll("input").forEach(function (input) {
+    row.querySelectorAll("input, select").forEach(function (input) {
       ["name", "id"].forEach(function (attr) {
         var value = input.getAttribute(attr);
         if (value) { input.setAttribute(attr, value.replace(/^batches-\d+-/, "batches-" + index + "-")); }
       });
-      input.value = "";
+      if (input.tagName === "SELECT") {
+        Array.prototype.forEach.call(input.options, function (option) { option.selected = false; });
+        if (!input.multiple) { input.selectedIndex = 0; }
+      } else {
+        input.value = "";
+      }
       input.classList.remove("is-invalid");
     });
     row.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
@@ -51,6 +56,16 @@
       if (input === inputs[inputs.length - 1]) { event.preventDefault(); addRow(); }
     }
   });
+
+  // The online order's fields show for the link "online" (or when one of them has an error).
+  var linkSelect = form.querySelector("select[name=link]");
+  var onlineFields = document.getElementById("online-fields");
+  function syncOnline() {
+    if (!linkSelect || !onlineFields) { return; }
+    onlineFields.hidden = linkSelect.value !== "online" && !onlineFields.querySelector(".is-invalid");
+  }
+  if (linkSelect) { linkSelect.addEventListener("change", syncOnline); }
+  syncOnline();
 
   // Enterprise lookup (sampled unit and labelled producers): "name [#id]" options.
   var unitInput = form.querySelector("input[name=sampled_unit]");

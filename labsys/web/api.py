@@ -68,7 +68,7 @@ def _int(text: str | None) -> int | None:
 
 
 @bp.route("/stats")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def stats_view():
     try:
         return jsonify(stats.stats_json(db.session, **stats_options(request.args)))

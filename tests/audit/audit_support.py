@@ -9,6 +9,8 @@ from labsys.models import ResultStatus, Role
 from labsys.services import reports, results, signatories
 from labsys.services.access import SYSTEM
 
+from support import signed
+
 BASE_URL = "http://labsys.test"
 
 
@@ -52,8 +54,16 @@ class Lab:
             db.session, self.tech, result, measured_text=value, expected_version=result.version_id
         )
         results.submit_results(db.session, self.tech, [result])
-        results.review_result(db.session, self.reviewer, result, accept=True)
+        results.review_result(
+            db.session, self.reviewer, result, accept=True, signature=signed(self.reviewer)
+        )
         assert result.status == ResultStatus.ACCEPTED
-        report = reports.issue_report(db.session, self.boss, sample, base_url=BASE_URL)
+        report = reports.issue_report(
+            db.session,
+            self.boss,
+            sample,
+            base_url=BASE_URL,
+            signature=signed(self.boss, "approval"),
+        )
         db.session.commit()
         return report

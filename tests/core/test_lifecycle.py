@@ -44,8 +44,8 @@ SPEC = {
         reported withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         reopened withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
         concluded report → reported [supervisor]
-        concluded retest_conclusion → concluded [supervisor admin]
-        reported retest_conclusion → reported [supervisor admin]
+        concluded retest_conclusion → concluded [supervisor]
+        reported retest_conclusion → reported [supervisor]
     """,
     "result": """
         - create → pending [technician reviewer supervisor]
@@ -55,7 +55,7 @@ SPEC = {
         entered submit → submitted [technician]
         submitted accept → accepted [reviewer] (entered_by_id)
         submitted return → returned [reviewer] (entered_by_id)
-        accepted correct → accepted [reviewer supervisor] (entered_by_id)
+        accepted correct → submitted [reviewer supervisor] (entered_by_id)
         accepted retest → superseded [reviewer supervisor]
     """,
     "report": """
@@ -64,20 +64,20 @@ SPEC = {
         issued supersede → superseded [supervisor]
     """,
     "followup": """
-        - open → open [supervisor admin system]
-        open notify → notified [supervisor admin] {start_retest_window}
-        notified notify → notified [supervisor admin] {start_retest_window}
-        notified request_retest → retest_requested [supervisor admin]
-        retest_requested request_retest → retest_requested [supervisor admin]
-        retest_requested receive_backup → backup_received [supervisor admin] {start_retest_clock}
-        backup_received receive_backup → backup_received [supervisor admin] {start_retest_clock}
-        backup_received record_retest → retested [supervisor admin]
-        retested record_retest → retested [supervisor admin]
-        * object → * [supervisor admin]
-        * start_disposal → * [supervisor admin] {start_disposal_clock}
-        * disposal_first → * [supervisor admin]
-        * disposal_second → * [supervisor admin]
-        * disposal_completed → * [supervisor admin]
+        - open → open [supervisor system]
+        open notify → notified [supervisor] {start_retest_window}
+        notified notify → notified [supervisor] {start_retest_window}
+        notified request_retest → retest_requested [supervisor]
+        retest_requested request_retest → retest_requested [supervisor]
+        retest_requested receive_backup → backup_received [supervisor] {start_retest_clock}
+        backup_received receive_backup → backup_received [supervisor] {start_retest_clock}
+        backup_received record_retest → retested [supervisor]
+        retested record_retest → retested [supervisor]
+        * object → * [supervisor]
+        * start_disposal → * [supervisor] {start_disposal_clock}
+        * disposal_first → * [supervisor]
+        * disposal_second → * [supervisor]
+        * disposal_completed → * [supervisor]
     """,
     # The retest backup register (issue #12 §5): held until handed over or disposed of.
     "backup": """

@@ -113,7 +113,9 @@ def test_dates_follow_the_working_day_calendar(demo, db):
     table = calendar.holiday_table(db.session)
     for sample in db.session.scalars(select(Sample).limit(60)):
         assert workdays.is_workday(sample.sampling_date, table)
-        assert sample.due_delivery == workdays.add_workdays(sample.sampling_date, 5, table)
+        # An online sample's delivery clock starts when its parcel arrives.
+        start = sample.visit.parcel_arrival_date or sample.sampling_date
+        assert sample.due_delivery == workdays.add_workdays(start, 5, table)
         assert sample.sampling_date <= TODAY
 
 
@@ -224,3 +226,29 @@ def test_the_demo_has_plans_of_every_inspection_type(demo, db):
         select(Sample.inspection_type).join(FollowUp, FollowUp.sample_id == Sample.id).distinct()
     ).all()
     assert set(followed) <= {InspectionType.SUPERVISION}
+
+
+def test_the_demo_fills_the_national_form_with_some_online_samples(demo, db):
+    from labsys.core.form_fields import licence_problem, split_standards, standard_problem
+    from labsys.models import Link, SamplingVisit
+
+    samples = db.session.scalars(select(Sample)).all()
+    assert all(s.sample_source and s.physical_state and s.packaging for s in samples)
+    assert all(s.storage_conditions and s.sampling_method and s.unit_price for s in samples)
+    for s in samples:  # what the demo writes passes the form's own checks
+        assert all(standard_problem(x, latest_year=2027) is None
+                   for x in split_standards(s.product_standard))  # fmt: skip
+        assert not s.licence_no or licence_problem(s.licence_no) is None
+    assert sum(1 for s in samples if s.licence_no) > len(samples) // 3
+    online = db.session.scalars(
+        select(SamplingVisit).where(SamplingVisit.link == Link.ONLINE)
+    ).all()
+    assert online, "some visits are online sampling"
+    table = calendar.holiday_table(db.session)
+    for visit in online:
+        assert visit.online_shop and visit.online_order_no and visit.online_payment_amount
+        assert visit.parcel_arrival_date >= visit.sampling_date
+        for sample in visit.samples:
+            assert sample.due_delivery == workdays.add_workdays(visit.parcel_arrival_date, 5, table)
+            if sample.received_at:
+                assert visit.parcel_arrival_date <= sample.received_at.date()

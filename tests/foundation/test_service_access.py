@@ -52,6 +52,8 @@ ACTOR_READERS = {
     "labsys.services.results_import.prepare_import": "reads and checks a file (role checked)",
     "labsys.services.lifecycle.check": "the transition table's check itself",
     "labsys.services.lifecycle.start": "a new row's first state from the table",
+    "labsys.services.esign.sign": "checks a password, makes a signature object, stores nothing",
+    "labsys.services.esign.check": "the electronic-signature check itself",
 }
 # What a body that changes data contains (directly or through a helper of its module).
 WRITE_MARKERS = re.compile(

@@ -9,6 +9,7 @@ from labsys.services import exports, reports
 from labsys.services import results as svc
 
 from reports_support import pdf_pages
+from support import signed
 
 
 def _concluded(make_sample, make_item, make_enterprise, flour, tech, reviewer):
@@ -45,7 +46,9 @@ def test_the_report_prints_the_mark_and_colony_counts(
     make_sample, make_item, make_enterprise, flour, tech, reviewer, boss
 ):
     sample = _concluded(make_sample, make_item, make_enterprise, flour, tech, reviewer)
-    report = reports.issue_report(db.session, boss, sample, base_url="http://labsys.test")
+    report = reports.issue_report(
+        db.session, boss, sample, base_url="http://labsys.test", signature=signed(boss, "approval")
+    )
     db.session.commit()
     text = "".join(pdf_pages(report.pdf))
     assert "≤0.20.20(+)不合格" in text  # limit, result and verdict in one row

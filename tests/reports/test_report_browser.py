@@ -7,6 +7,8 @@ import zipfile
 
 import pytest
 
+from support import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
@@ -22,6 +24,7 @@ def test_bulk_issue_shows_progress_and_offers_the_zip(
 
     page.goto("/reports/queue")
     page.check("#select-all")
+    page.fill("#sign-password", PASSWORD)  # issuing signs: the password, once for all
     page.click("#bulk-issue")
     page.wait_for_selector("#bulk-zip:not([hidden])")
     assert page.inner_text("#bulk-progress .progress-bar") == "100%"

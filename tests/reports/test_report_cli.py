@@ -11,12 +11,15 @@ from sqlalchemy import select
 from labsys.extensions import db
 from labsys.models import Report
 
+from support import PASSWORD
+
 
 def test_issue_then_write_the_stored_pdf(app, concluded_sample, make_sample, flour, boss, tmp_path):
     ready = [concluded_sample(), concluded_sample()]
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["report", "issue", ready[0].sample_no, ready[1].sample_no, "--as", "boss"]
+        args=["report", "issue", ready[0].sample_no, ready[1].sample_no, "--as", "boss"],
+        input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
     reports = db.session.scalars(select(Report).order_by(Report.id)).all()
@@ -44,7 +47,8 @@ def test_issue_lists_what_it_could_not_issue_and_fails(
 ):
     good, not_ready = concluded_sample(), make_sample(flour)
     result = app.test_cli_runner().invoke(
-        args=["report", "issue", good.sample_no, not_ready.sample_no, "--as", "boss"]
+        args=["report", "issue", good.sample_no, not_ready.sample_no, "--as", "boss"],
+        input=PASSWORD + "\n",
     )
     assert result.exit_code == 1
     assert f"{not_ready.sample_no}\tNOT ISSUED" in result.output
@@ -57,7 +61,35 @@ def test_unknown_user_sample_or_report_is_an_error(app, concluded_sample, boss, 
     assert (
         runner.invoke(args=["report", "issue", sample.sample_no, "--as", "nobody"]).exit_code == 1
     )
-    result = runner.invoke(args=["report", "issue", "NOPE", "--as", "boss"])
+    result = runner.invoke(args=["report", "issue", "NOPE", "--as", "boss"], input=PASSWORD + "\n")
     assert result.exit_code == 1 and "NOPE" in result.output
     result = runner.invoke(args=["report", "pdf", "JC-NONE", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 1 and "JC-NONE" in result.output
+
+
+def test_issuing_signs_with_the_approvers_password_read_once(app, concluded_sample, boss):
+    """21 CFR Part 11 §11.200: the CLI issues as the named user, who re-enters their
+    password (standard input or a prompt); a wrong one issues nothing and is audited."""
+    from labsys.models import AuditEntry
+
+    samples = [concluded_sample(), concluded_sample()]
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["report", "issue", *[s.sample_no for s in samples], "--as", "boss"],
+        input="not-the-password-1\n",
+    )
+    assert result.exit_code == 1 and "password is wrong" in result.output
+    assert db.session.scalar(select(Report)) is None
+    refused = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "access", AuditEntry.action == "refused")
+    ).one()
+    assert refused.user_id == boss.id and "labsys report issue" in refused.new_values
+    result = runner.invoke(
+        args=["report", "issue", *[s.sample_no for s in samples], "--as", "boss"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    issued = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "report", AuditEntry.action == "issue")
+    ).all()
+    assert len(issued) == 2 and all('"signed":"approval"' in e.new_values for e in issued)

@@ -22,6 +22,7 @@ from labsys.pdf.report import ITEM_WIDTHS, ONLY_THE_SAMPLE, unit_fits
 from labsys.services import reports
 
 from reports_support import AFLATOXIN, CADMIUM, LEAD, pdf_pages
+from support import signed
 
 BASE = "http://labsys.test"
 HOSTILE = '<b>甲&乙</b> "引号" <font size=40>大</font>'
@@ -56,7 +57,9 @@ def _plan(inspection_type="supervision", name="2026年北京市食品安全监�
 
 
 def _issue(sample, boss):
-    report = reports.issue_report(db.session, boss, sample, base_url=BASE)
+    report = reports.issue_report(
+        db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
+    )
     db.session.commit()
     return report
 

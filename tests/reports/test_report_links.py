@@ -11,13 +11,14 @@ from labsys.extensions import db
 from labsys.models import Report
 
 from reports_support import decode_qr
+from support import PASSWORD
 
 
 def test_report_issue_works_without_base_url(app, concluded_sample, boss, monkeypatch):
     monkeypatch.setitem(app.config, "BASE_URL", "")
     sample = concluded_sample()
     result = app.test_cli_runner().invoke(
-        args=["report", "issue", sample.sample_no, "--as", "boss"]
+        args=["report", "issue", sample.sample_no, "--as", "boss"], input=PASSWORD + "\n"
     )
     assert result.exit_code == 0, result.output
     report = db.session.scalars(select(Report)).one()

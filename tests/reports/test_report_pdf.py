@@ -12,7 +12,7 @@ from labsys.pdf.report import ReportData, ReportDocument, ReportRow
 from labsys.services import reports
 
 from reports_support import AFLATOXIN, BAP, CADMIUM, LEAD, decode_qr, pdf_pages
-from support import require_tool
+from support import require_tool, signed
 
 BASE = "http://labsys.test"
 
@@ -21,7 +21,11 @@ BASE = "http://labsys.test"
 def issued(concluded_sample, boss):
     def issue(*args, **kwargs):
         report = reports.issue_report(
-            db.session, boss, concluded_sample(*args, **kwargs), base_url=BASE
+            db.session,
+            boss,
+            concluded_sample(*args, **kwargs),
+            base_url=BASE,
+            signature=signed(boss, "approval"),
         )
         db.session.commit()
         return report

@@ -12,7 +12,7 @@ from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample, SampleStatus
 
 from reports_support import pdf_pages
-from support import csrf_token
+from support import PASSWORD, csrf_token, signed
 
 
 def _report(sample_id: int) -> Report:
@@ -33,7 +33,10 @@ def test_a_supervisor_previews_and_issues_from_the_queue(
     assert _report(sample.id) is None  # a preview saves nothing
 
     response = post(
-        f"/reports/issue/{sample.id}", token_from="/reports/queue", follow_redirects=True
+        f"/reports/issue/{sample.id}",
+        {"password": PASSWORD},
+        token_from="/reports/queue",
+        follow_redirects=True,
     )
     report = _report(sample.id)
     assert report is not None
@@ -47,7 +50,7 @@ def test_downloads_return_exactly_the_issued_bytes(
 ):
     sample = concluded_sample()
     login(boss)
-    post(f"/reports/issue/{sample.id}", token_from="/reports/queue")
+    post(f"/reports/issue/{sample.id}", {"password": PASSWORD}, token_from="/reports/queue")
     report = _report(sample.id)
     stored = report.pdf
 
@@ -70,7 +73,10 @@ def test_issuing_your_own_report_is_refused_with_a_message(
     sample = concluded_sample(author=author)
     login(author)
     response = post(
-        f"/reports/issue/{sample.id}", token_from="/reports/queue", follow_redirects=True
+        f"/reports/issue/{sample.id}",
+        {"password": PASSWORD},
+        token_from="/reports/queue",
+        follow_redirects=True,
     )
     assert "另一位主管" in response.get_data(as_text=True)
     assert _report(sample.id) is None
@@ -82,7 +88,11 @@ def test_the_verification_page_is_public_and_shows_only_the_listed_fields(
     from labsys.services import reports
 
     report = reports.issue_report(
-        db.session, boss, concluded_sample(), base_url="http://labsys.test"
+        db.session,
+        boss,
+        concluded_sample(),
+        base_url="http://labsys.test",
+        signature=signed(boss, "approval"),
     )
     db.session.commit()
     response = client.get(f"/verify/{report.verify_token}")
@@ -106,16 +116,20 @@ def test_the_verification_page_is_public_and_shows_only_the_listed_fields(
 def test_correction_through_the_web(concluded_sample, boss, login, client, post):
     sample = concluded_sample()
     login(boss)
-    post(f"/reports/issue/{sample.id}", token_from="/reports/queue")
+    post(f"/reports/issue/{sample.id}", {"password": PASSWORD}, token_from="/reports/queue")
     old = _report(sample.id)
 
-    refused = post(f"/reports/{old.id}/correct", {"reason": ""}, token_from=f"/reports/{old.id}")
+    refused = post(
+        f"/reports/{old.id}/correct",
+        {"reason": "", "password": PASSWORD},
+        token_from=f"/reports/{old.id}",
+    )
     assert refused.status_code == 422
     assert "请填写更正原因" in refused.get_data(as_text=True)
 
     response = post(
         f"/reports/{old.id}/correct",
-        {"reason": "批号录入错误"},
+        {"reason": "批号录入错误", "password": PASSWORD},
         token_from=f"/reports/{old.id}",
         follow_redirects=True,
     )
@@ -137,7 +151,7 @@ def test_bulk_issue_reports_progress_as_json_and_zips_the_pdfs(
     login(boss)
     response = post(
         "/reports/bulk-issue",
-        {"sample_ids": [ready[0].id, not_ready.id, ready[1].id]},
+        {"sample_ids": [ready[0].id, not_ready.id, ready[1].id], "password": PASSWORD},
         token_from="/reports/queue",
         headers={"Accept": "application/json"},
     )
@@ -162,7 +176,7 @@ def test_bulk_issue_reports_progress_as_json_and_zips_the_pdfs(
     # Without JavaScript the same form ends on the report list with a message.
     plain = post(
         "/reports/bulk-issue",
-        {"sample_ids": [ready[2].id]},
+        {"sample_ids": [ready[2].id], "password": PASSWORD},
         token_from="/reports/queue",
         follow_redirects=True,
     )

@@ -15,12 +15,15 @@ from labsys.services.access import SYSTEM
 from labsys.services.errors import PermissionDenied, ServiceError
 
 from reports_support import pdf_pages
+from support import signed
 
 BASE = "http://labsys.test"
 
 
 def _issue(user, sample):
-    return reports.issue_report(db.session, user, sample, base_url=BASE)
+    return reports.issue_report(
+        db.session, user, sample, base_url=BASE, signature=signed(user, "approval")
+    )
 
 
 def test_three_different_people_sign(concluded_sample, boss):
@@ -54,6 +57,111 @@ def test_the_reviewer_named_is_never_the_author(concluded_sample, tech, reviewer
     author, named_reviewer = reports.signatories(results)
     assert author.id == tech.id
     assert named_reviewer.id == reviewer.id
+
+
+def _signatory_supervisor(make_user, flour, *roles, username="sv", name="冯主管"):
+    user = make_user(username, Role.SUPERVISOR, *roles, full_name=name)
+    signatories.authorise(db.session, SYSTEM, user, category_ids=[flour.ancestor_ids[0]])
+    db.session.commit()
+    return user
+
+
+def test_an_approver_who_entered_any_current_result_may_not_approve(
+    concluded_sample, make_user, flour
+):
+    """Issue 18 §1: before, only the most frequent enterer (the author printed) was
+    excluded; a supervisor who entered one result of three could approve the report."""
+    lab_head = _signatory_supervisor(make_user, flour, Role.TECHNICIAN)
+    sample = concluded_sample([("铅", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", None)] * 3)
+    sorted(sample.results, key=lambda r: r.seq)[2].entered_by_id = lab_head.id
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="录入或审核过报告中的任何结果"):
+        _issue(lab_head, sample)
+    db.session.rollback()
+    assert db.session.scalar(select(Report)) is None
+
+
+def test_an_approver_who_reviewed_any_current_result_may_not_approve(
+    concluded_sample, make_user, flour
+):
+    lab_head = _signatory_supervisor(make_user, flour, Role.REVIEWER)
+    sample = concluded_sample([("铅", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", None)] * 3)
+    sorted(sample.results, key=lambda r: r.seq)[0].reviewed_by_id = lab_head.id
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="录入或审核过报告中的任何结果"):
+        _issue(lab_head, sample)
+    db.session.rollback()
+    assert db.session.scalar(select(Report)) is None
+
+
+def test_an_approver_who_typed_the_current_value_per_the_audit_trail_may_not_approve(
+    concluded_sample, make_user, flour, tech
+):
+    """``entered_by`` names a colleague, but the audit trail shows the supervisor saved
+    this very value: they are one of its authors."""
+    from labsys.services import audit
+
+    lab_head = _signatory_supervisor(make_user, flour, Role.TECHNICIAN)
+    sample = concluded_sample()
+    result = sorted(sample.results, key=lambda r: r.seq)[0]
+    audit.record(
+        db.session, lab_head, "result", result.id, "enter", new={"measured": result.measured_text}
+    )
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="录入或审核过"):
+        _issue(lab_head, sample)
+
+
+def test_a_report_without_a_reviewer_other_than_the_author_is_refused(concluded_sample, boss, tech):
+    sample = concluded_sample()
+    for result in sample.results:
+        result.reviewed_by_id = tech.id  # as if the author had reviewed their own results
+    db.session.commit()
+    with pytest.raises(ServiceError, match="三人分别签署"):
+        _issue(boss, sample)
+
+
+def test_the_approver_signs_with_their_password(concluded_sample, boss, login, client, post):
+    from labsys.models import AuditEntry
+
+    from support import PASSWORD
+
+    sample = concluded_sample()
+    login(boss)
+    html = post(
+        f"/reports/issue/{sample.id}",
+        {"password": "not-the-password-9"},
+        token_from="/reports/queue",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "签名被拒绝：密码错误" in html
+    assert db.session.scalar(select(Report)) is None
+    refused = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "access", AuditEntry.action == "refused")
+    ).one()
+    assert refused.user_id == boss.id and "密码错误" in refused.new_values
+    response = post(
+        "/reports/bulk-issue",
+        {"sample_ids": [sample.id], "password": ""},
+        token_from="/reports/queue",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400 and "密码" in response.get_json()["error"]
+    response = post(
+        "/reports/bulk-issue",
+        {"sample_ids": [sample.id], "password": "wrong-again-9"},
+        token_from="/reports/queue",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 403 and "密码错误" in response.get_json()["error"]
+    assert db.session.scalar(select(Report)) is None
+    post(f"/reports/issue/{sample.id}", {"password": PASSWORD}, token_from="/reports/queue")
+    report = db.session.scalar(select(Report))
+    assert report is not None and report.approver_id == boss.id
+    issued = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "report", AuditEntry.action == "issue")
+    ).one()
+    assert '"signed":"approval"' in issued.new_values
 
 
 def test_a_supervisor_not_on_the_list_cannot_issue(concluded_sample, make_user):
@@ -98,7 +206,13 @@ def test_only_an_active_supervisor_can_be_authorised(make_user, flour):
 
 def test_bulk_issue_names_the_rule_for_each_refusal(concluded_sample, make_user):
     stranger = make_user("sup5", Role.SUPERVISOR)
-    outcome = reports.issue_many(db.session, stranger, [concluded_sample()], base_url=BASE)
+    outcome = reports.issue_many(
+        db.session,
+        stranger,
+        [concluded_sample()],
+        base_url=BASE,
+        signature=signed(stranger, "approval"),
+    )
     assert not outcome.issued and "授权签字人" in outcome.failed[0][1]
 
 

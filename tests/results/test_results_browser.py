@@ -8,6 +8,8 @@ import pytest
 
 from labsys.models import Conclusion, ResultStatus
 
+from support import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
@@ -25,9 +27,8 @@ def test_worksheet_review_and_conclusion(
     # The technician works the lead worksheet by keyboard alone; Enter on the last value saves.
     page.goto("/lab/work")
     page.click(f"a[href='/lab/worksheet/{lead.id}']")
-    # ?.: while the worksheet is still loading there may be no active element yet (then the
-    # plain form threw, failing the wait at once: seen under parallel test workers).
-    page.wait_for_function("document.activeElement?.classList.contains('result-input')")
+    # A locator, not a JavaScript expression: the Content-Security-Policy refuses eval.
+    page.locator(".result-input:focus").wait_for()
     page.keyboard.type("0.1")
     page.keyboard.press("Enter")
     page.keyboard.type("0.35")
@@ -55,9 +56,16 @@ def test_worksheet_review_and_conclusion(
     page.fill(f"#result-{ids['a']} input[name=reason]", "峰形异常，请重新进样")
     page.click(f"#result-{ids['a']} button[type=submit]")
     page.wait_for_selector(".alert-success")
+    # Accepting signs: the reviewer's password, typed beside "Accept all".
+    page.fill(f"#sample-{sample_ids['b']} input[name=password]", "wrong-password-1")
+    page.click(f"#sample-{sample_ids['b']} .accept-all")
+    page.wait_for_selector(".alert-danger")
+    assert "密码错误" in page.inner_text(".alert-danger")
+    page.fill(f"#sample-{sample_ids['b']} input[name=password]", PASSWORD)
     page.click(f"#sample-{sample_ids['b']} .accept-all")
     page.wait_for_selector(".alert-danger")
     assert re.search(r"不合格", page.inner_text(".alert-danger"))
+    page.fill(f"#sample-{sample_ids['c']} input[name=password]", PASSWORD)
     page.click(f"#sample-{sample_ids['c']} .accept-all")
     page.wait_for_selector(".alert-info")
 

@@ -10,6 +10,7 @@ from labsys.models import AuditEntry, Conclusion, ResultStatus, Role, SampleResu
 from labsys.services import results as svc
 
 from results_support import by_name
+from support import PASSWORD, shown_on, signed
 
 
 def _rows(sample, values: dict):
@@ -114,7 +115,7 @@ def test_worksheet_takes_one_item_across_samples_and_submits(
     }
     html = post(sheet, data, follow_redirects=True).get_data(as_text=True)
     assert 'data-verdict="fail"' in html and 'data-verdict="pass"' in html
-    post(f"{sheet}/submit", follow_redirects=True)
+    post(f"{sheet}/submit", {"shown": shown_on(client, sheet)}, follow_redirects=True)
     db.session.expire_all()
     assert {by_name(a, "铅").status, by_name(b, "铅").status} == {ResultStatus.SUBMITTED}
 
@@ -132,6 +133,19 @@ def _submitted_sample(db, tech, flour_sample, lead="0.1"):
     return sample
 
 
+def _accept(client, post, sample, password=PASSWORD, **kwargs):
+    """Accept all of a sample's results shown on the review page, signed."""
+    action = f"/lab/review/{sample.id}/accept"
+    shown = shown_on(client, "/lab/review", form=action)
+    return post(action, {"shown": shown, "password": password}, **kwargs)
+
+
+def _entered_shown(client, sample):
+    return shown_on(
+        client, f"/lab/samples/{sample.id}/enter", form=f"/lab/samples/{sample.id}/submit"
+    )
+
+
 def test_reviewer_returns_one_with_a_reason_and_accepts_the_rest(
     client, login, post, db, tech, reviewer, flour_sample
 ):
@@ -147,7 +161,7 @@ def test_reviewer_returns_one_with_a_reason_and_accepts_the_rest(
     db.session.expire_all()
     assert by_name(sample, "铅").status == ResultStatus.SUBMITTED
     post(f"/lab/results/{lead.id}/return", {"reason": "Blank too high"})
-    post(f"/lab/review/{sample.id}/accept")
+    _accept(client, post, sample)
     db.session.expire_all()
     assert by_name(sample, "铅").status == ResultStatus.RETURNED
     assert by_name(sample, "过氧化").status == ResultStatus.ACCEPTED
@@ -161,9 +175,9 @@ def test_reviewer_returns_one_with_a_reason_and_accepts_the_rest(
         "rows-0-measured": "0.3",
     }
     post(f"/lab/samples/{sample.id}/enter", data)
-    post(f"/lab/samples/{sample.id}/submit")
+    post(f"/lab/samples/{sample.id}/submit", {"shown": _entered_shown(client, sample)})
     login(reviewer)
-    html = post(f"/lab/review/{sample.id}/accept", follow_redirects=True).get_data(as_text=True)
+    html = _accept(client, post, sample, follow_redirects=True).get_data(as_text=True)
     assert "不合格" in html
     db.session.expire_all()
     assert sample.conclusion == Conclusion.UNQUALIFIED and sample.due_unqualified_report
@@ -184,7 +198,7 @@ def test_correction_and_retest_pages_and_the_history(
     client, login, post, db, tech, reviewer, make_user, flour_sample
 ):
     sample = _submitted_sample(db, tech, flour_sample)
-    svc.accept_results(db.session, reviewer, sample.results)
+    svc.accept_results(db.session, reviewer, sample.results, signature=signed(reviewer))
     db.session.commit()
     lead = by_name(sample, "铅")
     supervisor = make_user("boss", Role.SUPERVISOR)
@@ -201,7 +215,15 @@ def test_correction_and_retest_pages_and_the_history(
     )
     assert response.status_code == 302
     db.session.expire_all()
+    # The corrected value is the supervisor's, and goes back for review by someone else.
+    assert (lead.status, lead.entered_by_id) == (ResultStatus.SUBMITTED, supervisor.id)
+    assert sample.conclusion is None
+    login(reviewer)
+    _accept(client, post, sample)
+    db.session.expire_all()
+    assert lead.status == ResultStatus.ACCEPTED and lead.reviewed_by_id == reviewer.id
     assert sample.conclusion == Conclusion.UNQUALIFIED
+    login(supervisor)
     post(f"/lab/results/{lead.id}/retest", {"reason": "Confirm the finding"})
     db.session.expire_all()
     assert db.session.get(SampleResult, lead.id).status == ResultStatus.SUPERSEDED  # the original

@@ -21,6 +21,7 @@ from labsys.services import ConflictError, PermissionDenied, ServiceError
 from labsys.services import results as svc
 
 from results_support import by_name
+from support import signed
 
 
 def _enter(db, tech, result, measured=None, units=None):
@@ -169,7 +170,7 @@ def test_nobody_reviews_their_own_result(db, make_user, flour_sample):
     lead = _enter(db, both, by_name(flour_sample(), "铅"), "0.1")
     svc.submit_results(db.session, both, [lead])
     with pytest.raises(PermissionDenied, match="yourself|本人录入"):
-        svc.review_result(db.session, both, lead, accept=True)
+        svc.review_result(db.session, both, lead, accept=True, signature=signed(both))
     assert lead.status == ResultStatus.SUBMITTED
 
 
@@ -178,7 +179,7 @@ def test_only_reviewers_review(db, tech, make_user, flour_sample):
     svc.submit_results(db.session, tech, [lead])
     other_tech = make_user("tech2", Role.TECHNICIAN)
     with pytest.raises(PermissionDenied):
-        svc.review_result(db.session, other_tech, lead, accept=True)
+        svc.review_result(db.session, other_tech, lead, accept=True, signature=signed(other_tech))
 
 
 def test_returning_needs_a_reason_and_sends_the_result_back(db, tech, reviewer, flour_sample):
@@ -198,9 +199,9 @@ def test_accepting_every_item_concludes_the_sample(db, tech, reviewer, flour_sam
     sample = flour_sample()
     _enter_all_passing(db, tech, sample)
     svc.submit_results(db.session, tech, sample.results)
-    svc.accept_results(db.session, reviewer, sample.results[:2])
+    svc.accept_results(db.session, reviewer, sample.results[:2], signature=signed(reviewer))
     assert sample.conclusion is None  # one item still awaits review
-    svc.accept_results(db.session, reviewer, sample.results)
+    svc.accept_results(db.session, reviewer, sample.results, signature=signed(reviewer))
     db.session.commit()
     assert (sample.conclusion, sample.status) == (Conclusion.QUALIFIED, SampleStatus.CONCLUDED)
     assert sample.due_unqualified_report is None and sample.concluded_at is not None
@@ -215,9 +216,11 @@ def test_an_unqualified_sample_gets_its_deadline_in_working_days(
     _enter(db, tech, by_name(sample, "铅"), "0.35")
     svc.submit_results(db.session, tech, sample.results)
     for result in sample.results[:-1]:
-        svc.review_result(db.session, reviewer, result, accept=True)
+        svc.review_result(db.session, reviewer, result, accept=True, signature=signed(reviewer))
     assert sample.due_unqualified_report is None
-    svc.review_result(db.session, reviewer, sample.results[-1], accept=True)
+    svc.review_result(
+        db.session, reviewer, sample.results[-1], accept=True, signature=signed(reviewer)
+    )
     db.session.commit()
     assert sample.conclusion == Conclusion.UNQUALIFIED
     assert sample.due_unqualified_report == date(2026, 11, 30)
@@ -230,13 +233,13 @@ def _accepted_sample(db, tech, reviewer, flour_sample):
     sample = flour_sample()
     _enter_all_passing(db, tech, sample)
     svc.submit_results(db.session, tech, sample.results)
-    svc.accept_results(db.session, reviewer, sample.results)
+    svc.accept_results(db.session, reviewer, sample.results, signature=signed(reviewer))
     db.session.commit()
     return sample
 
 
 def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
-    db, tech, reviewer, flour_sample
+    db, tech, reviewer, make_user, flour_sample
 ):
     sample = _accepted_sample(db, tech, reviewer, flour_sample)
     lead = by_name(sample, "铅")
@@ -258,11 +261,22 @@ def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
         reason="Transcription error",
     )
     db.session.commit()
+    # The corrected value is the corrector's and awaits another reviewer; meanwhile the
+    # sample has no conclusion.
     assert (lead.measured_text, lead.verdict, lead.status) == (
         "0.30",
         VerdictValue.FAIL,
-        ResultStatus.ACCEPTED,
+        ResultStatus.SUBMITTED,
     )
+    assert lead.entered_by_id == reviewer.id and lead.reviewed_by_id is None
+    assert sample.conclusion is None and sample.status == SampleStatus.RECEIVED
+    with pytest.raises(PermissionDenied, match="yourself|本人"):
+        svc.accept_results(db.session, reviewer, [lead], signature=signed(reviewer))
+    db.session.rollback()
+    second = make_user("rev2", Role.REVIEWER)
+    svc.accept_results(db.session, second, [lead], signature=signed(second))
+    db.session.commit()
+    assert lead.status == ResultStatus.ACCEPTED and lead.reviewed_by_id == second.id
     assert sample.conclusion == Conclusion.UNQUALIFIED and sample.due_unqualified_report
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.entity == "result", AuditEntry.action == "correct")
@@ -271,7 +285,7 @@ def test_a_correction_keeps_old_and_new_values_and_moves_the_conclusion(
     assert json.loads(entry.new_values)["measured"] == "0.30"
     assert entry.reason == "Transcription error"
     actions = [e.action for e in svc.sample_history(db.session, sample)]
-    assert "correct" in actions and actions.count("conclude") == 2
+    assert "correct" in actions and "reopen" in actions and actions.count("conclude") == 2
 
 
 def test_only_accepted_results_are_corrected(db, tech, reviewer, flour_sample):
@@ -294,7 +308,7 @@ def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(
     _enter_all_passing(db, tech, sample)
     _enter(db, tech, by_name(sample, "铅"), "0.35")
     svc.submit_results(db.session, tech, sample.results)
-    svc.accept_results(db.session, reviewer, sample.results)
+    svc.accept_results(db.session, reviewer, sample.results, signature=signed(reviewer))
     db.session.commit()
     assert sample.conclusion == Conclusion.UNQUALIFIED
     original = by_name(sample, "铅")
@@ -312,7 +326,7 @@ def test_a_retest_supersedes_the_original_and_the_conclusion_follows_it(
     assert sample.conclusion is None and sample.status == SampleStatus.RECEIVED
     svc.enter_result(db.session, tech, new, measured_text="0.08", expected_version=new.version_id)
     svc.submit_results(db.session, tech, [new])
-    svc.review_result(db.session, reviewer, new, accept=True)
+    svc.review_result(db.session, reviewer, new, accept=True, signature=signed(reviewer))
     db.session.commit()
     assert sample.conclusion == Conclusion.QUALIFIED
     assert sample.due_unqualified_report is None
@@ -412,7 +426,7 @@ def test_a_refused_review_keeps_nothing_it_did_before_the_refusal(
     rows = _half_mine(db, tech, both, sample)
     accepts = select(AuditEntry).where(AuditEntry.action.in_(["accept", "conclude"]))
     with pytest.raises(PermissionDenied):
-        svc.accept_results(db.session, both, rows)
+        svc.accept_results(db.session, both, rows, signature=signed(both))
     db.session.commit()
     db.session.expire_all()
     assert [r.status for r in rows] == [ResultStatus.SUBMITTED] * 3

@@ -265,3 +265,22 @@ def test_the_upload_goes_back_only_to_this_site(world, store, sample, login, pos
         content_type="multipart/form-data",
     )
     assert response.status_code == 302 and "evil" not in response.headers["Location"]
+
+
+def test_withdrawing_from_the_page_needs_a_reason(world, store, sample, client, login, post):
+    saved = attach(world.ann, sample, png_bytes())
+    db.session.commit()
+    login(world.ann)
+    page = f"/sampling/samples/{sample.id}"
+    assert f"/attachments/{saved.id}/withdraw" in client.get(page).get_data(as_text=True)
+    html = post(f"/attachments/{saved.id}/withdraw", {"reason": "", "next": page},
+                token_from=page, follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert "请填写撤回文件的原因" in html
+    html = post(f"/attachments/{saved.id}/withdraw", {"reason": "拍错了", "next": page},
+                token_from=page, follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert "已撤回" in html and f"/attachments/{saved.id}/thumb" not in html
+    login(world.eve)
+    assert (
+        post(f"/attachments/{saved.id}/withdraw", {"reason": "x"}, token_from="/").status_code
+        == 403
+    )

@@ -205,8 +205,11 @@ def test_api_bad_parameter_is_a_400_with_message(dataset, supervisor, login, cli
     assert "yesterday" in response.get_json()["error"]
 
 
-def test_api_is_for_supervisors_and_admins(dataset, make_user, login, client):
+def test_api_is_for_supervisors_only(dataset, make_user, login, client):
+    """Issue 18 §1: an admin-only account administers; it does not read pass rates."""
     login(make_user("root", Role.ADMIN))
+    assert client.get("/api/stats").status_code == 403
+    login(make_user("rootsup", Role.ADMIN, Role.SUPERVISOR))
     assert client.get("/api/stats").status_code == 200
     login(make_user("tech", Role.TECHNICIAN))
     assert client.get("/api/stats").status_code == 403

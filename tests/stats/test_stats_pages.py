@@ -92,8 +92,13 @@ def test_downloads(dataset, supervisor, login, client):
     assert client.get("/stats/download/compliance.csv").status_code == 404
 
 
-def test_pages_are_for_supervisors_and_admins(dataset, make_user, login, client):
+def test_pages_are_for_supervisors_only(dataset, make_user, login, client):
+    """Issue 18 §1: an admin-only account administers; it does not reach the pass rates
+    unless it also holds the supervisor role."""
     login(make_user("root", Role.ADMIN))
+    assert client.get("/stats/").status_code == 403
+    assert client.get("/stats/download/samples.csv").status_code == 403
+    login(make_user("rootsup", Role.ADMIN, Role.SUPERVISOR))
     assert client.get("/stats/").status_code == 200
     login(make_user("tech", Role.TECHNICIAN))
     assert client.get("/stats/").status_code == 403

@@ -23,15 +23,36 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        address = request.remote_addr
+        # Locked (too many failures of this account or from this address): refused without
+        # checking the password, and recorded (services/security.py).
+        minutes = security.login_blocked(db.session, form.username.data, address)
+        if minutes is not None:
+            security.login_failed(db.session, form.username.data, address, throttled=True)
+            _flash_locked(minutes)
+            return render_template("auth/login.html", form=form)
         user = users.authenticate(db.session, form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            security.login_succeeded(db.session, user, request.remote_addr)
+            security.login_succeeded(db.session, user, address)
             return redirect(i18n.safe_next(url_for("home.index")))
-        security.login_failed(db.session, form.username.data, request.remote_addr)
-        # One message for unknown user, wrong password and deactivated account.
-        flash(_("Wrong username or password."), "danger")
+        if security.login_failed(db.session, form.username.data, address):
+            _flash_locked(security.login_blocked(db.session, form.username.data, address) or 1)
+        else:
+            # One message for unknown user, wrong password and deactivated account.
+            flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
+
+
+def _flash_locked(minutes: int) -> None:
+    flash(
+        _(
+            "Too many failed logins for this account or from this computer: logging in is "
+            "locked for %(n)d minutes. Try again later, or ask the administrator.",
+            n=minutes,
+        ),
+        "danger",
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -15,7 +15,7 @@ from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
-SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
+SUPERVISORS = (Role.SUPERVISOR,)  # an admin account only administers (issue 18 §1)
 
 
 def _sample_or_404(sample_id: int) -> Sample:

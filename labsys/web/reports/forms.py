@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, TextAreaField
+from wtforms import PasswordField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from labsys.web.forms import LabsysForm
@@ -9,6 +9,19 @@ class ConfirmForm(LabsysForm):
     """A bare POST form: only the CSRF token."""
 
 
+def _signature_field():
+    return PasswordField(
+        _l("Your password (signature)"),
+        validators=[DataRequired(message=_l("Enter your password to sign.")), Length(max=128)],
+    )
+
+
+class IssueForm(LabsysForm):
+    """Issue one report: the approver's password (an electronic signature)."""
+
+    password = _signature_field()
+
+
 class BulkIssueForm(LabsysForm):
     sample_ids = SelectMultipleField(
         _l("Samples"),
@@ -16,6 +29,7 @@ class BulkIssueForm(LabsysForm):
         validate_choice=False,
         validators=[DataRequired(message=_l("Choose at least one sample."))],
     )
+    password = _signature_field()
 
 
 class CorrectionForm(LabsysForm):
@@ -26,3 +40,4 @@ class CorrectionForm(LabsysForm):
             Length(max=1000),
         ],
     )
+    password = _signature_field()

@@ -21,12 +21,12 @@ from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample
-from labsys.services import reports
+from labsys.services import esign, reports
 from labsys.web.access import public, roles_required
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.reports import queries
-from labsys.web.reports.forms import BulkIssueForm, ConfirmForm, CorrectionForm
+from labsys.web.reports.forms import BulkIssueForm, CorrectionForm, IssueForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 verify_bp = Blueprint("verify", __name__)
@@ -71,7 +71,6 @@ def queue():
         page=page,
         search=search,
         form=BulkIssueForm(),
-        confirm=ConfirmForm(),
         setup_warnings=reports.setup_warnings(current_app.config),
     )
 
@@ -90,10 +89,18 @@ def preview(sample_id: int):
 @roles_required(Role.SUPERVISOR)
 def issue(sample_id: int):
     sample = _sample_or_404(sample_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        for message in form.password.errors:
+            flash(str(message), "danger")
+        return redirect(url_for("reports.queue"))
     with service_errors():
-        report = reports.issue_report(db.session, current_user, sample, base_url=_base_url())
+        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+        report = reports.issue_report(
+            db.session, current_user, sample, base_url=_base_url(), signature=signature
+        )
         flash(_("Report %(no)s issued.", no=report.report_no), "success")
         return redirect(url_for("reports.detail", report_id=report.id))
     return redirect(url_for("reports.queue"))
@@ -114,8 +121,18 @@ def bulk_issue():
         return redirect(url_for("reports.queue"))
     ids = list(dict.fromkeys(form.sample_ids.data))
     found = queries.samples_by_id(db.session, ids)
+    with service_errors() as signing:
+        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+    if signing.error is not None:
+        if _wants_json():
+            return jsonify(error=signing.error.message), 403
+        return redirect(url_for("reports.queue"))
     outcome = reports.issue_many(
-        db.session, current_user, [found[i] for i in ids if i in found], base_url=_base_url()
+        db.session,
+        current_user,
+        [found[i] for i in ids if i in found],
+        base_url=_base_url(),
+        signature=signature,
     )
     failed = [
         {"sample_id": s.id, "sample_no": s.sample_no, "message": m} for s, m in outcome.failed
@@ -174,7 +191,12 @@ def correct(report_id: int):
     if form.validate_on_submit():
         with service_errors(form):
             new = reports.correct_report(
-                db.session, current_user, report, reason=form.reason.data, base_url=_base_url()
+                db.session,
+                current_user,
+                report,
+                reason=form.reason.data,
+                base_url=_base_url(),
+                signature=esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL),
             )
             flash(
                 _(

@@ -6,6 +6,8 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    PasswordField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -78,3 +80,32 @@ class ImportForm(LabsysForm):
 
 class ConfirmForm(LabsysForm):
     """A bare POST form: only the CSRF token."""
+
+
+class ShownForm(LabsysForm):
+    """Submit: the (result id, version) pairs shown on the page, as ``id:version``."""
+
+    shown = SelectMultipleField(
+        coerce=str,
+        validate_choice=False,
+        validators=[DataRequired(message=_l("There are no results on this page to act on."))],
+    )
+
+    def pairs(self) -> dict[int, int] | None:
+        """result id → version shown, or None when a value is not ``id:version``."""
+        pairs = {}
+        for value in self.shown.data or []:
+            result_id, _sep, version = str(value).partition(":")
+            if not (result_id.isdigit() and version.isdigit()) or len(value) > 40:
+                return None
+            pairs[int(result_id)] = int(version)
+        return pairs
+
+
+class AcceptForm(ShownForm):
+    """Accept: the pairs shown, and the reviewer's password (an electronic signature)."""
+
+    password = PasswordField(
+        _l("Your password (signature)"),
+        validators=[DataRequired(message=_l("Enter your password to sign.")), Length(max=128)],
+    )

@@ -86,21 +86,6 @@ def posted_results(session: Session, item_id: int, ids: Iterable[int | None]) ->
     )
 
 
-def entered_results(session: Session, item_id: int) -> list[SampleResult]:
-    """Entered (not yet submitted) results of one test item."""
-    return list(session.scalars(_entered(select(SampleResult), item_id)))
-
-
-def count_entered(session: Session, item_id: int) -> int:
-    return session.scalar(_entered(select(func.count()).select_from(SampleResult), item_id)) or 0
-
-
-def _entered(query: Select, item_id: int) -> Select:
-    return query.where(
-        SampleResult.test_item_id == item_id, SampleResult.status == ResultStatus.ENTERED
-    )
-
-
 def _awaiting_review(reviewer: User) -> tuple:
     """Submitted results ``reviewer`` may review (entered by someone else)."""
     return (
@@ -142,12 +127,12 @@ def awaiting_review_by_sample(
     return grouped
 
 
-def awaiting_review(session: Session, reviewer: User, sample: Sample) -> list[SampleResult]:
-    """One sample's results awaiting ``reviewer``."""
+def results_of_sample(session: Session, sample: Sample, ids: Iterable[int]) -> list[SampleResult]:
+    """The rows of ``sample`` among ``ids`` (the ones a form posted back)."""
     return list(
         session.scalars(
             select(SampleResult).where(
-                SampleResult.sample_id == sample.id, *_awaiting_review(reviewer)
+                SampleResult.sample_id == sample.id, SampleResult.id.in_(list(ids))
             )
         )
     )

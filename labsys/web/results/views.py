@@ -24,7 +24,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments
+from labsys.services import assignments, esign
 from labsys.services import results as svc
 from labsys.services.results_import import (
     ImportErrors,
@@ -41,12 +41,13 @@ from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.results import queries
 from labsys.web.results.forms import (
-    ConfirmForm,
+    AcceptForm,
     CorrectionForm,
     ImportForm,
     ResultEntryForm,
     RetestForm,
     ReturnForm,
+    ShownForm,
 )
 
 bp = Blueprint("results", __name__, url_prefix="/lab")
@@ -159,6 +160,9 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
         return outcome.error.errors
     if outcome.error is not None:
         return {}
+    if not saved:
+        flash(_("Nothing changed: the values are as they were saved."), "info")
+        return None
     failed = sum(1 for r in saved if r.verdict == VerdictValue.FAIL)
     flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
     if failed:
@@ -187,23 +191,51 @@ def enter_sample(sample_id: int):
         pairs=_pairs(form, rows),
         form=form,
         errors=errors,
-        confirm=ConfirmForm(),
+        confirm=ShownForm(),
+        submittable=_entered(rows),
         shown=_shown(rows),
     )
+
+
+def _entered(results: Iterable[SampleResult]) -> list[SampleResult]:
+    """The rows a submit form lists (as ``id:version``): the entered ones shown."""
+    return [r for r in results if r.status == ResultStatus.ENTERED]
+
+
+def _shown_pairs(form: ShownForm) -> dict[int, int]:
+    """The (result id, version) pairs a submit or accept form posted; 400 when malformed."""
+    pairs = form.pairs()
+    if pairs is None:
+        abort(400)
+    return pairs
 
 
 @bp.route("/samples/<int:sample_id>/submit", methods=["POST"])
 @roles_required(Role.TECHNICIAN)
 def submit_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
-    if ConfirmForm().validate_on_submit():
-        _submit(svc.current_results(db.session, sample))
+    form = ShownForm()
+    if form.validate_on_submit():
+        seen = _shown_pairs(form)
+        rows = [r for r in svc.current_results(db.session, sample) if r.id in seen]
+        _submit(rows, seen)
+    else:
+        _flash_form_errors(form)
     return redirect(url_for("results.enter_sample", sample_id=sample.id))
 
 
-def _submit(results: list[SampleResult]) -> None:
+def _flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "danger")
+
+
+def _submit(results: list[SampleResult], seen: dict[int, int]) -> None:
+    if len(results) != len(seen):
+        flash(_("Some of these results are no longer on this page; reload it."), "danger")
+        return
     with service_errors():
-        count = svc.submit_results(db.session, current_user, results)
+        count = svc.submit_results(db.session, current_user, results, seen=seen)
         flash(_("%(n)d results submitted for review.", n=count), "success")
 
 
@@ -234,8 +266,8 @@ def worksheet(item_id: int):
         pairs=_pairs(form, results),
         form=form,
         errors=errors,
-        entered=queries.count_entered(db.session, item_id),
-        confirm=ConfirmForm(),
+        submittable=_entered(page.items),
+        confirm=ShownForm(),
         shown=_shown(results),
         owners=assignments.assignees(db.session, (r.id for r in results)),
     )
@@ -244,9 +276,13 @@ def worksheet(item_id: int):
 @bp.route("/worksheet/<int:item_id>/submit", methods=["POST"])
 @roles_required(Role.TECHNICIAN)
 def submit_worksheet(item_id: int):
-    if ConfirmForm().validate_on_submit():
-        _submit(queries.entered_results(db.session, item_id))
-    return redirect(url_for("results.worksheet", item_id=item_id))
+    form = ShownForm()
+    if form.validate_on_submit():
+        seen = _shown_pairs(form)
+        _submit(queries.posted_results(db.session, item_id, list(seen)), seen)
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for("results.worksheet", item_id=item_id, after=request.args.get("after")))
 
 
 # --- review ----------------------------------------------------------------------------------
@@ -267,7 +303,7 @@ def review_queue():
         "results/review.html",
         page=page,
         grouped=grouped,
-        confirm=ConfirmForm(),
+        confirm=AcceptForm(),
         return_form=ReturnForm(),
         shown=_shown(r for results in grouped.values() for r in results),
     )
@@ -277,20 +313,30 @@ def review_queue():
 @roles_required(Role.REVIEWER)
 def accept_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
-    if ConfirmForm().validate_on_submit():
-        results = queries.awaiting_review(db.session, current_user, sample)
-        with service_errors():
-            count = svc.accept_results(db.session, current_user, results)
-            flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no), "success")
-            if sample.conclusion is not None:
-                flash(
-                    _(
-                        "Sample %(no)s concluded: %(conclusion)s.",
-                        no=sample.sample_no,
-                        conclusion=sample.conclusion_title,
-                    ),
-                    "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
-                )
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for("results.review_queue"))
+    seen = _shown_pairs(form)
+    results = queries.results_of_sample(db.session, sample, list(seen))
+    if len(results) != len(seen):
+        flash(_("Some of these results are no longer on this page; reload it."), "danger")
+        return redirect(url_for("results.review_queue"))
+    with service_errors():
+        signature = esign.sign(current_user, form.password.data, esign.Meaning.REVIEW)
+        count = svc.accept_results(
+            db.session, current_user, results, signature=signature, seen=seen
+        )
+        flash(_("%(n)d results of %(no)s accepted.", n=count, no=sample.sample_no), "success")
+        if sample.conclusion is not None:
+            flash(
+                _(
+                    "Sample %(no)s concluded: %(conclusion)s.",
+                    no=sample.sample_no,
+                    conclusion=sample.conclusion_title,
+                ),
+                "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
+            )
     return redirect(url_for("results.review_queue"))
 
 
@@ -360,7 +406,13 @@ def correct(result_id: int):
                 reason=form.reason.data,
                 unit_values=units,
             )
-            flash(_("%(item)s corrected.", item=result.item_name), "success")
+            flash(
+                _(
+                    "%(item)s corrected; the corrected value awaits review by another reviewer.",
+                    item=result.item_name,
+                ),
+                "success",
+            )
             return redirect(url_for("results.sample_results", sample_id=result.sample_id))
     return render_template(
         "results/correct.html", result=result, form=form, shown=_shown([result])[result.id]

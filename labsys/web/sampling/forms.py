@@ -19,7 +19,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from labsys.models import Link, OilProcess
+from labsys.models import (
+    Link,
+    OilProcess,
+    Packaging,
+    PhysicalState,
+    SampleAttribute,
+    SampleSource,
+    SamplingMethod,
+    StorageCondition,
+)
 from labsys.models.sampling import REMARKS_MAX
 from labsys.web.forms import LabsysForm
 
@@ -36,6 +45,16 @@ def bracket_key(text: str | None) -> str | None:
 
 def picked_label(name: str, key) -> str:
     return f"{name} [{key}]"
+
+
+def _choice(label, enum) -> SelectField:
+    """A closed list of the national form; "" = not recorded (the service checks values)."""
+    return SelectField(
+        label,
+        choices=lambda: [("", "—"), *enum.choices()],
+        validators=[Optional()],
+        validate_choice=False,
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -68,6 +87,26 @@ class SampleFieldsMixin:
     sampling_base = StringField(_l("Sampling base"), validators=[Optional(), Length(max=60)])
     producer = StringField(_l("Labelled producer"), validators=[Optional(), Length(max=300)])
     remarks = StringField(_l("Remarks"), validators=[Optional(), Length(max=REMARKS_MAX)])
+    # The rest of the national form; the service validates and normalises each.
+    product_standard = StringField(_l("Product standard"), validators=[Optional(), Length(max=200)])
+    quality_grade = StringField(_l("Quality grade"), validators=[Optional(), Length(max=40)])
+    licence_no = StringField(_l("Production licence (SC)"), validators=[Optional(), Length(max=30)])
+    sample_source = _choice(_l("Sample source"), SampleSource)
+    sample_attribute = _choice(_l("Sample attribute"), SampleAttribute)
+    physical_state = _choice(_l("Physical state"), PhysicalState)
+    packaging = _choice(_l("Packaging"), Packaging)
+    storage_conditions = SelectMultipleField(
+        _l("Storage conditions"),
+        choices=StorageCondition.choices,
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    sampling_method = _choice(_l("Sampling method"), SamplingMethod)
+    unit_price = StringField(_l("Unit price (yuan)"), validators=[Optional(), Length(max=20)])
+    purchase_cost = StringField(_l("Purchase cost (yuan)"), validators=[Optional(), Length(max=20)])
+    purchase_date = DateField(_l("Purchase date (farm produce)"), validators=[Optional()])
+    supplier = StringField(_l("Supplier (farm produce)"), validators=[Optional(), Length(max=200)])
+    seal_checker = StringField(_l("Seal checked by"), validators=[Optional(), Length(max=60)])
 
     TEXT_FIELDS = (
         "food_name",
@@ -81,12 +120,31 @@ class SampleFieldsMixin:
         "backup_quantity",
         "sampling_base",
         "remarks",
+        "product_standard",
+        "quality_grade",
+        "licence_no",
+        "sample_source",
+        "sample_attribute",
+        "physical_state",
+        "packaging",
+        "sampling_method",
+        "unit_price",
+        "purchase_cost",
+        "supplier",
+        "seal_checker",
     )
 
     def is_blank(self) -> bool:
         return not any(
             getattr(self, name).data
-            for name in (*self.TEXT_FIELDS, "category", "production_date", "producer")
+            for name in (
+                *self.TEXT_FIELDS,
+                "category",
+                "production_date",
+                "producer",
+                "purchase_date",
+                "storage_conditions",
+            )
         )
 
 
@@ -119,7 +177,61 @@ class VisitForm(LabsysForm):
     sampler_ids = MultiCheckboxField(
         _l("Sampling team (besides you)"), choices=[], coerce=int, validate_choice=False
     )
+    # Who organised the sampling and why (the national form's header).
+    sampling_basis = StringField(_l("Sampling basis"), validators=[Optional(), Length(max=300)])
+    organising_authority = StringField(
+        _l("Organising authority"), validators=[Optional(), Length(max=200)]
+    )
+    task_source = StringField(_l("Task source"), validators=[Optional(), Length(max=200)])
+    # 网络抽检: the order (Order No. 15 Art. 18).
+    online_platform = StringField(_l("Platform"), validators=[Optional(), Length(max=100)])
+    online_shop = StringField(_l("Shop name"), validators=[Optional(), Length(max=200)])
+    online_shop_url = StringField(
+        _l("Shop address (URL)"), validators=[Optional(), Length(max=500)]
+    )
+    online_order_no = StringField(_l("Order number"), validators=[Optional(), Length(max=100)])
+    online_buyer_account = StringField(
+        _l("Buyer account"), validators=[Optional(), Length(max=100)]
+    )
+    online_payment_account = StringField(
+        _l("Payment account"), validators=[Optional(), Length(max=100)]
+    )
+    online_payment_amount = StringField(
+        _l("Amount paid (yuan)"), validators=[Optional(), Length(max=20)]
+    )
+    delivery_address = StringField(_l("Delivery address"), validators=[Optional(), Length(max=300)])
+    parcel_arrival_date = DateField(_l("Parcel arrived on"), validators=[Optional()])
+    unboxing_record = TextAreaField(
+        _l("Unboxing record"), validators=[Optional(), Length(max=2000)]
+    )
     batches = FieldList(FormField(BatchForm), min_entries=BATCH_ROWS, max_entries=MAX_BATCHES)
+
+    VISIT_FIELDS = (
+        "sampling_basis",
+        "organising_authority",
+        "task_source",
+        "online_platform",
+        "online_shop",
+        "online_shop_url",
+        "online_order_no",
+        "online_buyer_account",
+        "online_payment_account",
+        "online_payment_amount",
+        "delivery_address",
+        "unboxing_record",
+    )
+
+
+class ParcelForm(LabsysForm):
+    """An online visit's parcel has arrived: its delivery clock starts."""
+
+    parcel_arrival_date = DateField(
+        _l("Parcel arrived on"),
+        validators=[InputRequired(message=_l("Enter the day the parcel arrived."))],
+    )
+    unboxing_record = TextAreaField(
+        _l("Unboxing record"), validators=[Optional(), Length(max=2000)]
+    )
 
 
 class SampleEditForm(SampleFieldsMixin, LabsysForm):

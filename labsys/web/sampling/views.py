@@ -20,7 +20,15 @@ from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.labels import LabelSheet
-from labsys.services import ConflictError, ServiceError, attachments, audit, reference, sampling
+from labsys.services import (
+    ConflictError,
+    ServiceError,
+    attachments,
+    audit,
+    reference,
+    sampling,
+    sampling_forms,
+)
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
@@ -29,6 +37,7 @@ from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
 from labsys.web.sampling.forms import (
+    ParcelForm,
     SampleCorrectionForm,
     SampleEditForm,
     VisitForm,
@@ -83,6 +92,8 @@ def _sample_fields(form, prefix: str, errors: list) -> dict:
     """The service's batch dict from one set of sample fields; lookup errors into ``errors``."""
     values = {name: getattr(form, name).data or "" for name in form.TEXT_FIELDS}
     values["production_date"] = form.production_date.data
+    values["purchase_date"] = form.purchase_date.data
+    values["storage_conditions"] = list(form.storage_conditions.data or [])
     category = queries.resolve_category(db.session, form.category.data)
     if category is False:
         errors.append(
@@ -111,6 +122,8 @@ def _fill_sample_form(form, sample: Sample) -> None:
     for name in form.TEXT_FIELDS:
         getattr(form, name).data = getattr(sample, name) or ""
     form.production_date.data = sample.production_date
+    form.purchase_date.data = sample.purchase_date
+    form.storage_conditions.data = [v for v in sample.storage_conditions.split(",") if v]
     form.category.data = picked_label(sample.category.name_zh, sample.category.code)
     if sample.producer:
         form.producer.data = picked_label(sample.producer.name, f"#{sample.producer.id}")
@@ -161,6 +174,8 @@ def _visit_input(form: VisitForm, errors: list) -> tuple[dict, list[dict]]:
         "region_code": form.region_code.data or None,
         "task_id": form.task_id.data or None,
         "sampler_ids": form.sampler_ids.data,
+        "parcel_arrival_date": form.parcel_arrival_date.data,
+        **{name: getattr(form, name).data or "" for name in form.VISIT_FIELDS},
     }
     batches = [
         {} if entry.form.is_blank() else _sample_fields(entry.form, f"batches-{index}-", errors)
@@ -191,6 +206,7 @@ def visit_create():
     _visit_choices(form)
     if request.method == "GET":
         form.sampling_date.data = clock.today()
+        form.sampling_basis.data = current_app.config.get("SAMPLING_BASIS") or ""
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)
@@ -229,7 +245,32 @@ def visit_detail(visit_id: int):
         files=attachments.listed(db.session, "sampling_visit", [visit.id]),
         may_attach=sampling.may_attach_to_visit(db.session, current_user, visit),
         upload=upload_form("sampling_visit", visit.id, request.path),
+        missing=sampling.missing_online_evidence(db.session, visit),
+        parcel=ParcelForm(formdata=None, parcel_arrival_date=clock.today()),
     )
+
+
+@bp.route("/visits/<int:visit_id>/parcel", methods=["POST"])
+@roles_required(Role.SAMPLER, Role.SUPERVISOR)
+def visit_parcel(visit_id: int):
+    """The parcel of an online visit arrived: the delivery clock starts."""
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    form = ParcelForm()
+    if form.validate_on_submit():
+        with service_errors():
+            sampling.record_parcel_arrival(
+                db.session,
+                current_user,
+                visit,
+                arrived_on=form.parcel_arrival_date.data,
+                unboxing_record=form.unboxing_record.data,
+            )
+            flash(_("Parcel arrival recorded: the delivery deadline counts from it."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "danger")
+    return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -277,6 +318,7 @@ def _action_titles() -> dict:
         "receive": _("Received by the lab"),
         "reject": _("Rejected by the lab"),
         "attach": _("File attached"),
+        "parcel_arrived": _("Parcel arrived"),
         "detach": _("File withdrawn"),
     }
 
@@ -300,6 +342,7 @@ def sample_detail(sample_id: int):
         actions=_action_titles(),
         check=sampling.deadline_check(db.session),
         warning=sampling.expiry_warning(sample),
+        storage=sampling.storage_titles(sample.storage_conditions),
         can_edit=sampling.can_edit(db.session, current_user, sample),
         can_correct=sampling.can_correct(db.session, current_user, sample),
         files=attachments.listed(db.session, "sample", [sample.id]),
@@ -422,3 +465,44 @@ def selected_labels():
     ids = request.args.getlist("id", type=int)[:200]
     samples = queries.samples_for_labels(db.session, ids)
     return _labels_response(samples, "labels.pdf")
+
+
+# --- the printed sampling form and notice ------------------------------------------------------
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+def _viewable_visit(visit_id: int) -> SamplingVisit:
+    visit = db.session.get(SamplingVisit, visit_id) or abort(404)
+    if not sampling.may_view_visit(db.session, current_user, visit):
+        abort(403)
+    return visit
+
+
+@bp.route("/samples/<int:sample_id>/form.pdf")
+@roles_required(*VIEWERS)
+def sample_form_pdf(sample_id: int):
+    sample = _viewable_sample(sample_id)
+    return _pdf(sampling_forms.forms_pdf([sample]), f"sampling-form-{sample.id}.pdf")
+
+
+@bp.route("/visits/<int:visit_id>/forms.pdf")
+@roles_required(*VIEWERS)
+def visit_form_pdf(visit_id: int):
+    visit = _viewable_visit(visit_id)
+    if not visit.samples:
+        abort(404)
+    return _pdf(sampling_forms.forms_pdf(list(visit.samples)), f"sampling-forms-{visit.id}.pdf")
+
+
+@bp.route("/visits/<int:visit_id>/notice.pdf")
+@roles_required(*VIEWERS)
+def visit_notice_pdf(visit_id: int):
+    visit = _viewable_visit(visit_id)
+    return _pdf(sampling_forms.visit_notice_pdf(visit), f"sampling-notice-{visit.id}.pdf")

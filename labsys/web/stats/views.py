@@ -72,7 +72,7 @@ def _filter_choices() -> dict:
 
 
 @bp.route("/")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def summary():
     filters = _options()["filters"]
     try:
@@ -103,7 +103,7 @@ def summary():
 
 
 @bp.route("/table")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def table():
     options = _options()
     try:
@@ -150,7 +150,7 @@ ANNOUNCEMENT_PAGE_SIZE = 50
 
 
 @bp.route("/announcement")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def announcement():
     """不合格产品信息 as a page: the published table, paged by sample id (``after``) with the
     serial carried on (``n``), filtered by period, plan and 大类 (``parent``)."""
@@ -229,7 +229,7 @@ def _category_arg() -> dict:
 
 
 @bp.route("/download/<kind>.<fmt>")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def download(kind: str, fmt: str):
     if (kind, fmt) not in DOWNLOADS:
         abort(404)

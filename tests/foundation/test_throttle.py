@@ -1,0 +1,113 @@
+"""Issue 18 §5: login throttling per account and per address, counted in the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from labsys.extensions import db
+from labsys.models import AuditEntry, LoginThrottle, Role
+
+from support import PASSWORD, csrf_token
+
+LOCKED = "登录失败次数过多"
+T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+
+def _login(client, username, password, address="10.0.0.1"):
+    data = {"username": username, "password": password, "csrf_token": csrf_token(client)}
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.fixture
+def now(freeze_clock):
+    freeze_clock(T0)
+    return lambda minutes: freeze_clock(T0 + timedelta(minutes=minutes))
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, make_user, now):
+    make_user("ann", Role.SAMPLER)
+    for attempt in range(4):
+        html = _login(client, "ann", f"wrong-{attempt}").get_data(as_text=True)
+        assert "用户名或密码错误" in html
+    assert LOCKED in _login(client, "ann", "wrong-4").get_data(as_text=True)  # the fifth
+    # Locked: even the right password is refused, unchecked, from any address.
+    response = _login(client, "ANN", PASSWORD, address="10.0.0.99")
+    assert response.status_code == 200 and LOCKED in response.get_data(as_text=True)
+    assert "15 分钟" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # not logged in
+    throttled = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "login").order_by(AuditEntry.id.desc())
+    ).first()
+    assert '"throttled":true' in throttled.new_values and PASSWORD not in throttled.new_values
+    now(14)
+    assert LOCKED in _login(client, "ann", PASSWORD).get_data(as_text=True)
+    now(16)
+    assert _login(client, "ann", PASSWORD).status_code == 302
+
+
+def test_an_unknown_account_is_locked_alike(client, now):
+    """The answer never tells whether an account exists."""
+    for attempt in range(5):
+        _login(client, "nobody", f"guess-{attempt}")
+    assert LOCKED in _login(client, "nobody", "guess-5").get_data(as_text=True)
+
+
+def test_a_successful_login_starts_the_count_again(client, make_user, now):
+    make_user("ann", Role.SAMPLER)
+    for attempt in range(4):
+        _login(client, "ann", f"wrong-{attempt}")
+    assert _login(client, "ann", PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    for attempt in range(4):
+        assert LOCKED not in _login(client, "ann", f"again-{attempt}").get_data(as_text=True)
+    assert _login(client, "ann", PASSWORD).status_code == 302
+
+
+def test_failures_spread_over_a_window_do_not_add_up(client, make_user, now):
+    make_user("ann", Role.SAMPLER)
+    for attempt in range(4):
+        _login(client, "ann", f"wrong-{attempt}")
+    now(16)  # the window of the first four has passed
+    for attempt in range(4):
+        _login(client, "ann", f"later-{attempt}")
+    assert _login(client, "ann", PASSWORD).status_code == 302
+
+
+def test_many_accounts_guessed_from_one_address_lock_that_address(client, make_user, now):
+    make_user("ann", Role.SAMPLER)
+    for n in range(20):  # password spraying: one guess at each of many accounts
+        _login(client, f"user{n}", "Spring2026!", address="10.6.6.6")
+    html = _login(client, "ann", PASSWORD, address="10.6.6.6").get_data(as_text=True)
+    assert LOCKED in html
+    # The account itself is not locked: from another computer its owner logs in.
+    assert _login(client, "ann", PASSWORD, address="10.0.0.7").status_code == 302
+
+
+def test_the_count_lives_in_the_database_for_every_process(client, make_user, app, now):
+    """Every server process and thread reads the same counters: a worker that never saw
+    the failures (here: rows written directly, as another process would) refuses too."""
+    make_user("ann", Role.SAMPLER)
+    db.session.add(
+        LoginThrottle(
+            kind="user",
+            key="ann",
+            failures=5,
+            window_start=T0,
+            locked_until=T0 + timedelta(minutes=15),
+        )
+    )
+    db.session.commit()
+    assert LOCKED in _login(client, "ann", PASSWORD).get_data(as_text=True)
+
+
+def test_limits_are_settings_and_zero_turns_one_off(client, make_user, app, monkeypatch, now):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 2)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 0)
+    make_user("ann", Role.SAMPLER)
+    _login(client, "ann", "wrong-1")
+    assert LOCKED in _login(client, "ann", "wrong-2").get_data(as_text=True)
+    counters = db.session.scalars(select(LoginThrottle)).all()
+    assert [(c.kind, c.key) for c in counters] == [("user", "ann")]
