@@ -151,7 +151,7 @@ def test_service_leaves_the_board_once_the_sampled_unit_is_notified(dataset, sup
 def registered(dataset):
     sample = dataset.samples[0]
     sample.status = SampleStatus.REGISTERED
-    sample.sampling_date = MONDAY
+    sample.sampling_date = sample.visit.sampling_date = MONDAY  # the clock counts from the visit
     sample.due_delivery = date(2026, 3, 9)
     db.session.commit()
     return sample
