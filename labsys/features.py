@@ -78,6 +78,7 @@ NAV = [
     NavItem("stats.risk_notices", _l("Risk-monitoring problem samples")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
+    NavItem("followup.retest_labs", _l("Retest labs")),
     NavItem("followup.period_list", _l("Statutory periods")),
     NavItem("backups.this_week", _l("Retest backups")),
 ]
@@ -87,6 +88,7 @@ def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
+    from labsys.commands.followup import retest_labs_group
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.retest_backups import retest_backups_group
@@ -99,6 +101,7 @@ def CLI_COMMANDS():  # noqa: N802
         report_group,
         import_group,
         demo_command,
+        retest_labs_group,
         retest_backups_group,
     ]
 

@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
     BACKUP,
+    DISPOSAL,
     FOLLOWUP,
+    OBJECTION,
     REPORT,
     RESULT,
+    RETEST,
     SAMPLE,
     SYSTEM,
     Effect,
@@ -67,17 +70,32 @@ SPEC = {
         - open → open [supervisor system]
         open notify → notified [supervisor] {start_retest_window}
         notified notify → notified [supervisor] {start_retest_window}
-        notified request_retest → retest_requested [supervisor]
-        retest_requested request_retest → retest_requested [supervisor]
-        retest_requested receive_backup → backup_received [supervisor] {start_retest_clock}
-        backup_received receive_backup → backup_received [supervisor] {start_retest_clock}
-        backup_received record_retest → retested [supervisor]
-        retested record_retest → retested [supervisor]
-        * object → * [supervisor]
-        * start_disposal → * [supervisor] {start_disposal_clock}
-        * disposal_first → * [supervisor]
-        * disposal_second → * [supervisor]
-        * disposal_completed → * [supervisor]
+    """,
+    # SAMR Order No. 15 (2019) Arts. 30-36.
+    "retest": """
+        - apply → applied [supervisor] {start_retest_decision_clock}
+        applied accept → accepted [supervisor] {start_retest_lab_clock}
+        applied refuse → refused [supervisor]
+        accepted extend_lab_choice → accepted [supervisor] {extend_retest_lab_clock}
+        accepted choose_lab → lab_chosen [supervisor] {start_handover_clock}
+        lab_chosen receive_backup → backup_received [supervisor] {start_retest_clock}
+        lab_chosen backup_unusable → refused [supervisor]
+        backup_received record_result → retested [supervisor]
+    """,
+    # Arts. 37-39.
+    "objection": """
+        - file → filed [supervisor] {start_objection_decision_clock}
+        filed accept → accepted [supervisor] {start_objection_review_clock}
+        filed refuse → refused [supervisor]
+        accepted uphold → upheld [supervisor]
+        accepted dismiss → dismissed [supervisor]
+    """,
+    # Art. 45.
+    "disposal": """
+        - receive → under_way [supervisor] {start_disposal_clock}
+        under_way extend → under_way [supervisor]
+        under_way milestone → under_way [supervisor]
+        under_way complete → completed [supervisor]
     """,
     # The retest backup register (issue #12 §5): held until handed over or disposed of.
     "backup": """
@@ -105,7 +123,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, BACKUP]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL, BACKUP]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -116,17 +134,26 @@ PAIRS = [
 def test_the_states_are_the_stored_enums():
     from labsys.models import (
         BackupStatus,
+        DisposalStatus,
         FollowUpStatus,
+        ObjectionStatus,
         ReportStatus,
         ResultStatus,
+        RetestStatus,
         SampleStatus,
     )
 
-    for machine, enum_class in zip(
-        MACHINES,
-        (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus, BackupStatus),
-        strict=True,
-    ):
+    enums = (
+        SampleStatus,
+        ResultStatus,
+        ReportStatus,
+        FollowUpStatus,
+        RetestStatus,
+        ObjectionStatus,
+        DisposalStatus,
+        BackupStatus,
+    )
+    for machine, enum_class in zip(MACHINES, enums, strict=True):
         assert set(machine.states) == {m.value for m in enum_class}
 
 

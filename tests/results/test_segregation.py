@@ -264,3 +264,19 @@ def test_reimporting_the_same_file_keeps_each_values_author(db, tech, both, flou
     db.session.expire_all()
     assert (lead.entered_by_id, lead.version_id) == (both.id, version)
     assert _enter_actions(db, lead) == [both.id]
+
+
+def test_the_review_page_does_not_offer_a_value_the_reviewer_entered(
+    client, login, db, tech, both, reviewer, flour_sample
+):
+    sample = flour_sample()
+    lead = by_name(sample, "铅")
+    _save(db, both, lead, "0.1")
+    _save(db, tech, lead, "0.2")
+    _save(db, tech, lead, "0.1")  # entered_by: tech; "both" typed this value too
+    svc.submit_results(db.session, tech, [lead])
+    db.session.commit()
+    login(both)
+    assert sample.sample_no not in client.get("/lab/review").get_data(as_text=True)
+    login(reviewer)
+    assert sample.sample_no in client.get("/lab/review").get_data(as_text=True)

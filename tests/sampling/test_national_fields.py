@@ -229,6 +229,17 @@ def test_the_samples_export_has_a_machine_column_for_each_field(world):
     assert "'=HYPERLINK" in text
 
 
+def test_the_unqualified_table_names_the_visits_task_source(world):
+    from labsys.models import Conclusion
+    from labsys.services import exports
+
+    sample = _online_sample(world)
+    sample.conclusion = Conclusion.UNQUALIFIED
+    db.session.commit()
+    records = list(exports.announcement_records(db.session, None, "lab", published_only=False))
+    assert [r["任务来源"] for r in records] == ["2026年北京市食品安全监督抽检"]
+
+
 def test_the_report_prints_the_visits_task_source_and_basis(world):
     from labsys.services import reports
 

@@ -298,7 +298,8 @@ def review_queue():
         key_of=lambda sample_id: sample_id,
     )
     page.items = queries.samples_in_order(db.session, page.items)
-    grouped = queries.awaiting_review_by_sample(db.session, current_user, page.items)
+    grouped = _not_mine(queries.awaiting_review_by_sample(db.session, current_user, page.items))
+    page.items = [sample for sample in page.items if sample.id in grouped]
     return render_template(
         "results/review.html",
         page=page,
@@ -307,6 +308,18 @@ def review_queue():
         return_form=ReturnForm(),
         shown=_shown(r for results in grouped.values() for r in results),
     )
+
+
+def _not_mine(grouped: dict[int, list[SampleResult]]) -> dict[int, list[SampleResult]]:
+    """The results without those whose current value the reviewer entered too (the audit
+    trail's authors, beyond ``entered_by`` which the query already excludes): the service
+    would refuse them, so the page does not offer them."""
+    authors = svc.value_authors(db.session, [r for rows in grouped.values() for r in rows])
+    kept = {
+        sample_id: [r for r in rows if current_user.id not in authors[r.id]]
+        for sample_id, rows in grouped.items()
+    }
+    return {sample_id: rows for sample_id, rows in kept.items() if rows}
 
 
 @bp.route("/review/<int:sample_id>/accept", methods=["POST"])

@@ -1,7 +1,7 @@
 """the register of retest backups (复检备份样品)
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 
 One row per received sample: where its backup is kept, until when (SAMR Order No. 15
 Art. 25/26 *(verify)*), its hand-over to a retest lab and its disposal.  Samples received
@@ -11,8 +11,8 @@ before the register are entered by ``labsys backups sync``.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
