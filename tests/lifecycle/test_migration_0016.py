@@ -5,7 +5,8 @@ the samples table)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -43,7 +44,7 @@ DATES = {
 }
 
 
-def _samples(statuses_and_conclusions) -> list[Sample]:
+def _samples(statuses_and_conclusions) -> list[SimpleNamespace]:
     user = User(username="u", password_hash="x")
     unit = Enterprise(name="某超市")
     category = FoodCategory(code="01", level=1, name_zh="粮食加工品")
@@ -55,24 +56,35 @@ def _samples(statuses_and_conclusions) -> list[Sample]:
     )  # fmt: skip
     db.session.add(visit)
     db.session.flush()
-    samples = [
-        Sample(
-            sample_no=f"S{n}",
-            visit_id=visit.id,
-            status=status,
-            conclusion=conclusion,
-            category_id=category.id,
-            cat_l1_id=category.id,
-            food_name="小麦粉",
-            quantity="2",
-            sampling_date=visit.sampling_date,
-            link=Link.RETAIL,
-            sampler_id=user.id,
-        )  # fmt: skip
-        for n, (status, conclusion) in enumerate(statuses_and_conclusions)
-    ]
-    db.session.add_all(samples)
-    db.session.flush()
+    # Plain INSERTs of the columns named: the model has columns of later migrations.
+    samples = []
+    for n, (status, conclusion) in enumerate(statuses_and_conclusions):
+        values = {
+            "sample_no": f"S{n}",
+            "visit_id": visit.id,
+            "status": status.value,
+            "conclusion": conclusion.value if conclusion else None,
+            "category_id": category.id,
+            "cat_l1_id": category.id,
+            "food_name": "小麦粉",
+            "quantity": "2",
+            "quantity_unit": "",
+            "brand": "",
+            "specification": "",
+            "batch_no": "",
+            "shelf_life": "",
+            "sampling_base": "",
+            "sampling_date": visit.sampling_date,
+            "link": Link.RETAIL.value,
+            "sampler_id": user.id,
+            "created_at": datetime(2026, 3, 1, tzinfo=UTC),
+            "version_id": 1,
+        }
+        table = Sample.__table__
+        inserted = db.session.execute(
+            table.insert().values({table.c[k]: v for k, v in values.items()})
+        )
+        samples.append(SimpleNamespace(id=inserted.inserted_primary_key[0]))
     return samples
 
 
