@@ -12,11 +12,10 @@ from flask_wtf.csrf import CSRFError
 from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
-from labsys.features import NAV
 from labsys.models import OilProcess, Role, User
 from labsys.services import security
 from labsys.services.errors import noted_refusals
-from labsys.web import access, i18n, sessions
+from labsys.web import access, i18n, navigation, sessions
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Everything from this site only; no inline script, no eval, no <style> element (the pages'
@@ -207,7 +206,8 @@ def _register_template_helpers(app: Flask) -> None:
         can=access.can,
         can_open=access.can_open,
         Role=Role,
-        nav_items=lambda: [item for item in NAV if access.can_open(item.endpoint)],
+        nav_items=navigation.nav_items,
+        nav_menu=navigation.nav_menu,
         html_lang=i18n.html_lang,
         current_locale=i18n.select_locale,
         format_datetime=lambda value, fmt="yyyy-MM-dd HH:mm": (
