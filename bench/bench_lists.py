@@ -33,6 +33,25 @@ def login(app, username: str):
     return client
 
 
+class TokenClient:
+    """The test client calling /api/v1 with a bearer token (the API reads no cookie)."""
+
+    def __init__(self, app, username: str):
+        from labsys.extensions import db
+        from labsys.services import api_tokens, users
+        from labsys.services.access import SYSTEM
+
+        with app.app_context():
+            user = users.get_by_username(db.session, username)
+            secret = api_tokens.create_token(db.session, SYSTEM, user, scope="read").secret
+            db.session.commit()
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+
 def pages(db) -> list[tuple[str, str, str]]:
     """(label, user, path) for every list page worth measuring."""
     from sqlalchemy import func, select
@@ -78,6 +97,13 @@ def pages(db) -> list[tuple[str, str, str]]:
         ("enterprises", "supervisor1", "/enterprises/"),
         ("deadline board", "supervisor1", "/followup/board"),
         ("pass rates page", "supervisor1", "/stats/"),
+        # The REST API's lists (a bearer token instead of the login): JSON, keyset pages.
+        ("API samples, first page", "api:supervisor1", "/api/v1/samples"),
+        ("API samples, deep page", "api:supervisor1", f"/api/v1/samples?after={mid_sample}"),
+        ("API samples, one district", "api:supervisor1", "/api/v1/samples?region_code=110105"),
+        ("API samples (sampler)", "api:sampler1", "/api/v1/samples"),
+        ("API reports", "api:supervisor1", "/api/v1/reports"),
+        ("API enterprises search", "api:supervisor1", "/api/v1/enterprises?q=北京"),
     ]
 
 
@@ -92,7 +118,10 @@ def measure(engine: str, samples: int, runs: int) -> list[tuple[str, float, int]
     clients: dict[str, object] = {}
     out = []
     for label, user, path in todo:
-        client = clients.get(user) or clients.setdefault(user, login(app, user))
+        if user not in clients:
+            api_user = user.removeprefix("api:")
+            clients[user] = TokenClient(app, api_user) if api_user != user else login(app, user)
+        client = clients[user]
         status = client.get(path).status_code
         seconds, _ = median_time(lambda c=client, p=path: c.get(p).get_data(), runs)
         out.append((label, seconds, status))

@@ -47,6 +47,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
+    from labsys.web.tokens.views import bp as tokens_bp
+    from labsys.web.webhooks.views import bp as webhooks_bp
 
     return [
         catalog_bp,
@@ -62,6 +64,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         stats_bp,
         followup_bp,
         backups_bp,
+        tokens_bp,
+        webhooks_bp,
         attachments_bp,
     ]
 
@@ -94,11 +98,14 @@ NAV = [
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
     NavItem("followup.period_list", _l("Statutory periods"), "followup"),
     NavItem("backups.this_week", _l("Retest backups"), "lab"),
+    NavItem("tokens.token_list", _l("API tokens"), "admin"),
+    NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.followup import retest_labs_group
@@ -114,6 +121,8 @@ def CLI_COMMANDS():  # noqa: N802
         report_group,
         import_group,
         demo_command,
+        api_token_group,
+        webhooks_group,
         retest_labs_group,
         retest_backups_group,
     ]

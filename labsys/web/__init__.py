@@ -38,6 +38,9 @@ def register_web(app: Flask) -> None:
     for blueprint in (auth_bp, home_bp, admin_bp):
         app.register_blueprint(blueprint)
     _register_feature_blueprints(app)
+    from labsys.web.api_v1.core import init_api
+
+    init_api(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to open this page.")

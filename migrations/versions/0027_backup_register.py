@@ -1,7 +1,7 @@
 """the register of retest backups (复检备份样品)
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 
 One row per received sample: where its backup is kept, until when (SAMR Order No. 15
 Art. 25/26 *(verify)*), its hand-over to a retest lab and its disposal.  Samples received
@@ -11,8 +11,8 @@ before the register are entered by ``labsys backups sync``.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
