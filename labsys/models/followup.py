@@ -58,7 +58,7 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), unique=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[FollowUpStatus] = mapped_column(
         str_enum(FollowUpStatus, "followup_status"), default=FollowUpStatus.OPEN
     )
@@ -69,7 +69,7 @@ class FollowUp(Base):
 
     # Retest (复检) in a different lab; its conclusion decides.
     retest_requested_on: Mapped[date | None]
-    retest_lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    retest_lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
     retest_backup_received_on: Mapped[date | None]
     retest_due: Mapped[date | None]  # backup received + 10 working days
     retest_result: Mapped[str | None] = mapped_column(Text)
