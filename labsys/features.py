@@ -74,6 +74,7 @@ NAV = [
     NavItem("stats.announcement", _l("Unqualified-product announcement")),
     NavItem("followup.followup_list", _l("Unqualified follow-up")),
     NavItem("followup.board", _l("Deadline board")),
+    NavItem("followup.retest_labs", _l("Retest labs")),
 ]
 
 
@@ -81,11 +82,20 @@ def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
+    from labsys.commands.followup import retest_labs_group
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.stats import export_command, stats_command
 
-    return [catalog_group, stats_command, export_command, report_group, import_group, demo_command]
+    return [
+        catalog_group,
+        stats_command,
+        export_command,
+        report_group,
+        import_group,
+        demo_command,
+        retest_labs_group,
+    ]
 
 
 def INIT_STEPS():  # noqa: N802

@@ -1,4 +1,5 @@
-"""The lifecycles of samples, results, reports and follow-ups as explicit transition tables.
+"""The lifecycles of samples, results, reports, follow-ups, retests (复检), objections (异议)
+and disposals (核查处置) as explicit transition tables.
 
 Each row of a table says: in state *source*, event *event* leads to state *target*; only
 users with one of *roles* may fire it; *four_eyes* names attributes of the entity whose user
@@ -41,8 +42,17 @@ class Effect(enum.StrEnum):
     # A retest: the conclusion, its date and the unqualified-report deadline are withdrawn.
     WITHDRAW_CONCLUSION = "withdraw_conclusion"
     START_RETEST_WINDOW = "start_retest_window"  # retest request within 7 working days
-    START_RETEST_CLOCK = "start_retest_clock"  # retest result within 10 working days
-    START_DISPOSAL_CLOCK = "start_disposal_clock"  # disposal milestones and deadline
+    # SAMR Order No. 15 (2019) Art. 32: accept or refuse a retest within 5 working days of
+    # the application; the retest lab chosen within 5 working days of acceptance (+5).
+    START_RETEST_DECISION_CLOCK = "start_retest_decision_clock"
+    START_RETEST_LAB_CLOCK = "start_retest_lab_clock"
+    EXTEND_RETEST_LAB_CLOCK = "extend_retest_lab_clock"
+    START_HANDOVER_CLOCK = "start_handover_clock"  # Art. 33: backup handed over in 3
+    START_RETEST_CLOCK = "start_retest_clock"  # Art. 35: retest result within 10 working days
+    # Arts. 38-39 (verify): accept an objection in 5 working days, review it in 20.
+    START_OBJECTION_DECISION_CLOCK = "start_objection_decision_clock"
+    START_OBJECTION_REVIEW_CLOCK = "start_objection_review_clock"
+    START_DISPOSAL_CLOCK = "start_disposal_clock"  # Art. 45: 90 days; local milestones
 
 
 @dataclass(frozen=True)
@@ -270,17 +280,11 @@ REPORT = Machine(
 
 # --- follow-ups of unqualified samples -------------------------------------------------------
 
-OPEN, NOTIFIED, RETEST_REQUESTED, BACKUP_RECEIVED, RETESTED = (
-    "open",
-    "notified",
-    "retest_requested",
-    "backup_received",
-    "retested",
-)
-FOLLOWUP_STATES = (OPEN, NOTIFIED, RETEST_REQUESTED, BACKUP_RECEIVED, RETESTED)
-# The state is the retest track (复检); a step may be recorded again to correct its date.
-# Objections and the disposal (核查处置) run beside it, in any state; their own order
-# (a milestone after the start) is checked on the dates by the follow-up service.
+OPEN, NOTIFIED = "open", "notified"
+FOLLOWUP_STATES = (OPEN, NOTIFIED)
+# The follow-up of an unqualified sample: the sampled unit is notified of the conclusion (a
+# date that may be recorded again to correct it).  The retest, the objections and the
+# disposal are machines of their own (below), each row of its own table.
 FOLLOWUP = Machine(
     "followup",
     FOLLOWUP_STATES,
@@ -288,19 +292,81 @@ FOLLOWUP = Machine(
         Transition(None, "open", OPEN, frozenset({*_FOLLOWERS, SYSTEM}), "open"),
         *_rows((OPEN, NOTIFIED), "notify", NOTIFIED, _FOLLOWERS, "notify",
                effect=Effect.START_RETEST_WINDOW),
-        *_rows((NOTIFIED, RETEST_REQUESTED), "request_retest", RETEST_REQUESTED, _FOLLOWERS,
-               "request_retest"),
-        *_rows((RETEST_REQUESTED, BACKUP_RECEIVED), "receive_backup", BACKUP_RECEIVED,
-               _FOLLOWERS, "retest_backup_received", effect=Effect.START_RETEST_CLOCK),
-        *_rows((BACKUP_RECEIVED, RETESTED), "record_retest", RETESTED, _FOLLOWERS,
-               "retest_result"),
-        *_rows(FOLLOWUP_STATES, "object", None, _FOLLOWERS, "objection"),
-        *_rows(FOLLOWUP_STATES, "start_disposal", None, _FOLLOWERS, "start_disposal",
-               effect=Effect.START_DISPOSAL_CLOCK),
-        *_rows(FOLLOWUP_STATES, "disposal_first", None, _FOLLOWERS, "disposal_first"),
-        *_rows(FOLLOWUP_STATES, "disposal_second", None, _FOLLOWERS, "disposal_second"),
-        *_rows(FOLLOWUP_STATES, "disposal_completed", None, _FOLLOWERS, "disposal_completed"),
     ],
 )  # fmt: skip
 
-MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP)}
+# --- retest (复检), SAMR Order No. 15 (2019) Arts. 30-36 -------------------------------------
+
+APPLIED, ACCEPTED, REFUSED, LAB_CHOSEN, BACKUP_RECEIVED, RETESTED = (
+    "applied",
+    "accepted",
+    "refused",
+    "lab_chosen",
+    "backup_received",
+    "retested",
+)
+RETEST_STATES = (APPLIED, ACCEPTED, REFUSED, LAB_CHOSEN, BACKUP_RECEIVED, RETESTED)
+# applied → accepted | refused (Art. 32, in 5 working days; refused for an Art. 31 reason);
+# accepted → lab chosen at random from the retest lab list (Art. 32, 5 working days, once
+# extended by 5); lab chosen → backup received with its seal checked (Art. 33, 3 working
+# days) or the backup unusable (Art. 31(4)); backup received → retested (Art. 35, 10
+# working days; the retest's conclusion is the final one).
+RETEST = Machine(
+    "retest",
+    RETEST_STATES,
+    [
+        Transition(None, "apply", APPLIED, frozenset(_FOLLOWERS), "apply",
+                   effect=Effect.START_RETEST_DECISION_CLOCK),
+        Transition(APPLIED, "accept", ACCEPTED, frozenset(_FOLLOWERS), "accept",
+                   effect=Effect.START_RETEST_LAB_CLOCK),
+        Transition(APPLIED, "refuse", REFUSED, frozenset(_FOLLOWERS), "refuse"),
+        Transition(ACCEPTED, "extend_lab_choice", ACCEPTED, frozenset(_FOLLOWERS), "extend",
+                   effect=Effect.EXTEND_RETEST_LAB_CLOCK),
+        Transition(ACCEPTED, "choose_lab", LAB_CHOSEN, frozenset(_FOLLOWERS), "choose_lab",
+                   effect=Effect.START_HANDOVER_CLOCK),
+        Transition(LAB_CHOSEN, "receive_backup", BACKUP_RECEIVED, frozenset(_FOLLOWERS),
+                   "backup_received", effect=Effect.START_RETEST_CLOCK),
+        Transition(LAB_CHOSEN, "backup_unusable", REFUSED, frozenset(_FOLLOWERS),
+                   "backup_unusable"),
+        Transition(BACKUP_RECEIVED, "record_result", RETESTED, frozenset(_FOLLOWERS),
+                   "retest_result"),
+    ],
+)  # fmt: skip
+
+# --- objections (异议), Arts. 37-39 ------------------------------------------------------------
+
+FILED, UPHELD, DISMISSED = "filed", "upheld", "dismissed"
+OBJECTION_STATES = (FILED, ACCEPTED, REFUSED, UPHELD, DISMISSED)
+OBJECTION = Machine(
+    "objection",
+    OBJECTION_STATES,
+    [
+        Transition(None, "file", FILED, frozenset(_FOLLOWERS), "file",
+                   effect=Effect.START_OBJECTION_DECISION_CLOCK),
+        Transition(FILED, "accept", ACCEPTED, frozenset(_FOLLOWERS), "accept",
+                   effect=Effect.START_OBJECTION_REVIEW_CLOCK),
+        Transition(FILED, "refuse", REFUSED, frozenset(_FOLLOWERS), "refuse"),
+        Transition(ACCEPTED, "uphold", UPHELD, frozenset(_FOLLOWERS), "uphold"),
+        Transition(ACCEPTED, "dismiss", DISMISSED, frozenset(_FOLLOWERS), "dismiss"),
+    ],
+)  # fmt: skip
+
+# --- disposal (核查处置), Art. 45 --------------------------------------------------------------
+
+UNDER_WAY, COMPLETED = "under_way", "completed"
+DISPOSAL_STATES = (UNDER_WAY, COMPLETED)
+# Created when the regulator receives the unqualified conclusion (the 90-day clock starts);
+# approved extensions and the national platform's milestones are recorded in place.
+DISPOSAL = Machine(
+    "disposal",
+    DISPOSAL_STATES,
+    [
+        Transition(None, "receive", UNDER_WAY, frozenset(_FOLLOWERS), "receive",
+                   effect=Effect.START_DISPOSAL_CLOCK),
+        Transition(UNDER_WAY, "extend", UNDER_WAY, frozenset(_FOLLOWERS), "extend"),
+        Transition(UNDER_WAY, "milestone", UNDER_WAY, frozenset(_FOLLOWERS), "milestone"),
+        Transition(UNDER_WAY, "complete", COMPLETED, frozenset(_FOLLOWERS), "complete"),
+    ],
+)  # fmt: skip
+
+MACHINES = {m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL)}

@@ -65,7 +65,22 @@ STUCK_SHARE = 0.002  # samples left overdue: never delivered, or untested past t
 CHUNK = 2000  # samples written per batch
 DEFAULT_SAMPLES = 300  # `labsys demo` and the quick start: a small lab's year, in seconds
 REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
-RETEST_LAB = ("02", "北京市食品安全复检中心")
+# The list of retest labs (复检机构名录, Order No. 15 Art. 32) the retest lab is drawn from.
+RETEST_LABS = (("02", "北京市食品安全复检中心"), ("03", "天津市食品安全检验复检所"))
+# (retest, objection, disposal) for the unqualified samples with a report, oldest first (the
+# longest walks first, so they have time to end): the first seven show every state of each
+# workflow, as the quick start's 300 samples give about that many.
+FOLLOWUP_SCENARIOS = (
+    ("retested_unqualified", "dismissed", "completed"),
+    ("backup_received", "accepted", "extended"),
+    ("lab_chosen", "filed", "under_way"),
+    ("accepted", "refused", "completed"),
+    ("refused", "upheld", "none"),
+    ("applied", "none", "under_way"),
+    ("retested_qualified", "none", "completed"),
+    ("unusable", "none", "under_way"),
+    ("none", "none", "none"),
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -885,18 +900,20 @@ class _Demo:
         return self.signatures[approver.id]
 
     def _followups(self) -> None:
-        """Unqualified samples in every state of their follow-up, dated in the year."""
-        from labsys.models.followup import ObjectionKind
-        from labsys.services import ServiceError, followup
+        """Unqualified samples in every state of their follow-up (SAMR Order No. 15: retest,
+        objections, disposal), dated in the year: the samples with an issued report go
+        through ``FOLLOWUP_SCENARIOS`` in turn, each step only when its day has come."""
+        from labsys.services import followup, retests
 
-        retest_lab = reference.ensure_lab(self.session, *RETEST_LAB)
+        for code, name in RETEST_LABS:
+            retests.set_retest_lab(self.session, SYSTEM, code=code, name=name, note="演示")
         actor = self.people[Role.SUPERVISOR][0]
         samples = self.session.scalars(
             select(Sample)
             .where(Sample.conclusion == Conclusion.UNQUALIFIED)
             .order_by(Sample.concluded_at)
         ).all()
-        rng, count = self.rng, 0
+        rng, count, turn = self.rng, 0, 0
         issued = self._report_days([s.id for s in samples])
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
@@ -909,23 +926,11 @@ class _Demo:
             if notified > self.today:
                 continue
             followup.record_notification(self.session, actor, f, notified)
-            try:
-                if rng.random() < 0.3:
-                    self._retest(f, notified, retest_lab)
-                elif rng.random() < 0.15:
-                    filed = workdays.add_workdays(notified, rng.randint(1, 5), self.holidays)
-                    if filed <= self.today:
-                        followup.record_objection(
-                            self.session,
-                            actor,
-                            f,
-                            kind=ObjectionKind.RESULT,
-                            filed_on=filed,
-                            outcome="经复核，原检验结论维持。",
-                        )
-            except ServiceError:
-                pass  # e.g. no retest for a failed microbiological item: the rules say no
-            self._disposal(f, notified)
+            retest, objection, disposal = FOLLOWUP_SCENARIOS[turn % len(FOLLOWUP_SCENARIOS)]
+            turn += 1
+            self._disposal(sample, issued[sample.id], disposal)
+            self._retest(sample, notified, retest)
+            self._objection(sample, notified, objection)
         self.summary.extra["followups"] = count
 
     def _report_days(self, sample_ids: list[int]) -> dict[int, date]:
@@ -944,42 +949,175 @@ class _Demo:
                 days[sample_id] = min(day, days.get(sample_id, day))  # the first report
         return days
 
-    def _retest(self, f, notified: date, lab) -> None:
-        from labsys.services import followup
+    def _day(self, start: date, low: int, high: int) -> date | None:
+        """A working day ``low``..``high`` working days after ``start``; None after today."""
+        day = workdays.add_workdays(start, self.rng.randint(low, high), self.holidays)
+        return day if day <= self.today else None
 
-        actor, rng = self.people[Role.SUPERVISOR][0], self.rng
-        requested = workdays.add_workdays(notified, rng.randint(1, 6), self.holidays)
-        if requested > self.today:
+    def _retest(self, sample: Sample, notified: date, scenario: str) -> None:
+        """A retest up to the scenario's state (applied … retested, refused, unusable)."""
+        from labsys.models import Applicant, RetestGround
+        from labsys.services import ServiceError, retests
+
+        if scenario == "none":
             return
-        followup.request_retest(self.session, actor, f, requested_on=requested, lab_id=lab.id)
-        received = workdays.add_workdays(requested, rng.randint(1, 3), self.holidays)
-        if received > self.today:
+        actor = self.people[Role.SUPERVISOR][0]
+        late = scenario == "refused"
+        after = {"refused": 8, "applied": 1}.get(scenario, 3)  # working days after the notice
+        applied = workdays.add_workdays(notified, after, self.holidays)
+        if applied > self.today:
             return
-        followup.record_backup_received(self.session, actor, f, received)
-        reported = workdays.add_workdays(received, rng.randint(4, 10), self.holidays)
-        if reported <= self.today:
-            followup.record_retest_result(
+        retest = retests.apply_for_retest(
+            self.session,
+            actor,
+            sample,
+            applicant=Applicant.SAMPLED_UNIT,
+            applicant_name=sample.visit.sampled_unit.name,
+            conclusion_received_on=notified,
+            applied_on=applied,
+        )
+        decided = self._day(applied, 1, 4)
+        if scenario == "applied" or decided is None:
+            return
+        try:
+            if late:
+                raise ServiceError("late")
+            retests.accept_retest(self.session, actor, retest, decided_on=decided)
+        except ServiceError:
+            found = retests.grounds(self.session, retest, decided)
+            ground = next(iter(found), RetestGround.BACKUP_UNUSABLE)
+            retests.refuse_retest(
+                self.session, actor, retest, decided_on=decided, ground=ground, note="演示"
+            )
+            return
+        chosen = self._day(decided, 1, 4)
+        if scenario == "accepted" or chosen is None:
+            return
+        retests.choose_retest_lab(
+            self.session, actor, retest, chosen_on=chosen, seed=self.rng.randrange(2**48)
+        )
+        received = self._day(chosen, 1, 3)
+        if scenario == "lab_chosen" or received is None:
+            return
+        if scenario == "unusable":
+            retests.record_backup_unusable(
+                self.session, actor, retest, on=received, note="备份样品封条破损，已书面报告"
+            )
+            return
+        retests.record_backup_handover(
+            self.session,
+            actor,
+            retest,
+            received_on=received,
+            seal_intact=True,
+            seal_note="封条完好，已拍照留存",
+        )
+        reported = self._day(received, 4, 10)
+        if scenario == "backup_received" or reported is None:
+            return
+        qualified = scenario == "retested_qualified"
+        retests.record_retest_result(
+            self.session,
+            actor,
+            retest,
+            conclusion=Conclusion.QUALIFIED if qualified else Conclusion.UNQUALIFIED,
+            result="复检结果符合标准要求" if qualified else "复检结果与初检一致",
+            reported_on=reported,
+        )
+
+    def _objection(self, sample: Sample, notified: date, scenario: str) -> None:
+        """An objection about the test method up to the scenario's state."""
+        from labsys.models import Applicant, ObjectionEffect, ObjectionKind
+        from labsys.services import objections
+
+        if scenario == "none":
+            return
+        actor = self.people[Role.SUPERVISOR][0]
+        late = scenario == "refused"
+        filed = workdays.add_workdays(notified, 9 if late else 2, self.holidays)
+        if filed > self.today:
+            return
+        objection = objections.file_objection(
+            self.session,
+            actor,
+            sample,
+            kind=ObjectionKind.STANDARD if late else ObjectionKind.TEST_METHOD,
+            applicant=Applicant.PRODUCER,
+            applicant_name=sample.producer.name if sample.producer else "标称生产者",
+            grounds="对检验方法的适用提出异议，附检测报告一份",
+            filed_on=filed,
+        )
+        decided = self._day(filed, 1, 4)
+        if scenario == "filed" or decided is None:
+            return
+        if late:
+            objections.refuse_objection(self.session, actor, objection, decided_on=decided, note="")
+            return
+        objections.accept_objection(self.session, actor, objection, decided_on=decided)
+        concluded = self._day(decided, 5, 15)
+        if scenario == "accepted" or concluded is None:
+            return
+        if scenario == "upheld":
+            objections.uphold_objection(
                 self.session,
                 actor,
-                f,
-                conclusion=Conclusion.UNQUALIFIED,
-                result="复检结果与初检一致",
-                reported_on=reported,
+                objection,
+                outcome_on=concluded,
+                note="检验方法适用有误，撤销原检验结论",
+                effect=ObjectionEffect.WITHDRAWN,
             )
-
-    def _disposal(self, f, notified: date) -> None:
-        from labsys.services import followup
-
-        actor, rng = self.people[Role.SUPERVISOR][0], self.rng
-        started = notified + timedelta(days=rng.randint(1, 5))
-        if started > self.today:
             return
-        followup.start_disposal(self.session, actor, f, started)
-        for step, after in (("first", 5), ("second", 30), ("completed", 80)):
-            done = started + timedelta(days=after + rng.randint(-2, 6))
-            if done > self.today or rng.random() < 0.05:
-                return  # still under way (a few past their deadline)
-            followup.record_disposal_step(self.session, actor, f, step=step, done_on=done)
+        objections.dismiss_objection(
+            self.session, actor, objection, outcome_on=concluded, note="经审核，原检验结论维持"
+        )
+
+    def _disposal(self, sample: Sample, issued: date, scenario: str) -> None:
+        """The disposal from the regulator's receipt of the report, up to the scenario."""
+        from labsys.services import disposals
+
+        if scenario == "none":
+            return
+        actor, rng = self.people[Role.SUPERVISOR][0], self.rng
+        received = issued + timedelta(days=rng.randint(0, 2))
+        if received > self.today:
+            return
+        disposal = disposals.record_conclusion_received(
+            self.session, actor, sample, received_on=received
+        )
+        first = received + timedelta(days=rng.randint(3, 6))
+        if first <= self.today:
+            disposals.record_milestone(
+                self.session, actor, disposal, milestone="first", done_on=first
+            )
+        if scenario == "extended" and received + timedelta(days=60) <= self.today:
+            disposals.extend_disposal(
+                self.session,
+                actor,
+                disposal,
+                days=30,
+                approved_by="局长 王某",
+                approved_on=received + timedelta(days=60),
+                reason="涉及跨省协查",
+            )
+        done = received + timedelta(days=rng.randint(40, 85))
+        if scenario != "completed" or done > self.today:
+            return  # still under way (some past their deadline)
+        disposals.complete_disposal(
+            self.session,
+            actor,
+            disposal,
+            completed_on=done,
+            removed_quantity=str(rng.randint(5, 120)),
+            sealed_quantity=str(rng.randint(0, 40)),
+            recalled_quantity=str(rng.randint(0, 300)),
+            quantity_unit="袋",
+            cause="原料把关不严",
+            corrections="更换供应商，加强进货查验",
+            case_filed=rng.random() < 0.5,
+            case_no=f"京市监立〔{done.year}〕{rng.randint(1, 999)}号",
+            penalty="没收违法所得，罚款",
+            penalty_amount=str(rng.randint(5, 50) * 1000),
+        )
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -30,7 +30,22 @@ from labsys.models.enums import (
     StorageCondition,
     VerdictValue,
 )
-from labsys.models.followup import FollowUp, FollowUpStatus, ObjectionKind
+from labsys.models.followup import (
+    Applicant,
+    Disposal,
+    DisposalExtension,
+    DisposalStatus,
+    FollowUp,
+    FollowUpStatus,
+    Objection,
+    ObjectionEffect,
+    ObjectionKind,
+    ObjectionStatus,
+    Retest,
+    RetestGround,
+    RetestLab,
+    RetestStatus,
+)
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -48,6 +63,7 @@ __all__ = [
     "SampleAttribute",
     "PhysicalState",
     "Packaging",
+    "Applicant",
     "Attachment",
     "AuditEntry",
     "AuthorisedSignatory",
@@ -57,6 +73,9 @@ __all__ = [
     "ComparisonMethod",
     "Conclusion",
     "DecisionRule",
+    "Disposal",
+    "DisposalExtension",
+    "DisposalStatus",
     "Enterprise",
     "FollowUp",
     "FollowUpStatus",
@@ -69,7 +88,10 @@ __all__ = [
     "Link",
     "LoginThrottle",
     "NumberSequence",
+    "Objection",
+    "ObjectionEffect",
     "ObjectionKind",
+    "ObjectionStatus",
     "OilProcess",
     "Plan",
     "PlanQuota",
@@ -78,6 +100,10 @@ __all__ = [
     "ReportStatus",
     "ResultAssignment",
     "ResultStatus",
+    "Retest",
+    "RetestGround",
+    "RetestLab",
+    "RetestStatus",
     "RiskGrade",
     "Role",
     "Sample",

@@ -28,15 +28,18 @@ from labsys.core.regions import province_of
 from labsys.models import (
     Conclusion,
     Enterprise,
-    FollowUp,
     FoodCategory,
     InspectionType,
     Lab,
     Link,
+    Objection,
+    ObjectionStatus,
     Plan,
     Region,
     Report,
     ReportStatus,
+    Retest,
+    RetestStatus,
     Sample,
     SampleResult,
     SamplingVisit,
@@ -289,15 +292,24 @@ def announcement_conditions(
     ]
     if not published_only:
         return unqualified
-    pending_retest = (FollowUp.retest_requested_on.is_not(None)) & (
-        FollowUp.retest_conclusion.is_(None)
+    # A retest applied for and not yet refused or concluded, an objection not yet refused or
+    # decided: the conclusion is not final (Arts. 35, 39 (verify)).
+    pending_retest = exists().where(
+        Retest.sample_id == Sample.id,
+        Retest.status.in_(
+            (
+                RetestStatus.APPLIED,
+                RetestStatus.ACCEPTED,
+                RetestStatus.LAB_CHOSEN,
+                RetestStatus.BACKUP_RECEIVED,
+            )
+        ),
     )
-    pending_objection = (FollowUp.objection_filed_on.is_not(None)) & (
-        FollowUp.objection_outcome.is_(None)
+    pending_objection = exists().where(
+        Objection.sample_id == Sample.id,
+        Objection.status.in_((ObjectionStatus.FILED, ObjectionStatus.ACCEPTED)),
     )
-    open_followup = exists().where(
-        FollowUp.sample_id == Sample.id, or_(pending_retest, pending_objection)
-    )
+    open_followup = or_(pending_retest, pending_objection)
     issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
     return [
         *unqualified,

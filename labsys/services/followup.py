@@ -1,12 +1,12 @@
 """Follow-up of unqualified samples and the deadline board.
 
-Deadlines count working days (``services.calendar``) unless a setting says otherwise; the
-figures DOMAIN.md marks *(verify)* are settings with these defaults:
+The follow-up records when the sampled unit received the conclusion (the retest and
+result-objection windows count from it) and how long the retest backup is kept; the retest
+(``services.retests``), the objections (``services.objections``) and the disposal
+(``services.disposals``) are workflows of their own.
 
-``RETEST_REQUEST_WORKDAYS`` 7, ``RETEST_RESULT_WORKDAYS`` 10, ``OBJECTION_WORKDAYS`` 7,
-``DISPOSAL_MILESTONE_DAYS`` (5, 30), ``DISPOSAL_DEADLINE_DAYS`` 90 (calendar days unless
-``DISPOSAL_WORKDAYS`` is true), ``BACKUP_RETENTION_MONTHS`` {"qualified": 3,
-"unqualified": 6}, ``DEADLINE_HORIZON_WORKDAYS`` 3 (the board's "due soon").
+Deadlines count working days (``services.calendar``) unless a setting says otherwise.  Every
+period is a setting; ``PERIODS`` says where each comes from.
 """
 
 from __future__ import annotations
@@ -14,28 +14,32 @@ from __future__ import annotations
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import (
     Conclusion,
+    Disposal,
+    DisposalStatus,
     FollowUp,
     InspectionType,
-    Lab,
-    ObjectionKind,
+    Objection,
+    ObjectionStatus,
     Report,
     ReportStatus,
-    ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     Sample,
-    SampleResult,
     SampleStatus,
     User,
-    VerdictValue,
 )
 from labsys.services import ServiceError, audit, lifecycle, reference
 from labsys.services import calendar as workcal
@@ -44,13 +48,42 @@ from labsys.services.access import writes
 BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
 DEFAULTS = {
     "RETEST_REQUEST_WORKDAYS": 7,
+    "RETEST_DECISION_WORKDAYS": 5,
+    "RETEST_LAB_WORKDAYS": 5,
+    "RETEST_LAB_EXTENSION_WORKDAYS": 5,
+    "BACKUP_HANDOVER_WORKDAYS": 3,
     "RETEST_RESULT_WORKDAYS": 10,
     "OBJECTION_WORKDAYS": 7,
+    "OBJECTION_DECISION_WORKDAYS": 5,
+    "OBJECTION_REVIEW_WORKDAYS": 20,
     "DISPOSAL_MILESTONE_DAYS": (5, 30),
     "DISPOSAL_DEADLINE_DAYS": 90,
     "DISPOSAL_WORKDAYS": False,
     "BACKUP_RETENTION_MONTHS": BACKUP_RETENTION_MONTHS,
     "DEADLINE_HORIZON_WORKDAYS": 3,
+}
+# Where each period comes from: SAMR Order No. 15 (2019) 《食品安全抽样检验管理办法》, from
+# memory where marked (verify); the milestones are local practice, not the Order.
+PERIODS = {
+    "RETEST_REQUEST_WORKDAYS": _l(
+        "Art. 30: retest application, working days after the conclusion is received"
+    ),
+    "RETEST_DECISION_WORKDAYS": _l("Art. 32: accept or refuse a retest, working days"),
+    "RETEST_LAB_WORKDAYS": _l("Art. 32: choose the retest lab, working days after acceptance"),
+    "RETEST_LAB_EXTENSION_WORKDAYS": _l("Art. 32: one extension of the lab choice, working days"),
+    "BACKUP_HANDOVER_WORKDAYS": _l("Art. 33: hand the backup over, working days after the choice"),
+    "RETEST_RESULT_WORKDAYS": _l("Art. 35: retest result, working days after the backup arrived"),
+    "OBJECTION_WORKDAYS": _l("Art. 37: objection, working days after sampling or the conclusion"),
+    "OBJECTION_DECISION_WORKDAYS": _l(
+        "Art. 38 (verify): accept or refuse an objection, working days"
+    ),
+    "OBJECTION_REVIEW_WORKDAYS": _l("Art. 39 (verify): review an accepted objection, working days"),
+    "DISPOSAL_DEADLINE_DAYS": _l(
+        "Art. 45: disposal, days after the regulator received the conclusion"
+    ),
+    "DISPOSAL_MILESTONE_DAYS": _l(
+        "Local practice (national platform), not Order No. 15: disposal milestones, days"
+    ),
 }
 
 
@@ -87,7 +120,24 @@ def backup_retention_until(
     return until
 
 
-# --- opening -------------------------------------------------------------------------------
+# --- who has the rights, and the first lab -------------------------------------------------
+
+
+def is_supervision(sample: Sample) -> bool:
+    """Only supervision sampling (监督抽检) gives retest and objection rights and follow-up
+    deadlines (#12 §1; the rules of ``labsys.core.inspection``)."""
+    rules = InspectionType.of(sample.inspection_type).rules
+    return rules.retest_rights and rules.followup
+
+
+def first_lab_id(session: Session, sample: Sample) -> int | None:
+    if sample.lab_id:
+        return sample.lab_id
+    lab = reference.default_lab(session)
+    return lab.id if lab else None
+
+
+# --- opening and notification ----------------------------------------------------------------
 
 
 @writes(Role.SUPERVISOR)
@@ -114,7 +164,7 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         )
     opening, first_state = lifecycle.start(actor, FollowUp, "open")
     followup = FollowUp(sample=sample, opened_by_id=actor.id, status=first_state)
-    followup.backup_retain_until = _retention(sample, Conclusion.UNQUALIFIED)
+    followup.backup_retain_until = retention_for(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
     audit.record(
@@ -132,7 +182,7 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
     return followup
 
 
-def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
+def retention_for(sample: Sample, conclusion: Conclusion) -> date | None:
     concluded = clock.local_date(sample.concluded_at) if sample.concluded_at else clock.today()
     return backup_retention_until(
         conclusion,
@@ -146,36 +196,34 @@ def _retention(sample: Sample, conclusion: Conclusion) -> date | None:
 def _step(
     session: Session,
     actor: User,
-    followup: FollowUp,
+    entity,
     event: str,
     values: dict,
     *,
     on: date | None = None,
-) -> FollowUp:
-    """Record ``values`` and fire ``event`` of the follow-up's table (its deadlines are the
-    event's effect, counted from ``on``)."""
-    lifecycle.check(actor, followup, event)
-    old = {key: getattr(followup, key) for key in values}
+    reason: str | None = None,
+):
+    """Record ``values`` on ``entity`` and fire ``event`` of its table (the deadlines are the
+    event's effect, counted from ``on``): one audited transition."""
+    lifecycle.check(actor, entity, event)
+    old = {key: getattr(entity, key) for key in values}
     for key, value in values.items():
-        setattr(followup, key, value)
-    lifecycle.transition(session, actor, followup, event, on=on, old=old, new=values)
-    return followup
+        setattr(entity, key, value)
+    lifecycle.transition(session, actor, entity, event, on=on, old=old, new=values, reason=reason)
+    return entity
 
 
-def _require(value, message: str, field: str) -> None:
+def require(value, message: str, field: str) -> None:
     if value is None or value == "":
         raise ServiceError(message, field=field)
-
-
-# --- notification and retest ---------------------------------------------------------------
 
 
 @writes(Role.SUPERVISOR)
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
-    """The sampled unit received the conclusion: the retest window starts."""
-    _require(
+    """The sampled unit received the conclusion: the retest window starts (Art. 30)."""
+    require(
         notified_on, _("Enter the date the sampled unit received the conclusion."), "notified_on"
     )
     concluded = followup.sample.concluded_at
@@ -187,206 +235,9 @@ def record_notification(
             ),
             field="notified_on",
         )
+    if notified_on > clock.today():
+        raise ServiceError(_("The date cannot be in the future."), field="notified_on")
     return _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
-
-
-def first_lab_id(session: Session, sample: Sample) -> int | None:
-    if sample.lab_id:
-        return sample.lab_id
-    lab = reference.default_lab(session)
-    return lab.id if lab else None
-
-
-@writes(Role.SUPERVISOR)
-def request_retest(
-    session: Session, actor: User, followup: FollowUp, *, requested_on: date, lab_id: int
-) -> FollowUp:
-    """复检: within the window after notification, in a lab other than the first, never for
-    failed microbiological items."""
-    _require(requested_on, _("Enter the date of the retest request."), "requested_on")
-    window_end = followup.retest_window_end  # set with the notification
-    if followup.notified_on is None or window_end is None:
-        raise ServiceError(
-            _("Record when the sampled unit was notified before a retest."), field="requested_on"
-        )
-    if requested_on > window_end:
-        raise ServiceError(
-            _(
-                "The retest request came after the window closed on %(day)s.",
-                day=window_end.isoformat(),
-            ),
-            field="requested_on",
-        )
-    lab = session.get(Lab, lab_id) if lab_id else None
-    if lab is None:
-        raise ServiceError(_("Choose the retest lab."), field="lab_id")
-    if lab.id == first_lab_id(session, followup.sample):
-        raise ServiceError(
-            _(
-                "The retest lab must differ from the lab that tested the sample (%(lab)s).",
-                lab=lab.name,
-            ),
-            field="lab_id",
-        )
-    if _failed_microbiological(session, followup.sample_id):
-        raise ServiceError(_("No retest for failed microbiological items."), field="requested_on")
-    return _step(
-        session,
-        actor,
-        followup,
-        "request_retest",
-        {"retest_requested_on": requested_on, "retest_lab_id": lab.id},
-    )
-
-
-def _failed_microbiological(session: Session, sample_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    SampleResult.sample_id == sample_id,
-                    SampleResult.verdict == VerdictValue.FAIL,
-                    SampleResult.status != ResultStatus.SUPERSEDED,
-                    SampleResult.micro_n.is_not(None),
-                )
-            )
-        )
-    )
-
-
-@writes(Role.SUPERVISOR)
-def record_backup_received(
-    session: Session, actor: User, followup: FollowUp, received_on: date
-) -> FollowUp:
-    """The retest lab received the backup: its result is due in 10 working days."""
-    _require(received_on, _("Enter the date the retest lab received the backup."), "received_on")
-    if followup.retest_requested_on is None:
-        raise ServiceError(_("Record the retest request first."), field="received_on")
-    if received_on < followup.retest_requested_on:
-        raise ServiceError(
-            _("The backup cannot arrive before the retest was requested."), field="received_on"
-        )
-    return _step(
-        session,
-        actor,
-        followup,
-        "receive_backup",
-        {"retest_backup_received_on": received_on},
-        on=received_on,
-    )
-
-
-@writes(Role.SUPERVISOR)
-def record_retest_result(
-    session: Session,
-    actor: User,
-    followup: FollowUp,
-    *,
-    conclusion: Conclusion,
-    result: str,
-    reported_on: date,
-) -> FollowUp:
-    """The retest's conclusion decides: the sample's conclusion follows it (audited)."""
-    lab = followup.retest_lab  # set with the retest request, before the backup is received
-    if followup.retest_backup_received_on is None or lab is None:
-        raise ServiceError(
-            _("Record when the retest lab received the backup first."), field="conclusion"
-        )
-    if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
-        raise ServiceError(_("A retest concludes qualified or unqualified."), field="conclusion")
-    _require(result, _("Describe the retest result."), "result")
-    _require(reported_on, _("Enter the date of the retest report."), "reported_on")
-    sample = followup.sample
-    if sample.conclusion != conclusion:
-        lifecycle.check(actor, sample, "retest_conclusion")
-    _step(
-        session,
-        actor,
-        followup,
-        "record_retest",
-        {
-            "retest_conclusion": conclusion,
-            "retest_result": result,
-            "retest_reported_on": reported_on,
-            "backup_retain_until": _retention(sample, conclusion),
-        },
-    )
-    if sample.conclusion != conclusion:
-        old = sample.conclusion
-        sample.conclusion = conclusion
-        lifecycle.transition(
-            session,
-            actor,
-            sample,
-            "retest_conclusion",
-            old={"conclusion": old},
-            new={"conclusion": conclusion},
-            reason=_("Retest by %(lab)s", lab=lab.name),
-        )
-    return followup
-
-
-# --- objection -----------------------------------------------------------------------------
-
-
-@writes(Role.SUPERVISOR)
-def record_objection(
-    session: Session,
-    actor: User,
-    followup: FollowUp,
-    *,
-    kind: ObjectionKind,
-    filed_on: date,
-    outcome: str | None = None,
-) -> FollowUp:
-    """异议: about sampling within 7 working days after sampling, about the result within 7
-    working days of receiving it."""
-    _require(kind, _("Choose what the objection is about."), "kind")
-    _require(filed_on, _("Enter the date the objection was filed."), "filed_on")
-    days = setting("OBJECTION_WORKDAYS")
-    sample = followup.sample
-    if kind == ObjectionKind.SAMPLING:
-        last = workcal.add_workdays(session, sample.sampling_date, days)
-        if filed_on > last:
-            raise ServiceError(
-                _(
-                    "An objection about sampling must come within %(n)s working "
-                    "days after sampling (by %(day)s).",
-                    n=days,
-                    day=last.isoformat(),
-                ),
-                field="filed_on",
-            )
-    else:
-        if followup.notified_on is None:
-            raise ServiceError(
-                _("Record when the sampled unit received the result first."), field="filed_on"
-            )
-        last = workcal.add_workdays(session, followup.notified_on, days)
-        if filed_on > last:
-            raise ServiceError(
-                _(
-                    "An objection about the result must come within %(n)s working"
-                    " days of receiving it (by %(day)s).",
-                    n=days,
-                    day=last.isoformat(),
-                ),
-                field="filed_on",
-            )
-    return _step(
-        session,
-        actor,
-        followup,
-        "object",
-        {
-            "objection_kind": kind,
-            "objection_filed_on": filed_on,
-            "objection_outcome": outcome or None,
-        },
-    )
-
-
-# --- disposal ------------------------------------------------------------------------------
 
 
 def disposal_date(session: Session, start: date, days: int) -> date:
@@ -395,56 +246,23 @@ def disposal_date(session: Session, start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
-@writes(Role.SUPERVISOR)
-def start_disposal(session: Session, actor: User, followup: FollowUp, started_on: date) -> FollowUp:
-    """核查处置 starts: milestones and the deadline are set from the start."""
-    _require(started_on, _("Enter the date the disposal started."), "started_on")
-    return _step(
-        session,
-        actor,
-        followup,
-        "start_disposal",
-        {"disposal_started_on": started_on},
-        on=started_on,
-    )
-
-
-MILESTONES = {
-    "first": "disposal_first_done_on",
-    "second": "disposal_second_done_on",
-    "completed": "disposal_completed_on",
-}
-
-
-@writes(Role.SUPERVISOR)
-def record_disposal_step(
-    session: Session,
-    actor: User,
-    followup: FollowUp,
-    *,
-    step: str,
-    done_on: date,
-    notes: str | None = None,
-) -> FollowUp:
-    """A milestone reached (``first``, ``second``) or the disposal completed."""
-    if followup.disposal_started_on is None:
-        raise ServiceError(_("Start the disposal first."), field="done_on")
-    if step not in MILESTONES:
-        raise ServiceError(_("Unknown disposal step."), field="step")
-    _require(done_on, _("Enter the date."), "done_on")
-    if done_on < followup.disposal_started_on:
-        raise ServiceError(_("The date cannot be before the disposal started."), field="done_on")
-    values: dict[str, object] = {MILESTONES[step]: done_on}
-    if notes:
-        values["disposal_notes"] = notes
-    return _step(session, actor, followup, f"disposal_{step}", values)
-
-
 # --- lists and the deadline board ----------------------------------------------------------
 
 
-def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[tuple]:
-    """Unqualified samples (newest first) with their follow-up if opened: (sample, followup)."""
+@dataclass
+class FollowUpRow:
+    """One line of the follow-up list: the sample, its follow-up (if opened), its latest
+    retest, its open objections and its disposal."""
+
+    sample: Sample
+    followup: FollowUp | None
+    retest: Retest | None
+    open_objections: int
+    disposal: Disposal | None
+
+
+def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[FollowUpRow]:
+    """Unqualified samples (newest first) with their follow-up workflows."""
     query = (
         select(Sample, FollowUp)
         .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
@@ -452,16 +270,45 @@ def followup_list(session: Session, after: int | None = None, size: int = 50) ->
             Sample.conclusion == Conclusion.UNQUALIFIED,
             Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
         )
-        .options(joinedload(FollowUp.retest_lab))
     )
     if after:
         query = query.where(Sample.id < after)
-    return list(session.execute(query.order_by(Sample.id.desc()).limit(size)).all())
+    rows = session.execute(query.order_by(Sample.id.desc()).limit(size)).all()
+    ids = [sample.id for sample, _followup in rows]
+    retests = {
+        r.sample_id: r
+        for r in session.scalars(
+            select(Retest).where(Retest.sample_id.in_(ids)).order_by(Retest.id)
+        )
+    }
+    disposals = {
+        d.sample_id: d for d in session.scalars(select(Disposal).where(Disposal.sample_id.in_(ids)))
+    }
+    objections = dict(
+        session.execute(
+            select(Objection.sample_id, func.count())
+            .where(
+                Objection.sample_id.in_(ids),
+                Objection.status.in_((ObjectionStatus.FILED, ObjectionStatus.ACCEPTED)),
+            )
+            .group_by(Objection.sample_id)
+        ).all()
+    )
+    return [
+        FollowUpRow(
+            sample,
+            followup,
+            retests.get(sample.id),
+            objections.get(sample.id, 0),
+            disposals.get(sample.id),
+        )
+        for sample, followup in rows
+    ]
 
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # delivery | report | unqualified_report | retest | disposal
+    kind: str  # one of DEADLINE_KINDS
     sample_id: int
     sample_no: str
     food_name: str
@@ -474,7 +321,19 @@ class Deadline:
         return f"{self.due.isoformat()}_{self.sample_id}"
 
 
-DEADLINE_KINDS = ("delivery", "report", "unqualified_report", "retest", "disposal")
+# Each kind: the table and column of its due date and the state it is due in (the workflows
+# of SAMR Order No. 15 (2019): retest Arts. 32-35, objections Arts. 38-39, disposal Art. 45).
+WORKFLOW_DEADLINES: dict[str, tuple[Any, str, StrEnum]] = {
+    "retest_decision": (Retest, "decision_due", RetestStatus.APPLIED),
+    "retest_lab": (Retest, "lab_due", RetestStatus.ACCEPTED),
+    "retest_handover": (Retest, "handover_due", RetestStatus.LAB_CHOSEN),
+    "retest_result": (Retest, "result_due", RetestStatus.BACKUP_RECEIVED),
+    "objection_decision": (Objection, "decision_due", ObjectionStatus.FILED),
+    "objection_review": (Objection, "review_due", ObjectionStatus.ACCEPTED),
+    "disposal": (Disposal, "due", DisposalStatus.UNDER_WAY),
+}
+DEADLINE_KINDS = ("delivery", "report", "unqualified_report", *WORKFLOW_DEADLINES)
+FOLLOWUP_KINDS = ("unqualified_report", *WORKFLOW_DEADLINES)  # link to the follow-up page
 BOARD_SIZE = 50  # items per kind on the board (the most urgent)
 
 
@@ -550,20 +409,14 @@ def _deadline_branches(kind: str) -> list[tuple]:
                 Sample.due_unqualified_report,
             )
         ]
-    joined = select(*columns).join(FollowUp, FollowUp.sample_id == Sample.id)
-    if kind == "retest":
-        return [
-            (
-                joined.add_columns(FollowUp.retest_due).where(FollowUp.retest_conclusion.is_(None)),
-                FollowUp.retest_due,
-            )
-        ]
+    table, column, state = WORKFLOW_DEADLINES[kind]
+    due = getattr(table, column)
     return [
         (
-            joined.add_columns(FollowUp.disposal_due).where(
-                FollowUp.disposal_completed_on.is_(None)
-            ),
-            FollowUp.disposal_due,
+            select(*columns, due)
+            .join(table, table.sample_id == Sample.id)
+            .where(table.status == state),
+            due,
         )
     ]
 

@@ -1,4 +1,5 @@
-"""The one place a sample, result, report or follow-up changes state.
+"""The one place a sample, result, report, follow-up, retest, objection or disposal changes
+state.
 
 ``transition(session, actor, entity, event)`` looks the entity's (state, event) up in its
 table (``labsys.core.lifecycle``), checks the actor's role and the four-eyes rule, sets the
@@ -24,11 +25,17 @@ from labsys.core import lifecycle as core
 from labsys.core.lifecycle import Effect, Machine, Transition
 from labsys.models import (
     Conclusion,
+    Disposal,
+    DisposalStatus,
     FollowUp,
     FollowUpStatus,
+    Objection,
+    ObjectionStatus,
     Report,
     ReportStatus,
     ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     Sample,
     SampleResult,
@@ -44,12 +51,18 @@ ENTITIES: dict[type, tuple[Machine, type[StrEnum]]] = {
     SampleResult: (core.RESULT, ResultStatus),
     Report: (core.REPORT, ReportStatus),
     FollowUp: (core.FOLLOWUP, FollowUpStatus),
+    Retest: (core.RETEST, RetestStatus),
+    Objection: (core.OBJECTION, ObjectionStatus),
+    Disposal: (core.DISPOSAL, DisposalStatus),
 }
 NOUNS = {
     "sample": _l("Sample"),
     "result": _l("Result"),
     "report": _l("Report"),
     "followup": _l("Follow-up of sample"),
+    "retest": _l("Retest of sample"),
+    "objection": _l("Objection about sample"),
+    "disposal": _l("Disposal of sample"),
 }
 # What each event does, as the verb of "only … may …" and "cannot … now".
 EVENTS = {
@@ -72,14 +85,24 @@ EVENTS = {
     ("report", "supersede"): _l("correct it"),
     ("followup", "open"): _l("open it"),
     ("followup", "notify"): _l("record the notification"),
-    ("followup", "request_retest"): _l("record a retest request"),
-    ("followup", "receive_backup"): _l("record the retest backup's arrival"),
-    ("followup", "record_retest"): _l("record the retest result"),
-    ("followup", "object"): _l("record an objection"),
-    ("followup", "start_disposal"): _l("start the disposal"),
-    ("followup", "disposal_first"): _l("record the first disposal milestone"),
-    ("followup", "disposal_second"): _l("record the second disposal milestone"),
-    ("followup", "disposal_completed"): _l("complete the disposal"),
+    # SAMR Order No. 15 (2019): the article each step follows.
+    ("retest", "apply"): _l("record a retest application (Art. 30)"),
+    ("retest", "accept"): _l("accept the retest (Art. 32)"),
+    ("retest", "refuse"): _l("refuse the retest (Arts. 31, 32)"),
+    ("retest", "extend_lab_choice"): _l("extend the choice of the retest lab (Art. 32)"),
+    ("retest", "choose_lab"): _l("choose the retest lab (Art. 32)"),
+    ("retest", "receive_backup"): _l("record the backup's hand-over (Art. 33)"),
+    ("retest", "backup_unusable"): _l("record the backup as unusable (Arts. 31(4), 33)"),
+    ("retest", "record_result"): _l("record the retest result (Art. 35)"),
+    ("objection", "file"): _l("record an objection (Art. 37)"),
+    ("objection", "accept"): _l("accept the objection (Art. 38)"),
+    ("objection", "refuse"): _l("refuse the objection (Arts. 37, 38)"),
+    ("objection", "uphold"): _l("uphold the objection (Art. 39)"),
+    ("objection", "dismiss"): _l("dismiss the objection (Art. 39)"),
+    ("disposal", "receive"): _l("record the regulator's receipt of the conclusion (Art. 45)"),
+    ("disposal", "extend"): _l("record an approved extension (Art. 45)"),
+    ("disposal", "milestone"): _l("record a milestone of the national platform"),
+    ("disposal", "complete"): _l("complete the disposal (Art. 45)"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
 FOUR_EYES = {
@@ -190,6 +213,38 @@ def _refusal(refusal: core.Refused, entity) -> ServiceError:
     return ServiceError(
         _("%(entity)s %(name)s is “%(state)s”: you cannot %(event)s now.", state=state, **names)
     )
+
+
+def create(
+    session: Session,
+    actor: User | None,
+    entity,
+    event: str,
+    *,
+    on: date | None = None,
+    new: Values = None,
+    reason: str | None = None,
+) -> Transition:
+    """Create ``entity`` by ``event`` (a row whose source is None): check, set its first
+    state, apply the row's deadline effect (counted from ``on``), add, flush and audit."""
+    machine, states = machine_of(type(entity))
+    row = _decide(machine, None, event, actor, None, None)
+    entity.status = states(row.target)
+    moved = _effect(session, row.effect, entity, on)
+    for key, value in moved.items():
+        setattr(entity, key, value)
+    session.add(entity)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        machine.name,
+        entity.id,
+        row.action,
+        new={**_values(new, entity), **moved, "status": entity.status},
+        reason=reason,
+    )
+    return row
 
 
 # --- applying --------------------------------------------------------------------------------
@@ -327,21 +382,34 @@ def _retest_window(session: Session, followup: FollowUp, on: date) -> dict:
     return {"retest_window_end": workcal.add_workdays(session, on, days)}
 
 
-def _retest_clock(session: Session, followup: FollowUp, on: date) -> dict:
+def _workdays_clock(column: str, setting_name: str) -> Callable[[Session, Any, date], dict]:
+    """``column`` = ``on`` + the working days of the setting ``setting_name``."""
+
+    def clock(session: Session, entity, on: date) -> dict:
+        from labsys.services.followup import setting
+
+        return {column: workcal.add_workdays(session, on, setting(setting_name))}
+
+    return clock
+
+
+def _extend_lab_clock(session: Session, retest: Retest, on: date) -> dict:
+    """Art. 32: the retest lab may be chosen 5 working days later than due, once."""
     from labsys.services.followup import setting
 
-    days = setting("RETEST_RESULT_WORKDAYS")
-    return {"retest_due": workcal.add_workdays(session, on, days)}
+    start = retest.lab_due or on
+    days = setting("RETEST_LAB_EXTENSION_WORKDAYS")
+    return {"lab_due": workcal.add_workdays(session, start, days)}
 
 
-def _disposal_clock(session: Session, followup: FollowUp, on: date) -> dict:
+def _disposal_clock(session: Session, disposal: Disposal, on: date) -> dict:
     from labsys.services.followup import disposal_date, setting
 
     first, second = setting("DISPOSAL_MILESTONE_DAYS")
     return {
-        "disposal_first_due": disposal_date(session, on, first),
-        "disposal_second_due": disposal_date(session, on, second),
-        "disposal_due": disposal_date(session, on, setting("DISPOSAL_DEADLINE_DAYS")),
+        "first_due": disposal_date(session, on, first),
+        "second_due": disposal_date(session, on, second),
+        "due": disposal_date(session, on, setting("DISPOSAL_DEADLINE_DAYS")),
     }
 
 
@@ -350,6 +418,14 @@ _CLOCKS: dict[Effect, Callable[[Session, Any, date], dict]] = {
     Effect.START_REPORT_CLOCK: _report_clock,
     Effect.SET_UNQUALIFIED_CLOCK: _unqualified_clock,
     Effect.START_RETEST_WINDOW: _retest_window,
-    Effect.START_RETEST_CLOCK: _retest_clock,
+    Effect.START_RETEST_DECISION_CLOCK: _workdays_clock("decision_due", "RETEST_DECISION_WORKDAYS"),
+    Effect.START_RETEST_LAB_CLOCK: _workdays_clock("lab_due", "RETEST_LAB_WORKDAYS"),
+    Effect.EXTEND_RETEST_LAB_CLOCK: _extend_lab_clock,
+    Effect.START_HANDOVER_CLOCK: _workdays_clock("handover_due", "BACKUP_HANDOVER_WORKDAYS"),
+    Effect.START_RETEST_CLOCK: _workdays_clock("result_due", "RETEST_RESULT_WORKDAYS"),
+    Effect.START_OBJECTION_DECISION_CLOCK: _workdays_clock(
+        "decision_due", "OBJECTION_DECISION_WORKDAYS"
+    ),
+    Effect.START_OBJECTION_REVIEW_CLOCK: _workdays_clock("review_due", "OBJECTION_REVIEW_WORKDAYS"),
     Effect.START_DISPOSAL_CLOCK: _disposal_clock,
 }

@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
+    DISPOSAL,
     FOLLOWUP,
+    OBJECTION,
     REPORT,
     RESULT,
+    RETEST,
     SAMPLE,
     SYSTEM,
     Effect,
@@ -66,17 +69,32 @@ SPEC = {
         - open → open [supervisor system]
         open notify → notified [supervisor] {start_retest_window}
         notified notify → notified [supervisor] {start_retest_window}
-        notified request_retest → retest_requested [supervisor]
-        retest_requested request_retest → retest_requested [supervisor]
-        retest_requested receive_backup → backup_received [supervisor] {start_retest_clock}
-        backup_received receive_backup → backup_received [supervisor] {start_retest_clock}
-        backup_received record_retest → retested [supervisor]
-        retested record_retest → retested [supervisor]
-        * object → * [supervisor]
-        * start_disposal → * [supervisor] {start_disposal_clock}
-        * disposal_first → * [supervisor]
-        * disposal_second → * [supervisor]
-        * disposal_completed → * [supervisor]
+    """,
+    # SAMR Order No. 15 (2019) Arts. 30-36.
+    "retest": """
+        - apply → applied [supervisor] {start_retest_decision_clock}
+        applied accept → accepted [supervisor] {start_retest_lab_clock}
+        applied refuse → refused [supervisor]
+        accepted extend_lab_choice → accepted [supervisor] {extend_retest_lab_clock}
+        accepted choose_lab → lab_chosen [supervisor] {start_handover_clock}
+        lab_chosen receive_backup → backup_received [supervisor] {start_retest_clock}
+        lab_chosen backup_unusable → refused [supervisor]
+        backup_received record_result → retested [supervisor]
+    """,
+    # Arts. 37-39.
+    "objection": """
+        - file → filed [supervisor] {start_objection_decision_clock}
+        filed accept → accepted [supervisor] {start_objection_review_clock}
+        filed refuse → refused [supervisor]
+        accepted uphold → upheld [supervisor]
+        accepted dismiss → dismissed [supervisor]
+    """,
+    # Art. 45.
+    "disposal": """
+        - receive → under_way [supervisor] {start_disposal_clock}
+        under_way extend → under_way [supervisor]
+        under_way milestone → under_way [supervisor]
+        under_way complete → completed [supervisor]
     """,
 }
 
@@ -97,7 +115,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -106,11 +124,26 @@ PAIRS = [
 
 
 def test_the_states_are_the_stored_enums():
-    from labsys.models import FollowUpStatus, ReportStatus, ResultStatus, SampleStatus
+    from labsys.models import (
+        DisposalStatus,
+        FollowUpStatus,
+        ObjectionStatus,
+        ReportStatus,
+        ResultStatus,
+        RetestStatus,
+        SampleStatus,
+    )
 
-    for machine, enum_class in zip(
-        MACHINES, (SampleStatus, ResultStatus, ReportStatus, FollowUpStatus), strict=True
-    ):
+    enums = (
+        SampleStatus,
+        ResultStatus,
+        ReportStatus,
+        FollowUpStatus,
+        RetestStatus,
+        ObjectionStatus,
+        DisposalStatus,
+    )
+    for machine, enum_class in zip(MACHINES, enums, strict=True):
         assert set(machine.states) == {m.value for m in enum_class}
 
 

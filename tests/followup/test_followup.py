@@ -12,15 +12,12 @@ from labsys.extensions import db
 from labsys.models import (
     AuditEntry,
     Conclusion,
+    Disposal,
     FollowUp,
-    Lab,
-    ObjectionKind,
     Report,
     ReportStatus,
     Role,
-    SampleResult,
     SampleStatus,
-    VerdictValue,
 )
 from labsys.services import ServiceError, followup
 from labsys.services.followup import add_months, backup_retention_until
@@ -35,14 +32,6 @@ def unqualified(dataset):
     sample.concluded_at = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
     db.session.commit()
     return sample
-
-
-@pytest.fixture
-def other_lab(app):
-    lab = Lab(code="09", name="复检实验室")
-    db.session.add(lab)
-    db.session.commit()
-    return lab
 
 
 def test_retention_rules():
@@ -66,7 +55,7 @@ def test_open_followup_once_for_unqualified_samples_only(dataset, unqualified, s
     record = followup.open_followup(db.session, unqualified, supervisor)
     assert followup.open_followup(db.session, unqualified, supervisor) is record
     assert record.backup_retain_until == date(2026, 9, 1)
-    assert record.final_conclusion == Conclusion.UNQUALIFIED
+    assert record.sample.conclusion == Conclusion.UNQUALIFIED
     db.session.commit()
     actions = db.session.scalars(
         select(AuditEntry.action).where(AuditEntry.entity == "followup")
@@ -74,146 +63,27 @@ def test_open_followup_once_for_unqualified_samples_only(dataset, unqualified, s
     assert actions == ["open"]
 
 
-def test_retest_window_is_7_working_days_after_notification(unqualified, supervisor, other_lab):
+def test_the_retest_window_is_7_working_days_after_notification(unqualified, supervisor):
     record = followup.open_followup(db.session, unqualified, supervisor)
     followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))  # Monday
     assert record.retest_window_end == date(2026, 3, 11)
-    with pytest.raises(ServiceError, match="2026-03-11 截止"):
-        followup.request_retest(
-            db.session, supervisor, record, requested_on=date(2026, 3, 12), lab_id=other_lab.id
-        )
-    followup.request_retest(
-        db.session, supervisor, record, requested_on=date(2026, 3, 11), lab_id=other_lab.id
-    )
-    assert record.retest_lab == other_lab
+    with pytest.raises(ServiceError, match="不能晚于今天"):
+        followup.record_notification(db.session, supervisor, record, date(2099, 1, 1))
 
 
-def test_retest_lab_must_differ_from_the_first(unqualified, supervisor):
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
-    first = followup.first_lab_id(db.session, unqualified)
-    with pytest.raises(ServiceError, match="不得与初检机构") as error:
-        followup.request_retest(
-            db.session, supervisor, record, requested_on=date(2026, 3, 3), lab_id=first
-        )
-    assert error.value.field == "lab_id"
-    assert record.retest_requested_on is None
-
-
-def test_no_retest_for_failed_microbiological_items(unqualified, supervisor, other_lab, make_item):
-    item = make_item("菌落总数", "CFU/g", micro=True)
-    db.session.add(
-        SampleResult(
-            sample_id=unqualified.id,
-            test_item_id=item.id,
-            seq=1,
-            item_name="菌落总数",
-            micro_n=5,
-            micro_c=2,
-            verdict=VerdictValue.FAIL,
-            status="accepted",
-        )
-    )
-    db.session.commit()
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
-    with pytest.raises(ServiceError, match="微生物项目不合格"):
-        followup.request_retest(
-            db.session, supervisor, record, requested_on=date(2026, 3, 3), lab_id=other_lab.id
-        )
-
-
-def test_retest_result_decides_the_conclusion(unqualified, supervisor, other_lab):
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
-    followup.request_retest(
-        db.session, supervisor, record, requested_on=date(2026, 3, 4), lab_id=other_lab.id
-    )
-    with pytest.raises(ServiceError, match="不能早于复检申请"):
-        followup.record_backup_received(db.session, supervisor, record, date(2026, 3, 3))
-    followup.record_backup_received(db.session, supervisor, record, date(2026, 3, 5))
-    assert record.retest_due == date(2026, 3, 19)  # 10 working days
-    followup.record_retest_result(
-        db.session,
-        supervisor,
-        record,
-        conclusion=Conclusion.QUALIFIED,
-        result="铅 0.15 mg/kg，符合 GB 2762",
-        reported_on=date(2026, 3, 18),
-    )
-    db.session.commit()
-    db.session.refresh(unqualified)
-    assert unqualified.conclusion == Conclusion.QUALIFIED
-    assert record.final_conclusion == Conclusion.QUALIFIED
-    assert record.backup_retain_until == date(2026, 6, 1)  # 3 months after qualified
-    change = db.session.scalar(
-        select(AuditEntry).where(
-            AuditEntry.entity == "sample", AuditEntry.action == "retest_conclusion"
-        )
-    )
-    assert "unqualified" in change.old_values and "复检实验室" in change.reason
-
-
-def test_objection_windows(dataset, unqualified, supervisor):
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    # Sampled Thursday 2026-01-15: the 7th working day after is Monday 2026-01-26.
-    with pytest.raises(ServiceError, match="截至 2026-01-26"):
-        followup.record_objection(
-            db.session, supervisor, record, kind=ObjectionKind.SAMPLING, filed_on=date(2026, 1, 27)
-        )
-    followup.record_objection(
-        db.session, supervisor, record, kind=ObjectionKind.SAMPLING, filed_on=date(2026, 1, 26)
-    )
-    with pytest.raises(ServiceError, match="收到检验结果"):
-        followup.record_objection(
-            db.session, supervisor, record, kind=ObjectionKind.RESULT, filed_on=date(2026, 3, 3)
-        )
-    followup.record_notification(db.session, supervisor, record, date(2026, 3, 2))
-    with pytest.raises(ServiceError, match="截至 2026-03-11"):
-        followup.record_objection(
-            db.session, supervisor, record, kind=ObjectionKind.RESULT, filed_on=date(2026, 3, 12)
-        )
-    followup.record_objection(
-        db.session,
-        supervisor,
-        record,
-        kind=ObjectionKind.RESULT,
-        filed_on=date(2026, 3, 10),
-        outcome="驳回",
-    )
-    assert record.objection_outcome == "驳回"
-
-
-def test_disposal_milestones_and_configurable_deadline(app, unqualified, supervisor, monkeypatch):
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    followup.start_disposal(db.session, supervisor, record, date(2026, 3, 2))
-    assert (record.disposal_first_due, record.disposal_second_due, record.disposal_due) == (
-        date(2026, 3, 7),
-        date(2026, 4, 1),
-        date(2026, 5, 31),
-    )
-    with pytest.raises(ServiceError, match="不能早于核查处置"):
-        followup.record_disposal_step(
-            db.session, supervisor, record, step="first", done_on=date(2026, 3, 1)
-        )
-    followup.record_disposal_step(
-        db.session,
-        supervisor,
-        record,
-        step="completed",
-        done_on=date(2026, 4, 20),
-        notes="已下架并立案",
-    )
-    assert record.disposal_completed_on == date(2026, 4, 20)
-    monkeypatch.setitem(app.config, "DISPOSAL_DEADLINE_DAYS", 60)
-    followup.start_disposal(db.session, supervisor, record, date(2026, 3, 2))
-    assert record.disposal_due == date(2026, 5, 1)
+def test_the_periods_are_settings_naming_their_source():
+    """Each statutory period is a setting whose note names its article; the milestones say
+    they are local practice."""
+    assert set(followup.PERIODS) <= set(followup.DEFAULTS)
+    for name, note in followup.PERIODS.items():
+        assert "Art." in str(note) or "Local practice" in str(note), name
+    assert "not Order No. 15" in str(followup.PERIODS["DISPOSAL_MILESTONE_DAYS"])
 
 
 # --- the deadline board --------------------------------------------------------------------
 
 
-def test_deadline_board(dataset, unqualified, supervisor, other_lab):
+def test_deadline_board(dataset, unqualified, supervisor):
     today = date(2026, 3, 2)  # Monday; 3 working days later is Thursday 2026-03-05
     samples = dataset.samples
     samples[0].status = SampleStatus.REGISTERED
@@ -227,24 +97,27 @@ def test_deadline_board(dataset, unqualified, supervisor, other_lab):
     unqualified.due_unqualified_report = date(2026, 3, 2)  # due today
     leek_unqualified = samples[7]
     leek_unqualified.due_unqualified_report = date(2026, 2, 26)
-    db.session.add(
-        Report(
-            report_no="R-1",
-            sample_id=leek_unqualified.id,
-            status=ReportStatus.ISSUED,
-            food_name="韭菜",
-            sampled_unit_name="x",
-            conclusion=Conclusion.UNQUALIFIED,
-            author_id=supervisor.id,
-            approver_id=supervisor.id,
-            issued_at=datetime(2026, 2, 25, tzinfo=UTC),
-            pdf=b"%PDF",
-            sha256="0" * 64,
-            verify_token=secrets.token_urlsafe(32),
-        )
+    leek_report = Report(
+        report_no="R-1",
+        sample_id=leek_unqualified.id,
+        status=ReportStatus.ISSUED,
+        food_name="韭菜",
+        sampled_unit_name="x",
+        conclusion=Conclusion.UNQUALIFIED,
+        author_id=supervisor.id,
+        approver_id=supervisor.id,
+        issued_at=datetime(2026, 2, 25, tzinfo=UTC),
+        pdf=b"%PDF",
+        sha256="0" * 64,
+        verify_token=secrets.token_urlsafe(32),
     )
-    record = followup.open_followup(db.session, unqualified, supervisor)
-    followup.start_disposal(db.session, supervisor, record, date(2025, 12, 1))  # due 2026-03-01
+    db.session.add(leek_report)
+    db.session.add(
+        Disposal(
+            sample=unqualified, report=leek_report, received_on=date(2025, 12, 1),
+            due=date(2026, 3, 1),
+        )
+    )  # fmt: skip
     db.session.commit()
     board = followup.deadline_board(db.session, today)
     summary = [(d.kind, d.sample_no, d.due, d.overdue) for d in board]
@@ -327,36 +200,28 @@ def test_board_page_shows_counts_and_more_links(dataset, supervisor, login, clie
 # --- pages ---------------------------------------------------------------------------------
 
 
-def test_supervisor_records_steps_through_the_pages(
-    unqualified, supervisor, other_lab, login, client, post
-):
+def test_supervisor_records_steps_through_the_pages(unqualified, supervisor, login, post, client):
     login(supervisor)
     detail = f"/followup/{unqualified.id}"
     html = client.get(detail).get_data(as_text=True)
     assert unqualified.sample_no in html
     response = post(
-        f"{detail}/notify", {"notified_on": "2026-03-02"}, token_from=detail, follow_redirects=True
-    )
-    html = response.get_data(as_text=True)
-    assert "2026-03-11" in html  # the retest window
-    first = followup.first_lab_id(db.session, unqualified)
-    response = post(
-        f"{detail}/retest",
-        {"requested_on": "2026-03-03", "lab_id": str(first)},
+        f"{detail}/notify",
+        {"notify-notified_on": "2026-03-02"},
         token_from=detail,
         follow_redirects=True,
     )
-    assert "复检机构不得与初检机构" in response.get_data(as_text=True)
-    record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id))
-    assert record.notified_on == date(2026, 3, 2) and record.retest_requested_on is None
+    html = response.get_data(as_text=True)
+    assert "2026-03-11" in html  # the retest window
+    assert 'name="notify-notified_on"' not in html  # the step is done: its form is gone
     response = post(
-        f"{detail}/notify", {"notified_on": "not a date"}, token_from=detail, follow_redirects=True
-    )
-    assert "请输入日期" in response.get_data(
-        as_text=True
-    ) or "Not a valid date" in response.get_data(as_text=True)
+        f"{detail}/notify", {"notify-notified_on": "not a date"}, token_from=detail,
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "请输入日期" in response.get_data(as_text=True)
     db.session.rollback()
-    assert db.session.get(FollowUp, record.id).notified_on == date(2026, 3, 2)
+    record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id))
+    assert record.notified_on == date(2026, 3, 2)
 
 
 def test_board_and_list_pages(unqualified, supervisor, make_user, login, client):
@@ -379,7 +244,10 @@ def test_a_refused_first_step_opens_no_followup(unqualified, supervisor, login, 
     detail = f"/followup/{unqualified.id}"
     client.get(detail)
     response = post(
-        f"{detail}/notify", {"notified_on": "2026-02-01"}, token_from=detail, follow_redirects=True
+        f"{detail}/notify",
+        {"notify-notified_on": "2026-02-01"},
+        token_from=detail,
+        follow_redirects=True,
     )
     assert "不能早于" in response.get_data(as_text=True)
     db.session.rollback()

@@ -43,6 +43,7 @@ SYSTEM_STEPS = {
     # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
     "labsys.services.lifecycle.transition": "changes a state inside every writer that does",
     "labsys.services.lifecycle.transition_many": "the same for several rows (bulk writers)",
+    "labsys.services.lifecycle.create": "creates a workflow's row inside the writer that does",
 }
 # Public functions taking an actor that change nothing.
 ACTOR_READERS = {
@@ -221,6 +222,7 @@ def test_the_refusal_is_in_the_users_language(db, make_user):
 def test_only_writers_declared_for_it_accept_the_system_actor(db):
     system_writers = sorted(name for name, w in WRITERS.items() if w.system)
     assert system_writers == [
+        "labsys.services.retests.set_retest_lab",  # the demo's list of retest labs
         "labsys.services.signatories.authorise",  # `labsys reports signatory`, the demo
         "labsys.services.signatories.authorise_all_categories",  # the demo
         "labsys.services.users.create_user",  # create-user, quickstart, the demo
@@ -257,6 +259,7 @@ POSITIONAL_EXCEPTIONS = {
     "labsys.services.audit.record",
     "labsys.services.lifecycle.transition",
     "labsys.services.lifecycle.transition_many",
+    "labsys.services.lifecycle.create",
 }
 
 

@@ -17,7 +17,6 @@ from labsys.extensions import db
 from labsys.models import (
     Conclusion,
     Enterprise,
-    FollowUp,
     FoodCategory,
     Link,
     Sample,
@@ -86,21 +85,31 @@ def _column(sql: str) -> list:
 
 def test_existing_rows_get_their_named_states_and_back(scratch_app):  # noqa: F811
     directory = scratch_app.extensions["migrate"].directory
-    upgrade(directory=directory)
+    upgrade(directory=directory, revision="0024")  # the follow-up's retest columns: until 0025
     samples = _samples(
         [(SampleStatus.REOPENED, None), (SampleStatus.REPORTED, Conclusion.UNQUALIFIED)]
         + [(SampleStatus.CONCLUDED, Conclusion.UNQUALIFIED)] * len(DATES)
     )
     for sample, dates in zip(samples[2:], DATES.values(), strict=True):
-        db.session.add(FollowUp(sample_id=sample.id, **dates))
+        columns = {"sample_id": sample.id, "opened_at": "2026-03-01 00:00:00", **dates}
+        db.session.execute(
+            text(
+                f"INSERT INTO followups ({', '.join(columns)}, version_id) "
+                f"VALUES ({', '.join(':' + c for c in columns)}, 1)"
+            ),
+            {k: (v.value if hasattr(v, "value") else v) for k, v in columns.items()},
+        )
     db.session.commit()
     counted = _column("SELECT sum(samples) FROM sample_stats")
 
     downgrade(directory=directory, revision="0015")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reported", "reported"]
-    upgrade(directory=directory)
+    upgrade(directory=directory, revision="0024")
     assert _column("SELECT status FROM samples ORDER BY id")[:2] == ["reopened", "reported"]
     assert _column("SELECT status FROM followups ORDER BY id") == list(DATES)
+    # 0025: the retest has a table of its own; the follow-up is open or notified.
+    upgrade(directory=directory)
+    assert _column("SELECT status FROM followups ORDER BY id") == ["open"] + ["notified"] * 4
     assert _column("SELECT sum(samples) FROM sample_stats") == counted
 
     # The CHECK still refuses what is not a state, and the triggers still count.

@@ -16,13 +16,20 @@ from sqlalchemy import func, select
 from labsys.core import lifecycle as tables
 from labsys.extensions import db
 from labsys.models import (
+    Applicant,
     AuditEntry,
     Conclusion,
+    Disposal,
     FollowUp,
     FollowUpStatus,
+    Objection,
+    ObjectionKind,
+    ObjectionStatus,
     Report,
     ReportStatus,
     ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     SampleResult,
     SampleStatus,
@@ -66,9 +73,27 @@ def entities(sample, everyone):
         verify_token="t" * 43,
     )
     followup = FollowUp(sample=sample, status=FollowUpStatus.OPEN)
-    db.session.add_all([report, followup])
+    retest = Retest(
+        sample=sample, status=RetestStatus.APPLIED, applicant=Applicant.SAMPLED_UNIT,
+        applicant_name="某超市", conclusion_received_on=DAY, applied_on=DAY, window_end=DAY,
+    )  # fmt: skip
+    objection = Objection(
+        sample=sample, status=ObjectionStatus.FILED, kind=ObjectionKind.SAMPLING_PROCESS,
+        applicant=Applicant.SAMPLED_UNIT, applicant_name="某超市", grounds="抽样过程",
+        filed_on=DAY, window_end=DAY,
+    )  # fmt: skip
+    disposal = Disposal(sample=sample, report=report, received_on=DAY)
+    db.session.add_all([report, followup, retest, objection, disposal])
     db.session.commit()
-    return {"sample": sample, "result": sample.results[0], "report": report, "followup": followup}
+    return {
+        "sample": sample,
+        "result": sample.results[0],
+        "report": report,
+        "followup": followup,
+        "retest": retest,
+        "objection": objection,
+        "disposal": disposal,
+    }
 
 
 def _audit_count() -> int:
@@ -79,7 +104,9 @@ def _pairs(machine):
     return list(itertools.product(machine.states, machine.events))
 
 
-@pytest.mark.parametrize("name", ["sample", "result", "report", "followup"])
+@pytest.mark.parametrize(
+    "name", ["sample", "result", "report", "followup", "retest", "objection", "disposal"]
+)
 def test_every_state_and_event_through_the_service(entities, everyone, name):
     """Each pair runs in a savepoint rolled back afterwards, from the same row."""
     entity, actor = entities[name], everyone[0]

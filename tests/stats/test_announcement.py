@@ -14,13 +14,18 @@ from openpyxl import load_workbook
 
 from labsys.extensions import db
 from labsys.models import (
+    Applicant,
     Conclusion,
-    FollowUp,
     InspectionType,
     Link,
+    Objection,
+    ObjectionKind,
+    ObjectionStatus,
     Plan,
     Report,
     ReportStatus,
+    Retest,
+    RetestStatus,
     Role,
     SampleResult,
     VerdictValue,
@@ -111,20 +116,35 @@ def test_the_task_source_is_the_plan(published):
 
 
 @pytest.mark.parametrize(
-    ("state", "listed"),
+    ("workflow", "status", "listed"),
     [
-        ({}, True),
-        ({"retest_requested_on": date(2026, 3, 3)}, False),  # retest pending
-        (
-            {"retest_requested_on": date(2026, 3, 3), "retest_conclusion": Conclusion.UNQUALIFIED},
-            True,  # the retest confirmed it
-        ),
-        ({"objection_filed_on": date(2026, 3, 3)}, False),  # objection pending
-        ({"objection_filed_on": date(2026, 3, 3), "objection_outcome": "维持原结论"}, True),
+        *[
+            ("retest", status, status in (RetestStatus.REFUSED, RetestStatus.RETESTED))
+            for status in RetestStatus
+        ],
+        *[
+            ("objection", status, status not in (ObjectionStatus.FILED, ObjectionStatus.ACCEPTED))
+            for status in ObjectionStatus
+        ],
     ],
+    ids=lambda value: str(value),
 )
-def test_a_pending_retest_or_objection_holds_the_row_back(published, state, listed):
-    db.session.add(FollowUp(sample_id=published.id, **state))
+def test_a_pending_retest_or_objection_holds_the_row_back(published, workflow, status, listed):
+    """A retest applied for and not yet refused or concluded, or an objection not yet refused
+    or decided, keeps the conclusion out of the announcement (Order No. 15 Arts. 35, 39)."""
+    day = date(2026, 3, 3)
+    if workflow == "retest":
+        row = Retest(
+            sample_id=published.id, status=status, applicant=Applicant.SAMPLED_UNIT,
+            applicant_name="某超市", conclusion_received_on=day, applied_on=day, window_end=day,
+        )  # fmt: skip
+    else:
+        row = Objection(
+            sample_id=published.id, status=status, kind=ObjectionKind.TEST_METHOD,
+            applicant=Applicant.PRODUCER, applicant_name="某厂", grounds="方法", filed_on=day,
+            window_end=day,
+        )  # fmt: skip
+    db.session.add(row)
     db.session.commit()
     assert bool(_rows()) is listed
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labsys.models import FollowUp
+from labsys.core import clock
+from labsys.models import FollowUp, Lab, RetestStatus, Sample
+from labsys.services import disposals, followup, objections, retests
 
 
 def followup_of(session: Session, sample_id: int) -> FollowUp | None:
@@ -16,3 +18,25 @@ def followup_of(session: Session, sample_id: int) -> FollowUp | None:
 
 def has_followup(session: Session, sample_id: int) -> bool:
     return session.scalar(select(FollowUp.id).where(FollowUp.sample_id == sample_id)) is not None
+
+
+def detail_context(session: Session, sample: Sample) -> dict:
+    """What the follow-up page shows of ``sample``: its follow-up, retests (the current one:
+    the last that is not refused), objections, disposal, and what the system already knows
+    of the Art. 31 grounds."""
+    retest_rows = retests.retests_of(session, sample.id)
+    current = next((r for r in reversed(retest_rows) if r.status != RetestStatus.REFUSED), None)
+    first_lab_id = followup.first_lab_id(session, sample)
+    return {
+        "record": followup_of(session, sample.id),
+        "first_lab": session.get(Lab, first_lab_id) if first_lab_id else None,
+        "retests": retest_rows,
+        "current_retest": current,
+        "grounds": retests.grounds(session, current, clock.today())
+        if current is not None and current.status == RetestStatus.APPLIED
+        else {},
+        "objections": objections.objections_of(session, sample.id),
+        "disposal": disposals.disposal_of(session, sample.id),
+        "unqualified_report": disposals.unqualified_report(session, sample),
+        "retest_labs": retests.retest_labs(session, active_only=True),
+    }

@@ -1,15 +1,32 @@
-"""Unqualified follow-up: the list, one sample's follow-up with a form per step, and the
-deadline board."""
+"""Unqualified follow-up: the list, one sample's follow-up (notification, retest, objections,
+disposal: each shows only the step that is due), the deadline board and the list of retest
+labs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from labsys.extensions import db
-from labsys.models import Conclusion, Lab, ObjectionKind, Role, Sample
-from labsys.services import followup, reference
+from labsys.models import (
+    Applicant,
+    Conclusion,
+    Disposal,
+    DisposalStatus,
+    Objection,
+    ObjectionEffect,
+    ObjectionKind,
+    ObjectionStatus,
+    Retest,
+    RetestGround,
+    RetestStatus,
+    Role,
+    Sample,
+)
+from labsys.services import disposals, esign, followup, objections, retests
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
@@ -21,32 +38,15 @@ SUPERVISORS = (Role.SUPERVISOR,)  # an admin account only administers (issue 18 
 def _sample_or_404(sample_id: int) -> Sample:
     sample = db.session.get(Sample, sample_id)
     if sample is None or (
-        sample.conclusion != Conclusion.UNQUALIFIED and not _has_followup(sample_id)
+        sample.conclusion != Conclusion.UNQUALIFIED
+        and not queries.has_followup(db.session, sample_id)
     ):
         abort(404)
     return sample
 
 
-def _has_followup(sample_id: int) -> bool:
-    return queries.has_followup(db.session, sample_id)
-
-
-def _labs() -> list:
-    return forms.choices((lab.id, lab.name) for lab in reference.labs(db.session))
-
-
-def _step_forms() -> dict:
-    retest = forms.RetestRequestForm()
-    retest.lab_id.choices = [*forms.choices([(0, "—")]), *_labs()]
-    return {
-        "notify": forms.NotifyForm(),
-        "retest": retest,
-        "backup": forms.BackupReceivedForm(),
-        "result": forms.RetestResultForm(),
-        "objection": forms.ObjectionForm(),
-        "disposal": forms.DisposalStartForm(),
-        "disposal_step": forms.DisposalStepForm(),
-    }
+def _base_url() -> str:
+    return current_app.config.get("BASE_URL") or request.url_root
 
 
 @bp.route("/")
@@ -54,7 +54,7 @@ def _step_forms() -> dict:
 def followup_list():
     after = request.args.get("after", type=int)
     rows = followup.followup_list(db.session, after=after, size=51)
-    next_after = rows[49][0].id if len(rows) > 50 else None
+    next_after = rows[49].sample.id if len(rows) > 50 else None
     return render_template("followup/list.html", rows=rows[:50], next_after=next_after)
 
 
@@ -71,130 +71,387 @@ def board():
         kind=kind,
         after=after,
         horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"),
+        followup_kinds=followup.FOLLOWUP_KINDS,
     )
+
+
+def _prefix(workflow: str, step: str, entity_id: int | None = None) -> str:
+    """Each form on the page has its own prefix (its fields' ids are unique on the page)."""
+    return f"{workflow}{entity_id or ''}-{step}"
+
+
+def _step_forms(context: dict) -> dict:
+    """The forms of the steps that are due, by (workflow, step[, id])."""
+    built: dict = {
+        ("notify",): forms.NotifyForm(prefix="notify"),
+        ("retest", "apply"): forms.RetestApplicationForm(prefix=_prefix("retest", "apply")),
+        ("objection", "file"): forms.ObjectionForm(prefix=_prefix("objection", "file")),
+        ("disposal", "receive"): forms.ConclusionReceivedForm(
+            prefix=_prefix("disposal", "receive")
+        ),
+    }
+    retest = context["current_retest"]
+    for step, (form_class, _action) in RETEST_STEPS.items():
+        if retest is not None:
+            built[("retest", step)] = form_class(prefix=_prefix("retest", step, retest.id))
+    for objection in context["objections"]:
+        for step, (form_class, _action) in OBJECTION_STEPS.items():
+            built[("objection", step, objection.id)] = form_class(
+                prefix=_prefix("objection", step, objection.id)
+            )
+    for step, (form_class, _action) in DISPOSAL_STEPS.items():
+        built[("disposal", step)] = form_class(prefix=_prefix("disposal", step))
+    return built
 
 
 @bp.route("/<int:sample_id>")
 @roles_required(*SUPERVISORS)
 def detail(sample_id: int):
     sample = _sample_or_404(sample_id)
-    record = queries.followup_of(db.session, sample.id)
+    context = queries.detail_context(db.session, sample)
     return render_template(
         "followup/detail.html",
         sample=sample,
-        record=record,
-        forms=_step_forms(),
-        first_lab=db.session.get(Lab, followup.first_lab_id(db.session, sample) or 0),
+        forms=_step_forms(context),
+        supervision=followup.is_supervision(sample),
+        setting=followup.setting,
+        Conclusion=Conclusion,
+        RetestStatus=RetestStatus,
+        ObjectionStatus=ObjectionStatus,
+        DisposalStatus=DisposalStatus,
+        **context,
     )
 
 
-def _run_step(sample_id: int, form, action):
-    """Validate ``form``, open the follow-up if needed, run ``action(record, form)``."""
+def _run(sample_id: int, form, action: Callable[[Sample, object], object], anchor: str = ""):
+    """Validate ``form`` and run ``action(sample, form)``; a refusal is flashed with its
+    article, and nothing it wrote stays."""
     sample = _sample_or_404(sample_id)
     if form.validate_on_submit():
         with service_errors():
-            record = followup.open_followup(db.session, sample, current_user)
-            action(record, form)
+            action(sample, form)
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
     else:
         for field in form:
             for error in field.errors:
                 flash(f"{field.label.text}: {error}", "danger")
-    return redirect(url_for("followup.detail", sample_id=sample_id))
+    return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
+
+
+def _followup(sample: Sample):
+    return followup.open_followup(db.session, sample, current_user)
 
 
 @bp.route("/<int:sample_id>/notify", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def notify(sample_id: int):
-    return _run_step(
+    return _run(
         sample_id,
-        forms.NotifyForm(),
-        lambda r, f: followup.record_notification(db.session, current_user, r, f.notified_on.data),
-    )
-
-
-@bp.route("/<int:sample_id>/retest", methods=["POST"])
-@roles_required(*SUPERVISORS)
-def retest(sample_id: int):
-    form = forms.RetestRequestForm()
-    form.lab_id.choices = _labs()
-    return _run_step(
-        sample_id,
-        form,
-        lambda r, f: followup.request_retest(
-            db.session, current_user, r, requested_on=f.requested_on.data, lab_id=f.lab_id.data
+        forms.NotifyForm(prefix="notify"),
+        lambda s, f: followup.record_notification(
+            db.session, current_user, _followup(s), f.notified_on.data
         ),
     )
 
 
-@bp.route("/<int:sample_id>/backup", methods=["POST"])
-@roles_required(*SUPERVISORS)
-def backup(sample_id: int):
-    return _run_step(
-        sample_id,
-        forms.BackupReceivedForm(),
-        lambda r, f: followup.record_backup_received(
-            db.session, current_user, r, f.received_on.data
+# --- retest ----------------------------------------------------------------------------------
+
+
+def _enum_or_none(enum_class, value):
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        return None
+
+
+def _retest_of(sample: Sample, retest_id: int) -> Retest:
+    retest = db.session.get(Retest, retest_id)
+    if retest is None or retest.sample_id != sample.id:
+        abort(404)
+    return retest
+
+
+def _seal(value: str) -> bool | None:
+    return {"intact": True, "broken": False}.get(value)
+
+
+RETEST_STEPS: dict[str, tuple[type, Callable]] = {
+    "accept": (
+        forms.DecisionForm,
+        lambda r, f: retests.accept_retest(
+            db.session, current_user, r, decided_on=f.decided_on.data
         ),
-    )
-
-
-@bp.route("/<int:sample_id>/retest-result", methods=["POST"])
-@roles_required(*SUPERVISORS)
-def retest_result(sample_id: int):
-    return _run_step(
-        sample_id,
-        forms.RetestResultForm(),
-        lambda r, f: followup.record_retest_result(
+    ),
+    "refuse": (
+        forms.RetestRefusalForm,
+        lambda r, f: retests.refuse_retest(
             db.session,
             current_user,
             r,
-            conclusion=Conclusion(f.conclusion.data),
+            decided_on=f.decided_on.data,
+            ground=_enum_or_none(RetestGround, f.ground.data),
+            note=f.note.data,
+        ),
+    ),
+    "extend": (
+        forms.LabExtensionForm,
+        lambda r, f: retests.extend_lab_choice(db.session, current_user, r, reason=f.reason.data),
+    ),
+    "choose-lab": (
+        forms.LabChoiceForm,
+        lambda r, f: retests.choose_retest_lab(
+            db.session, current_user, r, chosen_on=f.chosen_on.data
+        ),
+    ),
+    "handover": (
+        forms.HandoverForm,
+        lambda r, f: retests.record_backup_handover(
+            db.session,
+            current_user,
+            r,
+            received_on=f.received_on.data,
+            seal_intact=_seal(f.seal.data),
+            seal_note=f.seal_note.data,
+        ),
+    ),
+    "unusable": (
+        forms.BackupUnusableForm,
+        lambda r, f: retests.record_backup_unusable(
+            db.session, current_user, r, on=f.on.data, note=f.note.data
+        ),
+    ),
+    "result": (
+        forms.RetestResultForm,
+        lambda r, f: retests.record_retest_result(
+            db.session,
+            current_user,
+            r,
+            conclusion=_enum_or_none(Conclusion, f.conclusion.data),
             result=f.result.data,
             reported_on=f.reported_on.data,
         ),
-    )
+    ),
+}
 
 
-@bp.route("/<int:sample_id>/objection", methods=["POST"])
+@bp.route("/<int:sample_id>/retests", methods=["POST"])
 @roles_required(*SUPERVISORS)
-def objection(sample_id: int):
-    return _run_step(
+def retest_apply(sample_id: int):
+    return _run(
         sample_id,
-        forms.ObjectionForm(),
-        lambda r, f: followup.record_objection(
+        forms.RetestApplicationForm(prefix=_prefix("retest", "apply")),
+        lambda s, f: retests.apply_for_retest(
             db.session,
             current_user,
-            r,
-            kind=ObjectionKind(f.kind.data),
-            filed_on=f.filed_on.data,
-            outcome=f.outcome.data,
+            s,
+            applicant=_enum_or_none(Applicant, f.applicant.data),
+            applicant_name=f.applicant_name.data,
+            conclusion_received_on=f.conclusion_received_on.data,
+            applied_on=f.applied_on.data,
         ),
+        "#retest",
     )
+
+
+@bp.route("/<int:sample_id>/retests/<int:retest_id>/<step>", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def retest_step(sample_id: int, retest_id: int, step: str):
+    if step not in RETEST_STEPS:
+        abort(404)
+    form_class, action = RETEST_STEPS[step]
+    return _run(
+        sample_id,
+        form_class(prefix=_prefix("retest", step, retest_id)),
+        lambda s, f: action(_retest_of(s, retest_id), f),
+        "#retest",
+    )
+
+
+# --- objections --------------------------------------------------------------------------------
+
+
+def _objection_of(sample: Sample, objection_id: int) -> Objection:
+    objection = db.session.get(Objection, objection_id)
+    if objection is None or objection.sample_id != sample.id:
+        abort(404)
+    return objection
+
+
+def _signature(form) -> esign.Signature | None:
+    """A corrected report is an issued report: its approver signs it (password again)."""
+    if _enum_or_none(ObjectionEffect, form.effect.data) is not ObjectionEffect.CORRECTED:
+        return None
+    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+
+
+OBJECTION_STEPS: dict[str, tuple[type, Callable]] = {
+    "accept": (
+        forms.DecisionForm,
+        lambda o, f: objections.accept_objection(
+            db.session, current_user, o, decided_on=f.decided_on.data
+        ),
+    ),
+    "refuse": (
+        forms.ObjectionRefusalForm,
+        lambda o, f: objections.refuse_objection(
+            db.session, current_user, o, decided_on=f.decided_on.data, note=f.note.data
+        ),
+    ),
+    "dismiss": (
+        forms.ObjectionOutcomeForm,
+        lambda o, f: objections.dismiss_objection(
+            db.session, current_user, o, outcome_on=f.outcome_on.data, note=f.note.data
+        ),
+    ),
+    "uphold": (
+        forms.ObjectionUpholdForm,
+        lambda o, f: objections.uphold_objection(
+            db.session,
+            current_user,
+            o,
+            outcome_on=f.outcome_on.data,
+            note=f.note.data,
+            effect=_enum_or_none(ObjectionEffect, f.effect.data),
+            base_url=_base_url(),
+            signature=_signature(f),
+        ),
+    ),
+}
+
+
+@bp.route("/<int:sample_id>/objections", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def objection_file(sample_id: int):
+    return _run(
+        sample_id,
+        forms.ObjectionForm(prefix=_prefix("objection", "file")),
+        lambda s, f: objections.file_objection(
+            db.session,
+            current_user,
+            s,
+            kind=_enum_or_none(ObjectionKind, f.kind.data),
+            applicant=_enum_or_none(Applicant, f.applicant.data),
+            applicant_name=f.applicant_name.data,
+            grounds=f.grounds.data,
+            filed_on=f.filed_on.data,
+        ),
+        "#objections",
+    )
+
+
+@bp.route("/<int:sample_id>/objections/<int:objection_id>/<step>", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def objection_step(sample_id: int, objection_id: int, step: str):
+    if step not in OBJECTION_STEPS:
+        abort(404)
+    form_class, action = OBJECTION_STEPS[step]
+    return _run(
+        sample_id,
+        form_class(prefix=_prefix("objection", step, objection_id)),
+        lambda s, f: action(_objection_of(s, objection_id), f),
+        "#objections",
+    )
+
+
+# --- disposal ----------------------------------------------------------------------------------
+
+
+def _disposal_of(sample: Sample) -> Disposal:
+    disposal = disposals.disposal_of(db.session, sample.id)
+    if disposal is None:
+        abort(404)
+    return disposal
+
+
+DISPOSAL_STEPS: dict[str, tuple[type, Callable]] = {
+    "extend": (
+        forms.DisposalExtensionForm,
+        lambda d, f: disposals.extend_disposal(
+            db.session,
+            current_user,
+            d,
+            days=f.days.data,
+            approved_by=f.approved_by.data,
+            approved_on=f.approved_on.data,
+            reason=f.reason.data,
+        ),
+    ),
+    "milestone": (
+        forms.MilestoneForm,
+        lambda d, f: disposals.record_milestone(
+            db.session, current_user, d, milestone=f.milestone.data, done_on=f.done_on.data
+        ),
+    ),
+    "complete": (
+        forms.DisposalCompletionForm,
+        lambda d, f: disposals.complete_disposal(
+            db.session,
+            current_user,
+            d,
+            completed_on=f.completed_on.data,
+            removed_quantity=f.removed_quantity.data,
+            sealed_quantity=f.sealed_quantity.data,
+            recalled_quantity=f.recalled_quantity.data,
+            quantity_unit=f.quantity_unit.data,
+            cause=f.cause.data,
+            corrections=f.corrections.data,
+            case_filed={"yes": True, "no": False}.get(f.case.data),
+            case_no=f.case_no.data,
+            penalty=f.penalty.data,
+            penalty_amount=f.penalty_amount.data,
+        ),
+    ),
+}
 
 
 @bp.route("/<int:sample_id>/disposal", methods=["POST"])
 @roles_required(*SUPERVISORS)
-def disposal(sample_id: int):
-    return _run_step(
+def disposal_receive(sample_id: int):
+    return _run(
         sample_id,
-        forms.DisposalStartForm(),
-        lambda r, f: followup.start_disposal(db.session, current_user, r, f.started_on.data),
+        forms.ConclusionReceivedForm(prefix=_prefix("disposal", "receive")),
+        lambda s, f: disposals.record_conclusion_received(
+            db.session, current_user, s, received_on=f.received_on.data
+        ),
+        "#disposal",
     )
 
 
-@bp.route("/<int:sample_id>/disposal-step", methods=["POST"])
+@bp.route("/<int:sample_id>/disposal/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
-def disposal_step(sample_id: int):
-    return _run_step(
+def disposal_step(sample_id: int, step: str):
+    if step not in DISPOSAL_STEPS:
+        abort(404)
+    form_class, action = DISPOSAL_STEPS[step]
+    return _run(
         sample_id,
-        forms.DisposalStepForm(),
-        lambda r, f: followup.record_disposal_step(
-            db.session,
-            current_user,
-            r,
-            step=f.step.data,
-            done_on=f.done_on.data,
-            notes=f.notes.data,
-        ),
+        form_class(prefix=_prefix("disposal", step)),
+        lambda s, f: action(_disposal_of(s), f),
+        "#disposal",
+    )
+
+
+# --- the list of retest labs (复检机构名录), kept by the administrator -----------------------
+
+
+@bp.route("/retest-labs", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def retest_labs():
+    form = forms.RetestLabForm()
+    if form.validate_on_submit():
+        with service_errors(form):
+            retests.set_retest_lab(
+                db.session,
+                current_user,
+                code=form.code.data,
+                name=form.name.data,
+                active=form.active.data,
+                note=form.note.data,
+            )
+            flash(_("The list of retest labs is saved."), "success")
+            return redirect(url_for("followup.retest_labs"))
+    return render_template(
+        "followup/retest_labs.html",
+        form=form,
+        entries=retests.retest_labs(db.session),
     )

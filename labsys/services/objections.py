@@ -1,0 +1,260 @@
+"""异议 (objections) about a supervision sample: SAMR Order No. 15 (2019) Arts. 37-39.
+
+From memory of the Order *(verify)*: Art. 37 — an objection about the sampling process is
+filed in writing within 7 working days after sampling; one about the sample's authenticity,
+the test method or the standard applied, within 7 working days of receiving the
+conclusion; late ones are not accepted.  Art. 38 — the regulator decides on acceptance
+within 5 working days *(verify)*.  Art. 39 — the review is completed within 20 working
+days of acceptance and its conclusion told to the applicant in writing *(verify)*.  The
+periods are settings (``OBJECTION_*``).
+
+A sample may have several objections, each of one kind.  An upheld objection withdraws the
+conclusion (the sample's conclusion is withdrawn through the sample lifecycle) or corrects
+it through a superseding report (``services.reports.correct_report``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labsys.core import clock
+from labsys.models import (
+    Applicant,
+    FollowUp,
+    Objection,
+    ObjectionEffect,
+    ObjectionKind,
+    ObjectionStatus,
+    Report,
+    ReportStatus,
+    Role,
+    Sample,
+    User,
+)
+from labsys.services import calendar as workcal
+from labsys.services import esign, lifecycle, reports
+from labsys.services.access import writes
+from labsys.services.errors import ServiceError
+from labsys.services.followup import _step as step
+from labsys.services.followup import is_supervision, require, setting
+
+OPEN_STATES = (ObjectionStatus.FILED, ObjectionStatus.ACCEPTED)
+
+
+def objections_of(session: Session, sample_id: int) -> list[Objection]:
+    return list(
+        session.scalars(
+            select(Objection).where(Objection.sample_id == sample_id).order_by(Objection.id)
+        )
+    )
+
+
+def _not_after_today(day: date, field: str) -> None:
+    if day > clock.today():
+        raise ServiceError(_("The date cannot be in the future."), field=field)
+
+
+def window(session: Session, sample: Sample, kind: ObjectionKind) -> tuple[date, date]:
+    """Art. 37: (the day the 7 working days count from, the last day)."""
+    days = setting("OBJECTION_WORKDAYS")
+    if ObjectionKind(kind) is ObjectionKind.SAMPLING_PROCESS:
+        start = sample.sampling_date
+    else:
+        notified = session.scalar(
+            select(FollowUp.notified_on).where(FollowUp.sample_id == sample.id)
+        )
+        if notified is None:
+            raise ServiceError(
+                _(
+                    "Art. 37: an objection about the result counts from the day the conclusion "
+                    "was received: record that day first."
+                ),
+                field="kind",
+            )
+        start = notified
+    return start, workcal.add_workdays(session, start, days)
+
+
+@writes(Role.SUPERVISOR)
+def file_objection(
+    session: Session,
+    actor: User,
+    sample: Sample,
+    *,
+    kind: ObjectionKind,
+    applicant: Applicant,
+    applicant_name: str,
+    grounds: str,
+    filed_on: date,
+) -> Objection:
+    """Art. 37: record a written objection (recorded even when late: it is then refused)."""
+    if not is_supervision(sample):
+        raise ServiceError(_("Art. 37: objections are about supervision sampling (监督抽检) only."))
+    require(kind, _("Choose what the objection is about."), "kind")
+    require(applicant, _("Choose who objects."), "applicant")
+    applicant_name, grounds = (applicant_name or "").strip(), (grounds or "").strip()
+    require(applicant_name, _("Enter the applicant's name."), "applicant_name")
+    require(grounds, _("Art. 37: state the objection and its evidence."), "grounds")
+    require(filed_on, _("Enter the date the objection was filed."), "filed_on")
+    if filed_on < sample.sampling_date:
+        raise ServiceError(_("An objection cannot be filed before the sampling."), field="filed_on")
+    _not_after_today(filed_on, "filed_on")
+    kind = ObjectionKind(kind)
+    _start, last = window(session, sample, kind)
+    objection = Objection(
+        sample=sample,
+        kind=kind,
+        applicant=Applicant(applicant),
+        applicant_name=applicant_name[:200],
+        grounds=grounds,
+        filed_on=filed_on,
+        window_end=last,
+    )
+    lifecycle.create(
+        session,
+        actor,
+        objection,
+        "file",
+        on=filed_on,
+        new={
+            "sample_id": sample.id,
+            "kind": kind,
+            "applicant": objection.applicant,
+            "applicant_name": objection.applicant_name,
+            "filed_on": filed_on,
+            "window_end": last,
+        },
+    )
+    return objection
+
+
+def _late(objection: Objection) -> str | None:
+    if objection.filed_on <= objection.window_end:
+        return None
+    if objection.kind is ObjectionKind.SAMPLING_PROCESS:
+        return _(
+            "Art. 37: an objection about the sampling process must come within 7 working days "
+            "after sampling (by %(day)s); it was filed on %(filed)s.",
+            day=objection.window_end.isoformat(),
+            filed=objection.filed_on.isoformat(),
+        )
+    return _(
+        "Art. 37: an objection about the result must come within 7 working days of receiving "
+        "the conclusion (by %(day)s); it was filed on %(filed)s.",
+        day=objection.window_end.isoformat(),
+        filed=objection.filed_on.isoformat(),
+    )
+
+
+def _decision_day(objection: Objection, decided_on: date) -> None:
+    require(decided_on, _("Enter the date of the decision."), "decided_on")
+    if decided_on < objection.filed_on:
+        raise ServiceError(
+            _("The decision cannot come before the objection was filed."), field="decided_on"
+        )
+    _not_after_today(decided_on, "decided_on")
+
+
+@writes(Role.SUPERVISOR)
+def accept_objection(
+    session: Session, actor: User, objection: Objection, *, decided_on: date
+) -> Objection:
+    """Art. 38: accept an objection filed in time; the review is then due (Art. 39)."""
+    lifecycle.check(actor, objection, "accept")
+    _decision_day(objection, decided_on)
+    late = _late(objection)
+    if late:
+        raise ServiceError(late, field="decided_on")
+    return step(session, actor, objection, "accept", {"decided_on": decided_on}, on=decided_on)
+
+
+@writes(Role.SUPERVISOR)
+def refuse_objection(
+    session: Session, actor: User, objection: Objection, *, decided_on: date, note: str
+) -> Objection:
+    """Art. 38: not accepted, with the reason in writing (a late one: Art. 37)."""
+    lifecycle.check(actor, objection, "refuse")
+    _decision_day(objection, decided_on)
+    note = (note or "").strip() or (_late(objection) or "")
+    require(note, _("Art. 38: give the reason in writing."), "note")
+    return step(
+        session, actor, objection, "refuse", {"decided_on": decided_on, "refusal_note": note}
+    )
+
+
+def _outcome(objection: Objection, outcome_on: date, note: str) -> str:
+    require(outcome_on, _("Enter the date of the review's conclusion."), "outcome_on")
+    if objection.decided_on and outcome_on < objection.decided_on:
+        raise ServiceError(
+            _("The review cannot conclude before the objection was accepted."),
+            field="outcome_on",
+        )
+    _not_after_today(outcome_on, "outcome_on")
+    note = (note or "").strip()
+    require(note, _("Art. 39: write the review's conclusion."), "note")
+    return note
+
+
+@writes(Role.SUPERVISOR)
+def dismiss_objection(
+    session: Session, actor: User, objection: Objection, *, outcome_on: date, note: str
+) -> Objection:
+    """Art. 39: the review finds the objection unfounded; the conclusion stands."""
+    lifecycle.check(actor, objection, "dismiss")
+    note = _outcome(objection, outcome_on, note)
+    return step(
+        session, actor, objection, "dismiss", {"outcome_on": outcome_on, "outcome_note": note}
+    )
+
+
+@writes(Role.SUPERVISOR)
+def uphold_objection(
+    session: Session,
+    actor: User,
+    objection: Objection,
+    *,
+    outcome_on: date,
+    note: str,
+    effect: ObjectionEffect | None,
+    base_url: str = "",
+    signature: esign.Signature | None = None,
+) -> Objection:
+    """Art. 39: the objection is founded.  ``withdrawn``: the sample's conclusion is
+    withdrawn (out of the pass rates and the announcement until it is concluded again);
+    ``corrected``: a corrected report supersedes the current one (its results corrected
+    first, through the results pages), naming the objection as its reason, signed by the
+    approver (``signature``) as every issued report is."""
+    lifecycle.check(actor, objection, "uphold")
+    note = _outcome(objection, outcome_on, note)
+    if effect not in (ObjectionEffect.WITHDRAWN, ObjectionEffect.CORRECTED):
+        raise ServiceError(
+            _("Choose what the upheld objection does to the conclusion."), field="effect"
+        )
+    sample = objection.sample
+    reason = _("Objection upheld (%(kind)s): %(note)s", kind=objection.kind.title, note=note)
+    values: dict = {"outcome_on": outcome_on, "outcome_note": note, "effect": effect}
+    if effect is ObjectionEffect.CORRECTED:
+        current = session.scalar(
+            select(Report).where(
+                Report.sample_id == sample.id, Report.status == ReportStatus.ISSUED
+            )
+        )
+        if current is None:
+            raise ServiceError(
+                _("Sample %(no)s has no issued report to correct.", no=sample.sample_no),
+                field="effect",
+            )
+        corrected = reports.correct_report(
+            session, actor, current, reason=reason[:2000], base_url=base_url, signature=signature
+        )
+        values["report_id"] = corrected.id
+        step(session, actor, objection, "uphold", values)
+        return objection
+    lifecycle.check(actor, sample, "withdraw")
+    step(session, actor, objection, "uphold", values)
+    lifecycle.transition(session, actor, sample, "withdraw", reason=reason)
+    return objection
