@@ -33,6 +33,25 @@ def login(app, username: str):
     return client
 
 
+class TokenClient:
+    """The test client calling /api/v1 with a bearer token (the API reads no cookie)."""
+
+    def __init__(self, app, username: str):
+        from labsys.extensions import db
+        from labsys.services import api_tokens, users
+        from labsys.services.access import SYSTEM
+
+        with app.app_context():
+            user = users.get_by_username(db.session, username)
+            secret = api_tokens.create_token(db.session, SYSTEM, user, scope="read").secret
+            db.session.commit()
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {secret}"}
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers)
+
+
 def pages(db) -> list[tuple[str, str, str]]:
     """(label, user, path) for every list page worth measuring."""
     from sqlalchemy import func, select
@@ -55,14 +74,36 @@ def pages(db) -> list[tuple[str, str, str]]:
         ("samples, search by number", "supervisor1", "/sampling/samples?q=SC2026110108"),
         ("my samples (sampler)", "sampler1", "/sampling/mine"),
         ("lab work queue", "tech1", "/lab/work"),
+        ("lab work queue, by due date", "tech1", "/lab/work?sort=due"),
+        ("lab work queue, overdue", "tech1", "/lab/work?due=overdue&sort=due"),
+        ("receipt queue, by due date", "tech1", "/lab/receipt/?sort=due"),
         ("review queue", "reviewer1", "/lab/review"),
+        ("review queue, by due date", "reviewer1", "/lab/review?sort=due"),
+        ("review queue, searched", "reviewer1", "/lab/review?q=%E5%B0%8F%E9%BA%A6%E7%B2%89"),
+        ("home dashboard, supervisor", "supervisor1", "/"),
+        ("home dashboard, technician", "tech1", "/"),
+        ("home dashboard, reviewer", "reviewer1", "/"),
         ("worksheet, first page", "tech1", f"/lab/worksheet/{item_id}"),
         ("worksheet, deep page", "tech1", f"/lab/worksheet/{item_id}?after={mid_result}"),
         ("reports", "supervisor1", "/reports"),
         ("reports queue", "supervisor1", "/reports/queue"),
+        ("reports queue, by due date", "supervisor1", "/reports/queue?sort=due"),
+        ("samples, one category (chart)", "supervisor1", "/sampling/samples?category=1:1"),
+        (
+            "samples, key foods of a month (chart)",
+            "supervisor1",
+            "/sampling/samples?key_foods=1&date_from=2026-03-01&date_to=2026-03-31",
+        ),
         ("enterprises", "supervisor1", "/enterprises/"),
         ("deadline board", "supervisor1", "/followup/board"),
         ("pass rates page", "supervisor1", "/stats/"),
+        # The REST API's lists (a bearer token instead of the login): JSON, keyset pages.
+        ("API samples, first page", "api:supervisor1", "/api/v1/samples"),
+        ("API samples, deep page", "api:supervisor1", f"/api/v1/samples?after={mid_sample}"),
+        ("API samples, one district", "api:supervisor1", "/api/v1/samples?region_code=110105"),
+        ("API samples (sampler)", "api:sampler1", "/api/v1/samples"),
+        ("API reports", "api:supervisor1", "/api/v1/reports"),
+        ("API enterprises search", "api:supervisor1", "/api/v1/enterprises?q=北京"),
     ]
 
 
@@ -77,7 +118,10 @@ def measure(engine: str, samples: int, runs: int) -> list[tuple[str, float, int]
     clients: dict[str, object] = {}
     out = []
     for label, user, path in todo:
-        client = clients.get(user) or clients.setdefault(user, login(app, user))
+        if user not in clients:
+            api_user = user.removeprefix("api:")
+            clients[user] = TokenClient(app, api_user) if api_user != user else login(app, user)
+        client = clients[user]
         status = client.get(path).status_code
         seconds, _ = median_time(lambda c=client, p=path: c.get(p).get_data(), runs)
         out.append((label, seconds, status))

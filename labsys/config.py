@@ -92,6 +92,14 @@ class DefaultConfig:
     # Rewrite the checkpoint after audited commits at most this often (0: after every one;
     # None: only on `labsys audit checkpoint` and backups).
     AUDIT_CHECKPOINT_SECONDS: float | None = 0
+    # The REST API (/api/v1): calls each token may make per minute (429 beyond), and the
+    # largest page a list returns.  Webhook deliveries: seconds before a receiver times out,
+    # and the retry backoff (first wait in seconds, doubled after each failure, capped).
+    API_RATE_LIMIT_PER_MINUTE = 600
+    API_MAX_PAGE_SIZE = 200
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    WEBHOOK_BACKOFF_SECONDS = 30
+    WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600
     # Files kept beside the database (backed up with it); None: instance/attachments.
     ATTACHMENTS_DIR: str | None = None
     # One attached file (photo, scan, raw data) at most this many bytes (20 MB: with its

@@ -16,6 +16,19 @@ from flask_babel import lazy_gettext as _l
 class NavItem:
     endpoint: str
     label: object  # a lazy translated string
+    group: str = ""  # a key of NAV_GROUPS; "" stands alone in the bar
+
+
+# The menus the entries are grouped under when a user sees many of them (NAV_FLAT_MAX).
+NAV_GROUPS = {
+    "sampling": _l("Sampling"),
+    "lab": _l("Laboratory"),
+    "reports": _l("Reports and statistics"),
+    "followup": _l("Follow-up"),
+    "admin": _l("Administration"),
+}
+# Up to this many entries the bar lists them all; beyond, they go into their group's menu.
+NAV_FLAT_MAX = 7
 
 
 def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
@@ -33,6 +46,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.results.views import bp as results_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
+    from labsys.web.tokens.views import bp as tokens_bp
+    from labsys.web.webhooks.views import bp as webhooks_bp
 
     return [
         catalog_bp,
@@ -47,6 +62,8 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         bench_bp,
         stats_bp,
         followup_bp,
+        tokens_bp,
+        webhooks_bp,
         attachments_bp,
     ]
 
@@ -54,32 +71,35 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
 # The main menu, in order; each user sees the entries their roles may open.
 NAV = [
     NavItem("home.index", _l("Home")),
-    NavItem("admin.user_list", _l("Users")),
-    NavItem("admin.signatory_list", _l("Authorised signatories")),
-    NavItem("catalog.index", _l("Food catalog")),
-    NavItem("enterprises.enterprise_list", _l("Enterprises")),
-    NavItem("planning.plan_list", _l("Plans")),
-    NavItem("planning.my_tasks", _l("My tasks")),
-    NavItem("sampling.visit_create", _l("New sampling form")),
-    NavItem("sampling.my_samples", _l("My samples")),
-    NavItem("sampling.sample_list", _l("All samples")),
-    NavItem("receipt.index", _l("Sample receipt")),
-    NavItem("results.my_work", _l("My work")),
-    NavItem("results.review_queue", _l("Review results")),
-    NavItem("bench.assign", _l("Assign work")),
-    NavItem("bench.instrument_list", _l("Instruments")),
-    NavItem("reports.queue", _l("Reports to issue")),
-    NavItem("reports.report_list", _l("Reports")),
-    NavItem("stats.summary", _l("Pass rates")),
-    NavItem("stats.announcement", _l("Unqualified-product announcement")),
-    NavItem("followup.followup_list", _l("Unqualified follow-up")),
-    NavItem("followup.board", _l("Deadline board")),
-    NavItem("followup.retest_labs", _l("Retest labs")),
+    NavItem("admin.user_list", _l("Users"), "admin"),
+    NavItem("admin.signatory_list", _l("Authorised signatories"), "admin"),
+    NavItem("catalog.index", _l("Food catalog"), "admin"),
+    NavItem("enterprises.enterprise_list", _l("Enterprises"), "sampling"),
+    NavItem("planning.plan_list", _l("Plans"), "sampling"),
+    NavItem("planning.my_tasks", _l("My tasks"), "sampling"),
+    NavItem("sampling.visit_create", _l("New sampling form"), "sampling"),
+    NavItem("sampling.my_samples", _l("My samples"), "sampling"),
+    NavItem("sampling.sample_list", _l("All samples"), "sampling"),
+    NavItem("receipt.index", _l("Sample receipt"), "lab"),
+    NavItem("results.my_work", _l("My work"), "lab"),
+    NavItem("results.review_queue", _l("Review results"), "lab"),
+    NavItem("bench.assign", _l("Assign work"), "lab"),
+    NavItem("bench.instrument_list", _l("Instruments"), "lab"),
+    NavItem("reports.queue", _l("Reports to issue"), "reports"),
+    NavItem("reports.report_list", _l("Reports"), "reports"),
+    NavItem("stats.summary", _l("Pass rates"), "reports"),
+    NavItem("stats.announcement", _l("Unqualified-product announcement"), "reports"),
+    NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
+    NavItem("followup.board", _l("Deadline board"), "followup"),
+    NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
+    NavItem("tokens.token_list", _l("API tokens"), "admin"),
+    NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
 
 
 def CLI_COMMANDS():  # noqa: N802
     """Feature commands for the ``labsys`` group."""
+    from labsys.commands.api import api_token_group, webhooks_group
     from labsys.commands.catalog import catalog_group
     from labsys.commands.demo import demo_command
     from labsys.commands.followup import retest_labs_group
@@ -94,6 +114,8 @@ def CLI_COMMANDS():  # noqa: N802
         report_group,
         import_group,
         demo_command,
+        api_token_group,
+        webhooks_group,
         retest_labs_group,
     ]
 

@@ -192,6 +192,13 @@ def _pad(text: str, width: int, right: bool) -> str:
 @click.option("--task", type=int, help="Only this sampling task (id).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf"]), required=True)
 @click.option(
+    "--labels",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Headers and values for people, in Chinese or English (CSV with a BOM, XLSX with "
+    "widths); default: the machine columns and codes (sample_no, qualified, ...).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True),
@@ -200,7 +207,7 @@ def _pad(text: str, width: int, right: bool) -> str:
 )
 @TYPE_OPTION
 @with_appcontext
-def export_command(kind, date_from, date_to, plan, task, fmt, output, types):
+def export_command(kind, date_from, date_to, plan, task, fmt, labels, output, types):
     """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
     report (PDF), streaming rows so that a year of a big city fits in little memory."""
     with read_only():
@@ -226,11 +233,18 @@ def _export(kind, filters, fmt, output) -> None:
     else:
         if fmt == "pdf":
             fail(_("error: the %(kind)s export is a table: use --format csv or xlsx", kind=kind))
-        header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
+        header, rows = exports.export_table(
+            db.session, kind, filters, default_lab=lab_name, labels=labels
+        )
         with progress_bar(None, _("rows written"), iterable=rows) as counted:
             if fmt == "csv":
-                exports.write_csv(output, header, counted)
+                exports.write_csv(output, header, counted, bom=labels is not None)
             else:
                 exports.write_xlsx(
-                    output, header, counted, title=kind, preamble=exports.export_preamble(kind)
+                    output,
+                    header,
+                    counted,
+                    title=kind,
+                    preamble=exports.export_preamble(kind),
+                    widths=exports.column_widths(kind) if labels else None,
                 )

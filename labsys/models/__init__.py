@@ -1,5 +1,12 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
+from labsys.models.api import (
+    ApiToken,
+    IdempotentRequest,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from labsys.models.attachment import Attachment
 from labsys.models.audit import AuditEntry
 from labsys.models.base import Base
@@ -57,6 +64,11 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "ApiToken",
+    "IdempotentRequest",
+    "OutboxEvent",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "StorageCondition",
     "SamplingMethod",
     "SampleSource",

@@ -43,6 +43,9 @@ class AuditEntry(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int | None] = mapped_column(unique=True)
     key_id: Mapped[str | None] = mapped_column(String(16))
+    # The way the change came in when not a page or the command line: "api".  Covered by
+    # the row's HMAC when set (rows without a channel hash exactly as before it existed).
+    channel: Mapped[str | None] = mapped_column(String(10))
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id", "id"),)
 

@@ -44,8 +44,28 @@ def _x_scale(start: int, left: float, right: float):
     return lambda value: left + (float(value) - start) / (100 - start) * (right - left)
 
 
-def bar_chart(rows: list[tuple[str, Decimal]], title: str, width: float = 640) -> Chart:
-    """Horizontal bars of pass rates, one per row, in the order given (worst first)."""
+# Room above the plot for the title (12 px text at y=16) and the value labels drawn above the
+# highest bar or point, so that they never overlap.
+PLOT_TOP = 40
+
+
+def _linked(shapes: list, href: str | None, drawn: list) -> None:
+    """``drawn`` shapes, wrapped in a link to ``href`` on the page (the PDF ignores it)."""
+    if href:
+        shapes.append(("link_start", href))
+    shapes.extend(drawn)
+    if href:
+        shapes.append(("link_end",))
+
+
+def bar_chart(
+    rows: list[tuple[str, Decimal]],
+    title: str,
+    width: float = 640,
+    links: list[str | None] | None = None,
+) -> Chart:
+    """Horizontal bars of pass rates, one per row, in the order given (worst first); a bar
+    with a link opens it (the samples behind the bar)."""
     label_width, top, row_height = 150, 28, 24
     height = top + row_height * max(len(rows), 1) + 30
     start = axis_floor([rate for _, rate in rows])
@@ -55,17 +75,27 @@ def bar_chart(rows: list[tuple[str, Decimal]], title: str, width: float = 640) -
     shapes += _rate_grid(start, x, top, top + row_height * len(rows))
     for index, (label, rate) in enumerate(rows):
         y = top + index * row_height
-        shapes.append(("text", left - 6, y + 16, _short(label, 12), FONT_SIZE, "end", TEXT))
-        shapes.append(("rect", left, y + 4, max(x(rate) - left, 1), row_height - 8, BAR))
-        shapes.append(("text", x(rate) + 4, y + 16, f"{rate}%", FONT_SIZE, "start", TEXT))
+        _linked(
+            shapes,
+            links[index] if links else None,
+            [
+                ("text", left - 6, y + 16, _short(label, 12), FONT_SIZE, "end", TEXT),
+                ("rect", left, y + 4, max(x(rate) - left, 1), row_height - 8, BAR),
+                ("text", x(rate) + 4, y + 16, f"{rate}%", FONT_SIZE, "start", TEXT),
+            ],
+        )
     return Chart(width, height, title, shapes)
 
 
 def column_chart(
-    rows: list[tuple[str, Decimal]], title: str, width: float = 640, height: float = 260
+    rows: list[tuple[str, Decimal]],
+    title: str,
+    width: float = 640,
+    height: float = 260,
+    links: list[str | None] | None = None,
 ) -> Chart:
-    """Vertical bars side by side (districts), labels under the bars."""
-    top, bottom, left = 28, height - 34, 40
+    """Vertical bars side by side (districts), labels under the bars; linked like bars."""
+    top, bottom, left = PLOT_TOP, height - 34, 40
     start = axis_floor([rate for _, rate in rows])
     span = (width - left - 10) / max(len(rows), 1)
 
@@ -79,18 +109,30 @@ def column_chart(
     bar = min(span * 0.7, 48)
     for index, (label, rate) in enumerate(rows):
         cx = left + span * index + span / 2
-        shapes.append(("rect", cx - bar / 2, y(rate), bar, max(bottom - y(rate), 1), BAR))
-        shapes.append(("text", cx, y(rate) - 3, f"{rate}", FONT_SIZE - 2, "middle", TEXT))
-        shapes.append(("text", cx, bottom + 14, _short(label, 4), FONT_SIZE - 1, "middle", TEXT))
+        _linked(
+            shapes,
+            links[index] if links else None,
+            [
+                ("rect", cx - bar / 2, y(rate), bar, max(bottom - y(rate), 1), BAR),
+                ("text", cx, y(rate) - 3, f"{rate}", FONT_SIZE - 2, "middle", TEXT),
+                ("text", cx, bottom + 14, _short(label, 4), FONT_SIZE - 1, "middle", TEXT),
+            ],
+        )
     return Chart(width, height, title, shapes)
 
 
 def line_chart(
-    points: list[tuple[str, Decimal]], title: str, width: float = 640, height: float = 240
+    points: list[tuple[str, Decimal | None]],
+    title: str,
+    width: float = 640,
+    height: float = 240,
+    links: list[str | None] | None = None,
 ) -> Chart:
-    """A line of rates over periods (the key-food indicator by month)."""
-    top, bottom, left, right = 28, height - 30, 44, width - 16
-    start = axis_floor([rate for _, rate in points])
+    """A line of rates over periods (the key-food indicator by month).  A period without a
+    rate (None: nothing judged) leaves a gap in the line, not a straight join over it; a
+    point with a link opens it."""
+    top, bottom, left, right = PLOT_TOP, height - 30, 44, width - 16
+    start = axis_floor([rate for _, rate in points if rate is not None])
     step = (right - left) / max(len(points) - 1, 1)
 
     def y(value) -> float:
@@ -100,16 +142,29 @@ def line_chart(
     for tick in _ticks(start):
         shapes.append(("line", left, y(tick), right, y(tick), GRID, 0.5))
         shapes.append(("text", left - 4, y(tick) + 4, f"{tick}%", FONT_SIZE - 2, "end", AXIS))
-    coords = [
-        (left + step * i if len(points) > 1 else (left + right) / 2, y(rate))
-        for i, (_, rate) in enumerate(points)
-    ]
-    if len(coords) > 1:
-        shapes.append(("polyline", coords, BAR, 2))
+    xs = [left + step * i if len(points) > 1 else (left + right) / 2 for i in range(len(points))]
+    segment: list = []
+    for x_at, (_label, rate) in zip(xs, points, strict=True):
+        if rate is None:
+            if len(segment) > 1:
+                shapes.append(("polyline", segment, BAR, 2))
+            segment = []
+        else:
+            segment.append((x_at, y(rate)))
+    if len(segment) > 1:
+        shapes.append(("polyline", segment, BAR, 2))
     every = max(1, len(points) // 12)
-    for i, ((label, rate), (cx, cy)) in enumerate(zip(points, coords, strict=True)):
-        shapes.append(("circle", cx, cy, 3, BAR))
-        shapes.append(("text", cx, cy - 6, f"{rate}", FONT_SIZE - 2, "middle", TEXT))
+    for i, ((label, rate), cx) in enumerate(zip(points, xs, strict=True)):
+        if rate is not None:
+            cy = y(rate)
+            _linked(
+                shapes,
+                links[i] if links else None,
+                [
+                    ("circle", cx, cy, 4, BAR),
+                    ("text", cx, cy - 7, f"{rate}", FONT_SIZE - 2, "middle", TEXT),
+                ],
+            )
         if i % every == 0:
             shapes.append(("text", cx, bottom + 16, label, FONT_SIZE - 2, "middle", AXIS))
     return Chart(width, height, title, shapes)
@@ -173,6 +228,10 @@ def to_svg(chart: Chart) -> Markup:
         elif kind == "circle":
             _, cx, cy, r, color = shape
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{color}"/>')
+        elif kind == "link_start":
+            parts.append(f'<a href="{escape(shape[1])}" class="chart-link">')
+        elif kind == "link_end":
+            parts.append("</a>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -241,16 +300,49 @@ def to_drawing(chart: Chart, font_name: str, scale: float = 0.75) -> Drawing:
 # --- the three charts of the compliance pages and report ----------------------------------
 
 
-def category_bars(result, title: str) -> Chart:
-    """Pass rate by category, the worst first."""
-    return bar_chart([(row.name, row.rate) for row in result.worst_first()], title)
-
-
-def district_columns(result, title: str) -> Chart:
-    return column_chart(
-        [(row.name, row.rate) for row in result.rows if row.rate is not None], title
+def category_bars(result, title: str, link=None) -> Chart:
+    """Pass rate by category, the worst first; ``link(row)`` gives a bar's address."""
+    rows = result.worst_first()
+    return bar_chart(
+        [(row.name, row.rate) for row in rows],
+        title,
+        links=[link(row) for row in rows] if link else None,
     )
 
 
-def trend_line(result, title: str) -> Chart:
-    return line_chart([(row.name, row.rate) for row in result.rows if row.rate is not None], title)
+def district_columns(result, title: str, link=None) -> Chart:
+    rows = [row for row in result.rows if row.rate is not None]
+    return column_chart(
+        [(row.name, row.rate) for row in rows],
+        title,
+        links=[link(row) for row in rows] if link else None,
+    )
+
+
+def trend_line(result, title: str, link=None) -> Chart:
+    """The rate by period; months between the first and the last without a judged sample
+    are shown as gaps (their label kept, no point)."""
+    rows = _every_month([row for row in result.rows if row.rate is not None])
+    return line_chart(
+        [(name, row.rate if row else None) for name, row in rows],
+        title,
+        links=[link(row) if (link and row) else None for _name, row in rows],
+    )
+
+
+def _every_month(rows: list) -> list[tuple[str, object]]:
+    """(label, row or None) for every month from the first row's to the last's when the
+    rows are months ("2026-03"); other periods as they are."""
+    try:
+        months = [(int(str(r.name)[:4]), int(str(r.name)[5:7])) for r in rows]
+    except ValueError:
+        return [(str(r.name), r) for r in rows]
+    if not rows or any(len(str(r.name)) != 7 for r in rows):
+        return [(str(r.name), r) for r in rows]
+    by_month = dict(zip(months, rows, strict=True))
+    (year, month), last = months[0], months[-1]
+    filled = []
+    while (year, month) <= last:
+        filled.append((f"{year:04d}-{month:02d}", by_month.get((year, month))))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return filled

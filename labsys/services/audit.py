@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,6 +34,9 @@ _HASHED = (
     "reason",
 )  # fmt: skip
 _APPENDED = "labsys_audit_appended"
+# The way changes come in when it is not a page or the command line: the API sets "api"
+# for its requests, and every entry appended meanwhile records it (``AuditEntry.channel``).
+channel: ContextVar[str | None] = ContextVar("labsys_audit_channel", default=None)
 log = logging.getLogger(__name__)
 
 
@@ -77,7 +81,7 @@ def entry_hash(entry, keys: dict | None = None) -> str:
             "configured (set LABSYS_AUDIT_KEY, restore instance/audit_key, or list retired "
             "keys in AUDIT_PREVIOUS_KEYS)"
         )
-    return _keyed_hash(key, entry.seq, *fields)
+    return _keyed_hash(key, entry.seq, *fields, channel=getattr(entry, "channel", None))
 
 
 def _payload(prev_hash, at, user_id, entity, entity_id, action, old_values, new_values, reason):
@@ -102,8 +106,11 @@ def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_val
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _keyed_hash(key: anchor.Key, seq: int | None, *fields) -> str:
-    payload = "\x1f".join([KEYED_SCHEME, str(seq), *_payload(*fields)])
+def _keyed_hash(key: anchor.Key, seq: int | None, *fields, channel: str | None = None) -> str:
+    parts = [KEYED_SCHEME, str(seq), *_payload(*fields)]
+    if channel is not None:  # rows without a channel keep the payload they always had
+        parts += [f"channel={channel}"]
+    payload = "\x1f".join(parts)
     return hmac.new(key.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -185,6 +192,7 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
     whose changes carry the time they happened.
     """
     key = anchor.current_key()
+    way = channel.get()
     head = _head(session, lock=True)
     prev, seq = head.row_hash, head.seq
     rows = []
@@ -204,8 +212,8 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
             "prev_hash": prev,
         }
         seq += 1
-        prev = _keyed_hash(key, seq, *(row[name] for name in _HASHED))
-        rows.append({**row, "row_hash": prev, "seq": seq, "key_id": key.id})
+        prev = _keyed_hash(key, seq, *(row[name] for name in _HASHED), channel=way)
+        rows.append({**row, "row_hash": prev, "seq": seq, "key_id": key.id, "channel": way})
     if rows:
         session.flush()  # pending ORM changes first, as an ORM insert would have
         session.connection().execute(insert(AuditEntry), rows)

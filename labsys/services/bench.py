@@ -8,7 +8,10 @@ to records).  The rules checked here, each refused with a message naming the fie
 - start and end dates given, end ≥ start, end not in the future (the lab's local day), start
   not before the sample was received (a test cannot start on a sample the lab does not have);
 - the method is one the result may be tested by (``instruments.allowed_methods``);
-- the instrument, if any, is in service and its calibration was not overdue on the end date.
+- the instrument, if any, is in service and its calibration was not overdue on the end date;
+- a result obtained on an instrument has the instrument's raw data file attached (its export:
+  CSV/text, XLSX, PDF or an image), kept in the attachment store (services/attachments.py,
+  owner "result", kind "raw_data") with its SHA-256 in the audit trail.
 
 The record is saved with the value (``record_result``; a worksheet run for several rows with
 ``enter_run``), in the same savepoint: a refused record saves no value either.  Audited on the
@@ -17,9 +20,11 @@ result row: entity "result", action "bench".
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import IO
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,10 +32,44 @@ from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import BenchRecord, Instrument, Role, SampleResult, User
-from labsys.services import audit, instruments
+from labsys.services import assignments, attachments, audit, instruments
 from labsys.services import results as results_svc
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
+
+RAW_DATA = "raw_data"  # the attachment kind of an instrument's export
+
+
+def _may_attach_raw(session: Session, user: User, result: SampleResult) -> bool:
+    """A technician, while the result may still be entered, and not someone else's row."""
+    return (
+        bool(user)
+        and user.has_role(Role.TECHNICIAN)
+        and result.status in results_svc.EDITABLE
+        and not assignments.refusals(session, user, [result])
+    )
+
+
+def _may_view_raw(session: Session, user: User, result: SampleResult) -> bool:
+    return bool(user) and user.has_role(Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+
+
+attachments.register_owner(
+    "result", SampleResult, may_attach=_may_attach_raw, may_view=_may_view_raw, kinds=(RAW_DATA,)
+)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """An uploaded raw data file: its name as uploaded and its content."""
+
+    filename: str | None
+    stream: IO[bytes]
+
+
+def raw_files(session: Session, result_ids: Sequence[int]) -> list:
+    """The raw data files (not withdrawn) of these results, oldest first."""
+    return attachments.listed(session, "result", result_ids)
 
 
 @dataclass(frozen=True)
@@ -162,9 +201,20 @@ def record_result(
     expected_version: int,
     details: BenchDetails,
     unit_values: Sequence[str] | None = None,
+    raw_file: RawFile | None = None,
 ) -> SampleResult:
-    """Save and judge one value with its bench record, both or neither."""
+    """Save and judge one value with its bench record and raw data file, all or nothing.
+    A result obtained on an instrument needs its raw data: attached now or before."""
     check_details(session, result, details)
+    if (
+        details.instrument_id is not None
+        and raw_file is None
+        and not raw_files(session, [result.id])
+    ):
+        raise ServiceError(
+            _("Attach the instrument's raw data file (its export) for this result."),
+            field="raw_file",
+        )
     results_svc.enter_result(
         session,
         actor,
@@ -174,6 +224,8 @@ def record_result(
         unit_values=unit_values,
     )
     _save_record(session, actor, result, details)
+    if raw_file is not None:
+        _attach_raw(session, actor, result, raw_file)
     return result
 
 
@@ -182,15 +234,24 @@ def enter_run(
     session: Session,
     actor: User,
     entries: Sequence[results_svc.Entry],
+    *,
     details: BenchDetails | None,
+    raw_file: RawFile | None = None,
 ) -> list[SampleResult]:
     """A worksheet saved as one run: every value (all or nothing, as ``enter_results``), and,
-    when ``details`` are given, the same bench record on each saved row."""
+    when ``details`` are given, the same bench record on each saved row; the run's raw data
+    file (one export for the whole run) is attached to each (stored once on disk)."""
     if details is not None and entries:
         errors: dict[int, str] = {}
+        with_raw = {a.entity_id for a in raw_files(session, [e.result.id for e in entries])}
         for entry in entries:
             try:
                 check_details(session, entry.result, details)
+                if details.instrument_id and raw_file is None and entry.result.id not in with_raw:
+                    raise ServiceError(
+                        _("Attach the instrument's raw data file (its export) for this result."),
+                        field="raw_file",
+                    )
             except ServiceError as error:
                 errors[entry.result.id] = error.message
         if errors:
@@ -199,4 +260,24 @@ def enter_run(
     if details is not None:
         for result in saved:
             _save_record(session, actor, result, details)
+    if raw_file is not None:
+        data = raw_file.stream.read()
+        for result in saved:
+            _attach_raw(session, actor, result, RawFile(raw_file.filename, io.BytesIO(data)))
     return saved
+
+
+def _attach_raw(session: Session, actor: User, result: SampleResult, raw_file: RawFile) -> None:
+    try:
+        attachments.attach(
+            session,
+            actor,
+            entity="result",
+            entity_id=result.id,
+            kind=RAW_DATA,
+            filename=raw_file.filename,
+            stream=raw_file.stream,
+            allowed=attachments.RAW_DATA_TYPES,
+        )
+    except ServiceError as error:
+        raise ServiceError(error.message, field="raw_file") from None

@@ -13,13 +13,15 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -34,6 +36,7 @@ from labsys.models import (
     Link,
     Objection,
     ObjectionStatus,
+    OilProcess,
     Plan,
     Region,
     Report,
@@ -42,10 +45,12 @@ from labsys.models import (
     RetestStatus,
     Sample,
     SampleResult,
+    SampleStatus,
     SamplingVisit,
     VerdictValue,
 )
 from labsys.models.enums import ResultStatus
+from labsys.services.sampling import BATCH_CHOICES
 from labsys.services.stats import StatsFilter, key_food_categories, sample_conditions
 
 BATCH_SIZE = 2000
@@ -133,6 +138,128 @@ ANNOUNCEMENT_DECLARATION = (
 EMPTY = "/"
 
 EXPORT_KINDS = ("samples", "announcement")
+
+# The human form of the samples export (pages; the CLI's ``--labels``): headers and coded
+# values in one language.  Plain dictionaries, not gettext: a streamed CSV is written after
+# the request (and its locale) has ended.
+LABEL_LANGUAGES = ("zh", "en")
+SAMPLE_HEADERS = {
+    "zh": {
+        "sample_no": "样品编号",
+        "category_l1": "食品大类",
+        "category_l2": "食品亚类",
+        "category_l3": "食品次亚类",
+        "category_l4": "食品细类",
+        "key_food": "重点食品",
+        "district": "区",
+        "link": "抽样环节",
+        "sampling_date": "抽样日期",
+        "conclusion": "检验结论",
+        "report_no": "报告编号",
+        "food_name": "食品名称",
+        "status": "状态",
+        "lab": "检验机构",
+        "inspection_type": "检验类别",
+        # The national form's fields (their labels on the sampling form).
+        "product_standard": "执行标准/产品标准号",
+        "quality_grade": "质量等级",
+        "licence_no": "生产许可证编号",
+        "sample_source": "样品来源",
+        "sample_attribute": "样品属性",
+        "physical_state": "样品形态",
+        "packaging": "包装分类",
+        "storage_conditions": "储存条件",
+        "sampling_method": "抽样方式",
+        "oil_process": "压榨/浸出",
+        "unit_price": "单价（元）",
+        "purchase_cost": "购样费用（元）",
+        "purchase_date": "购进日期（食用农产品）",
+        "supplier": "供货者（食用农产品）",
+        "seal_checker": "检查封样人员",
+        "sampling_basis": "抽样依据",
+        "organising_authority": "组织机构",
+        "task_source": "任务来源",
+        "online_platform": "平台名称",
+        "online_shop": "网店名称",
+        "online_shop_url": "网店网址",
+        "online_order_no": "订单编号",
+        "online_buyer_account": "买样人账号",
+        "online_payment_account": "付款账户",
+        "online_payment_amount": "付款金额（元）",
+        "delivery_address": "收货地址",
+        "parcel_arrival_date": "包裹到达日期",
+    },
+    "en": {
+        "sample_no": "Sample number",
+        "category_l1": "Food category",
+        "category_l2": "Subcategory",
+        "category_l3": "Sub-subcategory",
+        "category_l4": "Detailed category",
+        "key_food": "Key food",
+        "district": "District",
+        "link": "Sampling link",
+        "sampling_date": "Sampling date",
+        "conclusion": "Conclusion",
+        "report_no": "Report number",
+        "food_name": "Food name",
+        "status": "Status",
+        "lab": "Laboratory",
+        "inspection_type": "Inspection type",
+        "product_standard": "Product standard",
+        "quality_grade": "Quality grade",
+        "licence_no": "Production licence (SC)",
+        "sample_source": "Sample source",
+        "sample_attribute": "Sample attribute",
+        "physical_state": "Physical state",
+        "packaging": "Packaging",
+        "storage_conditions": "Storage conditions",
+        "sampling_method": "Sampling method",
+        "oil_process": "Pressed / solvent-extracted",
+        "unit_price": "Unit price (yuan)",
+        "purchase_cost": "Purchase cost (yuan)",
+        "purchase_date": "Purchase date (farm produce)",
+        "supplier": "Supplier (farm produce)",
+        "seal_checker": "Seal checked by",
+        "sampling_basis": "Sampling basis",
+        "organising_authority": "Organising authority",
+        "task_source": "Task source",
+        "online_platform": "Platform",
+        "online_shop": "Shop name",
+        "online_shop_url": "Shop address (URL)",
+        "online_order_no": "Order number",
+        "online_buyer_account": "Buyer account",
+        "online_payment_account": "Payment account",
+        "online_payment_amount": "Amount paid (yuan)",
+        "delivery_address": "Delivery address",
+        "parcel_arrival_date": "Parcel arrived on",
+    },
+}
+
+
+def value_labels(language: str) -> dict[str, dict]:
+    """The words for the coded values (link, conclusion, status, key food) in ``language``
+    ("zh" or "en"), from the enums' titles: computed where the app is (a request or the
+    CLI), before a streamed CSV is written."""
+    from flask_babel import force_locale
+
+    with force_locale("en" if language == "en" else "zh_Hans_CN"):
+        return {
+            "key_food": {1: "yes", 0: "no"} if language == "en" else {1: "是", 0: "否"},
+            "conclusion": {c.value: str(c.title) for c in Conclusion},
+            "link": {link.value: str(link.title) for link in Link},
+            "status": {s.value: str(s.title) for s in SampleStatus},
+            "inspection_type": {t.value: str(t.title) for t in InspectionType},
+            "oil_process": {p.value: str(p.title) for p in OilProcess},
+            **{
+                column: {member.value: str(member.title) for member in choices}
+                for column, choices in BATCH_CHOICES.items()
+                if column in SAMPLE_COLUMNS
+            },
+        }
+
+
+# Column widths (characters) of the human XLSX, by machine column; others get 14.
+SAMPLE_WIDTHS = {"sample_no": 20, "food_name": 24, "report_no": 20, "lab": 26, "status": 16}
 
 
 def _report_model():
@@ -549,9 +676,16 @@ def neutralise(value):
     return value
 
 
-def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 500) -> Iterator[str]:
-    """CSV text in chunks of a few hundred rows, for a streamed response or a file."""
+def csv_chunks(
+    header: list[str], rows: Iterable[list], rows_per_chunk: int = 500, *, bom: bool = False
+) -> Iterator[str]:
+    """CSV text in chunks of a few hundred rows, for a streamed response or a file.
+
+    ``bom``: start with a UTF-8 byte-order mark, which Excel needs to read the file as
+    UTF-8 (without it, Chinese text opens as mojibake in the ANSI code page)."""
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
@@ -563,25 +697,58 @@ def csv_chunks(header: list[str], rows: Iterable[list], rows_per_chunk: int = 50
     yield buffer.getvalue()
 
 
-def write_csv(path: str | Path, header: list[str], rows: Iterable[list]) -> None:
+def write_csv(
+    path: str | Path, header: list[str], rows: Iterable[list], *, bom: bool = False
+) -> None:
     with open(path, "w", encoding="utf-8", newline="") as out:
-        for chunk in csv_chunks(header, rows):
+        for chunk in csv_chunks(header, rows, bom=bom):
             out.write(chunk)
 
 
 def write_xlsx(
-    target, header: list[str], rows: Iterable[list], *, title: str, preamble: Iterable[list] = ()
+    target,
+    header: list[str],
+    rows: Iterable[list],
+    *,
+    title: str,
+    preamble: Iterable[list] = (),
+    widths: Sequence[int] | None = None,
 ) -> None:
     """An XLSX workbook written row by row (openpyxl write-only mode) to a path or file;
-    ``preamble`` rows (a title, a declaration) come before the header."""
+    ``preamble`` rows (a title, a declaration) come before the header.  The header row is
+    frozen (it stays in view while scrolling) and bold; ``widths`` sets the column widths in
+    characters; dates are date cells (yyyy-mm-dd) and whole numbers integer cells."""
+    preamble = list(preamble)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = f"A{len(preamble) + 2}"
+    for index, width in enumerate(widths or [], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     for line in preamble:
         sheet.append(line)
-    sheet.append(header)
+    bold = Font(bold=True)
+    heads = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        heads.append(cell)
+    sheet.append(heads)
     for row in rows:
-        sheet.append([_text_cell(sheet, value) for value in row])
+        sheet.append([_typed_cell(sheet, value) for value in row])
     workbook.save(target)
+
+
+def _typed_cell(sheet, value):
+    if isinstance(value, date):
+        moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+        cell = WriteOnlyCell(sheet, value=moment)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    if isinstance(value, int) and not isinstance(value, bool):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "0"
+        return cell
+    return _text_cell(sheet, value)
 
 
 def _text_cell(sheet, value):
@@ -603,14 +770,59 @@ def export_preamble(kind: str) -> list[list[str]]:
 
 
 def export_table(
-    session: Session, kind: str, filters: StatsFilter | None = None, default_lab: str = ""
+    session: Session,
+    kind: str,
+    filters: StatsFilter | None = None,
+    *,
+    default_lab: str = "",
+    labels: str | None = None,
+    words: dict[str, dict] | None = None,
 ) -> tuple[list[str], Iterator[list]]:
-    """(header, rows) of the export ``kind`` ("samples" or "announcement")."""
+    """(header, rows) of the export ``kind`` ("samples" or "announcement").
+
+    ``labels`` None: the documented machine columns and codes (``sample_no``,
+    ``conclusion`` = ``qualified``); "zh" / "en": headers and coded values for people.  The
+    announcement has one layout (the national table, in Chinese) either way.  ``words``:
+    :func:`value_labels` computed beforehand (a CSV streamed after the request)."""
     if kind == "samples":
-        return SAMPLE_COLUMNS, sample_rows(session, filters)
+        rows = sample_rows(session, filters)
+        if labels in LABEL_LANGUAGES:
+            words = words or value_labels(labels)
+            names = SAMPLE_HEADERS[labels]
+            return [names.get(c, c) for c in SAMPLE_COLUMNS], _labelled(rows, words)
+        return SAMPLE_COLUMNS, rows
     if kind == "announcement":
         return ANNOUNCEMENT_COLUMNS, announcement_rows(session, filters, default_lab)
     raise ValueError(f"unknown export {kind!r}")
+
+
+def _labelled(rows: Iterable[list], words: dict[str, dict]) -> Iterator[list]:
+    """Sample rows with their coded values as words and the date as a date."""
+    coded = [
+        (SAMPLE_COLUMNS.index(column), mapping)
+        for column, mapping in words.items()
+        if column in SAMPLE_COLUMNS
+    ]
+    dates = [
+        SAMPLE_COLUMNS.index(c)
+        for c in ("sampling_date", "purchase_date", "parcel_arrival_date")
+        if c in SAMPLE_COLUMNS
+    ]
+    for row in rows:
+        row = list(row)
+        for index, mapping in coded:
+            row[index] = mapping.get(row[index], row[index])
+        for day in dates:
+            if row[day]:
+                row[day] = date.fromisoformat(row[day])
+        yield row
+
+
+def column_widths(kind: str) -> list[int]:
+    """Character widths of the human XLSX's columns."""
+    if kind == "samples":
+        return [SAMPLE_WIDTHS.get(column, 14) for column in SAMPLE_COLUMNS]
+    return [8 if column == "序号" else 22 for column in ANNOUNCEMENT_COLUMNS]
 
 
 # --- the PDF compliance report -------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
 from labsys.core.judgement import (
+    MeasuredKind,
     MicroPlan,
     Spec,
     conclude,
@@ -58,7 +59,7 @@ from labsys.models import (
 )
 from labsys.services import assignments, audit, esign, lifecycle
 from labsys.services.access import writes
-from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
+from labsys.services.errors import ConflictError, PermissionDenied, ServiceError, one_language
 
 UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
 # Where a value may be typed: the sources of the table's "enter" rows.
@@ -187,7 +188,7 @@ def judge_values(
         try:
             parse_measured("0", lod)
         except ValueError as error:
-            raise ServiceError(str(error), field="lod") from None
+            raise ServiceError(one_language(str(error)), field="lod") from None
     if result.is_microbiological:
         return _judge_micro(result, unit_values or [], lod)
     measured = (measured_text or "").strip()
@@ -195,6 +196,8 @@ def judge_values(
         raise ServiceError(_("Enter a result."), field="measured_text")
     if len(measured) > 60:
         raise ServiceError(_("A result has at most 60 characters."), field="measured_text")
+    if not result.is_colony_count:  # a colony count refuses a negative count itself
+        _refuse_negative(measured)
     try:
         if result.is_colony_count:  # judged on its reported value (GB 4789.2, GB 4789.1)
             count = _colony(result, measured, lod)
@@ -211,8 +214,38 @@ def judge_values(
             )
             reported = printed_value(result, measured, lod)
     except ValueError as error:
-        raise ServiceError(str(error), field="measured_text") from None
+        raise ServiceError(one_language(str(error)), field="measured_text") from None
     return Judged(measured, None, reported, VerdictValue(verdict.value), lod)
+
+
+def _refuse_negative(measured: str) -> None:
+    """A measured content is never below zero: a negative number is a typing or
+    blank-correction slip, refused rather than read as "not detected" below the LOD."""
+    try:
+        parsed = parse_measured(measured)
+    except ValueError:
+        return  # the judgement below names what is wrong
+    if parsed.value is not None and parsed.value < 0:
+        raise ServiceError(
+            _(
+                "A result cannot be negative (%(value)s). Enter 未检出 or <LOD for a value "
+                "below the detection limit.",
+                value=measured,
+            ),
+            field="measured_text",
+        )
+
+
+def not_detected_without_lod(result: SampleResult) -> bool:
+    """A result saved as not detected on an item without a detection limit (the report
+    then says 未检出 without saying below what)."""
+    if result.is_microbiological or not result.measured_text:
+        return False
+    try:
+        parsed = parse_measured(result.measured_text, result.lod or None)
+    except ValueError:
+        return False
+    return parsed.kind == MeasuredKind.NOT_DETECTED and parsed.lod is None
 
 
 def _units_reported(texts: list[str]) -> str:
@@ -239,7 +272,7 @@ def _judge_micro(result: SampleResult, unit_values: Sequence[str], lod: str | No
             verdict = judge_plan(micro_plan(result), units)
             reported = _units_reported([reported_text(u) for u in units])
     except ValueError as error:
-        raise ServiceError(str(error), field="unit_values") from None
+        raise ServiceError(one_language(str(error)), field="unit_values") from None
     if len(reported) > 80:
         raise ServiceError(_("The unit results are too long to report."), field="unit_values")
     return Judged(

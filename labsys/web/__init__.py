@@ -12,11 +12,10 @@ from flask_wtf.csrf import CSRFError
 from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
-from labsys.features import NAV
 from labsys.models import OilProcess, Role, User
 from labsys.services import security
 from labsys.services.errors import noted_refusals
-from labsys.web import access, i18n, sessions
+from labsys.web import access, i18n, navigation, sessions
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Everything from this site only; no inline script, no eval, no <style> element (the pages'
@@ -39,6 +38,9 @@ def register_web(app: Flask) -> None:
     for blueprint in (auth_bp, home_bp, admin_bp):
         app.register_blueprint(blueprint)
     _register_feature_blueprints(app)
+    from labsys.web.api_v1.core import init_api
+
+    init_api(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to open this page.")
@@ -207,7 +209,8 @@ def _register_template_helpers(app: Flask) -> None:
         can=access.can,
         can_open=access.can_open,
         Role=Role,
-        nav_items=lambda: [item for item in NAV if access.can_open(item.endpoint)],
+        nav_items=navigation.nav_items,
+        nav_menu=navigation.nav_menu,
         html_lang=i18n.html_lang,
         current_locale=i18n.select_locale,
         format_datetime=lambda value, fmt="yyyy-MM-dd HH:mm": (

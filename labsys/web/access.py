@@ -8,6 +8,7 @@ forgotten decorator is a test failure, never an open page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -42,6 +43,30 @@ def roles_required(*roles: Role) -> Callable[[Callable], Callable]:
     return decorate
 
 
+@dataclass(frozen=True)
+class TokenAccess:
+    """An API view (``/api/v1``): a bearer token, never the login cookie; ``roles`` None
+    opens it to every token user; ``write`` needs a token of scope write."""
+
+    roles: frozenset[Role] | None
+    write: bool
+
+
+def token_required(*roles: Role, write: bool = False) -> Callable[[Callable], Callable]:
+    """An API view: open to a valid token whose user holds one of ``roles`` (any user when
+    none are named); ``write=True`` also needs the token's write scope."""
+
+    def decorate(view: Callable) -> Callable:
+        view._access = TokenAccess(frozenset(roles) or None, write)
+        return view
+
+    return decorate
+
+
+def is_api_request() -> bool:
+    return isinstance(access_of(request.endpoint or ""), TokenAccess)
+
+
 def access_of(endpoint: str):
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "_access", None)
@@ -59,6 +84,10 @@ def enforce_access():
         abort(403)
     if rule == PUBLIC:
         return None
+    if isinstance(rule, TokenAccess):
+        from labsys.web.api_v1.auth import authenticate_request
+
+        return authenticate_request(rule)
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if rule == ANY_USER or current_user.has_role(*rule):
@@ -76,6 +105,6 @@ def can_open(endpoint: str) -> bool:
     rule = access_of(endpoint)
     if rule == PUBLIC:
         return True
-    if rule is None or not current_user.is_authenticated:
+    if rule is None or isinstance(rule, TokenAccess) or not current_user.is_authenticated:
         return False
     return rule == ANY_USER or current_user.has_role(*rule)

@@ -1,13 +1,113 @@
-"""The start page: what each role can do next."""
+"""The start page: each role's to-do counts, linking to the filtered queues."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from labsys.core import clock
+from labsys.extensions import db
+from labsys.models import Role
+from labsys.services import planning, sampling, stats
 from labsys.web.access import login_required
+from labsys.web.queues import queries
 
 bp = Blueprint("home", __name__)
+
+
+@dataclass
+class Tile:
+    """One to-do count of the dashboard and the queue it opens (overdue / due-soon links
+    open the same queue filtered, most urgent first)."""
+
+    key: str
+    label: object
+    endpoint: str
+    todo: queries.Todo
+
+    def url(self, due: str = "") -> str:
+        if due:
+            return url_for(self.endpoint, due=due, sort="due")
+        return url_for(self.endpoint, sort="due")
 
 
 @bp.route("/")
 @login_required
 def index():
-    return render_template("home/index.html")
+    check = sampling.deadline_check(db.session)
+    tiles: list[Tile] = []
+    user = current_user
+    if user.has_role(Role.TECHNICIAN):
+        tiles.append(
+            Tile(
+                "receive",
+                _l("To receive"),
+                "receipt.index",
+                queries.todo_receipt(db.session, check),
+            )
+        )
+        tiles.append(
+            Tile("test", _l("To test"), "results.my_work", queries.todo_testing(db.session, check))
+        )
+    if user.has_role(Role.REVIEWER):
+        tiles.append(
+            Tile(
+                "review",
+                _l("To review"),
+                "results.review_queue",
+                queries.todo_review(db.session, user, check),
+            )
+        )
+    supervisor = user.has_role(Role.SUPERVISOR)
+    if supervisor:
+        tiles.append(
+            Tile("issue", _l("To issue"), "reports.queue", queries.todo_reports(db.session, check))
+        )
+    overview = _supervisor_overview(check) if supervisor else None
+    tasks = []
+    if user.has_role(Role.SAMPLER):
+        tasks = planning.tasks_for_sampler(db.session, user)
+    return render_template(
+        "home/index.html",
+        tiles=tiles,
+        overview=overview,
+        tasks=tasks,
+        progress=planning.task_progress(db.session, [t.id for t in tasks]) if tasks else {},
+        check=check,
+        today=clock.today(),
+    )
+
+
+@dataclass
+class Overview:
+    """What a supervisor watches: every deadline overdue in the lab, the unqualified
+    samples still without a report, and this year's key-food pass rate."""
+
+    receipt: queries.Todo
+    testing: queries.Todo
+    reports: queries.Todo
+    unqualified_waiting: int
+    key_foods: stats.StatsResult
+    year: int
+
+    @property
+    def overdue(self) -> int:
+        return self.receipt.overdue + self.testing.overdue + self.reports.overdue
+
+
+def _supervisor_overview(check: sampling.DeadlineCheck) -> Overview:
+    year = check.today.year
+    # Whole months (the calendar year): the indicator sums the monthly summary table.
+    year_filter = stats.StatsFilter(date_from=date(year, 1, 1), date_to=date(year, 12, 31))
+    return Overview(
+        receipt=queries.todo_receipt(db.session, check),
+        testing=queries.todo_testing(db.session, check),
+        reports=queries.todo_reports(db.session, check),
+        unqualified_waiting=queries.unqualified_without_report(db.session),
+        key_foods=stats.key_food_indicator(db.session, year_filter),
+        year=year,
+    )

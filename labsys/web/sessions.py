@@ -12,11 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from labsys.core import clock
+from labsys.web.access import is_api_request
 
 SEEN_KEY = "seen"
 
 
 def enforce_idle_timeout() -> None:
+    if is_api_request():  # the API reads no login cookie (a bearer token per call)
+        return
     minutes = current_app.config.get("IDLE_TIMEOUT_MINUTES")
     if not minutes or not current_user.is_authenticated:
         return
@@ -41,5 +44,9 @@ def enforce_password_change():
         return None
     if request.endpoint in _WHILE_CHANGING:
         return None
+    if is_api_request():
+        from labsys.web.api_v1.problems import problem
+
+        return problem(403, _("An administrator set your password: choose your own to continue."))
     flash(_("An administrator set your password: choose your own to continue."), "warning")
     return redirect(url_for("auth.change_password"))

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from labsys.models import Role
-from labsys.web.access import ANY_USER, PUBLIC
+from labsys.web.access import ANY_USER, PUBLIC, TokenAccess
 
 from support import csrf_token
 
@@ -21,7 +21,8 @@ def _routes(app):
         if rule.endpoint == "static":
             continue
         view = app.view_functions[rule.endpoint]
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
+        path = re.sub(r"<any\(([^,)\s]+)[^>]*>", r"\1", rule.rule)  # its first choice
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", path)
         yield rule, path, getattr(view, "_access", None)
 
 
@@ -33,7 +34,7 @@ def test_every_route_declares_who_may_open_it(app):
 def test_anonymous_visitors_are_sent_to_login(app, client):
     checked = 0
     for rule, path, access in _routes(app):
-        if access == PUBLIC or "GET" not in rule.methods:
+        if access == PUBLIC or "GET" not in rule.methods or isinstance(access, TokenAccess):
             continue
         response = client.get(path)
         assert response.status_code == 302, rule.endpoint
@@ -48,7 +49,7 @@ def test_users_without_the_role_get_403(app, client, make_user, login):
         login(user)
         token = csrf_token(client, "/")
         for rule, path, access in _routes(app):
-            if access in (PUBLIC, ANY_USER) or role in access:
+            if access in (PUBLIC, ANY_USER) or isinstance(access, TokenAccess) or role in access:
                 continue
             for method in sorted(rule.methods & ({"GET"} | CHANGING)):
                 response = client.open(path, method=method, data={"csrf_token": token})
@@ -59,13 +60,71 @@ def test_users_without_the_role_get_403(app, client, make_user, login):
 def test_changing_requests_without_csrf_token_are_refused(app, client, make_user, login, logged_in):
     if logged_in:
         login(make_user("boss", *Role))
-    changing = [(rule, path) for rule, path, _ in _routes(app) if rule.methods & CHANGING]
+    changing = [
+        (rule, path)
+        for rule, path, access in _routes(app)
+        if rule.methods & CHANGING and not isinstance(access, TokenAccess)
+    ]
     assert changing, "no data-changing route found"
     for rule, path in changing:
         for method in sorted(rule.methods & CHANGING):
             response = client.open(path, method=method, data={"anything": "1"})
             assert response.status_code == 400, (method, rule.endpoint)
             assert "安全令牌" in response.get_data(as_text=True)
+
+
+# --- the API: a bearer token, never the login cookie ---------------------------------------------
+
+
+def _api_routes(app):
+    return [(r, p, a) for r, p, a in _routes(app) if isinstance(a, TokenAccess)]
+
+
+def test_every_api_route_needs_a_token_and_ignores_the_login_cookie(app, client, make_user, login):
+    """Anonymous, or logged in on the pages with every role: 401 problem+json, never data,
+    never a redirect, and no CSRF token asked for (there is no cookie to forge)."""
+    routes = _api_routes(app)
+    assert len(routes) >= 20
+    for logged_in in (False, True):
+        if logged_in:
+            login(make_user("boss", *Role))
+        for rule, path, _access in routes:
+            for method in sorted(rule.methods & ({"GET"} | CHANGING)):
+                response = client.open(path, method=method, json={})
+                assert response.status_code == 401, (logged_in, method, rule.endpoint)
+                assert response.mimetype == "application/problem+json", rule.endpoint
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_tokens_carry_their_users_roles_and_scope(app, client, make_user):
+    """Each role's token gets 403 on every API route outside its roles, and a read token
+    403 on every changing route: refused before the view (no body needed to be valid)."""
+    from labsys.extensions import db
+    from labsys.services import api_tokens
+    from labsys.services.access import SYSTEM
+
+    def token(user, scope):
+        secret = api_tokens.create_token(db.session, SYSTEM, user, scope=scope).secret
+        db.session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    routes = _api_routes(app)
+    for role in Role:
+        headers = token(make_user(f"only-{role.value}", role), "write")
+        for rule, path, access in routes:
+            if access.roles is None or role in access.roles:
+                continue
+            for method in sorted(rule.methods & ({"GET"} | CHANGING)):
+                response = client.open(path, method=method, json={}, headers=headers)
+                assert response.status_code == 403, (role, method, rule.endpoint)
+    reader = token(make_user("reader", *Role), "read")
+    changing = [(r, p) for r, p, _ in routes if r.methods & CHANGING]
+    assert changing
+    for rule, path in changing:
+        for method in sorted(rule.methods & CHANGING):
+            response = client.open(path, method=method, json={}, headers=reader)
+            assert response.status_code == 403, (method, rule.endpoint)
+            assert "read" in response.get_json()["detail"]  # "scope read" (只读)
 
 
 def test_an_unexpected_error_shows_the_labs_error_page_and_keeps_nothing(

@@ -41,6 +41,9 @@ SYSTEM_STEPS = {
     "labsys.services.security.login_failed": "the audit trail itself: a failed login (no actor)",
     "labsys.services.security.access_refused": "the audit trail itself: a refusal, recorded after it",
     # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
+    "labsys.services.api_tokens.store_answer": "the API's stored answer to a create, in its request",
+    "labsys.services.webhooks.scan_overdue": "`labsys webhooks deliver`: events of the deadline board",
+    "labsys.services.webhooks.deliver": "`labsys webhooks deliver`: the delivery log and cursors",
     "labsys.services.lifecycle.transition": "changes a state inside every writer that does",
     "labsys.services.lifecycle.transition_many": "the same for several rows (bulk writers)",
     "labsys.services.lifecycle.create": "creates a workflow's row inside the writer that does",
@@ -222,6 +225,7 @@ def test_the_refusal_is_in_the_users_language(db, make_user):
 def test_only_writers_declared_for_it_accept_the_system_actor(db):
     system_writers = sorted(name for name, w in WRITERS.items() if w.system)
     assert system_writers == [
+        "labsys.services.api_tokens.create_token",  # `labsys api-token create`
         "labsys.services.retests.set_retest_lab",  # the demo's list of retest labs
         "labsys.services.signatories.authorise",  # `labsys reports signatory`, the demo
         "labsys.services.signatories.authorise_all_categories",  # the demo

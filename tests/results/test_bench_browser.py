@@ -1,18 +1,21 @@
 """In a real browser: a supervisor assigns work; the technician finds it under "my work" and
-records a result with its dates, method and instrument, then goes on with "save and next"."""
+records a result with its dates, method, instrument and the instrument's raw data file, then
+goes on with "save and next"."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import pytest
 
 from labsys.models import BenchRecord, ResultStatus, Role
-from labsys.services import instruments
+from labsys.services import bench, instruments
 
 from results_support import by_name
 
 pytestmark = pytest.mark.browser
+RAW = b"sample,absorbance\r\nA,0.0512\r\nB,0.3010\r\n"  # the instrument's export
 
 
 def test_a_technician_records_a_result_with_its_instrument(
@@ -64,17 +67,29 @@ def test_a_technician_records_a_result_with_its_instrument(
     page.wait_for_selector(".invalid-feedback")
     assert "2026-10-31" in page.inner_text("#record-form")
     page.select_option("select[name=instrument]", value=str(aas_id))
+    page.set_input_files(
+        "input[name=raw_file]",
+        files=[{"name": "aas-run.csv", "mimeType": "text/csv", "buffer": RAW}],
+    )
     page.click("#record-save-next")
     page.wait_for_url(f"**/lab/results/{second}/record?after={first}")
     assert page.input_value("input[name=ended_on]") == "2026-11-05"  # the run goes on
     assert page.input_value("select[name=instrument]") == str(aas_id)
     page.fill("input[name=measured]", "0.3")
+    page.set_input_files(
+        "input[name=raw_file]",
+        files=[{"name": "aas-run.csv", "mimeType": "text/csv", "buffer": RAW}],
+    )
     page.click("#record-save")
     page.wait_for_selector("#bench-record")
     assert "LAB-AAS-01" in page.inner_text("#bench-record")
+    assert "aas-run.csv" in page.inner_text("#raw-files")
 
     db.session.rollback()
     record = db.session.get(BenchRecord, first)
     assert (record.instrument_id, record.ended_on) == (aas_id, date(2026, 11, 5))
     assert by_name(a, "铅").status == ResultStatus.ENTERED
     assert by_name(b, "铅").reported_text == "0.30"
+    [raw_first, raw_second] = bench.raw_files(db.session, [first, second])
+    assert (raw_first.entity_id, raw_second.entity_id) == (first, second)
+    assert raw_first.sha256 == hashlib.sha256(RAW).hexdigest()

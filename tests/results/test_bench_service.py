@@ -3,6 +3,8 @@ bench record of a result (dates, method, instrument), each rule with the attempt
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from datetime import date
 
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from labsys.models import (
+    Attachment,
     AuditEntry,
     BenchRecord,
     InstrumentStatus,
@@ -62,7 +65,14 @@ def _details(**changes):
     return bench.BenchDetails(**values)
 
 
-def _record(db, tech, result, details, value="0.05"):
+RAW = b"sample,absorbance\r\nA,0.1234\r\n"  # an instrument's CSV export
+
+
+def _raw(data: bytes = RAW, name: str = "aas-run.csv"):
+    return bench.RawFile(name, io.BytesIO(data))
+
+
+def _record(db, tech, result, details, value="0.05", raw="default"):
     bench.record_result(
         db.session,
         tech,
@@ -70,6 +80,7 @@ def _record(db, tech, result, details, value="0.05"):
         measured_text=value,
         expected_version=result.version_id,
         details=details,
+        raw_file=_raw() if raw == "default" else raw,
     )
     db.session.commit()
 
@@ -259,13 +270,61 @@ def test_a_worksheet_run_records_the_same_details_on_every_saved_row(
     a, b = flour_sample(), flour_sample()
     rows = [by_name(a, "铅"), by_name(b, "铅")]
     entries = [svc.Entry(rows[0], "0.1", 1), svc.Entry(rows[1], "0.3", 1)]
-    bench.enter_run(db.session, tech, entries, _details(instrument_id=balance.id))
+    with pytest.raises(svc.EntryErrors):  # an instrument run needs its raw data
+        bench.enter_run(db.session, tech, entries, details=_details(instrument_id=balance.id))
+    db.session.rollback()
+    bench.enter_run(
+        db.session, tech, entries, details=_details(instrument_id=balance.id), raw_file=_raw()
+    )
     db.session.commit()
     assert {db.session.get(BenchRecord, r.id).instrument_id for r in rows} == {balance.id}
+    assert {a.entity_id for a in bench.raw_files(db.session, [r.id for r in rows])} == {
+        r.id for r in rows
+    }
     with pytest.raises(svc.EntryErrors):
         bench.enter_run(
             db.session,
             tech,
             [svc.Entry(rows[0], "0.2", rows[0].version_id)],
-            _details(ended_on=date(2026, 12, 1)),
+            details=_details(ended_on=date(2026, 12, 1)),
         )
+
+
+def test_a_result_on_an_instrument_needs_its_raw_data_file(db, tech, balance, flour_sample, today):
+    lead = by_name(flour_sample(), "铅")
+    with pytest.raises(ServiceError, match="原始数据文件") as refused:
+        _record(db, tech, lead, _details(instrument_id=balance.id), raw=None)
+    assert refused.value.field == "raw_file"
+    db.session.rollback()
+    assert lead.measured_text is None
+    # Without an instrument (a sensory test) none is needed.
+    _record(db, tech, lead, _details(), raw=None)
+    assert lead.status == ResultStatus.ENTERED
+
+
+def test_the_raw_data_file_is_kept_with_its_sha256_in_the_audit_trail(
+    db, tech, balance, flour_sample, today
+):
+    lead = by_name(flour_sample(), "铅")
+    _record(db, tech, lead, _details(instrument_id=balance.id))
+    [raw] = bench.raw_files(db.session, [lead.id])
+    assert (raw.kind, raw.filename, raw.size) == ("raw_data", "aas-run.csv", len(RAW))
+    assert raw.sha256 == hashlib.sha256(RAW).hexdigest()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "attach", AuditEntry.entity == "result")
+    ).one()
+    assert entry.entity_id == str(lead.id) and raw.sha256 in entry.new_values
+    # Saved again later, the file on file counts: no second upload needed.
+    _record(db, tech, lead, _details(instrument_id=balance.id), value="0.06", raw=None)
+    assert lead.measured_text == "0.06"
+
+
+def test_a_raw_file_of_another_type_saves_nothing(db, tech, balance, flour_sample, today):
+    lead = by_name(flour_sample(), "铅")
+    program = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    with pytest.raises(ServiceError) as refused:
+        _record(db, tech, lead, _details(instrument_id=balance.id), raw=_raw(program, "x.csv"))
+    assert refused.value.field == "raw_file"
+    db.session.rollback()
+    assert lead.measured_text is None and db.session.get(BenchRecord, lead.id) is None
+    assert db.session.scalars(select(Attachment)).all() == []

@@ -20,7 +20,8 @@ def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
     db.session.commit()
     page = browser_login(supervisor)
 
-    page.click("text=合格率统计")
+    page.click("#nav-reports")  # the supervisor's menu is grouped
+    page.click("#mainnav .dropdown-menu.show >> text=合格率统计")
     assert page.inner_text("#key-food-rate") == "71.43%"
     page.click("text=明细表与逐级查看")
     for name in ("粮食加工品", "小麦粉", "小麦粉"):  # 大类 → 亚类 → 次亚类 → 细类
@@ -37,8 +38,9 @@ def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
         workbook = load_workbook(io.BytesIO(saved.read()), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     workbook.close()
-    assert rows[0][0] == "sample_no" and len(rows) == 1 + 12
+    assert rows[0][0] == "样品编号" and len(rows) == 1 + 12  # headers for people
 
-    page.click("text=时限看板")
+    page.click("#nav-followup")
+    page.click("#mainnav .dropdown-menu.show >> text=时限看板")
     board = page.inner_text("#deadline-board")
     assert overdue_no in board and "已逾期" in board

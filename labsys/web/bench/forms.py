@@ -4,6 +4,7 @@ record of one result, and the confirmation of an import that replaces values."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
@@ -83,6 +84,7 @@ class RecordForm(LabsysForm):
     )
     method = SelectField(_l("Method used"), validators=[InputRequired()])
     instrument = SelectField(_l("Instrument"), coerce=int, default=0)
+    raw_file = FileField(_l("Raw data file (instrument export)"))
     save = SubmitField(_l("Save"))
     save_next = SubmitField(_l("Save and next"))
 
@@ -92,3 +94,16 @@ class ImportConfirmForm(LabsysForm):
     fingerprint = HiddenField(
         validators=[InputRequired(), Length(max=64), Regexp(r"^[0-9a-f]{64}$")]
     )
+
+
+class RunForm(LabsysForm):
+    """A worksheet's run: when given, recorded on every row saved with it (prefix "run")."""
+
+    class Meta:
+        csrf = False  # part of the worksheet's form, which carries the token
+
+    started_on = DateField(_l("Test started"), validators=[Optional()])
+    ended_on = DateField(_l("Test ended"), validators=[Optional()])
+    method = SelectField(_l("Method used"), default="")
+    instrument = SelectField(_l("Instrument"), coerce=int, default=0)
+    raw_file = FileField(_l("Raw data file (instrument export)"))

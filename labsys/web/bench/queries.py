@@ -3,10 +3,14 @@ of a worksheet, the instrument choices."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labsys.models import (
+    BenchRecord,
+    Instrument,
     ResultAssignment,
     ResultStatus,
     Sample,
@@ -124,3 +128,32 @@ def next_result(session: Session, user: User, result: SampleResult) -> SampleRes
         .limit(1)
     )
     return session.scalar(query.where(SampleResult.id > result.id)) or session.scalar(query)
+
+
+def records_of(session: Session, results: Sequence[SampleResult]) -> list[tuple]:
+    """(result, bench record, instrument or None, who recorded it) for the rows that have a
+    bench record, in the rows' order."""
+    by_id = {r.id: r for r in results}
+    if not by_id:
+        return []
+    found = {
+        record.result_id: (record, instrument, user)
+        for record, instrument, user in session.execute(
+            select(BenchRecord, Instrument, User)
+            .outerjoin(Instrument, Instrument.id == BenchRecord.instrument_id)
+            .join(User, User.id == BenchRecord.recorded_by_id)
+            .where(BenchRecord.result_id.in_(list(by_id)))
+        )
+    }
+    return [(r, *found[r.id]) for r in results if r.id in found]
+
+
+def last_record(session: Session, user: User, item: TestItem) -> BenchRecord | None:
+    """The latest bench record ``user`` made for a result of ``item``."""
+    return session.scalar(
+        select(BenchRecord)
+        .join(SampleResult, SampleResult.id == BenchRecord.result_id)
+        .where(BenchRecord.recorded_by_id == user.id, SampleResult.test_item_id == item.id)
+        .order_by(BenchRecord.recorded_at.desc(), BenchRecord.result_id.desc())
+        .limit(1)
+    )

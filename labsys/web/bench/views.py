@@ -215,6 +215,8 @@ def record(result_id: int):
             method_standard=form.method.data,
             instrument_id=form.instrument.data or None,
         )
+        upload = form.raw_file.data
+        raw = bench.RawFile(upload.filename, upload.stream) if upload else None
         fields = {"unit_values": "units", "measured_text": "measured", "lod": "measured"}
         with service_errors(form, fields=fields):
             bench.record_result(
@@ -225,6 +227,7 @@ def record(result_id: int):
                 expected_version=int(form.version.data),
                 details=details,
                 unit_values=units,
+                raw_file=raw,
             )
             flash(
                 _(
@@ -252,6 +255,7 @@ def record(result_id: int):
         form=form,
         record=existing,
         owner=owner,
+        raw_files=bench.raw_files(db.session, [result.id]),
         editable=result.status in results_svc.EDITABLE,
         limit=results_svc.limit_display(result),
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +23,8 @@ from labsys.models import Role, Sample
 from labsys.services import receipt, sampling
 from labsys.web.access import roles_required
 from labsys.web.forms import service_errors
-from labsys.web.pagination import keyset_page
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 from labsys.web.receipt.forms import ReceiveForm, RejectForm
 from labsys.web.sampling import queries
 
@@ -41,10 +51,15 @@ def index():
             return redirect(url_for("receipt.receive", sample_id=sample.id))
     today = clock.today()
     received = queries.received_on(db.session, today, RECEIVED_TODAY_LIMIT)
-    awaiting = keyset_page(
-        queries.awaiting_receipt_query(),
-        Sample.id,
-        after=request.args.get("after", type=int),
+    filters, check = queue_support.current_filters()
+    awaiting = queue_queries.queue_page(
+        db.session,
+        queries.awaiting_receipt_ids(filters.conditions(Sample.due_delivery, check)),
+        id_column=Sample.id,
+        due_column=Sample.due_delivery,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
     )
     return render_template(
         "receipt/index.html",
@@ -52,7 +67,9 @@ def index():
         received=received,
         awaiting=awaiting,
         awaiting_count=queries.count_awaiting(db.session),
-        check=sampling.deadline_check(db.session, today),
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
     )
 
 

@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from labsys.models import Report, ReportStatus, Sample
-from labsys.services import reports
+from labsys.models import Report, ReportStatus, Sample, SampleStatus, SamplingVisit
 
 
-def queue_query(search: str) -> Select:
-    """Samples awaiting their report whose number or food contains ``search``."""
-    query = reports.awaiting_report_query()
-    if search:
-        like = f"%{search}%"
-        query = query.where(or_(Sample.sample_no.ilike(like), Sample.food_name.ilike(like)))
-    return query
+def queue_ids(conditions: Sequence = ()) -> Select:
+    """Ids of the concluded samples awaiting their report, narrowed by ``conditions`` (the
+    queue filters)."""
+    return select(Sample.id).where(Sample.status == SampleStatus.CONCLUDED, *conditions)
+
+
+# What a row of the queue shows besides the sample: its sampled unit.
+QUEUE_OPTIONS = (selectinload(Sample.visit).selectinload(SamplingVisit.sampled_unit),)
 
 
 def samples_by_id(session: Session, ids: Sequence[int]) -> dict[int, Sample]:

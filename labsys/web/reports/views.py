@@ -25,6 +25,8 @@ from labsys.services import esign, reports
 from labsys.web.access import public, roles_required
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 from labsys.web.reports import queries
 from labsys.web.reports.forms import BulkIssueForm, CorrectionForm, IssueForm
 
@@ -62,14 +64,23 @@ def _pdf_response(data: bytes, filename: str, *, inline: bool):
 @bp.route("/queue")
 @roles_required(Role.SUPERVISOR)
 def queue():
-    search = request.args.get("q", "").strip()
-    page = keyset_page(
-        queries.queue_query(search), Sample.id, after=request.args.get("after", type=int)
+    filters, check = queue_support.current_filters()
+    page = queue_queries.queue_page(
+        db.session,
+        queries.queue_ids(filters.conditions(Sample.due_report, check)),
+        id_column=Sample.id,
+        due_column=Sample.due_report,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
+        options=queries.QUEUE_OPTIONS,
     )
     return render_template(
         "reports/queue.html",
         page=page,
-        search=search,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
         form=BulkIssueForm(),
         setup_warnings=reports.setup_warnings(current_app.config),
     )

@@ -12,15 +12,13 @@ from labsys.models import ResultStatus, Sample, SampleResult, SampleStatus, Test
 from labsys.services.results import EDITABLE, TESTING_STATUSES
 
 
-def my_work_query(search: str) -> Select:
-    """Samples in testing with results still to enter, their number containing ``search``."""
+def my_work_query(conditions: Sequence = ()) -> Select:
+    """Ids of the samples in testing with results still to enter, narrowed by
+    ``conditions`` (the queue filters)."""
     open_rows = exists().where(
         SampleResult.sample_id == Sample.id, SampleResult.status.in_(EDITABLE)
     )
-    query = select(Sample).where(Sample.status == SampleStatus.RECEIVED, open_rows)
-    if search:
-        query = query.where(Sample.sample_no.ilike(f"%{search}%"))
-    return query
+    return select(Sample.id).where(Sample.status == SampleStatus.RECEIVED, open_rows, *conditions)
 
 
 def status_counts(
@@ -94,21 +92,20 @@ def _awaiting_review(reviewer: User) -> tuple:
     )
 
 
-def review_queue_query(reviewer: User) -> Select:
-    """Ids of the samples with results awaiting ``reviewer``.
+def review_queue_query(
+    reviewer: User, conditions: Sequence = (), *, joined: bool = False
+) -> Select:
+    """Ids of the samples with results awaiting ``reviewer`` (``sample_id``), narrowed by
+    ``conditions`` on the sample (the queue filters; ``joined`` joins the sample for them or
+    for the due-date order).
 
     From the submitted results themselves (index on status, sample id): few samples await
     review among very many, so scanning samples would not do.
     """
-    return select(SampleResult.sample_id).where(*_awaiting_review(reviewer)).distinct()
-
-
-def samples_in_order(session: Session, ids: Sequence[int]) -> list[Sample]:
-    """The samples of ``ids``, in that order."""
-    if not ids:
-        return []
-    found = {s.id: s for s in session.scalars(select(Sample).where(Sample.id.in_(ids)))}
-    return [found[i] for i in ids]
+    query = select(SampleResult.sample_id).where(*_awaiting_review(reviewer)).distinct()
+    if conditions or joined:
+        query = query.join(Sample, Sample.id == SampleResult.sample_id).where(*conditions)
+    return query
 
 
 def awaiting_review_by_sample(

@@ -3,14 +3,21 @@ retests, the sample's results and history, and the instrument import."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from labsys.database import write_intent
@@ -24,8 +31,9 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments, esign
+from labsys.services import assignments, bench, esign
 from labsys.services import results as svc
+from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import (
     ImportErrors,
     OverwriteNeedsConfirmation,
@@ -36,9 +44,13 @@ from labsys.web import reads_first
 from labsys.web.access import roles_required
 from labsys.web.bench import pending
 from labsys.web.bench import queries as bench_queries
+from labsys.web.bench import run as bench_run
 from labsys.web.bench.forms import ImportConfirmForm
 from labsys.web.forms import service_errors
+from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 from labsys.web.results import queries
 from labsys.web.results.forms import (
     AcceptForm,
@@ -55,22 +67,9 @@ bp = Blueprint("results", __name__, url_prefix="/lab")
 READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
 DECIDERS = (Role.REVIEWER, Role.SUPERVISOR)
 WORKSHEET_SIZE = 100
+# Samples per page of the review queue (each is a card of its results).
+REVIEW_PAGE_SIZE = 20
 _UNIT_SPLIT_RE = re.compile(r"\s*[,;，；]\s*")
-
-ACTION_TITLES = {
-    "enter": _l("Result entered"),
-    "submit": _l("Submitted for review"),
-    "accept": _l("Accepted"),
-    "return": _l("Returned"),
-    "correct": _l("Corrected"),
-    "retest": _l("Retest ordered"),
-    "create": _l("Retest row created"),
-    "reopen": _l("Conclusion withdrawn for a retest"),
-    "conclude": _l("Conclusion derived"),
-    "assign": _l("Assigned to a technician"),
-    "unassign": _l("Assignment removed"),
-    "bench": _l("Bench record (dates, method, instrument)"),
-}
 
 
 @dataclass(frozen=True)
@@ -99,16 +98,24 @@ def _result_or_404(result_id: int) -> SampleResult:
 @bp.route("/work")
 @roles_required(Role.TECHNICIAN)
 def my_work():
-    search = request.args.get("q", "").strip()
-    page = keyset_page(
-        queries.my_work_query(search), Sample.id, after=request.args.get("after", type=int)
+    filters, check = queue_support.current_filters()
+    page = queue_queries.queue_page(
+        db.session,
+        queries.my_work_query(filters.conditions(Sample.due_report, check)),
+        id_column=Sample.id,
+        due_column=Sample.due_report,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
     )
     return render_template(
         "results/my_work.html",
         page=page,
         counts=queries.status_counts(db.session, page.items),
         items=queries.open_items(db.session),
-        search=search,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
         Status=ResultStatus,
         mine=bench_queries.my_samples(db.session, current_user),
         my_items=bench_queries.my_items(db.session, current_user),
@@ -143,8 +150,14 @@ def _pairs(form: ResultEntryForm, results: list[SampleResult]) -> list:
     return pairs
 
 
-def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, str] | None:
-    """Save the typed rows (all or nothing); None on success, else errors by result id."""
+def _save_rows(
+    form: ResultEntryForm,
+    results: list[SampleResult],
+    run: bench.BenchDetails | None = None,
+    raw_file: bench.RawFile | None = None,
+) -> dict[int, str] | None:
+    """Save the typed rows (all or nothing), with the worksheet's ``run`` details on each
+    when given; None on success, else errors by result id."""
     entries = []
     for row, result in _pairs(form, results):
         units = [u.data or "" for u in row.units] if result.is_microbiological else None
@@ -155,7 +168,12 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
         flash(_("Nothing to save: enter at least one result."), "warning")
         return {}
     with service_errors() as outcome:
-        saved = svc.enter_results(db.session, current_user, entries)
+        if run is None:
+            saved = svc.enter_results(db.session, current_user, entries)
+        else:
+            saved = bench.enter_run(
+                db.session, current_user, entries, details=run, raw_file=raw_file
+            )
     if isinstance(outcome.error, svc.EntryErrors):
         return outcome.error.errors
     if outcome.error is not None:
@@ -167,6 +185,18 @@ def _save_rows(form: ResultEntryForm, results: list[SampleResult]) -> dict[int, 
     flash(_("%(n)d results saved and judged.", n=len(saved)), "success")
     if failed:
         flash(_("%(n)d of them fail their limit.", n=failed), "warning")
+    for result in saved:
+        if svc.not_detected_without_lod(result):
+            flash(
+                _(
+                    "%(item)s of %(no)s was saved as not detected, but the item has no "
+                    "detection limit: the report will not say below what. Enter <LOD (for "
+                    "example <0.005) if the method has one.",
+                    item=result.item_name,
+                    no=result.sample.sample_no,
+                ),
+                "warning",
+            )
     return None
 
 
@@ -252,9 +282,10 @@ def worksheet(item_id: int):
         posted = [row.form.result_id.data for row in ResultEntryForm().rows]
         results = queries.posted_results(db.session, item_id, posted)
     form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
+    run = bench_run.run_form(db.session, current_user, item, results)
     errors: dict[int, str] = {}
-    if form.validate_on_submit():
-        errors = _save_rows(form, results)
+    if form.validate_on_submit() and run.validate():
+        errors = _save_rows(form, results, bench_run.details(run), bench_run.raw_file(run))
         if errors is None:
             return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
@@ -270,6 +301,7 @@ def worksheet(item_id: int):
         confirm=ShownForm(),
         shown=_shown(results),
         owners=assignments.assignees(db.session, (r.id for r in results)),
+        run=run,
     )
 
 
@@ -288,26 +320,71 @@ def submit_worksheet(item_id: int):
 # --- review ----------------------------------------------------------------------------------
 
 
+def _review_ids(filters, check):
+    return queries.review_queue_query(
+        current_user,
+        filters.conditions(Sample.due_report, check),
+        joined=filters.sort == "due",
+    )
+
+
 @bp.route("/review")
 @roles_required(Role.REVIEWER)
 def review_queue():
-    page = keyset_page(
-        queries.review_queue_query(current_user),
-        SampleResult.sample_id,
-        after=request.args.get("after", type=int),
-        key_of=lambda sample_id: sample_id,
+    filters, check = queue_support.current_filters()
+    page = queue_queries.queue_page(
+        db.session,
+        _review_ids(filters, check),
+        id_column=SampleResult.sample_id,
+        due_column=Sample.due_report,
+        filters=filters,
+        after=request.args.get("after"),
+        size=REVIEW_PAGE_SIZE,
     )
-    page.items = queries.samples_in_order(db.session, page.items)
     grouped = _not_mine(queries.awaiting_review_by_sample(db.session, current_user, page.items))
     page.items = [sample for sample in page.items if sample.id in grouped]
     return render_template(
         "results/review.html",
         page=page,
         grouped=grouped,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
+        back=request.query_string.decode("latin-1"),
         confirm=AcceptForm(),
         return_form=ReturnForm(),
         shown=_shown(r for results in grouped.values() for r in results),
     )
+
+
+def _next_in_review(sample: Sample) -> int | None:
+    """The sample that follows ``sample`` in the review queue as the posted form's "back"
+    had it filtered and ordered (it moves up when ``sample`` leaves the queue)."""
+    args = queue_support.queue_args(request.form.get("back"))
+    filters = queue_queries.QueueFilters.from_args(args).resolve(db.session)
+    check = sampling_svc.deadline_check(db.session)
+    position = (
+        f"{(sample.due_report or queue_queries.NO_DUE).isoformat()}_{sample.id}"
+        if filters.sort == "due"
+        else str(sample.id)
+    )
+    following = queue_queries.page_ids(
+        db.session,
+        _review_ids(filters, check),
+        id_column=SampleResult.sample_id,
+        due_column=Sample.due_report,
+        sort=filters.sort,
+        after=position,
+        size=1,
+    )
+    return following.items[0] if following.items else None
+
+
+def _back_to_review(sample: Sample, *, stay: bool = False):
+    """Back to the queue, filtered as it was, at the next sample (or this one, ``stay``)."""
+    target = sample.id if stay else _next_in_review(sample)
+    anchor = f"sample-{target}" if target else "review-top"
+    return redirect(queue_support.back_to("results.review_queue", anchor=anchor))
 
 
 def _not_mine(grouped: dict[int, list[SampleResult]]) -> dict[int, list[SampleResult]]:
@@ -329,13 +406,13 @@ def accept_sample(sample_id: int):
     form = AcceptForm()
     if not form.validate_on_submit():
         _flash_form_errors(form)
-        return redirect(url_for("results.review_queue"))
+        return _back_to_review(sample, stay=True)
     seen = _shown_pairs(form)
     results = queries.results_of_sample(db.session, sample, list(seen))
     if len(results) != len(seen):
         flash(_("Some of these results are no longer on this page; reload it."), "danger")
-        return redirect(url_for("results.review_queue"))
-    with service_errors():
+        return _back_to_review(sample, stay=True)
+    with service_errors() as outcome:
         signature = esign.sign(current_user, form.password.data, esign.Meaning.REVIEW)
         count = svc.accept_results(
             db.session, current_user, results, signature=signature, seen=seen
@@ -350,7 +427,8 @@ def accept_sample(sample_id: int):
                 ),
                 "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
             )
-    return redirect(url_for("results.review_queue"))
+    # Signed: on to the next sample; refused (a wrong password): stay at this one.
+    return _back_to_review(sample, stay=outcome.error is not None)
 
 
 @bp.route("/results/<int:result_id>/return", methods=["POST"])
@@ -361,7 +439,7 @@ def return_result(result_id: int):
     if not form.validate_on_submit():
         for message in form.reason.errors or [_("The form was not valid; check the values.")]:
             flash(message, "danger")
-        return redirect(url_for("results.review_queue"))
+        return _back_to_review(result.sample, stay=True)
     with service_errors():
         svc.review_result(db.session, current_user, result, accept=False, reason=form.reason.data)
         flash(
@@ -372,7 +450,7 @@ def return_result(result_id: int):
             ),
             "success",
         )
-    return redirect(url_for("results.review_queue"))
+    return _back_to_review(result.sample, stay=True)
 
 
 # --- a sample's results, corrections, retests, history ---------------------------------------
@@ -389,6 +467,7 @@ def sample_results(sample_id: int):
         rows=rows,
         shown=_shown(rows),
         retest_form=RetestForm(),
+        bench_records=bench_queries.records_of(db.session, rows),
     )
 
 
@@ -458,21 +537,13 @@ def order_retest(result_id: int):
 def sample_history(sample_id: int):
     sample = _sample_or_404(sample_id)
     entries = svc.sample_history(db.session, sample)
-    names = queries.full_names(db.session, (e.user_id for e in entries if e.user_id))
-    items = queries.item_names(db.session, sample)
-    rows = [(entry, _parse(entry.old_values), _parse(entry.new_values)) for entry in entries]
-    return render_template(
-        "results/history.html",
-        sample=sample,
-        rows=rows,
-        names=names,
-        items=items,
-        titles=ACTION_TITLES,
+    rows = history_rows(
+        db.session,
+        entries,
+        item_names=queries.item_names(db.session, sample),
+        sample_title=_("Sample"),
     )
-
-
-def _parse(values: str | None) -> dict:
-    return json.loads(values) if values else {}
+    return render_template("results/history.html", sample=sample, rows=rows)
 
 
 # --- import ----------------------------------------------------------------------------------

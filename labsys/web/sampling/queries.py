@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from labsys.core import clock
@@ -27,6 +27,21 @@ from labsys.models import (
 from labsys.web.sampling.forms import bracket_key
 
 _NUMBER_RE = re.compile(r"^[A-Z]*\d[A-Z0-9-]*$")
+CATEGORY_LEVELS = {
+    1: Sample.cat_l1_id,
+    2: Sample.cat_l2_id,
+    3: Sample.cat_l3_id,
+    4: Sample.cat_l4_id,
+}
+
+
+def key_food_sample_ids() -> Select:
+    """Ids of the samples under a key-food category (at its level), as the key-food
+    indicator counts them."""
+    flagged = select(FoodCategory.id).where(FoodCategory.is_key_food)
+    return select(Sample.id).where(
+        or_(*(column.in_(flagged) for column in CATEGORY_LEVELS.values()))
+    )
 
 
 @dataclass
@@ -36,6 +51,9 @@ class SampleFilters:
     region_code: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    # From a chart (the samples behind a bar): "level:id" of a food category, key foods.
+    category: tuple[int, int] | None = None
+    key_foods: bool = False
 
     @classmethod
     def from_args(cls, args) -> SampleFilters:
@@ -46,13 +64,25 @@ class SampleFilters:
                 return None
 
         status = args.get("status", "")
+        level, _, category_id = args.get("category", "").partition(":")
+        category = (
+            (int(level), int(category_id))
+            if level in {"1", "2", "3", "4"} and category_id.isdigit()
+            else None
+        )
         return cls(
             q=args.get("q", "").strip(),
             status=status if status in {s.value for s in SampleStatus} else "",
             region_code=args.get("region_code", "").strip(),
             date_from=day("date_from"),
             date_to=day("date_to"),
+            category=category,
+            key_foods=args.get("key_foods") == "1",
         )
+
+    @property
+    def from_chart(self) -> bool:
+        return self.category is not None or self.key_foods
 
     @property
     def by_number(self) -> bool:
@@ -87,6 +117,11 @@ class SampleFilters:
             query = query.where(Sample.sampling_date >= self.date_from)
         if self.date_to:
             query = query.where(Sample.sampling_date <= self.date_to)
+        if self.category:
+            level, category_id = self.category
+            query = query.where(CATEGORY_LEVELS[level] == category_id)
+        if self.key_foods:
+            query = query.where(Sample.id.in_(key_food_sample_ids()))
         return query
 
 
@@ -151,11 +186,21 @@ def resolve_category(session: Session, text: str | None) -> FoodCategory | None 
         session.scalars(
             select(FoodCategory)
             .where(FoodCategory.name_zh == text)
-            .order_by(FoodCategory.level.desc())
-            .limit(2)
+            .order_by(FoodCategory.level.desc(), FoodCategory.id)
+            .limit(10)
         )
     )
-    return named[0] if len(named) == 1 else False
+    if len(named) == 1:
+        return named[0]
+    # The same name on several levels (小麦粉 as 亚类 and as 细类): the one detailed
+    # category (without children) among them is meant; two of those stay ambiguous.
+    parents = set(
+        session.scalars(
+            select(FoodCategory.parent_id).where(FoodCategory.parent_id.in_([c.id for c in named]))
+        )
+    )
+    leaves = [c for c in named if c.id not in parents]
+    return leaves[0] if len(leaves) == 1 else False
 
 
 def other_samplers(session: Session, user: User) -> list[User]:
@@ -185,6 +230,11 @@ def received_on(session: Session, day: date, limit: int) -> list[Sample]:
 
 def awaiting_receipt_query() -> Select:
     return sample_list_query().where(Sample.status == SampleStatus.REGISTERED)
+
+
+def awaiting_receipt_ids(conditions: Sequence = ()) -> Select:
+    """Ids of the samples awaiting receipt, narrowed by ``conditions`` (queue filters)."""
+    return select(Sample.id).where(Sample.status == SampleStatus.REGISTERED, *conditions)
 
 
 def reload_sample(session: Session, sample_id: int) -> Sample | None:

@@ -34,6 +34,7 @@ from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
 from labsys.web.attachments.views import upload_form
 from labsys.web.forms import service_errors
+from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
 from labsys.web.sampling.forms import (
@@ -207,6 +208,10 @@ def visit_create():
     if request.method == "GET":
         form.sampling_date.data = clock.today()
         form.sampling_basis.data = current_app.config.get("SAMPLING_BASIS") or ""
+        # From a task's row (home page, my tasks): the form starts on that task.
+        task = request.args.get("task", "")
+        if any(str(value) == task for value, _label in form.task_id.choices):
+            form.task_id.data = task
     if form.validate_on_submit():
         errors: list = []
         visit_data, batches = _visit_input(form, errors)
@@ -310,19 +315,6 @@ def sample_list():
     return _render_list(queries.sample_list_query(), _("All samples"), "sampling.sample_list")
 
 
-def _action_titles() -> dict:
-    return {
-        "create": _("Sampled"),
-        "update": _("Edited"),
-        "correct": _("Corrected"),
-        "receive": _("Received by the lab"),
-        "reject": _("Rejected by the lab"),
-        "attach": _("File attached"),
-        "parcel_arrived": _("Parcel arrived"),
-        "detach": _("File withdrawn"),
-    }
-
-
 # --- one sample ----------------------------------------------------------------------------
 
 
@@ -331,15 +323,12 @@ def _action_titles() -> dict:
 def sample_detail(sample_id: int):
     sample = _viewable_sample(sample_id)
     results = queries.sample_results(db.session, sample)
-    history = audit.history(db.session, "sample", sample.id)
-    names = queries.display_names(db.session, (e.user_id for e in history if e.user_id))
+    history = history_rows(db.session, audit.history(db.session, "sample", sample.id))
     return render_template(
         "sampling/sample_detail.html",
         sample=sample,
         results=results,
         history=history,
-        names=names,
-        actions=_action_titles(),
         check=sampling.deadline_check(db.session),
         warning=sampling.expiry_warning(sample),
         storage=sampling.storage_titles(sample.storage_conditions),

@@ -4,6 +4,7 @@ drill-down from 大类 to 细类, and the downloads (CSV, XLSX, PDF, announcemen
 from __future__ import annotations
 
 import tempfile
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -14,6 +15,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from labsys.extensions import db
 from labsys.models import FoodCategory, InspectionType, Role
 from labsys.pdf import charts
 from labsys.services import ServiceError, exports, stats
+from labsys.web import i18n
 from labsys.web.access import roles_required
 from labsys.web.api import BadParameter, stats_options
 from labsys.web.stats import queries
@@ -93,13 +96,59 @@ def summary():
         key_food_rows=key_food_rows,
         districts=districts,
         filter_args=_filter_args(),
-        trend_svg=charts.to_svg(charts.trend_line(key_foods, _("Key-food pass rate by month"))),
-        category_svg=charts.to_svg(
-            charts.category_bars(categories, _("Pass rate by food category (worst first)"))
+        trend_svg=charts.to_svg(
+            charts.trend_line(
+                key_foods, _("Key-food pass rate by month"), link=_samples_link(filters, "month")
+            )
         ),
-        district_svg=charts.to_svg(charts.district_columns(districts, _("Pass rate by district"))),
+        category_svg=charts.to_svg(
+            charts.category_bars(
+                categories,
+                _("Pass rate by food category (worst first)"),
+                link=_samples_link(filters, "category", level=1),
+            )
+        ),
+        district_svg=charts.to_svg(
+            charts.district_columns(
+                districts, _("Pass rate by district"), link=_samples_link(filters, "district")
+            )
+        ),
         **_filter_choices(),
     )
+
+
+def _samples_link(filters, by: str, level: int = 1):
+    """The address of the samples behind a chart's bar or point (the sample list, filtered
+    as the statistic was: its dates, and the bar's category, district or month)."""
+    base = {}
+    if filters and filters.date_from:
+        base["date_from"] = filters.date_from.isoformat()
+    if filters and filters.date_to:
+        base["date_to"] = filters.date_to.isoformat()
+
+    def link(row) -> str | None:
+        args = dict(base)
+        if by == "category":
+            args["category"] = f"{level}:{row.key}"
+        elif by == "district":
+            if not row.key:
+                return None
+            args["region_code"] = row.key
+        elif by == "month":
+            try:
+                first = date.fromisoformat(f"{row.name}-01")
+            except ValueError:
+                return None
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            args["date_from"] = (
+                max(first, filters.date_from) if filters and filters.date_from else first
+            )
+            last = following - timedelta(days=1)
+            args["date_to"] = min(last, filters.date_to) if filters and filters.date_to else last
+            args["key_foods"] = "1"
+        return url_for("sampling.sample_list", **args)
+
+    return link
 
 
 @bp.route("/table")
@@ -207,20 +256,33 @@ def download(kind: str, fmt: str):
             font_path=current_app.config.get("PDF_FONT_PATH"),
         )
         return send_file(pdf, mimetype="application/pdf", as_attachment=True, download_name=name)
+    # Downloads from the pages are for people: headers and values in the interface
+    # language; the CSV starts with a BOM so that Excel reads it as UTF-8.
+    labels = "en" if i18n.select_locale() == "en" else "zh"
+    words = exports.value_labels(labels)
     if fmt == "csv":
         return Response(
-            _csv_stream(kind, filters, lab_name),
+            _csv_stream(kind, filters, lab_name, labels, words),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
-    header, rows = exports.export_table(db.session, kind, filters, default_lab=lab_name)
+    header, rows = exports.export_table(
+        db.session, kind, filters, default_lab=lab_name, labels=labels, words=words
+    )
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
-    exports.write_xlsx(spool, header, rows, title=kind, preamble=exports.export_preamble(kind))
+    exports.write_xlsx(
+        spool,
+        header,
+        rows,
+        title=kind,
+        preamble=exports.export_preamble(kind),
+        widths=exports.column_widths(kind),
+    )
     spool.seek(0)
     return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
-def _csv_stream(kind: str, filters, lab_name: str):
+def _csv_stream(kind: str, filters, lab_name: str, labels: str, words: dict):
     """CSV chunks read through a session of their own: the response body is produced after
     the request (and its app context and session) has ended."""
     engine = db.engine
@@ -228,7 +290,9 @@ def _csv_stream(kind: str, filters, lab_name: str):
     def generate():
         write_intent.set(False)  # read only: a plain BEGIN on SQLite, never the write lock
         with Session(engine) as session:
-            header, rows = exports.export_table(session, kind, filters, default_lab=lab_name)
-            yield from exports.csv_chunks(header, rows)
+            header, rows = exports.export_table(
+                session, kind, filters, default_lab=lab_name, labels=labels, words=words
+            )
+            yield from exports.csv_chunks(header, rows, bom=True)
 
     return generate()

@@ -1,0 +1,76 @@
+"""The API's reads (the pages' own queries where they exist)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from labsys.models import (
+    Plan,
+    Report,
+    Role,
+    Sample,
+    SampleResult,
+    SamplingVisit,
+    Task,
+    TaskSampler,
+    User,
+)
+from labsys.web.sampling import queries as sampling_queries
+
+LAB_AND_SUPERVISION = (Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
+
+
+def sample_query(user: User, session: Session) -> Select:
+    """The samples this user may read: all for the lab and supervisors, a sampler's team's
+    otherwise (as on the pages)."""
+    if user.has_role(*LAB_AND_SUPERVISION):
+        return sampling_queries.sample_list_query()
+    return sampling_queries.sample_list_query(user, session)
+
+
+def readable_sample(session: Session, user: User, sample_id: int) -> Sample | None:
+    return session.scalar(sample_query(user, session).where(Sample.id == sample_id))
+
+
+def visit(session: Session, visit_id: int) -> SamplingVisit | None:
+    return session.get(SamplingVisit, visit_id)
+
+
+def results_of(session: Session, sample_id: int) -> list[SampleResult]:
+    return list(
+        session.scalars(
+            select(SampleResult)
+            .where(SampleResult.sample_id == sample_id)
+            .order_by(SampleResult.seq, SampleResult.id)
+        )
+    )
+
+
+def result(session: Session, result_id: int) -> SampleResult | None:
+    return session.get(SampleResult, result_id)
+
+
+def plans(session: Session) -> list[Plan]:
+    return list(session.scalars(select(Plan).order_by(Plan.year.desc(), Plan.id.desc())))
+
+
+def tasks(session: Session, user: User) -> list[Task]:
+    """Every task for supervisors; a sampler's own tasks otherwise."""
+    query = select(Task).order_by(Task.due_date, Task.id)
+    if not user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        query = query.where(
+            Task.id.in_(select(TaskSampler.task_id).where(TaskSampler.user_id == user.id))
+        )
+    return list(session.scalars(query))
+
+
+def report_query(sample_id: int | None) -> Select:
+    query = select(Report)
+    if sample_id is not None:
+        query = query.where(Report.sample_id == sample_id)
+    return query
+
+
+def report(session: Session, report_id: int) -> Report | None:
+    return session.get(Report, report_id)

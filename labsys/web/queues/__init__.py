@@ -1,0 +1,1 @@
+"""Shared pieces of the work queues: filters, due-date paging, the dashboard counts."""
