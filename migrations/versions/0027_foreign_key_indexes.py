@@ -4,14 +4,14 @@ Deleting one sample_results row checked sample_results.supersedes_id by a full s
 rows on PostgreSQL, 3.1 s each).  tests/foundation/test_fk_indexes.py keeps every foreign
 key indexed from now on.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 """
 
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
@@ -50,6 +50,7 @@ INDEXES = [
     ("tasks", "ix_tasks_created_by_id", ["created_by_id"]),
     ("tasks", "ix_tasks_lab_id", ["lab_id"]),
     ("tasks", "ix_tasks_region_code", ["region_code"]),
+    ("webhook_deliveries", "ix_webhook_deliveries_event_id", ["event_id"]),
 ]
 
 
