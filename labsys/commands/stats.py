@@ -211,11 +211,11 @@ def export_command(kind, date_from, date_to, plan, task, fmt, labels, output, ty
     """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
     report (PDF), streaming rows so that a year of a big city fits in little memory."""
     with read_only():
-        _export(kind, _filters(date_from, date_to, plan, task, types), fmt, output)
+        _export(kind, _filters(date_from, date_to, plan, task, types), fmt, labels, output)
     click.echo(_("%(kind)s written to %(output)s", kind=kind, output=output))
 
 
-def _export(kind, filters, fmt, output) -> None:
+def _export(kind, filters, fmt, labels, output) -> None:
     from flask import current_app
 
     lab_name = current_app.config["LAB_NAME"]

@@ -52,14 +52,14 @@ def test_an_export_midway_leaves_the_database_writable(
     seen = []
     write_csv = exports.write_csv
 
-    def write_and_meanwhile_save(output, header, rows):
+    def write_and_meanwhile_save(output, header, rows, **options):
         def rows_then_a_save():
             for number, row in enumerate(rows):
                 if number == 1:  # the export's transaction is open and reading
                     seen.append(write_from_another_connection(sqlite_path))
                 yield row
 
-        write_csv(output, header, rows_then_a_save())
+        write_csv(output, header, rows_then_a_save(), **options)
 
     monkeypatch.setattr(exports, "write_csv", write_and_meanwhile_save)
     target = tmp_path / "samples.csv"
