@@ -82,7 +82,7 @@ def _sign(actor) -> esign.Signature:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        return esign.sign(actor, password, esign.Meaning.APPROVAL)
+        return esign.sign(actor, password, esign.Meaning.APPROVAL, session=db.session)
     except ServiceError as error:
         db.session.rollback()
         security.access_refused(
@@ -94,6 +94,7 @@ def _sign(actor) -> esign.Signature:
             message=error.message,
             address=None,
         )
+        security.signature_failed(db.session, actor)  # counts as a failed login
         db.session.commit()
         fail(_("error: %(message)s", message=error.message))
 

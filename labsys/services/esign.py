@@ -24,15 +24,18 @@ trail as a refused access, the CLI records it itself) and nothing is signed.
 from __future__ import annotations
 
 import weakref
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from labsys.core import clock
 from labsys.models import User
+from labsys.services import security
 from labsys.services.access import SystemActor
 from labsys.services.errors import PermissionDenied
 
@@ -56,22 +59,48 @@ class Signature:
 
 # Every signature :func:`sign` made in this process (a hand-built one is not in it).
 _MADE: weakref.WeakSet[Signature] = weakref.WeakSet()
+# While set (the web layer sets it per request), the ids of users whose password was wrong
+# when signing: counted as failed logins after the request (its own work rolled back), so
+# that guessing a password through a signing form locks the account like the login page.
+failed_signers: ContextVar[list[int] | None] = ContextVar("labsys_failed_signers", default=None)
 
 
 class SignatureRefused(PermissionDenied):
     """The password given to sign was wrong (or missing)."""
 
 
-def sign(actor: User | SystemActor | None, password: str | None, meaning: Meaning) -> Signature:
-    """The signature of ``actor`` if ``password`` is theirs; else SignatureRefused."""
+def sign(
+    actor: User | SystemActor | None,
+    password: str | None,
+    meaning: Meaning,
+    *,
+    session: Session | None = None,
+) -> Signature:
+    """The signature of ``actor`` if ``password`` is theirs; else SignatureRefused.  With a
+    ``session``, an account locked by failed logins (or failed signatures) cannot sign
+    (21 CFR Part 11 §11.300(d): attempts at unauthorized use are detected and stopped)."""
     if actor is None or isinstance(actor, SystemActor) or actor.id is None:
         raise PermissionDenied(_("Only a person signs: log in as the signer."))
+    if session is not None:
+        minutes = security.login_blocked(session, actor.username, None)
+        if minutes is not None:
+            raise SignatureRefused(
+                _(
+                    "Too many wrong passwords: signing is locked for %(n)d minutes. "
+                    "Nothing was signed.",
+                    n=minutes,
+                ),
+                field="password",
+            )
     password = password or ""
     if not password:
         raise SignatureRefused(
             _("Enter your password to sign: nothing was signed."), field="password"
         )
     if len(password) > MAX_PASSWORD or not check_password_hash(actor.password_hash, password):
+        failed = failed_signers.get()
+        if failed is not None:
+            failed.append(actor.id)
         raise SignatureRefused(
             _("Signature refused: the password is wrong. Nothing was signed."), field="password"
         )

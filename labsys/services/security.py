@@ -104,6 +104,17 @@ def login_succeeded(session: Session, user: User, address: str | None) -> None:
     audit.record(session, user, "user", user.id, "login", new={"address": address})
 
 
+def signature_failed(session: Session, user: User) -> bool:
+    """A wrong password given to sign (services/esign.py): counted against the account as
+    a failed login is (the refusal itself is audited as a refused access); returns whether
+    the account is locked now."""
+    key = user.username.strip().casefold()[:_MAX]
+    limit = _setting("LOGIN_MAX_FAILURES")
+    if limit <= 0:
+        return False
+    return _count_failure(session, ACCOUNT, key, limit, clock.now())
+
+
 def login_failed(
     session: Session, username: str, address: str | None, *, throttled: bool = False
 ) -> bool:

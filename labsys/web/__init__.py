@@ -13,7 +13,7 @@ from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.models import OilProcess, Role, User
-from labsys.services import security
+from labsys.services import esign, security
 from labsys.services.errors import noted_refusals
 from labsys.web import access, i18n, navigation, sessions
 
@@ -93,6 +93,8 @@ def _mark_write_intent():
 def _note_refusals():
     g.refusals = []
     noted_refusals.set(g.refusals)
+    g.failed_signers = []
+    esign.failed_signers.set(g.failed_signers)
 
 
 def _commit_or_rollback(response):
@@ -126,6 +128,10 @@ def _record_refusals(response) -> None:
                 message=message,
                 address=request.remote_addr,
             )
+        for user_id in g.get("failed_signers") or []:
+            signer = db.session.get(User, user_id)
+            if signer is not None:
+                security.signature_failed(db.session, signer)
         db.session.commit()
     except Exception:  # the refusal stands even if it could not be recorded
         db.session.rollback()

@@ -40,6 +40,7 @@ SYSTEM_STEPS = {
     "labsys.services.security.login_succeeded": "the audit trail itself: a login",
     "labsys.services.security.login_failed": "the audit trail itself: a failed login (no actor)",
     "labsys.services.security.access_refused": "the audit trail itself: a refusal, recorded after it",
+    "labsys.services.security.signature_failed": "counts a wrong signing password, after the refusal",
     # The lifecycle kernel checks the actor's role by its own table (tests/lifecycle).
     "labsys.services.api_tokens.store_answer": "the API's stored answer to a create, in its request",
     "labsys.services.webhooks.scan_overdue": "`labsys webhooks deliver`: events of the deadline board",

@@ -111,3 +111,37 @@ def test_limits_are_settings_and_zero_turns_one_off(client, make_user, app, monk
     assert LOCKED in _login(client, "ann", "wrong-2").get_data(as_text=True)
     counters = db.session.scalars(select(LoginThrottle)).all()
     assert [(c.kind, c.key) for c in counters] == [("user", "ann")]
+
+
+def test_wrong_signing_passwords_lock_the_account_like_failed_logins(
+    client, login, post, make_user, now
+):
+    """21 CFR Part 11 §11.300(d): guessing the password through a signing form is stopped
+    as at the login page: the failures count against the account, which then can neither
+    sign nor log in until the lock expires."""
+    from labsys.models import Report
+
+    boss = make_user("boss", Role.SUPERVISOR)
+    login(boss)
+    for attempt in range(5):
+        html = post(
+            "/reports/bulk-issue",
+            {"sample_ids": [1], "password": f"guess-{attempt}"},
+            token_from="/reports/queue",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+    assert "签名被拒绝" in html
+    html = post(
+        "/reports/bulk-issue",
+        {"sample_ids": [1], "password": PASSWORD},
+        token_from="/reports/queue",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "签名已锁定" in html  # the right password no longer signs
+    assert db.session.scalar(select(Report)) is None
+    counter = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "boss"))
+    assert counter.failures >= 5 and counter.locked_until is not None
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert LOCKED in _login(client, "boss", PASSWORD).get_data(as_text=True)
+    now(16)
+    assert _login(client, "boss", PASSWORD).status_code == 302

@@ -281,7 +281,7 @@ def _signature(form) -> esign.Signature | None:
     """A corrected report is an issued report: its approver signs it (password again)."""
     if _enum_or_none(ObjectionEffect, form.effect.data) is not ObjectionEffect.CORRECTED:
         return None
-    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session)
 
 
 OBJECTION_STEPS: dict[str, tuple[type, Callable]] = {

@@ -108,7 +108,9 @@ def issue(sample_id: int):
             flash(str(message), "danger")
         return redirect(url_for("reports.queue"))
     with service_errors():
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+        )
         report = reports.issue_report(
             db.session, current_user, sample, base_url=_base_url(), signature=signature
         )
@@ -133,7 +135,9 @@ def bulk_issue():
     ids = list(dict.fromkeys(form.sample_ids.data))
     found = queries.samples_by_id(db.session, ids)
     with service_errors() as signing:
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+        )
     if signing.error is not None:
         if _wants_json():
             return jsonify(error=signing.error.message), 403
@@ -207,7 +211,9 @@ def correct(report_id: int):
                 report,
                 reason=form.reason.data,
                 base_url=_base_url(),
-                signature=esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL),
+                signature=esign.sign(
+                    current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session
+                ),
             )
             flash(
                 _(

@@ -413,7 +413,9 @@ def accept_sample(sample_id: int):
         flash(_("Some of these results are no longer on this page; reload it."), "danger")
         return _back_to_review(sample, stay=True)
     with service_errors() as outcome:
-        signature = esign.sign(current_user, form.password.data, esign.Meaning.REVIEW)
+        signature = esign.sign(
+            current_user, form.password.data, esign.Meaning.REVIEW, session=db.session
+        )
         count = svc.accept_results(
             db.session, current_user, results, signature=signature, seen=seen
         )
