@@ -43,7 +43,7 @@ class SamplingVisit(Base):
     sampling_date: Mapped[date]
     place: Mapped[str] = mapped_column(String(300), default="")  # 抽样地点
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
-    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     # Who organised the sampling and why (the national form's header).
     sampling_basis: Mapped[str] = mapped_column(String(300), default="")  # 抽样依据
     organising_authority: Mapped[str] = mapped_column(String(200), default="")  # 组织机构
@@ -61,7 +61,7 @@ class SamplingVisit(Base):
     delivery_address: Mapped[str] = mapped_column(String(300), default="")  # 收货地址
     parcel_arrival_date: Mapped[date | None]
     unboxing_record: Mapped[str | None] = mapped_column(Text)  # 拆封查验记录
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -110,7 +110,7 @@ class Sample(Base):
     )
 
     # What was taken (抽样单).
-    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"), index=True)
     food_name: Mapped[str] = mapped_column(String(200))
     brand: Mapped[str] = mapped_column(String(100), default="")  # 商标
     specification: Mapped[str] = mapped_column(String(100), default="")  # 规格型号
@@ -156,13 +156,13 @@ class Sample(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     # The plan's 检验类别 (supervision without a plan); a plan's type is fixed once it has
     # samples, so the copy never goes stale.
     inspection_type: Mapped[InspectionType] = mapped_column(
         str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
     )
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
     sampler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who entered it
     cat_l1_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
     cat_l2_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
@@ -171,7 +171,7 @@ class Sample(Base):
 
     # Receipt in the lab.
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     seal_state: Mapped[str | None] = mapped_column(String(40))  # 封样状态
     condition: Mapped[str | None] = mapped_column(String(200))
     temperature: Mapped[str | None] = mapped_column(String(20))  # Decimal text, °C
