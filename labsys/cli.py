@@ -173,6 +173,27 @@ def fail(message: str) -> None:
     sys.exit(EXIT_FAILURE)
 
 
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Run a command that only reads (stats, exports) without SQLite's write lock.
+
+    Every CLI command begins ``BEGIN IMMEDIATE`` (see labsys/database.py), which would hold
+    the write lock for the whole run: a long export would make web saves and logins fail
+    with "database is locked".  Inside this block transactions begin deferred (a WAL
+    snapshot, no lock); PostgreSQL is unaffected.  Any transaction already open ends first,
+    and the one used here is rolled back at the end."""
+    from labsys.database import write_intent
+
+    db.session.rollback()
+    token = write_intent.set(False)
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # a dead connection: nothing to roll back
+            db.session.rollback()
+        write_intent.reset(token)
+
+
 def progress_bar(length: int | None, label: str, iterable=None):
     """A progress bar on standard error when it is a terminal; on a pipe or a log, the label
     alone (click's own behaviour), so the output stays line-based for scripts.  Without a

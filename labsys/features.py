@@ -35,6 +35,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     """Feature blueprints, registered after the foundation's (auth, home, admin)."""
     from labsys.web.api import bp as api_bp
     from labsys.web.attachments.views import bp as attachments_bp
+    from labsys.web.backups.views import bp as backups_bp
     from labsys.web.bench.views import bp as bench_bp
     from labsys.web.catalog.views import bp as catalog_bp
     from labsys.web.corrections.views import bp as corrections_bp
@@ -64,6 +65,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         stats_bp,
         followup_bp,
         corrections_bp,
+        backups_bp,
         tokens_bp,
         webhooks_bp,
         attachments_bp,
@@ -75,6 +77,7 @@ NAV = [
     NavItem("home.index", _l("Home")),
     NavItem("admin.user_list", _l("Users"), "admin"),
     NavItem("admin.signatory_list", _l("Authorised signatories"), "admin"),
+    NavItem("admin.calendar_page", _l("Working-day calendar"), "admin"),
     NavItem("catalog.index", _l("Food catalog"), "admin"),
     NavItem("enterprises.enterprise_list", _l("Enterprises"), "sampling"),
     NavItem("planning.plan_list", _l("Plans"), "sampling"),
@@ -92,9 +95,12 @@ NAV = [
     NavItem("reports.report_list", _l("Reports"), "reports"),
     NavItem("stats.summary", _l("Pass rates"), "reports"),
     NavItem("stats.announcement", _l("Unqualified-product announcement"), "reports"),
+    NavItem("stats.risk_notices", _l("Risk-monitoring problem samples"), "reports"),
     NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
+    NavItem("followup.period_list", _l("Statutory periods"), "followup"),
+    NavItem("backups.this_week", _l("Retest backups"), "lab"),
     NavItem("tokens.token_list", _l("API tokens"), "admin"),
     NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
@@ -108,6 +114,7 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.followup import retest_labs_group
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
+    from labsys.commands.retest_backups import retest_backups_group
     from labsys.commands.stats import export_command, stats_command
 
     return [
@@ -120,6 +127,7 @@ def CLI_COMMANDS():  # noqa: N802
         api_token_group,
         webhooks_group,
         retest_labs_group,
+        retest_backups_group,
     ]
 
 

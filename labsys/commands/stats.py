@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from labsys.cli import fail, progress_bar
+from labsys.cli import fail, progress_bar, read_only
 from labsys.extensions import db
 from labsys.models import InspectionType
 from labsys.services import ServiceError, exports, stats
@@ -85,16 +85,16 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
     if ctx.invoked_subcommand is not None:
         return
     try:
-        data = stats.stats_json(
-            db.session,
-            by=by,
-            level=level,
-            key_foods=key_foods,
-            filters=_filters(date_from, date_to, plan, task, types),
-        )
+        with read_only():
+            data = stats.stats_json(
+                db.session,
+                by=by,
+                level=level,
+                key_foods=key_foods,
+                filters=_filters(date_from, date_to, plan, task, types),
+            )
     except ServiceError as error:
         fail(_("error: %(message)s", message=error.message))
-    db.session.rollback()  # read only
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -210,9 +210,14 @@ def _pad(text: str, width: int, right: bool) -> str:
 def export_command(kind, date_from, date_to, plan, task, fmt, labels, output, types):
     """Export samples or the unqualified-product announcement (CSV/XLSX), or the compliance
     report (PDF), streaming rows so that a year of a big city fits in little memory."""
+    with read_only():
+        _export(kind, _filters(date_from, date_to, plan, task, types), fmt, labels, output)
+    click.echo(_("%(kind)s written to %(output)s", kind=kind, output=output))
+
+
+def _export(kind, filters, fmt, labels, output) -> None:
     from flask import current_app
 
-    filters = _filters(date_from, date_to, plan, task, types)
     lab_name = current_app.config["LAB_NAME"]
     if kind == "compliance":
         if fmt != "pdf":
@@ -243,5 +248,3 @@ def export_command(kind, date_from, date_to, plan, task, fmt, labels, output, ty
                     preamble=exports.export_preamble(kind),
                     widths=exports.column_widths(kind) if labels else None,
                 )
-    db.session.rollback()  # read only
-    click.echo(_("%(kind)s written to %(output)s", kind=kind, output=output))

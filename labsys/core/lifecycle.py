@@ -412,8 +412,29 @@ CORRECTION = Machine(
     ],
 )  # fmt: skip
 
+# --- retest backups (复检备份样品) ---------------------------------------------------------------
+
+HELD, HANDED_OVER, DISPOSED = "held", "handed_over", "disposed"
+BACKUP_STATES = (HELD, HANDED_OVER, DISPOSED)
+_KEEPERS = (TECHNICIAN, SUPERVISOR, ADMIN)
+# Entered at receipt (or by the register's sync); kept (its place may be recorded again: a
+# move); handed over to the retest lab, or disposed of once its retention has passed (the
+# dates are checked by the backup service).  Both ends are final.
+BACKUP = Machine(
+    "backup",
+    BACKUP_STATES,
+    [
+        Transition(None, "register", HELD, frozenset({*_KEEPERS, REVIEWER, SYSTEM}),
+                   "backup_register"),
+        *_rows((HELD,), "store", HELD, _KEEPERS, "backup_store"),
+        *_rows((HELD,), "hand_over", HANDED_OVER, _KEEPERS, "backup_hand_over"),
+        *_rows((HELD,), "dispose", DISPOSED, _KEEPERS, "backup_dispose"),
+    ],
+)  # fmt: skip
+
 MACHINES = {
-    m.name: m for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL, CORRECTION)
+    m.name: m
+    for m in (SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL, CORRECTION, BACKUP)
 }
 # States kept for rows written before a rule changed, which no new row can reach: a sample
 # reopened after its report (a retest of a reported sample is refused since issue 18 §2).

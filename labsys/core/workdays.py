@@ -24,6 +24,7 @@ taken in China Standard Time by the caller first.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -92,6 +93,24 @@ def _package_is_workday(day: date) -> bool | None:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         return None
+
+
+def year_is_known(year: int, holidays: HolidayTable | None = None) -> bool:
+    """Whether ``year`` has an official calendar: the package's data, or at least one entry
+    of the editable table in that year.  Otherwise its working days are only Monday to
+    Friday (rule 3 above), and every deadline falling in it may be off by the holidays and
+    make-up days not yet announced or entered."""
+    if first_known_year() <= year <= last_known_year():
+        return True
+    if holidays is None:
+        return False
+    return any(day.year == year for day in holidays.holidays | holidays.workdays)
+
+
+def unknown_years(days: Iterable[date | None], holidays: HolidayTable | None = None) -> list[int]:
+    """The years of ``days`` (dates, None ignored) without an official calendar, sorted."""
+    years = {day.year for day in days if day is not None}
+    return sorted(year for year in years if not year_is_known(year, holidays))
 
 
 def is_workday(day: date, holidays: HolidayTable | None = None) -> bool:

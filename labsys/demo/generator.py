@@ -37,6 +37,7 @@ from labsys.models import (
     Conclusion,
     Enterprise,
     FoodCategory,
+    InspectionType,
     Link,
     NumberSequence,
     OilProcess,
@@ -50,7 +51,16 @@ from labsys.models import (
     VerdictValue,
     VisitSampler,
 )
-from labsys.services import audit, calendar, catalog, planning, reference, signatories, users
+from labsys.services import (
+    audit,
+    calendar,
+    catalog,
+    periods,
+    planning,
+    reference,
+    signatories,
+    users,
+)
 from labsys.services import enterprises as enterprise_service
 from labsys.services import results as result_service
 from labsys.services import sampling as sampling_service
@@ -81,6 +91,23 @@ FOLLOWUP_SCENARIOS = (
     ("unusable", "none", "under_way"),
     ("none", "none", "none"),
 )
+# The year's plans: the code's suffix and the title; a 大类's quota goes to one of them.
+PLAN_TYPES = (
+    (InspectionType.SUPERVISION, "", "监督抽检"),
+    (InspectionType.RISK_MONITORING, "-RM", "风险监测"),
+    (InspectionType.EVALUATION, "-EV", "评价性抽检"),
+)
+
+
+def _plan_index(category_index: int) -> int:
+    """Which plan the ``category_index``-th 大类 (by id) is sampled under: one in five in
+    risk monitoring, one in seven in evaluation, the rest in supervision."""
+    if category_index % 5 == 2:
+        return 1
+    if category_index % 7 == 4:
+        return 2
+    return 0
+
 
 Progress = Callable[[str, int, int], None]
 
@@ -214,6 +241,7 @@ class _Demo:
         self._finish_sequences()
         self._reports()
         self._followups()
+        self._backups()
         return self.summary
 
     # --- people, places, plan (through the services) ---------------------------------------
@@ -304,22 +332,29 @@ class _Demo:
         return key, other
 
     def _plan(self, visits: list[Visit]) -> dict[tuple[int, int], tuple]:
-        """One plan for the year, a quota per 大类, and a task per quota and team holding
-        exactly the batches that team takes."""
+        """The year's plans (supervision, risk monitoring, evaluation: ``PLAN_TYPES``), a
+        quota per 大类 in one of them, and a task per quota and team holding exactly the
+        batches that team takes.  Every type is counted in the key-food figure, so the
+        split does not move it."""
         actor = self.people[Role.SUPERVISOR][0]
-        plan = planning.create_plan(
-            self.session,
-            actor,
-            code=f"DEMO{self.year}",
-            name=f"{self.year}年北京市食品安全监督抽检计划",
-            year=self.year,
-        )
+        plans = [
+            planning.create_plan(
+                self.session,
+                actor,
+                code=f"DEMO{self.year}{suffix}",
+                name=f"{self.year}年北京市食品安全{title}计划",
+                year=self.year,
+                inspection_type=kind,
+            )
+            for kind, suffix, title in PLAN_TYPES
+        ]
         counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         for visit in visits:
             counts[visit.samples[0].category.ancestor_ids[0]][visit.team] += len(visit.samples)
         samplers = self.people[Role.SAMPLER]
         tasks = {}
-        for l1_id, by_team in sorted(counts.items()):
+        for index, (l1_id, by_team) in enumerate(sorted(counts.items())):
+            plan = plans[_plan_index(index)]
             quota = planning.add_quota(
                 self.session, actor, plan, category_id=l1_id, quota=sum(by_team.values())
             )
@@ -478,7 +513,7 @@ class _Demo:
         rows[VisitSampler].extend({"visit_id": visit["id"], "user_id": u.id} for u in team)
         # An online sample's delivery clock starts when its parcel arrives.
         due_delivery = workdays.add_workdays(
-            visit["parcel_arrival_date"] or day, sampling_service.DELIVERY_WORKDAYS, self.holidays
+            visit["parcel_arrival_date"] or day, periods.value("DELIVERY_WORKDAYS"), self.holidays
         )
         visit_entry_at = len(entries)  # the visit's entry goes first, written once it is paid
         samples = []
@@ -596,6 +631,10 @@ class _Demo:
             "due_delivery": due_delivery,
             "due_report": None,
             "due_unqualified_report": None,
+            "due_qualified_report": None,
+            "due_service": None,
+            "delivery_extension_workdays": None,
+            "delivery_extension_reason": None,
             "created_at": self._utc(s.sampling_date, 17),
             "version_id": 1,
         }
@@ -633,7 +672,7 @@ class _Demo:
             condition="样品完好，符合检验要求",
             temperature=f"{Decimal(rng.randint(20, 250)) / 10:.1f}",
             due_report=workdays.add_workdays(
-                s.received.date(), sampling_service.REPORT_WORKDAYS, self.holidays
+                s.received.date(), periods.value("REPORT_WORKDAYS"), self.holidays
             ),
         )
         entries.append(
@@ -780,10 +819,14 @@ class _Demo:
             concluded_at=reviewed,
             status=next_state(Sample, sample["status"], "conclude"),
         )
-        if conclusion == Conclusion.UNQUALIFIED:
-            sample["due_unqualified_report"] = workdays.add_workdays(
-                s.reviewed.date(), result_service.UNQUALIFIED_REPORT_WORKDAYS, self.holidays
-            )
+        for concluded, column, period in (
+            (Conclusion.UNQUALIFIED, "due_unqualified_report", "UNQUALIFIED_REPORT_WORKDAYS"),
+            (Conclusion.QUALIFIED, "due_qualified_report", "QUALIFIED_REPORT_WORKDAYS"),
+        ):
+            if conclusion == concluded:
+                sample[column] = workdays.add_workdays(
+                    s.reviewed.date(), periods.value(period), self.holidays
+                )
         entries.append(
             audit.Stamped(
                 audit.Change(
@@ -910,7 +953,10 @@ class _Demo:
         actor = self.people[Role.SUPERVISOR][0]
         samples = self.session.scalars(
             select(Sample)
-            .where(Sample.conclusion == Conclusion.UNQUALIFIED)
+            .where(
+                Sample.conclusion == Conclusion.UNQUALIFIED,
+                Sample.inspection_type == InspectionType.SUPERVISION,  # the others: no follow-up
+            )
             .order_by(Sample.concluded_at)
         ).all()
         rng, count, turn = self.rng, 0, 0
@@ -932,6 +978,45 @@ class _Demo:
             self._retest(sample, notified, retest)
             self._objection(sample, notified, objection)
         self.summary.extra["followups"] = count
+
+    def _backups(self) -> None:
+        """The retest backup register: every received sample's backup entered with its
+        retention; the first shelves filled, and the oldest backups past their retention
+        disposed of (the rest are listed as disposable this week)."""
+        from labsys.models import BackupSample, BackupStatus
+        from labsys.services import backups
+
+        counts = backups.sync_register(self.session, SYSTEM)
+        keeper = self.people[Role.TECHNICIAN][0]
+        held = self.session.scalars(
+            select(BackupSample)
+            .where(BackupSample.status == BackupStatus.HELD)
+            .order_by(
+                BackupSample.retain_until.is_(None), BackupSample.retain_until, BackupSample.id
+            )
+            .limit(60)
+        ).all()
+        disposed = 0
+        for index, backup in enumerate(held):
+            stored = clock.local_date(backup.created_at)
+            backups.store(
+                self.session,
+                keeper,
+                backup,
+                location=f"留样室 {'ABCDEF'[index % 6]}柜-{index // 6 + 1}层",
+                stored_on=min(stored, self.today, clock.today()),
+            )
+            kept = backup.retain_until
+            if kept is None or index % 3 == 2:
+                continue  # kept, or still to be disposed of
+            day = kept + timedelta(days=1 + index % 5)
+            if day + timedelta(days=2) < min(self.today, clock.today()):
+                backups.dispose(
+                    self.session, keeper, backup, disposed_on=day, method="按规定作无害化销毁处理"
+                )
+                disposed += 1
+        self.summary.extra["backups"] = counts["added"]
+        self.summary.extra["backups_disposed"] = disposed
 
     def _report_days(self, sample_ids: list[int]) -> dict[int, date]:
         """The local date each sample's report was issued on (samples with a report only)."""

@@ -9,6 +9,7 @@ from labsys.models.api import (
 )
 from labsys.models.attachment import Attachment
 from labsys.models.audit import AuditEntry
+from labsys.models.backup import BackupSample, BackupStatus
 from labsys.models.base import Base
 from labsys.models.bench import (
     BenchRecord,
@@ -84,6 +85,8 @@ __all__ = [
     "Applicant",
     "Attachment",
     "AuditEntry",
+    "BackupSample",
+    "BackupStatus",
     "AuthorisedSignatory",
     "Base",
     "BenchRecord",

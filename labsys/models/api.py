@@ -108,7 +108,7 @@ class WebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
-    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_outbox.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_outbox.id"), index=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     delivered: Mapped[bool] = mapped_column(default=False)
     status_code: Mapped[int | None]

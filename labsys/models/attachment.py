@@ -30,7 +30,7 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))  # the file's name on disk, too
     note: Mapped[str] = mapped_column(String(300), default="")
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Withdrawn (e.g. a photo of the wrong sample): kept, with the file, but not listed.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -92,7 +92,7 @@ class ResultAssignment(Base):
         ForeignKey("sample_results.id", ondelete="CASCADE"), primary_key=True
     )
     technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     technician: Mapped[User] = relationship(foreign_keys=[technician_id])
@@ -112,7 +112,7 @@ class BenchRecord(Base):
     ended_on: Mapped[date]
     method_standard: Mapped[str] = mapped_column(String(120))
     instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"), index=True)
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     result: Mapped[SampleResult] = relationship()

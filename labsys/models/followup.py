@@ -39,7 +39,7 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), unique=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[FollowUpStatus] = mapped_column(
         str_enum(FollowUpStatus, "followup_status"), default=FollowUpStatus.OPEN
     )
@@ -158,7 +158,7 @@ class Retest(Base):
     refusal_note: Mapped[str | None] = mapped_column(Text)
     lab_due: Mapped[date | None]  # Art. 32: 5 working days after acceptance (+5)
     lab_extension_reason: Mapped[str | None] = mapped_column(Text)
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
     lab_chosen_on: Mapped[date | None]
     lab_seed: Mapped[str | None] = mapped_column(String(40))  # the draw can be repeated
     lab_candidates: Mapped[str | None] = mapped_column(String(500))  # lab codes drawn from
@@ -271,7 +271,8 @@ class Objection(Base):
     effect: Mapped[ObjectionEffect | None] = mapped_column(
         str_enum(ObjectionEffect, "objection_effect")
     )
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))  # superseding
+    # superseding
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -315,7 +316,8 @@ class Disposal(Base):
     status: Mapped[DisposalStatus] = mapped_column(
         str_enum(DisposalStatus, "disposal_status"), default=DisposalStatus.UNDER_WAY
     )
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))  # the conclusion received
+    # the conclusion received
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     received_on: Mapped[date]
     # The national platform's milestones (local practice, settings), not Order No. 15.
     first_due: Mapped[date | None]
@@ -364,7 +366,7 @@ class DisposalExtension(Base):
     reason: Mapped[str] = mapped_column(Text)
     previous_due: Mapped[date]
     new_due: Mapped[date]
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     disposal: Mapped[Disposal] = relationship(back_populates="extensions")
@@ -380,3 +382,6 @@ Index("ix_samples_due_unqualified_report", Sample.due_unqualified_report)
 Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery)
 Index("ix_samples_status_due_report", Sample.status, Sample.due_report)
 Index("ix_samples_conclusion_due_unqualified", Sample.conclusion, Sample.due_unqualified_report)
+# Qualified results reported and the regulator's service of the report (migration 0023).
+Index("ix_samples_conclusion_due_qualified", Sample.conclusion, Sample.due_qualified_report)
+Index("ix_samples_due_service", Sample.due_service)

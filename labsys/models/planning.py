@@ -27,7 +27,7 @@ class Plan(Base):
         str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
     )
     description: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     quotas: Mapped[list[PlanQuota]] = relationship(
@@ -45,8 +45,8 @@ class PlanQuota(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
-    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     link: Mapped[Link | None] = mapped_column(str_enum(Link, "link"))
     quota: Mapped[int]
 
@@ -67,14 +67,14 @@ class Task(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
     quota_id: Mapped[int | None] = mapped_column(ForeignKey("plan_quotas.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
-    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     link: Mapped[Link | None] = mapped_column(str_enum(Link, "link"))
     quota: Mapped[int]
     due_date: Mapped[date]
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
     closed: Mapped[bool] = mapped_column(default=False)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     plan: Mapped[Plan] = relationship()

@@ -18,7 +18,7 @@ class Region(Base):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(60))
     name_en: Mapped[str] = mapped_column(String(80), default="")
-    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
 
     def __repr__(self) -> str:
         return f"<Region {self.code} {self.name_zh}>"

@@ -56,16 +56,16 @@ class Report(Base):
     food_name: Mapped[str] = mapped_column(String(200))
     sampled_unit_name: Mapped[str] = mapped_column(String(200))
     conclusion: Mapped[Conclusion] = mapped_column(str_enum(Conclusion, "conclusion"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # 编制
-    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # 审核
-    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # 批准 (issued it)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # 编制
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # 审核
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # 批准 (issued it)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     # Public, unguessable: secrets.token_urlsafe(32) gives 43 characters.
     verify_token: Mapped[str] = mapped_column(String(64), unique=True)
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
-    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     correction_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

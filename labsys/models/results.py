@@ -61,14 +61,14 @@ class SampleResult(Base):
     status: Mapped[ResultStatus] = mapped_column(
         str_enum(ResultStatus, "result_status"), default=ResultStatus.PENDING
     )
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     return_reason: Mapped[str | None] = mapped_column(Text)
     # A retest row points at the result it replaces; that one becomes SUPERSEDED.
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("sample_results.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("sample_results.id"), index=True)
     version_id: Mapped[int] = mapped_column(default=1)
 
     # A sample's results in the order they were created (an original before its retest row).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,7 +43,7 @@ class SamplingVisit(Base):
     sampling_date: Mapped[date]
     place: Mapped[str] = mapped_column(String(300), default="")  # 抽样地点
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
-    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     # Who organised the sampling and why (the national form's header).
     sampling_basis: Mapped[str] = mapped_column(String(300), default="")  # 抽样依据
     organising_authority: Mapped[str] = mapped_column(String(200), default="")  # 组织机构
@@ -60,7 +61,7 @@ class SamplingVisit(Base):
     delivery_address: Mapped[str] = mapped_column(String(300), default="")  # 收货地址
     parcel_arrival_date: Mapped[date | None]
     unboxing_record: Mapped[str | None] = mapped_column(Text)  # 拆封查验记录
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
     # 作废: the whole form voided (its batches too); kept, its numbers never reused.
@@ -113,7 +114,7 @@ class Sample(Base):
     )
 
     # What was taken (抽样单).
-    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"), index=True)
     food_name: Mapped[str] = mapped_column(String(200))
     brand: Mapped[str] = mapped_column(String(100), default="")  # 商标
     specification: Mapped[str] = mapped_column(String(100), default="")  # 规格型号
@@ -159,13 +160,13 @@ class Sample(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     link: Mapped[Link] = mapped_column(str_enum(Link, "link"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     # The plan's 检验类别 (supervision without a plan); a plan's type is fixed once it has
     # samples, so the copy never goes stale.
     inspection_type: Mapped[InspectionType] = mapped_column(
         str_enum(InspectionType, "inspection_type"), default=InspectionType.SUPERVISION
     )
-    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
+    lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
     sampler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who entered it
     cat_l1_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"))
     cat_l2_id: Mapped[int | None] = mapped_column(ForeignKey("food_categories.id"))
@@ -174,7 +175,7 @@ class Sample(Base):
 
     # Receipt in the lab.
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     seal_state: Mapped[str | None] = mapped_column(String(40))  # 封样状态
     condition: Mapped[str | None] = mapped_column(String(200))
     temperature: Mapped[str | None] = mapped_column(String(20))  # Decimal text, °C
@@ -188,6 +189,13 @@ class Sample(Base):
     due_delivery: Mapped[date | None]  # at the lab 5 working days after sampling
     due_report: Mapped[date | None]  # report 20 working days after receipt
     due_unqualified_report: Mapped[date | None]  # 2 working days after an unqualified result
+    due_qualified_report: Mapped[date | None]  # 7 working days after a qualified result
+    # The regulator serves the report and notice of an unqualified supervision sample
+    # (5 working days, counted from the report's issue: services.periods SERVICE_WORKDAYS).
+    due_service: Mapped[date | None]
+    # A delivery extension approved by the regulator (services.periods), and why.
+    delivery_extension_workdays: Mapped[int | None]
+    delivery_extension_reason: Mapped[str | None] = mapped_column(String(300))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
@@ -217,6 +225,19 @@ class Sample(Base):
         ),
     )
     __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def conclusion_title(self) -> str:
+        """The conclusion as shown: a risk-monitoring sample is a problem sample (问题样品) or
+        has no problem found, never 合格/不合格 (``labsys.core.inspection``)."""
+        if self.conclusion is None:
+            return ""
+        conclusion = Conclusion(self.conclusion)  # a value just assigned may be plain text
+        worded = InspectionType.of(self.inspection_type).concludes_qualified
+        if not worded and conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
+            unqualified = conclusion is Conclusion.UNQUALIFIED
+            return str(_l("Problem sample") if unqualified else _l("No problem found"))
+        return conclusion.title
 
     def __repr__(self) -> str:
         return f"<Sample {self.sample_no} {self.status}>"

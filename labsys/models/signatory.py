@@ -26,7 +26,7 @@ class AuthorisedSignatory(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     active: Mapped[bool] = mapped_column(default=True)  # revoked ones stay on file
     note: Mapped[str] = mapped_column(String(200), default="")  # e.g. the approval letter
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
@@ -50,7 +50,9 @@ class SignatoryScope(Base):
     signatory_id: Mapped[int] = mapped_column(
         ForeignKey("authorised_signatories.id", ondelete="CASCADE"), primary_key=True
     )
-    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("food_categories.id"), primary_key=True, index=True
+    )
 
     signatory: Mapped[AuthorisedSignatory] = relationship(back_populates="scope_links")
     category: Mapped[FoodCategory] = relationship(lazy="joined")

@@ -137,6 +137,25 @@ ANNOUNCEMENT_DECLARATION = (
 )
 EMPTY = "/"
 
+# The regulator's list of risk-monitoring problem samples (风险监测问题样品): never published;
+# "║" separates item, result and reference value as in the announcement.
+RISK_NOTICE_TITLE = "风险监测问题样品清单"
+PROBLEMS_COLUMN = "问题项目║检验结果║参考值"
+RISK_NOTICE_COLUMNS = [
+    "序号",
+    "样品编号",
+    "食品名称",
+    "分类",
+    "抽样日期",
+    "被抽样单位名称",
+    "被抽样单位地址",
+    "标称生产企业名称",
+    "生产日期/批号",
+    PROBLEMS_COLUMN,
+    "任务来源",
+    "检验机构",
+]
+
 EXPORT_KINDS = ("samples", "announcement")
 
 # The human form of the samples export (pages; the CLI's ``--labels``): headers and coded
@@ -449,6 +468,70 @@ def announcement_conditions(
 def published_types() -> list[InspectionType]:
     """The inspection types whose unqualified products are published (supervision)."""
     return [kind for kind in InspectionType if kind.published]
+
+
+def risk_notice_conditions(session: Session, filters: StatsFilter | None = None) -> list:
+    """Risk-monitoring problem samples: a result beyond its reference value (stored as an
+    unqualified conclusion), whatever their report; they go to the regulator, never into
+    the published announcement."""
+    return [
+        *sample_conditions(session, filters or StatsFilter()),
+        Sample.conclusion == Conclusion.UNQUALIFIED,
+        Sample.inspection_type.in_([kind for kind in InspectionType if kind.rules.risk_notice]),
+    ]
+
+
+def risk_notice_records(
+    session: Session,
+    filters: StatsFilter | None = None,
+    default_lab: str = "",
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> Iterator[dict]:
+    """The risk notice list (RISK_NOTICE_COLUMNS but 序号, plus ``sample_id``), in sample id
+    order after ``after``, at most ``limit`` rows."""
+    names = _Names(session)
+    unit, producer = aliased(Enterprise), aliased(Enterprise)
+    columns = [
+        Sample.id,
+        Sample.sample_no,
+        Sample.food_name,
+        Sample.cat_l1_id,
+        Sample.sampling_date,
+        unit.name,
+        unit.address,
+        producer.name,
+        Sample.production_date,
+        Sample.batch_no,
+        Plan.name,
+        Sample.lab_id,
+    ]
+    conditions = risk_notice_conditions(session, filters)
+    count = 0
+    for batch in _joined_batches(session, columns, conditions, unit, producer, after):
+        problems = failed_items(session, [row[0] for row in batch])
+        for (sid, number, food, l1, day, u_name, u_address, p_name, produced, batch_no,
+             plan_name, lab_id) in batch:  # fmt: skip
+            values = {
+                "样品编号": number,
+                "食品名称": food,
+                "分类": names.category(l1),
+                "抽样日期": day.isoformat(),
+                "被抽样单位名称": u_name,
+                "被抽样单位地址": u_address,
+                "标称生产企业名称": p_name,
+                "生产日期/批号": _production(produced, batch_no),
+                PROBLEMS_COLUMN: "\n".join(problems.get(sid, [])),
+                "任务来源": plan_name,
+                "检验机构": names.labs.get(lab_id, default_lab) if lab_id else default_lab,
+            }
+            record = {key: _cell(value) for key, value in values.items()}
+            record["sample_id"] = sid
+            yield record
+            count += 1
+            if limit is not None and count >= limit:
+                return
 
 
 def _announcement_columns(unit, producer) -> list:

@@ -12,7 +12,7 @@ period is a setting; ``PERIODS`` says where each comes from.
 from __future__ import annotations
 
 import calendar as month_calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -332,8 +332,44 @@ WORKFLOW_DEADLINES: dict[str, tuple[Any, str, StrEnum]] = {
     "objection_review": (Objection, "review_due", ObjectionStatus.ACCEPTED),
     "disposal": (Disposal, "due", DisposalStatus.UNDER_WAY),
 }
-DEADLINE_KINDS = ("delivery", "report", "unqualified_report", *WORKFLOW_DEADLINES)
-FOLLOWUP_KINDS = ("unqualified_report", *WORKFLOW_DEADLINES)  # link to the follow-up page
+DEADLINE_KINDS = (
+    "delivery",
+    "report",
+    "qualified_report",
+    "unqualified_report",
+    "service",
+    *WORKFLOW_DEADLINES,
+)
+# link to the follow-up page
+FOLLOWUP_KINDS = ("unqualified_report", "service", *WORKFLOW_DEADLINES)
+# The period behind each kind: a setting of services.periods (with its article) or of the
+# workflows' PERIODS above.
+KIND_PERIODS = {
+    "delivery": "DELIVERY_WORKDAYS",
+    "report": "REPORT_WORKDAYS",
+    "qualified_report": "QUALIFIED_REPORT_WORKDAYS",
+    "unqualified_report": "UNQUALIFIED_REPORT_WORKDAYS",
+    "service": "SERVICE_WORKDAYS",
+    "retest_decision": "RETEST_DECISION_WORKDAYS",
+    "retest_lab": "RETEST_LAB_WORKDAYS",
+    "retest_handover": "BACKUP_HANDOVER_WORKDAYS",
+    "retest_result": "RETEST_RESULT_WORKDAYS",
+    "objection_decision": "OBJECTION_DECISION_WORKDAYS",
+    "objection_review": "OBJECTION_REVIEW_WORKDAYS",
+    "disposal": "DISPOSAL_DEADLINE_DAYS",
+}
+
+
+def kind_help(kind: str) -> str:
+    """The help text of a kind's period: what it is, its value and its article."""
+    from labsys.services import periods
+
+    name = KIND_PERIODS.get(kind)
+    if name in periods.PERIODS:
+        return periods.PERIODS[name].help
+    return str(PERIODS.get(name, "")) if name else ""
+
+
 BOARD_SIZE = 50  # items per kind on the board (the most urgent)
 
 
@@ -358,6 +394,9 @@ class DeadlineBoard:
     today: date
     horizon: date
     kinds: list[DeadlineKind]
+    # Years of the horizon or of a stored due date without an official holiday table: their
+    # deadlines count Monday–Friday only (services.calendar.unknown_years).
+    unknown_years: list[int] = field(default_factory=list)
 
     def __iter__(self):
         """The items shown, the most urgent first (by due date, kind, sample number)."""
@@ -399,8 +438,27 @@ def _deadline_branches(kind: str) -> list[tuple]:
             (select(*columns, Sample.due_report).where(Sample.status == status), Sample.due_report)
             for status in (SampleStatus.RECEIVED, SampleStatus.CONCLUDED)
         ]
+    issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+    if kind == "qualified_report":
+        return [
+            (
+                select(*columns, Sample.due_qualified_report).where(
+                    Sample.conclusion == Conclusion.QUALIFIED, ~issued
+                ),
+                Sample.due_qualified_report,
+            )
+        ]
+    if kind == "service":
+        served = exists().where(FollowUp.sample_id == Sample.id, FollowUp.notified_on.is_not(None))
+        return [
+            (
+                select(*columns, Sample.due_service).where(
+                    Sample.due_service.is_not(None), ~served
+                ),
+                Sample.due_service,
+            )
+        ]
     if kind == "unqualified_report":
-        issued = exists().where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
         return [
             (
                 select(*columns, Sample.due_unqualified_report).where(
@@ -454,6 +512,15 @@ def deadline_kind(
     return DeadlineKind(kind, overdue, due_soon, items, items[-1].key if len(rows) > size else None)
 
 
+def _latest_dues(session: Session, kinds) -> list[date]:
+    """The latest stored due date of each kind (one indexed MAX per branch)."""
+    latest = []
+    for name in kinds:
+        for query, due in _deadline_branches(name):
+            latest.append(session.scalar(query.with_only_columns(func.max(due)).order_by(None)))
+    return [day for day in latest if day is not None]
+
+
 def deadline_board(
     session: Session,
     today: date | None = None,
@@ -469,12 +536,16 @@ def deadline_board(
     sees every sample: users have no district scope yet.
     """
     today = today or clock.today()
-    horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"))
+    table = workcal.holiday_table(session)
+    horizon = workcal.add_workdays(session, today, setting("DEADLINE_HORIZON_WORKDAYS"), table)
     kinds = [kind] if kind in DEADLINE_KINDS else DEADLINE_KINDS
     return DeadlineBoard(
         today,
         horizon,
-        [
+        unknown_years=workcal.unknown_years(
+            session, [today, horizon, *_latest_dues(session, kinds)], table
+        ),
+        kinds=[
             deadline_kind(
                 session,
                 name,

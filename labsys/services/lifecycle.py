@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from labsys.core import lifecycle as core
 from labsys.core.lifecycle import Effect, Machine, Transition
 from labsys.models import (
+    BackupSample,
+    BackupStatus,
     Conclusion,
     Correction,
     CorrectionStatus,
@@ -44,7 +46,7 @@ from labsys.models import (
     SampleStatus,
     User,
 )
-from labsys.services import audit
+from labsys.services import audit, periods
 from labsys.services import calendar as workcal
 from labsys.services.errors import PermissionDenied, ServiceError
 
@@ -57,6 +59,7 @@ ENTITIES: dict[type, tuple[Machine, type[StrEnum]]] = {
     Retest: (core.RETEST, RetestStatus),
     Objection: (core.OBJECTION, ObjectionStatus),
     Disposal: (core.DISPOSAL, DisposalStatus),
+    BackupSample: (core.BACKUP, BackupStatus),
 }
 NOUNS = {
     "sample": _l("Sample"),
@@ -67,6 +70,7 @@ NOUNS = {
     "retest": _l("Retest of sample"),
     "objection": _l("Objection about sample"),
     "disposal": _l("Disposal of sample"),
+    "backup": _l("Retest backup of sample"),
 }
 # What each event does, as the verb of "only … may …" and "cannot … now".
 EVENTS = {
@@ -113,6 +117,10 @@ EVENTS = {
     ("correction", "approve"): _l("approve it"),
     ("correction", "reject"): _l("reject the request"),
     ("correction", "withdraw"): _l("withdraw it"),
+    ("backup", "register"): _l("enter it in the register"),
+    ("backup", "store"): _l("record where it is kept"),
+    ("backup", "hand_over"): _l("hand it over to the retest lab"),
+    ("backup", "dispose"): _l("dispose of it"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
 FOUR_EYES = {
@@ -356,36 +364,41 @@ def _effect(session: Session, effect: Effect, entity, on: date | None) -> dict:
     if effect is Effect.NONE:
         return {}
     if effect is Effect.WITHDRAW_CONCLUSION:
-        return {"conclusion": None, "concluded_at": None, "due_unqualified_report": None}
+        return {
+            "conclusion": None,
+            "concluded_at": None,
+            "due_unqualified_report": None,
+            "due_qualified_report": None,
+        }
     if on is None:
         raise ValueError(f"{effect}: the day the clock starts from is needed (on=...)")
     return _CLOCKS[effect](session, entity, on)
 
 
 def _delivery_clock(session: Session, sample: Sample, on: date) -> dict:
-    from labsys.services.sampling import DELIVERY_WORKDAYS
-
-    return {"due_delivery": workcal.add_workdays(session, on, DELIVERY_WORKDAYS)}
+    days = periods.value("DELIVERY_WORKDAYS") + (sample.delivery_extension_workdays or 0)
+    return {"due_delivery": workcal.add_workdays(session, on, days)}
 
 
 def _report_clock(session: Session, sample: Sample, on: date) -> dict:
-    from labsys.services.sampling import REPORT_WORKDAYS
-
-    return {"due_report": workcal.add_workdays(session, on, REPORT_WORKDAYS)}
+    return {"due_report": workcal.add_workdays(session, on, periods.value("REPORT_WORKDAYS"))}
 
 
 def _unqualified_clock(session: Session, sample: Sample, on: date) -> dict:
-    """Unqualified: due 2 working days after the conclusion (kept when it was already
-    running); any other conclusion: no such deadline."""
-    from labsys.services.results import UNQUALIFIED_REPORT_WORKDAYS
-
-    if sample.conclusion != Conclusion.UNQUALIFIED:
-        return {"due_unqualified_report": None}
-    if sample.due_unqualified_report is not None:
-        return {}
-    return {
-        "due_unqualified_report": workcal.add_workdays(session, on, UNQUALIFIED_REPORT_WORKDAYS)
-    }
+    """Unqualified: reported to the regulator within 2 working days of the conclusion,
+    qualified within 7 (Order No. 15 Art. 25 *(verify)*); a running clock is kept; any other
+    conclusion: no such deadline."""
+    clocks: dict = {}
+    for conclusion, column, period in (
+        (Conclusion.UNQUALIFIED, "due_unqualified_report", "UNQUALIFIED_REPORT_WORKDAYS"),
+        (Conclusion.QUALIFIED, "due_qualified_report", "QUALIFIED_REPORT_WORKDAYS"),
+    ):
+        if sample.conclusion != conclusion:
+            if getattr(sample, column) is not None:
+                clocks[column] = None
+        elif getattr(sample, column) is None:
+            clocks[column] = workcal.add_workdays(session, on, periods.value(period))
+    return clocks
 
 
 def _retest_window(session: Session, followup: FollowUp, on: date) -> dict:

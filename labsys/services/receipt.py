@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from labsys.core import clock, inspection
 from labsys.models import DecisionRule, Role, Sample, SampleResult, SampleStatus, User
-from labsys.services import ServiceError, lifecycle
+from labsys.services import ServiceError, backups, lifecycle
 from labsys.services.access import writes
 from labsys.services.catalog import FROZEN_COLUMNS
 
@@ -177,6 +177,7 @@ def receive_sample(
             "test_items": [r.item_name for r in results],
         },
     )
+    backups.register(session, actor, sample)  # its sealed retest backup arrived with it
     return results
 
 

@@ -44,7 +44,8 @@ from labsys.models import (
     VerdictValue,
 )
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
-from labsys.services import audit, esign, lifecycle, numbering
+from labsys.services import audit, esign, lifecycle, numbering, periods
+from labsys.services import calendar as workcal
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
@@ -665,10 +666,27 @@ def _issue(
             session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
     else:
+        _start_service_clock(session, sample, clock.local_date(issued_at))
         lifecycle.transition(
-            session, actor, sample, "report", new={"report_no": report_no}, flush=flush
+            session,
+            actor,
+            sample,
+            "report",
+            new={"report_no": report_no, "due_service": sample.due_service},
+            flush=flush,
         )
     return report
+
+
+def _start_service_clock(session: Session, sample: Sample, issued_on) -> None:
+    """An unqualified supervision sample's first report goes to the regulator, which serves
+    it with the notice of results on the sampled unit within 5 working days (Order No. 15
+    Art. 29 *(verify)*; counted from the issue, the day the lab sends it)."""
+    if sample.conclusion != Conclusion.UNQUALIFIED or sample.due_service is not None:
+        return
+    if not InspectionType.of(sample.inspection_type).rules.followup:
+        return
+    sample.due_service = workcal.add_workdays(session, issued_on, periods.value("SERVICE_WORKDAYS"))
 
 
 # --- many at once ----------------------------------------------------------------------------

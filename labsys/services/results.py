@@ -57,11 +57,12 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import assignments, audit, esign, lifecycle
+from labsys.services import assignments, audit, backups, esign, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError, one_language
 
-UNQUALIFIED_REPORT_WORKDAYS = 2  # DOMAIN.md: report an unqualified result within 2 working days
+# The default of the setting of the same name (services.periods, with its article).
+UNQUALIFIED_REPORT_WORKDAYS = 2
 # Where a value may be typed: the sources of the table's "enter" rows.
 EDITABLE = tuple(ResultStatus(state) for state in RESULT.sources("enter"))
 # A reopened sample (reported, its conclusion withdrawn) is tested again too.
@@ -863,6 +864,7 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     lifecycle.transition(
         session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
     )
+    backups.conclusion_changed(session, actor, sample)  # kept while it is tested again
     return new
 
 
@@ -887,6 +889,7 @@ def _sample_values(sample: Sample) -> dict:
         "status": sample.status,
         "conclusion": sample.conclusion,
         "due_unqualified_report": sample.due_unqualified_report,
+        "due_qualified_report": sample.due_qualified_report,
     }
 
 
@@ -912,6 +915,7 @@ def derive_conclusion(
         old=old,
         new=_sample_values,
     )
+    backups.conclusion_changed(session, actor, sample)  # the backup's retention follows
     return conclusion
 
 

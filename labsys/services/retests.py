@@ -48,7 +48,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import audit, lifecycle
+from labsys.services import audit, backups, lifecycle
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
@@ -395,9 +395,17 @@ def choose_retest_lab(
 
 
 def _hand_over_backup(session: Session, actor: User, retest: Retest, received_on: date) -> None:
-    """The seam for the backup-sample register (#12 §5): when it lands, the register's
-    hand-over service records the backup leaving the first lab here.  Until then the
-    hand-over is recorded on the retest alone."""
+    """The backup-sample register (#12 §5) records the backup leaving the first lab for the
+    retest lab, its seal checked (a broken seal was refused above)."""
+    backups.hand_over(
+        session,
+        actor,
+        retest.sample,
+        lab_id=retest.lab_id or 0,  # chosen before the hand-over
+        handed_over_on=received_on,
+        seal_intact=True,
+        notes=_("Retest %(id)s", id=retest.id),
+    )
 
 
 @writes(Role.SUPERVISOR)
@@ -511,4 +519,5 @@ def record_retest_result(
             new={"conclusion": conclusion},
             reason=_("Retest by %(lab)s", lab=retest.lab.name if retest.lab else "—"),
         )
+        backups.conclusion_changed(session, actor, sample)  # the backup's retention follows
     return retest

@@ -70,11 +70,13 @@ from labsys.services import (
     audit,
     lifecycle,
     numbering,
+    periods,
     reference,
 )
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
+# Defaults of the settings of the same name (services.periods, with their articles).
 DELIVERY_WORKDAYS = 5
 REPORT_WORKDAYS = 20
 DUE_SOON_WORKDAYS = 3
@@ -370,17 +372,20 @@ def create_visit(
     return visit
 
 
-def delivery_due(session: Session, visit: SamplingVisit, table=None) -> date | None:
-    """When the batches must be at the lab: DELIVERY_WORKDAYS working days after sampling;
-    for an online sample after the parcel arrives (None until it has: no clock runs while
-    the parcel is on its way)."""
+def delivery_due(
+    session: Session, visit: SamplingVisit, table=None, extension: int = 0
+) -> date | None:
+    """When the batches must be at the lab: DELIVERY_WORKDAYS working days after sampling
+    (plus an approved ``extension``); for an online sample after the parcel arrives (None
+    until it has: no clock runs while the parcel is on its way)."""
     if visit.link == Link.ONLINE:
         if visit.parcel_arrival_date is None:
             return None
         start = visit.parcel_arrival_date
     else:
         start = visit.sampling_date
-    return workcal.add_workdays(session, start, DELIVERY_WORKDAYS, table)
+    days = periods.value("DELIVERY_WORKDAYS") + extension
+    return workcal.add_workdays(session, start, days, table)
 
 
 def next_sample_no(
@@ -1133,6 +1138,69 @@ def _single(message: str) -> str:
     prefix = _("Batch %(n)d: %(message)s", n=1, message="")
     rest = message.removeprefix(prefix)
     return rest[:1].upper() + rest[1:]
+
+
+# --- delivery extension ------------------------------------------------------------------------
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN)
+def extend_delivery(
+    session: Session, actor: User, sample: Sample, *, workdays: int, reason: str
+) -> Sample:
+    """A delivery extension approved by the regulator (Order No. 15 Art. 20 ¶1 *(verify)*:
+    因客观原因需要延长送样期限的，应当经组织抽样检验工作的市场监督管理部门同意): the sample
+    is due at the lab ``workdays`` working days later than the 5; a new extension replaces
+    the previous one.  At most ``DELIVERY_EXTENSION_MAX_WORKDAYS`` (a local setting)."""
+    if sample.status != SampleStatus.REGISTERED:
+        raise ServiceError(
+            _(
+                "Sample %(no)s is already at the lab: its delivery cannot be extended.",
+                no=sample.sample_no,
+            ),
+            field="workdays",
+        )
+    most = periods.value("DELIVERY_EXTENSION_MAX_WORKDAYS")
+    if isinstance(workdays, bool) or not isinstance(workdays, int) or not 1 <= workdays <= most:
+        raise ServiceError(_("An extension is 1 to %(n)d working days.", n=most), field="workdays")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(
+            _("Give the reason and who at the regulator approved the extension."), field="reason"
+        )
+    if len(reason) > 300:
+        raise ServiceError(_("The reason has at most 300 characters."), field="reason")
+    old = {
+        "delivery_extension_workdays": sample.delivery_extension_workdays,
+        "delivery_extension_reason": sample.delivery_extension_reason,
+        "due_delivery": sample.due_delivery,
+    }
+    due = delivery_due(session, sample.visit, extension=workdays)
+    if due is None:
+        raise ServiceError(
+            _(
+                "The parcel of sample %(no)s has not arrived: no delivery clock runs yet.",
+                no=sample.sample_no,
+            ),
+            field="workdays",
+        )
+    sample.delivery_extension_workdays = workdays
+    sample.delivery_extension_reason = reason
+    sample.due_delivery = due
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "sample",
+        sample.id,
+        "extend_delivery",
+        old=old,
+        new={
+            "delivery_extension_workdays": workdays,
+            "delivery_extension_reason": reason,
+            "due_delivery": sample.due_delivery,
+        },
+    )
+    return sample
 
 
 # --- attachments: photos and scans of a visit and of a sample ------------------------------

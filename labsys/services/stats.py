@@ -80,7 +80,7 @@ SUMMARY_LEVEL_COLUMNS = {
 # Tests set this to count every statistic on ``samples`` (the exact query without the summary).
 _FORCE_SAMPLES = False
 # Samples no pass rate counts: rejected at receipt, and voided (作废); the summary table's
-# triggers leave out the same two (migration 0027).
+# triggers leave out the same two (migration 0030).
 LEFT_OUT = (SampleStatus.REJECTED, SampleStatus.VOIDED)
 
 

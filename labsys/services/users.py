@@ -23,16 +23,25 @@ COMMON_PASSWORDS_FILE = Path(__file__).parent.parent / "data" / "passwords" / "c
 INITIAL_ADMIN = "admin"
 INITIAL_PASSWORD_FILE = "initial_admin_password"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
-# Checked against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("labsys-dummy-password", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the username is unknown, so both failures take the same time:
+    hashed at the same work factor as real passwords, once per process and only when a
+    login first needs it (not at import, which every CLI command would pay for)."""
+    return generate_password_hash("labsys-dummy-password", method=method)
 
 
 def hash_password(password: str) -> str:
     """scrypt, with the work factor of the PASSWORD_HASH_METHOD setting (tests lower it)."""
-    method = (
-        current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-    )
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return "scrypt"
 
 
 @functools.cache
@@ -129,7 +138,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """
     user = get_by_username(session, username.strip())
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from labsys.core import lifecycle
 from labsys.core.lifecycle import (
+    BACKUP,
     CORRECTION,
     DISPOSAL,
     FOLLOWUP,
@@ -109,6 +110,13 @@ SPEC = {
         pending reject → rejected [reviewer supervisor] (requested_by_id)
         pending withdraw → withdrawn [sampler technician reviewer supervisor]
     """,
+    # The retest backup register (issue #12 §5): held until handed over or disposed of.
+    "backup": """
+        - register → held [technician supervisor admin reviewer system]
+        held store → held [technician supervisor admin]
+        held hand_over → handed_over [technician supervisor admin]
+        held dispose → disposed [technician supervisor admin]
+    """,
 }
 
 
@@ -128,7 +136,7 @@ def _spec(machine: Machine) -> dict:
     return rows
 
 
-MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL, CORRECTION]
+MACHINES = [SAMPLE, RESULT, REPORT, FOLLOWUP, RETEST, OBJECTION, DISPOSAL, CORRECTION, BACKUP]
 PAIRS = [
     (machine, state, event)
     for machine in MACHINES
@@ -138,6 +146,7 @@ PAIRS = [
 
 def test_the_states_are_the_stored_enums():
     from labsys.models import (
+        BackupStatus,
         CorrectionStatus,
         DisposalStatus,
         FollowUpStatus,
@@ -157,6 +166,7 @@ def test_the_states_are_the_stored_enums():
         ObjectionStatus,
         DisposalStatus,
         CorrectionStatus,
+        BackupStatus,
     )
     for machine, enum_class in zip(MACHINES, enums, strict=True):
         assert set(machine.states) == {m.value for m in enum_class}

@@ -12,6 +12,7 @@ from labsys.demo import load_demo
 from labsys.demo.generator import KEY_FOOD_RATE, _key_food_counts
 from labsys.models import (
     Conclusion,
+    InspectionType,
     ResultStatus,
     Sample,
     SampleResult,
@@ -68,8 +69,12 @@ def test_unqualified_samples_have_follow_ups(demo, db):
     from labsys.models.followup import FollowUp
 
     unqualified = db.session.scalar(
-        select(func.count()).where(Sample.conclusion == Conclusion.UNQUALIFIED)
+        select(func.count()).where(
+            Sample.conclusion == Conclusion.UNQUALIFIED,
+            Sample.inspection_type == InspectionType.SUPERVISION,
+        )
     )
+    # Only supervision samples are followed up (issue #12 §1).
     assert db.session.scalar(select(func.count()).select_from(FollowUp)) == unqualified
     assert (
         db.session.scalar(
@@ -204,6 +209,23 @@ def test_report_numbers_follow_the_issue_dates(demo, db):
 
     reports = db.session.scalars(select(Report).order_by(Report.issued_at, Report.id)).all()
     assert [r.report_no for r in reports] == sorted(r.report_no for r in reports)
+
+
+def test_the_demo_has_plans_of_every_inspection_type(demo, db):
+    from labsys.models import FollowUp, Plan
+
+    plans = {kind for (kind,) in db.session.execute(select(Plan.inspection_type))}
+    assert plans == set(InspectionType)
+    sampled = dict(
+        db.session.execute(
+            select(Sample.inspection_type, func.count()).group_by(Sample.inspection_type)
+        ).all()
+    )
+    assert set(sampled) == set(InspectionType) and all(sampled.values())
+    followed = db.session.scalars(
+        select(Sample.inspection_type).join(FollowUp, FollowUp.sample_id == Sample.id).distinct()
+    ).all()
+    assert set(followed) <= {InspectionType.SUPERVISION}
 
 
 def test_the_demo_fills_the_national_form_with_some_online_samples(demo, db):

@@ -227,6 +227,7 @@ def test_only_writers_declared_for_it_accept_the_system_actor(db):
     system_writers = sorted(name for name, w in WRITERS.items() if w.system)
     assert system_writers == [
         "labsys.services.api_tokens.create_token",  # `labsys api-token create`
+        "labsys.services.backups.sync_register",  # `labsys retest-backups sync`, the demo
         "labsys.services.retests.set_retest_lab",  # the demo's list of retest labs
         "labsys.services.signatories.authorise",  # `labsys reports signatory`, the demo
         "labsys.services.signatories.authorise_all_categories",  # the demo

@@ -5,7 +5,8 @@ the samples table)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -43,14 +44,14 @@ DATES = {
 }
 
 
-def _samples(statuses_and_conclusions) -> list[Sample]:
+def _samples(statuses_and_conclusions) -> list[SimpleNamespace]:
     user = User(username="u", password_hash="x")
     unit = Enterprise(name="某超市")
     category = FoodCategory(code="01", level=1, name_zh="粮食加工品")
     db.session.add_all([user, unit, category])
     db.session.flush()
     # A Core insert names only the columns given (and their defaults): the visit's later
-    # columns (0027's voided_at) do not exist yet at this revision.
+    # columns (0030's voided_at) do not exist yet at this revision.
     visit_id = db.session.execute(
         insert(SamplingVisit.__table__).values(
             sampled_unit_id=unit.id,
@@ -59,24 +60,35 @@ def _samples(statuses_and_conclusions) -> list[Sample]:
             created_by_id=user.id,
         )  # fmt: skip
     ).inserted_primary_key[0]
-    samples = [
-        Sample(
-            sample_no=f"S{n}",
-            visit_id=visit_id,
-            status=status,
-            conclusion=conclusion,
-            category_id=category.id,
-            cat_l1_id=category.id,
-            food_name="小麦粉",
-            quantity="2",
-            sampling_date=date(2026, 3, 1),
-            link=Link.RETAIL,
-            sampler_id=user.id,
-        )  # fmt: skip
-        for n, (status, conclusion) in enumerate(statuses_and_conclusions)
-    ]
-    db.session.add_all(samples)
-    db.session.flush()
+    # Plain INSERTs of the columns named: the model has columns of later migrations.
+    samples = []
+    for n, (status, conclusion) in enumerate(statuses_and_conclusions):
+        values = {
+            "sample_no": f"S{n}",
+            "visit_id": visit_id,
+            "status": status.value,
+            "conclusion": conclusion.value if conclusion else None,
+            "category_id": category.id,
+            "cat_l1_id": category.id,
+            "food_name": "小麦粉",
+            "quantity": "2",
+            "quantity_unit": "",
+            "brand": "",
+            "specification": "",
+            "batch_no": "",
+            "shelf_life": "",
+            "sampling_base": "",
+            "sampling_date": date(2026, 3, 1),
+            "link": Link.RETAIL.value,
+            "sampler_id": user.id,
+            "created_at": datetime(2026, 3, 1, tzinfo=UTC),
+            "version_id": 1,
+        }
+        table = Sample.__table__
+        inserted = db.session.execute(
+            table.insert().values({table.c[k]: v for k, v in values.items()})
+        )
+        samples.append(SimpleNamespace(id=inserted.inserted_primary_key[0]))
     return samples
 
 

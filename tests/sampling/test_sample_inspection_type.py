@@ -143,3 +143,20 @@ def test_only_supervision_samples_are_followed_up(world, kind, allowed):
     with pytest.raises(ServiceError) as caught:
         followup.open_followup(db.session, sample, world.sue)
     assert "监督抽检" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "conclusion", "shown"),
+    [
+        (InspectionType.SUPERVISION, "unqualified", "不合格"),
+        (InspectionType.SUPERVISION, "qualified", "合格"),
+        (InspectionType.EVALUATION, "unqualified", "不合格"),
+        (InspectionType.RISK_MONITORING, "unqualified", "问题样品"),
+        (InspectionType.RISK_MONITORING, "qualified", "未发现问题"),
+        (InspectionType.RISK_MONITORING, "inconclusive", "不确定"),
+    ],
+)
+def test_the_conclusion_is_shown_in_the_types_words(world, kind, conclusion, shown):
+    sample = _sample(world)
+    sample.inspection_type, sample.conclusion = kind, conclusion
+    assert sample.conclusion_title == shown

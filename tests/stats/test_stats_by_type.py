@@ -10,8 +10,8 @@ import json
 import pytest
 
 from labsys.extensions import db
-from labsys.models import InspectionType
-from labsys.services import ServiceError, stats
+from labsys.models import InspectionType, ResultStatus, Role, SampleResult, VerdictValue
+from labsys.services import ServiceError, exports, stats
 from labsys.services.stats import StatsFilter
 
 from stats_support import *  # noqa: F403 - the shared fixtures
@@ -115,3 +115,43 @@ def test_the_stats_page_filters_by_type(typed, supervisor, login, client):
     page = client.get("/stats/table?by=category&type=risk_monitoring").get_data(as_text=True)
     assert 'id="f-type-risk_monitoring" name="type" value="risk_monitoring" checked' in page
     assert "食用农产品" in page and "粮食加工品" not in page
+
+
+def test_risk_monitoring_problems_go_to_the_risk_notice_list(
+    typed, make_item, supervisor, login, client
+):
+    leek = typed.samples[7]  # risk monitoring, unqualified
+    item = make_item("腐霉利", "mg/kg")
+    db.session.add(
+        SampleResult(
+            sample_id=leek.id,
+            test_item_id=item.id,
+            seq=1,
+            item_name="腐霉利",
+            unit="mg/kg",
+            limit_text="≤0.2",
+            method_standard="GB 23200.113-2018",
+            judgement_basis="GB 2763-2021",
+            measured_text="0.56",
+            reported_text="0.56",
+            verdict=VerdictValue.FAIL,
+            status=ResultStatus.ACCEPTED,
+        )
+    )
+    db.session.commit()
+    records = list(exports.risk_notice_records(db.session))
+    assert [r["样品编号"] for r in records] == [leek.sample_no]
+    assert records[0][exports.PROBLEMS_COLUMN] == "腐霉利║0.56mg/kg║≤0.2mg/kg"
+    # Supervision and evaluation samples never appear, qualified ones neither.
+    flour_unqualified = typed.samples[3]
+    assert flour_unqualified.sample_no not in {r["样品编号"] for r in records}
+    login(supervisor)
+    page = client.get("/stats/risk-notices").get_data(as_text=True)
+    assert leek.sample_no in page and "风险监测问题样品清单" in page
+    assert flour_unqualified.sample_no not in page
+    assert client.get("/stats/risk-notices?plan=999999").status_code == 200
+
+
+def test_the_risk_notice_list_is_for_supervisors(typed, make_user, login, client):
+    login(make_user("tech", Role.TECHNICIAN))
+    assert client.get("/stats/risk-notices").status_code == 403

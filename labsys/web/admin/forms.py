@@ -1,5 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.models.user import ROLE_TITLES, Role
@@ -66,3 +74,15 @@ class SignatoryScopeForm(LabsysForm):
         validators=[DataRequired(message=_l("Choose at least one food category."))],
     )
     note = StringField(_l("Note (e.g. the approval letter)"), validators=[Length(max=200)])
+
+
+class CalendarDayForm(LabsysForm):
+    """One day of the editable working-day calendar."""
+
+    day = DateField(_l("Day"), validators=[DataRequired(message=_l("Enter a date (YYYY-MM-DD)."))])
+    is_workday = BooleanField(_l("A working day (调休, make-up day)"))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
+
+
+class CalendarRemoveForm(LabsysForm):
+    day = DateField(_l("Day"), validators=[DataRequired()])

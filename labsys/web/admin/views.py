@@ -7,12 +7,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import AuthorisedSignatory, Role, User
-from labsys.services import signatories, users
+from labsys.services import calendar, signatories, users
 from labsys.web.access import roles_required
 from labsys.web.admin import queries
 from labsys.web.admin.forms import (
+    CalendarDayForm,
+    CalendarRemoveForm,
     ConfirmForm,
     SignatoryForm,
     SignatoryScopeForm,
@@ -187,3 +190,61 @@ def signatory_revoke(signatory_id: int):
             "success",
         )
     return redirect(url_for("admin.signatory_list"))
+
+
+# --- the working-day calendar ------------------------------------------------------------------
+
+
+def _calendar_page(year: int, form: CalendarDayForm, status: int = 200):
+    this_year = clock.today().year
+    years = range(min(year, this_year - 1), max(year, this_year + 2) + 1)
+    coverage = calendar.year_coverage(db.session, years)
+    return render_template(
+        "admin/calendar.html",
+        year=year,
+        coverage=coverage,
+        uncovered=[y for y, source, _n in coverage if source == "none"],
+        entries=calendar.entries_of_year(db.session, year),
+        form=form,
+        remove=CalendarRemoveForm(),
+        last_known=calendar.workdays.last_known_year(),
+    ), status
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def calendar_page():
+    """The official holidays and make-up working days (调休) deadlines count with; a year
+    without them (beyond chinese-calendar and not entered) is flagged."""
+    form = CalendarDayForm()
+    year = _year_arg()
+    if form.validate_on_submit():
+        with service_errors(form):
+            calendar.set_day(
+                db.session,
+                current_user,
+                day=form.day.data,
+                is_workday=form.is_workday.data,
+                name=form.name.data,
+            )
+            flash(_("Calendar day %(day)s saved.", day=form.day.data.isoformat()), "success")
+            return redirect(url_for("admin.calendar_page", year=form.day.data.year))
+        return _calendar_page(year, form, 400)
+    return _calendar_page(year, form)
+
+
+@bp.route("/calendar/remove", methods=["POST"])
+@roles_required(Role.ADMIN)
+def calendar_remove():
+    form = CalendarRemoveForm()
+    if form.validate_on_submit():
+        with service_errors():
+            calendar.remove_day(db.session, current_user, day=form.day.data)
+            flash(_("Calendar day %(day)s removed.", day=form.day.data.isoformat()), "success")
+        return redirect(url_for("admin.calendar_page", year=form.day.data.year))
+    abort(400)

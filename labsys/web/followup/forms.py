@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from labsys.models import (
     Applicant,
@@ -240,3 +240,14 @@ class RetestLabForm(LabsysForm):
     name = StringField(_l("Lab name (for a new lab)"), validators=[Optional(), Length(max=120)])
     note = StringField(_l("Note (qualification, scope)"), validators=[Optional(), Length(max=200)])
     active = BooleanField(_l("On the list (drawn from)"), default=True)
+
+
+class DeliveryExtensionForm(LabsysForm):
+    workdays = IntegerField(
+        _l("Extension (working days)"),
+        validators=[InputRequired(message=_l("Enter the number of working days."))],
+    )
+    reason = TextAreaField(
+        _l("Reason, and who at the regulator approved it"),
+        validators=[DataRequired(message=_l("Give the reason.")), Length(max=300)],
+    )

@@ -26,7 +26,7 @@ from labsys.models import (
     Role,
     Sample,
 )
-from labsys.services import disposals, esign, followup, objections, retests
+from labsys.services import disposals, esign, followup, objections, periods, retests, sampling
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
@@ -71,7 +71,56 @@ def board():
         kind=kind,
         after=after,
         horizon=followup.setting("DEADLINE_HORIZON_WORKDAYS"),
+        helps={k: followup.kind_help(k) for k in followup.DEADLINE_KINDS},
         followup_kinds=followup.FOLLOWUP_KINDS,
+    )
+
+
+@bp.route("/periods")
+@roles_required(*SUPERVISORS)
+def period_list():
+    """Every statutory period: its setting, value, unit and the article that sets it."""
+    rows = list(periods.PERIODS.values())
+    for name, help_text in followup.PERIODS.items():  # the workflows' own periods
+        if name not in periods.PERIODS:
+            unit = periods.WORKDAYS if "WORKDAYS" in name else periods.DAYS
+            rows.append(
+                periods.Period(
+                    name, followup.DEFAULTS[name], unit, str(help_text), help_text, False
+                )
+            )
+    return render_template("followup/periods.html", periods=rows, units=periods.UNITS)
+
+
+@bp.route("/delivery/<int:sample_id>/extend", methods=["GET", "POST"])
+@roles_required(*SUPERVISORS)
+def extend_delivery(sample_id: int):
+    """A delivery extension approved by the regulator (Order No. 15 Art. 20 ¶1, verify)."""
+    sample = db.session.get(Sample, sample_id) or abort(404)
+    form = forms.DeliveryExtensionForm()
+    if form.validate_on_submit():
+        with service_errors(form):
+            sampling.extend_delivery(
+                db.session,
+                current_user,
+                sample,
+                workdays=form.workdays.data,
+                reason=form.reason.data,
+            )
+            flash(
+                _(
+                    "Sample %(no)s is now due at the lab on %(day)s.",
+                    no=sample.sample_no,
+                    day=sample.due_delivery.isoformat(),
+                ),
+                "success",
+            )
+            return redirect(url_for("followup.board"))
+    return render_template(
+        "followup/extend_delivery.html",
+        sample=sample,
+        form=form,
+        help=periods.PERIODS["DELIVERY_EXTENSION_MAX_WORKDAYS"].help,
     )
 
 

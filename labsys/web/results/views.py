@@ -426,7 +426,7 @@ def accept_sample(sample_id: int):
                 _(
                     "Sample %(no)s concluded: %(conclusion)s.",
                     no=sample.sample_no,
-                    conclusion=sample.conclusion.title,
+                    conclusion=sample.conclusion_title,
                 ),
                 "danger" if sample.conclusion == Conclusion.UNQUALIFIED else "info",
             )

@@ -235,6 +235,43 @@ def announcement():
     )
 
 
+@bp.route("/risk-notices")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def risk_notices():
+    """风险监测问题样品: the risk-monitoring samples with a result beyond its reference value,
+    for the regulator's risk analysis (never published), paged by sample id."""
+    filters = _options()["filters"]
+    after = request.args.get("after", 0, type=int)
+    serial = request.args.get("n", 0, type=int)
+    records = list(
+        exports.risk_notice_records(
+            db.session,
+            filters,
+            current_app.config["LAB_NAME"],
+            after=after,
+            limit=ANNOUNCEMENT_PAGE_SIZE + 1,
+        )
+    )
+    more = len(records) > ANNOUNCEMENT_PAGE_SIZE
+    records = records[:ANNOUNCEMENT_PAGE_SIZE]
+    next_args = None
+    if more:
+        next_args = {
+            **_filter_args(),
+            "after": records[-1]["sample_id"],
+            "n": serial + len(records),
+        }
+    return render_template(
+        "stats/risk_notices.html",
+        records=records,
+        first_serial=serial + 1,
+        columns=exports.RISK_NOTICE_COLUMNS,
+        title=exports.RISK_NOTICE_TITLE,
+        next_args=next_args,
+        **_filter_choices(),
+    )
+
+
 def _category_arg() -> dict:
     parent = request.args.get("parent", "")
     return {"parent": parent} if parent.isdigit() else {}

@@ -1,7 +1,7 @@
 """corrections: requests to correct or void a received record, voided samples and visits
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0030
+Revises: 0029
 
 ``corrections`` holds the requests (issue 13 §3, issue 18 §2); ``samples.status`` gains
 ``voided`` (作废), which the pass-rate summary leaves out like ``rejected``: the triggers of
@@ -13,8 +13,8 @@ the stored schema text edited in the migration's transaction).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

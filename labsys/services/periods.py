@@ -1,0 +1,162 @@
+"""Every statutory period of the workflow: a setting with its default, its unit and the article
+that sets it, shown on the deadline board and the settings page.
+
+The articles are those of SAMR Order No. 15 (2019, 《食品安全抽样检验管理办法》) unless said
+otherwise.  Article numbers marked *(verify)* are from memory and a public table of Order No.
+15's time limits (it lists 第二十四条第二款, 第二十五条第一、二款, 第二十六条第一、二款 and
+第二十九条 under 检验与结果报送, 第三十二条第二款 "5个工作日，可延长5个工作日" under 复检,
+第四十五条 under 核查处置), not from the gazetted text: check them before relying on them.
+
+A period's value is ``current_app.config[NAME]`` when set, else its default.  Other features
+(the retest and objection workflow) add theirs with :func:`register`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+WORKDAYS, DAYS, MONTHS = "workdays", "days", "months"
+UNITS = {WORKDAYS: _l("working days"), DAYS: _l("calendar days"), MONTHS: _l("months")}
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str  # the setting (config key)
+    default: object
+    unit: str  # WORKDAYS, DAYS or MONTHS
+    article: str  # where the period comes from, as cited in the help text
+    what: object  # a lazy translated description
+    verify: bool = True  # the article was not checked against the gazetted text
+    statutory: bool = True  # False: local practice, a setting labelled so
+
+    @property
+    def value(self):
+        return current_app.config.get(self.name, self.default)
+
+    @property
+    def help(self) -> str:
+        """What the period is, its value and the article that sets it (for help texts)."""
+        value = self.value
+        shown = " / ".join(str(v) for v in value.values()) if isinstance(value, dict) else value
+        mark = " (verify)" if self.verify else ""
+        local = "" if self.statutory else f"{_l('local practice')}: "
+        return f"{self.what}: {shown} {UNITS[self.unit]} — {local}{self.article}{mark}"
+
+
+ORDER_15 = "《食品安全抽样检验管理办法》"
+PERIODS: dict[str, Period] = {}
+
+
+def register(period: Period) -> Period:
+    """Add a period (a feature's own); the same name twice is a programming error."""
+    if period.name in PERIODS and PERIODS[period.name] != period:
+        raise ValueError(f"period {period.name} registered twice")
+    PERIODS[period.name] = period
+    return period
+
+
+def value(name: str):
+    """The period's value (its setting, else its default)."""
+    return PERIODS[name].value
+
+
+for _period in (
+    Period(
+        "DELIVERY_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第二十条第一款",
+        _l("Samples and sampling forms reach the testing lab after sampling"),
+    ),
+    Period(
+        "DELIVERY_EXTENSION_MAX_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第二十条第一款：因客观原因需要延长送样期限的，应当经组织抽样检验工作的"
+        "市场监督管理部门同意（延长多少由本设置限定）",
+        _l("Longest delivery extension the regulator may approve"),
+        statutory=False,
+    ),
+    Period(
+        "REPORT_WORKDAYS",
+        20,
+        WORKDAYS,
+        f"{ORDER_15}第二十四条第二款",
+        _l("The inspection report is issued after receipt"),
+    ),
+    Period(
+        "QUALIFIED_REPORT_WORKDAYS",
+        7,
+        WORKDAYS,
+        f"{ORDER_15}第二十五条第一款",
+        _l("A qualified conclusion is reported to the regulator after it is made"),
+    ),
+    Period(
+        "UNQUALIFIED_REPORT_WORKDAYS",
+        2,
+        WORKDAYS,
+        f"{ORDER_15}第二十五条第二款",
+        _l("An unqualified conclusion is reported to the regulator after it is made"),
+    ),
+    Period(
+        "SERVICE_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第二十九条",
+        _l(
+            "The regulator serves the inspection report and the notice of results on the "
+            "sampled unit after receiving an unqualified conclusion"
+        ),
+    ),
+    Period(
+        "BACKUP_RETENTION_MONTHS",
+        {"qualified": 3, "unqualified": 6},
+        MONTHS,
+        f"{ORDER_15}第二十六条第一、二款（或第二十五条）：剩余保质期不足的，保存至保质期结束",
+        _l(
+            "The retest backup is kept after a qualified / an unqualified conclusion, or until "
+            "its shelf life ends"
+        ),
+    ),
+    Period(
+        "RETEST_REQUEST_WORKDAYS",
+        7,
+        WORKDAYS,
+        f"{ORDER_15}第三十条",
+        _l("A retest is applied for after the conclusion is received"),
+    ),
+    Period(
+        "RETEST_RESULT_WORKDAYS",
+        10,
+        WORKDAYS,
+        f"{ORDER_15}第三十五条第一款",
+        _l("The retest lab reports after receiving the backup"),
+    ),
+    Period(
+        "OBJECTION_WORKDAYS",
+        7,
+        WORKDAYS,
+        f"{ORDER_15}第三十七条",
+        _l("An objection is filed after sampling (sampling process) or after the conclusion"),
+    ),
+    Period(
+        "DISPOSAL_DEADLINE_DAYS",
+        90,
+        DAYS,
+        f"{ORDER_15}第四十五条",
+        _l("The regulator completes the disposal after receiving the unqualified conclusion"),
+    ),
+    Period(
+        "DEADLINE_HORIZON_WORKDAYS",
+        3,
+        WORKDAYS,
+        "labsys",
+        _l("The deadline board shows what falls due within"),
+        verify=False,
+        statutory=False,
+    ),
+):
+    register(_period)
