@@ -96,12 +96,14 @@ class Correction(Base):
     before: Mapped[str] = mapped_column(Text, default="{}")  # JSON: field → value when asked
     target_version: Mapped[int]
     reason: Mapped[str] = mapped_column(Text)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))  # superseding
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id"), index=True
+    )  # superseding
     version_id: Mapped[int] = mapped_column(default=1)
 
     visit: Mapped[SamplingVisit] = relationship()

@@ -268,9 +268,13 @@ def upgrade():
     op.create_index("ix_corrections_target", "corrections", ["target", "target_id", "status"])
     op.create_index(op.f("ix_corrections_sample_id"), "corrections", ["sample_id"])
     op.create_index(op.f("ix_corrections_visit_id"), "corrections", ["visit_id"])
+    for column in ("requested_by_id", "decided_by_id", "report_id"):
+        op.create_index(op.f(f"ix_corrections_{column}"), "corrections", [column])
 
 
 def downgrade():
+    for column in ("report_id", "decided_by_id", "requested_by_id"):
+        op.drop_index(op.f(f"ix_corrections_{column}"), table_name="corrections")
     op.drop_index(op.f("ix_corrections_visit_id"), table_name="corrections")
     op.drop_index(op.f("ix_corrections_sample_id"), table_name="corrections")
     op.drop_index("ix_corrections_target", table_name="corrections")
