@@ -49,16 +49,16 @@ class BackupSample(Base):
     )
     location: Mapped[str | None] = mapped_column(String(200))  # e.g. 留样室 冷藏柜A-3
     stored_on: Mapped[date | None]
-    stored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    stored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Kept until this day (inclusive); None until the sample has a final conclusion.
     retain_until: Mapped[date | None]
     handed_over_on: Mapped[date | None]
-    handed_to_lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"))
-    handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handed_to_lab_id: Mapped[int | None] = mapped_column(ForeignKey("labs.id"), index=True)
+    handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     seal_intact: Mapped[bool | None]
     handover_notes: Mapped[str | None] = mapped_column(String(500))
     disposed_on: Mapped[date | None]
-    disposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    disposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     disposal_method: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version_id: Mapped[int] = mapped_column(default=1)
