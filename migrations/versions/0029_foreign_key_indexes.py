@@ -4,20 +4,24 @@ Deleting one sample_results row checked sample_results.supersedes_id by a full s
 rows on PostgreSQL, 3.1 s each).  tests/foundation/test_fk_indexes.py keeps every foreign
 key indexed from now on.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 """
 
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
 # (table, index, columns): one per foreign key that no index led with.
 INDEXES = [
     ("attachments", "ix_attachments_uploaded_by_id", ["uploaded_by_id"]),
+    ("backup_samples", "ix_backup_samples_disposed_by_id", ["disposed_by_id"]),
+    ("backup_samples", "ix_backup_samples_handed_over_by_id", ["handed_over_by_id"]),
+    ("backup_samples", "ix_backup_samples_handed_to_lab_id", ["handed_to_lab_id"]),
+    ("backup_samples", "ix_backup_samples_stored_by_id", ["stored_by_id"]),
     ("audit_log", "ix_audit_log_user_id", ["user_id"]),
     ("authorised_signatories", "ix_authorised_signatories_created_by_id", ["created_by_id"]),
     ("bench_records", "ix_bench_records_recorded_by_id", ["recorded_by_id"]),
