@@ -1,8 +1,8 @@
 """statutory periods on the deadline board: qualified results, service of the report, a
 delivery extension
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0028
+Revises: 0027
 
 ``samples.due_qualified_report``: a qualified conclusion is reported to the regulator within
 7 working days (SAMR Order No. 15 Art. 25 ¶1 *(verify)*); ``samples.due_service``: the
@@ -15,8 +15,8 @@ regulator (Art. 20 ¶1 *(verify)*).  Plain ADD COLUMN: no table is rebuilt.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0028"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

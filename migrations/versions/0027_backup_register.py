@@ -1,7 +1,7 @@
 """the register of retest backups (复检备份样品)
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0027
+Revises: 0026
 
 One row per received sample: where its backup is kept, until when (SAMR Order No. 15
 Art. 25/26 *(verify)*), its hand-over to a retest lab and its disposal.  Samples received
@@ -11,12 +11,12 @@ before the register are entered by ``labsys backups sync``.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
-FK_COLUMNS = ("stored_by_id", "handed_to_lab_id", "handed_over_by_id", "disposed_by_id")
+# The indexes of its foreign keys are created by 0029 (foreign_key_indexes).
 
 
 def upgrade():
@@ -71,8 +71,6 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backup_samples")),
         sa.UniqueConstraint("sample_id", name=op.f("uq_backup_samples_sample_id")),
     )
-    for column in FK_COLUMNS:  # every foreign key has an index starting with it
-        op.create_index(f"ix_backup_samples_{column}", "backup_samples", [column])
     op.create_index(
         "ix_backup_samples_status_retain_until",
         "backup_samples",
@@ -82,6 +80,4 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_backup_samples_status_retain_until", table_name="backup_samples")
-    for column in FK_COLUMNS:
-        op.drop_index(f"ix_backup_samples_{column}", table_name="backup_samples")
     op.drop_table("backup_samples")
