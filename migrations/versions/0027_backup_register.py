@@ -16,6 +16,8 @@ down_revision = "0026"
 branch_labels = None
 depends_on = None
 
+# The indexes of its foreign keys are created by 0029 (foreign_key_indexes).
+
 
 def upgrade():
     op.create_table(

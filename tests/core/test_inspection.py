@@ -139,8 +139,10 @@ def test_risk_monitoring_wording(problems, bases, expected):
     assert problem_sentence(problems, bases) == expected
 
 
+# Item names never spell the words the wording must not use (合格, 检验结论): hypothesis
+# found an item literally named 检验结论, which says nothing about the template.
 NAMES = st.text(
-    alphabet=st.characters(blacklist_characters="合格、（），。", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="合格论、（），。", blacklist_categories=("Cs",)),
     min_size=1,
     max_size=12,
 ).filter(str.strip)
