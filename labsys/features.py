@@ -101,7 +101,6 @@ NAV = [
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
     NavItem("followup.period_list", _l("Statutory periods"), "followup"),
     NavItem("backups.this_week", _l("Retest backups"), "lab"),
-    NavItem("tokens.token_list", _l("API tokens"), "admin"),
     NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]
 
