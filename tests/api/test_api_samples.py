@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from labsys.extensions import db
-from labsys.models import AuditEntry, Role
+from labsys.models import Role
 
 from api_support import lab_world
 
@@ -39,10 +39,16 @@ def test_the_team_edits_before_receipt_and_corrects_with_a_reason_after(
     refused = _patch(sam, sample.id, {"brand": "新品牌"})
     assert refused.status_code == 422
     assert [e["name"] for e in refused.get_json()["errors"]] == ["reason"]
-    corrected = _patch(sam, sample.id, {"brand": "新品牌", "reason": "品牌抄错"})
-    assert corrected.status_code == 200, corrected.get_json()
-    actions = [e.action for e in db.session.query(AuditEntry).filter_by(entity="sample")]
-    assert actions[-2:] == ["update", "correct"]
     bad = _patch(sam, sample.id, {"quantity": "-3", "reason": "r"})
     assert bad.status_code == 422
     assert "quantity" in {e["name"] for e in bad.get_json()["errors"]}
+    # After receipt a correction waits for a second person's approval (issue 13 §3): the
+    # sample is unchanged until then.
+    corrected = _patch(sam, sample.id, {"brand": "新品牌", "reason": "品牌抄错"})
+    assert corrected.status_code == 202, corrected.get_json()
+    assert corrected.get_json()["status"] == "pending"
+    assert corrected.get_json()["reason"] == "品牌抄错"
+    db.session.expire_all()
+    assert sam.get(f"/api/v1/samples/{sample.id}").get_json()["brand"] == "金麦穗"
+    again = _patch(sam, sample.id, {"brand": "又一个", "reason": "再改"})
+    assert again.status_code in (409, 422), again.get_json()

@@ -244,6 +244,16 @@ class VisitIn(Strict):
     )
 
 
+class CorrectionRequestOut(Strict):
+    """A correction of a received sample: it waits for a reviewer's or supervisor's approval
+    (on the corrections page) before it changes the sample."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    sample_id = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True)
+
+
 class SampleOut(Strict):
     id = fields.Integer(required=True)
     sample_no = fields.String(required=True)

@@ -4,7 +4,7 @@ views translate HTTP to service calls and back, nothing more."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, g, request, url_for
+from flask import Response, abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from labsys.models import Report, Role, Sample, SampleStatus
 from labsys.services import (
     ServiceError,
     catalog,
+    corrections,
     enterprises,
     esign,
     exports,
@@ -252,6 +253,9 @@ def sample_detail(sample_id: int):
 @sample_bp.doc(parameters=[IF_MATCH])
 @sample_bp.arguments(s.SampleChangeIn)
 @sample_bp.response(200, s.SampleOut)
+@sample_bp.alt_response(
+    202, schema=s.CorrectionRequestOut, description="a correction awaiting approval"
+)
 @sample_bp.alt_response(404, description="no such sample (or not yours)")
 @token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
 def sample_change(data, sample_id: int):
@@ -263,16 +267,21 @@ def sample_change(data, sample_id: int):
     fields = {key: ("" if value is None else value) for key, value in data.items()}
     if sample.status == SampleStatus.REGISTERED:
         sampling.update_sample(_session(), current_user, sample, version, **fields)
-    else:
-        sampling.correct_sample(
-            _session(),
-            current_user,
-            sample,
-            reason=reason or "",
-            expected_version=version,
-            **fields,
-        )
-    return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+        return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+    # After receipt a correction is a request that a second person approves (issue 13 §3).
+    request_ = corrections.correct_sample(
+        _session(), current_user, sample, changes=fields, reason=reason, expected_version=version
+    )
+    assert request_ is not None  # a received sample is never changed at once
+    body = {
+        "id": request_.id,
+        "status": request_.status.value,
+        "sample_id": request_.sample_id,
+        "reason": request_.reason,
+    }
+    response = jsonify(s.CorrectionRequestOut().dump(body))
+    response.status_code = 202
+    return response
 
 
 @sample_bp.route("/<int:sample_id>/receive", methods=["POST"])
