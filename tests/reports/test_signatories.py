@@ -247,7 +247,7 @@ def test_the_admin_authorises_edits_and_revokes_audited(
     db.session.expire_all()
     assert not signatory.active
     actions = db.session.scalars(
-        select(AuditEntry.action).where(AuditEntry.entity == "signatory")
+        select(AuditEntry.action).where(AuditEntry.entity == "signatory").order_by(AuditEntry.id)
     ).all()
     assert actions == ["authorise", "update", "revoke"]
 
