@@ -17,11 +17,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from labsys.config import SERVE_HOST, SERVE_PORT
+from labsys.commands.serve import serve_command
 from labsys.extensions import db
 
 # Exit statuses, as the README states them: click exits 2 on a usage error by itself.
@@ -147,20 +147,6 @@ def secret_key_command():
         click.echo(f"audit key kept in {ensure_key_file(instance).resolve()}")
 
 
-@main.command("serve")
-@click.option("--host", default=SERVE_HOST, show_default=True)
-@click.option("--port", default=SERVE_PORT, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@with_appcontext
-def serve_command(host: str, port: int, threads: int):
-    """Serve the app with the production WSGI server (waitress)."""
-    from waitress import serve
-
-    app = current_app._get_current_object()
-    click.echo(f"labsys is serving on http://{host}:{port}/  (Ctrl+C stops it)")
-    serve(app, host=host, port=port, threads=threads, ident="labsys")
-
-
 def random_password() -> str:
     return secrets.token_urlsafe(12) + "7a"
 
@@ -199,3 +185,6 @@ def progress_bar(length: int | None, label: str, iterable=None):
     alone (click's own behaviour), so the output stays line-based for scripts.  Without a
     length, it counts the items of ``iterable`` as they pass."""
     return click.progressbar(iterable, length=length, label=label, show_pos=True, file=sys.stderr)
+
+
+main.add_command(serve_command)
