@@ -9,7 +9,7 @@ from flask import Flask
 
 from labsys import config as settings_module
 from labsys import default_instance_path, resource_dir
-from labsys.database import configure_engine
+from labsys.database import REPLICA, close_read_session, configure_engine, replica_binds
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,6 +30,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings_module.database_url(
         settings, app.instance_path
     )
+    app.config["SQLALCHEMY_BINDS"] = {
+        **(settings.get("SQLALCHEMY_BINDS") or {}),
+        **replica_binds(settings),
+    }
     _init_extensions(app)
     _register_features(app)
     return app
@@ -43,6 +47,9 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         # Creating the engine opens no connection; the listeners act on first connect.
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        if REPLICA in db.engines:
+            configure_engine(db.engines[REPLICA], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    app.teardown_appcontext(close_read_session)
     migrate.init_app(
         app, db, directory=str(resource_dir("migrations")), render_as_batch=True, compare_type=True
     )

@@ -23,6 +23,9 @@ class DefaultConfig:
     SECRET_KEY: str | None = None
     # None means: a SQLite file in the instance folder (see ``database_url``).
     DATABASE_URL: str | None = None
+    # A PostgreSQL streaming replica that statistics, exports and report downloads read
+    # from (labsys/database.py, README "Read replicas"); None: everything reads the primary.
+    REPLICA_DATABASE_URL: str | None = None
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

@@ -59,3 +59,54 @@ def _create_private_file(path: Path) -> None:
 
 def is_postgres(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+# --- a read replica ------------------------------------------------------------------------
+# Statistics, exports and report downloads may read from a PostgreSQL streaming replica
+# (REPLICA_DATABASE_URL): the bind "replica" of Flask-SQLAlchemy.  Those read paths take
+# their session from ``read_session()``; everything else (logins, the session nonce, the
+# audit trail, every write) stays on the primary.  A replica lags the primary by a little
+# (usually well under a second): a page read from it may miss the last moment's changes,
+# which is why only summaries, exports and already-issued documents read there, and a
+# report just issued and not yet replayed is read from the primary instead.
+
+REPLICA = "replica"
+
+
+def replica_binds(settings: dict) -> dict:
+    """The SQLALCHEMY_BINDS entry for the replica, if one is configured."""
+    url = settings.get("REPLICA_DATABASE_URL")
+    return {REPLICA: url} if url else {}
+
+
+def read_engine() -> Engine:
+    """The replica's engine when configured, else the primary's."""
+    from labsys.extensions import db
+
+    return db.engines.get(REPLICA) or db.engine
+
+
+def read_session():
+    """A session for reads that may come from the replica: one per app context (request or
+    command), closed with it; the primary's own session when no replica is configured."""
+    from flask import g
+
+    from labsys.extensions import db
+
+    engine = db.engines.get(REPLICA)
+    if engine is None:
+        return db.session
+    session = g.get("_labsys_read_session")
+    if session is None:
+        from sqlalchemy.orm import Session
+
+        session = g._labsys_read_session = Session(bind=engine, autoflush=False)
+    return session
+
+
+def close_read_session(_error=None) -> None:
+    from flask import g
+
+    session = g.pop("_labsys_read_session", None)
+    if session is not None:
+        session.close()

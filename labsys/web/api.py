@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
-from labsys.extensions import db
+from labsys.database import read_session
 from labsys.models import Role
 from labsys.services import ServiceError, stats
 from labsys.web.access import roles_required
@@ -71,6 +71,6 @@ def _int(text: str | None) -> int | None:
 @roles_required(Role.SUPERVISOR)
 def stats_view():
     try:
-        return jsonify(stats.stats_json(db.session, **stats_options(request.args)))
+        return jsonify(stats.stats_json(read_session(), **stats_options(request.args)))
     except (BadParameter, ServiceError) as error:
         return jsonify({"error": str(error)}), 400

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
-from labsys.database import write_intent
+from labsys.database import read_engine, read_session, write_intent
 from labsys.extensions import db
 from labsys.models import Report, Role, Sample, SampleStatus
 from labsys.services import (
@@ -468,7 +468,10 @@ def report_detail(report_id: int):
 @report_bp.alt_response(404, description="no such report")
 @token_required(*REPORT_READERS)
 def report_pdf(report_id: int):
-    report = queries.report(_session(), report_id) or abort(404)
+    # An issued PDF never changes: the replica's copy, or the primary's if it is newer.
+    report = (
+        queries.report(read_session(), report_id) or queries.report(_session(), report_id)
+    ) or abort(404)
     return Response(
         report.pdf,
         mimetype="application/pdf",
@@ -539,7 +542,7 @@ OBJECT_RESPONSE = {
 def stats_view(args):
     try:
         options = stats_options(request.args)
-        return json_response(stats.stats_json(_session(), **options))
+        return json_response(stats.stats_json(read_session(), **options))
     except (BadParameter, ServiceError) as error:
         return problem(422, str(error), errors=[{"name": "query", "message": str(error)}])
 
@@ -598,7 +601,7 @@ def export_csv(args, kind: str):
         task_id=args.get("task"),
     )
     lab_name = current_app.config["LAB_NAME"]
-    engine = db.engine
+    engine = read_engine()
 
     def generate():
         # Streamed after the request: a read session of its own (as the export page does).

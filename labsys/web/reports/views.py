@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from labsys.database import read_session
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role, Sample
 from labsys.services import esign, reports
@@ -192,7 +193,8 @@ def detail(report_id: int):
 @bp.route("/<int:report_id>.pdf")
 @roles_required(*READERS)
 def download(report_id: int):
-    report = _report_or_404(report_id)
+    # An issued PDF never changes: the replica's copy, or the primary's if it is newer.
+    report = read_session().get(Report, report_id) or _report_or_404(report_id)
     response = _pdf_response(report.pdf, f"{report.report_no}.pdf", inline=False)
     response.headers["ETag"] = f'"{report.sha256}"'
     return response
@@ -237,7 +239,9 @@ def download_zip():
     if len(ids) > MAX_ZIP:
         flash(_("At most %(n)d reports fit in one ZIP.", n=MAX_ZIP), "warning")
         return redirect(url_for("reports.report_list"))
-    chosen = queries.reports_by_number(db.session, ids)
+    chosen = queries.reports_by_number(read_session(), ids)
+    if len(chosen) < len(ids):  # some not yet on the replica: the primary has them all
+        chosen = queries.reports_by_number(db.session, ids)
     if not chosen:
         abort(404)
     buffer = io.BytesIO()

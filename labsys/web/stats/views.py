@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
-from labsys.database import write_intent
+from labsys.database import read_engine, read_session, write_intent
 from labsys.extensions import db
 from labsys.models import FoodCategory, InspectionType, Role
 from labsys.pdf import charts
@@ -79,10 +79,11 @@ def _filter_choices() -> dict:
 def summary():
     filters = _options()["filters"]
     try:
-        categories = stats.compute(db.session, by="category", level=1, filters=filters)
-        key_foods = stats.key_food_indicator(db.session, filters)
-        key_food_rows = stats.compute(db.session, key_foods=True, filters=filters)
-        districts = stats.compute(db.session, by="district", filters=filters)
+        session = read_session()  # the replica, when one is configured
+        categories = stats.compute(session, by="category", level=1, filters=filters)
+        key_foods = stats.key_food_indicator(session, filters)
+        key_food_rows = stats.compute(session, key_foods=True, filters=filters)
+        districts = stats.compute(session, by="district", filters=filters)
     except ServiceError as error:
         flash(error.message, "danger")
         return render_template(
@@ -156,11 +157,11 @@ def _samples_link(filters, by: str, level: int = 1):
 def table():
     options = _options()
     try:
-        result = stats.compute(db.session, **options)
+        result = stats.compute(read_session(), **options)
     except ServiceError as error:
         flash(error.message, "danger")
         options = stats_options({})
-        result = stats.compute(db.session, **options)
+        result = stats.compute(read_session(), **options)
     chart = charts.category_bars(result, _("Pass rate (worst first)"))
     return render_template(
         "stats/table.html",
@@ -178,7 +179,7 @@ def _trail(parent: FoodCategory | None) -> list[FoodCategory]:
     if parent is None:
         return []
     ids = parent.ancestor_ids or [parent.id]
-    found = queries.categories_by_id(db.session, ids)
+    found = queries.categories_by_id(read_session(), ids)
     return [found[i] for i in ids if i in found]
 
 
@@ -208,7 +209,7 @@ def announcement():
     serial = request.args.get("n", 0, type=int)
     records = list(
         exports.announcement_records(
-            db.session,
+            read_session(),
             filters,
             current_app.config["LAB_NAME"],
             after=after,
@@ -245,7 +246,7 @@ def risk_notices():
     serial = request.args.get("n", 0, type=int)
     records = list(
         exports.risk_notice_records(
-            db.session,
+            read_session(),
             filters,
             current_app.config["LAB_NAME"],
             after=after,
@@ -287,7 +288,7 @@ def download(kind: str, fmt: str):
     name = f"{kind}-{clock.today():%Y%m%d}.{fmt}"
     if kind == "compliance":
         pdf = exports.compliance_pdf(
-            db.session,
+            read_session(),
             filters,
             lab_name=lab_name,
             font_path=current_app.config.get("PDF_FONT_PATH"),
@@ -304,7 +305,7 @@ def download(kind: str, fmt: str):
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
     header, rows = exports.export_table(
-        db.session, kind, filters, default_lab=lab_name, labels=labels, words=words
+        read_session(), kind, filters, default_lab=lab_name, labels=labels, words=words
     )
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
     exports.write_xlsx(
@@ -322,7 +323,7 @@ def download(kind: str, fmt: str):
 def _csv_stream(kind: str, filters, lab_name: str, labels: str, words: dict):
     """CSV chunks read through a session of their own: the response body is produced after
     the request (and its app context and session) has ended."""
-    engine = db.engine
+    engine = read_engine()
 
     def generate():
         write_intent.set(False)  # read only: a plain BEGIN on SQLite, never the write lock
