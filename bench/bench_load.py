@@ -190,6 +190,14 @@ def choose_work(engine, *, saves: int, import_rows: int, reports: int) -> dict:
 # --- HTTP -----------------------------------------------------------------------------------
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+NO_REDIRECTS = urllib.request.build_opener(_NoRedirect)
+
+
 class User:
     """A logged-in browser: its cookie and CSRF token."""
 
@@ -212,8 +220,8 @@ class User:
             data=body,
             headers={"Content-Type": content_type, "Accept": accept, "Cookie": self.cookie},
         )
-        try:
-            with urllib.request.urlopen(request, timeout=600) as response:
+        try:  # redirects are answers here (not followed): a saved import is a 302
+            with NO_REDIRECTS.open(request, timeout=600) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
@@ -390,8 +398,7 @@ def run_import(tech: User, rows: list, outcome: dict) -> None:
     ).encode()
     started = time.perf_counter()
     status, page = tech.post("/lab/import", body, f"multipart/form-data; boundary={boundary}")
-    # Saved: the page redirects (followed) to the work queue with "... results imported".
-    ok = status == 200 and "已导入并判定" in page.decode(errors="replace")
+    ok = status == 302  # saved: redirected to the work queue (errors: the form again, 200)
     outcome.update(status=status, seconds=time.perf_counter() - started, rows=len(rows), ok=ok)
     if not ok:
         outcome["page"] = page.decode(errors="replace")[:2000]
