@@ -68,8 +68,13 @@ def _session() -> Session:
     return db.session
 
 
+def _page_size(args) -> int:
+    """The page asked for (``limit``), at most the configured maximum."""
+    return min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+
+
 def _page(query, key_column, args) -> dict:
-    size = min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+    size = _page_size(args)
     page = keyset_page(query, key_column, after=args.get("after"), size=size, descending=True)
     return {"items": page.items, "next_after": page.next_after}
 
@@ -227,16 +232,7 @@ def _readable(sample_id: int) -> Sample:
 @sample_bp.response(200, s.page_of(s.SampleOut, "SamplePage"))
 @token_required(*SAMPLE_READERS)
 def sample_list(args):
-    query = queries.sample_query(current_user, _session())
-    if args.get("q"):
-        query = query.where(Sample.food_name.contains(args["q"], autoescape=True))
-    for name in ("status", "region_code", "conclusion"):
-        if args.get(name) is not None:
-            query = query.where(getattr(Sample, name) == args[name])
-    if args.get("date_from"):
-        query = query.where(Sample.sampling_date >= args["date_from"])
-    if args.get("date_to"):
-        query = query.where(Sample.sampling_date <= args["date_to"])
+    query = queries.filtered_samples(queries.sample_query(current_user, _session()), args)
     return _page(query, Sample.id, args)
 
 
@@ -549,7 +545,7 @@ def stats_view(args):
 @board_bp.response(200, s.page_of(s.FollowUpOut, "FollowUpPage"))
 @token_required(*SUPERVISION)
 def followup_list(args):
-    size = min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+    size = _page_size(args)
     rows = followup.followup_list(_session(), after=args.get("after"), size=size + 1)
     items = [
         {
