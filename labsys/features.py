@@ -46,6 +46,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.results.views import bp as results_bp
+    from labsys.web.risk.views import bp as risk_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
     from labsys.web.tokens.views import bp as tokens_bp
@@ -69,6 +70,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         tokens_bp,
         webhooks_bp,
         attachments_bp,
+        risk_bp,
     ]
 
 
@@ -96,6 +98,7 @@ NAV = [
     NavItem("stats.summary", _l("Pass rates"), "reports"),
     NavItem("stats.announcement", _l("Unqualified-product announcement"), "reports"),
     NavItem("stats.risk_notices", _l("Risk-monitoring problem samples"), "reports"),
+    NavItem("risk.signal_list", _l("Risk signals"), "reports"),
     NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
@@ -114,6 +117,7 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.retest_backups import retest_backups_group
+    from labsys.commands.risk import risk_group
     from labsys.commands.stats import export_command, stats_command
 
     return [
@@ -127,6 +131,7 @@ def CLI_COMMANDS():  # noqa: N802
         webhooks_group,
         retest_labs_group,
         retest_backups_group,
+        risk_group,
     ]
 
 

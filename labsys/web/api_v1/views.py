@@ -670,6 +670,12 @@ def export_csv(args, kind: str):
     )
 
 
+def _risk_bp():
+    from labsys.web.api_v1.risk import risk_bp
+
+    return risk_bp
+
+
 BLUEPRINTS = [
     me_bp,
     enterprise_bp,
@@ -680,6 +686,7 @@ BLUEPRINTS = [
     result_bp,
     report_bp,
     board_bp,
+    _risk_bp(),
 ]
 
 __all__ = ["BLUEPRINTS", "savepoint", "with_etag"]
