@@ -20,6 +20,7 @@ from labsys.services import (
     esign,
     exports,
     followup,
+    grading,
     receipt,
     reports,
     results,
@@ -614,6 +615,23 @@ def export_csv(args, kind: str):
     )
 
 
+# --- risk grades ------------------------------------------------------------------------------
+
+grades_bp = blueprint("api_risk_grades", "/risk/grades", "Enterprise risk grades")
+
+
+@grades_bp.route("")
+@grades_bp.arguments(s.GradeArgs, location="query")
+@grades_bp.response(200, s.Grade(many=True))
+@token_required(*SUPERVISION)
+def grade_list(args):
+    """Enterprises by risk grade (today's rules), highest risk first, with the reasons."""
+    rows = grading.grade_rows(
+        db.session, clock.today(), grade=args["grade"], region=args["region"] or None
+    )
+    return rows[: args["limit"]]
+
+
 BLUEPRINTS = [
     me_bp,
     enterprise_bp,
@@ -624,6 +642,7 @@ BLUEPRINTS = [
     result_bp,
     report_bp,
     board_bp,
+    grades_bp,
 ]
 
 __all__ = ["BLUEPRINTS", "savepoint", "with_etag"]

@@ -1,0 +1,22 @@
+"""Read queries of the risk grade pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from labsys.models import Enterprise, RiskGrade
+
+
+def graded_query(grade: str, region: str) -> Select:
+    """Graded enterprises, of one grade and district when given."""
+    query = (
+        select(Enterprise)
+        .options(selectinload(Enterprise.region))
+        .where(Enterprise.risk_grade.is_not(None))
+    )
+    if grade in RiskGrade.__members__.values():
+        query = query.where(Enterprise.risk_grade == RiskGrade(grade))
+    if region:
+        query = query.where(Enterprise.region_code == region)
+    return query
