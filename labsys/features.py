@@ -47,6 +47,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.reports.views import bp as reports_bp
     from labsys.web.reports.views import verify_bp
     from labsys.web.results.views import bp as results_bp
+    from labsys.web.risk.views import bp as risk_bp
     from labsys.web.sampling.views import bp as sampling_bp
     from labsys.web.stats.views import bp as stats_bp
     from labsys.web.tokens.views import bp as tokens_bp
@@ -70,6 +71,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         tokens_bp,
         webhooks_bp,
         attachments_bp,
+        risk_bp,
         grading_bp,
     ]
 
@@ -117,6 +119,7 @@ def CLI_COMMANDS():  # noqa: N802
     from labsys.commands.reports import report_group
     from labsys.commands.results import import_group
     from labsys.commands.retest_backups import retest_backups_group
+    from labsys.commands.risk import risk_group
     from labsys.commands.stats import export_command, stats_command
 
     return [
@@ -130,6 +133,7 @@ def CLI_COMMANDS():  # noqa: N802
         webhooks_group,
         retest_labs_group,
         retest_backups_group,
+        risk_group,
     ]
 
 

@@ -91,6 +91,15 @@ def _print_node(node, depth: int) -> None:
         _print_node(child, depth + 1)
 
 
+@catalog_group.command("items")
+@click.argument("search", required=False)
+@with_appcontext
+def items_command(search: str | None):
+    """Print the test items (or those matching SEARCH) with their hazard classes."""
+    for item in catalog.test_items(db.session, search):
+        click.echo(f"{item.code}  {item.name_zh}  <{item.hazard_class.title}>")
+
+
 @catalog_group.command("show")
 @click.argument("code")
 @click.option(
@@ -119,4 +128,5 @@ def show_command(code: str, on):
         click.echo(
             f"  {spec.test_item.name_zh}{process}  {limit}  "
             f"[{spec.method_standard}; {spec.judgement_basis}; {spec.effective_from}]{source}"
+            f"  <{spec.test_item.hazard_class.title}>"
         )

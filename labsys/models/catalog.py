@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
-from labsys.models.enums import ComparisonMethod, DecisionRule
+from labsys.models.enums import ComparisonMethod, DecisionRule, HazardClass
 
 
 class FoodCategory(Base):
@@ -57,6 +57,12 @@ class TestItem(Base):
     is_microbiological: Mapped[bool] = mapped_column(default=False)
     # A plate count reported by GB 4789.2 (two figures half up, "<10" for no growth).
     is_colony_count: Mapped[bool] = mapped_column(default=False)
+    # 危害类别: weighs the item's failures in the risk signals (labsys.core.hazards).
+    hazard_class: Mapped[HazardClass] = mapped_column(
+        str_enum(HazardClass, "hazard_class"),
+        default=HazardClass.QUALITY_INDICATOR,
+        server_default=HazardClass.QUALITY_INDICATOR.value,
+    )
 
     def __repr__(self) -> str:
         return f"<TestItem {self.code} {self.name_zh}>"

@@ -6,7 +6,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from labsys.core import inspection
+from labsys.core import hazards, inspection
 
 
 class TitledEnum(enum.StrEnum):
@@ -83,6 +83,35 @@ class InspectionType(TitledEnum):
     @property
     def concludes_qualified(self) -> bool:
         return self.rules.concludes_qualified
+
+
+class HazardClass(TitledEnum):
+    """危害类别 of a test item: what an unqualified result of it stands for
+    (``labsys.core.hazards``, where the default weights of the risk signals are)."""
+
+    ILLEGAL_ADDITIVE = hazards.ILLEGAL_ADDITIVE  # 非法添加/禁用物质
+    PATHOGEN = hazards.PATHOGEN  # 致病菌
+    PESTICIDE_VET_RESIDUE = hazards.PESTICIDE_VET_RESIDUE  # 农兽药残留
+    HEAVY_METAL_CONTAMINANT = hazards.HEAVY_METAL_CONTAMINANT  # 重金属/污染物
+    BIOTOXIN = hazards.BIOTOXIN  # 生物毒素
+    ADDITIVE_OVERUSE = hazards.ADDITIVE_OVERUSE  # 食品添加剂超范围超限量
+    QUALITY_INDICATOR = hazards.QUALITY_INDICATOR  # 质量指标
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.ILLEGAL_ADDITIVE: _l("Illegal additive or banned substance"),
+            cls.PATHOGEN: _l("Pathogen"),
+            cls.PESTICIDE_VET_RESIDUE: _l("Pesticide or veterinary drug residue"),
+            cls.HEAVY_METAL_CONTAMINANT: _l("Heavy metal or contaminant"),
+            cls.BIOTOXIN: _l("Biotoxin"),
+            cls.ADDITIVE_OVERUSE: _l("Food additive beyond its scope or limit"),
+            cls.QUALITY_INDICATOR: _l("Quality indicator"),
+        }
+
+    @property
+    def chinese(self) -> str:
+        return hazards.CHINESE[self.value]
 
 
 class RiskGrade(TitledEnum):

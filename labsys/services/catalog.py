@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from labsys.core import clock
+from labsys.core import clock, hazards
 from labsys.core.editions import choose, choose_for_sample
 from labsys.core.judgement import MicroPlan, Spec, gbt8170_round
 from labsys.models import (
@@ -36,6 +36,7 @@ from labsys.models import (
     ComparisonMethod,
     DecisionRule,
     FoodCategory,
+    HazardClass,
     Role,
     Specification,
     TestItem,
@@ -90,6 +91,7 @@ ITEM_FIELDS = (
     "method_standard",
     "is_microbiological",
     "is_colony_count",
+    "hazard_class",
 )
 CATEGORY_FIELDS = ("name_zh", "name_en", "is_key_food", "sort_order")
 
@@ -684,6 +686,8 @@ def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) ->
     for flag in ("is_microbiological", "is_colony_count"):
         if flag in fields:
             clean[flag] = bool(fields[flag])
+    if "hazard_class" in fields:
+        clean["hazard_class"] = _hazard_class(fields["hazard_class"], texts.get("name_zh", ""))
     if (code := texts.get("code")) is not None:
         if not code or len(code) > 40:
             raise ServiceError(_("Give a code of 1 to 40 characters."), field="code")
@@ -693,6 +697,16 @@ def _clean_item_fields(session: Session, fields: dict, item: TestItem | None) ->
     if "name_zh" in texts and not texts["name_zh"]:
         raise ServiceError(_("Give the Chinese name."), field="name_zh")
     return clean
+
+
+def _hazard_class(value, name_zh: str) -> HazardClass:
+    """The item's hazard class; none given: the one its name suggests (core.hazards)."""
+    if value in (None, ""):
+        return HazardClass(hazards.classify(name_zh or ""))
+    try:
+        return HazardClass(value)
+    except ValueError:
+        raise ServiceError(_("Choose a hazard class."), field="hazard_class") from None
 
 
 @writes(Role.ADMIN)
@@ -707,10 +721,12 @@ def create_test_item(
     method_standard: str = "",
     is_microbiological: bool = False,
     is_colony_count: bool = False,
+    hazard_class: HazardClass | str | None = None,
 ) -> TestItem:
     clean = _clean_item_fields(
         session,
         {
+            "hazard_class": hazard_class,
             "code": code,
             "name_zh": name_zh,
             "name_en": name_en,
@@ -979,6 +995,8 @@ class _Loader:
                 "is_microbiological": bool(row.get("micro", False)),
                 # GB 4789.2 plate counts: reported, entered and judged as colony counts.
                 "is_colony_count": bool(row.get("colony", False)),
+                # 危害类别 (labsys.core.hazards); a row without one: the class its name suggests.
+                "hazard_class": HazardClass(row.get("hazard") or hazards.classify(row["name_zh"])),
             }
             item = items.get(row["code"])
             if item is None:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from labsys.models import ComparisonMethod, DecisionRule, OilProcess
+from labsys.models import ComparisonMethod, DecisionRule, HazardClass, OilProcess
 from labsys.services.catalog import SPEC_FIELDS
 from labsys.web.forms import LabsysForm
 
@@ -33,6 +33,11 @@ class TestItemForm(LabsysForm):
     is_microbiological = BooleanField(_l("Microbiological item (may be judged by a sampling plan)"))
     is_colony_count = BooleanField(
         _l("Colony count (reported by GB 4789.2: 9.4×10⁴, <10, 多不可计)")
+    )
+    hazard_class = SelectField(
+        _l("Hazard class (weighs its failures in the risk signals)"),
+        choices=HazardClass.choices,
+        default=HazardClass.QUALITY_INDICATOR.value,
     )
 
 
