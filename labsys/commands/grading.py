@@ -85,3 +85,59 @@ def grades_command(grade, region, day, username, fmt):
         )
     rows = grading.grade_rows(db.session, today, grade=grade, region=region or None)
     write_rows([_as_dict(r) for r in rows], FIELDS, fmt)
+
+
+PROPOSAL_FIELDS = ["category_id", "category", "region_code", "quota", "risk"]
+
+
+@click.command("propose")
+@click.option("--total", type=click.IntRange(min=1), required=True, help="Batches to share out.")
+@click.option(
+    "--min",
+    "minimum",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Batches every category receives at least.",
+)
+@click.option("--from", "start", type=DATE, help="First day of the period (default: today).")
+@click.option(
+    "--level",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="Food-category level of the quotas.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@with_appcontext
+def propose_command(total, minimum, start, level, fmt):
+    """Propose quotas per category × district from the 12 months before the period (nothing
+    is saved: a draft to edit and accept is made on the proposals page)."""
+    from labsys.services import proposals
+
+    day = start.date() if start else clock.today()
+    try:
+        proposed = proposals.propose_quotas(
+            db.session, total=total, minimum=minimum, history_end=day, level=level
+        )
+    except ServiceError as error:
+        fail(_("error: %(message)s", message=error.message))
+    names = proposals.category_names(db.session, {k[0] for k in proposed.quotas})
+    rows = [
+        {
+            "category_id": key[0],
+            "category": names.get(key[0], ""),
+            "region_code": key[1],
+            "quota": n,
+            "risk": str(proposals.as_decimal(proposed.risks[key], 4)),
+        }
+        for key, n in sorted(proposed.quotas.items(), key=lambda kv: (-kv[1], repr(kv[0])))
+        if n > 0
+    ]
+    write_rows(rows, PROPOSAL_FIELDS, fmt)

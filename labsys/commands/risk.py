@@ -16,9 +16,10 @@ def risk_group():
 
 def _add_grading_commands() -> None:
     """``grades`` and ``propose`` (labsys.commands.grading) join the group."""
-    from labsys.commands.grading import grades_command
+    from labsys.commands.grading import grades_command, propose_command
 
     risk_group.add_command(grades_command)
+    risk_group.add_command(propose_command)
 
 
 _add_grading_commands()
