@@ -105,6 +105,7 @@ NAV = [
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
     NavItem("followup.period_list", _l("Statutory periods"), "followup"),
     NavItem("grading.grade_list", _l("Enterprise risk grades"), "followup"),
+    NavItem("grading.proposal_list", _l("Risk-based plan proposals"), "sampling"),
     NavItem("backups.this_week", _l("Retest backups"), "lab"),
     NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]

@@ -102,6 +102,10 @@ class PlanProposal(Base):
         CheckConstraint("min_per_category >= 0", name="min_not_negative"),
     )
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status is ProposalStatus.DRAFT
+
     def __repr__(self) -> str:
         return f"<PlanProposal {self.id} {self.status}>"
 

@@ -445,6 +445,7 @@ class GradeRow:
     recorded: str | None  # the enterprise's recorded grade
     score: Decimal
     reason: str
+    months_since_sampled: int | None = None  # None: never sampled
 
 
 def grade_rows(
@@ -461,11 +462,12 @@ def grade_rows(
     if region:
         query = query.where(Enterprise.region_code == region)
     found = session.execute(query).all()
-    window = rules(session).window_months
-    graded = grade_enterprises(session, today, [row[0] for row in found] if region else None)
+    the_rules = rules(session)
+    window = the_rules.window_months
+    inputs = histories(session, today, the_rules, [row[0] for row in found] if region else None)
     rows = []
     for enterprise_id, name, region_code, recorded in found:
-        result = graded[enterprise_id]
+        result = grades.grade(inputs[enterprise_id], the_rules)
         if grade and result.grade != grade:
             continue
         rows.append(
@@ -477,7 +479,30 @@ def grade_rows(
                 recorded=recorded.value if recorded else None,
                 score=result.score,
                 reason=explain(result.reasons, window),
+                months_since_sampled=inputs[enterprise_id].months_since_sampled,
             )
         )
     rows.sort(key=lambda r: (grades.order_key(r.grade), -r.score, r.enterprise_id))
     return rows
+
+
+VISIT_AFTER_MONTHS = 6  # an enterprise sampled more recently than this is not on the list
+
+
+def visit_list(
+    session: Session,
+    today: date | None = None,
+    *,
+    region: str | None = None,
+    months: int = VISIT_AFTER_MONTHS,
+    limit: int = 50,
+) -> list[GradeRow]:
+    """Enterprises to visit: grade C or D by today's rules, not sampled in the last
+    ``months`` months (or never), highest grade, then score, first."""
+    rows = [
+        r
+        for r in grade_rows(session, today, region=region)
+        if r.grade in ("C", "D")
+        and (r.months_since_sampled is None or r.months_since_sampled >= months)
+    ]
+    return rows[:limit]

@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from labsys.extensions import db
-from labsys.models import Conclusion, PlanQuota, ProposalStatus, Role
+from labsys.models import Conclusion, PlanProposal, PlanQuota, ProposalStatus, Role
 from labsys.services import ServiceError, proposals, reference
+
+from support import csrf_token
 
 
 @pytest.fixture
@@ -114,3 +116,47 @@ def test_propose_on_the_command_line(app, crafted):
     assert {"category_id", "category", "region_code", "quota", "risk"} <= set(rows[0])
     refused = app.test_cli_runner().invoke(args=["risk", "propose", "--total", "1", "--min", "5"])
     assert refused.exit_code == 1
+
+
+def test_the_proposal_pages(app, client, crafted, make_user, login, freeze_clock):
+    freeze_clock(date(2026, 1, 20))
+    login(make_user("boss", Role.SUPERVISOR))
+    token = csrf_token(client, "/risk/proposals")
+    response = client.post(
+        "/risk/proposals",
+        data={
+            "csrf_token": token,
+            "name": "<script>x</script>二月",
+            "period_start": "2026-02-01",
+            "period_end": "2026-02-28",
+            "total": "20",
+            "min_per_category": "1",
+        },
+    )
+    assert response.status_code == 302
+    path = response.headers["Location"]
+    page = client.get(path + "?first=2026-01-01&last=2026-01-31").get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt;二月" in page and "<script>x</script>" not in page
+    assert 'id="backtest"' in page and "发现不合格2批次" in page
+    proposal = db.session.scalar(select(PlanProposal))
+    quota = proposal.quotas[0]
+    edited = client.post(
+        f"/risk/proposals/quotas/{quota.id}", data={"csrf_token": token, "quota": "7"}
+    )
+    assert edited.status_code == 302
+    db.session.refresh(quota)
+    assert quota.quota == 7
+    accepted = client.post(
+        f"/risk/proposals/{proposal.id}/accept", data={"csrf_token": token, "code": "R-1"}
+    )
+    assert accepted.status_code == 302 and "/plans/" in accepted.headers["Location"]
+    assert (
+        client.post(f"/risk/proposals/{proposal.id}/accept", data={"code": "R-2"}).status_code
+        == 400
+    )
+
+
+@pytest.mark.parametrize("role", [Role.SAMPLER, Role.TECHNICIAN, Role.REVIEWER, Role.ADMIN])
+def test_only_supervisors_plan(app, client, make_user, login, role):
+    login(make_user("someone", role))
+    assert client.get("/risk/proposals").status_code == 403

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -103,3 +103,35 @@ def error_fields() -> dict[str, str]:
     fields.update({f"hazard_weights.{h.value}": f"hazard_{h.value}" for h in HazardClass})
     fields.update({f"licence_points.{c}": f"licence_{c}" for c in grades.LICENCE_CATEGORIES})
     return fields
+
+
+class ProposalForm(LabsysForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    period_start = DateField(_l("Period from"), validators=[InputRequired()])
+    period_end = DateField(_l("Period to"), validators=[InputRequired()])
+    total = IntegerField(
+        _l("Batches to share out"), validators=[InputRequired(), NumberRange(1, 1_000_000)]
+    )
+    min_per_category = IntegerField(
+        _l("Batches every category receives at least"),
+        validators=[InputRequired(), NumberRange(0, 10_000)],
+        default=1,
+    )
+
+
+class QuotaEditForm(LabsysForm):
+    quota = IntegerField(_l("Quota"), validators=[InputRequired(), NumberRange(0, 1_000_000)])
+
+
+class AcceptForm(LabsysForm):
+    code = StringField(_l("Plan code"), validators=[DataRequired(), Length(max=40)])
+
+
+class BacktestForm(LabsysForm):
+    """Read with GET: no CSRF token (nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    first = DateField(_l("Period from"), validators=[InputRequired()])
+    last = DateField(_l("Period to"), validators=[InputRequired()])
