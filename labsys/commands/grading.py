@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from labsys.cli import fail
 from labsys.core import clock, grades
 from labsys.extensions import db
-from labsys.services import ServiceError, grading, users
+from labsys.services import ServiceError, exports, grading, users
 
 FIELDS = ["enterprise_id", "name", "region_code", "grade", "recorded", "score", "reason"]
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -38,7 +38,7 @@ def write_rows(rows: list[dict], fields: list[str], fmt: str) -> None:
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: exports.neutralise(v) for k, v in row.items()} for row in rows)
     else:
         click.echo("\t".join(fields))
         for row in rows:

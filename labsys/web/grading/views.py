@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import tempfile
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, PlanProposal, ProposalQuota, RiskGrade, Role
-from labsys.services import grading, proposals
+from labsys.services import briefing, grading, proposals
 from labsys.web.access import roles_required
 from labsys.web.enterprises import queries as enterprise_queries
 from labsys.web.forms import LabsysForm, service_errors
@@ -184,3 +197,33 @@ def proposal_discard(proposal_id: int):
         with service_errors():
             proposals.discard_proposal(db.session, current_user, proposal)
     return redirect(url_for("grading.proposal_detail", proposal_id=proposal.id))
+
+
+# --- the weekly briefing ----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _briefing_day():
+    text = request.args.get("date", "")
+    try:
+        return date.fromisoformat(text) if text else clock.today()
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/briefing.<any(pdf, xlsx):fmt>")
+@roles_required(*READERS)
+def briefing_download(fmt: str):
+    day = _briefing_day()
+    lab_name = current_app.config["LAB_NAME"]
+    name = f"risk-briefing-{day:%Y%m%d}.{fmt}"
+    if fmt == "pdf":
+        pdf = briefing.briefing_pdf(
+            db.session, lab_name, day, current_app.config.get("PDF_FONT_PATH")
+        )
+        return send_file(pdf, mimetype="application/pdf", as_attachment=True, download_name=name)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes (removes) it
+    briefing.briefing_xlsx(db.session, spool, lab_name, day)
+    spool.seek(0)
+    return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=name)
