@@ -72,7 +72,9 @@ def cell_counts(session: Session, first: date, last: date, level: int = 1) -> di
 
 def _categories(session: Session, level: int) -> list[int]:
     return list(
-        session.scalars(select(FoodCategory.id).where(FoodCategory.level == level).order_by("id"))
+        session.scalars(
+            select(FoodCategory.id).where(FoodCategory.level == level).order_by(FoodCategory.id)
+        )
     )
 
 
