@@ -107,6 +107,16 @@ class DefaultConfig:
     # pixels (a larger one is a decompression bomb).
     ATTACHMENT_MAX_BYTES = 20_000_000
     ATTACHMENT_MAX_PIXELS = 80_000_000
+    # Risk early warning (issue 17; labsys.services.risk).  Hazard weights by hazard class
+    # (labsys.core.hazards.DEFAULT_WEIGHTS; give only those to change, e.g.
+    # {"quality_indicator": 0.5}); the recent window and the history it is compared with, in
+    # months (producers and sampled units: RISK_ENTERPRISE_MONTHS each, as they are sampled
+    # rarely); the false discovery rate of the Benjamini–Hochberg control across all scopes.
+    RISK_HAZARD_WEIGHTS: dict = {}
+    RISK_RECENT_MONTHS = 3
+    RISK_HISTORY_MONTHS = 12
+    RISK_ENTERPRISE_MONTHS = 12
+    RISK_FDR = 0.05
 
 
 def load_settings(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:

@@ -100,6 +100,7 @@ NAV = [
     NavItem("stats.summary", _l("Pass rates"), "reports"),
     NavItem("stats.announcement", _l("Unqualified-product announcement"), "reports"),
     NavItem("stats.risk_notices", _l("Risk-monitoring problem samples"), "reports"),
+    NavItem("risk.signal_list", _l("Risk signals"), "reports"),
     NavItem("followup.followup_list", _l("Unqualified follow-up"), "followup"),
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),

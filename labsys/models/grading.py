@@ -69,7 +69,7 @@ class ProposalStatus(TitledEnum):
     def __titles__(cls):
         return {
             cls.DRAFT: _l("Draft"),
-            cls.ACCEPTED: _l("Accepted"),
+            cls.ACCEPTED: _l("Accepted into a plan"),
             cls.DISCARDED: _l("Discarded"),
         }
 

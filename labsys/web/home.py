@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Role
-from labsys.services import planning, sampling, stats
+from labsys.services import planning, risk, sampling, stats
 from labsys.web.access import login_required
 from labsys.web.queues import queries
 
@@ -93,6 +93,7 @@ class Overview:
     unqualified_waiting: int
     key_foods: stats.StatsResult
     year: int
+    risk_signals: int = 0
 
     @property
     def overdue(self) -> int:
@@ -110,4 +111,7 @@ def _supervisor_overview(check: sampling.DeadlineCheck) -> Overview:
         unqualified_waiting=queries.unqualified_without_report(db.session),
         key_foods=stats.key_food_indicator(db.session, year_filter),
         year=year,
+        risk_signals=risk.cached_signal_count(
+            db.session, risk.Settings.from_config(current_app.config)
+        ),
     )

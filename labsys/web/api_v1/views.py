@@ -632,6 +632,12 @@ def grade_list(args):
     return rows[: args["limit"]]
 
 
+def _risk_bp():
+    from labsys.web.api_v1.risk import risk_bp
+
+    return risk_bp
+
+
 BLUEPRINTS = [
     me_bp,
     enterprise_bp,
@@ -642,6 +648,7 @@ BLUEPRINTS = [
     result_bp,
     report_bp,
     board_bp,
+    _risk_bp(),
     grades_bp,
 ]
 

@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from labsys.core import clock
 from labsys.core.identifiers import normalize_uscc
 from labsys.models import (
+    Conclusion,
     Correction,
     CorrectionStatus,
     CorrectionTarget,
     Enterprise,
     FoodCategory,
+    InspectionType,
+    Link,
+    ResultStatus,
     Role,
     Sample,
     SampleResult,
@@ -25,6 +29,7 @@ from labsys.models import (
     SamplingVisit,
     User,
     UserRole,
+    VerdictValue,
     VisitSampler,
 )
 from labsys.web.sampling.forms import bracket_key
@@ -57,6 +62,13 @@ class SampleFilters:
     # From a chart (the samples behind a bar): "level:id" of a food category, key foods.
     category: tuple[int, int] | None = None
     key_foods: bool = False
+    # From a risk signal (the samples behind it): its scope, the unqualified supervision ones.
+    conclusion: str = ""
+    inspection_type: str = ""
+    link: str = ""
+    producer_id: int | None = None
+    unit_id: int | None = None
+    failed_item_id: int | None = None
 
     @classmethod
     def from_args(cls, args) -> SampleFilters:
@@ -73,7 +85,21 @@ class SampleFilters:
             if level in {"1", "2", "3", "4"} and category_id.isdigit()
             else None
         )
+
+        def number(name):
+            value = args.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 12 else None
+
+        conclusion = args.get("conclusion", "")
+        kind = args.get("type", "")
+        link = args.get("link", "")
         return cls(
+            conclusion=conclusion if conclusion in {c.value for c in Conclusion} else "",
+            inspection_type=kind if kind in {t.value for t in InspectionType} else "",
+            link=link if link in {x.value for x in Link} else "",
+            producer_id=number("producer"),
+            unit_id=number("unit"),
+            failed_item_id=number("failed_item"),
             q=args.get("q", "").strip(),
             status=status if status in {s.value for s in SampleStatus} else "",
             region_code=args.get("region_code", "").strip(),
@@ -85,7 +111,30 @@ class SampleFilters:
 
     @property
     def from_chart(self) -> bool:
-        return self.category is not None or self.key_foods
+        return self.category is not None or self.key_foods or self.from_signal
+
+    @property
+    def from_signal(self) -> bool:
+        return bool(
+            self.conclusion
+            or self.inspection_type
+            or self.link
+            or self.producer_id
+            or self.unit_id
+            or self.failed_item_id
+        )
+
+    def hidden_args(self) -> dict:
+        """The filters the form has no field for, kept as hidden inputs."""
+        args = {
+            "conclusion": self.conclusion,
+            "type": self.inspection_type,
+            "link": self.link,
+            "producer": self.producer_id,
+            "unit": self.unit_id,
+            "failed_item": self.failed_item_id,
+        }
+        return {k: v for k, v in args.items() if v}
 
     @property
     def by_number(self) -> bool:
@@ -125,6 +174,27 @@ class SampleFilters:
             query = query.where(CATEGORY_LEVELS[level] == category_id)
         if self.key_foods:
             query = query.where(Sample.id.in_(key_food_sample_ids()))
+        return self._apply_signal(query)
+
+    def _apply_signal(self, query: Select) -> Select:
+        if self.conclusion:
+            query = query.where(Sample.conclusion == Conclusion(self.conclusion))
+        if self.inspection_type:
+            query = query.where(Sample.inspection_type == InspectionType(self.inspection_type))
+        if self.link:
+            query = query.where(Sample.link == Link(self.link))
+        if self.producer_id:
+            query = query.where(Sample.producer_id == self.producer_id)
+        if self.unit_id:
+            visits = select(SamplingVisit.id).where(SamplingVisit.sampled_unit_id == self.unit_id)
+            query = query.where(Sample.visit_id.in_(visits))
+        if self.failed_item_id:
+            failing = select(SampleResult.sample_id).where(
+                SampleResult.test_item_id == self.failed_item_id,
+                SampleResult.verdict == VerdictValue.FAIL,
+                SampleResult.status == ResultStatus.ACCEPTED,
+            )
+            query = query.where(Sample.id.in_(failing))
         return query
 
 

@@ -1,0 +1,895 @@
+"""Risk signals (风险预警, issue 17 §1): where the unqualified rate runs above its own history
+or its peers', weighted by hazard, for every scope the supervisors look at.
+
+**Scopes**: food category (each of the four levels), district, district × food category
+(大类), sampling link, producer (标称生产者), sampled unit, test item.
+
+**What counts**: supervision samples (监督抽检) with a final conclusion; a rate is unqualified ÷
+(qualified + unqualified).  Risk-monitoring samples (风险监测) are left out of every rate: their
+问题样品 are judged against reference values, not limits, and monitoring is targeted at
+suspected hazards, so mixing them in would raise the rate wherever monitoring went (they
+have their own list, the risk-monitoring problem samples page).  Evaluation samples (评价性
+抽检) are left out too: only supervision verdicts are unqualified verdicts here.
+
+**Windows**: the recent window is the last ``RISK_RECENT_MONTHS`` months up to today (this
+month included), compared with the ``RISK_HISTORY_MONTHS`` before it; producers and sampled
+units, sampled a few times a year, use ``RISK_ENTERPRISE_MONTHS`` for both.
+
+**Statistics** (``labsys.core.risk``, where the methods are cited): a beta-binomial posterior
+of the recent rate with an empirical-Bayes prior from the scope's peers (all keys of the same
+scope); three one-sided tests — recent vs own history (two-proportion z), vs the peers' pooled
+rate (exact binomial), and an EWMA of the monthly rates (not for producers and units) — the
+smallest p Bonferroni-adjusted for the three; Benjamini–Hochberg q-values across every key of
+every scope tested.  A key signals when q ≤ ``RISK_FDR``.  Two rules signal whatever the
+statistics say, as facts a supervisor follows up: a producer or unit unqualified twice or more
+within the enterprise window (repeat), and a producer unqualified in two or more districts.
+
+**Score** = evidence (−log10 of the posterior probability that the true rate is no higher
+than the baseline: its own history or its peers, whichever gives more) × the hazard weight of
+the recent failures (the mean, over the unqualified samples, of the heaviest hazard class
+among each one's failing items).  Test items carry their own class's weight; their rate is
+failing samples per judged supervision sample, compared with their own history only.
+
+**Cost**: grouped counts in SQL only.  Category, district and link counts come from the
+summary table ``sample_stats`` when every plan is a supervision plan (the summary does not
+know inspection types; samples without a plan are supervision); otherwise from ``samples``
+grouped by key and month.  Producers and units: only the keys with a failure in the window
+have their series read.  Nothing loads one row per sample into Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from labsys.core import clock, hazards
+from labsys.core import risk as stats
+from labsys.models import (
+    Conclusion,
+    Enterprise,
+    FoodCategory,
+    InspectionType,
+    Link,
+    Plan,
+    Region,
+    ResultStatus,
+    Sample,
+    SampleResult,
+    SampleStat,
+    SampleStatus,
+    SamplingVisit,
+    TestItem,
+    VerdictValue,
+)
+from labsys.services.stats import period_expression
+
+SCOPES = (
+    "category",
+    "district",
+    "district_category",
+    "link",
+    "producer",
+    "unit",
+    "test_item",
+)
+ENTERPRISE_SCOPES = ("producer", "unit")
+JUDGED = (Conclusion.QUALIFIED.value, Conclusion.UNQUALIFIED.value)
+UNQUALIFIED = Conclusion.UNQUALIFIED.value
+LEFT_OUT = (SampleStatus.REJECTED, SampleStatus.VOIDED)
+# A scope needs this many judged samples in its recent window to be tested at all.
+MIN_SAMPLES = 1
+MIN_EXPECTED = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    recent_months: int = 3
+    history_months: int = 12
+    enterprise_months: int = 12
+    fdr: float = 0.05
+    weights: dict = field(default_factory=hazards.weights)
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        return cls(
+            recent_months=int(config.get("RISK_RECENT_MONTHS", 3)),
+            history_months=int(config.get("RISK_HISTORY_MONTHS", 12)),
+            enterprise_months=int(config.get("RISK_ENTERPRISE_MONTHS", 12)),
+            fdr=float(config.get("RISK_FDR", 0.05)),
+            weights=hazards.weights(config.get("RISK_HAZARD_WEIGHTS") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The months of a scope's history and recent window ('YYYY-MM', oldest first)."""
+
+    history: tuple[str, ...]
+    recent: tuple[str, ...]
+
+    @property
+    def months(self) -> tuple[str, ...]:
+        return self.history + self.recent
+
+    @property
+    def start(self) -> date:
+        return _first_day(self.months[0])
+
+    @property
+    def recent_start(self) -> date:
+        return _first_day(self.recent[0])
+
+
+def windows(today: date, recent: int, history: int) -> Windows:
+    months = [_month_back(today, back) for back in range(recent + history - 1, -1, -1)]
+    return Windows(tuple(months[:history]), tuple(months[history:]))
+
+
+def _month_back(day: date, back: int) -> str:
+    index = day.year * 12 + day.month - 1 - back
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _first_day(month: str) -> date:
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+@dataclass
+class MonthPoint:
+    month: str
+    samples: int
+    unqualified: int
+    ewma: float | None = None
+    upper: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.unqualified / self.samples if self.samples else None
+
+
+@dataclass
+class Signal:
+    """One scope key's comparison, with its evidence."""
+
+    scope: str
+    key: str
+    name: str
+    samples: int  # judged supervision samples in the recent window
+    unqualified: int
+    history_samples: int
+    history_unqualified: int
+    peer_samples: int
+    peer_unqualified: int
+    posterior: stats.Posterior
+    baseline: float  # what the score measured the rate against
+    baseline_kind: str  # "history" or "peers"
+    evidence: float
+    weight: float
+    p_history: float
+    p_peers: float
+    p_trend: float
+    series: list[MonthPoint]
+    filters: dict  # the samples list's query string for the samples behind it
+    window_start: date
+    recent_months: int
+    kinds: list[str] = field(default_factory=list)
+    p_value: float = 1.0
+    q_value: float = 1.0
+    signalled: bool = False
+    rule: bool = False  # signalled by a rule (repeat, cross-district), not the statistics
+    districts: int = 0  # producers: districts with unqualified samples in the window
+
+    @property
+    def score(self) -> float:
+        return round(self.evidence * self.weight, 3)
+
+    @property
+    def rate(self) -> float:
+        return self.unqualified / self.samples if self.samples else 0.0
+
+    @property
+    def history_rate(self) -> float | None:
+        return self.history_unqualified / self.history_samples if self.history_samples else None
+
+    @property
+    def peer_rate(self) -> float | None:
+        return self.peer_unqualified / self.peer_samples if self.peer_samples else None
+
+    @cached_property
+    def interval(self) -> tuple[float, float]:
+        return self.posterior.interval()
+
+    @property
+    def test(self) -> str:
+        """The comparison that gave the smallest p."""
+        tests = {"history": self.p_history, "peers": self.p_peers, "trend": self.p_trend}
+        return min(tests, key=lambda name: tests[name])
+
+    @property
+    def reason(self) -> str:
+        return reason_text(self)
+
+    def as_json(self) -> dict:
+        low, high = self.interval
+        return {
+            "scope": self.scope,
+            "key": self.key,
+            "name": self.name,
+            "samples": self.samples,
+            "unqualified": self.unqualified,
+            "rate": round(self.rate, 6),
+            "score": self.score,
+            "signalled": self.signalled,
+            "kinds": list(self.kinds),
+            "reason": self.reason,
+            "window_start": self.window_start.isoformat(),
+            "history_samples": self.history_samples,
+            "history_unqualified": self.history_unqualified,
+            "history_rate": _round(self.history_rate),
+            "peer_samples": self.peer_samples,
+            "peer_unqualified": self.peer_unqualified,
+            "peer_rate": _round(self.peer_rate),
+            "posterior_mean": round(self.posterior.mean, 6),
+            "interval_low": round(low, 6),
+            "interval_high": round(high, 6),
+            "baseline": round(self.baseline, 6),
+            "baseline_kind": self.baseline_kind,
+            "evidence": round(self.evidence, 3),
+            "hazard_weight": round(self.weight, 3),
+            "test": self.test,
+            "p_history": _round(self.p_history),
+            "p_peers": _round(self.p_peers),
+            "p_trend": _round(self.p_trend),
+            "p_value": _round(self.p_value),
+            "q_value": _round(self.q_value),
+            "samples_filter": dict(self.filters),
+            "series": [
+                {
+                    "month": p.month,
+                    "samples": p.samples,
+                    "unqualified": p.unqualified,
+                    "ewma": _round(p.ewma),
+                    "upper": _round(p.upper),
+                }
+                for p in self.series
+            ],
+        }
+
+
+def _round(value: float | None, places: int = 6) -> float | None:
+    if value is None:
+        return None
+    return float(f"{value:.{places}g}") if 0 < abs(value) < 1e-4 else round(value, places)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _p_text(p: float) -> str:
+    return "p<0.0001" if p < 1e-4 else f"p={p:.4f}"
+
+
+def reason_text(signal: Signal) -> str:
+    """Why the key is listed, in one line a supervisor can read out."""
+    months = signal.recent_months
+    parts = [
+        _(
+            "%(k)s unqualified of %(n)s in the last %(months)s months (%(rate)s)",
+            k=signal.unqualified,
+            n=signal.samples,
+            months=months,
+            rate=_percent(signal.rate),
+        )
+    ]
+    if "above_history" in signal.kinds:
+        parts.append(
+            _(
+                "above its own history %(rate)s (%(p)s)",
+                rate=_percent(signal.history_rate),
+                p=_p_text(signal.p_history),
+            )
+        )
+    if "above_peers" in signal.kinds:
+        parts.append(
+            _(
+                "above its peers %(rate)s (%(p)s)",
+                rate=_percent(signal.peer_rate),
+                p=_p_text(signal.p_peers),
+            )
+        )
+    if "trend" in signal.kinds:
+        parts.append(_("rising month by month (EWMA, %(p)s)", p=_p_text(signal.p_trend)))
+    if "repeat" in signal.kinds:
+        parts.append(_("unqualified repeatedly within the window"))
+    if "cross_district" in signal.kinds:
+        parts.append(_("unqualified in %(n)s districts", n=signal.districts))
+    if signal.weight > 1:
+        parts.append(_("hazard weight %(w)s", w=f"{signal.weight:.1f}"))
+    return "; ".join(parts)
+
+
+# --- the computation -------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    """Monthly (samples, unqualified) of each key of one scope, with the peers' sums."""
+
+    series: dict[str, dict[str, list[int]]]  # key -> month -> [n, k]
+    names: dict[str, str]
+    filters: dict[str, dict]
+    weights: dict[str, float]
+    # Keys tested but not listed (no failure in the window): they count in m for BH and as
+    # peers in the prior through these sums over the recent window.
+    extra_keys: int = 0
+    recent_totals: tuple[int, int] | None = None  # (samples, unqualified) over all keys
+    sum_k2_over_n: float | None = None
+
+
+def compute_signals(
+    session: Session,
+    settings: Settings | None = None,
+    *,
+    today: date | None = None,
+    scopes: Iterable[str] = SCOPES,
+) -> list[Signal]:
+    """Every tested key of ``scopes``, ranked: signalled first, then by score."""
+    settings = settings or Settings()
+    today = today or clock.today()
+    scopes = [s for s in SCOPES if s in set(scopes)]
+    collected: list[Signal] = []
+    extra = 0
+    for scope in scopes:
+        enterprise = scope in ENTERPRISE_SCOPES
+        win = windows(
+            today,
+            settings.enterprise_months if enterprise else settings.recent_months,
+            settings.enterprise_months if enterprise else settings.history_months,
+        )
+        counts = _COUNTERS[scope](session, win, settings, today)
+        signals = _evaluate(scope, counts, win, trend=not enterprise)
+        if enterprise:
+            _apply_rules(session, scope, signals, win, today)
+        collected.extend(signals)
+        extra += counts.extra_keys
+    _control(collected, settings.fdr, extra)
+    collected.sort(key=lambda s: (not s.signalled, -s.score, -s.unqualified, s.scope, s.key))
+    return collected
+
+
+def _evaluate(scope: str, counts: _Counts, win: Windows, *, trend: bool) -> list[Signal]:
+    recent_set = set(win.recent)
+    totals: dict[str, tuple[int, int, int, int]] = {}
+    for key, months in counts.series.items():
+        n_r = sum(v[0] for m, v in months.items() if m in recent_set)
+        k_r = sum(v[1] for m, v in months.items() if m in recent_set)
+        n_h = sum(v[0] for m, v in months.items() if m not in recent_set)
+        k_h = sum(v[1] for m, v in months.items() if m not in recent_set)
+        totals[key] = (n_r, k_r, n_h, k_h)
+    if counts.recent_totals is not None:
+        all_n, all_k = counts.recent_totals
+        prior = stats.fit_prior_sums(
+            groups=len(totals) + counts.extra_keys,
+            samples=all_n,
+            failures=all_k,
+            sum_k2_over_n=counts.sum_k2_over_n or 0.0,
+        )
+    else:
+        all_n = sum(t[0] for t in totals.values())
+        all_k = sum(t[1] for t in totals.values())
+        prior = stats.fit_prior([(t[1], t[0]) for t in totals.values()])
+    signals = []
+    for key, (n_r, k_r, n_h, k_h) in totals.items():
+        if n_r < MIN_SAMPLES:
+            continue
+        post = stats.posterior(prior, k_r, n_r)
+        peer_n, peer_k = all_n - n_r, all_k - k_r
+        peer_rate = peer_k / peer_n if peer_n else prior.mean
+        p_peers = (
+            stats.binomial_upper_p(k_r, n_r, peer_rate) if peer_n and scope != "test_item" else 1.0
+        )
+        p_history = stats.two_proportion_p(k_r, n_r, k_h, n_h)
+        # The history as the baseline, shrunk towards the peers like the recent rate.
+        history_mean = stats.posterior(prior, k_h, n_h).mean
+        candidates = [("history", history_mean)] if n_h else []
+        if scope != "test_item":
+            candidates.append(("peers", peer_rate))
+        if not candidates:
+            candidates = [("peers", prior.mean)]
+        scored = [(stats.evidence(post, base), kind, base) for kind, base in candidates]
+        evidence, baseline_kind, baseline = max(scored)
+        series = [MonthPoint(m, *counts.series[key].get(m, [0, 0])) for m in win.months]
+        p_trend = 1.0
+        # The EWMA's p rests on the normal approximation: tested only when the recent window
+        # expects at least MIN_EXPECTED failures at the baseline (Cochran 1954's rule of thumb).
+        if trend and n_h and n_r * history_mean >= MIN_EXPECTED:
+            points = stats.ewma([(p.unqualified, p.samples) for p in series], history_mean)
+            for point, ew in zip(series, points, strict=True):
+                point.ewma, point.upper = ew.ewma, ew.upper
+            p_trend = stats.ewma_p(points, history_mean)
+        signals.append(
+            Signal(
+                scope=scope,
+                key=key,
+                name=counts.names.get(key, key),
+                samples=n_r,
+                unqualified=k_r,
+                history_samples=n_h,
+                history_unqualified=k_h,
+                peer_samples=peer_n,
+                peer_unqualified=peer_k,
+                posterior=post,
+                baseline=baseline,
+                baseline_kind=baseline_kind,
+                evidence=evidence,
+                weight=counts.weights.get(key, 1.0) if k_r else 1.0,
+                p_history=p_history,
+                p_peers=p_peers,
+                p_trend=p_trend,
+                series=series,
+                filters={**counts.filters.get(key, {}), **_window_filter(win)},
+                window_start=win.recent_start,
+                recent_months=len(win.recent),
+            )
+        )
+    return signals
+
+
+def _window_filter(win: Windows) -> dict:
+    return {
+        "date_from": win.recent_start.isoformat(),
+        "conclusion": UNQUALIFIED,
+        "type": InspectionType.SUPERVISION.value,
+    }
+
+
+def _control(signals: list[Signal], fdr: float, extra: int) -> None:
+    """Bonferroni over each key's three tests, then Benjamini–Hochberg over every key."""
+    for s in signals:
+        s.p_value = min(1.0, 3 * min(s.p_history, s.p_peers, s.p_trend))
+    qs = stats.benjamini_hochberg([s.p_value for s in signals], total=len(signals) + extra)
+    for s, q in zip(signals, qs, strict=True):
+        s.q_value = q
+        if q <= fdr and s.unqualified:
+            s.signalled = True
+            named = [
+                kind
+                for kind, p in (
+                    ("above_history", s.p_history),
+                    ("above_peers", s.p_peers),
+                    ("trend", s.p_trend),
+                )
+                if p <= 0.05
+            ]
+            s.kinds.extend(named or ["above_" + s.test if s.test != "trend" else "trend"])
+        if s.rule:
+            s.signalled = True
+
+
+def _apply_rules(
+    session: Session, scope: str, signals: list[Signal], win: Windows, today: date
+) -> None:
+    for s in signals:
+        if s.unqualified >= 2:
+            s.kinds.append("repeat")
+            s.rule = True
+    if scope != "producer":
+        return
+    ids = [int(s.key) for s in signals if s.unqualified >= 2]
+    spread = _producer_districts(session, ids, win, today)
+    for s in signals:
+        s.districts = spread.get(int(s.key), 0)
+        if s.districts >= 2:
+            s.kinds.append("cross_district")
+            s.rule = True
+
+
+# --- grouped counts ---------------------------------------------------------------------------
+
+
+def _summary_answers(session: Session) -> bool:
+    """Whether ``sample_stats`` gives supervision counts: no plan of another type exists."""
+    other = session.scalar(
+        select(Plan.id).where(Plan.inspection_type != InspectionType.SUPERVISION).limit(1)
+    )
+    return other is None
+
+
+def _sample_conditions(start: date, end: date) -> list:
+    return [
+        Sample.status.not_in(LEFT_OUT),
+        Sample.inspection_type == InspectionType.SUPERVISION,
+        Sample.conclusion.in_(JUDGED),
+        Sample.sampling_date >= start,
+        Sample.sampling_date <= end,
+    ]
+
+
+def _grouped(
+    session: Session, summary_columns: list, sample_columns: list, win: Windows, today: date
+) -> dict[str, dict[str, list[int]]]:
+    """key -> month -> [samples, unqualified] for the keys of the columns given."""
+    series: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    n: Any
+    k: Any
+    if _summary_answers(session):
+        n = func.sum(SampleStat.samples)
+        k = func.sum(case((SampleStat.conclusion == UNQUALIFIED, SampleStat.samples), else_=0))
+        sentinels = [c != (0 if isinstance(c.type, Integer) else "") for c in summary_columns]
+        query = (
+            select(*summary_columns, SampleStat.month, n, k)
+            .where(
+                SampleStat.samples > 0,
+                SampleStat.conclusion.in_(JUDGED),
+                SampleStat.month >= win.months[0],
+                SampleStat.month <= win.months[-1],
+                *sentinels,
+            )
+            .group_by(*summary_columns, SampleStat.month)
+        )
+    else:
+        month = period_expression(session, Sample.sampling_date, "month")
+        n = func.count()
+        k = func.sum(case((Sample.conclusion == UNQUALIFIED, 1), else_=0))
+        query = (
+            select(*sample_columns, month, n, k)
+            .where(*_sample_conditions(win.start, today), *[c.is_not(None) for c in sample_columns])
+            .group_by(*sample_columns, month)
+        )
+    width = len(summary_columns)
+    for row in session.execute(query):
+        key = ":".join(str(v) for v in row[:width])
+        series[key][row[width]] = [int(row[width + 1]), int(row[width + 2] or 0)]
+    return series
+
+
+def _weight_case(weights: dict[str, float]):
+    return case(
+        *((TestItem.hazard_class == h, w) for h, w in weights.items()),
+        else_=weights.get(hazards.QUALITY_INDICATOR, 1.0),
+    )
+
+
+def _failing_weight_per_sample(weights: dict[str, float]):
+    """(sample_id, heaviest hazard weight among its failing accepted results)."""
+    return (
+        select(
+            SampleResult.sample_id.label("sample_id"),
+            func.max(_weight_case(weights)).label("w"),
+        )
+        .join(TestItem, TestItem.id == SampleResult.test_item_id)
+        .where(
+            SampleResult.verdict == VerdictValue.FAIL,
+            SampleResult.status == ResultStatus.ACCEPTED,
+        )
+        .group_by(SampleResult.sample_id)
+        .subquery()
+    )
+
+
+def _mean_weights(
+    session: Session, columns: list, win: Windows, settings: Settings, today: date, joins=()
+) -> dict[str, float]:
+    """key -> mean over the recent window's unqualified samples of their heaviest hazard."""
+    w = _failing_weight_per_sample(settings.weights)
+    query = (
+        select(*columns, func.avg(w.c.w)).select_from(Sample).join(w, w.c.sample_id == Sample.id)
+    )
+    for target, on in joins:
+        query = query.join(target, on)
+    query = query.where(
+        *_sample_conditions(win.recent_start, today),
+        Sample.conclusion == UNQUALIFIED,
+        *[c.is_not(None) for c in columns],
+    ).group_by(*columns)
+    width = len(columns)
+    return {
+        ":".join(str(v) for v in row[:width]): float(row[width]) for row in session.execute(query)
+    }
+
+
+def _category_counter(level: int):
+    summary_column = SampleStat.__table__.c[f"cat_l{level}_id"]
+    sample_column = Sample.__table__.c[f"cat_l{level}_id"]
+
+    def count(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+        series = _grouped(session, [summary_column], [sample_column], win, today)
+        ids = [int(k) for k in series]
+        names = _category_names(session, ids)
+        return _Counts(
+            series=series,
+            names=names,
+            filters={str(i): {"category": f"{level}:{i}"} for i in ids},
+            weights=_mean_weights(session, [sample_column], win, settings, today),
+        )
+
+    return count
+
+
+def _category_names(session: Session, ids: list[int]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FoodCategory.id, FoodCategory.name_zh, FoodCategory.level).where(
+            FoodCategory.id.in_(ids)
+        )
+    )
+    return {str(i): f"{name} ({_level_name(level)})" for i, name, level in rows}
+
+
+def _level_name(level: int) -> str:
+    return _("level %(n)s", n=level)
+
+
+def _all_categories(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+    merged = _Counts({}, {}, {}, {})
+    for level in (1, 2, 3, 4):
+        part = _category_counter(level)(session, win, settings, today)
+        # The same category id cannot appear at two levels: keys stay unique.
+        merged.series.update(part.series)
+        merged.names.update(part.names)
+        merged.filters.update(part.filters)
+        merged.weights.update(part.weights)
+    return merged
+
+
+def _region_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows: Any = session.execute(select(Region.code, Region.name_zh).where(Region.code.in_(codes)))
+    return {str(code): str(name) for code, name in rows}
+
+
+def _districts(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+    series = _grouped(session, [SampleStat.region_code], [Sample.region_code], win, today)
+    return _Counts(
+        series=series,
+        names=_region_names(session, series),
+        filters={code: {"region_code": code} for code in series},
+        weights=_mean_weights(session, [Sample.region_code], win, settings, today),
+    )
+
+
+def _district_categories(
+    session: Session, win: Windows, settings: Settings, today: date
+) -> _Counts:
+    series = _grouped(
+        session,
+        [SampleStat.region_code, SampleStat.cat_l1_id],
+        [Sample.region_code, Sample.cat_l1_id],
+        win,
+        today,
+    )
+    pairs = [key.split(":") for key in series]
+    regions = _region_names(session, {code for code, _ in pairs})
+    categories = _category_names(session, sorted({int(c) for _, c in pairs}))
+    return _Counts(
+        series=series,
+        names={
+            f"{code}:{cat}": f"{regions.get(code, code)} · {categories.get(cat, cat)}"
+            for code, cat in pairs
+        },
+        filters={
+            f"{code}:{cat}": {"region_code": code, "category": f"1:{cat}"} for code, cat in pairs
+        },
+        weights=_mean_weights(
+            session, [Sample.region_code, Sample.cat_l1_id], win, settings, today
+        ),
+    )
+
+
+def _links(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+    series = _grouped(session, [SampleStat.link], [Sample.link], win, today)
+    return _Counts(
+        series=series,
+        names={key: Link(key).title for key in series},
+        filters={key: {"link": key} for key in series},
+        weights=_mean_weights(session, [Sample.link], win, settings, today),
+    )
+
+
+def _enterprise_counter(scope: str):
+    def column():
+        return Sample.producer_id if scope == "producer" else SamplingVisit.sampled_unit_id
+
+    def count(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+        key_column = column()
+        joins = (
+            [] if scope == "producer" else [(SamplingVisit, SamplingVisit.id == Sample.visit_id)]
+        )
+
+        def base(query, start):
+            query = query.select_from(Sample)
+            for target, on in joins:
+                query = query.join(target, on)
+            return query.where(*_sample_conditions(start, today), key_column.is_not(None))
+
+        failing = [
+            row[0]
+            for row in session.execute(
+                base(select(key_column), win.recent_start)
+                .where(Sample.conclusion == UNQUALIFIED)
+                .group_by(key_column)
+            )
+        ]
+        # Every key of the window, as peers: how many, their samples and failures.
+        totals: Any = session.execute(
+            base(
+                select(
+                    func.count(distinct(key_column)),
+                    func.count(),
+                    func.sum(case((Sample.conclusion == UNQUALIFIED, 1), else_=0)),
+                ),
+                win.recent_start,
+            )
+        ).one()
+        groups, all_n, all_k = totals
+        series: dict[str, dict[str, list[int]]] = defaultdict(dict)
+        month = period_expression(session, Sample.sampling_date, "month")
+        for chunk in _chunks(failing, 500):
+            query = base(
+                select(
+                    key_column,
+                    month,
+                    func.count(),
+                    func.sum(case((Sample.conclusion == UNQUALIFIED, 1), else_=0)),
+                ),
+                win.start,
+            ).where(key_column.in_(chunk))
+            row: Any
+            for row in session.execute(query.group_by(key_column, month)):
+                series[str(row[0])][str(row[1])] = [int(row[2]), int(row[3] or 0)]
+        recent = set(win.recent)
+        k2n = 0.0
+        for months in series.values():
+            n = sum(v[0] for m, v in months.items() if m in recent)
+            k = sum(v[1] for m, v in months.items() if m in recent)
+            k2n += k * k / n if n else 0.0
+        names = _enterprise_names(session, [int(k) for k in series])
+        weights = _mean_weights(session, [key_column], win, settings, today, joins=joins)
+        filter_name = "producer" if scope == "producer" else "unit"
+        return _Counts(
+            series=series,
+            names=names,
+            filters={key: {filter_name: key} for key in series},
+            weights=weights,
+            extra_keys=max(0, int(groups or 0) - len(series)),
+            recent_totals=(int(all_n or 0), int(all_k or 0)),
+            sum_k2_over_n=k2n,
+        )
+
+    return count
+
+
+def _chunks(values: list, size: int):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _enterprise_names(session: Session, ids: list[int]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for chunk in _chunks(ids, 500):
+        for i, name in session.execute(
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(chunk))
+        ):
+            names[str(i)] = name
+    return names
+
+
+def _producer_districts(
+    session: Session, ids: list[int], win: Windows, today: date
+) -> dict[int, int]:
+    spread: dict[int, int] = {}
+    for chunk in _chunks(ids, 500):
+        query = (
+            select(Sample.producer_id, func.count(distinct(Sample.region_code)))
+            .where(
+                *_sample_conditions(win.recent_start, today),
+                Sample.conclusion == UNQUALIFIED,
+                Sample.producer_id.in_(chunk),
+            )
+            .group_by(Sample.producer_id)
+        )
+        found: Any = session.execute(query).all()
+        spread.update({int(row[0]): int(row[1]) for row in found})
+    return spread
+
+
+def _test_items(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
+    """Per item: samples failing it per month over all judged supervision samples."""
+    month = period_expression(session, Sample.sampling_date, "month")
+    failing = (
+        select(SampleResult.test_item_id, month, func.count(distinct(SampleResult.sample_id)))
+        .join(Sample, Sample.id == SampleResult.sample_id)
+        .where(
+            *_sample_conditions(win.start, today),
+            Sample.conclusion == UNQUALIFIED,
+            SampleResult.verdict == VerdictValue.FAIL,
+            SampleResult.status == ResultStatus.ACCEPTED,
+        )
+        .group_by(SampleResult.test_item_id, month)
+    )
+    per_item: dict[str, dict[str, int]] = defaultdict(dict)
+    row: Any
+    for row in session.execute(failing):
+        per_item[str(row[0])][str(row[1])] = int(row[2])
+    totals = _grouped(session, [], [], win, today).get("", {})
+    series = {
+        item: {m: [totals.get(m, [0, 0])[0], min(k.get(m, 0), totals.get(m, [0, 0])[0])]
+               for m in win.months if m in totals}
+        for item, k in per_item.items()
+    }  # fmt: skip
+    rows = (
+        session.execute(
+            select(TestItem.id, TestItem.name_zh, TestItem.hazard_class).where(
+                TestItem.id.in_([int(i) for i in per_item])
+            )
+        ).all()
+        if per_item
+        else []
+    )
+    return _Counts(
+        series=series,
+        names={str(i): name for i, name, _h in rows},
+        filters={str(i): {"failed_item": str(i)} for i, _n, _h in rows},
+        weights={str(i): settings.weights[str(h)] for i, _n, h in rows},
+    )
+
+
+_COUNTERS = {
+    "category": _all_categories,
+    "district": _districts,
+    "district_category": _district_categories,
+    "link": _links,
+    "producer": _enterprise_counter("producer"),
+    "unit": _enterprise_counter("unit"),
+    "test_item": _test_items,
+}
+
+
+def signalled(signals: list[Signal]) -> list[Signal]:
+    return [s for s in signals if s.signalled]
+
+
+def count_signals(session: Session, settings: Settings | None = None) -> int:
+    """How many keys signal today."""
+    return len(signalled(compute_signals(session, settings)))
+
+
+# The dashboard's count, kept while the judged counts it rests on are unchanged (a
+# fingerprint read from the small summary table): the home page does not recompute every
+# signal on each visit.  Per process; bounded.
+_COUNT_CACHE: dict[tuple, int] = {}
+_COUNT_CACHE_MAX = 64
+
+
+def cached_signal_count(session: Session, settings: Settings | None = None) -> int:
+    settings = settings or Settings()
+    fingerprint: Any = session.execute(
+        select(SampleStat.conclusion, func.sum(SampleStat.samples))
+        .where(SampleStat.conclusion.in_(JUDGED))
+        .group_by(SampleStat.conclusion)
+        .order_by(SampleStat.conclusion)
+    ).all()
+    key = (
+        str(session.get_bind().engine.url),
+        clock.today(),
+        tuple((str(c), int(n or 0)) for c, n in fingerprint),
+        _summary_answers(session),
+        repr(settings),
+    )
+    if key not in _COUNT_CACHE:
+        if len(_COUNT_CACHE) >= _COUNT_CACHE_MAX:
+            _COUNT_CACHE.clear()
+        _COUNT_CACHE[key] = count_signals(session, settings)
+    return _COUNT_CACHE[key]
