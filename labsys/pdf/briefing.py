@@ -71,6 +71,15 @@ class RiskBriefing:
             ),
         ]
         story += self._section(
+            "风险信号（排名靠前）",
+            ["范围", "名称", "不合格/批次", "评分", "依据"],
+            [
+                [g.scope, g.name, f"{g.unqualified}/{g.samples}", f"{g.score:.2f}", g.reason]
+                for g in data.signals
+            ],
+            [22 * mm, 38 * mm, 18 * mm, 12 * mm, 90 * mm],
+        )
+        story += self._section(
             "本周等级变化",
             ["企业", "原等级", "新等级", "依据"],
             [[c.name, c.previous or "—", c.grade, c.reason] for c in data.changes],

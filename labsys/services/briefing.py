@@ -1,7 +1,7 @@
 """The weekly risk briefing (风险预警简报, issue 17 §4): what the PDF and the spreadsheet show.
 
-One :class:`BriefingData` per week (the seven days ending on the day asked for): the
-recorded grades by letter, the grade changes recorded that week, the enterprises of highest
+One :class:`BriefingData` per week (the seven days ending on the day asked for): the top
+risk signals (``services.risk``, as of that day), the recorded grades by letter, the grade changes recorded that week, the enterprises of highest
 risk by today's rules, those to visit, and the draft plan proposals.  Nothing is written.
 """
 
@@ -11,14 +11,35 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from labsys.core import clock, grades
 from labsys.models import Enterprise, GradeChange, PlanProposal, ProposalStatus
-from labsys.services import exports, grading
+from labsys.services import exports, grading, risk
 
 TOP = 20
+SIGNALS = 15
+SCOPE_NAMES = {
+    "category": "食品类别",
+    "district": "行政区",
+    "district_category": "行政区×食品类别",
+    "link": "抽样环节",
+    "producer": "标称生产者",
+    "unit": "被抽样单位",
+    "test_item": "检验项目",
+}
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    scope: str  # in Chinese
+    name: str
+    samples: int
+    unqualified: int
+    score: float
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,23 @@ class BriefingData:
     top: list[grading.GradeRow] = field(default_factory=list)
     visits: list[grading.GradeRow] = field(default_factory=list)
     proposals: list[PlanProposal] = field(default_factory=list)
+    signals: list[SignalRow] = field(default_factory=list)
+
+
+def top_signals(session: Session, day: date, limit: int = SIGNALS) -> list[SignalRow]:
+    """The signalled scopes as of ``day``, highest score first."""
+    found = risk.compute_signals(session, risk.Settings.from_config(current_app.config), today=day)
+    return [
+        SignalRow(
+            scope=SCOPE_NAMES.get(s.scope, s.scope),
+            name=s.name,
+            samples=s.samples,
+            unqualified=s.unqualified,
+            score=s.score,
+            reason=s.reason,
+        )
+        for s in risk.signalled(found)[:limit]
+    ]
 
 
 def briefing_data(session: Session, lab_name: str, day: date | None = None) -> BriefingData:
@@ -87,6 +125,7 @@ def briefing_data(session: Session, lab_name: str, day: date | None = None) -> B
         top=rows[:TOP],
         visits=visits[:TOP],
         proposals=drafts,
+        signals=top_signals(session, day),
     )
 
 
@@ -96,6 +135,16 @@ XLSX_HEADER = ["部分", "企业/名称", "等级", "分值/数量", "说明"]
 def xlsx_rows(data: BriefingData) -> list[list]:
     """The briefing as rows of one sheet (section, name, grade, number, detail)."""
     rows: list[list] = []
+    for sig in data.signals:
+        rows.append(
+            [
+                "风险信号",
+                f"{sig.scope}：{sig.name}",
+                "",
+                sig.score,
+                f"{sig.unqualified}/{sig.samples}；{sig.reason}",
+            ]
+        )
     for letter in (*grades.GRADES, ""):
         rows.append(["等级分布", "", letter or "未分级", data.counts[letter], ""])
     for c in data.changes:

@@ -67,3 +67,14 @@ def test_the_briefing_downloads(app, client, history, make_user, login, freeze_c
     assert client.get("/risk/briefing.pdf?date=nonsense").status_code == 400
     login(make_user("sam", Role.SAMPLER))
     assert client.get("/risk/briefing.pdf").status_code == 403
+
+
+def test_the_briefing_leads_with_the_risk_signals(app, history, make_user):
+    data = briefing.briefing_data(db.session, "实验室", TODAY)
+    assert data.signals, "the producer's repeat failures signal"
+    assert any(s.name == "<b>坏油厂</b>" for s in data.signals)
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(briefing.briefing_pdf(db.session, "实验室", TODAY)).pages
+    )
+    assert "风险信号" in text and "<b>坏油厂</b>" in text
