@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-DEMO_BASE = 20_000
+# The demo year the copies are made of (LABSYS_BENCH_DEMO_BASE: a smaller year builds a
+# large database faster, with the same distributions repeated more often).
+DEMO_BASE = int(os.environ.get("LABSYS_BENCH_DEMO_BASE", "20000"))
 PG_BASE_URL = os.environ.get("LABSYS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"
 TODAY = date(2026, 11, 27)

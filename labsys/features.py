@@ -41,6 +41,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
     from labsys.web.corrections.views import bp as corrections_bp
     from labsys.web.enterprises.views import bp as enterprises_bp
     from labsys.web.followup.views import bp as followup_bp
+    from labsys.web.grading.views import bp as grading_bp
     from labsys.web.planning.views import bp as planning_bp
     from labsys.web.receipt.views import bp as receipt_bp
     from labsys.web.reports.views import bp as reports_bp
@@ -71,6 +72,7 @@ def BLUEPRINTS():  # noqa: N802 - reads as a constant at the call site
         webhooks_bp,
         attachments_bp,
         risk_bp,
+        grading_bp,
     ]
 
 
@@ -103,6 +105,8 @@ NAV = [
     NavItem("followup.board", _l("Deadline board"), "followup"),
     NavItem("followup.retest_labs", _l("Retest labs"), "followup"),
     NavItem("followup.period_list", _l("Statutory periods"), "followup"),
+    NavItem("grading.grade_list", _l("Enterprise risk grades"), "followup"),
+    NavItem("grading.proposal_list", _l("Risk-based plan proposals"), "sampling"),
     NavItem("backups.this_week", _l("Retest backups"), "lab"),
     NavItem("webhooks.index", _l("Webhooks"), "admin"),
 ]

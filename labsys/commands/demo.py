@@ -41,14 +41,28 @@ from labsys.extensions import db
     default=None,
     help="Issue at most this many reports, newest first (default 2000: each is a real PDF).",
 )
+@click.option(
+    "--plant",
+    "plants",
+    type=click.IntRange(0, 30),
+    default=0,
+    help="Plant this many known problems for the risk signals (a producer that starts "
+    "failing, a district's rising vegetable pesticide failures, a category's spike, in turn).",
+)
 @with_appcontext
-def demo_command(samples: int, seed: int, year: int | None, reports: int | None):
+def demo_command(samples: int, seed: int, year: int | None, reports: int | None, plants: int = 0):
     """Load demo data into an empty database (users, enterprises, a plan, a year of samples)."""
     if has_samples(db.session):
         fail(_("error: the database already holds samples: the demo loads only into an empty one"))
     with PhaseBars() as progress:
         summary = load_demo(
-            db.session, samples=samples, seed=seed, year=year, reports=reports, progress=progress
+            db.session,
+            samples=samples,
+            seed=seed,
+            year=year,
+            reports=reports,
+            progress=progress,
+            plants=plants,
         )
     db.session.commit()
     click.echo(describe(summary))
@@ -114,6 +128,16 @@ def describe(summary) -> str:
                 "key-food pass rate: %(rate)s %% (%(num)d concluded key-food samples)",
                 summary.key_food_concluded,
                 rate=summary.key_food_rate,
+            )
+        )
+    for planted in extra.get("planted", []):
+        lines.append(
+            _(
+                "planted: %(kind)s %(name)s (risk scope %(scope)s, key %(key)s)",
+                kind=planted["kind"],
+                name=planted["name"],
+                scope=planted["scope"],
+                key=planted["key"],
             )
         )
     lines.append(

@@ -106,3 +106,14 @@ def _table(rows: list[dict]) -> None:
             f"{row['unqualified']}/{row['samples']}  q={row['q_value']:.3g}"
         )
         click.echo(f"       {row['reason']}")
+
+
+def _add_grading_commands() -> None:
+    """``grades`` and ``propose`` (labsys.commands.grading) join the group."""
+    from labsys.commands.grading import grades_command, propose_command
+
+    risk_group.add_command(grades_command)
+    risk_group.add_command(propose_command)
+
+
+_add_grading_commands()

@@ -198,20 +198,41 @@ class Posterior:
         return betainc(self.alpha, self.beta, rate)
 
 
-def fit_prior(counts: Sequence[tuple[int, int]], *, fallback_rate: float = 0.02) -> Prior:
-    """A Beta prior from peers' (failures, samples) by the method of moments (Kleinman 1973)."""
+def fit_prior(
+    counts: Sequence[tuple[int, int]],
+    *,
+    fallback_rate: float = 0.02,
+    max_strength: float | None = None,
+) -> Prior:
+    """A Beta prior from peers' (failures, samples) by the method of moments (Kleinman 1973).
+
+    Its strength is capped at the median peer's samples (never below MIN_PRIOR_STRENGTH)
+    unless ``max_strength`` says otherwise: with few peers the moment estimate of the
+    between-peer variance is unstable and often ≤ 0 (Morris 1983, JASA 78:47), which would
+    pool every key into one and hide a real departure; so a typical key's own samples always
+    weigh at least as much as the prior."""
     used = [(k, n) for k, n in counts if n > 0]
+    if max_strength is None and used:
+        sizes = sorted(n for _, n in used)
+        max_strength = float(sizes[len(sizes) // 2])
     return fit_prior_sums(
         groups=len(used),
         samples=sum(n for _, n in used),
         failures=sum(k for k, _ in used),
         sum_k2_over_n=sum(k * k / n for k, n in used),
         fallback_rate=fallback_rate,
+        max_strength=max_strength,
     )
 
 
 def fit_prior_sums(
-    *, groups: int, samples: int, failures: int, sum_k2_over_n: float, fallback_rate: float = 0.02
+    *,
+    groups: int,
+    samples: int,
+    failures: int,
+    sum_k2_over_n: float,
+    fallback_rate: float = 0.02,
+    max_strength: float | None = None,
 ) -> Prior:
     """The same prior from sums over the peers (so SQL can supply them): K peers, N samples,
     their failures Σk and Σ k²/n (peers without failures add nothing to it).
@@ -229,7 +250,8 @@ def fit_prior_sums(
         tau2 = observed - mean * (1 - mean) * groups / samples
         if tau2 > 0:
             strength = mean * (1 - mean) / tau2 - 1
-    strength = min(max(strength, MIN_PRIOR_STRENGTH), MAX_PRIOR_STRENGTH)
+    cap = MAX_PRIOR_STRENGTH if max_strength is None else min(max_strength, MAX_PRIOR_STRENGTH)
+    strength = min(max(strength, MIN_PRIOR_STRENGTH), max(cap, MIN_PRIOR_STRENGTH))
     return Prior(mean * strength, (1 - mean) * strength)
 
 

@@ -32,6 +32,7 @@ from labsys.core import clock, workdays
 from labsys.core.judgement import conclude
 from labsys.core.rates import pass_rate
 from labsys.demo import national, values, world
+from labsys.demo.plant import Plant, plant
 from labsys.features import INIT_STEPS
 from labsys.models import (
     Conclusion,
@@ -47,6 +48,7 @@ from labsys.models import (
     SampleResult,
     SampleStatus,
     SamplingVisit,
+    TestItem,
     User,
     VerdictValue,
     VisitSampler,
@@ -125,6 +127,7 @@ class Skeleton:
     key_food: bool = False
     unqualified: bool = False
     category: FoodCategory | None = None
+    plant: Plant | None = None  # a planted problem (labsys.demo.plant)
 
     @property
     def concluded(self) -> bool:
@@ -172,8 +175,12 @@ def load_demo(
     today: date | None = None,
     reports: int | None = None,
     progress: Progress | None = None,
+    plants: int = 0,
 ) -> DemoSummary:
     """Fill an empty database with a year of work; returns what was made.
+
+    ``plants``: plant that many known problems for the risk signals (labsys.demo.plant);
+    ``summary.extra["planted"]`` lists them.
 
     ``reports``: how many concluded samples get their report issued (the newest first);
     default all of them up to REPORT_CAP.  Each report is a real PDF rendered by the
@@ -191,6 +198,7 @@ def load_demo(
         progress or (lambda *_: None),
     )
     demo.report_limit = REPORT_CAP if reports is None else reports
+    demo.plants = plants
     summary = demo.run()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -220,6 +228,7 @@ class _Demo:
         self._template_cache: dict[int, list[dict]] = {}
         self._level_cache: dict[int, list] = {}
         self.signatures: dict[int, object] = {}
+        self.plants = 0
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -236,6 +245,8 @@ class _Demo:
         self.units, self.producers, self.local_producers = self._enterprises()
         visits = self._timeline()
         self._assign_foods(visits)
+        if self.plants:
+            self._plant(visits)
         self.tasks = self._plan(visits)
         self._write(visits)
         self._finish_sequences()
@@ -243,6 +254,10 @@ class _Demo:
         self._followups()
         self._backups()
         return self.summary
+
+    def _plant(self, visits: list[Visit]) -> None:
+        planted = plant(self, visits, self.plants, random.Random(self.rng.random()))
+        self.summary.extra["planted"] = [p.as_json() for p in planted]
 
     # --- people, places, plan (through the services) ---------------------------------------
 
@@ -470,7 +485,16 @@ class _Demo:
         maker = world.maker_key(code)
         if code.startswith(world.SELF_MADE):
             link = Link.CATERING  # self-made food is sampled where it is made and served
-        if link == Link.PRODUCTION and self.local_producers.get(maker):
+        planted = next((s.plant for s in skeletons if s.plant), None)
+        if planted and (planted.producer_id or planted.district) and link == Link.PRODUCTION:
+            link = Link.RETAIL  # a planted producer's food, or a district's: bought in a shop
+        if planted and planted.district:
+            district = next(d for d in self.districts if d[0] == planted.district)
+            unit_id = rng.choice(
+                self.units.get((district[0], link))
+                or [u for (d, _l), us in self.units.items() if d == district[0] for u in us]
+            )
+        elif link == Link.PRODUCTION and self.local_producers.get(maker):
             unit_id, region = rng.choice(self.local_producers[maker])  # at its own plant
             district = next(d for d in self.districts if d[0] == region)
         else:
@@ -574,7 +598,9 @@ class _Demo:
         # Made before it was sampled, and still within its shelf life on the sampling day.
         produced = s.sampling_date - timedelta(days=rng.randint(0, min(90, (shelf_days or 91) - 1)))
         unit = product["quantity_unit"]
-        if visit["link"] == Link.PRODUCTION:
+        if s.plant and s.plant.producer_id and not fresh:
+            producer_id = s.plant.producer_id
+        elif visit["link"] == Link.PRODUCTION:
             producer_id = visit["sampled_unit_id"]
         elif fresh:
             producer_id = None
@@ -735,7 +761,7 @@ class _Demo:
     def _results(
         self, s: Skeleton, sample: dict, results: list[dict], technician: User, entries
     ) -> None:
-        failing = self._failing_row(results) if s.unqualified else None
+        failing = self._failing_row(results, s.plant) if s.unqualified else None
         entered_at = s.entered.astimezone(UTC)
         for row in results:
             view = _result_view(row)
@@ -846,10 +872,23 @@ class _Demo:
             self.summary.key_food_concluded += 1
             self.summary.key_food_unqualified += conclusion == Conclusion.UNQUALIFIED
 
-    def _failing_row(self, results: list[dict]) -> dict:
+    def _failing_row(self, results: list[dict], planted: Plant | None = None) -> dict:
         judged = [r for r in results if r["limit_text"] not in ("", "/") or r["micro_n"]]
+        if planted and planted.hazard:
+            hazard = self._hazards()
+            judged = [
+                r for r in judged if hazard.get(r["test_item_id"]) == planted.hazard
+            ] or judged
         weights = [values.failure_weight(r["item_name"]) or 1 for r in judged]
         return self.rng.choices(judged, weights)[0]
+
+    def _hazards(self) -> dict[int, str]:
+        if not hasattr(self, "_hazard_cache"):
+            self._hazard_cache = {
+                i: str(h)
+                for i, h in self.session.execute(select(TestItem.id, TestItem.hazard_class))
+            }
+        return self._hazard_cache
 
     def _judge(self, view: _ResultView, *, fail: bool):
         """A value meant to pass (or fail), judged by the results service's own function."""

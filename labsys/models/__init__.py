@@ -61,6 +61,13 @@ from labsys.models.followup import (
     RetestLab,
     RetestStatus,
 )
+from labsys.models.grading import (
+    GradeChange,
+    PlanProposal,
+    ProposalQuota,
+    ProposalStatus,
+    RiskSetting,
+)
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
 from labsys.models.report import Report, ReportStatus
@@ -120,7 +127,12 @@ __all__ = [
     "ObjectionKind",
     "ObjectionStatus",
     "OilProcess",
+    "GradeChange",
     "Plan",
+    "PlanProposal",
+    "ProposalQuota",
+    "ProposalStatus",
+    "RiskSetting",
     "PlanQuota",
     "Region",
     "Report",

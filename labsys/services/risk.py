@@ -185,7 +185,9 @@ class Signal:
     q_value: float = 1.0
     signalled: bool = False
     rule: bool = False  # signalled by a rule (repeat, cross-district), not the statistics
-    districts: int = 0  # producers: districts with unqualified samples in the window
+    districts: int = 0  # producers: districts with unqualified samples in the rules' window
+    rule_failures: int = 0  # producers and units: failures within the rules' window
+    rule_months: int = 0
 
     @property
     def score(self) -> float:
@@ -309,7 +311,13 @@ def reason_text(signal: Signal) -> str:
     if "trend" in signal.kinds:
         parts.append(_("rising month by month (EWMA, %(p)s)", p=_p_text(signal.p_trend)))
     if "repeat" in signal.kinds:
-        parts.append(_("unqualified repeatedly within the window"))
+        parts.append(
+            _(
+                "unqualified %(n)s times within %(months)s months",
+                n=signal.rule_failures,
+                months=signal.rule_months,
+            )
+        )
     if "cross_district" in signal.kinds:
         parts.append(_("unqualified in %(n)s districts", n=signal.districts))
     if signal.weight > 1:
@@ -333,6 +341,9 @@ class _Counts:
     extra_keys: int = 0
     recent_totals: tuple[int, int] | None = None  # (samples, unqualified) over all keys
     sum_k2_over_n: float | None = None
+    # key -> its peer group (peers are the other keys of the group); None: all keys.
+    group_of: dict[str, str] | None = None
+    prior_by_group: bool = False
 
 
 def compute_signals(
@@ -352,13 +363,19 @@ def compute_signals(
         enterprise = scope in ENTERPRISE_SCOPES
         win = windows(
             today,
-            settings.enterprise_months if enterprise else settings.recent_months,
+            settings.recent_months,
             settings.enterprise_months if enterprise else settings.history_months,
         )
         counts = _COUNTERS[scope](session, win, settings, today)
-        signals = _evaluate(scope, counts, win, trend=not enterprise)
+        # The prior is fitted over the whole scope (a category's level), the peers are the
+        # key's group (a district's category: the same category elsewhere).
+        signals = [
+            signal
+            for part, prior in _peer_groups(counts, win)
+            for signal in _evaluate(scope, part, win, trend=not enterprise, prior=prior)
+        ]
         if enterprise:
-            _apply_rules(session, scope, signals, win, today)
+            _apply_rules(session, scope, signals, _rule_start(today, settings), today)
         collected.extend(signals)
         extra += counts.extra_keys
     _control(collected, settings.fdr, extra)
@@ -366,7 +383,38 @@ def compute_signals(
     return collected
 
 
-def _evaluate(scope: str, counts: _Counts, win: Windows, *, trend: bool) -> list[Signal]:
+def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Prior | None]]:
+    """The counts split into groups of peers, each with its prior (None: fitted on the group).
+
+    Categories: a level is both the peers and the prior's population.  A district's category:
+    the peers are the same category in the other districts, the prior is fitted on every
+    district × category of the scope (a group holds too few keys to fit one)."""
+    if not counts.group_of:
+        return [(counts, None)]
+    groups: dict[str, dict] = defaultdict(dict)
+    for key, months in counts.series.items():
+        groups[counts.group_of.get(key, "")][key] = months
+    prior = None
+    if not counts.prior_by_group:
+        recent = set(win.recent)
+        prior = stats.fit_prior(
+            [
+                (
+                    sum(v[1] for m, v in months.items() if m in recent),
+                    sum(v[0] for m, v in months.items() if m in recent),
+                )
+                for months in counts.series.values()
+            ]
+        )
+    return [
+        (_Counts(series, counts.names, counts.filters, counts.weights), prior)
+        for _group, series in sorted(groups.items())
+    ]
+
+
+def _evaluate(
+    scope: str, counts: _Counts, win: Windows, *, trend: bool, prior: stats.Prior | None = None
+) -> list[Signal]:
     recent_set = set(win.recent)
     totals: dict[str, tuple[int, int, int, int]] = {}
     for key, months in counts.series.items():
@@ -377,23 +425,28 @@ def _evaluate(scope: str, counts: _Counts, win: Windows, *, trend: bool) -> list
         totals[key] = (n_r, k_r, n_h, k_h)
     if counts.recent_totals is not None:
         all_n, all_k = counts.recent_totals
+        sizes = sorted(t[0] for t in totals.values() if t[0])
         prior = stats.fit_prior_sums(
             groups=len(totals) + counts.extra_keys,
             samples=all_n,
             failures=all_k,
             sum_k2_over_n=counts.sum_k2_over_n or 0.0,
+            # The keys listed are those with failures; the typical key has fewer samples.
+            max_strength=float(sizes[len(sizes) // 2]) if sizes else None,
         )
     else:
         all_n = sum(t[0] for t in totals.values())
         all_k = sum(t[1] for t in totals.values())
-        prior = stats.fit_prior([(t[1], t[0]) for t in totals.values()])
+        prior = prior or stats.fit_prior([(t[1], t[0]) for t in totals.values()])
     signals = []
     for key, (n_r, k_r, n_h, k_h) in totals.items():
         if n_r < MIN_SAMPLES:
             continue
         post = stats.posterior(prior, k_r, n_r)
         peer_n, peer_k = all_n - n_r, all_k - k_r
-        peer_rate = peer_k / peer_n if peer_n else prior.mean
+        # The peers' rate, shrunk by the same prior: a few peers without failures do not make
+        # a baseline of zero (against which any failure would be "certain").
+        peer_rate = (prior.alpha + peer_k) / (prior.strength + peer_n)
         p_peers = (
             stats.binomial_upper_p(k_r, n_r, peer_rate) if peer_n and scope != "test_item" else 1.0
         )
@@ -401,7 +454,7 @@ def _evaluate(scope: str, counts: _Counts, win: Windows, *, trend: bool) -> list
         # The history as the baseline, shrunk towards the peers like the recent rate.
         history_mean = stats.posterior(prior, k_h, n_h).mean
         candidates = [("history", history_mean)] if n_h else []
-        if scope != "test_item":
+        if scope != "test_item" and peer_n:
             candidates.append(("peers", peer_rate))
         if not candidates:
             candidates = [("peers", prior.mean)]
@@ -475,17 +528,27 @@ def _control(signals: list[Signal], fdr: float, extra: int) -> None:
             s.signalled = True
 
 
+def _rule_start(today: date, settings: Settings) -> date:
+    """The first day of the rules' window: the last ``enterprise_months`` months."""
+    return _first_day(_month_back(today, settings.enterprise_months - 1))
+
+
 def _apply_rules(
-    session: Session, scope: str, signals: list[Signal], win: Windows, today: date
+    session: Session, scope: str, signals: list[Signal], start: date, today: date
 ) -> None:
+    """Repeat failures (twice or more within the window) and, for producers, failures in two
+    or more districts: signalled as facts, whatever the statistics say."""
+    first = start.strftime("%Y-%m")
     for s in signals:
-        if s.unqualified >= 2:
+        s.rule_failures = sum(p.unqualified for p in s.series if p.month >= first)
+        s.rule_months = len({p.month for p in s.series if p.month >= first})
+        if s.rule_failures >= 2:
             s.kinds.append("repeat")
             s.rule = True
     if scope != "producer":
         return
-    ids = [int(s.key) for s in signals if s.unqualified >= 2]
-    spread = _producer_districts(session, ids, win, today)
+    ids = [int(s.key) for s in signals if s.rule_failures >= 1]
+    spread = _producer_districts(session, ids, start, today)
     for s in signals:
         s.districts = spread.get(int(s.key), 0)
         if s.districts >= 2:
@@ -631,11 +694,14 @@ def _level_name(level: int) -> str:
 
 
 def _all_categories(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
-    merged = _Counts({}, {}, {}, {})
+    group_of: dict[str, str] = {}
+    merged = _Counts({}, {}, {}, {}, group_of=group_of, prior_by_group=True)
     for level in (1, 2, 3, 4):
         part = _category_counter(level)(session, win, settings, today)
-        # The same category id cannot appear at two levels: keys stay unique.
+        # The same category id cannot appear at two levels: keys stay unique.  The peers of a
+        # category are the others of its level.
         merged.series.update(part.series)
+        group_of.update(dict.fromkeys(part.series, str(level)))
         merged.names.update(part.names)
         merged.filters.update(part.filters)
         merged.weights.update(part.weights)
@@ -685,6 +751,8 @@ def _district_categories(
         weights=_mean_weights(
             session, [Sample.region_code, Sample.cat_l1_id], win, settings, today
         ),
+        # The peers of a district's category are the same category in the other districts.
+        group_of={f"{code}:{cat}": cat for code, cat in pairs},
     )
 
 
@@ -717,7 +785,8 @@ def _enterprise_counter(scope: str):
         failing = [
             row[0]
             for row in session.execute(
-                base(select(key_column), win.recent_start)
+                # Keys failing within the rules' window (the recent one lies inside it).
+                base(select(key_column), _rule_start(today, settings))
                 .where(Sample.conclusion == UNQUALIFIED)
                 .group_by(key_column)
             )
@@ -787,14 +856,14 @@ def _enterprise_names(session: Session, ids: list[int]) -> dict[str, str]:
 
 
 def _producer_districts(
-    session: Session, ids: list[int], win: Windows, today: date
+    session: Session, ids: list[int], start: date, today: date
 ) -> dict[int, int]:
     spread: dict[int, int] = {}
     for chunk in _chunks(ids, 500):
         query = (
             select(Sample.producer_id, func.count(distinct(Sample.region_code)))
             .where(
-                *_sample_conditions(win.recent_start, today),
+                *_sample_conditions(start, today),
                 Sample.conclusion == UNQUALIFIED,
                 Sample.producer_id.in_(chunk),
             )

@@ -470,3 +470,30 @@ class ExportArgs(Strict):
     to = Day()
     plan = QueryId()
     task = QueryId()
+
+
+# --- risk grades ------------------------------------------------------------------------------
+
+
+class GradeArgs(Strict):
+    grade = fields.String(
+        validate=validate.OneOf(["A", "B", "C", "D"]),
+        load_default=None,
+        metadata={"description": "only this grade"},
+    )
+    region = Text(12, load_default="", metadata={"description": "only this district"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000), load_default=100)
+
+
+class Grade(Strict):
+    enterprise_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String(allow_none=True, required=True)
+    grade = fields.String(
+        required=True, metadata={"description": "A (low risk) … D (high), by today's rules"}
+    )
+    recorded = fields.String(
+        allow_none=True, required=True, metadata={"description": "the grade last recorded"}
+    )
+    score = fields.String(required=True, metadata={"description": "a decimal number"})
+    reason = fields.String(required=True, metadata={"description": "why, in words"})

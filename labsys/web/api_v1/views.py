@@ -20,6 +20,7 @@ from labsys.services import (
     esign,
     exports,
     followup,
+    grading,
     receipt,
     reports,
     results,
@@ -670,6 +671,23 @@ def export_csv(args, kind: str):
     )
 
 
+# --- risk grades ------------------------------------------------------------------------------
+
+grades_bp = blueprint("api_risk_grades", "/risk/grades", "Enterprise risk grades")
+
+
+@grades_bp.route("")
+@grades_bp.arguments(s.GradeArgs, location="query")
+@grades_bp.response(200, s.Grade(many=True))
+@token_required(*SUPERVISION)
+def grade_list(args):
+    """Enterprises by risk grade (today's rules), highest risk first, with the reasons."""
+    rows = grading.grade_rows(
+        db.session, clock.today(), grade=args["grade"], region=args["region"] or None
+    )
+    return rows[: args["limit"]]
+
+
 def _risk_bp():
     from labsys.web.api_v1.risk import risk_bp
 
@@ -687,6 +705,7 @@ BLUEPRINTS = [
     report_bp,
     board_bp,
     _risk_bp(),
+    grades_bp,
 ]
 
 __all__ = ["BLUEPRINTS", "savepoint", "with_etag"]

@@ -9,7 +9,7 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Enterprise, Region, RiskGrade, Role
-from labsys.services import ConflictError, ServiceError, enterprises
+from labsys.services import ConflictError, ServiceError, enterprises, grading
 from labsys.web.access import login_required, roles_required
 from labsys.web.enterprises import queries
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
@@ -84,7 +84,23 @@ def enterprise_detail(enterprise_id: int):
         enterprise=enterprise,
         history=history[enterprise.id],
         samples=samples,
+        grading=_grading_panel(enterprise),
     )
+
+
+def _grading_panel(enterprise: Enterprise) -> dict | None:
+    """The risk grade by today's rules and its recorded history (supervisors, admins)."""
+    if not current_user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        return None
+    window = grading.rules(db.session).window_months
+    return {
+        "now": grading.grade_enterprises(db.session, clock.today(), [enterprise.id]).get(
+            enterprise.id
+        ),
+        "history": grading.grade_history(db.session, enterprise.id),
+        "explain": lambda reasons: grading.explain(reasons, window),
+        "reasons": grading.reasons_from_json,
+    }
 
 
 # Who sees every sample taken at an enterprise (the lab and the supervisors, as on the sample

@@ -1,0 +1,131 @@
+"""Enterprise risk grades and risk-based plan proposals (issue 17 §2, §3).
+
+``risk_settings`` holds the grading rules an administrator edits (one JSON value per name);
+``grade_changes`` the history of each enterprise's grade (a row only when it changes);
+``plan_proposals``/``proposal_quotas`` a proposed plan a supervisor edits and accepts, which
+then becomes a real :class:`~labsys.models.planning.Plan`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from labsys.core import clock
+from labsys.models.base import Base, UTCDateTime, str_enum
+from labsys.models.catalog import FoodCategory
+from labsys.models.enterprise import Enterprise
+from labsys.models.enums import RiskGrade, TitledEnum
+from labsys.models.planning import Plan
+from labsys.models.reference import Region
+
+
+class RiskSetting(Base):
+    """One setting of the risk rules (``services.grading.SETTINGS``), as JSON text."""
+
+    __tablename__ = "risk_settings"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<RiskSetting {self.name}>"
+
+
+class GradeChange(Base):
+    """An enterprise's grade from ``graded_on`` on: written only when the grade changes."""
+
+    __tablename__ = "grade_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    graded_on: Mapped[date]
+    grade: Mapped[RiskGrade] = mapped_column(str_enum(RiskGrade, "grade"))
+    previous_grade: Mapped[RiskGrade | None] = mapped_column(str_enum(RiskGrade, "previous_grade"))
+    score: Mapped[str] = mapped_column(String(20))  # Decimal text
+    # JSON list of the reasons (labsys.core.grades.Reason), worded when shown.
+    reasons: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    enterprise: Mapped[Enterprise] = relationship()
+
+    __table_args__ = (Index("ix_grade_changes_enterprise", "enterprise_id", "id"),)
+
+    def __repr__(self) -> str:
+        return f"<GradeChange {self.enterprise_id} {self.graded_on} {self.grade}>"
+
+
+class ProposalStatus(TitledEnum):
+    DRAFT = "draft"
+    ACCEPTED = "accepted"
+    DISCARDED = "discarded"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.DRAFT: _l("Draft"),
+            cls.ACCEPTED: _l("Accepted into a plan"),
+            cls.DISCARDED: _l("Discarded"),
+        }
+
+
+class PlanProposal(Base):
+    """A risk-based plan proposed for a period: quotas per category and district."""
+
+    __tablename__ = "plan_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    total: Mapped[int]  # the batches to share out
+    min_per_category: Mapped[int]  # every category gets at least this many
+    status: Mapped[ProposalStatus] = mapped_column(
+        str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.DRAFT
+    )
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    plan: Mapped[Plan | None] = relationship()
+    quotas: Mapped[list[ProposalQuota]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalQuota.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint("total > 0", name="total_positive"),
+        CheckConstraint("min_per_category >= 0", name="min_not_negative"),
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is ProposalStatus.DRAFT
+
+    def __repr__(self) -> str:
+        return f"<PlanProposal {self.id} {self.status}>"
+
+
+class ProposalQuota(Base):
+    """One proposed quota: batches of a category in a district, and why."""
+
+    __tablename__ = "proposal_quotas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_proposals.id", ondelete="CASCADE"), index=True
+    )
+    category_id: Mapped[int] = mapped_column(ForeignKey("food_categories.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    quota: Mapped[int]
+    risk: Mapped[str] = mapped_column(String(20))  # Decimal text: the expected unqualified rate
+
+    proposal: Mapped[PlanProposal] = relationship(back_populates="quotas")
+    category: Mapped[FoodCategory] = relationship()
+    region: Mapped[Region | None] = relationship()
+
+    __table_args__ = (CheckConstraint("quota >= 0", name="quota_not_negative"),)

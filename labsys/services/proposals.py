@@ -1,0 +1,306 @@
+"""Risk-based plan proposals (issue 17 §3): quotas per category × district from the stored
+history (``labsys.core.proposals``), a draft a supervisor edits and accepts into a real plan,
+the enterprises to visit, and the backtest.
+
+The history is read from the pass-rate summary (``sample_stats``: counted batches per month,
+category and district), so a proposal costs a few grouped queries at any volume.  The cells
+are the categories of the chosen level that the catalog holds × the districts that took
+batches in the look-back window (the category alone when none did).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labsys.core import clock, grades
+from labsys.core import proposals as rules
+from labsys.core.proposals import Counts, Key
+from labsys.models import (
+    Conclusion,
+    FoodCategory,
+    InspectionType,
+    PlanProposal,
+    ProposalQuota,
+    ProposalStatus,
+    Role,
+    SampleStat,
+    User,
+)
+from labsys.services import audit, planning
+from labsys.services.access import writes
+from labsys.services.errors import ServiceError
+
+LOOKBACK_MONTHS = 12
+PRIOR_STRENGTH = 20  # batches the category's rate is worth in a cell's shrunk rate
+LEVEL_COLUMNS = {1: SampleStat.cat_l1_id, 2: SampleStat.cat_l2_id}
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def cell_counts(session: Session, first: date, last: date, level: int = 1) -> dict[Key, Counts]:
+    """Batches and unqualified batches per (category, district) in the whole months from
+    ``first`` to ``last`` (district None for batches without one)."""
+    column = LEVEL_COLUMNS[level]
+    rows = session.execute(
+        select(
+            column,
+            SampleStat.region_code,
+            SampleStat.conclusion,
+            func.sum(SampleStat.samples),
+        )
+        .where(SampleStat.month >= _month(first), SampleStat.month <= _month(last), column != 0)
+        .group_by(column, SampleStat.region_code, SampleStat.conclusion)
+    ).all()
+    counts: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for category, region, conclusion, n in rows:
+        key = (int(category), region or None)
+        counts[key][0] += int(n)
+        if conclusion == Conclusion.UNQUALIFIED.value:
+            counts[key][1] += int(n)
+    return {k: Counts(n, u) for k, (n, u) in counts.items()}
+
+
+def _categories(session: Session, level: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(FoodCategory.id).where(FoodCategory.level == level).order_by(FoodCategory.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Proposed:
+    quotas: dict[Key, int]
+    risks: dict[Key, Fraction]
+
+
+def propose_quotas(
+    session: Session,
+    *,
+    total: int,
+    minimum: int,
+    history_end: date,
+    level: int = 1,
+    lookback_months: int = LOOKBACK_MONTHS,
+) -> Proposed:
+    """Quotas for ``total`` batches from the ``lookback_months`` whole months before the month
+    of ``history_end`` (not saved)."""
+    last = grades.months_before(history_end.replace(day=1), 1)
+    first = grades.months_before(last, lookback_months - 1)
+    history = cell_counts(session, first, last, level)
+    districts: list[str | None] = [*sorted({str(k[1]) for k in history if k[1]})] or [None]
+    cells: list[Key] = [(c, d) for c in _categories(session, level) for d in districts]
+    known = set(cells)
+    cells += [k for k in history if k not in known]
+    if not cells:
+        raise ServiceError(_("The catalog has no food category to propose quotas for."))
+    risk = rules.risks(history, cells, PRIOR_STRENGTH)
+    categories = {k[0] for k in cells}
+    if minimum * len(categories) > total:
+        raise ServiceError(
+            _(
+                "%(n)d categories need at least %(min)d batches each: the total must be at "
+                "least %(need)d.",
+                n=len(categories),
+                min=minimum,
+                need=minimum * len(categories),
+            ),
+            field="total",
+        )
+    return Proposed(rules.allocate(risk, total, minimum), risk)
+
+
+def _check_numbers(total, minimum) -> tuple[int, int]:
+    try:
+        total, minimum = int(total), int(minimum)
+    except (TypeError, ValueError):
+        raise ServiceError(_("Enter a whole number."), field="total") from None
+    if total <= 0:
+        raise ServiceError(_("The total is at least 1 batch."), field="total")
+    if minimum < 0:
+        raise ServiceError(_("The minimum is zero or more."), field="min_per_category")
+    return total, minimum
+
+
+@writes(Role.SUPERVISOR)
+def create_proposal(
+    session: Session,
+    actor: User,
+    *,
+    name: str,
+    period_start: date,
+    period_end: date,
+    total: int,
+    min_per_category: int,
+) -> PlanProposal:
+    """A draft proposal for the period from the history before it."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("A proposal needs a name."), field="name")
+    if period_end < period_start:
+        raise ServiceError(_("The period ends after it starts."), field="period_end")
+    total, minimum = _check_numbers(total, min_per_category)
+    proposed = propose_quotas(
+        session, total=total, minimum=minimum, history_end=min(period_start, clock.today())
+    )
+    proposal = PlanProposal(
+        name=name[:200],
+        period_start=period_start,
+        period_end=period_end,
+        total=total,
+        min_per_category=minimum,
+        created_by_id=actor.id if actor else None,
+    )
+    proposal.quotas = [
+        ProposalQuota(
+            category_id=key[0],
+            region_code=key[1],
+            quota=n,
+            risk=str(as_decimal(proposed.risks[key], 4)),
+        )
+        for key, n in sorted(proposed.quotas.items(), key=lambda kv: (-kv[1], repr(kv[0])))
+        if n > 0
+    ]
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "plan_proposal",
+        proposal.id,
+        "create",
+        new={"name": proposal.name, "total": total, "min_per_category": minimum},
+    )
+    return proposal
+
+
+def _draft(proposal: PlanProposal) -> None:
+    if proposal.status is not ProposalStatus.DRAFT:
+        raise ServiceError(_("Only a draft proposal can change."))
+
+
+@writes(Role.SUPERVISOR)
+def set_proposal_quota(
+    session: Session, actor: User, quota: ProposalQuota, number
+) -> ProposalQuota:
+    """Change one proposed quota (a draft's); zero leaves the cell out of the plan."""
+    _draft(quota.proposal)
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise ServiceError(
+            _("The quota is a whole number of batches, zero or more."), field="quota"
+        )
+    if number != quota.quota:
+        old = quota.quota
+        quota.quota = number
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "proposal_quota",
+            quota.id,
+            "update",
+            old={"quota": old},
+            new={"quota": number},
+        )
+    return quota
+
+
+@writes(Role.SUPERVISOR)
+def accept_proposal(session: Session, actor: User, proposal: PlanProposal, *, code: str):
+    """Accept a draft: a real plan (supervisory sampling) with the quotas above zero."""
+    _draft(proposal)
+    rows = [q for q in proposal.quotas if q.quota > 0]
+    if not rows:
+        raise ServiceError(_("The proposal has no quota above zero."))
+    plan = planning.create_plan(
+        session,
+        actor,
+        code=code,
+        name=proposal.name,
+        year=proposal.period_start.year,
+        inspection_type=InspectionType.SUPERVISION,
+        description=_(
+            "Risk-based proposal %(id)d for %(start)s to %(end)s",
+            id=proposal.id,
+            start=proposal.period_start.isoformat(),
+            end=proposal.period_end.isoformat(),
+        ),
+    )
+    for row in rows:
+        planning.add_quota(
+            session,
+            actor,
+            plan,
+            category_id=row.category_id,
+            quota=row.quota,
+            region_code=row.region_code,
+        )
+    proposal.status = ProposalStatus.ACCEPTED
+    proposal.plan_id = plan.id
+    session.flush()
+    audit.record(session, actor, "plan_proposal", proposal.id, "accept", new={"plan_id": plan.id})
+    return plan
+
+
+@writes(Role.SUPERVISOR)
+def discard_proposal(session: Session, actor: User, proposal: PlanProposal) -> PlanProposal:
+    _draft(proposal)
+    proposal.status = ProposalStatus.DISCARDED
+    session.flush()
+    audit.record(session, actor, "plan_proposal", proposal.id, "discard")
+    return proposal
+
+
+# --- backtest ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    first: date
+    last: date
+    total: int
+    actual_found: int
+    proposal_found: Decimal
+
+
+def run_backtest(
+    session: Session, *, first: date, last: date, minimum: int = 0, level: int = 1
+) -> BacktestResult:
+    """The proposal made from the 12 months before ``first`` with the total the period
+    actually took, against what the period found (``labsys.core.proposals`` notes)."""
+    period = cell_counts(session, first, last, level)
+    total = sum(c.samples for c in period.values())
+    if total == 0:
+        raise ServiceError(_("No batch was taken in that period."))
+    proposed = propose_quotas(session, total=total, minimum=minimum, history_end=first, level=level)
+    result = rules.backtest(period, proposed.quotas)
+    return BacktestResult(
+        first, last, total, result.actual_found, as_decimal(result.proposal_found, 1)
+    )
+
+
+def as_decimal(value: Fraction, places: int) -> Decimal:
+    return round(Decimal(value.numerator) / Decimal(value.denominator), places)
+
+
+def category_names(session: Session, ids) -> dict[int, str]:
+    """The Chinese name of each category id given."""
+    return dict(
+        session.execute(
+            select(FoodCategory.id, FoodCategory.name_zh).where(FoodCategory.id.in_(list(ids)))
+        ).all()
+    )
