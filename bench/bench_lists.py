@@ -56,7 +56,7 @@ def pages(db) -> list[tuple[str, str, str]]:
     """(label, user, path) for every list page worth measuring."""
     from sqlalchemy import func, select
 
-    from labsys.models import SampleResult, TestItem
+    from labsys.models import Report, SampleResult, TestItem
 
     mid_sample = db.session.execute(select(func.max(SampleResult.sample_id))).scalar() // 2
     item_id = db.session.scalar(
@@ -67,6 +67,7 @@ def pages(db) -> list[tuple[str, str, str]]:
     )
     assert db.session.get(TestItem, item_id)
     mid_result = db.session.scalar(select(func.max(SampleResult.id))) // 2
+    mid_report = (db.session.scalar(select(func.max(Report.id))) or 0) // 2 or 1
     return [
         ("samples, first page", "supervisor1", "/sampling/samples"),
         ("samples, deep page", "supervisor1", f"/sampling/samples?after={mid_sample}"),
@@ -102,7 +103,25 @@ def pages(db) -> list[tuple[str, str, str]]:
         ("API samples, deep page", "api:supervisor1", f"/api/v1/samples?after={mid_sample}"),
         ("API samples, one district", "api:supervisor1", "/api/v1/samples?region_code=110105"),
         ("API samples (sampler)", "api:sampler1", "/api/v1/samples"),
+        (
+            "API samples, filtered page",
+            "api:supervisor1",
+            "/api/v1/samples?status=concluded&date_from=2026-03-01&date_to=2026-09-30",
+        ),
+        (
+            "API samples, filtered deep",
+            "api:supervisor1",
+            f"/api/v1/samples?status=concluded&conclusion=qualified&after={mid_sample}",
+        ),
+        (
+            "API samples, food name",
+            "api:supervisor1",
+            "/api/v1/samples?q=%E5%B0%8F%E9%BA%A6%E7%B2%89",
+        ),
         ("API reports", "api:supervisor1", "/api/v1/reports"),
+        ("API reports, deep page", "api:supervisor1", f"/api/v1/reports?after={mid_report}"),
+        ("API follow-ups", "api:supervisor1", "/api/v1/followups"),
+        ("API follow-ups, deep page", "api:supervisor1", f"/api/v1/followups?after={mid_sample}"),
         ("API enterprises search", "api:supervisor1", "/api/v1/enterprises?q=北京"),
     ]
 

@@ -1,6 +1,7 @@
 """All models, imported here so that ``Base.metadata`` knows every table."""
 
 from labsys.models.api import (
+    ApiRateWindow,
     ApiToken,
     IdempotentRequest,
     OutboxEvent,
@@ -79,6 +80,7 @@ from labsys.models.stats import SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
+    "ApiRateWindow",
     "ApiToken",
     "IdempotentRequest",
     "OutboxEvent",

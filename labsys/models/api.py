@@ -44,6 +44,21 @@ class ApiToken(Base):
         return self.revoked_at is None and self.expires_at > moment
 
 
+class ApiRateWindow(Base):
+    """Calls made with one token in one window of the rate limit, counted in the database
+    so that every server process sees the same count (services/rate_limits.py).  About one
+    row per token in use: a new window deletes the token's older ones."""
+
+    __tablename__ = "api_rate_windows"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The window's start, in seconds since 1970-01-01 UTC (a multiple of its length).
+    window_start: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    calls: Mapped[int] = mapped_column(default=0)
+
+
 class IdempotentRequest(Base):
     """The answer given to a create sent with an ``Idempotency-Key``: a retry with the same
     key and body gets it again instead of creating twice."""

@@ -12,7 +12,6 @@ import pytest
 from labsys.extensions import db
 from labsys.models import ApiToken, AuditEntry, Enterprise, Role
 from labsys.services import audit
-from labsys.web.api_v1 import auth
 
 from api_support import lab_world
 from support import csrf_token
@@ -124,27 +123,6 @@ def test_the_login_cookie_does_not_open_the_api(app, client, make_user, login):
     response = client.get("/api/v1/samples")
     assert response.status_code == 401
     assert "Set-Cookie" not in response.headers
-
-
-def test_calls_beyond_the_rate_limit_get_429(app, make_user, token_for, monkeypatch):
-    monkeypatch.setattr(auth, "limiter", auth.RateLimiter(clock=lambda: 6000.0))
-    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 3)
-    first, second = token_for(make_user("ann", Role.SAMPLER)), token_for(make_user("bob"))
-    client = app.test_client()
-    answers = [client.get("/api/v1/me", headers=_bearer(first)) for _ in range(4)]
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert answers[0].headers["RateLimit-Remaining"] == "2"
-    assert int(answers[3].headers["Retry-After"]) > 0
-    # per token: another token is not held back
-    assert client.get("/api/v1/me", headers=_bearer(second)).status_code == 200
-
-
-def test_the_next_minute_opens_a_new_window():
-    now = [60.0]
-    limiter = auth.RateLimiter(clock=lambda: now[0])
-    assert [limiter.hit(1, 1)[0] for _ in range(2)] == [True, False]
-    now[0] = 120.5
-    assert limiter.hit(1, 1)[0] is True
 
 
 def test_an_api_change_is_audited_with_its_channel_and_the_hash_covers_it(app, make_user, api_as):

@@ -26,9 +26,19 @@ KNOWN: dict[str, int] = {}  # path parameters of records the fixture made
 
 @pytest.fixture
 def tokens(
-    app, make_user, make_category, make_item, make_spec, make_enterprise, make_sample, freeze_clock
+    app,
+    make_user,
+    make_category,
+    make_item,
+    make_spec,
+    make_enterprise,
+    make_sample,
+    freeze_clock,
+    monkeypatch,
 ):
     freeze_clock(date(2026, 11, 2))
+    # Hundreds of calls per token within the frozen minute: the rate limit is not tested here.
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT_PER_MINUTE", 100_000)
     world = lab_world(make_user, make_category, make_item, make_spec, make_enterprise)
     everyone = make_user("all", *Role)
     lead = {"test_item": world["lead"], "limit_text": "≤0.2", "judgement_basis": "GB 2762-2022"}
@@ -102,6 +112,10 @@ def _etag(parameters) -> str:
 
 def _call(app, tokens, case) -> None:
     for secret, roles, writes in tokens.values():
+        # The call runs in this test's app context (schemathesis's WSGI client): no
+        # transaction of the test's may be open across it (the request's rate count
+        # writes first, in a transaction of its own).
+        db.session.rollback()
         response = case.call(headers={"Authorization": f"Bearer {secret}"})
         case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
         access = _access_of(app, case)

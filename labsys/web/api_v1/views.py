@@ -42,6 +42,7 @@ from labsys.web.api_v1.core import (
     json_response,
     with_etag,
 )
+from labsys.web.api_v1.links import ETAG_HEADER, etag_of, link, operation
 from labsys.web.api_v1.problems import problem
 from labsys.web.pagination import keyset_page
 
@@ -86,6 +87,14 @@ me_bp = blueprint("api_me", "/me", "The token's user")
 
 
 @me_bp.route("")
+@me_bp.doc(
+    **operation(
+        "getMe",
+        200,
+        createVisit=link("createVisit", "enter a sampling form (抽样单) as this user"),
+        listSamples=link("listSamples", "the samples this user may read"),
+    )
+)
 @me_bp.response(200, s.Me)
 @token_required()
 def me():
@@ -176,6 +185,38 @@ visit_bp = blueprint("api_visits", "/visits", "Sampling forms (抽样单): a vis
 
 @visit_bp.route("", methods=["POST"])
 @visit_bp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+@visit_bp.doc(
+    **operation(
+        "createVisit",
+        201,
+        getVisit=link("getVisit", "the visit made", visit_id="$response.body#/id"),
+        voidVisit=link(
+            "voidVisit",
+            "void it",
+            visit_id="$response.body#/id",
+            If_Match=etag_of("version"),
+        ),
+        getSample=link("getSample", "its first batch", sample_id="$response.body#/samples/0/id"),
+        receiveSample=link(
+            "receiveSample",
+            "the lab receives its first batch",
+            sample_id="$response.body#/samples/0/id",
+            If_Match=etag_of("samples/0/version"),
+        ),
+        changeSample=link(
+            "changeSample",
+            "edit its first batch",
+            sample_id="$response.body#/samples/0/id",
+            If_Match=etag_of("samples/0/version"),
+        ),
+        voidSample=link(
+            "voidSample",
+            "void its first batch",
+            sample_id="$response.body#/samples/0/id",
+            If_Match=etag_of("samples/0/version"),
+        ),
+    )
+)
 @idempotent
 @visit_bp.arguments(s.VisitIn)
 @visit_bp.response(201, s.VisitOut)
@@ -204,6 +245,14 @@ def visit_create(data):
 
 
 @visit_bp.route("/<int:visit_id>")
+@visit_bp.doc(
+    **operation(
+        "getVisit",
+        200,
+        getSample=link("getSample", "its first batch", sample_id="$response.body#/samples/0/id"),
+        voidVisit=link("voidVisit", "void it", visit_id="$response.body#/id", If_Match=ETAG_HEADER),
+    )
+)
 @visit_bp.response(200, s.VisitOut)
 @visit_bp.alt_response(404, description="no such visit")
 @token_required(*SAMPLE_READERS)
@@ -213,6 +262,13 @@ def visit_detail(visit_id: int):
 
 
 @visit_bp.route("/<int:visit_id>/void", methods=["POST"])
+@visit_bp.doc(
+    **operation(
+        "voidVisit",
+        200,
+        getVisit=link("getVisit", "the form voided", visit_id="$response.body#/id"),
+    )
+)
 @visit_bp.doc(parameters=[IF_MATCH])
 @visit_bp.arguments(s.VoidIn)
 @visit_bp.response(200, s.VisitOut)
@@ -272,6 +328,15 @@ def _readable(sample_id: int) -> Sample:
 
 
 @sample_bp.route("")
+@sample_bp.doc(
+    **operation(
+        "listSamples",
+        200,
+        getSample=link(
+            "getSample", "the first sample listed", sample_id="$response.body#/items/0/id"
+        ),
+    )
+)
 @sample_bp.arguments(s.SampleArgs, location="query")
 @sample_bp.response(200, s.page_of(s.SampleOut, "SamplePage"))
 @token_required(*SAMPLE_READERS)
@@ -281,6 +346,29 @@ def sample_list(args):
 
 
 @sample_bp.route("/<int:sample_id>")
+@sample_bp.doc(
+    **operation(
+        "getSample",
+        200,
+        getVisit=link("getVisit", "its sampling form", visit_id="$response.body#/visit_id"),
+        receiveSample=link(
+            "receiveSample",
+            "the lab receives it",
+            sample_id="$response.body#/id",
+            If_Match=ETAG_HEADER,
+        ),
+        changeSample=link(
+            "changeSample",
+            "edit or correct it",
+            sample_id="$response.body#/id",
+            If_Match=ETAG_HEADER,
+        ),
+        voidSample=link(
+            "voidSample", "void it", sample_id="$response.body#/id", If_Match=ETAG_HEADER
+        ),
+        getSampleResults=link("getSampleResults", "its results", sample_id="$response.body#/id"),
+    )
+)
 @sample_bp.response(200, s.SampleOut)
 @sample_bp.alt_response(404, description="no such sample (or not yours)")
 @token_required(*SAMPLE_READERS)
@@ -290,6 +378,13 @@ def sample_detail(sample_id: int):
 
 
 @sample_bp.route("/<int:sample_id>", methods=["PATCH"])
+@sample_bp.doc(
+    **operation(
+        "changeSample",
+        200,
+        getSample=link("getSample", "the sample edited", sample_id="$response.body#/id"),
+    )
+)
 @sample_bp.doc(parameters=[IF_MATCH])
 @sample_bp.arguments(s.SampleChangeIn)
 @sample_bp.response(200, s.SampleOut)
@@ -317,6 +412,7 @@ def sample_change(data, sample_id: int):
 
 
 @sample_bp.route("/<int:sample_id>/void", methods=["POST"])
+@sample_bp.doc(**operation("voidSample"))
 @sample_bp.doc(parameters=[IF_MATCH])
 @sample_bp.arguments(s.VoidIn)
 @sample_bp.response(200, s.SampleOut)
@@ -339,6 +435,25 @@ def sample_void(data, sample_id: int):
 
 
 @sample_bp.route("/<int:sample_id>/receive", methods=["POST"])
+@sample_bp.doc(
+    **operation(
+        "receiveSample",
+        200,
+        getResult=link("getResult", "its first result", result_id="$response.body#/items/0/id"),
+        enterResult=link(
+            "enterResult",
+            "enter its first result",
+            result_id="$response.body#/items/0/id",
+            If_Match=etag_of("items/0/version"),
+        ),
+        getSampleResults=link(
+            "getSampleResults", "its results", sample_id="$request.path.sample_id"
+        ),
+        submitResults=link(
+            "submitResults", "submit its results", sample_id="$request.path.sample_id"
+        ),
+    )
+)
 @sample_bp.doc(parameters=[IF_MATCH])
 @sample_bp.arguments(s.ReceiveIn)
 @sample_bp.response(200, s.ResultsOut)
@@ -362,6 +477,19 @@ def sample_receive(data, sample_id: int):
 
 
 @sample_bp.route("/<int:sample_id>/results")
+@sample_bp.doc(
+    **operation(
+        "getSampleResults",
+        200,
+        getResult=link("getResult", "its first result", result_id="$response.body#/items/0/id"),
+        enterResult=link(
+            "enterResult",
+            "enter its first result",
+            result_id="$response.body#/items/0/id",
+            If_Match=etag_of("items/0/version"),
+        ),
+    )
+)
 @sample_bp.response(200, s.ResultsOut)
 @sample_bp.alt_response(404, description="no such sample")
 @token_required(*RESULT_READERS)
@@ -371,6 +499,7 @@ def sample_results(sample_id: int):
 
 
 @sample_bp.route("/<int:sample_id>/results/submit", methods=["POST"])
+@sample_bp.doc(**operation("submitResults"))
 @sample_bp.response(200, s.CountOut)
 @sample_bp.alt_response(404, description="no such sample")
 @token_required(Role.TECHNICIAN, write=True)
@@ -396,6 +525,19 @@ def _result(result_id: int):
 
 
 @result_bp.route("/<int:result_id>")
+@result_bp.doc(
+    **operation(
+        "getResult",
+        200,
+        enterResult=link(
+            "enterResult", "enter its value", result_id="$response.body#/id", If_Match=ETAG_HEADER
+        ),
+        reviewResult=link(
+            "reviewResult", "review it", result_id="$response.body#/id", If_Match=ETAG_HEADER
+        ),
+        getSample=link("getSample", "its sample", sample_id="$response.body#/sample_id"),
+    )
+)
 @result_bp.response(200, s.ResultOut)
 @result_bp.alt_response(404, description="no such result")
 @token_required(*RESULT_READERS)
@@ -405,6 +547,16 @@ def result_detail(result_id: int):
 
 
 @result_bp.route("/<int:result_id>", methods=["PUT"])
+@result_bp.doc(
+    **operation(
+        "enterResult",
+        200,
+        reviewResult=link(
+            "reviewResult", "review it", result_id="$response.body#/id", If_Match=ETAG_HEADER
+        ),
+        getResult=link("getResult", "the value saved", result_id="$response.body#/id"),
+    )
+)
 @result_bp.doc(parameters=[IF_MATCH])
 @result_bp.arguments(s.EntryIn)
 @result_bp.response(200, s.ResultOut)
@@ -427,6 +579,7 @@ def result_enter(data, result_id: int):
 
 
 @result_bp.route("/<int:result_id>/review", methods=["POST"])
+@result_bp.doc(**operation("reviewResult"))
 @result_bp.doc(parameters=[IF_MATCH])
 @result_bp.arguments(s.ReviewIn)
 @result_bp.response(200, s.ResultOut)
@@ -484,6 +637,15 @@ def report_list(args):
 
 @report_bp.route("", methods=["POST"])
 @report_bp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+@report_bp.doc(
+    **operation(
+        "issueReport",
+        201,
+        getReport=link("getReport", "the report", report_id="$response.body#/id"),
+        getReportPdf=link("getReportPdf", "its PDF", report_id="$response.body#/id"),
+        getSample=link("getSample", "its sample", sample_id="$response.body#/sample_id"),
+    )
+)
 @idempotent
 @report_bp.arguments(s.ReportIn)
 @report_bp.response(201, s.ReportOut)
@@ -508,6 +670,14 @@ def report_issue(data):
 
 
 @report_bp.route("/<int:report_id>")
+@report_bp.doc(
+    **operation(
+        "getReport",
+        200,
+        getReportPdf=link("getReportPdf", "its PDF", report_id="$response.body#/id"),
+        getSample=link("getSample", "its sample", sample_id="$response.body#/sample_id"),
+    )
+)
 @report_bp.response(200, s.ReportOut)
 @report_bp.alt_response(404, description="no such report")
 @token_required(*REPORT_READERS)
@@ -516,6 +686,7 @@ def report_detail(report_id: int):
 
 
 @report_bp.route("/<int:report_id>/pdf")
+@report_bp.doc(**operation("getReportPdf"))
 @report_bp.response(
     200, content_type="application/pdf", description="the stored PDF, byte for byte"
 )
