@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -252,29 +252,59 @@ def disposal_date(session: Session, start: date, days: int) -> date:
 @dataclass
 class FollowUpRow:
     """One line of the follow-up list: the sample, its follow-up (if opened), its latest
-    retest, its open objections and its disposal."""
+    retest, its open objections, its disposal and its next open workflow deadline."""
 
     sample: Sample
     followup: FollowUp | None
     retest: Retest | None
     open_objections: int
     disposal: Disposal | None
+    due: date | None = None
+
+
+def followup_conditions() -> list:
+    """The samples the follow-up list holds: unqualified, of an inspection type followed up."""
+    return [
+        Sample.conclusion == Conclusion.UNQUALIFIED,
+        Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
+    ]
+
+
+def next_deadlines():
+    """A subquery (sample_id, due): each sample's earliest open workflow deadline (the
+    current step of its retest, objections and disposal; see WORKFLOW_DEADLINES)."""
+    branches = [
+        select(table.sample_id.label("sample_id"), getattr(table, column).label("due")).where(
+            table.status == state
+        )
+        for table, column, state in WORKFLOW_DEADLINES.values()
+    ]
+    union = union_all(*branches).subquery("open_deadlines")
+    return (
+        select(union.c.sample_id, func.min(union.c.due).label("due"))
+        .group_by(union.c.sample_id)
+        .subquery("next_deadlines")
+    )
 
 
 def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[FollowUpRow]:
     """Unqualified samples (newest first) with their follow-up workflows."""
-    query = (
-        select(Sample, FollowUp)
-        .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
-        .where(
-            Sample.conclusion == Conclusion.UNQUALIFIED,
-            Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
-        )
-    )
+    query = select(Sample).where(*followup_conditions())
     if after:
         query = query.where(Sample.id < after)
-    rows = session.execute(query.order_by(Sample.id.desc()).limit(size)).all()
-    ids = [sample.id for sample, _followup in rows]
+    return followup_rows(
+        session, list(session.scalars(query.order_by(Sample.id.desc()).limit(size)))
+    )
+
+
+def followup_rows(session: Session, samples: list[Sample]) -> list[FollowUpRow]:
+    """The follow-up list's lines of ``samples`` (in that order)."""
+    ids = [sample.id for sample in samples]
+    if not ids:
+        return []
+    records = {
+        f.sample_id: f for f in session.scalars(select(FollowUp).where(FollowUp.sample_id.in_(ids)))
+    }
     retests = {
         r.sample_id: r
         for r in session.scalars(
@@ -294,16 +324,30 @@ def followup_list(session: Session, after: int | None = None, size: int = 50) ->
             .group_by(Objection.sample_id)
         ).all()
     )
+    deadlines = next_deadlines()
+    dues: dict[int, Any] = dict(
+        session.execute(
+            select(deadlines.c.sample_id, deadlines.c.due).where(deadlines.c.sample_id.in_(ids))
+        ).all()
+    )
     return [
         FollowUpRow(
             sample,
-            followup,
+            records.get(sample.id),
             retests.get(sample.id),
             objections.get(sample.id, 0),
             disposals.get(sample.id),
+            _as_day(dues.get(sample.id)),
         )
-        for sample, followup in rows
+        for sample in samples
     ]
+
+
+def _as_day(value) -> date | None:
+    """A date from an aggregate (SQLite returns MIN() of dates as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 @dataclass(frozen=True)

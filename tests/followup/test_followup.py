@@ -253,3 +253,23 @@ def test_a_refused_first_step_opens_no_followup(unqualified, supervisor, login, 
     db.session.rollback()
     assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id)) is None
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "followup")).all() == []
+
+
+def test_the_api_lists_unqualified_samples_with_their_followup(unqualified, supervisor, client):
+    """GET /api/v1/followups: one item per unqualified sample ("not_opened" until opened)."""
+    from labsys.services import api_tokens
+    from labsys.services.access import SYSTEM
+
+    secret = api_tokens.create_token(db.session, SYSTEM, supervisor, scope="read", days=1).secret
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def statuses() -> dict[str, str]:
+        body = client.get("/api/v1/followups", headers=headers).get_json()
+        assert body["next_after"] is None
+        return {item["sample_no"]: item["status"] for item in body["items"]}
+
+    assert statuses()[unqualified.sample_no] == "not_opened"
+    followup.open_followup(db.session, unqualified, supervisor)
+    db.session.commit()
+    assert statuses()[unqualified.sample_no] == "open"

@@ -30,6 +30,8 @@ from labsys.services import disposals, esign, followup, objections, periods, ret
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 SUPERVISORS = (Role.SUPERVISOR,)  # an admin account only administers (issue 18 §1)
@@ -52,10 +54,28 @@ def _base_url() -> str:
 @bp.route("/")
 @roles_required(*SUPERVISORS)
 def followup_list():
-    after = request.args.get("after", type=int)
-    rows = followup.followup_list(db.session, after=after, size=51)
-    next_after = rows[49].sample.id if len(rows) > 50 else None
-    return render_template("followup/list.html", rows=rows[:50], next_after=next_after)
+    """The unqualified samples, newest first or by their next deadline, with the work queues'
+    search and filters."""
+    filters, check = queue_support.current_filters()
+    deadlines = followup.next_deadlines()
+    page = queue_queries.queue_page(
+        db.session,
+        queries.followup_queue(filters.conditions(deadlines.c.due, check), deadlines),
+        id_column=Sample.id,
+        due_column=deadlines.c.due,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
+        newest_first=True,
+    )
+    page.items = followup.followup_rows(db.session, page.items)
+    return render_template(
+        "followup/list.html",
+        page=page,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
+    )
 
 
 @bp.route("/board")
