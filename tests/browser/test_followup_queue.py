@@ -1,5 +1,6 @@
 """The follow-up list as a work queue, in a real browser: paged, searched by sample number and
-food name, filtered by category and deadline, sorted by the next deadline, worked by keyboard."""
+food name, filtered by category and deadline, sorted by the next deadline, worked by keyboard;
+and a step's date that cannot be in the future (告知日期) refused on the form, today accepted."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from queue_data import bulk_samples
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import (
     Applicant,
     Conclusion,
+    FollowUp,
     Objection,
     ObjectionKind,
     ObjectionStatus,
@@ -147,3 +149,30 @@ def test_the_followup_list_is_paged_searched_filtered_and_sorted(
     assert page.evaluate("document.activeElement.id") == f"sample-{first}"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/followup/{first}$"))
+
+
+def test_a_future_notification_date_is_refused_on_the_form(browser_page, browser_login, followups):
+    sample_id = followups["flour"][0]
+    today = clock.today()
+    page = browser_login(followups["supervisor"])
+    page.goto(f"/followup/{sample_id}")
+    field = "input[name='notify-notified_on']"
+    assert page.get_attribute(field, "max") == today.isoformat()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    page.fill(field, tomorrow)
+    page.click("form[action$='/notify'] button[type=submit]")
+    page.wait_for_load_state()
+    error = page.inner_text("#notification .invalid-feedback")
+    assert "日期不能晚于今天" in error and tomorrow in error
+    assert page.input_value(field) == tomorrow  # what was typed stays
+    assert "日期不能晚于今天" in page.inner_text(".alert-danger")
+    db.session.rollback()
+    assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id)) is None
+
+    page.fill(field, today.isoformat())
+    page.click("form[action$='/notify'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.inner_text("#notified-on") == today.isoformat()
+    db.session.rollback()
+    record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id))
+    assert record.notified_on == today

@@ -273,3 +273,29 @@ def test_the_api_lists_unqualified_samples_with_their_followup(unqualified, supe
     followup.open_followup(db.session, unqualified, supervisor)
     db.session.commit()
     assert statuses()[unqualified.sample_no] == "open"
+
+
+def test_no_step_date_can_be_in_the_future(app):
+    """Every date a follow-up step records has happened: each form's date refuses tomorrow
+    (NotInFuture) and its input stops at today (max)."""
+    from wtforms import DateField
+
+    from labsys.core import clock
+    from labsys.web.followup import forms
+    from labsys.web.forms import LabsysForm, NotInFuture
+
+    step_forms = [
+        value
+        for value in vars(forms).values()
+        if isinstance(value, type) and issubclass(value, LabsysForm) and value is not LabsysForm
+    ]
+    dates = 0
+    with app.test_request_context():
+        for form_class in step_forms:
+            form = form_class(meta={"csrf": False})
+            for field in form:
+                if isinstance(field, DateField):
+                    dates += 1
+                    assert any(isinstance(v, NotInFuture) for v in field.validators), field.name
+                    assert field.flags.max == clock.today().isoformat()
+    assert dates >= 15

@@ -173,15 +173,19 @@ def _step_forms(context: dict) -> dict:
     return built
 
 
-@bp.route("/<int:sample_id>")
-@roles_required(*SUPERVISORS)
-def detail(sample_id: int):
-    sample = _sample_or_404(sample_id)
+def _detail_page(sample: Sample, bound=None):
+    """The follow-up page of ``sample``; ``bound`` (a posted step form that was refused) takes
+    the place of its blank form, showing what was typed and the errors on their fields."""
     context = queries.detail_context(db.session, sample)
+    step_forms = _step_forms(context)
+    if bound is not None:
+        for key, blank in step_forms.items():
+            if blank._prefix == bound._prefix:
+                step_forms[key] = bound
     return render_template(
         "followup/detail.html",
         sample=sample,
-        forms=_step_forms(context),
+        forms=step_forms,
         supervision=followup.is_supervision(sample),
         setting=followup.setting,
         Conclusion=Conclusion,
@@ -192,19 +196,26 @@ def detail(sample_id: int):
     )
 
 
+@bp.route("/<int:sample_id>")
+@roles_required(*SUPERVISORS)
+def detail(sample_id: int):
+    return _detail_page(_sample_or_404(sample_id))
+
+
 def _run(sample_id: int, form, action: Callable[[Sample, object], object], anchor: str = ""):
-    """Validate ``form`` and run ``action(sample, form)``; a refusal is flashed with its
-    article, and nothing it wrote stays."""
+    """Every step's POST: validate ``form``, run ``action(sample, form)`` (nothing it wrote
+    stays when it is refused), flash and go back to the page at ``anchor``.  A refused form
+    is shown again with its errors on its fields, and flashed with the field's label."""
     sample = _sample_or_404(sample_id)
     if form.validate_on_submit():
-        with service_errors():
+        with service_errors(form):
             action(sample, form)
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
-    else:
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "danger")
-    return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
+            return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
+    for field in form:  # at the top of the page too (the form may be far below or gone)
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}", "danger")
+    return _detail_page(sample, form)
 
 
 def _followup(sample: Sample):
