@@ -6,7 +6,7 @@ result-objection windows count from it) and how long the retest backup is kept; 
 (``services.disposals``) are workflows of their own.
 
 Deadlines count working days (``services.calendar``) unless a setting says otherwise.  Every
-period is a setting; ``PERIODS`` says where each comes from.
+period is a setting kept in ``services.periods`` with the article it comes from.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
@@ -46,48 +45,19 @@ from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
 BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
+# The workflows' settings that are not periods (the periods, each with its default, unit and
+# article, are kept in services.periods).
 DEFAULTS = {
-    "RETEST_REQUEST_WORKDAYS": 7,
-    "RETEST_DECISION_WORKDAYS": 5,
-    "RETEST_LAB_WORKDAYS": 5,
-    "RETEST_LAB_EXTENSION_WORKDAYS": 5,
-    "BACKUP_HANDOVER_WORKDAYS": 3,
-    "RETEST_RESULT_WORKDAYS": 10,
-    "OBJECTION_WORKDAYS": 7,
-    "OBJECTION_DECISION_WORKDAYS": 5,
-    "OBJECTION_REVIEW_WORKDAYS": 20,
-    "DISPOSAL_MILESTONE_DAYS": (5, 30),
-    "DISPOSAL_DEADLINE_DAYS": 90,
-    "DISPOSAL_WORKDAYS": False,
-    "BACKUP_RETENTION_MONTHS": BACKUP_RETENTION_MONTHS,
-    "DEADLINE_HORIZON_WORKDAYS": 3,
-}
-# Where each period comes from: SAMR Order No. 15 (2019) 《食品安全抽样检验管理办法》, from
-# memory where marked (verify); the milestones are local practice, not the Order.
-PERIODS = {
-    "RETEST_REQUEST_WORKDAYS": _l(
-        "Art. 30: retest application, working days after the conclusion is received"
-    ),
-    "RETEST_DECISION_WORKDAYS": _l("Art. 32: accept or refuse a retest, working days"),
-    "RETEST_LAB_WORKDAYS": _l("Art. 32: choose the retest lab, working days after acceptance"),
-    "RETEST_LAB_EXTENSION_WORKDAYS": _l("Art. 32: one extension of the lab choice, working days"),
-    "BACKUP_HANDOVER_WORKDAYS": _l("Art. 33: hand the backup over, working days after the choice"),
-    "RETEST_RESULT_WORKDAYS": _l("Art. 35: retest result, working days after the backup arrived"),
-    "OBJECTION_WORKDAYS": _l("Art. 37: objection, working days after sampling or the conclusion"),
-    "OBJECTION_DECISION_WORKDAYS": _l(
-        "Art. 38 (verify): accept or refuse an objection, working days"
-    ),
-    "OBJECTION_REVIEW_WORKDAYS": _l("Art. 39 (verify): review an accepted objection, working days"),
-    "DISPOSAL_DEADLINE_DAYS": _l(
-        "Art. 45: disposal, days after the regulator received the conclusion"
-    ),
-    "DISPOSAL_MILESTONE_DAYS": _l(
-        "Local practice (national platform), not Order No. 15: disposal milestones, days"
-    ),
+    "DISPOSAL_WORKDAYS": False,  # the disposal periods count calendar days (Art. 45)
 }
 
 
 def setting(name: str):
+    """A period (``services.periods``) or one of the workflows' other settings."""
+    from labsys.services import periods
+
+    if name in periods.PERIODS:
+        return periods.value(name)
     return current_app.config.get(name, DEFAULTS[name])
 
 
@@ -386,8 +356,7 @@ DEADLINE_KINDS = (
 )
 # link to the follow-up page
 FOLLOWUP_KINDS = ("unqualified_report", "service", *WORKFLOW_DEADLINES)
-# The period behind each kind: a setting of services.periods (with its article) or of the
-# workflows' PERIODS above.
+# The period behind each kind: a setting of services.periods (with its article).
 KIND_PERIODS = {
     "delivery": "DELIVERY_WORKDAYS",
     "report": "REPORT_WORKDAYS",
@@ -409,9 +378,7 @@ def kind_help(kind: str) -> str:
     from labsys.services import periods
 
     name = KIND_PERIODS.get(kind)
-    if name in periods.PERIODS:
-        return periods.PERIODS[name].help
-    return str(PERIODS.get(name, "")) if name else ""
+    return periods.PERIODS[name].help if name else ""
 
 
 BOARD_SIZE = 50  # items per kind on the board (the most urgent)

@@ -71,13 +71,21 @@ def test_the_retest_window_is_7_working_days_after_notification(unqualified, sup
         followup.record_notification(db.session, supervisor, record, date(2099, 1, 1))
 
 
-def test_the_periods_are_settings_naming_their_source():
-    """Each statutory period is a setting whose note names its article; the milestones say
-    they are local practice."""
-    assert set(followup.PERIODS) <= set(followup.DEFAULTS)
-    for name, note in followup.PERIODS.items():
-        assert "Art." in str(note) or "Local practice" in str(note), name
-    assert "not Order No. 15" in str(followup.PERIODS["DISPOSAL_MILESTONE_DAYS"])
+def test_the_periods_are_settings_naming_their_source(app):
+    """Each period the workflows read is one setting of services.periods (one registry) whose
+    help names its article; the milestones say they are local practice."""
+    from labsys.services import periods
+
+    for name in followup.KIND_PERIODS.values():
+        assert name in periods.PERIODS, name
+        assert followup.setting(name) == periods.PERIODS[name].default
+    for name in ("RETEST_REQUEST_WORKDAYS", "DISPOSAL_MILESTONE_DAYS", "BACKUP_RETENTION_MONTHS"):
+        assert followup.setting(name) == periods.PERIODS[name].default
+    for period in periods.PERIODS.values():
+        assert "第" in period.article or not period.statutory, period.name
+    milestones = periods.PERIODS["DISPOSAL_MILESTONE_DAYS"]
+    assert not milestones.statutory and "非第15号令" in milestones.help
+    assert not set(followup.DEFAULTS) & set(periods.PERIODS)
 
 
 # --- the deadline board --------------------------------------------------------------------

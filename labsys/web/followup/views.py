@@ -100,16 +100,9 @@ def board():
 @roles_required(*SUPERVISORS)
 def period_list():
     """Every statutory period: its setting, value, unit and the article that sets it."""
-    rows = list(periods.PERIODS.values())
-    for name, help_text in followup.PERIODS.items():  # the workflows' own periods
-        if name not in periods.PERIODS:
-            unit = periods.WORKDAYS if "WORKDAYS" in name else periods.DAYS
-            rows.append(
-                periods.Period(
-                    name, followup.DEFAULTS[name], unit, str(help_text), help_text, False
-                )
-            )
-    return render_template("followup/periods.html", periods=rows, units=periods.UNITS)
+    return render_template(
+        "followup/periods.html", periods=list(periods.PERIODS.values()), units=periods.UNITS
+    )
 
 
 @bp.route("/delivery/<int:sample_id>/extend", methods=["GET", "POST"])
