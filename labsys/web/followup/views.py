@@ -211,6 +211,29 @@ def _run(sample_id: int, form, action: Callable[[Sample, object], object], ancho
     return _detail_page(sample, form)
 
 
+def _run_step(
+    sample_id: int,
+    steps: dict[str, tuple[type, Callable]],
+    workflow: str,
+    step: str,
+    entity_id: int | None,
+    entity_of: Callable[[Sample, int | None], object],
+    anchor: str | None = None,
+):
+    """A later step of a workflow (``steps``: step → (form class, action on the workflow's
+    record)): the record is ``entity_of(sample, entity_id)`` (404 when it is not the
+    sample's); an unknown step is a 404."""
+    if step not in steps:
+        abort(404)
+    form_class, action = steps[step]
+    return _run(
+        sample_id,
+        form_class(prefix=_prefix(workflow, step, entity_id)),
+        lambda s, f: action(entity_of(s, entity_id), f),
+        anchor or f"#{workflow}",
+    )
+
+
 def _followup(sample: Sample):
     return followup.open_followup(db.session, sample, current_user)
 
@@ -329,15 +352,7 @@ def retest_apply(sample_id: int):
 @bp.route("/<int:sample_id>/retests/<int:retest_id>/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def retest_step(sample_id: int, retest_id: int, step: str):
-    if step not in RETEST_STEPS:
-        abort(404)
-    form_class, action = RETEST_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("retest", step, retest_id)),
-        lambda s, f: action(_retest_of(s, retest_id), f),
-        "#retest",
-    )
+    return _run_step(sample_id, RETEST_STEPS, "retest", step, retest_id, _retest_of)
 
 
 # --- objections --------------------------------------------------------------------------------
@@ -415,14 +430,8 @@ def objection_file(sample_id: int):
 @bp.route("/<int:sample_id>/objections/<int:objection_id>/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def objection_step(sample_id: int, objection_id: int, step: str):
-    if step not in OBJECTION_STEPS:
-        abort(404)
-    form_class, action = OBJECTION_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("objection", step, objection_id)),
-        lambda s, f: action(_objection_of(s, objection_id), f),
-        "#objections",
+    return _run_step(
+        sample_id, OBJECTION_STEPS, "objection", step, objection_id, _objection_of, "#objections"
     )
 
 
@@ -493,14 +502,8 @@ def disposal_receive(sample_id: int):
 @bp.route("/<int:sample_id>/disposal/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def disposal_step(sample_id: int, step: str):
-    if step not in DISPOSAL_STEPS:
-        abort(404)
-    form_class, action = DISPOSAL_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("disposal", step)),
-        lambda s, f: action(_disposal_of(s), f),
-        "#disposal",
+    return _run_step(
+        sample_id, DISPOSAL_STEPS, "disposal", step, None, lambda s, _id: _disposal_of(s)
     )
 
 
