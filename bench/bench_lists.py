@@ -97,6 +97,11 @@ def pages(db) -> list[tuple[str, str, str]]:
         ),
         ("enterprises", "supervisor1", "/enterprises/"),
         ("deadline board", "supervisor1", "/followup/board"),
+        ("follow-up list", "supervisor1", "/followup/"),
+        ("follow-up list, by due date", "supervisor1", "/followup/?sort=due"),
+        ("follow-up list, overdue", "supervisor1", "/followup/?due=overdue&sort=due"),
+        ("follow-up list, searched", "supervisor1", "/followup/?q=%E5%B0%8F%E9%BA%A6%E7%B2%89"),
+        ("follow-up list, one district", "supervisor1", "/followup/?region=110105"),
         ("pass rates page", "supervisor1", "/stats/"),
         # The REST API's lists (a bearer token instead of the login): JSON, keyset pages.
         ("API samples, first page", "api:supervisor1", "/api/v1/samples"),

@@ -6,7 +6,7 @@ result-objection windows count from it) and how long the retest backup is kept; 
 (``services.disposals``) are workflows of their own.
 
 Deadlines count working days (``services.calendar``) unless a setting says otherwise.  Every
-period is a setting; ``PERIODS`` says where each comes from.
+period is a setting kept in ``services.periods`` with the article it comes from.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -46,48 +45,19 @@ from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
 BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
+# The workflows' settings that are not periods (the periods, each with its default, unit and
+# article, are kept in services.periods).
 DEFAULTS = {
-    "RETEST_REQUEST_WORKDAYS": 7,
-    "RETEST_DECISION_WORKDAYS": 5,
-    "RETEST_LAB_WORKDAYS": 5,
-    "RETEST_LAB_EXTENSION_WORKDAYS": 5,
-    "BACKUP_HANDOVER_WORKDAYS": 3,
-    "RETEST_RESULT_WORKDAYS": 10,
-    "OBJECTION_WORKDAYS": 7,
-    "OBJECTION_DECISION_WORKDAYS": 5,
-    "OBJECTION_REVIEW_WORKDAYS": 20,
-    "DISPOSAL_MILESTONE_DAYS": (5, 30),
-    "DISPOSAL_DEADLINE_DAYS": 90,
-    "DISPOSAL_WORKDAYS": False,
-    "BACKUP_RETENTION_MONTHS": BACKUP_RETENTION_MONTHS,
-    "DEADLINE_HORIZON_WORKDAYS": 3,
-}
-# Where each period comes from: SAMR Order No. 15 (2019) 《食品安全抽样检验管理办法》, from
-# memory where marked (verify); the milestones are local practice, not the Order.
-PERIODS = {
-    "RETEST_REQUEST_WORKDAYS": _l(
-        "Art. 30: retest application, working days after the conclusion is received"
-    ),
-    "RETEST_DECISION_WORKDAYS": _l("Art. 32: accept or refuse a retest, working days"),
-    "RETEST_LAB_WORKDAYS": _l("Art. 32: choose the retest lab, working days after acceptance"),
-    "RETEST_LAB_EXTENSION_WORKDAYS": _l("Art. 32: one extension of the lab choice, working days"),
-    "BACKUP_HANDOVER_WORKDAYS": _l("Art. 33: hand the backup over, working days after the choice"),
-    "RETEST_RESULT_WORKDAYS": _l("Art. 35: retest result, working days after the backup arrived"),
-    "OBJECTION_WORKDAYS": _l("Art. 37: objection, working days after sampling or the conclusion"),
-    "OBJECTION_DECISION_WORKDAYS": _l(
-        "Art. 38 (verify): accept or refuse an objection, working days"
-    ),
-    "OBJECTION_REVIEW_WORKDAYS": _l("Art. 39 (verify): review an accepted objection, working days"),
-    "DISPOSAL_DEADLINE_DAYS": _l(
-        "Art. 45: disposal, days after the regulator received the conclusion"
-    ),
-    "DISPOSAL_MILESTONE_DAYS": _l(
-        "Local practice (national platform), not Order No. 15: disposal milestones, days"
-    ),
+    "DISPOSAL_WORKDAYS": False,  # the disposal periods count calendar days (Art. 45)
 }
 
 
 def setting(name: str):
+    """A period (``services.periods``) or one of the workflows' other settings."""
+    from labsys.services import periods
+
+    if name in periods.PERIODS:
+        return periods.value(name)
     return current_app.config.get(name, DEFAULTS[name])
 
 
@@ -252,29 +222,59 @@ def disposal_date(session: Session, start: date, days: int) -> date:
 @dataclass
 class FollowUpRow:
     """One line of the follow-up list: the sample, its follow-up (if opened), its latest
-    retest, its open objections and its disposal."""
+    retest, its open objections, its disposal and its next open workflow deadline."""
 
     sample: Sample
     followup: FollowUp | None
     retest: Retest | None
     open_objections: int
     disposal: Disposal | None
+    due: date | None = None
+
+
+def followup_conditions() -> list:
+    """The samples the follow-up list holds: unqualified, of an inspection type followed up."""
+    return [
+        Sample.conclusion == Conclusion.UNQUALIFIED,
+        Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
+    ]
+
+
+def next_deadlines():
+    """A subquery (sample_id, due): each sample's earliest open workflow deadline (the
+    current step of its retest, objections and disposal; see WORKFLOW_DEADLINES)."""
+    branches = [
+        select(table.sample_id.label("sample_id"), getattr(table, column).label("due")).where(
+            table.status == state
+        )
+        for table, column, state in WORKFLOW_DEADLINES.values()
+    ]
+    union = union_all(*branches).subquery("open_deadlines")
+    return (
+        select(union.c.sample_id, func.min(union.c.due).label("due"))
+        .group_by(union.c.sample_id)
+        .subquery("next_deadlines")
+    )
 
 
 def followup_list(session: Session, after: int | None = None, size: int = 50) -> list[FollowUpRow]:
     """Unqualified samples (newest first) with their follow-up workflows."""
-    query = (
-        select(Sample, FollowUp)
-        .outerjoin(FollowUp, FollowUp.sample_id == Sample.id)
-        .where(
-            Sample.conclusion == Conclusion.UNQUALIFIED,
-            Sample.inspection_type.in_([t for t in InspectionType if t.rules.followup]),
-        )
-    )
+    query = select(Sample).where(*followup_conditions())
     if after:
         query = query.where(Sample.id < after)
-    rows = session.execute(query.order_by(Sample.id.desc()).limit(size)).all()
-    ids = [sample.id for sample, _followup in rows]
+    return followup_rows(
+        session, list(session.scalars(query.order_by(Sample.id.desc()).limit(size)))
+    )
+
+
+def followup_rows(session: Session, samples: list[Sample]) -> list[FollowUpRow]:
+    """The follow-up list's lines of ``samples`` (in that order)."""
+    ids = [sample.id for sample in samples]
+    if not ids:
+        return []
+    records = {
+        f.sample_id: f for f in session.scalars(select(FollowUp).where(FollowUp.sample_id.in_(ids)))
+    }
     retests = {
         r.sample_id: r
         for r in session.scalars(
@@ -294,16 +294,30 @@ def followup_list(session: Session, after: int | None = None, size: int = 50) ->
             .group_by(Objection.sample_id)
         ).all()
     )
+    deadlines = next_deadlines()
+    dues: dict[int, Any] = dict(
+        session.execute(
+            select(deadlines.c.sample_id, deadlines.c.due).where(deadlines.c.sample_id.in_(ids))
+        ).all()
+    )
     return [
         FollowUpRow(
             sample,
-            followup,
+            records.get(sample.id),
             retests.get(sample.id),
             objections.get(sample.id, 0),
             disposals.get(sample.id),
+            _as_day(dues.get(sample.id)),
         )
-        for sample, followup in rows
+        for sample in samples
     ]
+
+
+def _as_day(value) -> date | None:
+    """A date from an aggregate (SQLite returns MIN() of dates as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 @dataclass(frozen=True)
@@ -342,8 +356,7 @@ DEADLINE_KINDS = (
 )
 # link to the follow-up page
 FOLLOWUP_KINDS = ("unqualified_report", "service", *WORKFLOW_DEADLINES)
-# The period behind each kind: a setting of services.periods (with its article) or of the
-# workflows' PERIODS above.
+# The period behind each kind: a setting of services.periods (with its article).
 KIND_PERIODS = {
     "delivery": "DELIVERY_WORKDAYS",
     "report": "REPORT_WORKDAYS",
@@ -365,9 +378,7 @@ def kind_help(kind: str) -> str:
     from labsys.services import periods
 
     name = KIND_PERIODS.get(kind)
-    if name in periods.PERIODS:
-        return periods.PERIODS[name].help
-    return str(PERIODS.get(name, "")) if name else ""
+    return periods.PERIODS[name].help if name else ""
 
 
 BOARD_SIZE = 50  # items per kind on the board (the most urgent)

@@ -7,8 +7,9 @@ otherwise.  Article numbers marked *(verify)* are from memory and a public table
 第二十九条 under 检验与结果报送, 第三十二条第二款 "5个工作日，可延长5个工作日" under 复检,
 第四十五条 under 核查处置), not from the gazetted text: check them before relying on them.
 
-A period's value is ``current_app.config[NAME]`` when set, else its default.  Other features
-(the retest and objection workflow) add theirs with :func:`register`.
+A period's value is ``current_app.config[NAME]`` when set, else its default.  This is the one
+registry of periods (the follow-up workflows read theirs from here too); a feature may add its
+own with :func:`register`.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ class Period:
     def help(self) -> str:
         """What the period is, its value and the article that sets it (for help texts)."""
         value = self.value
-        shown = " / ".join(str(v) for v in value.values()) if isinstance(value, dict) else value
+        shown = " / ".join(str(v) for v in _parts(value))
         mark = " (verify)" if self.verify else ""
         local = "" if self.statutory else f"{_l('local practice')}: "
         return f"{self.what}: {shown} {UNITS[self.unit]} — {local}{self.article}{mark}"
+
+
+def _parts(value) -> list:
+    """A period's value as shown: each of a dict's or a tuple's values, or the one value."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 ORDER_15 = "《食品安全抽样检验管理办法》"
@@ -136,6 +144,34 @@ for _period in (
         _l("The retest lab reports after receiving the backup"),
     ),
     Period(
+        "RETEST_DECISION_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第三十二条",
+        _l("A retest application is accepted or refused after it is received"),
+    ),
+    Period(
+        "RETEST_LAB_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第三十二条",
+        _l("The retest lab is drawn from the list after the application is accepted"),
+    ),
+    Period(
+        "RETEST_LAB_EXTENSION_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第三十二条第二款",
+        _l("The retest lab choice may be extended once, for objective reasons, by"),
+    ),
+    Period(
+        "BACKUP_HANDOVER_WORKDAYS",
+        3,
+        WORKDAYS,
+        f"{ORDER_15}第三十三条",
+        _l("The first lab hands the backup over after the retest lab is chosen"),
+    ),
+    Period(
         "OBJECTION_WORKDAYS",
         7,
         WORKDAYS,
@@ -143,11 +179,34 @@ for _period in (
         _l("An objection is filed after sampling (sampling process) or after the conclusion"),
     ),
     Period(
+        "OBJECTION_DECISION_WORKDAYS",
+        5,
+        WORKDAYS,
+        f"{ORDER_15}第三十八条",
+        _l("An objection is accepted or refused after it is received"),
+    ),
+    Period(
+        "OBJECTION_REVIEW_WORKDAYS",
+        20,
+        WORKDAYS,
+        f"{ORDER_15}第三十九条",
+        _l("An accepted objection is reviewed"),
+    ),
+    Period(
         "DISPOSAL_DEADLINE_DAYS",
         90,
         DAYS,
         f"{ORDER_15}第四十五条",
         _l("The regulator completes the disposal after receiving the unqualified conclusion"),
+    ),
+    Period(
+        "DISPOSAL_MILESTONE_DAYS",
+        (5, 30),
+        DAYS,
+        "国家食品安全抽样检验信息系统的核查处置进度（非第15号令）",
+        _l("Disposal milestones after the regulator received the conclusion"),
+        verify=False,
+        statutory=False,
     ),
     Period(
         "DEADLINE_HORIZON_WORKDAYS",

@@ -7,10 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import flash
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
 from wtforms.fields.core import UnboundField
+from wtforms.validators import ValidationError
 
+from labsys.core import clock
 from labsys.extensions import db
 from labsys.services.access import savepoint
 from labsys.services.errors import ServiceError
@@ -50,6 +53,27 @@ class LabsysForm(FlaskForm):
             return False
         field.errors = [*field.errors, error.message]
         return True
+
+
+class NotInFuture:
+    """A date that has already happened (a notification, a decision, a receipt): today is the
+    latest allowed (the lab's local day).  The date input gets ``max`` (its picker stops at
+    today); the server refuses a later day with a message on the field."""
+
+    @property
+    def field_flags(self) -> dict[str, str]:  # read when a form binds its fields
+        return {"max": clock.today().isoformat()}
+
+    def __call__(self, form, field) -> None:
+        today = clock.today()
+        if field.data is not None and field.data > today:
+            raise ValidationError(
+                _(
+                    "The date cannot be in the future: %(day)s is after today (%(today)s).",
+                    day=field.data.isoformat(),
+                    today=today.isoformat(),
+                )
+            )
 
 
 @dataclass

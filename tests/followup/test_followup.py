@@ -71,13 +71,21 @@ def test_the_retest_window_is_7_working_days_after_notification(unqualified, sup
         followup.record_notification(db.session, supervisor, record, date(2099, 1, 1))
 
 
-def test_the_periods_are_settings_naming_their_source():
-    """Each statutory period is a setting whose note names its article; the milestones say
-    they are local practice."""
-    assert set(followup.PERIODS) <= set(followup.DEFAULTS)
-    for name, note in followup.PERIODS.items():
-        assert "Art." in str(note) or "Local practice" in str(note), name
-    assert "not Order No. 15" in str(followup.PERIODS["DISPOSAL_MILESTONE_DAYS"])
+def test_the_periods_are_settings_naming_their_source(app):
+    """Each period the workflows read is one setting of services.periods (one registry) whose
+    help names its article; the milestones say they are local practice."""
+    from labsys.services import periods
+
+    for name in followup.KIND_PERIODS.values():
+        assert name in periods.PERIODS, name
+        assert followup.setting(name) == periods.PERIODS[name].default
+    for name in ("RETEST_REQUEST_WORKDAYS", "DISPOSAL_MILESTONE_DAYS", "BACKUP_RETENTION_MONTHS"):
+        assert followup.setting(name) == periods.PERIODS[name].default
+    for period in periods.PERIODS.values():
+        assert "第" in period.article or not period.statutory, period.name
+    milestones = periods.PERIODS["DISPOSAL_MILESTONE_DAYS"]
+    assert not milestones.statutory and "非第15号令" in milestones.help
+    assert not set(followup.DEFAULTS) & set(periods.PERIODS)
 
 
 # --- the deadline board --------------------------------------------------------------------
@@ -253,3 +261,49 @@ def test_a_refused_first_step_opens_no_followup(unqualified, supervisor, login, 
     db.session.rollback()
     assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == unqualified.id)) is None
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "followup")).all() == []
+
+
+def test_the_api_lists_unqualified_samples_with_their_followup(unqualified, supervisor, client):
+    """GET /api/v1/followups: one item per unqualified sample ("not_opened" until opened)."""
+    from labsys.services import api_tokens
+    from labsys.services.access import SYSTEM
+
+    secret = api_tokens.create_token(db.session, SYSTEM, supervisor, scope="read", days=1).secret
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def statuses() -> dict[str, str]:
+        body = client.get("/api/v1/followups", headers=headers).get_json()
+        assert body["next_after"] is None
+        return {item["sample_no"]: item["status"] for item in body["items"]}
+
+    assert statuses()[unqualified.sample_no] == "not_opened"
+    followup.open_followup(db.session, unqualified, supervisor)
+    db.session.commit()
+    assert statuses()[unqualified.sample_no] == "open"
+
+
+def test_no_step_date_can_be_in_the_future(app):
+    """Every date a follow-up step records has happened: each form's date refuses tomorrow
+    (NotInFuture) and its input stops at today (max)."""
+    from wtforms import DateField
+
+    from labsys.core import clock
+    from labsys.web.followup import forms
+    from labsys.web.forms import LabsysForm, NotInFuture
+
+    step_forms = [
+        value
+        for value in vars(forms).values()
+        if isinstance(value, type) and issubclass(value, LabsysForm) and value is not LabsysForm
+    ]
+    dates = 0
+    with app.test_request_context():
+        for form_class in step_forms:
+            form = form_class(meta={"csrf": False})
+            for field in form:
+                if isinstance(field, DateField):
+                    dates += 1
+                    assert any(isinstance(v, NotInFuture) for v in field.validators), field.name
+                    assert field.flags.max == clock.today().isoformat()
+    assert dates >= 15

@@ -5,6 +5,8 @@ detailed category is accepted."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
 from labsys.models import ResultStatus
@@ -99,3 +101,66 @@ def test_free_text_limits_are_stated_on_the_page(client, login, make_user):
     html = client.get("/enterprises/new").get_data(as_text=True)
     assert "最多 200 个字符" in html and "最多 300 个字符" in html  # name, address
     assert 'maxlength="200"' in html  # and the browser holds the field to it
+
+
+class _TextInputs(HTMLParser):
+    """Every free-text input of a posted form: (name, maxlength, described-by ids,
+    placeholder); and the text of every element by id."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs: list[tuple[str, str, list[str], str]] = []
+        self.texts: dict[str, str] = {}
+        self._open: list[str] = []
+        self._posted = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._posted = (a.get("method") or "get").lower() == "post"
+        text_input = tag == "textarea" or (
+            tag == "input" and (a.get("type") or "text") in ("text", "search", "email", "tel")
+        )
+        if text_input and self._posted and a.get("maxlength"):
+            described = (a.get("aria-describedby") or "").split()
+            self.inputs.append(
+                (a.get("name"), a["maxlength"], described, a.get("placeholder") or "")
+            )
+        if a.get("id"):
+            self._open.append(a["id"])
+            self.texts[a["id"]] = ""
+
+    def handle_data(self, data):
+        for element_id in self._open:
+            self.texts[element_id] += data
+
+    def handle_endtag(self, tag):
+        if self._open and tag in ("div", "small", "span"):
+            self._open.pop()
+
+
+def test_every_free_text_limit_is_stated_on_the_pages(app, client, login, make_user):
+    """Every page without arguments, as a user of several roles: each free-text input of a
+    posted form with a length limit states it (short limits too: #15 §9)."""
+    from labsys.models import Role
+
+    login(make_user("many", Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN))
+    checked, unstated = 0, []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments or "/api/" in rule.rule:
+            continue
+        if rule.rule.startswith(("/static", "/logout")) or "export" in rule.rule:
+            continue
+        response = client.get(rule.rule)
+        if response.status_code != 200 or "text/html" not in response.content_type:
+            continue
+        page = _TextInputs()
+        page.feed(response.get_data(as_text=True))
+        for name, limit, described, placeholder in page.inputs:
+            stated = f"最多 {limit} 个字符"
+            said = [page.texts.get(i, "") for i in described] + [placeholder]
+            if not any(stated in text for text in said):
+                unstated.append((rule.rule, name, limit))
+            checked += 1
+    assert unstated == [], "\n".join(sorted({f"{r} {n} {m}" for r, n, m in unstated}))
+    assert checked >= 10

@@ -781,15 +781,17 @@ def followup_list(args):
     rows = followup.followup_list(_session(), after=args.get("after"), size=size + 1)
     items = [
         {
-            "id": item.id if item else 0,
-            "sample_id": sample.id,
-            "sample_no": sample.sample_no,
-            "status": item.status.value if item else "not_opened",
-            "opened_at": item.opened_at if item else sample.concluded_at or sample.created_at,
+            "id": row.followup.id if row.followup else 0,
+            "sample_id": row.sample.id,
+            "sample_no": row.sample.sample_no,
+            "status": row.followup.status.value if row.followup else "not_opened",
+            "opened_at": row.followup.opened_at
+            if row.followup
+            else row.sample.concluded_at or row.sample.created_at,
         }
-        for sample, item in rows[:size]
+        for row in rows[:size]
     ]
-    return {"items": items, "next_after": rows[size - 1][0].id if len(rows) > size else None}
+    return {"items": items, "next_after": rows[size - 1].sample.id if len(rows) > size else None}
 
 
 @board_bp.route("/deadlines")

@@ -23,7 +23,7 @@ from labsys.models import (
     ObjectionKind,
     RetestGround,
 )
-from labsys.web.forms import LabsysForm
+from labsys.web.forms import LabsysForm, NotInFuture
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -36,6 +36,9 @@ def with_blank(pairs) -> list[SelectChoice]:
 
 
 REQUIRED_DATE = [DataRequired(message=_l("Enter a date (YYYY-MM-DD)."))]
+# Every step records something that has happened: none of its dates is after today (the
+# services refuse it too, for the API and the CLI).
+PAST_DATE = [*REQUIRED_DATE, NotInFuture()]
 TEXT = [Optional(), Length(max=2000)]
 
 
@@ -44,7 +47,7 @@ def _required_text(message) -> list:
 
 
 class NotifyForm(LabsysForm):
-    notified_on = DateField(_l("Sampled unit received the conclusion on"), validators=REQUIRED_DATE)
+    notified_on = DateField(_l("Sampled unit received the conclusion on"), validators=PAST_DATE)
 
 
 # --- retest (复检) -----------------------------------------------------------------------------
@@ -59,17 +62,17 @@ class RetestApplicationForm(LabsysForm):
         validators=[DataRequired(message=_l("Enter the applicant's name.")), Length(max=200)],
     )
     conclusion_received_on = DateField(
-        _l("Applicant received the conclusion on"), validators=REQUIRED_DATE
+        _l("Applicant received the conclusion on"), validators=PAST_DATE
     )
-    applied_on = DateField(_l("Retest applied for on"), validators=REQUIRED_DATE)
+    applied_on = DateField(_l("Retest applied for on"), validators=PAST_DATE)
 
 
 class DecisionForm(LabsysForm):
-    decided_on = DateField(_l("Decided on"), validators=REQUIRED_DATE)
+    decided_on = DateField(_l("Decided on"), validators=PAST_DATE)
 
 
 class RetestRefusalForm(LabsysForm):
-    decided_on = DateField(_l("Decided on"), validators=REQUIRED_DATE)
+    decided_on = DateField(_l("Decided on"), validators=PAST_DATE)
     ground = SelectField(
         _l("Art. 31 ground"), choices=lambda: with_blank(RetestGround.choices()),
         validate_choice=False,
@@ -78,7 +81,7 @@ class RetestRefusalForm(LabsysForm):
 
 
 class LabChoiceForm(LabsysForm):
-    chosen_on = DateField(_l("Retest lab drawn on"), validators=REQUIRED_DATE)
+    chosen_on = DateField(_l("Retest lab drawn on"), validators=PAST_DATE)
 
 
 class LabExtensionForm(LabsysForm):
@@ -89,7 +92,7 @@ class LabExtensionForm(LabsysForm):
 
 
 class HandoverForm(LabsysForm):
-    received_on = DateField(_l("Retest lab received the backup on"), validators=REQUIRED_DATE)
+    received_on = DateField(_l("Retest lab received the backup on"), validators=PAST_DATE)
     seal = SelectField(
         _l("Package and seal"),
         choices=lambda: with_blank([("intact", _l("Intact")), ("broken", _l("Broken"))]),
@@ -99,7 +102,7 @@ class HandoverForm(LabsysForm):
 
 
 class BackupUnusableForm(LabsysForm):
-    on = DateField(_l("On"), validators=REQUIRED_DATE)
+    on = DateField(_l("On"), validators=PAST_DATE)
     note = TextAreaField(
         _l("Why the backup cannot serve the retest"),
         validators=_required_text(_l("Art. 31(4): say why the backup cannot serve the retest.")),
@@ -121,7 +124,7 @@ class RetestResultForm(LabsysForm):
         _l("Retest result"),
         validators=_required_text(_l("Describe the retest result.")),
     )
-    reported_on = DateField(_l("Retest reported on"), validators=REQUIRED_DATE)
+    reported_on = DateField(_l("Retest reported on"), validators=PAST_DATE)
 
 
 # --- objections (异议) -------------------------------------------------------------------------
@@ -143,16 +146,16 @@ class ObjectionForm(LabsysForm):
         _l("Objection and evidence"),
         validators=_required_text(_l("Art. 37: state the objection and its evidence.")),
     )
-    filed_on = DateField(_l("Filed on"), validators=REQUIRED_DATE)
+    filed_on = DateField(_l("Filed on"), validators=PAST_DATE)
 
 
 class ObjectionRefusalForm(LabsysForm):
-    decided_on = DateField(_l("Decided on"), validators=REQUIRED_DATE)
+    decided_on = DateField(_l("Decided on"), validators=PAST_DATE)
     note = TextAreaField(_l("Reason in writing"), validators=TEXT)
 
 
 class ObjectionOutcomeForm(LabsysForm):
-    outcome_on = DateField(_l("Review concluded on"), validators=REQUIRED_DATE)
+    outcome_on = DateField(_l("Review concluded on"), validators=PAST_DATE)
     note = TextAreaField(
         _l("Review conclusion"),
         validators=_required_text(_l("Art. 39: write the review's conclusion.")),
@@ -174,7 +177,7 @@ class ObjectionUpholdForm(ObjectionOutcomeForm):
 
 
 class ConclusionReceivedForm(LabsysForm):
-    received_on = DateField(_l("Regulator received the conclusion on"), validators=REQUIRED_DATE)
+    received_on = DateField(_l("Regulator received the conclusion on"), validators=PAST_DATE)
 
 
 class DisposalExtensionForm(LabsysForm):
@@ -186,7 +189,7 @@ class DisposalExtensionForm(LabsysForm):
         _l("Approved by (head of the regulator)"),
         validators=[DataRequired(message=_l("Enter who approved it.")), Length(max=100)],
     )
-    approved_on = DateField(_l("Approved on"), validators=REQUIRED_DATE)
+    approved_on = DateField(_l("Approved on"), validators=PAST_DATE)
     reason = TextAreaField(
         _l("Reason"), validators=_required_text(_l("Give the reason for the extension."))
     )
@@ -200,11 +203,11 @@ class MilestoneForm(LabsysForm):
         ),
         validate_choice=False,
     )
-    done_on = DateField(_l("Reached on"), validators=REQUIRED_DATE)
+    done_on = DateField(_l("Reached on"), validators=PAST_DATE)
 
 
 class DisposalCompletionForm(LabsysForm):
-    completed_on = DateField(_l("Completed on"), validators=REQUIRED_DATE)
+    completed_on = DateField(_l("Completed on"), validators=PAST_DATE)
     removed_quantity = StringField(
         _l("Removed from sale (下架)"), validators=[Optional(), Length(max=30)]
     )

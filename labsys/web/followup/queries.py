@@ -3,12 +3,22 @@ services.followup, which the API and the CLI share)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import FollowUp, Lab, RetestStatus, Sample
 from labsys.services import disposals, followup, objections, retests
+
+
+def followup_queue(conditions, deadlines) -> Select:
+    """The follow-up list's sample ids narrowed by the queue filters' ``conditions`` (on Sample
+    and on ``deadlines``, the subquery of each sample's next deadline, outer-joined)."""
+    return (
+        select(Sample.id)
+        .outerjoin(deadlines, deadlines.c.sample_id == Sample.id)
+        .where(*followup.followup_conditions(), *conditions)
+    )
 
 
 def followup_of(session: Session, sample_id: int) -> FollowUp | None:

@@ -30,6 +30,8 @@ from labsys.services import disposals, esign, followup, objections, periods, ret
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
 from labsys.web.forms import service_errors
+from labsys.web.queues import queries as queue_queries
+from labsys.web.queues import support as queue_support
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 SUPERVISORS = (Role.SUPERVISOR,)  # an admin account only administers (issue 18 §1)
@@ -52,10 +54,28 @@ def _base_url() -> str:
 @bp.route("/")
 @roles_required(*SUPERVISORS)
 def followup_list():
-    after = request.args.get("after", type=int)
-    rows = followup.followup_list(db.session, after=after, size=51)
-    next_after = rows[49].sample.id if len(rows) > 50 else None
-    return render_template("followup/list.html", rows=rows[:50], next_after=next_after)
+    """The unqualified samples, newest first or by their next deadline, with the work queues'
+    search and filters."""
+    filters, check = queue_support.current_filters()
+    deadlines = followup.next_deadlines()
+    page = queue_queries.queue_page(
+        db.session,
+        queries.followup_queue(filters.conditions(deadlines.c.due, check), deadlines),
+        id_column=Sample.id,
+        due_column=deadlines.c.due,
+        filters=filters,
+        after=request.args.get("after"),
+        size=current_app.config["PAGE_SIZE"],
+        newest_first=True,
+    )
+    page.items = followup.followup_rows(db.session, page.items)
+    return render_template(
+        "followup/list.html",
+        page=page,
+        filters=filters,
+        choices=queue_support.choices(),
+        check=check,
+    )
 
 
 @bp.route("/board")
@@ -80,16 +100,9 @@ def board():
 @roles_required(*SUPERVISORS)
 def period_list():
     """Every statutory period: its setting, value, unit and the article that sets it."""
-    rows = list(periods.PERIODS.values())
-    for name, help_text in followup.PERIODS.items():  # the workflows' own periods
-        if name not in periods.PERIODS:
-            unit = periods.WORKDAYS if "WORKDAYS" in name else periods.DAYS
-            rows.append(
-                periods.Period(
-                    name, followup.DEFAULTS[name], unit, str(help_text), help_text, False
-                )
-            )
-    return render_template("followup/periods.html", periods=rows, units=periods.UNITS)
+    return render_template(
+        "followup/periods.html", periods=list(periods.PERIODS.values()), units=periods.UNITS
+    )
 
 
 @bp.route("/delivery/<int:sample_id>/extend", methods=["GET", "POST"])
@@ -153,15 +166,19 @@ def _step_forms(context: dict) -> dict:
     return built
 
 
-@bp.route("/<int:sample_id>")
-@roles_required(*SUPERVISORS)
-def detail(sample_id: int):
-    sample = _sample_or_404(sample_id)
+def _detail_page(sample: Sample, bound=None):
+    """The follow-up page of ``sample``; ``bound`` (a posted step form that was refused) takes
+    the place of its blank form, showing what was typed and the errors on their fields."""
     context = queries.detail_context(db.session, sample)
+    step_forms = _step_forms(context)
+    if bound is not None:
+        for key, blank in step_forms.items():
+            if blank._prefix == bound._prefix:
+                step_forms[key] = bound
     return render_template(
         "followup/detail.html",
         sample=sample,
-        forms=_step_forms(context),
+        forms=step_forms,
         supervision=followup.is_supervision(sample),
         setting=followup.setting,
         Conclusion=Conclusion,
@@ -172,19 +189,49 @@ def detail(sample_id: int):
     )
 
 
+@bp.route("/<int:sample_id>")
+@roles_required(*SUPERVISORS)
+def detail(sample_id: int):
+    return _detail_page(_sample_or_404(sample_id))
+
+
 def _run(sample_id: int, form, action: Callable[[Sample, object], object], anchor: str = ""):
-    """Validate ``form`` and run ``action(sample, form)``; a refusal is flashed with its
-    article, and nothing it wrote stays."""
+    """Every step's POST: validate ``form``, run ``action(sample, form)`` (nothing it wrote
+    stays when it is refused), flash and go back to the page at ``anchor``.  A refused form
+    is shown again with its errors on its fields, and flashed with the field's label."""
     sample = _sample_or_404(sample_id)
     if form.validate_on_submit():
-        with service_errors():
+        with service_errors(form):
             action(sample, form)
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
-    else:
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "danger")
-    return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
+            return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
+    for field in form:  # at the top of the page too (the form may be far below or gone)
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}", "danger")
+    return _detail_page(sample, form)
+
+
+def _run_step(
+    sample_id: int,
+    steps: dict[str, tuple[type, Callable]],
+    workflow: str,
+    step: str,
+    entity_id: int | None,
+    entity_of: Callable[[Sample, int | None], object],
+    anchor: str | None = None,
+):
+    """A later step of a workflow (``steps``: step → (form class, action on the workflow's
+    record)): the record is ``entity_of(sample, entity_id)`` (404 when it is not the
+    sample's); an unknown step is a 404."""
+    if step not in steps:
+        abort(404)
+    form_class, action = steps[step]
+    return _run(
+        sample_id,
+        form_class(prefix=_prefix(workflow, step, entity_id)),
+        lambda s, f: action(entity_of(s, entity_id), f),
+        anchor or f"#{workflow}",
+    )
 
 
 def _followup(sample: Sample):
@@ -305,15 +352,7 @@ def retest_apply(sample_id: int):
 @bp.route("/<int:sample_id>/retests/<int:retest_id>/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def retest_step(sample_id: int, retest_id: int, step: str):
-    if step not in RETEST_STEPS:
-        abort(404)
-    form_class, action = RETEST_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("retest", step, retest_id)),
-        lambda s, f: action(_retest_of(s, retest_id), f),
-        "#retest",
-    )
+    return _run_step(sample_id, RETEST_STEPS, "retest", step, retest_id, _retest_of)
 
 
 # --- objections --------------------------------------------------------------------------------
@@ -391,14 +430,8 @@ def objection_file(sample_id: int):
 @bp.route("/<int:sample_id>/objections/<int:objection_id>/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def objection_step(sample_id: int, objection_id: int, step: str):
-    if step not in OBJECTION_STEPS:
-        abort(404)
-    form_class, action = OBJECTION_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("objection", step, objection_id)),
-        lambda s, f: action(_objection_of(s, objection_id), f),
-        "#objections",
+    return _run_step(
+        sample_id, OBJECTION_STEPS, "objection", step, objection_id, _objection_of, "#objections"
     )
 
 
@@ -469,14 +502,8 @@ def disposal_receive(sample_id: int):
 @bp.route("/<int:sample_id>/disposal/<step>", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def disposal_step(sample_id: int, step: str):
-    if step not in DISPOSAL_STEPS:
-        abort(404)
-    form_class, action = DISPOSAL_STEPS[step]
-    return _run(
-        sample_id,
-        form_class(prefix=_prefix("disposal", step)),
-        lambda s, f: action(_disposal_of(s), f),
-        "#disposal",
+    return _run_step(
+        sample_id, DISPOSAL_STEPS, "disposal", step, None, lambda s, _id: _disposal_of(s)
     )
 
 

@@ -4,7 +4,7 @@ Every work queue (receipt, my work, review, reports to issue) lists samples; the
 filters them: a search by sample number or food name, the food category (any level), the
 district, the sampling-date range, the technician who entered results, the deadline state
 (overdue / due within DUE_SOON_WORKDAYS working days), and the order (oldest first, or by
-due date).  Paging is keyset (no OFFSET): by id, or by (due date, id).
+due date; the follow-up list, a register, shows the newest first).  Paging is keyset (no OFFSET): by id, or by (due date, id).
 """
 
 from __future__ import annotations
@@ -154,9 +154,11 @@ def page_ids(
     sort: str,
     after: str | None,
     size: int,
+    newest_first: bool = False,
 ) -> Page:
     """One page of sample ids from ``query`` (which selects ``id_column`` only, possibly
-    DISTINCT), oldest first or by due date; ``after`` is the previous page's ``next_after``."""
+    DISTINCT), oldest (or ``newest_first``) first or by due date; ``after`` is the previous
+    page's ``next_after``."""
     if sort == "due":
         due = func.coalesce(due_column, NO_DUE)
         query = query.add_columns(due.label("due_key"))
@@ -173,8 +175,9 @@ def page_ids(
         return Page(ids[:size], next_after)
     last = _int(after)
     if last is not None:
-        query = query.where(id_column > last)
-    ids = list(session.scalars(query.order_by(id_column).limit(size + 1)))
+        query = query.where(id_column < last if newest_first else id_column > last)
+    order = id_column.desc() if newest_first else id_column
+    ids = list(session.scalars(query.order_by(order).limit(size + 1)))
     if len(ids) > size:
         return Page(ids[:size], ids[size - 1])
     return Page(ids, None)
@@ -335,6 +338,7 @@ def queue_page(
     after: str | None,
     size: int,
     options: Sequence = (),
+    newest_first: bool = False,
 ) -> Page:
     """One page of a work queue: ``ids_query`` selects the queue's sample ids (already
     narrowed by ``filters``); the page's items are the samples, loaded with ``options``."""
@@ -346,6 +350,7 @@ def queue_page(
         sort=filters.sort,
         after=after,
         size=size,
+        newest_first=newest_first,
     )
     page.items = samples_in_order(session, page.items, *options)
     return page
