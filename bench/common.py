@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 DEMO_BASE = 20_000
 PG_BASE_URL = os.environ.get("LABSYS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+# Several checkouts share one PostgreSQL server: each may name its own benchmark databases.
+PG_PREFIX = os.environ.get("LABSYS_BENCH_PG_PREFIX", "labsys_bench")
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"
 TODAY = date(2026, 11, 27)
 
@@ -81,7 +83,7 @@ def make_app(url: str):
 def database_url(engine: str, samples: int) -> str:
     if engine == "sqlite":
         return f"sqlite:///{OUT / f'bench_{samples}.sqlite3'}"
-    return f"{PG_BASE_URL}/labsys_bench_{samples}"
+    return f"{PG_BASE_URL}/{PG_PREFIX}_{samples}"
 
 
 def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
