@@ -187,6 +187,9 @@ def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
                 select_parts.append(f"{column} + {offsets[refs[column]]}")
             elif table == "samples" and column == "sample_no":
                 select_parts.append(f"sample_no || '-{k}'")
+            elif table == "samples" and column in ("report_issued", "conclusion_served"):
+                # Kept by triggers from reports and followups, which are not copied.
+                select_parts.append("false")
             else:
                 select_parts.append(column)
         where = _copy_filter(table, sample_cut)
