@@ -196,12 +196,10 @@ class Sample(Base):
     # Kept by database triggers (migration 0031), never set by the application: an issued
     # report exists; the conclusion was served (followups.notified_on).  The deadline board's
     # counters (``deadline_counts``) follow from them and the due dates above.
-    report_issued: Mapped[bool] = mapped_column(
-        Boolean, server_default=false(), default=False, nullable=False
-    )
-    conclusion_served: Mapped[bool] = mapped_column(
-        Boolean, server_default=false(), default=False, nullable=False
-    )
+    # No Python-side default: an insert never names them (a Core insert at an older revision,
+    # as tests of old migrations make, must not either); the database's default is false.
+    report_issued: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
+    conclusion_served: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
     # A delivery extension approved by the regulator (services.periods), and why.
     delivery_extension_workdays: Mapped[int | None]
     delivery_extension_reason: Mapped[str | None] = mapped_column(String(300))
