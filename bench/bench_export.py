@@ -3,7 +3,7 @@
     python bench/bench_export.py [--samples 100000 1000000] [--engine sqlite] [--smoke]
 
 Runs ``labsys export samples --format csv|xlsx -o FILE`` as its own process and reads its
-peak resident set size from the kernel (``wait4``).  Constant memory means the peak does
+peak resident set size and CPU time from the kernel (``wait4``).  Constant memory means the peak does
 not grow with the number of rows.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from common import OUT, ROOT, SECRET, machine, prepare, smoke_args
 
 
-def export(url: str, fmt: str) -> tuple[float, float, int]:
+def export(url: str, fmt: str) -> tuple[float, float, float, int]:
     target = OUT / f"export.{fmt}"
     env = {
         **os.environ,
@@ -40,7 +40,8 @@ def export(url: str, fmt: str) -> tuple[float, float, int]:
         raise RuntimeError(f"export to {fmt} failed")
     size = target.stat().st_size
     target.unlink()
-    return seconds, usage.ru_maxrss / 1024, size  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, size  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -52,13 +53,17 @@ def main() -> None:
     if smoke_args():
         args.samples = [300]
     print(machine())
-    print(f"{'samples':>10}{'format':>8}{'seconds':>10}{'peak RSS MiB':>14}{'file MiB':>10}")
+    print(
+        f"{'samples':>10}{'format':>8}{'seconds':>10}{'CPU s':>10}{'rows/CPU s':>12}"
+        f"{'peak RSS MiB':>14}{'file MiB':>10}"
+    )
     for samples in args.samples:
         url = prepare(args.engine, samples)
         for fmt in ("csv", "xlsx"):
-            seconds, rss, size = export(url, fmt)
+            seconds, cpu, rss, size = export(url, fmt)
             print(
-                f"{samples:>10}{fmt:>8}{seconds:>10.1f}{rss:>14.0f}{size / 2**20:>10.1f}",
+                f"{samples:>10}{fmt:>8}{seconds:>10.1f}{cpu:>10.1f}{samples / cpu:>12,.0f}"
+                f"{rss:>14.0f}{size / 2**20:>10.1f}",
                 flush=True,
             )
 

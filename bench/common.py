@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 # large database faster, with the same distributions repeated more often).
 DEMO_BASE = int(os.environ.get("LABSYS_BENCH_DEMO_BASE", "20000"))
 PG_BASE_URL = os.environ.get("LABSYS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+# Several checkouts share one PostgreSQL server: each may name its own benchmark databases.
+PG_PREFIX = os.environ.get("LABSYS_BENCH_PG_PREFIX", "labsys_bench")
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"
 TODAY = date(2026, 11, 27)
 
@@ -83,7 +85,7 @@ def make_app(url: str):
 def database_url(engine: str, samples: int) -> str:
     if engine == "sqlite":
         return f"sqlite:///{OUT / f'bench_{samples}.sqlite3'}"
-    return f"{PG_BASE_URL}/labsys_bench_{samples}"
+    return f"{PG_BASE_URL}/{PG_PREFIX}_{samples}"
 
 
 def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
@@ -187,6 +189,9 @@ def _copy_year(db, k: int, year_max: dict[str, int], limit: int) -> None:
                 select_parts.append(f"{column} + {offsets[refs[column]]}")
             elif table == "samples" and column == "sample_no":
                 select_parts.append(f"sample_no || '-{k}'")
+            elif table == "samples" and column in ("report_issued", "conclusion_served"):
+                # Kept by triggers from reports and followups, which are not copied.
+                select_parts.append("false")
             else:
                 select_parts.append(column)
         where = _copy_filter(table, sample_cut)

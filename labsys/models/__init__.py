@@ -76,7 +76,7 @@ from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
-from labsys.models.stats import SampleStat
+from labsys.models.stats import DeadlineCount, SampleStat
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
@@ -107,6 +107,7 @@ __all__ = [
     "CorrectionAction",
     "CorrectionStatus",
     "CorrectionTarget",
+    "DeadlineCount",
     "DecisionRule",
     "Disposal",
     "DisposalExtension",

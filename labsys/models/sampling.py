@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labsys.core import clock
@@ -193,6 +193,13 @@ class Sample(Base):
     # The regulator serves the report and notice of an unqualified supervision sample
     # (5 working days, counted from the report's issue: services.periods SERVICE_WORKDAYS).
     due_service: Mapped[date | None]
+    # Kept by database triggers (migration 0031), never set by the application: an issued
+    # report exists; the conclusion was served (followups.notified_on).  The deadline board's
+    # counters (``deadline_counts``) follow from them and the due dates above.
+    # No Python-side default: an insert never names them (a Core insert at an older revision,
+    # as tests of old migrations make, must not either); the database's default is false.
+    report_issued: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
+    conclusion_served: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
     # A delivery extension approved by the regulator (services.periods), and why.
     delivery_extension_workdays: Mapped[int | None]
     delivery_extension_reason: Mapped[str | None] = mapped_column(String(300))

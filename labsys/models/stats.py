@@ -10,7 +10,9 @@ the primary key over every dimension is the upsert target on both databases.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from datetime import date
+
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labsys.models.base import Base
@@ -36,3 +38,20 @@ class SampleStat(Base):
             f"{self.cat_l4_id} {self.region_code} {self.link} {self.lab_id} "
             f"{self.conclusion}: {self.samples}>"
         )
+
+
+class DeadlineCount(Base):
+    """Open items of one kind of deadline due on one date (the deadline board's counters).
+
+    Kept exact by triggers on ``samples``, ``retests``, ``objections`` and ``disposals``
+    (migration 0031): the board sums the dates before today for "overdue", so the counts stay
+    right as days pass.  A count that falls to 0 stays as a row (one per kind and date)."""
+
+    __tablename__ = "deadline_counts"
+
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)  # followup.DEADLINE_KINDS
+    due: Mapped[date] = mapped_column(Date, primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f"<DeadlineCount {self.kind} {self.due}: {self.items}>"

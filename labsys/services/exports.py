@@ -1,9 +1,10 @@
 """Exports of samples and of the unqualified-product announcement, in constant memory.
 
 Rows are read in keyset batches of plain column tuples (never ORM objects for the whole
-slice) and written as they come: CSV as a generator of text chunks, XLSX through openpyxl's
-write-only workbook into a file.  Lookups (category and district names, key foods, report
-numbers, failed items, enterprises) are one query per batch, never one per row.
+slice) and written as they come: CSV as a generator of text chunks, XLSX through the
+streaming sheet writer of ``labsys.core.xlsx`` into a file.  Lookups (category and district
+names, key foods, report numbers, failed items, enterprises) are one query per batch, never
+one per row.
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from labsys.core import xlsx
 from labsys.core.micro import parse_colony_count
 from labsys.core.regions import province_of
 from labsys.models import (
@@ -797,51 +795,13 @@ def write_xlsx(
     preamble: Iterable[list] = (),
     widths: Sequence[int] | None = None,
 ) -> None:
-    """An XLSX workbook written row by row (openpyxl write-only mode) to a path or file;
-    ``preamble`` rows (a title, a declaration) come before the header.  The header row is
-    frozen (it stays in view while scrolling) and bold; ``widths`` sets the column widths in
-    characters; dates are date cells (yyyy-mm-dd) and whole numbers integer cells."""
-    preamble = list(preamble)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.freeze_panes = f"A{len(preamble) + 2}"
-    for index, width in enumerate(widths or [], start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for line in preamble:
-        sheet.append(line)
-    bold = Font(bold=True)
-    heads = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        heads.append(cell)
-    sheet.append(heads)
-    for row in rows:
-        sheet.append([_typed_cell(sheet, value) for value in row])
-    workbook.save(target)
-
-
-def _typed_cell(sheet, value):
-    if isinstance(value, date):
-        moment = value if isinstance(value, datetime) else datetime.combine(value, time())
-        cell = WriteOnlyCell(sheet, value=moment)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    if isinstance(value, int) and not isinstance(value, bool):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "0"
-        return cell
-    return _text_cell(sheet, value)
-
-
-def _text_cell(sheet, value):
-    """Text is stored as a string cell, never a formula (openpyxl would store "=..." as one);
-    the value stays as typed: an XLSX string cell is never evaluated."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+    """An XLSX workbook written row by row to a path or a binary file, in constant memory
+    (``labsys.core.xlsx``); ``preamble`` rows (a title, a declaration) come before the
+    header.  The header row is frozen (it stays in view while scrolling) and bold; ``widths``
+    sets the column widths in characters; dates are date cells (yyyy-mm-dd), whole numbers
+    integer cells, and text is always a string cell, never a formula (an XLSX string cell
+    is never evaluated, so the value stays as typed)."""
+    xlsx.write_sheet(target, header, rows, title=title, preamble=preamble, widths=widths)
 
 
 def export_preamble(kind: str) -> list[list[str]]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from labsys.core import clock
 from labsys.models import (
     Conclusion,
+    DeadlineCount,
     Disposal,
     DisposalStatus,
     FollowUp,
@@ -490,9 +491,35 @@ def _deadline_branches(kind: str) -> list[tuple]:
     ]
 
 
-def _count(session: Session, query, *conditions) -> int:
-    counted = query.with_only_columns(func.count()).where(*conditions).order_by(None)
-    return session.scalar(counted) or 0
+def counted(
+    session: Session,
+    kind: str,
+    *,
+    before: date | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> int:
+    """Open items of ``kind`` due before ``before`` or within ``since``..``until`` (both
+    included), from the counters the database keeps per kind and due date
+    (``deadline_counts``, migration 0031): a sum over due dates, whatever the number of items."""
+    conditions = [DeadlineCount.kind == kind]
+    if before is not None:
+        conditions.append(DeadlineCount.due < before)
+    if since is not None:
+        conditions.append(DeadlineCount.due >= since)
+    if until is not None:
+        conditions.append(DeadlineCount.due <= until)
+    return int(session.scalar(select(func.sum(DeadlineCount.items)).where(*conditions)) or 0)
+
+
+def counted_by_query(session: Session, kind: str, *conditions_of_due) -> int:
+    """The same count from the items themselves (every branch of ``kind``), for checking the
+    counters: ``conditions_of_due`` maps the branch's due column to conditions."""
+    total = 0
+    for query, due in _deadline_branches(kind):
+        counting = query.with_only_columns(func.count()).order_by(None)
+        total += session.scalar(counting.where(*(c(due) for c in conditions_of_due))) or 0
+    return total
 
 
 def deadline_kind(
@@ -506,11 +533,10 @@ def deadline_kind(
 ) -> DeadlineKind:
     """One kind of the board: SQL counts of overdue and due-soon items, and the ``size`` most
     urgent items (after the keyset position ``after``: (due, sample id))."""
-    overdue = due_soon = 0
+    overdue = counted(session, kind, before=today)
+    due_soon = counted(session, kind, since=today, until=horizon)
     rows: list[tuple] = []
     for query, due in _deadline_branches(kind):
-        overdue += _count(session, query, due < today)
-        due_soon += _count(session, query, due >= today, due <= horizon)
         page = query.where(due <= horizon)
         if after is not None:
             page = page.where(due >= after[0], or_(due > after[0], Sample.id > after[1]))
