@@ -1,7 +1,7 @@
 """deadline board counters kept by triggers (issue #19 §3)
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0034
+Revises: 0033
 
 ``deadline_counts`` holds, per kind of deadline and due date, how many items are open (the
 deadline board's kinds, ``services.followup.DEADLINE_KINDS``).  The board's "overdue" is
@@ -20,8 +20,8 @@ row's old and new values: the triggers on ``samples``, ``retests``, ``objections
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0031"
-down_revision = "0030"
+revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
