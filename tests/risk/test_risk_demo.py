@@ -19,7 +19,7 @@ TOP = 20
 
 def _demo(database_snapshot, db, plants: int):
     return database_snapshot(
-        f"risk-demo-{plants}",
+        f"risk_demo_{plants}",
         lambda: load_demo(
             db.session, samples=300, seed=3, year=2026, today=TODAY, reports=0, plants=plants
         ),
