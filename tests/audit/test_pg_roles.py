@@ -26,7 +26,10 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _readme_statements(role: str, database: str) -> list[str]:
     section = README.read_text(encoding="utf-8").split("### The audit trail", 1)[1]
     block = re.search(r"```sql\n(.*?)```", section, re.S).group(1)
-    block = block.replace("labsys_app", role).replace("DATABASE labsys ", f"DATABASE {database} ")
+    # The test database's name is quoted: a base name such as labsys_risk-grades is valid
+    # only as a quoted identifier.
+    quoted = '"' + database.replace('"', '""') + '"'
+    block = block.replace("labsys_app", role).replace("DATABASE labsys ", f"DATABASE {quoted} ")
     return [s.strip() for s in block.split(";") if s.strip()]
 
 
