@@ -37,6 +37,7 @@ from labsys.web.api_v1.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     blueprint,
     check_version,
+    etag,
     idempotent,
     if_match_version,
     json_response,
@@ -131,7 +132,7 @@ def enterprise_search(args):
 def enterprise_create(data):
     values = {key: value for key, value in data.items() if value is not None}
     enterprise = enterprises.create_enterprise(_session(), current_user, **values)
-    return enterprise, 201, {"ETag": f'"v{enterprise.version_id}"'}
+    return enterprise, 201, {"ETag": etag(enterprise.version_id)}
 
 
 # --- catalog ----------------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def visit_create(data):
 @token_required(*SAMPLE_READERS)
 def visit_detail(visit_id: int):
     visit = _readable_visit(visit_id)
-    return visit, 200, {"ETag": f'"v{visit.version_id}"'}
+    return visit, 200, {"ETag": etag(visit.version_id)}
 
 
 @visit_bp.route("/<int:visit_id>/void", methods=["POST"])
@@ -288,7 +289,7 @@ def visit_void(data, visit_id: int):
     )
     if asked is not None:
         return _correction_requested(asked)
-    return visit, 200, {"ETag": f'"v{visit.version_id}"'}
+    return visit, 200, {"ETag": etag(visit.version_id)}
 
 
 def _readable_visit(visit_id: int) -> SamplingVisit:
@@ -374,7 +375,7 @@ def sample_list(args):
 @token_required(*SAMPLE_READERS)
 def sample_detail(sample_id: int):
     sample = _readable(sample_id)
-    return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+    return sample, 200, {"ETag": etag(sample.version_id)}
 
 
 @sample_bp.route("/<int:sample_id>", methods=["PATCH"])
@@ -402,7 +403,7 @@ def sample_change(data, sample_id: int):
     fields = {key: ("" if value is None else value) for key, value in data.items()}
     if sample.status == SampleStatus.REGISTERED:
         sampling.update_sample(_session(), current_user, sample, version, **fields)
-        return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+        return sample, 200, {"ETag": etag(sample.version_id)}
     # After receipt a correction is a request that a second person approves (issue 13 §3).
     request_ = corrections.correct_sample(
         _session(), current_user, sample, changes=fields, reason=reason, expected_version=version
@@ -431,7 +432,7 @@ def sample_void(data, sample_id: int):
     )
     if asked is not None:
         return _correction_requested(asked)
-    return sample, 200, {"ETag": f'"v{sample.version_id}"'}
+    return sample, 200, {"ETag": etag(sample.version_id)}
 
 
 @sample_bp.route("/<int:sample_id>/receive", methods=["POST"])
@@ -473,7 +474,7 @@ def sample_receive(data, sample_id: int):
         condition=data.get("condition") or "",
         temperature=data.get("temperature"),
     )
-    return {"items": rows}, 200, {"ETag": f'"v{sample.version_id}"'}
+    return {"items": rows}, 200, {"ETag": etag(sample.version_id)}
 
 
 @sample_bp.route("/<int:sample_id>/results")
@@ -543,7 +544,7 @@ def _result(result_id: int):
 @token_required(*RESULT_READERS)
 def result_detail(result_id: int):
     row = _result(result_id)
-    return row, 200, {"ETag": f'"v{row.version_id}"'}
+    return row, 200, {"ETag": etag(row.version_id)}
 
 
 @result_bp.route("/<int:result_id>", methods=["PUT"])
@@ -575,7 +576,7 @@ def result_enter(data, result_id: int):
         unit_values=data.get("unit_values"),
         lod=data.get("lod"),
     )
-    return row, 200, {"ETag": f'"v{row.version_id}"'}
+    return row, 200, {"ETag": etag(row.version_id)}
 
 
 @result_bp.route("/<int:result_id>/review", methods=["POST"])
@@ -603,7 +604,7 @@ def result_review(data, result_id: int):
         reason=data.get("reason"),
         signature=signature,
     )
-    return row, 200, {"ETag": f'"v{row.version_id}"'}
+    return row, 200, {"ETag": etag(row.version_id)}
 
 
 @result_bp.route("/import", methods=["POST"])
