@@ -107,9 +107,13 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
     assert page.locator("#licence-no").inner_text() == "SC10111010500017"
     thumbs = page.locator("#visit-attachments img")
     assert thumbs.count() == 4
-    assert all(
-        page.evaluate("(img) => img.complete && img.naturalWidth > 0", img.element_handle())
-        for img in thumbs.all()
+    # The thumbnails load lazily: bring them into view, then wait until every one has decoded
+    # (a broken or refused image never gets a natural width, so this still fails on one).
+    page.locator("#visit-attachments").scroll_into_view_if_needed()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#visit-attachments img')]
+                 .every((img) => img.complete && img.naturalWidth > 0)""",
+        timeout=15000,
     )
     href = page.locator("#sample-form-pdf").get_attribute("href")
     response = page.request.get(href)
