@@ -67,7 +67,7 @@ from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
-from labsys.models.stats import SampleStat
+from labsys.models.stats import SampleRollup, SampleRollupDelta
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
@@ -133,7 +133,8 @@ __all__ = [
     "Role",
     "Sample",
     "SampleResult",
-    "SampleStat",
+    "SampleRollup",
+    "SampleRollupDelta",
     "SampleStatus",
     "SamplingVisit",
     "SignatoryScope",
