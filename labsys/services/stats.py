@@ -229,6 +229,8 @@ def compute(
         needed = _needed_dimensions(
             by=by, level=level, parent=parent, key_food_levels={c.level for c in key_food_list}
         )
+        if filters.type_condition:
+            needed.add("inspection_type")
         source = _rollup_source(session, filters, needed)
         conditions = _rollup_conditions(source, filters, parent)
     else:
@@ -310,7 +312,7 @@ def _rollups_answer(filters: StatsFilter, by: str) -> bool:
 def _needed_dimensions(
     *, by: str, level: int, parent: FoodCategory | None, key_food_levels: set[int]
 ) -> set[str]:
-    """The rollup dimensions a question filters or groups by (the type is in every kind)."""
+    """The rollup dimensions a question groups by or filters by (but the type)."""
     needed = {f"cat_l{lvl}_id" for lvl in key_food_levels}
     if parent is not None:
         needed.add(f"cat_l{parent.level}_id")

@@ -65,6 +65,7 @@ def test_the_smallest_rollup_that_answers_is_read():
     assert smallest_rollup({"cat_l2_id"}, "day") == "l2"
     assert smallest_rollup({"cat_l1_id", "cat_l4_id"}, "month") == "l4"
     assert smallest_rollup({"region_code"}, "day") == "region"
+    assert smallest_rollup({"region_code", "inspection_type"}, "day") == "region_t"
     assert smallest_rollup({"region_code", "cat_l1_id"}, "month") == "all"
     assert smallest_rollup({"region_code", "cat_l1_id"}, "day") is None  # edges: samples
 
@@ -122,6 +123,7 @@ QUESTIONS = st.sampled_from(
         {"by": "category", "key_foods": True},
         {"by": "district"},
         {"by": "district", "key_foods": True},
+        {"by": "district", "level": 2},
         {"by": "link"},
         {"by": "lab"},
         {"by": "month"},
