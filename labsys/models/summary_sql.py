@@ -415,7 +415,8 @@ def rollup_fill_sql(dialect: str, excluded: Sequence[str], *, kind: str | None =
         f"SELECT {', '.join(key)}, count(*), "
         f"sum(CASE WHEN s.conclusion = 'qualified' THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN s.conclusion = 'unqualified' THEN 1 ELSE 0 END) "
-        f"FROM samples s CROSS JOIN {rollup_kinds_sql()} {where} GROUP BY {positions}"
+        f"FROM samples s CROSS JOIN {rollup_kinds_sql()} {where} GROUP BY {positions} "
+        f"ORDER BY {positions}"  # rows read together are stored together
     )
 
 

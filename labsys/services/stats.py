@@ -237,13 +237,24 @@ def compute(
         source, conditions = _SAMPLES, sample_conditions(session, filters)
     if key_foods:
         conditions.append(_key_food_condition(key_food_list, source))
-    total = _total(session, source, conditions)
     if key_foods and by == "category":
+        # Key foods nest (a level-2 key food holds level-4 ones): the total is its own count.
+        total = _total(session, source, conditions)
         rows = _key_food_rows(session, source, conditions, key_food_list)
-    elif by == "category":
-        rows = _category_rows(session, source, conditions, level)
     else:
-        rows = _grouped_rows(session, source, conditions, by)
+        # Every counted sample is in exactly one row (None keys included): the total is
+        # their sum, without reading the rows a second time.
+        if by == "category":
+            rows = _category_rows(session, source, conditions, level)
+        else:
+            rows = _grouped_rows(session, source, conditions, by)
+        total = StatRow(
+            "total",
+            _("Total"),
+            sum(r.samples for r in rows),
+            sum(r.qualified for r in rows),
+            sum(r.unqualified for r in rows),
+        )
     return StatsResult(
         by=by, level=level, key_foods=key_foods, total=total, rows=rows, parent=parent
     )
