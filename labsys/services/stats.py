@@ -739,13 +739,18 @@ def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategor
     return {c.id: c for c in session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))}
 
 
+# Up to this many keys, names are read by an IN list; beyond it, all of them (2,800 counties).
+_NAMES_BY_KEY = 200
+
+
 def _names(session: Session, by: str, keys: list) -> dict:
     if not keys:
         return {}
     if by == "district":
-        return dict(
-            session.execute(select(Region.code, Region.name_zh).where(Region.code.in_(keys))).all()
-        )
+        query = select(Region.code, Region.name_zh)
+        if len(keys) <= _NAMES_BY_KEY:  # else every name: one plain read beats a huge IN list
+            query = query.where(Region.code.in_(keys))
+        return dict(session.execute(query).all())
     if by == "lab":
         return dict(session.execute(select(Lab.id, Lab.name).where(Lab.id.in_(keys))).all())
     if by == "sampler":
