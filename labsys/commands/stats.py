@@ -81,7 +81,8 @@ TYPE_OPTION = click.option(
 def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt, types):
     """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show.
 
-    ``labsys stats rebuild`` recomputes the summary table the pass rates are summed from."""
+    ``labsys stats rebuild`` recomputes the rollups the pass rates are summed from;
+    ``labsys stats fold`` folds PostgreSQL's pending deltas into them."""
     if ctx.invoked_subcommand is not None:
         return
     try:

@@ -78,8 +78,8 @@ CATEGORY_LEVEL_COLUMNS = {
 }
 # Tests set this to count every statistic on ``samples`` (the exact query without the summary).
 _FORCE_SAMPLES = False
-# Samples no pass rate counts: rejected at receipt, and voided (作废); the summary table's
-# triggers leave out the same two (migration 0030).
+# Samples no pass rate counts: rejected at receipt, and voided (作废); the rollups' triggers
+# leave out the same two (migration 0031, as 0030 did for sample_stats).
 LEFT_OUT = (SampleStatus.REJECTED, SampleStatus.VOIDED)
 
 
