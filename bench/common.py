@@ -122,6 +122,10 @@ def _build(engine: str, samples: int, url: str) -> None:
         for k in range(1, copies + 1):
             _copy_year(db, k, year_max, limit=min(base, samples - k * base))
             print(f"  copy {k}/{copies}", flush=True)
+        from labsys.services.stats import fold_deltas
+
+        fold_deltas(db.session, wait=True)  # PostgreSQL's triggers left the copies as deltas
+        db.session.commit()
         _analyze(db)
 
 

@@ -81,7 +81,8 @@ TYPE_OPTION = click.option(
 def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt, types):
     """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show.
 
-    ``labsys stats rebuild`` recomputes the summary table the pass rates are summed from."""
+    ``labsys stats rebuild`` recomputes the rollups the pass rates are summed from;
+    ``labsys stats fold`` folds PostgreSQL's pending deltas into them."""
     if ctx.invoked_subcommand is not None:
         return
     try:
@@ -106,21 +107,37 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
 @stats_command.command("rebuild")
 @with_appcontext
 def rebuild_command():
-    """Recompute the pass-rate summary table (sample_stats) from the samples, in one
-    transaction, and say whether it differed (the triggers keep it exact: a repair tool)."""
+    """Recompute the pass-rate rollups (sample_rollups) from the samples, in one
+    transaction, and say whether they differed (the triggers keep them exact: a repair tool)."""
     click.echo(_("recounting the samples ..."), err=True)
     differing = stats.rebuild_summary(db.session)
     db.session.commit()
     if differing:
         click.echo(
             ngettext(
-                "sample_stats rebuilt: %(num)d combination differed from the samples",
-                "sample_stats rebuilt: %(num)d combinations differed from the samples",
+                "sample_rollups rebuilt: %(num)d row differed from the samples",
+                "sample_rollups rebuilt: %(num)d rows differed from the samples",
                 differing,
             )
         )
     else:
-        click.echo(_("sample_stats matched the samples: nothing to rebuild"))
+        click.echo(_("sample_rollups matched the samples: nothing to rebuild"))
+
+
+@stats_command.command("fold")
+@with_appcontext
+def fold_command():
+    """Fold the pass-rate rollup deltas into the rollups (PostgreSQL; run it from cron or a
+    timer: web writes fold after themselves, bulk loads and other clients do not)."""
+    touched = stats.fold_deltas(db.session, wait=True)
+    db.session.commit()
+    click.echo(
+        ngettext(
+            "folded the deltas into %(num)d rollup row",
+            "folded the deltas into %(num)d rollup rows",
+            touched or 0,
+        )
+    )
 
 
 def _write_csv(data: dict) -> None:

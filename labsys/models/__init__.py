@@ -76,7 +76,7 @@ from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
-from labsys.models.stats import DeadlineCount, SampleStat
+from labsys.models.stats import DeadlineCount, SampleRollup, SampleRollupDelta
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
@@ -150,7 +150,8 @@ __all__ = [
     "Role",
     "Sample",
     "SampleResult",
-    "SampleStat",
+    "SampleRollup",
+    "SampleRollupDelta",
     "SampleStatus",
     "SamplingVisit",
     "SignatoryScope",

@@ -193,7 +193,7 @@ class Sample(Base):
     # The regulator serves the report and notice of an unqualified supervision sample
     # (5 working days, counted from the report's issue: services.periods SERVICE_WORKDAYS).
     due_service: Mapped[date | None]
-    # Kept by database triggers (migration 0031), never set by the application: an issued
+    # Kept by database triggers (migration 0034), never set by the application: an issued
     # report exists; the conclusion was served (followups.notified_on).  The deadline board's
     # counters (``deadline_counts``) follow from them and the due dates above.
     # No Python-side default: an insert never names them (a Core insert at an older revision,

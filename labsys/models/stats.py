@@ -1,27 +1,38 @@
-"""The pass-rate summary: sample counts per month and dimension, kept by database triggers.
+"""The pass-rate rollups: sample counts per period and small key, kept by database triggers.
 
-One row per combination of the dimensions the statistics group or filter by (month of the
-sampling date, the four category levels, district, link, lab, conclusion), holding how many
-counted samples (all but those rejected at receipt) have it.  Triggers on ``samples``
-(migration 0010) keep it exactly in step on every write path; ``labsys stats rebuild``
-recomputes it.  Missing values are sentinels (0 for an id, '' for a text), never NULL, so
-the primary key over every dimension is the upsert target on both databases.
+``sample_rollups`` holds several rollups (``summary_sql.ROLLUPS``), each a count of the
+counted samples (all but those rejected at receipt or voided) per period (a month, or a day)
+and a small key: the inspection type plus, say, the 大类, or the district, or every
+dimension at once (kind ``all``, months only).  The statistics answer a question from the
+smallest kind that keeps what it filters and groups by: whole months from month rows, the
+days at either end of a range from day rows.  Missing values are sentinels (0 for an id, ''
+for a text), never NULL, so the primary key is the upsert target on both databases; a
+dimension a kind does not keep holds the sentinel too.
+
+Triggers on ``samples`` (migration 0035, SQL in ``summary_sql``) keep the rollups exact on
+every write path.  SQLite: directly.  PostgreSQL: by appending to ``sample_rollup_deltas``
+(never updated, so concurrent writers neither wait for nor deadlock with each other); the
+statistics add the deltas not folded in yet, and ``labsys stats fold`` (also run after each
+web write) folds them into the rollups.  ``labsys stats rebuild`` recomputes everything.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labsys.models.base import Base
 
 
-class SampleStat(Base):
-    __tablename__ = "sample_stats"
+class SampleRollup(Base):
+    __tablename__ = "sample_rollups"
 
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 'YYYY-MM'
+    rollup: Mapped[str] = mapped_column(String(8), primary_key=True)  # summary_sql.ROLLUPS
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # 'month' or 'day'
+    period: Mapped[date] = mapped_column(primary_key=True)  # the day, or the month's first
+    inspection_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     cat_l1_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cat_l2_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cat_l3_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -29,14 +40,16 @@ class SampleStat(Base):
     region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     link: Mapped[str] = mapped_column(String(20), primary_key=True)
     lab_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    conclusion: Mapped[str] = mapped_column(String(20), primary_key=True)
     samples: Mapped[int] = mapped_column(Integer)
+    qualified: Mapped[int] = mapped_column(Integer)
+    unqualified: Mapped[int] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return (
-            f"<SampleStat {self.month} {self.cat_l1_id}/{self.cat_l2_id}/{self.cat_l3_id}/"
-            f"{self.cat_l4_id} {self.region_code} {self.link} {self.lab_id} "
-            f"{self.conclusion}: {self.samples}>"
+            f"<SampleRollup {self.rollup} {self.grain} {self.period} {self.inspection_type} "
+            f"{self.cat_l1_id}/{self.cat_l2_id}/{self.cat_l3_id}/{self.cat_l4_id} "
+            f"{self.region_code} {self.link} {self.lab_id}: {self.samples} "
+            f"({self.qualified} q, {self.unqualified} u)>"
         )
 
 
@@ -44,7 +57,7 @@ class DeadlineCount(Base):
     """Open items of one kind of deadline due on one date (the deadline board's counters).
 
     Kept exact by triggers on ``samples``, ``retests``, ``objections`` and ``disposals``
-    (migration 0031): the board sums the dates before today for "overdue", so the counts stay
+    (migration 0034): the board sums the dates before today for "overdue", so the counts stay
     right as days pass.  A count that falls to 0 stays as a row (one per kind and date)."""
 
     __tablename__ = "deadline_counts"
@@ -55,3 +68,25 @@ class DeadlineCount(Base):
 
     def __repr__(self) -> str:
         return f"<DeadlineCount {self.kind} {self.due}: {self.items}>"
+
+
+class SampleRollupDelta(Base):
+    """PostgreSQL: one counted sample's ±1 not folded into ``sample_rollups`` yet."""
+
+    __tablename__ = "sample_rollup_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    day: Mapped[date]
+    inspection_type: Mapped[str] = mapped_column(String(20))
+    cat_l1_id: Mapped[int] = mapped_column(Integer)
+    cat_l2_id: Mapped[int] = mapped_column(Integer)
+    cat_l3_id: Mapped[int] = mapped_column(Integer)
+    cat_l4_id: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(String(12))
+    link: Mapped[str] = mapped_column(String(20))
+    lab_id: Mapped[int] = mapped_column(Integer)
+    samples: Mapped[int] = mapped_column(Integer)
+    qualified: Mapped[int] = mapped_column(Integer)
+    unqualified: Mapped[int] = mapped_column(Integer)

@@ -501,7 +501,7 @@ def counted(
 ) -> int:
     """Open items of ``kind`` due before ``before`` or within ``since``..``until`` (both
     included), from the counters the database keeps per kind and due date
-    (``deadline_counts``, migration 0031): a sum over due dates, whatever the number of items."""
+    (``deadline_counts``, migration 0034): a sum over due dates, whatever the number of items."""
     conditions = [DeadlineCount.kind == kind]
     if before is not None:
         conditions.append(DeadlineCount.due < before)

@@ -2,7 +2,7 @@
 history (``labsys.core.proposals``), a draft a supervisor edits and accepts into a real plan,
 the enterprises to visit, and the backtest.
 
-The history is read from the pass-rate summary (``sample_stats``: counted batches per month,
+The history is read from the pass-rate rollups (``sample_rollups``: counted batches per month,
 category and district), so a proposal costs a few grouped queries at any volume.  The cells
 are the categories of the chosen level that the catalog holds × the districts that took
 batches in the look-back window (the category alone when none did).
@@ -12,61 +12,62 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, grades
 from labsys.core import proposals as rules
 from labsys.core.proposals import Counts, Key
 from labsys.models import (
-    Conclusion,
     FoodCategory,
     InspectionType,
     PlanProposal,
     ProposalQuota,
     ProposalStatus,
     Role,
-    SampleStat,
     User,
 )
 from labsys.services import audit, planning
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
+from labsys.services.stats import StatsFilter, rollup_source
 
 LOOKBACK_MONTHS = 12
 PRIOR_STRENGTH = 20  # batches the category's rate is worth in a cell's shrunk rate
-LEVEL_COLUMNS = {1: SampleStat.cat_l1_id, 2: SampleStat.cat_l2_id}
+LEVEL_COLUMNS = {1: "cat_l1_id", 2: "cat_l2_id"}
 
 
-def _month(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+def _month_end(day: date) -> date:
+    following = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return following - timedelta(days=1)
 
 
 def cell_counts(session: Session, first: date, last: date, level: int = 1) -> dict[Key, Counts]:
     """Batches and unqualified batches per (category, district) in the whole months from
     ``first`` to ``last`` (district None for batches without one)."""
-    column = LEVEL_COLUMNS[level]
+    level_column = LEVEL_COLUMNS[level]
+    first_day = first.replace(day=1)
+    last_day = _month_end(last)
+    source = rollup_source(
+        session, StatsFilter(date_from=first_day, date_to=last_day), {level_column, "region_code"}
+    )
+    category, region = source.column(level_column), source.column("region_code")
+    samples, _qualified, unqualified = source.counts()
     rows = session.execute(
-        select(
-            column,
-            SampleStat.region_code,
-            SampleStat.conclusion,
-            func.sum(SampleStat.samples),
-        )
-        .where(SampleStat.month >= _month(first), SampleStat.month <= _month(last), column != 0)
-        .group_by(column, SampleStat.region_code, SampleStat.conclusion)
+        select(category, region, samples, unqualified)
+        .where(category.is_not(None))
+        .group_by(category, region)
     ).all()
     counts: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-    for category, region, conclusion, n in rows:
-        key = (int(category), region or None)
-        counts[key][0] += int(n)
-        if conclusion == Conclusion.UNQUALIFIED.value:
-            counts[key][1] += int(n)
+    for category_id, region_code, n, u in rows:
+        key = (int(category_id), region_code or None)
+        counts[key][0] += int(n or 0)
+        counts[key][1] += int(u or 0)
     return {k: Counts(n, u) for k, (n, u) in counts.items()}
 
 

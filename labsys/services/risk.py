@@ -31,9 +31,8 @@ among each one's failing items).  Test items carry their own class's weight; the
 failing samples per judged supervision sample, compared with their own history only.
 
 **Cost**: grouped counts in SQL only.  Category, district and link counts come from the
-summary table ``sample_stats`` when every plan is a supervision plan (the summary does not
-know inspection types; samples without a plan are supervision); otherwise from ``samples``
-grouped by key and month.  Producers and units: only the keys with a failure in the window
+rollups (``sample_rollups``, which keep the inspection type: supervision batches only) by
+key and month.  Producers and units: only the keys with a failure in the window
 have their series read.  Nothing loads one row per sample into Python.
 """
 
@@ -47,7 +46,7 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, hazards
@@ -58,18 +57,18 @@ from labsys.models import (
     FoodCategory,
     InspectionType,
     Link,
-    Plan,
     Region,
     ResultStatus,
     Sample,
     SampleResult,
-    SampleStat,
+    SampleRollup,
+    SampleRollupDelta,
     SampleStatus,
     SamplingVisit,
     TestItem,
     VerdictValue,
 )
-from labsys.services.stats import period_expression
+from labsys.services.stats import StatsFilter, period_expression, rollup_source
 
 SCOPES = (
     "category",
@@ -559,14 +558,6 @@ def _apply_rules(
 # --- grouped counts ---------------------------------------------------------------------------
 
 
-def _summary_answers(session: Session) -> bool:
-    """Whether ``sample_stats`` gives supervision counts: no plan of another type exists."""
-    other = session.scalar(
-        select(Plan.id).where(Plan.inspection_type != InspectionType.SUPERVISION).limit(1)
-    )
-    return other is None
-
-
 def _sample_conditions(start: date, end: date) -> list:
     return [
         Sample.status.not_in(LEFT_OUT),
@@ -578,37 +569,29 @@ def _sample_conditions(start: date, end: date) -> list:
 
 
 def _grouped(
-    session: Session, summary_columns: list, sample_columns: list, win: Windows, today: date
+    session: Session, dimensions: list[str], win: Windows, today: date
 ) -> dict[str, dict[str, list[int]]]:
-    """key -> month -> [samples, unqualified] for the keys of the columns given."""
+    """key -> month -> [judged, unqualified] supervision batches for the keys of the rollup
+    ``dimensions`` (e.g. ``["region_code", "cat_l1_id"]``), from the rollups: whole months
+    from month rows, this month's days from day rows (or the samples of those days)."""
+    supervision = (InspectionType.SUPERVISION,)
+    filters = StatsFilter(date_from=win.start, date_to=today, inspection_types=supervision)
+    source = rollup_source(session, filters, {"inspection_type", *dimensions})
+    columns = [source.column(name) for name in dimensions]
+    month = period_expression(session, source.column("sampling_date"), "month")
+    unqualified = func.sum(source.column("unqualified"))
+    judged = func.sum(source.column("qualified")) + unqualified
+    query = (
+        select(*columns, month, judged, unqualified)
+        .where(
+            source.column("inspection_type") == InspectionType.SUPERVISION.value,
+            *[c.is_not(None) for c in columns],
+        )
+        .group_by(*columns, month)
+        .having(judged > 0)
+    )
     series: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    n: Any
-    k: Any
-    if _summary_answers(session):
-        n = func.sum(SampleStat.samples)
-        k = func.sum(case((SampleStat.conclusion == UNQUALIFIED, SampleStat.samples), else_=0))
-        sentinels = [c != (0 if isinstance(c.type, Integer) else "") for c in summary_columns]
-        query = (
-            select(*summary_columns, SampleStat.month, n, k)
-            .where(
-                SampleStat.samples > 0,
-                SampleStat.conclusion.in_(JUDGED),
-                SampleStat.month >= win.months[0],
-                SampleStat.month <= win.months[-1],
-                *sentinels,
-            )
-            .group_by(*summary_columns, SampleStat.month)
-        )
-    else:
-        month = period_expression(session, Sample.sampling_date, "month")
-        n = func.count()
-        k = func.sum(case((Sample.conclusion == UNQUALIFIED, 1), else_=0))
-        query = (
-            select(*sample_columns, month, n, k)
-            .where(*_sample_conditions(win.start, today), *[c.is_not(None) for c in sample_columns])
-            .group_by(*sample_columns, month)
-        )
-    width = len(summary_columns)
+    width = len(columns)
     for row in session.execute(query):
         key = ":".join(str(v) for v in row[:width])
         series[key][row[width]] = [int(row[width + 1]), int(row[width + 2] or 0)]
@@ -661,11 +644,10 @@ def _mean_weights(
 
 
 def _category_counter(level: int):
-    summary_column = SampleStat.__table__.c[f"cat_l{level}_id"]
     sample_column = Sample.__table__.c[f"cat_l{level}_id"]
 
     def count(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
-        series = _grouped(session, [summary_column], [sample_column], win, today)
+        series = _grouped(session, [f"cat_l{level}_id"], win, today)
         ids = [int(k) for k in series]
         names = _category_names(session, ids)
         return _Counts(
@@ -717,7 +699,7 @@ def _region_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 
 
 def _districts(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
-    series = _grouped(session, [SampleStat.region_code], [Sample.region_code], win, today)
+    series = _grouped(session, ["region_code"], win, today)
     return _Counts(
         series=series,
         names=_region_names(session, series),
@@ -729,13 +711,7 @@ def _districts(session: Session, win: Windows, settings: Settings, today: date) 
 def _district_categories(
     session: Session, win: Windows, settings: Settings, today: date
 ) -> _Counts:
-    series = _grouped(
-        session,
-        [SampleStat.region_code, SampleStat.cat_l1_id],
-        [Sample.region_code, Sample.cat_l1_id],
-        win,
-        today,
-    )
+    series = _grouped(session, ["region_code", "cat_l1_id"], win, today)
     pairs = [key.split(":") for key in series]
     regions = _region_names(session, {code for code, _ in pairs})
     categories = _category_names(session, sorted({int(c) for _, c in pairs}))
@@ -757,7 +733,7 @@ def _district_categories(
 
 
 def _links(session: Session, win: Windows, settings: Settings, today: date) -> _Counts:
-    series = _grouped(session, [SampleStat.link], [Sample.link], win, today)
+    series = _grouped(session, ["link"], win, today)
     return _Counts(
         series=series,
         names={key: Link(key).title for key in series},
@@ -945,16 +921,18 @@ _COUNT_CACHE_MAX = 64
 def cached_signal_count(session: Session, settings: Settings | None = None) -> int:
     settings = settings or Settings()
     fingerprint: Any = session.execute(
-        select(SampleStat.conclusion, func.sum(SampleStat.samples))
-        .where(SampleStat.conclusion.in_(JUDGED))
-        .group_by(SampleStat.conclusion)
-        .order_by(SampleStat.conclusion)
-    ).all()
+        select(func.sum(SampleRollup.qualified), func.sum(SampleRollup.unqualified)).where(
+            SampleRollup.rollup == "l1", SampleRollup.grain == "month"
+        )
+    ).one()
+    pending: Any = session.execute(
+        select(func.count(SampleRollupDelta.id), func.max(SampleRollupDelta.id))
+    ).one()
     key = (
         str(session.get_bind().engine.url),
         clock.today(),
-        tuple((str(c), int(n or 0)) for c, n in fingerprint),
-        _summary_answers(session),
+        tuple(int(n or 0) for n in fingerprint),
+        tuple(int(n or 0) for n in pending),
         repr(settings),
     )
     if key not in _COUNT_CACHE:

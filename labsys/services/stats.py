@@ -14,11 +14,13 @@ Key foods are the categories flagged ``is_key_food`` at any level: a sample coun
 food K when ``cat_l{K.level}_id == K.id``; the key-food total counts each sample once.
 Nothing here loads samples into Python: every count is one aggregate query.
 
-Where a question can be answered from the summary table ``sample_stats`` (counts per month
-and dimension, kept exactly in step by triggers on ``samples``: migration 0010), the
-aggregate sums that small table instead of scanning the samples: no plan or task filter,
-dates absent or on whole months, any grouping but the sampler.  Everything else (and
-partial months) is counted on ``samples`` itself.  Both give identical rows.
+Every question but those naming a plan, a task or the sampler is answered from the rollups
+(``sample_rollups``, kept exactly in step with ``samples`` by triggers: migration 0035;
+``labsys.models.stats``): the smallest rollup kind keeping every dimension the question
+filters or groups by; whole months of the range from its month rows, the days at either end
+from its day rows (or, for the one kind without day rows, from ``samples`` by the date
+index); on PostgreSQL plus the deltas not folded in yet.  The rest is counted on
+``samples`` itself.  Both give identical rows (``tests/stats/test_rollups.py``).
 """
 
 from __future__ import annotations
@@ -33,20 +35,21 @@ from sqlalchemy import (
     Integer,
     SQLColumnExpression,
     String,
+    and_,
     case,
     cast,
     delete,
     func,
-    insert,
     literal,
     literal_column,
     or_,
     select,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from labsys.core.rates import pass_rate, wilson_interval
 from labsys.models import (
@@ -57,9 +60,11 @@ from labsys.models import (
     Link,
     Region,
     Sample,
-    SampleStat,
+    SampleRollup,
+    SampleRollupDelta,
     SampleStatus,
     User,
+    summary_sql,
 )
 from labsys.services import ServiceError, audit
 
@@ -71,16 +76,10 @@ CATEGORY_LEVEL_COLUMNS = {
     3: Sample.cat_l3_id,
     4: Sample.cat_l4_id,
 }
-SUMMARY_LEVEL_COLUMNS = {
-    1: SampleStat.cat_l1_id,
-    2: SampleStat.cat_l2_id,
-    3: SampleStat.cat_l3_id,
-    4: SampleStat.cat_l4_id,
-}
 # Tests set this to count every statistic on ``samples`` (the exact query without the summary).
 _FORCE_SAMPLES = False
-# Samples no pass rate counts: rejected at receipt, and voided (作废); the summary table's
-# triggers leave out the same two (migration 0030).
+# Samples no pass rate counts: rejected at receipt, and voided (作废); the rollups' triggers
+# leave out the same two (migration 0035, as 0030 did for sample_stats).
 LEFT_OUT = (SampleStatus.REJECTED, SampleStatus.VOIDED)
 
 
@@ -223,24 +222,39 @@ def compute(
     parent = session.get(FoodCategory, filters.parent_id) if filters.parent_id else None
     if filters.parent_id and parent is None:
         raise ServiceError(_("There is no such food category."), field="parent")
-    source = _SUMMARY if _summary_answers(filters, by) else _SAMPLES
-    conditions = (
-        _summary_conditions(filters, parent)
-        if source.summary
-        else sample_conditions(session, filters)
-    )
+    if by == "category" and parent is not None and parent.level >= level:
+        level = min(parent.level + 1, 4)
     key_food_list = key_food_categories(session) if key_foods else []
+    if _rollups_answer(filters, by):
+        needed = _needed_dimensions(
+            by=by, level=level, parent=parent, key_food_levels={c.level for c in key_food_list}
+        )
+        if filters.type_condition:
+            needed.add("inspection_type")
+        source = rollup_source(session, filters, needed)
+        conditions = _rollup_conditions(source, filters, parent)
+    else:
+        source, conditions = _SAMPLES, sample_conditions(session, filters)
     if key_foods:
         conditions.append(_key_food_condition(key_food_list, source))
-    total = _total(session, source, conditions)
     if key_foods and by == "category":
+        # Key foods nest (a level-2 key food holds level-4 ones): the total is its own count.
+        total = _total(session, source, conditions)
         rows = _key_food_rows(session, source, conditions, key_food_list)
-    elif by == "category":
-        if parent is not None and parent.level >= level:
-            level = min(parent.level + 1, 4)
-        rows = _category_rows(session, source, conditions, level)
     else:
-        rows = _grouped_rows(session, source, conditions, by)
+        # Every counted sample is in exactly one row (None keys included): the total is
+        # their sum, without reading the rows a second time.
+        if by == "category":
+            rows = _category_rows(session, source, conditions, level)
+        else:
+            rows = _grouped_rows(session, source, conditions, by)
+        total = StatRow(
+            "total",
+            _("Total"),
+            sum(r.samples for r in rows),
+            sum(r.qualified for r in rows),
+            sum(r.unqualified for r in rows),
+        )
     return StatsResult(
         by=by, level=level, key_foods=key_foods, total=total, rows=rows, parent=parent
     )
@@ -266,7 +280,7 @@ def key_food_indicator(session: Session, filters: StatsFilter | None = None) -> 
     return compute(session, by="month", key_foods=True, filters=filters)
 
 
-# --- where the counts come from: the samples, or the summary table --------------------------
+# --- where the counts come from: the samples, or the rollups --------------------------------
 
 
 # samples, qualified, unqualified: aggregate columns of one grouped query
@@ -275,81 +289,207 @@ _Counts = tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]
 
 @dataclass(frozen=True)
 class _Source:
-    """``samples`` (one row per sample) or ``sample_stats`` (a count per combination)."""
+    """``samples`` (one row per sample), or the rollups: a union of rollup rows (and
+    edge-day samples, and deltas) with the columns of ``samples`` and a count per row."""
 
+    table: Any  # a Table or a subquery with sampling_date, the dimensions and (rollups) counts
     summary: bool
 
-    @property
-    def table(self):
-        return SampleStat.__table__ if self.summary else Sample.__table__
-
     def level_column(self, level: int):
-        """The category column of ``level``, for conditions (never compared with NULL)."""
-        return (SUMMARY_LEVEL_COLUMNS if self.summary else CATEGORY_LEVEL_COLUMNS)[level]
+        """The category column of ``level``."""
+        return self.table.c[f"cat_l{level}_id"]
 
-    def group_key(self, column):
-        """A dimension as a grouping key: the summary's sentinels (0, '') become NULL, so
-        keys, and the place NULL sorts in on each database, are those of ``samples``."""
-        if not self.summary:
-            return column
-        sentinel: ColumnElement[Any] = (
-            literal_column("0", Integer)
-            if isinstance(column.type, Integer)
-            else literal_column("''", String)
-        )
-        return func.nullif(column, sentinel, type_=column.type)
+    def column(self, name: str):
+        return self.table.c[name]
 
     def counts(self) -> _Counts:
         """samples, qualified, unqualified as aggregate columns."""
         if not self.summary:
             return _counts()
-        n = SampleStat.samples
         zero = literal_column("0", Integer)
-        return (
-            func.coalesce(func.sum(n), zero),
-            func.coalesce(
-                func.sum(
-                    case((SampleStat.conclusion == Conclusion.QUALIFIED.value, n), else_=zero)
-                ),
-                zero,
-            ),
-            func.coalesce(
-                func.sum(
-                    case((SampleStat.conclusion == Conclusion.UNQUALIFIED.value, n), else_=zero)
-                ),
-                zero,
-            ),
+        return tuple(  # type: ignore[return-value]
+            func.coalesce(func.sum(self.table.c[name]), zero) for name in summary_sql.ROLLUP_COUNTS
         )
 
 
-_SAMPLES = _Source(summary=False)
-_SUMMARY = _Source(summary=True)
+_SAMPLES = _Source(Sample.__table__, summary=False)
 
 
-def _summary_answers(filters: StatsFilter, by: str) -> bool:
-    """Whether ``sample_stats`` holds the answer: whole months, no plan/task, no sampler."""
-    if _FORCE_SAMPLES or by == "sampler" or filters.plan_id or filters.task_id:
-        return False
-    if filters.type_condition:
-        return False
-    if filters.date_from and filters.date_from.day != 1:
-        return False
-    return not filters.date_to or _last_day_of_month(filters.date_to)
+def _rollups_answer(filters: StatsFilter, by: str) -> bool:
+    """Whether the rollups hold the answer: anything but a plan, a task or the sampler."""
+    return not (_FORCE_SAMPLES or by == "sampler" or filters.plan_id or filters.task_id)
+
+
+def _needed_dimensions(
+    *, by: str, level: int, parent: FoodCategory | None, key_food_levels: set[int]
+) -> set[str]:
+    """The rollup dimensions a question groups by or filters by (but the type)."""
+    needed = {f"cat_l{lvl}_id" for lvl in key_food_levels}
+    if parent is not None:
+        needed.add(f"cat_l{parent.level}_id")
+    if by == "category":
+        needed.add(f"cat_l{level}_id")
+    elif by in ROLLUP_GROUP_COLUMNS:
+        needed.add(ROLLUP_GROUP_COLUMNS[by])
+    return needed
+
+
+# Groupings other than periods and categories, by the rollup column they group.
+ROLLUP_GROUP_COLUMNS = {"district": "region_code", "link": "link", "lab": "lab_id"}
+
+
+def smallest_rollup(needed: set[str], grain: str) -> str | None:
+    """The first (smallest) rollup kind kept at ``grain`` that keeps every ``needed``."""
+    for name, (dimensions, grains) in summary_sql.ROLLUPS.items():
+        if grain in grains and needed <= set(dimensions):
+            return name
+    return None
+
+
+def split_range(low: date | None, high: date | None):
+    """(whole months, edge-day ranges) of the dates ``low``..``high`` (None: open).
+
+    The whole months are ``(first, last)``, the first day of the first whole month and the
+    last day of the last one (either None when open), or None when no month is whole; the
+    edges are at most two ``(first, last)`` day ranges, the partial months at either end."""
+    whole_low = low if low is None or low.day == 1 else _next_month(low)
+    whole_high = (
+        high
+        if high is None or _last_day_of_month(high)
+        else high.replace(day=1) - timedelta(days=1)
+    )
+    edges: list[tuple[date, date]] = []
+    if low is not None and whole_low is not None and whole_low != low:
+        end = whole_low - timedelta(days=1)
+        edges.append((low, end if high is None else min(high, end)))
+    if high is not None and whole_high != high:
+        start = high.replace(day=1) if low is None else max(low, high.replace(day=1))
+        if not edges or start > edges[0][1]:
+            edges.append((start, high))
+    months = None
+    if whole_low is None or whole_high is None or whole_low <= whole_high:
+        months = (whole_low, whole_high)
+    return months, edges
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
 def _last_day_of_month(day: date) -> bool:
     return (day.month == 12 and day.day == 31) or (day + timedelta(days=1)).day == 1
 
 
-def _summary_conditions(filters: StatsFilter, parent: FoodCategory | None) -> list:
-    """WHERE clauses on ``sample_stats`` selecting the samples of ``filters``."""
-    conditions = [SampleStat.samples > 0]
-    if filters.date_from:
-        conditions.append(SampleStat.month >= filters.date_from.strftime("%Y-%m"))
-    if filters.date_to:
-        conditions.append(SampleStat.month <= filters.date_to.strftime("%Y-%m"))
+_DIMENSION_COLUMNS = summary_sql.ROLLUP_DIMENSIONS
+
+
+def _nulled(table, day) -> list[Any]:
+    """The date and dimensions of a rollup or delta table, labelled as on ``samples``, with
+    the sentinels (0, '') as NULL."""
+    columns: list[Any] = [day.label("sampling_date"), table.c.inspection_type]
+    for name in _DIMENSION_COLUMNS[1:]:
+        column = table.c[name]
+        sentinel = (
+            literal_column("0", Integer)
+            if isinstance(column.type, Integer)
+            else literal_column("''", String)
+        )
+        columns.append(func.nullif(column, sentinel, type_=column.type).label(name))
+    return columns
+
+
+def _rollup_part(kind: str, grain: str, low: date | None, high: date | None):
+    """Rows of one rollup kind and grain in ``low``..``high``, sentinels as NULL."""
+    table = SampleRollup.__table__
+    columns = _nulled(table, table.c.period)
+    conditions = [table.c.rollup == kind, table.c.grain == grain]
+    if low is not None:
+        conditions.append(table.c.period >= low)
+    if high is not None:
+        conditions.append(table.c.period <= high)
+    counts = [table.c[name] for name in summary_sql.ROLLUP_COUNTS]
+    return select(*columns, *counts).where(*conditions)
+
+
+def _delta_part(ranges: list[tuple[date | None, date | None]]):
+    """PostgreSQL's deltas not folded in yet (never any on SQLite) of the days in
+    ``ranges`` (those answered by rollup rows), like rollup rows."""
+    table = SampleRollupDelta.__table__
+    columns = _nulled(table, table.c.day)
+    within = []
+    for low, high in ranges:
+        bounds: list[ColumnElement[bool]] = [literal(True)]
+        if low is not None:
+            bounds.append(table.c.day >= low)
+        if high is not None:
+            bounds.append(table.c.day <= high)
+        within.append(and_(*bounds))
+    counts = [table.c[name] for name in summary_sql.ROLLUP_COUNTS]
+    return select(*columns, *counts).where(or_(*within))
+
+
+def _samples_part(low: date, high: date):
+    """Counted samples of the days ``low``..``high`` (by the date index), like rollup rows."""
+    one, zero = literal_column("1", Integer), literal_column("0", Integer)
+    columns: list[Any] = [
+        Sample.sampling_date.label("sampling_date"),
+        type_coerce(Sample.inspection_type, String).label("inspection_type"),
+        Sample.cat_l1_id,
+        Sample.cat_l2_id,
+        Sample.cat_l3_id,
+        Sample.cat_l4_id,
+        Sample.region_code,
+        type_coerce(Sample.link, String).label("link"),
+        Sample.lab_id,
+        one.label("samples"),
+        case((Sample.conclusion == Conclusion.QUALIFIED, one), else_=zero).label("qualified"),
+        case((Sample.conclusion == Conclusion.UNQUALIFIED, one), else_=zero).label("unqualified"),
+    ]
+    return select(*columns).where(
+        Sample.status.not_in(LEFT_OUT),
+        Sample.sampling_date >= low,
+        Sample.sampling_date <= high,
+    )
+
+
+def rollup_source(session: Session, filters: StatsFilter, needed: set[str]) -> _Source:
+    """The rollup rows answering a question about ``needed`` over the filters' dates
+    (``source.column(name)``: ``sampling_date``, the dimensions, NULL for a sentinel, and
+    the counts ``samples``, ``qualified``, ``unqualified``; the caller sums them)."""
+    month_kind = smallest_rollup(needed, "month")
+    day_kind = smallest_rollup(needed, "day")
+    assert month_kind is not None  # kind 'all' keeps every dimension
+    months, edges = split_range(filters.date_from, filters.date_to)
+    parts: list[Select[Any]] = []
+    from_rollups: list[tuple[date | None, date | None]] = []  # the days rollup rows cover
+    if months is not None:
+        parts.append(_rollup_part(month_kind, "month", *months))
+        from_rollups.append(months)
+    for low, high in edges:
+        if day_kind:
+            parts.append(_rollup_part(day_kind, "day", low, high))
+            from_rollups.append((low, high))
+        else:  # counted on the samples themselves: their deltas are in them already
+            parts.append(_samples_part(low, high))
+    if from_rollups and session.get_bind().dialect.name == "postgresql":
+        parts.append(_delta_part(from_rollups))
+    if len(parts) == 1:
+        return _Source(parts[0].subquery("counted"), summary=True)
+    return _Source(union_all(*parts).subquery("counted"), summary=True)
+
+
+def _rollup_conditions(source: _Source, filters: StatsFilter, parent: FoodCategory | None) -> list:
+    """WHERE clauses on the rollup rows selecting the samples of ``filters`` (the dates
+    are in the rows chosen already)."""
+    conditions: list = []
+    if filters.type_condition:
+        conditions.append(
+            source.column("inspection_type").in_(
+                sorted(t.value for t in set(filters.inspection_types))
+            )
+        )
     if parent is not None:
-        conditions.append(SUMMARY_LEVEL_COLUMNS[parent.level] == parent.id)
+        conditions.append(source.level_column(parent.level) == parent.id)
     return conditions
 
 
@@ -409,25 +549,23 @@ def _group_counts(
     session: Session, source: _Source, key: SQLColumnExpression[Any], conditions: list
 ) -> list[tuple[Any, int, int, int]]:
     samples, qualified, unqualified = source.counts()
+    query = (
+        select(key, samples, qualified, unqualified)
+        .select_from(source.table)
+        .where(*conditions)
+        .group_by(key)
+        .order_by(key)
+    )
+    if source.summary:  # rows and deltas netting to nothing are no group of samples
+        query = query.having(samples > 0)
     # Rows are indexed, not unpacked: mypy types the parts of an unpacked Row as object.
-    return [
-        (row[0], int(row[1]), int(row[2]), int(row[3]))
-        for row in session.execute(
-            select(key, samples, qualified, unqualified)
-            .select_from(source.table)
-            .where(*conditions)
-            .group_by(key)
-            .order_by(key)
-        )
-    ]
+    return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)]
 
 
 def _category_rows(
     session: Session, source: _Source, conditions: list, level: int
 ) -> list[StatRow]:
-    counts = _group_counts(
-        session, source, source.group_key(source.level_column(level)), conditions
-    )
+    counts = _group_counts(session, source, source.level_column(level), conditions)
     categories = _categories_by_id(session, [k for k, *_ in counts if k is not None])
     rows = []
     for key, n, q, u in counts:
@@ -458,25 +596,13 @@ def _key_food_rows(
 
 
 def _grouped_rows(session: Session, source: _Source, conditions: list, by: str) -> list[StatRow]:
-    if source.summary:
-        key = {
-            "district": source.group_key(SampleStat.region_code),
-            "link": SampleStat.link,
-            "lab": source.group_key(SampleStat.lab_id),
-        }.get(by)
-        if key is None:
-            key = _month_period(SampleStat.month, by)
+    column = {**ROLLUP_GROUP_COLUMNS, "sampler": "sampler_id"}.get(by)
+    if column is not None:
+        key = source.column(column)
     else:
-        key = {
-            "district": Sample.region_code,
-            "link": Sample.link,
-            "lab": Sample.lab_id,
-            "sampler": Sample.sampler_id,
-        }.get(by)
-        if key is None:
-            key = period_expression(session, Sample.sampling_date, by)
+        key = period_expression(session, source.column("sampling_date"), by)
     counts = _group_counts(session, source, key, conditions)
-    if by == "link":  # the summary holds the link's text, samples the enum
+    if by == "link":  # the rollups hold the link's text, samples the enum
         counts = [(Link(k), n, q, u) for k, n, q, u in counts]
     names = _names(session, by, [k for k, *_ in counts if k is not None])
     return [
@@ -498,102 +624,115 @@ def period_expression(session: Session, column, period: str):
     return func.strftime({"month": "%Y-%m", "year": "%Y"}[period], column)
 
 
-def _month_period(column, period: str):
-    """``column`` (text 'YYYY-MM') as 'YYYY-MM', 'YYYY-Qn' or 'YYYY' (both databases)."""
-    if period not in PERIODS:
-        raise ValueError(f"unknown period {period!r}")
-    if period == "month":
-        return column
-    year = func.substr(column, literal_column("1"), literal_column("4"), type_=String)
-    if period == "year":
-        return year
-    month = cast(
-        func.substr(column, literal_column("6"), literal_column("2"), type_=String), Integer
-    )
-    quarter = (month + literal_column("2", Integer)) // literal_column("3", Integer)
-    return year.concat(literal_column("'-Q'")).concat(cast(quarter, String))
+# --- the rollups: folding, checking and rebuilding them --------------------------------------
 
 
-# --- the summary table: checking and rebuilding it -----------------------------------------
+def fold_deltas(session: Session, *, wait: bool = False) -> int | None:
+    """PostgreSQL: fold the committed deltas into the rollups; returns how many rollup rows
+    the fold touched, or None when another fold holds the lock (``wait``: wait for it).
+
+    Writers only append deltas, so a fold never waits for them nor they for it; folds run
+    one at a time and upsert in key order.  Nothing to do on SQLite (no deltas there)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    locked = session.execute(text(f"SELECT {lock}({summary_sql.FOLD_LOCK})")).scalar()
+    if locked is False:
+        return None
+    create, move, upsert, prune = summary_sql.rollup_fold_sql()
+    session.execute(text(create))
+    session.execute(text(move))
+    touched: int = session.execute(text("SELECT count(*) FROM rollup_fold")).scalar_one()
+    session.execute(text(upsert))
+    session.execute(text(prune))
+    session.execute(text("DROP TABLE rollup_fold"))
+    return int(touched)
 
 
-def _recounted_dimensions(session: Session) -> list:
-    """The summary's dimensions computed from a samples row (as the triggers compute them)."""
-    zero, empty = literal_column("0", Integer), literal_column("''", String)
-    return [
-        period_expression(session, Sample.sampling_date, "month"),
-        func.coalesce(Sample.cat_l1_id, zero),
-        func.coalesce(Sample.cat_l2_id, zero),
-        func.coalesce(Sample.cat_l3_id, zero),
-        func.coalesce(Sample.cat_l4_id, zero),
-        func.coalesce(Sample.region_code, empty),
-        type_coerce(Sample.link, String),
-        func.coalesce(Sample.lab_id, zero),
-        func.coalesce(type_coerce(Sample.conclusion, String), empty),
-    ]
+def fold_pending(session: Session) -> bool:
+    """PostgreSQL: fold the deltas in if there are any and no other fold is running;
+    whether it did (the caller commits).  Nothing on SQLite, which has no deltas."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    if session.execute(select(SampleRollupDelta.id).limit(1)).first() is None:
+        return False
+    return fold_deltas(session) is not None
 
 
-def _recount_query(session: Session):
-    dimensions = _recounted_dimensions(session)
-    return (
-        select(*dimensions, func.count())
-        .where(Sample.status.not_in(LEFT_OUT))
-        .group_by(*dimensions)
-    )
-
-
-SUMMARY_DIMENSIONS = (
-    "month",
-    "cat_l1_id",
-    "cat_l2_id",
-    "cat_l3_id",
-    "cat_l4_id",
-    "region_code",
-    "link",
-    "lab_id",
-    "conclusion",
-)
-
-
-def _summary_counts(session: Session) -> dict[tuple, int]:
-    columns = [SampleStat.__table__.c[name] for name in SUMMARY_DIMENSIONS]
-    return {
-        tuple(row[:-1]): int(row[-1])
-        for row in session.execute(
-            select(*columns, SampleStat.samples).where(SampleStat.samples > 0)
+def rollup_counts(session: Session) -> dict[tuple, tuple[int, int, int]]:
+    """Every rollup row with its counts, the deltas not folded in yet added (no zeros)."""
+    table = SampleRollup.__table__
+    key = [table.c[name] for name in summary_sql.ROLLUP_KEY]
+    counts = [table.c[name] for name in summary_sql.ROLLUP_COUNTS]
+    rows: dict[tuple, tuple[int, int, int]] = {
+        tuple(row[:-3]): (int(row[-3]), int(row[-2]), int(row[-1]))
+        for row in session.execute(select(*key, *counts))
+    }
+    dialect = session.get_bind().dialect.name
+    deltas = text(
+        f"SELECT {', '.join(summary_sql.rollup_key_values('d', dialect, day='day'))}, "
+        f"sum(d.samples), sum(d.qualified), sum(d.unqualified) "
+        f"FROM sample_rollup_deltas d CROSS JOIN {summary_sql.rollup_kinds_sql()} "
+        f"GROUP BY {', '.join(str(i) for i in range(1, len(key) + 1))}"
+    ).columns(*key, *counts)
+    for row in session.execute(deltas):
+        before = rows.get(tuple(row[:-3]), (0, 0, 0))
+        rows[tuple(row[:-3])] = tuple(  # type: ignore[assignment]
+            b + int(d) for b, d in zip(before, row[-3:], strict=True)
         )
+    return {k: v for k, v in rows.items() if v != (0, 0, 0)}
+
+
+def _recounted(session: Session) -> dict[tuple, tuple[int, int, int]]:
+    """Every rollup row as recounted from the samples."""
+    table = SampleRollup.__table__
+    key = [table.c[name] for name in summary_sql.ROLLUP_KEY]
+    counts = [table.c[name] for name in summary_sql.ROLLUP_COUNTS]
+    dialect = session.get_bind().dialect.name
+    fill = summary_sql.rollup_fill_sql(dialect, [s.value for s in LEFT_OUT])
+    query = text(fill[fill.index("SELECT ") :]).columns(*key, *counts)
+    return {
+        tuple(row[:-3]): (int(row[-3]), int(row[-2]), int(row[-1]))
+        for row in session.execute(query)
     }
 
 
-def _recounted(session: Session) -> dict[tuple, int]:
-    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(_recount_query(session))}
-
-
 def summary_matches_samples(session: Session) -> bool:
-    """Whether ``sample_stats`` holds exactly the counts recomputed from ``samples``."""
-    return _summary_counts(session) == _recounted(session)
+    """Whether the rollups (with the deltas) hold exactly the counts recomputed from
+    ``samples``."""
+    return rollup_counts(session) == _recounted(session)
 
 
 def rebuild_summary(session: Session) -> int:
-    """Recompute ``sample_stats`` from ``samples`` (the operator's repair tool); returns how
-    many combinations differed (0: it was exact, and is left untouched)."""
+    """Recompute the rollups from ``samples`` (the operator's repair tool); returns how
+    many rollup rows differed (0: they were exact, and are left untouched)."""
     if session.get_bind().dialect.name == "postgresql":
         # Writers wait until the transaction ends: nothing changes between count and rewrite.
         session.execute(text("LOCK TABLE samples IN SHARE MODE"))
-    current, recounted = _summary_counts(session), _recounted(session)
+        fold_deltas(session, wait=True)
+    current, recounted = rollup_counts(session), _recounted(session)
     differing = sum(
         1 for key in current.keys() | recounted.keys() if current.get(key) != recounted.get(key)
     )
     if differing:
-        session.execute(delete(SampleStat))
-        session.execute(
-            insert(SampleStat).from_select(
-                [*SUMMARY_DIMENSIONS, "samples"], _recount_query(session)
-            )
+        refill(session)
+        audit.record(
+            session, None, "sample_rollups", "all", "rebuild", new={"differing": differing}
         )
-        audit.record(session, None, "sample_stats", "all", "rebuild", new={"differing": differing})
         session.flush()
     return differing
+
+
+def refill(session: Session) -> None:
+    """Empty the rollups and the deltas and count them again from ``samples`` (one kind at a
+    time: each a single GROUP BY over the samples)."""
+    dialect = session.get_bind().dialect.name
+    session.execute(delete(SampleRollupDelta))
+    session.execute(delete(SampleRollup))
+    for kind in summary_sql.ROLLUPS:
+        session.execute(
+            text(summary_sql.rollup_fill_sql(dialect, [s.value for s in LEFT_OUT], kind=kind))
+        )
 
 
 def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategory]:
@@ -602,13 +741,18 @@ def _categories_by_id(session: Session, ids: list[int]) -> dict[int, FoodCategor
     return {c.id: c for c in session.scalars(select(FoodCategory).where(FoodCategory.id.in_(ids)))}
 
 
+# Up to this many keys, names are read by an IN list; beyond it, all of them (2,800 counties).
+_NAMES_BY_KEY = 200
+
+
 def _names(session: Session, by: str, keys: list) -> dict:
     if not keys:
         return {}
     if by == "district":
-        return dict(
-            session.execute(select(Region.code, Region.name_zh).where(Region.code.in_(keys))).all()
-        )
+        query = select(Region.code, Region.name_zh)
+        if len(keys) <= _NAMES_BY_KEY:  # else every name: one plain read beats a huge IN list
+            query = query.where(Region.code.in_(keys))
+        return dict(session.execute(query).all())
     if by == "lab":
         return dict(session.execute(select(Lab.id, Lab.name).where(Lab.id.in_(keys))).all())
     if by == "sampler":

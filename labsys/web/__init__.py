@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
 from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
@@ -15,6 +16,7 @@ from labsys.extensions import db, login_manager
 from labsys.models import OilProcess, Role, User
 from labsys.services import esign, security
 from labsys.services.errors import noted_refusals
+from labsys.services.stats import fold_pending
 from labsys.web import access, i18n, navigation, sessions
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -101,10 +103,25 @@ def _commit_or_rollback(response):
     """One commit per request: what the services flushed is kept only on success."""
     if response.status_code < 400:
         db.session.commit()
+        if write_intent.get():
+            _fold_rollups()
     else:
         db.session.rollback()
     _record_refusals(response)
     return response
+
+
+def _fold_rollups() -> None:
+    """After a write: fold PostgreSQL's rollup deltas in, in a transaction of its own (one
+    folder at a time; a busy or failed fold leaves them to the next, counted meanwhile)."""
+    try:
+        if fold_pending(db.session):
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("folding the pass-rate rollup deltas failed (kept)")
 
 
 def _record_refusals(response) -> None:

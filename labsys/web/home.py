@@ -101,7 +101,7 @@ class Overview:
 
 def _supervisor_overview(check: sampling.DeadlineCheck) -> Overview:
     year = check.today.year
-    # Whole months (the calendar year): the indicator sums the monthly summary table.
+    # The calendar year (whole months): the indicator sums the month rows of the rollups.
     year_filter = stats.StatsFilter(date_from=date(year, 1, 1), date_to=date(year, 12, 31))
     return Overview(
         receipt=queries.todo_receipt(db.session, check),

@@ -13,6 +13,8 @@ the stored schema text edited in the migration's transaction).
 import sqlalchemy as sa
 from alembic import op
 
+from labsys.models import summary_sql
+
 revision = "0030"
 down_revision = "0029"
 branch_labels = None
@@ -23,140 +25,18 @@ NEW_SAMPLE_STATES = (*OLD_SAMPLE_STATES, "voided")
 SAMPLE_CHECK = "ck_samples_sample_status"
 
 # --- the pass-rate summary's triggers (0010), with the states they leave out as a parameter
-
-DIMENSIONS = [
-    "month",
-    "cat_l1_id",
-    "cat_l2_id",
-    "cat_l3_id",
-    "cat_l4_id",
-    "region_code",
-    "link",
-    "lab_id",
-    "conclusion",
-]
-WATCHED = [*DIMENSIONS[1:], "sampling_date", "status"]
-TRIGGERS = ["sample_stats_insert", "sample_stats_update", "sample_stats_delete"]
+# (their SQL: labsys.models.summary_sql)
 
 
 def _in_list(states) -> str:
-    return ", ".join(f"'{s}'" for s in states)
-
-
-def _values(row: str, dialect: str) -> list[str]:
-    month = (
-        f"to_char({row}.sampling_date, 'YYYY-MM')"
-        if dialect == "postgresql"
-        else f"strftime('%Y-%m', {row}.sampling_date)"
-    )
-    return [
-        month,
-        f"coalesce({row}.cat_l1_id, 0)",
-        f"coalesce({row}.cat_l2_id, 0)",
-        f"coalesce({row}.cat_l3_id, 0)",
-        f"coalesce({row}.cat_l4_id, 0)",
-        f"coalesce({row}.region_code, '')",
-        f"{row}.link",
-        f"coalesce({row}.lab_id, 0)",
-        f"coalesce({row}.conclusion, '')",
-    ]
-
-
-def _match(row: str, dialect: str) -> str:
-    return " AND ".join(
-        f"{column} = {value}"
-        for column, value in zip(DIMENSIONS, _values(row, dialect), strict=True)
-    )
-
-
-def _counted(row: str, excluded) -> str:
-    return f"{row}.status NOT IN ({_in_list(excluded)})"
-
-
-def _changed(dialect: str, excluded) -> str:
-    differ = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    parts = [f"OLD.{c} {differ} NEW.{c}" for c in WATCHED if c != "status"]
-    parts.append(f"({_counted('OLD', excluded)}) <> ({_counted('NEW', excluded)})")
-    return " OR ".join(parts)
-
-
-def _upsert(row: str, dialect: str, where: str = "") -> str:
-    return (
-        f"INSERT INTO sample_stats ({', '.join(DIMENSIONS)}, samples) "
-        f"SELECT {', '.join(_values(row, dialect))}, 1{where} "
-        f"ON CONFLICT ({', '.join(DIMENSIONS)}) DO UPDATE SET "
-        f"samples = sample_stats.samples + 1"
-    )
-
-
-def _sqlite_triggers(excluded) -> list[str]:
-    decrement = (
-        "DELETE FROM sample_stats WHERE {match} AND samples <= 1{old};\n"
-        "  UPDATE sample_stats SET samples = samples - 1 WHERE {match}{old};"
-    )
-    old_match = _match("OLD", "sqlite")
-    return [
-        f"""CREATE TRIGGER sample_stats_insert AFTER INSERT ON samples
-FOR EACH ROW WHEN {_counted("NEW", excluded)}
-BEGIN
-  {_upsert("NEW", "sqlite", " WHERE true")};
-END""",
-        f"""CREATE TRIGGER sample_stats_update AFTER UPDATE OF {", ".join(WATCHED)} ON samples
-FOR EACH ROW WHEN {_changed("sqlite", excluded)}
-BEGIN
-  {decrement.format(match=old_match, old=" AND " + _counted("OLD", excluded))}
-  {_upsert("NEW", "sqlite", " WHERE " + _counted("NEW", excluded))};
-END""",
-        f"""CREATE TRIGGER sample_stats_delete AFTER DELETE ON samples
-FOR EACH ROW WHEN {_counted("OLD", excluded)}
-BEGIN
-  {decrement.format(match=old_match, old="")}
-END""",
-    ]
-
-
-def _postgresql_triggers(excluded) -> list[str]:
-    old_match = _match("OLD", "postgresql")
-    return [
-        f"""CREATE FUNCTION sample_stats_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  remaining integer;
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND {_counted("OLD", excluded)} THEN
-    -- The UPDATE locks the row, so the count read back is exact under concurrency.
-    UPDATE sample_stats SET samples = samples - 1 WHERE {old_match}
-      RETURNING samples INTO remaining;
-    IF remaining IS NOT NULL AND remaining <= 0 THEN
-      DELETE FROM sample_stats WHERE {old_match} AND samples <= 0;
-    END IF;
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') AND {_counted("NEW", excluded)} THEN
-    {_upsert("NEW", "postgresql")};
-  END IF;
-  RETURN NULL;
-END
-$$""",
-        """CREATE TRIGGER sample_stats_insert AFTER INSERT ON samples
-FOR EACH ROW EXECUTE FUNCTION sample_stats_sync()""",
-        f"""CREATE TRIGGER sample_stats_update AFTER UPDATE OF {", ".join(WATCHED)} ON samples
-FOR EACH ROW WHEN ({_changed("postgresql", excluded)}) EXECUTE FUNCTION sample_stats_sync()""",
-        """CREATE TRIGGER sample_stats_delete AFTER DELETE ON samples
-FOR EACH ROW EXECUTE FUNCTION sample_stats_sync()""",
-    ]
+    return summary_sql.in_list(states)
 
 
 def _replace_triggers(excluded) -> None:
     dialect = op.get_bind().dialect.name
-    for name in TRIGGERS:
-        op.execute(
-            f"DROP TRIGGER IF EXISTS {name}" + (" ON samples" if dialect == "postgresql" else "")
-        )
-    if dialect == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS sample_stats_sync()")
-        statements = _postgresql_triggers(excluded)
-    else:
-        statements = _sqlite_triggers(excluded)
-    for statement in statements:
+    for statement in summary_sql.legacy_drop(dialect):
+        op.execute(statement)
+    for statement in summary_sql.legacy_triggers_0030(dialect, excluded):
         op.execute(statement)
 
 

@@ -70,7 +70,7 @@ def test_statistics_and_exports_read_the_replica(replica_app, make_user, path):
     assert seen["replica"], "nothing was read from the replica"
     # The primary served the login's own reads only (the user, the session nonce).
     assert _reads_of(seen["primary"], "samples") == []
-    assert _reads_of(seen["primary"], "sample_stats") == []
+    assert _reads_of(seen["primary"], "sample_rollups") == []
 
 
 def test_a_report_download_reads_the_replica_then_the_primary(replica_app, make_user):

@@ -1,5 +1,6 @@
-"""The pass-rate summary table ``sample_stats``: exactly in step with ``samples`` on every
-write path (triggers), and ``stats.compute`` identical through it and through ``samples``."""
+"""The pass-rate rollups ``sample_rollups``: exactly in step with ``samples`` on every write
+path (triggers; on PostgreSQL through the deltas), and ``stats.compute`` identical through
+them and through ``samples``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 
 from labsys.extensions import db
-from labsys.models import Conclusion, Link, Sample, SampleStat, SampleStatus
+from labsys.models import Conclusion, InspectionType, Link, Sample, SampleRollup, SampleStatus
 from labsys.services import stats
 from labsys.services.stats import StatsFilter
 
@@ -52,7 +53,18 @@ def in_step() -> bool:
 
 
 def summary_total() -> int:
-    return db.session.scalar(select(func.coalesce(func.sum(SampleStat.samples), 0)))
+    """Counted samples by the rollups (kind l1 by month), deltas not folded yet included."""
+    return sum(
+        counts[0]
+        for key, counts in stats.rollup_counts(db.session).items()
+        if key[:2] == ("l1", "month")
+    )
+
+
+def fold() -> None:
+    """Fold PostgreSQL's deltas into the rollups (nothing on SQLite) and commit."""
+    stats.fold_deltas(db.session, wait=True)
+    db.session.commit()
 
 
 def counted() -> int:
@@ -79,15 +91,19 @@ def bulk_copy(samples: list, times: int = 1, **changes) -> None:
 def test_filled_by_inserts_and_rejected_samples_not_counted(dataset):
     assert in_step()
     assert summary_total() == counted() == 11
+    fold()
     flour_jan = db.session.scalar(
-        select(func.sum(SampleStat.samples)).where(
-            SampleStat.month == "2026-01", SampleStat.cat_l4_id == dataset.flour.id
+        select(func.sum(SampleRollup.samples)).where(
+            SampleRollup.rollup == "l4",
+            SampleRollup.grain == "month",
+            SampleRollup.period == date(2026, 1, 1),
+            SampleRollup.cat_l4_id == dataset.flour.id,
         )
     )
     assert flour_jan == 5  # the rejected sample of 2026-01-16 is not in it
     assert (
         db.session.scalar(
-            select(func.count()).select_from(SampleStat).where(SampleStat.samples <= 0)
+            select(func.count()).select_from(SampleRollup).where(SampleRollup.samples <= 0)
         )
         == 0
     )
@@ -149,16 +165,13 @@ def test_category_date_region_link_lab_changes(dataset, make_category):
 
 
 def test_status_change_that_keeps_the_counts_fires_nothing(dataset):
-    before = db.session.execute(select(SampleStat)).scalars().all()
-    before = {(s.month, s.cat_l4_id, s.conclusion, s.region_code): s.samples for s in before}
+    fold()
+    before = stats.rollup_counts(db.session)
     pending = dataset.samples[4]
     pending.status = SampleStatus.CONCLUDED  # received -> concluded: still counted
     db.session.commit()
-    after = {
-        (s.month, s.cat_l4_id, s.conclusion, s.region_code): s.samples
-        for s in db.session.execute(select(SampleStat)).scalars()
-    }
-    assert after == before and in_step()
+    assert db.session.scalar(text("SELECT count(*) FROM sample_rollup_deltas")) == 0
+    assert stats.rollup_counts(db.session) == before and in_step()
 
 
 def test_deletions(dataset):
@@ -169,7 +182,8 @@ def test_deletions(dataset):
     db.session.execute(text("DELETE FROM samples"))
     db.session.commit()
     assert in_step() and summary_total() == 0
-    assert db.session.scalar(select(func.count()).select_from(SampleStat)) == 0
+    fold()
+    assert db.session.scalar(select(func.count()).select_from(SampleRollup)) == 0
 
 
 def test_bulk_core_insert_and_update(dataset):
@@ -194,11 +208,12 @@ def test_rebuild_repairs_and_reports(app, dataset):
     result = runner.invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "nothing to rebuild" in result.output
-    db.session.execute(update(SampleStat).values(samples=SampleStat.samples + 7))
-    db.session.execute(text("DELETE FROM sample_stats WHERE month = '2026-04'"))
+    fold()
+    db.session.execute(update(SampleRollup).values(samples=SampleRollup.samples + 7))
+    db.session.execute(delete(SampleRollup).where(SampleRollup.period == date(2026, 4, 1)))
     db.session.commit()
     assert not in_step()
-    # The summary answers whole months: a broken table shows (hence the repair tool) ...
+    # The rollups answer: a broken table shows (hence the repair tool) ...
     assert stats.compute(db.session).total.samples != 11
     db.session.rollback()
     result = runner.invoke(args=["stats", "rebuild"])
@@ -210,17 +225,27 @@ def test_rebuild_repairs_and_reports(app, dataset):
     assert result.exit_code == 0 and '"samples": 11' in result.output
 
 
-def test_partial_months_are_counted_on_the_samples(dataset):
-    db.session.execute(update(SampleStat).values(samples=SampleStat.samples + 100))
-    db.session.commit()
-    # A range that is not whole months never reads the (here corrupted) summary.
-    exact = stats.compute(db.session, filters=StatsFilter(date_from=date(2026, 1, 2)))
-    assert exact.total.samples == 11
-    assert (
-        stats.compute(db.session, filters=StatsFilter(date_to=date(2026, 12, 30))).total.samples
-        == 11
+def test_partial_months_are_counted_on_day_rows(dataset):
+    fold()
+    db.session.execute(
+        update(SampleRollup)
+        .where(SampleRollup.grain == "month")
+        .values(samples=SampleRollup.samples + 100)
     )
+    db.session.commit()
+    # The days at either end of a range come from the (intact) day rows, whole months
+    # from the (here corrupted) month rows; the sampler is counted on the samples.
     assert stats.compute(db.session, by="sampler").total.samples == 11
+    first_days = StatsFilter(date_from=date(2026, 1, 2), date_to=date(2026, 1, 31))
+    in_january = db.session.scalar(
+        select(func.count())
+        .select_from(Sample)
+        .where(
+            Sample.status != SampleStatus.REJECTED,
+            Sample.sampling_date.between(date(2026, 1, 2), date(2026, 1, 31)),
+        )
+    )
+    assert stats.compute(db.session, filters=first_days).total.samples == in_january > 0
     assert stats.compute(db.session).total.samples > 11
 
 
@@ -308,7 +333,18 @@ def test_identical_on_bulk_data(varied):
 OPERATIONS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["conclusion", "status", "date", "region", "lab", "link", "delete", "copy"]
+            [
+                "conclusion",
+                "status",
+                "date",
+                "region",
+                "lab",
+                "link",
+                "type",
+                "delete",
+                "copy",
+                "fold",
+            ]
         ),
         st.integers(min_value=0, max_value=1000),
         st.sampled_from([Q, U, INC, None]),
@@ -348,8 +384,16 @@ def test_random_writes_keep_the_summary_exact(dataset, operations):
             sample.lab_id = None if sample.lab_id else dataset.lab.id
         elif name == "link":
             sample.link = Link.ONLINE if sample.link != Link.ONLINE else Link.RETAIL
+        elif name == "type":
+            sample.inspection_type = (
+                InspectionType.RISK_MONITORING
+                if sample.inspection_type == InspectionType.SUPERVISION
+                else InspectionType.SUPERVISION
+            )
         elif name == "delete":
             db.session.delete(sample)
+        elif name == "fold":
+            fold()
         else:
             bulk_copy([sample], conclusion=conclusion)
         db.session.commit()
