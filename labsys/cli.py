@@ -9,15 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as distribution_version
+from functools import partial, wraps
+from importlib import import_module
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -28,22 +28,33 @@ from labsys.extensions import db
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-def _create_app(*_args, **_kwargs):
-    from labsys import create_app
+def _create_app(*_args, web: bool = False, **_kwargs):
+    """The command line's app: without the pages (see ``labsys.app.create_app``)."""
+    from labsys.app import create_app
     from labsys.config import ConfigurationError
 
     try:
-        return create_app()
+        return create_app(web=web)
     except ConfigurationError as error:  # one line, not Flask's traceback
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_FAILURE)
 
 
 def labsys_version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as distribution_version
+
     try:
         return distribution_version("labsys")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version``: the package metadata is read only when asked for."""
+    if value and not ctx.resilient_parsing:
+        click.echo(f"labsys {labsys_version()}")
+        ctx.exit()
 
 
 @click.group(
@@ -56,7 +67,14 @@ def labsys_version() -> str:
     help="labsys: laboratory information system for food-safety sampling inspection.\n\n"
     "Exit status: 0 done, 1 failed (nothing changed), 2 wrong usage.",
 )
-@click.version_option(labsys_version(), prog_name="labsys", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def main():
     pass
 
@@ -66,15 +84,62 @@ def main():
 main.params = [p for p in main.params if p.name not in ("env_file", "app", "debug")]
 
 
-def register_commands(app) -> None:
-    from labsys.commands.backup import backup_command, restore_command
-    from labsys.commands.foundation import audit_group, create_user, init, quickstart
+# The foundation's commands; features add theirs in ``labsys.features.CLI_COMMANDS``.
+FOUNDATION_COMMANDS = {
+    "init": "labsys.commands.foundation:init",
+    "create-user": "labsys.commands.foundation:create_user",
+    "quickstart": "labsys.commands.foundation:quickstart",
+    "audit": "labsys.commands.foundation:audit_group",
+    "backup": "labsys.commands.backup:backup_command",
+    "restore": "labsys.commands.backup:restore_command",
+}
 
-    for command in (
-        init, create_user, quickstart, audit_group, backup_command, restore_command,
-        *_feature_commands(),
-    ):  # fmt: skip
-        app.cli.add_command(_as_cli_run(command))
+
+class LazyCommands(AppGroup):
+    """The app's command group, importing a command's module only when it is run (or
+    listed by ``--help``): ``labsys stats`` does not import the demo, the PDF reports or
+    the migrations."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, Callable[[], click.Command]] = {}
+
+    def add_lazy(self, name: str, load: Callable[[], click.Command]) -> None:
+        self.lazy[name] = load
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy.pop(cmd_name)(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+
+def register_commands(app) -> None:
+    from labsys.features import CLI_COMMANDS
+
+    lazy = LazyCommands(app.cli.name)
+    for name, command in app.cli.commands.items():  # blueprints' own, if any
+        lazy.add_command(command, name)
+    app.cli = lazy
+    for name, target in {**FOUNDATION_COMMANDS, **CLI_COMMANDS}.items():
+        lazy.add_lazy(name, partial(_load_command, target))
+    if "migrate" not in app.extensions:  # the command line's app: alembic when needed
+        lazy.add_lazy("db", partial(_migrations_group, app))
+
+
+def _load_command(target: str) -> click.Command:
+    module, _, attribute = target.partition(":")
+    return _as_cli_run(getattr(import_module(module), attribute))
+
+
+def _migrations_group(app) -> click.Command:
+    from labsys.app import init_migrations
+
+    app.cli.lazy.pop("db", None)
+    init_migrations(app)  # adds Flask-Migrate's ``db`` group to app.cli
+    return app.cli.commands["db"]
 
 
 def cli_locale() -> str:
@@ -125,12 +190,6 @@ def default_base_url() -> str:
     return base_url(current_app.config)
 
 
-def _feature_commands():
-    from labsys.features import CLI_COMMANDS
-
-    return CLI_COMMANDS()
-
-
 @main.command("secret-key", with_appcontext=False)
 def secret_key_command():
     """Create the embedded quick start's secret key and audit key in the instance folder
@@ -147,16 +206,15 @@ def secret_key_command():
         click.echo(f"audit key kept in {ensure_key_file(instance).resolve()}")
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)
 @click.option("--host", default=SERVE_HOST, show_default=True)
 @click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-@with_appcontext
 def serve_command(host: str, port: int, threads: int):
     """Serve the app with the production WSGI server (waitress)."""
     from waitress import serve
 
-    app = current_app._get_current_object()
+    app = _create_app(web=True)  # the full app: the other commands' has no pages
     click.echo(f"labsys is serving on http://{host}:{port}/  (Ctrl+C stops it)")
     serve(app, host=host, port=port, threads=threads, ident="labsys")
 
@@ -192,6 +250,19 @@ def read_only() -> Iterator[None]:
         with suppress(Exception):  # a dead connection: nothing to roll back
             db.session.rollback()
         write_intent.reset(token)
+
+
+def reads_only(command_function):
+    """Run a command function that only reads inside :func:`read_only` (no SQLite write
+    lock); put it under ``@with_appcontext``.  Marked ``reads_only`` for the guard test."""
+
+    @wraps(command_function)
+    def run(*args, **kwargs):
+        with read_only():
+            return command_function(*args, **kwargs)
+
+    run.reads_only = True  # type: ignore[attr-defined]
+    return run
 
 
 def progress_bar(length: int | None, label: str, iterable=None):
