@@ -124,7 +124,11 @@ def test_accept_keeps_the_place_and_the_keyboard_works_the_queue(
     page.click(f"#sample-{soon[4]} .accept-all")
     page.wait_for_selector(".alert-success")
     assert "due=soon" in page.url and page.url.endswith(f"#sample-{soon[5]}")
-    assert page.evaluate("window.scrollY") > 0  # not thrown back to the top
+    # The alert can be in the DOM before the page's script has run: wait for the script to
+    # have placed the reviewer on the sixth sample, then check the scroll it produced.
+    page.wait_for_load_state("load")
+    page.wait_for_function(f"document.activeElement.id === 'sample-{soon[5]}'")
+    page.wait_for_function("window.scrollY > 0")  # not thrown back to the top
     assert page.evaluate("document.activeElement.id") == f"sample-{soon[5]}"
     assert "current" in page.get_attribute(f"#sample-{soon[5]}", "class")
     assert soon[4] not in _cards(page)
