@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import Enum
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -181,9 +181,35 @@ def chains(session: Session | Connection) -> list[int]:
 
 
 def heads(session: Session | Connection) -> anchor.Heads:
-    """Every chain's head: chain -> (position, row hash)."""
-    found = {chain: _head(session, chain) for chain in chains(session)}
-    return {chain: (head.seq, head.row_hash) for chain, head in found.items()}
+    """Every chain's head: chain -> (position, row hash).  Written after every audited
+    commit, so it costs two round trips: the heads of the configured chains in one query
+    (an index probe each), and a probe for chains beyond them (``AUDIT_CHAINS`` lowered)."""
+    configured = _configured_chains()
+    probes = [
+        select(AuditEntry.chain, AuditEntry.seq, AuditEntry.row_hash)
+        .where(AuditEntry.chain == chain)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+        .subquery()
+        for chain in range(configured)
+    ]
+    rows = session.execute(union_all(*(select(probe) for probe in probes))).all()
+    found: anchor.Heads = {}
+    for row in rows:
+        # A chain whose last row has no position (written before positions) is counted.
+        head = Head(row.seq, row.row_hash) if row.seq is not None else _head(session, row.chain)
+        found[row.chain] = (head.seq, head.row_hash)
+    beyond = session.scalar(select(AuditEntry.chain).where(AuditEntry.chain >= configured).limit(1))
+    if beyond is not None:
+        for chain in chains(session):
+            if chain not in found:
+                head = _head(session, chain)
+                found[chain] = (head.seq, head.row_hash)
+    return dict(sorted(found.items()))
+
+
+def _configured_chains() -> int:
+    return max(1, int(current_app.config.get("AUDIT_CHAINS") or 1))
 
 
 @dataclass(frozen=True)
@@ -221,7 +247,7 @@ def _chain_for(session: Session, entries: list[Stamped]) -> int:
         # Held already (re-entrant); taken again after a savepoint's rollback released it.
         _lock_chain(session, chosen)
         return chosen
-    count = max(1, int(current_app.config.get("AUDIT_CHAINS") or 1))
+    count = _configured_chains()
     user_id = next((e.user_id for e in entries if e.user_id is not None), 0)
     own = user_id % count
     candidates = [(own + offset) % count for offset in range(count)]

@@ -99,12 +99,16 @@ def _verify(app):
     return result.output
 
 
-def test_every_chain_verifies_and_is_anchored(app, chained):
+def test_every_chain_verifies_and_is_anchored(app, chained, monkeypatch):
     result = run_cli(app, "audit", "verify")
     assert result.exit_code == 0, result.output
     checkpoint = anchor.read_checkpoint()
     assert sorted(checkpoint.heads) == chained
     assert checkpoint.seq == db.session.scalar(select(func.count()).select_from(AuditEntry))
+    assert audit.heads(db.session) == checkpoint.heads
+    # Fewer chains configured later: the chains beyond still count.
+    monkeypatch.setitem(app.config, "AUDIT_CHAINS", 1)
+    assert audit.heads(db.session) == checkpoint.heads
 
 
 def test_an_edited_row_in_any_chain_is_detected(app, chained):
