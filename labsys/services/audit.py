@@ -177,7 +177,7 @@ def chains(session: Session | Connection) -> list[int]:
         following = session.scalar(query)
         if following is None:
             return found
-        found.append(following)
+        found += [following]
 
 
 def heads(session: Session | Connection) -> anchor.Heads:
