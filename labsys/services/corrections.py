@@ -188,16 +188,16 @@ def _no_pending(session: Session, target: CorrectionTarget, target_id: int, name
 def _new_request(
     session: Session,
     actor: User,
-    *,
-    target: CorrectionTarget,
-    record,
+    record: Sample | SamplingVisit | SampleResult,
     action: CorrectionAction,
-    visit_id: int,
-    sample_id: int | None,
+    *,
     old: dict,
     new: dict,
     reason: str,
 ) -> Correction:
+    """A pending request to correct or void ``record`` (a batch, a visit or a result), with
+    the record's version, audited as the requester's."""
+    target, visit_id, sample_id = _request_target(record)
     request, first_state = lifecycle.start(actor, Correction, "request")
     correction = Correction(
         target=target,
@@ -231,6 +231,17 @@ def _new_request(
         reason=reason,
     )
     return correction
+
+
+def _request_target(
+    record: Sample | SamplingVisit | SampleResult,
+) -> tuple[CorrectionTarget, int, int | None]:
+    """(target kind, visit id, sample id) of a request about ``record``."""
+    if isinstance(record, SamplingVisit):
+        return CorrectionTarget.VISIT, record.id, None
+    if isinstance(record, Sample):
+        return CorrectionTarget.SAMPLE, record.visit_id, record.id
+    return CorrectionTarget.RESULT, record.sample.visit_id, record.sample_id
 
 
 def _check_team_or_supervisor(session: Session, actor: User, sample: Sample) -> None:
@@ -291,16 +302,7 @@ def correct_sample(
         raise ServiceError(_("Nothing would change: correct at least one field."))
     _no_pending(session, CorrectionTarget.SAMPLE, sample.id, sample.sample_no)
     return _new_request(
-        session,
-        actor,
-        target=CorrectionTarget.SAMPLE,
-        record=sample,
-        action=CorrectionAction.CORRECT,
-        visit_id=sample.visit_id,
-        sample_id=sample.id,
-        old=old,
-        new=new,
-        reason=reason,
+        session, actor, sample, CorrectionAction.CORRECT, old=old, new=new, reason=reason
     )
 
 
@@ -347,16 +349,7 @@ def correct_visit(
         sampling._apply_visit_changes(session, actor, visit, new, reason or None)
         return None
     return _new_request(
-        session,
-        actor,
-        target=CorrectionTarget.VISIT,
-        record=visit,
-        action=CorrectionAction.CORRECT,
-        visit_id=visit.id,
-        sample_id=None,
-        old=old,
-        new=new,
-        reason=reason,
+        session, actor, visit, CorrectionAction.CORRECT, old=old, new=new, reason=reason
     )
 
 
@@ -399,11 +392,8 @@ def void_sample(
     return _new_request(
         session,
         actor,
-        target=CorrectionTarget.SAMPLE,
-        record=sample,
-        action=CorrectionAction.VOID,
-        visit_id=sample.visit_id,
-        sample_id=sample.id,
+        sample,
+        CorrectionAction.VOID,
         old={"status": sample.status},
         new={"status": SampleStatus.VOIDED},
         reason=reason,
@@ -434,11 +424,8 @@ def void_visit(
     return _new_request(
         session,
         actor,
-        target=CorrectionTarget.VISIT,
-        record=visit,
-        action=CorrectionAction.VOID,
-        visit_id=visit.id,
-        sample_id=None,
+        visit,
+        CorrectionAction.VOID,
         old={"sample_nos": [s.sample_no for s in samples]},
         new={"voided": True},
         reason=reason,
@@ -529,16 +516,7 @@ def correct_reported_result(
         raise ServiceError(_("Nothing would change: correct at least one field."))
     _no_pending(session, CorrectionTarget.RESULT, result.id, result.item_name)
     return _new_request(
-        session,
-        actor,
-        target=CorrectionTarget.RESULT,
-        record=result,
-        action=CorrectionAction.CORRECT,
-        visit_id=sample.visit_id,
-        sample_id=sample.id,
-        old=old,
-        new=new,
-        reason=reason,
+        session, actor, result, CorrectionAction.CORRECT, old=old, new=new, reason=reason
     )
 
 

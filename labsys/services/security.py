@@ -27,8 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
-from labsys.models import LoginThrottle, User
+from labsys.models import LoginThrottle, Role, User
 from labsys.services import audit
+from labsys.services.access import writes
 
 # Text recorded from the request is cut here: an attacker chooses it.
 _MAX = 200
@@ -102,6 +103,29 @@ def login_succeeded(session: Session, user: User, address: str | None) -> None:
         session.delete(counter)
         session.flush()
     audit.record(session, user, "user", user.id, "login", new={"address": address})
+
+
+def account_lock(session: Session, user: User) -> LoginThrottle | None:
+    """The account's failure counter while it locks the account (for the admin's page)."""
+    counter = _counter(session, ACCOUNT, user.username.casefold()[:_MAX])
+    if counter is None or counter.locked_until is None or counter.locked_until <= clock.now():
+        return None
+    return counter
+
+
+@writes(Role.ADMIN)
+def unlock_account(session: Session, actor: User, user: User) -> bool:
+    """An administrator lifts the account's lock before it lapses (the colleague called:
+    it was them); audited with the failures counted.  The address counters stay: another
+    client's guesses are no reason to trust that address.  False when it was not locked."""
+    counter = _counter(session, ACCOUNT, user.username.casefold()[:_MAX], lock=True)
+    if counter is None or counter.locked_until is None or counter.locked_until <= clock.now():
+        return False
+    old = {"failures": counter.failures, "locked_until": counter.locked_until}
+    session.delete(counter)
+    session.flush()
+    audit.record(session, actor, "user", user.id, "unlock", old=old, new={"locked_until": None})
+    return True
 
 
 def signature_failed(session: Session, user: User) -> bool:

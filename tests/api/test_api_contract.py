@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from labsys.extensions import db
-from labsys.models import Role, Sample, SampleResult
+from labsys.models import Role, Sample, SampleResult, SamplingVisit
 from labsys.services import api_tokens
 from labsys.services.access import SYSTEM
 from labsys.web.access import TokenAccess
@@ -95,6 +95,8 @@ def _etag(parameters) -> str:
     db.session.expire_all()
     if "result_id" in parameters:
         return f'"v{db.session.get(SampleResult, parameters["result_id"]).version_id}"'
+    if "visit_id" in parameters:
+        return f'"v{db.session.get(SamplingVisit, parameters["visit_id"]).version_id}"'
     return f'"v{db.session.get(Sample, parameters["sample_id"]).version_id}"'
 
 

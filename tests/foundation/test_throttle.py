@@ -145,3 +145,44 @@ def test_wrong_signing_passwords_lock_the_account_like_failed_logins(
     assert LOCKED in _login(client, "boss", PASSWORD).get_data(as_text=True)
     now(16)
     assert _login(client, "boss", PASSWORD).status_code == 302
+
+
+def test_an_administrator_unlocks_a_locked_account_early(app, make_user, login, now):
+    """The locked colleague logs in right after an administrator unlocks the account
+    (audited; a POST with CSRF; administrators only)."""
+    ann = make_user("ann", Role.SAMPLER)
+    admin = make_user("root", Role.ADMIN)
+    make_user("boss", *(r for r in Role if r != Role.ADMIN))
+    own = app.test_client()
+    for attempt in range(5):
+        _login(own, "ann", f"wrong-{attempt}")
+    assert LOCKED in _login(own, "ann", PASSWORD).get_data(as_text=True)
+
+    # Not an administrator: refused, the lock stays.
+    other = app.test_client()
+    _login(other, "boss", PASSWORD, address="10.0.0.2")
+    refused = other.post(
+        f"/admin/users/{ann.id}/unlock", data={"csrf_token": csrf_token(other, "/")}
+    )
+    assert refused.status_code == 403
+    admin_client = app.test_client()
+    _login(admin_client, "root", PASSWORD, address="10.0.0.3")
+    page = admin_client.get(f"/admin/users/{ann.id}").get_data(as_text=True)
+    assert 'data-testid="login-lock"' in page and "立即解锁" in page
+    # Without the CSRF token: nothing happens.
+    admin_client.post(f"/admin/users/{ann.id}/unlock", data={})
+    assert LOCKED in _login(own, "ann", PASSWORD).get_data(as_text=True)
+
+    token = csrf_token(admin_client, f"/admin/users/{ann.id}")
+    done = admin_client.post(
+        f"/admin/users/{ann.id}/unlock", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "现在可以重新登录" in done.get_data(as_text=True)
+    assert 'data-testid="login-lock"' not in done.get_data(as_text=True)
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.entity == "user", AuditEntry.action == "unlock")
+    )
+    assert entry is not None and entry.user_id == admin.id and entry.entity_id == str(ann.id)
+    assert '"failures":' in entry.old_values
+    # Right after: the right password works (from the same computer).
+    assert _login(own, "ann", PASSWORD).status_code == 302

@@ -10,7 +10,7 @@ from flask_login import current_user
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import AuthorisedSignatory, Role, User
-from labsys.services import calendar, signatories, users
+from labsys.services import calendar, security, signatories, users
 from labsys.web.access import roles_required
 from labsys.web.admin import queries
 from labsys.web.admin.forms import (
@@ -78,7 +78,22 @@ def user_edit(user_id: int):
         form=form,
         password_form=UserResetPasswordForm(),
         confirm=ConfirmForm(),
+        lock=security.account_lock(db.session, user),
     )
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_unlock(user_id: int):
+    """Lift a login lock (too many failed logins) before it lapses."""
+    user = _user_or_404(user_id)
+    if ConfirmForm().validate_on_submit():
+        with service_errors():
+            if security.unlock_account(db.session, current_user, user):
+                flash(_("%(name)s can log in again now.", name=user.username), "success")
+            else:
+                flash(_("%(name)s was not locked.", name=user.username), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -29,6 +29,21 @@ def sample_query(user: User, session: Session) -> Select:
     return sampling_queries.sample_list_query(user, session)
 
 
+def filtered_samples(query: Select, args: dict) -> Select:
+    """The list's filters (``SampleArgs``): the food name contains ``q``; status, district
+    and conclusion equal; sampled from ``date_from`` to ``date_to``."""
+    if args.get("q"):
+        query = query.where(Sample.food_name.contains(args["q"], autoescape=True))
+    for name in ("status", "region_code", "conclusion"):
+        if args.get(name) is not None:
+            query = query.where(getattr(Sample, name) == args[name])
+    if args.get("date_from"):
+        query = query.where(Sample.sampling_date >= args["date_from"])
+    if args.get("date_to"):
+        query = query.where(Sample.sampling_date <= args["date_to"])
+    return query
+
+
 def readable_sample(session: Session, user: User, sample_id: int) -> Sample | None:
     return session.scalar(sample_query(user, session).where(Sample.id == sample_id))
 

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from labsys.models import Conclusion, Link, ResultStatus, SampleStatus, VerdictValue
 from labsys.models.api import SCOPES
+from labsys.models.correction import REASON_MAX
 from labsys.models.enums import InspectionType
 from labsys.models.report import ReportStatus
 from labsys.web.inputs import INT_MAX
@@ -245,13 +246,25 @@ class VisitIn(Strict):
 
 
 class CorrectionRequestOut(Strict):
-    """A correction of a received sample: it waits for a reviewer's or supervisor's approval
-    (on the corrections page) before it changes the sample."""
+    """A correction or voiding of a received sample or form: it waits for a reviewer's or
+    supervisor's approval (on the corrections page) before it changes anything."""
 
     id = fields.Integer(required=True)
     status = fields.String(required=True)
-    sample_id = fields.Integer(required=True, allow_none=True)
+    action = fields.String(
+        required=True, metadata={"description": '"correct" or "void"', "enum": ["correct", "void"]}
+    )
+    visit_id = fields.Integer(required=True)
+    sample_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null for a whole form"}
+    )
     reason = fields.String(required=True)
+
+
+class VoidIn(Strict):
+    """作废, with the reason (required, as on the page)."""
+
+    reason = Text(REASON_MAX, required=True)
 
 
 class SampleOut(Strict):
@@ -285,6 +298,9 @@ class VisitOut(Strict):
     link = fields.Enum(Link, by_value=True, required=True)
     region_code = fields.String(allow_none=True, required=True)
     task_id = fields.Integer(allow_none=True, required=True)
+    voided_at = fields.DateTime(allow_none=True, required=True)
+    void_reason = fields.String(allow_none=True, required=True)
+    version = fields.Integer(attribute="version_id", required=True)
     samples = fields.List(fields.Nested(SampleOut), required=True)
 
 

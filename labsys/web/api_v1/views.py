@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from labsys.core import clock
 from labsys.database import write_intent
 from labsys.extensions import db
-from labsys.models import Report, Role, Sample, SampleStatus
+from labsys.models import Correction, Report, Role, Sample, SampleStatus, SamplingVisit
 from labsys.services import (
     ServiceError,
     catalog,
@@ -68,8 +68,13 @@ def _session() -> Session:
     return db.session
 
 
+def _page_size(args) -> int:
+    """The page asked for (``limit``), at most the configured maximum."""
+    return min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+
+
 def _page(query, key_column, args) -> dict:
-    size = min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+    size = _page_size(args)
     page = keyset_page(query, key_column, after=args.get("after"), size=size, descending=True)
     return {"items": page.items, "next_after": page.next_after}
 
@@ -202,12 +207,55 @@ def visit_create(data):
 @visit_bp.alt_response(404, description="no such visit")
 @token_required(*SAMPLE_READERS)
 def visit_detail(visit_id: int):
+    visit = _readable_visit(visit_id)
+    return visit, 200, {"ETag": f'"v{visit.version_id}"'}
+
+
+@visit_bp.route("/<int:visit_id>/void", methods=["POST"])
+@visit_bp.doc(parameters=[IF_MATCH])
+@visit_bp.arguments(s.VoidIn)
+@visit_bp.response(200, s.VisitOut)
+@visit_bp.alt_response(
+    202, schema=s.CorrectionRequestOut, description="a voiding awaiting approval"
+)
+@visit_bp.alt_response(404, description="no such visit (or not yours)")
+@token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
+def visit_void(data, visit_id: int):
+    """Void (作废) the whole form and every batch on it, with a reason, as on the form's
+    page: at once while nothing is received (its team or a supervisor), after receipt a
+    request awaiting a second person's approval (202), never once a report is issued."""
+    visit = _readable_visit(visit_id)
+    version = check_version(visit.version_id)
+    asked = corrections.void_visit(
+        _session(), current_user, visit, reason=data["reason"], expected_version=version
+    )
+    if asked is not None:
+        return _correction_requested(asked)
+    return visit, 200, {"ETag": f'"v{visit.version_id}"'}
+
+
+def _readable_visit(visit_id: int) -> SamplingVisit:
     visit = queries.visit(_session(), visit_id)
     if visit is None or not visit.samples:
         abort(404)
     if queries.readable_sample(_session(), current_user, visit.samples[0].id) is None:
         abort(404)
     return visit
+
+
+def _correction_requested(asked: Correction) -> Response:
+    """202: the change waits for approval (corrections page); the request as JSON."""
+    body = {
+        "id": asked.id,
+        "status": asked.status.value,
+        "action": asked.action.value,
+        "visit_id": asked.visit_id,
+        "sample_id": asked.sample_id,
+        "reason": asked.reason,
+    }
+    response = jsonify(s.CorrectionRequestOut().dump(body))
+    response.status_code = 202
+    return response
 
 
 # --- samples ----------------------------------------------------------------------------------
@@ -227,16 +275,7 @@ def _readable(sample_id: int) -> Sample:
 @sample_bp.response(200, s.page_of(s.SampleOut, "SamplePage"))
 @token_required(*SAMPLE_READERS)
 def sample_list(args):
-    query = queries.sample_query(current_user, _session())
-    if args.get("q"):
-        query = query.where(Sample.food_name.contains(args["q"], autoescape=True))
-    for name in ("status", "region_code", "conclusion"):
-        if args.get(name) is not None:
-            query = query.where(getattr(Sample, name) == args[name])
-    if args.get("date_from"):
-        query = query.where(Sample.sampling_date >= args["date_from"])
-    if args.get("date_to"):
-        query = query.where(Sample.sampling_date <= args["date_to"])
+    query = queries.filtered_samples(queries.sample_query(current_user, _session()), args)
     return _page(query, Sample.id, args)
 
 
@@ -273,15 +312,29 @@ def sample_change(data, sample_id: int):
         _session(), current_user, sample, changes=fields, reason=reason, expected_version=version
     )
     assert request_ is not None  # a received sample is never changed at once
-    body = {
-        "id": request_.id,
-        "status": request_.status.value,
-        "sample_id": request_.sample_id,
-        "reason": request_.reason,
-    }
-    response = jsonify(s.CorrectionRequestOut().dump(body))
-    response.status_code = 202
-    return response
+    return _correction_requested(request_)
+
+
+@sample_bp.route("/<int:sample_id>/void", methods=["POST"])
+@sample_bp.doc(parameters=[IF_MATCH])
+@sample_bp.arguments(s.VoidIn)
+@sample_bp.response(200, s.SampleOut)
+@sample_bp.alt_response(
+    202, schema=s.CorrectionRequestOut, description="a voiding awaiting approval"
+)
+@sample_bp.alt_response(404, description="no such sample (or not yours)")
+@token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
+def sample_void(data, sample_id: int):
+    """Void (作废) one batch with a reason, as on the sample's page: at once before receipt,
+    after receipt a request awaiting approval (202), never once reported."""
+    sample = _readable(sample_id)
+    version = check_version(sample.version_id)
+    asked = corrections.void_sample(
+        _session(), current_user, sample, reason=data["reason"], expected_version=version
+    )
+    if asked is not None:
+        return _correction_requested(asked)
+    return sample, 200, {"ETag": f'"v{sample.version_id}"'}
 
 
 @sample_bp.route("/<int:sample_id>/receive", methods=["POST"])
@@ -549,7 +602,7 @@ def stats_view(args):
 @board_bp.response(200, s.page_of(s.FollowUpOut, "FollowUpPage"))
 @token_required(*SUPERVISION)
 def followup_list(args):
-    size = min(args["limit"], current_app.config["API_MAX_PAGE_SIZE"])
+    size = _page_size(args)
     rows = followup.followup_list(_session(), after=args.get("after"), size=size + 1)
     items = [
         {
