@@ -12,8 +12,13 @@ from labsys import default_instance_path, resource_dir
 from labsys.database import REPLICA, close_read_session, configure_engine, replica_binds
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the Flask app.  Never touches the database: the schema is ``labsys init``'s job."""
+def create_app(config: dict | None = None, *, web: bool = True) -> Flask:
+    """Build the Flask app.  Never touches the database: the schema is ``labsys init``'s job.
+
+    ``web=False`` builds the command line's app: the same settings, database and commands,
+    without the pages (blueprints, login, CSRF) and with the migrations set up on first use.
+    Registering every blueprint costs most of a command's start-up; ``labsys serve`` builds
+    the full app itself."""
     instance_path = (
         (config or {}).get("INSTANCE_PATH")
         or os.environ.get("LABSYS_INSTANCE_PATH")
@@ -34,14 +39,14 @@ def create_app(config: dict | None = None) -> Flask:
         **(settings.get("SQLALCHEMY_BINDS") or {}),
         **replica_binds(settings),
     }
-    _init_extensions(app)
-    _register_features(app)
+    app.config["LABSYS_WEB"] = web
+    _init_extensions(app, web=web)
+    _register_features(app, web=web)
     return app
 
 
-def _init_extensions(app: Flask) -> None:
-    from labsys.extensions import babel, csrf, db, login_manager, migrate
-    from labsys.web.i18n import select_locale
+def _init_extensions(app: Flask, *, web: bool) -> None:
+    from labsys.extensions import babel, db
 
     db.init_app(app)
     with app.app_context():
@@ -50,22 +55,41 @@ def _init_extensions(app: Flask) -> None:
         if REPLICA in db.engines:
             configure_engine(db.engines[REPLICA], app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.teardown_appcontext(close_read_session)
-    migrate.init_app(
-        app, db, directory=str(resource_dir("migrations")), render_as_batch=True, compare_type=True
-    )
+    translations = str(Path(__file__).parent / "translations")
+    if not web:
+        babel.init_app(app, default_translation_directories=translations)
+        return
+    from labsys.extensions import csrf, login_manager
+    from labsys.web.i18n import select_locale
+
+    init_migrations(app)
     csrf.init_app(app)
-    babel.init_app(
-        app,
-        locale_selector=select_locale,
-        default_translation_directories=str(Path(__file__).parent / "translations"),
-    )
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=translations)
     login_manager.init_app(app)
 
 
-def _register_features(app: Flask) -> None:
-    from labsys.cli import register_commands
-    from labsys.web import inputs, register_web
+def init_migrations(app: Flask):
+    """Flask-Migrate's settings for ``app`` (``app.extensions["migrate"]``), set up on first
+    use in the command line's app; it also adds the ``db`` command group."""
+    if "migrate" not in app.extensions:
+        from labsys.extensions import db, migrate
 
-    inputs.install(app)  # before any route: the bounded <int:> converter
-    register_web(app)
+        migrate.init_app(
+            app,
+            db,
+            directory=str(resource_dir("migrations")),
+            render_as_batch=True,
+            compare_type=True,
+        )
+    return app.extensions["migrate"]
+
+
+def _register_features(app: Flask, *, web: bool) -> None:
+    from labsys.cli import register_commands
+
+    if web:
+        from labsys.web import inputs, register_web
+
+        inputs.install(app)  # before any route: the bounded <int:> converter
+        register_web(app)
     register_commands(app)

@@ -9,41 +9,51 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as distribution_version
+from functools import partial, wraps
+from importlib import import_module
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from labsys.commands.serve import serve_command
 from labsys.extensions import db
 
 # Exit statuses, as the README states them: click exits 2 on a usage error by itself.
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-def _create_app(*_args, **_kwargs):
-    from labsys import create_app
+def _create_app(*_args, web: bool = False, **_kwargs):
+    """The command line's app: without the pages (see ``labsys.app.create_app``)."""
+    from labsys.app import create_app
     from labsys.config import ConfigurationError
 
     try:
-        return create_app()
+        return create_app(web=web)
     except ConfigurationError as error:  # one line, not Flask's traceback
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_FAILURE)
 
 
 def labsys_version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as distribution_version
+
     try:
         return distribution_version("labsys")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """``--version``: the package metadata is read only when asked for."""
+    if value and not ctx.resilient_parsing:
+        click.echo(f"labsys {labsys_version()}")
+        ctx.exit()
 
 
 @click.group(
@@ -56,7 +66,14 @@ def labsys_version() -> str:
     help="labsys: laboratory information system for food-safety sampling inspection.\n\n"
     "Exit status: 0 done, 1 failed (nothing changed), 2 wrong usage.",
 )
-@click.version_option(labsys_version(), prog_name="labsys", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def main():
     pass
 
@@ -66,15 +83,63 @@ def main():
 main.params = [p for p in main.params if p.name not in ("env_file", "app", "debug")]
 
 
-def register_commands(app) -> None:
-    from labsys.commands.backup import backup_command, restore_command
-    from labsys.commands.foundation import audit_group, create_user, init, quickstart
+# The foundation's commands; features add theirs in ``labsys.features.CLI_COMMANDS``.
+FOUNDATION_COMMANDS = {
+    "init": "labsys.commands.foundation:init",
+    "create-user": "labsys.commands.foundation:create_user",
+    "quickstart": "labsys.commands.foundation:quickstart",
+    "audit": "labsys.commands.foundation:audit_group",
+    "backup": "labsys.commands.backup:backup_command",
+    "restore": "labsys.commands.backup:restore_command",
+    "serve": "labsys.commands.serve:serve_command",
+}
 
-    for command in (
-        init, create_user, quickstart, audit_group, backup_command, restore_command,
-        *_feature_commands(),
-    ):  # fmt: skip
-        app.cli.add_command(_as_cli_run(command))
+
+class LazyCommands(AppGroup):
+    """The app's command group, importing a command's module only when it is run (or
+    listed by ``--help``): ``labsys stats`` does not import the demo, the PDF reports or
+    the migrations."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, Callable[[], click.Command]] = {}
+
+    def add_lazy(self, name: str, load: Callable[[], click.Command]) -> None:
+        self.lazy[name] = load
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy.pop(cmd_name)(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+
+def register_commands(app) -> None:
+    from labsys.features import CLI_COMMANDS
+
+    lazy = LazyCommands(app.cli.name)
+    for name, command in app.cli.commands.items():  # blueprints' own, if any
+        lazy.add_command(command, name)
+    app.cli = lazy
+    for name, target in {**FOUNDATION_COMMANDS, **CLI_COMMANDS}.items():
+        lazy.add_lazy(name, partial(_load_command, target))
+    if "migrate" not in app.extensions:  # the command line's app: alembic when needed
+        lazy.add_lazy("db", partial(_migrations_group, app))
+
+
+def _load_command(target: str) -> click.Command:
+    module, _, attribute = target.partition(":")
+    return _as_cli_run(getattr(import_module(module), attribute))
+
+
+def _migrations_group(app) -> click.Command:
+    from labsys.app import init_migrations
+
+    app.cli.lazy.pop("db", None)
+    init_migrations(app)  # adds Flask-Migrate's ``db`` group to app.cli
+    return app.cli.commands["db"]
 
 
 def cli_locale() -> str:
@@ -123,12 +188,6 @@ def default_base_url() -> str:
     from labsys.config import base_url
 
     return base_url(current_app.config)
-
-
-def _feature_commands():
-    from labsys.features import CLI_COMMANDS
-
-    return CLI_COMMANDS()
 
 
 @main.command("secret-key", with_appcontext=False)
@@ -180,6 +239,19 @@ def read_only() -> Iterator[None]:
         write_intent.reset(token)
 
 
+def reads_only(command_function):
+    """Run a command function that only reads inside :func:`read_only` (no SQLite write
+    lock); put it under ``@with_appcontext``.  Marked ``reads_only`` for the guard test."""
+
+    @wraps(command_function)
+    def run(*args, **kwargs):
+        with read_only():
+            return command_function(*args, **kwargs)
+
+    run.reads_only = True  # type: ignore[attr-defined]
+    return run
+
+
 def progress_bar(length: int | None, label: str, iterable=None):
     """A progress bar on standard error when it is a terminal; on a pipe or a log, the label
     alone (click's own behaviour), so the output stays line-based for scripts.  Without a
@@ -187,4 +259,3 @@ def progress_bar(length: int | None, label: str, iterable=None):
     return click.progressbar(iterable, length=length, label=label, show_pos=True, file=sys.stderr)
 
 
-main.add_command(serve_command)

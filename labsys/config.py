@@ -95,6 +95,10 @@ class DefaultConfig:
     # Rewrite the checkpoint after audited commits at most this often (0: after every one;
     # None: only on `labsys audit checkpoint` and backups).
     AUDIT_CHECKPOINT_SECONDS: float | None = 0
+    # New audit entries go to this many chains, so that this many transactions append at
+    # once without waiting for each other (PostgreSQL; SQLite has one writer anyway).  Any
+    # number verifies; lowering it leaves the chains above still verified.
+    AUDIT_CHAINS = 16
     # The REST API (/api/v1): calls each token may make per minute (429 beyond), and the
     # largest page a list returns.  Webhook deliveries: seconds before a receiver times out,
     # and the retry backoff (first wait in seconds, doubled after each failure, capped).

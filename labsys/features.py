@@ -2,7 +2,8 @@
 
 One place to read what labsys is made of.  A feature adds its blueprint, menu entries,
 CLI commands and reference-data steps here and nowhere else; imports are lazy so a feature
-module's errors surface when the app is created, not at import time of this file.
+module's errors surface when the app is created (a command's: when it is run), not at
+import time of this file.
 """
 
 from __future__ import annotations
@@ -112,31 +113,21 @@ NAV = [
 ]
 
 
-def CLI_COMMANDS():  # noqa: N802
-    """Feature commands for the ``labsys`` group."""
-    from labsys.commands.api import api_token_group, webhooks_group
-    from labsys.commands.catalog import catalog_group
-    from labsys.commands.demo import demo_command
-    from labsys.commands.followup import retest_labs_group
-    from labsys.commands.reports import report_group
-    from labsys.commands.results import import_group
-    from labsys.commands.retest_backups import retest_backups_group
-    from labsys.commands.risk import risk_group
-    from labsys.commands.stats import export_command, stats_command
-
-    return [
-        catalog_group,
-        stats_command,
-        export_command,
-        report_group,
-        import_group,
-        demo_command,
-        api_token_group,
-        webhooks_group,
-        retest_labs_group,
-        retest_backups_group,
-        risk_group,
-    ]
+# Feature commands for the ``labsys`` group: name -> "module:attribute", imported only when
+# the command runs (``labsys.cli.LazyCommands``).
+CLI_COMMANDS = {
+    "catalog": "labsys.commands.catalog:catalog_group",
+    "stats": "labsys.commands.stats:stats_command",
+    "export": "labsys.commands.stats:export_command",
+    "report": "labsys.commands.reports:report_group",
+    "import": "labsys.commands.results:import_group",
+    "demo": "labsys.commands.demo:demo_command",
+    "api-token": "labsys.commands.api:api_token_group",
+    "webhooks": "labsys.commands.api:webhooks_group",
+    "retest-labs": "labsys.commands.followup:retest_labs_group",
+    "retest-backups": "labsys.commands.retest_backups:retest_backups_group",
+    "risk": "labsys.commands.risk:risk_group",
+}
 
 
 def INIT_STEPS():  # noqa: N802

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from labsys.cli import fail
+from labsys.cli import fail, reads_only
 from labsys.core import clock
 from labsys.core.limits import limit_with_unit
 from labsys.extensions import db
@@ -64,6 +64,7 @@ def _category(code: str) -> FoodCategory:
 @catalog_group.command("tree")
 @click.argument("code", required=False)
 @with_appcontext
+@reads_only
 def tree_command(code: str | None):
     """Print the category tree, or the subtree under CODE."""
     nodes = catalog.category_tree(db.session)
@@ -109,6 +110,7 @@ def items_command(search: str | None):
     help="The date the specifications are read for (default: today).",
 )
 @with_appcontext
+@reads_only
 def show_command(code: str, on):
     """Print the test items and limits that apply to category CODE."""
     category = _category(code)

@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from labsys.cli import fail
+from labsys.cli import fail, reads_only
 from labsys.extensions import db
 from labsys.services import ServiceError, retests, users
 
@@ -19,6 +19,7 @@ def retest_labs_group():
 
 @retest_labs_group.command("list")
 @with_appcontext
+@reads_only
 def list_command():
     """Print the list: code, name, on the list or not, note."""
     for entry in retests.retest_labs(db.session):

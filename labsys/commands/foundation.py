@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from labsys.cli import fail, random_password
+from labsys.app import init_migrations
+from labsys.cli import fail, random_password, reads_only
 from labsys.commands.catalog import refusal
 from labsys.config import make_private_dir, sqlite_path
 from labsys.extensions import db
@@ -30,8 +30,10 @@ ROLE_CHOICES = click.Choice([r.value for r in Role])
 @with_appcontext
 def init():
     """Bring the database to the newest migration and load reference data (idempotent)."""
+    from flask_migrate import upgrade
+
     _secure_instance()
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=init_migrations(current_app).directory)
     for name, step in INIT_STEPS():
         try:
             click.echo(f"  {name}: {step(db.session) or _('up to date')}")
@@ -159,6 +161,7 @@ def audit_group():
 
 @audit_group.command("verify")
 @with_appcontext
+@reads_only
 def audit_verify():
     """Check the hash chain against the signed checkpoint, then every report's SHA-256 and
     every current result against the trail; name the first problem (exit status 1)."""

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from labsys.cli import default_base_url, fail, progress_bar
+from labsys.cli import default_base_url, fail, progress_bar, reads_only
 from labsys.extensions import db
 from labsys.services import ServiceError, esign, reports, security, users
 from labsys.services.access import SYSTEM
@@ -110,6 +110,7 @@ def _sign(actor) -> esign.Signature:
     help="Where to write the PDF ('-' for standard output).",
 )
 @with_appcontext
+@reads_only
 def pdf_command(report_no: str, output: str):
     """Write the issued PDF of REPORT_NO exactly as stored."""
     try:
@@ -137,6 +138,7 @@ def pdf_command(report_no: str, output: str):
 @click.argument("report_nos", nargs=-1, required=True)
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
 @with_appcontext
+@reads_only
 def zip_command(report_nos: tuple[str, ...], output: str):
     """Write the stored PDFs of REPORT_NOS into one ZIP file."""
     try:

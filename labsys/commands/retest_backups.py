@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from labsys.cli import reads_only
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.services import backups
@@ -35,6 +36,7 @@ def sync_command():
 
 @retest_backups_group.command("due")
 @with_appcontext
+@reads_only
 def due_command():
     """The backups that may be disposed of this week (sample number, place, kept until)."""
     after = 0
@@ -47,4 +49,3 @@ def due_command():
         if page.next_after is None:
             break
         after = page.next_after
-    db.session.rollback()  # read only

@@ -62,6 +62,11 @@ def serve_command(host: str, port: int, threads: int, workers: int, access_log: 
 
     with cli_run():
         app = current_app._get_current_object()
+        if not app.config.get("LABSYS_WEB", True):
+            # The command line's own app has no pages: serve the full one (same settings).
+            from labsys.app import create_app
+
+            app = create_app(web=True)
         if workers > 1:
             _check_multiprocess(app)
         click.echo(

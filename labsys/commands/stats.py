@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from labsys.cli import fail, progress_bar, read_only
 from labsys.extensions import db
 from labsys.models import InspectionType
-from labsys.services import ServiceError, exports, stats
+from labsys.services import ServiceError, stats
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 ROW_FIELDS = [
@@ -28,14 +28,30 @@ ROW_FIELDS = [
 ]
 
 
-def _filters(date_from, date_to, plan, task, types=()) -> stats.StatsFilter:
+def _filters(date_from, date_to, plan, task, types=(), *, parent_id=None) -> stats.StatsFilter:
     return stats.StatsFilter(
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
         plan_id=plan,
         task_id=task,
+        parent_id=parent_id,
         inspection_types=stats.inspection_types(types),
     )
+
+
+def _parent_id(code: str | None) -> int | None:
+    """The id of the food category ``--parent`` names by its code (as ``labsys catalog
+    tree`` prints it)."""
+    if not code:
+        return None
+    from sqlalchemy import select
+
+    from labsys.models import FoodCategory
+
+    found = db.session.scalar(select(FoodCategory.id).where(FoodCategory.code == code.strip()))
+    if found is None:
+        fail(_("error: no food category with code %(code)s", code=code))
+    return found
 
 
 TYPE_OPTION = click.option(
@@ -69,6 +85,13 @@ TYPE_OPTION = click.option(
 @click.option("--plan", type=int, help="Only this sampling plan (id).")
 @click.option("--task", type=int, help="Only this sampling task (id).")
 @click.option(
+    "--parent",
+    metavar="CODE",
+    help="Drill down: only samples under this food category (its code, as `labsys catalog "
+    "tree` prints it); with --by category the rows are its sub-categories, as on the "
+    "statistics page and with GET /api/stats?parent=ID.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
@@ -78,7 +101,7 @@ TYPE_OPTION = click.option(
 @TYPE_OPTION
 @click.pass_context
 @with_appcontext
-def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt, types):
+def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, parent, fmt, types):
     """Pass rates (合格率) with their 95 % Wilson intervals, as the statistics pages show.
 
     ``labsys stats rebuild`` recomputes the rollups the pass rates are summed from;
@@ -92,7 +115,9 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, fmt
                 by=by,
                 level=level,
                 key_foods=key_foods,
-                filters=_filters(date_from, date_to, plan, task, types),
+                filters=_filters(
+                    date_from, date_to, plan, task, types, parent_id=_parent_id(parent)
+                ),
             )
     except ServiceError as error:
         fail(_("error: %(message)s", message=error.message))
@@ -141,6 +166,8 @@ def fold_command():
 
 
 def _write_csv(data: dict) -> None:
+    from labsys.services import exports  # openpyxl and the PDF fonts: only when exporting
+
     writer = csv.DictWriter(sys.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in data["rows"]:  # names come from the catalog: still made inert
@@ -234,6 +261,8 @@ def export_command(kind, date_from, date_to, plan, task, fmt, labels, output, ty
 
 def _export(kind, filters, fmt, labels, output) -> None:
     from flask import current_app
+
+    from labsys.services import exports
 
     lab_name = current_app.config["LAB_NAME"]
     if kind == "compliance":

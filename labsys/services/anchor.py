@@ -6,8 +6,9 @@ the first audited write.  Keys retired by a rotation stay readable for verificat
 ``AUDIT_PREVIOUS_KEYS``.  Whoever can change the database but not read the key cannot
 re-chain an edited trail.
 
-A checkpoint is the chain's head (position ``seq`` and ``row_hash``) signed with the key,
-kept in ``AUDIT_CHECKPOINT_PATH`` (default ``instance/audit_checkpoint.json``).  It is
+A checkpoint is the heads of the trail's chains (each chain's position ``seq`` and
+``row_hash``; the trail is several chains, see ``labsys.services.audit``) signed together
+with the key, kept in ``AUDIT_CHECKPOINT_PATH`` (default ``instance/audit_checkpoint.json``).  It is
 written after every commit that appended entries (at most every
 ``AUDIT_CHECKPOINT_SECONDS``), by ``labsys audit checkpoint`` and into every backup; a
 trail that ends before it, or differs at its position, has lost its newest rows.
@@ -116,25 +117,57 @@ def keyring() -> dict[str, Key]:
 # --- checkpoints -------------------------------------------------------------------------------
 
 
+# chain -> (position of its head, the head's row hash)
+Heads = dict[int, tuple[int, str]]
+
+
 @dataclass(frozen=True)
 class Checkpoint:
-    seq: int  # rows in the chain up to and including the head
-    head_hash: str
+    seq: int  # rows in the trail up to and including the heads (every chain)
+    head_hash: str  # version 1: the one chain's head; version 2: ``heads_digest(heads)``
     at: str
     key_id: str
     mac: str = ""
+    # Version 2: every chain's head.  None: a version-1 checkpoint, written when the trail
+    # was one chain; it anchors chain 0 (``chain_heads``).
+    heads: Heads | None = None
 
     def payload(self) -> bytes:
-        return f"labsys-checkpoint-v1\x1f{self.seq}\x1f{self.head_hash}\x1f{self.at}".encode()
+        if self.heads is None:
+            return f"labsys-checkpoint-v1\x1f{self.seq}\x1f{self.head_hash}\x1f{self.at}".encode()
+        return (
+            f"labsys-checkpoint-v2\x1f{self.seq}\x1f{self.head_hash}\x1f{self.at}"
+            f"\x1f{_heads_text(self.heads)}"
+        ).encode()
+
+    def chain_heads(self) -> Heads:
+        return dict(self.heads) if self.heads is not None else {0: (self.seq, self.head_hash)}
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = asdict(self)
+        if self.heads is None:
+            del data["heads"]
+        else:
+            data["heads"] = {str(c): [seq, h] for c, (seq, h) in sorted(self.heads.items())}
+        return json.dumps(data, sort_keys=True)
 
 
-def sign(seq: int, head_hash: str, key: Key) -> Checkpoint:
-    unsigned = Checkpoint(seq, head_hash, clock.now().isoformat(), key.id)
+def _heads_text(heads: Heads) -> str:
+    return ";".join(f"{chain}:{seq}:{h}" for chain, (seq, h) in sorted(heads.items()))
+
+
+def heads_digest(heads: Heads) -> str:
+    """One hash naming every chain's head (what a checkpoint's ``head_hash`` shows)."""
+    return hashlib.sha256(_heads_text(heads).encode()).hexdigest()
+
+
+def sign(heads: Heads, key: Key) -> Checkpoint:
+    """The signed checkpoint of ``heads``: the trail's length, a digest and each head."""
+    heads = {int(chain): (int(seq), str(h)) for chain, (seq, h) in heads.items()}
+    total = sum(seq for seq, _hash in heads.values())
+    unsigned = Checkpoint(total, heads_digest(heads), clock.now().isoformat(), key.id, "", heads)
     mac = hmac.new(key.secret, unsigned.payload(), hashlib.sha256).hexdigest()
-    return Checkpoint(seq, head_hash, unsigned.at, key.id, mac)
+    return Checkpoint(total, unsigned.head_hash, unsigned.at, key.id, mac, heads)
 
 
 def is_authentic(checkpoint: Checkpoint, keys: dict[str, Key]) -> bool:
@@ -153,8 +186,16 @@ def checkpoint_path() -> Path:
 
 def parse_checkpoint(text: str) -> Checkpoint:
     data = json.loads(text)
+    heads = None
+    if "heads" in data:
+        heads = {int(c): (int(seq), str(h)) for c, (seq, h) in data["heads"].items()}
     return Checkpoint(
-        int(data["seq"]), str(data["head_hash"]), str(data["at"]), str(data["key_id"]), data["mac"]
+        int(data["seq"]),
+        str(data["head_hash"]),
+        str(data["at"]),
+        str(data["key_id"]),
+        data["mac"],
+        heads,
     )
 
 
@@ -165,23 +206,33 @@ def read_checkpoint(path: Path | None = None) -> Checkpoint | None:
     return parse_checkpoint(path.read_text(encoding="utf-8"))
 
 
-def store_checkpoint(checkpoint: Checkpoint, still_holds, path: Path | None = None) -> bool:
+def store_checkpoint(
+    checkpoint: Checkpoint, still_holds, key: Key, path: Path | None = None
+) -> Checkpoint | None:
     """Replace the kept checkpoint by a newer one, under a file lock (several processes
-    write it).  ``still_holds(old)`` must confirm that the trail still contains the old
-    head: a checkpoint that no longer matches is evidence and is never overwritten."""
+    write it); return what was kept, or None when nothing was newer.  ``still_holds(old)``
+    must confirm that the trail still contains every head of the old one: a checkpoint that
+    no longer matches is evidence and is never overwritten.  Two writers that read the
+    heads at different moments may each have a newer head of some chain: the one kept is
+    the later head of every chain, signed again with ``key``."""
     path = path or checkpoint_path()
     private_dir(path.parent)
     lock_fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
     with os.fdopen(lock_fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = read_checkpoint(path)
-        if old is not None and old.seq >= checkpoint.seq:
-            return False
-        if old is not None and not still_holds(old):
-            log.error("audit checkpoint %s no longer matches the trail: kept as is", path)
-            return False
+        if old is not None:
+            kept, new = old.chain_heads(), checkpoint.chain_heads()
+            if all(seq <= kept.get(chain, (0, ""))[0] for chain, (seq, _h) in new.items()):
+                return None
+            if not still_holds(old):
+                log.error("audit checkpoint %s no longer matches the trail: kept as is", path)
+                return None
+            merged = {**kept, **{c: h for c, h in new.items() if h[0] > kept.get(c, (0, ""))[0]}}
+            if merged != new:
+                checkpoint = sign(merged, key)
         write_private(path, checkpoint.to_json())
-        return True
+        return checkpoint
 
 
 _last_write = {"monotonic": float("-inf")}

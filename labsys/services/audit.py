@@ -1,4 +1,13 @@
-"""Writing and verifying the hash-chained audit trail."""
+"""Writing and verifying the hash-chained audit trail.
+
+The trail is several hash chains (``AuditEntry.chain``; ``AUDIT_CHAINS`` of them for new
+writes), so that audited writers never queue behind one global lock: a transaction takes
+the lock of one chain for its first entry (on PostgreSQL the first chain whose lock is
+free, starting from one chosen by the user) and appends all its entries there; another
+transaction, meanwhile, takes another chain.  Each chain is verified as before (links,
+positions, keyed hashes; a row's chain is in its HMAC), and one signed checkpoint holds the
+head of every chain, so deleting the newest rows of any chain, or a whole chain, shows.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +22,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from flask import has_app_context
-from sqlalchemy import event, func, insert, select, text
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, insert, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -24,9 +33,11 @@ from labsys.models import AuditEntry, User
 from labsys.services import anchor
 from labsys.services.access import SystemActor
 
-GENESIS_HASH = "0" * 64
-# Any constant works; it only has to be the same for every writer of the chain.
+GENESIS_HASH = "0" * 64  # chain 0's first ``prev_hash`` (the one chain of before)
+# Any constant works; it only has to be the same for every writer of the trail.  A chain's
+# lock is the pair (_AUDIT_LOCK_KEY, chain).
 _AUDIT_LOCK_KEY = 7_270_001
+_CHAIN = "labsys_audit_chain"  # session.info: the chain this transaction appends to
 # Keyed rows: HMAC-SHA256 over this tag, the row's position and the legacy payload.
 KEYED_SCHEME = "labsys-audit-hmac-v1"
 _HASHED = (
@@ -81,7 +92,13 @@ def entry_hash(entry, keys: dict | None = None) -> str:
             "configured (set LABSYS_AUDIT_KEY, restore instance/audit_key, or list retired "
             "keys in AUDIT_PREVIOUS_KEYS)"
         )
-    return _keyed_hash(key, entry.seq, *fields, channel=getattr(entry, "channel", None))
+    return _keyed_hash(
+        key,
+        entry.seq,
+        *fields,
+        channel=getattr(entry, "channel", None),
+        chain=getattr(entry, "chain", 0) or 0,
+    )
 
 
 def _payload(prev_hash, at, user_id, entity, entity_id, action, old_values, new_values, reason):
@@ -106,10 +123,14 @@ def _hash(prev_hash, at, user_id, entity, entity_id, action, old_values, new_val
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _keyed_hash(key: anchor.Key, seq: int | None, *fields, channel: str | None = None) -> str:
+def _keyed_hash(
+    key: anchor.Key, seq: int | None, *fields, channel: str | None = None, chain: int = 0
+) -> str:
     parts = [KEYED_SCHEME, str(seq), *_payload(*fields)]
     if channel is not None:  # rows without a channel keep the payload they always had
         parts += [f"channel={channel}"]
+    if chain:  # chain 0's rows too (the trail of before)
+        parts += [f"chain={chain}"]
     payload = "\x1f".join(parts)
     return hmac.new(key.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -120,21 +141,122 @@ class Head:
     row_hash: str
 
 
-def _head(session: Session | Connection, lock: bool = False) -> Head:
-    """The chain's last row (position and hash); GENESIS at position 0 when empty."""
-    if lock and is_postgres(session):
-        # Serialise appenders: the chain must not fork (SQLite writers already queue on
-        # BEGIN IMMEDIATE).  The lock is released at commit or rollback.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+def genesis(chain: int) -> str:
+    """The ``prev_hash`` of a chain's first row: chain 0 keeps the zeros it always had, the
+    others a hash naming the chain (``prev_hash`` is unique across the table)."""
+    if chain == 0:
+        return GENESIS_HASH
+    return hashlib.sha256(f"labsys-audit-chain\x1f{chain}".encode()).hexdigest()
+
+
+def _head(session: Session | Connection, chain: int = 0) -> Head:
+    """A chain's last row (position and hash); its genesis at position 0 when empty."""
     last = session.execute(
-        select(AuditEntry.seq, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+        select(AuditEntry.seq, AuditEntry.row_hash)
+        .where(AuditEntry.chain == chain)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     ).first()
     if last is None:
-        return Head(0, GENESIS_HASH)
+        return Head(0, genesis(chain))
     if last.seq is None:  # the first keyed row after a chain written before positions
-        count = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
-        return Head(count, last.row_hash)
+        count = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.chain == chain)
+        )
+        return Head(count or 0, last.row_hash)
     return Head(last.seq, last.row_hash)
+
+
+def chains(session: Session | Connection) -> list[int]:
+    """The chains the trail holds, one index probe each (``ix_audit_log_chain_id``)."""
+    found: list[int] = []
+    while True:
+        query = select(AuditEntry.chain).order_by(AuditEntry.chain).limit(1)
+        if found:
+            query = query.where(AuditEntry.chain > found[-1])
+        following = session.scalar(query)
+        if following is None:
+            return found
+        found += [following]
+
+
+def heads(session: Session | Connection) -> anchor.Heads:
+    """Every chain's head: chain -> (position, row hash).  Written after every audited
+    commit, so it costs two round trips: the heads of the configured chains in one query
+    (an index probe each), and a probe for chains beyond them (``AUDIT_CHAINS`` lowered)."""
+    configured = _configured_chains()
+    probes = [
+        select(AuditEntry.chain, AuditEntry.seq, AuditEntry.row_hash)
+        .where(AuditEntry.chain == chain)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+        .subquery()
+        for chain in range(configured)
+    ]
+    rows = session.execute(union_all(*(select(probe) for probe in probes))).all()
+    found: anchor.Heads = {}
+    for row in rows:
+        # A chain whose last row has no position (written before positions) is counted.
+        head = Head(row.seq, row.row_hash) if row.seq is not None else _head(session, row.chain)
+        found[row.chain] = (head.seq, head.row_hash)
+    beyond = session.scalar(select(AuditEntry.chain).where(AuditEntry.chain >= configured).limit(1))
+    if beyond is not None:
+        for chain in chains(session):
+            if chain not in found:
+                head = _head(session, chain)
+                found[chain] = (head.seq, head.row_hash)
+    return dict(sorted(found.items()))
+
+
+def _configured_chains() -> int:
+    return max(1, int(current_app.config.get("AUDIT_CHAINS") or 1))
+
+
+@dataclass(frozen=True)
+class TrailHead:
+    """The whole trail's head: its length, a digest of the heads, and each chain's head."""
+
+    seq: int
+    row_hash: str
+    heads: anchor.Heads
+
+
+def trail_head(session: Session | Connection) -> TrailHead:
+    found = heads(session)
+    return TrailHead(sum(seq for seq, _hash in found.values()), anchor.heads_digest(found), found)
+
+
+def _lock_chain(session: Session, chain: int, *, wait: bool = True) -> bool:
+    """Take the chain's lock until the transaction ends (PostgreSQL; SQLite's writers
+    already queue on BEGIN IMMEDIATE); without ``wait``, only if it is free."""
+    if not is_postgres(session):
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    taken = session.scalar(
+        text(f"SELECT {function}(:key, :chain)"), {"key": _AUDIT_LOCK_KEY, "chain": chain}
+    )
+    return wait or bool(taken)
+
+
+def _chain_for(session: Session, entries: list[Stamped]) -> int:
+    """The chain this transaction appends to, its lock held: the one it took for its first
+    entry, else the first free one from the user's own (``user id mod AUDIT_CHAINS``), else
+    (every chain busy) the user's own, waiting for it."""
+    chosen = session.info.get(_CHAIN)
+    if chosen is not None:
+        # Held already (re-entrant); taken again after a savepoint's rollback released it.
+        _lock_chain(session, chosen)
+        return chosen
+    count = _configured_chains()
+    user_id = next((e.user_id for e in entries if e.user_id is not None), 0)
+    own = user_id % count
+    candidates = [(own + offset) % count for offset in range(count)]
+    chosen = next((c for c in candidates if _lock_chain(session, c, wait=False)), None)
+    if chosen is None:
+        _lock_chain(session, own)
+        chosen = own
+    session.info[_CHAIN] = chosen
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +315,17 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
     """
     key = anchor.current_key()
     way = channel.get()
-    head = _head(session, lock=True)
-    prev, seq = head.row_hash, head.seq
-    rows = []
+    entries = list(entries)
     for entry in entries:
         if not isinstance(entry, Stamped) or not isinstance(entry.change, Change):
             raise TypeError(f"audit entries are Stamped(Change(...)), not {entry!r}")
+    if not entries:
+        return 0
+    chain = _chain_for(session, entries)
+    head = _head(session, chain)
+    prev, seq = head.row_hash, head.seq
+    rows = []
+    for entry in entries:
         change = entry.change
         row = {
             "at": entry.at,
@@ -212,12 +339,20 @@ def append(session: Session, entries: Iterable[Stamped]) -> int:
             "prev_hash": prev,
         }
         seq += 1
-        prev = _keyed_hash(key, seq, *(row[name] for name in _HASHED), channel=way)
-        rows.append({**row, "row_hash": prev, "seq": seq, "key_id": key.id, "channel": way})
-    if rows:
-        session.flush()  # pending ORM changes first, as an ORM insert would have
-        session.connection().execute(insert(AuditEntry), rows)
-        session.info[_APPENDED] = True  # a checkpoint is due after the commit
+        prev = _keyed_hash(key, seq, *(row[name] for name in _HASHED), channel=way, chain=chain)
+        rows.append(
+            {
+                **row,
+                "row_hash": prev,
+                "seq": seq,
+                "key_id": key.id,
+                "channel": way,
+                "chain": chain,
+            }
+        )
+    session.flush()  # pending ORM changes first, as an ORM insert would have
+    session.connection().execute(insert(AuditEntry), rows)
+    session.info[_APPENDED] = True  # a checkpoint is due after the commit
     return len(rows)
 
 
@@ -230,41 +365,58 @@ class ChainBreak:
 def verify_chain(
     session: Session, batch_size: int = 5000, checkpoint: anchor.Checkpoint | None = None
 ) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in id order; return (rows checked, first break or None).
+    """Walk the trail in id order, each row against the chain it belongs to; return (rows
+    checked, first break or None).
 
-    Rows written before keys verify with plain SHA-256 until the first keyed row; after it
-    every row must be keyed, numbered in sequence, and match its HMAC.  With a
-    ``checkpoint``, the row at its position must carry its head hash, and the trail must
+    Chain 0's rows written before keys verify with plain SHA-256 until its first keyed
+    row; after it, and in every other chain from its start, every row must be keyed,
+    numbered in sequence, and match its HMAC.  With a ``checkpoint``, the row at each
+    chain's anchored position must carry the anchored hash, and every anchored chain must
     reach it (else its newest rows were deleted)."""
     keys = anchor.keyring()
-    prev, checked, keyed = GENESIS_HASH, 0, False
+    anchored = checkpoint.chain_heads() if checkpoint is not None else {}
+    walked: dict[int, _Walk] = {}
+    checked = 0
     for entry in _entries_in_order(session, batch_size):
-        problem = _row_problem(entry, prev, checked + 1, keyed, keys)
-        if problem is None and checkpoint and _contradicts(entry, checked + 1, checkpoint):
+        chain = entry.chain
+        walk = walked.setdefault(chain, _Walk(genesis(chain), keyed=chain != 0))
+        position = walk.count + 1
+        problem = _row_problem(entry, walk.prev, position, walk.keyed, keys)
+        if problem is None and checkpoint and _contradicts(entry, position, anchored):
             problem = (
-                f"differs from the checkpoint of {checkpoint.at} at position "
-                f"{checkpoint.seq} (the trail was rewritten from here or before)"
+                f"differs from the checkpoint of {checkpoint.at} at position {position} of "
+                f"chain {chain} (the trail was rewritten from here or before)"
             )
         if problem:
             return checked, ChainBreak(entry.id, problem)
-        keyed = keyed or entry.key_id is not None
-        prev = entry.row_hash
+        walk.keyed = walk.keyed or entry.key_id is not None
+        walk.prev, walk.count = entry.row_hash, position
         checked += 1
-    if checkpoint is not None and checked < checkpoint.seq:
-        return checked, ChainBreak(
-            None,
-            f"the trail ends after {checked} entries, but the checkpoint of {checkpoint.at} "
-            f"recorded {checkpoint.seq}: the newest entries were deleted",
-        )
+    for chain, (seq, _hash) in sorted(anchored.items()):
+        reached = walked[chain].count if chain in walked else 0
+        if reached < seq:
+            assert checkpoint is not None
+            return checked, ChainBreak(
+                None,
+                f"chain {chain} of the trail ends after {reached} entries, but the checkpoint "
+                f"of {checkpoint.at} recorded {seq}: the newest entries were deleted "
+                f"({checked} entries in all, {checkpoint.seq} at the checkpoint)",
+            )
     return checked, None
 
 
-def _contradicts(entry, position: int, checkpoint: anchor.Checkpoint | None) -> bool:
-    return (
-        checkpoint is not None
-        and position == checkpoint.seq
-        and entry.row_hash != checkpoint.head_hash
-    )
+@dataclass
+class _Walk:
+    """Where the walk of one chain stands."""
+
+    prev: str
+    keyed: bool
+    count: int = 0
+
+
+def _contradicts(entry, position: int, anchored: anchor.Heads) -> bool:
+    head = anchored.get(entry.chain)
+    return head is not None and position == head[0] and entry.row_hash != head[1]
 
 
 def _row_problem(entry, prev: str, position: int, keyed: bool, keys: dict) -> str | None:
@@ -295,24 +447,39 @@ def write_checkpoint(bind, *, force: bool = False) -> anchor.Checkpoint | None:
     token = write_intent.set(False)  # a read: SQLite's plain BEGIN, no write lock
     try:
         with bind.connect() as connection:
-            head = _head(connection)
-            checkpoint = anchor.sign(head.seq, head.row_hash, key)
+            checkpoint = anchor.sign(heads(connection), key)
             stored = anchor.store_checkpoint(
-                checkpoint, lambda old: _hash_at(connection, old.seq) == old.head_hash
+                checkpoint, lambda old: _still_holds(connection, old), key
             )
     finally:
         write_intent.reset(token)
     anchor.mark_written()
-    return checkpoint if stored else None
+    return stored
 
 
-def _hash_at(connection, seq: int) -> str | None:
-    found = connection.scalar(select(AuditEntry.row_hash).where(AuditEntry.seq == seq))
-    if found is None and seq > 0:  # a position among rows from before ``seq`` existed
+def _still_holds(connection, checkpoint: anchor.Checkpoint) -> bool:
+    """Whether the trail still holds every head ``checkpoint`` anchored."""
+    return all(
+        _hash_at(connection, chain, seq) == head
+        for chain, (seq, head) in checkpoint.chain_heads().items()
+    )
+
+
+def _hash_at(connection, chain: int, seq: int) -> str | None:
+    if seq <= 0:
+        return genesis(chain)
+    found = connection.scalar(
+        select(AuditEntry.row_hash).where(AuditEntry.chain == chain, AuditEntry.seq == seq)
+    )
+    if found is None:  # a position among rows from before ``seq`` existed (chain 0)
         found = connection.scalar(
-            select(AuditEntry.row_hash).order_by(AuditEntry.id).offset(seq - 1).limit(1)
+            select(AuditEntry.row_hash)
+            .where(AuditEntry.chain == chain)
+            .order_by(AuditEntry.id)
+            .offset(seq - 1)
+            .limit(1)
         )
-    return found if seq > 0 else GENESIS_HASH
+    return found
 
 
 @event.listens_for(Session, "after_commit")
@@ -333,6 +500,13 @@ def _checkpoint_after_commit(session: Session) -> None:
 def _forget_appended(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's rollback keeps what came before
         session.info.pop(_APPENDED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_chain(session: Session, transaction) -> None:
+    """The chain's lock ends with the transaction: the next one chooses again."""
+    if transaction.parent is None:
+        session.info.pop(_CHAIN, None)
 
 
 def _entries_in_order(session: Session, batch_size: int) -> Iterator:

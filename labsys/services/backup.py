@@ -60,7 +60,7 @@ class Snapshot:
     """What was dumped: row counts, the audit head, the schema revision."""
 
     counts: dict[str, int]
-    head: audit.Head
+    head: audit.TrailHead
     revision: str | None
     server: str
 
@@ -78,7 +78,7 @@ def backup(engine: Engine, output: Path) -> dict:
             member, snapshot = _dump_sqlite(engine, work)
         else:
             member, snapshot = _dump_postgres(engine, work)
-        checkpoint = anchor.sign(snapshot.head.seq, snapshot.head.row_hash, key)
+        checkpoint = anchor.sign(snapshot.head.heads, key)
         (work / CHECKPOINT).write_text(checkpoint.to_json(), encoding="utf-8")
         members = [member, work / CHECKPOINT]
         manifest = _manifest(engine, snapshot, work, members, _attachment_files())
@@ -124,7 +124,7 @@ def _read_snapshot(connection: Connection, server: str) -> Snapshot:
     revision = None
     if inspect(connection).has_table("alembic_version"):
         revision = connection.scalar(text("SELECT version_num FROM alembic_version"))
-    return Snapshot(counts, audit._head(connection), revision, server)
+    return Snapshot(counts, audit.trail_head(connection), revision, server)
 
 
 def _libpq(engine: Engine) -> tuple[str, dict]:
