@@ -868,7 +868,7 @@ def _test_items(session: Session, win: Windows, settings: Settings, today: date)
     row: Any
     for row in session.execute(failing):
         per_item[str(row[0])][str(row[1])] = int(row[2])
-    totals = _grouped(session, [], [], win, today).get("", {})
+    totals = _grouped(session, [], win, today).get("", {})
     series = {
         item: {m: [totals.get(m, [0, 0])[0], min(k.get(m, 0), totals.get(m, [0, 0])[0])]
                for m in win.months if m in totals}
