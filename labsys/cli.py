@@ -257,5 +257,3 @@ def progress_bar(length: int | None, label: str, iterable=None):
     alone (click's own behaviour), so the output stays line-based for scripts.  Without a
     length, it counts the items of ``iterable`` as they pass."""
     return click.progressbar(iterable, length=length, label=label, show_pos=True, file=sys.stderr)
-
-

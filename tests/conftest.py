@@ -109,6 +109,7 @@ def _empty_tables() -> None:
     # Deleting rows fires the triggers that keep the deadline counters (on SQLite; on
     # PostgreSQL they are off above): empty the counters once the rest is gone.
     _db.session.execute(text("DELETE FROM deadline_counts"))
+    _db.session.execute(text("DELETE FROM deadline_count_deltas"))
     if _db.engine.dialect.name == "postgresql":
         # Ids start again at 1, as on SQLite after its DELETEs.
         _db.session.execute(

@@ -132,11 +132,25 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, par
 @stats_command.command("rebuild")
 @with_appcontext
 def rebuild_command():
-    """Recompute the pass-rate rollups (sample_rollups) from the samples, in one
-    transaction, and say whether they differed (the triggers keep them exact: a repair tool)."""
+    """Recompute the pass-rate rollups (sample_rollups) and the deadline board's counters
+    (deadline_counts) from the samples and open items, in one transaction, and say whether
+    they differed (the triggers keep them exact: a repair tool)."""
+    from labsys.services import followup
+
     click.echo(_("recounting the samples ..."), err=True)
     differing = stats.rebuild_summary(db.session)
+    counters = followup.rebuild_counters(db.session)
     db.session.commit()
+    if counters:
+        click.echo(
+            ngettext(
+                "deadline_counts rebuilt: %(num)d counter differed from the open items",
+                "deadline_counts rebuilt: %(num)d counters differed from the open items",
+                counters,
+            )
+        )
+    else:
+        click.echo(_("deadline_counts matched the open items: nothing to rebuild"))
     if differing:
         click.echo(
             ngettext(
@@ -152,8 +166,9 @@ def rebuild_command():
 @stats_command.command("fold")
 @with_appcontext
 def fold_command():
-    """Fold the pass-rate rollup deltas into the rollups (PostgreSQL; run it from cron or a
-    timer: web writes fold after themselves, bulk loads and other clients do not)."""
+    """Fold the pass-rate rollup and deadline counter deltas into their tables (PostgreSQL;
+    run it from cron or a timer: web writes fold after themselves, bulk loads and other
+    clients do not)."""
     touched = stats.fold_deltas(db.session, wait=True)
     db.session.commit()
     click.echo(

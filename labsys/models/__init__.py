@@ -76,7 +76,12 @@ from labsys.models.results import SampleResult
 from labsys.models.sampling import Sample, SamplingVisit, VisitSampler
 from labsys.models.security import LoginThrottle
 from labsys.models.signatory import AuthorisedSignatory, SignatoryScope
-from labsys.models.stats import DeadlineCount, SampleRollup, SampleRollupDelta
+from labsys.models.stats import (
+    DeadlineCount,
+    DeadlineCountDelta,
+    SampleRollup,
+    SampleRollupDelta,
+)
 from labsys.models.user import Role, User, UserRole
 
 __all__ = [
@@ -108,6 +113,7 @@ __all__ = [
     "CorrectionStatus",
     "CorrectionTarget",
     "DeadlineCount",
+    "DeadlineCountDelta",
     "DecisionRule",
     "Disposal",
     "DisposalExtension",

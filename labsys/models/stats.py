@@ -90,3 +90,17 @@ class SampleRollupDelta(Base):
     samples: Mapped[int] = mapped_column(Integer)
     qualified: Mapped[int] = mapped_column(Integer)
     unqualified: Mapped[int] = mapped_column(Integer)
+
+
+class DeadlineCountDelta(Base):
+    """PostgreSQL: one open item's ±1 on a deadline counter not folded into
+    ``deadline_counts`` yet (migration 0037; ``models.deadline_sql``).  Empty on SQLite."""
+
+    __tablename__ = "deadline_count_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    due: Mapped[date] = mapped_column(Date)
+    items: Mapped[int] = mapped_column(Integer)

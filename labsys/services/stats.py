@@ -54,6 +54,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from labsys.core.rates import pass_rate, wilson_interval
 from labsys.models import (
     Conclusion,
+    DeadlineCountDelta,
     FoodCategory,
     InspectionType,
     Lab,
@@ -64,6 +65,7 @@ from labsys.models import (
     SampleRollupDelta,
     SampleStatus,
     User,
+    deadline_sql,
     summary_sql,
 )
 from labsys.services import ServiceError, audit
@@ -646,6 +648,9 @@ def fold_deltas(session: Session, *, wait: bool = False) -> int | None:
     session.execute(text(upsert))
     session.execute(text(prune))
     session.execute(text("DROP TABLE rollup_fold"))
+    # The deadline board's counters append their deltas the same way (models.deadline_sql).
+    for statement in deadline_sql.fold_sql():
+        session.execute(text(statement))
     return int(touched)
 
 
@@ -654,7 +659,10 @@ def fold_pending(session: Session) -> bool:
     whether it did (the caller commits).  Nothing on SQLite, which has no deltas."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    if session.execute(select(SampleRollupDelta.id).limit(1)).first() is None:
+    pending = union_all(
+        select(SampleRollupDelta.id).limit(1), select(DeadlineCountDelta.id).limit(1)
+    )
+    if session.execute(pending).first() is None:
         return False
     return fold_deltas(session) is not None
 

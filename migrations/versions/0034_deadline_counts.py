@@ -17,50 +17,17 @@ row's old and new values: the triggers on ``samples``, ``retests``, ``objections
 ``disposals`` subtract the old row's items and add the new row's.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+from labsys.models import deadline_sql
 
 revision = "0034"
 down_revision = "0033"
 branch_labels = None
 depends_on = None
 
-# (kind, due column, condition on the row R) per table; mirrors services.followup's
-# _deadline_branches, which the tests compare against.
-SAMPLE_KINDS = [
-    ("delivery", "due_delivery", "{r}.status = 'registered'"),
-    ("report", "due_report", "{r}.status IN ('received', 'concluded')"),
-    (
-        "qualified_report",
-        "due_qualified_report",
-        "{r}.conclusion = 'qualified' AND NOT {r}.report_issued",
-    ),
-    (
-        "unqualified_report",
-        "due_unqualified_report",
-        "{r}.conclusion = 'unqualified' AND NOT {r}.report_issued",
-    ),
-    ("service", "due_service", "NOT {r}.conclusion_served"),
-]
-WORKFLOW_KINDS = {
-    "retests": [
-        ("retest_decision", "decision_due", "{r}.status = 'applied'"),
-        ("retest_lab", "lab_due", "{r}.status = 'accepted'"),
-        ("retest_handover", "handover_due", "{r}.status = 'lab_chosen'"),
-        ("retest_result", "result_due", "{r}.status = 'backup_received'"),
-    ],
-    "objections": [
-        ("objection_decision", "decision_due", "{r}.status = 'filed'"),
-        ("objection_review", "review_due", "{r}.status = 'accepted'"),
-    ],
-    "disposals": [("disposal", "due", "{r}.status = 'under_way'")],
-}
-KINDS = {"samples": SAMPLE_KINDS, **WORKFLOW_KINDS}
-# The flags on samples: (column, table, condition on that table's row t).
-FLAGS = [
-    ("report_issued", "reports", "t.status = 'issued'", ["status", "sample_id"]),
-    ("conclusion_served", "followups", "t.notified_on IS NOT NULL", ["notified_on", "sample_id"]),
-]
+KINDS, FLAGS = deadline_sql.KINDS, deadline_sql.FLAGS
 
 
 def _watched(table: str) -> list[str]:
@@ -127,17 +94,9 @@ def _sqlite() -> list[str]:
 
 def _postgresql() -> list[str]:
     statements = []
-    for table in KINDS:
-        decrement = "; ".join(_decrement(table))
-        increment = "; ".join(_increment(table))
+    for table, function in zip(KINDS, deadline_sql.direct_functions_pg(), strict=True):
         statements += [
-            f"""CREATE FUNCTION deadline_counts_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN {decrement}; END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN {increment}; END IF;
-  RETURN NULL;
-END
-$$""",
+            function,
             f"CREATE TRIGGER deadline_counts_{table}_insert AFTER INSERT ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION deadline_counts_{table}()",
             f"CREATE TRIGGER deadline_counts_{table}_update AFTER UPDATE OF "
@@ -169,19 +128,7 @@ $$""",
 
 
 def _backfill() -> list[str]:
-    statements = [
-        f"UPDATE samples SET {column} = true WHERE id IN "
-        f"(SELECT t.sample_id FROM {table} t WHERE {condition})"
-        for column, table, condition, _watched in FLAGS
-    ]
-    for table, kinds in KINDS.items():
-        for kind, due, condition in kinds:
-            statements.append(
-                f"INSERT INTO deadline_counts (kind, due, items) "
-                f"SELECT '{kind}', r.{due}, count(*) FROM {table} r "
-                f"WHERE r.{due} IS NOT NULL AND {condition.format(r='r')} GROUP BY r.{due}"
-            )
-    return statements
+    return [*deadline_sql.flag_backfill_sql(), deadline_sql.fill_sql()]
 
 
 def upgrade():

@@ -4,19 +4,21 @@ equal a count of the items themselves after any sequence of writes, on both data
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 
 from labsys.extensions import db
 from labsys.models import (
     Applicant,
     Conclusion,
     DeadlineCount,
+    DeadlineCountDelta,
     Disposal,
     DisposalStatus,
     FollowUp,
@@ -30,7 +32,7 @@ from labsys.models import (
     Sample,
     SampleStatus,
 )
-from labsys.services import followup
+from labsys.services import followup, stats
 
 from stats_support import *  # noqa: F403 - the shared fixtures
 
@@ -53,13 +55,10 @@ def _brute_force() -> Counter:
 
 
 def _counters() -> Counter:
-    rows = db.session.execute(select(DeadlineCount.kind, DeadlineCount.due, DeadlineCount.items))
-    counts: Counter = Counter()
-    for kind, day, items in rows:
-        assert items >= 0, (kind, day, items)
-        if items:
-            counts[kind, day] = items
-    return counts
+    """The counters as the board reads them (on PostgreSQL with the deltas not folded yet)."""
+    rows = followup.counter_rows(db.session)
+    assert all(items > 0 for items in rows.values()), rows
+    return Counter(rows)
 
 
 @pytest.fixture
@@ -236,3 +235,85 @@ def test_the_board_counts_from_the_counters_as_days_pass(dataset, supervisor):
             lambda due, h=board.horizon: due <= h,
         )
     assert after_due.kinds[0].overdue == before_due.kinds[0].overdue + 1
+
+
+# --- PostgreSQL: writers append deltas; the fold and the repair tool -------------------------
+
+
+def _postgresql_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's concurrent writers (SQLite has one writer at a time)")
+
+
+def test_concurrent_writers_on_two_due_dates_in_opposite_orders_never_wait(dataset):
+    """Two transactions open report deadlines due on the same two dates in opposite orders.
+    With 0034's counters updated in place, the second statement of each waited for the
+    other's row (a deadlock); with deltas neither waits (a wait fails: lock_timeout)."""
+    _postgresql_only()
+    stats.fold_deltas(db.session, wait=True)
+    db.session.commit()
+    first_day, second_day = date(2026, 3, 2), date(2026, 3, 3)
+    ids = [s.id for s in dataset.samples[:4]]
+    engine = db.engine  # the threads have no app context
+    step = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+    opened = text("UPDATE samples SET status = 'received', due_report = :due WHERE id = :id")
+
+    def writer(plan: list[tuple[int, date]]) -> None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SET lock_timeout = '1s'"))
+                for sample_id, due in plan:
+                    connection.execute(opened, {"id": sample_id, "due": due})
+                    step.wait()  # both have written their first date before the second
+                connection.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+            step.abort()
+
+    threads = [
+        threading.Thread(target=writer, args=([(ids[0], first_day), (ids[1], second_day)],)),
+        threading.Thread(target=writer, args=([(ids[2], second_day), (ids[3], first_day)],)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    db.session.expire_all()
+    assert _counters() == _brute_force()
+    assert db.session.scalar(select(func.count()).select_from(DeadlineCountDelta)) > 0
+    # Folded in: the same counts, no delta left.
+    stats.fold_deltas(db.session, wait=True)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DeadlineCountDelta)) == 0
+    assert _counters() == _brute_force()
+    assert followup.counted(db.session, "report", since=first_day, until=second_day) == (
+        followup.counted_by_query(
+            db.session, "report", lambda due: due >= first_day, lambda due: due <= second_day
+        )
+    )
+
+
+def test_the_repair_tool_recounts_tampered_counters(app, dataset):
+    """A counter edited by hand (or by a bulk load with the triggers off) is put right by
+    ``labsys stats rebuild``, which says how many differed; a second run finds none."""
+    db.session.execute(
+        update(Sample)
+        .where(Sample.id == dataset.samples[0].id)
+        .values(status=SampleStatus.RECEIVED, due_report=date(2026, 3, 4))
+    )
+    db.session.commit()
+    db.session.execute(text("UPDATE deadline_counts SET items = items + 5"))
+    db.session.execute(insert(DeadlineCount).values(kind="delivery", due=date(2020, 1, 1), items=3))
+    db.session.commit()
+    assert _counters() != _brute_force()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "deadline_counts" in result.output and "rebuilt" in result.output
+    db.session.expire_all()
+    assert _counters() == _brute_force()
+    again = runner.invoke(args=["stats", "rebuild"])
+    assert again.exit_code == 0, again.output
+    assert "rebuilt" not in again.output
