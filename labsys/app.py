@@ -48,6 +48,11 @@ def create_app(config: dict | None = None, *, web: bool = True) -> Flask:
 def _init_extensions(app: Flask, *, web: bool) -> None:
     from labsys.extensions import babel, db
 
+    if not web:
+        # Registered before Flask-SQLAlchemy's own teardown, so it runs after the session is
+        # removed (teardowns run in reverse): a command ends with its connections closed
+        # rather than left to the garbage collector (an abrupt end for the server).
+        app.teardown_appcontext(_close_engines)
     db.init_app(app)
     with app.app_context():
         # Creating the engine opens no connection; the listeners act on first connect.
@@ -66,6 +71,13 @@ def _init_extensions(app: Flask, *, web: bool) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=translations)
     login_manager.init_app(app)
+
+
+def _close_engines(_error: BaseException | None = None) -> None:
+    from labsys.extensions import db
+
+    for engine in db.engines.values():
+        engine.dispose()
 
 
 def init_migrations(app: Flask):
