@@ -61,6 +61,8 @@ from labsys.models import (
     Plan,
     Region,
     ResultStatus,
+    RiskSignalCount,
+    Role,
     Sample,
     SampleResult,
     SampleStat,
@@ -69,6 +71,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
+from labsys.services.access import writes
 from labsys.services.stats import period_expression
 
 SCOPES = (
@@ -935,30 +938,41 @@ def count_signals(session: Session, settings: Settings | None = None) -> int:
     return len(signalled(compute_signals(session, settings)))
 
 
-# The dashboard's count, kept while the judged counts it rests on are unchanged (a
-# fingerprint read from the small summary table): the home page does not recompute every
-# signal on each visit.  Per process; bounded.
-_COUNT_CACHE: dict[tuple, int] = {}
-_COUNT_CACHE_MAX = 64
+# --- the dashboard's count ----------------------------------------------------------------
+#
+# The supervisor's home page shows how many signals are open.  Computing them costs a few
+# dozen grouped queries, too much for every visit to the home page, and a per-process cache
+# made the page's statement count depend on the cache's state.  So the count is *stored*
+# whenever the signals are computed in full (the warnings page unfiltered, ``labsys risk
+# refresh`` from cron) and the home page reads the newest stored row: one query by primary
+# key, whatever the data, with the day it was computed for shown beside it.
 
 
-def cached_signal_count(session: Session, settings: Settings | None = None) -> int:
-    settings = settings or Settings()
-    fingerprint: Any = session.execute(
-        select(SampleStat.conclusion, func.sum(SampleStat.samples))
-        .where(SampleStat.conclusion.in_(JUDGED))
-        .group_by(SampleStat.conclusion)
-        .order_by(SampleStat.conclusion)
-    ).all()
-    key = (
-        str(session.get_bind().engine.url),
-        clock.today(),
-        tuple((str(c), int(n or 0)) for c, n in fingerprint),
-        _summary_answers(session),
-        repr(settings),
-    )
-    if key not in _COUNT_CACHE:
-        if len(_COUNT_CACHE) >= _COUNT_CACHE_MAX:
-            _COUNT_CACHE.clear()
-        _COUNT_CACHE[key] = count_signals(session, settings)
-    return _COUNT_CACHE[key]
+def latest_signal_count(session: Session) -> RiskSignalCount | None:
+    """The newest stored count (None before the signals were ever computed in full)."""
+    return session.scalar(select(RiskSignalCount).order_by(RiskSignalCount.id.desc()).limit(1))
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+def store_signal_count(
+    session: Session, actor, signals: list[Signal], day: date
+) -> RiskSignalCount:
+    """Store how many of ``signals`` (every scope, computed for ``day``) are open; a row only
+    when the count or the day changed since the newest one."""
+    count = len(signalled(signals))
+    latest = latest_signal_count(session)
+    if latest is not None and (latest.as_of, latest.open_count) == (day, count):
+        return latest
+    row = RiskSignalCount(as_of=day, open_count=count)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+def refresh_signal_count(
+    session: Session, actor, settings: Settings | None = None, *, today: date | None = None
+) -> RiskSignalCount:
+    """Compute every signal for ``today`` and store the open count (``labsys risk refresh``)."""
+    today = today or clock.today()
+    return store_signal_count(session, actor, compute_signals(session, settings, today=today), today)
