@@ -975,4 +975,6 @@ def refresh_signal_count(
 ) -> RiskSignalCount:
     """Compute every signal for ``today`` and store the open count (``labsys risk refresh``)."""
     today = today or clock.today()
-    return store_signal_count(session, actor, compute_signals(session, settings, today=today), today)
+    return store_signal_count(
+        session, actor, compute_signals(session, settings, today=today), today
+    )

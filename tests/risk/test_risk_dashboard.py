@@ -78,9 +78,7 @@ def test_the_count_is_stored_once_per_change(world, client, make_user, login):
     assert stored.as_of == TODAY
 
 
-def test_the_home_page_statements_do_not_grow_with_the_signals(
-    world, client, make_user, login
-):
+def test_the_home_page_statements_do_not_grow_with_the_signals(world, client, make_user, login):
     login(make_user("boss", Role.SUPERVISOR))
     risk.refresh_signal_count(db.session, SYSTEM)
     db.session.commit()
