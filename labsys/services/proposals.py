@@ -10,6 +10,7 @@ batches in the look-back window (the category alone when none did).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, grades
@@ -28,13 +29,15 @@ from labsys.models import (
     FoodCategory,
     InspectionType,
     PlanProposal,
+    PlanVisit,
     ProposalQuota,
     ProposalStatus,
+    RiskGrade,
     Role,
     SampleStat,
     User,
 )
-from labsys.services import audit, planning
+from labsys.services import audit, grading, planning
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
@@ -219,13 +222,65 @@ def set_proposal_quota(
     return quota
 
 
+VISIT_LIMIT = 30  # enterprises to visit proposed with a plan (the page shows the same list)
+
+
+def visits_to_propose(session: Session, today: date | None = None) -> list[grading.GradeRow]:
+    """The enterprises a proposal would have the plan visit, as the page shows them."""
+    return grading.visit_list(session, today or clock.today(), limit=VISIT_LIMIT)
+
+
+def fingerprint(proposal: PlanProposal, visits: list[grading.GradeRow]) -> str:
+    """What the supervisor saw: every quota (id and number) and the enterprises to visit.
+    The accept form carries it, so a page opened before someone else changed a quota (or
+    before the grades were recomputed) cannot accept what its reader never saw."""
+    text = ";".join(
+        [
+            ",".join(f"{q.id}:{q.quota}" for q in sorted(proposal.quotas, key=lambda q: q.id)),
+            ",".join(f"{v.enterprise_id}:{v.grade}" for v in visits),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @writes(Role.SUPERVISOR)
-def accept_proposal(session: Session, actor: User, proposal: PlanProposal, *, code: str):
-    """Accept a draft: a real plan (supervisory sampling) with the quotas above zero."""
+def accept_proposal(
+    session: Session,
+    actor: User,
+    proposal: PlanProposal,
+    *,
+    code: str,
+    seen: str | None = None,
+):
+    """Accept a draft: a real plan (supervisory sampling) with the quotas above zero and the
+    enterprises to visit, all in the caller's one transaction and audited.
+
+    ``seen``: the :func:`fingerprint` of the page the supervisor accepted from; refused when
+    the proposal or the list to visit has changed since.  The draft is claimed first by a
+    conditional UPDATE (``… WHERE status = 'draft'``): of two requests accepting the same
+    draft at once, the second waits for the first's row lock (PostgreSQL) or write lock
+    (SQLite), then matches no row and is refused, so one proposal never makes two plans."""
     _draft(proposal)
     rows = [q for q in proposal.quotas if q.quota > 0]
     if not rows:
         raise ServiceError(_("The proposal has no quota above zero."))
+    visits = visits_to_propose(session)
+    if seen is not None and seen != fingerprint(proposal, visits):
+        raise ServiceError(
+            _(
+                "The proposal or its list of enterprises changed after the page was opened: "
+                "check it again before accepting."
+            )
+        )
+    claimed = session.execute(
+        update(PlanProposal)
+        .where(PlanProposal.id == proposal.id, PlanProposal.status == ProposalStatus.DRAFT)
+        .values(status=ProposalStatus.ACCEPTED)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(proposal)
+        raise ServiceError(_("Only a draft proposal can change."))
     plan = planning.create_plan(
         session,
         actor,
@@ -249,10 +304,32 @@ def accept_proposal(session: Session, actor: User, proposal: PlanProposal, *, co
             quota=row.quota,
             region_code=row.region_code,
         )
+    for visit in visits:
+        session.add(
+            PlanVisit(
+                plan_id=plan.id,
+                enterprise_id=visit.enterprise_id,
+                grade=RiskGrade(visit.grade),
+                reason=visit.reason,
+            )
+        )
     proposal.status = ProposalStatus.ACCEPTED
     proposal.plan_id = plan.id
     session.flush()
-    audit.record(session, actor, "plan_proposal", proposal.id, "accept", new={"plan_id": plan.id})
+    audit.record(
+        session,
+        actor,
+        "plan_proposal",
+        proposal.id,
+        "accept",
+        old={"status": ProposalStatus.DRAFT.value},
+        new={
+            "status": ProposalStatus.ACCEPTED.value,
+            "plan_id": plan.id,
+            "quotas": [[r.category_id, r.region_code, r.quota] for r in rows],
+            "visits": [v.enterprise_id for v in visits],
+        },
+    )
     return plan
 
 
