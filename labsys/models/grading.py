@@ -123,6 +123,10 @@ class ProposalQuota(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     quota: Mapped[int]
     risk: Mapped[str] = mapped_column(String(20))  # Decimal text: the expected unqualified rate
+    # Decimal text in [0, 1]: the strongest open signal on the cell, and the share of the
+    # district's graded enterprises in grade C/D, when proposed (core.proposals.shaped).
+    signal: Mapped[str] = mapped_column(String(20), default="0", server_default="0")
+    grade_share: Mapped[str] = mapped_column(String(20), default="0", server_default="0")
 
     proposal: Mapped[PlanProposal] = relationship(back_populates="quotas")
     category: Mapped[FoodCategory] = relationship()

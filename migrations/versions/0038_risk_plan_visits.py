@@ -1,4 +1,5 @@
-"""risk plans and the dashboard count: a plan's enterprises to visit, the stored signal count
+"""risk plans and the dashboard count: a plan's enterprises to visit, the stored signal count,
+what shaped each proposed quota
 
 Revision ID: 0038
 Revises: 0034
@@ -6,7 +7,8 @@ Revises: 0034
 Issue 17 §3–4: ``plan_visits`` (the enterprises a plan made from a risk-based proposal is to
 visit, with the grade and reasons they had when it was accepted) and ``risk_signal_counts``
 (how many signals were open each time they were computed in full; the supervisor's
-dashboard reads the newest row).  New tables only: the downgrade drops them.
+dashboard reads the newest row); ``proposal_quotas.signal`` and ``grade_share`` (what shifted
+the quota, shown beside it; "0" for the proposals made before).  The downgrade drops them.
 """
 
 import sqlalchemy as sa
@@ -64,8 +66,19 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_signal_counts")),
     )
 
+    with op.batch_alter_table("proposal_quotas", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("signal", sa.String(length=20), server_default="0", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("grade_share", sa.String(length=20), server_default="0", nullable=False)
+        )
+
 
 def downgrade():
+    with op.batch_alter_table("proposal_quotas", schema=None) as batch_op:
+        batch_op.drop_column("grade_share")
+        batch_op.drop_column("signal")
     op.drop_table("risk_signal_counts")
     with op.batch_alter_table("plan_visits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_visits_enterprise_id"))
