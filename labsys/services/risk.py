@@ -24,6 +24,10 @@ every scope tested.  A key signals when q ≤ ``RISK_FDR``.  Two rules signal wh
 statistics say, as facts a supervisor follows up: a producer or unit unqualified twice or more
 within the enterprise window (repeat), and a producer unqualified in two or more districts.
 
+**Nesting**: a signalled category or district whose excess the signals nested in it account
+for (its remaining samples no longer above its baseline) is listed after the rest, naming
+them (``_explain_nested``): one problem in a small key is not repeated as several findings.
+
 **Score** = evidence (−log10 of the posterior probability that the true rate is no higher
 than the baseline: its own history or its peers, whichever gives more) × the hazard weight of
 the recent failures (the mean, over the unqualified samples, of the heaviest hazard class
@@ -191,6 +195,10 @@ class Signal:
     districts: int = 0  # producers: districts with unqualified samples in the rules' window
     rule_failures: int = 0  # producers and units: failures within the rules' window
     rule_months: int = 0
+    # Keys nested in this one whose signals account for its excess (``_explain_nested``):
+    # listed after every signal not so explained.
+    explained_by: list[str] = field(default_factory=list)  # their names
+    explained_keys: list[tuple[str, str]] = field(default_factory=list)  # (scope, key)
 
     @property
     def score(self) -> float:
@@ -235,6 +243,7 @@ class Signal:
             "signalled": self.signalled,
             "kinds": list(self.kinds),
             "reason": self.reason,
+            "explained_by": [f"{scope}:{key}" for scope, key in self.explained_keys],
             "window_start": self.window_start.isoformat(),
             "history_samples": self.history_samples,
             "history_unqualified": self.history_unqualified,
@@ -325,6 +334,13 @@ def reason_text(signal: Signal) -> str:
         parts.append(_("unqualified in %(n)s districts", n=signal.districts))
     if signal.weight > 1:
         parts.append(_("hazard weight %(w)s", w=f"{signal.weight:.1f}"))
+    if signal.explained_by:
+        parts.append(
+            _(
+                "explained by the signals within it: %(names)s",
+                names=", ".join(signal.explained_by),
+            )
+        )
     return "; ".join(parts)
 
 
@@ -382,8 +398,92 @@ def compute_signals(
         collected.extend(signals)
         extra += counts.extra_keys
     _control(collected, settings.fdr, extra)
-    collected.sort(key=lambda s: (not s.signalled, -s.score, -s.unqualified, s.scope, s.key))
+    _explain_nested(session, collected)
+    collected.sort(
+        key=lambda s: (
+            not s.signalled,
+            bool(s.explained_by),
+            -s.score,
+            -s.unqualified,
+            s.scope,
+            s.key,
+        )
+    )
     return collected
+
+
+# A parent whose remaining samples are not above its baseline at this level (one-sided exact
+# binomial test) is explained by its nested signals.
+EXPLAINED_P = 0.05
+
+
+def _explain_nested(session: Session, signals: list[Signal]) -> None:
+    """Rank a signal that only repeats a nested one after the signals that do not.
+
+    The scopes nest: a food category holds its sub-categories; a district, and a 大类, hold
+    their district × 大类 keys.  One problem in a small key raises every key above it (a
+    district's vegetables raise the district, 蔬菜 and 食用农产品), and listing those echoes
+    above other problems repeats one finding.  So a signalled parent is tested once more
+    on its samples *without* those of its signalled nested keys (the outermost ones, which
+    are disjoint; per family of nesting, keeping the family that removes the most): if the
+    rest is not above the parent's baseline (exact one-sided binomial test, p >
+    ``EXPLAINED_P``; no sample left is no evidence) the parent's signal is explained by them
+    — a conditional test given the nested findings, as a reader drilling down would do.  (The
+    posterior is not used here: its prior, fitted on the peers' recent rates, can sit above
+    the baseline by itself, so an empty rest would look like an excess.)  It stays listed,
+    with the keys that explain it, after the unexplained signals.  The counts are exact
+    (nested keys' samples are a subset of the parent's), so this adds no query of counts.
+    """
+    found = {(s.scope, s.key): s for s in signals if s.signalled and not s.rule}
+    if not found:
+        return
+    ids = [int(k) for sc, k in found if sc == "category"]
+    ancestors = _category_ancestors(session, ids)
+    families: dict[tuple[str, str], dict[str, list[Signal]]] = defaultdict(dict)
+    for (scope, key), signal in found.items():
+        if scope == "category":
+            above = ancestors.get(int(key), [])
+            for n, parent in enumerate(above):
+                # outermost below that parent: no signalled category between them
+                between = above[n + 1 :]
+                if not any(("category", str(b)) in found for b in between):
+                    families[("category", str(parent))].setdefault("tree", []).append(signal)
+        elif scope == "district_category":
+            district, category = key.split(":")
+            families[("district", district)].setdefault("district", []).append(signal)
+            families[("category", category)].setdefault("district", []).append(signal)
+    for parent_key, by_family in families.items():
+        parent = found.get(parent_key)
+        if parent is None:
+            continue
+        best: list[Signal] = []
+        best_k = -1
+        for members in by_family.values():
+            k = sum(m.unqualified for m in members)
+            if k > best_k:
+                best, best_k = members, k
+        n_rest = parent.samples - sum(m.samples for m in best)
+        k_rest = parent.unqualified - best_k
+        if n_rest < 0 or k_rest < 0 or k_rest > n_rest:
+            continue  # not nested after all (should not happen): leave it alone
+        if stats.binomial_upper_p(k_rest, n_rest, parent.baseline) > EXPLAINED_P:
+            ordered = sorted(best, key=lambda m: (-m.score, m.key))
+            parent.explained_by = [m.name for m in ordered]
+            parent.explained_keys = [(m.scope, m.key) for m in ordered]
+
+
+def _category_ancestors(session: Session, ids: list[int]) -> dict[int, list[int]]:
+    """Each category's ancestors, nearest last (from the stored paths)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FoodCategory.id, FoodCategory.path).where(FoodCategory.id.in_(ids))
+    )
+    result = {}
+    for category_id, path in rows:
+        parts = [int(p) for p in str(path).strip("/").split("/") if p]
+        result[int(category_id)] = [p for p in parts if p != int(category_id)]
+    return result
 
 
 def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Prior | None]]:
