@@ -105,7 +105,7 @@ HIGH_GRADES = (RiskGrade.C, RiskGrade.D)
 
 
 def signal_strengths(
-    session: Session, cells: list[Key], day: date, level: int, settings=None
+    session: Session, cells: list[Key], day: date, *, level: int = 1, settings=None
 ) -> dict[Key, Fraction]:
     """Each cell's strongest open signal as of ``day``: on its district × 大类, its category
     (of the cells' level) or its district, min(1, score / FULL_SIGNAL_SCORE).  A signal
@@ -214,7 +214,7 @@ def propose_quotas(
     # The signals and grades as they stood on the last day of the history (no look-ahead
     # in a backtest).
     day = min(history_end - timedelta(days=1), clock.today())
-    signals = signal_strengths(session, cells, day, level) if shape else {}
+    signals = signal_strengths(session, cells, day, level=level) if shape else {}
     shares = grade_shares(session, day) if shape else {}
     high = {k: shares[str(k[1])] for k in cells if k[1] and shares.get(str(k[1]))}
     weights = rules.shaped(risks, signals, high, signal_boost=SIGNAL_BOOST, grade_boost=GRADE_BOOST)
