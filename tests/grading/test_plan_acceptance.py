@@ -221,3 +221,51 @@ def test_crafted_requests_through_the_page(draft, client, login, make_user):
     assert response.status_code == 403
     db.session.refresh(proposal)
     assert _count(Plan) == 0 and proposal.status is ProposalStatus.DRAFT
+
+
+def test_two_requests_accepting_at_once_make_one_plan(draft, app):
+    """Two requests accept the same draft at the same moment: the second one's claim waits
+    for the first's row lock, then finds no draft and is refused."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite lets one writer in at a time anyway)")
+    import threading
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from labsys.models import User
+
+    proposal, boss = draft
+    ids = (proposal.id, boss.id)
+    first = Session(bind=db.engine)
+    plan = proposals.accept_proposal(
+        first, first.get(User, ids[1]), first.get(PlanProposal, ids[0]), code="R-A"
+    )
+    assert plan.id  # flushed: the proposal's row is locked until ``first`` commits
+    outcome: list = []
+
+    def second_request():
+        with app.app_context():
+            other = Session(bind=db.engine)
+            try:
+                proposals.accept_proposal(
+                    other, other.get(User, ids[1]), other.get(PlanProposal, ids[0]), code="R-B"
+                )
+                other.commit()
+                outcome.append("accepted")
+            except ServiceError as error:
+                other.rollback()
+                outcome.append(error)
+            finally:
+                other.close()
+
+    thread = threading.Thread(target=second_request)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive()  # waiting on the row lock
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], ServiceError), outcome
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Plan)) == 1
