@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from fractions import Fraction
 
 import click
 from flask.cli import with_appcontext
@@ -87,7 +88,15 @@ def grades_command(grade, region, day, username, fmt):
     write_rows([_as_dict(r) for r in rows], FIELDS, fmt)
 
 
-PROPOSAL_FIELDS = ["category_id", "category", "region_code", "quota", "risk"]
+PROPOSAL_FIELDS = [
+    "category_id",
+    "category",
+    "region_code",
+    "quota",
+    "risk",
+    "signal",
+    "grade_share",
+]
 
 
 @click.command("propose")
@@ -136,6 +145,8 @@ def propose_command(total, minimum, start, level, fmt):
             "region_code": key[1],
             "quota": n,
             "risk": str(proposals.as_decimal(proposed.risks[key], 4)),
+            "signal": str(proposals.as_decimal(proposed.signals.get(key, Fraction(0)), 2)),
+            "grade_share": str(proposals.as_decimal(proposed.grades.get(key, Fraction(0)), 2)),
         }
         for key, n in sorted(proposed.quotas.items(), key=lambda kv: (-kv[1], repr(kv[0])))
         if n > 0

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from labsys.cli import read_only
 from labsys.extensions import db
 from labsys.services import exports, risk
+from labsys.services.access import SYSTEM
 
 CSV_FIELDS = [
     "scope",
@@ -93,6 +94,18 @@ def signals_command(scopes, show_all, limit, on, fmt):
             writer.writerow({k: exports.neutralise(row[k]) for k in CSV_FIELDS})
     else:
         _table(rows)
+
+
+@risk_group.command("refresh")
+@with_appcontext
+def refresh_command():
+    """Compute every signal for today and store the open count the supervisors' home page
+    shows (run it from cron, e.g. nightly, after the day's conclusions)."""
+    stored = risk.refresh_signal_count(
+        db.session, SYSTEM, risk.Settings.from_config(current_app.config)
+    )
+    db.session.commit()
+    click.echo(_("%(n)d open risk signals on %(day)s.", n=stored.open_count, day=stored.as_of))
 
 
 def _table(rows: list[dict]) -> None:

@@ -35,8 +35,13 @@ GRADES = ("A", "B", "C", "D")
 # Licence categories, from the licence number (许可证编号).
 # 《食品生产许可管理办法》: SC + 3-digit food category code (first digit 1 food, 2 additive;
 # food categories 27–30 are 保健食品, 特殊医学用途配方食品, 婴幼儿配方食品, 特殊膳食食品).
-# 《食品经营许可管理办法》: JY + first digit 主体业态 (1 食品销售, 2 餐饮服务, 3 单位食堂)
-# (verify: from public explanations of the numbering, not the gazetted text).
+# 《食品经营许可管理办法》: JY + first digit 主体业态 (1 食品销售, 2 餐饮服务, 3 单位食堂).
+# Checked against secondary explanations only (session 5): the structures — SC + 3-digit
+# category code + 2+2+2 region digits + 4-digit sequence + check digit; JY + 1-digit 主体业态
+# code + 2+2+2 region digits + 6-digit sequence + check digit (2015 办法 第二十四条) — and
+# the three 业态 (食品销售经营者, 餐饮服务经营者, 单位食堂) agree with, e.g., a Beijing
+# 《食品经营许可证》证面内容说明 (englishabc.net/post/734.html); which digit stands for which
+# 业态 was not found stated there (verify against the gazetted text).
 SPECIAL_FOOD = "special_food"
 FOOD_PRODUCTION = "food_production"
 ADDITIVE_PRODUCTION = "additive_production"

@@ -6,6 +6,16 @@ rate (beta-binomial with a prior worth ``prior_strength`` batches): a cell with 
 out of 2 batches does not outweigh one with 30 out of 600.  A cell without history gets its
 category's rate; a category without history the overall rate.
 
+**Signals and grades.** The shrunk rate looks back over a year; the risk signals
+(``labsys.services.risk``) and the enterprise grades say where to look *next*.  A cell's
+weight is its risk times ``1 + signal_boost × s + grade_boost × g``, where ``s`` in [0, 1] is
+the strength of the strongest open signal on the cell (its district × category, its
+category, its district) and ``g`` in [0, 1] the share of the district's graded enterprises
+in grade C or D.  With both boosts at 1 a cell under a full-strength signal weighs twice
+its rate alone, and so on: the shift is bounded (at most ``1 + signal_boost + grade_boost``
+times) so a single alarm cannot drain every other category; the minimum per category is
+applied before any of it, and the total is the total.
+
 **Allocation.** Every category first receives ``minimum`` batches, spread over its cells in
 proportion to their risk; the rest of the total is spread over all cells in proportion to
 risk.  Each spread is a largest-remainder (Hamilton) apportionment, so the quotas are whole
@@ -67,6 +77,29 @@ def risks(
         else:
             result[key] = (c.unqualified + prior * prior_strength) / (c.samples + prior_strength)
     return result
+
+
+def shaped(
+    risk: Mapping[Key, Fraction],
+    signal: Mapping[Key, Fraction],
+    grade: Mapping[Key, Fraction],
+    *,
+    signal_boost: Fraction = Fraction(1),
+    grade_boost: Fraction = Fraction(1),
+) -> dict[Key, Fraction]:
+    """Each cell's weight: its risk × (1 + signal_boost·s + grade_boost·g) (module notes);
+    ``s`` and ``g`` default to 0 and are clamped to [0, 1]."""
+    if signal_boost < 0 or grade_boost < 0:
+        raise ValueError("a boost is zero or more")
+
+    def unit(value) -> Fraction:
+        return min(Fraction(1), max(Fraction(0), Fraction(value)))
+
+    return {
+        key: r
+        * (1 + signal_boost * unit(signal.get(key, 0)) + grade_boost * unit(grade.get(key, 0)))
+        for key, r in risk.items()
+    }
 
 
 def apportion(weights: Mapping[Key, Fraction], seats: int) -> dict[Key, int]:

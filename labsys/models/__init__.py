@@ -65,9 +65,11 @@ from labsys.models.followup import (
 from labsys.models.grading import (
     GradeChange,
     PlanProposal,
+    PlanVisit,
     ProposalQuota,
     ProposalStatus,
     RiskSetting,
+    RiskSignalCount,
 )
 from labsys.models.planning import Plan, PlanQuota, Task, TaskSampler
 from labsys.models.reference import Holiday, Lab, NumberSequence, Region
@@ -139,9 +141,11 @@ __all__ = [
     "GradeChange",
     "Plan",
     "PlanProposal",
+    "PlanVisit",
     "ProposalQuota",
     "ProposalStatus",
     "RiskSetting",
+    "RiskSignalCount",
     "PlanQuota",
     "Region",
     "Report",

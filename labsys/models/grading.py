@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labsys.core import clock
@@ -123,9 +123,50 @@ class ProposalQuota(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     quota: Mapped[int]
     risk: Mapped[str] = mapped_column(String(20))  # Decimal text: the expected unqualified rate
+    # Decimal text in [0, 1]: the strongest open signal on the cell, and the share of the
+    # district's graded enterprises in grade C/D, when proposed (core.proposals.shaped).
+    signal: Mapped[str] = mapped_column(String(20), default="0", server_default="0")
+    grade_share: Mapped[str] = mapped_column(String(20), default="0", server_default="0")
 
     proposal: Mapped[PlanProposal] = relationship(back_populates="quotas")
     category: Mapped[FoodCategory] = relationship()
     region: Mapped[Region | None] = relationship()
 
     __table_args__ = (CheckConstraint("quota >= 0", name="quota_not_negative"),)
+
+
+class PlanVisit(Base):
+    """An enterprise a plan made from a proposal is to visit (the proposal's list of grade C/D
+    enterprises not sampled lately, as it stood when the proposal was accepted)."""
+
+    __tablename__ = "plan_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    grade: Mapped[RiskGrade] = mapped_column(str_enum(RiskGrade, "visit_grade"))
+    reason: Mapped[str] = mapped_column(Text)  # the grade's reasons, worded when accepted
+
+    enterprise: Mapped[Enterprise] = relationship()
+
+    __table_args__ = (UniqueConstraint("plan_id", "enterprise_id"),)
+
+    def __repr__(self) -> str:
+        return f"<PlanVisit {self.plan_id} {self.enterprise_id}>"
+
+
+class RiskSignalCount(Base):
+    """How many risk signals were open when the signals were last computed in full (the
+    supervisor's dashboard reads the newest row: one indexed read, never a recomputation)."""
+
+    __tablename__ = "risk_signal_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]  # the day the signals were computed for
+    open_count: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (CheckConstraint("open_count >= 0", name="open_count_not_negative"),)
+
+    def __repr__(self) -> str:
+        return f"<RiskSignalCount {self.as_of} {self.open_count}>"

@@ -10,29 +10,35 @@ batches in the look-back window (the category alone when none did).
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, grades
 from labsys.core import proposals as rules
 from labsys.core.proposals import Counts, Key
 from labsys.models import (
+    Enterprise,
     FoodCategory,
+    GradeChange,
     InspectionType,
     PlanProposal,
+    PlanVisit,
     ProposalQuota,
     ProposalStatus,
+    RiskGrade,
     Role,
     User,
 )
-from labsys.services import audit, planning
+from labsys.services import audit, grading, planning, risk
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 from labsys.services.stats import StatsFilter, rollup_source
@@ -83,6 +89,92 @@ def _categories(session: Session, level: int) -> list[int]:
 class Proposed:
     quotas: dict[Key, int]
     risks: dict[Key, Fraction]
+    signals: dict[Key, Fraction] = field(default_factory=dict)  # strength in [0, 1]
+    grades: dict[Key, Fraction] = field(default_factory=dict)  # share of grade C/D
+
+
+# --- what the signals and grades add (labsys.core.proposals.shaped) --------------------------
+
+SIGNAL_SCOPES = ("category", "district", "district_category")
+# A signal scoring this much (evidence × hazard weight, services.risk) counts at full
+# strength; weaker ones in proportion.  20 is, e.g., a posterior tail of 1e-5 on a pesticide
+# residue (3.0) or 1e-10 on a quality indicator (1.0) (a choice, not a standard).
+FULL_SIGNAL_SCORE = Fraction(20)
+SIGNAL_BOOST = Fraction(1)  # a full-strength signal doubles the cell's weight
+GRADE_BOOST = Fraction(1)  # so does a district whose graded enterprises are all C or D
+HIGH_GRADES = (RiskGrade.C, RiskGrade.D)
+
+
+def signal_strengths(
+    session: Session, cells: list[Key], day: date, *, level: int = 1, settings=None
+) -> dict[Key, Fraction]:
+    """Each cell's strongest open signal as of ``day``: on its district × 大类, its category
+    (of the cells' level) or its district, min(1, score / FULL_SIGNAL_SCORE).  A signal
+    explained by the keys nested in it is left out (a district rising only through its
+    vegetables raises the vegetables' cell, not every category of the district)."""
+    found = risk.signalled(
+        risk.compute_signals(session, settings or _risk_settings(), today=day, scopes=SIGNAL_SCOPES)
+    )
+    if not found:
+        return {}
+    by_key: dict[tuple[str, str], Fraction] = {}
+    for signal in found:
+        if signal.explained_by:  # its excess is a nested key's: that key carries it
+            continue
+        strength = min(
+            Fraction(1), Fraction(signal.score).limit_denominator(1000) / FULL_SIGNAL_SCORE
+        )
+        index = (signal.scope, signal.key)
+        by_key[index] = max(by_key.get(index, Fraction(0)), strength)
+    l1_of = _level_one(session, {c for c, _d in cells}) if level != 1 else {}
+    result = {}
+    for category, district in cells:
+        l1 = l1_of.get(category, category)
+        candidates = [by_key.get(("category", str(category)), Fraction(0))]
+        if district:
+            candidates.append(by_key.get(("district", str(district)), Fraction(0)))
+            candidates.append(by_key.get(("district_category", f"{district}:{l1}"), Fraction(0)))
+        if max(candidates):
+            result[(category, district)] = max(candidates)
+    return result
+
+
+def _risk_settings():
+    return risk.Settings.from_config(current_app.config) if has_app_context() else risk.Settings()
+
+
+def _level_one(session: Session, ids: set[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(FoodCategory.id, FoodCategory.path).where(FoodCategory.id.in_(ids))
+    )
+    return {int(i): int(path.strip("/").split("/")[0]) for i, path in rows if path.strip("/")}
+
+
+def grade_shares(session: Session, day: date) -> dict[str, Fraction]:
+    """Per district: the share of its graded enterprises whose grade on ``day`` (the grade
+    history, so a backtest sees no later grade) was C or D."""
+    ranked = (
+        select(
+            GradeChange.enterprise_id,
+            GradeChange.grade,
+            func.row_number()
+            .over(
+                partition_by=GradeChange.enterprise_id,
+                order_by=(GradeChange.graded_on.desc(), GradeChange.id.desc()),
+            )
+            .label("n"),
+        )
+        .where(GradeChange.graded_on <= day)
+        .subquery()
+    )
+    high = func.sum(case((ranked.c.grade.in_([g.value for g in HIGH_GRADES]), 1), else_=0))
+    rows = session.execute(
+        select(Enterprise.region_code, func.count(), high)
+        .join(ranked, ranked.c.enterprise_id == Enterprise.id)
+        .where(ranked.c.n == 1, Enterprise.region_code.is_not(None))
+        .group_by(Enterprise.region_code)
+    ).all()
+    return {str(region): Fraction(int(k or 0), int(n)) for region, n, k in rows if n}
 
 
 def propose_quotas(
@@ -93,9 +185,11 @@ def propose_quotas(
     history_end: date,
     level: int = 1,
     lookback_months: int = LOOKBACK_MONTHS,
+    shape: bool = True,
 ) -> Proposed:
     """Quotas for ``total`` batches from the ``lookback_months`` whole months before the month
-    of ``history_end`` (not saved)."""
+    of ``history_end``, shifted toward open signals and high grades as of the day before
+    ``history_end`` unless ``shape`` is false (not saved)."""
     last = grades.months_before(history_end.replace(day=1), 1)
     first = grades.months_before(last, lookback_months - 1)
     history = cell_counts(session, first, last, level)
@@ -105,7 +199,7 @@ def propose_quotas(
     cells += [k for k in history if k not in known]
     if not cells:
         raise ServiceError(_("The catalog has no food category to propose quotas for."))
-    risk = rules.risks(history, cells, PRIOR_STRENGTH)
+    risks = rules.risks(history, cells, PRIOR_STRENGTH)
     categories = {k[0] for k in cells}
     if minimum * len(categories) > total:
         raise ServiceError(
@@ -118,7 +212,14 @@ def propose_quotas(
             ),
             field="total",
         )
-    return Proposed(rules.allocate(risk, total, minimum), risk)
+    # The signals and grades as they stood on the last day of the history (no look-ahead
+    # in a backtest).
+    day = min(history_end - timedelta(days=1), clock.today())
+    signals = signal_strengths(session, cells, day, level=level) if shape else {}
+    shares = grade_shares(session, day) if shape else {}
+    high = {k: shares[str(k[1])] for k in cells if k[1] and shares.get(str(k[1]))}
+    weights = rules.shaped(risks, signals, high, signal_boost=SIGNAL_BOOST, grade_boost=GRADE_BOOST)
+    return Proposed(rules.allocate(weights, total, minimum), risks, signals, high)
 
 
 def _check_numbers(total, minimum) -> tuple[int, int]:
@@ -168,6 +269,8 @@ def create_proposal(
             region_code=key[1],
             quota=n,
             risk=str(as_decimal(proposed.risks[key], 4)),
+            signal=str(as_decimal(proposed.signals.get(key, Fraction(0)), 2)),
+            grade_share=str(as_decimal(proposed.grades.get(key, Fraction(0)), 2)),
         )
         for key, n in sorted(proposed.quotas.items(), key=lambda kv: (-kv[1], repr(kv[0])))
         if n > 0
@@ -220,13 +323,65 @@ def set_proposal_quota(
     return quota
 
 
+VISIT_LIMIT = 30  # enterprises to visit proposed with a plan (the page shows the same list)
+
+
+def visits_to_propose(session: Session, today: date | None = None) -> list[grading.GradeRow]:
+    """The enterprises a proposal would have the plan visit, as the page shows them."""
+    return grading.visit_list(session, today or clock.today(), limit=VISIT_LIMIT)
+
+
+def fingerprint(proposal: PlanProposal, visits: list[grading.GradeRow]) -> str:
+    """What the supervisor saw: every quota (id and number) and the enterprises to visit.
+    The accept form carries it, so a page opened before someone else changed a quota (or
+    before the grades were recomputed) cannot accept what its reader never saw."""
+    text = ";".join(
+        [
+            ",".join(f"{q.id}:{q.quota}" for q in sorted(proposal.quotas, key=lambda q: q.id)),
+            ",".join(f"{v.enterprise_id}:{v.grade}" for v in visits),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @writes(Role.SUPERVISOR)
-def accept_proposal(session: Session, actor: User, proposal: PlanProposal, *, code: str):
-    """Accept a draft: a real plan (supervisory sampling) with the quotas above zero."""
+def accept_proposal(
+    session: Session,
+    actor: User,
+    proposal: PlanProposal,
+    *,
+    code: str,
+    seen: str | None = None,
+):
+    """Accept a draft: a real plan (supervisory sampling) with the quotas above zero and the
+    enterprises to visit, all in the caller's one transaction and audited.
+
+    ``seen``: the :func:`fingerprint` of the page the supervisor accepted from; refused when
+    the proposal or the list to visit has changed since.  The draft is claimed first by a
+    conditional UPDATE (``… WHERE status = 'draft'``): of two requests accepting the same
+    draft at once, the second waits for the first's row lock (PostgreSQL) or write lock
+    (SQLite), then matches no row and is refused, so one proposal never makes two plans."""
     _draft(proposal)
     rows = [q for q in proposal.quotas if q.quota > 0]
     if not rows:
         raise ServiceError(_("The proposal has no quota above zero."))
+    visits = visits_to_propose(session)
+    if seen is not None and seen != fingerprint(proposal, visits):
+        raise ServiceError(
+            _(
+                "The proposal or its list of enterprises changed after the page was opened: "
+                "check it again before accepting."
+            )
+        )
+    claimed = session.execute(
+        update(PlanProposal)
+        .where(PlanProposal.id == proposal.id, PlanProposal.status == ProposalStatus.DRAFT)
+        .values(status=ProposalStatus.ACCEPTED)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(proposal)
+        raise ServiceError(_("Only a draft proposal can change."))
     plan = planning.create_plan(
         session,
         actor,
@@ -250,10 +405,32 @@ def accept_proposal(session: Session, actor: User, proposal: PlanProposal, *, co
             quota=row.quota,
             region_code=row.region_code,
         )
+    for visit in visits:
+        session.add(
+            PlanVisit(
+                plan_id=plan.id,
+                enterprise_id=visit.enterprise_id,
+                grade=RiskGrade(visit.grade),
+                reason=visit.reason,
+            )
+        )
     proposal.status = ProposalStatus.ACCEPTED
     proposal.plan_id = plan.id
     session.flush()
-    audit.record(session, actor, "plan_proposal", proposal.id, "accept", new={"plan_id": plan.id})
+    audit.record(
+        session,
+        actor,
+        "plan_proposal",
+        proposal.id,
+        "accept",
+        old={"status": ProposalStatus.DRAFT.value},
+        new={
+            "status": ProposalStatus.ACCEPTED.value,
+            "plan_id": plan.id,
+            "quotas": [[r.category_id, r.region_code, r.quota] for r in rows],
+            "visits": [v.enterprise_id for v in visits],
+        },
+    )
     return plan
 
 

@@ -24,6 +24,10 @@ every scope tested.  A key signals when q ≤ ``RISK_FDR``.  Two rules signal wh
 statistics say, as facts a supervisor follows up: a producer or unit unqualified twice or more
 within the enterprise window (repeat), and a producer unqualified in two or more districts.
 
+**Nesting**: a signalled category or district whose excess the signals nested in it account
+for (its remaining samples no longer above its baseline) is listed after the rest, naming
+them (``_explain_nested``): one problem in a small key is not repeated as several findings.
+
 **Score** = evidence (−log10 of the posterior probability that the true rate is no higher
 than the baseline: its own history or its peers, whichever gives more) × the hazard weight of
 the recent failures (the mean, over the unqualified samples, of the heaviest hazard class
@@ -59,15 +63,16 @@ from labsys.models import (
     Link,
     Region,
     ResultStatus,
+    RiskSignalCount,
+    Role,
     Sample,
     SampleResult,
-    SampleRollup,
-    SampleRollupDelta,
     SampleStatus,
     SamplingVisit,
     TestItem,
     VerdictValue,
 )
+from labsys.services.access import writes
 from labsys.services.stats import StatsFilter, period_expression, rollup_source
 
 SCOPES = (
@@ -187,6 +192,10 @@ class Signal:
     districts: int = 0  # producers: districts with unqualified samples in the rules' window
     rule_failures: int = 0  # producers and units: failures within the rules' window
     rule_months: int = 0
+    # Keys nested in this one whose signals account for its excess (``_explain_nested``):
+    # listed after every signal not so explained.
+    explained_by: list[str] = field(default_factory=list)  # their names
+    explained_keys: list[tuple[str, str]] = field(default_factory=list)  # (scope, key)
 
     @property
     def score(self) -> float:
@@ -231,6 +240,7 @@ class Signal:
             "signalled": self.signalled,
             "kinds": list(self.kinds),
             "reason": self.reason,
+            "explained_by": [f"{scope}:{key}" for scope, key in self.explained_keys],
             "window_start": self.window_start.isoformat(),
             "history_samples": self.history_samples,
             "history_unqualified": self.history_unqualified,
@@ -321,6 +331,13 @@ def reason_text(signal: Signal) -> str:
         parts.append(_("unqualified in %(n)s districts", n=signal.districts))
     if signal.weight > 1:
         parts.append(_("hazard weight %(w)s", w=f"{signal.weight:.1f}"))
+    if signal.explained_by:
+        parts.append(
+            _(
+                "explained by the signals within it: %(names)s",
+                names=", ".join(signal.explained_by),
+            )
+        )
     return "; ".join(parts)
 
 
@@ -378,8 +395,92 @@ def compute_signals(
         collected.extend(signals)
         extra += counts.extra_keys
     _control(collected, settings.fdr, extra)
-    collected.sort(key=lambda s: (not s.signalled, -s.score, -s.unqualified, s.scope, s.key))
+    _explain_nested(session, collected)
+    collected.sort(
+        key=lambda s: (
+            not s.signalled,
+            bool(s.explained_by),
+            -s.score,
+            -s.unqualified,
+            s.scope,
+            s.key,
+        )
+    )
     return collected
+
+
+# A parent whose remaining samples are not above its baseline at this level (one-sided exact
+# binomial test) is explained by its nested signals.
+EXPLAINED_P = 0.05
+
+
+def _explain_nested(session: Session, signals: list[Signal]) -> None:
+    """Rank a signal that only repeats a nested one after the signals that do not.
+
+    The scopes nest: a food category holds its sub-categories; a district, and a 大类, hold
+    their district × 大类 keys.  One problem in a small key raises every key above it (a
+    district's vegetables raise the district, 蔬菜 and 食用农产品), and listing those echoes
+    above other problems repeats one finding.  So a signalled parent is tested once more
+    on its samples *without* those of its signalled nested keys (the outermost ones, which
+    are disjoint; per family of nesting, keeping the family that removes the most): if the
+    rest is not above the parent's baseline (exact one-sided binomial test, p >
+    ``EXPLAINED_P``; no sample left is no evidence) the parent's signal is explained by them
+    — a conditional test given the nested findings, as a reader drilling down would do.  (The
+    posterior is not used here: its prior, fitted on the peers' recent rates, can sit above
+    the baseline by itself, so an empty rest would look like an excess.)  It stays listed,
+    with the keys that explain it, after the unexplained signals.  The counts are exact
+    (nested keys' samples are a subset of the parent's), so this adds no query of counts.
+    """
+    found = {(s.scope, s.key): s for s in signals if s.signalled and not s.rule}
+    if not found:
+        return
+    ids = [int(k) for sc, k in found if sc == "category"]
+    ancestors = _category_ancestors(session, ids)
+    families: dict[tuple[str, str], dict[str, list[Signal]]] = defaultdict(dict)
+    for (scope, key), signal in found.items():
+        if scope == "category":
+            above = ancestors.get(int(key), [])
+            for n, parent in enumerate(above):
+                # outermost below that parent: no signalled category between them
+                between = above[n + 1 :]
+                if not any(("category", str(b)) in found for b in between):
+                    families[("category", str(parent))].setdefault("tree", []).append(signal)
+        elif scope == "district_category":
+            district, category = key.split(":")
+            families[("district", district)].setdefault("district", []).append(signal)
+            families[("category", category)].setdefault("district", []).append(signal)
+    for parent_key, by_family in families.items():
+        parent = found.get(parent_key)
+        if parent is None:
+            continue
+        best: list[Signal] = []
+        best_k = -1
+        for members in by_family.values():
+            k = sum(m.unqualified for m in members)
+            if k > best_k:
+                best, best_k = members, k
+        n_rest = parent.samples - sum(m.samples for m in best)
+        k_rest = parent.unqualified - best_k
+        if n_rest < 0 or k_rest < 0 or k_rest > n_rest:
+            continue  # not nested after all (should not happen): leave it alone
+        if stats.binomial_upper_p(k_rest, n_rest, parent.baseline) > EXPLAINED_P:
+            ordered = sorted(best, key=lambda m: (-m.score, m.key))
+            parent.explained_by = [m.name for m in ordered]
+            parent.explained_keys = [(m.scope, m.key) for m in ordered]
+
+
+def _category_ancestors(session: Session, ids: list[int]) -> dict[int, list[int]]:
+    """Each category's ancestors, nearest last (from the stored paths)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FoodCategory.id, FoodCategory.path).where(FoodCategory.id.in_(ids))
+    )
+    result = {}
+    for category_id, path in rows:
+        parts = [int(p) for p in str(path).strip("/").split("/") if p]
+        result[int(category_id)] = [p for p in parts if p != int(category_id)]
+    return result
 
 
 def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Prior | None]]:
@@ -911,32 +1012,43 @@ def count_signals(session: Session, settings: Settings | None = None) -> int:
     return len(signalled(compute_signals(session, settings)))
 
 
-# The dashboard's count, kept while the judged counts it rests on are unchanged (a
-# fingerprint read from the small summary table): the home page does not recompute every
-# signal on each visit.  Per process; bounded.
-_COUNT_CACHE: dict[tuple, int] = {}
-_COUNT_CACHE_MAX = 64
+# --- the dashboard's count ----------------------------------------------------------------
+#
+# The supervisor's home page shows how many signals are open.  Computing them costs a few
+# dozen grouped queries, too much for every visit to the home page, and a per-process cache
+# made the page's statement count depend on the cache's state.  So the count is *stored*
+# whenever the signals are computed in full (the warnings page unfiltered, ``labsys risk
+# refresh`` from cron) and the home page reads the newest stored row: one query by primary
+# key, whatever the data, with the day it was computed for shown beside it.
 
 
-def cached_signal_count(session: Session, settings: Settings | None = None) -> int:
-    settings = settings or Settings()
-    fingerprint: Any = session.execute(
-        select(func.sum(SampleRollup.qualified), func.sum(SampleRollup.unqualified)).where(
-            SampleRollup.rollup == "l1", SampleRollup.grain == "month"
-        )
-    ).one()
-    pending: Any = session.execute(
-        select(func.count(SampleRollupDelta.id), func.max(SampleRollupDelta.id))
-    ).one()
-    key = (
-        str(session.get_bind().engine.url),
-        clock.today(),
-        tuple(int(n or 0) for n in fingerprint),
-        tuple(int(n or 0) for n in pending),
-        repr(settings),
+def latest_signal_count(session: Session) -> RiskSignalCount | None:
+    """The newest stored count (None before the signals were ever computed in full)."""
+    return session.scalar(select(RiskSignalCount).order_by(RiskSignalCount.id.desc()).limit(1))
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+def store_signal_count(
+    session: Session, actor, signals: list[Signal], day: date
+) -> RiskSignalCount:
+    """Store how many of ``signals`` (every scope, computed for ``day``) are open; a row only
+    when the count or the day changed since the newest one."""
+    count = len(signalled(signals))
+    latest = latest_signal_count(session)
+    if latest is not None and (latest.as_of, latest.open_count) == (day, count):
+        return latest
+    row = RiskSignalCount(as_of=day, open_count=count)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+def refresh_signal_count(
+    session: Session, actor, settings: Settings | None = None, *, today: date | None = None
+) -> RiskSignalCount:
+    """Compute every signal for ``today`` and store the open count (``labsys risk refresh``)."""
+    today = today or clock.today()
+    return store_signal_count(
+        session, actor, compute_signals(session, settings, today=today), today
     )
-    if key not in _COUNT_CACHE:
-        if len(_COUNT_CACHE) >= _COUNT_CACHE_MAX:
-            _COUNT_CACHE.clear()
-        _COUNT_CACHE[key] = count_signals(session, settings)
-    return _COUNT_CACHE[key]

@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Role
-from labsys.services import planning, sampling, stats
+from labsys.models import RiskSignalCount, Role
+from labsys.services import planning, risk, sampling, stats
 from labsys.web.access import login_required
 from labsys.web.queues import queries
 
@@ -93,6 +93,9 @@ class Overview:
     unqualified_waiting: int
     key_foods: stats.StatsResult
     year: int
+    # The open risk signals as last computed in full (None: never): one read of a stored
+    # row, so the page's statement count does not depend on the signals (services.risk).
+    risk_signals: RiskSignalCount | None = None
 
     @property
     def overdue(self) -> int:
@@ -110,4 +113,5 @@ def _supervisor_overview(check: sampling.DeadlineCheck) -> Overview:
         unqualified_waiting=queries.unqualified_without_report(db.session),
         key_foods=stats.key_food_indicator(db.session, year_filter),
         year=year,
+        risk_signals=risk.latest_signal_count(db.session),
     )

@@ -230,6 +230,8 @@ def test_only_writers_declared_for_it_accept_the_system_actor(db):
         "labsys.services.api_tokens.create_token",  # `labsys api-token create`
         "labsys.services.backups.sync_register",  # `labsys retest-backups sync`, the demo
         "labsys.services.retests.set_retest_lab",  # the demo's list of retest labs
+        "labsys.services.risk.refresh_signal_count",  # `labsys risk refresh` (cron)
+        "labsys.services.risk.store_signal_count",  # the same, through refresh
         "labsys.services.signatories.authorise",  # `labsys reports signatory`, the demo
         "labsys.services.signatories.authorise_all_categories",  # the demo
         "labsys.services.users.create_user",  # create-user, quickstart, the demo

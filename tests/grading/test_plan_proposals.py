@@ -146,8 +146,10 @@ def test_the_proposal_pages(app, client, crafted, make_user, login, freeze_clock
     assert edited.status_code == 302
     db.session.refresh(quota)
     assert quota.quota == 7
+    seen = proposals.fingerprint(proposal, proposals.visits_to_propose(db.session))
     accepted = client.post(
-        f"/risk/proposals/{proposal.id}/accept", data={"csrf_token": token, "code": "R-1"}
+        f"/risk/proposals/{proposal.id}/accept",
+        data={"csrf_token": token, "code": "R-1", "seen": seen},
     )
     assert accepted.status_code == 302 and "/plans/" in accepted.headers["Location"]
     assert (

@@ -156,3 +156,23 @@ def test_hazard_weights_are_a_setting(world, app):
     with pytest.raises(ValueError):
         risk.Settings.from_config({"RISK_HAZARD_WEIGHTS": {"nope": 1}})
     assert Link.RETAIL.value == "retail"
+
+
+def test_a_parent_explained_by_its_nested_signal_ranks_after_the_rest(world):
+    """海淀区 (the district) and 食用农产品/蔬菜… rise only through 海淀区's vegetables: once
+    those samples are set aside the rest is not above its baseline, so they are listed after
+    the unexplained signals, saying which key explains them."""
+    signals = risk.compute_signals(db.session)
+    top = risk.signalled(signals)
+    district = _find(signals, "district", "海淀区")
+    assert district.signalled
+    assert district.explained_keys and district.explained_keys[0][0] == "district_category"
+    assert "海淀区 · " in district.explained_by[0]
+    assert "explained by" in district.reason or "可由其内" in district.reason
+    assert district.as_json()["explained_by"][0].startswith("district_category:110108:")
+    explained = [n for n, s in enumerate(top) if s.explained_by]
+    unexplained = [n for n, s in enumerate(top) if not s.explained_by]
+    assert explained and max(unexplained) < min(explained)
+    # The key that explains it is itself unexplained and listed.
+    inner = next(s for s in top if (s.scope, s.key) == district.explained_keys[0])
+    assert not inner.explained_by

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -125,6 +125,8 @@ class QuotaEditForm(LabsysForm):
 
 class AcceptForm(LabsysForm):
     code = StringField(_l("Plan code"), validators=[DataRequired(), Length(max=40)])
+    # The fingerprint of what the page showed (services.proposals.fingerprint).
+    seen = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
 class BacktestForm(LabsysForm):

@@ -146,14 +146,15 @@ def proposal_detail(proposal_id: int):
                 last=backtest_form.last.data,
                 minimum=proposal.min_per_category,
             )
+    visits = proposals.visits_to_propose(db.session)
     return render_template(
         "grading/proposal.html",
         proposal=proposal,
         quotas=queries.proposal_quotas(db.session, proposal),
-        visits=grading.visit_list(db.session, clock.today(), limit=30),
+        visits=visits,
         backtest=backtest,
         backtest_form=backtest_form,
-        accept_form=AcceptForm(),
+        accept_form=AcceptForm(seen=proposals.fingerprint(proposal, visits)),
         quota_form=QuotaEditForm(),
         form=LabsysForm(),
     )
@@ -180,12 +181,12 @@ def proposal_accept(proposal_id: int):
     if form.validate_on_submit():
         with service_errors():
             plan = proposals.accept_proposal(
-                db.session, current_user, proposal, code=form.code.data
+                db.session, current_user, proposal, code=form.code.data, seen=form.seen.data
             )
             flash(_("Plan %(code)s made from the proposal.", code=plan.code), "success")
             return redirect(url_for("planning.plan_detail", plan_id=plan.id))
     else:
-        flash(_("Enter the plan code."), "danger")
+        flash(_("Enter the plan code (and accept from the proposal's page)."), "danger")
     return redirect(url_for("grading.proposal_detail", proposal_id=proposal.id))
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from labsys.models import FoodCategory, Plan, PlanQuota, Sample, Task
+from labsys.models import FoodCategory, Plan, PlanQuota, PlanVisit, Sample, Task
 
 
 def plan_list_query() -> Select:
@@ -49,6 +49,18 @@ def plan_quotas(session: Session, plan: Plan) -> list[PlanQuota]:
             .where(PlanQuota.plan_id == plan.id)
             .options(selectinload(PlanQuota.category), selectinload(PlanQuota.region))
             .order_by(PlanQuota.id)
+        )
+    )
+
+
+def plan_visits(session: Session, plan: Plan) -> list[PlanVisit]:
+    """The enterprises the plan is to visit (a plan accepted from a risk-based proposal)."""
+    return list(
+        session.scalars(
+            select(PlanVisit)
+            .where(PlanVisit.plan_id == plan.id)
+            .options(selectinload(PlanVisit.enterprise))
+            .order_by(PlanVisit.id)
         )
     )
 

@@ -113,6 +113,7 @@ def _render_plan(plan: Plan, quota_form: QuotaForm, status: int = 200):
         plan=plan,
         quotas=quotas,
         tasks=tasks,
+        visits=queries.plan_visits(db.session, plan),
         quota_progress=planning.quota_progress(db.session, [q.id for q in quotas]),
         task_progress=planning.task_progress(db.session, [t.id for t in tasks]),
         quota_form=quota_form,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from labsys.extensions import db
 from labsys.models import Role
@@ -23,7 +24,9 @@ def signal_list():
     scope = request.args.get("scope", "")
     kind = request.args.get("kind", "")
     show_all = request.args.get("all") == "1"
-    found = queries.signals(db.session, scope=scope, kind=kind, show_all=show_all)
+    found = queries.signals(
+        db.session, scope=scope, kind=kind, show_all=show_all, actor=current_user
+    )
     shown = found[:PAGE_LIMIT]
     return render_template(
         "risk/signals.html",
