@@ -38,6 +38,7 @@ SYSTEM_STEPS = {
     "labsys.services.catalog.load_reference_catalog": "`labsys init` and `labsys catalog load`",
     "labsys.services.stats.rebuild_summary": "`labsys stats rebuild` (recounts, changes no fact)",
     "labsys.services.stats.refill": "rebuild_summary and the benchmark loaders (recounts only)",
+    "labsys.services.followup.rebuild_counters": "`labsys stats rebuild` (recounts the deadline counters, changes no fact)",
     "labsys.services.security.login_succeeded": "the audit trail itself: a login",
     "labsys.services.security.login_failed": "the audit trail itself: a failed login (no actor)",
     "labsys.services.security.access_refused": "the audit trail itself: a refusal, recorded after it",
