@@ -295,3 +295,39 @@ def test_the_indexes_are_the_searched_columns(db):
             text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": f"{table}_fts"}
         )
         assert "tokenize='trigram'" in sql and f"content='{table}'" in sql
+
+
+def _list_statements(q: str):
+    """Each list's search, built by its own code."""
+    from datetime import date
+
+    from labsys.services import enterprises
+    from labsys.services.sampling import DeadlineCheck
+    from labsys.web.api_v1.queries import filtered_samples
+    from labsys.web.queues.queries import QueueFilters
+    from labsys.web.reports.queries import report_list_query
+    from labsys.web.sampling.queries import SampleFilters
+
+    check = DeadlineCheck(today=date(2026, 11, 30), soon=date(2026, 12, 3))
+    return {
+        "samples": SampleFilters.from_args({"q": q}).apply(select(Sample.id)),
+        "queues": select(Sample.id).where(
+            *QueueFilters.from_args({"q": q}).conditions(Sample.due_report, check)
+        ),
+        "reports": report_list_query(q, ""),
+        "enterprises": select(Enterprise.id).where(enterprises.search_condition(q)),
+        "api samples": filtered_samples(select(Sample.id), {"q": q}),
+    }
+
+
+@pytest.mark.parametrize("q", ["小麦粉", "麦粉"])
+def test_every_list_searches_through_contains_text(db, q):
+    """The five lists compile to the helper's SQL: the FTS5 table on SQLite from 3
+    characters, ILIKE with the escape on PostgreSQL."""
+    for name, statement in _list_statements(q).items():
+        sql = str(statement.compile(db.engine))
+        if db.engine.dialect.name == "postgresql":
+            assert "ILIKE" in sql and "ESCAPE '\\'" in sql, name
+        else:
+            assert ("_fts MATCH" in sql) == search.indexed(q), name
+            assert "LIKE" in sql and "ESCAPE '\\'" in sql, name
