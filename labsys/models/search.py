@@ -74,6 +74,9 @@ class ContainsText(ColumnElement[bool]):
     __visit_name__ = "labsys_contains_text"
     inherit_cache = True
     type = Boolean()
+    # A predicate in its own right: without this, SQLite (no native boolean) gets
+    # ``WHERE (...) = 1``, which its planner cannot use to look rows up by the FTS5 rowids.
+    _is_implicitly_boolean = True
     # Part of the statement cache key: the columns, both parameters, and whether the index
     # is used (a 2-character query must not reuse a 3-character query's compiled SQL).
     _traverse_internals = [
