@@ -11,6 +11,8 @@ rules it is built from, so they can be tested without a database:
   matches exactly the texts containing the query;
 - :func:`fts_phrase` — an FTS5 phrase string (SQLite's trigram index) for the query;
 - :func:`indexed` — whether a trigram index can answer the query (3+ characters);
+- :func:`caseless` — whether the query has no letters of two cases (case-sensitive
+  matching then gives the same rows, faster);
 - :func:`contains` — the reference rule itself, which the database conditions must equal.
 
 Why 3 characters: both indexes (PostgreSQL's pg_trgm, SQLite's FTS5 ``trigram``
@@ -47,6 +49,13 @@ def fts_phrase(q: str) -> str:
 def indexed(q: str) -> bool:
     """Can a trigram index answer ``q``? (at least :data:`TRIGRAM` characters)"""
     return len(q) >= TRIGRAM
+
+
+def caseless(q: str) -> bool:
+    """Has ``q`` no letters of two cases (Chinese, digits, punctuation)?  Then "contains,
+    case ignored" is plain "contains", which databases test faster (PostgreSQL's ILIKE
+    folds every row's text; LIKE compares bytes)."""
+    return q.lower() == q.upper()
 
 
 def _fold(text: str) -> str:

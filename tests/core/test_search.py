@@ -55,6 +55,13 @@ def test_short_queries_are_not_indexed(q):
     assert search.indexed(q) == (len(q) >= 3)
 
 
+@given(TEXTS, TEXTS)
+def test_a_caseless_query_matches_case_sensitively_the_same_texts(text, q):
+    q = search.clean(q)
+    if q and search.caseless(q):
+        assert search.contains(text, q) == (q in text)
+
+
 def test_the_rule():
     assert search.contains("特一级小麦粉", "小麦")
     assert search.contains("Apple Juice", "aPPLE j")
@@ -67,3 +74,4 @@ def test_the_rule():
     assert not search.contains(None, "米")
     assert search.contains("小麦粉", " 麦 ")  # surrounding blanks dropped
     assert search.clean("  牛奶 ") == "牛奶"
+    assert search.caseless("小麦粉 100%") and not search.caseless("小麦粉A")
