@@ -99,7 +99,7 @@ def pages(db) -> list[tuple[str, str, str]]:
         ("lab work queue, search", "tech1", f"/lab/work?q={_q('小麦粉')}"),
         ("reports, search", "supervisor1", f"/reports?q={_q('小麦粉')}"),
         ("enterprises, search", "supervisor1", f"/enterprises/?q={_q('生鲜超市')}"),
-        ("API samples, search number", "api:supervisor1", "/api/v1/samples?q=SC2026110108"),
+        ("API samples, search number", "api:supervisor1", "/api/v1/samples?q=SC20261101080100001"),
         ("home dashboard, supervisor", "supervisor1", "/"),
         ("home dashboard, technician", "tech1", "/"),
         ("home dashboard, reviewer", "reviewer1", "/"),
