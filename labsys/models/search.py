@@ -17,13 +17,14 @@ per database, to the same rows:
   answer exactly the rule's).
 
 Queries of 1 or 2 characters (common in Chinese: 米, 茶, 牛奶) contain no trigram: no
-trigram index can narrow them, and a 2-character (bigram) index for each searched column
-would roughly double the indexes' size for a query whose matches are usually plentiful.
-They are answered by the LIKE/ILIKE alone, unindexed but exact: the lists read newest first
-and stop at a page (LIMIT), so a frequent 1–2 character query finds its page after a
-short walk of the order index; only a rare one walks the whole table (measured in
-BENCHMARKS.md, *Free-text search*).  No bounded "search the recent rows only" fallback: it
-would silently drop older matches, and the results must stay exactly the rule's.
+trigram index can narrow them.  An index of 1- and 2-character runs (as the pg_bigm
+extension keeps; SQLite has no such tokenizer) would be a second index per column to build
+and keep, for queries whose matches are usually plentiful; it is not built.  They are
+answered by the LIKE alone, unindexed but exact: the lists read in their order and stop
+at a page (LIMIT), so a frequent 1–2 character query finds its page after a short walk;
+only a rare one reads the whole table (measured in BENCHMARKS.md, *Free-text search*).
+No bounded "search the recent rows only" fallback: it would silently drop older matches,
+and the results must stay exactly the rule's.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ SEARCHED: dict[str, tuple[str, ...]] = {
     "enterprises": ("name",),
 }
 
-# FTS5's own tables behind <table>_fts (external content: no _content table).
+# FTS5's tables behind <table>_fts (an external-content table has no _content table; it is
+# listed all the same, in case a table is ever made with its own content).
 FTS_SHADOWS = ("", "_data", "_idx", "_docsize", "_config", "_content")
 FTS_TABLE_NAMES = frozenset(f"{table}_fts{suffix}" for table in SEARCHED for suffix in FTS_SHADOWS)
 
