@@ -15,6 +15,7 @@ import argparse
 import re
 import statistics
 import time
+from urllib.parse import quote
 
 from common import machine, make_app, median_time, prepare, smoke_args
 
@@ -54,6 +55,10 @@ class TokenClient:
         return self.client.get(path, headers=self.headers)
 
 
+def _q(text: str) -> str:
+    return quote(text, safe="")
+
+
 def pages(db) -> list[tuple[str, str, str]]:
     """(label, user, path) for every list page worth measuring."""
     from sqlalchemy import func, select
@@ -83,6 +88,18 @@ def pages(db) -> list[tuple[str, str, str]]:
         ("review queue", "reviewer1", "/lab/review"),
         ("review queue, by due date", "reviewer1", "/lab/review?sort=due"),
         ("review queue, searched", "reviewer1", "/lab/review?q=%E5%B0%8F%E9%BA%A6%E7%B2%89"),
+        # Free-text search (issue #19 §3, #16): 3+ characters use the trigram indexes; 1-2
+        # characters (no trigram) walk the list's order until a page is found, so a
+        # frequent one is cheap and a rare one (here: none) reads the whole table.
+        ("samples, search 3 chars", "supervisor1", f"/sampling/samples?q={_q('小麦粉')}"),
+        ("samples, search 2 chars", "supervisor1", f"/sampling/samples?q={_q('大米')}"),
+        ("samples, search 1 char", "supervisor1", f"/sampling/samples?q={_q('米')}"),
+        ("samples, search none (6)", "supervisor1", f"/sampling/samples?q={_q('不存在的食品')}"),
+        ("samples, search none (2)", "supervisor1", f"/sampling/samples?q={_q('无此')}"),
+        ("lab work queue, search", "tech1", f"/lab/work?q={_q('小麦粉')}"),
+        ("reports, search", "supervisor1", f"/reports?q={_q('小麦粉')}"),
+        ("enterprises, search", "supervisor1", f"/enterprises/?q={_q('生鲜超市')}"),
+        ("API samples, search number", "api:supervisor1", "/api/v1/samples?q=SC20261101080100001"),
         ("home dashboard, supervisor", "supervisor1", "/"),
         ("home dashboard, technician", "tech1", "/"),
         ("home dashboard, reviewer", "reviewer1", "/"),

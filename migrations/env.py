@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from labsys.models import search
 from labsys.models.base import UTCDateTime
 
 config = context.config
@@ -36,6 +37,9 @@ def run_migrations_online():
     conf_args["render_item"] = render_item
 
     with target_db.engine.connect() as connection:
+        # FTS5's tables and the other database's indexes are not the models' business.
+        conf_args.setdefault("include_name", search.include_name)
+        conf_args.setdefault("include_object", search.include_object_for(connection.dialect.name))
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

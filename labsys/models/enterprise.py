@@ -11,6 +11,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import RiskGrade
 from labsys.models.reference import Region
+from labsys.models.search import trigram_indexes
 
 
 class Enterprise(Base):
@@ -35,6 +36,7 @@ class Enterprise(Base):
         Index("ix_enterprises_region", "region_code"),
         # Licence-number prefix search (migration 0004).
         Index("ix_enterprises_licence_no", "licence_no"),
+        *trigram_indexes("enterprises"),  # free-text search (PostgreSQL; FTS5 on SQLite)
     )
     __mapper_args__ = {"version_id_col": version_id}
 

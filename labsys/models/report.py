@@ -12,6 +12,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import Conclusion, TitledEnum
 from labsys.models.sampling import Sample
+from labsys.models.search import trigram_indexes
 from labsys.models.user import User
 
 
@@ -81,6 +82,7 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_sample", "sample_id", "id"),
         Index("ix_reports_status", "status", "id"),
+        *trigram_indexes("reports"),  # free-text search (PostgreSQL; FTS5 on SQLite)
     )
 
     def __repr__(self) -> str:

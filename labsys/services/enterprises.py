@@ -32,6 +32,7 @@ from labsys.models import (
     User,
     VisitSampler,
 )
+from labsys.models.search import contains_text
 from labsys.services import audit
 from labsys.services.access import undo_operation, writes
 from labsys.services.errors import ConflictError, ServiceError
@@ -278,18 +279,20 @@ def search_condition(q: str):
     """Name contains ``q``, or USCC / licence number starts with it (None: no condition).
 
     A query that looks like a code (4+ digits and capitals, at least one digit) is searched
-    in the codes only: both are index range scans, while a name substring scans the table.
+    in the codes only: both are index range scans.  A name substring is
+    ``models.search.contains_text`` (trigram-indexed from 3 characters).
     """
     q = _clean_text(q)
-    if not q:
+    name = contains_text(q, Enterprise.name)
+    if name is None:
         return None
     code = q.upper()
     if not CODE_LIKE_RE.match(code):
-        return Enterprise.name.contains(q, autoescape=True)
+        return name
     codes = [_prefix(Enterprise.uscc, code), _prefix(Enterprise.licence_no, code)]
     if len(code) >= 4 and any(c.isdigit() for c in code):
         return or_(*codes)
-    return or_(Enterprise.name.contains(q, autoescape=True), *codes)
+    return or_(name, *codes)
 
 
 def search(session: Session, q: str, limit: int = 20) -> list[Enterprise]:

@@ -43,6 +43,28 @@ def test_samples_page_by_keyset_and_filter(world, make_sample, api_as):
     assert {e["name"] for e in bad.get_json()["errors"]} == {"after", "status"}
 
 
+def test_q_matches_the_food_name_or_the_start_of_the_sample_number(world, make_sample, api_as):
+    flour = make_sample(world["flour"], food_name="特一级小麦粉")
+    juice = make_sample(world["flour"], food_name="100%橙汁 Apple")
+    boss = api_as(world["boss"], "read")
+
+    def found(q: str) -> set[int]:
+        page = boss.get("/api/v1/samples", query_string={"q": q})
+        assert page.status_code == 200, page.get_json()
+        return {item["id"] for item in page.get_json()["items"]}
+
+    assert found("小麦") == {flour.id}
+    assert found("小麦粉") == {flour.id}
+    assert found("apple") == {juice.id}  # ASCII case ignored
+    assert found("%橙") == {juice.id}
+    assert found("%") == {juice.id}  # a plain character, not "anything"
+    assert found("_") == set()
+    assert found(flour.sample_no) == {flour.id}
+    assert found(flour.sample_no.lower()) == {flour.id}
+    assert found(flour.sample_no[:6]) == {flour.id, juice.id}  # TEST00…: the number's start
+    assert found(flour.sample_no[2:]) == set()  # the number is matched by its start only
+
+
 def test_a_sampler_sees_only_the_samples_of_their_visits(world, make_sample, make_user, api_as):
     own = make_sample(world["flour"], sampler=world["sam"])
     other = make_sample(world["flour"], sampler=make_user("stranger", Role.SAMPLER))

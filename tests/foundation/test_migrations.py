@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from labsys import create_app
 from labsys.extensions import db
-from labsys.models import Base
+from labsys.models import Base, search
 
 from support import TEST_SECRET
 
@@ -54,7 +54,14 @@ def scratch_app(database_url, tmp_path):
 
 def _differences(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # As migrations/env.py: FTS5's tables (SQLite) and PostgreSQL-only indexes are left out
+        # where they do not belong.
+        opts = {
+            "compare_type": True,
+            "include_name": search.include_name,
+            "include_object": search.include_object_for(connection.dialect.name),
+        }
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
 

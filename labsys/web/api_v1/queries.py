@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from labsys.core import search
 from labsys.models import (
     Plan,
     Report,
@@ -16,6 +17,7 @@ from labsys.models import (
     TaskSampler,
     User,
 )
+from labsys.models.search import contains_text
 from labsys.web.sampling import queries as sampling_queries
 
 LAB_AND_SUPERVISION = (Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
@@ -30,10 +32,15 @@ def sample_query(user: User, session: Session) -> Select:
 
 
 def filtered_samples(query: Select, args: dict) -> Select:
-    """The list's filters (``SampleArgs``): the food name contains ``q``; status, district
-    and conclusion equal; sampled from ``date_from`` to ``date_to``."""
-    if args.get("q"):
-        query = query.where(Sample.food_name.contains(args["q"], autoescape=True))
+    """The list's filters (``SampleArgs``): the food name contains ``q`` or (when ``q``
+    looks like one) the sample number starts with it; status, district and conclusion
+    equal; sampled from ``date_from`` to ``date_to``."""
+    condition = contains_text(args.get("q"), Sample.food_name)
+    if condition is not None:
+        q = search.clean(args["q"])
+        if sampling_queries.looks_like_number(q):
+            condition = or_(condition, sampling_queries.number_prefix(q))
+        query = query.where(condition)
     for name in ("status", "region_code", "conclusion"):
         if args.get(name) is not None:
             query = query.where(getattr(Sample, name) == args[name])

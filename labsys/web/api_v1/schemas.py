@@ -305,7 +305,13 @@ class VisitOut(Strict):
 
 
 class SampleArgs(PageArgs):
-    q = Text(100, metadata={"description": "food name, or a sample number (or its start)"})
+    q = Text(
+        100,
+        metadata={
+            "description": "the food name contains it (ASCII case ignored; % and _ are plain "
+            "characters), or the sample number starts with it"
+        },
+    )
     status = fields.Enum(SampleStatus, by_value=True)
     region_code = Text(12)
     date_from = Day()

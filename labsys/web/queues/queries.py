@@ -28,6 +28,7 @@ from labsys.models import (
     UserRole,
 )
 from labsys.models.enums import ResultStatus
+from labsys.models.search import contains_text
 from labsys.services.results import EDITABLE
 from labsys.services.sampling import DeadlineCheck
 from labsys.web.pagination import Page
@@ -115,12 +116,7 @@ class QueueFilters:
         deadline (due_delivery before receipt, due_report after)."""
         where: list[ColumnElement[bool]] = []
         if self.q:
-            where.append(
-                or_(
-                    Sample.sample_no.contains(self.q.upper(), autoescape=True),
-                    Sample.food_name.contains(self.q, autoescape=True),
-                )
-            )
+            where.append(contains_text(self.q, Sample.sample_no, Sample.food_name))
         if self.category_id:
             column = CATEGORY_COLUMNS.get(self.category_level)
             where.append(column == self.category_id if column is not None else Sample.id < 0)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from labsys.models import Report, ReportStatus, Sample, SampleStatus, SamplingVisit
+from labsys.models.search import contains_text
 
 
 def queue_ids(conditions: Sequence = ()) -> Select:
@@ -26,18 +27,12 @@ def samples_by_id(session: Session, ids: Sequence[int]) -> dict[int, Sample]:
 
 
 def report_list_query(search: str, status: str) -> Select:
-    """Reports whose number, food or sampled unit contains ``search``, in ``status`` (each
-    when given)."""
+    """Reports whose number, food or sampled unit contains ``search`` (literally: ``%`` and
+    ``_`` are plain characters), in ``status`` (each when given)."""
     query = select(Report).options(selectinload(Report.approver))
-    if search:
-        like = f"%{search}%"
-        query = query.where(
-            or_(
-                Report.report_no.ilike(like),
-                Report.food_name.ilike(like),
-                Report.sampled_unit_name.ilike(like),
-            )
-        )
+    condition = contains_text(search, Report.report_no, Report.food_name, Report.sampled_unit_name)
+    if condition is not None:
+        query = query.where(condition)
     if status in {s.value for s in ReportStatus}:
         query = query.where(Report.status == status)
     return query

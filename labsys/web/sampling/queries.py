@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from labsys.core import clock
@@ -32,9 +32,25 @@ from labsys.models import (
     VerdictValue,
     VisitSampler,
 )
+from labsys.models.search import contains_text
 from labsys.web.sampling.forms import bracket_key
 
 _NUMBER_RE = re.compile(r"^[A-Z]*\d[A-Z0-9-]*$")
+
+
+def looks_like_number(q: str) -> bool:
+    """Is ``q`` a sample number or its start (letters, then a digit, digits, capitals, -)?"""
+    return bool(q) and _NUMBER_RE.match(q.upper()) is not None
+
+
+def number_prefix(q: str):
+    """The sample number starts with ``q`` (upper-cased): a range on the number's unique
+    index, on both databases (``q`` must :func:`looks_like_number`)."""
+    number = q.upper()
+    upper = number[:-1] + chr(ord(number[-1]) + 1)
+    return and_(Sample.sample_no >= number, Sample.sample_no < upper)
+
+
 CATEGORY_LEVELS = {
     1: Sample.cat_l1_id,
     2: Sample.cat_l2_id,
@@ -139,7 +155,7 @@ class SampleFilters:
     @property
     def by_number(self) -> bool:
         """A search by sample number (or its start): the list is ordered by number then."""
-        return bool(self.q) and _NUMBER_RE.match(self.q.upper()) is not None
+        return looks_like_number(self.q)
 
     def key_column(self):
         """The unique column the list pages on (newest first): the sample number when
@@ -155,12 +171,9 @@ class SampleFilters:
 
     def apply(self, query: Select) -> Select:
         if self.by_number:
-            # A sample number (or its start): a range on the unique index, on both databases.
-            number = self.q.upper()
-            upper = number[:-1] + chr(ord(number[-1]) + 1)
-            query = query.where(Sample.sample_no >= number, Sample.sample_no < upper)
+            query = query.where(number_prefix(self.q))
         elif self.q:
-            query = query.where(Sample.food_name.contains(self.q, autoescape=True))
+            query = query.where(contains_text(self.q, Sample.food_name))
         if self.status:
             query = query.where(Sample.status == SampleStatus(self.status))
         if self.region_code:
