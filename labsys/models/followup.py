@@ -48,7 +48,7 @@ class FollowUp(Base):
     notified_on: Mapped[date | None]
     retest_window_end: Mapped[date | None]  # notified_on + 7 working days (Art. 30)
 
-    backup_retain_until: Mapped[date | None]  # keep the retest backup until this day
+    # How long the retest backup is kept: the register's row (``BackupSample.retain_until``).
     notes: Mapped[str | None] = mapped_column(String(500))
     version_id: Mapped[int] = mapped_column(default=1)
 

@@ -1,0 +1,84 @@
+"""the retest backup's retention is kept by the register alone
+
+Revision ID: 0039
+Revises: 0034
+
+``followups.backup_retain_until`` repeated what the register of retest backups
+(``backup_samples.retain_until``, migration 0027) holds, and could disagree with it (the
+register follows every change of conclusion; the column only the follow-up's own steps).
+Upgrade: a follow-up whose sample has no register row gets one (held, kept until the
+column's day, as ``labsys backups sync`` would enter it); a register row with no retention
+yet (not disposed) takes the column's day; then the column goes.  Downgrade: the column
+comes back, filled from the register (the rows the upgrade entered stay in the register).
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0039"
+down_revision = "0034"
+branch_labels = None
+depends_on = None
+
+followups = sa.table(
+    "followups",
+    sa.column("sample_id", sa.Integer),
+    sa.column("backup_retain_until", sa.Date),
+)
+backup_samples = sa.table(
+    "backup_samples",
+    sa.column("sample_id", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("retain_until", sa.Date),
+    sa.column("created_at", sa.DateTime),
+    sa.column("version_id", sa.Integer),
+)
+
+
+def upgrade():
+    registered = (
+        sa.select(backup_samples.c.sample_id)
+        .where(backup_samples.c.sample_id == followups.c.sample_id)
+        .exists()
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC (models.base)
+    op.execute(
+        backup_samples.insert().from_select(
+            ["sample_id", "status", "retain_until", "created_at", "version_id"],
+            sa.select(
+                followups.c.sample_id,
+                sa.literal("held"),
+                followups.c.backup_retain_until,
+                sa.literal(now, sa.DateTime),
+                sa.literal(1),
+            ).where(followups.c.backup_retain_until.is_not(None), ~registered),
+        )
+    )
+    kept = (
+        sa.select(followups.c.backup_retain_until)
+        .where(followups.c.sample_id == backup_samples.c.sample_id)
+        .scalar_subquery()
+    )
+    op.execute(
+        backup_samples.update()
+        .where(
+            backup_samples.c.retain_until.is_(None),
+            backup_samples.c.status != "disposed",
+            kept.is_not(None),
+        )
+        .values(retain_until=kept)
+    )
+    op.drop_column("followups", "backup_retain_until")
+
+
+def downgrade():
+    op.add_column("followups", sa.Column("backup_retain_until", sa.Date(), nullable=True))
+    op.execute(
+        followups.update().values(
+            backup_retain_until=sa.select(backup_samples.c.retain_until)
+            .where(backup_samples.c.sample_id == followups.c.sample_id)
+            .scalar_subquery()
+        )
+    )
