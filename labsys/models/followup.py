@@ -377,10 +377,12 @@ class DisposalExtension(Base):
 Index("ix_samples_due_delivery", Sample.due_delivery)
 Index("ix_samples_due_report", Sample.due_report)
 Index("ix_samples_due_unqualified_report", Sample.due_unqualified_report)
-# The board's counts and "most urgent first" per kind: the kind's equality condition, then
-# the due date (created by migration 0011).
-Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery)
-Index("ix_samples_status_due_report", Sample.status, Sample.due_report)
+# The board's "most urgent first" per kind and the work queues sorted by due date (receipt:
+# registered by due_delivery; my work and reports to issue: received / concluded by
+# due_report): the status, then (due date, id), the keyset order both read, so a page stops
+# after its rows (migration 0011; the id since 0039).
+Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery, Sample.id)
+Index("ix_samples_status_due_report", Sample.status, Sample.due_report, Sample.id)
 Index("ix_samples_conclusion_due_unqualified", Sample.conclusion, Sample.due_unqualified_report)
 # Qualified results reported and the regulator's service of the report (migration 0023).
 Index("ix_samples_conclusion_due_qualified", Sample.conclusion, Sample.due_qualified_report)

@@ -1,4 +1,5 @@
-"""the retest backup's retention is kept by the register alone
+"""the retest backup's retention is kept by the register alone; the work queues' due-date
+index
 
 Revision ID: 0039
 Revises: 0034
@@ -10,6 +11,11 @@ Upgrade: a follow-up whose sample has no register row gets one (held, kept until
 column's day, as ``labsys backups sync`` would enter it); a register row with no retention
 yet (not disposed) takes the column's day; then the column goes.  Downgrade: the column
 comes back, filled from the register (the rows the upgrade entered stay in the register).
+
+The work queues sorted by due date read (status, due date, id) in that order (keyset
+paging): ``ix_samples_status_due_delivery`` / ``_due_report`` (0011: status, due date) get
+the id as their last column, so that PostgreSQL's index order is the page's order too
+(SQLite's indexes end with the rowid already).
 """
 
 from datetime import UTC, datetime
@@ -37,7 +43,21 @@ backup_samples = sa.table(
 )
 
 
+# (name, due column) of the queue indexes on samples.
+QUEUE_INDEXES = [
+    ("ix_samples_status_due_delivery", "due_delivery"),
+    ("ix_samples_status_due_report", "due_report"),
+]
+
+
+def _queue_indexes(with_id: bool) -> None:
+    for name, due in QUEUE_INDEXES:
+        op.drop_index(name, table_name="samples")
+        op.create_index(name, "samples", ["status", due, "id"] if with_id else ["status", due])
+
+
 def upgrade():
+    _queue_indexes(with_id=True)
     registered = (
         sa.select(backup_samples.c.sample_id)
         .where(backup_samples.c.sample_id == followups.c.sample_id)
@@ -74,6 +94,7 @@ def upgrade():
 
 
 def downgrade():
+    _queue_indexes(with_id=False)
     op.add_column("followups", sa.Column("backup_retain_until", sa.Date(), nullable=True))
     op.execute(
         followups.update().values(
