@@ -899,10 +899,11 @@ def _sql_words(text, mapping: dict | None):
 def _sql_cell(expression, *, mapping: dict | None = None):
     """One CSV cell: ``expression`` as text (dates ISO), in words, made inert; NULL if empty."""
     column_type = getattr(expression, "type", None)
-    if isinstance(column_type, Date):
-        text = func.to_char(expression, "YYYY-MM-DD")
-    else:
-        text = type_coerce(expression, String)
+    text: Any = (
+        func.to_char(expression, "YYYY-MM-DD")
+        if isinstance(column_type, Date)
+        else type_coerce(expression, String)
+    )
     return func.nullif(_sql_neutralised(_sql_words(text, mapping)), "")
 
 
@@ -998,6 +999,7 @@ def copy_csv_chunks(
     csv.writer(head, lineterminator="\r\n").writerow(header)
     yield head.getvalue()
     raw = connection.connection.driver_connection
+    assert raw is not None  # a psycopg connection
     chunk: list[bytes] = []
     with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
         for row in copy:  # one row per message, ending in "\n"
