@@ -16,6 +16,11 @@ The work queues sorted by due date read (status, due date, id) in that order (ke
 paging): ``ix_samples_status_due_delivery`` / ``_due_report`` (0011: status, due date) get
 the id as their last column, so that PostgreSQL's index order is the page's order too
 (SQLite's indexes end with the rowid already).
+
+The worksheet reads one test item's open results (pending, entered, returned) in id order,
+a page at a time: a partial index on (test item, id) of the open rows alone, which the
+worksheet's query names literally (PostgreSQL walked the primary key past the item's
+accepted rows instead: 43 ms a page at 100,000 samples).
 """
 
 from datetime import UTC, datetime
@@ -56,8 +61,19 @@ def _queue_indexes(with_id: bool) -> None:
         op.create_index(name, "samples", ["status", due, "id"] if with_id else ["status", due])
 
 
+# The worksheet's rows: one item's open results in id order (models.results.OPEN_RESULTS).
+OPEN_RESULTS = "status IN ('pending', 'entered', 'returned')"
+
+
 def upgrade():
     _queue_indexes(with_id=True)
+    op.create_index(
+        "ix_sample_results_open_by_item",
+        "sample_results",
+        ["test_item_id", "id"],
+        postgresql_where=sa.text(OPEN_RESULTS),
+        sqlite_where=sa.text(OPEN_RESULTS),
+    )
     registered = (
         sa.select(backup_samples.c.sample_id)
         .where(backup_samples.c.sample_id == followups.c.sample_id)
@@ -94,6 +110,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_sample_results_open_by_item", table_name="sample_results")
     _queue_indexes(with_id=False)
     op.add_column("followups", sa.Column("backup_retain_until", sa.Date(), nullable=True))
     op.execute(

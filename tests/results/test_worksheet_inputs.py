@@ -134,3 +134,43 @@ def test_a_plate_count_row_keeps_its_units(db, client, login, post, tech, flour_
     inputs = _inputs(html)
     assert [inputs[f"rows-0-units-{i}"] for i in range(5)] == ["10", "20", "", "", ""]
     assert "请输入全部 5 个样品单元的结果。" in html
+
+
+def test_the_worksheet_reads_its_partial_index(db, client, login, tech, flour_sample, items):
+    """The page's rows come from one item's open results in id order, on the partial index
+    whose condition the query writes literally (no sort, no walk of the primary key)."""
+    from sqlalchemy import event
+
+    from labsys.models.results import OPEN_RESULT_STATES
+    from labsys.services.results import EDITABLE
+
+    assert {state.value for state in EDITABLE} == set(OPEN_RESULT_STATES)
+    flour_sample()
+    login(tech)
+    seen = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM sample_results JOIN samples" in statement and "LIMIT" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(f"/lab/worksheet/{items['lead'].id}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    statement, parameters = seen[0]
+    assert "IN ('pending', 'entered', 'returned')" in statement
+    db.session.rollback()
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+        plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    else:
+        plan = "\n".join(
+            row[-1]
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
+    db.session.rollback()
+    assert "ix_sample_results_open_by_item" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
