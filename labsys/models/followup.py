@@ -48,7 +48,7 @@ class FollowUp(Base):
     notified_on: Mapped[date | None]
     retest_window_end: Mapped[date | None]  # notified_on + 7 working days (Art. 30)
 
-    backup_retain_until: Mapped[date | None]  # keep the retest backup until this day
+    # How long the retest backup is kept: the register's row (``BackupSample.retain_until``).
     notes: Mapped[str | None] = mapped_column(String(500))
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -377,10 +377,12 @@ class DisposalExtension(Base):
 Index("ix_samples_due_delivery", Sample.due_delivery)
 Index("ix_samples_due_report", Sample.due_report)
 Index("ix_samples_due_unqualified_report", Sample.due_unqualified_report)
-# The board's counts and "most urgent first" per kind: the kind's equality condition, then
-# the due date (created by migration 0011).
-Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery)
-Index("ix_samples_status_due_report", Sample.status, Sample.due_report)
+# The board's "most urgent first" per kind and the work queues sorted by due date (receipt:
+# registered by due_delivery; my work and reports to issue: received / concluded by
+# due_report): the status, then (due date, id), the keyset order both read, so a page stops
+# after its rows (migration 0011; the id since 0040).
+Index("ix_samples_status_due_delivery", Sample.status, Sample.due_delivery, Sample.id)
+Index("ix_samples_status_due_report", Sample.status, Sample.due_report, Sample.id)
 Index("ix_samples_conclusion_due_unqualified", Sample.conclusion, Sample.due_unqualified_report)
 # Qualified results reported and the regulator's service of the report (migration 0023).
 Index("ix_samples_conclusion_due_qualified", Sample.conclusion, Sample.due_qualified_report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from labsys.models.base import Base, UTCDateTime, str_enum
@@ -12,6 +12,11 @@ from labsys.models.catalog import TestItem
 from labsys.models.enums import ComparisonMethod, DecisionRule, ResultStatus, VerdictValue
 from labsys.models.sampling import Sample
 from labsys.models.user import User
+
+# The results still to enter (the states services.results.EDITABLE names, as SQL): the
+# condition of the worksheet's partial index and of its query, written the same in both.
+OPEN_RESULT_STATES = ("pending", "entered", "returned")
+OPEN_RESULTS = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_RESULT_STATES))
 
 
 class SampleResult(Base):
@@ -84,6 +89,17 @@ class SampleResult(Base):
         Index("ix_sample_results_status", "status", "id"),
         # the review queue's samples in id order (created by migration 0011)
         Index("ix_sample_results_review", "status", "sample_id", "entered_by_id"),
+        # The worksheet: one item's open results (still to enter: services.results.EDITABLE)
+        # in id order, a page at a time (migration 0040).  Partial: the open rows are few
+        # among the item's accepted ones; the worksheet's query writes the same condition
+        # literally, so both databases can use it.
+        Index(
+            "ix_sample_results_open_by_item",
+            "test_item_id",
+            "id",
+            postgresql_where=text(OPEN_RESULTS),
+            sqlite_where=text(OPEN_RESULTS),
+        ),
     )
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Date, String, and_, case, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from labsys.core import xlsx
@@ -743,9 +743,10 @@ def _with_unit(value: str, unit: str) -> str:
 
 
 # OWASP "CSV Injection": a cell starting with = + - @, a tab or a carriage return may be run
-# as a formula by a spreadsheet.  A plain number (-0.5, +3, 1e-3) is data, kept as it is.
+# as a formula by a spreadsheet.  A plain number (-0.5, +3, 1e-3, in ASCII digits: "-１" is
+# made inert too, as COPY's SQL form below does) is data, kept as it is.
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 
 
 def neutralise(value):
@@ -859,6 +860,183 @@ def _labelled(rows: Iterable[list], words: dict[str, dict]) -> Iterator[list]:
             if row[day]:
                 row[day] = date.fromisoformat(row[day])
         yield row
+
+
+# --- the samples CSV through COPY (PostgreSQL) ------------------------------------------------
+#
+# On PostgreSQL the samples CSV is written by the server (COPY ... TO STDOUT, FORMAT csv):
+# the same query as sample_rows() with every cell computed in SQL — names joined, the
+# report number a subquery, codes as words for people, dates as ISO text, and every text
+# cell passed through the SQL form of neutralise() — so Python only adds the BOM and the
+# header and turns the server's "\n" row ends into csv_chunks()'s "\r\n".  Empty cells
+# are NULL (COPY writes an empty string as "", csv.writer as nothing).  SQLite keeps
+# csv_chunks() over sample_rows().
+
+# neutralise() in SQL (PostgreSQL regular expressions): a cell starting with = + - @, a tab
+# or a carriage return gets an apostrophe, unless it is a plain number (Python's "$" also
+# matches before a final newline, hence the "\n?").
+_SQL_FORMULA_START = "^[=+@\t\r-]"
+_SQL_PLAIN_NUMBER = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\n?$"
+
+
+def _sql_neutralised(text):
+    return case(
+        (
+            and_(text.regexp_match(_SQL_FORMULA_START), ~text.regexp_match(_SQL_PLAIN_NUMBER)),
+            literal("'") + text,
+        ),
+        else_=text,
+    )
+
+
+def _sql_words(text, mapping: dict | None):
+    """``text`` (a code) as its word in ``mapping``, itself when it has none."""
+    if not mapping:
+        return text
+    return case(*((text == code, literal(word)) for code, word in mapping.items()), else_=text)
+
+
+def _sql_cell(expression, *, mapping: dict | None = None):
+    """One CSV cell: ``expression`` as text (dates ISO), in words, made inert; NULL if empty."""
+    column_type = getattr(expression, "type", None)
+    text: Any = (
+        func.to_char(expression, "YYYY-MM-DD")
+        if isinstance(column_type, Date)
+        else type_coerce(expression, String)
+    )
+    return func.nullif(_sql_neutralised(_sql_words(text, mapping)), "")
+
+
+def sample_copy_query(
+    session: Session, filters: StatsFilter | None = None, words: dict[str, dict] | None = None
+):
+    """The samples export as one SELECT of CSV cells (SAMPLE_COLUMNS, in sample id order);
+    ``words``: value_labels() for people, None for the machine codes."""
+    words = words or {}
+    levels = [aliased(FoodCategory) for _ in range(4)]
+    level_ids = [Sample.cat_l1_id, Sample.cat_l2_id, Sample.cat_l3_id, Sample.cat_l4_id]
+    keys = sorted(c.id for c in key_food_categories(session))
+    key_food = case(
+        (or_(*(column.in_(keys) for column in level_ids)) if keys else literal(False), "1"),
+        else_="0",
+    )
+    key_words = words.get("key_food")
+    if key_words:  # its words are keyed by the numbers 1 and 0
+        key_words = {str(code): word for code, word in key_words.items()}
+    report, report_status = _report_model()
+    report_no = (
+        select(report.report_no)
+        .where(report.sample_id == Sample.id, report.status == report_status.ISSUED)
+        .order_by(report.id.desc())
+        .limit(1)
+        .scalar_subquery()
+        if report is not None
+        else literal(None, String)
+    )
+    conclusion = case(
+        (
+            type_coerce(Sample.conclusion, String).in_(
+                [
+                    Conclusion.QUALIFIED.value,
+                    Conclusion.UNQUALIFIED.value,
+                    Conclusion.INCONCLUSIVE.value,
+                ]
+            ),
+            type_coerce(Sample.conclusion, String),
+        ),
+        else_=None,
+    )
+    cells = {
+        "sample_no": Sample.sample_no,
+        **{f"category_l{n + 1}": levels[n].name_zh for n in range(4)},
+        "key_food": key_food,
+        "district": Region.name_zh,
+        "link": Sample.link,
+        "sampling_date": Sample.sampling_date,
+        "conclusion": conclusion,
+        "report_no": report_no,
+        "food_name": Sample.food_name,
+        "status": Sample.status,
+        "lab": Lab.name,
+        "inspection_type": Sample.inspection_type,
+        **{name: getattr(Sample, name) for name in NATIONAL_SAMPLE_COLUMNS},
+        **{name: getattr(SamplingVisit, name) for name in NATIONAL_VISIT_COLUMNS},
+    }
+    assert list(cells) == SAMPLE_COLUMNS
+    columns = [
+        _sql_cell(expr, mapping=key_words if name == "key_food" else words.get(name)).label(name)
+        for name, expr in cells.items()
+    ]
+    query = (
+        select(*columns)
+        .select_from(Sample)
+        .join(SamplingVisit, SamplingVisit.id == Sample.visit_id)
+    )
+    for alias, column in zip(levels, level_ids, strict=True):
+        query = query.outerjoin(alias, alias.id == column)
+    query = query.outerjoin(Region, Region.code == Sample.region_code).outerjoin(
+        Lab, Lab.id == Sample.lab_id
+    )
+    conditions = sample_conditions(session, filters or StatsFilter(), include_rejected=True)
+    return query.where(*conditions).order_by(Sample.id)
+
+
+def copy_csv_chunks(
+    session: Session,
+    header: list[str],
+    query,
+    *,
+    bom: bool = False,
+    rows_per_chunk: int = 500,
+) -> Iterator[str]:
+    """CSV text of ``query`` (cells already text) written by PostgreSQL's COPY, in chunks of
+    a few hundred rows, laid out as csv_chunks() writes them: the BOM, the header, "\r\n"."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    head = io.StringIO()
+    if bom:
+        head.write("\ufeff")
+    csv.writer(head, lineterminator="\r\n").writerow(header)
+    yield head.getvalue()
+    raw = connection.connection.driver_connection
+    assert raw is not None  # a psycopg connection
+    chunk: list[bytes] = []
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for row in copy:  # one row per message, ending in "\n"
+            chunk.append(bytes(row)[:-1] + b"\r\n")
+            if len(chunk) == rows_per_chunk:
+                yield b"".join(chunk).decode("utf-8")
+                chunk = []
+    if chunk:
+        yield b"".join(chunk).decode("utf-8")
+
+
+def export_csv_chunks(
+    session: Session,
+    kind: str,
+    filters: StatsFilter | None = None,
+    *,
+    default_lab: str = "",
+    labels: str | None = None,
+    words: dict[str, dict] | None = None,
+    bom: bool = False,
+) -> Iterator[str]:
+    """The CSV of the export ``kind`` (as export_table() and csv_chunks() write it): the
+    samples through COPY on PostgreSQL, every other case row by row in Python."""
+    if kind == "samples" and session.connection().dialect.name == "postgresql":
+        if labels in LABEL_LANGUAGES:
+            words = words or value_labels(labels)
+            header = [SAMPLE_HEADERS[labels].get(c, c) for c in SAMPLE_COLUMNS]
+        else:
+            words, header = None, SAMPLE_COLUMNS
+        yield from copy_csv_chunks(
+            session, header, sample_copy_query(session, filters, words), bom=bom
+        )
+        return
+    header, rows = export_table(
+        session, kind, filters, default_lab=default_lab, labels=labels, words=words
+    )
+    yield from csv_chunks(header, rows, bom=bom)
 
 
 def column_widths(kind: str) -> list[int]:

@@ -11,7 +11,6 @@ period is a setting kept in ``services.periods`` with the article it comes from.
 
 from __future__ import annotations
 
-import calendar as month_calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -60,7 +59,6 @@ from labsys.services import ServiceError, audit, lifecycle, reference
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 
-BACKUP_RETENTION_MONTHS = {"qualified": 3, "unqualified": 6}
 # The workflows' settings that are not periods (the periods, each with its default, unit and
 # article, are kept in services.periods).
 DEFAULTS = {
@@ -78,32 +76,6 @@ def setting(name: str):
 
 
 # --- pure rules ----------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
-
-
-def backup_retention_until(
-    conclusion: Conclusion | None,
-    concluded_on: date,
-    *,
-    production_date: date | None = None,
-    shelf_life_days: int | None = None,
-    months: dict[str, int] | None = None,
-) -> date | None:
-    """Keep the retest backup 3 months after a qualified, 6 after an unqualified conclusion,
-    or until the shelf life ends if that is sooner.  None without a final conclusion."""
-    if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
-        return None
-    retention = months or BACKUP_RETENTION_MONTHS
-    until = add_months(concluded_on, retention[conclusion.value])
-    if production_date and shelf_life_days:
-        until = min(until, production_date + timedelta(days=shelf_life_days))
-    return until
 
 
 # --- who has the rights, and the first lab -------------------------------------------------
@@ -150,7 +122,6 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         )
     opening, first_state = lifecycle.start(actor, FollowUp, "open")
     followup = FollowUp(sample=sample, opened_by_id=actor.id, status=first_state)
-    followup.backup_retain_until = retention_for(sample, Conclusion.UNQUALIFIED)
     session.add(followup)
     session.flush()
     audit.record(
@@ -159,24 +130,9 @@ def open_followup(session: Session, sample: Sample, actor: User) -> FollowUp:
         "followup",
         followup.id,
         opening.action,
-        new={
-            "sample_id": sample.id,
-            "status": followup.status,
-            "backup_retain_until": followup.backup_retain_until,
-        },
+        new={"sample_id": sample.id, "status": followup.status},
     )
     return followup
-
-
-def retention_for(sample: Sample, conclusion: Conclusion) -> date | None:
-    concluded = clock.local_date(sample.concluded_at) if sample.concluded_at else clock.today()
-    return backup_retention_until(
-        conclusion,
-        concluded,
-        production_date=sample.production_date,
-        shelf_life_days=sample.shelf_life_days,
-        months=setting("BACKUP_RETENTION_MONTHS"),
-    )
 
 
 def _step(

@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 WORKDAYS, DAYS, MONTHS = "workdays", "days", "months"
 UNITS = {WORKDAYS: _l("working days"), DAYS: _l("calendar days"), MONTHS: _l("months")}
@@ -42,9 +44,27 @@ class Period:
         """What the period is, its value and the article that sets it (for help texts)."""
         value = self.value
         shown = " / ".join(str(v) for v in _parts(value))
-        mark = " (verify)" if self.verify else ""
+        article = unverified(self.article) if self.verify else self.article
         local = "" if self.statutory else f"{_l('local practice')}: "
-        return f"{self.what}: {shown} {UNITS[self.unit]} — {local}{self.article}{mark}"
+        return f"{self.what}: {shown} {UNITS[self.unit]} — {local}{article}"
+
+
+def unverified(fact: str = "", *, html: bool = False) -> str:
+    """``fact`` followed by the mark of a fact not yet checked against its source, as the
+    interface language writes it: "Art. 25 (verify)" in English, "第二十五条（待核实）" in
+    Chinese (full-width brackets, no space); the mark alone without ``fact``.
+
+    The one place that writes the mark on pages (templates call it as ``unverified``);
+    ``html`` escapes ``fact`` and sets the mark in a ``span.unverified``."""
+    mark = _("(verify)")
+    if html:
+        fact = escape(fact)
+        mark = Markup('<span class="text-danger unverified">%s</span>') % mark
+    if not fact:
+        return mark
+    # TRANSLATORS: a fact, then its "(verify)" mark: "%(fact)s%(mark)s" in Chinese.
+    joined = _("%(fact)s %(mark)s", fact=fact, mark=mark)
+    return Markup(joined) if html else joined
 
 
 def _parts(value) -> list:

@@ -34,7 +34,6 @@ from labsys.core import clock
 from labsys.models import (
     Applicant,
     Conclusion,
-    FollowUp,
     Lab,
     ResultStatus,
     Retest,
@@ -59,7 +58,6 @@ from labsys.services.followup import (
     first_lab_id,
     is_supervision,
     require,
-    retention_for,
     setting,
 )
 
@@ -504,9 +502,6 @@ def record_retest_result(
         "record_result",
         {"conclusion": conclusion, "result_text": result, "reported_on": reported_on},
     )
-    followup = session.scalar(select(FollowUp).where(FollowUp.sample_id == sample.id))
-    if followup is not None:
-        followup.backup_retain_until = retention_for(sample, conclusion)
     if changes:
         old = sample.conclusion
         sample.conclusion = conclusion

@@ -14,7 +14,7 @@ from labsys.core.limits import limit_with_unit
 from labsys.database import write_intent
 from labsys.extensions import db, login_manager
 from labsys.models import OilProcess, Role, User
-from labsys.services import esign, security
+from labsys.services import esign, periods, security
 from labsys.services.errors import noted_refusals
 from labsys.services.stats import fold_pending
 from labsys.web import access, i18n, navigation, sessions
@@ -241,6 +241,7 @@ def _register_template_helpers(app: Flask) -> None:
         ),
         format_date=lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else "",
         limit_with_unit=limit_with_unit,
+        unverified=periods.unverified,
     )
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.filters["oil_process_title"] = lambda value: OilProcess(value).title

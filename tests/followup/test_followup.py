@@ -19,8 +19,7 @@ from labsys.models import (
     Role,
     SampleStatus,
 )
-from labsys.services import ServiceError, followup
-from labsys.services.followup import add_months, backup_retention_until
+from labsys.services import ServiceError, backups, followup
 
 from stats_support import *  # noqa: F403 - the shared fixtures
 
@@ -34,27 +33,15 @@ def unqualified(dataset):
     return sample
 
 
-def test_retention_rules():
-    assert add_months(date(2026, 8, 31), 1) == date(2026, 9, 30)
-    assert add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
-    assert backup_retention_until(Conclusion.QUALIFIED, date(2026, 3, 1)) == date(2026, 6, 1)
-    assert backup_retention_until(Conclusion.UNQUALIFIED, date(2026, 3, 1)) == date(2026, 9, 1)
-    # The shelf life ends sooner: 2026-02-01 + 90 days.
-    assert backup_retention_until(
-        Conclusion.UNQUALIFIED,
-        date(2026, 3, 1),
-        production_date=date(2026, 2, 1),
-        shelf_life_days=90,
-    ) == date(2026, 5, 2)
-    assert backup_retention_until(None, date(2026, 3, 1)) is None
-
-
 def test_open_followup_once_for_unqualified_samples_only(dataset, unqualified, supervisor):
     with pytest.raises(ServiceError, match="只有不合格样品"):
         followup.open_followup(db.session, dataset.samples[0], supervisor)
+    backup = backups.register(db.session, supervisor, unqualified)
     record = followup.open_followup(db.session, unqualified, supervisor)
     assert followup.open_followup(db.session, unqualified, supervisor) is record
-    assert record.backup_retain_until == date(2026, 9, 1)
+    # The retention is the register's (6 months after an unqualified conclusion).
+    assert backup.retain_until == date(2026, 9, 1)
+    assert not hasattr(record, "backup_retain_until")
     assert record.sample.conclusion == Conclusion.UNQUALIFIED
     db.session.commit()
     actions = db.session.scalars(

@@ -229,7 +229,9 @@ def test_the_extension_page(registered, supervisor, login, client, post):
 def test_every_period_is_a_setting_with_its_article(app, name, default, article):
     period = periods.PERIODS[name]
     assert period.default == default and article in period.help
-    assert "(verify)" in period.help  # from memory: to be checked against the gazette
+    # From memory: to be checked against the gazette (the mark in the default language).
+    assert f"{article}" in period.help and "（待核实）" in period.help
+    assert "(verify)" not in period.help
 
 
 def test_a_period_setting_moves_the_deadline(app, monkeypatch, dataset):
@@ -241,6 +243,46 @@ def test_a_period_setting_moves_the_deadline(app, monkeypatch, dataset):
     assert _unqualified_clock(db.session, sample, MONDAY) == {
         "due_qualified_report": date(2026, 3, 5)
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "mark", "foreign"),
+    [("zh_Hans_CN", "（待核实）", "(verify)"), ("en", "(verify)", "待核实")],
+)
+def test_the_unverified_mark_reads_in_the_interface_language(
+    dataset, supervisor, login, client, language, mark, foreign
+):
+    """The periods page and the board mark unverified articles in the page's language: no
+    English "(verify)" inside Chinese text, no Chinese mark on an English page."""
+    login(supervisor)
+    client.get(f"/language/{language}?next=/")
+    page = client.get("/followup/periods").get_data(as_text=True)
+    row = page.split('data-setting="QUALIFIED_REPORT_WORKDAYS"', 1)[1].split("</tr>", 1)[0]
+    joined = "" if language != "en" else " "
+    assert f'第二十五条第一款{joined}<span class="text-danger unverified">{mark}</span>' in row
+    board = client.get("/followup/board").get_data(as_text=True)
+    assert f"第二十五条第一款{joined}{mark}" in board
+    for html in (page, board):
+        body = html.split("<main", 1)[-1]
+        assert foreign not in body
+
+
+def test_the_unverified_helper(app):
+    """One helper writes the mark: after the fact (Chinese: full-width brackets, no space),
+    alone, and escaped in HTML."""
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        assert periods.unverified("第二十条") == "第二十条（待核实）"
+        assert periods.unverified() == "（待核实）"
+        html = periods.unverified("<b>第二十条</b>", html=True)
+        assert (
+            html
+            == '&lt;b&gt;第二十条&lt;/b&gt;<span class="text-danger unverified">（待核实）</span>'
+        )
+        with force_locale("en"):
+            assert periods.unverified("Art. 20") == "Art. 20 (verify)"
+            assert periods.unverified() == "(verify)"
 
 
 def test_the_periods_page_and_the_board_cite_the_articles(dataset, supervisor, login, client):

@@ -206,3 +206,17 @@ def test_the_retest_lab_list_from_the_command_line(app, make_user):
     assert result.exit_code == 1
     db.session.rollback()
     assert db.session.scalar(select(RetestLab)).active is True
+
+
+def test_the_page_shows_the_registers_retention(notified, supervisor, login, client):
+    """How long the backup is kept comes from the register of retest backups (one place)."""
+    from labsys.services import backups
+
+    login(supervisor)
+    page = f"/followup/{notified.id}"
+    shown = client.get(page).get_data(as_text=True).split('id="backup-until">')[1]
+    assert shown.startswith("—")  # not in the register (yet)
+    backups.register(db.session, supervisor, notified)
+    db.session.commit()
+    shown = client.get(page).get_data(as_text=True).split('id="backup-until">')[1]
+    assert shown.startswith("2026-09-01")  # 6 months after the unqualified conclusion

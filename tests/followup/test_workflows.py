@@ -34,7 +34,7 @@ from labsys.models import (
     SampleStatus,
     VerdictValue,
 )
-from labsys.services import ServiceError, disposals, followup, objections, retests
+from labsys.services import ServiceError, backups, disposals, followup, objections, retests
 from labsys.services.access import SYSTEM
 
 from stats_support import *  # noqa: F403 - the shared fixtures
@@ -171,6 +171,7 @@ def test_every_retest_step_in_every_state(notified, supervisor, state):
 def test_a_retest_walks_to_the_final_conclusion(notified, supervisor):
     """Each step sets its period (working days): decision in 5 (Art. 32), lab in 5 (+5),
     hand-over in 3 (Art. 33), result in 10 (Art. 35); the result decides the conclusion."""
+    backups.register(db.session, supervisor, notified)  # received with its retest backup
     retest = _apply(notified, supervisor)
     assert retest.window_end == date(2026, 3, 11)  # 7 working days after Monday 03-02
     assert retest.decision_due == date(2026, 3, 11)  # 5 working days after 03-04
@@ -189,8 +190,9 @@ def test_a_retest_walks_to_the_final_conclusion(notified, supervisor):
     db.session.commit()
     db.session.refresh(notified)
     assert notified.conclusion == Conclusion.QUALIFIED
-    record = followup.open_followup(db.session, notified, supervisor)
-    assert record.backup_retain_until == date(2026, 6, 1)  # 3 months after a qualified one
+    followup.open_followup(db.session, notified, supervisor)
+    kept = backups.backup_of(db.session, notified)  # the register follows the conclusion
+    assert kept.retain_until == date(2026, 6, 1)  # 3 months after a qualified one
     change = db.session.scalar(
         select(AuditEntry).where(
             AuditEntry.entity == "sample", AuditEntry.action == "retest_conclusion"

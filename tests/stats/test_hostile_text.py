@@ -53,7 +53,7 @@ def test_markup_in_sampler_fields_prints_literally_in_the_compliance_pdf(
 
 # --- spreadsheets ----------------------------------------------------------------------------
 
-FORMULAS = ["=1+1", "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1", "-A1"]
+FORMULAS = ["=1+1", "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1", "-A1", "-１"]
 
 
 @pytest.mark.parametrize("formula", FORMULAS)

@@ -834,9 +834,8 @@ def export_csv(args, kind: str):
     def generate():
         # Streamed after the request: a read session of its own (as the export page does).
         write_intent.set(False)
-        with Session(engine) as session:
-            header, rows = exports.export_table(session, kind, filters, default_lab=lab_name)
-            yield from exports.csv_chunks(header, rows)
+        with Session(engine) as session:  # the samples through COPY on PostgreSQL
+            yield from exports.export_csv_chunks(session, kind, filters, default_lab=lab_name)
 
     return Response(
         generate(),

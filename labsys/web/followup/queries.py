@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import FollowUp, Lab, RetestStatus, Sample
-from labsys.services import disposals, followup, objections, retests
+from labsys.services import backups, disposals, followup, objections, retests
 
 
 def followup_queue(conditions, deadlines) -> Select:
@@ -39,6 +39,7 @@ def detail_context(session: Session, sample: Sample) -> dict:
     first_lab_id = followup.first_lab_id(session, sample)
     return {
         "record": followup_of(session, sample.id),
+        "backup": backups.backup_of(session, sample),
         "first_lab": session.get(Lab, first_lab_id) if first_lab_id else None,
         "retests": retest_rows,
         "current_retest": current,

@@ -156,19 +156,9 @@ def page_ids(
     DISTINCT), oldest (or ``newest_first``) first or by due date; ``after`` is the previous
     page's ``next_after``."""
     if sort == "due":
-        due = func.coalesce(due_column, NO_DUE)
-        query = query.add_columns(due.label("due_key"))
-        position = _due_key(after)
-        if position is not None:
-            day, last_id = position
-            query = query.where(or_(due > day, and_(due == day, id_column > last_id)))
-        rows = session.execute(query.order_by(due, id_column).limit(size + 1)).all()
-        ids = [row[0] for row in rows]
-        next_after = None
-        if len(rows) > size:
-            day, last_id = _as_date(rows[size - 1][1]), rows[size - 1][0]
-            next_after = f"{day.isoformat()}_{last_id}"
-        return Page(ids[:size], next_after)
+        return _page_by_due(
+            session, query, id_column=id_column, due_column=due_column, after=after, size=size
+        )
     last = _int(after)
     if last is not None:
         query = query.where(id_column < last if newest_first else id_column > last)
@@ -177,6 +167,43 @@ def page_ids(
     if len(ids) > size:
         return Page(ids[:size], ids[size - 1])
     return Page(ids, None)
+
+
+def _page_by_due(
+    session: Session, query: Select, *, id_column, due_column, after: str | None, size: int
+) -> Page:
+    """One page by (due date, id), the samples without a due date last (by id).
+
+    Two index-ordered runs rather than one ORDER BY over an expression: the dated rows
+    (``due IS NOT NULL ORDER BY due, id``), then, once they run out, the undated ones
+    (``due IS NULL ORDER BY id``).  Each is read in the order of the queue's index (status,
+    due date, id: ``ix_samples_status_due_*``) and stops after a page, on both databases;
+    ``coalesce(due, NO_DUE)`` in the ORDER BY made them sort every row of the queue.  The
+    keys stay as before: "day_id", NO_DUE's day for an undated row."""
+    position = _due_key(after)
+    rows: list[tuple[int, date | None]] = []
+    if position is None or position[0] != NO_DUE:
+        dated = query.add_columns(due_column.label("due_key")).where(due_column.is_not(None))
+        if position is not None:
+            day, last_id = position
+            dated = dated.where(due_column >= day, or_(due_column > day, id_column > last_id))
+        rows += [
+            (row[0], _as_date(row[1]))
+            for row in session.execute(dated.order_by(due_column, id_column).limit(size + 1))
+        ]
+    if len(rows) <= size:
+        undated = query.where(due_column.is_(None))
+        if position is not None and position[0] == NO_DUE:
+            undated = undated.where(id_column > position[1])
+        rows += [
+            (row[0], None)
+            for row in session.execute(undated.order_by(id_column).limit(size + 1 - len(rows)))
+        ]
+    next_after = None
+    if len(rows) > size:
+        last_id, day = rows[size - 1]
+        next_after = f"{(day or NO_DUE).isoformat()}_{last_id}"
+    return Page([row[0] for row in rows[:size]], next_after)
 
 
 def _as_date(value) -> date:

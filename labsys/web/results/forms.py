@@ -15,14 +15,25 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from labsys.web.forms import LabsysForm
 
+MEASURED_MAX, UNIT_MAX = 60, 30  # characters of a typed result, of one unit's result
+TOO_LONG = _l("At most %(max)d characters.")  # WTForms' Length fills in max
+
 
 class ResultRowForm(Form):
-    """One result row on an entry page or worksheet (no CSRF of its own)."""
+    """One result row on an entry page or worksheet (no CSRF of its own).  The pages write
+    the rows' inputs themselves (``results/_macros.html``, from ``views.RowInputs``); this
+    form reads and validates them when they come back."""
 
     result_id = IntegerField(validators=[InputRequired()])
     version = IntegerField(validators=[InputRequired()])
-    measured = StringField(_l("Result"), validators=[Optional(), Length(max=60)])
-    units = FieldList(StringField(_l("Unit result"), validators=[Optional(), Length(max=30)]))
+    measured = StringField(
+        _l("Result"), validators=[Optional(), Length(max=MEASURED_MAX, message=TOO_LONG)]
+    )
+    units = FieldList(
+        StringField(
+            _l("Unit result"), validators=[Optional(), Length(max=UNIT_MAX, message=TOO_LONG)]
+        )
+    )
 
 
 class ResultEntryForm(LabsysForm):

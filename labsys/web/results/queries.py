@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from labsys.models import ResultStatus, Sample, SampleResult, SampleStatus, TestItem, User
+from labsys.models.results import OPEN_RESULT_STATES
 from labsys.services.results import EDITABLE, TESTING_STATUSES
 
 
@@ -69,13 +70,24 @@ def open_items(session: Session) -> list[tuple[int, str, int]]:
 
 
 def worksheet_query(item_id: int) -> Select:
-    """Open results of one test item on samples in testing (the worksheet's rows)."""
+    """Open results of one test item on samples in testing (the worksheet's rows).
+
+    The states are written into the SQL as literals (not parameters), in the order of the
+    partial index ``ix_sample_results_open_by_item``'s condition, so that both databases
+    prove the index applies and read the item's open rows in id order (PostgreSQL otherwise
+    walked the primary key past the item's accepted rows: 43 ms at 100,000 samples)."""
+    open_states = bindparam(
+        "open_states",
+        [ResultStatus(state) for state in OPEN_RESULT_STATES],
+        expanding=True,
+        literal_execute=True,
+    )
     return (
         select(SampleResult)
         .join(Sample, Sample.id == SampleResult.sample_id)
         .where(
             SampleResult.test_item_id == item_id,
-            SampleResult.status.in_(EDITABLE),
+            SampleResult.status.in_(open_states),
             Sample.status.in_(TESTING_STATUSES),
         )
         .options(selectinload(SampleResult.sample))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from flask import (
     Blueprint,
@@ -54,6 +55,8 @@ from labsys.web.queues import queries as queue_queries
 from labsys.web.queues import support as queue_support
 from labsys.web.results import queries
 from labsys.web.results.forms import (
+    MEASURED_MAX,
+    UNIT_MAX,
     AcceptForm,
     CorrectionForm,
     ImportForm,
@@ -126,18 +129,63 @@ def my_work():
 # --- entry -----------------------------------------------------------------------------------
 
 
-def _form_data(results: list[SampleResult]) -> dict:
-    return {
-        "rows": [
-            {
-                "result_id": r.id,
-                "version": r.version_id,
-                "measured": r.measured_text or "",
-                "units": svc.units_of(r) or [""] * (r.micro_n or 0),
-            }
-            for r in results
+@dataclass(frozen=True)
+class RowInputs:
+    """One result row's inputs as plain values: what the entry page and the worksheet show
+    (``results/_macros.html`` writes the inputs, named as ``ResultEntryForm`` reads them
+    back: ``rows-<index>-measured`` ...).  Rendering 100 rows of WTForms subforms cost most
+    of the worksheet's time; the form still parses and validates every POST."""
+
+    measured_max: ClassVar[int] = MEASURED_MAX
+    unit_max: ClassVar[int] = UNIT_MAX
+
+    index: int
+    result_id: int
+    version: object  # the version shown (optimistic locking), or what was posted
+    measured: str
+    units: list[str]
+
+
+def _row_inputs(form: ResultEntryForm, results: list[SampleResult]) -> list:
+    """(inputs, result) per editable row: on GET the results' stored values, after a POST
+    the values typed (every posted row must be one of ``results``: 400 otherwise)."""
+    if request.method != "POST":
+        return [
+            (
+                RowInputs(
+                    index,
+                    r.id,
+                    r.version_id,
+                    r.measured_text or "",
+                    svc.units_of(r) or [""] * (r.micro_n or 0),
+                ),
+                r,
+            )
+            for index, r in enumerate(results)
         ]
-    }
+    rows = []
+    for index, (row, result) in enumerate(_pairs(form, results)):
+        units = [unit.data or "" for unit in row.units]
+        units += [""] * ((result.micro_n or 0) - len(units))
+        version = row.version.raw_data[0] if row.version.raw_data else ""
+        rows.append((RowInputs(index, result.id, version, row.measured.data or "", units), result))
+    return rows
+
+
+def _row_errors(form: ResultEntryForm) -> dict[int, str]:
+    """The rows' own validation messages (a value too long ...), by result id."""
+    errors: dict[int, str] = {}
+    for row in form.rows:
+        result_id = row.form.result_id.data
+        for field in row.form:
+            messages = field.errors
+            if messages and isinstance(messages[0], list):  # a FieldList: one list per entry
+                messages = [m for entry in messages for m in entry]
+            if messages and result_id is not None and result_id not in errors:
+                errors[result_id] = _(
+                    "%(field)s: %(message)s", field=field.label.text, message=messages[0]
+                )
+    return errors
 
 
 def _pairs(form: ResultEntryForm, results: list[SampleResult]) -> list:
@@ -207,7 +255,7 @@ def enter_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     rows = svc.current_results(db.session, sample)
     editable = [r for r in rows if r.status in svc.EDITABLE]
-    form = ResultEntryForm(data=None if request.method == "POST" else _form_data(editable))
+    form = ResultEntryForm()  # on GET only its CSRF token: the rows are plain inputs
     errors: dict[int, str] = {}
     if form.validate_on_submit():
         errors = _save_rows(form, rows)
@@ -215,11 +263,12 @@ def enter_sample(sample_id: int):
             return redirect(url_for("results.enter_sample", sample_id=sample.id))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
+        errors = _row_errors(form)
     return render_template(
         "results/enter_sample.html",
         sample=sample,
         rows=rows,
-        pairs=_pairs(form, rows),
+        inputs=_row_inputs(form, rows if request.method == "POST" else editable),
         form=form,
         errors=errors,
         confirm=ShownForm(),
@@ -279,10 +328,10 @@ def worksheet(item_id: int):
         queries.worksheet_query(item_id), SampleResult.id, after=after, size=WORKSHEET_SIZE
     )
     results = page.items
+    form = ResultEntryForm()  # on GET only its CSRF token: the rows are plain inputs
     if request.method == "POST":
-        posted = [row.form.result_id.data for row in ResultEntryForm().rows]
+        posted = [row.form.result_id.data for row in form.rows]
         results = queries.posted_results(db.session, item_id, posted)
-    form = ResultEntryForm(data=None if request.method == "POST" else _form_data(results))
     run = bench_run.run_form(db.session, current_user, item, results)
     errors: dict[int, str] = {}
     if form.validate_on_submit() and run.validate():
@@ -291,11 +340,12 @@ def worksheet(item_id: int):
             return redirect(url_for("results.worksheet", item_id=item.id, after=after))
     elif request.method == "POST":
         flash(_("The form was not valid; check the values."), "danger")
+        errors = _row_errors(form)
     return render_template(
         "results/worksheet.html",
         item=item,
         page=page,
-        pairs=_pairs(form, results),
+        inputs=_row_inputs(form, results),
         form=form,
         errors=errors,
         submittable=_entered(page.items),

@@ -327,10 +327,9 @@ def _csv_stream(kind: str, filters, lab_name: str, labels: str, words: dict):
 
     def generate():
         write_intent.set(False)  # read only: a plain BEGIN on SQLite, never the write lock
-        with Session(engine) as session:
-            header, rows = exports.export_table(
-                session, kind, filters, default_lab=lab_name, labels=labels, words=words
+        with Session(engine) as session:  # the samples through COPY on PostgreSQL
+            yield from exports.export_csv_chunks(
+                session, kind, filters, default_lab=lab_name, labels=labels, words=words, bom=True
             )
-            yield from exports.csv_chunks(header, rows, bom=True)
 
     return generate()
