@@ -206,7 +206,11 @@ def test_the_csv_keeps_header_first_and_the_xlsx_carries_the_declaration(app, pu
     out = tmp_path / "a.xlsx"
     result = runner.invoke(args=["export", "announcement", "--format", "xlsx", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(load_workbook(out, read_only=True).active.iter_rows(values_only=True))
+    workbook = load_workbook(out, read_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        rows = list(workbook.active.iter_rows(values_only=True))
+    finally:
+        workbook.close()
     assert rows[0][0] == "不合格产品信息" and rows[1][0] == DECLARATION
     assert list(rows[2]) == exports.ANNOUNCEMENT_COLUMNS
     out = tmp_path / "a.csv"
