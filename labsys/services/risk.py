@@ -558,8 +558,16 @@ def _evaluate(
             candidates.append(("peers", peer_rate))
         if not candidates:
             candidates = [("peers", prior.mean)]
-        scored = [(stats.evidence(post, base), kind, base) for kind, base in candidates]
-        evidence, baseline_kind, baseline = max(scored)
+        if k_r:
+            scored = [(stats.evidence(post, base), kind, base) for kind, base in candidates]
+            evidence, baseline_kind, baseline = max(scored)
+        else:
+            # No failure in the recent window, no evidence of a higher rate: the shrunk
+            # posterior can still sit above a low baseline (the prior's pull, not the data),
+            # which must not rank a clean key.  It also spares the incomplete beta function
+            # for most keys of a national scope (46,000 district × 大类 keys at 1 M samples).
+            evidence = 0.0
+            baseline_kind, baseline = candidates[0]
         series = [MonthPoint(m, *counts.series[key].get(m, [0, 0])) for m in win.months]
         p_trend = 1.0
         # The EWMA's p rests on the normal approximation: tested only when the recent window
@@ -694,7 +702,7 @@ def _grouped(
     series: dict[str, dict[str, list[int]]] = defaultdict(dict)
     width = len(columns)
     for row in session.execute(query):
-        key = ":".join(str(v) for v in row[:width])
+        key = ":".join(map(str, row[:width]))
         series[key][row[width]] = [int(row[width + 1]), int(row[width + 2] or 0)]
     return series
 
