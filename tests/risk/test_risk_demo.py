@@ -75,4 +75,7 @@ def test_unplanted_demo_false_alarms_stay_under_the_rate(database_snapshot, db, 
     tested = risk.compute_signals(db.session, risk.Settings(fdr=fdr))
     alarms = [s for s in risk.signalled(tested) if not s.rule]
     assert len(tested) > 50
+    # No recent failure, no evidence: the prior's pull on a clean key never ranks it.
+    clean = [s for s in tested if s.unqualified == 0]
+    assert clean and all(s.evidence == 0 and s.score == 0 and not s.signalled for s in clean)
     assert len(alarms) <= fdr * len(tested), [(s.scope, s.name, s.q_value) for s in alarms]
