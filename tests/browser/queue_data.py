@@ -23,6 +23,13 @@ from labsys.models import (
 OVERDUE, SOON, LATER = 0, 1, 2
 
 
+def go(page, selector: str) -> None:
+    """Click a link or submit button and wait for the next page's load event: its rows are
+    in the DOM before its stylesheets apply, and a colour read then is the unstyled one."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def due_kind(index: int) -> int:
     return index % 3
 

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from queue_data import bulk_samples
+from queue_data import bulk_samples, go
 from sqlalchemy import insert, select, update
 
 from labsys.core import clock
@@ -107,36 +107,36 @@ def test_the_followup_list_is_paged_searched_filtered_and_sorted(
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto("/followup/")
     assert _rows(page) == newest_first[:50]
-    page.click("a[rel=next]")
+    go(page, "a[rel=next]")
     page.wait_for_url(re.compile(r"after="))
     assert _rows(page) == newest_first[50:]
 
     # Search by sample number, then by food name.
     page.goto("/followup/")
     page.fill("#f-q", "QF000012")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _rows(page) == [flour[12]]
     page.fill("#f-q", "油炸方便面3")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _rows(page) == [noodles[3]]
 
     # The category filter (a first-level category covers its sub-categories).
     page.goto("/followup/")
     page.select_option("#f-category", followups["noodle_category"])
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _rows(page) == sorted(noodles, reverse=True)
 
     # By the next deadline: the three open objections first, the overdue one highlighted.
     page.goto("/followup/")
     page.select_option("#f-sort", "due")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _rows(page)[:3] == [flour[10], flour[20], flour[30]]
     colours = page.eval_on_selector_all(
         "tr.overdue > td", "els => els.map(e => getComputedStyle(e).backgroundColor)"
     )
     assert colours and set(colours) == {OVERDUE_RGB}
     page.select_option("#f-due", "overdue")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _rows(page) == [flour[10]]
 
     # Keyboard: / goes to the search, J highlights the first row, Enter opens it.

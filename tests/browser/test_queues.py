@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from queue_data import OVERDUE, SOON, bulk_results, bulk_samples, due_kind
+from queue_data import OVERDUE, SOON, bulk_results, bulk_samples, due_kind, go
 from sqlalchemy import func, select
 
 from labsys.extensions import db
@@ -65,24 +65,24 @@ def test_a_thousand_samples_awaiting_review_are_paged_searched_and_filtered(
     assert height < 20 * 400, height
     page.screenshot(path=str(tmp_path / "review.png"))
 
-    page.click("a[rel=next]")
+    go(page, "a[rel=next]")
     page.wait_for_url(re.compile(r"after="))
     assert _cards(page) == ids[20:40]
 
     # Search by sample number, then by food name.
     page.goto("/lab/review")
     page.fill("#f-q", "QA000123")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _cards(page) == [ids[123]]
     page.fill("#f-q", "挂面")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     assert _cards(page) == [ids[777]]
 
     # Overdue only, most urgent first: every card is overdue and flagged so.
     page.goto("/lab/review")
     page.select_option("#f-due", "overdue")
     page.select_option("#f-sort", "due")
-    page.click("#filter-submit")
+    go(page, "#filter-submit")
     shown = _cards(page)
     assert len(shown) == 20
     assert all(due_kind(ids.index(i)) == OVERDUE for i in shown)
@@ -91,7 +91,7 @@ def test_a_thousand_samples_awaiting_review_are_paged_searched_and_filtered(
     )
     assert set(heads) == {OVERDUE_RGB}
     # The next page carries the filters and the order on.
-    page.click("a[rel=next]")
+    go(page, "a[rel=next]")
     more = _cards(page)
     assert more and not set(more) & set(shown)
     assert all(due_kind(ids.index(i)) == OVERDUE for i in more)
