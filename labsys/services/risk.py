@@ -512,17 +512,25 @@ def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Pri
     ]
 
 
+EMPTY_MONTH = (0, 0)
+
+
 def _evaluate(
     scope: str, counts: _Counts, win: Windows, *, trend: bool, prior: stats.Prior | None = None
 ) -> list[Signal]:
     recent_set = set(win.recent)
     totals: dict[str, tuple[int, int, int, int]] = {}
-    for key, months in counts.series.items():
-        n_r = sum(v[0] for m, v in months.items() if m in recent_set)
-        k_r = sum(v[1] for m, v in months.items() if m in recent_set)
-        n_h = sum(v[0] for m, v in months.items() if m not in recent_set)
-        k_h = sum(v[1] for m, v in months.items() if m not in recent_set)
+    for key, months in counts.series.items():  # one pass: a national scope has 46,000 keys
+        n_r = k_r = n_h = k_h = 0
+        for month, (n, k) in months.items():
+            if month in recent_set:
+                n_r += n
+                k_r += k
+            else:
+                n_h += n
+                k_h += k
         totals[key] = (n_r, k_r, n_h, k_h)
+    window_filter, window_start = _window_filter(win), win.recent_start
     if counts.recent_totals is not None:
         all_n, all_k = counts.recent_totals
         sizes = sorted(t[0] for t in totals.values() if t[0])
@@ -568,7 +576,8 @@ def _evaluate(
             # for most keys of a national scope (46,000 district × 大类 keys at 1 M samples).
             evidence = 0.0
             baseline_kind, baseline = candidates[0]
-        series = [MonthPoint(m, *counts.series[key].get(m, [0, 0])) for m in win.months]
+        months = counts.series[key]
+        series = [MonthPoint(m, *months.get(m, EMPTY_MONTH)) for m in win.months]
         p_trend = 1.0
         # The EWMA's p rests on the normal approximation: tested only when the recent window
         # expects at least MIN_EXPECTED failures at the baseline (Cochran 1954's rule of thumb).
@@ -597,8 +606,8 @@ def _evaluate(
                 p_peers=p_peers,
                 p_trend=p_trend,
                 series=series,
-                filters={**counts.filters.get(key, {}), **_window_filter(win)},
-                window_start=win.recent_start,
+                filters={**counts.filters.get(key, {}), **window_filter},
+                window_start=window_start,
                 recent_months=len(win.recent),
             )
         )
