@@ -92,7 +92,7 @@ def shaped(
     if signal_boost < 0 or grade_boost < 0:
         raise ValueError("a boost is zero or more")
 
-    def unit(value) -> Fraction:
+    def unit(value: Fraction | int) -> Fraction:
         return min(Fraction(1), max(Fraction(0), Fraction(value)))
 
     return {

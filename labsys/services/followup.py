@@ -495,7 +495,8 @@ def counter_rows(session: Session) -> dict[tuple[str, date], int]:
         query = select(table.c.kind, table.c.due, func.sum(table.c["items"])).group_by(
             table.c.kind, table.c.due
         )
-        for kind, due, items in session.execute(query):
+        result: Any = session.execute(query)
+        for kind, due, items in result:
             rows[kind, due] += int(items)
     return {key: items for key, items in rows.items() if items}
 
@@ -506,7 +507,8 @@ def recounted_rows(session: Session) -> dict[tuple[str, date], int]:
         column("kind", String), column("due", Date), column("items", Integer)
     )
     rows: dict[tuple[str, date], int] = defaultdict(int)
-    for kind, due, items in session.execute(query):
+    result: Any = session.execute(query)
+    for kind, due, items in result:
         rows[kind, due] += int(items)
     return {key: items for key, items in rows.items() if items}
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, cast
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -64,7 +65,7 @@ def cell_counts(session: Session, first: date, last: date, level: int = 1) -> di
     )
     category, region = source.column(level_column), source.column("region_code")
     samples, _qualified, unqualified = source.counts()
-    rows = session.execute(
+    rows: Any = session.execute(
         select(category, region, samples, unqualified)
         .where(category.is_not(None))
         .group_by(category, region)
@@ -126,10 +127,10 @@ def signal_strengths(
         )
         index = (signal.scope, signal.key)
         by_key[index] = max(by_key.get(index, Fraction(0)), strength)
-    l1_of = _level_one(session, {c for c, _d in cells}) if level != 1 else {}
+    l1_of = _level_one(session, {int(str(c)) for c, _d in cells}) if level != 1 else {}
     result = {}
     for category, district in cells:
-        l1 = l1_of.get(category, category)
+        l1 = l1_of.get(cast(int, category), category)
         candidates = [by_key.get(("category", str(category)), Fraction(0))]
         if district:
             candidates.append(by_key.get(("district", str(district)), Fraction(0)))
@@ -168,7 +169,7 @@ def grade_shares(session: Session, day: date) -> dict[str, Fraction]:
         .subquery()
     )
     high = func.sum(case((ranked.c.grade.in_([g.value for g in HIGH_GRADES]), 1), else_=0))
-    rows = session.execute(
+    rows: Any = session.execute(
         select(Enterprise.region_code, func.count(), high)
         .join(ranked, ranked.c.enterprise_id == Enterprise.id)
         .where(ranked.c.n == 1, Enterprise.region_code.is_not(None))
@@ -373,7 +374,7 @@ def accept_proposal(
                 "check it again before accepting."
             )
         )
-    claimed = session.execute(
+    claimed: Any = session.execute(  # a CursorResult: rowcount is the rows claimed
         update(PlanProposal)
         .where(PlanProposal.id == proposal.id, PlanProposal.status == ProposalStatus.DRAFT)
         .values(status=ProposalStatus.ACCEPTED)

@@ -450,8 +450,8 @@ def _explain_nested(session: Session, signals: list[Signal]) -> None:
             families[("district", district)].setdefault("district", []).append(signal)
             families[("category", category)].setdefault("district", []).append(signal)
     for parent_key, by_family in families.items():
-        parent = found.get(parent_key)
-        if parent is None:
+        parent_signal = found.get(parent_key)
+        if parent_signal is None:
             continue
         best: list[Signal] = []
         best_k = -1
@@ -459,14 +459,14 @@ def _explain_nested(session: Session, signals: list[Signal]) -> None:
             k = sum(m.unqualified for m in members)
             if k > best_k:
                 best, best_k = members, k
-        n_rest = parent.samples - sum(m.samples for m in best)
-        k_rest = parent.unqualified - best_k
+        n_rest = parent_signal.samples - sum(m.samples for m in best)
+        k_rest = parent_signal.unqualified - best_k
         if n_rest < 0 or k_rest < 0 or k_rest > n_rest:
             continue  # not nested after all (should not happen): leave it alone
-        if stats.binomial_upper_p(k_rest, n_rest, parent.baseline) > EXPLAINED_P:
+        if stats.binomial_upper_p(k_rest, n_rest, parent_signal.baseline) > EXPLAINED_P:
             ordered = sorted(best, key=lambda m: (-m.score, m.key))
-            parent.explained_by = [m.name for m in ordered]
-            parent.explained_keys = [(m.scope, m.key) for m in ordered]
+            parent_signal.explained_by = [m.name for m in ordered]
+            parent_signal.explained_keys = [(m.scope, m.key) for m in ordered]
 
 
 def _category_ancestors(session: Session, ids: list[int]) -> dict[int, list[int]]:
