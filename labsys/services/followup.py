@@ -473,10 +473,10 @@ def counted(
     """Open items of ``kind`` due before ``before`` or within ``since``..``until`` (both
     included), from the counters the database keeps per kind and due date
     (``deadline_counts``, migration 0034): a sum over due dates, whatever the number of items."""
-    total = 0
+    parts = []
     for table in (DeadlineCount.__table__, DeadlineCountDelta.__table__):
         # The counters, and on PostgreSQL the deltas its triggers appended and no fold has
-        # folded in yet (a handful: folded after every web write).
+        # folded in yet (a handful: folded after every web write); one query for both.
         conditions = [table.c.kind == kind]
         if before is not None:
             conditions.append(table.c.due < before)
@@ -484,8 +484,9 @@ def counted(
             conditions.append(table.c.due >= since)
         if until is not None:
             conditions.append(table.c.due <= until)
-        total += int(session.scalar(select(func.sum(table.c["items"])).where(*conditions)) or 0)
-    return total
+        parts.append(select(table.c["items"].label("items")).where(*conditions))
+    both = union_all(*parts).subquery()
+    return int(session.scalar(select(func.sum(both.c["items"]))) or 0)
 
 
 def counter_rows(session: Session) -> dict[tuple[str, date], int]:
