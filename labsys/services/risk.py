@@ -37,7 +37,10 @@ failing samples per judged supervision sample, compared with their own history o
 **Cost**: grouped counts in SQL only.  Category, district and link counts come from the
 rollups (``sample_rollups``, which keep the inspection type: supervision batches only) by
 key and month.  Producers and units: only the keys with a failure in the window
-have their series read.  Nothing loads one row per sample into Python.
+have their series read.  Nothing loads one row per sample into Python.  Producers, units
+and district × 大类 list only the keys with a recent failure (a clean key never signals);
+the others are tested all the same: they count in Benjamini–Hochberg's m, as peers and in
+the prior (``Ranking.tested``).
 """
 
 from __future__ import annotations
@@ -360,6 +363,19 @@ class _Counts:
     # key -> its peer group (peers are the other keys of the group); None: all keys.
     group_of: dict[str, str] | None = None
     prior_by_group: bool = False
+    # False: a key without a failure in the recent window is tested (it counts in m and as a
+    # peer) but not listed, as for producers; for a scope of tens of thousands of keys
+    # (district × 大类 at national scale: 46,000) listing clean keys cost seconds and showed
+    # nothing a supervisor acts on (a clean key never signals).
+    list_clean: bool = True
+
+
+class Ranking(list):
+    """Every listed key of the scopes asked for, ranked; ``tested`` also counts the keys
+    tested but not listed (no failure in the window, in the scopes that list only failing
+    keys): the m of Benjamini–Hochberg, and the denominator of a false-alarm rate."""
+
+    tested: int = 0
 
 
 def compute_signals(
@@ -368,8 +384,8 @@ def compute_signals(
     *,
     today: date | None = None,
     scopes: Iterable[str] = SCOPES,
-) -> list[Signal]:
-    """Every tested key of ``scopes``, ranked: signalled first, then by score."""
+) -> Ranking:
+    """Every listed key of ``scopes``, ranked: signalled first, then by score."""
     settings = settings or Settings()
     today = today or clock.today()
     scopes = [s for s in SCOPES if s in set(scopes)]
@@ -385,28 +401,32 @@ def compute_signals(
         counts = _COUNTERS[scope](session, win, settings, today)
         # The prior is fitted over the whole scope (a category's level), the peers are the
         # key's group (a district's category: the same category elsewhere).
-        signals = [
-            signal
-            for part, prior in _peer_groups(counts, win)
-            for signal in _evaluate(scope, part, win, trend=not enterprise, prior=prior)
-        ]
+        signals: list[Signal] = []
+        for part, prior in _peer_groups(counts, win):
+            listed, unlisted = _evaluate(scope, part, win, trend=not enterprise, prior=prior)
+            signals.extend(listed)
+            extra += unlisted
         if enterprise:
             _apply_rules(session, scope, signals, _rule_start(today, settings), today)
         collected.extend(signals)
         extra += counts.extra_keys
     _control(collected, settings.fdr, extra)
     _explain_nested(session, collected)
-    collected.sort(
-        key=lambda s: (
-            not s.signalled,
-            bool(s.explained_by),
-            -s.score,
-            -s.unqualified,
-            s.scope,
-            s.key,
+    ranking = Ranking(
+        sorted(
+            collected,
+            key=lambda s: (
+                not s.signalled,
+                bool(s.explained_by),
+                -s.score,
+                -s.unqualified,
+                s.scope,
+                s.key,
+            ),
         )
     )
-    return collected
+    ranking.tested = len(collected) + extra
+    return ranking
 
 
 # A parent whose remaining samples are not above its baseline at this level (one-sided exact
@@ -507,7 +527,12 @@ def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Pri
             ]
         )
     return [
-        (_Counts(series, counts.names, counts.filters, counts.weights), prior)
+        (
+            _Counts(
+                series, counts.names, counts.filters, counts.weights, list_clean=counts.list_clean
+            ),
+            prior,
+        )
         for _group, series in sorted(groups.items())
     ]
 
@@ -517,7 +542,9 @@ EMPTY_MONTH = (0, 0)
 
 def _evaluate(
     scope: str, counts: _Counts, win: Windows, *, trend: bool, prior: stats.Prior | None = None
-) -> list[Signal]:
+) -> tuple[list[Signal], int]:
+    """The signals of the keys listed, and how many keys were tested but not listed (no
+    recent failure where ``counts.list_clean`` is off: they are the peers all the same)."""
     recent_set = set(win.recent)
     totals: dict[str, tuple[int, int, int, int]] = {}
     for key, months in counts.series.items():  # one pass: a national scope has 46,000 keys
@@ -547,8 +574,12 @@ def _evaluate(
         all_k = sum(t[1] for t in totals.values())
         prior = prior or stats.fit_prior([(t[1], t[0]) for t in totals.values()])
     signals = []
+    unlisted = 0
     for key, (n_r, k_r, n_h, k_h) in totals.items():
         if n_r < MIN_SAMPLES:
+            continue
+        if not k_r and not counts.list_clean:
+            unlisted += 1
             continue
         post = stats.posterior(prior, k_r, n_r)
         peer_n, peer_k = all_n - n_r, all_k - k_r
@@ -611,7 +642,7 @@ def _evaluate(
                 recent_months=len(win.recent),
             )
         )
-    return signals
+    return signals, unlisted
 
 
 def _window_filter(win: Windows) -> dict:
@@ -847,6 +878,7 @@ def _district_categories(
         ),
         # The peers of a district's category are the same category in the other districts.
         group_of={f"{code}:{cat}": cat for code, cat in pairs},
+        list_clean=False,
     )
 
 

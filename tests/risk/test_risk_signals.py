@@ -176,3 +176,35 @@ def test_a_parent_explained_by_its_nested_signal_ranks_after_the_rest(world):
     # The key that explains it is itself unexplained and listed.
     inner = next(s for s in top if (s.scope, s.key) == district.explained_keys[0])
     assert not inner.explained_by
+
+
+def test_clean_district_categories_are_tested_but_not_listed(world, monkeypatch):
+    """District × 大类 (46,000 keys at national scale) lists only keys with a recent failure;
+    the clean ones still count in Benjamini–Hochberg's m and as peers, so every listed key's
+    numbers are those it had when every key was listed."""
+    add_samples(world, category="flour", day=RECENT[1], count=5, region="110102")  # clean
+    listed = risk.compute_signals(db.session)
+    assert all(s.unqualified for s in listed if s.scope == "district_category")
+
+    original = risk._district_categories
+
+    def listing_every_key(*args):
+        counts = original(*args)
+        counts.list_clean = True
+        return counts
+
+    monkeypatch.setitem(risk._COUNTERS, "district_category", listing_every_key)
+    every = risk.compute_signals(db.session)
+    clean = [s for s in every if s.scope == "district_category" and not s.unqualified]
+    assert clean and not any(s.signalled for s in clean)
+    assert every.tested == listed.tested == len(every)
+    assert len(listed) == len(every) - len(clean)
+    numbers = {
+        (s.scope, s.key): (s.samples, s.unqualified, s.peer_samples, s.q_value, s.signalled)
+        for s in every
+    }
+    assert all(
+        numbers[(s.scope, s.key)]
+        == (s.samples, s.unqualified, s.peer_samples, s.q_value, s.signalled)
+        for s in listed
+    )
