@@ -1066,9 +1066,10 @@ def count_signals(session: Session, settings: Settings | None = None) -> int:
 # The supervisor's home page shows how many signals are open.  Computing them costs a few
 # dozen grouped queries, too much for every visit to the home page, and a per-process cache
 # made the page's statement count depend on the cache's state.  So the count is *stored*
-# whenever the signals are computed in full (the warnings page unfiltered, ``labsys risk
-# refresh`` from cron) and the home page reads the newest stored row: one query by primary
-# key, whatever the data, with the day it was computed for shown beside it.
+# by ``labsys risk refresh`` (from cron) or by a supervisor from the warnings page (a POST:
+# the page, a GET, only shows when the stored count is not today's), and the home page reads
+# the newest stored row: one query by primary key, whatever the data, with the day it was
+# computed for shown beside it.
 
 
 def latest_signal_count(session: Session) -> RiskSignalCount | None:

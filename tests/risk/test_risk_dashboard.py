@@ -1,6 +1,6 @@
-"""The supervisor's dashboard count of open risk signals (issue 17 §4): stored whenever the
-signals are computed in full (the warnings page unfiltered, ``labsys risk refresh``) and read
-by the home page as one stored row, so the home page never recomputes the signals and its
+"""The supervisor's dashboard count of open risk signals (issue 17 §4): stored by ``labsys
+risk refresh`` or by a supervisor's POST from the warnings page (which, a GET, writes
+nothing) and read by the home page as one stored row, so the home page never recomputes the signals and its
 number of SQL statements does not depend on them."""
 
 from __future__ import annotations
@@ -47,15 +47,19 @@ def _statements(client, path: str) -> tuple[int, str]:
 
 
 def test_the_home_page_shows_the_stored_count_with_a_link(
-    world, client, make_user, login, monkeypatch
+    world, client, make_user, login, monkeypatch, post
 ):
     login(make_user("boss", Role.SUPERVISOR))
     before, html = _statements(client, "/")
     assert 'id="overview-risk"' in html and 'data-count=""' in html  # never computed yet
     assert 'href="/risk/signals"' in html
-    # The warnings page computes every signal and stores the open count ...
-    assert client.get("/risk/signals").status_code == 200
+    # The warnings page offers to store the open count it computed ...
+    page = client.get("/risk/signals").get_data(as_text=True)
+    assert 'id="store-count"' in page
     expected = len(risk.signalled(risk.compute_signals(db.session)))
+    stored = post("/risk/signals/count", token_from="/risk/signals")
+    assert stored.status_code == 302 and stored.headers["Location"].endswith("/risk/signals")
+    assert 'id="store-count"' not in client.get("/risk/signals").get_data(as_text=True)
     assert expected > 0
     # ... which the home page reads without computing anything.
     monkeypatch.setattr(risk, "compute_signals", _refuse)
@@ -68,14 +72,32 @@ def _refuse(*_args, **_kwargs):
     raise AssertionError("the home page must not compute the signals")
 
 
-def test_the_count_is_stored_once_per_change(world, client, make_user, login):
+def _stored_rows() -> int:
+    return db.session.scalar(select(func.count()).select_from(RiskSignalCount))
+
+
+def test_the_warnings_page_writes_nothing_and_a_post_stores_once_per_change(
+    world, client, make_user, login, post
+):
     login(make_user("boss", Role.SUPERVISOR))
-    for _ in range(3):
-        client.get("/risk/signals")
-    client.get("/risk/signals?scope=district")  # a filtered list: not a full count
-    assert db.session.scalar(select(func.count()).select_from(RiskSignalCount)) == 1
+    for _ in range(2):
+        assert client.get("/risk/signals").status_code == 200
+    filtered = client.get("/risk/signals?scope=district").get_data(as_text=True)
+    assert 'id="dashboard-count"' not in filtered  # a filtered list is not a full count
+    assert _stored_rows() == 0  # a GET writes nothing
+    for _ in range(2):
+        post("/risk/signals/count", token_from="/risk/signals")
+    assert _stored_rows() == 1
     stored = risk.latest_signal_count(db.session)
     assert stored.as_of == TODAY
+    assert client.post("/risk/signals/count").status_code == 400  # no CSRF token: refused
+    assert _stored_rows() == 1
+
+
+def test_only_supervisors_store_the_count_from_the_page(world, client, make_user, login, post):
+    login(make_user("tech", Role.TECHNICIAN))
+    assert post("/risk/signals/count", token_from="/").status_code == 403
+    assert _stored_rows() == 0
 
 
 def test_the_home_page_statements_do_not_grow_with_the_signals(world, client, make_user, login):
