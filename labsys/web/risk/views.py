@@ -71,9 +71,7 @@ def store_count():
                 risk.Settings.from_config(current_app.config),
                 today=clock.today(),
             )
-            flash(
-                _("The dashboards now show %(n)d open signals.", n=stored.open_count), "success"
-            )
+            flash(_("The dashboards now show %(n)d open signals.", n=stored.open_count), "success")
     return redirect(url_for("risk.signal_list"))
 
 
