@@ -50,18 +50,18 @@ def test_an_export_midway_leaves_the_database_writable(
     app, tmp_path, dataset, sqlite_path, as_the_cli, monkeypatch
 ):
     seen = []
-    write_csv = exports.write_csv
+    csv_chunks = exports.csv_chunks
 
-    def write_and_meanwhile_save(output, header, rows, **options):
+    def write_and_meanwhile_save(header, rows, *args, **options):
         def rows_then_a_save():
             for number, row in enumerate(rows):
                 if number == 1:  # the export's transaction is open and reading
                     seen.append(write_from_another_connection(sqlite_path))
                 yield row
 
-        write_csv(output, header, rows_then_a_save(), **options)
+        return csv_chunks(header, rows_then_a_save(), *args, **options)
 
-    monkeypatch.setattr(exports, "write_csv", write_and_meanwhile_save)
+    monkeypatch.setattr(exports, "csv_chunks", write_and_meanwhile_save)
     target = tmp_path / "samples.csv"
     result = app.test_cli_runner().invoke(
         args=["export", "samples", "--format", "csv", "-o", str(target)]
