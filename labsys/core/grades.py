@@ -15,8 +15,13 @@ least (an illegal additive is never a low-risk enterprise, however clean the res
 
 Every number is a setting (:class:`GradeRules`, edited by an administrator); the defaults are
 local practice, not a standard: the grading of enterprises by risk is required by
-《食品生产经营风险分级管理办法（试行）》(CFDA 2016) (verify), which leaves the scoring to the
-local regulator.  The rules are monotone: more failures, a more hazardous failure, a longer
+《食品生产经营风险分级管理办法（试行）》(CFDA 2016) (verify: the title and year from memory),
+which leaves the scoring to the local regulator.  The four letters and their meaning (A 低风险,
+B 较低风险, C 中等风险, D 高风险) and the split into static factors (food category, scale) and
+dynamic ones (inspections, 监督抽检 results, complaints, recalls) that move a grade were
+checked against public accounts of local implementations only (Henan's 2016 production
+rules; a Ningbo district's 2018 retail grading, which inspects C 2–3 and D 3–4 times a
+year), not the measure's own text.  The rules are monotone: more failures, a more hazardous failure, a longer
 time since the last sampling never give a better grade (``tests/core/test_grades.py``).
 
 Pure Python: ``Decimal`` and ``date`` only.
