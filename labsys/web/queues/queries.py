@@ -27,7 +27,6 @@ from labsys.models import (
     User,
     UserRole,
 )
-from labsys.models.enums import ResultStatus
 from labsys.models.search import contains_text
 from labsys.services.results import EDITABLE
 from labsys.services.sampling import DeadlineCheck
@@ -311,26 +310,18 @@ def todo_testing(session: Session, check: DeadlineCheck) -> Todo:
 
 
 def todo_review(session: Session, reviewer: User, check: DeadlineCheck) -> Todo:
-    """Samples with results awaiting ``reviewer`` (entered by someone else)."""
-    ids = (
-        select(SampleResult.sample_id)
-        .where(
-            SampleResult.status == ResultStatus.SUBMITTED,
-            SampleResult.entered_by_id != reviewer.id,
-        )
-        .distinct()
-        .subquery()
-    )
+    """Samples with results awaiting ``reviewer`` (entered by someone else): the review
+    queue's own rows, counted."""
+    from labsys.web.results.queries import review_queue_query
+
     total, overdue, soon = session.execute(
-        select(
+        review_queue_query(reviewer).with_only_columns(
             func.count(),
             func.count().filter(Sample.due_report < check.today),
             func.count().filter(
                 and_(Sample.due_report >= check.today, Sample.due_report <= check.soon)
             ),
         )
-        .select_from(ids)
-        .join(Sample, Sample.id == ids.c.sample_id)
     ).one()
     return Todo(total or 0, overdue or 0, soon or 0)
 

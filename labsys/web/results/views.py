@@ -372,11 +372,7 @@ def submit_worksheet(item_id: int):
 
 
 def _review_ids(filters, check):
-    return queries.review_queue_query(
-        current_user,
-        filters.conditions(Sample.due_report, check),
-        joined=filters.sort == "due",
-    )
+    return queries.review_queue_query(current_user, filters.conditions(Sample.due_report, check))
 
 
 @bp.route("/review")
@@ -386,7 +382,7 @@ def review_queue():
     page = queue_queries.queue_page(
         db.session,
         _review_ids(filters, check),
-        id_column=SampleResult.sample_id,
+        id_column=Sample.id,
         due_column=Sample.due_report,
         filters=filters,
         after=request.args.get("after"),
@@ -422,7 +418,7 @@ def _next_in_review(sample: Sample) -> int | None:
     following = queue_queries.page_ids(
         db.session,
         _review_ids(filters, check),
-        id_column=SampleResult.sample_id,
+        id_column=Sample.id,
         due_column=Sample.due_report,
         sort=filters.sort,
         after=position,
