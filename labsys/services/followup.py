@@ -575,11 +575,24 @@ def deadline_kind(
 
 
 def _latest_dues(session: Session, kinds) -> list[date]:
-    """The latest stored due date of each kind (one indexed MAX per branch)."""
-    latest = []
-    for name in kinds:
-        for query, due in _deadline_branches(name):
-            latest.append(session.scalar(query.with_only_columns(func.max(due)).order_by(None)))
+    """The latest due date with an open item, of each kind, from the counters (the deltas
+    added): one grouped query over a row per kind and due date.  (A MAX over each kind's
+    items was one query per branch, and the qualified reports' took 0.4 s at 1,000,000
+    samples: it cannot stop early while so many qualified samples have their report.)"""
+    parts = [
+        select(table.c.kind, table.c.due, table.c["items"].label("items")).where(
+            table.c.kind.in_(list(kinds))
+        )
+        for table in (DeadlineCount.__table__, DeadlineCountDelta.__table__)
+    ]
+    both = union_all(*parts).subquery()
+    open_days = (
+        select(both.c.kind, both.c.due)
+        .group_by(both.c.kind, both.c.due)
+        .having(func.sum(both.c["items"]) > 0)
+        .subquery()
+    )
+    latest = session.scalars(select(func.max(open_days.c.due)).group_by(open_days.c.kind)).all()
     return [day for day in latest if day is not None]
 
 

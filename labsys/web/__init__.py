@@ -245,3 +245,6 @@ def _register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.filters["oil_process_title"] = lambda value: OilProcess(value).title
+    from labsys.web.queues.queries import capped_text
+
+    app.jinja_env.filters["capped"] = capped_text

@@ -141,3 +141,21 @@ def test_the_dashboard_reads_aggregates_not_rows(app, client, login, make_user, 
     few = statements()
     lab(60, prefix="B")
     assert statements() == few
+
+
+def test_a_count_beyond_the_cap_reads_as_at_least(client, login, make_user, lab, monkeypatch):
+    """Counts stop at COUNT_CAP (each an index read that stops there): beyond it the tile reads
+    "N+", so a huge backlog costs the page no more than a small one."""
+    from labsys.web.queues import queries
+
+    lab(9)
+    monkeypatch.setattr(queries, "COUNT_CAP", 4)
+    login(make_user("boss", Role.SUPERVISOR, Role.TECHNICIAN))
+    html = client.get("/").get_data(as_text=True)
+    receive = html[html.index('id="todo-receive"') :]
+    assert 'data-count="5">4+</div>' in receive  # 9 registered: "at least 4", counted to 5
+    overdue, _soon = _counts(9)
+    assert f'data-count="{overdue}">' in receive  # 3: under the cap, exact
+    monkeypatch.setattr(queries, "COUNT_CAP", 100)
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-count="9">9</div>' in html[html.index('id="todo-receive"') :]
