@@ -13,7 +13,10 @@ times faster.  It writes just what the exports need:
 - column widths in characters.
 
 Characters XML 1.0 cannot carry (control characters other than tab, newline and carriage
-return) are written as Excel's ``_xHHHH_`` escape, as Excel itself does.
+return) are written as Excel's ``_xHHHH_`` escape, as Excel itself does.  Text that already
+reads like such an escape ("_x0041_", which Excel would show as "A") has its underscore
+escaped first ("_x005F_x0041_"), so it shows as typed (ECMA-376 Part 1, §22.9.2.19
+ST_Xstring).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import IO
 # Style indexes in STYLES' cellXfs.
 _BOLD, _DATE, _INTEGER = 1, 2, 3
 _EPOCH = datetime(1899, 12, 30)  # day 0 of the 1900 date system (dates after 1900-03-01)
+# Text that Excel would read as an escape: "_x" and four hex digits and "_".
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ROWS_PER_WRITE = 200
@@ -122,6 +127,8 @@ def text(value: str) -> str:
     """``value`` as XML character data: markup escaped, characters XML cannot carry as
     Excel's ``_xHHHH_``."""
     value = value.translate(_ESCAPES)
+    if "_x" in value or "_X" in value:
+        value = _LOOKS_ESCAPED.sub(r"_x005F_\1", value)
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     return value

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -89,3 +91,30 @@ def test_column_names():
     assert [xlsx.column_name(i) for i in (0, 25, 26, 51, 52, 701, 702)] == [
         "A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"
     ]  # fmt: skip
+
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _as_excel_shows(xml_text: str) -> str:
+    """What Excel shows for a cell's character data: the XML entities, then every
+    ``_xHHHH_`` decoded (ECMA-376 Part 1, §22.9.2.19), in one left-to-right pass."""
+    unescaped = html.unescape(xml_text)
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), unescaped)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["_x0041_", "_X004a_", "_x005F_", "_x", "_", "x", "0041_", "\x01", "<", "&", "名"]
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_text_that_looks_like_an_escape_shows_as_typed(value):
+    assert _as_excel_shows(xlsx.text(value)) == value
+
+
+def test_an_escape_typed_by_a_user_is_not_decoded():
+    assert xlsx.text("_x0041_") == "_x005F_x0041_"
+    assert _as_excel_shows(xlsx.text("名称_x0041_备注")) == "名称_x0041_备注"
