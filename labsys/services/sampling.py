@@ -1083,6 +1083,8 @@ def _apply_visit_changes(
         else:
             setattr(visit, key, value)
     task = session.get(Task, visit.task_id) if visit.task_id else None
+    restart_clock = bool({"sampling_date", "link", "parcel_arrival_date"} & set(new))
+    table = workcal.holiday_table(session) if restart_clock else None
     changes = [
         audit.Change(
             "sampling_visit",
@@ -1101,9 +1103,11 @@ def _apply_visit_changes(
             setattr(sample, key, getattr(visit, key))
         sample.plan_id = task.plan_id if task else None
         sample.inspection_type = _inspection_type(task)
-        if sample.status == SampleStatus.REGISTERED and "sampling_date" in new:
-            sample.due_delivery = workcal.add_workdays(
-                session, visit.sampling_date, DELIVERY_WORKDAYS
+        if sample.status == SampleStatus.REGISTERED and restart_clock:
+            # The same clock as at save: the setting, the parcel of an online sample, and
+            # any extension the regulator approved.
+            sample.due_delivery = delivery_due(
+                session, visit, table, extension=sample.delivery_extension_workdays or 0
             )
         after = {k: getattr(sample, k) for k in before}
         moved = sorted(k for k in before if before[k] != after[k])

@@ -169,6 +169,64 @@ def test_a_retail_visit_has_no_parcel(world):
     assert visit.samples[0].due_delivery == date(2026, 11, 9)
 
 
+def _correct(world, visit, **changes):
+    from labsys.services import corrections
+
+    corrections.correct_visit(
+        db.session, world.ann, visit, changes=changes, reason="", expected_version=visit.version_id
+    )
+    db.session.commit()
+
+
+def test_a_corrected_parcel_date_moves_the_delivery_clock(world):
+    visit = sampling.create_visit(
+        db.session,
+        world.ann,
+        world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )
+    db.session.commit()
+    sample = visit.samples[0]
+    assert sample.due_delivery == date(2026, 11, 11)
+    _correct(world, visit, parcel_arrival_date=date(2026, 11, 5))
+    assert sample.due_delivery == date(2026, 11, 12)  # 5 working days from Thursday 5 Nov
+
+
+def test_a_corrected_sampling_date_of_an_online_visit_starts_no_clock(world):
+    visit = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    db.session.commit()
+    sample = visit.samples[0]
+    _correct(world, visit, sampling_date=date(2026, 10, 30))
+    assert sample.due_delivery is None  # the parcel is still on its way
+
+
+def test_a_retail_visit_corrected_to_online_waits_for_its_parcel(world):
+    visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
+    db.session.commit()
+    sample = visit.samples[0]
+    assert sample.due_delivery == date(2026, 11, 9)
+    _correct(world, visit, **ONLINE)
+    assert sample.due_delivery is None
+    _correct(world, visit, link="retail", **{k: "" for k in ONLINE if k != "link"})
+    assert sample.due_delivery == date(2026, 11, 9)  # and back: the retail clock again
+
+
+def test_a_corrected_sampling_date_keeps_the_setting_and_the_extension(world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "DELIVERY_WORKDAYS", 7)
+    visit = sampling.create_visit(
+        db.session, world.ann, world.visit(), [world.batch(), world.batch(food_name="b2")]
+    )
+    db.session.commit()
+    extended, plain = visit.samples
+    assert plain.due_delivery == date(2026, 11, 11)  # 7 working days from Monday 2 Nov
+    sampling.extend_delivery(db.session, world.sue, extended, workdays=2, reason="监管部门同意")
+    db.session.commit()
+    assert extended.due_delivery == date(2026, 11, 13)
+    _correct(world, visit, sampling_date=date(2026, 11, 3))
+    assert plain.due_delivery == date(2026, 11, 12)
+    assert extended.due_delivery == date(2026, 11, 16)  # 7 + the approved 2
+
+
 def test_the_new_fields_are_edited_and_corrected_like_the_others(world):
     visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
     db.session.commit()
