@@ -803,13 +803,18 @@ def record_parcel_arrival(
     unboxing_record: str | None = None,
 ) -> SamplingVisit:
     """An online visit's parcel arrived (and was unboxed): the delivery clock of its batches
-    still awaiting the lab starts from that day (Order No. 15 Art. 18 *(verify)*)."""
+    still awaiting the lab starts from that day (Order No. 15 Art. 18 *(verify)*).  Recorded
+    once, on a live form before receipt; anything later is a correction of the form
+    (``corrections.correct_visit``: a reason, and after receipt a reviewer's approval)."""
     if not may_attach_to_visit(session, actor, visit):
         raise PermissionDenied(_("Only the visit's samplers or a supervisor may record this."))
     if visit.link != Link.ONLINE:
         raise ServiceError(
             _("Only an online sample arrives as a parcel."), field="parcel_arrival_date"
         )
+    refusal = parcel_refusal(visit)
+    if refusal:
+        raise ServiceError(refusal, field="parcel_arrival_date")
     if not isinstance(arrived_on, date):
         raise ServiceError(_("Enter the day the parcel arrived."), field="parcel_arrival_date")
     if arrived_on < visit.sampling_date:
@@ -833,7 +838,9 @@ def record_parcel_arrival(
     due = delivery_due(session, visit)
     for sample in visit.samples:
         if sample.status == SampleStatus.REGISTERED:
-            sample.due_delivery = due
+            sample.due_delivery = delivery_due(
+                session, visit, extension=sample.delivery_extension_workdays or 0
+            )
     session.flush()
     audit.record(
         session,
@@ -849,6 +856,26 @@ def record_parcel_arrival(
         },
     )
     return visit
+
+
+def parcel_refusal(visit: SamplingVisit) -> str | None:
+    """Why the parcel's arrival may not be recorded directly (None: it may).  A voided form
+    changes no more; a recorded arrival, or one after a batch reached the lab, is corrected
+    like any field of the form, with its reason and, after receipt, its approval."""
+    if visit.voided_at is not None:
+        return _("This sampling form is voided.")
+    if any(s.status not in (SampleStatus.REGISTERED, SampleStatus.VOIDED) for s in visit.samples):
+        return _(
+            "A batch of this form is already at the lab: correct the parcel's arrival through "
+            "a correction of the form, with a reason and a reviewer's approval."
+        )
+    if visit.parcel_arrival_date is not None:
+        return _(
+            "The parcel's arrival is already recorded (%(day)s): correct it through a "
+            "correction of the form.",
+            day=visit.parcel_arrival_date.isoformat(),
+        )
+    return None
 
 
 def missing_online_evidence(session: Session, visit: SamplingVisit) -> list[str]:

@@ -162,6 +162,66 @@ def test_a_parcel_date_given_on_the_form_starts_the_clock_at_once(world):
     }
 
 
+def test_the_parcel_is_recorded_once_on_a_live_form_before_receipt(world):
+    """Afterwards only a correction of the form (reason, approval after receipt) moves it."""
+    from labsys.services import corrections, receipt
+
+    recorded = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )  # fmt: skip
+    received = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE), [world.batch(), world.batch(food_name="b")]
+    )
+    voided = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    db.session.commit()
+    receipt.receive_sample(
+        db.session, world.tom, received.samples[0], arrived_at=None, seal_state="完好"
+    )
+    corrections.void_visit(
+        db.session, world.ann, voided, reason="重复录入", expected_version=voided.version_id
+    )
+    db.session.commit()
+    cases = {recorded: "已记录", received: "已有批次送达实验室", voided: "已作废"}
+    for visit, message in cases.items():
+        before = (visit.parcel_arrival_date, visit.unboxing_record)
+        dues = [s.due_delivery for s in visit.samples]
+        with pytest.raises(ServiceError, match=message):
+            sampling.record_parcel_arrival(
+                db.session, world.sue, visit, arrived_on=date(2026, 11, 6), unboxing_record="改"
+            )
+        db.session.rollback()
+        assert (visit.parcel_arrival_date, visit.unboxing_record) == before
+        assert [s.due_delivery for s in visit.samples] == dues
+        assert sampling.parcel_refusal(visit)
+
+
+def test_the_visit_page_offers_the_parcel_form_only_while_it_may_be_used(world, client, login,
+                                                                          post):  # fmt: skip
+    waiting = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    recorded = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )  # fmt: skip
+    db.session.commit()
+    login(world.ann)
+    page = client.get(f"/sampling/visits/{waiting.id}").get_data(as_text=True)
+    assert 'id="parcel-form"' in page
+    page = client.get(f"/sampling/visits/{recorded.id}").get_data(as_text=True)
+    assert 'id="parcel-form"' not in page
+    url = f"/sampling/visits/{recorded.id}"
+    response = post(
+        f"{url}/parcel",
+        {"parcel_arrival_date": "2026-11-06", "unboxing_record": "改"},
+        token_from=f"/sampling/visits/{waiting.id}",
+        follow_redirects=True,
+    )
+    assert "已记录" in response.get_data(as_text=True)
+    db.session.expire_all()
+    visit = db.session.get(type(recorded), recorded.id)
+    assert visit.parcel_arrival_date == date(2026, 11, 4) and visit.unboxing_record is None
+
+
 def test_a_retail_visit_has_no_parcel(world):
     visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
     with pytest.raises(ServiceError):

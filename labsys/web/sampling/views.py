@@ -275,6 +275,7 @@ def visit_detail(visit_id: int):
         upload=upload_form("sampling_visit", visit.id, request.path),
         missing=sampling.missing_online_evidence(db.session, visit),
         parcel=ParcelForm(formdata=None, parcel_arrival_date=clock.today()),
+        parcel_refusal=sampling.parcel_refusal(visit),
     )
 
 
