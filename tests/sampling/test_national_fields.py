@@ -386,10 +386,54 @@ def test_the_printed_sampling_form_carries_every_field(world):
     for expected in ("食品安全抽样检验抽样单", sample.sample_no, "GB/T 1355-2021",
                      "SC10111010500017", "外购", "预包装", "常温、避光", "非无菌抽样",
                      "25.50", "2026110212345678", "五得利官方旗舰店", "包裹到达日期",
-                     "2026-11-04", "2026年北京市食品安全监督抽检", "检查封样人员"):  # fmt: skip
+                     "2026-11-04", "2026年北京市食品安全监督抽检", "检查封样人员",
+                     "检验类别：监督抽检"):  # fmt: skip
         assert expected in text, expected
+    assert "supervision" not in text and "作废" not in text
     # Typed markup prints as typed, never as reportlab markup.
     assert "<img" in text and "<font size=40>" in text
+
+
+def test_the_printed_form_names_the_inspection_type_in_the_users_language(world):
+    from flask_babel import force_locale
+
+    from labsys.models import InspectionType
+    from labsys.services import sampling_forms
+
+    sample = _online_sample(world)
+    sample.inspection_type = InspectionType.RISK_MONITORING
+    assert sampling_forms.form_data(sample).inspection_type == "风险监测"
+    assert "检验类别：风险监测" in _pdf_text(sampling_forms.forms_pdf([sample]))
+    with force_locale("en"):
+        assert sampling_forms.form_data(sample).inspection_type == "Risk monitoring"
+
+
+def test_a_voided_batch_prints_marked_void_and_leaves_the_notice(world):
+    from labsys.services import corrections, sampling_forms
+
+    visit = sampling.create_visit(
+        db.session, world.ann, world.visit(), [world.batch(), world.batch(food_name="全麦粉")]
+    )
+    db.session.commit()
+    live, voided = visit.samples
+    corrections.void_sample(
+        db.session, world.ann, voided, reason="重复录入", expected_version=voided.version_id
+    )
+    db.session.commit()
+    assert "作废" in _pdf_text(sampling_forms.forms_pdf([voided]))
+    assert "作废" not in _pdf_text(sampling_forms.forms_pdf([live]))
+    notice = _pdf_text(sampling_forms.visit_notice_pdf(visit))
+    assert live.sample_no in notice and voided.sample_no not in notice
+    assert "共1批次" in notice and "作废" not in notice
+    # A whole form voided: its notice and forms say so, with the reason.
+    corrections.void_visit(
+        db.session, world.ann, visit, reason="被抽样单位拒绝", expected_version=visit.version_id
+    )
+    db.session.commit()
+    notice = _pdf_text(sampling_forms.visit_notice_pdf(visit))
+    assert "作废" in notice and "被抽样单位拒绝" in notice
+    forms = _pdf_text(sampling_forms.forms_pdf([live]))
+    assert "作废" in forms and "被抽样单位拒绝" in forms
 
 
 def test_the_printed_notice_lists_the_batches(world):
