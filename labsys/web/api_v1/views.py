@@ -225,21 +225,19 @@ visit_bp = blueprint("api_visits", "/visits", "Sampling forms (抽样单): a vis
 def visit_create(data):
     """Create a visit with its batches, validated exactly as the 抽样单 page (the same
     service); refused fields are named ``batches-<index>-<field>`` as on the page."""
-    visit_data = {key: data[key] for key in ("sampled_unit_id", "sampling_date", "place")}
+    visit_data = {key: value for key, value in data.items() if key != "batches"}
     visit_data.update(
         link=data["link"].value,
-        region_code=data.get("region_code"),
-        task_id=data.get("task_id"),
         sampler_ids=data.get("sampler_ids") or [],
+        online_payment_amount=data.get("online_payment_amount") or "",
     )
     batches = [
         {key: ("" if value is None else value) for key, value in batch.items()}
         for batch in data["batches"]
     ]
     for batch in batches:
-        batch["production_date"] = batch["production_date"] or None
-        batch["category_id"] = batch["category_id"] or None
-        batch["producer_id"] = batch["producer_id"] or None
+        for key in ("production_date", "purchase_date", "category_id", "producer_id"):
+            batch[key] = batch[key] or None
     visit = sampling.create_visit(_session(), current_user, visit_data, batches)
     location = url_for("api_visits.visit_detail", visit_id=visit.id)
     return visit, 201, {"Location": location}
@@ -401,6 +399,9 @@ def sample_change(data, sample_id: int):
     version = check_version(sample.version_id)
     reason = data.pop("reason", None)
     fields = {key: ("" if value is None else value) for key, value in data.items()}
+    for key in ("production_date", "purchase_date", "producer_id"):
+        if key in fields:
+            fields[key] = fields[key] or None
     if sample.status == SampleStatus.REGISTERED:
         sampling.update_sample(_session(), current_user, sample, version, **fields)
         return sample, 200, {"ETag": etag(sample.version_id)}
