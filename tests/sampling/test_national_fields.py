@@ -324,27 +324,62 @@ def _online_sample(world, **batch):
 def test_the_samples_export_has_a_machine_column_for_each_field(world):
     from labsys.services import exports
 
-    sample = _online_sample(world, supplier='=HYPERLINK("http://x")')
+    sample = _online_sample(
+        world, supplier='=HYPERLINK("http://x")', purchase_date=date(2026, 10, 30),
+        sample_attribute="seasonal", physical_state="semi_solid",
+    )  # fmt: skip
+    sample.visit.unboxing_record = "外包装完好，样品无破损"
+    sample.visit.organising_authority = "北京市市场监督管理局"
+    db.session.commit()
     header, rows = exports.export_table(db.session, "samples")
     row = dict(zip(header, next(rows), strict=True))
     assert row["sample_no"] == sample.sample_no
-    assert {k: row[k] for k in ("product_standard", "licence_no", "sample_source",
-                                "storage_conditions", "unit_price", "online_order_no",
-                                "parcel_arrival_date", "task_source", "packaging")} == {
+    national = {k: row[k] for k in exports.NATIONAL_SAMPLE_COLUMNS + exports.NATIONAL_VISIT_COLUMNS}
+    assert national == {
         "product_standard": "GB/T 1355-2021",
+        "quality_grade": "一级",
         "licence_no": "SC10111010500017",
         "sample_source": "purchased",
-        "storage_conditions": "ambient,dark",
-        "unit_price": "25.50",
-        "online_order_no": "2026110212345678",
-        "parcel_arrival_date": "2026-11-04",
-        "task_source": "2026年北京市食品安全监督抽检",
+        "sample_attribute": "seasonal",
+        "physical_state": "semi_solid",
         "packaging": "prepackaged",
-    }  # fmt: skip
+        "storage_conditions": "ambient,dark",
+        "sampling_method": "non_aseptic",
+        "oil_process": "",
+        "unit_price": "25.50",
+        "purchase_cost": "51",
+        "purchase_date": "2026-10-30",
+        "supplier": '=HYPERLINK("http://x")',
+        "seal_checker": "王店长",
+        "sampling_basis": "抽样细则",
+        "organising_authority": "北京市市场监督管理局",
+        "task_source": "2026年北京市食品安全监督抽检",
+        "online_platform": "某电商平台",
+        "online_shop": "五得利官方旗舰店",
+        "online_shop_url": "https://shop.example.com/store/123",
+        "online_order_no": "2026110212345678",
+        "online_buyer_account": "labsys_buyer01",
+        "online_payment_account": "对公账户 6222****1234",
+        "online_payment_amount": "51.00",
+        "delivery_address": "北京市西城区检验中心收样室",
+        "parcel_arrival_date": "2026-11-04",
+        "unboxing_record": "外包装完好，样品无破损",
+    }
     assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in header)  # snake_case
     # A hostile value is made inert in the CSV.
     text = "".join(exports.csv_chunks(*exports.export_table(db.session, "samples")))
     assert "'=HYPERLINK" in text
+    # For people: words, not codes, the storage conditions too.
+    for language, storage in (
+        ("zh", "常温、避光"),
+        ("en", "Ambient (常温)、Away from light (避光)"),
+    ):
+        header, rows = exports.export_table(db.session, "samples", labels=language)
+        row = list(next(rows))
+        index = exports.SAMPLE_COLUMNS.index
+        assert row[index("storage_conditions")] == storage
+        assert row[index("unboxing_record")] == "外包装完好，样品无破损"
+    assert "拆封查验记录" in exports.export_table(db.session, "samples", labels="zh")[0]
 
 
 def test_the_unqualified_table_names_the_visits_task_source(world):
@@ -495,6 +530,22 @@ def test_the_form_page_saves_the_fields_and_the_sample_page_shows_them(world, cl
         assert text in html
     assert '<img src="/etc/passwd"/>' not in html  # escaped
     assert "&lt;img" in html
+
+
+def test_the_sample_page_shows_every_online_field_and_links_to_its_visit(world, client, login):
+    sample = _online_sample(world)
+    sample.visit.unboxing_record = "外包装完好<script>x</script>"
+    db.session.commit()
+    login(world.ann)
+    html = client.get(f"/sampling/samples/{sample.id}").get_data(as_text=True)
+    for name, value in ONLINE.items():
+        if name != "link":
+            assert value in html, name
+    assert "外包装完好&lt;script&gt;" in html and "2026-11-04" in html
+    assert f'href="/sampling/visits/{sample.visit_id}"' in html
+    login(world.tom)  # the lab sees the visit too
+    html = client.get(f"/sampling/samples/{sample.id}").get_data(as_text=True)
+    assert f'href="/sampling/visits/{sample.visit_id}"' in html
 
 
 def test_the_form_page_names_each_bad_field(world, client, login, post):

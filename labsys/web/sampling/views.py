@@ -501,6 +501,7 @@ def sample_detail(sample_id: int):
         visit_files=attachments.listed(db.session, "sampling_visit", [sample.visit_id]),
         may_attach=sampling.may_attach_to_sample(db.session, current_user, sample),
         upload=upload_form("sample", sample.id, request.path),
+        may_view_visit=sampling.may_view_visit(db.session, current_user, sample.visit),
     )
 
 
