@@ -134,3 +134,46 @@ def test_the_national_fields_of_a_batch_are_edited_and_corrected(world, api_as, 
         headers={"If-Match": edited.headers["ETag"]},
     )
     assert refused.status_code == 422 and "purchase_date" in str(refused.get_json())
+
+
+def _patch_visit(api, visit_id, body, etag=None):
+    etag = etag or api.get(f"/api/v1/visits/{visit_id}").headers["ETag"]
+    return api.open(f"/api/v1/visits/{visit_id}", "PATCH", json=body, headers={"If-Match": etag})
+
+
+def test_a_visit_is_corrected_at_once_before_receipt_and_by_request_after(
+    world, api_as, freeze_clock
+):
+    freeze_clock(date(2026, 11, 5))
+    sam = api_as(world["sam"])
+    body = {**visit_body(world, date(2026, 11, 2)), **ONLINE, "parcel_arrival_date": None}
+    visit = sam.post("/api/v1/visits", json=body).get_json()
+    assert visit["samples"][0]["due_delivery"] is None  # the parcel is on its way
+    # Before receipt: the team corrects at once; the delivery clock follows the parcel.
+    corrected = _patch_visit(
+        sam, visit["id"], {"parcel_arrival_date": "2026-11-04", "online_order_no": "X-2"}
+    )
+    assert corrected.status_code == 200, corrected.get_json()
+    assert corrected.get_json()["online_order_no"] == "X-2"
+    assert corrected.get_json()["samples"][0]["due_delivery"] == "2026-11-11"
+    refused = _patch_visit(sam, visit["id"], {"online_shop_url": "javascript:alert(1)"})
+    assert refused.status_code == 422 and "online_shop_url" in str(refused.get_json())
+    stale = _patch_visit(sam, visit["id"], {"place": "x"}, etag='"v1"')
+    assert stale.status_code == 412
+    # After receipt: a request with a reason, nothing changed until it is approved.
+    tech = api_as(world["tech"])
+    sample_id = visit["samples"][0]["id"]
+    etag = tech.get(f"/api/v1/samples/{sample_id}").headers["ETag"]
+    received = tech.post(
+        f"/api/v1/samples/{sample_id}/receive",
+        json={"seal_state": "完好"},
+        headers={"If-Match": etag},
+    )
+    assert received.status_code == 200, received.get_json()
+    assert (
+        _patch_visit(sam, visit["id"], {"online_order_no": "X-3"}).status_code == 422
+    )  # no reason
+    asked = _patch_visit(sam, visit["id"], {"online_order_no": "X-3", "reason": "订单号抄错"})
+    assert asked.status_code == 202, asked.get_json()
+    assert asked.get_json()["action"] == "correct" and asked.get_json()["sample_id"] is None
+    assert sam.get(f"/api/v1/visits/{visit['id']}").get_json()["online_order_no"] == "X-2"

@@ -338,6 +338,35 @@ class VisitIn(Strict):
     )
 
 
+class VisitChangeIn(Strict):
+    """Only the fields sent change (the visit's, copied onto its batches).  While nothing is
+    received the sampling team corrects at once; after receipt it is a correction request
+    that needs a ``reason`` and a second person's approval.  The parcel's arrival of an
+    online visit, once recorded, is corrected here too."""
+
+    sampled_unit_id = Id()
+    sampling_date = Day()
+    place = Text(300)
+    link = fields.Enum(Link, by_value=True)
+    region_code = Nullable(Text(12))
+    task_id = Nullable(Id())
+    sampler_ids = fields.List(Id(), validate=validate.Length(max=20))
+    sampling_basis = Text(300)
+    organising_authority = Text(200)
+    task_source = Text(200)
+    online_platform = Text(100, metadata=ONLINE)
+    online_shop = Text(200, metadata=ONLINE)
+    online_shop_url = Text(500)
+    online_order_no = Text(100, metadata=ONLINE)
+    online_buyer_account = Text(100, metadata=ONLINE)
+    online_payment_account = Text(100, metadata=ONLINE)
+    online_payment_amount = Nullable(Text(20, metadata=MONEY))
+    delivery_address = Text(300, metadata=ONLINE)
+    parcel_arrival_date = Nullable(Day())
+    unboxing_record = Nullable(Text(2000))
+    reason = Text(REASON_MAX)
+
+
 class CorrectionRequestOut(Strict):
     """A correction or voiding of a received sample or form: it waits for a reviewer's or
     supervisor's approval (on the corrections page) before it changes anything."""

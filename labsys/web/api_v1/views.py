@@ -260,6 +260,43 @@ def visit_detail(visit_id: int):
     return visit, 200, {"ETag": etag(visit.version_id)}
 
 
+@visit_bp.route("/<int:visit_id>", methods=["PATCH"])
+@visit_bp.doc(
+    **operation(
+        "changeVisit",
+        200,
+        getVisit=link("getVisit", "the visit corrected", visit_id="$response.body#/id"),
+    )
+)
+@visit_bp.doc(parameters=[IF_MATCH])
+@visit_bp.arguments(s.VisitChangeIn)
+@visit_bp.response(200, s.VisitOut)
+@visit_bp.alt_response(
+    202, schema=s.CorrectionRequestOut, description="a correction awaiting approval"
+)
+@visit_bp.alt_response(404, description="no such visit (or not yours)")
+@token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
+def visit_change(data, visit_id: int):
+    """Correct the form's header (the visit's fields, the national and online ones too), as
+    on the form's correction page: at once before receipt (its sampling team), after
+    receipt a request with a ``reason`` awaiting a second person's approval (202)."""
+    visit = _readable_visit(visit_id)
+    version = check_version(visit.version_id)
+    reason = data.pop("reason", None)
+    changes = {key: ("" if value is None else value) for key, value in data.items()}
+    if "link" in changes:
+        changes["link"] = changes["link"].value
+    for key in ("region_code", "task_id", "parcel_arrival_date", "unboxing_record"):
+        if key in changes:
+            changes[key] = changes[key] or None
+    asked = corrections.correct_visit(
+        _session(), current_user, visit, changes=changes, reason=reason, expected_version=version
+    )
+    if asked is not None:
+        return _correction_requested(asked)
+    return visit, 200, {"ETag": etag(visit.version_id)}
+
+
 @visit_bp.route("/<int:visit_id>/void", methods=["POST"])
 @visit_bp.doc(
     **operation(
