@@ -52,6 +52,8 @@ class SamplingFormData:
     samplers: str = ""
     sampling_date: str = ""
     seal_checker: str = ""
+    voided: bool = False  # 作废: printed with a mark, never as a valid form
+    void_reason: str | None = None
 
 
 @dataclass
@@ -66,6 +68,11 @@ class NoticeData:
     samplers: str
     batches: list[tuple[str, str, str]] = field(default_factory=list)  # no, food, quantity
     online: bool = False
+    voided: bool = False
+    void_reason: str | None = None
+
+
+VOID_MARK = "作废"
 
 
 class _Styles:
@@ -77,6 +84,20 @@ class _Styles:
             "title", parent=self.cell, fontSize=17, leading=24, alignment=TA_CENTER
         )
         self.body = ParagraphStyle("body", parent=self.cell, fontSize=11, leading=19)
+        self.void = ParagraphStyle(
+            "void", parent=self.title, fontSize=26, leading=32, textColor=colors.red
+        )
+
+
+def _void_mark(reason: str | None, s: _Styles) -> list:
+    """The 作废 stamp under a voided form's title (with the reason when there is one)."""
+    text = f"{VOID_MARK}（本单已作废，不作为抽样凭证"
+    text += f"；作废原因：{para_text(reason)}）" if reason else "）"
+    return [
+        Paragraph(para_text(VOID_MARK), s.void),
+        Paragraph(text, ParagraphStyle("void_note", parent=s.cell, textColor=colors.red)),
+        Spacer(1, 2 * mm),
+    ]
 
 
 def _p(text: object, style: ParagraphStyle) -> Paragraph:
@@ -189,6 +210,7 @@ def _form_page(d: SamplingFormData, s: _Styles) -> list:
     )
     return [
         Paragraph(FORM_TITLE, s.title),
+        *(_void_mark(d.void_reason, s) if d.voided else []),
         Spacer(1, 2 * mm),
         header,
         Spacer(1, 2 * mm),
@@ -219,7 +241,10 @@ def notice_pdf(data: NoticeData, *, font_path: str | None = None) -> bytes:
         "可在抽样单上注明或依法提出。检验结论将依法告知被抽样单位和标称生产者，"
         "对检验结论有异议的，可依法申请复检。",
     ]
-    story: list = [Paragraph(NOTICE_TITLE, s.title), Spacer(1, 6 * mm)]
+    story: list = [Paragraph(NOTICE_TITLE, s.title)]
+    if data.voided:
+        story += _void_mark(data.void_reason, s)
+    story.append(Spacer(1, 6 * mm))
     story += [Paragraph(text, s.body) for text in paragraphs]
     story.append(Spacer(1, 4 * mm))
     rows = [[_p("序号", s.label), _p("抽样单编号", s.label), _p("样品名称", s.label),

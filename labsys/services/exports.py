@@ -19,7 +19,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, String, and_, case, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from labsys.core import xlsx
@@ -47,7 +59,7 @@ from labsys.models import (
     SamplingVisit,
     VerdictValue,
 )
-from labsys.models.enums import ResultStatus
+from labsys.models.enums import ResultStatus, StorageCondition
 from labsys.services.sampling import BATCH_CHOICES
 from labsys.services.stats import StatsFilter, key_food_categories, sample_conditions
 
@@ -102,8 +114,13 @@ NATIONAL_VISIT_COLUMNS = [
     "online_payment_amount",
     "delivery_address",
     "parcel_arrival_date",
+    "unboxing_record",
 ]
 SAMPLE_COLUMNS += NATIONAL_SAMPLE_COLUMNS + NATIONAL_VISIT_COLUMNS
+# Coded lists in one cell (codes joined by ","): for people each code becomes its word and
+# the words are joined by "、" ("冷藏、避光").
+LISTED_CODES = ("storage_conditions",)
+LISTED_JOIN = "、"
 
 # The national layout of the published table of unqualified products (不合格产品信息), as
 # SAMR's and the provinces' announcements print it *(verify against the current template)*:
@@ -205,6 +222,7 @@ SAMPLE_HEADERS = {
         "online_payment_amount": "付款金额（元）",
         "delivery_address": "收货地址",
         "parcel_arrival_date": "包裹到达日期",
+        "unboxing_record": "拆封查验记录",
     },
     "en": {
         "sample_no": "Sample number",
@@ -249,6 +267,7 @@ SAMPLE_HEADERS = {
         "online_payment_amount": "Amount paid (yuan)",
         "delivery_address": "Delivery address",
         "parcel_arrival_date": "Parcel arrived on",
+        "unboxing_record": "Unboxing record",
     },
 }
 
@@ -272,6 +291,7 @@ def value_labels(language: str) -> dict[str, dict]:
                 for column, choices in BATCH_CHOICES.items()
                 if column in SAMPLE_COLUMNS
             },
+            "storage_conditions": {c.value: str(c.title) for c in StorageCondition},
         }
 
 
@@ -845,7 +865,12 @@ def _labelled(rows: Iterable[list], words: dict[str, dict]) -> Iterator[list]:
     coded = [
         (SAMPLE_COLUMNS.index(column), mapping)
         for column, mapping in words.items()
-        if column in SAMPLE_COLUMNS
+        if column in SAMPLE_COLUMNS and column not in LISTED_CODES
+    ]
+    listed = [
+        (SAMPLE_COLUMNS.index(column), words[column])
+        for column in LISTED_CODES
+        if column in words and column in SAMPLE_COLUMNS
     ]
     dates = [
         SAMPLE_COLUMNS.index(c)
@@ -856,6 +881,10 @@ def _labelled(rows: Iterable[list], words: dict[str, dict]) -> Iterator[list]:
         row = list(row)
         for index, mapping in coded:
             row[index] = mapping.get(row[index], row[index])
+        for index, mapping in listed:
+            if row[index]:  # as _sql_listed_words: every part, empty ones too
+                parts = str(row[index]).split(",")
+                row[index] = LISTED_JOIN.join(mapping.get(p, p) for p in parts)
         for day in dates:
             if row[day]:
                 row[day] = date.fromisoformat(row[day])
@@ -894,6 +923,27 @@ def _sql_words(text, mapping: dict | None):
     if not mapping:
         return text
     return case(*((text == code, literal(word)) for code, word in mapping.items()), else_=text)
+
+
+def _sql_quoted(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _sql_listed_words(column, mapping: dict | None):
+    """A cell of codes joined by "," as their words joined by "、", part by part in order
+    (as _labelled() does in Python); NULL for an empty cell."""
+    if not mapping:
+        return column
+    table, name = column.table.name, column.name
+    cases = " ".join(
+        f"WHEN {_sql_quoted(code)} THEN {_sql_quoted(word)}" for code, word in mapping.items()
+    )
+    return literal_column(
+        f"(SELECT string_agg(CASE part {cases} ELSE part END, {_sql_quoted(LISTED_JOIN)} "
+        f"ORDER BY n) FROM unnest(string_to_array({table}.{name}, ',')) "
+        "WITH ORDINALITY AS listed(part, n))",
+        String,
+    )
 
 
 def _sql_cell(expression, *, mapping: dict | None = None):
@@ -963,8 +1013,17 @@ def sample_copy_query(
         **{name: getattr(SamplingVisit, name) for name in NATIONAL_VISIT_COLUMNS},
     }
     assert list(cells) == SAMPLE_COLUMNS
+    for name in LISTED_CODES:
+        cells[name] = _sql_listed_words(cells[name], words.get(name))
     columns = [
-        _sql_cell(expr, mapping=key_words if name == "key_food" else words.get(name)).label(name)
+        _sql_cell(
+            expr,
+            mapping=key_words
+            if name == "key_food"
+            else None
+            if name in LISTED_CODES
+            else words.get(name),
+        ).label(name)
         for name, expr in cells.items()
     ]
     query = (

@@ -22,13 +22,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock, inspection
 from labsys.core import lifecycle as tables
 from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
 from labsys.models import (
+    BenchRecord,
     Conclusion,
     DecisionRule,
     InspectionType,
@@ -261,17 +262,38 @@ def _local_date(moment: datetime | None) -> str:
     return clock.local_date(moment).isoformat() if moment else ""
 
 
-def test_dates(results: list[SampleResult]) -> str:
-    """检验日期 "first 至 last" (ISO/IEC 17025 §7.8.2.1 i)).
+def bench_records(results: list[SampleResult]) -> dict[int, BenchRecord]:
+    """The bench record of each result that has one (its test dates, the method used)."""
+    session = object_session(results[0]) if results else None
+    if session is None:
+        return {}
+    return {
+        r.result_id: r
+        for r in session.scalars(
+            select(BenchRecord).where(BenchRecord.result_id.in_([x.id for x in results]))
+        )
+    }
 
-    No result records when its test started or ended yet, so the dates are those on which
-    the results were entered (``entered_at``): the first and the last.  A later change that
-    records test dates per result replaces this function's input, not its callers.
-    """
-    days = sorted({_local_date(r.entered_at) for r in results if r.entered_at})
-    if not days:
+
+def test_dates(results: list[SampleResult], bench: dict[int, BenchRecord] | None = None) -> str:
+    """检验日期 "first 至 last" (ISO/IEC 17025 §7.8.2.1 i)): from the first test start to the
+    last test end of the results' bench records; a result without one counts the day it was
+    entered (``entered_at``)."""
+    bench = bench or {}
+    starts, ends = [], []
+    for result in results:
+        record = bench.get(result.id)
+        if record is not None:
+            starts.append(record.started_on)
+            ends.append(record.ended_on)
+        elif result.entered_at:
+            day = clock.local_date(result.entered_at)
+            starts.append(day)
+            ends.append(day)
+    if not starts:
         return "/"
-    return days[0] if days[0] == days[-1] else f"{days[0]} 至 {days[-1]}"
+    first, last = min(starts).isoformat(), max(ends).isoformat()
+    return first if first == last else f"{first} 至 {last}"
 
 
 def judgement_bases(results: list[SampleResult]) -> str:
@@ -315,11 +337,19 @@ def _result_text(result: SampleResult) -> str:
 
 
 def report_rows(
-    results: list[SampleResult], inspection_type: InspectionType | None = None
+    results: list[SampleResult],
+    inspection_type: InspectionType | None = None,
+    bench: dict[int, BenchRecord] | None = None,
 ) -> list[ReportRow]:
     """The item table; a risk-monitoring report marks problem items (问题项目), never
-    合格/不合格."""
+    合格/不合格.  检验方法 is the method the bench record says was used, else the item's."""
     worded = InspectionType.of(inspection_type).concludes_qualified
+    bench = bench or {}
+
+    def method(result: SampleResult) -> str:
+        record = bench.get(result.id)
+        return (record.method_standard if record else "") or result.method_standard
+
     return [
         ReportRow(
             seq=index,
@@ -330,7 +360,7 @@ def report_rows(
             verdict=VERDICT_LABELS.get(r.verdict, "—")
             if worded
             else inspection.item_label(InspectionType.RISK_MONITORING, r.verdict),
-            method=r.method_standard,
+            method=method(r),
         )
         for index, r in enumerate(results, start=1)
     ]
@@ -400,6 +430,7 @@ def report_data(
     remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results)) if x)
     config = current_app.config
     kind = InspectionType.of(sample.inspection_type)
+    bench = bench_records(results)
     return ReportData(
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
@@ -428,7 +459,7 @@ def report_data(
         author=author.display_name,
         reviewer=reviewer.display_name if reviewer else "/",
         approver=approver.display_name if approver else "/",
-        rows=report_rows(results, kind),
+        rows=report_rows(results, kind, bench),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
         lab_address=config.get("LAB_ADDRESS", ""),
@@ -436,7 +467,7 @@ def report_data(
         cma_no=config.get("LAB_CMA_NO", ""),
         cma_image=config.get("LAB_CMA_IMAGE") or None,
         sample_condition=sample_condition(sample),
-        test_dates=test_dates(results),
+        test_dates=test_dates(results, bench),
         judgement_basis=judgement_bases(results),
         sampling_basis=visit.sampling_basis or config.get("SAMPLING_BASIS") or "/",
         notes=notes_for(kind.value),

@@ -803,13 +803,18 @@ def record_parcel_arrival(
     unboxing_record: str | None = None,
 ) -> SamplingVisit:
     """An online visit's parcel arrived (and was unboxed): the delivery clock of its batches
-    still awaiting the lab starts from that day (Order No. 15 Art. 18 *(verify)*)."""
+    still awaiting the lab starts from that day (Order No. 15 Art. 18 *(verify)*).  Recorded
+    once, on a live form before receipt; anything later is a correction of the form
+    (``corrections.correct_visit``: a reason, and after receipt a reviewer's approval)."""
     if not may_attach_to_visit(session, actor, visit):
         raise PermissionDenied(_("Only the visit's samplers or a supervisor may record this."))
     if visit.link != Link.ONLINE:
         raise ServiceError(
             _("Only an online sample arrives as a parcel."), field="parcel_arrival_date"
         )
+    refusal = parcel_refusal(visit)
+    if refusal:
+        raise ServiceError(refusal, field="parcel_arrival_date")
     if not isinstance(arrived_on, date):
         raise ServiceError(_("Enter the day the parcel arrived."), field="parcel_arrival_date")
     if arrived_on < visit.sampling_date:
@@ -833,7 +838,9 @@ def record_parcel_arrival(
     due = delivery_due(session, visit)
     for sample in visit.samples:
         if sample.status == SampleStatus.REGISTERED:
-            sample.due_delivery = due
+            sample.due_delivery = delivery_due(
+                session, visit, extension=sample.delivery_extension_workdays or 0
+            )
     session.flush()
     audit.record(
         session,
@@ -849,6 +856,26 @@ def record_parcel_arrival(
         },
     )
     return visit
+
+
+def parcel_refusal(visit: SamplingVisit) -> str | None:
+    """Why the parcel's arrival may not be recorded directly (None: it may).  A voided form
+    changes no more; a recorded arrival, or one after a batch reached the lab, is corrected
+    like any field of the form, with its reason and, after receipt, its approval."""
+    if visit.voided_at is not None:
+        return _("This sampling form is voided.")
+    if any(s.status not in (SampleStatus.REGISTERED, SampleStatus.VOIDED) for s in visit.samples):
+        return _(
+            "A batch of this form is already at the lab: correct the parcel's arrival through "
+            "a correction of the form, with a reason and a reviewer's approval."
+        )
+    if visit.parcel_arrival_date is not None:
+        return _(
+            "The parcel's arrival is already recorded (%(day)s): correct it through a "
+            "correction of the form.",
+            day=visit.parcel_arrival_date.isoformat(),
+        )
+    return None
 
 
 def missing_online_evidence(session: Session, visit: SamplingVisit) -> list[str]:
@@ -1083,6 +1110,8 @@ def _apply_visit_changes(
         else:
             setattr(visit, key, value)
     task = session.get(Task, visit.task_id) if visit.task_id else None
+    restart_clock = bool({"sampling_date", "link", "parcel_arrival_date"} & set(new))
+    table = workcal.holiday_table(session) if restart_clock else None
     changes = [
         audit.Change(
             "sampling_visit",
@@ -1101,9 +1130,11 @@ def _apply_visit_changes(
             setattr(sample, key, getattr(visit, key))
         sample.plan_id = task.plan_id if task else None
         sample.inspection_type = _inspection_type(task)
-        if sample.status == SampleStatus.REGISTERED and "sampling_date" in new:
-            sample.due_delivery = workcal.add_workdays(
-                session, visit.sampling_date, DELIVERY_WORKDAYS
+        if sample.status == SampleStatus.REGISTERED and restart_clock:
+            # The same clock as at save: the setting, the parcel of an online sample, and
+            # any extension the regulator approved.
+            sample.due_delivery = delivery_due(
+                session, visit, table, extension=sample.delivery_extension_workdays or 0
             )
         after = {k: getattr(sample, k) for k in before}
         moved = sorted(k for k in before if before[k] != after[k])

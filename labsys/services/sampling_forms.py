@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from labsys.models import Link, Sample, SamplingVisit
+from labsys.models import InspectionType, Link, Sample, SampleStatus, SamplingVisit
 from labsys.pdf.sampling_forms import (
     FormSection,
     NoticeData,
@@ -13,6 +13,11 @@ from labsys.pdf.sampling_forms import (
     sampling_forms_pdf,
 )
 from labsys.services.sampling import storage_titles
+
+
+def live_samples(visit: SamplingVisit) -> list[Sample]:
+    return [s for s in visit.samples if s.status != SampleStatus.VOIDED]
+
 
 LINK_PLACES = {
     Link.PRODUCTION: "生产环节",
@@ -155,12 +160,17 @@ def form_data(sample: Sample) -> SamplingFormData:
     return SamplingFormData(
         sample_no=sample.sample_no,
         task_source=task_source(visit, sample),
-        inspection_type=plan.inspection_type if plan else "监督抽检",
+        # 检验类别 as a title (监督抽检; English in an English UI), never the stored code.
+        inspection_type=InspectionType.of(
+            sample.inspection_type or (plan.inspection_type if plan else None)
+        ).title,
         sections=sections,
         remarks=sample.remarks or "/",
         samplers="、".join(u.display_name for u in visit.samplers),
         sampling_date=_date(visit.sampling_date),
         seal_checker=sample.seal_checker,
+        voided=sample.status == SampleStatus.VOIDED,
+        void_reason=visit.void_reason if visit.voided_at is not None else None,
     )
 
 
@@ -171,6 +181,10 @@ def forms_pdf(samples: list[Sample]) -> bytes:
 
 
 def visit_notice_pdf(visit: SamplingVisit) -> bytes:
+    # A voided batch is no longer sampled from the unit: the notice lists and counts the live
+    # ones.  A voided form keeps its batches on its (voided) notice.
+    voided = visit.voided_at is not None
+    listed = list(visit.samples) if voided else live_samples(visit)
     first = visit.samples[0] if visit.samples else None
     data = NoticeData(
         unit_name=visit.sampled_unit.name,
@@ -180,9 +194,10 @@ def visit_notice_pdf(visit: SamplingVisit) -> bytes:
         basis=visit.sampling_basis or current_app.config.get("SAMPLING_BASIS") or "",
         samplers="、".join(u.display_name for u in visit.samplers),
         batches=[
-            (s.sample_no, s.food_name, f"{s.quantity} {s.quantity_unit}".strip())
-            for s in visit.samples
+            (s.sample_no, s.food_name, f"{s.quantity} {s.quantity_unit}".strip()) for s in listed
         ],
         online=visit.link == Link.ONLINE,
+        voided=voided,
+        void_reason=visit.void_reason if voided else None,
     )
     return notice_pdf(data, font_path=current_app.config.get("PDF_FONT_PATH"))

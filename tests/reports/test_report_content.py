@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from labsys.extensions import db
-from labsys.models import Plan, Task
+from labsys.models import BenchRecord, Plan, Task
 from labsys.pdf.fonts import register_fonts
 from labsys.pdf.report import ITEM_WIDTHS, ONLY_THE_SAMPLE, unit_fits
 from labsys.services import reports
@@ -117,11 +117,52 @@ def test_receipt_condition_test_dates_bases_and_sampling_basis_are_fields(
     _entered(sample, 4, 6)
     first = pdf_pages(_issue(sample, boss).pdf)[0]
     assert "样品状态包装完好，无破损，4.5°C" in first
-    # No explicit test dates exist yet: the first and last days results were entered.
+    # No bench record: the first and last days the results were entered.
     assert "检验日期2026-11-04至2026-11-06" in first
     assert "判定依据GB2762-2022、GB2761-2017" in first
     assert "抽样依据《食品安全抽样检验管理办法》（国家市场监督管理总局令第15号）" in first
     assert ONLY_THE_SAMPLE in first
+
+
+def test_the_test_dates_and_the_method_used_come_from_the_bench_records(
+    concluded_sample, boss, tech
+):
+    """A bench record's test start and end are the 检验日期 (ISO/IEC 17025 §7.8.2.1 i));
+    its method is the 检验方法 printed; a result without one falls back to its entry day."""
+    sample = concluded_sample([LEAD, AFLATOXIN])
+    _entered(sample, 20, 21)
+    lead, aflatoxin = sorted(sample.results, key=lambda r: r.seq)
+    db.session.add(
+        BenchRecord(
+            result_id=lead.id,
+            started_on=date(2026, 11, 3),
+            ended_on=date(2026, 11, 5),
+            method_standard="GB 5009.268-2016",
+            recorded_by_id=tech.id,
+        )
+    )
+    db.session.commit()
+    pages = pdf_pages(_issue(sample, boss).pdf)
+    assert "检验日期2026-11-03至2026-11-21" in pages[0]
+    text = "".join(pages)
+    assert "GB5009.268-2016" in text  # the method the bench record says was used
+    rows = reports.report_rows([lead, aflatoxin], None, reports.bench_records([lead, aflatoxin]))
+    assert [r.method for r in rows] == ["GB 5009.268-2016", aflatoxin.method_standard]
+    # Bench records alone: from the first start to the last end.
+    db.session.add(
+        BenchRecord(
+            result_id=aflatoxin.id,
+            started_on=date(2026, 11, 4),
+            ended_on=date(2026, 11, 9),
+            method_standard="",
+            recorded_by_id=tech.id,
+        )
+    )
+    db.session.commit()
+    results = [lead, aflatoxin]
+    bench = reports.bench_records(results)
+    assert reports.test_dates(results, bench) == "2026-11-03 至 2026-11-09"
+    assert reports.report_rows(results, None, bench)[1].method == aflatoxin.method_standard
 
 
 def test_a_single_test_day_prints_once(concluded_sample, boss):

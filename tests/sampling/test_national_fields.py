@@ -162,11 +162,129 @@ def test_a_parcel_date_given_on_the_form_starts_the_clock_at_once(world):
     }
 
 
+def test_the_parcel_is_recorded_once_on_a_live_form_before_receipt(world):
+    """Afterwards only a correction of the form (reason, approval after receipt) moves it."""
+    from labsys.services import corrections, receipt
+
+    recorded = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )  # fmt: skip
+    received = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE), [world.batch(), world.batch(food_name="b")]
+    )
+    voided = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    db.session.commit()
+    receipt.receive_sample(
+        db.session, world.tom, received.samples[0], arrived_at=None, seal_state="完好"
+    )
+    corrections.void_visit(
+        db.session, world.ann, voided, reason="重复录入", expected_version=voided.version_id
+    )
+    db.session.commit()
+    cases = {recorded: "已记录", received: "已有批次送达实验室", voided: "已作废"}
+    for visit, message in cases.items():
+        before = (visit.parcel_arrival_date, visit.unboxing_record)
+        dues = [s.due_delivery for s in visit.samples]
+        with pytest.raises(ServiceError, match=message):
+            sampling.record_parcel_arrival(
+                db.session, world.sue, visit, arrived_on=date(2026, 11, 6), unboxing_record="改"
+            )
+        db.session.rollback()
+        assert (visit.parcel_arrival_date, visit.unboxing_record) == before
+        assert [s.due_delivery for s in visit.samples] == dues
+        assert sampling.parcel_refusal(visit)
+
+
+def test_the_visit_page_offers_the_parcel_form_only_while_it_may_be_used(world, client, login,
+                                                                          post):  # fmt: skip
+    waiting = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    recorded = sampling.create_visit(
+        db.session, world.ann, world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )  # fmt: skip
+    db.session.commit()
+    login(world.ann)
+    page = client.get(f"/sampling/visits/{waiting.id}").get_data(as_text=True)
+    assert 'id="parcel-form"' in page
+    page = client.get(f"/sampling/visits/{recorded.id}").get_data(as_text=True)
+    assert 'id="parcel-form"' not in page
+    url = f"/sampling/visits/{recorded.id}"
+    response = post(
+        f"{url}/parcel",
+        {"parcel_arrival_date": "2026-11-06", "unboxing_record": "改"},
+        token_from=f"/sampling/visits/{waiting.id}",
+        follow_redirects=True,
+    )
+    assert "已记录" in response.get_data(as_text=True)
+    db.session.expire_all()
+    visit = db.session.get(type(recorded), recorded.id)
+    assert visit.parcel_arrival_date == date(2026, 11, 4) and visit.unboxing_record is None
+
+
 def test_a_retail_visit_has_no_parcel(world):
     visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
     with pytest.raises(ServiceError):
         sampling.record_parcel_arrival(db.session, world.ann, visit, arrived_on=SAMPLING_DAY)
     assert visit.samples[0].due_delivery == date(2026, 11, 9)
+
+
+def _correct(world, visit, **changes):
+    from labsys.services import corrections
+
+    corrections.correct_visit(
+        db.session, world.ann, visit, changes=changes, reason="", expected_version=visit.version_id
+    )
+    db.session.commit()
+
+
+def test_a_corrected_parcel_date_moves_the_delivery_clock(world):
+    visit = sampling.create_visit(
+        db.session,
+        world.ann,
+        world.visit(**ONLINE, parcel_arrival_date=date(2026, 11, 4)),
+        [world.batch()],
+    )
+    db.session.commit()
+    sample = visit.samples[0]
+    assert sample.due_delivery == date(2026, 11, 11)
+    _correct(world, visit, parcel_arrival_date=date(2026, 11, 5))
+    assert sample.due_delivery == date(2026, 11, 12)  # 5 working days from Thursday 5 Nov
+
+
+def test_a_corrected_sampling_date_of_an_online_visit_starts_no_clock(world):
+    visit = sampling.create_visit(db.session, world.ann, world.visit(**ONLINE), [world.batch()])
+    db.session.commit()
+    sample = visit.samples[0]
+    _correct(world, visit, sampling_date=date(2026, 10, 30))
+    assert sample.due_delivery is None  # the parcel is still on its way
+
+
+def test_a_retail_visit_corrected_to_online_waits_for_its_parcel(world):
+    visit = sampling.create_visit(db.session, world.ann, world.visit(), [world.batch()])
+    db.session.commit()
+    sample = visit.samples[0]
+    assert sample.due_delivery == date(2026, 11, 9)
+    _correct(world, visit, **ONLINE)
+    assert sample.due_delivery is None
+    _correct(world, visit, link="retail", **{k: "" for k in ONLINE if k != "link"})
+    assert sample.due_delivery == date(2026, 11, 9)  # and back: the retail clock again
+
+
+def test_a_corrected_sampling_date_keeps_the_setting_and_the_extension(world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "DELIVERY_WORKDAYS", 7)
+    visit = sampling.create_visit(
+        db.session, world.ann, world.visit(), [world.batch(), world.batch(food_name="b2")]
+    )
+    db.session.commit()
+    extended, plain = visit.samples
+    assert plain.due_delivery == date(2026, 11, 11)  # 7 working days from Monday 2 Nov
+    sampling.extend_delivery(db.session, world.sue, extended, workdays=2, reason="监管部门同意")
+    db.session.commit()
+    assert extended.due_delivery == date(2026, 11, 13)
+    _correct(world, visit, sampling_date=date(2026, 11, 3))
+    assert plain.due_delivery == date(2026, 11, 12)
+    assert extended.due_delivery == date(2026, 11, 16)  # 7 + the approved 2
 
 
 def test_the_new_fields_are_edited_and_corrected_like_the_others(world):
@@ -206,27 +324,62 @@ def _online_sample(world, **batch):
 def test_the_samples_export_has_a_machine_column_for_each_field(world):
     from labsys.services import exports
 
-    sample = _online_sample(world, supplier='=HYPERLINK("http://x")')
+    sample = _online_sample(
+        world, supplier='=HYPERLINK("http://x")', purchase_date=date(2026, 10, 30),
+        sample_attribute="seasonal", physical_state="semi_solid",
+    )  # fmt: skip
+    sample.visit.unboxing_record = "外包装完好，样品无破损"
+    sample.visit.organising_authority = "北京市市场监督管理局"
+    db.session.commit()
     header, rows = exports.export_table(db.session, "samples")
     row = dict(zip(header, next(rows), strict=True))
     assert row["sample_no"] == sample.sample_no
-    assert {k: row[k] for k in ("product_standard", "licence_no", "sample_source",
-                                "storage_conditions", "unit_price", "online_order_no",
-                                "parcel_arrival_date", "task_source", "packaging")} == {
+    national = {k: row[k] for k in exports.NATIONAL_SAMPLE_COLUMNS + exports.NATIONAL_VISIT_COLUMNS}
+    assert national == {
         "product_standard": "GB/T 1355-2021",
+        "quality_grade": "一级",
         "licence_no": "SC10111010500017",
         "sample_source": "purchased",
-        "storage_conditions": "ambient,dark",
-        "unit_price": "25.50",
-        "online_order_no": "2026110212345678",
-        "parcel_arrival_date": "2026-11-04",
-        "task_source": "2026年北京市食品安全监督抽检",
+        "sample_attribute": "seasonal",
+        "physical_state": "semi_solid",
         "packaging": "prepackaged",
-    }  # fmt: skip
+        "storage_conditions": "ambient,dark",
+        "sampling_method": "non_aseptic",
+        "oil_process": "",
+        "unit_price": "25.50",
+        "purchase_cost": "51",
+        "purchase_date": "2026-10-30",
+        "supplier": '=HYPERLINK("http://x")',
+        "seal_checker": "王店长",
+        "sampling_basis": "抽样细则",
+        "organising_authority": "北京市市场监督管理局",
+        "task_source": "2026年北京市食品安全监督抽检",
+        "online_platform": "某电商平台",
+        "online_shop": "五得利官方旗舰店",
+        "online_shop_url": "https://shop.example.com/store/123",
+        "online_order_no": "2026110212345678",
+        "online_buyer_account": "labsys_buyer01",
+        "online_payment_account": "对公账户 6222****1234",
+        "online_payment_amount": "51.00",
+        "delivery_address": "北京市西城区检验中心收样室",
+        "parcel_arrival_date": "2026-11-04",
+        "unboxing_record": "外包装完好，样品无破损",
+    }
     assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in header)  # snake_case
     # A hostile value is made inert in the CSV.
     text = "".join(exports.csv_chunks(*exports.export_table(db.session, "samples")))
     assert "'=HYPERLINK" in text
+    # For people: words, not codes, the storage conditions too.
+    for language, storage in (
+        ("zh", "常温、避光"),
+        ("en", "Ambient (常温)、Away from light (避光)"),
+    ):
+        header, rows = exports.export_table(db.session, "samples", labels=language)
+        row = list(next(rows))
+        index = exports.SAMPLE_COLUMNS.index
+        assert row[index("storage_conditions")] == storage
+        assert row[index("unboxing_record")] == "外包装完好，样品无破损"
+    assert "拆封查验记录" in exports.export_table(db.session, "samples", labels="zh")[0]
 
 
 def test_the_unqualified_table_names_the_visits_task_source(world):
@@ -268,10 +421,54 @@ def test_the_printed_sampling_form_carries_every_field(world):
     for expected in ("食品安全抽样检验抽样单", sample.sample_no, "GB/T 1355-2021",
                      "SC10111010500017", "外购", "预包装", "常温、避光", "非无菌抽样",
                      "25.50", "2026110212345678", "五得利官方旗舰店", "包裹到达日期",
-                     "2026-11-04", "2026年北京市食品安全监督抽检", "检查封样人员"):  # fmt: skip
+                     "2026-11-04", "2026年北京市食品安全监督抽检", "检查封样人员",
+                     "检验类别：监督抽检"):  # fmt: skip
         assert expected in text, expected
+    assert "supervision" not in text and "作废" not in text
     # Typed markup prints as typed, never as reportlab markup.
     assert "<img" in text and "<font size=40>" in text
+
+
+def test_the_printed_form_names_the_inspection_type_in_the_users_language(world):
+    from flask_babel import force_locale
+
+    from labsys.models import InspectionType
+    from labsys.services import sampling_forms
+
+    sample = _online_sample(world)
+    sample.inspection_type = InspectionType.RISK_MONITORING
+    assert sampling_forms.form_data(sample).inspection_type == "风险监测"
+    assert "检验类别：风险监测" in _pdf_text(sampling_forms.forms_pdf([sample]))
+    with force_locale("en"):
+        assert sampling_forms.form_data(sample).inspection_type == "Risk monitoring"
+
+
+def test_a_voided_batch_prints_marked_void_and_leaves_the_notice(world):
+    from labsys.services import corrections, sampling_forms
+
+    visit = sampling.create_visit(
+        db.session, world.ann, world.visit(), [world.batch(), world.batch(food_name="全麦粉")]
+    )
+    db.session.commit()
+    live, voided = visit.samples
+    corrections.void_sample(
+        db.session, world.ann, voided, reason="重复录入", expected_version=voided.version_id
+    )
+    db.session.commit()
+    assert "作废" in _pdf_text(sampling_forms.forms_pdf([voided]))
+    assert "作废" not in _pdf_text(sampling_forms.forms_pdf([live]))
+    notice = _pdf_text(sampling_forms.visit_notice_pdf(visit))
+    assert live.sample_no in notice and voided.sample_no not in notice
+    assert "共1批次" in notice and "作废" not in notice
+    # A whole form voided: its notice and forms say so, with the reason.
+    corrections.void_visit(
+        db.session, world.ann, visit, reason="被抽样单位拒绝", expected_version=visit.version_id
+    )
+    db.session.commit()
+    notice = _pdf_text(sampling_forms.visit_notice_pdf(visit))
+    assert "作废" in notice and "被抽样单位拒绝" in notice
+    forms = _pdf_text(sampling_forms.forms_pdf([live]))
+    assert "作废" in forms and "被抽样单位拒绝" in forms
 
 
 def test_the_printed_notice_lists_the_batches(world):
@@ -333,6 +530,22 @@ def test_the_form_page_saves_the_fields_and_the_sample_page_shows_them(world, cl
         assert text in html
     assert '<img src="/etc/passwd"/>' not in html  # escaped
     assert "&lt;img" in html
+
+
+def test_the_sample_page_shows_every_online_field_and_links_to_its_visit(world, client, login):
+    sample = _online_sample(world)
+    sample.visit.unboxing_record = "外包装完好<script>x</script>"
+    db.session.commit()
+    login(world.ann)
+    html = client.get(f"/sampling/samples/{sample.id}").get_data(as_text=True)
+    for name, value in ONLINE.items():
+        if name != "link":
+            assert value in html, name
+    assert "外包装完好&lt;script&gt;" in html and "2026-11-04" in html
+    assert f'href="/sampling/visits/{sample.visit_id}"' in html
+    login(world.tom)  # the lab sees the visit too
+    html = client.get(f"/sampling/samples/{sample.id}").get_data(as_text=True)
+    assert f'href="/sampling/visits/{sample.visit_id}"' in html
 
 
 def test_the_form_page_names_each_bad_field(world, client, login, post):

@@ -36,6 +36,7 @@ VISIT_HOSTILE = {
     "organising_authority": "-",
     "task_source": " leading space",
     "online_payment_amount": "-12\n",
+    "unboxing_record": "=1+1 拆封\n外包装完好",
 }
 
 
@@ -46,6 +47,7 @@ def hostile(dataset, supervisor):
         setattr(first, name, value)
     second.food_name = "-１"  # a full-width digit
     second.purchase_date = date(2026, 1, 9)
+    second.storage_conditions = "refrigerated,dark"
     for name, value in VISIT_HOSTILE.items():
         setattr(first.visit, name, value)
     first.visit.parcel_arrival_date = date(2026, 1, 12)
@@ -107,6 +109,10 @@ def test_copy_writes_the_csv_python_writes(app, hostile, monkeypatch, labels, fi
     if filters is None:
         assert "'=HYPERLINK" in got and "'@SUM(A1:A9)" in got and ",+1," in got
         assert ",-0.5," in got and "R-1" in got and "R-0" not in got and "R-2" not in got
+        assert "'=1+1 拆封" in got  # the unboxing record, made inert
+        listed = {None: "refrigerated,dark", "zh": "冷藏、避光", "en": "Refrigerated (冷藏)、"}
+        assert listed[labels] in got
+        assert ("冷冻、dry" in got) == (labels == "zh")  # an unknown code stays as it is
 
 
 def test_small_chunks_split_between_rows(app, hostile):

@@ -14,7 +14,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 from labsys.models import Conclusion, Link, ResultStatus, SampleStatus, VerdictValue
 from labsys.models.api import SCOPES
 from labsys.models.correction import REASON_MAX
-from labsys.models.enums import InspectionType
+from labsys.models.enums import (
+    InspectionType,
+    Packaging,
+    PhysicalState,
+    SampleAttribute,
+    SampleSource,
+    SamplingMethod,
+    StorageCondition,
+)
 from labsys.models.report import ReportStatus
 from labsys.web.inputs import INT_MAX
 
@@ -194,6 +202,35 @@ class Task(Strict):
 # --- visits and samples -------------------------------------------------------------------------
 
 
+MONEY = {"description": 'yuan as decimal text, at most 2 decimals, e.g. "25.50"'}
+STANDARD = {"description": "执行标准, e.g. GB/T 1355-2021 (several separated by 、)"}
+LICENCE = {"description": "生产许可证编号: SC and 14 digits"}
+PURCHASE_DATE = {"description": "食用农产品: 购进日期 (not after the sampling date)"}
+SUPPLIER = {"description": "食用农产品: 供货者"}
+ONLINE = {"description": "online sampling (link online) only, and required then"}
+STORAGE = [c.value for c in StorageCondition]
+
+
+def _choice(enum, **kwargs) -> fields.Field:
+    """A closed list of the national form (the enum's values; "" or null: not given)."""
+    return Nullable(
+        fields.String(
+            validate=validate.OneOf(["", *(m.value for m in enum)]),
+            metadata={"enum": ["", *(m.value for m in enum), None]},
+            **kwargs,
+        )
+    )
+
+
+def _storage(**kwargs) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(STORAGE)),
+        validate=validate.Length(max=len(STORAGE)),
+        metadata={"description": "储存条件, several allowed: " + ", ".join(STORAGE)},
+        **kwargs,
+    )
+
+
 class BatchIn(Strict):
     food_name = Text(200, required=True)
     category_id = Nullable(Id(load_default=None))
@@ -209,6 +246,22 @@ class BatchIn(Strict):
     sampling_base = Text(60, load_default="")
     producer_id = Nullable(Id(load_default=None))
     remarks = Text(1000, load_default="")
+    # The rest of the national 抽样单, validated by the service as on the page (the standard
+    # number's form, the SC licence, the money, the purchase date); each may be left out.
+    product_standard = Text(200, load_default="", metadata=STANDARD)
+    quality_grade = Text(40, load_default="")
+    licence_no = Text(40, load_default="", metadata=LICENCE)
+    sample_source = _choice(SampleSource, load_default=None)
+    sample_attribute = _choice(SampleAttribute, load_default=None)
+    physical_state = _choice(PhysicalState, load_default=None)
+    packaging = _choice(Packaging, load_default=None)
+    storage_conditions = _storage(load_default=list)
+    sampling_method = _choice(SamplingMethod, load_default=None)
+    unit_price = Nullable(Text(20, load_default=None, metadata=MONEY))
+    purchase_cost = Nullable(Text(20, load_default=None, metadata=MONEY))
+    purchase_date = Nullable(Day(load_default=None, metadata=PURCHASE_DATE))
+    supplier = Text(200, load_default="", metadata=SUPPLIER)
+    seal_checker = Text(60, load_default="", metadata={"description": "检查封样人员"})
 
 
 class SampleChangeIn(Strict):
@@ -229,6 +282,20 @@ class SampleChangeIn(Strict):
     sampling_base = Text(60)
     producer_id = Nullable(Id())
     remarks = Text(1000)
+    product_standard = Text(200, metadata=STANDARD)
+    quality_grade = Text(40)
+    licence_no = Text(40, metadata=LICENCE)
+    sample_source = _choice(SampleSource)
+    sample_attribute = _choice(SampleAttribute)
+    physical_state = _choice(PhysicalState)
+    packaging = _choice(Packaging)
+    storage_conditions = _storage()
+    sampling_method = _choice(SamplingMethod)
+    unit_price = Nullable(Text(20, metadata=MONEY))
+    purchase_cost = Nullable(Text(20, metadata=MONEY))
+    purchase_date = Nullable(Day(metadata=PURCHASE_DATE))
+    supplier = Text(200, metadata=SUPPLIER)
+    seal_checker = Text(60, metadata={"description": "检查封样人员"})
     reason = Text(500)
 
 
@@ -240,9 +307,64 @@ class VisitIn(Strict):
     region_code = Nullable(Text(12, load_default=None))
     task_id = Nullable(Id(load_default=None))
     sampler_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=20))
+    sampling_basis = Text(
+        300,
+        load_default="",
+        metadata={"description": "抽样依据 (empty: the lab's setting is printed)"},
+    )
+    organising_authority = Text(200, load_default="", metadata={"description": "组织机构"})
+    task_source = Text(
+        200, load_default="", metadata={"description": "任务来源 (empty: the task's plan)"}
+    )
+    # 网络抽检 (link "online"), Order No. 15 Art. 18 (verify): required when online,
+    # refused otherwise, as on the page.
+    online_platform = Text(100, load_default="", metadata=ONLINE)
+    online_shop = Text(200, load_default="", metadata=ONLINE)
+    online_shop_url = Text(500, load_default="", metadata={"description": "https://…"})
+    online_order_no = Text(100, load_default="", metadata=ONLINE)
+    online_buyer_account = Text(100, load_default="", metadata=ONLINE)
+    online_payment_account = Text(100, load_default="", metadata=ONLINE)
+    online_payment_amount = Nullable(Text(20, load_default=None, metadata=MONEY))
+    delivery_address = Text(300, load_default="", metadata=ONLINE)
+    parcel_arrival_date = Nullable(
+        Day(
+            load_default=None,
+            metadata={"description": "online only: the delivery clock starts on this day"},
+        )
+    )
+    unboxing_record = Nullable(Text(2000, load_default=None))
     batches = fields.List(
         fields.Nested(BatchIn), required=True, validate=validate.Length(min=1, max=50)
     )
+
+
+class VisitChangeIn(Strict):
+    """Only the fields sent change (the visit's, copied onto its batches).  While nothing is
+    received the sampling team corrects at once; after receipt it is a correction request
+    that needs a ``reason`` and a second person's approval.  The parcel's arrival of an
+    online visit, once recorded, is corrected here too."""
+
+    sampled_unit_id = Id()
+    sampling_date = Day()
+    place = Text(300)
+    link = fields.Enum(Link, by_value=True)
+    region_code = Nullable(Text(12))
+    task_id = Nullable(Id())
+    sampler_ids = fields.List(Id(), validate=validate.Length(max=20))
+    sampling_basis = Text(300)
+    organising_authority = Text(200)
+    task_source = Text(200)
+    online_platform = Text(100, metadata=ONLINE)
+    online_shop = Text(200, metadata=ONLINE)
+    online_shop_url = Text(500)
+    online_order_no = Text(100, metadata=ONLINE)
+    online_buyer_account = Text(100, metadata=ONLINE)
+    online_payment_account = Text(100, metadata=ONLINE)
+    online_payment_amount = Nullable(Text(20, metadata=MONEY))
+    delivery_address = Text(300, metadata=ONLINE)
+    parcel_arrival_date = Nullable(Day())
+    unboxing_record = Nullable(Text(2000))
+    reason = Text(REASON_MAX)
 
 
 class CorrectionRequestOut(Strict):
@@ -287,6 +409,27 @@ class SampleOut(Strict):
     conclusion = fields.Enum(Conclusion, by_value=True, allow_none=True, required=True)
     due_delivery = fields.Date(allow_none=True, required=True)
     due_report = fields.Date(allow_none=True, required=True)
+    shelf_life = fields.String(required=True)
+    quantity = fields.String(required=True)
+    quantity_unit = fields.String(required=True)
+    product_standard = fields.String(required=True)
+    quality_grade = fields.String(required=True)
+    licence_no = fields.String(required=True)
+    sample_source = fields.Enum(SampleSource, by_value=True, allow_none=True, required=True)
+    sample_attribute = fields.Enum(SampleAttribute, by_value=True, allow_none=True, required=True)
+    physical_state = fields.Enum(PhysicalState, by_value=True, allow_none=True, required=True)
+    packaging = fields.Enum(Packaging, by_value=True, allow_none=True, required=True)
+    storage_conditions = fields.Function(
+        lambda sample: [v for v in (sample.storage_conditions or "").split(",") if v],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string", "enum": STORAGE}},
+    )
+    sampling_method = fields.Enum(SamplingMethod, by_value=True, allow_none=True, required=True)
+    unit_price = fields.String(allow_none=True, required=True)
+    purchase_cost = fields.String(allow_none=True, required=True)
+    purchase_date = fields.Date(allow_none=True, required=True)
+    supplier = fields.String(required=True)
+    seal_checker = fields.String(required=True)
     version = fields.Integer(attribute="version_id", required=True)
 
 
@@ -300,6 +443,19 @@ class VisitOut(Strict):
     task_id = fields.Integer(allow_none=True, required=True)
     voided_at = fields.DateTime(allow_none=True, required=True)
     void_reason = fields.String(allow_none=True, required=True)
+    sampling_basis = fields.String(required=True)
+    organising_authority = fields.String(required=True)
+    task_source = fields.String(required=True)
+    online_platform = fields.String(required=True)
+    online_shop = fields.String(required=True)
+    online_shop_url = fields.String(required=True)
+    online_order_no = fields.String(required=True)
+    online_buyer_account = fields.String(required=True)
+    online_payment_account = fields.String(required=True)
+    online_payment_amount = fields.String(allow_none=True, required=True)
+    delivery_address = fields.String(required=True)
+    parcel_arrival_date = fields.Date(allow_none=True, required=True)
+    unboxing_record = fields.String(allow_none=True, required=True)
     version = fields.Integer(attribute="version_id", required=True)
     samples = fields.List(fields.Nested(SampleOut), required=True)
 

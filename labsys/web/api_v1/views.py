@@ -225,21 +225,19 @@ visit_bp = blueprint("api_visits", "/visits", "Sampling forms (抽样单): a vis
 def visit_create(data):
     """Create a visit with its batches, validated exactly as the 抽样单 page (the same
     service); refused fields are named ``batches-<index>-<field>`` as on the page."""
-    visit_data = {key: data[key] for key in ("sampled_unit_id", "sampling_date", "place")}
+    visit_data = {key: value for key, value in data.items() if key != "batches"}
     visit_data.update(
         link=data["link"].value,
-        region_code=data.get("region_code"),
-        task_id=data.get("task_id"),
         sampler_ids=data.get("sampler_ids") or [],
+        online_payment_amount=data.get("online_payment_amount") or "",
     )
     batches = [
         {key: ("" if value is None else value) for key, value in batch.items()}
         for batch in data["batches"]
     ]
     for batch in batches:
-        batch["production_date"] = batch["production_date"] or None
-        batch["category_id"] = batch["category_id"] or None
-        batch["producer_id"] = batch["producer_id"] or None
+        for key in ("production_date", "purchase_date", "category_id", "producer_id"):
+            batch[key] = batch[key] or None
     visit = sampling.create_visit(_session(), current_user, visit_data, batches)
     location = url_for("api_visits.visit_detail", visit_id=visit.id)
     return visit, 201, {"Location": location}
@@ -259,6 +257,43 @@ def visit_create(data):
 @token_required(*SAMPLE_READERS)
 def visit_detail(visit_id: int):
     visit = _readable_visit(visit_id)
+    return visit, 200, {"ETag": etag(visit.version_id)}
+
+
+@visit_bp.route("/<int:visit_id>", methods=["PATCH"])
+@visit_bp.doc(
+    **operation(
+        "changeVisit",
+        200,
+        getVisit=link("getVisit", "the visit corrected", visit_id="$response.body#/id"),
+    )
+)
+@visit_bp.doc(parameters=[IF_MATCH])
+@visit_bp.arguments(s.VisitChangeIn)
+@visit_bp.response(200, s.VisitOut)
+@visit_bp.alt_response(
+    202, schema=s.CorrectionRequestOut, description="a correction awaiting approval"
+)
+@visit_bp.alt_response(404, description="no such visit (or not yours)")
+@token_required(Role.SAMPLER, Role.SUPERVISOR, write=True)
+def visit_change(data, visit_id: int):
+    """Correct the form's header (the visit's fields, the national and online ones too), as
+    on the form's correction page: at once before receipt (its sampling team), after
+    receipt a request with a ``reason`` awaiting a second person's approval (202)."""
+    visit = _readable_visit(visit_id)
+    version = check_version(visit.version_id)
+    reason = data.pop("reason", None)
+    changes = {key: ("" if value is None else value) for key, value in data.items()}
+    if "link" in changes:
+        changes["link"] = changes["link"].value
+    for key in ("region_code", "task_id", "parcel_arrival_date", "unboxing_record"):
+        if key in changes:
+            changes[key] = changes[key] or None
+    asked = corrections.correct_visit(
+        _session(), current_user, visit, changes=changes, reason=reason, expected_version=version
+    )
+    if asked is not None:
+        return _correction_requested(asked)
     return visit, 200, {"ETag": etag(visit.version_id)}
 
 
@@ -401,6 +436,9 @@ def sample_change(data, sample_id: int):
     version = check_version(sample.version_id)
     reason = data.pop("reason", None)
     fields = {key: ("" if value is None else value) for key, value in data.items()}
+    for key in ("production_date", "purchase_date", "producer_id"):
+        if key in fields:
+            fields[key] = fields[key] or None
     if sample.status == SampleStatus.REGISTERED:
         sampling.update_sample(_session(), current_user, sample, version, **fields)
         return sample, 200, {"ETag": etag(sample.version_id)}

@@ -275,6 +275,7 @@ def visit_detail(visit_id: int):
         upload=upload_form("sampling_visit", visit.id, request.path),
         missing=sampling.missing_online_evidence(db.session, visit),
         parcel=ParcelForm(formdata=None, parcel_arrival_date=clock.today()),
+        parcel_refusal=sampling.parcel_refusal(visit),
     )
 
 
@@ -500,6 +501,7 @@ def sample_detail(sample_id: int):
         visit_files=attachments.listed(db.session, "sampling_visit", [sample.visit_id]),
         may_attach=sampling.may_attach_to_sample(db.session, current_user, sample),
         upload=upload_form("sample", sample.id, request.path),
+        may_view_visit=sampling.may_view_visit(db.session, current_user, sample.visit),
     )
 
 
