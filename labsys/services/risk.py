@@ -53,7 +53,7 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import String, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, hazards
@@ -368,6 +368,10 @@ class _Counts:
     # (district × 大类 at national scale: 46,000) listing clean keys cost seconds and showed
     # nothing a supervisor acts on (a clean key never signals).
     list_clean: bool = True
+    # key -> (recent samples, recent unqualified, history samples, history unqualified) of
+    # every key, when counted in SQL (district × 大类); ``series`` then holds the listed
+    # keys only (those with a recent failure).
+    totals: dict[str, tuple[int, int, int, int]] | None = None
 
 
 class Ranking(list):
@@ -511,30 +515,46 @@ def _peer_groups(counts: _Counts, win: Windows) -> list[tuple[_Counts, stats.Pri
     district × category of the scope (a group holds too few keys to fit one)."""
     if not counts.group_of:
         return [(counts, None)]
-    groups: dict[str, dict] = defaultdict(dict)
-    for key, months in counts.series.items():
-        groups[counts.group_of.get(key, "")][key] = months
+    totals = counts.totals if counts.totals is not None else _totals(counts.series, win)
+    groups: dict[str, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
+    for key, total in totals.items():
+        groups[counts.group_of.get(key, "")][key] = total
     prior = None
     if not counts.prior_by_group:
-        recent = set(win.recent)
-        prior = stats.fit_prior(
-            [
-                (
-                    sum(v[1] for m, v in months.items() if m in recent),
-                    sum(v[0] for m, v in months.items() if m in recent),
-                )
-                for months in counts.series.values()
-            ]
-        )
+        prior = stats.fit_prior([(k_r, n_r) for n_r, k_r, _n_h, _k_h in totals.values()])
     return [
         (
             _Counts(
-                series, counts.names, counts.filters, counts.weights, list_clean=counts.list_clean
+                {key: counts.series[key] for key in group if key in counts.series},
+                counts.names,
+                counts.filters,
+                counts.weights,
+                list_clean=counts.list_clean,
+                totals=group,
             ),
             prior,
         )
-        for _group, series in sorted(groups.items())
+        for _group, group in sorted(groups.items())
     ]
+
+
+def _totals(
+    series: dict[str, dict[str, list[int]]], win: Windows
+) -> dict[str, tuple[int, int, int, int]]:
+    """key -> (recent samples, recent unqualified, history samples, history unqualified)."""
+    recent_set = set(win.recent)
+    totals: dict[str, tuple[int, int, int, int]] = {}
+    for key, months in series.items():  # one pass: a national scope has 46,000 keys
+        n_r = k_r = n_h = k_h = 0
+        for month, (n, k) in months.items():
+            if month in recent_set:
+                n_r += n
+                k_r += k
+            else:
+                n_h += n
+                k_h += k
+        totals[key] = (n_r, k_r, n_h, k_h)
+    return totals
 
 
 EMPTY_MONTH = (0, 0)
@@ -545,18 +565,7 @@ def _evaluate(
 ) -> tuple[list[Signal], int]:
     """The signals of the keys listed, and how many keys were tested but not listed (no
     recent failure where ``counts.list_clean`` is off: they are the peers all the same)."""
-    recent_set = set(win.recent)
-    totals: dict[str, tuple[int, int, int, int]] = {}
-    for key, months in counts.series.items():  # one pass: a national scope has 46,000 keys
-        n_r = k_r = n_h = k_h = 0
-        for month, (n, k) in months.items():
-            if month in recent_set:
-                n_r += n
-                k_r += k
-            else:
-                n_h += n
-                k_h += k
-        totals[key] = (n_r, k_r, n_h, k_h)
+    totals = counts.totals if counts.totals is not None else _totals(counts.series, win)
     window_filter, window_start = _window_filter(win), win.recent_start
     if counts.recent_totals is not None:
         all_n, all_k = counts.recent_totals
@@ -607,7 +616,7 @@ def _evaluate(
             # for most keys of a national scope (46,000 district × 大类 keys at 1 M samples).
             evidence = 0.0
             baseline_kind, baseline = candidates[0]
-        months = counts.series[key]
+        months = counts.series.get(key, {})
         series = [MonthPoint(m, *months.get(m, EMPTY_MONTH)) for m in win.months]
         p_trend = 1.0
         # The EWMA's p rests on the normal approximation: tested only when the recent window
@@ -717,25 +726,33 @@ def _sample_conditions(start: date, end: date) -> list:
     ]
 
 
-def _grouped(
-    session: Session, dimensions: list[str], win: Windows, today: date
-) -> dict[str, dict[str, list[int]]]:
-    """key -> month -> [judged, unqualified] supervision batches for the keys of the rollup
-    ``dimensions`` (e.g. ``["region_code", "cat_l1_id"]``), from the rollups: whole months
-    from month rows, this month's days from day rows (or the samples of those days)."""
+def _rollup_rows(session: Session, dimensions: list[str], win: Windows, today: date):
+    """The rollup rows of the window (supervision batches) and the columns of
+    ``dimensions``: whole months from month rows, this month's days from day rows (or the
+    samples of those days)."""
     supervision = (InspectionType.SUPERVISION,)
     filters = StatsFilter(date_from=win.start, date_to=today, inspection_types=supervision)
     source = rollup_source(session, filters, {"inspection_type", *dimensions})
     columns = [source.column(name) for name in dimensions]
+    conditions = [
+        source.column("inspection_type") == InspectionType.SUPERVISION.value,
+        *[c.is_not(None) for c in columns],
+    ]
+    return source, columns, conditions
+
+
+def _grouped(
+    session: Session, dimensions: list[str], win: Windows, today: date
+) -> dict[str, dict[str, list[int]]]:
+    """key -> month -> [judged, unqualified] supervision batches for the keys of the rollup
+    ``dimensions`` (e.g. ``["region_code", "link"]``), from the rollups."""
+    source, columns, conditions = _rollup_rows(session, dimensions, win, today)
     month = period_expression(session, source.column("sampling_date"), "month")
     unqualified = func.sum(source.column("unqualified"))
     judged = func.sum(source.column("qualified")) + unqualified
     query = (
         select(*columns, month, judged, unqualified)
-        .where(
-            source.column("inspection_type") == InspectionType.SUPERVISION.value,
-            *[c.is_not(None) for c in columns],
-        )
+        .where(*conditions)
         .group_by(*columns, month)
         .having(judged > 0)
     )
@@ -745,6 +762,65 @@ def _grouped(
         key = ":".join(map(str, row[:width]))
         series[key][row[width]] = [int(row[width + 1]), int(row[width + 2] or 0)]
     return series
+
+
+def _failing_series_and_totals(
+    session: Session, dimensions: list[str], win: Windows, today: date
+) -> tuple[dict[str, dict[str, list[int]]], dict[str, tuple[int, int, int, int]]]:
+    """For a scope of very many keys (district × 大类: 46,000 at national scale), in one
+    read of the rollups: every key's totals (recent judged, recent unqualified, history
+    judged, history unqualified: the peers and the prior) and the monthly series of the keys
+    with a recent failure only (those listed).  One statement returns both, a row per key
+    and a row per month of a failing key, instead of a row per key and month."""
+    source, columns, conditions = _rollup_rows(session, dimensions, win, today)
+    month = period_expression(session, source.column("sampling_date"), "month")
+    unqualified = func.sum(source.column("unqualified"))
+    judged = func.sum(source.column("qualified")) + unqualified
+    monthly = (
+        select(*[c.label(f"d{i}") for i, c in enumerate(columns)])
+        .add_columns(month.label("month"), judged.label("n"), unqualified.label("k"))
+        .where(*conditions)
+        .group_by(*columns, month)
+        .having(judged > 0)
+        .cte("monthly")
+    )
+    keys = [monthly.c[f"d{i}"] for i in range(len(columns))]
+    recent = monthly.c.month >= win.recent[0]  # 'YYYY-MM' text orders as the months do
+
+    def total(condition, count):
+        return func.coalesce(func.sum(case((condition, count), else_=0)), 0)
+
+    totals_cte = (
+        select(
+            *keys,
+            total(recent, monthly.c.n).label("n_r"),
+            total(recent, monthly.c.k).label("k_r"),
+            total(~recent, monthly.c.n).label("n_h"),
+            total(~recent, monthly.c.k).label("k_h"),
+        )
+        .group_by(*keys)
+        .cte("key_totals")
+    )
+    total_keys = [totals_cte.c[f"d{i}"] for i in range(len(columns))]
+    no_month = literal(None, String())
+    rows = union_all(
+        select(literal("T"), *total_keys, no_month, *totals_cte.c["n_r", "k_r", "n_h", "k_h"]),
+        select(literal("M"), *keys, monthly.c.month, monthly.c.n, monthly.c.k)
+        .add_columns(literal(0), literal(0))
+        .join(totals_cte, and_(*(a == b for a, b in zip(keys, total_keys, strict=True))))
+        .where(totals_cte.c.k_r > 0),
+    )
+    width = len(columns)
+    series: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    totals: dict[str, tuple[int, int, int, int]] = {}
+    for row in session.execute(rows):
+        key = ":".join(map(str, row[1 : 1 + width]))
+        values = [int(v or 0) for v in row[2 + width :]]
+        if row[0] == "T":
+            totals[key] = (values[0], values[1], values[2], values[3])
+        else:
+            series[key][str(row[1 + width])] = [values[0], values[1]]
+    return series, totals
 
 
 def _weight_case(weights: dict[str, float]):
@@ -860,8 +936,11 @@ def _districts(session: Session, win: Windows, settings: Settings, today: date) 
 def _district_categories(
     session: Session, win: Windows, settings: Settings, today: date
 ) -> _Counts:
-    series = _grouped(session, ["region_code", "cat_l1_id"], win, today)
-    pairs = [key.split(":") for key in series]
+    # 46,000 keys at national scale: every key's totals in SQL (the peers and the prior),
+    # the monthly series of the keys listed only (a recent failure).
+    dimensions = ["region_code", "cat_l1_id"]
+    series, totals = _failing_series_and_totals(session, dimensions, win, today)
+    pairs = [key.split(":") for key in totals]
     regions = _region_names(session, {code for code, _ in pairs})
     categories = _category_names(session, sorted({int(c) for _, c in pairs}))
     return _Counts(
@@ -879,6 +958,7 @@ def _district_categories(
         # The peers of a district's category are the same category in the other districts.
         group_of={f"{code}:{cat}": cat for code, cat in pairs},
         list_clean=False,
+        totals=totals,
     )
 
 
