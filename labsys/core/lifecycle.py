@@ -411,6 +411,12 @@ CORRECTION = Machine(
     CORRECTION_STATES,
     [
         Transition(None, "request", PENDING, frozenset(_REQUESTERS), "request"),
+        # A reported result's new value is reviewed (审核) first, by a reviewer who did not
+        # ask for it (and entered no value of it: the service's rule), signed.
+        Transition(
+            PENDING, "review", PENDING, frozenset({REVIEWER}), "review",
+            four_eyes=("requested_by_id",),
+        ),
         Transition(
             PENDING, "approve", APPROVED, frozenset(_APPROVERS), "approve",
             four_eyes=("requested_by_id",),

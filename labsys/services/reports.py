@@ -151,12 +151,15 @@ def _most_frequent(users: Iterable[User | None], *, besides: User | None = None)
 
 
 def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
-    """(author, reviewer): who entered most of the results (编制) and who, other than the
-    author, reviewed most (审核): the three signatures are three different people."""
+    """(author, reviewer): who entered most of the results (编制) and who, among those who
+    entered none of them, reviewed most (审核): the three signatures are three different
+    people, each of whom did that part (a corrected value's author never signs as 审核)."""
     author = _most_frequent(r.entered_by for r in results)
     if author is None:
         raise ServiceError(_("No technician is recorded as having entered these results."))
-    return author, _most_frequent((r.reviewed_by for r in results), besides=author)
+    entered = {r.entered_by_id for r in results}
+    reviewers = (r.reviewed_by for r in results if r.reviewed_by_id not in entered)
+    return author, _most_frequent(reviewers, besides=author)
 
 
 def participants(session: Session, results: list[SampleResult]) -> tuple[set[int], set[int]]:

@@ -108,6 +108,7 @@ SPEC = {
     """,
     "correction": """
         - request → pending [sampler technician reviewer supervisor]
+        pending review → pending [reviewer] (requested_by_id)
         pending approve → approved [reviewer supervisor] (requested_by_id)
         pending reject → rejected [reviewer supervisor] (requested_by_id)
         pending withdraw → withdrawn [sampler technician reviewer supervisor]
