@@ -151,15 +151,19 @@ def _most_frequent(users: Iterable[User | None], *, besides: User | None = None)
 
 
 def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
-    """(author, reviewer): who entered most of the results (编制) and who, among those who
-    entered none of them, reviewed most (审核): the three signatures are three different
-    people, each of whom did that part (a corrected value's author never signs as 审核)."""
+    """(author, reviewer): who entered most of the results (编制) and who, other than the
+    author, reviewed most (审核), preferring those who entered none of them (a corrected
+    value's author is not named 审核 when someone else reviewed it): the three signatures
+    are three different people."""
     author = _most_frequent(r.entered_by for r in results)
     if author is None:
         raise ServiceError(_("No technician is recorded as having entered these results."))
     entered = {r.entered_by_id for r in results}
-    reviewers = (r.reviewed_by for r in results if r.reviewed_by_id not in entered)
-    return author, _most_frequent(reviewers, besides=author)
+    reviewers = [r.reviewed_by for r in results]
+    reviewer = _most_frequent(
+        (u for u in reviewers if u is not None and u.id not in entered), besides=author
+    )
+    return author, reviewer or _most_frequent(reviewers, besides=author)
 
 
 def participants(session: Session, results: list[SampleResult]) -> tuple[set[int], set[int]]:
