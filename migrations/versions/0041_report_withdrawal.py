@@ -41,8 +41,8 @@ def _in_list(states) -> str:
 def _set_states(table: str, name: str, old, new) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.drop_constraint(name, table, type_="check")
-        op.create_check_constraint(name, table, f"status IN ({_in_list(new)})")
+        op.drop_constraint(op.f(name), table, type_="check")
+        op.create_check_constraint(op.f(name), table, f"status IN ({_in_list(new)})")
         return
     sql = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
@@ -74,9 +74,9 @@ def upgrade():
         _sqlite_add_named_fk()
     else:
         op.add_column("corrections", sa.Column("reviewed_by_id", sa.Integer(), nullable=True))
-        op.create_foreign_key(REVIEWER_FK, "corrections", "users", ["reviewed_by_id"], ["id"])
+        op.create_foreign_key(op.f(REVIEWER_FK), "corrections", "users", ["reviewed_by_id"], ["id"])
     op.add_column("corrections", sa.Column("reviewed_at", sa.DateTime(), nullable=True))
-    op.create_index(REVIEWER_IX, "corrections", ["reviewed_by_id"])
+    op.create_index(op.f(REVIEWER_IX), "corrections", ["reviewed_by_id"])
 
 
 def downgrade():
@@ -88,12 +88,12 @@ def downgrade():
         _drop_column("reports", column)
     for column in ("closed_reason", "closed_on"):
         _drop_column("disposals", column)
-    op.drop_index(REVIEWER_IX, table_name="corrections")
+    op.drop_index(op.f(REVIEWER_IX), table_name="corrections")
     _drop_column("corrections", "reviewed_at")
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_drop_named_fk()
     else:
-        op.drop_constraint(REVIEWER_FK, "corrections", type_="foreignkey")
+        op.drop_constraint(op.f(REVIEWER_FK), "corrections", type_="foreignkey")
     _drop_column("corrections", "reviewed_by_id")
     for table, (name, old, new) in CHECKS.items():
         _set_states(table, name, new, old)
