@@ -335,7 +335,7 @@ def test_a_reopened_sample_with_a_report_in_force_is_locked(reported, boss, make
 # --- 6. the disposal ends with the unqualified conclusion ---------------------------------------
 
 
-def test_a_qualified_retest_closes_the_disposal(reported, retested, boss):
+def test_a_qualified_retest_closes_the_disposal(reported, retested, boss, client, login):
     sample, _first = reported
     assert _on_board(sample)
     _record(retested, boss, Conclusion.QUALIFIED, signed(boss, "approval"))
@@ -344,6 +344,10 @@ def test_a_qualified_retest_closes_the_disposal(reported, retested, boss):
     assert disposal.status == DisposalStatus.CLOSED and disposal.closed_on == clock.today()
     assert "复检" in disposal.closed_reason
     assert not _on_board(sample)
+    login(boss)
+    page = client.get(f"/followup/{sample.id}").get_data(as_text=True)
+    assert 'id="disposal-closed"' in page and "核查处置已终止" in page
+    assert 'id="disposal-complete"' not in page
 
 
 def test_a_withdrawal_closes_the_disposal(reported, boss):
