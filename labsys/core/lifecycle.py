@@ -209,12 +209,15 @@ SAMPLE = Machine(
         ),
         Transition(REGISTERED, "reject", REJECTED, frozenset({TECHNICIAN}), "reject"),
         # Every current result accepted: the conclusion is derived (again, after a
-        # correction); a reopened sample's retest brings it back to reported.
+        # correction).
         *_rows((RECEIVED,), "conclude", CONCLUDED, _CONCLUDERS, "conclude",
                effect=Effect.SET_UNQUALIFIED_CLOCK),
         *_rows((CONCLUDED, REPORTED), "conclude", None, _CONCLUDERS, "conclude",
                effect=Effect.SET_UNQUALIFIED_CLOCK),
-        *_rows((REOPENED,), "conclude", REPORTED, _CONCLUDERS, "conclude",
+        # A sample whose report was withdrawn (an upheld objection, Art. 39) is concluded
+        # again by its corrected or retested results and waits for a new report: never back
+        # to reported without one (issue 18 §2).
+        *_rows((REOPENED,), "conclude", CONCLUDED, _CONCLUDERS, "conclude",
                effect=Effect.SET_UNQUALIFIED_CLOCK),
         # A result retested: the conclusion is withdrawn until the retest is accepted.  Not
         # once reported: the issued report stands until a report correction supersedes it
@@ -281,17 +284,22 @@ RESULT = Machine(
 # --- reports ---------------------------------------------------------------------------------
 
 ISSUED = "issued"
+REPORT_WITHDRAWN = "withdrawn"
 _SIGNERS = ("author_id", "reviewer_id")
 
 REPORT = Machine(
     "report",
-    (ISSUED, SUPERSEDED),
+    (ISSUED, SUPERSEDED, REPORT_WITHDRAWN),
     [
         # The approver (批准) is a third person: neither the author (编制, who entered most
         # results) nor the reviewer (审核).
         Transition(None, "issue", ISSUED, frozenset({SUPERVISOR}), "issue", four_eyes=_SIGNERS),
         Transition(None, "reissue", ISSUED, frozenset({SUPERVISOR}), "correct", four_eyes=_SIGNERS),
         Transition(ISSUED, "supersede", SUPERSEDED, frozenset({SUPERVISOR}), "supersede"),
+        # An upheld objection withdraws the conclusion (Art. 39): the report is withdrawn with
+        # the reason, signed; the verification page says so.  No report is then in force
+        # until the sample is concluded again and a new one is issued.
+        Transition(ISSUED, "withdraw", REPORT_WITHDRAWN, frozenset({SUPERVISOR}), "withdraw"),
     ],
 )
 
@@ -370,8 +378,8 @@ OBJECTION = Machine(
 
 # --- disposal (核查处置), Art. 45 --------------------------------------------------------------
 
-UNDER_WAY, COMPLETED = "under_way", "completed"
-DISPOSAL_STATES = (UNDER_WAY, COMPLETED)
+UNDER_WAY, COMPLETED, CLOSED = "under_way", "completed", "closed"
+DISPOSAL_STATES = (UNDER_WAY, COMPLETED, CLOSED)
 # Created when the regulator receives the unqualified conclusion (the 90-day clock starts);
 # approved extensions and the national platform's milestones are recorded in place.
 DISPOSAL = Machine(
@@ -383,6 +391,9 @@ DISPOSAL = Machine(
         Transition(UNDER_WAY, "extend", UNDER_WAY, frozenset(_FOLLOWERS), "extend"),
         Transition(UNDER_WAY, "milestone", UNDER_WAY, frozenset(_FOLLOWERS), "milestone"),
         Transition(UNDER_WAY, "complete", COMPLETED, frozenset(_FOLLOWERS), "complete"),
+        # The unqualified conclusion no longer stands (a qualified retest, Art. 35; an
+        # objection upheld by withdrawing it, Art. 39): the disposal ends, with the reason.
+        Transition(UNDER_WAY, "close", CLOSED, frozenset(_FOLLOWERS), "close"),
     ],
 )  # fmt: skip
 
@@ -400,6 +411,12 @@ CORRECTION = Machine(
     CORRECTION_STATES,
     [
         Transition(None, "request", PENDING, frozenset(_REQUESTERS), "request"),
+        # A reported result's new value is reviewed (审核) first, by a reviewer who did not
+        # ask for it (and entered no value of it: the service's rule), signed.
+        Transition(
+            PENDING, "review", PENDING, frozenset({REVIEWER}), "review",
+            four_eyes=("requested_by_id",),
+        ),
         Transition(
             PENDING, "approve", APPROVED, frozenset(_APPROVERS), "approve",
             four_eyes=("requested_by_id",),

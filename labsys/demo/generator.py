@@ -89,7 +89,8 @@ FOLLOWUP_SCENARIOS = (
     ("accepted", "refused", "completed"),
     ("refused", "upheld", "none"),
     ("applied", "none", "under_way"),
-    ("retested_qualified", "none", "completed"),
+    # the qualified retest supersedes the report and closes the disposal (issue 18 §2)
+    ("retested_qualified", "none", "under_way"),
     ("unusable", "none", "under_way"),
     ("none", "none", "none"),
 )
@@ -1140,14 +1141,26 @@ class _Demo:
         if scenario == "backup_received" or reported is None:
             return
         qualified = scenario == "retested_qualified"
+        signer = self._report_signer(sample) if qualified else actor
         retests.record_retest_result(
             self.session,
-            actor,
+            signer,
             retest,
             conclusion=Conclusion.QUALIFIED if qualified else Conclusion.UNQUALIFIED,
             result="复检结果符合标准要求" if qualified else "复检结果与初检一致",
             reported_on=reported,
+            base_url=base_url(current_app.config),
+            signature=self._signature(signer) if qualified else None,
         )
+
+    def _report_signer(self, sample: Sample) -> User:
+        """A supervisor who may sign the report that supersedes (or withdraws) the sample's
+        report: a change of a reported conclusion goes through one (issue 18 §2)."""
+        from labsys.services import reports as report_service
+
+        supervisors = self.people[Role.SUPERVISOR]
+        eligible = report_service.eligible_approvers(self.session, sample, supervisors)
+        return eligible[0] if eligible else supervisors[0]
 
     def _objection(self, sample: Sample, notified: date, scenario: str) -> None:
         """An objection about the test method up to the scenario's state."""
@@ -1182,13 +1195,15 @@ class _Demo:
         if scenario == "accepted" or concluded is None:
             return
         if scenario == "upheld":
+            signer = self._report_signer(sample)
             objections.uphold_objection(
                 self.session,
-                actor,
+                signer,
                 objection,
                 outcome_on=concluded,
                 note="检验方法适用有误，撤销原检验结论",
                 effect=ObjectionEffect.WITHDRAWN,
+                signature=self._signature(signer),
             )
             return
         objections.dismiss_objection(

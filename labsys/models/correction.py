@@ -98,6 +98,10 @@ class Correction(Base):
     reason: Mapped[str] = mapped_column(Text)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # A reported result's correction is reviewed (审核, signed) by a reviewer who neither asked
+    # for it nor entered the value, before a supervisor approves it (issue 18 §1-2).
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -110,6 +114,7 @@ class Correction(Base):
     sample: Mapped[Sample | None] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     report: Mapped[Report | None] = relationship()
 
     __table_args__ = (

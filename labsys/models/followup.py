@@ -298,10 +298,16 @@ class DisposalStatus(TitledEnum):
 
     UNDER_WAY = "under_way"
     COMPLETED = "completed"
+    # The unqualified conclusion no longer stands (a qualified retest, a withdrawal).
+    CLOSED = "closed"
 
     @classmethod
     def __titles__(cls):
-        return {cls.UNDER_WAY: _l("Disposal under way"), cls.COMPLETED: _l("Disposal completed")}
+        return {
+            cls.UNDER_WAY: _l("Disposal under way"),
+            cls.COMPLETED: _l("Disposal completed"),
+            cls.CLOSED: _l("Disposal closed"),
+        }
 
 
 class Disposal(Base):
@@ -326,6 +332,9 @@ class Disposal(Base):
     second_done_on: Mapped[date | None]
     due: Mapped[date | None]  # received_on + 90 days, moved by approved extensions
     completed_on: Mapped[date | None]
+    # Closed without an outcome: the unqualified conclusion no longer stands (why, when).
+    closed_on: Mapped[date | None]
+    closed_reason: Mapped[str | None] = mapped_column(Text)
     # The outcome: quantities as Decimal text in ``quantity_unit``.
     removed_quantity: Mapped[str | None] = mapped_column(String(30))  # 下架
     sealed_quantity: Mapped[str | None] = mapped_column(String(30))  # 封存

@@ -23,10 +23,15 @@ class ReportStatus(TitledEnum):
 
     ISSUED = "issued"
     SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"  # its conclusion withdrawn by an upheld objection (Art. 39)
 
     @classmethod
     def __titles__(cls):
-        return {cls.ISSUED: _l("Issued"), cls.SUPERSEDED: _l("Superseded")}
+        return {
+            cls.ISSUED: _l("Issued"),
+            cls.SUPERSEDED: _l("Superseded"),
+            cls.WITHDRAWN: _l("Withdrawn"),
+        }
 
     @property
     def is_issued(self) -> bool:
@@ -35,6 +40,10 @@ class ReportStatus(TitledEnum):
     @property
     def is_superseded(self) -> bool:
         return self is ReportStatus.SUPERSEDED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self is ReportStatus.WITHDRAWN
 
 
 class Report(Base):
@@ -68,6 +77,9 @@ class Report(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
     correction_reason: Mapped[str | None] = mapped_column(Text)
+    # Withdrawn (no report in force until a new one is issued): when and why, as signed.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     sample: Mapped[Sample] = relationship()

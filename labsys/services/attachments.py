@@ -91,6 +91,8 @@ class Owner:
     may_attach: Callable[[Session, User, Any], bool]
     may_view: Callable[[Session, User, Any], bool]
     kinds: tuple[str, ...]
+    # Why the record's files may no longer change (e.g. a report is issued), or None.
+    locked: Callable[[Session, Any], str | None] | None = None
 
 
 _OWNERS: dict[str, Owner] = {}
@@ -103,12 +105,26 @@ def register_owner(
     may_attach: Callable[[Session, User, Any], bool],
     may_view: Callable[[Session, User, Any], bool],
     kinds: tuple[str, ...] = tuple(KINDS),
+    locked: Callable[[Session, Any], str | None] | None = None,
 ) -> None:
-    """Let records of ``model`` (audit entity name ``entity``) own attachments."""
+    """Let records of ``model`` (audit entity name ``entity``) own attachments; ``locked``
+    says why a record's files may no longer be added or withdrawn (None: they may)."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown attachment kinds {sorted(unknown)}")
-    _OWNERS[entity] = Owner(model, may_attach, may_view, tuple(kinds))
+    _OWNERS[entity] = Owner(model, may_attach, may_view, tuple(kinds), locked)
+
+
+def locked_reason(session: Session, entity: str, record) -> str | None:
+    """Why ``record``'s files may no longer change, or None (for the pages' upload form)."""
+    owner = owner_of(entity)
+    return owner.locked(session, record) if owner.locked else None
+
+
+def _refuse_locked(session: Session, owner: Owner, record) -> None:
+    message = owner.locked(session, record) if owner.locked else None
+    if message:
+        raise ServiceError(message)
 
 
 def owner_of(entity: str) -> Owner:
@@ -289,6 +305,7 @@ def attach(
         raise NotFound(_("The record does not exist."))
     if not owner.may_attach(session, actor, record):
         raise PermissionDenied(_("You may not add files to this record."))
+    _refuse_locked(session, owner, record)
     if kind not in owner.kinds:
         raise AttachmentError(_("Choose what the file shows."), field="kind")
     stored = _store(stream, allowed)
@@ -317,6 +334,7 @@ def withdraw(session: Session, actor: User, attachment: Attachment, *, reason: s
     record = session.get(owner.model, attachment.entity_id)
     if record is None or not owner.may_attach(session, actor, record):
         raise PermissionDenied(_("You may not withdraw files of this record."))
+    _refuse_locked(session, owner, record)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for withdrawing the file."), field="reason")

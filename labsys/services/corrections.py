@@ -520,6 +520,77 @@ def correct_reported_result(
     )
 
 
+def needs_review(correction: Correction) -> bool:
+    """A reported result's correction waits for its review (审核) before approval."""
+    return (
+        correction.target == CorrectionTarget.RESULT
+        and correction.status.is_pending
+        and correction.reviewed_by_id is None
+    )
+
+
+def may_review(session: Session, user: User, correction: Correction) -> bool:
+    """Whether ``user`` may review ``correction`` now (for the page's form)."""
+    if not needs_review(correction) or not user.has_role(Role.REVIEWER):
+        return False
+    if user.id == correction.requested_by_id:
+        return False
+    from labsys.services import results
+
+    target = _target(session, correction)
+    return target is not None and user.id not in results.value_authors(session, [target])[target.id]
+
+
+@writes(Role.REVIEWER)
+def review_reported_result(
+    session: Session,
+    actor: User,
+    correction: Correction,
+    *,
+    expected_version: int | None,
+    signature: esign.Signature | None,
+) -> Correction:
+    """The review (审核) of a reported result's corrected value, signed by a reviewer who
+    neither asked for the correction nor entered the value it corrects: the superseding
+    report names this reviewer as 审核, the requester (who typed the new value) as 编制 and
+    the approving supervisor as 批准, three people (issue 18 §1-2)."""
+    from labsys.services import results
+
+    _check_request_version(correction, expected_version)
+    if correction.target != CorrectionTarget.RESULT:
+        raise ServiceError(_("Only a correction of a result is reviewed before approval."))
+    if correction.reviewed_by_id is not None:
+        raise ServiceError(_("Correction request #%(id)d is already reviewed.", id=correction.id))
+    esign.check(signature, actor, esign.Meaning.REVIEW)
+    lifecycle.check(actor, correction, "review")  # the state, the role, not the requester
+    target = _target(session, correction)
+    if target is None or target.version_id != correction.target_version:
+        raise ConflictError(
+            _(
+                "The record was changed after this request was made: reject it and ask again "
+                "from the current record."
+            )
+        )
+    if actor.id in results.value_authors(session, [target])[target.id]:
+        raise PermissionDenied(
+            _(
+                "You entered %(item)s yourself: another reviewer must review its correction.",
+                item=target.item_name,
+            )
+        )
+    correction.reviewed_by_id = actor.id
+    correction.reviewed_at = clock.now()
+    lifecycle.transition(
+        session,
+        actor,
+        correction,
+        "review",
+        new={"reviewed_by_id": actor.id, "signed": esign.Meaning.REVIEW},
+        flush=lambda: _flush(session, correction),
+    )
+    return correction
+
+
 # --- deciding --------------------------------------------------------------------------------
 
 ONLY_DECIDERS = _l("Only a reviewer or a supervisor decides correction requests.")
@@ -615,6 +686,22 @@ def approve(
     if correction.target == CorrectionTarget.RESULT:
         from labsys.services import results
 
+        if correction.reviewed_by_id is None:
+            raise ServiceError(
+                _(
+                    "Correction request #%(id)d is not yet reviewed: a reviewer who neither "
+                    "asked for it nor entered the value reviews (审核) the corrected value "
+                    "first; the report is signed by three people (编制, 审核, 批准).",
+                    id=correction.id,
+                )
+            )
+        if actor.id == correction.reviewed_by_id:
+            raise PermissionDenied(
+                _(
+                    "You reviewed this correction: another supervisor approves it (审核 and "
+                    "批准 are two people)."
+                )
+            )
         if actor.id in results.value_authors(session, [target])[target.id]:
             raise PermissionDenied(
                 _(
@@ -671,10 +758,10 @@ def _amend_result(
     reason: str,
 ) -> None:
     """The approved value, judged again.  Its author is the requester (a reviewer who did not
-    enter the old value: the report prints who entered the value printed); the supervisor's
-    approval stands for its review, so nobody is recorded as having reviewed it (the
-    approver of the superseding report reviewed no result of it).  Audited as ``amend`` by
-    the approver, with the request's reason; then the conclusion is derived again."""
+    enter the old value: the report prints who entered the value printed); its reviewer the
+    one who reviewed the request (``review_reported_result``), never the approver.  Audited
+    as ``amend`` by the approver, with the request's reason; then the conclusion is derived
+    again."""
     from labsys.services import results
 
     outcome = results.judge_values(
@@ -689,8 +776,8 @@ def _amend_result(
     old_author = result.entered_by_id
     result.entered_by_id = correction.requested_by_id
     result.entered_at = clock.now()
-    result.reviewed_by_id = None
-    result.reviewed_at = None
+    result.reviewed_by_id = correction.reviewed_by_id
+    result.reviewed_at = correction.reviewed_at
     lifecycle.transition(
         session,
         actor,

@@ -25,6 +25,7 @@ from labsys.models import (
     Conclusion,
     Disposal,
     DisposalExtension,
+    DisposalStatus,
     Report,
     ReportStatus,
     Role,
@@ -245,3 +246,29 @@ def complete_disposal(
         "penalty_amount": _quantity(penalty_amount, "penalty_amount"),
     }
     return step(session, actor, disposal, "complete", values)
+
+
+@writes(Role.SUPERVISOR)
+def close_disposal(
+    session: Session, actor: User, disposal: Disposal, *, reason: str, closed_on: date
+) -> Disposal:
+    """The unqualified conclusion no longer stands (a qualified retest, Art. 35; an objection
+    upheld by withdrawing it, Art. 39): the disposal under way ends without an outcome, with
+    the reason, and its deadline leaves the board."""
+    lifecycle.check(actor, disposal, "close")
+    reason = (reason or "").strip()
+    require(reason, _("Give the reason for closing the disposal."), "reason")
+    require(closed_on, _("Enter the date the disposal was closed."), "closed_on")
+    values = {"closed_on": closed_on, "closed_reason": reason[:2000]}
+    return step(session, actor, disposal, "close", values, reason=reason[:2000])
+
+
+def close_if_under_way(
+    session: Session, actor: User, sample: Sample, *, reason: str, on: date
+) -> Disposal | None:
+    """Called by the retest and objection services, in their transaction, when the sample's
+    unqualified conclusion goes: its disposal, if one is under way, is closed."""
+    disposal = disposal_of(session, sample.id)
+    if disposal is None or disposal.status != DisposalStatus.UNDER_WAY:
+        return disposal
+    return close_disposal(session, actor, disposal, reason=reason, closed_on=on)

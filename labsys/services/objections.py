@@ -36,7 +36,7 @@ from labsys.models import (
     User,
 )
 from labsys.services import calendar as workcal
-from labsys.services import esign, lifecycle, reports
+from labsys.services import disposals, esign, lifecycle, reports
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 from labsys.services.followup import _step as step
@@ -224,7 +224,9 @@ def uphold_objection(
     signature: esign.Signature | None = None,
 ) -> Objection:
     """Art. 39: the objection is founded.  ``withdrawn``: the sample's conclusion is
-    withdrawn (out of the pass rates and the announcement until it is concluded again);
+    withdrawn (out of the pass rates and the announcement until it is concluded again) and
+    its issued report with it (signed by ``signature``; a new report follows the new
+    conclusion), and the disposal under way ends;
     ``corrected``: a corrected report supersedes the current one (its results corrected
     first, through the results pages), naming the objection as its reason, signed by the
     approver (``signature``) as every issued report is."""
@@ -254,7 +256,17 @@ def uphold_objection(
         values["report_id"] = corrected.id
         step(session, actor, objection, "uphold", values)
         return objection
+    # A reported conclusion is withdrawn with its report (issue 18 §2): the report is
+    # withdrawn, signed, before the sample's conclusion goes; the disposal of the
+    # unqualified conclusion ends.  Everything is checked before anything changes.
     lifecycle.check(actor, sample, "withdraw")
+    in_force = reports._current_report(session, sample)
+    if in_force is not None:
+        esign.check(signature, actor, esign.Meaning.APPROVAL)
+        lifecycle.check(actor, in_force, "withdraw")
     step(session, actor, objection, "uphold", values)
+    if in_force is not None:
+        reports.withdraw_report(session, actor, in_force, reason=reason[:2000], signature=signature)
     lifecycle.transition(session, actor, sample, "withdraw", reason=reason)
+    disposals.close_if_under_way(session, actor, sample, reason=reason, on=outcome_on)
     return objection

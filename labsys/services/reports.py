@@ -153,11 +153,18 @@ def _most_frequent(users: Iterable[User | None], *, besides: User | None = None)
 
 def signatories(results: list[SampleResult]) -> tuple[User, User | None]:
     """(author, reviewer): who entered most of the results (编制) and who, other than the
-    author, reviewed most (审核): the three signatures are three different people."""
+    author, reviewed most (审核), preferring those who entered none of them (a corrected
+    value's author is not named 审核 when someone else reviewed it): the three signatures
+    are three different people."""
     author = _most_frequent(r.entered_by for r in results)
     if author is None:
         raise ServiceError(_("No technician is recorded as having entered these results."))
-    return author, _most_frequent((r.reviewed_by for r in results), besides=author)
+    entered = {r.entered_by_id for r in results}
+    reviewers = [r.reviewed_by for r in results]
+    reviewer = _most_frequent(
+        (u for u in reviewers if u is not None and u.id not in entered), besides=author
+    )
+    return author, reviewer or _most_frequent(reviewers, besides=author)
 
 
 def participants(session: Session, results: list[SampleResult]) -> tuple[set[int], set[int]]:
@@ -422,12 +429,13 @@ def report_data(
     approver: User | None,
     verify_link: str | None,
     replaces: Report | None = None,
+    note: str = "",
 ) -> ReportData:
     visit, producer = sample.visit, sample.producer
     unit = visit.sampled_unit
     plan = sample.plan or (sample.task.plan if sample.task else None)
     production = sample.production_date.isoformat() if sample.production_date else ""
-    remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results)) if x)
+    remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results), note) if x)
     config = current_app.config
     kind = InspectionType.of(sample.inspection_type)
     bench = bench_records(results)
@@ -525,10 +533,14 @@ def next_report_no(session: Session, sample: Sample, issued_at: datetime) -> str
     return format_report_no(pattern, lab=lab, year=year, serial=serial)
 
 
-def _current_report(session: Session, sample: Sample) -> Report | None:
+def current_report(session: Session, sample: Sample) -> Report | None:
+    """The report in force (issued, neither superseded nor withdrawn), if any."""
     return session.scalar(
         select(Report).where(Report.sample_id == sample.id, Report.status == ReportStatus.ISSUED)
     )
+
+
+_current_report = current_report
 
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
@@ -568,9 +580,11 @@ def correct_report(
     reason: str,
     base_url: str,
     signature: esign.Signature | None,
+    note: str = "",
 ) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED.
-    Signed by its approver as an issue is (``signature``)."""
+    Signed by its approver as an issue is (``signature``).  ``note`` is printed in the
+    remarks (e.g. the retest conclusion it follows)."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
@@ -584,6 +598,47 @@ def correct_report(
         replaces=report,
         reason=reason,
     )
+
+
+@writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
+def withdraw_report(
+    session: Session,
+    actor: User,
+    report: Report,
+    *,
+    reason: str,
+    signature: esign.Signature | None,
+) -> Report:
+    """Withdraw an issued report whose conclusion no longer stands (an objection upheld by
+    withdrawing it, SAMR Order No. 15 (2019) Art. 39): no report is in force until the
+    sample is concluded again and a new one issued; the verification page says so.  Signed
+    by the supervisor as an issue is (``signature``)."""
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the withdrawal."), field="reason")
+    lifecycle.check(actor, report, "withdraw")
+    report.withdrawn_at = clock.now()
+    report.withdrawal_reason = reason[:2000]
+    lifecycle.transition(
+        session,
+        actor,
+        report,
+        "withdraw",
+        reason=report.withdrawal_reason,
+        new={"signed": esign.Meaning.APPROVAL},
+    )
+    return report
+
+
+def check_may_reissue(
+    session: Session, actor: User, report: Report, signature: esign.Signature | None
+) -> None:
+    """Whether ``actor`` may sign the report that supersedes ``report`` (its signature, its
+    three signatories): callers that change the record first check this before anything."""
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
+    _check_correctable(report)
+    _check_approver(session, actor, report.sample, _current_results(session, report.sample))
 
 
 def _check_correctable(report: Report) -> None:
@@ -608,6 +663,7 @@ def _issue(
     replaces: Report | None = None,
     reason: str | None = None,
     issued_at: datetime | None = None,
+    note: str = "",
 ) -> Report:
     esign.check(signature, actor, esign.Meaning.APPROVAL)
     if not base_url:
@@ -641,6 +697,7 @@ def _issue(
         approver=actor,
         verify_link=verify_url(base_url, token),
         replaces=replaces,
+        note=note,
     )
     pdf = ReportDocument(data, font_path=_font_path()).build()
     report = Report(

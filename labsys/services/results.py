@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
@@ -49,6 +49,8 @@ from labsys.models import (
     Conclusion,
     DecisionRule,
     InspectionType,
+    Report,
+    ReportStatus,
     ResultStatus,
     Role,
     Sample,
@@ -697,9 +699,28 @@ def accept_results(
 # --- corrections and retests -----------------------------------------------------------------
 
 
+def _report_in_force(sample: Sample) -> bool:
+    session = object_session(sample)
+    return session is not None and (
+        session.scalar(
+            select(Report.id).where(
+                Report.sample_id == sample.id, Report.status == ReportStatus.ISSUED
+            )
+        )
+        is not None
+    )
+
+
 def _refuse_reported(sample: Sample, *, retest: bool) -> None:
-    """After a report is issued nothing changes except through a report correction."""
-    if sample.status != SampleStatus.REPORTED:
+    """After a report is issued nothing changes except through a report correction.  A
+    reopened sample (its conclusion withdrawn) is as locked while a report of it is still in
+    force (reopened before issue 18): its re-conclusion would otherwise disagree with that
+    report; once the report is withdrawn, the sample is concluded again and waits for a new
+    report."""
+    if sample.status == SampleStatus.REOPENED:
+        if not _report_in_force(sample):
+            return
+    elif sample.status != SampleStatus.REPORTED:
         return
     if retest:
         message = _(

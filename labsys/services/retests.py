@@ -47,7 +47,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import audit, backups, lifecycle
+from labsys.services import audit, backups, disposals, esign, lifecycle, reports
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
@@ -477,9 +477,17 @@ def record_retest_result(
     conclusion: Conclusion | None,
     result: str,
     reported_on: date,
+    base_url: str = "",
+    signature: esign.Signature | None = None,
 ) -> Retest:
     """Art. 35: the retest's conclusion is the final one: the sample's conclusion follows it
-    (and with it the pass rates, through the summary's triggers, and the announcement)."""
+    (and with it the pass rates, through the summary's triggers, and the announcement).
+
+    Once a report is issued the conclusion changes only through a report correction (issue
+    18 §2): a changed conclusion issues the superseding report in the same transaction,
+    naming the retest, signed by the supervisor (``signature``, password re-entered); a
+    qualified retest ends the disposal (核查处置) under way.  Everything is checked before
+    anything changes."""
     lifecycle.check(actor, retest, "record_result")
     if conclusion not in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
         raise ServiceError(_("A retest concludes qualified or unqualified."), field="conclusion")
@@ -493,8 +501,11 @@ def record_retest_result(
     _not_after_today(reported_on, "reported_on")
     sample = retest.sample
     changes = sample.conclusion != conclusion
+    in_force = reports.current_report(session, sample) if changes else None
     if changes:
         lifecycle.check(actor, sample, "retest_conclusion")
+    if in_force is not None:
+        reports.check_may_reissue(session, actor, in_force, signature)
     step(
         session,
         actor,
@@ -503,6 +514,7 @@ def record_retest_result(
         {"conclusion": conclusion, "result_text": result, "reported_on": reported_on},
     )
     if changes:
+        lab = retest.lab.name if retest.lab else "—"
         old = sample.conclusion
         sample.conclusion = conclusion
         lifecycle.transition(
@@ -512,7 +524,31 @@ def record_retest_result(
             "retest_conclusion",
             old={"conclusion": old},
             new={"conclusion": conclusion},
-            reason=_("Retest by %(lab)s", lab=retest.lab.name if retest.lab else "—"),
+            reason=_("Retest by %(lab)s", lab=lab),
         )
         backups.conclusion_changed(session, actor, sample)  # the backup's retention follows
+        reason = _(
+            "Retest (Art. 35) by %(lab)s, reported on %(day)s: %(conclusion)s",
+            lab=lab,
+            day=reported_on.isoformat(),
+            conclusion=conclusion.title,
+        )
+        if in_force is not None:
+            note = f"复检结论（《食品安全抽样检验管理办法》第三十五条）：{lab}于{reported_on.isoformat()}报告{result}，复检结论为{_conclusion_zh(conclusion)}"
+            reports.correct_report(
+                session,
+                actor,
+                in_force,
+                reason=reason[:2000],
+                base_url=base_url,
+                signature=signature,
+                note=note[:500],
+            )
+        if conclusion == Conclusion.QUALIFIED:
+            disposals.close_if_under_way(session, actor, sample, reason=reason, on=reported_on)
     return retest
+
+
+def _conclusion_zh(conclusion: Conclusion) -> str:
+    """The report's language is Chinese whatever the page's."""
+    return "合格" if conclusion == Conclusion.QUALIFIED else "不合格"

@@ -1273,6 +1273,32 @@ def may_attach_to_sample(session: Session, user: User, sample: Sample) -> bool:
     )
 
 
+def _files_locked_message(nos: list[str]) -> str:
+    return _(
+        "A report is issued for %(nos)s (or the record is voided): its evidence files are part "
+        "of the reported record and can no longer be added or withdrawn; a change goes "
+        "through a report correction (issue 18 §2; ISO/IEC 17025 7.5, 7.8.8).",
+        nos="、".join(nos),
+    )
+
+
+def sample_files_locked(session: Session, sample: Sample) -> str | None:
+    """Why a sample's files may no longer change: it is reported (or reopened after its
+    report) or voided; None while they may."""
+    if sample.status.is_reported or sample.status.is_voided:
+        return _files_locked_message([sample.sample_no])
+    return None
+
+
+def visit_files_locked(session: Session, visit: SamplingVisit) -> str | None:
+    """A visit's files (the form, the scene, the seal) belong to every sample of it: locked
+    once any of them is reported, or when the visit is voided."""
+    reported = [s.sample_no for s in visit.samples if s.status.is_reported]
+    if reported or visit.voided_at is not None:
+        return _files_locked_message(reported or [s.sample_no for s in visit.samples])
+    return None
+
+
 VISIT_KINDS = (
     "scene",
     "seal",
@@ -1304,6 +1330,7 @@ attachments.register_owner(
     may_attach=may_attach_to_visit,
     may_view=may_view_visit,
     kinds=VISIT_KINDS,
+    locked=visit_files_locked,
 )
 attachments.register_owner(
     "sample",
@@ -1311,4 +1338,5 @@ attachments.register_owner(
     may_attach=may_attach_to_sample,
     may_view=may_view_sample,
     kinds=SAMPLE_KINDS,
+    locked=sample_files_locked,
 )

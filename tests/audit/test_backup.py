@@ -217,8 +217,12 @@ def test_attachments_survive_a_backup_and_restore(app, db, lab, second_app, tmp_
     from labsys.services import attachments
 
     monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
-    report = lab.reported_sample()
-    sample = report.sample
+    lab.reported_sample()  # a report too, whose hash the restore verifies
+    # Files go on a sample not yet reported (a reported one's files are locked, issue 18 §2).
+    sample = lab.make_sample(
+        lab.category,
+        [{"test_item": lab.lead, "limit_text": "≤0.2", "judgement_basis": "GB 2762-2022"}],
+    )
     photo = io.BytesIO()
     Image.new("RGB", (64, 48), (1, 2, 3)).save(photo, "PNG")
     scan = b"%PDF-1.4\n%signed sampling form\n%%EOF\n"

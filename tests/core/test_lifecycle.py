@@ -43,7 +43,7 @@ SPEC = {
         received conclude → concluded [reviewer supervisor system] {set_unqualified_clock}
         concluded conclude → concluded [reviewer supervisor system] {set_unqualified_clock}
         reported conclude → reported [reviewer supervisor system] {set_unqualified_clock}
-        reopened conclude → reported [reviewer supervisor system] {set_unqualified_clock}
+        reopened conclude → concluded [reviewer supervisor system] {set_unqualified_clock}
         received withdraw → received [reviewer supervisor] {withdraw_conclusion}
         concluded withdraw → received [reviewer supervisor] {withdraw_conclusion}
         reported withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
@@ -72,6 +72,7 @@ SPEC = {
         - issue → issued [supervisor] (author_id,reviewer_id)
         - reissue → issued [supervisor] (author_id,reviewer_id)
         issued supersede → superseded [supervisor]
+        issued withdraw → withdrawn [supervisor]
     """,
     "followup": """
         - open → open [supervisor system]
@@ -103,9 +104,11 @@ SPEC = {
         under_way extend → under_way [supervisor]
         under_way milestone → under_way [supervisor]
         under_way complete → completed [supervisor]
+        under_way close → closed [supervisor]
     """,
     "correction": """
         - request → pending [sampler technician reviewer supervisor]
+        pending review → pending [reviewer] (requested_by_id)
         pending approve → approved [reviewer supervisor] (requested_by_id)
         pending reject → rejected [reviewer supervisor] (requested_by_id)
         pending withdraw → withdrawn [sampler technician reviewer supervisor]
@@ -174,12 +177,13 @@ def test_the_states_are_the_stored_enums():
 
 def test_a_reported_sample_is_never_withdrawn_nor_voided():
     """Issue 18 §2: once reported, only a report correction changes it; a sample reopened
-    before that rule (a legacy state) still finds its way back to reported."""
+    (its report withdrawn by an upheld objection) is concluded again and waits for a new
+    report: it never returns to reported without one."""
     with pytest.raises(IllegalTransition):
         SAMPLE.target("reported", "void")
     # Withdrawn only by an upheld objection (the lab's retests are refused by the service).
     assert SAMPLE.target("reported", "withdraw") == "reopened"
-    assert SAMPLE.target("reopened", "conclude") == "reported"
+    assert SAMPLE.target("reopened", "conclude") == "concluded"
     assert LEGACY_STATES == {}
 
 

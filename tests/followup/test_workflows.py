@@ -577,6 +577,10 @@ DISPOSAL_STEPS = {
         penalty="罚款",
         penalty_amount="5000",
     ),
+    # The unqualified conclusion no longer stands (a qualified retest, a withdrawal).
+    "close": lambda d, a: disposals.close_disposal(
+        db.session, a, d, reason="复检合格（第三十五条）", closed_on=date(2026, 5, 1)
+    ),
 }
 
 
@@ -608,6 +612,8 @@ def test_every_disposal_step_in_every_state(received, supervisor, state):
         with db.session.begin_nested() as savepoint:
             if state is DisposalStatus.COMPLETED:
                 DISPOSAL_STEPS["complete"](received, supervisor)
+            if state is DisposalStatus.CLOSED:
+                DISPOSAL_STEPS["close"](received, supervisor)
             before, row = _audits(), tables.DISPOSAL.find(state, event)
             if row is None:
                 with pytest.raises(ServiceError) as refused:

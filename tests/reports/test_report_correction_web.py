@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from labsys.extensions import db
-from labsys.models import Correction, CorrectionStatus, Report, ReportStatus, SampleResult
+from labsys.models import Correction, CorrectionStatus, Report, ReportStatus, Role, SampleResult
 from labsys.services import reports
 
 from reports_support import CADMIUM, LEAD
@@ -16,7 +16,7 @@ BASE = "http://labsys.test"
 
 
 def test_a_reported_result_is_corrected_through_the_queue(
-    concluded_sample, boss, reviewer, client, login, post, app
+    concluded_sample, boss, reviewer, client, login, post, app, make_user
 ):
     app.config["BASE_URL"] = BASE
     sample = concluded_sample(items=(LEAD, CADMIUM))
@@ -43,6 +43,25 @@ def test_a_reported_result_is_corrected_through_the_queue(
     request = db.session.scalars(select(Correction)).one()
     assert 'data-field="measured_text"' in html and "0.32" in html and "0.05" in html
 
+    # Reviewed (审核) first, signed, by a reviewer who neither asked nor entered the value.
+    login(boss)
+    page = client.get(f"/corrections/{request.id}").get_data(as_text=True)
+    assert 'id="awaiting-review"' in page and 'id="approve-form"' not in page
+    login(make_user("rev2", Role.REVIEWER, full_name="孙复核"))
+    page = client.get(f"/corrections/{request.id}").get_data(as_text=True)
+    assert 'id="review-form"' in page
+    for password, message in (("wrong", "密码错误"), (PASSWORD, "已审核")):
+        html = post(
+            f"/corrections/{request.id}/review",
+            {"version": request.version_id, "password": password},
+            token_from=f"/corrections/{request.id}",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+        assert message in html
+    db.session.expire_all()
+    request = db.session.get(Correction, request.id)
+    assert request.reviewed_by.username == "rev2"
+
     login(boss)
     page = client.get(f"/corrections/{request.id}").get_data(as_text=True)
     assert 'name="password"' in page  # approving signs the superseding report
@@ -66,3 +85,4 @@ def test_a_reported_result_is_corrected_through_the_queue(
     assert db.session.get(Report, first_id).status == ReportStatus.SUPERSEDED
     assert db.session.get(Correction, request.id).status == CorrectionStatus.APPROVED
     assert db.session.get(SampleResult, cadmium_id).measured_text == "0.05"
+    assert reports.current_report(db.session, sample).reviewer.username == "rev2"

@@ -139,6 +139,22 @@ def test_a_result_correction_after_the_report_is_a_request_a_supervisor_approves
         )
     db.session.rollback()
     _agree(sample)
+    # Not before a second reviewer has reviewed (审核) the corrected value, signed.
+    with pytest.raises(ServiceError, match="审核"):
+        corrections.approve(
+            db.session,
+            boss,
+            request,
+            expected_version=request.version_id,
+            base_url=BASE,
+            signature=signed(boss, "approval"),
+        )
+    db.session.rollback()
+    rev3 = make_user("rev3", Role.REVIEWER)
+    corrections.review_reported_result(
+        db.session, rev3, request, expected_version=request.version_id, signature=signed(rev3)
+    )
+    db.session.commit()
 
     corrections.approve(
         db.session,
@@ -158,7 +174,7 @@ def test_a_result_correction_after_the_report_is_a_request_a_supervisor_approves
     actions = set(
         db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "correction"))
     )
-    assert actions == {"request", "approve"}
+    assert actions == {"request", "review", "approve"}
 
 
 def _refuse_enterer(tech, cadmium):
@@ -244,3 +260,134 @@ def test_approval_is_refused_when_the_record_changed_since_the_request(reported,
         )
     db.session.rollback()
     assert request.status == CorrectionStatus.PENDING and first.status == ReportStatus.ISSUED
+
+
+# --- 编制, 审核, 批准 of the superseding report (issue 18 §1-2) ------------------------------------
+
+
+def _request_and_review(sample, requester, reviewer2, boss):
+    cadmium = _cadmium(sample)
+    request = corrections.correct_reported_result(
+        db.session,
+        requester,
+        cadmium,
+        measured_text="0.05",
+        reason="Transcription error",
+        expected_version=cadmium.version_id,
+    )
+    db.session.commit()
+    corrections.review_reported_result(
+        db.session,
+        reviewer2,
+        request,
+        expected_version=request.version_id,
+        signature=signed(reviewer2),
+    )
+    db.session.commit()
+    corrections.approve(
+        db.session,
+        boss,
+        request,
+        expected_version=request.version_id,
+        base_url=BASE,
+        signature=signed(boss, "approval"),
+    )
+    db.session.commit()
+    return request
+
+
+def _three_people(report: Report) -> None:
+    """Three people, each of whom did that part: 编制 entered a printed value, 审核 reviewed
+    one and entered none, 批准 did neither."""
+    current = [r for r in report.sample.results if r.status != "superseded"]
+    entered = {r.entered_by_id for r in current}
+    reviewed = {r.reviewed_by_id for r in current}
+    assert len({report.author_id, report.reviewer_id, report.approver_id}) == 3
+    assert report.author_id in entered
+    assert report.reviewer_id in reviewed and report.reviewer_id not in entered
+    assert report.approver_id not in entered | reviewed
+
+
+def test_a_one_item_samples_result_is_corrected_after_its_report(
+    concluded_sample, boss, reviewer, make_user
+):
+    """The only item corrected: its new value is entered by the requester and reviewed by a
+    second reviewer, so the superseding report has its three signatories (it used to be
+    refused: "no reviewer other than the author")."""
+    sample = concluded_sample(items=(CADMIUM,))
+    first = reports.issue_report(
+        db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
+    )
+    db.session.commit()
+    rev2 = make_user("rev2", Role.REVIEWER, full_name="孙复核")
+    request = _request_and_review(sample, reviewer, rev2, boss)
+    second = _report_in_force(sample)
+    assert request.status == CorrectionStatus.APPROVED and second.replaces == first
+    assert second.conclusion == Conclusion.QUALIFIED
+    assert (second.author, second.reviewer, second.approver) == (reviewer, rev2, boss)
+    _three_people(second)
+    _agree(sample)
+
+
+def test_the_corrector_never_signs_the_superseding_report_as_reviewer(
+    reported, boss, reviewer, make_user
+):
+    """Two items: lead entered by the technician and reviewed by ``reviewer``; cadmium
+    corrected by ``reviewer``.  The 审核 is whoever reviewed the corrected value, never the
+    person who typed it (it used to be ``reviewer``, the corrector)."""
+    sample, _first = reported
+    rev2 = make_user("rev2", Role.REVIEWER, full_name="孙复核")
+    _request_and_review(sample, reviewer, rev2, boss)
+    second = _report_in_force(sample)
+    assert second.reviewer == rev2 and second.reviewer_id != _cadmium(sample).entered_by_id
+    _three_people(second)
+
+
+def test_who_may_review_a_reported_results_correction(reported, boss, reviewer, make_user):
+    sample, first = reported
+    cadmium = _cadmium(sample)
+    typist = make_user("typist", Role.TECHNICIAN, Role.REVIEWER)  # entered the value
+    cadmium.entered_by_id = typist.id
+    db.session.commit()
+    request = corrections.correct_reported_result(
+        db.session,
+        reviewer,
+        cadmium,
+        measured_text="0.05",
+        reason="Transcription error",
+        expected_version=cadmium.version_id,
+    )
+    db.session.commit()
+    rev2 = make_user("rev2", Role.REVIEWER)
+    # Not the requester; not unsigned; not the one who entered the value (a reviewer too).
+    with pytest.raises(PermissionDenied):
+        corrections.review_reported_result(
+            db.session, reviewer, request, expected_version=request.version_id,
+            signature=signed(reviewer),
+        )  # fmt: skip
+    db.session.rollback()
+    with pytest.raises(PermissionDenied):
+        corrections.review_reported_result(
+            db.session, rev2, request, expected_version=request.version_id, signature=None
+        )
+    db.session.rollback()
+    with pytest.raises(PermissionDenied, match="另一位审核人"):
+        corrections.review_reported_result(
+            db.session, typist, request, expected_version=request.version_id,
+            signature=signed(typist),
+        )  # fmt: skip
+    db.session.rollback()
+    assert request.reviewed_by_id is None and first.status == ReportStatus.ISSUED
+    # The reviewer may not then approve it as a supervisor (审核 ≠ 批准).
+    both = make_user("both", Role.REVIEWER, Role.SUPERVISOR)
+    corrections.review_reported_result(
+        db.session, both, request, expected_version=request.version_id, signature=signed(both)
+    )
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        corrections.approve(
+            db.session, both, request, expected_version=request.version_id, base_url=BASE,
+            signature=signed(both, "approval"),
+        )  # fmt: skip
+    db.session.rollback()
+    assert first.status == ReportStatus.ISSUED and cadmium.measured_text == "0.32"

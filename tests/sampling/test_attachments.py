@@ -284,3 +284,62 @@ def test_withdrawing_from_the_page_needs_a_reason(world, store, sample, client, 
         post(f"/attachments/{saved.id}/withdraw", {"reason": "x"}, token_from="/").status_code
         == 403
     )
+
+
+# --- locked once reported (issue 18 §2) --------------------------------------------------------
+
+
+def _mark(sample, status):
+    """The sample as a report (or a voiding) leaves it: the files' lock reads its state."""
+    from labsys.models import SampleStatus
+
+    sample.status = SampleStatus(status)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("status", ["reported", "reopened", "voided"])
+def test_a_reported_or_voided_samples_files_no_longer_change(world, store, sample, status):
+    saved = attach(world.ann, sample, png_bytes())
+    visit_file = attach(world.ann, sample.visit, PDF, name="form.pdf", kind="signed_form",
+                        entity="sampling_visit")  # fmt: skip
+    db.session.commit()
+    _mark(sample, status)
+    # A visit's files belong to all its samples: locked once one is reported (a voided
+    # sample alone leaves its visit's other samples open; a voided visit is locked).
+    if status == "voided":
+        sample.visit.voided_at = sample.visit.created_at
+        db.session.commit()
+    for owner, entity, kind in ((sample, "sample", "label"), (sample.visit, "sampling_visit",
+                                                              "scene")):  # fmt: skip
+        with pytest.raises(attachments.ServiceError, match="报告更正"):
+            attach(world.ann, owner, png_bytes(colour=(1, 2, 3)), kind=kind, entity=entity)
+        db.session.rollback()
+    for existing in (saved, visit_file):
+        with pytest.raises(attachments.ServiceError, match="报告更正"):
+            attachments.withdraw(db.session, world.ann, existing, reason="remove evidence")
+        db.session.rollback()
+    assert db.session.query(Attachment).count() == 2
+    assert all(a.withdrawn_at is None for a in db.session.query(Attachment))
+
+
+def test_the_reported_samples_page_offers_no_upload_and_refuses_one(
+    world, store, sample, client, login, post
+):
+    saved = attach(world.ann, sample, png_bytes())
+    db.session.commit()
+    login(world.ann)
+    page = f"/sampling/samples/{sample.id}"
+    assert f"/attachments/sample/{sample.id}" in client.get(page).get_data(as_text=True)
+    _mark(sample, "reported")
+    html = client.get(page).get_data(as_text=True)
+    assert f"/attachments/sample/{sample.id}" not in html
+    assert f"/attachments/{saved.id}/withdraw" not in html
+    html = _upload(post, sample, png_bytes(colour=(9, 9, 9)), "late.png").get_data(as_text=True)
+    assert "报告更正" in html
+    html = post(f"/attachments/{saved.id}/withdraw", {"reason": "x", "next": page},
+                token_from=page, follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert "报告更正" in html
+    db.session.rollback()
+    assert db.session.query(Attachment).count() == 1 and saved.withdrawn_at is None
+    visit_page = client.get(f"/sampling/visits/{sample.visit_id}").get_data(as_text=True)
+    assert f"/attachments/sampling_visit/{sample.visit_id}" not in visit_page

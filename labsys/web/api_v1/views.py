@@ -778,7 +778,7 @@ def report_verify_file(data, report_id: int):
 
 def _verified(report: Report) -> dict:
     return {
-        "valid": not report.status.is_superseded,
+        "valid": report.status.is_issued,  # neither superseded nor withdrawn
         "report_no": report.report_no,
         "status": report.status,
         "sha256": report.sha256,

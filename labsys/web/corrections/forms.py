@@ -1,4 +1,5 @@
-"""Forms of the correction requests: approve (a note), reject (a note, required), withdraw."""
+"""Forms of the correction requests: review (a signature), approve (a note), reject (a note,
+required), withdraw."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ class ApproveForm(DecisionForm):
     # Needed when approving issues the superseding report: the approver's e-signature.
     password = PasswordField(
         _l("Your password (signature)"), validators=[Optional(), Length(max=MAX_PASSWORD)]
+    )
+
+
+class ReviewForm(DecisionForm):
+    """The review (审核) of a reported result's corrected value: the reviewer's e-signature."""
+
+    password = PasswordField(
+        _l("Your password (signature)"),
+        validators=[
+            DataRequired(message=_l("Enter your password to sign: nothing was signed.")),
+            Length(max=MAX_PASSWORD),
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from labsys.models import Correction, CorrectionTarget, Role
 from labsys.services import corrections, esign
 from labsys.web.access import roles_required
 from labsys.web.corrections import queries
-from labsys.web.corrections.forms import ApproveForm, RejectForm, WithdrawForm
+from labsys.web.corrections.forms import ApproveForm, RejectForm, ReviewForm, WithdrawForm
 from labsys.web.forms import service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling.forms import SampleCorrectionForm, VisitCorrectionForm
@@ -95,6 +95,9 @@ def detail(correction_id: int):
         correction=correction,
         lines=_lines(correction),
         may_decide=corrections.may_decide(db.session, current_user, correction),
+        may_review=corrections.may_review(db.session, current_user, correction),
+        awaiting_review=corrections.needs_review(correction),
+        review_form=ReviewForm(data=version),
         reported=corrections.regime(corrections._samples_of(correction, db.session)) == "report",
         approve_form=ApproveForm(data=version),
         reject_form=RejectForm(data=version),
@@ -148,6 +151,30 @@ def approve(correction_id: int):
             signature=_signature(correction, form),
         ),
         _("Correction request #%(id)d approved and applied.", id=correction.id),
+    )
+
+
+@bp.route("/<int:correction_id>/review", methods=["POST"])
+@roles_required(Role.REVIEWER)
+def review(correction_id: int):
+    correction = _correction_or_404(correction_id)
+    form = ReviewForm()
+    return _decided(
+        correction,
+        form,
+        lambda version: corrections.review_reported_result(
+            db.session,
+            current_user,
+            correction,
+            expected_version=version,
+            signature=esign.sign(
+                current_user, form.password.data, esign.Meaning.REVIEW, session=db.session
+            ),
+        ),
+        _(
+            "Correction request #%(id)d reviewed: a supervisor may now approve it.",
+            id=correction.id,
+        ),
     )
 
 

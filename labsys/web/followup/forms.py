@@ -125,6 +125,10 @@ class RetestResultForm(LabsysForm):
         validators=_required_text(_l("Describe the retest result.")),
     )
     reported_on = DateField(_l("Retest reported on"), validators=PAST_DATE)
+    password = PasswordField(
+        _l("Your password (signs the superseding report when a reported conclusion changes)"),
+        validators=[Optional(), Length(max=128)],
+    )
 
 
 # --- objections (异议) -------------------------------------------------------------------------
@@ -168,7 +172,7 @@ class ObjectionUpholdForm(ObjectionOutcomeForm):
         validate_choice=False,
     )  # fmt: skip
     password = PasswordField(
-        _l("Your password (signs the corrected report)"),
+        _l("Your password (signs the corrected or withdrawn report)"),
         validators=[Optional(), Length(max=128)],
     )
 

@@ -271,6 +271,14 @@ def _seal(value: str) -> bool | None:
     return {"intact": True, "broken": False}.get(value)
 
 
+def _password_signature(form) -> esign.Signature | None:
+    """The signature of the password typed, if any: a step that changes a reported record
+    issues (or withdraws) a report, which the service refuses unsigned."""
+    if not form.password.data:
+        return None
+    return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session)
+
+
 RETEST_STEPS: dict[str, tuple[type, Callable]] = {
     "accept": (
         forms.DecisionForm,
@@ -325,6 +333,8 @@ RETEST_STEPS: dict[str, tuple[type, Callable]] = {
             conclusion=_enum_or_none(Conclusion, f.conclusion.data),
             result=f.result.data,
             reported_on=f.reported_on.data,
+            base_url=_base_url(),
+            signature=_password_signature(f),
         ),
     ),
 }
@@ -366,9 +376,10 @@ def _objection_of(sample: Sample, objection_id: int) -> Objection:
 
 
 def _signature(form) -> esign.Signature | None:
-    """A corrected report is an issued report: its approver signs it (password again)."""
+    """A corrected report is an issued report: its approver signs it (password again); so is
+    the withdrawal of an issued report (the service asks for it when there is one)."""
     if _enum_or_none(ObjectionEffect, form.effect.data) is not ObjectionEffect.CORRECTED:
-        return None
+        return _password_signature(form)
     return esign.sign(current_user, form.password.data, esign.Meaning.APPROVAL, session=db.session)
 
 

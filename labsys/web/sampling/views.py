@@ -271,7 +271,8 @@ def visit_detail(visit_id: int):
         pending=queries.pending_corrections(db.session, visit_id=visit.id),
         void_form=VoidForm(data={"version": visit.version_id}),
         files=attachments.listed(db.session, "sampling_visit", [visit.id]),
-        may_attach=sampling.may_attach_to_visit(db.session, current_user, visit),
+        may_attach=sampling.may_attach_to_visit(db.session, current_user, visit)
+        and not sampling.visit_files_locked(db.session, visit),
         upload=upload_form("sampling_visit", visit.id, request.path),
         missing=sampling.missing_online_evidence(db.session, visit),
         parcel=ParcelForm(formdata=None, parcel_arrival_date=clock.today()),
@@ -499,7 +500,8 @@ def sample_detail(sample_id: int):
         void_form=VoidForm(data={"version": sample.version_id}),
         files=attachments.listed(db.session, "sample", [sample.id]),
         visit_files=attachments.listed(db.session, "sampling_visit", [sample.visit_id]),
-        may_attach=sampling.may_attach_to_sample(db.session, current_user, sample),
+        may_attach=sampling.may_attach_to_sample(db.session, current_user, sample)
+        and not sampling.sample_files_locked(db.session, sample),
         upload=upload_form("sample", sample.id, request.path),
         may_view_visit=sampling.may_view_visit(db.session, current_user, sample.visit),
     )
