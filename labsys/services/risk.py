@@ -813,7 +813,7 @@ def _failing_series_and_totals(
     width = len(columns)
     series: dict[str, dict[str, list[int]]] = defaultdict(dict)
     totals: dict[str, tuple[int, int, int, int]] = {}
-    for row in session.execute(rows):
+    for row in session.execute(rows).all():  # fetched at once: 100,000 rows, not one by one
         key = ":".join(map(str, row[1 : 1 + width]))
         values = [int(v or 0) for v in row[2 + width :]]
         if row[0] == "T":
@@ -940,7 +940,7 @@ def _district_categories(
     # the monthly series of the keys listed only (a recent failure).
     dimensions = ["region_code", "cat_l1_id"]
     series, totals = _failing_series_and_totals(session, dimensions, win, today)
-    pairs = [key.split(":") for key in totals]
+    pairs = [key.split(":") for key in series]  # the keys listed: names and links for them
     regions = _region_names(session, {code for code, _ in pairs})
     categories = _category_names(session, sorted({int(c) for _, c in pairs}))
     return _Counts(
@@ -956,7 +956,7 @@ def _district_categories(
             session, [Sample.region_code, Sample.cat_l1_id], win, settings, today
         ),
         # The peers of a district's category are the same category in the other districts.
-        group_of={f"{code}:{cat}": cat for code, cat in pairs},
+        group_of={key: key.partition(":")[2] for key in totals},
         list_clean=False,
         totals=totals,
     )
