@@ -476,25 +476,30 @@ class _Demo:
         """A small year (the quick start's 300 samples) draws only a handful of unqualified
         samples: make at least MIN_FOLLOWED_UP supervision samples and MIN_RISK_PROBLEMS
         risk-monitoring ones fail, among the other foods (the key-food figure does not
-        move), the earliest concluded first (their follow-up has had time to run)."""
+        move), the earliest concluded first (their follow-up has had time to run), one per
+        visit (no unit turns into a repeat offender by this alone)."""
         indexes = _l1_plan_indexes(visits)
         concluded = sorted(
-            (s for v in visits for s in v.samples if s.concluded),
-            key=lambda s: (s.reviewed, s.index),
+            ((s, v) for v in visits for s in v.samples if s.concluded),
+            key=lambda pair: (pair[0].reviewed, pair[0].index),
         )
+        failing = {id(v) for s, v in concluded if s.unqualified}
         for kind, least in (
             (InspectionType.SUPERVISION, MIN_FOLLOWED_UP),
             (InspectionType.RISK_MONITORING, MIN_RISK_PROBLEMS),
         ):
             of_kind = [
-                s for s in concluded if PLAN_TYPES[indexes[s.category.ancestor_ids[0]]][0] is kind
+                (s, v)
+                for s, v in concluded
+                if PLAN_TYPES[indexes[s.category.ancestor_ids[0]]][0] is kind
             ]
-            missing = least - sum(s.unqualified for s in of_kind)
-            for s in of_kind:
+            missing = least - sum(s.unqualified for s, _v in of_kind)
+            for s, v in of_kind:
                 if missing <= 0:
                     break
-                if not s.key_food and not s.unqualified:
+                if not s.key_food and not s.unqualified and id(v) not in failing:
                     s.unqualified, missing = True, missing - 1
+                    failing.add(id(v))
 
     # --- writing samples, receipts and results (the bulk path) ------------------------------
 
