@@ -303,7 +303,7 @@ def test_the_demo_shows_every_workflow_state(database_snapshot, db):
     from labsys.services import exports, stats
 
     summary = database_snapshot(
-        "demo-default", lambda: load_demo(db.session, samples=DEFAULT_SAMPLES, today=TODAY)
+        "demo_default", lambda: load_demo(db.session, samples=DEFAULT_SAMPLES, today=TODAY)
     )
     assert summary.samples == DEFAULT_SAMPLES
     for model, states in (
