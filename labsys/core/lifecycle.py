@@ -433,7 +433,7 @@ CORRECTION = Machine(
 
 HELD, HANDED_OVER, DISPOSED = "held", "handed_over", "disposed"
 BACKUP_STATES = (HELD, HANDED_OVER, DISPOSED)
-_KEEPERS = (TECHNICIAN, SUPERVISOR, ADMIN)
+_KEEPERS = (TECHNICIAN, SUPERVISOR)  # not the administrator (issue 18 §1)
 # Entered at receipt (or by the register's sync); kept (its place may be recorded again: a
 # move); handed over to the retest lab, or disposed of once its retention has passed (the
 # dates are checked by the backup service).  Both ends are final.

@@ -80,8 +80,8 @@ REPORT_CAP = 2000  # reports issued by default (the newest concluded samples)
 # The list of retest labs (复检机构名录, Order No. 15 Art. 32) the retest lab is drawn from.
 RETEST_LABS = (("02", "北京市食品安全复检中心"), ("03", "天津市食品安全检验复检所"))
 # (retest, objection, disposal) for the unqualified samples with a report, oldest first (the
-# longest walks first, so they have time to end): the first seven show every state of each
-# workflow, as the quick start's 300 samples give about that many.
+# longest walks first, so they have time to end): the first eight show every state of each
+# workflow; even the quick start's 300 samples have enough of them (MIN_FOLLOWED_UP).
 FOLLOWUP_SCENARIOS = (
     ("retested_unqualified", "dismissed", "completed"),
     ("backup_received", "accepted", "extended"),
@@ -94,6 +94,21 @@ FOLLOWUP_SCENARIOS = (
     ("unusable", "none", "under_way"),
     ("none", "none", "none"),
 )
+# Steps that change a sample's conclusion (a qualified retest, an objection upheld): never on
+# a key-food sample, whose pass rate stays KEY_FOOD_RATE.
+CONCLUSION_CHANGING = frozenset({"retested_qualified", "upheld"})
+# Retest scenarios that need the retest accepted: not for a sample Art. 31 refuses (a failed
+# microbiological item, a backup whose shelf life ends first).
+NEEDS_RETEST = frozenset(
+    {"accepted", "lab_chosen", "backup_received", "unusable", "retested_unqualified",
+     "retested_qualified"}
+)  # fmt: skip
+# At least this many unqualified supervision samples (every follow-up state shows, with a
+# margin for those whose notice is not yet sent), and this many risk-monitoring problem
+# samples (the risk notice list is not empty), made among the other foods if the year's
+# draw gives fewer (a small demo): the key-food figure does not move.
+MIN_FOLLOWED_UP = len(FOLLOWUP_SCENARIOS) + 2
+MIN_RISK_PROBLEMS = 2
 # The year's plans: the code's suffix and the title; a 大类's quota goes to one of them.
 PLAN_TYPES = (
     (InspectionType.SUPERVISION, "", "监督抽检"),
@@ -248,6 +263,7 @@ class _Demo:
         self._assign_foods(visits)
         if self.plants:
             self._plant(visits)
+        self._enough_problems(visits)
         self.tasks = self._plan(visits)
         self._write(visits)
         self._finish_sequences()
@@ -369,8 +385,9 @@ class _Demo:
             counts[visit.samples[0].category.ancestor_ids[0]][visit.team] += len(visit.samples)
         samplers = self.people[Role.SAMPLER]
         tasks = {}
-        for index, (l1_id, by_team) in enumerate(sorted(counts.items())):
-            plan = plans[_plan_index(index)]
+        types = _l1_plan_indexes(visits)
+        for l1_id, by_team in sorted(counts.items()):
+            plan = plans[types[l1_id]]
             quota = planning.add_quota(
                 self.session, actor, plan, category_id=l1_id, quota=sum(by_team.values())
             )
@@ -455,6 +472,35 @@ class _Demo:
             ]
             for s in visit.samples:
                 s.category = first if s is visit.samples[0] else rng.choice(same_group)
+
+    def _enough_problems(self, visits: list[Visit]) -> None:
+        """A small year (the quick start's 300 samples) draws only a handful of unqualified
+        samples: make at least MIN_FOLLOWED_UP supervision samples and MIN_RISK_PROBLEMS
+        risk-monitoring ones fail, among the other foods (the key-food figure does not
+        move), the earliest concluded first (their follow-up has had time to run), one per
+        visit (no unit turns into a repeat offender by this alone)."""
+        indexes = _l1_plan_indexes(visits)
+        concluded = sorted(
+            ((s, v) for v in visits for s in v.samples if s.concluded),
+            key=lambda pair: (pair[0].reviewed, pair[0].index),
+        )
+        failing = {id(v) for s, v in concluded if s.unqualified}
+        for kind, least in (
+            (InspectionType.SUPERVISION, MIN_FOLLOWED_UP),
+            (InspectionType.RISK_MONITORING, MIN_RISK_PROBLEMS),
+        ):
+            of_kind = [
+                (s, v)
+                for s, v in concluded
+                if PLAN_TYPES[indexes[s.category.ancestor_ids[0]]][0] is kind
+            ]
+            missing = least - sum(s.unqualified for s, _v in of_kind)
+            for s, v in of_kind:
+                if missing <= 0:
+                    break
+                if not s.key_food and not s.unqualified and id(v) not in failing:
+                    s.unqualified, missing = True, missing - 1
+                    failing.add(id(v))
 
     # --- writing samples, receipts and results (the bulk path) ------------------------------
 
@@ -999,8 +1045,10 @@ class _Demo:
             )
             .order_by(Sample.concluded_at)
         ).all()
-        rng, count, turn = self.rng, 0, 0
+        rng, count = self.rng, 0
         issued = self._report_days([s.id for s in samples])
+        key_leaves = {leaf.id for leaf in self.leaves_key}
+        queue: list[tuple[str, str, str]] = []
         for sample in samples:
             f = followup.open_followup(self.session, sample, actor)
             count += 1
@@ -1012,12 +1060,35 @@ class _Demo:
             if notified > self.today:
                 continue
             followup.record_notification(self.session, actor, f, notified)
-            retest, objection, disposal = FOLLOWUP_SCENARIOS[turn % len(FOLLOWUP_SCENARIOS)]
-            turn += 1
+            expires = retests.backup_expires_on(sample)
+            retestable = not retests.failed_microbiological_items(self.session, sample.id) and (
+                expires is None or expires > notified + timedelta(days=60)
+            )
+            retest, objection, disposal = self._scenario(
+                queue, key_food=sample.category_id in key_leaves, retestable=retestable
+            )
             self._disposal(sample, issued[sample.id], disposal)
             self._retest(sample, notified, retest)
             self._objection(sample, notified, objection)
         self.summary.extra["followups"] = count
+
+    @staticmethod
+    def _scenario(queue: list, *, key_food: bool, retestable: bool) -> tuple[str, str, str]:
+        """The next of FOLLOWUP_SCENARIOS in turn that fits the sample: a key-food sample
+        keeps its conclusion (the key-food figure stays KEY_FOOD_RATE), a sample Art. 31
+        refuses a retest does not walk one."""
+
+        def fits(scenario) -> bool:
+            changes = key_food and CONCLUSION_CHANGING & set(scenario)
+            return not changes and (retestable or scenario[0] not in NEEDS_RETEST)
+
+        if not queue:
+            queue.extend(FOLLOWUP_SCENARIOS)
+        for scenario in queue:
+            if fits(scenario):
+                queue.remove(scenario)
+                return scenario
+        return next(s for s in FOLLOWUP_SCENARIOS if fits(s))
 
     def _backups(self) -> None:
         """The retest backup register: every received sample's backup entered with its
@@ -1384,6 +1455,12 @@ class _ResultView(SimpleNamespace):
 
 def _result_view(row: dict) -> _ResultView:
     return _ResultView(**row)
+
+
+def _l1_plan_indexes(visits: list[Visit]) -> dict[int, int]:
+    """The plan (index into PLAN_TYPES) each 大类 sampled in ``visits`` is sampled under."""
+    l1_ids = sorted({v.samples[0].category.ancestor_ids[0] for v in visits})
+    return {l1_id: _plan_index(index) for index, l1_id in enumerate(l1_ids)}
 
 
 def _split(total: int, parts: int) -> list[int]:

@@ -51,8 +51,9 @@ class Report(Base):
 
     ``pdf`` holds the bytes produced at issue and ``sha256`` their digest: every download
     returns exactly these bytes, and the public verification page shows the digest.
-    Food name, sampled unit and conclusion are copied at issue, so the verification page
-    shows what the report says even if the sample is edited later.
+    Food name, sampled unit, producer and conclusion are copied at issue (``parties_of``), so
+    the verification page and the announcement show what the report says even if the
+    sample or an enterprise is edited later.
     """
 
     __tablename__ = "reports"
@@ -65,6 +66,13 @@ class Report(Base):
     )
     food_name: Mapped[str] = mapped_column(String(200))
     sampled_unit_name: Mapped[str] = mapped_column(String(200))
+    # The parties as printed at issue (issue 18 §2): the announcement reads these, so
+    # renaming an enterprise later changes neither the report nor its announcement row.
+    # None: no producer named (or, for the unit's address, a report issued before 0042
+    # whose sample had none).
+    sampled_unit_address: Mapped[str | None] = mapped_column(String(300))
+    producer_name: Mapped[str | None] = mapped_column(String(200))
+    producer_address: Mapped[str | None] = mapped_column(String(300))
     conclusion: Mapped[Conclusion] = mapped_column(str_enum(Conclusion, "conclusion"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # 编制
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # 审核
@@ -99,3 +107,14 @@ class Report(Base):
 
     def __repr__(self) -> str:
         return f"<Report {self.report_no} {self.status}>"
+
+
+def parties_of(sample: Sample) -> dict:
+    """The Report columns copied from ``sample``'s sampled unit and producer at issue."""
+    unit, producer = sample.visit.sampled_unit, sample.producer
+    return {
+        "sampled_unit_name": unit.name,
+        "sampled_unit_address": unit.address,
+        "producer_name": producer.name if producer else None,
+        "producer_address": producer.address if producer else None,
+    }

@@ -81,9 +81,15 @@ def record_conclusion_received(
                 no=sample.sample_no,
             )
         )
-    if disposal_of(session, sample.id) is not None:
+    existing = disposal_of(session, sample.id)
+    if existing is not None:
         raise ServiceError(
-            _("The regulator's receipt of sample %(no)s is already recorded.", no=sample.sample_no)
+            _(
+                "Art. 45: the regulator's receipt of sample %(no)s is already recorded; its "
+                "disposal is “%(state)s”.",
+                no=sample.sample_no,
+                state=existing.status.title,
+            )
         )
     require(received_on, _("Enter the date the regulator received the conclusion."), "received_on")
     issued = clock.local_date(report.issued_at)

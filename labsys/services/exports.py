@@ -552,16 +552,33 @@ def risk_notice_records(
                 return
 
 
-def _announcement_columns(unit, producer) -> list:
+def _printed(report, live, snapshot):
+    """What the sample's issued report printed (issue 18 §2: an enterprise renamed or moved
+    after the report changes neither the report nor the lists published from it); without
+    a report (the internal compliance list of every unqualified sample), the register now."""
+    return case((report.id.is_(None), live), else_=snapshot)
+
+
+def _current_report_id():
+    """The id of the sample's report in force (the newest issued one), for an outer join."""
+    return (
+        select(func.max(Report.id))
+        .where(Report.sample_id == Sample.id, Report.status == ReportStatus.ISSUED)
+        .correlate(Sample)
+        .scalar_subquery()
+    )
+
+
+def _announcement_columns(unit, producer, report) -> list:
     return [
         Sample.id,
         Sample.sample_no,
-        producer.name,
-        producer.address,
-        unit.name,
+        _printed(report, producer.name, report.producer_name),
+        _printed(report, producer.address, report.producer_address),
+        _printed(report, unit.name, report.sampled_unit_name),
         unit.region_code,
         Sample.region_code,
-        unit.address,
+        _printed(report, unit.address, report.sampled_unit_address),
         Sample.food_name,
         Sample.specification,
         Sample.brand,
@@ -589,11 +606,12 @@ def announcement_records(
     """The published rows as dicts (ANNOUNCEMENT_COLUMNS, plus ``sample_id`` and
     ``sample_no``), in sample id order after ``after``, at most ``limit`` of them."""
     names = _Names(session)
-    unit, producer = aliased(Enterprise), aliased(Enterprise)
+    unit, producer, report = aliased(Enterprise), aliased(Enterprise), aliased(Report)
     conditions = announcement_conditions(session, filters, published_only=published_only)
     count = 0
+    columns = _announcement_columns(unit, producer, report)
     for batch in _joined_batches(
-        session, _announcement_columns(unit, producer), conditions, unit, producer, after
+        session, columns, conditions, unit, producer, after, report=report
     ):
         failures = failed_items(session, [row[0] for row in batch])
         for row in batch:
@@ -655,7 +673,11 @@ def announcement_rows(
         yield [serial, *(record[column] for column in ANNOUNCEMENT_COLUMNS[1:])]
 
 
-def _joined_batches(session, columns, conditions, unit, producer, after: int = 0) -> Iterator:
+def _joined_batches(
+    session, columns, conditions, unit, producer, after: int = 0, *, report=None
+) -> Iterator:
+    """Batches of ``columns`` over the samples meeting ``conditions``; ``report`` (an alias
+    of Report) is outer-joined to each sample's report in force."""
     last_id = after
     while True:
         query = (
@@ -664,10 +686,10 @@ def _joined_batches(session, columns, conditions, unit, producer, after: int = 0
             .join(unit, unit.id == SamplingVisit.sampled_unit_id)
             .outerjoin(producer, producer.id == Sample.producer_id)
             .outerjoin(Plan, Plan.id == Sample.plan_id)
-            .where(*conditions, Sample.id > last_id)
-            .order_by(Sample.id)
-            .limit(BATCH_SIZE)
         )
+        if report is not None:
+            query = query.outerjoin(report, report.id == _current_report_id())
+        query = query.where(*conditions, Sample.id > last_id).order_by(Sample.id).limit(BATCH_SIZE)
         batch = session.execute(query).all()
         if not batch:
             return

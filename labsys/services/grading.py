@@ -362,7 +362,7 @@ class Recomputed:
     changed: int
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def recompute(session: Session, actor: User, today: date | None = None) -> Recomputed:
     """Grade every enterprise; record a change (history row, audit entry) only where the grade
     differs from the current one."""

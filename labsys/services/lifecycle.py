@@ -111,16 +111,20 @@ EVENTS = {
     ("objection", "dismiss"): _l("dismiss the objection (Art. 39)"),
     ("disposal", "receive"): _l("record the regulator's receipt of the conclusion (Art. 45)"),
     ("disposal", "extend"): _l("record an approved extension (Art. 45)"),
-    ("disposal", "milestone"): _l("record a milestone of the national platform"),
+    ("disposal", "milestone"): _l(
+        "record a milestone of the national platform (local practice, not Order No. 15)"
+    ),
     ("disposal", "complete"): _l("complete the disposal (Art. 45)"),
     ("correction", "request"): _l("request it"),
     ("correction", "approve"): _l("approve it"),
     ("correction", "reject"): _l("reject the request"),
     ("correction", "withdraw"): _l("withdraw it"),
-    ("backup", "register"): _l("enter it in the register"),
-    ("backup", "store"): _l("record where it is kept"),
-    ("backup", "hand_over"): _l("hand it over to the retest lab"),
-    ("backup", "dispose"): _l("dispose of it"),
+    # Art. 25 keeps the backup (verify the number: services/backups.py ARTICLE); Art. 33
+    # hands it over to the retest lab.
+    ("backup", "register"): _l("enter it in the register (Art. 25)"),
+    ("backup", "store"): _l("record where it is kept (Art. 25)"),
+    ("backup", "hand_over"): _l("hand it over to the retest lab (Art. 33)"),
+    ("backup", "dispose"): _l("dispose of it (Art. 25)"),
 }
 # The four-eyes rules: the attribute naming the person, and what that person did.
 FOUR_EYES = {

@@ -44,6 +44,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
+from labsys.models.report import parties_of
 from labsys.pdf.report import ReportData, ReportDocument, ReportRow, notes_for
 from labsys.services import audit, esign, lifecycle, numbering, periods
 from labsys.services import calendar as workcal
@@ -705,7 +706,7 @@ def _issue(
         sample=sample,
         status=first_state,
         food_name=sample.food_name,
-        sampled_unit_name=sample.visit.sampled_unit.name,
+        **parties_of(sample),  # the names and addresses as printed (issue 18 §2)
         conclusion=sample.conclusion,
         author=author,
         reviewer=reviewer,

@@ -49,6 +49,18 @@ def visit_body(world, day) -> dict:
     }
 
 
+def as_read(client, sample_id: int) -> dict:
+    """The submit body: each of the sample's results as just read (id, version)."""
+    items = client.get(f"/api/v1/samples/{sample_id}/results").get_json()["items"]
+    return {"results": [{"id": r["id"], "version": r["version"]} for r in items]}
+
+
+def submit_as_read(client, sample_id: int):
+    return client.post(
+        f"/api/v1/samples/{sample_id}/results/submit", json=as_read(client, sample_id)
+    )
+
+
 def walk_to_report(world, api_as, day, value: str = "0.05") -> dict:
     """Visit → receipt → result → review → report through the API; the report's JSON."""
     sampler, tech = api_as(world["sam"]), api_as(world["tech"])
@@ -66,7 +78,7 @@ def walk_to_report(world, api_as, day, value: str = "0.05") -> dict:
         json={"value": value},
         headers={"If-Match": f'"v{row["version"]}"'},
     )
-    tech.post(f"/api/v1/samples/{sample['id']}/results/submit")
+    submit_as_read(tech, sample["id"])
     etag = reviewer.get(f"/api/v1/results/{row['id']}").headers["ETag"]
     reviewer.post(
         f"/api/v1/results/{row['id']}/review",

@@ -66,16 +66,33 @@ def test_issued_reports_are_real_pdfs_dated_in_the_year(demo, db):
 
 
 def test_unqualified_samples_have_follow_ups(demo, db):
+    from labsys.models import Objection, ObjectionStatus, Retest, RetestStatus
     from labsys.models.followup import FollowUp
 
-    unqualified = db.session.scalar(
-        select(func.count()).where(
-            Sample.conclusion == Conclusion.UNQUALIFIED,
-            Sample.inspection_type == InspectionType.SUPERVISION,
+    unqualified = set(
+        db.session.scalars(
+            select(Sample.id).where(
+                Sample.conclusion == Conclusion.UNQUALIFIED,
+                Sample.inspection_type == InspectionType.SUPERVISION,
+            )
         )
     )
-    # Only supervision samples are followed up (issue #12 §1).
-    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == unqualified
+    # The follow-ups whose conclusion a qualified retest (Art. 35) or an upheld objection
+    # (Art. 39) changed since.
+    changed = set(
+        db.session.scalars(
+            select(Retest.sample_id).where(
+                Retest.status == RetestStatus.RETESTED, Retest.conclusion == Conclusion.QUALIFIED
+            )
+        )
+    ) | set(
+        db.session.scalars(
+            select(Objection.sample_id).where(Objection.status == ObjectionStatus.UPHELD)
+        )
+    )
+    # Only supervision samples are followed up (issue #12 §1), every unqualified one.
+    followed = set(db.session.scalars(select(FollowUp.sample_id)))
+    assert unqualified <= followed and followed - unqualified <= changed
     assert (
         db.session.scalar(
             select(func.count()).select_from(FollowUp).where(FollowUp.notified_on.is_not(None))
@@ -99,10 +116,22 @@ def test_every_stored_verdict_is_the_engines(demo, db):
 
 
 def test_conclusions_follow_the_accepted_verdicts(demo, db):
+    from labsys.models import Retest, RetestStatus
+
+    retested = dict(
+        db.session.execute(
+            select(Retest.sample_id, Retest.conclusion).where(
+                Retest.status == RetestStatus.RETESTED
+            )
+        ).all()
+    )
     for sample in db.session.scalars(select(Sample).where(Sample.conclusion.is_not(None))):
         rows = [r for r in sample.results if r.status != ResultStatus.SUPERSEDED]
         assert all(r.status == ResultStatus.ACCEPTED for r in rows)
         assert all(r.reviewed_by_id != r.entered_by_id for r in rows)  # four eyes
+        if sample.id in retested:  # the retest lab's conclusion decides (Art. 35)
+            assert sample.conclusion == retested[sample.id]
+            continue
         assert sample.conclusion == conclude(r.verdict.value for r in rows)
         if sample.conclusion == Conclusion.UNQUALIFIED:
             assert any(r.verdict == VerdictValue.FAIL for r in rows)
@@ -252,3 +281,53 @@ def test_the_demo_fills_the_national_form_with_some_online_samples(demo, db):
             assert sample.due_delivery == workdays.add_workdays(visit.parcel_arrival_date, 5, table)
             if sample.received_at:
                 assert visit.parcel_arrival_date <= sample.received_at.date()
+
+
+def test_the_demo_shows_every_workflow_state(database_snapshot, db):
+    """Issue 12 "Done when": the quick start's demo (the default 300 samples and seed) shows
+    every state of each Order No. 15 workflow, a disposal with an extension, and risk-
+    monitoring problem samples on the risk notice list; the key-food figure stays exactly
+    KEY_FOOD_RATE, in the summary the quick start prints and in the pass rates."""
+    from labsys.demo.generator import DEFAULT_SAMPLES
+    from labsys.models import (
+        BackupSample,
+        BackupStatus,
+        Disposal,
+        DisposalExtension,
+        DisposalStatus,
+        Objection,
+        ObjectionStatus,
+        Retest,
+        RetestStatus,
+    )
+    from labsys.services import exports, stats
+
+    summary = database_snapshot(
+        "demo_default", lambda: load_demo(db.session, samples=DEFAULT_SAMPLES, today=TODAY)
+    )
+    assert summary.samples == DEFAULT_SAMPLES
+    for model, states in (
+        (Retest, RetestStatus),
+        (Objection, ObjectionStatus),
+        (Disposal, DisposalStatus),
+        (BackupSample, BackupStatus),
+    ):
+        shown = set(db.session.scalars(select(model.status).distinct()))
+        assert shown == set(states), (model.__name__, set(states) - shown)
+    retested = set(
+        db.session.scalars(
+            select(Retest.conclusion).where(Retest.status == RetestStatus.RETESTED).distinct()
+        )
+    )
+    assert retested == {Conclusion.QUALIFIED, Conclusion.UNQUALIFIED}
+    assert db.session.scalar(select(func.count()).select_from(DisposalExtension)) >= 1
+    notices = list(exports.risk_notice_records(db.session))
+    assert notices, "the risk notice list is empty"
+    assert db.session.scalar(
+        select(func.count()).where(
+            Sample.inspection_type == InspectionType.RISK_MONITORING,
+            Sample.conclusion == Conclusion.UNQUALIFIED,
+        )
+    ) == len(notices)
+    assert summary.key_food_rate == KEY_FOOD_RATE
+    assert stats.key_food_indicator(db.session).total.rate == KEY_FOOD_RATE

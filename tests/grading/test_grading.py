@@ -78,12 +78,13 @@ def test_a_grade_set_by_hand_is_recorded_as_the_previous_grade(app, history, mak
 
 
 def test_new_rules_change_the_grade_on_the_next_recomputation(app, history, make_user):
-    admin = make_user("admin", Role.ADMIN)
-    grading.recompute(db.session, admin, TODAY)
+    admin = make_user("admin", Role.ADMIN)  # keeps the rules; a supervisor recomputes
+    boss = make_user("boss", Role.SUPERVISOR)
+    grading.recompute(db.session, boss, TODAY)
     grading.save_rules(db.session, admin, {"thresholds": ["20", "30", "40"]})
     db.session.commit()
     assert grading.rules(db.session).thresholds == (Decimal(20), Decimal(30), Decimal(40))
-    grading.recompute(db.session, admin, TODAY)
+    grading.recompute(db.session, boss, TODAY)
     db.session.commit()
     # 12 points is grade A by the new thresholds, but the illegal additive holds it at C.
     changes = grading.grade_history(db.session, history["producer"].id)

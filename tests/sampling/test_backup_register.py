@@ -287,3 +287,71 @@ def test_the_pages_are_for_the_lab(world, login, client):
     assert client.get("/backups/register").status_code == 403
     login(world.sue)
     assert client.get("/backups/register").status_code == 200
+
+
+# --- every step in every state (issue 12 "Done when") ----------------------------------------
+
+BACKUP_STEPS = {
+    "store": lambda b, w, lab: backups.store(
+        db.session, w.tom, b, location="留样室 A柜-1层", stored_on=date(2026, 3, 12)
+    ),
+    "hand_over": lambda b, w, lab: backups.hand_over(
+        db.session,
+        w.sue,
+        b.sample,
+        lab_id=lab.id,
+        handed_over_on=date(2026, 3, 20),
+        seal_intact=True,
+    ),
+    "dispose": lambda b, w, lab: backups.dispose(
+        db.session, w.tom, b, disposed_on=date(2026, 9, 20), method="无害化销毁"
+    ),
+}
+BACKUP_PATHS = {
+    BackupStatus.HELD: [],
+    BackupStatus.HANDED_OVER: ["hand_over"],
+    BackupStatus.DISPOSED: ["dispose"],
+}
+
+
+def test_the_backup_table_covers_every_step():
+    from labsys.core import lifecycle as tables
+
+    assert set(BACKUP_STEPS) == set(tables.BACKUP.events) - {"register"}
+    assert set(BACKUP_PATHS) == set(BackupStatus)
+
+
+@pytest.mark.parametrize("state", list(BackupStatus), ids=str)
+def test_every_backup_step_in_every_state(world, clock_today, state):
+    """Allowed: the table's target and one audit entry naming the step.  Refused: the state
+    and the article named, the backup and the audit trail unchanged."""
+    from sqlalchemy import func
+
+    from labsys.core import lifecycle as tables
+
+    def audits(action=None):
+        query = select(func.count()).select_from(AuditEntry)
+        if action is not None:
+            query = query.where(AuditEntry.entity == "backup", AuditEntry.action == action)
+        return db.session.scalar(query)
+
+    backup = _concluded(world, Conclusion.UNQUALIFIED)  # kept until 10 September
+    lab = _other_lab()
+    for event, run in BACKUP_STEPS.items():
+        with db.session.begin_nested() as savepoint:
+            for step in BACKUP_PATHS[state]:
+                BACKUP_STEPS[step](backup, world, lab)
+            assert backup.status == state
+            row = tables.BACKUP.find(state, event)
+            before, logged = audits(), audits(row.action) if row else 0
+            if row is None:
+                with pytest.raises(ServiceError) as refused:
+                    run(backup, world, lab)
+                assert backup.status == state and audits() == before, event
+                message = refused.value.message
+                assert state.title in message and "条" in message, (event, message)
+            else:
+                run(backup, world, lab)
+                assert backup.status == row.target, event
+                assert audits(row.action) == logged + 1, event
+            savepoint.rollback()

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from labsys.extensions import db
 from labsys.models import (
@@ -30,6 +31,7 @@ from labsys.models import (
     SampleResult,
     VerdictValue,
 )
+from labsys.models.report import parties_of
 from labsys.services import exports
 
 from stats_support import *  # noqa: F403 - the shared fixtures
@@ -45,7 +47,7 @@ def _report(sample, supervisor, status=ReportStatus.ISSUED):
             sample_id=sample.id,
             status=status,
             food_name=sample.food_name,
-            sampled_unit_name="x",
+            **parties_of(sample),  # as printed at issue: the announcement reads these
             conclusion=Conclusion.UNQUALIFIED,
             author_id=supervisor.id,
             approver_id=supervisor.id,
@@ -223,6 +225,8 @@ def test_hostile_names_stay_text_in_both_spreadsheets(app, published, tmp_path):
     unit.name = '=HYPERLINK("http://evil.test","点我")'
     unit.address = "@SUM(1+1)"
     published.brand = "<b>&</b>"
+    report = db.session.scalar(select(Report).where(Report.sample_id == published.id))
+    report.sampled_unit_name, report.sampled_unit_address = unit.name, unit.address  # printed
     db.session.commit()
     runner = app.test_cli_runner()
     xlsx, text = tmp_path / "a.xlsx", tmp_path / "a.csv"

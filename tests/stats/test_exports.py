@@ -15,7 +15,7 @@ from sqlalchemy import event, insert
 
 from labsys.extensions import db
 from labsys.models import Conclusion, Link, Sample, SampleResult, SampleStatus, VerdictValue
-from labsys.models.report import Report, ReportStatus
+from labsys.models.report import Report, ReportStatus, parties_of
 from labsys.services import exports
 
 from stats_support import *  # noqa: F403 - the shared fixtures
@@ -76,7 +76,7 @@ def issue_report(sample, supervisor, number="BJ2026-R0001"):
         sample_id=sample.id,
         status=ReportStatus.ISSUED,
         food_name=sample.food_name,
-        sampled_unit_name="x",
+        **parties_of(sample),  # as printed at issue: the announcement reads these
         conclusion=sample.conclusion,
         author_id=supervisor.id,
         approver_id=supervisor.id,

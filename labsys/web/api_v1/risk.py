@@ -13,7 +13,7 @@ from labsys.web.api_v1.core import blueprint
 from labsys.web.api_v1.schemas import Day, Nullable, Strict
 
 risk_bp = blueprint("api_risk", "/risk", "Risk early warning: signals")
-READERS = (Role.SUPERVISOR, Role.ADMIN)
+READERS = (Role.SUPERVISOR,)  # as /risk; not the administrator (issue 18 §1)
 
 
 class SignalArgs(Strict):

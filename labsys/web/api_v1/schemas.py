@@ -532,6 +532,28 @@ class ReviewIn(Strict):
     password = Text(128, load_only=True, metadata={"description": PASSWORD_HELP, "writeOnly": True})
 
 
+class SeenResult(Strict):
+    id = Id(required=True)
+    version = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=INT_MAX),
+        metadata={"description": "the version read (`version`, or the ETag's number)"},
+    )
+
+
+class SubmitIn(Strict):
+    results = fields.List(
+        fields.Nested(SeenResult),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={
+            "description": "every result to submit as read (`GET /samples/{id}/results`): "
+            "its id and version; refused with 409 when any changed since (issue 18 §1)"
+        },
+    )
+
+
 class CountOut(Strict):
     count = fields.Integer(required=True)
 

@@ -5,6 +5,7 @@ views translate HTTP to service calls and back, nothing more."""
 from __future__ import annotations
 
 from flask import Response, abort, current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,7 @@ from labsys.web.pagination import keyset_page
 SAMPLE_READERS = (Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)
 RESULT_READERS = (Role.TECHNICIAN, Role.REVIEWER, Role.SUPERVISOR)
 REPORT_READERS = (Role.SUPERVISOR, Role.REVIEWER, Role.TECHNICIAN)
-SUPERVISION = (Role.SUPERVISOR, Role.ADMIN)
+SUPERVISION = (Role.SUPERVISOR,)  # not the administrator (issue 18 §1)
 ENTERPRISE_WRITERS = (Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 
 IF_MATCH = {
@@ -539,15 +540,27 @@ def sample_results(sample_id: int):
 
 @sample_bp.route("/<int:sample_id>/results/submit", methods=["POST"])
 @sample_bp.doc(**operation("submitResults"))
+@sample_bp.arguments(s.SubmitIn)
 @sample_bp.response(200, s.CountOut)
 @sample_bp.alt_response(404, description="no such sample")
+@sample_bp.alt_response(409, description="a result changed since it was read")
 @token_required(Role.TECHNICIAN, write=True)
-def sample_submit(sample_id: int):
-    """Send the sample's entered results for review."""
+def sample_submit(data, sample_id: int):
+    """Send the sample's entered results for review: the body names each result as read
+    (id and version), as the page posts what it showed; a result changed since (a new
+    value, returned, accepted) refuses the whole batch with 409, nothing submitted."""
     sample = _readable(sample_id)
-    count = results.submit_results(
-        _session(), current_user, queries.results_of(_session(), sample.id)
-    )
+    seen = {row["id"]: row["version"] for row in data["results"]}
+    rows = [r for r in results.current_results(_session(), sample) if r.id in seen]
+    if len(rows) != len(seen):
+        return problem(
+            409,
+            _(
+                "Some of these results are not (or no longer) results of this sample: read them again."
+            ),
+            errors=[{"name": "results", "message": "unknown or superseded result id"}],
+        )
+    count = results.submit_results(_session(), current_user, rows, seen=seen)
     return {"count": count}
 
 
@@ -630,7 +643,7 @@ def result_review(data, result_id: int):
     row = _result(result_id)
     check_version(row.version_id)
     signature = (
-        esign.sign(current_user, data.get("password"), esign.Meaning.REVIEW)
+        esign.sign(current_user, data.get("password"), esign.Meaning.REVIEW, session=_session())
         if data["accept"]
         else None
     )
@@ -700,7 +713,9 @@ def report_issue(data):
             errors=[{"name": "confirm_signature", "message": "must be true"}],
         )
     sample = _readable(data["sample_id"])
-    signature = esign.sign(current_user, data["password"], esign.Meaning.APPROVAL)
+    signature = esign.sign(
+        current_user, data["password"], esign.Meaning.APPROVAL, session=_session()
+    )
     report = reports.issue_report(
         _session(), current_user, sample, base_url=_base_url(), signature=signature
     )

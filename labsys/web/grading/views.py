@@ -39,8 +39,9 @@ from labsys.web.pagination import keyset_page
 
 bp = Blueprint("grading", __name__, url_prefix="/risk")
 
-# Who reads the grades and recomputes them; the rules are the administrator's.
-READERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who reads the grades and recomputes them; the rules are the administrator's, who reads the
+# grades only when also a supervisor (issue 18 §1: the administrator administers).
+READERS = (Role.SUPERVISOR,)
 
 
 @bp.route("/grades")
@@ -95,7 +96,12 @@ def rules_page():
     if form.validate_on_submit():
         with service_errors(form, fields=error_fields()):
             grading.save_rules(db.session, current_user, form.values())
-            flash(_("The grading rules are saved; recompute the grades to apply them."), "success")
+            flash(
+                _(
+                    "The grading rules are saved; they apply when a supervisor next recomputes the grades."
+                ),
+                "success",
+            )
             return redirect(url_for("grading.rules_page"))
     return render_template("grading/rules.html", form=form)
 

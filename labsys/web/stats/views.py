@@ -237,7 +237,7 @@ def announcement():
 
 
 @bp.route("/risk-notices")
-@roles_required(Role.SUPERVISOR, Role.ADMIN)
+@roles_required(Role.SUPERVISOR)
 def risk_notices():
     """风险监测问题样品: the risk-monitoring samples with a result beyond its reference value,
     for the regulator's risk analysis (never published), paged by sample id."""
