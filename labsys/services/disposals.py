@@ -26,13 +26,15 @@ from labsys.models import (
     Disposal,
     DisposalExtension,
     DisposalStatus,
+    FollowUp,
     Report,
     ReportStatus,
     Role,
     Sample,
     User,
 )
-from labsys.services import lifecycle
+from labsys.services import calendar as workcal
+from labsys.services import lifecycle, periods
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 from labsys.services.followup import _step as step
@@ -111,7 +113,25 @@ def record_conclusion_received(
         on=received_on,
         new={"sample_id": sample.id, "report_no": report.report_no, "received_on": received_on},
     )
+    _restart_service_clock(session, sample, received_on)
     return disposal
+
+
+def _restart_service_clock(session: Session, sample: Sample, received_on: date) -> None:
+    """The regulator serves the report and the notice of results within 5 working days of
+    receiving the unqualified conclusion (Order No. 15 Art. 29, verify): until that receipt
+    is recorded the clock counts from the report's issue (the day the lab sends it); once it
+    is, from the recorded day.  Nothing moves once the sampled unit has been served."""
+    served = session.scalar(
+        select(FollowUp.id).where(
+            FollowUp.sample_id == sample.id, FollowUp.notified_on.is_not(None)
+        )
+    )
+    if served is not None or sample.due_service is None:
+        return
+    sample.due_service = workcal.add_workdays(
+        session, received_on, periods.value("SERVICE_WORKDAYS")
+    )
 
 
 @writes(Role.SUPERVISOR)

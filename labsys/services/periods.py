@@ -136,7 +136,8 @@ for _period in (
         f"{ORDER_15}第二十九条",
         _l(
             "The regulator serves the inspection report and the notice of results on the "
-            "sampled unit after receiving an unqualified conclusion"
+            "sampled unit after receiving an unqualified conclusion (counted from the "
+            "report's issue until the regulator's receipt is recorded, then from that day)"
         ),
     ),
     Period(

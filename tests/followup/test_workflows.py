@@ -30,6 +30,7 @@ from labsys.models import (
     Retest,
     RetestGround,
     RetestStatus,
+    Sample,
     SampleResult,
     SampleStatus,
     VerdictValue,
@@ -719,3 +720,28 @@ def test_each_workflow_period_is_on_the_board(notified, supervisor):
     board = followup.deadline_board(db.session, date(2026, 3, 10))
     assert ("retest_lab", retest.lab_due) in {(d.kind, d.due) for d in board}
     assert "retest_decision" not in {d.kind for d in board}
+
+
+def test_the_regulators_receipt_restarts_the_service_clock(unqualified, supervisor):
+    """Art. 29 (verify): the 5 working days run from the regulator's receipt of the
+    conclusion once it is recorded (they ran from the report's issue until then); a unit
+    already served keeps its date."""
+    _issue_report(unqualified, supervisor)
+    unqualified.due_service = date(2026, 3, 6)  # 1 March (Sunday) + 5 working days
+    db.session.commit()
+    disposals.record_conclusion_received(
+        db.session, supervisor, unqualified, received_on=date(2026, 3, 4)
+    )
+    db.session.commit()
+    assert db.session.get(Sample, unqualified.id).due_service == date(2026, 3, 11)
+
+
+def test_a_served_unit_keeps_its_service_date(notified, supervisor):
+    _issue_report(notified, supervisor)
+    notified.due_service = date(2026, 3, 6)
+    db.session.commit()
+    disposals.record_conclusion_received(
+        db.session, supervisor, notified, received_on=date(2026, 3, 4)
+    )
+    db.session.commit()
+    assert db.session.get(Sample, notified.id).due_service == date(2026, 3, 6)
