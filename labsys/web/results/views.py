@@ -646,7 +646,14 @@ def import_file():
             write_intent.set(True)
             confirmed = confirm.fingerprint.data if token else None
             with service_errors(form) as outcome:
-                summary = save_import(db.session, current_user, judged, confirmed=confirmed)
+                summary = save_import(
+                    db.session,
+                    current_user,
+                    judged,
+                    confirmed=confirmed,
+                    data=data,
+                    filename=filename or "",
+                )
                 if token:
                     pending.discard(current_user.id, token)
                 flash(
