@@ -94,3 +94,13 @@ def import_results_command(file: Path, username: str, overwrite: bool):
             verdicts=verdicts,
         )
     )
+    if summary.without_record:
+        click.echo(
+            _(
+                "%(n)d imported results have no bench record (test dates, method): "
+                "this lab submits them only once it is recorded (the import's "
+                "columns 开始日期, 结束日期, 检验方法, or each result's record page).",
+                n=summary.without_record,
+            ),
+            err=True,
+        )

@@ -55,7 +55,15 @@ from labsys.models import (
     TestItemMethod,
     User,
 )
-from labsys.services import assignments, attachments, audit, bench, instruments, lifecycle
+from labsys.services import (
+    assignments,
+    attachments,
+    audit,
+    bench,
+    instruments,
+    lifecycle,
+    traceability,
+)
 from labsys.services.access import check_actor, writes
 from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import (
@@ -113,6 +121,8 @@ class ImportSummary:
     samples: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     overwritten: int = 0  # values already on file that were replaced (after confirmation)
+    # Under BENCH_RECORD_REQUIRED: rows left without a bench record (not submittable yet).
+    without_record: int = 0
 
 
 @dataclass(frozen=True)
@@ -686,6 +696,9 @@ def save_import(
         summary.verdicts[key] = summary.verdicts.get(key, 0) + 1
     _save(session, actor, judged)
     _save_bench(session, actor, [(row, result) for row, result, _o in judged if row.record])
+    if traceability.bench_record_required():
+        ids = [result.id for row, result, _o in judged if not row.record]
+        summary.without_record = len(set(ids) - set(_records(session, ids)))
     if data is not None:
         _keep_file(session, actor, [result.id for _r, result, _o in judged], data, filename)
     return summary
@@ -712,13 +725,21 @@ def _keep_file(session: Session, actor: User, result_ids: list[int], data: bytes
         ) from None
 
 
+def _records(session: Session, result_ids: list[int]) -> dict[int, BenchRecord]:
+    """The bench records of these results, read CHUNK ids at a time."""
+    found: dict[int, BenchRecord] = {}
+    for chunk in _chunks(sorted(set(result_ids))):
+        found.update(bench.records(session, chunk))
+    return found
+
+
 def _save_bench(session: Session, actor: User, rows: list) -> None:
     """Save the bench record of each row that gave one (as the record page does, audited on
     the result as "bench"); a record unchanged is left alone."""
     if not rows:
         return
     actor_id = actor.id  # read before any record is added (``_save`` expired the session)
-    existing = bench.records(session, [result.id for _row, result in rows])
+    existing = _records(session, [result.id for _row, result in rows])
     codes = {
         i.id: i.asset_no
         for i in session.scalars(

@@ -109,3 +109,25 @@ def test_the_worksheet_submit_is_refused_too(
     assert "本实验室提交结果须附检验记录" in html
     db.session.expire_all()
     assert by_name(sample, "铅").status == ResultStatus.ENTERED
+
+
+def test_an_import_without_bench_columns_says_its_rows_cannot_be_submitted_yet(
+    db, client, login, post, tech, flour_sample, today, required
+):
+    import io
+
+    sample = flour_sample()
+    data = f"样品编号,检验项目,结果,单位\n{sample.sample_no},铅(以Pb计),0.05,mg/kg\n".encode()
+    login(tech)
+    html = post(
+        "/lab/import",
+        {"file": (io.BytesIO(data), "run.csv")},
+        token_from="/lab/import",
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "1 项导入的结果没有检验记录" in html
+    lead = by_name(sample, "铅")
+    assert lead.status == ResultStatus.ENTERED  # entered, not yet submittable
+    with pytest.raises(ServiceError, match="检验开始日期"):
+        svc.submit_results(db.session, tech, [lead])

@@ -669,6 +669,16 @@ def import_file():
                         _("%(n)d values entered before were replaced.", n=summary.overwritten),
                         "warning",
                     )
+                if summary.without_record:
+                    flash(
+                        _(
+                            "%(n)d imported results have no bench record (test dates, method): "
+                            "this lab submits them only once it is recorded (the import's "
+                            "columns 开始日期, 结束日期, 检验方法, or each result's record page).",
+                            n=summary.without_record,
+                        ),
+                        "warning",
+                    )
                 return redirect(url_for("results.my_work"))
             if isinstance(outcome.error, OverwriteNeedsConfirmation):
                 # Shown, not saved: the user confirms exactly these replacements.
