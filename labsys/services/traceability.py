@@ -41,35 +41,45 @@ def missing_fields(record: BenchRecord | None) -> list[str]:
     return missing
 
 
-def require_bench_records(session: Session, results: Sequence[SampleResult]) -> None:
-    """When the lab requires it, refuse (ServiceError, nothing submitted) rows without a
-    complete bench record, naming each row and what it lacks."""
+def lacking(
+    session: Session, results: Sequence[SampleResult]
+) -> list[tuple[SampleResult, list[str]]]:
+    """When the lab requires bench records: each of ``results`` without a complete one, with
+    what it lacks (the entry page lists them before the technician submits); else []."""
     if not results or not bench_record_required():
-        return
+        return []
     ids = [r.id for r in results]
     records = {
         r.result_id: r
         for r in session.scalars(select(BenchRecord).where(BenchRecord.result_id.in_(ids)))
     }
-    lacking = []
+    found = []
     for result in results:
         missing = missing_fields(records.get(result.id))
         if missing:
-            lacking.append(
-                _(
-                    "%(item)s of %(no)s (%(fields)s)",
-                    item=result.item_name,
-                    no=result.sample.sample_no,
-                    fields="、".join(missing),
-                )
-            )
-    if lacking:
+            found.append((result, missing))
+    return found
+
+
+def require_bench_records(session: Session, results: Sequence[SampleResult]) -> None:
+    """When the lab requires it, refuse (ServiceError, nothing submitted) rows without a
+    complete bench record, naming each row and what it lacks."""
+    lacking_rows = [
+        _(
+            "%(item)s of %(no)s (%(fields)s)",
+            item=result.item_name,
+            no=result.sample.sample_no,
+            fields="、".join(missing),
+        )
+        for result, missing in lacking(session, results)
+    ]
+    if lacking_rows:
         raise ServiceError(
             _(
                 "This lab submits a result only with its bench record (ISO/IEC 17025 §7.5.1: "
                 "records sufficient to repeat the test). Nothing was submitted; record what "
                 "is missing on the result's record page or in the worksheet's run details: "
                 "%(rows)s.",
-                rows="; ".join(lacking),
+                rows="; ".join(lacking_rows),
             )
         )

@@ -85,6 +85,10 @@ def test_the_entry_page_shows_the_refusal_and_submits_nothing(
     db.session.commit()
     login(tech)
     page = f"/lab/samples/{sample.id}/enter"
+    # The page lists what to record first, each linked to its record page.
+    before = client.get(page).get_data(as_text=True)
+    assert 'id="bench-record-missing"' in before
+    assert f'href="/lab/results/{lead.id}/record"' in before
     shown = shown_on(client, page, form=f"/lab/samples/{sample.id}/submit")
     html = post(
         f"/lab/samples/{sample.id}/submit", {"shown": shown}, follow_redirects=True

@@ -33,7 +33,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments, bench, corrections, esign
+from labsys.services import assignments, bench, corrections, esign, traceability
 from labsys.services import results as svc
 from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import (
@@ -274,6 +274,7 @@ def enter_sample(sample_id: int):
         confirm=ShownForm(),
         submittable=_entered(rows),
         shown=_shown(rows),
+        lacking=traceability.lacking(db.session, _entered(rows)),
     )
 
 
