@@ -107,6 +107,11 @@ class DefaultConfig:
     WEBHOOK_TIMEOUT_SECONDS = 10
     WEBHOOK_BACKOFF_SECONDS = 30
     WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600
+    # Submit a result for review only with its bench record (test start and end dates, the
+    # method used; ISO/IEC 17025 §7.5.1, services/traceability.py).  Off by default so that
+    # an upgraded installation keeps working as before; an accredited lab sets it True in
+    # instance/config.py (BENCH_RECORD_REQUIRED = True) or LABSYS_BENCH_RECORD_REQUIRED=True.
+    BENCH_RECORD_REQUIRED = False
     # Files kept beside the database (backed up with it); None: instance/attachments.
     ATTACHMENTS_DIR: str | None = None
     # One attached file (photo, scan, raw data) at most this many bytes (20 MB: with its

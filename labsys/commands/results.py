@@ -45,10 +45,13 @@ def import_results_command(file: Path, username: str, overwrite: bool):
         fail(_("error: no active user %(name)s", name=repr(username)))
     click.echo(_("checking and judging %(file)s ...", file=file.name), err=True)
     try:
-        judged = prepare_import(db.session, actor, file.read_bytes(), file.name)
+        data = file.read_bytes()
+        judged = prepare_import(db.session, actor, data, file.name)
         # --overwrite: the user was told (by a run without it) what would be replaced.
         confirmed = fingerprint(overwrites(judged)) if overwrite else None
-        summary = save_import(db.session, actor, judged, confirmed=confirmed)
+        summary = save_import(
+            db.session, actor, judged, confirmed=confirmed, data=data, filename=file.name
+        )
     except OverwriteNeedsConfirmation as error:
         lines = [
             _(
@@ -91,3 +94,13 @@ def import_results_command(file: Path, username: str, overwrite: bool):
             verdicts=verdicts,
         )
     )
+    if summary.without_record:
+        click.echo(
+            _(
+                "%(n)d imported results have no bench record (test dates, method): "
+                "this lab submits them only once it is recorded (the import's "
+                "columns 开始日期, 结束日期, 检验方法, or each result's record page).",
+                n=summary.without_record,
+            ),
+            err=True,
+        )

@@ -31,7 +31,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -39,7 +39,7 @@ from typing import IO, Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from labsys.core import clock
@@ -184,6 +184,8 @@ def sniff(head: bytes, path: Path | None = None) -> str | None:
 
 
 def _is_text(head: bytes) -> bool:
+    # A byte order mark (Excel's "CSV UTF-8", the import template) is not a character.
+    head = head.removeprefix(b"\xef\xbb\xbf")
     for encoding in ("utf-8", "gb18030"):
         try:
             # The first bytes may end inside a character: drop at most 3 bytes at the end.
@@ -325,6 +327,92 @@ def attach(
     session.flush()
     audit.record(session, actor, entity, entity_id, "attach", new=_values(attachment))
     return attachment
+
+
+@writes(Role.TECHNICIAN)
+def attach_many(
+    session: Session,
+    actor: User,
+    *,
+    entity: str,
+    entity_ids: Sequence[int],
+    kind: str,
+    filename: str | None,
+    data: bytes,
+    allowed: frozenset[str] = EVIDENCE_TYPES,
+) -> int:
+    """Store one file once and attach it to many records (a bulk path: one multi-row insert
+    and one audit batch, an "attach" entry on each record as ``attach`` writes).  The caller
+    has checked that ``actor`` may add files to each record (the results import checks every
+    row's state and assignment before it saves).  A record that already has this very file
+    (same kind and SHA-256, not withdrawn) is left alone.  Returns how many were attached."""
+    owner = owner_of(entity)
+    if kind not in owner.kinds:
+        raise AttachmentError(_("Choose what the file shows."), field="kind")
+    ids = sorted(set(entity_ids))
+    if not ids:
+        return 0
+    stored = _store(io.BytesIO(data), allowed)
+    having: set[int] = set()
+    for start in range(0, len(ids), 2000):
+        having.update(
+            session.scalars(
+                select(Attachment.entity_id).where(
+                    Attachment.entity == entity,
+                    Attachment.kind == kind,
+                    Attachment.sha256 == stored.sha256,
+                    Attachment.withdrawn_at.is_(None),
+                    Attachment.entity_id.in_(ids[start : start + 2000]),
+                )
+            )
+        )
+    wanted = [i for i in ids if i not in having]
+    if not wanted:
+        return 0
+    now = clock.now()
+    name = safe_filename(filename, stored.content_type)
+    rows = [
+        {
+            "entity": entity,
+            "entity_id": entity_id,
+            "kind": kind,
+            "filename": name,
+            "content_type": stored.content_type,
+            "size": stored.size,
+            "sha256": stored.sha256,
+            "note": "",
+            "uploaded_by_id": actor.id,
+            "uploaded_at": now,
+        }
+        for entity_id in wanted
+    ]
+    made = session.execute(
+        insert(Attachment).returning(
+            Attachment.id, Attachment.entity_id, sort_by_parameter_order=True
+        ),
+        rows,
+    ).all()
+    audit.record_many(
+        session,
+        actor,
+        (
+            audit.Change(
+                entity,
+                entity_id,
+                "attach",
+                new={
+                    "attachment_id": attachment_id,
+                    "kind": kind,
+                    "filename": name,
+                    "content_type": stored.content_type,
+                    "size": stored.size,
+                    "sha256": stored.sha256,
+                },
+            )
+            for attachment_id, entity_id in made
+        ),
+    )
+    return len(made)
 
 
 @writes(Role.SAMPLER, Role.SUPERVISOR, Role.TECHNICIAN, Role.REVIEWER)

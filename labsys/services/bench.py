@@ -99,7 +99,34 @@ def records(session: Session, result_ids: Sequence[int]) -> dict[int, BenchRecor
 def check_details(session: Session, result: SampleResult, details: BenchDetails) -> None:
     """ServiceError naming the field ("started_on", "ended_on", "method", "instrument")
     when ``details`` cannot stand as the record of ``result``."""
-    start, end = details.started_on, details.ended_on
+    received = result.sample.received_at
+    check_record(
+        details.started_on,
+        details.ended_on,
+        details.method_standard,
+        received_on=clock.local_date(received) if received is not None else None,
+        allowed=instruments.allowed_methods(session, result),
+        item_name=result.item_name,
+    )
+    if details.instrument_id is not None:
+        instrument = session.get(Instrument, details.instrument_id)
+        if instrument is None:
+            raise ServiceError(_("There is no such instrument."), field="instrument")
+        assert details.ended_on is not None  # checked
+        instruments.check_usable(instrument, details.ended_on)
+
+
+def check_record(
+    start: date | None,
+    end: date | None,
+    method: str | None,
+    *,
+    received_on: date | None,
+    allowed: Sequence[str],
+    item_name: str,
+) -> None:
+    """The rules of a bench record's dates and method, on plain values (the page, the
+    worksheet and the import all check through here); ServiceError naming the field."""
     if start is None:
         raise ServiceError(_("Give the date the test started."), field="started_on")
     if end is None:
@@ -114,36 +141,29 @@ def check_details(session: Session, result: SampleResult, details: BenchDetails)
         raise ServiceError(
             _("The end date %(end)s is in the future.", end=end.isoformat()), field="ended_on"
         )
-    received = result.sample.received_at
-    if received is not None and start < clock.local_date(received):
+    if received_on is not None and start < received_on:
         raise ServiceError(
             _(
                 "The test cannot start (%(start)s) before the sample was received (%(received)s).",
                 start=start.isoformat(),
-                received=clock.local_date(received).isoformat(),
+                received=received_on.isoformat(),
             ),
             field="started_on",
         )
-    method = (details.method_standard or "").strip()
-    allowed = instruments.allowed_methods(session, result)
+    method = (method or "").strip()
     if method not in allowed:
         raise ServiceError(
             _(
                 "%(method)s is not a method of %(item)s; choose one of: %(allowed)s.",
                 method=method or _("(none)"),
-                item=result.item_name,
+                item=item_name,
                 allowed="; ".join(allowed) or "-",
             ),
             field="method",
         )
-    if details.instrument_id is not None:
-        instrument = session.get(Instrument, details.instrument_id)
-        if instrument is None:
-            raise ServiceError(_("There is no such instrument."), field="instrument")
-        instruments.check_usable(instrument, end)
 
 
-def _snapshot(record: BenchRecord | None) -> dict | None:
+def snapshot(record: BenchRecord | None) -> dict | None:
     if record is None:
         return None
     return {
@@ -158,7 +178,7 @@ def _save_record(
     session: Session, actor: User, result: SampleResult, details: BenchDetails
 ) -> BenchRecord:
     record = session.get(BenchRecord, result.id)
-    old = _snapshot(record)
+    old = snapshot(record)
     if record is None:
         record = BenchRecord(result_id=result.id)
         session.add(record)
@@ -170,7 +190,7 @@ def _save_record(
     record.recorded_by_id = actor.id
     record.recorded_at = clock.now()
     session.flush()
-    new = _snapshot(record)
+    new = snapshot(record)
     if new != old:
         instrument = (
             session.get(Instrument, details.instrument_id) if details.instrument_id else None

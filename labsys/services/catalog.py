@@ -117,6 +117,7 @@ class LeafCategory:
     level: int
     path_name: str
     is_key_food: bool  # this category or one of its ancestors is a key food
+    is_farm_produce: bool = False  # under the 大类 食用农产品 (is_farm_produce)
 
 
 def _ordered(query):
@@ -224,6 +225,7 @@ def leaf_categories(session: Session, search: str | None = None) -> list[LeafCat
                 category.level,
                 name,
                 any(c.is_key_food for c in chain),
+                chain[0].name_zh == FARM_PRODUCE,
             )
         )
     return leaves
@@ -296,6 +298,21 @@ def specifications_for_sample(session: Session, sample) -> list[Specification]:
     )
     process = sample.oil_process.value if sample.oil_process else None
     return _effective(chosen, process)
+
+
+# The 大类 of edible agricultural products (DOMAIN.md, Food categories: 食用农产品 > 蔬菜 >
+# 叶菜类蔬菜 > 韭菜; code 33 in the shipped catalog).  Found by its name, as a lab's own
+# catalog may number it otherwise.
+FARM_PRODUCE = "食用农产品"
+
+
+def is_farm_produce(session: Session, category: FoodCategory | None) -> bool:
+    """Whether ``category`` is 食用农产品 or below it (its top-level category's name)."""
+    if category is None:
+        return False
+    top_id = (category.ancestor_ids or [category.id])[0]
+    top = category if top_id == category.id else session.get(FoodCategory, top_id)
+    return top is not None and top.name_zh == FARM_PRODUCE
 
 
 def needs_oil_process(specs: list[Specification]) -> bool:

@@ -59,7 +59,7 @@ from labsys.models import (
     User,
     VerdictValue,
 )
-from labsys.services import assignments, audit, backups, esign, lifecycle
+from labsys.services import assignments, audit, backups, esign, lifecycle, traceability
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError, one_language
 
@@ -537,6 +537,7 @@ def submit_results(
     ready = [r for r in results if r.status == ResultStatus.ENTERED]
     if not ready:
         raise ServiceError(_("There are no entered results to submit."))
+    traceability.require_bench_records(session, ready)  # when BENCH_RECORD_REQUIRED
     now = clock.now()
     for result in ready:
         result.submitted_at = now

@@ -1,7 +1,13 @@
 """Instrument import: a CSV or XLSX file of results, validated as a whole, saved all or nothing.
 
 Columns (Chinese or English headers): 样品编号/sample_no, 检验项目/test_item, 结果/value,
-单位/unit, and optionally 检出限/lod.  Every row is checked before anything is written; the
+单位/unit, and optionally 检出限/lod and the bench record (ISO/IEC 17025 §7.5.1): 开始日期/
+started_on, 结束日期/ended_on, 检验方法/method, 仪器编号/instrument (the instrument's asset
+number).  A row giving any of these is checked as the record page checks it
+(``bench.check_record``: dates in order, not before receipt nor in the future, a method of the
+item, an instrument in service and in calibration on the end date) and saves that bench record.
+The imported file itself is kept in the attachment store as the raw data (owner "result", kind
+"raw_data", SHA-256 in each row's audit trail) of every row it imports.  Every row is checked before anything is written; the
 referenced samples and result rows are fetched in a few bulk queries (never one per row).
 If any row is wrong, ImportErrors carries every problem (row number as in the file, the
 header being row 1, the column, what is wrong) and nothing is saved.  Otherwise every row is
@@ -27,6 +33,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -37,15 +44,26 @@ from sqlalchemy.orm import Session
 
 from labsys.core import clock
 from labsys.models import (
+    BenchRecord,
+    Instrument,
     ResultStatus,
     Role,
     Sample,
     SampleResult,
     SampleStatus,
     TestItem,
+    TestItemMethod,
     User,
 )
-from labsys.services import assignments, audit, lifecycle
+from labsys.services import (
+    assignments,
+    attachments,
+    audit,
+    bench,
+    instruments,
+    lifecycle,
+    traceability,
+)
 from labsys.services.access import check_actor, writes
 from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.results import (
@@ -63,7 +81,13 @@ HEADERS = {
     "value": ("结果", "检验结果", "value", "result"),
     "unit": ("单位", "unit"),
     "lod": ("检出限", "lod"),
+    # The bench record (optional): test dates, the method used, the instrument's asset number.
+    "started_on": ("开始日期", "检验开始日期", "started_on", "start date", "started"),
+    "ended_on": ("结束日期", "检验结束日期", "ended_on", "end date", "ended"),
+    "method": ("检验方法", "method", "method_standard", "method used"),
+    "instrument": ("仪器编号", "设备编号", "instrument", "instrument code", "asset_no"),
 }
+BENCH_COLUMNS = ("started_on", "ended_on", "method", "instrument")
 REQUIRED = ("sample_no", "test_item", "value", "unit")
 CHUNK = 2000  # ids per IN (...) list
 MAX_LISTED = 200  # problems listed of a refused file
@@ -97,6 +121,8 @@ class ImportSummary:
     samples: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     overwritten: int = 0  # values already on file that were replaced (after confirmation)
+    # Under BENCH_RECORD_REQUIRED: rows left without a bench record (not submittable yet).
+    without_record: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,6 +195,15 @@ class _Row:
     value: str
     unit: str
     lod: str
+    started_on: str = ""
+    ended_on: str = ""
+    method: str = ""
+    instrument: str = ""
+    record: bench.BenchDetails | None = None  # the row's bench record, once checked
+
+    @property
+    def has_bench(self) -> bool:
+        return any(getattr(self, key) for key in BENCH_COLUMNS)
 
 
 # --- reading the file ------------------------------------------------------------------------
@@ -264,6 +299,10 @@ def _cell_text(value) -> str:
     """A cell as text; numbers as written (a float cell is shown by repr, which round-trips)."""
     if value is None:
         return ""
+    if isinstance(value, datetime):  # a date cell (openpyxl reads it as a datetime)
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -301,6 +340,7 @@ def _rows(table: list[list[str]], columns: dict[str, int]) -> Iterator[_Row]:
             cell(row, "value"),
             cell(row, "unit"),
             cell(row, "lod"),
+            *(cell(row, key) for key in BENCH_COLUMNS),
         )
 
 
@@ -339,6 +379,8 @@ class _ResultRow:
         "unit_values",
         "status",
         "version_id",
+        "method_standard",
+        "test_item_id",
     ]
 
     def __init__(self, row):
@@ -358,18 +400,24 @@ class _ResultRow:
 def _load(session: Session, sample_nos: Iterable[str]):
     """sample_no → (id, status); (sample_no, item name or code) → result row (current rows)."""
     nos = sorted(set(sample_nos))
-    samples: dict[str, tuple[int, SampleStatus]] = {}
+    samples: dict[str, tuple[int, SampleStatus, datetime | None]] = {}
     results: dict[tuple[str, str], _ResultRow] = {}
     for chunk in _chunks(nos):
-        for sample_id, no, status in session.execute(
-            select(Sample.id, Sample.sample_no, Sample.status).where(Sample.sample_no.in_(chunk))
+        for sample_id, no, status, received_at in session.execute(
+            select(Sample.id, Sample.sample_no, Sample.status, Sample.received_at).where(
+                Sample.sample_no.in_(chunk)
+            )
         ):
-            samples[no] = (sample_id, status)
-    by_id = {sample_id: no for no, (sample_id, _s) in samples.items()}
+            samples[no] = (sample_id, status, received_at)
+    by_id = {sample_id: no for no, (sample_id, _s, _r) in samples.items()}
     columns = [getattr(SampleResult, name) for name in _ResultRow._NAMES]
     for chunk in _chunks(list(by_id)):
         rows = session.execute(
-            select(*columns, TestItem.code.label("item_code"))
+            select(
+                *columns,
+                TestItem.code.label("item_code"),
+                TestItem.method_standard.label("item_method"),
+            )
             .join(TestItem)
             .where(
                 SampleResult.sample_id.in_(chunk), SampleResult.status != ResultStatus.SUPERSEDED
@@ -403,6 +451,7 @@ def validate(session: Session, table: list[list[str]]):
     samples, results = _load(session, (r.sample_no for r in rows if r.sample_no))
     seen: dict[int, int] = {}  # result id → first row number
     judged = []
+    benches = _BenchContext(session, [r for r in rows if r.has_bench])
     for row in rows:
         problem = _check_row(row, samples, results, seen)
         if problem:
@@ -416,8 +465,101 @@ def validate(session: Session, table: list[list[str]]):
             column = HEADERS["lod"][0] if error.field == "lod" else HEADERS["value"][0]
             errors.append(RowError(row.number, column, error.message[:200]))
             continue
+        if row.has_bench:
+            problem = benches.check(row, result, samples[row.sample_no][2])
+            if problem:
+                errors.append(problem)
+                continue
         judged.append((row, result, outcome))
     return judged, errors
+
+
+class _BenchContext:
+    """What checking the rows' bench records needs, read in bulk: the items' further methods
+    and the instruments named."""
+
+    def __init__(self, session: Session, rows: list[_Row]):
+        self.further: dict[int, list[str]] = {}
+        self.instruments: dict[str, Instrument] = {}
+        if not rows:
+            return
+        for item_id, method in session.execute(
+            select(TestItemMethod.test_item_id, TestItemMethod.method_standard).order_by(
+                TestItemMethod.method_standard
+            )
+        ):
+            self.further.setdefault(item_id, []).append(method)
+        codes = sorted({r.instrument for r in rows if r.instrument})
+        for chunk in _chunks(codes):
+            for instrument in session.scalars(
+                select(Instrument).where(Instrument.asset_no.in_(chunk))
+            ):
+                self.instruments[instrument.asset_no] = instrument
+
+    def check(self, row: _Row, result: _ResultRow, received_at) -> RowError | None:
+        """Parse and check the row's bench record (as ``bench.check_details``); sets
+        ``row.record``, or returns the problem in the column it names."""
+        col = {key: HEADERS[key][0] for key in BENCH_COLUMNS}
+        dates = {}
+        for key in ("started_on", "ended_on"):
+            text = getattr(row, key)
+            dates[key] = _parse_date(text) if text else None
+            if text and dates[key] is None:
+                return RowError(
+                    row.number,
+                    col[key],
+                    _("Cannot read the date %(text)s; write e.g. 2026-11-04.", text=_shown(text)),
+                )
+        allowed = [result.method_standard, result._columns["item_method"]]
+        allowed += self.further.get(result.test_item_id, [])
+        try:
+            bench.check_record(
+                dates["started_on"],
+                dates["ended_on"],
+                row.method,
+                received_on=clock.local_date(received_at) if received_at else None,
+                allowed=list(dict.fromkeys(m for m in allowed if m)),
+                item_name=result.item_name,
+            )
+            instrument = None
+            if row.instrument:
+                instrument = self.instruments.get(row.instrument)
+                if instrument is None:
+                    raise ServiceError(
+                        _(
+                            "No instrument with the asset number %(code)s in the register.",
+                            code=_shown(row.instrument),
+                        ),
+                        field="instrument",
+                    )
+                assert dates["ended_on"] is not None  # checked
+                instruments.check_usable(instrument, dates["ended_on"])
+        except ServiceError as error:
+            column = col.get(error.field or "", col["method"])
+            return RowError(row.number, column, error.message[:300])
+        row.record = bench.BenchDetails(
+            dates["started_on"],
+            dates["ended_on"],
+            row.method.strip(),
+            instrument.id if instrument else None,
+        )
+        return None
+
+
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?$"
+)
+
+
+def _parse_date(text: str) -> date | None:
+    """2026-11-04, 2026/11/4, 2026.11.04 or 2026年11月4日 (a midnight time is allowed)."""
+    match = _DATE_RE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
 
 
 def _shown(value: str) -> str:
@@ -501,7 +643,8 @@ def import_results(session: Session, actor: User, data: bytes, filename: str) ->
     (nothing saved) when values already entered would be replaced: a caller that showed the
     differences saves with ``save_import(..., confirmed=error.fingerprint)``.
     """
-    return save_import(session, actor, prepare_import(session, actor, data, filename))
+    judged = prepare_import(session, actor, data, filename)
+    return save_import(session, actor, judged, data=data, filename=filename)
 
 
 def prepare_import(session: Session, actor: User, data: bytes, filename: str) -> list:
@@ -526,13 +669,20 @@ def prepare_import(session: Session, actor: User, data: bytes, filename: str) ->
 
 @writes(Role.TECHNICIAN, message=_IMPORTERS)
 def save_import(
-    session: Session, actor: User, judged: list, *, confirmed: str | None = None
+    session: Session,
+    actor: User,
+    judged: list,
+    *,
+    confirmed: str | None = None,
+    data: bytes | None = None,
+    filename: str = "",
 ) -> ImportSummary:
     """Save the rows :func:`prepare_import` judged, possibly in a later transaction: each
     UPDATE checks the result's version, so a result changed meanwhile refuses the whole
     import (ConflictError, nothing saved).  Values already entered are replaced only when
     ``confirmed`` is the fingerprint of exactly the replacements the file makes now; else
-    OverwriteNeedsConfirmation (nothing saved)."""
+    OverwriteNeedsConfirmation (nothing saved).  The rows' bench records are saved, and the
+    file (``data``, as uploaded under ``filename``) is kept as the raw data of every row."""
     replaced = overwrites(judged)
     if replaced and confirmed != fingerprint(replaced):
         raise OverwriteNeedsConfirmation(replaced)
@@ -545,7 +695,98 @@ def save_import(
         key = outcome.verdict.title
         summary.verdicts[key] = summary.verdicts.get(key, 0) + 1
     _save(session, actor, judged)
+    _save_bench(session, actor, [(row, result) for row, result, _o in judged if row.record])
+    if traceability.bench_record_required():
+        ids = [result.id for row, result, _o in judged if not row.record]
+        summary.without_record = len(set(ids) - set(_records(session, ids)))
+    if data is not None:
+        _keep_file(session, actor, [result.id for _r, result, _o in judged], data, filename)
     return summary
+
+
+def _keep_file(session: Session, actor: User, result_ids: list[int], data: bytes, name: str):
+    """The imported file, stored once, as the raw data of each row (ISO/IEC 17025 §7.11: the
+    data kept with what produced it).  A file the store refuses (its size) imports nothing."""
+    try:
+        attachments.attach_many(
+            session,
+            actor,
+            entity="result",
+            entity_ids=result_ids,
+            kind=bench.RAW_DATA,
+            filename=name,
+            data=data,
+            allowed=attachments.RAW_DATA_TYPES,
+        )
+    except ServiceError as error:
+        raise ServiceError(
+            _("The file cannot be kept as the rows' raw data: %(why)s", why=error.message),
+            field="file",
+        ) from None
+
+
+def _records(session: Session, result_ids: list[int]) -> dict[int, BenchRecord]:
+    """The bench records of these results, read CHUNK ids at a time."""
+    found: dict[int, BenchRecord] = {}
+    for chunk in _chunks(sorted(set(result_ids))):
+        found.update(bench.records(session, chunk))
+    return found
+
+
+def _save_bench(session: Session, actor: User, rows: list) -> None:
+    """Save the bench record of each row that gave one (as the record page does, audited on
+    the result as "bench"); a record unchanged is left alone."""
+    if not rows:
+        return
+    actor_id = actor.id  # read before any record is added (``_save`` expired the session)
+    existing = _records(session, [result.id for _row, result in rows])
+    codes = {
+        i.id: i.asset_no
+        for i in session.scalars(
+            select(Instrument).where(
+                Instrument.id.in_({row.record.instrument_id for row, _r in rows} - {None})
+            )
+        )
+    }
+    now = clock.now()
+    changes = []
+    for row, result in rows:
+        details = row.record
+        record = existing.get(result.id)
+        old = bench.snapshot(record)
+        new = {
+            "started_on": details.started_on,
+            "ended_on": details.ended_on,
+            "method": details.method_standard,
+            "instrument_id": details.instrument_id,
+        }
+        if new == old:
+            continue
+        if record is None:
+            record = BenchRecord(result_id=result.id)
+            session.add(record)
+        record.started_on = details.started_on
+        record.ended_on = details.ended_on
+        record.method_standard = details.method_standard
+        record.instrument_id = details.instrument_id
+        record.recorded_by_id = actor_id
+        record.recorded_at = now
+        changes.append(
+            audit.Change(
+                "result",
+                result.id,
+                "bench",
+                old=old,
+                new={
+                    **new,
+                    "instrument": codes.get(details.instrument_id),
+                    "sample_id": result.sample_id,
+                    "import_row": row.number,
+                },
+            )
+        )
+    session.flush()
+    audit.record_many(session, actor, changes)
 
 
 def _author(result: SampleResult, outcome, actor: User, now) -> dict:

@@ -252,6 +252,35 @@ def expiry_warning(sample: Sample) -> str | None:
     return None
 
 
+def farm_produce_warning(session: Session, sample: Sample) -> str | None:
+    """A reminder when a 食用农产品 batch bought from someone lacks 购进日期 or 供货者.
+
+    The national form has both in its 食用农产品 section (for tracing produce back to whoever
+    sold it).  Whether they are mandatory is not settled in DOMAIN.md, so a missing one is a
+    warning, never a refusal (verify against the current 抽样细则); nor are they refused for
+    other foods (a bought sample of any food has a purchase date).  At the link 生产 (a farm or
+    production base selling its own produce) there is no supplier, so no reminder."""
+    from labsys.services import catalog
+
+    if sample.link == Link.PRODUCTION or not catalog.is_farm_produce(session, sample.category):
+        return None
+    no_date, no_supplier = sample.purchase_date is None, not (sample.supplier or "").strip()
+    if no_date and no_supplier:
+        fields = _("the purchase date (购进日期) and the supplier (供货者)")
+    elif no_date:
+        fields = _("the purchase date (购进日期)")
+    elif no_supplier:
+        fields = _("the supplier (供货者)")
+    else:
+        return None
+    return _(
+        "%(no)s is edible farm produce (食用农产品): the national form records %(fields)s; "
+        "add it (edit or correct the sample) if you have it.",
+        no=sample.sample_no,
+        fields=fields,
+    )
+
+
 def format_sample_no(
     pattern: str, *, prefix: str, year: int, region: str | None, lab: str, serial: int
 ) -> str:

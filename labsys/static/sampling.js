@@ -34,9 +34,32 @@
     row.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
     row.querySelector(".row-number").textContent = index + 1;
     tbody.appendChild(row);
+    syncFarm(row);
     row.querySelector("input").focus();
     return row;
   }
+
+  // 购进日期 and 供货者 are the national form's 食用农产品 section: shown for a batch whose
+  // category is farm produce (its datalist option is marked), hidden for other foods unless
+  // already filled in or in error (they are still accepted: any bought sample has a date).
+  var farm = {};
+  document.querySelectorAll("#leaf-categories option[data-farm-produce]").forEach(function (option) {
+    farm[option.value] = true;
+  });
+  function syncFarm(row) {
+    var category = row.querySelector("input[name$='-category']");
+    var isFarm = Boolean(category && farm[category.value.trim()]);
+    row.classList.toggle("farm-produce", isFarm);
+    row.querySelectorAll("input[name$='-purchase_date'], input[name$='-supplier']").forEach(function (input) {
+      input.hidden = !isFarm && !input.value && !input.classList.contains("is-invalid");
+    });
+  }
+  function onCategory(event) {
+    if (/-category$/.test(event.target.name || "")) { syncFarm(event.target.closest("tr")); }
+  }
+  tbody.addEventListener("input", onCategory);
+  tbody.addEventListener("change", onCategory);
+  rows().forEach(syncFarm);
 
   addButton.classList.remove("d-none");
   addButton.addEventListener("click", addRow);

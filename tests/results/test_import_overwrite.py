@@ -189,12 +189,15 @@ def test_the_import_template_has_the_columns_the_import_reads(
     assert response.status_code == 200
     assert f"results-template.{fmt}" in response.headers["Content-Disposition"]
     table = read_table(response.data, f"template.{fmt}")
-    assert table[0] == ["样品编号", "检验项目", "结果", "单位", "检出限"]
+    assert table[0] == [
+        "样品编号", "检验项目", "结果", "单位", "检出限",
+        "开始日期", "结束日期", "检验方法", "仪器编号",
+    ]  # fmt: skip
     if fmt == "xlsx":
         assert load_workbook(io.BytesIO(response.data)).active.title == "results"
     # Filled in with a real sample, the template imports.
     sample = flour_sample()
-    table[1] = [sample.sample_no, "铅(以Pb计)", "0.05", "mg/kg", ""]
+    table[1] = [sample.sample_no, "铅(以Pb计)", "0.05", "mg/kg", "", "", "", "", ""]
     data = "\n".join(",".join(row) for row in table).encode()
     assert import_results(db.session, tech, data, "filled.csv").rows == 1
 

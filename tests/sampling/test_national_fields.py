@@ -416,7 +416,11 @@ HOSTILE = '<img src="/etc/passwd"/><a href="http://evil">x</a> & <b>'
 def test_the_printed_sampling_form_carries_every_field(world):
     from labsys.services import sampling_forms
 
-    sample = _online_sample(world, remarks=HOSTILE, seal_checker="<font size=40>王</font>")
+    sample = _online_sample(
+        world, remarks=HOSTILE, seal_checker="<font size=40>王</font>", quality_grade="特级",
+        sample_attribute="seasonal", physical_state="semi_solid", oil_process="pressed",
+        supplier="某粮油批发部", purchase_date=date(2026, 10, 30),
+    )  # fmt: skip
     text = _pdf_text(sampling_forms.forms_pdf([sample]))
     for expected in ("食品安全抽样检验抽样单", sample.sample_no, "GB/T 1355-2021",
                      "SC10111010500017", "外购", "预包装", "常温、避光", "非无菌抽样",
@@ -424,6 +428,11 @@ def test_the_printed_sampling_form_carries_every_field(world):
                      "2026-11-04", "2026年北京市食品安全监督抽检", "检查封样人员",
                      "检验类别：监督抽检"):  # fmt: skip
         assert expected in text, expected
+    # The rest of the national form's batch fields, each by its label and value.
+    for label, value in (("质量等级", "特级"), ("样品属性", "节令"), ("样品形态", "半固态"),
+                         ("压榨/浸出", "压榨"), ("供货者", "某粮油批发部"),
+                         ("购进日期", "2026-10-30")):  # fmt: skip
+        assert label in text and value in text, (label, value)
     assert "supervision" not in text and "作废" not in text
     # Typed markup prints as typed, never as reportlab markup.
     assert "<img" in text and "<font size=40>" in text

@@ -25,7 +25,7 @@ from labsys.models import (
 )
 from labsys.services import assignments, bench, instruments
 from labsys.services import results as results_svc
-from labsys.services.results_import import HEADERS
+from labsys.services.results_import import BENCH_COLUMNS, HEADERS
 from labsys.web.access import roles_required
 from labsys.web.bench import queries
 from labsys.web.bench.forms import AssignForm, InstrumentForm, MethodForm, RecordForm, choices
@@ -272,9 +272,16 @@ def _instrument_choice(instrument: Instrument) -> str:
 # --- the import template ---------------------------------------------------------------------
 
 
+TEMPLATE_COLUMNS = ("sample_no", "test_item", "value", "unit", "lod", *BENCH_COLUMNS)
+
+
 def _template_rows() -> list[list[str]]:
-    header = [HEADERS[key][0] for key in ("sample_no", "test_item", "value", "unit", "lod")]
-    return [header, ["2026XXXXXXXX0001", "铅(以Pb计)", "0.05", "mg/kg", ""]]
+    """The header the import reads and one example row: the value, then the optional bench
+    record (test dates, the method used, the instrument's asset number)."""
+    header = [HEADERS[key][0] for key in TEMPLATE_COLUMNS]
+    example = ["2026XXXXXXXX0001", "铅(以Pb计)", "0.05", "mg/kg", ""]
+    example += [clock.today().isoformat(), clock.today().isoformat(), "GB 5009.12-2023", ""]
+    return [header, example]
 
 
 @bp.route("/import/template.<fmt>")
@@ -299,8 +306,8 @@ def import_template(fmt: str):
         sheet.title = "results"
         for row in rows:
             sheet.append(row)
-        for column in ("A", "B", "C", "D", "E"):
-            sheet.column_dimensions[column].width = 20
+        for index in range(len(TEMPLATE_COLUMNS)):
+            sheet.column_dimensions[chr(ord("A") + index)].width = 20
         out = io.BytesIO()
         book.save(out)
         return Response(

@@ -33,7 +33,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments, bench, corrections, esign
+from labsys.services import assignments, bench, corrections, esign, traceability
 from labsys.services import results as svc
 from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import (
@@ -274,6 +274,7 @@ def enter_sample(sample_id: int):
         confirm=ShownForm(),
         submittable=_entered(rows),
         shown=_shown(rows),
+        lacking=traceability.lacking(db.session, _entered(rows)),
     )
 
 
@@ -646,7 +647,14 @@ def import_file():
             write_intent.set(True)
             confirmed = confirm.fingerprint.data if token else None
             with service_errors(form) as outcome:
-                summary = save_import(db.session, current_user, judged, confirmed=confirmed)
+                summary = save_import(
+                    db.session,
+                    current_user,
+                    judged,
+                    confirmed=confirmed,
+                    data=data,
+                    filename=filename or "",
+                )
                 if token:
                     pending.discard(current_user.id, token)
                 flash(
@@ -660,6 +668,16 @@ def import_file():
                 if summary.overwritten:
                     flash(
                         _("%(n)d values entered before were replaced.", n=summary.overwritten),
+                        "warning",
+                    )
+                if summary.without_record:
+                    flash(
+                        _(
+                            "%(n)d imported results have no bench record (test dates, method): "
+                            "this lab submits them only once it is recorded (the import's "
+                            "columns 开始日期, 结束日期, 检验方法, or each result's record page).",
+                            n=summary.without_record,
+                        ),
                         "warning",
                     )
                 return redirect(url_for("results.my_work"))

@@ -32,6 +32,7 @@ from labsys.services import (
     sampling,
     sampling_forms,
 )
+from labsys.services import catalog as catalog_svc
 from labsys.services.access import savepoint
 from labsys.services.sampling import ValidationErrors
 from labsys.web.access import roles_required
@@ -239,9 +240,12 @@ def visit_create():
                 "success",
             )
             for sample in visit.samples:
-                warning = sampling.expiry_warning(sample)
-                if warning:
-                    flash(warning, "warning")
+                for warning in (
+                    sampling.expiry_warning(sample),
+                    sampling.farm_produce_warning(db.session, sample),
+                ):
+                    if warning:
+                        flash(warning, "warning")
             return redirect(url_for("sampling.visit_detail", visit_id=visit.id))
         _place_errors(form, errors)
     return render_template(
@@ -488,6 +492,8 @@ def sample_detail(sample_id: int):
         history=history,
         check=sampling.deadline_check(db.session),
         warning=sampling.expiry_warning(sample),
+        farm_warning=sampling.farm_produce_warning(db.session, sample),
+        farm_produce=catalog_svc.is_farm_produce(db.session, sample.category),
         storage=sampling.storage_titles(sample.storage_conditions),
         can_edit=sampling.can_edit(db.session, current_user, sample),
         can_correct=sampling.can_correct(db.session, current_user, sample),
