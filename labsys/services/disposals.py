@@ -289,6 +289,7 @@ def close_disposal(
     return step(session, actor, disposal, "close", values, reason=reason[:2000])
 
 
+@writes(Role.SUPERVISOR)
 def close_if_under_way(
     session: Session, actor: User, sample: Sample, *, reason: str, on: date
 ) -> Disposal | None:

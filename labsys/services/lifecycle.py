@@ -115,6 +115,11 @@ EVENTS = {
         "record a milestone of the national platform (local practice, not Order No. 15)"
     ),
     ("disposal", "complete"): _l("complete the disposal (Art. 45)"),
+    # A qualified retest (Art. 35) or an upheld objection withdrawing the conclusion (Art. 39)
+    # ends the disposal of a conclusion that no longer stands.
+    ("disposal", "close"): _l("close the disposal (Arts. 35, 39)"),
+    ("report", "withdraw"): _l("withdraw the report (Art. 39)"),
+    ("correction", "review"): _l("review the corrected value"),
     ("correction", "request"): _l("request it"),
     ("correction", "approve"): _l("approve it"),
     ("correction", "reject"): _l("reject the request"),

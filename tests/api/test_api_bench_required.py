@@ -10,7 +10,7 @@ import pytest
 from labsys.extensions import db
 from labsys.models import ResultStatus, SampleResult
 
-from api_support import lab_world, visit_body
+from api_support import as_read, lab_world, visit_body
 
 DAY = date(2026, 11, 2)
 
@@ -35,7 +35,9 @@ def test_the_api_refuses_a_submission_without_its_bench_record(
         headers={"If-Match": etag},
     ).get_json()["items"]
     tech.put(f"/api/v1/results/{row['id']}", json={"value": "0.05"}, headers={"If-Match": '"v1"'})
-    refused = tech.post(f"/api/v1/samples/{sample_id}/results/submit")
+    refused = tech.post(
+        f"/api/v1/samples/{sample_id}/results/submit", json=as_read(tech, sample_id)
+    )
     assert refused.status_code == 422, refused.get_json()
     detail = refused.get_json()["detail"]
     assert "ISO/IEC 17025 §7.5.1" in detail and "检验开始日期" in detail

@@ -115,10 +115,10 @@ SPEC = {
     """,
     # The retest backup register (issue #12 §5): held until handed over or disposed of.
     "backup": """
-        - register → held [technician supervisor admin reviewer system]
-        held store → held [technician supervisor admin]
-        held hand_over → handed_over [technician supervisor admin]
-        held dispose → disposed [technician supervisor admin]
+        - register → held [technician supervisor reviewer system]
+        held store → held [technician supervisor]
+        held hand_over → handed_over [technician supervisor]
+        held dispose → disposed [technician supervisor]
     """,
 }
 

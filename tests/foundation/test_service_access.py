@@ -61,6 +61,7 @@ ACTOR_READERS = {
     "labsys.services.lifecycle.start": "a new row's first state from the table",
     "labsys.services.esign.sign": "checks a password, makes a signature object, stores nothing",
     "labsys.services.esign.check": "the electronic-signature check itself",
+    "labsys.services.reports.check_may_reissue": "the superseding report's signing check",
 }
 # What a body that changes data contains (directly or through a helper of its module).
 WRITE_MARKERS = re.compile(

@@ -278,3 +278,22 @@ def test_four_eyes_the_requester_never_decides_their_own_correction(entities, ev
     assert correction.status == CorrectionStatus.PENDING and _audit_count() == before
     lifecycle.transition(db.session, actor, correction, "approve")
     assert correction.status == CorrectionStatus.APPROVED
+
+
+def test_every_event_has_words_for_its_refusal():
+    """A refusal names what the user tried in words ("…现在不能终止核查处置（第三十五条…）"), never
+    the event's code ("现在不能close"): every event of every table has its title."""
+    from labsys.core import lifecycle as core_tables
+    from labsys.services.lifecycle import EVENTS
+
+    machines = [
+        value for value in vars(core_tables).values() if isinstance(value, core_tables.Machine)
+    ]
+    assert len(machines) >= 9
+    missing = [
+        (machine.name, row.event)
+        for machine in machines
+        for row in machine.transitions
+        if (machine.name, row.event) not in EVENTS
+    ]
+    assert missing == []
