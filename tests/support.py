@@ -92,3 +92,21 @@ def write_from_another_connection(path: str) -> str:
         return str(error)
     finally:
         other.close()
+
+
+def page_until(page, script: str, *, timeout: float = 15.0, poll: float = 0.05):
+    """Wait until ``script`` (a JavaScript expression or arrow function) is truthy in the
+    page, polling from Python; return its value.  Playwright's ``wait_for_function`` polls
+    inside the page with ``new Function``, which the app's Content-Security-Policy refuses
+    (no 'unsafe-eval') whenever the condition is not already true at the first try;
+    ``page.evaluate`` goes through the DevTools protocol, outside the page's policy."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        time.sleep(poll)

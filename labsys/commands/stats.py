@@ -307,7 +307,9 @@ def _export(kind, filters, fmt, labels, output) -> None:
             )
             with (
                 open(output, "w", encoding="utf-8", newline="") as out,
-                progress_bar(None, _("blocks of 500 rows written"), iterable=chunks) as counted,
+                progress_bar(
+                    None, _("blocks written (the header, then 500 rows each)"), iterable=chunks
+                ) as counted,
             ):
                 for chunk in counted:
                     out.write(chunk)

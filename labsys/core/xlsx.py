@@ -32,7 +32,8 @@ from typing import IO
 _BOLD, _DATE, _INTEGER = 1, 2, 3
 _EPOCH = datetime(1899, 12, 30)  # day 0 of the 1900 date system (dates after 1900-03-01)
 # Text that Excel would read as an escape: "_x" and four hex digits and "_".
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+# (A lookahead: "_x0041_x0042_" holds two, the second starting on the first's last "_".)
+_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ROWS_PER_WRITE = 200
@@ -128,7 +129,7 @@ def text(value: str) -> str:
     Excel's ``_xHHHH_``."""
     value = value.translate(_ESCAPES)
     if "_x" in value or "_X" in value:
-        value = _LOOKS_ESCAPED.sub(r"_x005F_\1", value)
+        value = _LOOKS_ESCAPED.sub("_x005F_", value)
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     return value

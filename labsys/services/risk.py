@@ -1157,7 +1157,7 @@ def latest_signal_count(session: Session) -> RiskSignalCount | None:
     return session.scalar(select(RiskSignalCount).order_by(RiskSignalCount.id.desc()).limit(1))
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+@writes(Role.SUPERVISOR, system=True)
 def store_signal_count(
     session: Session, actor, signals: list[Signal], day: date
 ) -> RiskSignalCount:
@@ -1173,7 +1173,7 @@ def store_signal_count(
     return row
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN, system=True)
+@writes(Role.SUPERVISOR, system=True)
 def refresh_signal_count(
     session: Session, actor, settings: Settings | None = None, *, today: date | None = None
 ) -> RiskSignalCount:

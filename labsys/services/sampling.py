@@ -1203,7 +1203,7 @@ def _single(message: str) -> str:
 # --- delivery extension ------------------------------------------------------------------------
 
 
-@writes(Role.SUPERVISOR, Role.ADMIN)
+@writes(Role.SUPERVISOR)
 def extend_delivery(
     session: Session, actor: User, sample: Sample, *, workdays: int, reason: str
 ) -> Sample:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from labsys.extensions import db
 from labsys.models import ResultStatus, Role, SampleResult, SampleStatus
 
-from support import PASSWORD
+from support import PASSWORD, page_until
 
 pytestmark = pytest.mark.browser
 
@@ -127,8 +127,8 @@ def test_accept_keeps_the_place_and_the_keyboard_works_the_queue(
     # The alert can be in the DOM before the page's script has run: wait for the script to
     # have placed the reviewer on the sixth sample, then check the scroll it produced.
     page.wait_for_load_state("load")
-    page.wait_for_function(f"document.activeElement.id === 'sample-{soon[5]}'")
-    page.wait_for_function("window.scrollY > 0")  # not thrown back to the top
+    page_until(page, f"document.activeElement.id === 'sample-{soon[5]}'")
+    page_until(page, "window.scrollY > 0")  # not thrown back to the top
     assert page.evaluate("document.activeElement.id") == f"sample-{soon[5]}"
     assert "current" in page.get_attribute(f"#sample-{soon[5]}", "class")
     assert soon[4] not in _cards(page)

@@ -117,4 +117,6 @@ def test_text_that_looks_like_an_escape_shows_as_typed(value):
 
 def test_an_escape_typed_by_a_user_is_not_decoded():
     assert xlsx.text("_x0041_") == "_x005F_x0041_"
+    for typed in ("_x0041_x0042_", "a_x0041_x0041_b", "_x005F_x0041_"):  # back to back
+        assert _as_excel_shows(xlsx.text(typed)) == typed
     assert _as_excel_shows(xlsx.text("名称_x0041_备注")) == "名称_x0041_备注"

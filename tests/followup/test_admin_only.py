@@ -124,7 +124,7 @@ def test_an_admin_only_account_reaches_no_risk_or_backup_function(
     dataset, make_user, login, client
 ):
     from labsys.models import BackupSample
-    from labsys.services import api_tokens, backups, grading
+    from labsys.services import api_tokens, backups, grading, risk, sampling
     from labsys.services.access import SYSTEM
 
     from support import csrf_token
@@ -170,6 +170,11 @@ def test_an_admin_only_account_reaches_no_risk_or_backup_function(
             seal_intact=True,
         ),
         lambda: grading.recompute(db.session, admin, date(2026, 3, 1)),
+        lambda: risk.refresh_signal_count(db.session, admin),
+        lambda: risk.store_signal_count(db.session, admin, [], date(2026, 3, 1)),
+        lambda: sampling.extend_delivery(
+            db.session, admin, sample, workdays=2, reason="冷链车辆故障，经批准"
+        ),
     ]
     for call in calls:
         with pytest.raises(PermissionDenied):

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from labsys.extensions import db
 from labsys.models import Attachment, Sample
 
+from support import page_until
+
 pytestmark = pytest.mark.browser
 
 
@@ -110,10 +112,10 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
     # The thumbnails load lazily: bring them into view, then wait until every one has decoded
     # (a broken or refused image never gets a natural width, so this still fails on one).
     page.locator("#visit-attachments").scroll_into_view_if_needed()
-    page.wait_for_function(
+    page_until(
+        page,
         """() => [...document.querySelectorAll('#visit-attachments img')]
                  .every((img) => img.complete && img.naturalWidth > 0)""",
-        timeout=15000,
     )
     href = page.locator("#sample-form-pdf").get_attribute("href")
     response = page.request.get(href)
