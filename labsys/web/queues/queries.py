@@ -313,32 +313,11 @@ def todo_receipt(session: Session, check: DeadlineCheck) -> Todo:
     return _status_todo(session, SampleStatus.REGISTERED, Sample.due_delivery, check)
 
 
-def todo_testing(session: Session, check: DeadlineCheck) -> Todo:
-    """Samples in testing with results still to enter (the work queue's rows)."""
-    open_rows = exists().where(
-        SampleResult.sample_id == Sample.id, SampleResult.status.in_(EDITABLE)
-    )
-    # One aggregate, not three capped reads: each read would probe the results of the samples
-    # in testing again (the backlog in testing stays small: at most what the lab received).
+def _aggregate_todo(session: Session, query: Select, check: DeadlineCheck) -> Todo:
+    """One aggregate over the rows of ``query`` (samples, by their report deadline): all,
+    overdue, due soon."""
     total, overdue, soon = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Sample.due_report < check.today),
-            func.count().filter(
-                and_(Sample.due_report >= check.today, Sample.due_report <= check.soon)
-            ),
-        ).where(Sample.status == SampleStatus.RECEIVED, open_rows)
-    ).one()
-    return Todo(total or 0, overdue or 0, soon or 0)
-
-
-def todo_review(session: Session, reviewer: User, check: DeadlineCheck) -> Todo:
-    """Samples with results awaiting ``reviewer`` (entered by someone else): the review
-    queue's own rows, counted."""
-    from labsys.web.results.queries import review_queue_query
-
-    total, overdue, soon = session.execute(
-        review_queue_query(reviewer).with_only_columns(
+        query.with_only_columns(
             func.count(),
             func.count().filter(Sample.due_report < check.today),
             func.count().filter(
@@ -347,6 +326,25 @@ def todo_review(session: Session, reviewer: User, check: DeadlineCheck) -> Todo:
         )
     ).one()
     return Todo(total or 0, overdue or 0, soon or 0)
+
+
+def todo_testing(session: Session, check: DeadlineCheck) -> Todo:
+    """Samples in testing with results still to enter (the work queue's rows)."""
+    open_rows = exists().where(
+        SampleResult.sample_id == Sample.id, SampleResult.status.in_(EDITABLE)
+    )
+    # One aggregate, not three capped reads: each read would probe the results of the samples
+    # in testing again (the backlog in testing stays small: at most what the lab received).
+    query = select(Sample.id).where(Sample.status == SampleStatus.RECEIVED, open_rows)
+    return _aggregate_todo(session, query, check)
+
+
+def todo_review(session: Session, reviewer: User, check: DeadlineCheck) -> Todo:
+    """Samples with results awaiting ``reviewer`` (entered by someone else): the review
+    queue's own rows, counted."""
+    from labsys.web.results.queries import review_queue_query
+
+    return _aggregate_todo(session, review_queue_query(reviewer), check)
 
 
 def todo_reports(session: Session, check: DeadlineCheck) -> Todo:
