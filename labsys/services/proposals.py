@@ -111,8 +111,9 @@ def signal_strengths(
 ) -> dict[Key, Fraction]:
     """Each cell's strongest open signal as of ``day``: on its district × 大类, its category
     (of the cells' level) or its district, min(1, score / FULL_SIGNAL_SCORE).  A signal
-    explained by the keys nested in it is left out (a district rising only through its
-    vegetables raises the vegetables' cell, not every category of the district)."""
+    explained by others (nested in it or overlapping it) is left out (a district rising
+    only through its vegetables raises the vegetables' cell, not every category of the
+    district)."""
     found = risk.signalled(
         risk.compute_signals(session, settings or _risk_settings(), today=day, scopes=SIGNAL_SCOPES)
     )
@@ -120,7 +121,7 @@ def signal_strengths(
         return {}
     by_key: dict[tuple[str, str], Fraction] = {}
     for signal in found:
-        if signal.explained_by:  # its excess is a nested key's: that key carries it
+        if signal.explained_by:  # its excess is another key's: that key carries it
             continue
         strength = min(
             Fraction(1), Fraction(signal.score).limit_denominator(1000) / FULL_SIGNAL_SCORE

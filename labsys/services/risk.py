@@ -24,9 +24,14 @@ every scope tested.  A key signals when q ≤ ``RISK_FDR``.  Two rules signal wh
 statistics say, as facts a supervisor follows up: a producer or unit unqualified twice or more
 within the enterprise window (repeat), and a producer unqualified in two or more districts.
 
-**Nesting**: a signalled category or district whose excess the signals nested in it account
-for (its remaining samples no longer above its baseline) is listed after the rest, naming
-them (``_explain_nested``): one problem in a small key is not repeated as several findings.
+**Nesting and overlaps**: a signalled category or district whose excess the signals nested
+in it account for (its remaining samples no longer above its baseline) is listed after the
+rest, naming them (``_explain_nested``): one problem in a small key is not repeated as
+several findings.  The same holds across scopes that overlap without nesting
+(``_explain_overlaps``, rules in ``labsys.core.overlaps``): a link, district or test item
+whose excess is the sum of narrower findings, and a narrow key whose excess lies inside a
+stronger finding (a supermarket inside a district's vegetable problem), are listed after the
+findings that explain them.
 
 **Score** = evidence (−log10 of the posterior probability that the true rate is no higher
 than the baseline: its own history or its peers, whichever gives more) × the hazard weight of
@@ -56,7 +61,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from labsys.core import clock, hazards
+from labsys.core import clock, hazards, overlaps
 from labsys.core import risk as stats
 from labsys.models import (
     Conclusion,
@@ -195,10 +200,12 @@ class Signal:
     districts: int = 0  # producers: districts with unqualified samples in the rules' window
     rule_failures: int = 0  # producers and units: failures within the rules' window
     rule_months: int = 0
-    # Keys nested in this one whose signals account for its excess (``_explain_nested``):
-    # listed after every signal not so explained.
+    # Keys whose signals account for its excess (nested in it, ``_explain_nested``, or
+    # overlapping it, ``_explain_overlaps``): listed after every signal not so explained.
     explained_by: list[str] = field(default_factory=list)  # their names
     explained_keys: list[tuple[str, str]] = field(default_factory=list)  # (scope, key)
+    # "nested" (keys within it) or "overlap" (signals it overlaps: ``_explain_overlaps``)
+    explained_how: str = ""
 
     @property
     def score(self) -> float:
@@ -244,6 +251,7 @@ class Signal:
             "kinds": list(self.kinds),
             "reason": self.reason,
             "explained_by": [f"{scope}:{key}" for scope, key in self.explained_keys],
+            "explained_how": self.explained_how,
             "window_start": self.window_start.isoformat(),
             "history_samples": self.history_samples,
             "history_unqualified": self.history_unqualified,
@@ -334,7 +342,11 @@ def reason_text(signal: Signal) -> str:
         parts.append(_("unqualified in %(n)s districts", n=signal.districts))
     if signal.weight > 1:
         parts.append(_("hazard weight %(w)s", w=f"{signal.weight:.1f}"))
-    if signal.explained_by:
+    if signal.explained_by and signal.explained_how == "overlap":
+        parts.append(
+            _("explained by overlapping signals: %(names)s", names=", ".join(signal.explained_by))
+        )
+    elif signal.explained_by:
         parts.append(
             _(
                 "explained by the signals within it: %(names)s",
@@ -416,6 +428,7 @@ def compute_signals(
         extra += counts.extra_keys
     _control(collected, settings.fdr, extra)
     _explain_nested(session, collected)
+    _explain_overlaps(session, collected, settings.fdr, today)
     ranking = Ranking(
         sorted(
             collected,
@@ -491,6 +504,131 @@ def _explain_nested(session: Session, signals: list[Signal]) -> None:
             ordered = sorted(best, key=lambda m: (-m.score, m.key))
             parent_signal.explained_by = [m.name for m in ordered]
             parent_signal.explained_keys = [(m.scope, m.key) for m in ordered]
+            parent_signal.explained_how = "nested"
+
+
+# Scopes that cut across products, places and producers (labsys.core.overlaps, rule 1).
+CROSS_CUTS = ("link", "district", "test_item")
+# The narrow signals' samples are read one row each: past this many in all, the largest are
+# left out of the overlap rules (they neither explain nor are explained).  A national list
+# signals tens of keys, most of them narrow; this bounds a pathological one.
+OVERLAP_MAX_SAMPLES = 200_000
+
+
+def _explain_overlaps(session: Session, signals: list[Signal], fdr: float, today: date) -> None:
+    """Rank a signal that only echoes others after the rest (``labsys.core.overlaps``).
+
+    The statistical signals not already explained by nesting are compared on their samples
+    of the recent window: a retail link or a test item whose excess is the sum of narrower
+    problems, a unit or a 4th-level category whose excess lies inside a stronger finding.
+    Rule signals (repeat, cross-district) take part when the statistics signal them too;
+    they stay listed, explained or not."""
+    candidates = [
+        s
+        for s in signals
+        if s.signalled and s.unqualified and s.q_value <= fdr and not s.explained_by
+    ]
+    narrow: list[Signal] = []
+    budget = OVERLAP_MAX_SAMPLES
+    for s in sorted((s for s in candidates if s.scope not in CROSS_CUTS), key=lambda s: s.samples):
+        if s.samples > budget:
+            break
+        narrow.append(s)
+        budget -= s.samples
+    if not narrow:
+        return
+    rows: dict[int, tuple[bool, str, str]] = {}  # sample id -> (failing, link, region)
+    members: dict[tuple[str, str], frozenset] = {}
+    for s in narrow:
+        query = select(Sample.id, Sample.conclusion, Sample.link, Sample.region_code).where(
+            *_sample_conditions(s.window_start, today), *_scope_conditions(s)
+        )
+        ids = []
+        for sample_id, conclusion, link, region in session.execute(query):
+            rows[sample_id] = (
+                getattr(conclusion, "value", conclusion) == UNQUALIFIED,
+                str(getattr(link, "value", link)),
+                str(region),
+            )
+            ids.append(sample_id)
+        members[(s.scope, s.key)] = frozenset(ids)
+    findings = [
+        overlaps.Finding(
+            ident=(s.scope, s.key),
+            n=s.samples,
+            k=s.unqualified,
+            samples=members[(s.scope, s.key)],
+            failing=frozenset(i for i in members[(s.scope, s.key)] if rows[i][0]),
+            score=s.score,
+            baseline=s.baseline,
+        )
+        for s in narrow
+    ]
+    for s in candidates:
+        if s.scope in CROSS_CUTS:
+            inside, failing = _cross_cut_members(session, s, rows, today)
+            findings.append(
+                overlaps.Finding(
+                    ident=(s.scope, s.key),
+                    n=s.samples,
+                    k=s.unqualified,
+                    samples=inside,
+                    failing=failing,
+                    score=s.score,
+                    baseline=s.baseline,
+                    cross_cut=True,
+                )
+            )
+    by_key: dict[Any, Signal] = {(s.scope, s.key): s for s in candidates}
+    for ident, explainers in overlaps.explain(findings, EXPLAINED_P).items():
+        signal = by_key[ident]
+        signal.explained_keys = list(explainers)
+        signal.explained_by = [by_key[e].name for e in explainers]
+        signal.explained_how = "overlap"
+
+
+def _scope_conditions(signal: Signal) -> list:
+    """The samples of a narrow scope's key, as conditions on ``Sample``."""
+    scope, key = signal.scope, signal.key
+    if scope == "category":
+        level = signal.filters["category"].partition(":")[0]
+        return [Sample.__table__.c[f"cat_l{int(level)}_id"] == int(key)]
+    if scope == "district_category":
+        code, _, category = key.partition(":")
+        return [Sample.region_code == code, Sample.cat_l1_id == int(category)]
+    if scope == "producer":
+        return [Sample.producer_id == int(key)]
+    if scope == "unit":
+        visits = select(SamplingVisit.id).where(SamplingVisit.sampled_unit_id == int(key))
+        return [Sample.visit_id.in_(visits)]
+    raise ValueError(f"not a narrow scope: {scope}")
+
+
+def _cross_cut_members(
+    session: Session, signal: Signal, rows: dict[int, tuple[bool, str, str]], today: date
+) -> tuple[frozenset, frozenset]:
+    """A cross-cut's samples among the narrow signals' (``rows``), and its failing ones."""
+    if signal.scope == "test_item":
+        failing = select(SampleResult.sample_id).where(
+            SampleResult.test_item_id == int(signal.key),
+            SampleResult.verdict == VerdictValue.FAIL,
+            SampleResult.status == ResultStatus.ACCEPTED,
+        )
+        failed = {
+            sample_id
+            for (sample_id,) in session.execute(
+                select(Sample.id).where(
+                    *_sample_conditions(signal.window_start, today),
+                    Sample.conclusion == UNQUALIFIED,
+                    Sample.id.in_(failing),
+                )
+            )
+        }
+        inside = frozenset(rows)  # a test item's samples are every judged sample
+        return inside, frozenset(i for i in inside if i in failed)
+    column = 1 if signal.scope == "link" else 2
+    inside = frozenset(i for i, row in rows.items() if row[column] == signal.key)
+    return inside, frozenset(i for i in inside if rows[i][0])
 
 
 def _category_ancestors(session: Session, ids: list[int]) -> dict[int, list[int]]:
