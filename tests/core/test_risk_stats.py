@@ -113,6 +113,50 @@ def test_ewma_rises_above_its_limit_on_a_jump():
     assert with_gap[1].rate is None and with_gap[1].ewma == with_gap[0].ewma
 
 
+def _ewma_arl(lam: float, limit: float, *, upper_only: bool = False, cells: int = 101) -> float:
+    """In-control ARL of an EWMA of N(0, 1) points with steady-state limits ±L·σ_z, started at
+    0: the Markov chain of Lucas & Saccucci (1990) (the range cut into ``cells`` states; an
+    upper-only chart keeps the EWMA above −8σ_z, far below where it ever goes)."""
+    sigma = math.sqrt(lam / (2 - lam))
+    top = limit * sigma
+    bottom = -8 * sigma if upper_only else -top
+    width = (top - bottom) / cells
+    centres = [bottom + width * (i + 0.5) for i in range(cells)]
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+    # (I − P)·N = 1 by Gaussian elimination (P: one step from centre i into cell j).
+    rows = []
+    for i, c in enumerate(centres):
+        edges = [cdf((bottom + width * j - (1 - lam) * c) / lam) for j in range(cells + 1)]
+        step = [edges[j + 1] - edges[j] for j in range(cells)]
+        if upper_only:
+            step[0] = edges[1]  # below the bottom cell counts as in it
+        rows.append([(1.0 if i == j else 0.0) - step[j] for j in range(cells)] + [1.0])
+    for k in range(cells):
+        pivot = rows[k][k]
+        for r in range(k + 1, cells):
+            factor = rows[r][k] / pivot
+            if factor:
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[k], strict=True)]
+    arl = [0.0] * cells
+    for k in reversed(range(cells)):
+        tail = sum(rows[k][j] * arl[j] for j in range(k + 1, cells))
+        arl[k] = (rows[k][cells] - tail) / rows[k][k]
+    return arl[min(range(cells), key=lambda i: abs(centres[i]))]
+
+
+def test_ewma_in_control_run_length():
+    # The method reproduces Lucas & Saccucci (1990) Table 3 (quoted in the R package spc,
+    # man/xewma.arl.Rd): λ = 0.5, L = 3.071 → ARL 500.
+    assert _ewma_arl(0.5, 3.071) == pytest.approx(500, rel=0.01)
+    # The defaults (λ = 0.3, L = 2.7): about 193 two-sided, about 390 upper-only (the risk
+    # signals alarm upwards only): the value the module notes state.
+    assert _ewma_arl(risk.EWMA_LAMBDA, risk.EWMA_L) == pytest.approx(193, rel=0.02)
+    assert _ewma_arl(risk.EWMA_LAMBDA, risk.EWMA_L, upper_only=True) == pytest.approx(390, rel=0.02)
+
+
 def test_evidence_is_capped_and_invalid_counts_refused():
     prior = risk.Prior(1, 99)
     assert risk.evidence(risk.posterior(prior, 500, 600), 0.01) == risk.MAX_EVIDENCE
