@@ -1,10 +1,18 @@
 """Hazard classes of test items and their default weights in the risk signals.
 
 Each test item in the catalog belongs to one hazard class (危害类别): what kind of harm an
-unqualified result of it stands for.  The seven classes follow the groups the SAMR
-announcements of unqualified food use when they explain a failure (非法添加/禁用物质,
-致病菌, 农兽药残留, 重金属/污染物, 生物毒素, 食品添加剂超范围超限量, 质量指标) (verify: the
-grouping is the announcements' usual wording, not a clause of a standard).
+unqualified result of it stands for.  The seven classes follow the groups the regulator's
+summaries of 监督抽检 results use for the unqualified items (非法添加/禁用物质, 致病菌,
+农兽药残留, 重金属/污染物, 生物毒素, 食品添加剂超范围超限量, 质量指标).  No regulation or
+standard was found that assigns test items to classes: the groups are the summaries'
+wording, and their lists differ.  CFDA's 2016 Q4 notice: 食品添加剂, 微生物污染, 农药兽药残留,
+质量指标, 重金属等元素污染, 非食用物质, 真菌毒素 (中国医药报 2017-02-06, read at
+xzyss.cn/c/2017-02-06/646115.shtml).  SAMR's 2022 annual summary: 农药残留, 微生物污染,
+有机物污染, 食品添加剂, 重金属等污染, 兽药残留, 质量指标 (read at
+m.cdboyue.com/cs/20230530/1069010.html).  A local monthly notice adds 生物毒素 and 非法添加物
+(sqrdapp.com/news/2021/01/583796.html).  Here 微生物污染 is narrowed to 致病菌 (indicator
+organisms such as 菌落总数 count as quality), pesticide and veterinary residues are one class,
+and organic contaminants (e.g. 苯并[a]芘) go with the heavy metals.
 
 The weights are a setting (``RISK_HAZARD_WEIGHTS`` overrides them), not a standard: they rank
 a failure of an illegal additive above one of an acid value.  The defaults put deliberate

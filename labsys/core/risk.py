@@ -21,8 +21,9 @@ own history and with its peers, and all of it must be explainable to a superviso
   rate", JRSS B 57:289 — the q-values; a scope signals when q ≤ the configured rate.
 - **Trend**: an EWMA of the monthly rates (Roberts 1959, "Control chart tests based on
   geometric moving averages", Technometrics 1:239) with the exact variance for unequal
-  monthly counts and limit L·σ.  λ = 0.3 is in the usual 0.2–0.3 range (NIST/SEMATECH
-  e-Handbook §6.3.2.4, which takes L = 3 or from Lucas & Saccucci 1990, Technometrics 32:1).
+  monthly counts and limit L·σ.  NIST/SEMATECH e-Handbook §6.3.2.4 takes L = 3 or from the
+  tables of Lucas & Saccucci 1990 (Technometrics 32:1), and λ "usually" in a range after
+  Hunter 1986: 0.2–0.3 *(verify: the copy read, tailieuxanh.com, had lost the figures)*.
   For normal data with steady-state limits the in-control ARL of λ = 0.3, L = 2.7 is about
   190 points two-sided and about 390 with the upper limit only (as here); L ≈ 3.02 would give
   the tables' 500.  These are computed by the Markov-chain method of Lucas & Saccucci, which
