@@ -14,15 +14,25 @@ A failure whose hazard weight reaches ``severe_weight`` holds the grade at ``sev
 least (an illegal additive is never a low-risk enterprise, however clean the rest).
 
 Every number is a setting (:class:`GradeRules`, edited by an administrator); the defaults are
-local practice, not a standard: the grading of enterprises by risk is required by
-《食品生产经营风险分级管理办法（试行）》(CFDA 2016) (verify: the title and year from memory),
-which leaves the scoring to the local regulator.  The four letters and their meaning (A 低风险,
-B 较低风险, C 中等风险, D 高风险) and the split into static factors (food category, scale) and
-dynamic ones (inspections, 监督抽检 results, complaints, recalls) that move a grade were
-checked against public accounts of local implementations only (Henan's 2016 production
-rules; a Ningbo district's 2018 retail grading, which inspects C 2–3 and D 3–4 times a
-year), not the measure's own text.  The rules are monotone: more failures, a more hazardous failure, a longer
-time since the last sampling never give a better grade (``tests/core/test_grades.py``).
+local practice, not a standard.  Grading enterprises by risk is required by CFDA's
+《食品生产经营风险分级管理办法》, issued September 2016 and applied from December 2016 (reported
+at health.hxnews.com/health/jkzx/201609/12/1005037.shtml and dzb.xfrb.com.cn/Html/2016-10-17/
+36532.html; the suffix （试行） and 食药监食监一〔2016〕115号 are from memory *(verify)*).  Those
+reports give: A 低 … D 高风险, and at least 1, 1–2, 2–3 and 3–4 inspections a year for A–D.
+Static factors (food category, scale, consumers) and dynamic ones (conditions, process
+control, management) make the grade; inspections, 监督抽检 results, complaints, cases and
+recalls adjust it (Henan's 2016 rules after it: m.jjzqelm.cn/n1/2016/0926/
+c398004-28741184.html).  Scoring is out of 100: a static-factor table totalling 40 points
+(表1-2, health-food producers, in a copy at m.boteman.cn/paper/249786832.html) and Hainan's
+2018 rules (static 25–40, dynamic 0–60: diaochadi.com/html/shipin/shipinzixun/20180712/
+841061.htm); the measure's score bands for A–D (30/45/60?) were not found *(verify)*.
+SAMR's 2022 draft 《食品生产企业风险分级管理办法（征求意见稿）》 (producers only): static 40 +
+dynamic 40 + credit 20 points; inspections A once in two years, B 1, C 2, D 3 a year
+(lxmylh.com/keji/20220222/25615.html); whether it was made final was not found *(verify)*.
+Those grades rest on inspections this lab never sees: the grade here, from the sampling
+history alone, is an aid to planning samplings, not the regulator's grade.  The rules are
+monotone: more failures, a more hazardous failure, a longer time since the last sampling
+never give a better grade (``tests/core/test_grades.py``).
 
 Pure Python: ``Decimal`` and ``date`` only.
 """
@@ -41,12 +51,13 @@ GRADES = ("A", "B", "C", "D")
 # 《食品生产许可管理办法》: SC + 3-digit food category code (first digit 1 food, 2 additive;
 # food categories 27–30 are 保健食品, 特殊医学用途配方食品, 婴幼儿配方食品, 特殊膳食食品).
 # 《食品经营许可管理办法》: JY + first digit 主体业态 (1 食品销售, 2 餐饮服务, 3 单位食堂).
-# Checked against secondary explanations only (session 5): the structures — SC + 3-digit
-# category code + 2+2+2 region digits + 4-digit sequence + check digit; JY + 1-digit 主体业态
-# code + 2+2+2 region digits + 6-digit sequence + check digit (2015 办法 第二十四条) — and
-# the three 业态 (食品销售经营者, 餐饮服务经营者, 单位食堂) agree with, e.g., a Beijing
-# 《食品经营许可证》证面内容说明 (englishabc.net/post/734.html); which digit stands for which
-# 业态 was not found stated there (verify against the gazetted text).
+# Checked against secondary explanations only: the structures — SC + 3-digit category code
+# + 2+2+2 region digits + 4-digit sequence + check digit; JY + 1-digit 主体业态 code + 2+2+2
+# region digits + 6-digit sequence + check digit (2015 办法 第二十四条) — and the three 业态
+# (食品销售经营者, 餐饮服务经营者, 单位食堂) agree with a Beijing 《食品经营许可证》证面内容说明
+# (englishabc.net/post/734.html).  SAMR's 2023 《食品经营许可和备案管理办法》 第二十七条 keeps the
+# JY structure (quoted at sulu.net/xw/2059.html).  Neither says which digit stands for which
+# 业态: 1/2/3 in that order is from memory *(verify against a province's 编号规则)*.
 SPECIAL_FOOD = "special_food"
 FOOD_PRODUCTION = "food_production"
 ADDITIVE_PRODUCTION = "additive_production"

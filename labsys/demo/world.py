@@ -248,8 +248,9 @@ def production_licence(rng: random.Random, sc_category: str, region_code: str) -
     return f"SC{sc_category}{region_code}{rng.randint(1, 9999):04d}{rng.randrange(10)}"
 
 
-# 主体业态 of 《食品经营许可管理办法》 (2015) Art. 27 *(verify)*: 1 食品销售经营者,
-# 2 餐饮服务经营者, 3 单位食堂.
+# The 主体业态 digit of the JY number (《食品经营许可管理办法》 2015 Art. 24; kept by the 2023
+# 《食品经营许可和备案管理办法》 Art. 27; see labsys.core.grades): 1 食品销售经营者,
+# 2 餐饮服务经营者, 3 单位食堂 — which digit is which is from memory *(verify)*.
 TRADE_LICENCE_KIND = {Link.RETAIL: "1", Link.ONLINE: "1", Link.CATERING: "2"}
 CANTEEN_LICENCE_KIND = "3"
 
