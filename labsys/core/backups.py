@@ -1,9 +1,10 @@
 """Retest backups (复检备份样品): how long the lab keeps them, and when one may be disposed of.
 
-SAMR Order No. 15 (2019, 《食品安全抽样检验管理办法》) Art. 25 *(verify the article number and
-wording)*: the testing lab keeps the retest backup for 3 months from the day a qualified
-conclusion is made and for 6 months from the day an unqualified conclusion is made; a backup
-whose remaining shelf life is shorter is kept until its shelf life ends.  The 3 and 6 months
+SAMR Order No. 15 (2019, 《食品安全抽样检验管理办法》) Art. 25 ¶1–2, as the table cited in
+``labsys.services.periods`` gives it: the testing lab keeps the retest backup for 3 months
+from the day a qualified conclusion is made and for 6 months from the day an unqualified
+conclusion is made; a backup whose remaining shelf life is shorter is kept until its shelf
+life ends.  The 3 and 6 months
 are settings (``BACKUP_RETENTION_MONTHS``) with these defaults.
 
 "Kept until" is inclusive: a backup retained until 2026-06-30 may be disposed of from

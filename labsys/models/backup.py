@@ -1,5 +1,5 @@
 """The register of retest backups (复检备份样品): where each is kept, until when, its hand-over
-to a retest lab and its disposal (SAMR Order No. 15 Art. 25 *(verify)*)."""
+to a retest lab and its disposal (SAMR Order No. 15 Art. 25)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The register of retest backups (复检备份样品).
 
 Every received sample has one row: where its sealed backup is kept, until when (SAMR Order
-No. 15 Art. 25 *(verify)*: 3 months after a qualified conclusion, 6 after an unqualified one,
+No. 15 Art. 25 ¶1–2: 3 months after a qualified conclusion, 6 after an unqualified one,
 or to the end of the shelf life if that is sooner: ``labsys.core.backups``), its hand-over to
 a retest lab, and its disposal with who and when.  The state changes (held → handed over |
 disposed) go through ``services.lifecycle``; every change is audited.
@@ -32,7 +32,7 @@ from labsys.services import audit, lifecycle
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
-ARTICLE = "《食品安全抽样检验管理办法》第二十五条"  # (verify the article number)
+ARTICLE = "《食品安全抽样检验管理办法》第二十五条"  # ¶1–2; source: services/periods.py
 KEEPERS = (Role.TECHNICIAN, Role.SUPERVISOR)  # not the administrator (issue 18 §1)
 LIST_SIZE = 50
 

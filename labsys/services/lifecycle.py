@@ -124,8 +124,8 @@ EVENTS = {
     ("correction", "approve"): _l("approve it"),
     ("correction", "reject"): _l("reject the request"),
     ("correction", "withdraw"): _l("withdraw it"),
-    # Art. 25 keeps the backup (verify the number: services/backups.py ARTICLE); Art. 33
-    # hands it over to the retest lab.
+    # Art. 25 keeps the backup (services/backups.py ARTICLE); Art. 33 hands it over to the
+    # retest lab (verify: not read).
     ("backup", "register"): _l("enter it in the register (Art. 25)"),
     ("backup", "store"): _l("record where it is kept (Art. 25)"),
     ("backup", "hand_over"): _l("hand it over to the retest lab (Art. 33)"),
@@ -395,7 +395,7 @@ def _report_clock(session: Session, sample: Sample, on: date) -> dict:
 
 def _unqualified_clock(session: Session, sample: Sample, on: date) -> dict:
     """Unqualified: reported to the regulator within 2 working days of the conclusion,
-    qualified within 7 (Order No. 15 Art. 25 *(verify)*); a running clock is kept; any other
+    qualified within 7 (Order No. 15 Art. 26 ¶1–2; the 2 and 7 *(verify)*); a running clock is kept; any other
     conclusion: no such deadline."""
     clocks: dict = {}
     for conclusion, column, period in (

@@ -2,10 +2,12 @@
 that sets it, shown on the deadline board and the settings page.
 
 The articles are those of SAMR Order No. 15 (2019, 《食品安全抽样检验管理办法》) unless said
-otherwise.  Article numbers marked *(verify)* are from memory and a public table of Order No.
-15's time limits (it lists 第二十四条第二款, 第二十五条第一、二款, 第二十六条第一、二款 and
-第二十九条 under 检验与结果报送, 第三十二条第二款 "5个工作日，可延长5个工作日" under 复检,
-第四十五条 under 核查处置), not from the gazetted text: check them before relying on them.
+otherwise.  Source: 食品伙伴网's table of Order No. 15's time limits (2023-11-10, read in the
+copies m.dayuyazhu.cn/jianyan/1794/170318.html and foodwifi.net/news/202307/192133.html), which
+gives each limit with its article and paragraph; where its text was read (Arts. 20 ¶1, 24 ¶2,
+25 ¶1–2, 32 ¶2, the last also on fujian.gov.cn's 复检 Q&A) the period is ``verify=False``.
+The others (marked *(verify)*) have their article from that table's list and their value from
+memory: check them before relying on them.  Not the gazetted text itself.
 
 A period's value is ``current_app.config[NAME]`` when set, else its default.  This is the one
 registry of periods (the follow-up workflows read theirs from here too); a feature may add its
@@ -98,6 +100,7 @@ for _period in (
         WORKDAYS,
         f"{ORDER_15}第二十条第一款",
         _l("Samples and sampling forms reach the testing lab after sampling"),
+        verify=False,
     ),
     Period(
         "DELIVERY_EXTENSION_MAX_WORKDAYS",
@@ -114,19 +117,20 @@ for _period in (
         WORKDAYS,
         f"{ORDER_15}第二十四条第二款",
         _l("The inspection report is issued after receipt"),
+        verify=False,
     ),
     Period(
         "QUALIFIED_REPORT_WORKDAYS",
         7,
         WORKDAYS,
-        f"{ORDER_15}第二十五条第一款",
+        f"{ORDER_15}第二十六条第一款",
         _l("A qualified conclusion is reported to the regulator after it is made"),
     ),
     Period(
         "UNQUALIFIED_REPORT_WORKDAYS",
         2,
         WORKDAYS,
-        f"{ORDER_15}第二十五条第二款",
+        f"{ORDER_15}第二十六条第二款",
         _l("An unqualified conclusion is reported to the regulator after it is made"),
     ),
     Period(
@@ -144,11 +148,12 @@ for _period in (
         "BACKUP_RETENTION_MONTHS",
         {"qualified": 3, "unqualified": 6},
         MONTHS,
-        f"{ORDER_15}第二十六条第一、二款（或第二十五条）：剩余保质期不足的，保存至保质期结束",
+        f"{ORDER_15}第二十五条第一、二款：剩余保质期不足的，保存至保质期结束",
         _l(
             "The retest backup is kept after a qualified / an unqualified conclusion, or until "
             "its shelf life ends"
         ),
+        verify=False,
     ),
     Period(
         "RETEST_REQUEST_WORKDAYS",
@@ -175,8 +180,9 @@ for _period in (
         "RETEST_LAB_WORKDAYS",
         5,
         WORKDAYS,
-        f"{ORDER_15}第三十二条",
+        f"{ORDER_15}第三十二条第二款",
         _l("The retest lab is drawn from the list after the application is accepted"),
+        verify=False,
     ),
     Period(
         "RETEST_LAB_EXTENSION_WORKDAYS",
@@ -184,6 +190,7 @@ for _period in (
         WORKDAYS,
         f"{ORDER_15}第三十二条第二款",
         _l("The retest lab choice may be extended once, for objective reasons, by"),
+        verify=False,
     ),
     Period(
         "BACKUP_HANDOVER_WORKDAYS",

@@ -1,4 +1,4 @@
-"""labsys.core.backups: the retest backup's retention (Order No. 15 Art. 25 *(verify)*),
+"""labsys.core.backups: the retest backup's retention (Order No. 15 Art. 25 ¶1–2),
 table-driven, and its rules for any dates (hypothesis)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The register of retest backups (复检备份样品, issue #12 §5): entered at receipt, kept until
-3 / 6 months after the conclusion or the end of the shelf life (Order No. 15 Art. 25/26
-*(verify)*), handed over to a retest lab, disposed of with who and when; every allowed and
+3 / 6 months after the conclusion or the end of the shelf life (Order No. 15 Art. 25
+¶1–2), handed over to a retest lab, disposed of with who and when; every allowed and
 refused step, and the page of what may be disposed of this week."""
 
 from __future__ import annotations
