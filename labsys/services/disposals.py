@@ -1,6 +1,7 @@
 """核查处置 (disposal) of an unqualified supervision sample: SAMR Order No. 15 (2019) Art. 45.
 
-From memory of the Order *(verify)*: the regulator completes the disposal of the unqualified
+From memory of the Order *(verify; a public table of its limits lists Art. 45 under 核查处置,
+its text not read)*: the regulator completes the disposal of the unqualified
 food within 90 days of receiving the unqualified conclusion; a longer period is approved in
 writing by the head of the responsible regulator.  The clock therefore starts with a
 recorded event — the regulator's receipt of the issued report — never a typed start date.

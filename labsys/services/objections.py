@@ -6,7 +6,9 @@ the test method or the standard applied, within 7 working days of receiving the
 conclusion; late ones are not accepted.  Art. 38 — the regulator decides on acceptance
 within 5 working days *(verify)*.  Art. 39 — the review is completed within 20 working
 days of acceptance and its conclusion told to the applicant in writing *(verify)*.  The
-periods are settings (``OBJECTION_*``).
+periods are settings (``OBJECTION_*``).  Searched (pages corpus, 2026-11): only a table of
+the Order's limits was found, listing Arts. 37 ¶2–3, 38 ¶1–2 and 39 ¶2–3 without their text
+(see ``services.periods``).
 
 A sample may have several objections, each of one kind.  An upheld objection withdraws the
 conclusion (the sample's conclusion is withdrawn through the sample lifecycle) or corrects

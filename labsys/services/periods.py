@@ -7,7 +7,9 @@ copies m.dayuyazhu.cn/jianyan/1794/170318.html and foodwifi.net/news/202307/1921
 gives each limit with its article and paragraph; where its text was read (Arts. 20 ¶1, 24 ¶2,
 25 ¶1–2, 32 ¶2, the last also on fujian.gov.cn's 复检 Q&A) the period is ``verify=False``.
 The others (marked *(verify)*) have their article from that table's list and their value from
-memory: check them before relying on them.  Not the gazetted text itself.
+memory: check them before relying on them.  Not the gazetted text itself.  The 7 working days
+to apply for a retest are also the Food Safety Law's Art. 88 (quoted at
+99.wendadaohang.com/zd/W7WzOvejeezztvWWXOX.html).
 
 A period's value is ``current_app.config[NAME]`` when set, else its default.  This is the one
 registry of periods (the follow-up workflows read theirs from here too); a feature may add its

@@ -1,7 +1,9 @@
 """复检 (retest) of an unqualified supervision sample: SAMR Order No. 15 (2019) Arts. 30-36.
 
 The article texts below are from memory of the published Order (the search corpus had no
-copy of it): *(verify)* before relying on the wording.
+copy of it): *(verify)* before relying on the wording.  Searched again (2026-11): a public
+table of the Order's limits gives Art. 32 ¶2 (5 working days to draw the lab, once extendable
+by 5; see ``services.periods``) and lists Arts. 30, 32 ¶1/¶3, 33 ¶1, 35 ¶1–2 without text.
 
 - Art. 30: the sampled food business (or the labelled producer) may apply in writing within
   7 working days of receiving the conclusion; a late application is not accepted.

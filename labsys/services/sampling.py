@@ -137,7 +137,8 @@ VISIT_TEXT_LIMITS = {
     "delivery_address": 300,
     "unboxing_record": 2000,
 }
-# What Order No. 15 Art. 18 has the buyer record for an online sample *(verify)*.
+# What Order No. 15 Art. 18 has the buyer record for an online sample *(verify: its text
+# not found in the pages corpus, 2026-11)*.
 ONLINE_REQUIRED = (
     "online_platform",
     "online_shop",
