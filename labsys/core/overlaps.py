@@ -18,12 +18,25 @@ left is no evidence).
    district's category), it is explained by them.  The narrower findings are added
    greedily, most of its failures first, until its rest shows no excess.
 2. **A part of a stronger finding.**  A narrow finding whose excess lies within a preferred
-   one (its samples outside that one show no excess) is explained by it.  Preferred: when
-   both have the same failing samples, the narrower (fewer samples) — the same failures are
-   listed at the most specific key, as nested categories are; otherwise the higher score.
+   one (its samples outside that one show no excess) and which is not itself distinctly
+   worse than the rest of that one (its failures among the samples they share are not
+   above the rate of the preferred finding's other samples, the same exact test) is
+   explained by it: a supermarket that sold some of a district's failing vegetables at the
+   district's rate is an echo; a producer failing every batch inside a category that fails
+   one in ten is a finding of its own.  Preferred: when both have the same failing samples,
+   the narrower (fewer samples) — the same failures are listed at the most specific key, as
+   nested categories are — and for the very same samples the caller's most actionable scope
+   (a producer before the district × 大类 that holds exactly its samples); otherwise the
+   higher score.
 
 Only narrow findings explain (a cross-cut explaining a product would say nothing), a
-finding never explains itself, and no chain of explanations returns to where it started.
+finding never explains itself, and no chain of explanations returns to where it started
+(the preference is not transitive: "narrower" for equal failures, "stronger" otherwise).
+The explanations are among the findings given: a key explained by one that is not listed
+would point nowhere, so a list of one scope alone explains nothing across scopes.
+
+Cost: each cross-cut walks the narrow findings' failing samples, and their samples once;
+each pair of narrow findings that share a failure compares their sets.
 
 The sets: a narrow finding carries every judged sample of its recent window; a cross-cut
 carries only its samples among the narrow findings' (all a rest needs, since the samples
@@ -50,6 +63,9 @@ class Finding:
     score: float
     baseline: float
     cross_cut: bool = False
+    # Among findings with the very same samples, the lowest is listed: the caller's order
+    # of scopes, most actionable first (a producer before the district's category).
+    specificity: int = 0
 
     def rest_shows_no_excess(self, taken: frozenset | set, alpha: float) -> bool:
         """Without the samples in ``taken``, is what is left not above the baseline?"""
@@ -78,10 +94,27 @@ def explain(findings: Sequence[Finding], alpha: float = EXPLAINED_P) -> dict[Has
                 continue
             if _leads_back(explained, other.ident, finding.ident):
                 continue
-            if finding.rest_shows_no_excess(other.samples, alpha):
+            if finding.rest_shows_no_excess(other.samples, alpha) and not _distinct_within(
+                finding, other, alpha
+            ):
                 explained[finding.ident] = [other.ident]
                 break
     return explained
+
+
+def _distinct_within(part: Finding, whole: Finding, alpha: float) -> bool:
+    """Are ``part``'s failures among the samples it shares with ``whole`` above the rate of
+    ``whole``'s other samples (exact one-sided binomial test, p ≤ alpha)?  ``whole`` is
+    narrow: its sets are complete."""
+    shared = part.samples & whole.samples
+    shared_failing = len(part.failing & shared)
+    if not shared_failing:
+        return False
+    others = len(whole.samples) - len(shared)
+    if others <= 0:  # the part is all of it: nothing to be distinct from
+        return False
+    rate = len(whole.failing - shared) / others
+    return binomial_upper_p(shared_failing, len(shared), rate) <= alpha
 
 
 def _strength_order(finding: Finding) -> tuple:
@@ -90,27 +123,45 @@ def _strength_order(finding: Finding) -> tuple:
 
 def _preferred(a: Finding, b: Finding) -> bool:
     """Does ``a`` describe a shared excess better than ``b``?"""
-    if a.failing == b.failing and a.n != b.n:
-        return a.n < b.n
+    if a.failing == b.failing:
+        if a.n != b.n:
+            return a.n < b.n
+        if a.samples == b.samples and a.specificity != b.specificity:
+            return a.specificity < b.specificity
     return _strength_order(a) < _strength_order(b)
 
 
 def _covering_parts(cut: Finding, narrow: list[Finding], alpha: float) -> list:
-    """The narrower findings whose samples take the cross-cut's excess away, or []."""
-    candidates = [f for f in narrow if f.n < cut.n and cut.failing & f.samples]
-    taken: set = set()
+    """The narrower findings whose samples take the cross-cut's excess away, or [].
+
+    Greedy, most of its remaining failures first; the removed samples are counted as they
+    are taken (each part's samples are read once), not intersected again at every step."""
+    parts = {f.ident: f for f in narrow if f.n < cut.n and cut.failing & f.samples}
+    reach = {ident: cut.failing & f.samples for ident, f in parts.items()}
+    # At best the parts take every failure they reach and no other sample: if even that
+    # leaves an excess, no choice of them will (on failing samples only: cheap).
+    reachable = len(frozenset().union(*reach.values())) if reach else 0
+    best_k, best_n = cut.k - reachable, cut.n - reachable
+    if best_k > 0 and best_k <= best_n and binomial_upper_p(best_k, best_n, cut.baseline) <= alpha:
+        return []
+    covered: set = set()  # the cut's samples taken so far
+    covered_failing: set = set()
     used: list = []
-    while candidates:
-        best = max(
-            candidates,
-            key=lambda f: (len((cut.failing & f.samples) - taken), f.score, -f.n),
+    while parts:
+        ident = max(
+            parts,
+            key=lambda i: (len(reach[i] - covered_failing), parts[i].score, -parts[i].n),
         )
-        if not (cut.failing & best.samples) - taken:
+        if not reach[ident] - covered_failing:
             break
-        taken |= best.samples
-        used.append(best.ident)
-        candidates.remove(best)
-        if cut.rest_shows_no_excess(frozenset(taken), alpha):
+        part = parts.pop(ident)
+        taken = (part.samples & cut.samples) - covered
+        covered |= taken
+        covered_failing |= taken & cut.failing
+        used.append(ident)
+        n = cut.n - len(covered)
+        k = cut.k - len(covered_failing)
+        if n <= 0 or k <= 0 or (k <= n and binomial_upper_p(k, n, cut.baseline) > alpha):
             return used
     return []
 

@@ -111,9 +111,10 @@ def signal_strengths(
 ) -> dict[Key, Fraction]:
     """Each cell's strongest open signal as of ``day``: on its district × 大类, its category
     (of the cells' level) or its district, min(1, score / FULL_SIGNAL_SCORE).  A signal
-    explained by others (nested in it or overlapping it) is left out (a district rising
-    only through its vegetables raises the vegetables' cell, not every category of the
-    district)."""
+    explained by the keys nested in it is left out (a district rising only through its
+    vegetables raises the vegetables' cell, not every category of the district).  One
+    explained by an overlapping key keeps its strength: that key may be no cell of the plan
+    (a 4th-level category under a plan by 大类), and the cell holds the same failures."""
     found = risk.signalled(
         risk.compute_signals(session, settings or _risk_settings(), today=day, scopes=SIGNAL_SCOPES)
     )
@@ -121,7 +122,7 @@ def signal_strengths(
         return {}
     by_key: dict[tuple[str, str], Fraction] = {}
     for signal in found:
-        if signal.explained_by:  # its excess is another key's: that key carries it
+        if signal.explained_how == "nested":  # its excess is a nested key's: that carries it
             continue
         strength = min(
             Fraction(1), Fraction(signal.score).limit_denominator(1000) / FULL_SIGNAL_SCORE

@@ -39,11 +39,13 @@ the recent failures (the mean, over the unqualified samples, of the heaviest haz
 among each one's failing items).  Test items carry their own class's weight; their rate is
 failing samples per judged supervision sample, compared with their own history only.
 
-**Cost**: grouped counts in SQL only.  Category, district and link counts come from the
-rollups (``sample_rollups``, which keep the inspection type: supervision batches only) by
-key and month.  Producers and units: only the keys with a failure in the window
-have their series read.  Nothing loads one row per sample into Python.  Producers, units
-and district × 大类 list only the keys with a recent failure (a clean key never signals);
+**Cost**: grouped counts in SQL.  Category, district and link counts come from the rollups
+(``sample_rollups``, which keep the inspection type: supervision batches only) by key and
+month.  Producers and units: only the keys with a failure in the window have their series
+read.  Only the overlap rules read one row per sample: the recent judged samples of the
+statistically signalled narrow keys (a category, a district × 大类, a producer or unit; at
+most ``OVERLAP_MAX_SAMPLES`` rows and ``OVERLAP_MAX_KEYS`` keys, one query per key), which
+FDR control keeps few.  Producers, units and district × 大类 list only the keys with a recent failure (a clean key never signals);
 the others are tested all the same: they count in Benjamini–Hochberg's m, as peers and in
 the prior (``Ranking.tested``).
 """
@@ -509,10 +511,29 @@ def _explain_nested(session: Session, signals: list[Signal]) -> None:
 
 # Scopes that cut across products, places and producers (labsys.core.overlaps, rule 1).
 CROSS_CUTS = ("link", "district", "test_item")
-# The narrow signals' samples are read one row each: past this many in all, the largest are
-# left out of the overlap rules (they neither explain nor are explained).  A national list
-# signals tens of keys, most of them narrow; this bounds a pathological one.
+# The narrow signals' samples are read one row each: past this many samples, or this many
+# keys, the largest are left out of the overlap rules (they neither explain nor are
+# explained).  A national list signals tens of keys, most of them narrow; this bounds a
+# pathological one.
 OVERLAP_MAX_SAMPLES = 200_000
+OVERLAP_MAX_KEYS = 300
+# Keys with the very same samples: the one listed is the most actionable (an enterprise to
+# visit before a place, a place before a product; a deeper category before its parent).
+SPECIFICITY = {"producer": 0, "unit": 1, "district_category": 2, "category": 3}
+
+
+@dataclass
+class _SampleIndex:
+    """The narrow signals' recent judged samples, indexed for the cross-cuts."""
+
+    members: dict[tuple[str, str], frozenset] = field(default_factory=dict)
+    failing: set = field(default_factory=set)
+    by_link: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+    by_region: dict[str, set] = field(default_factory=lambda: defaultdict(set))
+
+    @cached_property
+    def every(self) -> frozenset:
+        return frozenset().union(*self.members.values())
 
 
 def _explain_overlaps(session: Session, signals: list[Signal], fdr: float, today: date) -> None:
@@ -520,53 +541,35 @@ def _explain_overlaps(session: Session, signals: list[Signal], fdr: float, today
 
     The statistical signals not already explained by nesting are compared on their samples
     of the recent window: a retail link or a test item whose excess is the sum of narrower
-    problems, a unit or a 4th-level category whose excess lies inside a stronger finding.
-    Rule signals (repeat, cross-district) take part when the statistics signal them too;
-    they stay listed, explained or not."""
+    problems, a unit or a 4th-level category whose excess lies inside a stronger finding at
+    that finding's rate.  Rule signals (repeat, cross-district) take part when the
+    statistics signal them too; they stay listed, explained or not.  Only the signals
+    computed here explain each other (a list of one scope explains nothing across scopes)."""
     candidates = [
         s
         for s in signals
         if s.signalled and s.unqualified and s.q_value <= fdr and not s.explained_by
     ]
-    narrow: list[Signal] = []
-    budget = OVERLAP_MAX_SAMPLES
-    for s in sorted((s for s in candidates if s.scope not in CROSS_CUTS), key=lambda s: s.samples):
-        if s.samples > budget:
-            break
-        narrow.append(s)
-        budget -= s.samples
+    narrow = _narrow_within_bounds([s for s in candidates if s.scope not in CROSS_CUTS])
     if not narrow:
         return
-    rows: dict[int, tuple[bool, str, str]] = {}  # sample id -> (failing, link, region)
-    members: dict[tuple[str, str], frozenset] = {}
-    for s in narrow:
-        query = select(Sample.id, Sample.conclusion, Sample.link, Sample.region_code).where(
-            *_sample_conditions(s.window_start, today), *_scope_conditions(s)
-        )
-        ids = []
-        for sample_id, conclusion, link, region in session.execute(query):
-            rows[sample_id] = (
-                getattr(conclusion, "value", conclusion) == UNQUALIFIED,
-                str(getattr(link, "value", link)),
-                str(region),
-            )
-            ids.append(sample_id)
-        members[(s.scope, s.key)] = frozenset(ids)
+    index = _read_samples(session, narrow, today)
     findings = [
         overlaps.Finding(
             ident=(s.scope, s.key),
             n=s.samples,
             k=s.unqualified,
-            samples=members[(s.scope, s.key)],
-            failing=frozenset(i for i in members[(s.scope, s.key)] if rows[i][0]),
+            samples=index.members[(s.scope, s.key)],
+            failing=index.members[(s.scope, s.key)] & index.failing,
             score=s.score,
             baseline=s.baseline,
+            specificity=_specificity(s),
         )
         for s in narrow
     ]
     for s in candidates:
         if s.scope in CROSS_CUTS:
-            inside, failing = _cross_cut_members(session, s, rows, today)
+            inside, failing = _cross_cut_members(session, s, index, today)
             findings.append(
                 overlaps.Finding(
                     ident=(s.scope, s.key),
@@ -587,6 +590,42 @@ def _explain_overlaps(session: Session, signals: list[Signal], fdr: float, today
         signal.explained_how = "overlap"
 
 
+def _specificity(signal: Signal) -> int:
+    if signal.scope == "category":  # level 4 before level 1
+        return SPECIFICITY["category"] + 4 - int(signal.filters["category"].partition(":")[0])
+    return SPECIFICITY[signal.scope]
+
+
+def _narrow_within_bounds(narrow: list[Signal]) -> list[Signal]:
+    """The narrow signals whose samples are read: smallest first, within the bounds."""
+    kept: list[Signal] = []
+    budget = OVERLAP_MAX_SAMPLES
+    for s in sorted(narrow, key=lambda s: (s.samples, s.scope, s.key)):
+        if s.samples > budget or len(kept) >= OVERLAP_MAX_KEYS:
+            break
+        kept.append(s)
+        budget -= s.samples
+    return kept
+
+
+def _read_samples(session: Session, narrow: list[Signal], today: date) -> _SampleIndex:
+    """One query per narrow signal (its own index serves it): id, verdict, link, region."""
+    index = _SampleIndex()
+    for s in narrow:
+        query = select(Sample.id, Sample.conclusion, Sample.link, Sample.region_code).where(
+            *_sample_conditions(s.window_start, today), *_scope_conditions(s)
+        )
+        ids = []
+        for sample_id, conclusion, link, region in session.execute(query):
+            if getattr(conclusion, "value", conclusion) == UNQUALIFIED:
+                index.failing.add(sample_id)
+            index.by_link[str(getattr(link, "value", link))].add(sample_id)
+            index.by_region[str(region)].add(sample_id)
+            ids.append(sample_id)
+        index.members[(s.scope, s.key)] = frozenset(ids)
+    return index
+
+
 def _scope_conditions(signal: Signal) -> list:
     """The samples of a narrow scope's key, as conditions on ``Sample``."""
     scope, key = signal.scope, signal.key
@@ -605,9 +644,9 @@ def _scope_conditions(signal: Signal) -> list:
 
 
 def _cross_cut_members(
-    session: Session, signal: Signal, rows: dict[int, tuple[bool, str, str]], today: date
+    session: Session, signal: Signal, index: _SampleIndex, today: date
 ) -> tuple[frozenset, frozenset]:
-    """A cross-cut's samples among the narrow signals' (``rows``), and its failing ones."""
+    """A cross-cut's samples among the narrow signals' (``index``), and its failing ones."""
     if signal.scope == "test_item":
         failing = select(SampleResult.sample_id).where(
             SampleResult.test_item_id == int(signal.key),
@@ -624,11 +663,12 @@ def _cross_cut_members(
                 )
             )
         }
-        inside = frozenset(rows)  # a test item's samples are every judged sample
-        return inside, frozenset(i for i in inside if i in failed)
-    column = 1 if signal.scope == "link" else 2
-    inside = frozenset(i for i, row in rows.items() if row[column] == signal.key)
-    return inside, frozenset(i for i in inside if rows[i][0])
+        # A test item's samples are every judged sample: all of the narrow ones.
+        return index.every, index.every & failed
+    inside = frozenset(
+        (index.by_link if signal.scope == "link" else index.by_region).get(signal.key, ())
+    )
+    return inside, inside & index.failing
 
 
 def _category_ancestors(session: Session, ids: list[int]) -> dict[int, list[int]]:

@@ -57,16 +57,56 @@ def test_a_link_with_an_excess_of_its_own_stays():
     assert explain([retail(extra_failures=12), VEG, FLOUR]) == {}
 
 
-def test_a_unit_inside_a_stronger_district_problem_is_explained_by_it():
-    unit = finding("unit", [0, 1, 2, 3, 4, 200], [0, 1, 2, 3, 4], 12.0)
+def test_a_unit_inside_a_stronger_district_problem_at_its_rate_is_explained_by_it():
+    # The unit sold 10 of the district's vegetables, 4 failing: the district's own rate
+    # (8 of its other 20); its one other sample is clean.
+    unit = finding("unit", [*range(4), *range(12, 18), 200], range(4), 12.0)
     assert explain([VEG, unit]) == {"unit": ["district veg"]}
 
 
+def test_a_unit_failing_far_above_the_district_is_a_finding_of_its_own():
+    # 5 of 5 failing where the district's other vegetables fail 7 of 25.
+    unit = finding("unit", [0, 1, 2, 3, 4, 200], [0, 1, 2, 3, 4], 12.0)
+    assert explain([VEG, unit]) == {}
+
+
+def test_a_producer_far_above_its_category_is_not_an_echo_of_it():
+    # The category fails 34 of 304 (one in ten elsewhere); the producer 4 of its 4.
+    category = finding(
+        "category", range(304), [*range(0, 300, 10), 300, 301, 302, 303], 8.3, baseline=0.037
+    )
+    producer = finding("producer", range(300, 304), range(300, 304), 1.9, baseline=0.08)
+    assert explain([category, producer]) == {}
+
+
 def test_a_weaker_signal_never_explains_a_stronger_one():
-    # The spike's failures half lie at one producer; the producer is the weaker signal.
+    # Two of the spike's failures lie at one producer, at the spike's rate.
     spike = finding("spike", range(300, 320), range(300, 308), 6.0, baseline=0.13)
-    producer = finding("oil producer", range(300, 306), range(300, 304), 2.5, baseline=0.13)
+    producer = finding("oil producer", range(300, 306), range(300, 302), 2.5, baseline=0.13)
     assert explain([spike, producer]) == {"oil producer": ["spike"]}
+
+
+def test_one_more_failure_elsewhere_does_not_make_the_producer_an_echo():
+    same = finding("category", range(200), range(4), 6.0)
+    producer = finding("producer", range(4), range(4), 5.0)
+    assert explain([same, producer]) == {"category": ["producer"]}
+    more = finding("category", range(200), [*range(4), 150], 6.5)
+    assert "producer" not in explain([more, producer])
+
+
+def test_no_loop_through_the_preference_which_is_not_transitive():
+    # A is preferred to B (same failures, narrower), B to C and C to A (by score): without
+    # the loop guard C → B → A → C.
+    a = finding("A", range(4), range(4), 5.0)
+    b = finding("B", range(10), range(4), 10.0)
+    c = finding("C", [*range(4), *range(20, 31)], [*range(4), 20], 8.0)
+    result = explain([a, b, c])
+    seen, node = set(), "C"
+    while node in result:
+        assert node not in seen, result
+        seen.add(node)
+        node = result[node][0]
+    assert result  # something is explained: the guard cut the loop, not the rules
 
 
 def test_the_same_failures_are_listed_at_the_narrower_key():
@@ -94,10 +134,13 @@ universe = st.integers(min_value=0, max_value=60)
 
 @st.composite
 def findings(draw):
+    # A sample's verdict is one: a global set of failing samples, each finding's failures
+    # are its samples among them.
+    failing_everywhere = draw(st.frozensets(universe, max_size=40))
     result = []
     for index in range(draw(st.integers(min_value=1, max_value=7))):
         samples = draw(st.frozensets(universe, min_size=1, max_size=40))
-        failing = draw(st.frozensets(st.sampled_from(sorted(samples)), max_size=len(samples)))
+        failing = samples & failing_everywhere
         cut = draw(st.booleans())
         extra_n = draw(st.integers(min_value=0, max_value=50)) if cut else 0
         extra_k = draw(st.integers(min_value=0, max_value=extra_n)) if cut else 0
@@ -108,12 +151,32 @@ def findings(draw):
                 k=len(failing) + extra_k,
                 samples=samples,
                 failing=failing,
-                score=draw(st.floats(min_value=0.0, max_value=40.0)),
-                baseline=draw(st.floats(min_value=0.001, max_value=0.5)),
+                # few distinct scores: ties and equal failing sets happen
+                score=draw(st.sampled_from([1.0, 2.5, 6.0, 12.0, 30.0])),
+                baseline=draw(st.sampled_from([0.01, 0.05, 0.1, 0.3])),
                 cross_cut=cut,
             )
         )
     return result
+
+
+@settings(max_examples=200, deadline=None)
+@given(findings(), st.frozensets(st.integers(min_value=1000, max_value=1040), min_size=1))
+def test_a_finding_apart_from_the_others_changes_nothing(items, apart):
+    # Its samples meet no other's: it is never explained and explains nothing.
+    alone = Finding(
+        "apart",
+        len(apart),
+        len(apart) // 2,
+        apart,
+        frozenset(sorted(apart)[: len(apart) // 2]),
+        50.0,
+        0.01,
+    )
+    result = explain([*items, alone])
+    assert "apart" not in result
+    assert all("apart" not in explainers for explainers in result.values())
+    assert result == explain(items)
 
 
 @settings(max_examples=300, deadline=None)
