@@ -103,9 +103,32 @@ def _check_multiprocess(app) -> None:
         raise click.UsageError(_("--workers above 1 needs Linux or another Unix system."))
 
 
+def threads_wait_for_requests_in_poller() -> None:
+    """A gthread worker's thread takes a new connection only once its request has arrived.
+
+    gunicorn 24 and later hand every accepted connection to a pool thread at once, and the
+    thread waits up to 5 s for the request's first bytes (``DEFAULT_WORKER_DATA_TIMEOUT``)
+    before it gives the connection back to the worker's poller (gunicorn issue #3518, pull
+    request #3519).  A connection opened before its request is sent (a browser's
+    speculative pre-connect, a load tester that reconnects and then thinks) thus holds a
+    thread for up to 5 s doing nothing, and requests that have arrived queue behind it,
+    unseen by the access log, whose time starts when a thread reads the request.  With no
+    wait, a connection whose request has not arrived yet goes back to the poller at once
+    and a thread takes it when it is readable: gunicorn 21-23's behaviour (the same as
+    gunicorn's open pull request #3635).  Silent connections are still closed after the
+    keep-alive timeout.  Measured in BENCHMARKS.md, "Mixed load on several processes".
+    """
+    from gunicorn.workers import gthread
+
+    if hasattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT"):
+        gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.0  # type: ignore[attr-defined]
+
+
 def serve_processes(*, host: str, port: int, workers: int, threads: int, log: str | None) -> None:
     """Run gunicorn's master process until it is stopped (SIGTERM: graceful; SIGINT: quick)."""
     from gunicorn.app.base import BaseApplication
+
+    threads_wait_for_requests_in_poller()  # before the fork: every worker inherits it
 
     class LabsysServer(BaseApplication):
         def load_config(self) -> None:
