@@ -269,6 +269,35 @@ def start_server(url: str, port: int, *, workers: int, threads: int, log: Path):
     raise RuntimeError("the server did not start (bench/out/load_server.log)")
 
 
+def cpu_seconds(root: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by the server (its master and workers) and by the
+    PostgreSQL backends connected to ``database`` (Linux: /proc; zeros elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def used(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    try:
+        children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+    except OSError:
+        return 0.0, 0.0
+    server = used(root) + sum(used(int(pid)) for pid in children)
+    backends = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres:") and f" {database} ".encode() in command:
+                backends += used(int(entry.name))
+    return server, backends
+
+
 def _get(url: str, cookie: str = "") -> int:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=120) as response:
@@ -662,6 +691,8 @@ def one_run(args, url: str, run: int) -> dict:
 
         offset = log.stat().st_size
         load_before = os.getloadavg()[0]
+        database = url.rsplit("/", 1)[1]
+        cpu_before = cpu_seconds(server.pid, database)
         starter = threading.Thread(target=start_side_work)
         starter.start()
         if args.client == "wrk":
@@ -673,6 +704,7 @@ def one_run(args, url: str, run: int) -> dict:
         starter.join()
         for thread in side:
             thread.join()
+        cpu_after = cpu_seconds(server.pid, database)
     finally:
         server.terminate()
         server.wait(timeout=120)
@@ -685,6 +717,7 @@ def one_run(args, url: str, run: int) -> dict:
     return {
         "wrk": result,
         "load": (load_before, load_after),
+        "cpu": tuple(b - a for a, b in zip(cpu_before, cpu_after, strict=True)),
         "kinds": kinds,
         "server_errors": server_errors,
         "workers_seen": len(pids),
@@ -749,6 +782,12 @@ def report(args, runs: list[dict]) -> None:
         print(
             f"  run {i}: client errors: {w['timeout']} timeouts, {w['status']} answers >= 400, "
             f"{sockets} socket errors (connect {w['connect']}, read {w['read']})"
+        )
+        clicks = run["kinds"].get(CLICKS, (0,))[0]
+        print(
+            f"  run {i}: CPU seconds during the run (its {clicks} clicks, the import and the "
+            f"bulk issue): server {run['cpu'][0]:.1f}, PostgreSQL {run['cpu'][1]:.1f}, "
+            f"client {run['wrk'].get('cpu_s', 0):.1f}"
         )
         print(
             f"  run {i}: import {run['import']}, bulk issue {run['bulk']}, "

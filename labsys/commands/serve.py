@@ -5,7 +5,8 @@ One process (the default, every platform): waitress, ``--threads`` threads.
 Several processes (``--workers N``, N > 1; Linux and other Unix systems): gunicorn's master
 process binds the port once and forks N worker processes of ``--threads`` threads each
 (gunicorn's ``gthread`` workers), restarts a worker that dies, and on SIGTERM lets every
-worker finish its requests before it exits.  Each worker builds the app itself after the
+worker finish its requests before it exits.  A worker's threads take a connection once its
+request has arrived, not before (``threads_wait_for_requests_in_poller``).  Each worker builds the app itself after the
 fork, so no database connection is ever shared between processes.  Everything a request
 relies on between requests is in the database or the signed cookie: the session nonce
 (logout everywhere), login throttling, the audit chain (its lock is a PostgreSQL advisory
@@ -114,14 +115,15 @@ def threads_wait_for_requests_in_poller() -> None:
     thread for up to 5 s doing nothing, and requests that have arrived queue behind it,
     unseen by the access log, whose time starts when a thread reads the request.  With no
     wait, a connection whose request has not arrived yet goes back to the poller at once
-    and a thread takes it when it is readable: gunicorn 21-23's behaviour (the same as
-    gunicorn's open pull request #3635).  Silent connections are still closed after the
-    keep-alive timeout.  Measured in BENCHMARKS.md, "Mixed load on several processes".
+    and a thread takes it when it is readable: gunicorn 21-23's behaviour, and what
+    gunicorn's open pull request #3635 proposes.  Silent connections are still closed
+    after the keep-alive timeout.  Measured in BENCHMARKS.md, "Mixed load on several
+    processes".
     """
     from gunicorn.workers import gthread
 
     if hasattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT"):
-        gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.0  # type: ignore[attr-defined]
+        gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.0
 
 
 def serve_processes(*, host: str, port: int, workers: int, threads: int, log: str | None) -> None:
