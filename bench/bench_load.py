@@ -3,7 +3,8 @@ bulk report issue running alongside (issue #19 §4; issue #18 "Done when").
 
     python bench/bench_load.py [--samples 1000000] [--users 200] [--think-ms 3000]
                                [--seconds 60] [--workers 2] [--threads 8] [--runs 3]
-                               [--import-rows 2000] [--reports 200] [--smoke]
+                               [--import-rows 2000] [--reports 200]
+                               [--client python|wrk] [--connect late|early] [--smoke]
 
 Starts ``labsys serve --workers W`` (gunicorn) on 127.0.0.1 against a PostgreSQL database of
 ``--samples`` samples.  The database is built once by bench/common.py's builder but under a
@@ -11,8 +12,9 @@ name of its own, ``labsys_load_N``, because this benchmark writes to it (the rea
 benchmarks share ``labsys_bench_N``).  Logs in over HTTP as a supervisor and two
 technicians, then for ``--seconds`` runs three things at once:
 
-- wrk with ``--users`` connections, each one user: it sends a request, waits for the answer,
-  thinks (a random pause, exponential with mean ``--think-ms``), and sends the next, drawn
+- ``--users`` users (bench/load_client.py; ``--client wrk`` for wrk with a Lua script),
+  each of whom thinks (a random pause, exponential with mean ``--think-ms``), then opens
+  a connection, sends a request (``Connection: close``) and waits for the answer, drawn
   from a mix of the pages people use most: the samples list (first page, a district, a
   search by number), the pass-rate page and ``/api/stats``, the report list, the deadline
   board, the technician's work queue, and **result saves** (the entry page's form post,
@@ -22,8 +24,15 @@ technicians, then for ``--seconds`` runs three things at once:
 - a **bulk report issue** of ``--reports`` samples from the report queue, signed with the
   supervisor's password, in the queue page's chunks of 20.
 
-Reports wrk's latency percentiles and errors (socket errors, timeouts, answers >= 400), the
-server's own per-kind latencies from its access log (every 5xx counted), the import's and
+The client times each click from the end of the user's think time to the last byte of the
+answer.  wrk cannot: after a ``Connection: close`` answer it reconnects at once and thinks
+on the open connection, and gunicorn's gthread workers (24+) gave each such silent
+connection a thread for up to 5 s (see load_client.py and ``labsys serve``; ``--client
+python --connect early`` reproduces wrk's order).
+
+Reports the client's latency percentiles and errors (socket errors, timeouts, answers >=
+400) beside the server's own (its access log: the users' clicks together and per kind,
+every 5xx counted), the load average at the start and end, the import's and
 the bulk issue's times; then checks the data: row counts of samples, results and visits
 unchanged, reports grown by exactly the number issued, every save and imported value in
 place, and the audit trail verified (the chain against its signed checkpoint, every report's
@@ -44,6 +53,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,6 +73,7 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ACCESS = re.compile(r'pid=<(\d+)> "(\w+) (\S+) [^"]*" (\d{3}) \S+ (\d+)ms')
 CHUNK = 20  # the report queue page issues in chunks of 20
 WRK_THREADS = 2
+CLICKS = "users' clicks"
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -258,6 +269,35 @@ def start_server(url: str, port: int, *, workers: int, threads: int, log: Path):
     raise RuntimeError("the server did not start (bench/out/load_server.log)")
 
 
+def cpu_seconds(root: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by the server (its master and workers) and by the
+    PostgreSQL backends connected to ``database`` (Linux: /proc; zeros elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def used(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    try:
+        children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+    except OSError:
+        return 0.0, 0.0
+    server = used(root) + sum(used(int(pid)) for pid in children)
+    backends = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres:") and f" {database} ".encode() in command:
+                backends += used(int(entry.name))
+    return server, backends
+
+
 def _get(url: str, cookie: str = "") -> int:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with urllib.request.urlopen(request, timeout=120) as response:
@@ -380,6 +420,37 @@ end
 """
 
 
+def client_spec(args, port: int, *, reads: list, tech: User, work: dict) -> dict:
+    """bench/load_client.py's users: the same mix as the wrk script."""
+    saves = [
+        (f"/lab/samples/{row.sample_id}/enter", save_body(tech, row, value))
+        for row, value in work["saves"]
+    ]
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "users": args.users,
+        "seconds": args.seconds,
+        "think_ms": args.think_ms,
+        "timeout_s": 30,
+        "connect": args.connect,
+        "seed": int(time.time()),
+        "reads": [(weight, path, who.cookie) for weight, path, who in reads],
+        "saves": saves,
+        "save_weight": 30,
+        "save_cookie": tech.cookie,
+    }
+
+
+def python_client(spec: dict, path: Path) -> dict:
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    client = Path(__file__).with_name("load_client.py")
+    output = subprocess.run(
+        [sys.executable, str(client), str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def run_import(tech: User, rows: list, outcome: dict) -> None:
     if not rows:
         outcome.update(rows=0, ok=True)
@@ -436,10 +507,13 @@ def run_bulk_issue(supervisor: User, sample_ids: list[int], outcome: dict) -> No
 
 def wrk(base: str, script: Path, users: int, seconds: int) -> dict:
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{users}", f"-d{seconds}s", "--timeout", "30s"]
+    started = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, "-s", str(script), base + "/"], capture_output=True, text=True, check=True
     ).stdout
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(output.strip().splitlines()[-1])
+    result["cpu_s"] = round(used.ru_utime + used.ru_stime - started.ru_utime - started.ru_stime, 2)
     result["rps"] = result["requests"] / result["seconds"]
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
     return result
@@ -478,6 +552,15 @@ def per_kind(log: Path, offset: int) -> tuple[dict, int, set[int]]:
     table = {
         k: (len(v), statistics.median(v), _percentile(v, 95)) for k, v in sorted(times.items())
     }
+    # The users' clicks together (the import and the bulk issue are not clicks of theirs).
+    clicks = [t for k, v in times.items() if k not in ("import", "bulk issue") for t in v]
+    if clicks:
+        table[CLICKS] = (
+            len(clicks),
+            statistics.median(clicks),
+            _percentile(clicks, 95),
+            _percentile(clicks, 99),
+        )
     return table, errors, pids
 
 
@@ -607,12 +690,21 @@ def one_run(args, url: str, run: int) -> dict:
                 thread.start()
 
         offset = log.stat().st_size
+        load_before = os.getloadavg()[0]
+        database = url.rsplit("/", 1)[1]
+        cpu_before = cpu_seconds(server.pid, database)
         starter = threading.Thread(target=start_side_work)
         starter.start()
-        result = wrk(base, script, args.users, args.seconds)
+        if args.client == "wrk":
+            result = wrk(base, script, args.users, args.seconds)
+        else:
+            spec = client_spec(args, port, reads=reads, tech=tech, work=work)
+            result = python_client(spec, OUT / "load_client.json")
+        load_after = os.getloadavg()[0]
         starter.join()
         for thread in side:
             thread.join()
+        cpu_after = cpu_seconds(server.pid, database)
     finally:
         server.terminate()
         server.wait(timeout=120)
@@ -624,6 +716,8 @@ def one_run(args, url: str, run: int) -> dict:
     problems = check_data(url, before, after, work, bulk.get("issued", 0))
     return {
         "wrk": result,
+        "load": (load_before, load_after),
+        "cpu": tuple(b - a for a, b in zip(cpu_before, cpu_after, strict=True)),
         "kinds": kinds,
         "server_errors": server_errors,
         "workers_seen": len(pids),
@@ -644,20 +738,25 @@ def free_port() -> int:
 
 
 def report(args, runs: list[dict]) -> None:
+    client = args.client if args.client == "wrk" else f"python client, connect {args.connect}"
     print(
         f"\n{len(runs)} run(s), {args.samples} samples, {args.workers} workers × "
         f"{args.threads} threads, {args.users} users thinking {args.think_ms} ms on average, "
-        f"{args.seconds} s each"
+        f"{args.seconds} s each; the users: {client}"
     )
     print(
-        f"  {'run':<5}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'errors':>8}{'5xx':>6}{'import s':>10}{'issued':>8}{'issue s':>9}  intact"
+        f"  {'run':<5}{'load':>10}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'max ms':>9}{'errors':>8}{'5xx':>6}{'srv p50':>9}{'srv p95':>9}{'srv p99':>9}"
+        f"{'cli cpu':>9}{'import s':>10}{'issued':>8}{'issue s':>9}  intact"
     )
     for i, run in enumerate(runs, 1):
         w = run["wrk"]
+        server = run["kinds"].get("users' clicks", (0, 0, 0, 0))
         print(
-            f"  {i:<5}{w['rps']:>8.1f}{w['p50']:>9.1f}{w['p95']:>9.1f}{w['p99']:>9.1f}"
-            f"{w['max']:>9.1f}{w['errors']:>8}{run['server_errors']:>6}"
+            f"  {i:<5}{run['load'][0]:>5.1f}{run['load'][1]:>5.1f}{w['rps']:>8.1f}"
+            f"{w['p50']:>9.1f}{w['p95']:>9.1f}{w['p99']:>9.1f}{w['max']:>9.1f}{w['errors']:>8}"
+            f"{run['server_errors']:>6}{server[1]:>9.0f}{server[2]:>9.0f}{server[3]:>9.0f}"
+            f"{w.get('cpu_s', 0):>9.1f}"
             f"{run['import'].get('seconds', 0):>10.1f}{run['bulk'].get('issued', 0):>8}"
             f"{run['bulk'].get('seconds', 0):>9.1f}  {'yes' if not run['problems'] else 'NO'}"
         )
@@ -666,16 +765,29 @@ def report(args, runs: list[dict]) -> None:
         f"  median: {median(r['wrk']['rps'] for r in runs):.1f} req/s, "
         f"p50 {median(r['wrk']['p50'] for r in runs):.1f} ms, "
         f"p95 {median(r['wrk']['p95'] for r in runs):.1f} ms, "
-        f"p99 {median(r['wrk']['p99'] for r in runs):.1f} ms"
+        f"p99 {median(r['wrk']['p99'] for r in runs):.1f} ms; server (access log): "
+        f"p50 {median(r['kinds'].get(CLICKS, (0, 0))[1] for r in runs):.0f} ms, "
+        f"p95 {median(r['kinds'].get(CLICKS, (0, 0, 0))[2] for r in runs):.0f} ms"
     )
     print("  server-side, per kind (last run): count, median ms, p95 ms")
-    for name, (count, mid, p95) in runs[-1]["kinds"].items():
+    for name, (count, mid, p95, *_p99) in runs[-1]["kinds"].items():
         print(f"    {name:<16}{count:>7}{mid:>8.0f}{p95:>8.0f}")
+    if "kinds" in runs[-1]["wrk"]:
+        print("  client-side, per kind (last run): count, median ms, p95 ms")
+        for name, (count, mid, p95) in runs[-1]["wrk"]["kinds"].items():
+            print(f"    {name:<24}{count:>7}{mid:>8.0f}{p95:>8.0f}")
     for i, run in enumerate(runs, 1):
         w = run["wrk"]
+        sockets = w["connect"] + w["read"] + w.get("write", 0)
         print(
-            f"  run {i}: wrk errors: {w['timeout']} timeouts, {w['status']} answers >= 400, "
-            f"{w['connect'] + w['read'] + w['write']} socket errors"
+            f"  run {i}: client errors: {w['timeout']} timeouts, {w['status']} answers >= 400, "
+            f"{sockets} socket errors (connect {w['connect']}, read {w['read']})"
+        )
+        clicks = run["kinds"].get(CLICKS, (0,))[0]
+        print(
+            f"  run {i}: CPU seconds during the run (its {clicks} clicks, the import and the "
+            f"bulk issue): server {run['cpu'][0]:.1f}, PostgreSQL {run['cpu'][1]:.1f}, "
+            f"client {run['wrk'].get('cpu_s', 0):.1f}"
         )
         print(
             f"  run {i}: import {run['import']}, bulk issue {run['bulk']}, "
@@ -697,6 +809,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--import-rows", type=int, default=2000)
     parser.add_argument("--reports", type=int, default=200)
+    parser.add_argument(
+        "--client",
+        choices=("python", "wrk"),
+        default="python",
+        help="the users: bench/load_client.py (default) or wrk (connects before thinking)",
+    )
+    parser.add_argument(
+        "--connect",
+        choices=("late", "early"),
+        default="late",
+        help="python client: connect after thinking (a browser) or before (wrk's order)",
+    )
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:

@@ -5,7 +5,8 @@ One process (the default, every platform): waitress, ``--threads`` threads.
 Several processes (``--workers N``, N > 1; Linux and other Unix systems): gunicorn's master
 process binds the port once and forks N worker processes of ``--threads`` threads each
 (gunicorn's ``gthread`` workers), restarts a worker that dies, and on SIGTERM lets every
-worker finish its requests before it exits.  Each worker builds the app itself after the
+worker finish its requests before it exits.  A worker's threads take a connection once its
+request has arrived, not before (``threads_wait_for_requests_in_poller``).  Each worker builds the app itself after the
 fork, so no database connection is ever shared between processes.  Everything a request
 relies on between requests is in the database or the signed cookie: the session nonce
 (logout everywhere), login throttling, the audit chain (its lock is a PostgreSQL advisory
@@ -103,9 +104,33 @@ def _check_multiprocess(app) -> None:
         raise click.UsageError(_("--workers above 1 needs Linux or another Unix system."))
 
 
+def threads_wait_for_requests_in_poller() -> None:
+    """A gthread worker's thread takes a new connection only once its request has arrived.
+
+    gunicorn 24 and later hand every accepted connection to a pool thread at once, and the
+    thread waits up to 5 s for the request's first bytes (``DEFAULT_WORKER_DATA_TIMEOUT``)
+    before it gives the connection back to the worker's poller (gunicorn issue #3518, pull
+    request #3519).  A connection opened before its request is sent (a browser's
+    speculative pre-connect, a load tester that reconnects and then thinks) thus holds a
+    thread for up to 5 s doing nothing, and requests that have arrived queue behind it,
+    unseen by the access log, whose time starts when a thread reads the request.  With no
+    wait, a connection whose request has not arrived yet goes back to the poller at once
+    and a thread takes it when it is readable: gunicorn 21-23's behaviour, and what
+    gunicorn's open pull request #3635 proposes.  Silent connections are still closed
+    after the keep-alive timeout.  Measured in BENCHMARKS.md, "Mixed load on several
+    processes".
+    """
+    from gunicorn.workers import gthread
+
+    if hasattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT"):
+        gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.0
+
+
 def serve_processes(*, host: str, port: int, workers: int, threads: int, log: str | None) -> None:
     """Run gunicorn's master process until it is stopped (SIGTERM: graceful; SIGINT: quick)."""
     from gunicorn.app.base import BaseApplication
+
+    threads_wait_for_requests_in_poller()  # before the fork: every worker inherits it
 
     class LabsysServer(BaseApplication):
         def load_config(self) -> None:

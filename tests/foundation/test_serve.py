@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from labsys.commands.serve import serve_command
+from labsys.commands.serve import serve_command, threads_wait_for_requests_in_poller
 from labsys.models import Role
 
 from support import CSRF_RE, PASSWORD, TEST_SECRET
@@ -37,6 +37,17 @@ def test_several_processes_need_postgresql(app, db):
     result = app.test_cli_runner().invoke(serve_command, ["--workers", "2"])
     assert result.exit_code == 2
     assert "needs PostgreSQL" in result.output
+
+
+def test_gthread_threads_do_not_wait_for_a_request_to_arrive(monkeypatch):
+    """gunicorn 24+ gives each accepted connection a thread that waits up to 5 s for its
+    first bytes; ``labsys serve`` leaves the waiting to the worker's poller."""
+    gthread = pytest.importorskip("gunicorn.workers.gthread")
+    if not hasattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT"):
+        pytest.skip("gunicorn before 24 waits in its poller already")
+    monkeypatch.setattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT", 5.0)
+    threads_wait_for_requests_in_poller()
+    assert gthread.DEFAULT_WORKER_DATA_TIMEOUT == 0
 
 
 class Browser:
@@ -190,3 +201,23 @@ def test_two_worker_processes_share_logins_and_stop_cleanly(server, make_user):
     for pid in workers:  # gone, and reaped by the master
         assert not Path(f"/proc/{pid}").exists()
     assert 500 not in [s for statuses in _pids(log).values() for s in statuses]
+
+
+def test_silent_connections_do_not_hold_the_threads(server):
+    """Connections that send nothing yet (a browser's pre-connect, a user's next click
+    opened before it is made) leave the threads free: 8 of them against 2 workers × 2
+    threads, and a request that arrives meanwhile is answered at once.  With gunicorn's own
+    setting each silent connection held a thread for 5 s: this request waited 14.5 s
+    (BENCHMARKS.md, "Mixed load on several processes")."""
+    port, _log, _process = server
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(8)]
+    try:
+        time.sleep(0.5)  # accepted by the workers meanwhile
+        started = time.monotonic()
+        status, _html = Browser(port).request("GET", "/login")
+        elapsed = time.monotonic() - started
+    finally:
+        for connection in silent:
+            connection.close()
+    assert status == 200
+    assert elapsed < 2.5, f"the request waited {elapsed:.1f} s for a thread"
