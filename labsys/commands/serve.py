@@ -6,9 +6,10 @@ Several processes (``--workers N``, N > 1; Linux and other Unix systems): gunico
 process binds the port once and forks N worker processes of ``--threads`` threads each
 (gunicorn's ``gthread`` workers), restarts a worker that dies, and on SIGTERM lets every
 worker finish its requests before it exits.  A worker's threads take a connection once its
-request has arrived, not before (``threads_wait_for_requests_in_poller``).  Each worker builds the app itself after the
-fork, so no database connection is ever shared between processes.  Everything a request
-relies on between requests is in the database or the signed cookie: the session nonce
+request has arrived, not before (``threads_wait_for_requests_in_poller``).  Each worker
+builds the app itself after the fork, so no database connection is ever shared between
+processes.  Everything a request relies on between requests is in the database or the
+signed cookie: the session nonce
 (logout everywhere), login throttling, the audit chain (its lock is a PostgreSQL advisory
 lock) and the checkpoint file (written under a file lock).  Only the REST API's per-token
 rate limit is counted per process (see ``labsys.web.api_v1.auth``).
