@@ -3,9 +3,10 @@ delivered to each subscription in order, signed, with retries.
 
 **Events** (``EVENTS``): ``sample.concluded`` (a sample's status became *concluded*),
 ``report.issued`` (a report was issued, a correction included), ``report.superseded`` (a
-correction replaced it), ``deadline.overdue`` (an item of the deadline board passed its due
-date; found by :func:`scan_overdue`, run by ``labsys webhooks deliver``, once per item and
-due date).  The first three are written by a session listener on every flush that changes
+correction replaced it), ``report.withdrawn`` (an upheld objection withdrew it: no report is
+in force until a new one is issued; with the reason and time), ``deadline.overdue`` (an item
+of the deadline board passed its due date; found by :func:`scan_overdue`, run by ``labsys
+webhooks deliver``, once per item and due date).  The first four are written by a session listener on every flush that changes
 those states, whichever service did it, in the same transaction: rolled back with it, and
 never lost once committed.  Nothing is written while no subscription is active.
 
@@ -55,7 +56,13 @@ from labsys.services import audit
 from labsys.services.access import writes
 from labsys.services.errors import ServiceError
 
-EVENTS = ("sample.concluded", "report.issued", "report.superseded", "deadline.overdue")
+EVENTS = (
+    "sample.concluded",
+    "report.issued",
+    "report.superseded",
+    "report.withdrawn",
+    "deadline.overdue",
+)
 MAX_BATCH = 100
 
 
@@ -164,6 +171,11 @@ def _events_of_flush(session: Session) -> list[tuple[str, int, dict]]:
                 found.append(("report.issued", obj.id, _report_data(obj)))
             elif obj not in session.new and _changed_to(obj, "status", ReportStatus.SUPERSEDED):
                 found.append(("report.superseded", obj.id, _report_data(obj)))
+            elif obj not in session.new and _changed_to(obj, "status", ReportStatus.WITHDRAWN):
+                data = _report_data(obj)
+                data["withdrawn_at"] = obj.withdrawn_at.isoformat() if obj.withdrawn_at else None
+                data["withdrawal_reason"] = obj.withdrawal_reason
+                found.append(("report.withdrawn", obj.id, data))
     return found
 
 

@@ -149,6 +149,30 @@ def test_a_correction_tells_of_the_superseded_report(world, api_as, receiver, fr
     assert body["event"] == "report.superseded" and body["data"]["report_id"] == issued["id"]
 
 
+def test_a_withdrawn_report_is_told_with_its_reason(world, api_as, receiver, freeze_clock):
+    from labsys.models import Report, ReportStatus
+    from labsys.services import esign, reports
+
+    freeze_clock(DAY)
+    _subscribe(receiver.url, ["report.withdrawn"])
+    issued = walk_to_report(world, api_as, DAY)
+    report = db.session.get(Report, issued["id"])
+    signature = esign.sign(world["boss"], PASSWORD, esign.Meaning.APPROVAL)
+    reports.withdraw_report(
+        db.session, world["boss"], report, reason="异议成立，撤销原结论", signature=signature
+    )
+    db.session.commit()
+    assert report.status == ReportStatus.WITHDRAWN
+    receiver.up = True
+    run = webhooks.deliver(db.session)
+    assert run.delivered == 1 and run.skipped >= 1  # the issue itself is not wanted
+    ((_headers, body, _raw),) = receiver.received
+    assert body["event"] == "report.withdrawn"
+    assert body["data"]["report_id"] == issued["id"]
+    assert body["data"]["withdrawal_reason"] == "异议成立，撤销原结论"
+    assert body["data"]["withdrawn_at"].startswith(DAY.isoformat()[:10])
+
+
 def test_nothing_is_written_without_subscribers_or_for_a_rolled_back_change(
     world, api_as, freeze_clock, receiver
 ):
