@@ -165,3 +165,22 @@ def test_past_the_bound_the_largest_keys_are_left_out(district_world, monkeypatc
     assert not [
         s for s in risk.compute_signals(db.session, today=TODAY) if s.explained_how == "overlap"
     ]
+
+
+def test_the_warnings_page_links_an_echo_to_what_explains_it(
+    district_world, client, make_user, login
+):
+    from labsys.models import Role
+
+    login(make_user("boss", Role.SUPERVISOR))
+    html = client.get("/risk/signals").get_data(as_text=True)
+    veg = _l1(district_world, "leafy")
+    unit = district_world.units[2].id
+    card = html.split(f'id="signal-unit-{unit}"', 1)[1].split('<div class="card mb-3', 1)[0]
+    assert 'class="small text-muted mb-2 explained-by"' in card
+    assert f'href="#signal-district_category-110108:{veg}"' in card
+    # the explaining card is on the page, before the echo, and not marked explained
+    anchor = f'id="signal-district_category-110108:{veg}"'
+    assert anchor in html and html.index(anchor) < html.index(f'id="signal-unit-{unit}"')
+    head = html.split(anchor, 1)[0].rsplit("<div", 1)[1]
+    assert "explained" not in head
