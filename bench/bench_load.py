@@ -68,6 +68,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import DEMO_BASE, OUT, PG_BASE_URL, ROOT, SECRET, machine, prepare
+from load_client import percentile
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ACCESS = re.compile(r'pid=<(\d+)> "(\w+) (\S+) [^"]*" (\d{3}) \S+ (\d+)ms')
@@ -565,8 +566,7 @@ def per_kind(log: Path, offset: int) -> tuple[dict, int, set[int]]:
 
 
 def _percentile(values: list[int], p: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+    return percentile(sorted(values), p)
 
 
 # --- the checks afterwards ------------------------------------------------------------------
@@ -715,7 +715,7 @@ def one_run(args, url: str, run: int) -> dict:
     work["import_ok"] = imported.get("ok", False)
     problems = check_data(url, before, after, work, bulk.get("issued", 0))
     return {
-        "wrk": result,
+        "client": result,
         "load": (load_before, load_after),
         "cpu": tuple(b - a for a, b in zip(cpu_before, cpu_after, strict=True)),
         "kinds": kinds,
@@ -750,8 +750,8 @@ def report(args, runs: list[dict]) -> None:
         f"{'cli cpu':>9}{'import s':>10}{'issued':>8}{'issue s':>9}  intact"
     )
     for i, run in enumerate(runs, 1):
-        w = run["wrk"]
-        server = run["kinds"].get("users' clicks", (0, 0, 0, 0))
+        w = run["client"]
+        server = run["kinds"].get(CLICKS, (0, 0, 0, 0))
         print(
             f"  {i:<5}{run['load'][0]:>5.1f}{run['load'][1]:>5.1f}{w['rps']:>8.1f}"
             f"{w['p50']:>9.1f}{w['p95']:>9.1f}{w['p99']:>9.1f}{w['max']:>9.1f}{w['errors']:>8}"
@@ -762,22 +762,22 @@ def report(args, runs: list[dict]) -> None:
         )
     median = statistics.median
     print(
-        f"  median: {median(r['wrk']['rps'] for r in runs):.1f} req/s, "
-        f"p50 {median(r['wrk']['p50'] for r in runs):.1f} ms, "
-        f"p95 {median(r['wrk']['p95'] for r in runs):.1f} ms, "
-        f"p99 {median(r['wrk']['p99'] for r in runs):.1f} ms; server (access log): "
+        f"  median: {median(r['client']['rps'] for r in runs):.1f} req/s, "
+        f"p50 {median(r['client']['p50'] for r in runs):.1f} ms, "
+        f"p95 {median(r['client']['p95'] for r in runs):.1f} ms, "
+        f"p99 {median(r['client']['p99'] for r in runs):.1f} ms; server (access log): "
         f"p50 {median(r['kinds'].get(CLICKS, (0, 0))[1] for r in runs):.0f} ms, "
         f"p95 {median(r['kinds'].get(CLICKS, (0, 0, 0))[2] for r in runs):.0f} ms"
     )
     print("  server-side, per kind (last run): count, median ms, p95 ms")
     for name, (count, mid, p95, *_p99) in runs[-1]["kinds"].items():
         print(f"    {name:<16}{count:>7}{mid:>8.0f}{p95:>8.0f}")
-    if "kinds" in runs[-1]["wrk"]:
+    if "kinds" in runs[-1]["client"]:
         print("  client-side, per kind (last run): count, median ms, p95 ms")
-        for name, (count, mid, p95) in runs[-1]["wrk"]["kinds"].items():
+        for name, (count, mid, p95) in runs[-1]["client"]["kinds"].items():
             print(f"    {name:<24}{count:>7}{mid:>8.0f}{p95:>8.0f}")
     for i, run in enumerate(runs, 1):
-        w = run["wrk"]
+        w = run["client"]
         sockets = w["connect"] + w["read"] + w.get("write", 0)
         print(
             f"  run {i}: client errors: {w['timeout']} timeouts, {w['status']} answers >= 400, "
@@ -787,7 +787,7 @@ def report(args, runs: list[dict]) -> None:
         print(
             f"  run {i}: CPU seconds during the run (its {clicks} clicks, the import and the "
             f"bulk issue): server {run['cpu'][0]:.1f}, PostgreSQL {run['cpu'][1]:.1f}, "
-            f"client {run['wrk'].get('cpu_s', 0):.1f}"
+            f"client {run['client'].get('cpu_s', 0):.1f}"
         )
         print(
             f"  run {i}: import {run['import']}, bulk issue {run['bulk']}, "
@@ -837,7 +837,7 @@ def main() -> None:
     runs = [one_run(args, url, run) for run in range(1, args.runs + 1)]
     report(args, runs)
     failed = any(
-        r["problems"] or r["server_errors"] or r["wrk"]["errors"] or not r["import"].get("ok")
+        r["problems"] or r["server_errors"] or r["client"]["errors"] or not r["import"].get("ok")
         for r in runs
     )
     if failed:
