@@ -124,15 +124,23 @@ def test_a_receiver_that_was_down_gets_every_event_once_back_in_order(
     assert [row.delivered for row in log] == [False, False, True, True, True, True]
 
 
-def test_a_correction_tells_of_the_superseded_report(world, api_as, receiver, freeze_clock):
+def _issued_and_signed(world, api_as, receiver, event: str):
+    """A report issued through the API with only ``event`` subscribed, and the
+    supervisor's signature for what is done to it next."""
     from labsys.models import Report
-    from labsys.services import esign, reports
+    from labsys.services import esign
 
-    freeze_clock(DAY)
-    _subscribe(receiver.url, ["report.superseded"])
+    _subscribe(receiver.url, [event])
     issued = walk_to_report(world, api_as, DAY)
     report = db.session.get(Report, issued["id"])
-    signature = esign.sign(world["boss"], PASSWORD, esign.Meaning.APPROVAL)
+    return issued, report, esign.sign(world["boss"], PASSWORD, esign.Meaning.APPROVAL)
+
+
+def test_a_correction_tells_of_the_superseded_report(world, api_as, receiver, freeze_clock):
+    from labsys.services import reports
+
+    freeze_clock(DAY)
+    issued, report, signature = _issued_and_signed(world, api_as, receiver, "report.superseded")
     reports.correct_report(
         db.session,
         world["boss"],
@@ -150,14 +158,11 @@ def test_a_correction_tells_of_the_superseded_report(world, api_as, receiver, fr
 
 
 def test_a_withdrawn_report_is_told_with_its_reason(world, api_as, receiver, freeze_clock):
-    from labsys.models import Report, ReportStatus
-    from labsys.services import esign, reports
+    from labsys.models import ReportStatus
+    from labsys.services import reports
 
     freeze_clock(DAY)
-    _subscribe(receiver.url, ["report.withdrawn"])
-    issued = walk_to_report(world, api_as, DAY)
-    report = db.session.get(Report, issued["id"])
-    signature = esign.sign(world["boss"], PASSWORD, esign.Meaning.APPROVAL)
+    issued, report, signature = _issued_and_signed(world, api_as, receiver, "report.withdrawn")
     reports.withdraw_report(
         db.session, world["boss"], report, reason="异议成立，撤销原结论", signature=signature
     )

@@ -16,7 +16,6 @@ from labsys.models import Role
 pytestmark = pytest.mark.browser
 
 TODAY = date(2026, 12, 1)
-MONTHS = [date(2025 + (m > 12), (m - 1) % 12 + 1, 10) for m in range(12, 24)]
 
 
 def _risk_support():
@@ -34,25 +33,12 @@ def _risk_support():
 
 @pytest.fixture
 def world(app, make_category, make_user, freeze_clock):
-    """海淀's spinach fails a pesticide from September at two supermarkets alike (3 of 15 a
-    month at each); elsewhere one in thirty fails, as always (as tests/risk/test_risk_overlaps)."""
+    """海淀's spinach fails a pesticide from September at two supermarkets alike
+    (risk_support.plant_district_vegetables, as in tests/risk/test_risk_overlaps)."""
     support = _risk_support()
     freeze_clock(TODAY)
     w = support.build(make_category, make_user)
-    for day in MONTHS:
-        recent = day >= date(2026, 9, 1)
-        support.add_samples(w, category="leafy", day=day, count=30, failing=1, item="pesticide")
-        for unit in (2, 3):
-            support.add_samples(
-                w,
-                category="leafy",
-                day=day,
-                count=15,
-                failing=3 if recent else 0,
-                item="pesticide",
-                region="110108",
-                unit=unit,
-            )
+    support.plant_district_vegetables(w)
     return w
 
 

@@ -137,3 +137,29 @@ def add_samples(
     ]
     db.session.execute(insert(SampleResult), results)
     db.session.commit()
+
+
+# The year to 2026-11 on the 10th of each month, the months from September "recent".
+YEAR_TO_NOVEMBER = [date(2025 + (m > 12), (m - 1) % 12 + 1, 10) for m in range(12, 24)]
+
+
+def plant_district_vegetables(world: World, *, flour: bool = False) -> None:
+    """海淀's spinach fails a pesticide from September, sold at two supermarkets (units 2
+    and 3) alike: 3 of 15 a month at each, none before; elsewhere one in thirty fails, as
+    always (and, with ``flour``, one in thirty of unit 1's flour on its acid value)."""
+    for day in YEAR_TO_NOVEMBER:
+        recent = day >= date(2026, 9, 1)
+        add_samples(world, category="leafy", day=day, count=30, failing=1, item="pesticide")
+        for unit in (2, 3):
+            add_samples(
+                world,
+                category="leafy",
+                day=day,
+                count=15,
+                failing=3 if recent else 0,
+                item="pesticide",
+                region="110108",
+                unit=unit,
+            )
+        if flour:
+            add_samples(world, category="flour", day=day, count=30, failing=1, item="acid", unit=1)

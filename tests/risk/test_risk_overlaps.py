@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from risk_support import add_samples, build
+from risk_support import YEAR_TO_NOVEMBER, add_samples, build, plant_district_vegetables
 
 from labsys.extensions import db
 from labsys.services import briefing, proposals, risk
 
 TODAY = date(2026, 12, 1)
-MONTHS = [date(2025 + (m > 12), (m - 1) % 12 + 1, 10) for m in range(12, 24)]
+MONTHS = YEAR_TO_NOVEMBER
 RECENT = date(2026, 9, 1)
 
 
@@ -31,25 +31,11 @@ def _listing(found):
 
 @pytest.fixture
 def district_world(app, make_category, make_user, freeze_clock):
-    """海淀's spinach fails a pesticide from September, sold at two supermarkets alike (3 of
-    15 a month at each, none before); elsewhere one in thirty fails, as always."""
+    """海淀's spinach fails a pesticide from September at two supermarkets alike
+    (risk_support.plant_district_vegetables), with flour elsewhere."""
     freeze_clock(TODAY)
     w = build(make_category, make_user)
-    for day in MONTHS:
-        recent = day >= RECENT
-        add_samples(w, category="leafy", day=day, count=30, failing=1, item="pesticide")
-        for unit in (2, 3):
-            add_samples(
-                w,
-                category="leafy",
-                day=day,
-                count=15,
-                failing=3 if recent else 0,
-                item="pesticide",
-                region="110108",
-                unit=unit,
-            )
-        add_samples(w, category="flour", day=day, count=30, failing=1, item="acid", unit=1)
+    plant_district_vegetables(w, flour=True)
     return w
 
 
