@@ -592,7 +592,7 @@ def _explain_overlaps(session: Session, signals: list[Signal], fdr: float, today
 
 def _specificity(signal: Signal) -> int:
     if signal.scope == "category":  # level 4 before level 1
-        return SPECIFICITY["category"] + 4 - int(signal.filters["category"].partition(":")[0])
+        return SPECIFICITY["category"] + 4 - _category_level(signal)
     return SPECIFICITY[signal.scope]
 
 
@@ -626,12 +626,16 @@ def _read_samples(session: Session, narrow: list[Signal], today: date) -> _Sampl
     return index
 
 
+def _category_level(signal: Signal) -> int:
+    """A category signal's level, from its samples filter ("level:id")."""
+    return int(signal.filters["category"].partition(":")[0])
+
+
 def _scope_conditions(signal: Signal) -> list:
     """The samples of a narrow scope's key, as conditions on ``Sample``."""
     scope, key = signal.scope, signal.key
     if scope == "category":
-        level = signal.filters["category"].partition(":")[0]
-        return [Sample.__table__.c[f"cat_l{int(level)}_id"] == int(key)]
+        return [Sample.__table__.c[f"cat_l{_category_level(signal)}_id"] == int(key)]
     if scope == "district_category":
         code, _, category = key.partition(":")
         return [Sample.region_code == code, Sample.cat_l1_id == int(category)]
