@@ -100,7 +100,10 @@ def _register_features(app: Flask, *, web: bool) -> None:
     from labsys.cli import register_commands
 
     if web:
+        from labsys.models import load_all
         from labsys.web import inputs, register_web
+
+        load_all()  # any page may query any model (the command line loads per command)
 
         inputs.install(app)  # before any route: the bounded <int:> converter
         register_web(app)

@@ -6,8 +6,10 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from labsys.models import search
+from labsys.models import load_all, search
 from labsys.models.base import UTCDateTime
+
+load_all()  # the models' metadata, every table of it (the package imports lazily)
 
 config = context.config
 if config.config_file_name:

@@ -107,6 +107,9 @@ def stats_command(ctx, by, level, key_foods, date_from, date_to, plan, task, par
     ``labsys stats rebuild`` recomputes the rollups the pass rates are summed from;
     ``labsys stats fold`` folds PostgreSQL's pending deltas into them."""
     if ctx.invoked_subcommand is not None:
+        from labsys.models import load_all
+
+        load_all()  # the subcommands write: every model (see labsys.cli.OWN_MODELS)
         return
     try:
         with read_only():

@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from labsys.core import clock
 from labsys.database import write_intent
-from labsys.models import Base
+from labsys.models import Base, load_all
 from labsys.services import anchor, audit, integrity
 
 FORMAT = "labsys-backup-1"
@@ -117,6 +117,7 @@ def _dump_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
 
 
 def _read_snapshot(connection: Connection, server: str) -> Snapshot:
+    load_all()  # every table (the model package imports lazily)
     counts = {
         t.name: int(connection.scalar(select(func.count()).select_from(t)) or 0)
         for t in Base.metadata.sorted_tables

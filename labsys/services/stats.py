@@ -68,7 +68,7 @@ from labsys.models import (
     deadline_sql,
     summary_sql,
 )
-from labsys.services import ServiceError, audit
+from labsys.services import ServiceError
 
 GROUPINGS = ("category", "district", "link", "month", "quarter", "year", "lab", "sampler")
 PERIODS = ("month", "quarter", "year")
@@ -723,6 +723,8 @@ def rebuild_summary(session: Session) -> int:
         1 for key in current.keys() | recounted.keys() if current.get(key) != recounted.get(key)
     )
     if differing:
+        from labsys.services import audit  # not imported by the pass-rate read (labsys stats)
+
         refill(session)
         audit.record(
             session, None, "sample_rollups", "all", "rebuild", new={"differing": differing}
