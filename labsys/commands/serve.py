@@ -64,11 +64,12 @@ def serve_command(host: str, port: int, threads: int, workers: int, access_log: 
 
     with cli_run():
         app = current_app._get_current_object()
+        served = served_settings(app.config, threads)
         if not app.config.get("LABSYS_WEB", True):
             # The command line's own app has no pages: serve the full one (same settings).
             from labsys.app import create_app
 
-            app = create_app(web=True)
+            app = create_app(served, web=True)
         if workers > 1:
             _check_multiprocess(app)
         click.echo(
@@ -82,7 +83,9 @@ def serve_command(host: str, port: int, threads: int, workers: int, access_log: 
             )
         )
     if workers > 1:
-        serve_processes(host=host, port=port, workers=workers, threads=threads, log=access_log)
+        serve_processes(
+            host=host, port=port, workers=workers, threads=threads, log=access_log, app=served
+        )
     else:
         from waitress import serve
 
@@ -127,8 +130,24 @@ def threads_wait_for_requests_in_poller() -> None:
         gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.0
 
 
-def serve_processes(*, host: str, port: int, workers: int, threads: int, log: str | None) -> None:
-    """Run gunicorn's master process until it is stopped (SIGTERM: graceful; SIGINT: quick)."""
+def served_settings(config, threads: int) -> dict:
+    """The served app's own settings: on PostgreSQL a connection pool per process as large
+    as its threads (SQLAlchemy keeps 5 and opens the rest per request: with 8 threads busy,
+    three new connections a request, each a PostgreSQL backend or a pgbouncer login, closed
+    again when returned).  A pool size set in the settings is kept."""
+    from sqlalchemy.engine import make_url
+
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        options.setdefault("pool_size", threads)
+    return {"SQLALCHEMY_ENGINE_OPTIONS": options}
+
+
+def serve_processes(
+    *, host: str, port: int, workers: int, threads: int, log: str | None, app: dict
+) -> None:
+    """Run gunicorn's master process until it is stopped (SIGTERM: graceful; SIGINT: quick);
+    each worker builds its app with the settings ``app``."""
     from gunicorn.app.base import BaseApplication
 
     threads_wait_for_requests_in_poller()  # before the fork: every worker inherits it
@@ -164,7 +183,7 @@ def serve_processes(*, host: str, port: int, workers: int, threads: int, log: st
             # In each worker, after the fork: its own app, engine and connection pool.
             from labsys import create_app
 
-            return create_app()
+            return create_app(app)
 
     LabsysServer().run()
 

@@ -63,3 +63,36 @@ def test_serve_builds_the_app_with_its_pages(database_url, tmp_path, monkeypatch
 def test_the_migrations_group_is_there_when_asked_for(database_url, tmp_path):
     result = CliRunner().invoke(main, ["db", "current"], env=_environment(database_url, tmp_path))
     assert result.exit_code == 0, result.output
+
+
+def test_the_served_app_pools_a_connection_per_thread(database_url, tmp_path, monkeypatch):
+    """On PostgreSQL each process keeps as many connections as it has threads: none is
+    opened and closed again per request when every thread is busy."""
+    from labsys.extensions import db as _db
+
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **options: served.append(app))
+    result = CliRunner().invoke(
+        main, ["serve", "--threads", "12"], env=_environment(database_url, tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    (app,) = served
+    with app.app_context():
+        pool = _db.engine.pool
+        if _db.engine.dialect.name == "postgresql":
+            assert pool.size() == 12
+        else:  # SQLite opens a file: nothing to save
+            assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+
+
+def test_a_pool_size_in_the_settings_is_kept():
+    from labsys.commands.serve import served_settings
+
+    postgres = "postgresql+psycopg://labsys@db.example/labsys"
+    assert served_settings({"SQLALCHEMY_DATABASE_URI": postgres}, 8) == {
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 8}
+    }
+    own = {"SQLALCHEMY_DATABASE_URI": postgres, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 3}}
+    assert served_settings(own, 8)["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 3}
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:///labsys.sqlite3"}
+    assert served_settings(sqlite, 8) == {"SQLALCHEMY_ENGINE_OPTIONS": {}}
