@@ -1,15 +1,18 @@
 """Benchmark: ``labsys stats`` as a whole process (issue #19 §1: under 0.5 s).
 
-    python bench/bench_cli.py [--runs R] [--smoke]
+    python bench/bench_cli.py [--runs R] [--engine sqlite|postgresql] [--smoke]
 
-Initialises a SQLite database in ``bench/out/cli/`` once (``labsys init``: the catalog, no
-samples: the process's start-up is what is measured, not the query), then runs the
+Initialises a database once (``labsys init``: the catalog, no samples: the process's
+start-up is what is measured, not the query; SQLite in ``bench/out/cli/``, or PostgreSQL's
+``labsys_bench_cli``), then runs the
 installed ``labsys stats`` R times after one unmeasured run (which also writes the
 bytecode cache: this machine's environment sets PYTHONDONTWRITEBYTECODE, which would make
 every run compile every module again).  Prints the median wall time and CPU time
 (user+sys of the child) and, for comparison, the same for building the full web app in a
-fresh interpreter (what every command did before the command line had an app of its own).
-On a shared machine the wall time measures the queue; the CPU time is what compares.
+fresh interpreter (what every command did before the command line had an app of its own),
+for ``import flask`` (a yardstick of the machine: 0.06–0.08 s of CPU on an idle 2.8 GHz
+Xeon core, BENCHMARKS.md) and for the interpreter alone.  On a shared machine the wall time
+measures the queue; the CPU time is what compares.
 """
 
 from __future__ import annotations
@@ -25,18 +28,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import OUT, SECRET, machine  # noqa: E402
+from common import OUT, SECRET, create_empty, database_url, machine  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 FULL_APP = "from labsys import create_app; create_app()"
 
 
-def environment(folder: Path) -> dict:
+def environment(folder: Path, url: str) -> dict:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         LABSYS_SECRET_KEY=SECRET,
         LABSYS_INSTANCE_PATH=str(folder),
-        LABSYS_DATABASE_URL=f"sqlite:///{folder / 'cli.sqlite3'}",
+        LABSYS_DATABASE_URL=url,
         LABSYS_CLI_LANGUAGE="en",
     )
     return env
@@ -65,21 +68,29 @@ def measure(command: list[str], env: dict, runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--smoke", action="store_true", help="two runs, for CI")
     args = parser.parse_args()
     runs = 2 if args.smoke else args.runs
-    folder = OUT / "cli"
+    folder = OUT / f"cli_{args.engine}"
     folder.mkdir(parents=True, exist_ok=True)
-    env = environment(folder)
+    url = (
+        f"sqlite:///{folder / 'cli.sqlite3'}"
+        if args.engine == "sqlite"
+        else database_url("postgresql", 0).replace("_0", "_cli")
+    )
+    env = environment(folder, url)
     labsys = str(VENV_BIN / "labsys")
     if not (folder / "ready").exists():
+        create_empty(args.engine, url)
         subprocess.run([labsys, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         (folder / "ready").write_text("initialised\n")
     print(machine())
     print(f"load average before: {os.getloadavg()[0]:.1f}; {runs} runs each, medians")
     for label, command in (
-        ("labsys stats", [labsys, "stats"]),
+        (f"labsys stats ({args.engine})", [labsys, "stats"]),
         ("python: create_app() (the full web app)", [sys.executable, "-c", FULL_APP]),
+        ("python: import flask (the yardstick)", [sys.executable, "-c", "import flask"]),
         ("python: pass (the interpreter alone)", [sys.executable, "-c", "pass"]),
     ):
         wall, cpu = measure(command, env, runs)

@@ -104,7 +104,7 @@ def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
 
 
 def _build(engine: str, samples: int, url: str) -> None:
-    _create_empty(engine, url)
+    create_empty(engine, url)
     app = make_app(url)
     with app.app_context():
         from flask_migrate import upgrade
@@ -129,7 +129,7 @@ def _build(engine: str, samples: int, url: str) -> None:
         _analyze(db)
 
 
-def _create_empty(engine: str, url: str) -> None:
+def create_empty(engine: str, url: str) -> None:
     if engine == "sqlite":
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):

@@ -29,7 +29,7 @@ import fcntl
 import sys
 import time
 
-from common import OUT, PG_BASE_URL, TODAY, _create_empty, make_app
+from common import OUT, PG_BASE_URL, TODAY, create_empty, make_app
 
 COUNTIES = 2_800
 CITIES_PER_PROVINCE = 10
@@ -62,7 +62,7 @@ def prepare(engine: str, samples: int, *, fresh: bool = False) -> str:
 
 
 def build(engine: str, samples: int, url: str) -> dict:
-    _create_empty(engine, url)
+    create_empty(engine, url)
     app = make_app(url)
     timings: dict[str, float] = {}
     with app.app_context():
