@@ -1,7 +1,7 @@
 """The models: every name here is imported from its module when first used (PEP 562).
 
 Importing a model module imports this package first, so an eager package would declare all
-45 mapped classes for any one of them: a third of ``labsys stats``'s start-up (issue #19 §1,
+all 53 mapped classes for any one of them: a third of ``labsys stats``'s start-up (issue #19 §1,
 measured by bench/bench_cli.py).  Instead ``from labsys.models import Sample`` imports
 ``labsys.models.sampling`` and what it references, and :func:`load_all` imports the rest.
 
