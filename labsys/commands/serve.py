@@ -84,7 +84,7 @@ def serve_command(host: str, port: int, threads: int, workers: int, access_log: 
         )
     if workers > 1:
         serve_processes(
-            host=host, port=port, workers=workers, threads=threads, log=access_log, app=served
+            host=host, port=port, workers=workers, threads=threads, log=access_log, settings=served
         )
     else:
         from waitress import serve
@@ -144,17 +144,17 @@ def served_settings(config, threads: int) -> dict:
 
 
 def serve_processes(
-    *, host: str, port: int, workers: int, threads: int, log: str | None, app: dict
+    *, host: str, port: int, workers: int, threads: int, log: str | None, settings: dict
 ) -> None:
     """Run gunicorn's master process until it is stopped (SIGTERM: graceful; SIGINT: quick);
-    each worker builds its app with the settings ``app``."""
+    each worker builds its app with ``settings`` over the usual ones."""
     from gunicorn.app.base import BaseApplication
 
     threads_wait_for_requests_in_poller()  # before the fork: every worker inherits it
 
     class LabsysServer(BaseApplication):
         def load_config(self) -> None:
-            settings: dict[str, Any] = {
+            options: dict[str, Any] = {
                 "bind": f"{host}:{port}",
                 "workers": workers,
                 "threads": threads,
@@ -174,8 +174,8 @@ def serve_processes(
             }
             # gunicorn 25.1+ opens a control socket at one fixed path per user: two servers
             # of one user would take each other's.  labsys is stopped by its signals.
-            settings["control_socket_disable"] = True
-            for key, value in settings.items():
+            options["control_socket_disable"] = True
+            for key, value in options.items():
                 if value is not None and key in self.cfg.settings:
                     self.cfg.set(key, value)
 
@@ -183,7 +183,7 @@ def serve_processes(
             # In each worker, after the fork: its own app, engine and connection pool.
             from labsys import create_app
 
-            return create_app(app)
+            return create_app(settings)
 
     LabsysServer().run()
 
