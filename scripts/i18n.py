@@ -1,6 +1,7 @@
 """Rebuild the Chinese catalog: extract every wrapped string, apply the translations kept in
 ``labsys/translations/zh/*.json`` (one file per feature: {"English source": "中文"}), and
-compile.  Run it with ``make translations``; it prints the strings still untranslated.
+compile.  Run it with ``make translations``; it prints the strings still untranslated and
+the translations no wrapped string uses any more.
 
 The JSON files are the source of truth, so features can add translations without editing
 one shared .po file at the same time.  One English string has one Chinese translation: a
@@ -87,8 +88,27 @@ def extract() -> None:
     )
 
 
+def wrapped_strings() -> set[str]:
+    """The English of every wrapped string in the code and templates (extracted afresh)."""
+    extract()
+    with POT.open("rb") as f:
+        catalog = read_po(f)
+    POT.unlink()
+    return {_key(message.id) for message in catalog if message.id}
+
+
 def _key(message_id) -> str:
     return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def unused(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(file, English) of each translation no wrapped string uses."""
+    used = wrapped_strings()
+    return [
+        (next(iter(ways.values()))[0], english)
+        for english, ways in translations(directory).items()
+        if english not in used
+    ]
 
 
 def build() -> list[str]:
@@ -129,6 +149,10 @@ def main() -> int:
     for key in untranslated:
         print(f"untranslated: {key!r}")
     print(f"{len(untranslated)} untranslated strings")
+    left_over = unused()
+    for name, english in left_over:
+        print(f"unused: {name}: {english!r}")
+    print(f"{len(left_over)} translations no wrapped string uses")
     return 0
 
 

@@ -79,3 +79,10 @@ def test_an_english_string_translated_two_ways_is_reported_and_stops_the_build(
 
 def test_no_english_string_has_two_chinese_translations():
     assert _i18n_script().conflicts() == []
+
+
+def test_every_translation_of_the_types_feature_is_used(tmp_path, monkeypatch):
+    """An entry no wrapped string uses is dead weight that misleads whoever edits it."""
+    script = _i18n_script()
+    monkeypatch.setattr(script, "POT", tmp_path / "messages.pot")
+    assert [english for name, english in script.unused() if name == "types.json"] == []
