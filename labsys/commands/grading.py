@@ -54,7 +54,8 @@ def write_rows(rows: list[dict], fields: list[str], fmt: str) -> None:
     "--recompute",
     "username",
     default=None,
-    help="Also record the changed grades, acting as this supervisor or administrator.",
+    help="Also record the changed grades, acting as this supervisor (grades set by hand "
+    "and still in force are kept, and counted).",
 )
 @click.option(
     "--format",
@@ -76,14 +77,7 @@ def grades_command(grade, region, day, username, fmt):
         except ServiceError as error:
             fail(_("error: %(message)s", message=error.message))
         db.session.commit()
-        click.echo(
-            _(
-                "%(graded)d enterprises graded, %(changed)d grades changed.",
-                graded=done.graded,
-                changed=done.changed,
-            ),
-            err=True,
-        )
+        click.echo(done.message(), err=True)
     rows = grading.grade_rows(db.session, today, grade=grade, region=region or None)
     write_rows([_as_dict(r) for r in rows], FIELDS, fmt)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from labsys.core import clock
@@ -21,6 +21,7 @@ from labsys.models.enterprise import Enterprise
 from labsys.models.enums import RiskGrade, TitledEnum
 from labsys.models.planning import Plan
 from labsys.models.reference import Region
+from labsys.models.user import User
 
 
 class RiskSetting(Base):
@@ -38,7 +39,13 @@ class RiskSetting(Base):
 
 
 class GradeChange(Base):
-    """An enterprise's grade from ``graded_on`` on: written only when the grade changes."""
+    """An enterprise's grade from ``graded_on`` on: written when the grade changes, and
+    when a supervisor sets it by hand (``by_hand``, with the reason in ``note``) or a grade
+    set by hand ends (cleared, or past ``hold_until``) and the rules grade it again.
+
+    A grade set by hand holds while it is the enterprise's latest change and ``hold_until``
+    (its last day; None: until cleared) has not passed: a recomputation keeps it and says
+    so (services.grading.recompute)."""
 
     __tablename__ = "grade_changes"
 
@@ -48,13 +55,24 @@ class GradeChange(Base):
     grade: Mapped[RiskGrade] = mapped_column(str_enum(RiskGrade, "grade"))
     previous_grade: Mapped[RiskGrade | None] = mapped_column(str_enum(RiskGrade, "previous_grade"))
     score: Mapped[str] = mapped_column(String(20))  # Decimal text
-    # JSON list of the reasons (labsys.core.grades.Reason), worded when shown.
+    # JSON list of the reasons (labsys.core.grades.Reason), worded when shown.  A grade set
+    # by hand keeps the rules' score and reasons of that day beside its own reason.
     reasons: Mapped[str] = mapped_column(Text)
+    by_hand: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The reason given: for a grade set by hand (required), or for clearing one.
+    note: Mapped[str | None] = mapped_column(Text)
+    hold_until: Mapped[date | None]  # a grade set by hand: its last day (None: until cleared)
+    # Who set it by hand, or cleared one; None: a recomputation.
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     enterprise: Mapped[Enterprise] = relationship()
+    set_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_grade_changes_enterprise", "enterprise_id", "id"),)
+    __table_args__ = (
+        Index("ix_grade_changes_enterprise", "enterprise_id", "id"),
+        CheckConstraint("NOT by_hand OR note IS NOT NULL", name="by_hand_has_note"),
+    )
 
     def __repr__(self) -> str:
         return f"<GradeChange {self.enterprise_id} {self.graded_on} {self.grade}>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from labsys.models.base import Base, UTCDateTime
@@ -24,3 +24,7 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An account's counter: the client addresses its failures in this window came from (a
+    # JSON list, newest last, at most security.MAX_ADDRESSES), so that unlocking the account
+    # can offer to unlock them too.  None on an address's counter.
+    addresses: Mapped[str | None] = mapped_column(Text)

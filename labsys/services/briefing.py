@@ -91,7 +91,7 @@ def briefing_data(session: Session, lab_name: str, day: date | None = None) -> B
             previous=c.previous_grade.value if c.previous_grade else "",
             grade=c.grade.value,
             graded_on=c.graded_on,
-            reason=grading.explain(grading.reasons_from_json(c.reasons), window),
+            reason=grading.change_reason(c, window),
         )
         for c in session.scalars(
             select(GradeChange)

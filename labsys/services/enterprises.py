@@ -24,7 +24,6 @@ from labsys.core.identifiers import USCC_LENGTH, check_uscc, normalize_uscc
 from labsys.models import (
     Enterprise,
     Region,
-    RiskGrade,
     Role,
     Sample,
     SampleStatus,
@@ -38,7 +37,9 @@ from labsys.services.access import undo_operation, writes
 from labsys.services.errors import ConflictError, ServiceError
 
 # What create/update accept (besides ``region_name``, used to add an unknown region code).
-FIELDS = ("name", "address", "region_code", "uscc", "licence_no", "risk_grade", "phone", "contact")
+# Not the risk grade: the grading service sets it (recomputed by the rules, or set by hand
+# by a supervisor with the reason, services/grading.py).
+FIELDS = ("name", "address", "region_code", "uscc", "licence_no", "phone", "contact")
 REGION_CODE_RE = re.compile(r"^\d{6}$")
 CODE_LIKE_RE = re.compile(r"^[0-9A-Z]+$")
 # "Last 30 days": the 30 calendar days ending with (and including) today.
@@ -110,15 +111,6 @@ def _clean_text(value, *, upper: bool = False) -> str:
     return text.upper() if upper else text
 
 
-def _clean_risk_grade(value) -> RiskGrade | None:
-    if value in (None, ""):
-        return None
-    try:
-        return RiskGrade(str(value).strip().upper())
-    except ValueError:
-        raise ServiceError(_("The risk grade is A, B, C or D."), field="risk_grade") from None
-
-
 @writes(Role.SAMPLER, Role.SUPERVISOR, Role.ADMIN)
 def resolve_region(session: Session, actor: User | None, code, name=None) -> str | None:
     """The region code to store: a known code, or a new 6-digit code added with ``name``."""
@@ -174,8 +166,6 @@ def _clean_fields(
         cleaned["licence_no"] = _clean_text(fields["licence_no"], upper=True)
     if "uscc" in fields:
         cleaned["uscc"] = _clean_uscc(session, fields["uscc"], enterprise)
-    if "risk_grade" in fields:
-        cleaned["risk_grade"] = _clean_risk_grade(fields["risk_grade"])
     if "region_code" in fields:
         cleaned["region_code"] = resolve_region(session, actor, fields["region_code"], region_name)
     return cleaned

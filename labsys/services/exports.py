@@ -508,18 +508,19 @@ def risk_notice_records(
     limit: int | None = None,
 ) -> Iterator[dict]:
     """The risk notice list (RISK_NOTICE_COLUMNS but 序号, plus ``sample_id``), in sample id
-    order after ``after``, at most ``limit`` rows."""
+    order after ``after``, at most ``limit`` rows.  The parties as the sample's report in
+    force printed them, as the announcement reads them (``_printed``)."""
     names = _Names(session)
-    unit, producer = aliased(Enterprise), aliased(Enterprise)
+    unit, producer, report = aliased(Enterprise), aliased(Enterprise), aliased(Report)
     columns = [
         Sample.id,
         Sample.sample_no,
         Sample.food_name,
         Sample.cat_l1_id,
         Sample.sampling_date,
-        unit.name,
-        unit.address,
-        producer.name,
+        _printed(report, unit.name, report.sampled_unit_name),
+        _printed(report, unit.address, report.sampled_unit_address),
+        _printed(report, producer.name, report.producer_name),
         Sample.production_date,
         Sample.batch_no,
         Plan.name,
@@ -527,7 +528,9 @@ def risk_notice_records(
     ]
     conditions = risk_notice_conditions(session, filters)
     count = 0
-    for batch in _joined_batches(session, columns, conditions, unit, producer, after):
+    for batch in _joined_batches(
+        session, columns, conditions, unit, producer, after, report=report
+    ):
         problems = failed_items(session, [row[0] for row in batch])
         for (sid, number, food, l1, day, u_name, u_address, p_name, produced, batch_no,
              plan_name, lab_id) in batch:  # fmt: skip
@@ -554,8 +557,9 @@ def risk_notice_records(
 
 def _printed(report, live, snapshot):
     """What the sample's issued report printed (issue 18 §2: an enterprise renamed or moved
-    after the report changes neither the report nor the lists published from it); without
-    a report (the internal compliance list of every unqualified sample), the register now."""
+    after the report changes neither the report nor the lists made from it: the
+    announcement, the risk notice list); without a report (the internal compliance list of
+    every unqualified sample, a risk notice not yet reported), the register now."""
     return case((report.id.is_(None), live), else_=snapshot)
 
 

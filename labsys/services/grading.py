@@ -11,8 +11,15 @@ neither yet, is graded by ``labsys.core.grades`` from
 
 :func:`recompute` grades them all and records a :class:`GradeChange` (and an audit entry) only
 for an enterprise whose grade differs from its current one, so running it twice changes
-nothing.  A grade set by hand on the enterprise form is the current grade until a
-recomputation disagrees.
+nothing.
+
+A supervisor may set a grade by hand, with its reason (:func:`set_grade_by_hand`): what an
+inspection found that the sampling history does not show, or a rectification verified on
+site.  It holds, whatever the rules say, until a supervisor clears it
+(:func:`clear_grade_by_hand`) or its last day (``hold_until``, when given) has passed; a
+recomputation keeps it and counts it (``Recomputed.kept``), and once it has ended grades the
+enterprise by the rules again, recording that (even when the grade is the same), so the
+history shows when the rules took over.
 """
 
 from __future__ import annotations
@@ -302,6 +309,10 @@ def grade_enterprises(
 
 # --- explanations ----------------------------------------------------------------------------
 
+# Why the rules grade an enterprise again after a grade set by hand (the first reason of the
+# change the rules then record; worded when shown, as the others).
+HAND_ENDED, HAND_CLEARED = "hand_ended", "hand_cleared"
+
 
 def reasons_json(reasons: Iterable[Reason]) -> str:
     return json.dumps(
@@ -345,6 +356,10 @@ def reason_text(reason: Reason, window_months: int = 12) -> str:
         return str(LICENCE_TITLES.get(reason.key, reason.key))
     if reason.kind == "floor":
         return _("a severe hazard holds the grade at %(grade)s at least", grade=reason.key)
+    if reason.kind == HAND_ENDED:
+        return _("the grade set by hand reached its last day")
+    if reason.kind == HAND_CLEARED:
+        return _("the grade set by hand was cleared")
     return reason.kind
 
 
@@ -360,42 +375,113 @@ def explain(reasons: Iterable[Reason], window_months: int = 12) -> str:
 class Recomputed:
     graded: int
     changed: int
+    kept: int = 0  # grades set by hand still in force, left as they are
+
+    def message(self) -> str:
+        """What the recomputation did, the grades set by hand it kept included (the page's
+        message and the command's)."""
+        text = _(
+            "%(graded)d enterprises graded, %(changed)d grades changed.",
+            graded=self.graded,
+            changed=self.changed,
+        )
+        if self.kept:
+            text += " " + _(
+                "%(kept)d grades set by hand kept (they hold until cleared or their last day).",
+                kept=self.kept,
+            )
+        return text
+
+
+def _latest_by_hand(session: Session, enterprise_ids: Iterable[int] | None = None):
+    """(enterprise id, hold_until) of each enterprise whose latest change was set by hand."""
+    latest = select(func.max(GradeChange.id)).group_by(GradeChange.enterprise_id)
+    if enterprise_ids is not None:
+        latest = latest.where(GradeChange.enterprise_id.in_(list(enterprise_ids)))
+    return session.execute(
+        select(GradeChange.enterprise_id, GradeChange.hold_until).where(
+            GradeChange.id.in_(latest), GradeChange.by_hand
+        )
+    ).all()
+
+
+def _in_force(hold_until: date | None, today: date) -> bool:
+    return hold_until is None or hold_until >= today
+
+
+def hand_grades(
+    session: Session, today: date, enterprise_ids: Iterable[int] | None = None
+) -> dict[int, bool]:
+    """Enterprise id → whether its grade set by hand is still in force today (True) or has
+    ended by its last day (False), for each enterprise whose latest change was by hand."""
+    return {eid: _in_force(until, today) for eid, until in _latest_by_hand(session, enterprise_ids)}
+
+
+def _change(
+    enterprise_id: int,
+    today: date,
+    grading: Grading,
+    old: RiskGrade | None,
+    *,
+    grade: RiskGrade | None = None,
+    first: Reason | None = None,
+    **fields,
+) -> GradeChange:
+    """A history row: ``grade`` (default the rules'), with the rules' score and reasons
+    (after ``first``, where given)."""
+    reasons = (first, *grading.reasons) if first else grading.reasons
+    return GradeChange(
+        enterprise_id=enterprise_id,
+        graded_on=today,
+        grade=grade or RiskGrade(grading.grade),
+        previous_grade=old,
+        score=str(grading.score),
+        reasons=reasons_json(reasons),
+        **fields,
+    )
+
+
+def _grade_entry(change: GradeChange, reason: str | None = None) -> audit.Change:
+    old = change.previous_grade
+    new: dict = {"risk_grade": change.grade.value, "score": change.score}
+    if change.by_hand:
+        new.update(by_hand=True, hold_until=change.hold_until)
+    return audit.Change(
+        "enterprise",
+        change.enterprise_id,
+        "grade",
+        {"risk_grade": old.value if old else None},
+        new,
+        reason,
+    )
 
 
 @writes(Role.SUPERVISOR)
 def recompute(session: Session, actor: User, today: date | None = None) -> Recomputed:
     """Grade every enterprise; record a change (history row, audit entry) only where the grade
-    differs from the current one."""
+    differs from the current one.  A grade set by hand still in force is kept (counted in
+    ``kept``); one past its last day is replaced by the rules' grade, recorded even when it
+    is the same grade."""
     today = today or clock.today()
     graded = grade_enterprises(session, today)
     current = dict(session.execute(select(Enterprise.id, Enterprise.risk_grade)).all())
+    by_hand = hand_grades(session, today)
     changes = []
     entries = []
+    kept = 0
     for enterprise_id, grading in graded.items():
         new = RiskGrade(grading.grade)
         old = current.get(enterprise_id)
-        if old == new:
+        if by_hand.get(enterprise_id):
+            kept += 1
             continue
-        changes.append(
-            GradeChange(
-                enterprise_id=enterprise_id,
-                graded_on=today,
-                grade=new,
-                previous_grade=old,
-                score=str(grading.score),
-                reasons=reasons_json(grading.reasons),
-            )
-        )
-        entries.append(
-            audit.Change(
-                "enterprise",
-                enterprise_id,
-                "grade",
-                {"risk_grade": old.value if old else None},
-                {"risk_grade": new.value, "score": str(grading.score)},
-                None,
-            )
-        )
+        ended = by_hand.get(enterprise_id) is False
+        if old == new and not ended:
+            continue
+        first = Reason(HAND_ENDED) if ended else None
+        change = _change(enterprise_id, today, grading, old, first=first)
+        changes.append(change)
+        entries.append(_grade_entry(change))
     if changes:
         by_id = {c.enterprise_id: c.grade for c in changes}
         for enterprise in session.scalars(select(Enterprise).where(Enterprise.id.in_(list(by_id)))):
@@ -403,7 +489,120 @@ def recompute(session: Session, actor: User, today: date | None = None) -> Recom
         session.add_all(changes)
         session.flush()
         audit.record_many(session, actor, entries)
-    return Recomputed(graded=len(graded), changed=len(changes))
+    changed = sum(1 for c in changes if c.grade != c.previous_grade)
+    return Recomputed(graded=len(graded), changed=changed, kept=kept)
+
+
+MAX_NOTE = 500
+
+
+def _clean_note(text: str | None) -> str:
+    note = (text or "").strip()
+    if not note:
+        raise ServiceError(
+            _("Give the reason for the grade set by hand: it is kept with the grade."),
+            field="reason",
+        )
+    if len(note) > MAX_NOTE:
+        raise ServiceError(_("The reason is at most %(n)d characters.", n=MAX_NOTE), field="reason")
+    return note
+
+
+def _clean_grade(value) -> RiskGrade:
+    try:
+        return RiskGrade(str(value or "").strip().upper())
+    except ValueError:
+        raise ServiceError(_("The risk grade is A, B, C or D."), field="grade") from None
+
+
+@writes(Role.SUPERVISOR)
+def set_grade_by_hand(
+    session: Session,
+    actor: User,
+    enterprise: Enterprise,
+    *,
+    grade,
+    reason: str | None,
+    hold_until: date | None = None,
+    today: date | None = None,
+) -> GradeChange:
+    """Set ``enterprise``'s grade by hand, for ``reason``, until ``hold_until`` (its last
+    day; None: until cleared).  Recorded (history row with the rules' score and reasons of
+    the day, audit entry with the reason) even when the grade does not change: the grade
+    is then held against the rules."""
+    today = today or clock.today()
+    new = _clean_grade(grade)
+    note = _clean_note(reason)
+    if hold_until is not None and hold_until < today:
+        raise ServiceError(
+            _("The last day of the grade set by hand cannot be before today."),
+            field="hold_until",
+        )
+    grading = grade_enterprises(session, today, [enterprise.id])[enterprise.id]
+    change = _change(
+        enterprise.id,
+        today,
+        grading,
+        enterprise.risk_grade,
+        grade=new,
+        by_hand=True,
+        note=note,
+        hold_until=hold_until,
+        set_by_id=actor.id,
+    )
+    enterprise.risk_grade = new
+    session.add(change)
+    session.flush()
+    audit.record_many(session, actor, [_grade_entry(change, note)])
+    return change
+
+
+@writes(Role.SUPERVISOR)
+def clear_grade_by_hand(
+    session: Session,
+    actor: User,
+    enterprise: Enterprise,
+    *,
+    reason: str | None = None,
+    today: date | None = None,
+) -> GradeChange:
+    """End ``enterprise``'s grade set by hand now: the rules grade it again (recorded, even
+    when the grade is the same).  Refused when no grade set by hand is in force."""
+    today = today or clock.today()
+    if not hand_grades(session, today, [enterprise.id]).get(enterprise.id):
+        raise ServiceError(_("%(name)s has no grade set by hand in force.", name=enterprise.name))
+    note = (reason or "").strip()[:MAX_NOTE] or None
+    grading = grade_enterprises(session, today, [enterprise.id])[enterprise.id]
+    change = _change(
+        enterprise.id,
+        today,
+        grading,
+        enterprise.risk_grade,
+        first=Reason(HAND_CLEARED),
+        note=note,
+        set_by_id=actor.id,
+    )
+    enterprise.risk_grade = change.grade
+    session.add(change)
+    session.flush()
+    audit.record_many(session, actor, [_grade_entry(change, note)])
+    return change
+
+
+def change_reason(change: GradeChange, window_months: int = 12) -> str:
+    """Why a recorded change has its grade: set by hand (its reason, its last day), else the
+    rules' reasons (after why a grade set by hand ended, where it did, and the reason given
+    for clearing it)."""
+    if change.by_hand:
+        if change.hold_until:
+            return _(
+                "set by hand until %(day)s: %(reason)s",
+                day=change.hold_until.isoformat(),
+                reason=change.note or "",
+            )
+        return _("set by hand: %(reason)s", reason=change.note or "")
+    explained = explain(reasons_from_json(change.reasons), window_months)
+    return _(", ").join([explained, change.note]) if change.note else explained
 
 
 def grade_history(session: Session, enterprise_id: int) -> list[GradeChange]:

@@ -10,7 +10,10 @@ SQLite and PostgreSQL alike.  ``LOGIN_MAX_FAILURES`` failures of one account wit
 ``LOGIN_LOCKOUT_MINUTES`` lock it for ``LOGIN_LOCKOUT_MINUTES``, ``LOGIN_MAX_FAILURES_PER_ADDRESS``
 failures from one address lock that address the same way (0 turns a limit off: behind a
 reverse proxy every client has the proxy's address).  While locked, a login is refused
-without checking the password; a successful login clears the account's counter.  OWASP ASVS
+without checking the password; a successful login clears the account's counter.  The
+account's counter also notes the addresses its failures came from, so that an administrator
+unlocking the account is offered the locks of those addresses too (the colleague's own
+computer, whose lock would otherwise still keep them out).  OWASP ASVS
 4.0 V2.2.1 asks that no more than 100 failed attempts an hour be possible on one account,
 NIST SP 800-63B §5.2.2 limits consecutive failures to 100 *(verify both)*: 5 per 15 minutes
 is well inside, and short enough a lock that a locked-out colleague waits, not calls IT.
@@ -18,10 +21,14 @@ is well inside, and short enough a lock that a locked-out colleague waits, not c
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,10 +37,14 @@ from labsys.core import clock
 from labsys.models import LoginThrottle, Role, User
 from labsys.services import audit
 from labsys.services.access import writes
+from labsys.services.errors import ServiceError
 
 # Text recorded from the request is cut here: an attacker chooses it.
 _MAX = 200
 ACCOUNT, ADDRESS = "user", "address"
+# The addresses an account's counter remembers (the newest): enough for a colleague's
+# computers, bounded against a spray from many addresses.
+MAX_ADDRESSES = 10
 DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
@@ -73,8 +84,11 @@ def login_blocked(session: Session, username: str | None, address: str | None) -
     return max(left) if left else None
 
 
-def _count_failure(session: Session, kind: str, key: str, limit: int, now: datetime) -> bool:
-    """One more failure on this counter; True when it is (now) locked."""
+def _count_failure(
+    session: Session, kind: str, key: str, limit: int, now: datetime, address: str | None = None
+) -> bool:
+    """One more failure on this counter (from ``address``, noted on an account's counter);
+    True when it is (now) locked."""
     window = timedelta(minutes=_setting("LOGIN_LOCKOUT_MINUTES"))
     counter = _counter(session, kind, key, lock=True)
     if counter is None:
@@ -88,11 +102,23 @@ def _count_failure(session: Session, kind: str, key: str, limit: int, now: datet
     lapsed = counter.locked_until is not None and counter.locked_until <= now
     if lapsed or counter.window_start <= now - window:
         counter.failures, counter.window_start, counter.locked_until = 0, now, None
+        counter.addresses = None
     counter.failures += 1
+    if address and kind == ACCOUNT:
+        _note_address(counter, address[:_MAX])
     if counter.failures >= limit and counter.locked_until is None:
         counter.locked_until = now + window
     session.flush()
     return counter.locked_until is not None
+
+
+def _addresses(counter: LoginThrottle) -> list[str]:
+    return list(json.loads(counter.addresses)) if counter.addresses else []
+
+
+def _note_address(counter: LoginThrottle, address: str) -> None:
+    seen = [a for a in _addresses(counter) if a != address]
+    counter.addresses = json.dumps([*seen, address][-MAX_ADDRESSES:])
 
 
 def login_succeeded(session: Session, user: User, address: str | None) -> None:
@@ -105,27 +131,111 @@ def login_succeeded(session: Session, user: User, address: str | None) -> None:
     audit.record(session, user, "user", user.id, "login", new={"address": address})
 
 
-def account_lock(session: Session, user: User) -> LoginThrottle | None:
-    """The account's failure counter while it locks the account (for the admin's page)."""
-    counter = _counter(session, ACCOUNT, user.username.casefold()[:_MAX])
-    if counter is None or counter.locked_until is None or counter.locked_until <= clock.now():
+def _account_key(user: User) -> str:
+    return user.username.casefold()[:_MAX]
+
+
+def _locked(counter: LoginThrottle | None, now: datetime) -> bool:
+    return counter is not None and counter.locked_until is not None and counter.locked_until > now
+
+
+@dataclass(frozen=True)
+class AccountLock:
+    """What keeps an account out: its own lock (``account``: its counter, or None) and the
+    locks of the addresses its failed logins came from (``addresses``: their counters)."""
+
+    account: LoginThrottle | None
+    addresses: tuple[LoginThrottle, ...] = ()
+
+    @property
+    def address_keys(self) -> list[str]:
+        return [counter.key for counter in self.addresses]
+
+
+def account_lock(session: Session, user: User) -> AccountLock | None:
+    """The account's lock and those of the addresses it failed from that are locked now (for
+    the admin's page); None when neither keeps it out."""
+    now = clock.now()
+    counter = _counter(session, ACCOUNT, _account_key(user))
+    if counter is None:
         return None
-    return counter
+    addresses = _address_counters(session, _addresses(counter))
+    lock = AccountLock(
+        account=counter if _locked(counter, now) else None,
+        addresses=tuple(c for c in addresses if _locked(c, now)),
+    )
+    return lock if lock.account is not None or lock.addresses else None
+
+
+def _address_counters(session: Session, keys: list[str], *, lock: bool = False):
+    if not keys:
+        return []
+    query = (
+        select(LoginThrottle)
+        .where(LoginThrottle.kind == ADDRESS, LoginThrottle.key.in_(keys))
+        .order_by(LoginThrottle.key)
+    )
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What an unlock lifted: the account's own lock, and the addresses'."""
+
+    account: bool
+    addresses: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.account or bool(self.addresses)
 
 
 @writes(Role.ADMIN)
-def unlock_account(session: Session, actor: User, user: User) -> bool:
+def unlock_account(
+    session: Session, actor: User, user: User, addresses: Iterable[str] = ()
+) -> Unlocked:
     """An administrator lifts the account's lock before it lapses (the colleague called:
-    it was them); audited with the failures counted.  The address counters stay: another
-    client's guesses are no reason to trust that address.  False when it was not locked."""
-    counter = _counter(session, ACCOUNT, user.username.casefold()[:_MAX], lock=True)
-    if counter is None or counter.locked_until is None or counter.locked_until <= clock.now():
-        return False
-    old = {"failures": counter.failures, "locked_until": counter.locked_until}
-    session.delete(counter)
+    it was them), and the locks of ``addresses``: only addresses this account's failed logins
+    came from (the colleague's computer; AccountLock.addresses offers them), never another
+    one, since another client's guesses are no reason to trust an address.  Audited with the
+    failures counted.  Falsy when nothing was locked."""
+    now = clock.now()
+    counter = _counter(session, ACCOUNT, _account_key(user), lock=True)
+    known = _addresses(counter) if counter is not None else []
+    wanted = sorted({str(a)[:_MAX] for a in addresses})
+    strangers = [a for a in wanted if a not in known]
+    if strangers:
+        raise ServiceError(
+            _(
+                "%(addresses)s: no failed login of %(name)s came from there lately, so this "
+                "page does not unlock it.",
+                addresses=", ".join(strangers),
+                name=user.username,
+            )
+        )
+    old: dict = {}
+    account = _locked(counter, now)
+    if account:
+        assert counter is not None
+        old.update(failures=counter.failures, locked_until=counter.locked_until)
+        # The count starts again; the addresses stay noted, so that a lock of one of them
+        # left in place is still offered on this page.
+        counter.failures, counter.window_start, counter.locked_until = 0, now, None
+    lifted = [c for c in _address_counters(session, wanted, lock=True) if _locked(c, now)]
+    if lifted:
+        old["addresses"] = {
+            c.key: {"failures": c.failures, "locked_until": c.locked_until} for c in lifted
+        }
+    for address_counter in lifted:
+        session.delete(address_counter)
+    done = Unlocked(account=account, addresses=tuple(c.key for c in lifted))
+    if not done:
+        return done
     session.flush()
-    audit.record(session, actor, "user", user.id, "unlock", old=old, new={"locked_until": None})
-    return True
+    new: dict = {"locked_until": None}
+    if lifted:
+        new["addresses_unlocked"] = list(done.addresses)
+    audit.record(session, actor, "user", user.id, "unlock", old=old, new=new)
+    return done
 
 
 def signature_failed(session: Session, user: User) -> bool:
@@ -149,7 +259,7 @@ def login_failed(
     now = clock.now()
     locked = False
     for kind, key, limit in _keys(username, address):
-        locked = _count_failure(session, kind, key, limit, now) or locked
+        locked = _count_failure(session, kind, key, limit, now, address) or locked
     values: dict[str, str | bool | None] = {"username": name, "address": address}
     if throttled:
         values["throttled"] = True

@@ -31,7 +31,7 @@ def form_data(**overrides):
         "region_name": "",
         "uscc": VALID,
         "licence_no": "SC10111010500123",
-        "risk_grade": "B",
+        "risk_grade": "B",  # crafted: the form has no such field (the grading service's)
         "contact": "王经理",
         "phone": "010-12345678",
     }
@@ -55,7 +55,7 @@ def test_sampler_registers_an_enterprise(client, post, db, editor):
     enterprise = db.session.scalar(select(Enterprise))
     assert enterprise.uscc == VALID  # normalised: stripped, upper-cased
     assert enterprise.region_code == "110105"
-    assert enterprise.risk_grade == RiskGrade.B
+    assert enterprise.risk_grade is None  # a sampler does not grade: the posted grade is ignored
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "北京好味食品有限公司" in page and "朝阳区" in page
     assert "今年已抽样 0 次，近30天 0 次" in page
@@ -168,11 +168,21 @@ def test_stale_form_shows_current_values_and_saves_nothing(
 
 def test_update_service_raises_conflict_with_current_values(db, make_enterprise, make_user):
     enterprise, sampler = make_enterprise("甲"), make_user("sam", Role.SAMPLER)
-    enterprises.update_enterprise(db.session, sampler, enterprise, 1, risk_grade="C")
+    enterprises.update_enterprise(db.session, sampler, enterprise, 1, phone="010-1")
     with pytest.raises(ConflictError) as caught:
         enterprises.update_enterprise(db.session, sampler, enterprise, 1, name="乙")
-    assert caught.value.current["risk_grade"] == RiskGrade.C
+    assert caught.value.current["phone"] == "010-1"
     assert caught.value.current["name"] == "甲"
+
+
+def test_the_register_does_not_set_the_risk_grade(db, make_enterprise, make_user):
+    """The grade is recomputed by the rules or set by hand with its reason by a supervisor
+    (services/grading.py), never through the register's create or update."""
+    enterprise, boss = make_enterprise("甲"), make_user("boss", Role.SUPERVISOR)
+    with pytest.raises(TypeError, match="risk_grade"):
+        enterprises.update_enterprise(db.session, boss, enterprise, 1, risk_grade="D")
+    with pytest.raises(TypeError, match="risk_grade"):
+        enterprises.create_enterprise(db.session, boss, name="乙", risk_grade="D")
 
 
 def test_update_keeps_own_uscc_but_refuses_anothers(db, make_enterprise, make_user):

@@ -186,3 +186,92 @@ def test_an_administrator_unlocks_a_locked_account_early(app, make_user, login, 
     assert '"failures":' in entry.old_values
     # Right after: the right password works (from the same computer).
     assert _login(own, "ann", PASSWORD).status_code == 302
+
+
+def _admin_page(app, make_user, user_id):
+    make_user("root", Role.ADMIN)
+    admin = app.test_client()
+    _login(admin, "root", PASSWORD, address="10.0.0.3")
+    return admin, admin.get(f"/admin/users/{user_id}").get_data(as_text=True)
+
+
+def _unlock(admin, user_id, addresses):
+    return admin.post(
+        f"/admin/users/{user_id}/unlock",
+        data={"csrf_token": csrf_token(admin, f"/admin/users/{user_id}"), "addresses": addresses},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+
+def test_unlocking_an_account_offers_and_lifts_the_lock_of_the_address_it_failed_from(
+    app, client, make_user, monkeypatch, now
+):
+    """The colleague locked their account and their computer's address (its limit reached
+    too): the administrator's unlock lifts both, so they log in from that computer at once;
+    an address locked by guesses at other accounts only stays locked."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 5)
+    ann = make_user("ann", Role.SAMPLER)
+    make_user("boss", Role.SUPERVISOR)
+    for attempt in range(5):
+        _login(client, "ann", f"wrong-{attempt}", address="10.0.0.1")
+    for n in range(5):  # someone else's guesses from another computer
+        _login(client, f"user{n}", "Spring2026!", address="10.6.6.6")
+    assert LOCKED in _login(client, "ann", PASSWORD, address="10.0.0.1").get_data(as_text=True)
+
+    admin, page = _admin_page(app, make_user, ann.id)
+    assert 'data-testid="login-lock"' in page
+    assert 'value="10.0.0.1" checked' in page and "10.6.6.6" not in page
+
+    # A crafted request naming an address the account never failed from unlocks nothing.
+    refused = _unlock(admin, ann.id, ["10.6.6.6"])
+    assert "10.6.6.6" in refused and 'data-testid="login-lock"' in refused
+    assert LOCKED in _login(client, "ann", PASSWORD, address="10.0.0.1").get_data(as_text=True)
+
+    done = _unlock(admin, ann.id, ["10.0.0.1"])
+    assert "现在可以重新登录" in done and 'data-testid="login-lock"' not in done
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "user", AuditEntry.action == "unlock")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert "10.0.0.1" in entry.old_values and "10.6.6.6" not in entry.old_values
+    # From the formerly locked address, at once:
+    assert _login(client, "ann", PASSWORD, address="10.0.0.1").status_code == 302
+    # The other address is still locked, for everyone.
+    assert LOCKED in _login(app.test_client(), "boss", PASSWORD, address="10.6.6.6").get_data(
+        as_text=True
+    )
+
+
+def test_an_address_lock_alone_is_shown_and_lifted_on_the_account_it_locks_out(
+    app, client, make_user, monkeypatch, now
+):
+    """A shared computer's address locked (the colleague's failures and others'), the account
+    itself not: the account's page shows the address and unlocks it."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 5)
+    ann = make_user("ann", Role.SAMPLER)
+    for attempt in range(3):
+        _login(client, "ann", f"wrong-{attempt}", address="10.0.0.5")
+    for n in range(2):
+        _login(client, f"visitor{n}", "guess", address="10.0.0.5")
+    assert LOCKED in _login(client, "ann", PASSWORD, address="10.0.0.5").get_data(as_text=True)
+    admin, page = _admin_page(app, make_user, ann.id)
+    assert 'value="10.0.0.5" checked' in page
+    assert "现在可以重新登录" in _unlock(admin, ann.id, ["10.0.0.5"])
+    assert _login(client, "ann", PASSWORD, address="10.0.0.5").status_code == 302
+
+
+def test_only_an_administrator_unlocks_an_address(app, client, make_user, monkeypatch, now):
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 5)
+    ann = make_user("ann", Role.SAMPLER)
+    make_user("boss", *(r for r in Role if r != Role.ADMIN))
+    for attempt in range(5):
+        _login(client, "ann", f"wrong-{attempt}", address="10.0.0.1")
+    other = app.test_client()
+    _login(other, "boss", PASSWORD, address="10.0.0.2")
+    refused = other.post(
+        f"/admin/users/{ann.id}/unlock",
+        data={"csrf_token": csrf_token(other, "/"), "addresses": ["10.0.0.1"]},
+    )
+    assert refused.status_code == 403
+    assert LOCKED in _login(client, "ann", PASSWORD, address="10.0.0.1").get_data(as_text=True)

@@ -67,7 +67,10 @@ def test_recomputing_twice_records_no_change(app, history, make_user):
     assert change.previous_grade is None and change.grade is RiskGrade.D
 
 
-def test_a_grade_set_by_hand_is_recorded_as_the_previous_grade(app, history, make_user):
+def test_a_grade_recorded_outside_the_grading_is_replaced(app, history, make_user):
+    """A grade with no change of its own (from before the grades, the demo's register) is
+    not a grade set by hand (tests/grading/test_hand_grades.py): recomputing replaces it,
+    recording it as the previous grade."""
     producer = history["producer"]
     producer.risk_grade = RiskGrade.A
     db.session.commit()

@@ -6,6 +6,7 @@ neither; a superseding report takes them afresh from the sample at its own issue
 from __future__ import annotations
 
 from labsys.extensions import db
+from labsys.models import InspectionType
 from labsys.services import enterprises, exports, reports
 
 from reports_support import CADMIUM, LEAD, pdf_pages
@@ -124,3 +125,42 @@ def test_the_migration_fills_existing_reports_from_the_register(concluded_sample
         sample.producer.address,
         sample.visit.sampled_unit.address,
     )
+
+
+def test_the_risk_notice_list_keeps_the_names_the_report_printed(
+    concluded_sample, boss, client, login
+):
+    """风险监测问题样品 (issue 18 §2, as the announcement): the list, its page and the report's
+    own page show the parties as the report printed them after an enterprise is renamed."""
+    sample = concluded_sample(items=(LEAD, CADMIUM), inspection_type=InspectionType.RISK_MONITORING)
+    report = reports.issue_report(
+        db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
+    )
+    db.session.commit()
+    producer, unit = sample.producer, sample.visit.sampled_unit
+    old = {
+        "被抽样单位名称": unit.name,
+        "被抽样单位地址": unit.address,
+        "标称生产企业名称": producer.name,
+    }
+
+    _rename(boss, producer, "改名后的面粉公司", "河北省石家庄市新址路9号")
+    _rename(boss, unit, "改名后的超市", "北京市朝阳区新址路8号")
+
+    [row] = [r for r in exports.risk_notice_records(db.session) if r["sample_id"] == sample.id]
+    assert {key: row[key] for key in old} == old
+    login(boss)
+    listed = client.get("/stats/risk-notices").get_data(as_text=True)
+    detail = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    for page in (listed, detail):
+        assert old["被抽样单位名称"] in page and "改名后的超市" not in page
+    assert old["标称生产企业名称"] in listed and "改名后" not in listed
+
+
+def test_a_risk_notice_without_a_report_reads_the_register(concluded_sample, boss):
+    """No report yet (the list takes every problem sample, whatever its report): nothing was
+    printed, so the register as it is now."""
+    sample = concluded_sample(items=(LEAD, CADMIUM), inspection_type=InspectionType.RISK_MONITORING)
+    _rename(boss, sample.visit.sampled_unit, "尚未出报告的超市", "新地址2号")
+    [row] = [r for r in exports.risk_notice_records(db.session) if r["sample_id"] == sample.id]
+    assert (row["被抽样单位名称"], row["被抽样单位地址"]) == ("尚未出报告的超市", "新地址2号")

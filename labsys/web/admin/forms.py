@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -53,6 +55,26 @@ class ConfirmForm(LabsysForm):
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class UnlockForm(LabsysForm):
+    """Unlock an account, and the addresses its failed logins came from that are locked
+    (``addresses``' choices: those of security.account_lock; the service refuses any other,
+    naming it, so the form does not check the choice itself)."""
+
+    addresses = MultiCheckboxField(
+        _l("Also unlock the computers these failed logins came from"),
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+
+    @classmethod
+    def offering(cls, lock, **kwargs) -> UnlockForm:
+        form = cls(**kwargs)
+        keys = lock.address_keys if lock else []
+        form.addresses.choices = [(key, key) for key in keys]
+        return form
 
 
 class SignatoryForm(LabsysForm):

@@ -19,6 +19,7 @@ from labsys.web.admin.forms import (
     ConfirmForm,
     SignatoryForm,
     SignatoryScopeForm,
+    UnlockForm,
     UserCreateForm,
     UserResetPasswordForm,
     UserRolesForm,
@@ -67,6 +68,7 @@ def user_create():
 def user_edit(user_id: int):
     user = _user_or_404(user_id)
     form = UserRolesForm(data={"roles": sorted(user.roles)})
+    lock = security.account_lock(db.session, user)
     if form.validate_on_submit():
         with service_errors(form):
             users.set_roles(db.session, current_user, user, form.roles.data)
@@ -78,18 +80,24 @@ def user_edit(user_id: int):
         form=form,
         password_form=UserResetPasswordForm(),
         confirm=ConfirmForm(),
-        lock=security.account_lock(db.session, user),
+        lock=lock,
+        # Offered checked: the administrator has usually just heard from the colleague.
+        unlock_form=UnlockForm.offering(
+            lock, data={"addresses": lock.address_keys if lock else []}
+        ),
     )
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @roles_required(Role.ADMIN)
 def user_unlock(user_id: int):
-    """Lift a login lock (too many failed logins) before it lapses."""
+    """Lift a login lock (too many failed logins) before it lapses, and the locks of the
+    addresses offered with it that the administrator left ticked."""
     user = _user_or_404(user_id)
-    if ConfirmForm().validate_on_submit():
+    form = UnlockForm.offering(security.account_lock(db.session, user))
+    if form.validate_on_submit():
         with service_errors():
-            if security.unlock_account(db.session, current_user, user):
+            if security.unlock_account(db.session, current_user, user, form.addresses.data):
                 flash(_("%(name)s can log in again now.", name=user.username), "success")
             else:
                 flash(_("%(name)s was not locked.", name=user.username), "info")

@@ -130,7 +130,6 @@ class EnterpriseIn(Strict):
     region_name = Nullable(Text(100, load_default=None))
     uscc = Nullable(Text(30, load_default=None))
     licence_no = Text(60, load_default="")
-    risk_grade = Nullable(Text(2, load_default=None))
     phone = Text(40, load_default="")
     contact = Text(60, load_default="")
 

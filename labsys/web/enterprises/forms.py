@@ -1,13 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from labsys.models import RiskGrade
 from labsys.web.forms import LabsysForm
-
-
-def risk_choices():
-    return [("", _l("Not graded"))] + [(g.value, g.value) for g in RiskGrade]
 
 
 class EnterpriseForm(LabsysForm):
@@ -27,7 +22,6 @@ class EnterpriseForm(LabsysForm):
         render_kw={"autocomplete": "off"},
     )
     licence_no = StringField(_l("Licence number"), validators=[Optional(), Length(max=60)])
-    risk_grade = SelectField(_l("Risk grade"), choices=risk_choices, validators=[Optional()])
     contact = StringField(_l("Contact person"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
 
@@ -41,7 +35,6 @@ class EnterpriseForm(LabsysForm):
                 "region_name",
                 "uscc",
                 "licence_no",
-                "risk_grade",
                 "contact",
                 "phone",
             )

@@ -14,6 +14,7 @@ from labsys.web.access import login_required, roles_required
 from labsys.web.enterprises import queries
 from labsys.web.enterprises.forms import EnterpriseEditForm, EnterpriseForm
 from labsys.web.forms import service_errors
+from labsys.web.grading.forms import ClearHandGradeForm, HandGradeForm
 from labsys.web.pagination import keyset_page
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
@@ -93,13 +94,20 @@ def _grading_panel(enterprise: Enterprise) -> dict | None:
     if not current_user.has_role(Role.SUPERVISOR, Role.ADMIN):
         return None
     window = grading.rules(db.session).window_months
+    today = clock.today()
+    history = grading.grade_history(db.session, enterprise.id)
+    held = grading.hand_grades(db.session, today, [enterprise.id]).get(enterprise.id)
+    supervisor = current_user.has_role(Role.SUPERVISOR)
+    current = enterprise.risk_grade.value if enterprise.risk_grade else None
     return {
-        "now": grading.grade_enterprises(db.session, clock.today(), [enterprise.id]).get(
-            enterprise.id
-        ),
-        "history": grading.grade_history(db.session, enterprise.id),
+        "now": grading.grade_enterprises(db.session, today, [enterprise.id]).get(enterprise.id),
+        "history": history,
         "explain": lambda reasons: grading.explain(reasons, window),
-        "reasons": grading.reasons_from_json,
+        "why": lambda change: grading.change_reason(change, window),
+        # The grade set by hand in force (the latest change), if any.
+        "by_hand": history[0] if held else None,
+        "hand_form": HandGradeForm(data={"grade": current}) if supervisor else None,
+        "clear_form": ClearHandGradeForm() if supervisor else None,
     }
 
 
@@ -122,10 +130,7 @@ def enterprise_edit(enterprise_id: int):
     enterprise = _enterprise_or_404(enterprise_id)
     form = EnterpriseEditForm(
         obj=enterprise,
-        data={
-            "version": enterprise.version_id,
-            "risk_grade": enterprise.risk_grade.value if enterprise.risk_grade else "",
-        },
+        data={"version": enterprise.version_id},
     )
     current = None
     if form.validate_on_submit():

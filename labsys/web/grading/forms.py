@@ -1,11 +1,19 @@
-"""Forms of the risk grade pages: the grading rules (administrators)."""
+"""Forms of the risk grade pages: the grading rules (administrators), a grade set by hand
+(supervisors), the plan proposals."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from labsys.core import grades
 from labsys.core.grades import GradeRules
@@ -103,6 +111,26 @@ def error_fields() -> dict[str, str]:
     fields.update({f"hazard_weights.{h.value}": f"hazard_{h.value}" for h in HazardClass})
     fields.update({f"licence_points.{c}": f"licence_{c}" for c in grades.LICENCE_CATEGORIES})
     return fields
+
+
+class HandGradeForm(LabsysForm):
+    """A grade set by hand: the grade, why (required), and its last day (optional)."""
+
+    grade = SelectField(
+        _l("Risk grade"),
+        choices=[SelectChoice(g, g) for g in grades.GRADES],
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField(
+        _l("Reason (kept with the grade)"), validators=[DataRequired(), Length(max=500)]
+    )
+    hold_until = DateField(
+        _l("Holds until (its last day; empty: until cleared)"), validators=[Optional()]
+    )
+
+
+class ClearHandGradeForm(LabsysForm):
+    reason = StringField(_l("Reason for clearing (optional)"), validators=[Length(max=500)])
 
 
 class ProposalForm(LabsysForm):

@@ -30,6 +30,8 @@ from labsys.web.grading import queries
 from labsys.web.grading.forms import (
     AcceptForm,
     BacktestForm,
+    ClearHandGradeForm,
+    HandGradeForm,
     ProposalForm,
     QuotaEditForm,
     error_fields,
@@ -64,9 +66,7 @@ def grade_list():
         region=region,
         regions=enterprise_queries.regions(db.session),
         grades=list(RiskGrade),
-        explain=lambda change: grading.explain(
-            grading.reasons_from_json(change.reasons), the_rules.window_months
-        ),
+        explain=lambda change: grading.change_reason(change, the_rules.window_months),
         form=LabsysForm(),
     )
 
@@ -78,15 +78,67 @@ def recompute():
     if form.validate_on_submit():
         with service_errors():
             done = grading.recompute(db.session, current_user, clock.today())
+            flash(done.message(), "success")
+    return redirect(url_for("grading.grade_list"))
+
+
+def _enterprise_or_404(enterprise_id: int) -> Enterprise:
+    return db.session.get(Enterprise, enterprise_id) or abort(404)
+
+
+def _back_to(enterprise: Enterprise):
+    return redirect(
+        url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id, _anchor="risk-grade")
+    )
+
+
+def _flash_form_errors(form: LabsysForm) -> None:
+    for field in form:
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}", "danger")
+
+
+@bp.route("/grades/<int:enterprise_id>/by-hand", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def set_by_hand(enterprise_id: int):
+    """Set the enterprise's grade by hand, with the reason (the enterprise page's form)."""
+    enterprise = _enterprise_or_404(enterprise_id)
+    form = HandGradeForm()
+    if form.validate_on_submit():
+        with service_errors():
+            grading.set_grade_by_hand(
+                db.session,
+                current_user,
+                enterprise,
+                grade=form.grade.data,
+                reason=form.reason.data,
+                hold_until=form.hold_until.data,
+                today=clock.today(),
+            )
+            flash(_("Grade %(grade)s set by hand.", grade=form.grade.data), "success")
+    else:
+        _flash_form_errors(form)
+    return _back_to(enterprise)
+
+
+@bp.route("/grades/<int:enterprise_id>/by-hand/clear", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def clear_by_hand(enterprise_id: int):
+    """End the grade set by hand: the rules grade the enterprise again, now."""
+    enterprise = _enterprise_or_404(enterprise_id)
+    form = ClearHandGradeForm()
+    if form.validate_on_submit():
+        with service_errors():
+            change = grading.clear_grade_by_hand(
+                db.session, current_user, enterprise, reason=form.reason.data, today=clock.today()
+            )
             flash(
-                _(
-                    "%(graded)d enterprises graded, %(changed)d grades changed.",
-                    graded=done.graded,
-                    changed=done.changed,
-                ),
+                _("Cleared: by the rules the grade is %(grade)s.", grade=change.grade.value),
                 "success",
             )
-    return redirect(url_for("grading.grade_list"))
+    else:
+        _flash_form_errors(form)
+    return _back_to(enterprise)
 
 
 @bp.route("/grades/rules", methods=["GET", "POST"])
