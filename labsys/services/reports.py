@@ -51,7 +51,7 @@ from labsys.services import calendar as workcal
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
-from labsys.services.results import printed_units, value_authors
+from labsys.services.results import derive_conclusion, printed_units, value_authors
 
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
@@ -123,9 +123,12 @@ def _current_results(session: Session, sample: Sample) -> list[SampleResult]:
     )
 
 
-def _check_ready(sample: Sample, results: list[SampleResult], *, correcting: bool) -> None:
-    expected = SampleStatus.REPORTED if correcting else SampleStatus.CONCLUDED
-    if sample.status != expected or sample.conclusion is None:
+def _check_ready(
+    sample: Sample, results: list[SampleResult], *, expected: SampleStatus | None
+) -> None:
+    """The sample is in the ``expected`` state (``None``: a stale report's reopened sample,
+    concluded from ``results`` when its report is corrected) and every result accepted."""
+    if expected is not None and (sample.status != expected or sample.conclusion is None):
         raise ServiceError(
             _(
                 "Sample %(no)s is not concluded (status: %(status)s); only a "
@@ -491,7 +494,9 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
     """The preview: the report as it would be issued now, marked 草稿; nothing is saved."""
     current = _current_report(session, sample)
     results = _current_results(session, sample)
-    _check_ready(sample, results, correcting=current is not None)
+    _check_ready(
+        sample, results, expected=_expected_state(sample, current) or SampleStatus.CONCLUDED
+    )
     author, reviewer = signatories(results)
     data = report_data(
         sample,
@@ -543,6 +548,30 @@ def current_report(session: Session, sample: Sample) -> Report | None:
 
 _current_report = current_report
 
+# A sample reopened before issue 18 §2 kept its report in force: the older rule let the lab
+# retest a reported sample, withdrawing its conclusion (reported → reopened) until the
+# report was corrected.  Once its retest rows are accepted it is concluded again (reopened →
+# concluded) with that report still in force.  Such a report is *stale*; the current rule
+# locks the record (``results._refuse_reported``) and the way out is the correction it was
+# waiting for: the superseding report, issued from the sample as it now stands.
+STALE_STATES = (SampleStatus.REOPENED, SampleStatus.CONCLUDED)
+
+
+def is_stale(report: Report) -> bool:
+    """Whether ``report`` is in force for a sample reopened under the older rule."""
+    return report.status.is_issued and report.sample.status in STALE_STATES
+
+
+def _expected_state(sample: Sample, replaces: Report | None) -> SampleStatus | None:
+    """The sample's state a report may be issued from: concluded for a first report (or one
+    superseding a stale report once the sample is concluded again), reported for a
+    correction; None for a stale report's reopened sample (concluded when it is superseded)."""
+    if replaces is None:
+        return SampleStatus.CONCLUDED
+    if is_stale(replaces):
+        return SampleStatus.CONCLUDED if sample.status == SampleStatus.CONCLUDED else None
+    return SampleStatus.REPORTED
+
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_report(
@@ -560,7 +589,17 @@ def issue_report(
     ``esign.sign`` (one for a batch).  ``issued_at`` defaults to now; loaders of past work
     (the demo's year) pass the time the report was issued.
     """
-    if _current_report(session, sample) is not None:
+    current = _current_report(session, sample)
+    if current is not None and is_stale(current):
+        raise ServiceError(
+            _(
+                "Sample %(no)s was reopened under the older rule while its report %(report)s "
+                "stayed in force: issue the superseding report from that report's page.",
+                no=sample.sample_no,
+                report=current.report_no,
+            )
+        )
+    if current is not None:
         raise ServiceError(
             _(
                 "Sample %(no)s already has an issued report; correct that report instead.",
@@ -585,11 +624,18 @@ def correct_report(
 ) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED.
     Signed by its approver as an issue is (``signature``).  ``note`` is printed in the
-    remarks (e.g. the retest conclusion it follows)."""
+    remarks.
+
+    A stale report (``is_stale``: its sample reopened under the older rule) is superseded
+    from the sample as it now stands: a reopened sample is first concluded from its current
+    results, all accepted (reopened → concluded), and becomes reported with the new report;
+    everything is checked before anything changes."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
     _check_correctable(report)
+    if is_stale(report):
+        _conclude_stale(session, actor, report, signature)
     return _issue(
         session,
         actor,
@@ -598,7 +644,25 @@ def correct_report(
         signature=signature,
         replaces=report,
         reason=reason,
+        note=note,
     )
+
+
+def _conclude_stale(
+    session: Session, actor: User, report: Report, signature: esign.Signature | None
+) -> None:
+    """Before a stale report is superseded: the signature, every current result accepted and
+    the approver checked; then a reopened sample concluded from those results (audited as
+    the supervisor's ``conclude``)."""
+    sample = report.sample
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
+    results = _current_results(session, sample)
+    _check_ready(sample, results, expected=_expected_state(sample, report))
+    _check_approver(session, actor, sample, results)
+    lifecycle.check(actor, report, "supersede")
+    if sample.status == SampleStatus.REOPENED:
+        lifecycle.check(actor, sample, "conclude")
+        derive_conclusion(session, sample, actor=actor)
 
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
@@ -672,18 +736,21 @@ def _issue(
             _("Set BASE_URL: the QR code needs the absolute address of the verification page.")
         )
     results = _current_results(session, sample)
-    _check_ready(sample, results, correcting=replaces is not None)
+    expected = _expected_state(sample, replaces)
+    _check_ready(sample, results, expected=expected or SampleStatus.CONCLUDED)
+    # The sample becomes reported: a first report, or one superseding a stale report.
+    reporting = expected == SampleStatus.CONCLUDED
     author, reviewer = _check_approver(session, actor, sample, results)
     _log_setup_warnings()
     # The tables decide before the PDF is built: the new report (the approver is not its
-    # author), the sample (concluded → reported) or the report it replaces (superseded).
+    # author), the sample (concluded → reported), the report it replaces (superseded).
     authors = {"author_id": author.id, "reviewer_id": reviewer.id if reviewer else None}
     create, first_state = lifecycle.start(
         actor, Report, "reissue" if replaces else "issue", done_by=authors
     )
-    if replaces is None:
+    if reporting:
         lifecycle.check(actor, sample, "report")
-    else:
+    if replaces is not None:
         lifecycle.check(actor, replaces, "supersede")
     issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
@@ -754,7 +821,7 @@ def _issue(
         lifecycle.transition(
             session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
-    else:
+    if reporting:
         _start_service_clock(session, sample, clock.local_date(issued_at))
         lifecycle.transition(
             session,
