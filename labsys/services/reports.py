@@ -435,6 +435,8 @@ def report_data(
     replaces: Report | None = None,
     note: str = "",
 ) -> ReportData:
+    """What the PDF prints.  ``replaces``: the report a correction supersedes, or the
+    withdrawn report a new one follows (printed as withdrawn, with its day)."""
     visit, producer = sample.visit, sample.producer
     unit = visit.sampled_unit
     plan = sample.plan or (sample.task.plan if sample.task else None)
@@ -443,6 +445,8 @@ def report_data(
     config = current_app.config
     kind = InspectionType.of(sample.inspection_type)
     bench = bench_records(results)
+    withdrawn_at = replaces.withdrawn_at if replaces and replaces.status.is_withdrawn else None
+    withdrawn = replaces is not None and replaces.status.is_withdrawn
     return ReportData(
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
@@ -474,6 +478,8 @@ def report_data(
         rows=report_rows(results, kind, bench),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
+        replaces_withdrawn=withdrawn,
+        replaces_withdrawn_on=_local_date(withdrawn_at),
         lab_address=config.get("LAB_ADDRESS", ""),
         lab_phone=config.get("LAB_PHONE", ""),
         cma_no=config.get("LAB_CMA_NO", ""),
@@ -507,7 +513,7 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
         reviewer=reviewer,
         approver=actor,
         verify_link=None,
-        replaces=current,
+        replaces=current or withdrawn_predecessor(session, sample),
     )
     return ReportDocument(data, draft=True, font_path=_font_path()).build()
 
@@ -555,6 +561,24 @@ _current_report = current_report
 # locks the record (``results._refuse_reported``) and the way out is the correction it was
 # waiting for: the superseding report, issued from the sample as it now stands.
 STALE_STATES = (SampleStatus.REOPENED, SampleStatus.CONCLUDED)
+
+
+def withdrawn_predecessor(session: Session, sample: Sample) -> Report | None:
+    """The withdrawn report a new report of ``sample`` follows: its latest report, when an
+    upheld objection withdrew it (Art. 39).  The new report names it as the report it
+    replaces; it stays withdrawn."""
+    latest = session.scalar(
+        select(Report).where(Report.sample_id == sample.id).order_by(Report.id.desc()).limit(1)
+    )
+    return latest if latest is not None and latest.status.is_withdrawn else None
+
+
+def successor_of(session: Session, report: Report) -> Report | None:
+    """The report issued in place of ``report`` (its correction, or for a withdrawn report
+    the new report that names it)."""
+    return report.superseded_by or session.scalar(
+        select(Report).where(Report.replaces_id == report.id).order_by(Report.id).limit(1)
+    )
 
 
 def is_stale(report: Report) -> bool:
@@ -607,7 +631,13 @@ def issue_report(
             )
         )
     return _issue(
-        session, actor, sample, base_url=base_url, signature=signature, issued_at=issued_at
+        session,
+        actor,
+        sample,
+        base_url=base_url,
+        signature=signature,
+        issued_at=issued_at,
+        follows=withdrawn_predecessor(session, sample),
     )
 
 
@@ -729,7 +759,11 @@ def _issue(
     reason: str | None = None,
     issued_at: datetime | None = None,
     note: str = "",
+    follows: Report | None = None,
 ) -> Report:
+    """Issue the report of ``sample``: a first report, or one that supersedes ``replaces``.
+    ``follows``: the withdrawn report a first report replaces (named on the record and the
+    PDF; it stays withdrawn)."""
     esign.check(signature, actor, esign.Meaning.APPROVAL)
     if not base_url:
         raise ServiceError(
@@ -764,7 +798,7 @@ def _issue(
         reviewer=reviewer,
         approver=actor,
         verify_link=verify_url(base_url, token),
-        replaces=replaces,
+        replaces=replaces or follows,
         note=note,
     )
     pdf = ReportDocument(data, font_path=_font_path()).build()
@@ -782,7 +816,7 @@ def _issue(
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         verify_token=token,
-        replaces=replaces,
+        replaces=replaces or follows,
         correction_reason=reason,
     )
     session.add(report)
@@ -812,6 +846,7 @@ def _issue(
             "sample_no": sample_no,
             "sha256": report.sha256,
             "replaces": replaces.report_no if replaces else None,
+            "replaces_withdrawn": follows.report_no if follows else None,
             "signed": esign.Meaning.APPROVAL,
         },
         reason=reason,

@@ -185,7 +185,11 @@ def report_list():
 
 def _detail_page(report: Report, form: CorrectionForm):
     return render_template(
-        "reports/detail.html", report=report, form=form, stale=reports.is_stale(report)
+        "reports/detail.html",
+        report=report,
+        form=form,
+        stale=reports.is_stale(report),
+        successor=reports.successor_of(db.session, report) if report.status.is_withdrawn else None,
     )
 
 
