@@ -15,7 +15,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
 from flask import current_app
@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock, inspection
 from labsys.core import lifecycle as tables
-from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
+from labsys.core.judgement import conclusion_sentence, inconclusive_sentence, retest_sentence
 from labsys.models import (
     BenchRecord,
     Conclusion,
@@ -36,6 +36,8 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     Sample,
     SampleResult,
@@ -62,6 +64,9 @@ VERDICT_LABELS: dict[VerdictValue | None, str] = {  # a missing key (no verdict 
     VerdictValue.INCONCLUSIVE: "不确定",
 }
 NOT_JUDGED_SENTENCE = "经抽样检验，所检项目均为不判定项，不作合格与否的判定。"
+# A first-test verdict the retest did not uphold (Art. 35): printed as the initial result,
+# never as a bare 不合格 under a 合格 conclusion.
+INITIAL = "初检"
 DRAFT_NO = "（草稿）"
 
 
@@ -266,6 +271,53 @@ def _readable(path: str | None) -> bool:
         return False
 
 
+# --- a conclusion that comes from a retest ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetestOutcome:
+    """The retest (复检) whose conclusion is the sample's final one (SAMR Order No. 15 (2019)
+    Art. 35 *(verify)*), as the report prints it."""
+
+    lab: str
+    reported_on: date
+    result: str
+    conclusion: Conclusion
+
+    @property
+    def upheld(self) -> bool:
+        """The initial unqualified conclusion confirmed (a retest is only of one)."""
+        return self.conclusion == Conclusion.UNQUALIFIED
+
+    def remark(self) -> str:
+        """备注: what the retest lab reported."""
+        verdict = "合格" if self.conclusion == Conclusion.QUALIFIED else "不合格"
+        text = f"复检：{self.lab}于{self.reported_on.isoformat()}报告{self.result}，复检结论为{verdict}"
+        if not self.upheld:
+            text += f"；单项判定冠以“{INITIAL}”的（如“{INITIAL}不合格”）为初检结果，经复检未予维持"
+        return text
+
+
+def final_retest(session: Session, sample: Sample) -> RetestOutcome | None:
+    """The sample's retest whose result gave its conclusion, if any.  A retest under way or
+    refused concludes nothing; nor does one the sample's conclusion no longer follows (the
+    conclusion withdrawn and derived again since)."""
+    retest = session.scalar(
+        select(Retest)
+        .where(Retest.sample_id == sample.id, Retest.status == RetestStatus.RETESTED)
+        .order_by(Retest.id.desc())
+        .limit(1)
+    )
+    if retest is None or retest.conclusion is None or retest.conclusion != sample.conclusion:
+        return None
+    return RetestOutcome(
+        lab=retest.lab.name if retest.lab else "/",
+        reported_on=retest.reported_on or clock.today(),
+        result=(retest.result_text or "").strip(),
+        conclusion=retest.conclusion,
+    )
+
+
 # --- what the PDF says -----------------------------------------------------------------------
 
 
@@ -351,11 +403,21 @@ def report_rows(
     results: list[SampleResult],
     inspection_type: InspectionType | None = None,
     bench: dict[int, BenchRecord] | None = None,
+    retest: RetestOutcome | None = None,
 ) -> list[ReportRow]:
     """The item table; a risk-monitoring report marks problem items (问题项目), never
-    合格/不合格.  检验方法 is the method the bench record says was used, else the item's."""
+    合格/不合格.  检验方法 is the method the bench record says was used, else the item's.
+    After a retest that did not uphold the initial conclusion, a row the first test did not
+    pass is marked as the initial result (初检不合格)."""
     worded = InspectionType.of(inspection_type).concludes_qualified
     bench = bench or {}
+    overruled = retest is not None and not retest.upheld
+
+    def verdict(result: SampleResult) -> str:
+        label = VERDICT_LABELS.get(result.verdict, "—")
+        if overruled and result.verdict in (VerdictValue.FAIL, VerdictValue.INCONCLUSIVE):
+            return f"{INITIAL}\n{label}"  # two lines in the narrow 单项判定 column
+        return label
 
     def method(result: SampleResult) -> str:
         record = bench.get(result.id)
@@ -368,7 +430,7 @@ def report_rows(
             unit=r.unit,
             limit=_plan_text(r) if r.is_microbiological else (r.limit_text or "/"),
             result=_result_text(r),
-            verdict=VERDICT_LABELS.get(r.verdict, "—")
+            verdict=verdict(r)
             if worded
             else inspection.item_label(InspectionType.RISK_MONITORING, r.verdict),
             method=method(r),
@@ -381,12 +443,27 @@ def conclusion_text(
     conclusion: Conclusion | None,
     results: list[SampleResult],
     inspection_type: InspectionType | None = None,
+    retest: RetestOutcome | None = None,
 ) -> str:
     """The standard wording, naming the failed items and their judgement bases; for risk
-    monitoring the problem items against their reference values (never 检验结论为不合格)."""
+    monitoring the problem items against their reference values (never 检验结论为不合格).
+    A conclusion from a retest says so (``retest_sentence``): after the first test's wording
+    when the retest upheld it, in its place when it did not."""
 
     def with_verdict(*verdicts):
         return [r for r in results if r.verdict in verdicts]
+
+    if retest is not None:
+        failed = with_verdict(VerdictValue.FAIL)
+        said = retest_sentence(
+            retest.lab,
+            retest.reported_on.isoformat(),
+            upheld=retest.upheld,
+            failures=[(r.item_name, r.judgement_basis) for r in failed],
+        )
+        if not retest.upheld:
+            return said
+        return conclusion_text(conclusion, results, inspection_type) + said
 
     worded = InspectionType.of(inspection_type).concludes_qualified
     if not worded and conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
@@ -434,14 +511,19 @@ def report_data(
     verify_link: str | None,
     replaces: Report | None = None,
     note: str = "",
+    retest: RetestOutcome | None = None,
 ) -> ReportData:
     """What the PDF prints.  ``replaces``: the report a correction supersedes, or the
-    withdrawn report a new one follows (printed as withdrawn, with its day)."""
+    withdrawn report a new one follows (printed as withdrawn, with its day).  ``retest``:
+    the retest the conclusion comes from (stated in the conclusion and the remarks)."""
     visit, producer = sample.visit, sample.producer
     unit = visit.sampled_unit
     plan = sample.plan or (sample.task.plan if sample.task else None)
     production = sample.production_date.isoformat() if sample.production_date else ""
-    remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results), note) if x)
+    retested = retest.remark() if retest else ""
+    remarks = "；".join(
+        x for x in (sample.remarks or "", _decision_rule_note(results), retested, note) if x
+    )
     config = current_app.config
     kind = InspectionType.of(sample.inspection_type)
     bench = bench_records(results)
@@ -469,13 +551,13 @@ def report_data(
         seal_state=sample.seal_state or "/",
         place=visit.place or unit.address or "/",
         items_summary=_items_summary(results),
-        conclusion_text=conclusion_text(sample.conclusion, results, kind),
+        conclusion_text=conclusion_text(sample.conclusion, results, kind, retest),
         issue_date=_local_date(issued_at) or "/",
         remarks=remarks,
         author=author.display_name,
         reviewer=reviewer.display_name if reviewer else "/",
         approver=approver.display_name if approver else "/",
-        rows=report_rows(results, kind, bench),
+        rows=report_rows(results, kind, bench, retest),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
         replaces_withdrawn=withdrawn,
@@ -514,6 +596,7 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
         approver=actor,
         verify_link=None,
         replaces=current or withdrawn_predecessor(session, sample),
+        retest=final_retest(session, sample),
     )
     return ReportDocument(data, draft=True, font_path=_font_path()).build()
 
@@ -800,6 +883,7 @@ def _issue(
         verify_link=verify_url(base_url, token),
         replaces=replaces or follows,
         note=note,
+        retest=final_retest(session, sample),
     )
     pdf = ReportDocument(data, font_path=_font_path()).build()
     report = Report(

@@ -536,7 +536,8 @@ def record_retest_result(
             conclusion=conclusion.title,
         )
         if in_force is not None:
-            note = f"复检结论（《食品安全抽样检验管理办法》第三十五条）：{lab}于{reported_on.isoformat()}报告{result}，复检结论为{_conclusion_zh(conclusion)}"
+            # The superseding report states the retest (reports.final_retest: the lab, the
+            # day, the result, whether the initial conclusion was upheld).
             reports.correct_report(
                 session,
                 actor,
@@ -544,13 +545,7 @@ def record_retest_result(
                 reason=reason[:2000],
                 base_url=base_url,
                 signature=signature,
-                note=note[:500],
             )
         if conclusion == Conclusion.QUALIFIED:
             disposals.close_if_under_way(session, actor, sample, reason=reason, on=reported_on)
     return retest
-
-
-def _conclusion_zh(conclusion: Conclusion) -> str:
-    """The report's language is Chinese whatever the page's."""
-    return "合格" if conclusion == Conclusion.QUALIFIED else "不合格"
