@@ -36,6 +36,7 @@ from labsys.core import clock
 from labsys.models import (
     Applicant,
     Conclusion,
+    FollowUp,
     Lab,
     ResultStatus,
     Retest,
@@ -208,6 +209,7 @@ def apply_for_retest(
         "conclusion_received_on",
     )
     require(applied_on, _("Enter the date of the application."), "applied_on")
+    _check_received_on(session, sample, conclusion_received_on)
     concluded = clock.local_date(sample.concluded_at) if sample.concluded_at else None
     if concluded and conclusion_received_on < concluded:
         raise ServiceError(
@@ -254,6 +256,34 @@ def apply_for_retest(
         },
     )
     return retest
+
+
+def _check_received_on(session: Session, sample: Sample, received_on: date) -> None:
+    """Art. 30 *(verify)*: the 7 working days count from the day the applicant received the
+    conclusion, so that day must be one that happened: not in the future, and not before
+    the conclusion was served (the notification recorded on the follow-up: no applicant, the
+    sampled unit or the labelled producer, received it earlier)."""
+    _not_after_today(received_on, "conclusion_received_on")
+    notified = session.scalar(select(FollowUp.notified_on).where(FollowUp.sample_id == sample.id))
+    if notified is None:
+        raise ServiceError(
+            _(
+                "Art. 30: the 7 working days count from the day the conclusion was received: "
+                "record the notification (the day the sampled unit received it) first."
+            ),
+            field="conclusion_received_on",
+        )
+    if received_on < notified:
+        raise ServiceError(
+            _(
+                "The applicant cannot have received the conclusion on %(day)s: it was served "
+                "on %(notified)s (the notification recorded). Art. 30: the 7 working days "
+                "count from the day it was received.",
+                day=received_on.isoformat(),
+                notified=notified.isoformat(),
+            ),
+            field="conclusion_received_on",
+        )
 
 
 def _decision_day(retest: Retest, decided_on: date) -> None:
