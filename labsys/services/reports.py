@@ -308,11 +308,13 @@ def final_retest(session: Session, sample: Sample) -> RetestOutcome | None:
         .order_by(Retest.id.desc())
         .limit(1)
     )
-    if retest is None or retest.conclusion is None or retest.conclusion != sample.conclusion:
+    if retest is None or retest.conclusion is None or retest.reported_on is None:
+        return None  # (a retested row has both: they are recorded together)
+    if retest.conclusion != sample.conclusion:
         return None
     return RetestOutcome(
         lab=retest.lab.name if retest.lab else "/",
-        reported_on=retest.reported_on or clock.today(),
+        reported_on=retest.reported_on,
         result=(retest.result_text or "").strip(),
         conclusion=retest.conclusion,
     )
@@ -528,7 +530,7 @@ def report_data(
     kind = InspectionType.of(sample.inspection_type)
     bench = bench_records(results)
     withdrawn_at = replaces.withdrawn_at if replaces and replaces.status.is_withdrawn else None
-    withdrawn = replaces is not None and replaces.status.is_withdrawn
+    withdrawn = replaces is not None and replaces.status.is_withdrawn  # follows a withdrawal
     return ReportData(
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
