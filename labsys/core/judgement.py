@@ -920,6 +920,29 @@ def conclusion_sentence(
     return f"经抽样检验，{'、'.join(items)}项目不符合{basis}要求，检验结论为不合格。"
 
 
+# SAMR Order No. 15 (2019) Art. 35: the retest's conclusion is the final one (from memory
+# of the Order, as ``services.retests`` cites it *(verify)*).
+RETEST_ARTICLE = "《食品安全抽样检验管理办法》第三十五条"
+
+
+def retest_sentence(
+    lab: str, reported_on: str, *, upheld: bool, failures: Iterable[tuple[str, str]] = ()
+) -> str:
+    """The report's statement that its conclusion comes from a retest (复检): the retest
+    lab, the day of its report, and whether the initial unqualified conclusion was upheld.
+    ``failures``: the initial test's failed items with their judgement bases, named when
+    the retest did not uphold them:
+    "经复检（复检机构：乙所，复检报告日期：2026-03-20），检验结论为合格，初检镉(以Cd计)项目不符合
+    GB 2762-2022要求的结论未予维持（依据…第三十五条，以复检结论为准）。"
+    """
+    by = f"经复检（复检机构：{lab}，复检报告日期：{reported_on}）"
+    final = f"（依据{RETEST_ARTICLE}，以复检结论为准）"
+    if upheld:
+        return f"{by}，复检结论为不合格，维持初检结论{final}。"
+    initial = "，".join(_group_by_basis(failures)) or "不合格"
+    return f"{by}，检验结论为合格，初检{initial}的结论未予维持{final}。"
+
+
 def _group_by_basis(failures: Iterable[tuple[str, str]]) -> list[str]:
     """ "X、Y项目不符合A要求" per basis, bases and items in first-seen order."""
     by_basis: dict[str, list[str]] = {}

@@ -142,6 +142,10 @@ class ReportData:
     rows: list[ReportRow] = field(default_factory=list)
     verify_url: str | None = None  # None on a draft: a draft cannot be verified
     replaces_no: str | None = None  # the report a correction replaces
+    # A new report that follows a withdrawn one (Art. 39) rather than correcting one in
+    # force; the day it was withdrawn.
+    replaces_withdrawn: bool = False
+    replaces_withdrawn_on: str = ""
     # ISO/IEC 17025 §7.8.2.1 b), g), i), k) and the CMA mark (RB/T 214 §4.5.20 (verify)).
     lab_address: str = ""
     lab_phone: str = ""
@@ -314,7 +318,7 @@ class ReportDocument:
         s, d = self.styles, self.data
         story = [self._masthead()]
         if d.replaces_no:
-            story.append(Paragraph(f"本报告替代 {_esc(d.replaces_no)} 号报告", s.center))
+            story.append(Paragraph(_esc(self._replacement()), s.center))
         story += [
             Spacer(1, 2 * mm),
             self._summary_table(),
@@ -443,10 +447,20 @@ class ReportDocument:
         )
         return table
 
+    def _replacement(self) -> str:
+        """The line under the masthead naming the report this one replaces."""
+        d = self.data
+        if d.replaces_withdrawn:
+            return f"本报告替代已撤回的 {d.replaces_no} 号报告"
+        return f"本报告替代 {d.replaces_no} 号报告"
+
     def _remarks(self) -> str:
         d = self.data
         parts = [d.remarks] if d.remarks else []
-        if d.replaces_no:
+        if d.replaces_no and d.replaces_withdrawn:
+            when = f"（该报告于{d.replaces_withdrawn_on}撤回）" if d.replaces_withdrawn_on else ""
+            parts.append(f"本报告替代已撤回的 {d.replaces_no} 号报告{when}。")
+        elif d.replaces_no:
             parts.append(f"本报告替代 {d.replaces_no} 号报告，原报告作废。")
         return "；".join(parts) or "/"
 

@@ -15,7 +15,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
 from flask import current_app
@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock, inspection
 from labsys.core import lifecycle as tables
-from labsys.core.judgement import conclusion_sentence, inconclusive_sentence
+from labsys.core.judgement import conclusion_sentence, inconclusive_sentence, retest_sentence
 from labsys.models import (
     BenchRecord,
     Conclusion,
@@ -36,6 +36,8 @@ from labsys.models import (
     Report,
     ReportStatus,
     ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     Sample,
     SampleResult,
@@ -51,7 +53,7 @@ from labsys.services import calendar as workcal
 from labsys.services import signatories as signatory_service
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, NotFound, PermissionDenied, ServiceError
-from labsys.services.results import printed_units, value_authors
+from labsys.services.results import derive_conclusion, printed_units, value_authors
 
 log = logging.getLogger(__name__)
 ONLY_SUPERVISORS = _l("Only a supervisor may approve and issue a report.")
@@ -62,6 +64,9 @@ VERDICT_LABELS: dict[VerdictValue | None, str] = {  # a missing key (no verdict 
     VerdictValue.INCONCLUSIVE: "不确定",
 }
 NOT_JUDGED_SENTENCE = "经抽样检验，所检项目均为不判定项，不作合格与否的判定。"
+# A first-test verdict the retest did not uphold (Art. 35): printed as the initial result,
+# never as a bare 不合格 under a 合格 conclusion.
+INITIAL = "初检"
 DRAFT_NO = "（草稿）"
 
 
@@ -123,9 +128,12 @@ def _current_results(session: Session, sample: Sample) -> list[SampleResult]:
     )
 
 
-def _check_ready(sample: Sample, results: list[SampleResult], *, correcting: bool) -> None:
-    expected = SampleStatus.REPORTED if correcting else SampleStatus.CONCLUDED
-    if sample.status != expected or sample.conclusion is None:
+def _check_ready(
+    sample: Sample, results: list[SampleResult], *, expected: SampleStatus | None
+) -> None:
+    """The sample is in the ``expected`` state (``None``: a stale report's reopened sample,
+    concluded from ``results`` when its report is corrected) and every result accepted."""
+    if expected is not None and (sample.status != expected or sample.conclusion is None):
         raise ServiceError(
             _(
                 "Sample %(no)s is not concluded (status: %(status)s); only a "
@@ -263,6 +271,55 @@ def _readable(path: str | None) -> bool:
         return False
 
 
+# --- a conclusion that comes from a retest ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetestOutcome:
+    """The retest (复检) whose conclusion is the sample's final one (SAMR Order No. 15 (2019)
+    Art. 35 *(verify)*), as the report prints it."""
+
+    lab: str
+    reported_on: date
+    result: str
+    conclusion: Conclusion
+
+    @property
+    def upheld(self) -> bool:
+        """The initial unqualified conclusion confirmed (a retest is only of one)."""
+        return self.conclusion == Conclusion.UNQUALIFIED
+
+    def remark(self) -> str:
+        """备注: what the retest lab reported."""
+        verdict = "合格" if self.conclusion == Conclusion.QUALIFIED else "不合格"
+        text = f"复检：{self.lab}于{self.reported_on.isoformat()}报告{self.result}，复检结论为{verdict}"
+        if not self.upheld:
+            text += f"；单项判定冠以“{INITIAL}”的（如“{INITIAL}不合格”）为初检结果，经复检未予维持"
+        return text
+
+
+def final_retest(session: Session, sample: Sample) -> RetestOutcome | None:
+    """The sample's retest whose result gave its conclusion, if any.  A retest under way or
+    refused concludes nothing; nor does one the sample's conclusion no longer follows (the
+    conclusion withdrawn and derived again since)."""
+    retest = session.scalar(
+        select(Retest)
+        .where(Retest.sample_id == sample.id, Retest.status == RetestStatus.RETESTED)
+        .order_by(Retest.id.desc())
+        .limit(1)
+    )
+    if retest is None or retest.conclusion is None or retest.reported_on is None:
+        return None  # (a retested row has both: they are recorded together)
+    if retest.conclusion != sample.conclusion:
+        return None
+    return RetestOutcome(
+        lab=retest.lab.name if retest.lab else "/",
+        reported_on=retest.reported_on,
+        result=(retest.result_text or "").strip(),
+        conclusion=retest.conclusion,
+    )
+
+
 # --- what the PDF says -----------------------------------------------------------------------
 
 
@@ -348,11 +405,21 @@ def report_rows(
     results: list[SampleResult],
     inspection_type: InspectionType | None = None,
     bench: dict[int, BenchRecord] | None = None,
+    retest: RetestOutcome | None = None,
 ) -> list[ReportRow]:
     """The item table; a risk-monitoring report marks problem items (问题项目), never
-    合格/不合格.  检验方法 is the method the bench record says was used, else the item's."""
+    合格/不合格.  检验方法 is the method the bench record says was used, else the item's.
+    After a retest that did not uphold the initial conclusion, a row the first test did not
+    pass is marked as the initial result (初检不合格)."""
     worded = InspectionType.of(inspection_type).concludes_qualified
     bench = bench or {}
+    overruled = retest is not None and not retest.upheld
+
+    def verdict(result: SampleResult) -> str:
+        label = VERDICT_LABELS.get(result.verdict, "—")
+        if overruled and result.verdict in (VerdictValue.FAIL, VerdictValue.INCONCLUSIVE):
+            return f"{INITIAL}\n{label}"  # two lines in the narrow 单项判定 column
+        return label
 
     def method(result: SampleResult) -> str:
         record = bench.get(result.id)
@@ -365,7 +432,7 @@ def report_rows(
             unit=r.unit,
             limit=_plan_text(r) if r.is_microbiological else (r.limit_text or "/"),
             result=_result_text(r),
-            verdict=VERDICT_LABELS.get(r.verdict, "—")
+            verdict=verdict(r)
             if worded
             else inspection.item_label(InspectionType.RISK_MONITORING, r.verdict),
             method=method(r),
@@ -378,12 +445,27 @@ def conclusion_text(
     conclusion: Conclusion | None,
     results: list[SampleResult],
     inspection_type: InspectionType | None = None,
+    retest: RetestOutcome | None = None,
 ) -> str:
     """The standard wording, naming the failed items and their judgement bases; for risk
-    monitoring the problem items against their reference values (never 检验结论为不合格)."""
+    monitoring the problem items against their reference values (never 检验结论为不合格).
+    A conclusion from a retest says so (``retest_sentence``): after the first test's wording
+    when the retest upheld it, in its place when it did not."""
 
     def with_verdict(*verdicts):
         return [r for r in results if r.verdict in verdicts]
+
+    if retest is not None:
+        failed = with_verdict(VerdictValue.FAIL)
+        said = retest_sentence(
+            retest.lab,
+            retest.reported_on.isoformat(),
+            upheld=retest.upheld,
+            failures=[(r.item_name, r.judgement_basis) for r in failed],
+        )
+        if not retest.upheld:
+            return said
+        return conclusion_text(conclusion, results, inspection_type) + said
 
     worded = InspectionType.of(inspection_type).concludes_qualified
     if not worded and conclusion in (Conclusion.QUALIFIED, Conclusion.UNQUALIFIED):
@@ -431,15 +513,24 @@ def report_data(
     verify_link: str | None,
     replaces: Report | None = None,
     note: str = "",
+    retest: RetestOutcome | None = None,
 ) -> ReportData:
+    """What the PDF prints.  ``replaces``: the report a correction supersedes, or the
+    withdrawn report a new one follows (printed as withdrawn, with its day).  ``retest``:
+    the retest the conclusion comes from (stated in the conclusion and the remarks)."""
     visit, producer = sample.visit, sample.producer
     unit = visit.sampled_unit
     plan = sample.plan or (sample.task.plan if sample.task else None)
     production = sample.production_date.isoformat() if sample.production_date else ""
-    remarks = "；".join(x for x in (sample.remarks or "", _decision_rule_note(results), note) if x)
+    retested = retest.remark() if retest else ""
+    remarks = "；".join(
+        x for x in (sample.remarks or "", _decision_rule_note(results), retested, note) if x
+    )
     config = current_app.config
     kind = InspectionType.of(sample.inspection_type)
     bench = bench_records(results)
+    withdrawn_at = replaces.withdrawn_at if replaces and replaces.status.is_withdrawn else None
+    withdrawn = replaces is not None and replaces.status.is_withdrawn  # follows a withdrawal
     return ReportData(
         report_no=report_no,
         lab_name=sample.lab.name if sample.lab else config["LAB_NAME"],
@@ -462,15 +553,17 @@ def report_data(
         seal_state=sample.seal_state or "/",
         place=visit.place or unit.address or "/",
         items_summary=_items_summary(results),
-        conclusion_text=conclusion_text(sample.conclusion, results, kind),
+        conclusion_text=conclusion_text(sample.conclusion, results, kind, retest),
         issue_date=_local_date(issued_at) or "/",
         remarks=remarks,
         author=author.display_name,
         reviewer=reviewer.display_name if reviewer else "/",
         approver=approver.display_name if approver else "/",
-        rows=report_rows(results, kind, bench),
+        rows=report_rows(results, kind, bench, retest),
         verify_url=verify_link,
         replaces_no=replaces.report_no if replaces else None,
+        replaces_withdrawn=withdrawn,
+        replaces_withdrawn_on=_local_date(withdrawn_at),
         lab_address=config.get("LAB_ADDRESS", ""),
         lab_phone=config.get("LAB_PHONE", ""),
         cma_no=config.get("LAB_CMA_NO", ""),
@@ -491,7 +584,9 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
     """The preview: the report as it would be issued now, marked 草稿; nothing is saved."""
     current = _current_report(session, sample)
     results = _current_results(session, sample)
-    _check_ready(sample, results, correcting=current is not None)
+    _check_ready(
+        sample, results, expected=_expected_state(sample, current) or SampleStatus.CONCLUDED
+    )
     author, reviewer = signatories(results)
     data = report_data(
         sample,
@@ -502,7 +597,8 @@ def draft_pdf(session: Session, actor: User, sample: Sample) -> bytes:
         reviewer=reviewer,
         approver=actor,
         verify_link=None,
-        replaces=current,
+        replaces=current or withdrawn_predecessor(session, sample),
+        retest=final_retest(session, sample),
     )
     return ReportDocument(data, draft=True, font_path=_font_path()).build()
 
@@ -543,6 +639,48 @@ def current_report(session: Session, sample: Sample) -> Report | None:
 
 _current_report = current_report
 
+# A sample reopened before issue 18 §2 kept its report in force: the older rule let the lab
+# retest a reported sample, withdrawing its conclusion (reported → reopened) until the
+# report was corrected.  Once its retest rows are accepted it is concluded again (reopened →
+# concluded) with that report still in force.  Such a report is *stale*; the current rule
+# locks the record (``results._refuse_reported``) and the way out is the correction it was
+# waiting for: the superseding report, issued from the sample as it now stands.
+STALE_STATES = (SampleStatus.REOPENED, SampleStatus.CONCLUDED)
+
+
+def withdrawn_predecessor(session: Session, sample: Sample) -> Report | None:
+    """The withdrawn report a new report of ``sample`` follows: its latest report, when an
+    upheld objection withdrew it (Art. 39).  The new report names it as the report it
+    replaces; it stays withdrawn."""
+    latest = session.scalar(
+        select(Report).where(Report.sample_id == sample.id).order_by(Report.id.desc()).limit(1)
+    )
+    return latest if latest is not None and latest.status.is_withdrawn else None
+
+
+def successor_of(session: Session, report: Report) -> Report | None:
+    """The report issued in place of ``report`` (its correction, or for a withdrawn report
+    the new report that names it)."""
+    return report.superseded_by or session.scalar(
+        select(Report).where(Report.replaces_id == report.id).order_by(Report.id).limit(1)
+    )
+
+
+def is_stale(report: Report) -> bool:
+    """Whether ``report`` is in force for a sample reopened under the older rule."""
+    return report.status.is_issued and report.sample.status in STALE_STATES
+
+
+def _expected_state(sample: Sample, replaces: Report | None) -> SampleStatus | None:
+    """The sample's state a report may be issued from: concluded for a first report (or one
+    superseding a stale report once the sample is concluded again), reported for a
+    correction; None for a stale report's reopened sample (concluded when it is superseded)."""
+    if replaces is None:
+        return SampleStatus.CONCLUDED
+    if is_stale(replaces):
+        return SampleStatus.CONCLUDED if sample.status == SampleStatus.CONCLUDED else None
+    return SampleStatus.REPORTED
+
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
 def issue_report(
@@ -560,7 +698,17 @@ def issue_report(
     ``esign.sign`` (one for a batch).  ``issued_at`` defaults to now; loaders of past work
     (the demo's year) pass the time the report was issued.
     """
-    if _current_report(session, sample) is not None:
+    current = _current_report(session, sample)
+    if current is not None and is_stale(current):
+        raise ServiceError(
+            _(
+                "Sample %(no)s was reopened under the older rule while its report %(report)s "
+                "stayed in force: issue the superseding report from that report's page.",
+                no=sample.sample_no,
+                report=current.report_no,
+            )
+        )
+    if current is not None:
         raise ServiceError(
             _(
                 "Sample %(no)s already has an issued report; correct that report instead.",
@@ -568,7 +716,13 @@ def issue_report(
             )
         )
     return _issue(
-        session, actor, sample, base_url=base_url, signature=signature, issued_at=issued_at
+        session,
+        actor,
+        sample,
+        base_url=base_url,
+        signature=signature,
+        issued_at=issued_at,
+        follows=withdrawn_predecessor(session, sample),
     )
 
 
@@ -585,11 +739,18 @@ def correct_report(
 ) -> Report:
     """Issue a corrected report that replaces ``report``; the old one becomes SUPERSEDED.
     Signed by its approver as an issue is (``signature``).  ``note`` is printed in the
-    remarks (e.g. the retest conclusion it follows)."""
+    remarks.
+
+    A stale report (``is_stale``: its sample reopened under the older rule) is superseded
+    from the sample as it now stands: a reopened sample is first concluded from its current
+    results, all accepted (reopened → concluded), and becomes reported with the new report;
+    everything is checked before anything changes."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the correction."), field="reason")
     _check_correctable(report)
+    if is_stale(report):
+        _conclude_stale(session, actor, report, signature)
     return _issue(
         session,
         actor,
@@ -598,7 +759,25 @@ def correct_report(
         signature=signature,
         replaces=report,
         reason=reason,
+        note=note,
     )
+
+
+def _conclude_stale(
+    session: Session, actor: User, report: Report, signature: esign.Signature | None
+) -> None:
+    """Before a stale report is superseded: the signature, every current result accepted and
+    the approver checked; then a reopened sample concluded from those results (audited as
+    the supervisor's ``conclude``)."""
+    sample = report.sample
+    esign.check(signature, actor, esign.Meaning.APPROVAL)
+    results = _current_results(session, sample)
+    _check_ready(sample, results, expected=_expected_state(sample, report))
+    _check_approver(session, actor, sample, results)
+    lifecycle.check(actor, report, "supersede")
+    if sample.status == SampleStatus.REOPENED:
+        lifecycle.check(actor, sample, "conclude")
+        derive_conclusion(session, sample, actor=actor)
 
 
 @writes(Role.SUPERVISOR, message=ONLY_SUPERVISORS)
@@ -665,25 +844,32 @@ def _issue(
     reason: str | None = None,
     issued_at: datetime | None = None,
     note: str = "",
+    follows: Report | None = None,
 ) -> Report:
+    """Issue the report of ``sample``: a first report, or one that supersedes ``replaces``.
+    ``follows``: the withdrawn report a first report replaces (named on the record and the
+    PDF; it stays withdrawn)."""
     esign.check(signature, actor, esign.Meaning.APPROVAL)
     if not base_url:
         raise ServiceError(
             _("Set BASE_URL: the QR code needs the absolute address of the verification page.")
         )
     results = _current_results(session, sample)
-    _check_ready(sample, results, correcting=replaces is not None)
+    expected = _expected_state(sample, replaces)
+    _check_ready(sample, results, expected=expected or SampleStatus.CONCLUDED)
+    # The sample becomes reported: a first report, or one superseding a stale report.
+    reporting = expected == SampleStatus.CONCLUDED
     author, reviewer = _check_approver(session, actor, sample, results)
     _log_setup_warnings()
     # The tables decide before the PDF is built: the new report (the approver is not its
-    # author), the sample (concluded → reported) or the report it replaces (superseded).
+    # author), the sample (concluded → reported), the report it replaces (superseded).
     authors = {"author_id": author.id, "reviewer_id": reviewer.id if reviewer else None}
     create, first_state = lifecycle.start(
         actor, Report, "reissue" if replaces else "issue", done_by=authors
     )
-    if replaces is None:
+    if reporting:
         lifecycle.check(actor, sample, "report")
-    else:
+    if replaces is not None:
         lifecycle.check(actor, replaces, "supersede")
     issued_at = issued_at or clock.now()
     report_no = next_report_no(session, sample, issued_at)
@@ -697,8 +883,9 @@ def _issue(
         reviewer=reviewer,
         approver=actor,
         verify_link=verify_url(base_url, token),
-        replaces=replaces,
+        replaces=replaces or follows,
         note=note,
+        retest=final_retest(session, sample),
     )
     pdf = ReportDocument(data, font_path=_font_path()).build()
     report = Report(
@@ -715,7 +902,7 @@ def _issue(
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         verify_token=token,
-        replaces=replaces,
+        replaces=replaces or follows,
         correction_reason=reason,
     )
     session.add(report)
@@ -745,6 +932,7 @@ def _issue(
             "sample_no": sample_no,
             "sha256": report.sha256,
             "replaces": replaces.report_no if replaces else None,
+            "replaces_withdrawn": follows.report_no if follows else None,
             "signed": esign.Meaning.APPROVAL,
         },
         reason=reason,
@@ -754,7 +942,7 @@ def _issue(
         lifecycle.transition(
             session, actor, replaces, "supersede", reason=reason, new={"superseded_by": report_no}
         )
-    else:
+    if reporting:
         _start_service_clock(session, sample, clock.local_date(issued_at))
         lifecycle.transition(
             session,

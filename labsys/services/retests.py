@@ -36,6 +36,7 @@ from labsys.core import clock
 from labsys.models import (
     Applicant,
     Conclusion,
+    FollowUp,
     Lab,
     ResultStatus,
     Retest,
@@ -208,6 +209,7 @@ def apply_for_retest(
         "conclusion_received_on",
     )
     require(applied_on, _("Enter the date of the application."), "applied_on")
+    _check_received_on(session, sample, conclusion_received_on)
     concluded = clock.local_date(sample.concluded_at) if sample.concluded_at else None
     if concluded and conclusion_received_on < concluded:
         raise ServiceError(
@@ -254,6 +256,34 @@ def apply_for_retest(
         },
     )
     return retest
+
+
+def _check_received_on(session: Session, sample: Sample, received_on: date) -> None:
+    """Art. 30 *(verify)*: the 7 working days count from the day the applicant received the
+    conclusion, so that day must be one that happened: not in the future, and not before
+    the conclusion was served (the notification recorded on the follow-up: no applicant, the
+    sampled unit or the labelled producer, received it earlier)."""
+    _not_after_today(received_on, "conclusion_received_on")
+    notified = session.scalar(select(FollowUp.notified_on).where(FollowUp.sample_id == sample.id))
+    if notified is None:
+        raise ServiceError(
+            _(
+                "Art. 30: the 7 working days count from the day the conclusion was received: "
+                "record the notification (the day the sampled unit received it) first."
+            ),
+            field="conclusion_received_on",
+        )
+    if received_on < notified:
+        raise ServiceError(
+            _(
+                "The applicant cannot have received the conclusion on %(day)s: it was served "
+                "on %(notified)s (the notification recorded). Art. 30: the 7 working days "
+                "count from the day it was received.",
+                day=received_on.isoformat(),
+                notified=notified.isoformat(),
+            ),
+            field="conclusion_received_on",
+        )
 
 
 def _decision_day(retest: Retest, decided_on: date) -> None:
@@ -536,7 +566,8 @@ def record_retest_result(
             conclusion=conclusion.title,
         )
         if in_force is not None:
-            note = f"复检结论（《食品安全抽样检验管理办法》第三十五条）：{lab}于{reported_on.isoformat()}报告{result}，复检结论为{_conclusion_zh(conclusion)}"
+            # The superseding report states the retest (reports.final_retest: the lab, the
+            # day, the result, whether the initial conclusion was upheld).
             reports.correct_report(
                 session,
                 actor,
@@ -544,13 +575,7 @@ def record_retest_result(
                 reason=reason[:2000],
                 base_url=base_url,
                 signature=signature,
-                note=note[:500],
             )
         if conclusion == Conclusion.QUALIFIED:
             disposals.close_if_under_way(session, actor, sample, reason=reason, on=reported_on)
     return retest
-
-
-def _conclusion_zh(conclusion: Conclusion) -> str:
-    """The report's language is Chinese whatever the page's."""
-    return "合格" if conclusion == Conclusion.QUALIFIED else "不合格"

@@ -175,6 +175,11 @@ def _detail_page(sample: Sample, bound=None):
         for key, blank in step_forms.items():
             if blank._prefix == bound._prefix:
                 step_forms[key] = bound
+    record = context["record"]
+    if record is not None and record.notified_on is not None:
+        # The conclusion is not received before it was served (Art. 30; the service checks).
+        received = step_forms[("retest", "apply")].conclusion_received_on
+        received.render_kw = {**(received.render_kw or {}), "min": record.notified_on.isoformat()}
     return render_template(
         "followup/detail.html",
         sample=sample,

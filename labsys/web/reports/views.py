@@ -183,11 +183,20 @@ def report_list():
     )
 
 
+def _detail_page(report: Report, form: CorrectionForm):
+    return render_template(
+        "reports/detail.html",
+        report=report,
+        form=form,
+        stale=reports.is_stale(report),
+        successor=reports.successor_of(db.session, report) if report.status.is_withdrawn else None,
+    )
+
+
 @bp.route("/<int:report_id>")
 @roles_required(*READERS)
 def detail(report_id: int):
-    report = _report_or_404(report_id)
-    return render_template("reports/detail.html", report=report, form=CorrectionForm())
+    return _detail_page(_report_or_404(report_id), CorrectionForm())
 
 
 @bp.route("/<int:report_id>.pdf")
@@ -226,7 +235,7 @@ def correct(report_id: int):
                 "success",
             )
             return redirect(url_for("reports.detail", report_id=new.id))
-    return render_template("reports/detail.html", report=report, form=form), 422
+    return _detail_page(report, form), 422
 
 
 @bp.route("/zip")

@@ -33,7 +33,7 @@ from labsys.models import (
     TestItem,
     VerdictValue,
 )
-from labsys.services import assignments, bench, corrections, esign, traceability
+from labsys.services import assignments, bench, corrections, esign, reports, traceability
 from labsys.services import results as svc
 from labsys.services import sampling as sampling_svc
 from labsys.services.results_import import (
@@ -511,6 +511,8 @@ def return_result(result_id: int):
 def sample_results(sample_id: int):
     sample = _sample_or_404(sample_id)
     rows = queries.all_results(db.session, sample)
+    stale = sample.status in reports.STALE_STATES
+    in_force = reports.current_report(db.session, sample) if stale else None
     return render_template(
         "results/sample.html",
         sample=sample,
@@ -518,6 +520,7 @@ def sample_results(sample_id: int):
         shown=_shown(rows),
         retest_form=RetestForm(),
         bench_records=bench_queries.records_of(db.session, rows),
+        stale_report=in_force if in_force and reports.is_stale(in_force) else None,
     )
 
 
