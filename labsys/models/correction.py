@@ -40,7 +40,7 @@ class CorrectionStatus(TitledEnum):
             cls.PENDING: _l("Awaiting approval"),
             cls.APPROVED: _l("Approved"),
             cls.REJECTED: _l("Rejected"),
-            cls.WITHDRAWN: _l("Withdrawn"),
+            cls.WITHDRAWN: _l("Withdrawn by the requester"),
         }
 
     @property

@@ -451,15 +451,15 @@ class ReportDocument:
         """The line under the masthead naming the report this one replaces."""
         d = self.data
         if d.replaces_withdrawn:
-            return f"本报告替代已撤回的 {d.replaces_no} 号报告"
+            return f"本报告替代已撤销的 {d.replaces_no} 号报告"
         return f"本报告替代 {d.replaces_no} 号报告"
 
     def _remarks(self) -> str:
         d = self.data
         parts = [d.remarks] if d.remarks else []
         if d.replaces_no and d.replaces_withdrawn:
-            when = f"（该报告于{d.replaces_withdrawn_on}撤回）" if d.replaces_withdrawn_on else ""
-            parts.append(f"本报告替代已撤回的 {d.replaces_no} 号报告{when}。")
+            when = f"（该报告于{d.replaces_withdrawn_on}撤销）" if d.replaces_withdrawn_on else ""
+            parts.append(f"本报告替代已撤销的 {d.replaces_no} 号报告{when}。")
         elif d.replaces_no:
             parts.append(f"本报告替代 {d.replaces_no} 号报告，原报告作废。")
         return "；".join(parts) or "/"

@@ -2,7 +2,7 @@
 objection upheld by withdrawing the conclusion (SAMR Order No. 15 (2019) Art. 39) withdraws
 the report; when the sample is concluded again, the report issued for it references the
 withdrawn report, on the record (``replaces``, the audit trail) and on the PDF ("本报告替代已
-撤回的 … 号报告", the wording of a supersession), while the withdrawn one stays withdrawn."""
+撤销的 … 号报告", the wording of a supersession), while the withdrawn one stays withdrawn."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_the_new_report_names_the_withdrawn_one(withdrawn, boss):
     assert (first.status, first.superseded_by_id) == (ReportStatus.WITHDRAWN, None)
     assert sample.status == SampleStatus.REPORTED and second.correction_reason is None
     first_page = pdf_pages(second.pdf)[0]
-    assert f"本报告替代已撤回的{first.report_no}号报告" in first_page
+    assert f"本报告替代已撤销的{first.report_no}号报告" in first_page
     assert "原报告作废" not in first_page  # the wording of a supersession is not borrowed
     entry = db.session.scalar(
         select(AuditEntry).where(
@@ -113,7 +113,7 @@ def test_the_new_report_names_the_withdrawn_one(withdrawn, boss):
 def test_the_preview_names_the_withdrawn_one_too(withdrawn, boss):
     sample, first = withdrawn
     draft = reports.draft_pdf(db.session, boss, sample)
-    assert f"本报告替代已撤回的{first.report_no}号报告" in pdf_pages(draft)[0]
+    assert f"本报告替代已撤销的{first.report_no}号报告" in pdf_pages(draft)[0]
 
 
 def test_a_first_report_names_nothing(concluded_sample, boss):
@@ -130,7 +130,7 @@ def test_after_a_second_withdrawal_the_latest_one_is_named(withdrawn, boss):
     db.session.commit()
     third = _issue(sample, boss)
     assert (third.replaces_id, second.status) == (second.id, ReportStatus.WITHDRAWN)
-    assert f"本报告替代已撤回的{second.report_no}号报告" in pdf_pages(third.pdf)[0]
+    assert f"本报告替代已撤销的{second.report_no}号报告" in pdf_pages(third.pdf)[0]
 
 
 def test_the_pages_link_both_ways(withdrawn, boss, login, client, post, make_user):
