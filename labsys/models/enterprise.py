@@ -11,7 +11,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import RiskGrade
 from labsys.models.reference import Region
-from labsys.models.search import char_indexes, trigram_indexes
+from labsys.models.search import trigram_indexes
 
 
 class Enterprise(Base):
@@ -37,7 +37,6 @@ class Enterprise(Base):
         # Licence-number prefix search (migration 0004).
         Index("ix_enterprises_licence_no", "licence_no"),
         *trigram_indexes("enterprises"),  # free-text search (PostgreSQL; FTS5 on SQLite)
-        *char_indexes("enterprises"),  # 1-2 character searches (PostgreSQL)
     )
     __mapper_args__ = {"version_id_col": version_id}
 

@@ -12,7 +12,7 @@ from labsys.core import clock
 from labsys.models.base import Base, UTCDateTime, str_enum
 from labsys.models.enums import Conclusion, TitledEnum
 from labsys.models.sampling import Sample
-from labsys.models.search import char_indexes, trigram_indexes
+from labsys.models.search import trigram_indexes
 from labsys.models.user import User
 
 
@@ -103,7 +103,6 @@ class Report(Base):
         Index("ix_reports_sample", "sample_id", "id"),
         Index("ix_reports_status", "status", "id"),
         *trigram_indexes("reports"),  # free-text search (PostgreSQL; FTS5 on SQLite)
-        *char_indexes("reports"),  # 1-2 character searches (PostgreSQL)
     )
 
     def __repr__(self) -> str:

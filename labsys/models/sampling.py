@@ -26,7 +26,7 @@ from labsys.models.enums import (
 )
 from labsys.models.planning import Plan, Task
 from labsys.models.reference import Lab
-from labsys.models.search import char_indexes, trigram_indexes
+from labsys.models.search import trigram_indexes
 from labsys.models.user import User
 
 # Sample.remarks is TEXT; the forms and the service hold it to this many characters.
@@ -229,7 +229,6 @@ class Sample(Base):
         Index("ix_samples_sampler", "sampler_id", "id"),
         Index("ix_samples_received_at", "received_at"),  # the lab's "received today" list
         *trigram_indexes("samples"),  # free-text search (PostgreSQL; FTS5 on SQLite)
-        *char_indexes("samples"),  # 1-2 character searches (PostgreSQL)
         CheckConstraint(
             "shelf_life_days IS NULL OR shelf_life_days > 0", name="shelf_life_positive"
         ),

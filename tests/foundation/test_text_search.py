@@ -340,13 +340,15 @@ def test_a_short_query_does_not_use_the_fts_table(db):
 
 
 def test_the_indexes_are_the_searched_columns(db):
-    """Migration 0039 built what models.search.SEARCHED names."""
+    """Migrations 0039 and 0046 built what models.search.SEARCHED names."""
     if db.engine.dialect.name == "postgresql":
         inspector = inspect(db.engine)
         for table, columns in SEARCHED.items():
-            indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes(table)}
+            indexes = {ix["name"]: ix for ix in inspector.get_indexes(table)}
             for column in columns:
-                assert indexes[trigram_index_name(table, column)] == [column]
+                assert indexes[trigram_index_name(table, column)]["column_names"] == [column]
+                expression = indexes[char_index_name(table, column)]["expressions"]
+                assert expression == [f"string_to_array(lower({column}::text), NULL::text)"]
         return
     for table, columns in SEARCHED.items():
         found = db.session.execute(text(f"SELECT name FROM pragma_table_info('{table}_fts')"))
