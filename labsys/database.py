@@ -24,6 +24,10 @@ write_intent: ContextVar[bool] = ContextVar("labsys_write_intent", default=True)
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
+    elif engine.dialect.name == "postgresql":
+        from labsys.models.search import decide_on
+
+        decide_on(engine)  # 1-2 character searches by the character index, when rare
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -1,20 +1,32 @@
 """Free-text search (labsys.models.search.contains_text) on both databases: the same rows
 as the rule (labsys.core.search.contains) and as the LIKE it replaced, for Chinese and
-ASCII, 1- to 3+-character and hostile queries; the index kept in step with the rows; and
-the index actually used (EXPLAIN)."""
+ASCII, 1- to 3+-character and hostile queries, with and without PostgreSQL's character
+path; the index kept in step with the rows; and the index actually used (EXPLAIN), the
+character index only when the statistics call a character rare."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.sql import visitors
 
 from labsys.core import search
 from labsys.models import Conclusion, Enterprise, Report, Role, Sample
-from labsys.models.search import SEARCHED, contains_text, trigram_index_name
+from labsys.models import search as text_search
+from labsys.models.search import (
+    SEARCHED,
+    ContainsText,
+    char_index_name,
+    contains_text,
+    decide,
+    force_characters,
+    trigram_index_name,
+)
 
 from factories import valid_uscc
 
@@ -122,7 +134,15 @@ def test_the_statement_cache_keeps_short_and_long_queries_apart(db, enterprises)
         assert _ids(db, contains_text(q, Enterprise.name)) == expected, q
 
 
-def test_several_columns(db, make_sample, make_category):
+@pytest.fixture(params=[None, True, False], ids=["statistics", "characters", "likes"])
+def forced(request):
+    """The character path (PostgreSQL) as the statistics decide, always, or never."""
+    token = force_characters.set(request.param)
+    yield request.param
+    force_characters.reset(token)
+
+
+def test_several_columns(db, make_sample, make_category, forced):
     category = make_category("粮食加工品", "小麦粉")
     samples = [make_sample(category, food_name=name) for name in ("富强粉", "纯牛奶", "TEST")]
     for q in [
@@ -133,6 +153,9 @@ def test_several_columns(db, make_sample, make_category):
         "TEST",
         "est",
         "t",
+        "奶",
+        "强粉",
+        "T",
     ]:
         expected = {
             s.id
@@ -239,6 +262,37 @@ def test_any_text_and_query(db, names, q):
         db.session.rollback()
 
 
+SHORT_TEXT = list("%_\\aAbBzZ 米麦粉牛奶鹅")
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    names=st.lists(st.text(st.sampled_from(SHORT_TEXT), max_size=8), min_size=1, max_size=6),
+    q=st.text(st.sampled_from(SHORT_TEXT), min_size=1, max_size=2),
+    forced=st.sampled_from([None, True, False]),
+)
+def test_a_short_query_with_or_without_the_character_index(db, names, q, forced):
+    """1-2 characters: the rule's rows whether PostgreSQL narrows by the characters' index
+    or not (on SQLite the three are the same LIKE)."""
+    rows = [
+        Enterprise(name=name, uscc=valid_uscc(n), address="北京市")
+        for n, name in enumerate(names, start=6000)
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    token = force_characters.set(forced)
+    try:
+        condition = contains_text(q, Enterprise.name)
+        expected = {row.id for row in rows if search.contains(row.name, q)}
+        if condition is None:
+            assert not expected
+        else:
+            assert _ids(db, condition) == expected
+    finally:
+        force_characters.reset(token)
+        db.session.rollback()
+
+
 def _plan(db, statement) -> str:
     compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN QUERY PLAN" if db.engine.dialect.name == "sqlite" else "EXPLAIN"
@@ -286,13 +340,15 @@ def test_a_short_query_does_not_use_the_fts_table(db):
 
 
 def test_the_indexes_are_the_searched_columns(db):
-    """Migration 0039 built what models.search.SEARCHED names."""
+    """Migrations 0039 and 0046 built what models.search.SEARCHED names."""
     if db.engine.dialect.name == "postgresql":
         inspector = inspect(db.engine)
         for table, columns in SEARCHED.items():
-            indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes(table)}
+            indexes = {ix["name"]: ix for ix in inspector.get_indexes(table)}
             for column in columns:
-                assert indexes[trigram_index_name(table, column)] == [column]
+                assert indexes[trigram_index_name(table, column)]["column_names"] == [column]
+                expression = indexes[char_index_name(table, column)]["expressions"]
+                assert expression == [f"string_to_array(lower({column}::text), NULL::text)"]
         return
     for table, columns in SEARCHED.items():
         found = db.session.execute(text(f"SELECT name FROM pragma_table_info('{table}_fts')"))
@@ -338,3 +394,95 @@ def test_every_list_searches_through_contains_text(db, q):
         else:
             assert ("_fts MATCH" in sql) == search.indexed(q), name
             assert "LIKE" in sql and "ESCAPE '\\'" in sql, name
+
+
+@pytest.fixture
+def analyzed(db):
+    """PostgreSQL: 2,000 enterprises named 某某食品公司<n>, one 鹅业公司 (1 row in 2,001:
+    rarer than ``RARE``), and their statistics."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the character index is PostgreSQL's")
+    db.session.execute(
+        insert(Enterprise),
+        [
+            {"name": f"某某食品公司{n}", "uscc": valid_uscc(7000 + n), "address": "北京市"}
+            for n in range(2000)
+        ],
+    )
+    goose = Enterprise(name="鹅业公司", uscc=valid_uscc(9999), address="北京市")
+    db.session.add(goose)
+    db.session.commit()
+    db.session.execute(text("ANALYZE enterprises"))
+    db.session.commit()
+    text_search.forget_statistics()
+    yield goose
+    text_search.forget_statistics()
+
+
+def _decided(db, q: str):
+    statement = select(Enterprise.id).where(contains_text(q, Enterprise.name))
+    return decide(statement, db.session.connection())
+
+
+def _char_params(statement) -> list[str]:
+    """The characters the statement's search asks the character index for."""
+    (element,) = [e for e in visitors.iterate(statement) if isinstance(e, ContainsText)]
+    return [p.value for p in element.char_params]
+
+
+def _char_plan(db, statement) -> str:
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    return _plan(db, statement)
+
+
+@pytest.mark.parametrize("q", ["鹅", "鹅业", "鹅公", "z"])
+def test_a_rare_character_is_found_by_the_character_index(db, analyzed, q):
+    """EXPLAIN: the rows holding the rare character come from ix_enterprises_name_chars,
+    looked up by id; only the rare characters are asked for (鹅公: 鹅, not the frequent 公);
+    the statement the session runs is the decided one (the engine's event)."""
+    statement = _decided(db, q)
+    assert char_index_name("enterprises", "name") in _char_plan(db, statement)
+    assert _char_params(statement) == [q.replace("公", "")]
+    executed = []
+
+    def record(_conn, _cursor, sql, *_args):
+        executed.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        found = _ids(db, contains_text(q, Enterprise.name))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert found == ({analyzed.id} if search.contains(analyzed.name, q) else set())
+    assert "string_to_array" in executed[-1]
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("q", ["食品", "公", "某某"])
+def test_frequent_characters_keep_the_likes(db, analyzed, q):
+    statement = _decided(db, q)
+    assert not _char_params(statement)
+    assert char_index_name("enterprises", "name") not in _char_plan(db, statement)
+    db.session.rollback()
+
+
+def test_no_statistics_keep_the_likes(db, analyzed, monkeypatch):
+    """An index not analyzed yet (as right after creating it on a table without
+    statistics) is "unknown": the condition stays the LIKEs."""
+    key = (db.engine.url.render_as_string(), char_index_name("enterprises", "name"))
+    monkeypatch.setitem(text_search._statistics, key, (time.monotonic(), None))
+    statement = _decided(db, "鹅")
+    assert not _char_params(statement)
+    assert char_index_name("enterprises", "name") not in _char_plan(db, statement)
+    db.session.rollback()
+
+
+def test_other_cased_scripts_keep_the_likes(db, analyzed):
+    """Greek, Cyrillic, accented Latin: Python's and PostgreSQL's lower case may differ
+    (final sigma), so the characters are not asked for."""
+    token = force_characters.set(True)
+    try:
+        assert not _char_params(_decided(db, "Σ"))
+        assert _char_params(_decided(db, "鹅")) == ["鹅"]
+    finally:
+        force_characters.reset(token)
