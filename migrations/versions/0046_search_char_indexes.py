@@ -1,7 +1,7 @@
 """1- and 2-character searches: a GIN index of each searched column's characters (PostgreSQL)
 
 Revision ID: 0046
-Revises: 0043
+Revises: 0045
 
 Issue #19 §3: a query of 1 or 2 characters (米, 鹅, 牛奶) holds no trigram, so the pg_trgm
 indexes of 0039 cannot narrow it, and a rare or absent one read the whole table (395 ms at
@@ -19,7 +19,7 @@ answered by the LIKE).
 from alembic import op
 
 revision = "0046"
-down_revision = "0043"
+down_revision = "0045"
 branch_labels = None
 depends_on = None
 
