@@ -136,9 +136,13 @@ def served_settings(config, threads: int) -> dict:
     three new connections a request, each a PostgreSQL backend or a pgbouncer login, closed
     again when returned).  A pool size set in the settings is kept."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import QueuePool
 
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+    postgres = make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+    # Another pool class (NullPool behind pgbouncer, say) takes no pool size.
+    pooled = options.get("poolclass") in (None, QueuePool)
+    if postgres and pooled:
         options.setdefault("pool_size", threads)
     return {"SQLALCHEMY_ENGINE_OPTIONS": options}
 

@@ -96,3 +96,21 @@ def test_a_pool_size_in_the_settings_is_kept():
     assert served_settings(own, 8)["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 3}
     sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:///labsys.sqlite3"}
     assert served_settings(sqlite, 8) == {"SQLALCHEMY_ENGINE_OPTIONS": {}}
+
+
+def test_a_pool_without_a_size_is_left_as_set():
+    """NullPool (a common choice behind pgbouncer) takes no pool_size: the served app must
+    still build its engine."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from labsys.commands.serve import served_settings
+
+    postgres = "postgresql+psycopg://labsys@db.example/labsys"
+    config = {
+        "SQLALCHEMY_DATABASE_URI": postgres,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
+    }
+    options = served_settings(config, 8)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options == {"poolclass": NullPool}
+    create_engine(postgres, **options).dispose()  # no TypeError: nothing is connected
