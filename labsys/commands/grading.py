@@ -68,6 +68,16 @@ def write_rows(rows: list[dict], fields: list[str], fmt: str) -> None:
 def grades_command(grade, region, day, username, fmt):
     """Every enterprise's risk grade (A low … D high) by the grading rules, and why."""
     today = day.date() if day else clock.today()
+    if username and today != clock.today():
+        # A recorded grade is dated the day it is recorded: one dated ahead would end the
+        # grades set by hand before their last day, one dated back would rewrite history.
+        fail(
+            _(
+                "error: --recompute records the grades as of today (%(today)s); --date only "
+                "lists the grades as of another day",
+                today=clock.today().isoformat(),
+            )
+        )
     if username:
         actor = users.get_by_username(db.session, username)
         if actor is None or not actor.active:

@@ -3,19 +3,21 @@
 import csv
 import io
 import json
+from datetime import date
+
+from sqlalchemy import func, select
 
 from labsys.extensions import db
-from labsys.models import Role
+from labsys.models import GradeChange, Role
 from labsys.services import api_tokens
 from labsys.services.access import SYSTEM
 
 
-def test_grades_on_the_command_line(app, history, make_user):
+def test_grades_on_the_command_line(app, history, make_user, freeze_clock):
+    freeze_clock(date(2026, 11, 30))
     make_user("boss", Role.SUPERVISOR)
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=["risk", "grades", "--date", "2026-11-30", "--format", "json", "--recompute", "boss"],
-    )
+    result = runner.invoke(args=["risk", "grades", "--format", "json", "--recompute", "boss"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     first = rows[0]
@@ -33,6 +35,19 @@ def test_grades_on_the_command_line(app, history, make_user):
     assert {r["grade"] for r in parsed} <= {"A", "B", "C", "D"} and len(parsed) == len(rows)
     refused = runner.invoke(args=["risk", "grades", "--recompute", "nobody"])
     assert refused.exit_code == 1
+
+
+def test_recompute_records_as_of_today_only(app, history, make_user, freeze_clock):
+    """A grade change dated ahead would end the grades set by hand early; one dated back
+    would rewrite the history: --date with --recompute is refused, nothing recorded."""
+    freeze_clock(date(2026, 11, 30))
+    make_user("boss", Role.SUPERVISOR)
+    runner = app.test_cli_runner()
+    for day in ("2030-01-01", "2026-01-01"):
+        refused = runner.invoke(args=["risk", "grades", "--date", day, "--recompute", "boss"])
+        assert refused.exit_code == 1
+        assert "--recompute" in refused.output and "2026-11-30" in refused.output
+    assert db.session.scalar(select(func.count()).select_from(GradeChange)) == 0
 
 
 def test_grades_in_the_api(app, history, make_user):
