@@ -34,7 +34,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select, text, union
 from sqlalchemy.orm import Session
 
 from labsys.core import clock, grades, hazards
@@ -456,6 +456,17 @@ def _grade_entry(change: GradeChange, reason: str | None = None) -> audit.Change
     )
 
 
+def _one_grader_at_a_time(session: Session, enterprise: Enterprise | None = None) -> None:
+    """Recomputing and setting or clearing a grade by hand take turns (PostgreSQL; SQLite
+    lets one writer in anyway): a recompute that read no grade set by hand must not write
+    over one committed meanwhile.  Each takes the same table lock first, before touching an
+    enterprise's row (in either order they would deadlock), and reads the grade again."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE grade_changes IN SHARE ROW EXCLUSIVE MODE"))
+        if enterprise is not None:
+            session.refresh(enterprise, ["risk_grade"])
+
+
 @writes(Role.SUPERVISOR)
 def recompute(session: Session, actor: User, today: date | None = None) -> Recomputed:
     """Grade every enterprise; record a change (history row, audit entry) only where the grade
@@ -463,6 +474,7 @@ def recompute(session: Session, actor: User, today: date | None = None) -> Recom
     ``kept``); one past its last day is replaced by the rules' grade, recorded even when it
     is the same grade."""
     today = today or clock.today()
+    _one_grader_at_a_time(session)
     graded = grade_enterprises(session, today)
     current = dict(session.execute(select(Enterprise.id, Enterprise.risk_grade)).all())
     by_hand = hand_grades(session, today)
@@ -533,6 +545,7 @@ def set_grade_by_hand(
     today = today or clock.today()
     new = _clean_grade(grade)
     note = _clean_note(reason)
+    _one_grader_at_a_time(session, enterprise)
     if hold_until is not None and hold_until < today:
         raise ServiceError(
             _("The last day of the grade set by hand cannot be before today."),
@@ -569,6 +582,7 @@ def clear_grade_by_hand(
     """End ``enterprise``'s grade set by hand now: the rules grade it again (recorded, even
     when the grade is the same).  Refused when no grade set by hand is in force."""
     today = today or clock.today()
+    _one_grader_at_a_time(session, enterprise)
     if not hand_grades(session, today, [enterprise.id]).get(enterprise.id):
         raise ServiceError(_("%(name)s has no grade set by hand in force.", name=enterprise.name))
     note = (reason or "").strip()[:MAX_NOTE] or None

@@ -259,3 +259,50 @@ def test_the_command_line_recompute_keeps_it_and_says_so(graded, boss, app, free
     )
     db.session.refresh(producer)
     assert producer.risk_grade is RiskGrade.B and _changes() == rows
+
+
+def test_a_grade_set_by_hand_while_recomputing_is_not_written_over(graded, boss, app):
+    """A supervisor sets a grade by hand while a recompute (which read none) is writing:
+    the hand-set grade waits for the recompute, then holds."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("table locks: PostgreSQL (SQLite lets one writer in at a time anyway)")
+    import threading
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from labsys.models import Enterprise, User
+
+    producer_id, boss_id = graded["producer"].id, boss.id
+    first = Session(bind=db.engine)
+    grading.recompute(first, first.get(User, boss_id), TODAY)  # holds the lock, uncommitted
+    outcome: list = []
+
+    def supervisor_sets_it():
+        with app.app_context():
+            other = Session(bind=db.engine)
+            try:
+                grading.set_grade_by_hand(
+                    other,
+                    other.get(User, boss_id),
+                    other.get(Enterprise, producer_id),
+                    grade="B",
+                    reason=REASON,
+                    today=TODAY,
+                )
+                other.commit()
+                outcome.append("set")
+            finally:
+                other.close()
+
+    thread = threading.Thread(target=supervisor_sets_it)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive()  # waiting for the recompute
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert outcome == ["set"]
+    db.session.expire_all()
+    assert db.session.get(Enterprise, producer_id).risk_grade is RiskGrade.B
+    assert grading.recompute(db.session, boss, TODAY).kept == 1
