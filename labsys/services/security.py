@@ -112,13 +112,29 @@ def _count_failure(
     return counter.locked_until is not None
 
 
+def _address_failures(counter: LoginThrottle) -> dict[str, int]:
+    """The addresses the account's failures came from, each with how many, oldest first
+    (a list, as first recorded, counts none: such an address is never offered)."""
+    noted = json.loads(counter.addresses) if counter.addresses else {}
+    return noted if isinstance(noted, dict) else dict.fromkeys(noted, 0)
+
+
 def _addresses(counter: LoginThrottle) -> list[str]:
-    return list(json.loads(counter.addresses)) if counter.addresses else []
+    return list(_address_failures(counter))
 
 
 def _note_address(counter: LoginThrottle, address: str) -> None:
-    seen = [a for a in _addresses(counter) if a != address]
-    counter.addresses = json.dumps([*seen, address][-MAX_ADDRESSES:])
+    noted = _address_failures(counter)
+    count = noted.pop(address, 0) + 1  # moved to the newest end
+    noted[address] = count
+    counter.addresses = json.dumps(dict(list(noted.items())[-MAX_ADDRESSES:]))
+
+
+def _only_this_account(address_counter: LoginThrottle, noted: dict[str, int]) -> bool:
+    """Whether every failure the address's counter holds can be this account's: an address
+    that also failed on other accounts (a spray that tried this one too) is not offered,
+    however the administrator trusts the colleague."""
+    return address_counter.failures <= noted.get(address_counter.key, 0)
 
 
 def login_succeeded(session: Session, user: User, address: str | None) -> None:
@@ -159,10 +175,11 @@ def account_lock(session: Session, user: User) -> AccountLock | None:
     counter = _counter(session, ACCOUNT, _account_key(user))
     if counter is None:
         return None
-    addresses = _address_counters(session, _addresses(counter))
+    noted = _address_failures(counter)
+    addresses = _address_counters(session, list(noted))
     lock = AccountLock(
         account=counter if _locked(counter, now) else None,
-        addresses=tuple(c for c in addresses if _locked(c, now)),
+        addresses=tuple(c for c in addresses if _locked(c, now) and _only_this_account(c, noted)),
     )
     return lock if lock.account is not None or lock.addresses else None
 
@@ -209,6 +226,21 @@ def unlock_account(
                 "%(addresses)s: no failed login of %(name)s came from there lately, so this "
                 "page does not unlock it.",
                 addresses=", ".join(strangers),
+                name=user.username,
+            )
+        )
+    noted = _address_failures(counter) if counter is not None else {}
+    others = [
+        c.key
+        for c in _address_counters(session, wanted, lock=True)
+        if _locked(c, now) and not _only_this_account(c, noted)
+    ]
+    if others:
+        raise ServiceError(
+            _(
+                "%(addresses)s: more failed logins came from there than %(name)s's own, so "
+                "other accounts were tried from there too: its lock ends at its time.",
+                addresses=", ".join(others),
                 name=user.username,
             )
         )

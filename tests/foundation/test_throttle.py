@@ -220,7 +220,8 @@ def test_unlocking_an_account_offers_and_lifts_the_lock_of_the_address_it_failed
 
     admin, page = _admin_page(app, make_user, ann.id)
     assert 'data-testid="login-lock"' in page
-    assert 'value="10.0.0.1" checked' in page and "10.6.6.6" not in page
+    # Offered, not ticked: the administrator ticks the colleague's own computer.
+    assert 'value="10.0.0.1">' in page and "10.6.6.6" not in page
 
     # A crafted request naming an address the account never failed from unlocks nothing.
     refused = _unlock(admin, ann.id, ["10.6.6.6"])
@@ -246,19 +247,44 @@ def test_unlocking_an_account_offers_and_lifts_the_lock_of_the_address_it_failed
 def test_an_address_lock_alone_is_shown_and_lifted_on_the_account_it_locks_out(
     app, client, make_user, monkeypatch, now
 ):
-    """A shared computer's address locked (the colleague's failures and others'), the account
-    itself not: the account's page shows the address and unlocks it."""
-    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 5)
+    """The colleague's computer locked by the colleague's failures alone, the account itself
+    not: the account's page shows the address and unlocks it."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 3)
     ann = make_user("ann", Role.SAMPLER)
     for attempt in range(3):
         _login(client, "ann", f"wrong-{attempt}", address="10.0.0.5")
-    for n in range(2):
-        _login(client, f"visitor{n}", "guess", address="10.0.0.5")
     assert LOCKED in _login(client, "ann", PASSWORD, address="10.0.0.5").get_data(as_text=True)
     admin, page = _admin_page(app, make_user, ann.id)
-    assert 'value="10.0.0.5" checked' in page
+    assert 'value="10.0.0.5">' in page
     assert "现在可以重新登录" in _unlock(admin, ann.id, ["10.0.0.5"])
     assert _login(client, "ann", PASSWORD, address="10.0.0.5").status_code == 302
+
+
+def test_an_address_that_also_tried_other_accounts_is_not_unlocked_from_one_of_them(
+    app, client, make_user, monkeypatch, now
+):
+    """A spray: one guess at the colleague's account, then at others, from one address.
+    Unlocking the colleague (locked from their own computer) neither offers nor lifts that
+    address's lock, even by a crafted request: it ends at its time."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 5)
+    ann = make_user("ann", Role.SAMPLER)
+    for attempt in range(5):
+        _login(client, "ann", f"wrong-{attempt}", address="10.0.0.1")
+    _login(client, "ann", "Spring2026!", address="10.6.6.6")
+    for n in range(4):
+        _login(client, f"user{n}", "x", address="10.6.6.6")
+    admin, page = _admin_page(app, make_user, ann.id)
+    assert 'value="10.0.0.1">' in page and "10.6.6.6" not in page
+    refused = _unlock(admin, ann.id, ["10.0.0.1", "10.6.6.6"])
+    assert "10.6.6.6" in refused and 'data-testid="login-lock"' in refused
+    assert LOCKED in _login(app.test_client(), "ann", PASSWORD, address="10.6.6.6").get_data(
+        as_text=True
+    )
+    assert "现在可以重新登录" in _unlock(admin, ann.id, ["10.0.0.1"])
+    assert _login(client, "ann", PASSWORD, address="10.0.0.1").status_code == 302
+    assert LOCKED in _login(app.test_client(), "bob", "x", address="10.6.6.6").get_data(
+        as_text=True
+    )
 
 
 def test_only_an_administrator_unlocks_an_address(app, client, make_user, monkeypatch, now):

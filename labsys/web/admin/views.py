@@ -81,10 +81,9 @@ def user_edit(user_id: int):
         password_form=UserResetPasswordForm(),
         confirm=ConfirmForm(),
         lock=lock,
-        # Offered checked: the administrator has usually just heard from the colleague.
-        unlock_form=UnlockForm.offering(
-            lock, data={"addresses": lock.address_keys if lock else []}
-        ),
+        # Offered unticked: lifting an address's lock lets everyone there try again, so the
+        # administrator ticks the colleague's own computer.
+        unlock_form=UnlockForm.offering(lock, data={"addresses": []}),
     )
 
 
