@@ -48,6 +48,13 @@ from labsys.pdf.text import para_text
 log = logging.getLogger(__name__)
 
 ROWS_PER_PAGE = 10
+# The page's frame, as SimpleDocTemplate sets it in ``build`` (the margins, then 6 pt of
+# padding on each side): the first page's flowables must fit in it.
+FRAME_WIDTH = A4[0] - 36 * mm - 12
+FRAME_HEIGHT = A4[1] - 42 * mm - 12
+# Ends the 备注 cell when the remarks do not fit on the first page; they follow in full on a
+# continuation page (续页), before the results.
+REMARKS_CONTINUED = "……（全文见备注续页）"
 ITEM_HEADER = ("序号", "检验项目", "单位", "标准要求", "检验结果", "单项判定", "检验依据")
 # The unit column fits "mg/100g", "CFU/mL", "g/100mL" on one line (tests/reports check the
 # width with reportlab's own metrics); the widths add up to the 174 mm between the margins.
@@ -195,6 +202,14 @@ def _printable(text: str) -> str:
     return _SUPERSCRIPT_RUN.sub(run, text.replace("℃", "°C"))
 
 
+def _height(flowables: list) -> float:
+    """How tall ``flowables`` stand in the page's frame, one after another."""
+    return sum(
+        f.wrap(FRAME_WIDTH, FRAME_HEIGHT)[1] + f.getSpaceBefore() + f.getSpaceAfter()
+        for f in flowables
+    )
+
+
 def _esc(text: str | None) -> str:
     """Text for a Paragraph: markup characters escaped (a name like "<b>A&B</b>" prints as
     typed), line breaks kept, characters the font draws blank replaced (above)."""
@@ -312,16 +327,44 @@ class ReportDocument:
     # --- the story ---------------------------------------------------------------------------
 
     def story(self) -> list:
-        return [*self.first_page(), *self.item_pages()]
+        first, continued = self._first_page_fitted()
+        return [*first, *self._remarks_continued(continued), *self.item_pages()]
 
-    def first_page(self) -> list:
+    def _first_page_fitted(self) -> tuple[list, str]:
+        """The first page, and the remarks to continue on a page of their own ("" when
+        they fit): a long 备注 (the sample's remarks, a retest's result, a replaced report)
+        would make the summary table taller than the page, which reportlab cannot split.
+        The cell then holds the longest beginning that fits, and says where the rest is."""
+        remarks = self._remarks()
+        story = self.first_page(remarks)
+        if _height(story) <= FRAME_HEIGHT:
+            return story, ""
+        shortest, longest = 0, len(remarks)
+        while shortest < longest:  # the longest beginning that still fits
+            middle = (shortest + longest + 1) // 2
+            if _height(self.first_page(remarks[:middle] + REMARKS_CONTINUED)) <= FRAME_HEIGHT:
+                shortest = middle
+            else:
+                longest = middle - 1
+        return self.first_page(remarks[:shortest] + REMARKS_CONTINUED), remarks
+
+    def _remarks_continued(self, remarks: str) -> list:
+        if not remarks:
+            return []
+        return [
+            PageBreak(),
+            BoldParagraph("备 注（续）", self.styles.heading),
+            Paragraph(_esc(remarks), self.styles.cell),
+        ]
+
+    def first_page(self, remarks: str | None = None) -> list:
         s, d = self.styles, self.data
         story = [self._masthead()]
         if d.replaces_no:
             story.append(Paragraph(_esc(self._replacement()), s.center))
         story += [
             Spacer(1, 2 * mm),
-            self._summary_table(),
+            self._summary_table(self._remarks() if remarks is None else remarks),
             Spacer(1, 2 * mm),
             BoldParagraph("注意事项：", s.note),
             *[
@@ -378,7 +421,7 @@ class ReportDocument:
             return Paragraph("草稿<br/>不可核验", s.center)
         return QrFlowable(self.data.verify_url, 30 * mm)
 
-    def _summary_table(self) -> Table:
+    def _summary_table(self, remarks: str) -> Table:
         s, d = self.styles, self.data
 
         def p(text, style=s.cell):
@@ -406,7 +449,7 @@ class ReportDocument:
             ("检验项目", p(d.items_summary)),
             ("判定依据", p(d.judgement_basis)),
             ("检验结论", BoldParagraph(_esc(d.conclusion_text), s.cell)),
-            ("备注", p(self._remarks())),
+            ("备注", p(remarks)),
         ]
         first_wide = len(cells)
         cells += [[lbl(label), value, "", ""] for label, value in wide]

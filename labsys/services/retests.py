@@ -500,6 +500,10 @@ def record_backup_unusable(
     return step(session, actor, retest, "backup_unusable", values)
 
 
+# The retest result as recorded and printed in the report's 备注 (the form's limit too).
+RESULT_MAX = 2000
+
+
 @writes(Role.SUPERVISOR)
 def record_retest_result(
     session: Session,
@@ -525,6 +529,15 @@ def record_retest_result(
         raise ServiceError(_("A retest concludes qualified or unqualified."), field="conclusion")
     result = (result or "").strip()
     require(result, _("Describe the retest result."), "result")
+    if len(result) > RESULT_MAX:
+        raise ServiceError(
+            _(
+                "The retest result may be at most %(max)d characters; attach the retest "
+                "report itself for the rest.",
+                max=RESULT_MAX,
+            ),
+            field="result",
+        )
     require(reported_on, _("Enter the date of the retest report."), "reported_on")
     if retest.backup_received_on and reported_on < retest.backup_received_on:
         raise ServiceError(

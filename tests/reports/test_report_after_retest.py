@@ -15,7 +15,7 @@ import pytest
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Applicant, Conclusion, Report, ReportStatus, Role, SampleStatus
-from labsys.services import PermissionDenied, followup, reports, retests
+from labsys.services import PermissionDenied, ServiceError, followup, reports, retests
 from labsys.services.access import SYSTEM
 
 from reports_support import CADMIUM, LEAD, pdf_pages
@@ -171,3 +171,51 @@ def test_through_the_queue_and_not_by_another_role(unqualified, boss, reviewer, 
     conclusion = _conclusion(pdf_pages(report.pdf)[0])
     assert "经复检" in conclusion and retest.lab.name in conclusion
     assert Role.REVIEWER not in boss.roles
+
+
+def test_long_remarks_continue_on_a_page_of_their_own(unqualified, boss):
+    """The sample's remarks at their limit and a retest's result at its own: the first page's
+    备注 cell says where the rest is, and a continuation page holds them in full, before
+    the results (reportlab cannot split the summary table: the report could not be issued)."""
+    unqualified.remarks = "备" * 2000
+    retest = _retest_until_result(unqualified, boss)
+    result = "镉(以Cd计) 0.05 mg/kg；" * 100
+    retests.record_retest_result(
+        db.session,
+        boss,
+        retest,
+        conclusion=Conclusion.QUALIFIED,
+        result=result[: retests.RESULT_MAX],
+        reported_on=clock.today(),
+        base_url=BASE,
+    )
+    db.session.commit()
+    pages = pdf_pages(_issue(unqualified, boss).pdf)
+    assert "全文见备注续页" in pages[0]
+    continued = next(i for i, page in enumerate(pages) if "备注（续）" in page)
+    results = next(i for i, page in enumerate(pages) if "检验结果序号" in page)
+    assert continued == 1 and results > continued  # pdf_pages drops the spaces
+    text = "".join(pages[continued:results])
+    assert "备" * 2000 in text and "复检结论为合格" in text and "镉(以Cd计)0.05mg/kg" in text
+
+
+def test_a_retest_result_longer_than_its_limit_is_refused(unqualified, boss):
+    retest = _retest_until_result(unqualified, boss)
+    with pytest.raises(ServiceError) as refused:
+        retests.record_retest_result(
+            db.session,
+            boss,
+            retest,
+            conclusion=Conclusion.QUALIFIED,
+            result="复" * (retests.RESULT_MAX + 1),
+            reported_on=clock.today(),
+            base_url=BASE,
+        )
+    assert refused.value.field == "result" and str(retests.RESULT_MAX) in refused.value.message
+
+
+def test_short_remarks_stay_on_the_first_page(unqualified, boss):
+    unqualified.remarks = "留样一份"
+    db.session.commit()
+    pages = pdf_pages(_issue(unqualified, boss).pdf)
+    assert "留样一份" in pages[0] and "备注续页" not in "".join(pages)
