@@ -97,7 +97,7 @@ DISPOSALS = [
     ("the day after the retention", {"disposed_on": date(2026, 6, 11)}, None),
     ("on the last day kept", {"disposed_on": date(2026, 6, 10)}, "2026-06-10"),
     ("before the retention ends", {"disposed_on": date(2026, 5, 1)}, "第二十五条"),
-    ("in the future", {"disposed_on": date(2026, 12, 1)}, "未来"),
+    ("in the future", {"disposed_on": date(2026, 12, 1)}, "晚于今天"),
     ("without a method", {"disposed_on": date(2026, 6, 11), "method": "  "}, "如何"),
 ]
 
