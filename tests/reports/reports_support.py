@@ -12,7 +12,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from labsys.models import VerdictValue
+from labsys.core import clock
+from labsys.extensions import db
+from labsys.models import Applicant, ObjectionKind, VerdictValue
+from labsys.services import objections, retests
 
 from support import require_tool
 
@@ -58,3 +61,44 @@ def decode_qr(data: bytes) -> str:
             ["zbarimg", "--quiet", "--raw", str(png)], check=True, capture_output=True, text=True
         ).stdout
     return out.strip()
+
+
+def retest_due(sample, boss, **handover):
+    """A retest of ``sample`` applied for by the sampled unit today, accepted, its lab drawn
+    and the backup handed over (``handover``: more of record_backup_handover's fields):
+    the result is due."""
+    today = clock.today()
+    retest = retests.apply_for_retest(
+        db.session,
+        boss,
+        sample,
+        applicant=Applicant.SAMPLED_UNIT,
+        applicant_name="某超市",
+        conclusion_received_on=today,
+        applied_on=today,
+    )
+    retests.accept_retest(db.session, boss, retest, decided_on=today)
+    retests.choose_retest_lab(db.session, boss, retest, chosen_on=today, seed=1)
+    retests.record_backup_handover(
+        db.session, boss, retest, received_on=today, seal_intact=True, **handover
+    )
+    db.session.commit()
+    return retest
+
+
+def accepted_objection(sample, boss):
+    """The producer's objection to the standard applied (判定依据), filed today and accepted."""
+    today = clock.today()
+    filed = objections.file_objection(
+        db.session,
+        boss,
+        sample,
+        kind=ObjectionKind.STANDARD,
+        applicant=Applicant.PRODUCER,
+        applicant_name="河北某面粉有限公司",
+        grounds="判定依据版本有误",
+        filed_on=today,
+    )
+    objections.accept_objection(db.session, boss, filed, decided_on=today)
+    db.session.commit()
+    return filed

@@ -14,11 +14,11 @@ import pytest
 
 from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Applicant, Conclusion, Report, ReportStatus, Role, SampleStatus
+from labsys.models import Conclusion, Report, ReportStatus, Role, SampleStatus
 from labsys.services import PermissionDenied, ServiceError, followup, reports, retests
 from labsys.services.access import SYSTEM
 
-from reports_support import CADMIUM, LEAD, pdf_pages
+from reports_support import CADMIUM, LEAD, pdf_pages, retest_due
 from support import PASSWORD, signed
 
 BASE = "http://labsys.test"
@@ -40,22 +40,7 @@ def unqualified(concluded_sample, boss):
 
 
 def _retest_until_result(sample, boss):
-    """A retest accepted, its lab drawn and the backup handed over: the result is due."""
-    today = clock.today()
-    retest = retests.apply_for_retest(
-        db.session,
-        boss,
-        sample,
-        applicant=Applicant.SAMPLED_UNIT,
-        applicant_name="某超市",
-        conclusion_received_on=today,
-        applied_on=today,
-    )
-    retests.accept_retest(db.session, boss, retest, decided_on=today)
-    retests.choose_retest_lab(db.session, boss, retest, chosen_on=today, seed=1)
-    retests.record_backup_handover(db.session, boss, retest, received_on=today, seal_intact=True)
-    db.session.commit()
-    return retest
+    return retest_due(sample, boss)
 
 
 def _retested(sample, boss, conclusion, signature=None):

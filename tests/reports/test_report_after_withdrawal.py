@@ -12,11 +12,9 @@ from sqlalchemy import select
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import (
-    Applicant,
     AuditEntry,
     Conclusion,
     ObjectionEffect,
-    ObjectionKind,
     Report,
     ReportStatus,
     Role,
@@ -25,7 +23,7 @@ from labsys.models import (
 )
 from labsys.services import followup, objections, reports, results
 
-from reports_support import CADMIUM, pdf_pages
+from reports_support import CADMIUM, accepted_objection, pdf_pages
 from support import PASSWORD, signed
 
 BASE = "http://labsys.test"
@@ -58,23 +56,12 @@ def withdrawn(concluded_sample, boss, reviewer, make_user):
 
 
 def _withdraw(sample, boss) -> None:
-    today = clock.today()
-    objection = objections.file_objection(
-        db.session,
-        boss,
-        sample,
-        kind=ObjectionKind.STANDARD,
-        applicant=Applicant.PRODUCER,
-        applicant_name="河北某面粉有限公司",
-        grounds="判定依据版本有误",
-        filed_on=today,
-    )
-    objections.accept_objection(db.session, boss, objection, decided_on=today)
+    objection = accepted_objection(sample, boss)
     objections.uphold_objection(
         db.session,
         boss,
         objection,
-        outcome_on=today,
+        outcome_on=clock.today(),
         note="判定依据不适用",
         effect=ObjectionEffect.WITHDRAWN,
         base_url=BASE,

@@ -16,12 +16,10 @@ from sqlalchemy import select
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import (
-    Applicant,
     Conclusion,
     Disposal,
     DisposalStatus,
     ObjectionEffect,
-    ObjectionKind,
     Report,
     ReportStatus,
     Retest,
@@ -43,7 +41,7 @@ from labsys.services import (
 )
 from labsys.services.access import SYSTEM
 
-from reports_support import CADMIUM
+from reports_support import CADMIUM, accepted_objection, retest_due
 from support import PASSWORD, signed
 
 BASE = "http://labsys.test"
@@ -69,25 +67,9 @@ def reported(concluded_sample, boss):
 def retested(reported, boss):
     """A retest accepted, its lab drawn and the backup received: the result is due."""
     sample, _report = reported
-    today = clock.today()
     for code, name in (("08", "复检所乙"), ("09", "复检所甲")):
         retests.set_retest_lab(db.session, SYSTEM, code=code, name=name)
-    retest = retests.apply_for_retest(
-        db.session,
-        boss,
-        sample,
-        applicant=Applicant.SAMPLED_UNIT,
-        applicant_name="某超市",
-        conclusion_received_on=today,
-        applied_on=today,
-    )
-    retests.accept_retest(db.session, boss, retest, decided_on=today)
-    retests.choose_retest_lab(db.session, boss, retest, chosen_on=today, seed=1)
-    retests.record_backup_handover(
-        db.session, boss, retest, received_on=today, seal_intact=True, seal_note="完好"
-    )
-    db.session.commit()
-    return retest
+    return retest_due(sample, boss, seal_note="完好")
 
 
 def _in_force(sample) -> Report | None:
@@ -215,20 +197,7 @@ def test_the_retest_result_page_signs_with_the_password(reported, retested, boss
 
 
 def _objection(sample, boss):
-    today = clock.today()
-    filed = objections.file_objection(
-        db.session,
-        boss,
-        sample,
-        kind=ObjectionKind.STANDARD,
-        applicant=Applicant.PRODUCER,
-        applicant_name="河北某面粉有限公司",
-        grounds="判定依据版本有误",
-        filed_on=today,
-    )
-    objections.accept_objection(db.session, boss, filed, decided_on=today)
-    db.session.commit()
-    return filed
+    return accepted_objection(sample, boss)
 
 
 def _withdraw(objection, boss, signature):

@@ -7,10 +7,10 @@ import pytest
 
 from labsys.core import clock
 from labsys.extensions import db
-from labsys.models import Applicant, ObjectionEffect, ObjectionKind, ObjectionStatus, ReportStatus
+from labsys.models import ObjectionEffect, ObjectionStatus, ReportStatus
 from labsys.services import PermissionDenied, followup, objections, reports
 
-from reports_support import CADMIUM
+from reports_support import CADMIUM, accepted_objection
 from support import signed
 
 BASE = "https://lims.example.cn"
@@ -25,19 +25,8 @@ def objection(concluded_sample, boss):
     today = clock.today()
     record = followup.open_followup(db.session, sample, boss)
     followup.record_notification(db.session, boss, record, today)
-    filed = objections.file_objection(
-        db.session,
-        boss,
-        sample,
-        kind=ObjectionKind.STANDARD,
-        applicant=Applicant.PRODUCER,
-        applicant_name="河北某面粉有限公司",
-        grounds="判定依据版本有误",
-        filed_on=today,
-    )
-    objections.accept_objection(db.session, boss, filed, decided_on=today)
     db.session.commit()
-    return filed
+    return accepted_objection(sample, boss)
 
 
 def test_an_upheld_objection_corrects_the_conclusion_by_a_superseding_report(objection, boss):
