@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,6 +49,9 @@ from labsys.models import (
     Conclusion,
     DecisionRule,
     InspectionType,
+    Objection,
+    ObjectionEffect,
+    ObjectionStatus,
     Report,
     ReportStatus,
     ResultStatus,
@@ -909,13 +912,28 @@ def current_results(session: Session, sample: Sample) -> list[SampleResult]:
 
 
 def retest_conclusion(session: Session, sample: Sample) -> Conclusion | None:
-    """The conclusion of the sample's retest (复检) that reported, if any (Art. 35: final)."""
-    return session.scalar(
-        select(Retest.conclusion)
+    """The conclusion of the sample's retest (复检) that reported, if any (Art. 35: final),
+    unless an objection upheld on or after the retest's report withdrew the conclusion
+    (Art. 39 *(verify)*): that later decision stands, and the corrected rows conclude."""
+    retest = session.execute(
+        select(Retest.conclusion, Retest.reported_on)
         .where(Retest.sample_id == sample.id, Retest.status == RetestStatus.RETESTED)
         .order_by(Retest.id.desc())
         .limit(1)
+    ).first()
+    if retest is None or retest.reported_on is None:
+        return None
+    withdrawn_since = session.scalar(
+        select(
+            exists().where(
+                Objection.sample_id == sample.id,
+                Objection.status == ObjectionStatus.UPHELD,
+                Objection.effect == ObjectionEffect.WITHDRAWN,
+                Objection.outcome_on >= retest.reported_on,
+            )
+        )
     )
+    return None if withdrawn_since else retest.conclusion
 
 
 def _sample_values(sample: Sample) -> dict:

@@ -137,3 +137,23 @@ def test_a_lab_retest_of_a_first_test_row_keeps_the_retest_conclusion(
     db.session.commit()
     assert new.verdict == VerdictValue.FAIL
     assert unqualified.conclusion == Conclusion.QUALIFIED
+
+
+def test_an_objection_upheld_after_the_retest_is_the_later_decision(
+    unqualified, boss, reviewer, make_user
+):
+    """An objection upheld after the retest reported, withdrawing the conclusion (Art. 39
+    *(verify)*), is the later decision: the corrected rows conclude again, not the retest."""
+    from test_report_followup_lock import _objection, _withdraw
+
+    _retested(unqualified, boss, Conclusion.QUALIFIED)
+    _issue(unqualified, boss)
+    _withdraw(_objection(unqualified, boss), boss, signed(boss, "approval"))
+    db.session.commit()
+    assert unqualified.status == SampleStatus.REOPENED and unqualified.conclusion is None
+    cadmium = _cadmium(unqualified)
+    _correct(make_user("rev2", Role.REVIEWER), cadmium, "0.50")
+    results.accept_results(db.session, reviewer, [cadmium], signature=signed(reviewer))
+    db.session.commit()
+    assert unqualified.status == SampleStatus.CONCLUDED
+    assert unqualified.conclusion == Conclusion.UNQUALIFIED
