@@ -164,21 +164,41 @@ def require(value, message: str, field: str) -> None:
 def record_notification(
     session: Session, actor: User, followup: FollowUp, notified_on: date
 ) -> FollowUp:
-    """The sampled unit received the conclusion: the retest window starts (Art. 30)."""
+    """The sampled unit received the conclusion: the retest window starts (Art. 30).
+
+    Days are local days (``clock.local_date``), as the retest application's received-date
+    check counts them: a conclusion at 00:30 in Beijing is that day's, not the UTC day
+    before.  A notification recorded again is never later than the day a retest applicant
+    already said they received the conclusion: it cannot be received before it was served."""
     require(
         notified_on, _("Enter the date the sampled unit received the conclusion."), "notified_on"
     )
-    concluded = followup.sample.concluded_at
-    if concluded and notified_on < concluded.date():
+    concluded_at = followup.sample.concluded_at
+    concluded = clock.local_date(concluded_at) if concluded_at else None
+    if concluded and notified_on < concluded:
         raise ServiceError(
             _(
                 "The notification cannot be before the conclusion (%(day)s).",
-                day=concluded.date().isoformat(),
+                day=concluded.isoformat(),
             ),
             field="notified_on",
         )
     if notified_on > clock.today():
         raise ServiceError(_("The date cannot be in the future."), field="notified_on")
+    received = session.scalar(
+        select(func.min(Retest.conclusion_received_on)).where(
+            Retest.sample_id == followup.sample_id
+        )
+    )
+    if received is not None and notified_on > received:
+        raise ServiceError(
+            _(
+                "The notification cannot be after %(day)s: a retest applicant received the "
+                "conclusion that day (Art. 30), so it was served by then.",
+                day=received.isoformat(),
+            ),
+            field="notified_on",
+        )
     return _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
 
 

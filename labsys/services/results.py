@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,9 +49,14 @@ from labsys.models import (
     Conclusion,
     DecisionRule,
     InspectionType,
+    Objection,
+    ObjectionEffect,
+    ObjectionStatus,
     Report,
     ReportStatus,
     ResultStatus,
+    Retest,
+    RetestStatus,
     Role,
     Sample,
     SampleResult,
@@ -906,6 +911,31 @@ def current_results(session: Session, sample: Sample) -> list[SampleResult]:
     )
 
 
+def retest_conclusion(session: Session, sample: Sample) -> Conclusion | None:
+    """The conclusion of the sample's retest (复检) that reported, if any (Art. 35: final),
+    unless an objection upheld on or after the retest's report withdrew the conclusion
+    (Art. 39 *(verify)*): that later decision stands, and the corrected rows conclude."""
+    retest = session.execute(
+        select(Retest.conclusion, Retest.reported_on)
+        .where(Retest.sample_id == sample.id, Retest.status == RetestStatus.RETESTED)
+        .order_by(Retest.id.desc())
+        .limit(1)
+    ).first()
+    if retest is None or retest.reported_on is None:
+        return None
+    withdrawn_since = session.scalar(
+        select(
+            exists().where(
+                Objection.sample_id == sample.id,
+                Objection.status == ObjectionStatus.UPHELD,
+                Objection.effect == ObjectionEffect.WITHDRAWN,
+                Objection.outcome_on >= retest.reported_on,
+            )
+        )
+    )
+    return None if withdrawn_since else retest.conclusion
+
+
 def _sample_values(sample: Sample) -> dict:
     return {
         "status": sample.status,
@@ -920,14 +950,26 @@ def derive_conclusion(
     session: Session, sample: Sample, actor: User, today: date | None = None
 ) -> Conclusion | None:
     """When every current row is accepted: the conclusion from their verdicts; an unqualified
-    sample gets its reporting deadline (2 working days).  Otherwise nothing changes."""
+    sample gets its reporting deadline (2 working days).  Otherwise nothing changes.
+
+    A sample whose retest (复检) reported keeps the retest's conclusion: SAMR Order No. 15
+    (2019) Art. 35 *(verify)* makes it the final one.  A first-test row corrected or tested
+    again afterwards (a transcription error found later) is recorded and judged, and the
+    report prints it as the initial result, but it no longer decides the conclusion.  A
+    quality manager would not refuse the correction: the record must be true (ISO/IEC
+    17025 7.5 *(verify)*), and refusing would leave a value known to be wrong on file."""
     rows = current_results(session, sample)
     if not rows or any(r.status != ResultStatus.ACCEPTED for r in rows):
         return None
-    conclusion = Conclusion(conclude(r.verdict.value for r in rows if r.verdict is not None))
+    final = retest_conclusion(session, sample)
+    if final is None:
+        conclusion = Conclusion(conclude(r.verdict.value for r in rows if r.verdict is not None))
+    else:
+        conclusion = final
     old = _sample_values(sample)
     sample.conclusion = conclusion
-    sample.concluded_at = clock.now()
+    if final is None or sample.concluded_at is None:
+        sample.concluded_at = clock.now()  # the retest's conclusion keeps its day
     lifecycle.transition(
         session,
         actor,
@@ -936,6 +978,7 @@ def derive_conclusion(
         on=today or clock.today(),
         old=old,
         new=_sample_values,
+        reason=None if final is None else _("Art. 35: the retest's conclusion is the final one."),
     )
     backups.conclusion_changed(session, actor, sample)  # the backup's retention follows
     return conclusion

@@ -265,7 +265,11 @@ def download_zip():
 def verify(token: str):
     """Anyone may check a report from its QR code: only the fields printed below."""
     report = reports.get_by_token(db.session, token) or abort(404)
-    response = current_app.make_response(render_template("reports/verify.html", report=report))
+    # A superseded or withdrawn report names the report issued in its place (its number and
+    # its own verification link, both public on that report's QR code), nothing more.
+    successor = None if report.status.is_issued else reports.successor_of(db.session, report)
+    page = render_template("reports/verify.html", report=report, successor=successor)
+    response = current_app.make_response(page)
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Cache-Control"] = "no-store"  # a withdrawn report must not be cached
     return response
