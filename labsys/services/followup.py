@@ -44,6 +44,7 @@ from labsys.models import (
     FollowUp,
     InspectionType,
     Objection,
+    ObjectionKind,
     ObjectionStatus,
     Report,
     ReportStatus,
@@ -190,6 +191,21 @@ def record_notification(
             Retest.sample_id == followup.sample_id
         )
     )
+    objected = session.scalar(
+        select(func.min(Objection.filed_on)).where(
+            Objection.sample_id == followup.sample_id,
+            Objection.kind != ObjectionKind.SAMPLING_PROCESS,
+        )
+    )
+    if objected is not None and notified_on > objected:
+        raise ServiceError(
+            _(
+                "The notification cannot be after %(day)s: an objection to the result was "
+                "filed that day (Art. 37), so the conclusion had been received by then.",
+                day=objected.isoformat(),
+            ),
+            field="notified_on",
+        )
     if received is not None and notified_on > received:
         raise ServiceError(
             _(

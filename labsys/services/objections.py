@@ -106,7 +106,18 @@ def file_objection(
         raise ServiceError(_("An objection cannot be filed before the sampling."), field="filed_on")
     _not_after_today(filed_on, "filed_on")
     kind = ObjectionKind(kind)
-    _start, last = window(session, sample, kind)
+    start, last = window(session, sample, kind)
+    if kind is not ObjectionKind.SAMPLING_PROCESS and filed_on < start:
+        # An objection to the result answers the conclusion: it cannot come before the
+        # sampled unit received it (Art. 37's 7 working days count from that day).
+        raise ServiceError(
+            _(
+                "An objection about the result cannot be filed before the conclusion was "
+                "received (%(day)s).",
+                day=start.isoformat(),
+            ),
+            field="filed_on",
+        )
     objection = Objection(
         sample=sample,
         kind=kind,
