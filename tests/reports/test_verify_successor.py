@@ -118,3 +118,35 @@ def test_crafted_requests_show_nothing_more(reported, boss, client, login, make_
     assert client.get("/verify/%00").status_code in (400, 404)
     crafted = client.get(f"/verify/{first.verify_token}?successor=1").get_data(as_text=True)
     assert _successor_link(crafted) == _successor_link(html)  # no parameter chooses it
+
+
+def _api_verify(app, boss, report: Report) -> dict:
+    from labsys.services import api_tokens
+    from labsys.services.access import SYSTEM
+
+    secret = api_tokens.create_token(db.session, SYSTEM, boss, scope="read").secret
+    db.session.commit()
+    response = app.test_client().get(
+        f"/api/v1/reports/verify/{report.verify_token}",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_api_names_the_replacement_as_the_page_does(reported, boss, app):
+    sample, first = reported
+    assert _api_verify(app, boss, first)["replaced_by"] is None  # valid
+    _withdraw(_objection(sample, boss), boss, signed(boss, "approval"))
+    db.session.commit()
+    withdrawn = _api_verify(app, boss, first)
+    assert withdrawn["valid"] is False and withdrawn["replaced_by"] is None  # none yet
+
+
+def test_the_api_names_a_correction_s_report(reported, boss, app):
+    _sample, first = reported
+    second = _correct(first, boss)
+    verified = _api_verify(app, boss, first)
+    assert verified["valid"] is False
+    assert verified["replaced_by"] == verified["superseded_by"] == second.report_no
+    assert _api_verify(app, boss, second)["replaced_by"] is None

@@ -612,6 +612,14 @@ class VerifyOut(Strict):
     sha256 = fields.String(required=True)
     issued_at = fields.DateTime(required=True)
     superseded_by = fields.String(allow_none=True, required=True)
+    replaced_by = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "the report issued in its place (a correction, or the new report "
+            "after a withdrawal), as the verify page names it; null while valid or if none"
+        },
+    )
 
 
 class VerifyIn(Strict):

@@ -799,7 +799,17 @@ def _verified(report: Report) -> dict:
         "sha256": report.sha256,
         "issued_at": report.issued_at,
         "superseded_by": report.superseded_by.report_no if report.superseded_by else None,
+        "replaced_by": _replacement_no(report),
     }
+
+
+def _replacement_no(report: Report) -> str | None:
+    """The number of the report issued in its place (its correction, or the new report
+    after a withdrawal), as the public verify page names it."""
+    if report.status.is_issued:
+        return None
+    successor = reports.successor_of(_session(), report)
+    return successor.report_no if successor else None
 
 
 # --- stats, follow-up, deadlines, exports -----------------------------------------------------
