@@ -119,10 +119,6 @@ def _address_failures(counter: LoginThrottle) -> dict[str, int]:
     return noted if isinstance(noted, dict) else dict.fromkeys(noted, 0)
 
 
-def _addresses(counter: LoginThrottle) -> list[str]:
-    return list(_address_failures(counter))
-
-
 def _note_address(counter: LoginThrottle, address: str) -> None:
     noted = _address_failures(counter)
     count = noted.pop(address, 0) + 1  # moved to the newest end
@@ -217,9 +213,9 @@ def unlock_account(
     failures counted.  Falsy when nothing was locked."""
     now = clock.now()
     counter = _counter(session, ACCOUNT, _account_key(user), lock=True)
-    known = _addresses(counter) if counter is not None else []
+    noted = _address_failures(counter) if counter is not None else {}
     wanted = sorted({str(a)[:_MAX] for a in addresses})
-    strangers = [a for a in wanted if a not in known]
+    strangers = [a for a in wanted if a not in noted]
     if strangers:
         raise ServiceError(
             _(
@@ -229,12 +225,9 @@ def unlock_account(
                 name=user.username,
             )
         )
-    noted = _address_failures(counter) if counter is not None else {}
-    others = [
-        c.key
-        for c in _address_counters(session, wanted, lock=True)
-        if _locked(c, now) and not _only_this_account(c, noted)
-    ]
+    # The locked ones among them are lifted, unless another account failed from there too.
+    lifted = [c for c in _address_counters(session, wanted, lock=True) if _locked(c, now)]
+    others = [c.key for c in lifted if not _only_this_account(c, noted)]
     if others:
         raise ServiceError(
             _(
@@ -252,7 +245,6 @@ def unlock_account(
         # The count starts again; the addresses stay noted, so that a lock of one of them
         # left in place is still offered on this page.
         counter.failures, counter.window_start, counter.locked_until = 0, now, None
-    lifted = [c for c in _address_counters(session, wanted, lock=True) if _locked(c, now)]
     if lifted:
         old["addresses"] = {
             c.key: {"failures": c.failures, "locked_until": c.locked_until} for c in lifted
