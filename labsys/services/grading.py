@@ -563,7 +563,14 @@ def set_grade_by_hand(
         hold_until=hold_until,
         set_by_id=actor.id,
     )
-    enterprise.risk_grade = new
+    return _recorded(session, actor, enterprise, change, note)
+
+
+def _recorded(
+    session: Session, actor: User, enterprise: Enterprise, change: GradeChange, note: str | None
+) -> GradeChange:
+    """A change made by hand (set or cleared): the enterprise takes its grade, audited."""
+    enterprise.risk_grade = change.grade
     session.add(change)
     session.flush()
     audit.record_many(session, actor, [_grade_entry(change, note)])
@@ -596,11 +603,7 @@ def clear_grade_by_hand(
         note=note,
         set_by_id=actor.id,
     )
-    enterprise.risk_grade = change.grade
-    session.add(change)
-    session.flush()
-    audit.record_many(session, actor, [_grade_entry(change, note)])
-    return change
+    return _recorded(session, actor, enterprise, change, note)
 
 
 def change_reason(change: GradeChange, window_months: int = 12) -> str:
