@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from test_workflows import _file
 
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Applicant, ObjectionKind, Role
-from labsys.services import ServiceError, followup, objections, retests
+from labsys.services import ServiceError, followup, retests
 
 from stats_support import *  # noqa: F403 - the shared fixtures
 
@@ -107,19 +108,6 @@ def test_the_page_refuses_it_and_crafted_posts(applied, supervisor, login, clien
     assert followup.open_followup(db.session, applied, supervisor).notified_on == LOCAL_DAY
 
 
-def _object(sample, actor, filed_on, kind=ObjectionKind.TEST_METHOD):
-    return objections.file_objection(
-        db.session,
-        actor,
-        sample,
-        kind=kind,
-        applicant=Applicant.PRODUCER,
-        applicant_name="河北某面粉有限公司",
-        grounds="检验结果有误",
-        filed_on=filed_on,
-    )
-
-
 def test_an_objection_to_the_result_cannot_come_before_the_conclusion_was_received(
     concluded_after_midnight, supervisor
 ):
@@ -130,16 +118,16 @@ def test_an_objection_to_the_result_cannot_come_before_the_conclusion_was_receiv
         _notify(concluded_after_midnight, supervisor, date(2026, 3, 4))
         db.session.commit()
         with pytest.raises(ServiceError) as refused:
-            _object(concluded_after_midnight, supervisor, date(2026, 3, 3))
+            _file(concluded_after_midnight, supervisor, filed_on=date(2026, 3, 3))
         assert refused.value.field == "filed_on" and "2026-03-04" in refused.value.message
         db.session.rollback()
-        assert _object(concluded_after_midnight, supervisor, date(2026, 3, 4)).filed_on
+        assert _file(concluded_after_midnight, supervisor, filed_on=date(2026, 3, 4)).filed_on
         db.session.rollback()
-        early = _object(
+        early = _file(
             concluded_after_midnight,
             supervisor,
-            date(2026, 3, 3),
-            kind=ObjectionKind.SAMPLING_PROCESS,
+            ObjectionKind.SAMPLING_PROCESS,
+            filed_on=date(2026, 3, 3),
         )
         assert early.filed_on == date(2026, 3, 3)
 
@@ -149,7 +137,7 @@ def test_the_notification_is_never_moved_after_an_objection_to_the_result(
 ):
     with clock.frozen(date(2026, 3, 6)):
         record = _notify(concluded_after_midnight, supervisor, LOCAL_DAY)
-        _object(concluded_after_midnight, supervisor, date(2026, 3, 3))
+        _file(concluded_after_midnight, supervisor, filed_on=date(2026, 3, 3))
         db.session.commit()
         with pytest.raises(ServiceError) as refused:
             followup.record_notification(db.session, supervisor, record, date(2026, 3, 4))

@@ -244,10 +244,9 @@ def test_an_unsigned_withdrawal_of_a_reported_conclusion_changes_nothing(reporte
 # --- 3. a reopened sample goes back to reported only through a new report -----------------------
 
 
-def test_a_reopened_sample_is_concluded_again_towards_a_new_report(
-    reported, boss, reviewer, make_user
-):
-    sample, first = reported
+def concluded_again_after_withdrawal(sample, boss, reviewer, make_user) -> None:
+    """The report withdrawn by an upheld objection, the cadmium row corrected to a passing
+    value by a second reviewer and accepted: the sample is concluded again, unreported."""
     _withdraw(_objection(sample, boss), boss, signed(boss, "approval"))
     db.session.commit()
     cadmium = sample.results[0]
@@ -263,6 +262,13 @@ def test_a_reopened_sample_is_concluded_again_towards_a_new_report(
     db.session.commit()
     results.accept_results(db.session, reviewer, [cadmium], signature=signed(reviewer))
     db.session.commit()
+
+
+def test_a_reopened_sample_is_concluded_again_towards_a_new_report(
+    reported, boss, reviewer, make_user
+):
+    sample, first = reported
+    concluded_again_after_withdrawal(sample, boss, reviewer, make_user)
     # Concluded again, but not reported: no report says 合格 yet; nothing is published.
     assert sample.status == SampleStatus.CONCLUDED and sample.conclusion == Conclusion.QUALIFIED
     assert _in_force(sample) is None

@@ -13,7 +13,7 @@ from test_report_followup_lock import BASE, _objection, _withdraw
 
 from labsys.extensions import db
 from labsys.models import Report, ReportStatus, Role
-from labsys.services import reports, results
+from labsys.services import reports
 
 from support import signed
 
@@ -77,21 +77,7 @@ def test_a_withdrawn_report_names_the_new_report_once_issued(
     reported, boss, reviewer, make_user, client
 ):
     sample, first = reported
-    _withdraw(_objection(sample, boss), boss, signed(boss, "approval"))
-    db.session.commit()
-    cadmium = sample.results[0]
-    rev2 = make_user("rev2", Role.REVIEWER)
-    results.correct_result(
-        db.session,
-        rev2,
-        cadmium,
-        measured_text="0.05",
-        expected_version=cadmium.version_id,
-        reason="transcription",
-    )
-    db.session.commit()
-    results.accept_results(db.session, reviewer, [cadmium], signature=signed(reviewer))
-    db.session.commit()
+    lock.concluded_again_after_withdrawal(sample, boss, reviewer, make_user)
     second = reports.issue_report(
         db.session, boss, sample, base_url=BASE, signature=signed(boss, "approval")
     )
