@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import Applicant, ObjectionKind, VerdictValue
-from labsys.services import objections, retests
+from labsys.services import corrections, objections, retests
 
-from support import require_tool
+from support import require_tool, signed
 
 # (name, unit, limit, basis, measured/reported, verdict)
 LEAD = ("铅(以Pb计)", "mg/kg", "≤0.2", "GB 2762-2022", "0.05", VerdictValue.PASS)
@@ -102,3 +102,35 @@ def accepted_objection(sample, boss):
     objections.accept_objection(db.session, boss, filed, decided_on=today)
     db.session.commit()
     return filed
+
+
+def approved_correction(row, requester, second_reviewer, boss, *, measured_text, reason):
+    """A reported result corrected through the request: asked by ``requester``, reviewed by
+    ``second_reviewer``, approved by ``boss`` (the superseding report is issued)."""
+    request = corrections.correct_reported_result(
+        db.session,
+        requester,
+        row,
+        measured_text=measured_text,
+        reason=reason,
+        expected_version=row.version_id,
+    )
+    db.session.commit()
+    corrections.review_reported_result(
+        db.session,
+        second_reviewer,
+        request,
+        expected_version=request.version_id,
+        signature=signed(second_reviewer),
+    )
+    db.session.commit()
+    corrections.approve(
+        db.session,
+        boss,
+        request,
+        expected_version=request.version_id,
+        base_url="http://labsys.test",
+        signature=signed(boss, "approval"),
+    )
+    db.session.commit()
+    return request

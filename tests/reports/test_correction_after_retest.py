@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import test_report_after_retest as after_retest
-from test_report_after_retest import BASE, _conclusion, _issue, _retested
+from test_report_after_retest import _conclusion, _issue, _retested
 
 from labsys.extensions import db
 from labsys.models import (
@@ -22,9 +22,9 @@ from labsys.models import (
     SampleStatus,
     VerdictValue,
 )
-from labsys.services import PermissionDenied, corrections, reports, results
+from labsys.services import PermissionDenied, reports, results
 
-from reports_support import pdf_pages
+from reports_support import approved_correction, pdf_pages
 from support import signed
 
 unqualified = after_retest.unqualified  # the fixture: an unqualified sample, notified
@@ -85,29 +85,14 @@ def test_a_report_correction_after_the_retest_keeps_its_conclusion(
     second = db.session.get(Report, first.id).superseded_by
     assert second.conclusion == Conclusion.QUALIFIED
     cadmium = _cadmium(unqualified)
-    request = corrections.correct_reported_result(
-        db.session,
-        reviewer,
+    request = approved_correction(
         cadmium,
+        reviewer,
+        make_user("rev3", Role.REVIEWER),
+        boss,
         measured_text="0.45",
         reason="Transcription error: 0.45 read as 0.32",
-        expected_version=cadmium.version_id,
     )
-    db.session.commit()
-    rev3 = make_user("rev3", Role.REVIEWER)
-    corrections.review_reported_result(
-        db.session, rev3, request, expected_version=request.version_id, signature=signed(rev3)
-    )
-    db.session.commit()
-    corrections.approve(
-        db.session,
-        boss,
-        request,
-        expected_version=request.version_id,
-        base_url=BASE,
-        signature=signed(boss, "approval"),
-    )
-    db.session.commit()
     assert request.status == CorrectionStatus.APPROVED
     assert cadmium.measured_text == "0.45" and cadmium.verdict == VerdictValue.FAIL
     assert unqualified.status == SampleStatus.REPORTED

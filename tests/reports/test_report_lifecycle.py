@@ -31,7 +31,7 @@ from labsys.services import (
     stats,
 )
 
-from reports_support import CADMIUM, LEAD
+from reports_support import CADMIUM, LEAD, approved_correction
 from support import signed
 
 BASE = "http://labsys.test"
@@ -266,34 +266,14 @@ def test_approval_is_refused_when_the_record_changed_since_the_request(reported,
 
 
 def _request_and_review(sample, requester, reviewer2, boss):
-    cadmium = _cadmium(sample)
-    request = corrections.correct_reported_result(
-        db.session,
+    return approved_correction(
+        _cadmium(sample),
         requester,
-        cadmium,
+        reviewer2,
+        boss,
         measured_text="0.05",
         reason="Transcription error",
-        expected_version=cadmium.version_id,
     )
-    db.session.commit()
-    corrections.review_reported_result(
-        db.session,
-        reviewer2,
-        request,
-        expected_version=request.version_id,
-        signature=signed(reviewer2),
-    )
-    db.session.commit()
-    corrections.approve(
-        db.session,
-        boss,
-        request,
-        expected_version=request.version_id,
-        base_url=BASE,
-        signature=signed(boss, "approval"),
-    )
-    db.session.commit()
-    return request
 
 
 def _three_people(report: Report) -> None:
