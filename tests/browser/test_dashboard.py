@@ -6,6 +6,7 @@ are aggregates: the page's number of SQL statements does not grow with the sampl
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from queue_data import bulk_results, bulk_samples
 from sqlalchemy import event
 
@@ -67,13 +68,14 @@ def test_each_count_opens_its_filtered_queue(browser_page, browser_login, make_u
     ):
         page.goto("/")
         page.click(f"#todo-{key} .todo-overdue")
-        page.wait_for_load_state()
-        assert "due=overdue" in page.url
-        assert page.locator(f"{row}.overdue").count() == overdue, key
+        # A click waits for the navigation to commit, not for the page to load: wait for
+        # the queue's load before counting its rows (counting early read an empty page).
+        page.wait_for_url("**due=overdue**")
+        expect(page.locator(f"{row}.overdue")).to_have_count(overdue)
     page.goto("/")
     page.click("#todo-review .todo-soon")
-    assert "due=soon" in page.url
-    assert page.locator(".queue-card").count() == soon
+    page.wait_for_url("**due=soon**")
+    expect(page.locator(".queue-card")).to_have_count(soon)
 
 
 def test_the_supervisor_overview_counts_every_overdue_deadline(client, login, make_user, lab):

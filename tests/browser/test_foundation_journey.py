@@ -1,6 +1,7 @@
 """A user's first minutes: log in, read the Chinese UI, switch to English, log out."""
 
 import pytest
+from playwright.sync_api import expect
 
 from labsys.models import Role
 
@@ -20,8 +21,10 @@ def test_login_chinese_ui_english_switch_and_logout(
     assert width > 50
 
     page.click("#lang-switch")
-    assert page.locator("h1").inner_text() == "Welcome, 王检验"
-    assert page.locator("html").get_attribute("lang") == "en"
+    # The switch redirects back to this page: wait for the English one (the Chinese h1 is
+    # still there until the redirect's answer loads).
+    expect(page.locator("h1")).to_have_text("Welcome, 王检验")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
     page.click("#usermenu")
     page.click("#logout")
