@@ -31,6 +31,10 @@ class LabsysForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
+            if issubclass(unbound_field.field_class, (FieldList, FormField)):
+                # A list or a subform takes no filters (WTForms refuses them); the fields it
+                # encloses strip and check their own values.
+                return unbound_field.bind(form=form, **options)
             filters = list(unbound_field.kwargs.get("filters", []))
             if _strip not in filters:
                 filters.append(_strip)
@@ -38,8 +42,7 @@ class LabsysForm(FlaskForm):
             if len(args) > 1:  # validators given positionally: Field(label, validators)
                 kwargs["validators"] = args.pop(1)
             validators = list(kwargs.get("validators") or [])
-            enclosing = issubclass(unbound_field.field_class, (FieldList, FormField))
-            if not enclosing and storable not in validators:  # their fields check themselves
+            if storable not in validators:
                 validators.insert(0, storable)
             kwargs.update(filters=filters, validators=validators)
             return UnboundField(unbound_field.field_class, *args, **kwargs).bind(
@@ -74,6 +77,34 @@ class NotInFuture:
                     today=today.isoformat(),
                 )
             )
+
+
+def flash_form_errors(form: FlaskForm, *, labelled: bool = False) -> None:
+    """Flash every error of a refused ``form`` (for a page that redirects, or shows the
+    form far from the top).  ``labelled``: each message after its field's label ("退回日期：
+    …"), for forms whose messages do not name their field; a hidden field's message is
+    shown alone (its label is no word a user knows).  Errors of a list of fields are
+    flattened; the form's own errors come first."""
+    for message in form.form_errors:
+        flash(str(message), "danger")
+    for field in form:
+        for message in _messages(field.errors):
+            if labelled and getattr(field.widget, "input_type", None) != "hidden":
+                message = _("%(field)s: %(message)s", field=field.label.text, message=message)
+            flash(str(message), "danger")
+
+
+def _messages(errors) -> Iterator[str]:
+    """The messages of a field's errors: a list of strings, or for a FieldList of plain
+    fields a list per entry, for one of FormFields a dict per entry."""
+    for error in errors:
+        if isinstance(error, dict):
+            for nested in error.values():
+                yield from _messages(nested)
+        elif isinstance(error, list | tuple):
+            yield from _messages(error)
+        else:
+            yield error
 
 
 @dataclass

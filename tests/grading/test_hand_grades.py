@@ -167,7 +167,7 @@ def test_the_pages_set_a_grade_by_hand_and_recomputing_keeps_it(
         data={"csrf_token": token, "grade": "B", "reason": ""},
         follow_redirects=True,
     )
-    assert "理由（与等级一并保存）: 该字段是必填字段。" in refused.get_data(as_text=True)
+    assert "理由（与等级一并保存）：该字段是必填字段。" in refused.get_data(as_text=True)
     assert producer.risk_grade is RiskGrade.D
     done = client.post(
         f"/risk/grades/{producer.id}/by-hand",

@@ -14,7 +14,7 @@ from labsys.services import ServiceError, attachments
 from labsys.services.attachments import AttachmentError
 from labsys.web.access import roles_required
 from labsys.web.attachments.forms import AttachmentForm, WithdrawForm
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 
@@ -48,9 +48,7 @@ def upload(entity: str, entity_id: int):
     form = AttachmentForm()
     back = _back(form.next.data)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(str(message), "danger")
+        flash_form_errors(form)
         return redirect(back)
     upload = form.file.data
     with service_errors():

@@ -14,7 +14,7 @@ from labsys.models import BackupStatus, Role
 from labsys.services import backups, reference
 from labsys.web.access import roles_required
 from labsys.web.backups import forms, queries
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 
 bp = Blueprint("backups", __name__, url_prefix="/backups")
 KEEPERS = (Role.TECHNICIAN, Role.SUPERVISOR)  # not the administrator (issue 18 §1)
@@ -81,9 +81,7 @@ def _run(sample_id: int, form, action):
             action(backup, form)
             flash(_("Backup of %(no)s saved.", no=backup.sample.sample_no), "success")
     else:
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}: {error}", "danger")
+        flash_form_errors(form, labelled=True)
     return redirect(url_for("backups.detail", sample_id=sample_id))
 
 

@@ -15,7 +15,7 @@ from labsys.services import corrections, esign
 from labsys.web.access import roles_required
 from labsys.web.corrections import queries
 from labsys.web.corrections.forms import ApproveForm, RejectForm, ReviewForm, WithdrawForm
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling.forms import SampleCorrectionForm, VisitCorrectionForm
 
@@ -122,9 +122,7 @@ def _version(form) -> int:
 
 def _decided(correction: Correction, form, decide, done: str):
     if not form.validate_on_submit():
-        for field in form:
-            for message in field.errors:
-                flash(message, "danger")
+        flash_form_errors(form)
     else:
         with service_errors() as outcome:
             decide(_version(form))

@@ -29,7 +29,7 @@ from labsys.models import (
 from labsys.services import disposals, esign, followup, objections, periods, retests, sampling
 from labsys.web.access import roles_required
 from labsys.web.followup import forms, queries
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 from labsys.web.queues import queries as queue_queries
 from labsys.web.queues import support as queue_support
 
@@ -210,9 +210,7 @@ def _run(sample_id: int, form, action: Callable[[Sample, object], object], ancho
             action(sample, form)
             flash(_("Follow-up of %(no)s saved.", no=sample.sample_no), "success")
             return redirect(url_for("followup.detail", sample_id=sample_id) + anchor)
-    for field in form:  # at the top of the page too (the form may be far below or gone)
-        for error in field.errors:
-            flash(f"{field.label.text}: {error}", "danger")
+    flash_form_errors(form, labelled=True)  # at the top too: the form may be far below or gone
     return _detail_page(sample, form)
 
 

@@ -25,7 +25,7 @@ from labsys.models import Enterprise, PlanProposal, ProposalQuota, RiskGrade, Ro
 from labsys.services import briefing, grading, proposals
 from labsys.web.access import roles_required
 from labsys.web.enterprises import queries as enterprise_queries
-from labsys.web.forms import LabsysForm, service_errors
+from labsys.web.forms import LabsysForm, flash_form_errors, service_errors
 from labsys.web.grading import queries
 from labsys.web.grading.forms import (
     AcceptForm,
@@ -92,12 +92,6 @@ def _back_to(enterprise: Enterprise):
     )
 
 
-def _flash_form_errors(form: LabsysForm) -> None:
-    for field in form:
-        for error in field.errors:
-            flash(f"{field.label.text}: {error}", "danger")
-
-
 @bp.route("/grades/<int:enterprise_id>/by-hand", methods=["POST"])
 @roles_required(Role.SUPERVISOR)
 def set_by_hand(enterprise_id: int):
@@ -117,7 +111,7 @@ def set_by_hand(enterprise_id: int):
             )
             flash(_("Grade %(grade)s set by hand.", grade=form.grade.data), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form, labelled=True)
     return _back_to(enterprise)
 
 
@@ -137,7 +131,7 @@ def clear_by_hand(enterprise_id: int):
                 "success",
             )
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form, labelled=True)
     return _back_to(enterprise)
 
 

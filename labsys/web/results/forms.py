@@ -37,14 +37,8 @@ class ResultRowForm(Form):
 
 
 class ResultEntryForm(LabsysForm):
+    # Its row fields are stripped by the service (a list of subforms takes no filters).
     rows = FieldList(FormField(ResultRowForm))
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            # A list of subforms takes no filters; its row fields are stripped by the service.
-            if unbound_field.field_class in (FieldList, FormField):
-                return unbound_field.bind(form=form, **options)
-            return LabsysForm.Meta.bind_field(self, form, unbound_field, options)
 
 
 class ReturnForm(LabsysForm):

@@ -48,7 +48,7 @@ from labsys.web.bench import pending
 from labsys.web.bench import queries as bench_queries
 from labsys.web.bench import run as bench_run
 from labsys.web.bench.forms import ImportConfirmForm
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
 from labsys.web.queues import queries as queue_queries
@@ -301,14 +301,8 @@ def submit_sample(sample_id: int):
         rows = [r for r in svc.current_results(db.session, sample) if r.id in seen]
         _submit(rows, seen)
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("results.enter_sample", sample_id=sample.id))
-
-
-def _flash_form_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(str(message), "danger")
 
 
 def _submit(results: list[SampleResult], seen: dict[int, int]) -> None:
@@ -365,7 +359,7 @@ def submit_worksheet(item_id: int):
         seen = _shown_pairs(form)
         _submit(queries.posted_results(db.session, item_id, list(seen)), seen)
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("results.worksheet", item_id=item_id, after=request.args.get("after")))
 
 
@@ -453,7 +447,7 @@ def accept_sample(sample_id: int):
     sample = _sample_or_404(sample_id)
     form = AcceptForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return _back_to_review(sample, stay=True)
     seen = _shown_pairs(form)
     results = queries.results_of_sample(db.session, sample, list(seen))

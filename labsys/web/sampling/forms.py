@@ -157,13 +157,6 @@ class BatchForm(SampleFieldsMixin, Form):
 
 
 class VisitForm(LabsysForm):
-    class Meta(LabsysForm.Meta):
-        def bind_field(self, form, unbound_field, options):
-            # The batch list takes no filters; its rows strip their own fields.
-            if issubclass(unbound_field.field_class, (FieldList, FormField)):
-                return unbound_field.bind(form=form, **options)
-            return LabsysForm.Meta.bind_field(self, form, unbound_field, options)
-
     sampled_unit = StringField(
         _l("Sampled unit"),
         validators=[DataRequired(message=_l("Choose the sampled unit.")), Length(max=300)],

@@ -39,7 +39,7 @@ from labsys.web.access import roles_required
 from labsys.web.attachments.views import upload_form
 from labsys.web.enterprises.forms import EnterpriseForm
 from labsys.web.enterprises.views import QUICK_PREFIX
-from labsys.web.forms import service_errors
+from labsys.web.forms import flash_form_errors, service_errors
 from labsys.web.history.present import history_rows
 from labsys.web.pagination import keyset_page
 from labsys.web.sampling import queries
@@ -374,7 +374,7 @@ def visit_void(visit_id: int):
         abort(403)
     form = VoidForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
     else:
         with service_errors() as outcome:
             asked = corrections.void_visit(
@@ -408,12 +408,6 @@ def _flash_outcome(asked, done: str) -> None:
             ),
             "info",
         )
-
-
-def _flash_form_errors(form) -> None:
-    for field in form:
-        for message in field.errors:
-            flash(message, "danger")
 
 
 @bp.route("/visits/<int:visit_id>/parcel", methods=["POST"])
@@ -519,7 +513,7 @@ def sample_void(sample_id: int):
     sample = _viewable_sample(sample_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
     else:
         with service_errors() as outcome:
             asked = corrections.void_sample(
