@@ -743,6 +743,12 @@ def _refuse_reported(sample: Sample, *, retest: bool) -> None:
     raise ServiceError(message)
 
 
+def _refuse_during_retest(session: Session, sample: Sample) -> None:
+    from labsys.services import retests  # retests → reports → results
+
+    retests.refuse_correction_during(session, sample)
+
+
 @writes(Role.REVIEWER, Role.SUPERVISOR)
 def correct_result(
     session: Session,
@@ -760,8 +766,10 @@ def correct_result(
     become its author, ``entered_by``) and goes back to *submitted*: another reviewer, not
     the corrector, accepts it; until then the sample's conclusion is withdrawn (as for a
     retest) and derived again at that acceptance.  A reported sample's result is changed
-    only by a report correction (``corrections``)."""
+    only by a report correction (``corrections``); none while a retest (复检) of the sample
+    is under way (``retests.refuse_correction_during``)."""
     _refuse_reported(result.sample, retest=False)
+    _refuse_during_retest(session, result.sample)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -848,8 +856,10 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     """Test an accepted item again: a new pending row with the same frozen specification,
     linked to the original, which stays visible as superseded.  The sample's conclusion is
     withdrawn until the retest is accepted.  Never once a report is issued: the report stands
-    until a report correction supersedes it (issue 18 §2)."""
+    until a report correction supersedes it (issue 18 §2), nor while a retest (复检) of the
+    sample is under way at another lab."""
     _refuse_reported(result.sample, retest=True)
+    _refuse_during_retest(session, result.sample)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
