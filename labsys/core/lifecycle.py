@@ -41,6 +41,10 @@ class Effect(enum.StrEnum):
     SET_UNQUALIFIED_CLOCK = "set_unqualified_clock"
     # A retest: the conclusion, its date and the unqualified-report deadline are withdrawn.
     WITHDRAW_CONCLUSION = "withdraw_conclusion"
+    # The lab corrects a result or tests it again: the conclusion is withdrawn until the
+    # row is accepted, its time and the deadlines that run from it are kept (the same
+    # conclusion reached again is the same conclusion; a different one starts them again).
+    SUSPEND_CONCLUSION = "suspend_conclusion"
     START_RETEST_WINDOW = "start_retest_window"  # retest request within 7 working days
     # SAMR Order No. 15 (2019) Art. 32: accept or refuse a retest within 5 working days of
     # the application; the retest lab chosen within 5 working days of acceptance (+5).
@@ -219,9 +223,16 @@ SAMPLE = Machine(
         # to reported without one (issue 18 §2).
         *_rows((REOPENED,), "conclude", CONCLUDED, _CONCLUDERS, "conclude",
                effect=Effect.SET_UNQUALIFIED_CLOCK),
-        # A result retested: the conclusion is withdrawn until the retest is accepted.  Not
-        # once reported: the issued report stands until a report correction supersedes it
-        # (issue 18 §2); a sample reopened before that rule keeps its way back.
+        # The lab corrects a result or tests it again: the conclusion is suspended until the
+        # row is accepted; its time and deadlines are kept for the same conclusion reached
+        # again.  Not once reported: the issued report stands until a report correction
+        # supersedes it (issue 18 §2); a sample reopened before that rule keeps its way back.
+        *_rows((RECEIVED, CONCLUDED), "suspend", RECEIVED, _RETESTERS, "reopen",
+               effect=Effect.SUSPEND_CONCLUSION),
+        *_rows((REOPENED,), "suspend", REOPENED, _RETESTERS, "reopen",
+               effect=Effect.SUSPEND_CONCLUSION),
+        # An upheld objection withdrawing the conclusion (Art. 39; the objection service):
+        # the conclusion, its time and its deadlines go; the sample is concluded anew.
         *_rows((RECEIVED, CONCLUDED), "withdraw", RECEIVED, _RETESTERS, "reopen",
                effect=Effect.WITHDRAW_CONCLUSION),
         # A reported sample's conclusion withdrawn only by an upheld objection (Art. 39; the

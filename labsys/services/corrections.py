@@ -493,6 +493,7 @@ def correct_reported_result(
                 item=result.item_name,
             )
         )
+    results._refuse_during_retest(session, sample)
     reason = _reason(reason)
     version, value, who = results.current_state(session, [result.id]).get(result.id, (None, "", ""))
     if version != expected_version:
@@ -578,6 +579,7 @@ def review_reported_result(
                 item=target.item_name,
             )
         )
+    results._refuse_during_retest(session, target.sample)  # applied for since the request
     correction.reviewed_by_id = actor.id
     correction.reviewed_at = clock.now()
     lifecycle.transition(
@@ -710,6 +712,7 @@ def approve(
                     item=target.item_name,
                 )
             )
+        results._refuse_during_retest(session, target.sample)  # applied for since
     reason = _("Correction #%(id)d: %(reason)s", id=correction.id, reason=correction.reason)
     _apply(session, actor, correction, target, reason)
     issued = []

@@ -170,7 +170,10 @@ def record_notification(
     Days are local days (``clock.local_date``), as the retest application's received-date
     check counts them: a conclusion at 00:30 in Beijing is that day's, not the UTC day
     before.  A notification recorded again is never later than the day a retest applicant
-    already said they received the conclusion: it cannot be received before it was served."""
+    already said they received the conclusion: it cannot be received before it was served.
+    The objections to the result count from it (Art. 37 *(verify)*): an undecided one's
+    last day follows it, and a day that would move a decided one's is refused
+    (``objections.windows_moved``)."""
     require(
         notified_on, _("Enter the date the sampled unit received the conclusion."), "notified_on"
     )
@@ -215,7 +218,12 @@ def record_notification(
             ),
             field="notified_on",
         )
-    return _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
+    from labsys.services import objections  # objections → followup
+
+    moved = objections.windows_moved(session, followup.sample_id, notified_on)
+    _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
+    objections.move_windows(session, actor, moved, notified_on)
+    return followup
 
 
 def disposal_date(session: Session, start: date, days: int) -> date:

@@ -79,6 +79,7 @@ EVENTS = {
     ("sample", "reject"): _l("reject it"),
     ("sample", "conclude"): _l("conclude it"),
     ("sample", "withdraw"): _l("withdraw its conclusion for a retest"),
+    ("sample", "suspend"): _l("correct or test a result of it again"),
     ("sample", "report"): _l("issue its report"),
     ("sample", "retest_conclusion"): _l("apply the retest lab's conclusion"),
     ("sample", "void"): _l("void it"),
@@ -372,6 +373,10 @@ def _effect(session: Session, effect: Effect, entity, on: date | None) -> dict:
     """The deadline columns ``effect`` sets on ``entity``, counted from ``on``."""
     if effect is Effect.NONE:
         return {}
+    if effect is Effect.SUSPEND_CONCLUSION:
+        # The time and the deadlines stay: ``results.derive_conclusion`` keeps them for the
+        # same conclusion reached again (``_unqualified_clock`` keeps a running clock).
+        return {"conclusion": None}
     if effect is Effect.WITHDRAW_CONCLUSION:
         return {
             "conclusion": None,

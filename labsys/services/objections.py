@@ -22,6 +22,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from labsys.core import clock
 from labsys.models import (
@@ -37,10 +38,10 @@ from labsys.models import (
     Sample,
     User,
 )
+from labsys.services import audit, disposals, esign, lifecycle, reports
 from labsys.services import calendar as workcal
-from labsys.services import disposals, esign, lifecycle, reports
 from labsys.services.access import writes
-from labsys.services.errors import ServiceError
+from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.followup import _step as step
 from labsys.services.followup import is_supervision, require, setting
 
@@ -60,9 +61,13 @@ def _not_after_today(day: date, field: str) -> None:
         raise ServiceError(_("The date cannot be in the future."), field=field)
 
 
+def _last_day(session: Session, start: date) -> date:
+    """Art. 37 *(verify)*: the last of the 7 working days counted from ``start``."""
+    return workcal.add_workdays(session, start, setting("OBJECTION_WORKDAYS"))
+
+
 def window(session: Session, sample: Sample, kind: ObjectionKind) -> tuple[date, date]:
     """Art. 37: (the day the 7 working days count from, the last day)."""
-    days = setting("OBJECTION_WORKDAYS")
     if ObjectionKind(kind) is ObjectionKind.SAMPLING_PROCESS:
         start = sample.sampling_date
     else:
@@ -78,7 +83,83 @@ def window(session: Session, sample: Sample, kind: ObjectionKind) -> tuple[date,
                 field="kind",
             )
         start = notified
-    return start, workcal.add_workdays(session, start, days)
+    return start, _last_day(session, start)
+
+
+def windows_moved(
+    session: Session, sample_id: int, notified_on: date
+) -> list[tuple[Objection, date]]:
+    """The objections to the result whose 7 working days (Art. 37 *(verify)*: from the day
+    the conclusion was received) would end on another day were the notification recorded
+    on ``notified_on``: (objection, new last day) each.  An objection decided on its window
+    (accepted as in time or refused, Art. 38; then upheld or dismissed, Art. 39) keeps it:
+    the notification is refused then (nothing changed; the decision was made, and told the
+    applicant, on that window).  ``move_windows`` moves the others."""
+    last = _last_day(session, notified_on)
+    moved = [
+        (objection, last)
+        for objection in session.scalars(
+            select(Objection)
+            .where(
+                Objection.sample_id == sample_id,
+                Objection.kind != ObjectionKind.SAMPLING_PROCESS,
+            )
+            .order_by(Objection.id)
+        )
+        if objection.window_end != last
+    ]
+    for objection, new_last in moved:
+        if objection.status != ObjectionStatus.FILED:
+            raise ServiceError(
+                _(
+                    "The notification cannot be moved to %(day)s: the objection to the result "
+                    "filed on %(filed)s was decided (%(status)s) on its 7 working days ending "
+                    "%(end)s (Art. 37), which would then end on %(new)s. A decided "
+                    "objection's window is not moved afterwards.",
+                    day=notified_on.isoformat(),
+                    filed=objection.filed_on.isoformat(),
+                    status=objection.status.title,
+                    end=objection.window_end.isoformat(),
+                    new=new_last.isoformat(),
+                ),
+                field="notified_on",
+            )
+    return moved
+
+
+def move_windows(
+    session: Session, actor: User, moved: list[tuple[Objection, date]], notified_on: date
+) -> None:
+    """Each undecided objection's last day follows the notification recorded again (from
+    ``windows_moved``), audited on the objection (action ``window``)."""
+    reason = _(
+        "The notification (the day the conclusion was received) recorded again: Art. 37's "
+        "7 working days count from it."
+    )
+    for objection, last in moved:
+        old, number = objection.window_end, objection.sample.sample_no
+        objection.window_end = last
+        try:
+            session.flush()  # its version: decided meanwhile, it is not moved
+        except StaleDataError:
+            raise ConflictError(
+                _(
+                    "An objection of sample %(no)s was changed meanwhile; reload the page "
+                    "and record the notification again.",
+                    no=number,
+                ),
+                field="notified_on",
+            ) from None
+        audit.record(
+            session,
+            actor,
+            "objection",
+            objection.id,
+            "window",
+            old={"window_end": old},
+            new={"window_end": last, "notified_on": notified_on},
+            reason=reason,
+        )
 
 
 @writes(Role.SUPERVISOR)

@@ -743,6 +743,12 @@ def _refuse_reported(sample: Sample, *, retest: bool) -> None:
     raise ServiceError(message)
 
 
+def _refuse_during_retest(session: Session, sample: Sample) -> None:
+    from labsys.services import retests  # retests → reports → results
+
+    retests.refuse_correction_during(session, sample)
+
+
 @writes(Role.REVIEWER, Role.SUPERVISOR)
 def correct_result(
     session: Session,
@@ -760,8 +766,10 @@ def correct_result(
     become its author, ``entered_by``) and goes back to *submitted*: another reviewer, not
     the corrector, accepts it; until then the sample's conclusion is withdrawn (as for a
     retest) and derived again at that acceptance.  A reported sample's result is changed
-    only by a report correction (``corrections``)."""
+    only by a report correction (``corrections``); none while a retest (复检) of the sample
+    is under way (``retests.refuse_correction_during``)."""
     _refuse_reported(result.sample, retest=False)
+    _refuse_during_retest(session, result.sample)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -786,7 +794,7 @@ def correct_result(
     sample = result.sample
     withdraw = sample.status in (SampleStatus.CONCLUDED, SampleStatus.REPORTED)
     if withdraw:
-        lifecycle.check(actor, sample, "withdraw")  # before anything changes
+        lifecycle.check(actor, sample, "suspend")  # before anything changes
     old, old_author = _values(result), result.entered_by_id
     now = clock.now()
     result.measured_text = outcome.measured_text
@@ -811,10 +819,10 @@ def correct_result(
         flush=lambda: _flush_versioned(session, [result]),
     )
     if withdraw:
-        # Concluded → received; reported → reopened (its report stays issued until the
-        # corrected value is accepted and the report corrected).
+        # Concluded → received, its conclusion suspended until the corrected value is
+        # accepted (its time and deadlines kept: ``derive_conclusion``).
         lifecycle.transition(
-            session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
+            session, actor, sample, "suspend", reason=reason, old=_sample_values(sample)
         )
     return result
 
@@ -848,8 +856,10 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     """Test an accepted item again: a new pending row with the same frozen specification,
     linked to the original, which stays visible as superseded.  The sample's conclusion is
     withdrawn until the retest is accepted.  Never once a report is issued: the report stands
-    until a report correction supersedes it (issue 18 §2)."""
+    until a report correction supersedes it (issue 18 §2), nor while a retest (复检) of the
+    sample is under way at another lab."""
     _refuse_reported(result.sample, retest=True)
+    _refuse_during_retest(session, result.sample)
     if result.status != ResultStatus.ACCEPTED:
         raise ServiceError(
             _(
@@ -861,7 +871,7 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
     if not reason:
         raise ServiceError(_("Give the reason for the retest."), field="reason")
     sample = result.sample
-    lifecycle.check(actor, sample, "withdraw")  # before anything changes
+    lifecycle.check(actor, sample, "suspend")  # before anything changes
     create, first_state = lifecycle.start(actor, SampleResult, "create")
     new = SampleResult(
         **{c: getattr(result, c) for c in _SPEC_COLUMNS},
@@ -887,9 +897,10 @@ def retest(session: Session, actor: User, result: SampleResult, reason: str) -> 
         new={"status": new.status, "supersedes_id": result.id, "sample_id": new.sample_id},
         reason=reason,
     )
-    # Concluded → received; reported → reopened (its report stays issued until corrected).
+    # Concluded → received (a reopened sample stays so), the conclusion suspended until the
+    # retest is accepted (its time and deadlines kept: ``derive_conclusion``).
     lifecycle.transition(
-        session, actor, sample, "withdraw", reason=reason, old=_sample_values(sample)
+        session, actor, sample, "suspend", reason=reason, old=_sample_values(sample)
     )
     backups.conclusion_changed(session, actor, sample)  # kept while it is tested again
     return new
@@ -940,9 +951,38 @@ def _sample_values(sample: Sample) -> dict:
     return {
         "status": sample.status,
         "conclusion": sample.conclusion,
+        "concluded_at": sample.concluded_at,
         "due_unqualified_report": sample.due_unqualified_report,
         "due_qualified_report": sample.due_qualified_report,
     }
+
+
+def _reached_before(sample: Sample, conclusion: Conclusion, final: Conclusion | None) -> bool:
+    """Whether ``conclusion`` is the sample's conclusion since ``concluded_at``, whose time
+    then stays.  Periods run from it: the unqualified (qualified) result reported within 2
+    (7) working days (SAMR Order No. 15 (2019) Art. 26 *(verify)*), the backup's retention
+    (Art. 25), and no one can have received the conclusion before it (the notification,
+    from which Arts. 30 and 37 count *(verify)*).  So it is kept when:
+
+    - the conclusion comes from the retest (复检, Art. 35 *(verify)*): it keeps its day;
+    - it is derived again unchanged (a reported result corrected by a report correction);
+    - it was suspended while the lab corrected a result or tested it again (the
+      ``suspend`` event) and comes out the same: the deadline of that conclusion is still
+      running (``due_unqualified_report`` or ``due_qualified_report``: the effect that
+      starts them keeps a running one and clears the other).
+
+    A different conclusion is a new one: its time, and its deadline, start now."""
+    if sample.concluded_at is None:
+        return False
+    if final is not None:
+        return True
+    if sample.conclusion is not None:
+        return sample.conclusion == conclusion
+    running = {
+        Conclusion.UNQUALIFIED: sample.due_unqualified_report,
+        Conclusion.QUALIFIED: sample.due_qualified_report,
+    }
+    return running.get(conclusion) is not None
 
 
 @writes(Role.REVIEWER, Role.SUPERVISOR)
@@ -957,7 +997,11 @@ def derive_conclusion(
     again afterwards (a transcription error found later) is recorded and judged, and the
     report prints it as the initial result, but it no longer decides the conclusion.  A
     quality manager would not refuse the correction: the record must be true (ISO/IEC
-    17025 7.5 *(verify)*), and refusing would leave a value known to be wrong on file."""
+    17025 7.5 *(verify)*), and refusing would leave a value known to be wrong on file.
+
+    The time of the conclusion (``concluded_at``) is kept when the conclusion is the one
+    reached before (see ``_reached_before``): a result corrected or tested again that leaves
+    it unchanged does not move the periods running from it."""
     rows = current_results(session, sample)
     if not rows or any(r.status != ResultStatus.ACCEPTED for r in rows):
         return None
@@ -967,9 +1011,9 @@ def derive_conclusion(
     else:
         conclusion = final
     old = _sample_values(sample)
+    if not _reached_before(sample, conclusion, final):
+        sample.concluded_at = clock.now()
     sample.conclusion = conclusion
-    if final is None or sample.concluded_at is None:
-        sample.concluded_at = clock.now()  # the retest's conclusion keeps its day
     lifecycle.transition(
         session,
         actor,

@@ -78,6 +78,41 @@ def retests_of(session: Session, sample_id: int) -> list[Retest]:
     )
 
 
+def in_progress(session: Session, sample_id: int) -> Retest | None:
+    """The sample's retest under way: applied for, accepted, its lab chosen or the backup
+    with that lab, and neither refused nor its result recorded."""
+    return session.scalar(
+        select(Retest)
+        .where(Retest.sample_id == sample_id, Retest.status.in_(OPEN_STATES))
+        .order_by(Retest.id.desc())
+        .limit(1)
+    )
+
+
+def refuse_correction_during(session: Session, sample: Sample) -> None:
+    """Arts. 30-35 *(verify)*: while a retest is under way the result under dispute is with
+    the retest lab, whose conclusion will be the final one.  Correcting the first test's
+    result meanwhile would change what the retest judges (after the report: a superseding
+    report with another conclusion; before it: the conclusion the retest's result replaces
+    withdrawn), so it waits until the retest's result is recorded or the retest refused.
+    The application itself is never refused for a pending correction (not an Art. 31
+    ground): the correction's review and approval wait instead."""
+    retest = in_progress(session, sample.id)
+    if retest is None:
+        return
+    raise ServiceError(
+        _(
+            "Sample %(no)s: a retest (复检) is in progress (applied for on %(day)s; "
+            "%(status)s). The result under dispute is being retested by another lab, and "
+            "correcting it now would change what the retest judges (Art. 35). Correct it once "
+            "the retest's result is recorded or the retest is refused.",
+            no=sample.sample_no,
+            day=retest.applied_on.isoformat(),
+            status=retest.status.title,
+        )
+    )
+
+
 def _not_after_today(day: date, field: str) -> None:
     if day > clock.today():
         raise ServiceError(_("The date cannot be in the future."), field=field)

@@ -44,6 +44,9 @@ SPEC = {
         concluded conclude → concluded [reviewer supervisor system] {set_unqualified_clock}
         reported conclude → reported [reviewer supervisor system] {set_unqualified_clock}
         reopened conclude → concluded [reviewer supervisor system] {set_unqualified_clock}
+        received suspend → received [reviewer supervisor] {suspend_conclusion}
+        concluded suspend → received [reviewer supervisor] {suspend_conclusion}
+        reopened suspend → reopened [reviewer supervisor] {suspend_conclusion}
         received withdraw → received [reviewer supervisor] {withdraw_conclusion}
         concluded withdraw → received [reviewer supervisor] {withdraw_conclusion}
         reported withdraw → reopened [reviewer supervisor] {withdraw_conclusion}
