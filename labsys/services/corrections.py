@@ -59,7 +59,7 @@ from labsys.models import (
     User,
 )
 from labsys.models.correction import REASON_MAX
-from labsys.services import audit, esign, lifecycle, sampling
+from labsys.services import audit, esign, lifecycle, objections, sampling
 from labsys.services.access import writes
 from labsys.services.errors import ConflictError, PermissionDenied, ServiceError
 
@@ -345,6 +345,10 @@ def correct_visit(
     if not new:
         raise ServiceError(_("Nothing would change: correct at least one field."))
     _no_pending(session, CorrectionTarget.VISIT, visit.id, _visit_name(visit))
+    if "sampling_date" in new:  # refused now rather than at the approval (checked again then)
+        objections.sampling_windows_moved(
+            session, [s.id for s in visit.samples], new["sampling_date"]
+        )
     if mode == "direct":
         sampling._apply_visit_changes(session, actor, visit, new, reason or None)
         return None

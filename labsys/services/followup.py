@@ -222,7 +222,21 @@ def record_notification(
 
     moved = objections.windows_moved(session, followup.sample_id, notified_on)
     _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
-    objections.move_windows(session, actor, moved, notified_on)
+    objections.move_windows(
+        session,
+        actor,
+        moved,
+        start={"notified_on": notified_on},
+        reason=_(
+            "The notification (the day the conclusion was received) recorded again: Art. 37's "
+            "7 working days count from it."
+        ),
+        conflict=lambda number: _(
+            "An objection of sample %(no)s was changed meanwhile; reload the page "
+            "and record the notification again.",
+            no=number,
+        ),
+    )
     return followup
 
 

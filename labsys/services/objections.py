@@ -17,6 +17,7 @@ it through a superseding report (``services.reports.correct_report``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask_babel import gettext as _
@@ -96,18 +97,11 @@ def windows_moved(
     the notification is refused then (nothing changed; the decision was made, and told the
     applicant, on that window).  ``move_windows`` moves the others."""
     last = _last_day(session, notified_on)
-    moved = [
-        (objection, last)
-        for objection in session.scalars(
-            select(Objection)
-            .where(
-                Objection.sample_id == sample_id,
-                Objection.kind != ObjectionKind.SAMPLING_PROCESS,
-            )
-            .order_by(Objection.id)
-        )
-        if objection.window_end != last
-    ]
+    moved = _moving(
+        session,
+        [Objection.sample_id == sample_id, Objection.kind != ObjectionKind.SAMPLING_PROCESS],
+        last,
+    )
     for objection, new_last in moved:
         if objection.status != ObjectionStatus.FILED:
             raise ServiceError(
@@ -127,29 +121,93 @@ def windows_moved(
     return moved
 
 
-def move_windows(
-    session: Session, actor: User, moved: list[tuple[Objection, date]], notified_on: date
-) -> None:
-    """Each undecided objection's last day follows the notification recorded again (from
-    ``windows_moved``), audited on the objection (action ``window``)."""
-    reason = _(
-        "The notification (the day the conclusion was received) recorded again: Art. 37's "
-        "7 working days count from it."
+def sampling_windows_moved(
+    session: Session, sample_ids: list[int], sampling_date: date
+) -> list[tuple[Objection, date]]:
+    """The objections to the sampling process of ``sample_ids`` whose 7 working days (Art.
+    37 *(verify)*: from the sampling) would end on another day were the sampling date
+    corrected to ``sampling_date``: (objection, new last day) each, for ``move_windows``.
+    Refused, nothing changed: a date after an objection's filing day (of either kind: it
+    cannot be filed before the sampling), and one that would move the window of an
+    objection decided on it (as for the notification)."""
+    if not sample_ids:
+        return []
+    filed_before = session.scalars(
+        select(Objection)
+        .where(Objection.sample_id.in_(sample_ids), Objection.filed_on < sampling_date)
+        .order_by(Objection.filed_on, Objection.id)
+        .limit(1)
+    ).first()
+    if filed_before is not None:
+        raise ServiceError(
+            _(
+                "The sampling date cannot be %(day)s: an objection of sample %(no)s was filed "
+                "on %(filed)s, and none can be filed before the sampling.",
+                day=sampling_date.isoformat(),
+                no=filed_before.sample.sample_no,
+                filed=filed_before.filed_on.isoformat(),
+            ),
+            field="sampling_date",
+        )
+    last = _last_day(session, sampling_date)
+    moved = _moving(
+        session,
+        [Objection.sample_id.in_(sample_ids), Objection.kind == ObjectionKind.SAMPLING_PROCESS],
+        last,
     )
+    for objection, new_last in moved:
+        if objection.status != ObjectionStatus.FILED:
+            raise ServiceError(
+                _(
+                    "The sampling date cannot be corrected to %(day)s: the objection to the "
+                    "sampling of sample %(no)s filed on %(filed)s was decided (%(status)s) on "
+                    "its 7 working days ending %(end)s (Art. 37), which would then end on "
+                    "%(new)s. A decided objection's window is not moved afterwards.",
+                    day=sampling_date.isoformat(),
+                    no=objection.sample.sample_no,
+                    filed=objection.filed_on.isoformat(),
+                    status=objection.status.title,
+                    end=objection.window_end.isoformat(),
+                    new=new_last.isoformat(),
+                ),
+                field="sampling_date",
+            )
+    return moved
+
+
+def _moving(session: Session, conditions: list, last: date) -> list[tuple[Objection, date]]:
+    """(objection, ``last``) of each objection meeting ``conditions`` whose last day is not
+    ``last``, in filing order."""
+    return [
+        (objection, last)
+        for objection in session.scalars(
+            select(Objection).where(*conditions).order_by(Objection.id)
+        )
+        if objection.window_end != last
+    ]
+
+
+def move_windows(
+    session: Session,
+    actor: User,
+    moved: list[tuple[Objection, date]],
+    *,
+    start: dict[str, date],
+    reason: str,
+    conflict: Callable[[str], str],
+) -> None:
+    """Each undecided objection's last day follows the day its window counts from
+    (``start``: the notification recorded again, or the sampling date corrected; from
+    ``windows_moved`` or ``sampling_windows_moved``), audited on the objection (action
+    ``window``, with ``reason``).  ``conflict``: the message, given the sample's number,
+    when an objection was decided meanwhile."""
     for objection, last in moved:
         old, number = objection.window_end, objection.sample.sample_no
         objection.window_end = last
         try:
             session.flush()  # its version: decided meanwhile, it is not moved
         except StaleDataError:
-            raise ConflictError(
-                _(
-                    "An objection of sample %(no)s was changed meanwhile; reload the page "
-                    "and record the notification again.",
-                    no=number,
-                ),
-                field="notified_on",
-            ) from None
+            raise ConflictError(conflict(number), field=next(iter(start))) from None
         audit.record(
             session,
             actor,
@@ -157,7 +215,7 @@ def move_windows(
             objection.id,
             "window",
             old={"window_end": old},
-            new={"window_end": last, "notified_on": notified_on},
+            new={"window_end": last, **start},
             reason=reason,
         )
 

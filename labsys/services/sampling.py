@@ -70,6 +70,7 @@ from labsys.services import (
     audit,
     lifecycle,
     numbering,
+    objections,
     periods,
     reference,
 )
@@ -1132,7 +1133,15 @@ def _apply_visit_changes(
     session: Session, actor: User, visit: SamplingVisit, new: dict, reason: str | None
 ) -> None:
     """Write validated visit values (from ``visit_changes``) and their copies on the samples;
-    sample numbers stay as drawn.  Audited: the visit and each sample whose copy moved."""
+    sample numbers stay as drawn.  Audited: the visit and each sample whose copy moved.
+    A corrected sampling date moves the last day of each undecided objection to the
+    sampling (Art. 37's days count from it), and is refused when it would move a decided
+    one's or fall after an objection's filing day (``objections.sampling_windows_moved``)."""
+    moved_windows = []
+    if "sampling_date" in new:
+        moved_windows = objections.sampling_windows_moved(
+            session, [sample.id for sample in visit.samples], new["sampling_date"]
+        )
     old = _visit_values(visit)
     for key, value in new.items():
         if key == "sampler_ids":
@@ -1186,6 +1195,22 @@ def _apply_visit_changes(
             _("Someone else changed this sampling form meanwhile; reload it and try again.")
         ) from error
     audit.record_many(session, actor, changes)
+    if moved_windows:
+        objections.move_windows(
+            session,
+            actor,
+            moved_windows,
+            start={"sampling_date": visit.sampling_date},
+            reason=_(
+                "The sampling date corrected: Art. 37's 7 working days for an objection to "
+                "the sampling count from it."
+            ),
+            conflict=lambda number: _(
+                "An objection of sample %(no)s was changed meanwhile; reload the page and "
+                "correct the sampling form again.",
+                no=number,
+            ),
+        )
 
 
 def _as_form_values(values: dict) -> dict:
