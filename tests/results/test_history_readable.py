@@ -132,3 +132,18 @@ def test_the_result_history_names_the_retest_row_once(
     html = client.get(f"/lab/samples/{sample.id}/history").get_data(as_text=True)
     assert html.count("新建复测结果") == 1
     assert "sample_id" not in html and "supersedes_id" not in html
+
+
+def test_the_withdrawn_conclusion_is_named_for_what_it_is(
+    client, login, db, tech, reviewer, make_user, flour_sample
+):
+    """The lab's correction and its retest of a row withdraw the conclusion until the rows
+    are accepted again (so does an upheld objection): the history says that, with the
+    entry's reason, and does not call a correction a retest."""
+    boss = make_user("boss", Role.SUPERVISOR)
+    sample = _worked_sample(db, tech, reviewer, boss, flour_sample)
+    login(boss)
+    html = client.get(f"/lab/samples/{sample.id}/history").get_data(as_text=True)
+    assert html.count("检验结论已撤回，待检验结果重新审核通过后再作结论") == 2  # correction, retest
+    assert "因复测撤回" not in html
+    assert "稀释倍数录错" in html and "复核超标结果" in html

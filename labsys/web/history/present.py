@@ -33,7 +33,9 @@ ACTIONS = {
     ("sample", "receive"): _l("Received by the lab"),
     ("sample", "reject"): _l("Rejected by the lab"),
     ("sample", "conclude"): _l("Conclusion derived"),
-    ("sample", "reopen"): _l("Conclusion withdrawn for a retest"),
+    # The lab corrects or tests a result again, or an upheld objection withdraws the
+    # conclusion (the entry's reason says which): neither is always a retest.
+    ("sample", "reopen"): _l("Conclusion withdrawn until the results are accepted again"),
     ("sample", "status"): _l("Report issued"),
     ("sample", "retest_conclusion"): _l("Conclusion of the re-inspection applied"),
     ("sample", "attach"): _l("File attached"),
