@@ -288,6 +288,7 @@ def correct_sample(
             )
         )
     _check_team_or_supervisor(session, actor, sample)
+    _refuse_during_retest(session, [sample])
     reason = _reason(reason)
     _check_version(sample, expected_version, sample.sample_no)
     category = changes.get("category_id")
@@ -304,6 +305,15 @@ def correct_sample(
     return _new_request(
         session, actor, sample, CorrectionAction.CORRECT, old=old, new=new, reason=reason
     )
+
+
+def _refuse_during_retest(session: Session, samples: Sequence[Sample]) -> None:
+    """No correction of a sampling form while a retest (复检) of one of its samples is
+    under way (``retests.refuse_correction_during``)."""
+    from labsys.services import retests  # retests → reports → results → … → corrections
+
+    for sample in samples:
+        retests.refuse_correction_during(session, sample, of_form=True)
 
 
 def _visit_name(visit: SamplingVisit) -> str:
@@ -339,6 +349,7 @@ def correct_visit(
         raise ServiceError(_("A sample of this form is being retested: correct it afterwards."))
     if mode == "direct" and not actor.has_role(Role.SAMPLER):
         raise PermissionDenied(_("Before receipt the sampling team corrects its own form."))
+    _refuse_during_retest(session, samples)
     reason = _reason(reason, required=mode != "direct")
     _check_version(visit, expected_version, _visit_name(visit))
     old, new = sampling.visit_changes(session, visit, changes)
@@ -717,6 +728,8 @@ def approve(
                 )
             )
         results._refuse_during_retest(session, target.sample)  # applied for since
+    else:
+        _refuse_during_retest(session, samples)  # a retest applied for since the request
     reason = _("Correction #%(id)d: %(reason)s", id=correction.id, reason=correction.reason)
     _apply(session, actor, correction, target, reason)
     issued = []

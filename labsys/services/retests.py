@@ -89,17 +89,33 @@ def in_progress(session: Session, sample_id: int) -> Retest | None:
     )
 
 
-def refuse_correction_during(session: Session, sample: Sample) -> None:
+def refuse_correction_during(session: Session, sample: Sample, *, of_form: bool = False) -> None:
     """Arts. 30-35 *(verify)*: while a retest is under way the result under dispute is with
     the retest lab, whose conclusion will be the final one.  Correcting the first test's
     result meanwhile would change what the retest judges (after the report: a superseding
     report with another conclusion; before it: the conclusion the retest's result replaces
     withdrawn), so it waits until the retest's result is recorded or the retest refused.
     The application itself is never refused for a pending correction (not an Art. 31
-    ground): the correction's review and approval wait instead."""
+    ground): the correction's review and approval wait instead.
+
+    ``of_form``: a correction of the sampling form (the batch's or the visit's fields).
+    It waits too: the retest lab tests the backup as the form describes it, and after the
+    report the correction would issue a superseding report of the report under dispute."""
     retest = in_progress(session, sample.id)
     if retest is None:
         return
+    if of_form:
+        raise ServiceError(
+            _(
+                "Sample %(no)s: a retest (复检) is in progress (applied for on %(day)s; "
+                "%(status)s). Its sampling form describes the backup the retest lab tests, "
+                "and the report under dispute prints it (Art. 35): correct the form once the "
+                "retest's result is recorded or the retest is refused.",
+                no=sample.sample_no,
+                day=retest.applied_on.isoformat(),
+                status=retest.status.title,
+            )
+        )
     raise ServiceError(
         _(
             "Sample %(no)s: a retest (复检) is in progress (applied for on %(day)s; "

@@ -31,6 +31,7 @@ from labsys.models import (
     Role,
     SampleResult,
     SampleStatus,
+    VisitSampler,
 )
 from labsys.services import ServiceError, corrections, reports, results, retests
 
@@ -311,3 +312,95 @@ def test_after_the_retest_the_correction_goes_through_and_keeps_its_conclusion(
     assert request.status == CorrectionStatus.APPROVED
     assert unqualified.conclusion == Conclusion.QUALIFIED
     assert reports.current_report(db.session, unqualified).conclusion == Conclusion.QUALIFIED
+
+
+# --- the sampling form: it describes the backup the retest lab tests ----------------------
+
+
+@pytest.fixture
+def two_samplers(unqualified, make_user):
+    """The visit's team of two, as a visit is validated (the factory makes one of one)."""
+    colleague = make_user("sam2", Role.SAMPLER)
+    unqualified.visit.sampler_links.append(VisitSampler(user_id=colleague.id))
+    db.session.commit()
+
+
+def _ask_form(sample, asker, *, visit: bool = False):
+    if visit:
+        return corrections.correct_visit(
+            db.session,
+            asker,
+            sample.visit,
+            changes={"place": "北京市东城区更正路1号"},
+            reason="抽样地点抄错",
+            expected_version=sample.visit.version_id,
+        )
+    return corrections.correct_sample(
+        db.session,
+        asker,
+        sample,
+        changes={"brand": "更正品牌"},
+        reason="商标抄错",
+        expected_version=sample.version_id,
+    )
+
+
+@pytest.mark.parametrize("visit", [False, True], ids=["batch", "visit"])
+def test_the_sampling_form_is_not_corrected_while_a_retest_is_under_way(
+    unqualified, boss, two_samplers, visit
+):
+    _issue(unqualified, boss)
+    _applied(unqualified, boss)
+    before = _requests()
+    with pytest.raises(ServiceError) as refused:
+        _ask_form(unqualified, boss, visit=visit)
+    db.session.rollback()
+    message = refused.value.message
+    assert "复检正在进行" in message and "抽样单" in message and unqualified.sample_no in message
+    assert _requests() == before
+
+
+@pytest.mark.parametrize("visit", [False, True], ids=["batch", "visit"])
+def test_a_form_correction_asked_before_the_retest_waits_for_it(
+    unqualified, boss, two_samplers, make_user, visit
+):
+    """Asked before the application, approved after it: refused, nothing applied, the
+    request still pending; once the retest is refused it goes through (a superseding
+    report, as any correction of a reported sample)."""
+    _issue(unqualified, boss)
+    asker = make_user("boss2", Role.SUPERVISOR)  # the approver (boss, a signatory) is another
+    request = _ask_form(unqualified, asker, visit=visit)
+    db.session.commit()
+    retest = _applied(unqualified, boss)
+
+    def approve():
+        corrections.approve(
+            db.session,
+            boss,
+            request,
+            expected_version=request.version_id,
+            base_url=BASE,
+            signature=signed(boss, "approval"),
+        )
+        db.session.commit()
+
+    with pytest.raises(ServiceError, match="复检正在进行"):
+        approve()
+    db.session.rollback()
+    assert request.status == CorrectionStatus.PENDING
+    assert unqualified.brand != "更正品牌" and unqualified.visit.place != "北京市东城区更正路1号"
+    retests.refuse_retest(
+        db.session,
+        boss,
+        retest,
+        decided_on=clock.today(),
+        ground=RetestGround.BACKUP_UNUSABLE,
+        note="备份样品包装破损",
+    )
+    db.session.commit()
+    approve()
+    assert request.status == CorrectionStatus.APPROVED and request.report_id is not None
+    if visit:
+        assert unqualified.visit.place == "北京市东城区更正路1号"
+    else:
+        assert unqualified.brand == "更正品牌"
