@@ -57,6 +57,7 @@ from labsys.services import (
     audit,
     calendar,
     catalog,
+    grading,
     periods,
     planning,
     reference,
@@ -270,7 +271,15 @@ class _Demo:
         self._reports()
         self._followups()
         self._backups()
+        self._grades()
         return self.summary
+
+    def _grades(self) -> None:
+        """The enterprises' risk grades by the rules, from the year's samples: the register's
+        grades (world.sampled_unit, world.producer) are replaced or confirmed, each recorded
+        with its score and reasons, as a supervisor's first recomputation would."""
+        done = grading.recompute(self.session, self.people[Role.SUPERVISOR][0], self.today)
+        self.summary.extra["graded"] = done.graded
 
     def _plant(self, visits: list[Visit]) -> None:
         planted = plant(self, visits, self.plants, random.Random(self.rng.random()))

@@ -470,13 +470,17 @@ def _one_grader_at_a_time(session: Session, enterprise: Enterprise | None = None
 @writes(Role.SUPERVISOR)
 def recompute(session: Session, actor: User, today: date | None = None) -> Recomputed:
     """Grade every enterprise; record a change (history row, audit entry) only where the grade
-    differs from the current one.  A grade set by hand still in force is kept (counted in
-    ``kept``); one past its last day is replaced by the rules' grade, recorded even when it
-    is the same grade."""
+    differs from the current one, or where the rules grade the enterprise for the first time
+    (a grade from the register, imported or typed before the grading, has no score nor
+    reasons: the first recomputation records them even for the same grade, so every graded
+    enterprise's grade is explained).  A grade set by hand still in force is kept (counted
+    in ``kept``); one past its last day is replaced by the rules' grade, recorded even when
+    it is the same grade.  ``changed`` counts the grades that changed."""
     today = today or clock.today()
     _one_grader_at_a_time(session)
     graded = grade_enterprises(session, today)
     current = dict(session.execute(select(Enterprise.id, Enterprise.risk_grade)).all())
+    explained = set(session.scalars(select(GradeChange.enterprise_id).distinct()))
     by_hand = hand_grades(session, today)
     changes = []
     entries = []
@@ -488,7 +492,7 @@ def recompute(session: Session, actor: User, today: date | None = None) -> Recom
             kept += 1
             continue
         ended = by_hand.get(enterprise_id) is False
-        if old == new and not ended:
+        if old == new and not ended and enterprise_id in explained:
             continue
         first = Reason(HAND_ENDED) if ended else None
         change = _change(enterprise_id, today, grading, old, first=first)

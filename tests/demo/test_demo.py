@@ -331,3 +331,24 @@ def test_the_demo_shows_every_workflow_state(database_snapshot, db):
     ) == len(notices)
     assert summary.key_food_rate == KEY_FOOD_RATE
     assert stats.key_food_indicator(db.session).total.rate == KEY_FOOD_RATE
+
+
+def test_every_demo_enterprise_has_its_grade_explained(demo, db):
+    """The demo ends as a supervisor's first recomputation would: every enterprise graded
+    by the rules from the year's samples, each grade recorded with its score and reasons
+    (the grades page explains every one), dated the demo's today."""
+    from labsys.models import Enterprise, GradeChange
+    from labsys.services import grading
+
+    enterprises = db.session.scalar(select(func.count()).select_from(Enterprise))
+    latest = {
+        change.enterprise_id: change
+        for change in db.session.scalars(select(GradeChange).order_by(GradeChange.id))
+    }
+    assert len(latest) == enterprises > 0
+    for enterprise in db.session.scalars(select(Enterprise)):
+        change = latest[enterprise.id]
+        assert change.grade == enterprise.risk_grade and change.score is not None
+        assert change.graded_on == TODAY
+    assert any(grading.reasons_from_json(c.reasons) for c in latest.values())
+    assert demo.extra["graded"] == enterprises

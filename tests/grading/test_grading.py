@@ -80,6 +80,26 @@ def test_a_grade_recorded_outside_the_grading_is_replaced(app, history, make_use
     assert (change.previous_grade, change.grade) == (RiskGrade.A, RiskGrade.D)
 
 
+def test_the_first_grading_is_recorded_even_for_the_registers_grade(app, history, make_user):
+    """The register's grade (imported, the demo's) has no score nor reasons: the first
+    recomputation records the rules' grading even when the grade is the same, so the grades
+    page explains it; it is not counted as a change, and the next one records nothing."""
+    producer = history["producer"]
+    producer.risk_grade = RiskGrade.D  # what the rules give it too
+    db.session.commit()
+    boss = make_user("boss", Role.SUPERVISOR)
+    first = grading.recompute(db.session, boss, TODAY)
+    db.session.commit()
+    [change] = grading.grade_history(db.session, producer.id)
+    assert (change.previous_grade, change.grade) == (RiskGrade.D, RiskGrade.D)
+    assert change.score and grading.reasons_from_json(change.reasons)
+    rows = db.session.scalar(select(func.count()).select_from(GradeChange))
+    assert first.changed == rows - 1  # recorded, not a change
+    assert grading.recompute(db.session, boss, TODAY).changed == 0
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(GradeChange)) == rows
+
+
 def test_new_rules_change_the_grade_on_the_next_recomputation(app, history, make_user):
     admin = make_user("admin", Role.ADMIN)  # keeps the rules; a supervisor recomputes
     boss = make_user("boss", Role.SUPERVISOR)
