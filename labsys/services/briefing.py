@@ -99,6 +99,7 @@ def briefing_data(session: Session, lab_name: str, day: date | None = None) -> B
             .where(GradeChange.graded_on >= start, GradeChange.graded_on <= day)
             .order_by(GradeChange.id)
         )
+        if grading.is_change(c)  # a first grading confirming the register's grade is none
     ]
     changes.sort(key=lambda c: (grades.order_key(c.grade), c.name))
     rows = grading.grade_rows(session, day)

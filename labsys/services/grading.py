@@ -626,6 +626,16 @@ def change_reason(change: GradeChange, window_months: int = 12) -> str:
     return _(", ").join([explained, change.note]) if change.note else explained
 
 
+def is_change(change: GradeChange) -> bool:
+    """Whether a recorded grading changed what a reader follows: the grade, or a grade set by
+    hand (set, cleared, or ended by its last day).  Not the rules confirming the register's
+    grade at an enterprise's first grading (recorded for its score and reasons)."""
+    if change.by_hand or change.grade != change.previous_grade:
+        return True
+    ended = (HAND_ENDED, HAND_CLEARED)
+    return any(reason.kind in ended for reason in reasons_from_json(change.reasons))
+
+
 def grade_history(session: Session, enterprise_id: int) -> list[GradeChange]:
     """An enterprise's grade changes, newest first."""
     return list(

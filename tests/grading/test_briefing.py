@@ -89,3 +89,18 @@ def test_the_briefing_leads_with_the_risk_signals(app, history, make_user, monke
 def test_the_top_signals_come_from_the_signals_service(app, history):
     rows = briefing.top_signals(db.session, TODAY)
     assert all(isinstance(r, briefing.SignalRow) and r.scope for r in rows)
+
+
+def test_a_first_grading_that_confirms_the_grade_is_no_change_of_the_week(app, history, make_user):
+    """The first recomputation records every enterprise's grading (its score and reasons);
+    the week's changes list only the grades that changed."""
+    from labsys.models import RiskGrade
+
+    history["producer"].risk_grade = RiskGrade.D  # the register's grade, which the rules give
+    db.session.commit()
+    done = grading.recompute(db.session, make_user("boss", Role.SUPERVISOR), TODAY)
+    db.session.commit()
+    data = briefing.briefing_data(db.session, "实验室", TODAY)
+    names = [c.name for c in data.changes]
+    assert history["producer"].name not in names
+    assert len(data.changes) == done.changed
