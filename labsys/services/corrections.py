@@ -307,13 +307,15 @@ def correct_sample(
     )
 
 
-def _refuse_during_retest(session: Session, samples: Sequence[Sample]) -> None:
+def _refuse_during_retest(
+    session: Session, samples: Sequence[Sample], *, voiding: bool = False
+) -> None:
     """No correction of a sampling form while a retest (复检) of one of its samples is
-    under way (``retests.refuse_correction_during``)."""
+    under way, nor voiding (``retests.refuse_correction_during``)."""
     from labsys.services import retests  # retests → reports → results → … → corrections
 
-    for sample in samples:
-        retests.refuse_correction_during(session, sample, of_form=True)
+    for sample in sorted(samples, key=lambda s: s.id):
+        retests.refuse_correction_during(session, sample, what="void" if voiding else "form")
 
 
 def _visit_name(visit: SamplingVisit) -> str:
@@ -398,6 +400,7 @@ def void_sample(
         raise ServiceError(_("Sample %(no)s is already voided.", no=sample.sample_no))
     _refuse_reported([sample])
     _check_team_or_supervisor(session, actor, sample)
+    _refuse_during_retest(session, [sample], voiding=True)
     reason = _reason(reason)
     _check_version(sample, expected_version, sample.sample_no)
     _no_pending(session, CorrectionTarget.SAMPLE, sample.id, sample.sample_no)
@@ -430,6 +433,7 @@ def void_visit(
     _check_visit_actor(session, actor, visit)
     samples = live_samples(visit)
     _refuse_reported(samples)
+    _refuse_during_retest(session, samples, voiding=True)
     reason = _reason(reason)
     _check_version(visit, expected_version, _visit_name(visit))
     _no_pending(session, CorrectionTarget.VISIT, visit.id, _visit_name(visit))
@@ -728,8 +732,8 @@ def approve(
                 )
             )
         results._refuse_during_retest(session, target.sample)  # applied for since
-    else:
-        _refuse_during_retest(session, samples)  # a retest applied for since the request
+    else:  # a retest applied for since the request
+        _refuse_during_retest(session, samples, voiding=correction.action == CorrectionAction.VOID)
     reason = _("Correction #%(id)d: %(reason)s", id=correction.id, reason=correction.reason)
     _apply(session, actor, correction, target, reason)
     issued = []

@@ -59,6 +59,7 @@ from labsys.models import (
 from labsys.services import ServiceError, audit, lifecycle, reference
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
+from labsys.services.sample_lock import lock_samples
 
 # The workflows' settings that are not periods (the periods, each with its default, unit and
 # article, are kept in services.periods).
@@ -173,7 +174,9 @@ def record_notification(
     already said they received the conclusion: it cannot be received before it was served.
     The objections to the result count from it (Art. 37 *(verify)*): an undecided one's
     last day follows it, and a day that would move a decided one's is refused
-    (``objections.windows_moved``)."""
+    (``objections.windows_moved``).  The sample's row is locked first: an objection filed
+    at the same moment is seen once committed (``sample_lock``)."""
+    lock_samples(session, [followup.sample])
     require(
         notified_on, _("Enter the date the sampled unit received the conclusion."), "notified_on"
     )
@@ -222,7 +225,7 @@ def record_notification(
 
     moved = objections.windows_moved(session, followup.sample_id, notified_on)
     _step(session, actor, followup, "notify", {"notified_on": notified_on}, on=notified_on)
-    objections.move_windows(
+    objections._move_windows(
         session,
         actor,
         moved,

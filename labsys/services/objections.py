@@ -45,6 +45,7 @@ from labsys.services.access import writes
 from labsys.services.errors import ConflictError, ServiceError
 from labsys.services.followup import _step as step
 from labsys.services.followup import is_supervision, require, setting
+from labsys.services.sample_lock import lock_samples
 
 OPEN_STATES = (ObjectionStatus.FILED, ObjectionStatus.ACCEPTED)
 
@@ -95,7 +96,7 @@ def windows_moved(
     on ``notified_on``: (objection, new last day) each.  An objection decided on its window
     (accepted as in time or refused, Art. 38; then upheld or dismissed, Art. 39) keeps it:
     the notification is refused then (nothing changed; the decision was made, and told the
-    applicant, on that window).  ``move_windows`` moves the others."""
+    applicant, on that window).  ``_move_windows`` moves the others."""
     last = _last_day(session, notified_on)
     moved = _moving(
         session,
@@ -126,7 +127,7 @@ def sampling_windows_moved(
 ) -> list[tuple[Objection, date]]:
     """The objections to the sampling process of ``sample_ids`` whose 7 working days (Art.
     37 *(verify)*: from the sampling) would end on another day were the sampling date
-    corrected to ``sampling_date``: (objection, new last day) each, for ``move_windows``.
+    corrected to ``sampling_date``: (objection, new last day) each, for ``_move_windows``.
     Refused, nothing changed: a date after an objection's filing day (of either kind: it
     cannot be filed before the sampling), and one that would move the window of an
     objection decided on it (as for the notification)."""
@@ -181,13 +182,16 @@ def _moving(session: Session, conditions: list, last: date) -> list[tuple[Object
     return [
         (objection, last)
         for objection in session.scalars(
-            select(Objection).where(*conditions).order_by(Objection.id)
+            select(Objection)
+            .where(*conditions)
+            .order_by(Objection.id)
+            .execution_options(populate_existing=True)  # decided meanwhile: read as now
         )
         if objection.window_end != last
     ]
 
 
-def move_windows(
+def _move_windows(
     session: Session,
     actor: User,
     moved: list[tuple[Objection, date]],
@@ -232,7 +236,11 @@ def file_objection(
     grounds: str,
     filed_on: date,
 ) -> Objection:
-    """Art. 37: record a written objection (recorded even when late: it is then refused)."""
+    """Art. 37: record a written objection (recorded even when late: it is then refused).
+    The sample's row is locked first: the notification recorded again, or the sampling date
+    corrected, at the same moment moves this objection's window once it is committed, or
+    is read by it (``sample_lock``)."""
+    lock_samples(session, [sample])
     if not is_supervision(sample):
         raise ServiceError(_("Art. 37: objections are about supervision sampling (监督抽检) only."))
     require(kind, _("Choose what the objection is about."), "kind")

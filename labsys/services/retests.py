@@ -63,6 +63,7 @@ from labsys.services.followup import (
     require,
     setting,
 )
+from labsys.services.sample_lock import lock_samples
 
 OPEN_STATES = (
     RetestStatus.APPLIED,
@@ -89,7 +90,7 @@ def in_progress(session: Session, sample_id: int) -> Retest | None:
     )
 
 
-def refuse_correction_during(session: Session, sample: Sample, *, of_form: bool = False) -> None:
+def refuse_correction_during(session: Session, sample: Sample, *, what: str = "result") -> None:
     """Arts. 30-35 *(verify)*: while a retest is under way the result under dispute is with
     the retest lab, whose conclusion will be the final one.  Correcting the first test's
     result meanwhile would change what the retest judges (after the report: a superseding
@@ -98,22 +99,40 @@ def refuse_correction_during(session: Session, sample: Sample, *, of_form: bool 
     The application itself is never refused for a pending correction (not an Art. 31
     ground): the correction's review and approval wait instead.
 
-    ``of_form``: a correction of the sampling form (the batch's or the visit's fields).
-    It waits too: the retest lab tests the backup as the form describes it, and after the
-    report the correction would issue a superseding report of the report under dispute."""
+    ``what``: ``"result"``, ``"form"`` (the sampling form: the batch's or the visit's
+    fields) or ``"void"`` (voiding the sample).  The form waits from the acceptance on: the
+    retest lab tests the backup as the form describes it, and after the report the
+    correction would supersede the report under dispute.  Before the acceptance it may be
+    corrected: the acceptance decides on what the form says of the backup (its production
+    date and shelf life, Art. 31 (2)), and a typing error there must not force a refusal.
+    A sample under retest is never voided.  The sample's row is locked first
+    (``sample_lock``): a correction and an application at the same moment take turns."""
+    lock_samples(session, [sample])
     retest = in_progress(session, sample.id)
-    if retest is None:
+    if retest is None or (what == "form" and retest.status == RetestStatus.APPLIED):
         return
-    if of_form:
+    values = {
+        "no": sample.sample_no,
+        "day": retest.applied_on.isoformat(),
+        "status": retest.status.title,
+    }
+    if what == "void":
+        raise ServiceError(
+            _(
+                "Sample %(no)s: a retest (复检) is in progress (applied for on %(day)s; "
+                "%(status)s). A sample under retest is not voided: the retest decides on its "
+                "conclusion (Art. 35).",
+                **values,
+            )
+        )
+    if what == "form":
         raise ServiceError(
             _(
                 "Sample %(no)s: a retest (复检) is in progress (applied for on %(day)s; "
                 "%(status)s). Its sampling form describes the backup the retest lab tests, "
                 "and the report under dispute prints it (Art. 35): correct the form once the "
                 "retest's result is recorded or the retest is refused.",
-                no=sample.sample_no,
-                day=retest.applied_on.isoformat(),
-                status=retest.status.title,
+                **values,
             )
         )
     raise ServiceError(
@@ -122,9 +141,7 @@ def refuse_correction_during(session: Session, sample: Sample, *, of_form: bool 
             "%(status)s). The result under dispute is being retested by another lab, and "
             "correcting it now would change what the retest judges (Art. 35). Correct it once "
             "the retest's result is recorded or the retest is refused.",
-            no=sample.sample_no,
-            day=retest.applied_on.isoformat(),
-            status=retest.status.title,
+            **values,
         )
     )
 
@@ -244,7 +261,10 @@ def apply_for_retest(
     conclusion_received_on: date,
     applied_on: date,
 ) -> Retest:
-    """Art. 30: record a written application (recorded even when late: Art. 31 refuses it)."""
+    """Art. 30: record a written application (recorded even when late: Art. 31 refuses it).
+    The sample's row is locked first: a correction suspending its conclusion at the same
+    moment is read once committed (``sample_lock``)."""
+    lock_samples(session, [sample])
     if sample.conclusion != Conclusion.UNQUALIFIED:
         raise ServiceError(_("Art. 30: only an unqualified conclusion can be retested."))
     if not is_supervision(sample):

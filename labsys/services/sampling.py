@@ -76,6 +76,7 @@ from labsys.services import (
 )
 from labsys.services import calendar as workcal
 from labsys.services.access import writes
+from labsys.services.sample_lock import lock_samples
 
 # Defaults of the settings of the same name (services.periods, with their articles).
 DELIVERY_WORKDAYS = 5
@@ -1139,6 +1140,7 @@ def _apply_visit_changes(
     one's or fall after an objection's filing day (``objections.sampling_windows_moved``)."""
     moved_windows = []
     if "sampling_date" in new:
+        lock_samples(session, visit.samples)  # an objection filed meanwhile is seen
         moved_windows = objections.sampling_windows_moved(
             session, [sample.id for sample in visit.samples], new["sampling_date"]
         )
@@ -1196,7 +1198,7 @@ def _apply_visit_changes(
         ) from error
     audit.record_many(session, actor, changes)
     if moved_windows:
-        objections.move_windows(
+        objections._move_windows(
             session,
             actor,
             moved_windows,

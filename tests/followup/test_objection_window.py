@@ -33,7 +33,7 @@ from labsys.models import (
     ObjectionStatus,
     Role,
 )
-from labsys.services import ConflictError, ServiceError, followup, objections, retests
+from labsys.services import ServiceError, followup, objections, retests
 
 from stats_support import *  # noqa: F403 - the shared fixtures
 
@@ -150,7 +150,9 @@ def test_a_decided_objection_keeps_its_window(unqualified, supervisor, decide):
 
 def test_an_objection_decided_meanwhile_is_not_moved(unqualified, supervisor):
     """A stale read: another supervisor accepted the objection after this one read it as
-    undecided; its version refuses the move (a conflict), nothing changes."""
+    undecided; the notification reads the objections again and refuses the move, nothing
+    changes (were it decided between that read and the write, its version would refuse it:
+    a conflict)."""
     with clock.frozen(TODAY):
         objection = _filed(unqualified, supervisor, MON, date(2026, 3, 5))
         assert objection.status == ObjectionStatus.FILED  # read now
@@ -160,10 +162,11 @@ def test_an_objection_decided_meanwhile_is_not_moved(unqualified, supervisor):
             .where(table.c.id == objection.id)
             .values(status=ObjectionStatus.ACCEPTED.value, version_id=table.c.version_id + 1)
         )
-        with pytest.raises(ConflictError) as conflict:
+        # Read again under the sample's lock, the objection is decided: refused as such.
+        with pytest.raises(ServiceError) as refused:
             _notify(unqualified, supervisor, TUE)
-        assert conflict.value.field == "notified_on"
-        assert unqualified.sample_no in conflict.value.message
+        assert refused.value.field == "notified_on"
+        assert "2026-03-05" in refused.value.message and "2026-03-11" in refused.value.message
         db.session.rollback()
     assert db.session.get(Objection, objection.id).window_end == END[MON]
 

@@ -346,11 +346,11 @@ def _ask_form(sample, asker, *, visit: bool = False):
 
 
 @pytest.mark.parametrize("visit", [False, True], ids=["batch", "visit"])
-def test_the_sampling_form_is_not_corrected_while_a_retest_is_under_way(
+def test_the_sampling_form_is_not_corrected_once_the_retest_is_accepted(
     unqualified, boss, two_samplers, visit
 ):
     _issue(unqualified, boss)
-    _applied(unqualified, boss)
+    _until(_applied(unqualified, boss), boss, RetestStatus.ACCEPTED)
     before = _requests()
     with pytest.raises(ServiceError) as refused:
         _ask_form(unqualified, boss, visit=visit)
@@ -364,16 +364,14 @@ def test_the_sampling_form_is_not_corrected_while_a_retest_is_under_way(
 def test_a_form_correction_asked_before_the_retest_waits_for_it(
     unqualified, boss, two_samplers, make_user, visit
 ):
-    """Asked before the application, approved after it: refused, nothing applied, the
-    request still pending; once the retest is refused it goes through (a superseding
-    report, as any correction of a reported sample)."""
+    """Asked before the application, approved after the retest was accepted: refused,
+    nothing applied, the request still pending."""
     _issue(unqualified, boss)
     asker = make_user("boss2", Role.SUPERVISOR)  # the approver (boss, a signatory) is another
     request = _ask_form(unqualified, asker, visit=visit)
     db.session.commit()
-    retest = _applied(unqualified, boss)
-
-    def approve():
+    _until(_applied(unqualified, boss), boss, RetestStatus.ACCEPTED)
+    with pytest.raises(ServiceError, match="复检正在进行"):
         corrections.approve(
             db.session,
             boss,
@@ -382,25 +380,77 @@ def test_a_form_correction_asked_before_the_retest_waits_for_it(
             base_url=BASE,
             signature=signed(boss, "approval"),
         )
-        db.session.commit()
-
-    with pytest.raises(ServiceError, match="复检正在进行"):
-        approve()
     db.session.rollback()
     assert request.status == CorrectionStatus.PENDING
     assert unqualified.brand != "更正品牌" and unqualified.visit.place != "北京市东城区更正路1号"
-    retests.refuse_retest(
+
+
+def test_a_form_error_that_decides_the_acceptance_is_corrected_before_it(
+    unqualified, boss, make_user
+):
+    """The form says 保质期 5天 (it is 5年): Art. 31 (2) *(verify)* would find the backup
+    expired and the retest refused.  Before the acceptance the form is corrected (a request,
+    approved with the superseding report), and the retest is then accepted."""
+    from datetime import timedelta
+
+    unqualified.production_date = unqualified.sampling_date - timedelta(days=30)
+    unqualified.shelf_life, unqualified.shelf_life_days = "5天", 5
+    db.session.commit()
+    _issue(unqualified, boss)
+    retest = _applied(unqualified, boss)
+    with pytest.raises(ServiceError, match="第三十一条"):
+        retests.accept_retest(db.session, boss, retest, decided_on=clock.today())
+    db.session.rollback()
+    asker = make_user("boss2", Role.SUPERVISOR)
+    request = corrections.correct_sample(
         db.session,
-        boss,
-        retest,
-        decided_on=clock.today(),
-        ground=RetestGround.BACKUP_UNUSABLE,
-        note="备份样品包装破损",
+        asker,
+        unqualified,
+        changes={"shelf_life": "5年"},
+        reason="保质期抄错：5年写成5天",
+        expected_version=unqualified.version_id,
     )
     db.session.commit()
-    approve()
-    assert request.status == CorrectionStatus.APPROVED and request.report_id is not None
-    if visit:
-        assert unqualified.visit.place == "北京市东城区更正路1号"
-    else:
-        assert unqualified.brand == "更正品牌"
+    corrections.approve(
+        db.session,
+        boss,
+        request,
+        expected_version=request.version_id,
+        base_url=BASE,
+        signature=signed(boss, "approval"),
+    )
+    db.session.commit()
+    assert request.status == CorrectionStatus.APPROVED and unqualified.shelf_life == "5年"
+    retests.accept_retest(db.session, boss, retest, decided_on=clock.today())
+    db.session.commit()
+    assert retest.status == RetestStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("visit", [False, True], ids=["batch", "visit"])
+def test_a_sample_under_retest_is_not_voided(unqualified, boss, make_user, visit):
+    """Concluded and notified, not reported, a retest applied for: voiding is refused when
+    asked, saying so (not "correct the form")."""
+    _applied(unqualified, boss)
+    asker = make_user("boss2", Role.SUPERVISOR)
+    before = _requests()
+    with pytest.raises(ServiceError) as refused:
+        if visit:
+            corrections.void_visit(
+                db.session,
+                asker,
+                unqualified.visit,
+                reason="误登记",
+                expected_version=unqualified.visit.version_id,
+            )
+        else:
+            corrections.void_sample(
+                db.session,
+                asker,
+                unqualified,
+                reason="误登记",
+                expected_version=unqualified.version_id,
+            )
+    db.session.rollback()
+    message = refused.value.message
+    assert "不能作废" in message and "更正抽样单" not in message
+    assert _requests() == before
