@@ -55,6 +55,8 @@ def test_sampler_enters_three_batches_and_technician_receives_them(
     assert page.locator("#received-today tbody tr").count() == 3
 
     page.locator("#received-today a", has_text=numbers[0]).click()
+    # The sample's page loaded, not only committed: its result rows come after the status.
+    page.wait_for_url("**/sampling/samples/*")
     assert page.locator("#sample-status").inner_text() == SampleStatus.RECEIVED.title
     assert page.locator("#result-rows tbody tr").count() == 2
 
