@@ -5,10 +5,10 @@ and a step's date that cannot be in the future (告知日期) refused on the for
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from queue_data import bulk_samples, go
+from queue_data import TODAY, bulk_samples, go
 from sqlalchemy import insert, select, update
 
 from labsys.core import clock
@@ -37,15 +37,17 @@ def _unqualified(ids) -> None:
         .values(
             status=SampleStatus.CONCLUDED,
             conclusion=Conclusion.UNQUALIFIED,
-            concluded_at=datetime.now(UTC) - timedelta(days=5),
+            concluded_at=clock.now() - timedelta(days=5),
         )
     )
 
 
 @pytest.fixture
-def followups(make_user, make_category, make_enterprise):
+def followups(make_user, make_category, make_enterprise, freeze_clock):
     """60 unqualified flour samples and 5 unqualified noodle samples (another category); three
-    flour samples have an objection awaiting a decision (one overdue, two due later)."""
+    flour samples have an objection awaiting a decision (one overdue, two due later).  The
+    clock stays on TODAY: the form's "today" is the test's even when a run crosses midnight."""
+    freeze_clock(TODAY)
     supervisor = make_user("sup", Role.SUPERVISOR, full_name="主管丙")
     sampler = make_user("sam", Role.SAMPLER)
     unit = make_enterprise()
