@@ -162,8 +162,8 @@ def test_a_future_notification_date_is_refused_on_the_form(browser_page, browser
     assert page.get_attribute(field, "max") == today.isoformat()
     tomorrow = (today + timedelta(days=1)).isoformat()
     page.fill(field, tomorrow)
-    page.click("form[action$='/notify'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/notify'] button[type=submit]")
     error = page.inner_text("#notification .invalid-feedback")
     assert "日期不能晚于今天" in error and tomorrow in error
     assert page.input_value(field) == tomorrow  # what was typed stays
@@ -172,8 +172,8 @@ def test_a_future_notification_date_is_refused_on_the_form(browser_page, browser
     assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id)) is None
 
     page.fill(field, today.isoformat())
-    page.click("form[action$='/notify'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/notify'] button[type=submit]")
     assert page.inner_text("#notified-on") == today.isoformat()
     db.session.rollback()
     record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id))
