@@ -40,6 +40,10 @@ def _pdf_text(page, href: str) -> str:
 
 
 def _switch(page, browser_login, user):
+    # Leave the page first: its lazy thumbnail, requested after the load without the cleared
+    # cookie, was sent to the login page, whose new session (and CSRF token) could land
+    # after the login form's and fail its post (400).
+    page.goto("about:blank")
     page.context.clear_cookies()
     return browser_login(user)
 
