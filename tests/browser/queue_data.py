@@ -22,6 +22,10 @@ from labsys.models import (
 # Every third sample is overdue, every third due today (so due soon), the rest due later.
 OVERDUE, SOON, LATER = 0, 1, 2
 
+# The day the browser tests' queues are built and read on (their fixtures freeze the clock
+# there): a run that crosses midnight would otherwise find "due today" overdue on the page.
+TODAY = date(2026, 12, 1)
+
 
 def go(page, selector: str) -> None:
     """Click a link or submit button and wait for the next page's load event: its rows are

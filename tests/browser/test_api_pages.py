@@ -20,7 +20,10 @@ def test_a_new_token_is_shown_once_works_and_is_revoked(
     page.goto("/profile/tokens")
     page.fill("input[name=name]", "平板电脑")
     page.select_option("select[name=scope]", "read")
-    page.click("form >> text=生成令牌")
+    # A click waits for the navigation to commit, not for the page to load: wait for the
+    # answer's load before reading its list (the rows may not be parsed yet).
+    with page.expect_navigation():
+        page.click("form >> text=生成令牌")
     secret = page.locator("[data-testid=new-token]").inner_text().strip()
     assert secret.startswith("lsk_")
     row = page.locator("tbody tr", has_text="平板电脑")
@@ -35,8 +38,10 @@ def test_a_new_token_is_shown_once_works_and_is_revoked(
     assert page.locator("[data-testid=new-token]").count() == 0
     assert secret not in page.content()
     # Revoked: the button goes, the API refuses it.
-    page.locator("tbody tr", has_text="平板电脑").locator("button", has_text="撤销").click()
-    page.wait_for_url("**/profile/tokens")
+    # The answer redirects to this same address: wait for that navigation itself (a
+    # wait_for_url would match the page before the click as well).
+    with page.expect_navigation(url="**/profile/tokens"):
+        page.locator("tbody tr", has_text="平板电脑").locator("button", has_text="撤销").click()
     assert "已撤销" in page.locator("tbody tr", has_text="平板电脑").inner_text()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     db.session.expire_all()
@@ -51,7 +56,8 @@ def test_an_administrator_adds_a_receiver_pauses_it_and_reads_the_delivery_log(
     assert "尚无接收方" in page.content() and "尚无投递记录" in page.content()
     page.fill("input[name=url]", "http://127.0.0.1:9/hook")
     page.check("input[name=events][value='report.issued']")
-    page.click("form >> text=添加接收方")
+    with page.expect_navigation():
+        page.click("form >> text=添加接收方")
     secret = page.locator("[data-testid=webhook-secret]").inner_text().strip()
     assert secret
     row = page.locator("tbody tr", has_text="http://127.0.0.1:9/hook")
@@ -83,8 +89,8 @@ def test_an_administrator_adds_a_receiver_pauses_it_and_reads_the_delivery_log(
     assert "1" in row.inner_text()  # failures in a row
 
     # Paused: the button says resume, and nothing is delivered meanwhile.
-    row.locator("button", has_text="暂停").click()
-    page.wait_for_url("**/admin/webhooks")
+    with page.expect_navigation(url="**/admin/webhooks"):
+        row.locator("button", has_text="暂停").click()
     assert page.locator("button", has_text="恢复").count() == 1
     db.session.expire_all()
     assert db.session.query(WebhookSubscription).one().active is False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from queue_data import bulk_results, bulk_samples
+from queue_data import TODAY, bulk_results, bulk_samples
 from sqlalchemy import event
 
 from labsys.extensions import db
@@ -21,7 +21,9 @@ def _counts(n: int) -> tuple[int, int]:
 
 
 @pytest.fixture
-def lab(make_user, make_category, make_item, make_enterprise):
+def lab(make_user, make_category, make_item, make_enterprise, freeze_clock):
+    freeze_clock(TODAY)
+
     def build(n: int = 9, prefix: str = "D"):
         staff = make_user(None, Role.SAMPLER)
         tech = make_user(None, Role.TECHNICIAN)

@@ -5,10 +5,10 @@ and a step's date that cannot be in the future (告知日期) refused on the for
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from queue_data import bulk_samples, go
+from queue_data import TODAY, bulk_samples, go
 from sqlalchemy import insert, select, update
 
 from labsys.core import clock
@@ -37,15 +37,17 @@ def _unqualified(ids) -> None:
         .values(
             status=SampleStatus.CONCLUDED,
             conclusion=Conclusion.UNQUALIFIED,
-            concluded_at=datetime.now(UTC) - timedelta(days=5),
+            concluded_at=clock.now() - timedelta(days=5),
         )
     )
 
 
 @pytest.fixture
-def followups(make_user, make_category, make_enterprise):
+def followups(make_user, make_category, make_enterprise, freeze_clock):
     """60 unqualified flour samples and 5 unqualified noodle samples (another category); three
-    flour samples have an objection awaiting a decision (one overdue, two due later)."""
+    flour samples have an objection awaiting a decision (one overdue, two due later).  The
+    clock stays on TODAY: the form's "today" is the test's even when a run crosses midnight."""
+    freeze_clock(TODAY)
     supervisor = make_user("sup", Role.SUPERVISOR, full_name="主管丙")
     sampler = make_user("sam", Role.SAMPLER)
     unit = make_enterprise()
@@ -160,8 +162,8 @@ def test_a_future_notification_date_is_refused_on_the_form(browser_page, browser
     assert page.get_attribute(field, "max") == today.isoformat()
     tomorrow = (today + timedelta(days=1)).isoformat()
     page.fill(field, tomorrow)
-    page.click("form[action$='/notify'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/notify'] button[type=submit]")
     error = page.inner_text("#notification .invalid-feedback")
     assert "日期不能晚于今天" in error and tomorrow in error
     assert page.input_value(field) == tomorrow  # what was typed stays
@@ -170,8 +172,8 @@ def test_a_future_notification_date_is_refused_on_the_form(browser_page, browser
     assert db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id)) is None
 
     page.fill(field, today.isoformat())
-    page.click("form[action$='/notify'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form[action$='/notify'] button[type=submit]")
     assert page.inner_text("#notified-on") == today.isoformat()
     db.session.rollback()
     record = db.session.scalar(select(FollowUp).where(FollowUp.sample_id == sample_id))

@@ -20,9 +20,11 @@ def test_login_chinese_ui_english_switch_and_logout(
     width = page.evaluate("() => document.querySelector('h1').getBoundingClientRect().width")
     assert width > 50
 
-    page.click("#lang-switch")
-    # The switch redirects back to this page: wait for the English one (the Chinese h1 is
-    # still there until the redirect's answer loads).
+    # The switch redirects back to this page: wait for the English one to load (a click
+    # waits for the navigation to commit only: its h1 can be there before the Bootstrap
+    # script at the end of the body has run, and the user menu below would not open).
+    with page.expect_navigation():
+        page.click("#lang-switch")
     expect(page.locator("h1")).to_have_text("Welcome, 王检验")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from queue_data import OVERDUE, SOON, bulk_results, bulk_samples, due_kind, go
+from queue_data import OVERDUE, SOON, TODAY, bulk_results, bulk_samples, due_kind, go
 from sqlalchemy import func, select
 
 from labsys.extensions import db
@@ -24,8 +24,9 @@ DUE_SOON_RGB = "rgb(255, 243, 205)"
 
 
 @pytest.fixture
-def busy_lab(make_user, make_category, make_item, make_enterprise):
+def busy_lab(make_user, make_category, make_item, make_enterprise, freeze_clock):
     """A thousand samples with a result awaiting review (entered by ``tech``)."""
+    freeze_clock(TODAY)
     tech = make_user("tech", Role.TECHNICIAN, full_name="检验员甲")
     reviewer = make_user("rev", Role.REVIEWER, full_name="审核员乙")
     sampler = make_user("sam", Role.SAMPLER)
@@ -170,8 +171,16 @@ def test_a_forged_back_link_stays_in_the_queue(client, login, busy_lab, post):
 
 
 def test_overdue_and_due_soon_rows_are_coloured_in_the_lists(
-    browser_page, browser_login, make_user, make_category, make_item, make_enterprise, tmp_path
+    browser_page,
+    browser_login,
+    make_user,
+    make_category,
+    make_item,
+    make_enterprise,
+    tmp_path,
+    freeze_clock,
 ):
+    freeze_clock(TODAY)
     tech = make_user("tech", Role.TECHNICIAN)
     sampler = make_user("sam", Role.SAMPLER)
     flour = make_category("粮食加工品", "小麦粉", "小麦粉", "通用小麦粉")

@@ -5,6 +5,7 @@ and from that signal to the unqualified samples behind it."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -50,8 +51,8 @@ def test_from_the_tile_to_the_samples_behind_a_signal(world, browser_login, make
     page.screenshot(path=str(tmp_path / "warnings.png"), full_page=True)
 
     # The dashboards' count: not computed yet, then stored from the page.
-    page.click("#store-count")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#store-count")
     assert "store-count" not in page.content()
     page.goto("/")
     count = page.locator("#overview-risk .todo-count").get_attribute("data-count")
@@ -68,7 +69,8 @@ def test_from_the_tile_to_the_samples_behind_a_signal(world, browser_login, make
     assert "explained" in (echo.get_attribute("class") or "")
     assert "列于解释它的预警之后" in echo.inner_text()
     echo.locator(".explained-by a").first.click()
-    assert page.url.endswith(f"#{district}")
+    # A jump within the page: page.url follows it by an event, so wait for it, not read it.
+    page.wait_for_url(re.compile(re.escape(f"#{district}") + "$"))
 
     # From the district's card to its unqualified samples: 3 a month at each of the two
     # supermarkets in the recent window (October to December; none sampled in December).

@@ -39,8 +39,9 @@ def reported(dataset, supervisor):
 
 
 def _submit(page, action_suffix: str) -> None:
-    page.click(f"form[action$='{action_suffix}'] button[type=submit]")
-    page.wait_for_load_state()
+    """Submit the form and wait for the page it returns to load (the same address)."""
+    with page.expect_navigation():
+        page.click(f"form[action$='{action_suffix}'] button[type=submit]")
 
 
 def test_a_sample_through_retest_and_disposal(browser_page, browser_login, reported, supervisor):

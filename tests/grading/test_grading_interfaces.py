@@ -50,7 +50,11 @@ def test_recompute_records_as_of_today_only(app, history, make_user, freeze_cloc
     assert db.session.scalar(select(func.count()).select_from(GradeChange)) == 0
 
 
-def test_grades_in_the_api(app, history, make_user):
+def test_grades_in_the_api(app, history, make_user, freeze_clock):
+    # The API grades as of today: the history's day, not the run's (from 2027-01-05 on, its
+    # 2026-01-05 batch is more than 12 months old and the producer no longer a D).
+    freeze_clock(date(2026, 11, 30))
+
     def headers(user):
         secret = api_tokens.create_token(db.session, SYSTEM, user, scope="read").secret
         db.session.commit()

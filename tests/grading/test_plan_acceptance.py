@@ -73,7 +73,9 @@ def test_accepting_makes_the_plan_its_quotas_and_visits_audited(draft, history):
         (q.category_id, q.region_code, q.quota) for q in proposal.quotas if q.quota
     )
     assert sum(q.quota for q in quotas) == 12
-    stored = db.session.scalars(select(PlanVisit).where(PlanVisit.plan_id == plan.id)).all()
+    stored = db.session.scalars(
+        select(PlanVisit).where(PlanVisit.plan_id == plan.id).order_by(PlanVisit.id)
+    ).all()
     assert [(v.enterprise_id, v.grade.value, v.reason) for v in stored] == [
         (v.enterprise_id, v.grade, v.reason) for v in visits
     ]

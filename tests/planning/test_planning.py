@@ -292,7 +292,12 @@ def test_supervisor_creates_plan_quota_and_task_through_the_pages(
     assert "海淀生产环节" in html and "0 / 3" in html and "0 / 5" in html
 
 
-def test_my_tasks_shows_progress_and_overdue(client, db, login, boss, team, quota, sample_for):
+def test_my_tasks_shows_progress_and_overdue(
+    client, db, login, boss, team, quota, sample_for, freeze_clock
+):
+    # The page judges "overdue" by today: the day these tasks were made, not the day the test
+    # runs (from 2026-12-21 on, the task due 2026-12-20 was overdue as well).
+    freeze_clock(TODAY)
     task = new_task(db, boss, quota, team, number=4)
     sample_for(task, 3)
     late = db.session.get(Task, new_task(db, boss, quota, team, number=2).id)

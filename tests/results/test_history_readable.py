@@ -73,7 +73,10 @@ def test_the_history_page_reads_like_a_record(
     # Statuses and verdicts by their titles.
     assert "合格" in table or "不合格" in table
     # English interface: the same page in English, no Chinese field labels left.
-    page.click("#lang-switch")
+    # Wait for the English page to load: a click waits for the navigation to commit only,
+    # and the table read before it is parsed to the end can miss its last rows.
+    with page.expect_navigation():
+        page.click("#lang-switch")
     english = page.inner_text("#history")
     assert "Result" in english and "Corrected" in english and "检验结果" not in english
 

@@ -34,14 +34,18 @@ def test_worksheet_review_and_conclusion(
     page.keyboard.type("0.35")
     page.keyboard.press("Enter")
     page.keyboard.type("oops")
-    page.keyboard.press("Enter")
+    # Enter on the last value submits the page: wait for the answer to load (its rows all
+    # parsed, results.js's keys bound) before reading or typing into it.
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     # Not a result: a message beside that field, and the other values are still there.
     page.wait_for_selector(".invalid-feedback")
     assert "无法识别的检验结果" in page.inner_text(f"#result-{ids['c']}")
     assert page.input_value(f"#result-{ids['a']} input.result-input") == "0.1"
     assert page.input_value(f"#result-{ids['b']} input.result-input") == "0.35"
     page.fill(f"#result-{ids['c']} input.result-input", "未检出")
-    page.press(f"#result-{ids['c']} input.result-input", "Enter")
+    with page.expect_navigation():
+        page.press(f"#result-{ids['c']} input.result-input", "Enter")
     page.wait_for_selector("[data-verdict='fail']")
     assert page.locator("[data-verdict='fail']").count() == 1
     assert page.locator("[data-verdict='pass']").count() == 2
@@ -50,6 +54,7 @@ def test_worksheet_review_and_conclusion(
     page.wait_for_selector(".alert-success")
 
     # The reviewer returns A's result with a reason and accepts B and C.
+    page.goto("about:blank")  # nothing of the last page is still loading, with either cookie
     page.context.clear_cookies()
     browser_login(reviewer)
     page.goto("/lab/review")

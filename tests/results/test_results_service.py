@@ -153,9 +153,9 @@ def test_entry_and_submission_are_audited(db, tech, flour_sample):
     svc.submit_results(db.session, tech, [lead])
     db.session.commit()
     entries = db.session.scalars(
-        select(AuditEntry).where(
-            AuditEntry.entity == "result", AuditEntry.entity_id == str(lead.id)
-        )
+        select(AuditEntry)
+        .where(AuditEntry.entity == "result", AuditEntry.entity_id == str(lead.id))
+        .order_by(AuditEntry.id)
     ).all()
     assert [e.action for e in entries] == ["enter", "submit"]
     assert json.loads(entries[0].new_values)["measured"] == "0.153"

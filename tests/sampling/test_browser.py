@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -35,7 +37,7 @@ def test_sampler_enters_three_batches_and_technician_receives_them(
     assert page.locator("tr.batch-row").count() == 6
     assert page.evaluate("document.activeElement.name") == "batches-5-food_name"
     page.click("#save-visit")
-    page.wait_for_url("**/sampling/visits/*")
+    page.wait_for_url(re.compile(r"/sampling/visits/\d+$"))  # not .../visits/new
     assert "抽样单已保存：共 3 个样品" in page.content()
     numbers = page.locator("#visit-samples .sample-no").all_inner_texts()
     assert len(numbers) == 3 and all(n.startswith("SC2026110105") for n in numbers)
@@ -55,6 +57,8 @@ def test_sampler_enters_three_batches_and_technician_receives_them(
     assert page.locator("#received-today tbody tr").count() == 3
 
     page.locator("#received-today a", has_text=numbers[0]).click()
+    # The sample's page loaded, not only committed: its result rows come after the status.
+    page.wait_for_url("**/sampling/samples/*")
     assert page.locator("#sample-status").inner_text() == SampleStatus.RECEIVED.title
     assert page.locator("#result-rows tbody tr").count() == 2
 

@@ -3,6 +3,8 @@ both wait as requests until a supervisor approves them in the queue."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from labsys.extensions import db
@@ -44,8 +46,8 @@ def test_correct_a_field_after_receipt_with_approval_and_void_a_batch(
     page.goto(f"/sampling/samples/{second_id}")
     page.locator("#void-panel summary").click()
     page.fill("#void-form textarea[name=reason]", "与第一批重复")
-    page.click("#void-submit")
-    page.wait_for_url(f"**/sampling/samples/{second_id}")
+    with page.expect_navigation(url=f"**/sampling/samples/{second_id}"):
+        page.click("#void-submit")  # back to the same address
     assert page.locator(".pending-correction").count() == 1
     assert page.locator("#sample-status").inner_text() == SampleStatus.RECEIVED.title
 
@@ -57,9 +59,9 @@ def test_correct_a_field_after_receipt_with_approval_and_void_a_batch(
     for _ in range(2):
         page.goto("/corrections/")
         page.locator("#correction-queue tbody tr a").first.click()
-        page.wait_for_url("**/corrections/*")
-        page.click("#approve")
-        page.wait_for_url("**/corrections/*")
+        page.wait_for_url(re.compile(r"/corrections/\d+$"))  # not the list, /corrections/
+        with page.expect_navigation(url=re.compile(r"/corrections/\d+$")):
+            page.click("#approve")  # back to the same address
         assert "已批准并生效" in page.content()
     page.goto("/corrections/")
     assert "没有待决定的更正申请" in page.content()
@@ -117,7 +119,7 @@ def test_a_new_unit_and_producer_are_registered_without_losing_the_typed_batches
     assert page.input_value(prefix + "food_name]") == "通用小麦粉"  # still typed
 
     page.click("#save-visit")
-    page.wait_for_url("**/sampling/visits/*")
+    page.wait_for_url(re.compile(r"/sampling/visits/\d+$"))  # not .../visits/new
     assert "抽样单已保存" in page.content()
     db.session.rollback()
     unit = db.session.scalars(select(Enterprise).where(Enterprise.name.like("新开张%"))).one()

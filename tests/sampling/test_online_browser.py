@@ -6,6 +6,7 @@ prints its 抽样单."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -72,7 +73,7 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
     page.select_option(f"select[name={prefix}storage_conditions]", ["ambient", "dark"])
     page.select_option(f"select[name={prefix}sampling_method]", "non_aseptic")
     page.click("#save-visit")
-    page.wait_for_url("**/sampling/visits/*")
+    page.wait_for_url(re.compile(r"/sampling/visits/\d+$"))  # not .../visits/new
     assert "2026110212345678" in page.locator("#online-order-no").inner_text()
     assert "尚未到达" in page.locator("#parcel-arrival").inner_text()  # no clock yet
     assert "网店页面截图" in page.locator("#missing-evidence").inner_text()
@@ -89,8 +90,8 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
         upload.locator("input[name=file]").set_input_files(
             {"name": f"{kind}.png", "mimeType": "image/png", "buffer": _screenshot(colour)}
         )
-        upload.locator("button[type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            upload.locator("button[type=submit]").click()
         assert "已附加" in page.content()
         upload = page.locator("#visit-attachments form.attachment-upload")
     assert page.locator("#missing-evidence").count() == 0
@@ -98,8 +99,8 @@ def test_sampler_enters_an_online_sample_with_screenshots_and_prints_its_form(
 
     page.fill("#parcel-form input[name=parcel_arrival_date]", "2026-11-05")
     page.fill("#parcel-form textarea[name=unboxing_record]", "外包装完好，样品无破损")
-    page.locator("#parcel-form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#parcel-form button[type=submit]").click()
     assert "2026-11-05" in page.locator("#parcel-arrival").inner_text()
 
     # The sample's page: the fields, the visit's thumbnails, the printed form.

@@ -8,6 +8,7 @@ samples CSV show the new fields."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -39,6 +40,10 @@ def _pdf_text(page, href: str) -> str:
 
 
 def _switch(page, browser_login, user):
+    # Leave the page first: its lazy thumbnail, requested after the load without the cleared
+    # cookie, was sent to the login page, whose new session (and CSRF token) could land
+    # after the login form's and fail its post (400).
+    page.goto("about:blank")
     page.context.clear_cookies()
     return browser_login(user)
 
@@ -88,20 +93,20 @@ def test_an_online_sample_from_the_field_to_the_report_and_the_export(
             page.fill(f"input[name={prefix}{name}]", value)
         page.select_option(f"select[name={prefix}storage_conditions]", ["ambient", "dark"])
     page.click("#save-visit")
-    page.wait_for_url("**/sampling/visits/*")
+    page.wait_for_url(re.compile(r"/sampling/visits/\d+$"))  # not .../visits/new
     visit_url = page.url
     upload = page.locator("#visit-attachments form.attachment-upload")
     upload.locator("select[name=kind]").select_option("online_order")
     upload.locator("input[name=file]").set_input_files(
         {"name": "order.png", "mimeType": "image/png", "buffer": _png()}
     )
-    upload.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        upload.locator("button[type=submit]").click()
     assert page.locator("#visit-attachments figure.attachment").count() == 1
     page.fill("#parcel-form input[name=parcel_arrival_date]", "2026-11-05")
     page.fill("#parcel-form textarea[name=unboxing_record]", "外包装完好，样品无破损")
-    page.locator("#parcel-form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#parcel-form button[type=submit]").click()
     assert "2026-11-05" in page.locator("#parcel-arrival").inner_text()
     assert page.locator("#parcel-form").count() == 0  # recorded once; later a correction
     form = _pdf_text(page, page.locator("#visit-form-pdf").get_attribute("href"))
@@ -137,15 +142,15 @@ def test_an_online_sample_from_the_field_to_the_report_and_the_export(
     page.goto(f"/sampling/samples/{second_id}")
     page.locator("#void-panel summary").click()
     page.fill("#void-form textarea[name=reason]", "与第一批重复")
-    page.click("#void-submit")
-    page.wait_for_url(f"**/sampling/samples/{second_id}")
+    with page.expect_navigation(url=f"**/sampling/samples/{second_id}"):
+        page.click("#void-submit")  # back to the same address
     _switch(page, browser_login, world.sue)
     for _ in range(2):
         page.goto("/corrections/")
         page.locator("#correction-queue tbody tr a").first.click()
-        page.wait_for_url("**/corrections/*")
-        page.click("#approve")
-        page.wait_for_url("**/corrections/*")
+        page.wait_for_url(re.compile(r"/corrections/\d+$"))  # not the list, /corrections/
+        with page.expect_navigation(url=re.compile(r"/corrections/\d+$")):
+            page.click("#approve")  # back to the same address
         assert "已批准并生效" in page.content()
     forms = _pdf_text(page, visit_url + "/forms.pdf")
     assert forms.count("作废") >= 1 and "SC20111010500016" in forms

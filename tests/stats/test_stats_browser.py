@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -24,8 +25,11 @@ def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
     page.click("#mainnav .dropdown-menu.show >> text=合格率统计")
     assert page.inner_text("#key-food-rate") == "71.43%"
     page.click("text=明细表与逐级查看")
-    for name in ("粮食加工品", "小麦粉", "小麦粉"):  # 大类 → 亚类 → 次亚类 → 细类
-        page.click(f"#stats-table a:text-is('{name}')")
+    for level, name in enumerate(("粮食加工品", "小麦粉", "小麦粉"), start=2):
+        page.click(f"#stats-table a:text-is('{name}')")  # 大类 → 亚类 → 次亚类 → 细类
+        # Each level's page loaded, not only committed: its table parsed to the end, and
+        # the menus' script run before the menu below is opened.
+        page.wait_for_url(re.compile(rf"[?&]level={level}(&|$)"))
     table = page.inner_text("#stats-table")
     assert "通用小麦粉" in table and "75.00%" in table
     assert "粮食加工品" in page.inner_text("#drill-trail")
@@ -42,5 +46,6 @@ def test_supervisor_drills_down_exports_and_opens_the_board(dataset, supervisor,
 
     page.click("#nav-followup")
     page.click("#mainnav .dropdown-menu.show >> text=时限看板")
+    page.wait_for_url("**/followup/board")
     board = page.inner_text("#deadline-board")
     assert overdue_no in board and "已逾期" in board
