@@ -734,6 +734,13 @@ def approve(
         results._refuse_during_retest(session, target.sample)  # applied for since
     else:  # a retest applied for since the request
         _refuse_during_retest(session, samples, voiding=correction.action == CorrectionAction.VOID)
+        if target.version_id != correction.target_version:  # read again under the lock
+            raise ConflictError(
+                _(
+                    "The record was changed after this request was made: reject it and ask "
+                    "again from the current record."
+                )
+            )
     reason = _("Correction #%(id)d: %(reason)s", id=correction.id, reason=correction.reason)
     _apply(session, actor, correction, target, reason)
     issued = []

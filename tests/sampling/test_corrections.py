@@ -270,6 +270,37 @@ def test_one_pending_request_at_a_time_and_stale_versions(world, rita):
     assert sample.brand == "五得利" and request.status == CorrectionStatus.PENDING
 
 
+def test_a_change_committed_by_another_user_before_the_approval_is_not_overwritten(
+    world, rita
+):
+    """Another user's change, committed after the approver's page read the record (its
+    session still holds the old version): the approval is refused as a conflict, and the
+    other user's value stays.  PostgreSQL: on SQLite the approver's transaction, begun
+    before the other's commit, cannot write at all (its snapshot is stale)."""
+    from sqlalchemy.orm import Session
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two writers at once: PostgreSQL")
+    sample = _in_state(world, "received")
+    request = _ask("correct", world.ann, sample)
+    db.session.commit()
+    assert sample.version_id == request.target_version  # read now, before the change
+    with Session(bind=db.engine) as other:
+        other.execute(
+            update(Sample)
+            .where(Sample.id == sample.id)
+            .values(remarks="另一用户的备注", version_id=Sample.version_id + 1)
+        )
+        other.commit()
+    with pytest.raises(ConflictError):
+        _decide("approve", rita, request)
+    db.session.rollback()
+    db.session.expire_all()
+    stored = db.session.get(Sample, sample.id)
+    assert stored.remarks == "另一用户的备注" and stored.brand == "五得利"
+    assert db.session.get(Correction, request.id).status == CorrectionStatus.PENDING
+
+
 def test_a_request_is_validated_like_the_form_and_must_change_something(world):
     sample = _in_state(world, "received")
     with pytest.raises(ValidationErrors) as caught:
