@@ -270,9 +270,7 @@ def test_one_pending_request_at_a_time_and_stale_versions(world, rita):
     assert sample.brand == "五得利" and request.status == CorrectionStatus.PENDING
 
 
-def test_a_change_committed_by_another_user_before_the_approval_is_not_overwritten(
-    world, rita
-):
+def test_a_change_committed_by_another_user_before_the_approval_is_not_overwritten(world, rita):
     """Another user's change, committed after the approver's page read the record (its
     session still holds the old version): the approval is refused as a conflict, and the
     other user's value stays.  PostgreSQL: on SQLite the approver's transaction, begun
