@@ -91,6 +91,18 @@ def _ask(row, asker, value="0.05"):
     )
 
 
+def _approve(request, approver):
+    """The approval, signed by ``approver`` (a supervisor who signs reports)."""
+    return corrections.approve(
+        db.session,
+        approver,
+        request,
+        expected_version=request.version_id,
+        base_url=BASE,
+        signature=signed(approver, "approval"),
+    )
+
+
 def _requests() -> int:
     return db.session.scalar(select(func.count()).select_from(Correction))
 
@@ -251,14 +263,7 @@ def test_a_pending_correction_waits_for_the_retest(unqualified, boss, reviewer, 
     # Art. 35 is one not refused): the approval waits.
     _until(_applied(unqualified, boss), boss, RetestStatus.LAB_CHOSEN)
     with pytest.raises(ServiceError, match="复检正在进行"):
-        corrections.approve(
-            db.session,
-            boss,
-            request,
-            expected_version=request.version_id,
-            base_url=BASE,
-            signature=signed(boss, "approval"),
-        )
+        _approve(request, boss)
     db.session.rollback()
     assert request.status == CorrectionStatus.PENDING
     assert db.session.get(Report, first.id).status == ReportStatus.ISSUED
@@ -372,14 +377,7 @@ def test_a_form_correction_asked_before_the_retest_waits_for_it(
     db.session.commit()
     _until(_applied(unqualified, boss), boss, RetestStatus.ACCEPTED)
     with pytest.raises(ServiceError, match="复检正在进行"):
-        corrections.approve(
-            db.session,
-            boss,
-            request,
-            expected_version=request.version_id,
-            base_url=BASE,
-            signature=signed(boss, "approval"),
-        )
+        _approve(request, boss)
     db.session.rollback()
     assert request.status == CorrectionStatus.PENDING
     assert unqualified.brand != "更正品牌" and unqualified.visit.place != "北京市东城区更正路1号"
@@ -411,14 +409,7 @@ def test_a_form_error_that_decides_the_acceptance_is_corrected_before_it(
         expected_version=unqualified.version_id,
     )
     db.session.commit()
-    corrections.approve(
-        db.session,
-        boss,
-        request,
-        expected_version=request.version_id,
-        base_url=BASE,
-        signature=signed(boss, "approval"),
-    )
+    _approve(request, boss)
     db.session.commit()
     assert request.status == CorrectionStatus.APPROVED and unqualified.shelf_life == "5年"
     retests.accept_retest(db.session, boss, retest, decided_on=clock.today())
