@@ -98,28 +98,23 @@ def windows_moved(
     the notification is refused then (nothing changed; the decision was made, and told the
     applicant, on that window).  ``_move_windows`` moves the others."""
     last = _last_day(session, notified_on)
-    moved = _moving(
+    return _moving(
         session,
         [Objection.sample_id == sample_id, Objection.kind != ObjectionKind.SAMPLING_PROCESS],
         last,
+        field="notified_on",
+        refusal=lambda decided: _(
+            "The notification cannot be moved to %(day)s: the objection to the result "
+            "filed on %(filed)s was decided (%(status)s) on its 7 working days ending "
+            "%(end)s (Art. 37), which would then end on %(new)s. A decided "
+            "objection's window is not moved afterwards.",
+            day=notified_on.isoformat(),
+            filed=decided.filed_on.isoformat(),
+            status=decided.status.title,
+            end=decided.window_end.isoformat(),
+            new=last.isoformat(),
+        ),
     )
-    for objection, new_last in moved:
-        if objection.status != ObjectionStatus.FILED:
-            raise ServiceError(
-                _(
-                    "The notification cannot be moved to %(day)s: the objection to the result "
-                    "filed on %(filed)s was decided (%(status)s) on its 7 working days ending "
-                    "%(end)s (Art. 37), which would then end on %(new)s. A decided "
-                    "objection's window is not moved afterwards.",
-                    day=notified_on.isoformat(),
-                    filed=objection.filed_on.isoformat(),
-                    status=objection.status.title,
-                    end=objection.window_end.isoformat(),
-                    new=new_last.isoformat(),
-                ),
-                field="notified_on",
-            )
-    return moved
 
 
 def sampling_windows_moved(
@@ -151,35 +146,38 @@ def sampling_windows_moved(
             field="sampling_date",
         )
     last = _last_day(session, sampling_date)
-    moved = _moving(
+    return _moving(
         session,
         [Objection.sample_id.in_(sample_ids), Objection.kind == ObjectionKind.SAMPLING_PROCESS],
         last,
+        field="sampling_date",
+        refusal=lambda decided: _(
+            "The sampling date cannot be corrected to %(day)s: the objection to the "
+            "sampling of sample %(no)s filed on %(filed)s was decided (%(status)s) on "
+            "its 7 working days ending %(end)s (Art. 37), which would then end on "
+            "%(new)s. A decided objection's window is not moved afterwards.",
+            day=sampling_date.isoformat(),
+            no=decided.sample.sample_no,
+            filed=decided.filed_on.isoformat(),
+            status=decided.status.title,
+            end=decided.window_end.isoformat(),
+            new=last.isoformat(),
+        ),
     )
-    for objection, new_last in moved:
-        if objection.status != ObjectionStatus.FILED:
-            raise ServiceError(
-                _(
-                    "The sampling date cannot be corrected to %(day)s: the objection to the "
-                    "sampling of sample %(no)s filed on %(filed)s was decided (%(status)s) on "
-                    "its 7 working days ending %(end)s (Art. 37), which would then end on "
-                    "%(new)s. A decided objection's window is not moved afterwards.",
-                    day=sampling_date.isoformat(),
-                    no=objection.sample.sample_no,
-                    filed=objection.filed_on.isoformat(),
-                    status=objection.status.title,
-                    end=objection.window_end.isoformat(),
-                    new=new_last.isoformat(),
-                ),
-                field="sampling_date",
-            )
-    return moved
 
 
-def _moving(session: Session, conditions: list, last: date) -> list[tuple[Objection, date]]:
+def _moving(
+    session: Session,
+    conditions: list,
+    last: date,
+    *,
+    field: str,
+    refusal: Callable[[Objection], str],
+) -> list[tuple[Objection, date]]:
     """(objection, ``last``) of each objection meeting ``conditions`` whose last day is not
-    ``last``, in filing order."""
-    return [
+    ``last``, in filing order; a ``ServiceError`` (``refusal`` of it, on ``field``) when
+    one of them is decided: its window is not moved."""
+    moving = [
         (objection, last)
         for objection in session.scalars(
             select(Objection)
@@ -189,6 +187,10 @@ def _moving(session: Session, conditions: list, last: date) -> list[tuple[Object
         )
         if objection.window_end != last
     ]
+    decided = next((o for o, _last in moving if o.status != ObjectionStatus.FILED), None)
+    if decided is not None:
+        raise ServiceError(refusal(decided), field=field)
+    return moving
 
 
 def _move_windows(
