@@ -110,3 +110,16 @@ def page_until(page, script: str, *, timeout: float = 15.0, poll: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {script}")
         time.sleep(poll)
+
+
+def last_audit_entry(entity: str, entity_id: object):
+    """The newest audit entry of one record (``entity``, its id)."""
+    from sqlalchemy import select
+
+    from labsys.models import AuditEntry
+
+    return _db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+        .order_by(AuditEntry.id.desc())
+    ).first()

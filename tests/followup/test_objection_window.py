@@ -20,14 +20,13 @@ import json
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from test_workflows import _file
 
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import (
     Applicant,
-    AuditEntry,
     Objection,
     ObjectionKind,
     ObjectionStatus,
@@ -36,6 +35,7 @@ from labsys.models import (
 from labsys.services import ServiceError, followup, objections, retests
 
 from stats_support import *  # noqa: F403 - the shared fixtures
+from support import last_audit_entry
 
 TODAY = date(2026, 3, 20)
 MON, TUE, WED = date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)
@@ -113,11 +113,7 @@ def test_the_move_is_audited_on_the_objection(unqualified, supervisor):
         objection = _filed(unqualified, supervisor, MON, date(2026, 3, 5))
         _notify(unqualified, supervisor, TUE)
         db.session.commit()
-    entry = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "objection", AuditEntry.entity_id == str(objection.id))
-        .order_by(AuditEntry.id.desc())
-    ).first()
+    entry = last_audit_entry("objection", objection.id)
     assert entry.action == "window"
     assert json.loads(entry.old_values) == {"window_end": "2026-03-11"}
     assert json.loads(entry.new_values) == {"window_end": "2026-03-12", "notified_on": "2026-03-03"}

@@ -21,7 +21,6 @@ from test_workflows import _file
 from labsys.core import clock
 from labsys.extensions import db
 from labsys.models import (
-    AuditEntry,
     Correction,
     CorrectionStatus,
     Objection,
@@ -33,6 +32,7 @@ from labsys.models import (
 from labsys.services import ServiceError, corrections, followup, objections
 
 from stats_support import *  # noqa: F403 - the shared fixtures
+from support import last_audit_entry
 
 TODAY = date(2026, 3, 20)
 SAMPLED = date(2026, 1, 15)  # the dataset's unqualified 通用小麦粉 sample, a Thursday
@@ -92,11 +92,7 @@ def test_the_window_follows_the_corrected_sampling_date(sample, supervisor, appr
     db.session.expire_all()
     assert db.session.get(SamplingVisit, sample.visit_id).sampling_date == EARLIER
     assert db.session.get(Objection, objection.id).window_end == END[EARLIER]
-    entry = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "objection", AuditEntry.entity_id == str(objection.id))
-        .order_by(AuditEntry.id.desc())
-    ).first()
+    entry = last_audit_entry("objection", objection.id)
     assert entry.action == "window"
     assert json.loads(entry.old_values) == {"window_end": "2026-01-26"}
     assert json.loads(entry.new_values) == {

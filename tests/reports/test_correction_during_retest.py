@@ -91,6 +91,19 @@ def _ask(row, asker, value="0.05"):
     )
 
 
+def _refuse(retest, boss):
+    """Art. 31 *(verify)*: the retest refused, the backup being unusable; the retest is over."""
+    retests.refuse_retest(
+        db.session,
+        boss,
+        retest,
+        decided_on=clock.today(),
+        ground=RetestGround.BACKUP_UNUSABLE,
+        note="备份样品包装破损",
+    )
+    db.session.commit()
+
+
 def _approve(request, approver):
     """The approval, signed by ``approver`` (a supervisor who signs reports)."""
     return corrections.approve(
@@ -210,15 +223,7 @@ def test_a_refused_retest_no_longer_holds_the_correction(unqualified, boss, revi
     """Art. 31(4) *(verify)*: a refused retest is over; the result may be corrected again."""
     _issue(unqualified, boss)
     retest = _applied(unqualified, boss)
-    retests.refuse_retest(
-        db.session,
-        boss,
-        retest,
-        decided_on=clock.today(),
-        ground=RetestGround.BACKUP_UNUSABLE,
-        note="备份样品包装破损",
-    )
-    db.session.commit()
+    _refuse(retest, boss)
     assert _ask(_cadmium(unqualified), reviewer).status == CorrectionStatus.PENDING
 
 
@@ -246,15 +251,7 @@ def test_a_pending_correction_waits_for_the_retest(unqualified, boss, reviewer, 
     db.session.rollback()
     assert request.reviewed_by_id is None
     # The retest refused: the review goes ahead.
-    retests.refuse_retest(
-        db.session,
-        boss,
-        retest,
-        decided_on=clock.today(),
-        ground=RetestGround.BACKUP_UNUSABLE,
-        note="备份样品包装破损",
-    )
-    db.session.commit()
+    _refuse(retest, boss)
     corrections.review_reported_result(
         db.session, rev2, request, expected_version=request.version_id, signature=signed(rev2)
     )
