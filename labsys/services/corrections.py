@@ -288,7 +288,7 @@ def correct_sample(
             )
         )
     _check_team_or_supervisor(session, actor, sample)
-    _refuse_during_retest(session, [sample])
+    _refuse_during_retest(session, [sample], what="form")
     reason = _reason(reason)
     _check_version(sample, expected_version, sample.sample_no)
     category = changes.get("category_id")
@@ -307,15 +307,14 @@ def correct_sample(
     )
 
 
-def _refuse_during_retest(
-    session: Session, samples: Sequence[Sample], *, voiding: bool = False
-) -> None:
-    """No correction of a sampling form while a retest (复检) of one of its samples is
-    under way, nor voiding (``retests.refuse_correction_during``)."""
+def _refuse_during_retest(session: Session, samples: Sequence[Sample], *, what: str) -> None:
+    """No correction of a result (``what="result"``) or of a sampling form (``"form"``),
+    nor voiding (``"void"``), while a retest (复检) of one of the samples is under way
+    (``retests.refuse_correction_during``)."""
     from labsys.services import retests  # retests → reports → results → … → corrections
 
     for sample in sorted(samples, key=lambda s: s.id):
-        retests.refuse_correction_during(session, sample, what="void" if voiding else "form")
+        retests.refuse_correction_during(session, sample, what=what)
 
 
 def _visit_name(visit: SamplingVisit) -> str:
@@ -351,7 +350,7 @@ def correct_visit(
         raise ServiceError(_("A sample of this form is being retested: correct it afterwards."))
     if mode == "direct" and not actor.has_role(Role.SAMPLER):
         raise PermissionDenied(_("Before receipt the sampling team corrects its own form."))
-    _refuse_during_retest(session, samples)
+    _refuse_during_retest(session, samples, what="form")
     reason = _reason(reason, required=mode != "direct")
     _check_version(visit, expected_version, _visit_name(visit))
     old, new = sampling.visit_changes(session, visit, changes)
@@ -400,7 +399,7 @@ def void_sample(
         raise ServiceError(_("Sample %(no)s is already voided.", no=sample.sample_no))
     _refuse_reported([sample])
     _check_team_or_supervisor(session, actor, sample)
-    _refuse_during_retest(session, [sample], voiding=True)
+    _refuse_during_retest(session, [sample], what="void")
     reason = _reason(reason)
     _check_version(sample, expected_version, sample.sample_no)
     _no_pending(session, CorrectionTarget.SAMPLE, sample.id, sample.sample_no)
@@ -433,7 +432,7 @@ def void_visit(
     _check_visit_actor(session, actor, visit)
     samples = live_samples(visit)
     _refuse_reported(samples)
-    _refuse_during_retest(session, samples, voiding=True)
+    _refuse_during_retest(session, samples, what="void")
     reason = _reason(reason)
     _check_version(visit, expected_version, _visit_name(visit))
     _no_pending(session, CorrectionTarget.VISIT, visit.id, _visit_name(visit))
@@ -512,7 +511,7 @@ def correct_reported_result(
                 item=result.item_name,
             )
         )
-    results._refuse_during_retest(session, sample)
+    _refuse_during_retest(session, [sample], what="result")
     reason = _reason(reason)
     version, value, who = results.current_state(session, [result.id]).get(result.id, (None, "", ""))
     if version != expected_version:
@@ -598,7 +597,7 @@ def review_reported_result(
                 item=target.item_name,
             )
         )
-    results._refuse_during_retest(session, target.sample)  # applied for since the request
+    _refuse_during_retest(session, [target.sample], what="result")  # applied for since
     correction.reviewed_by_id = actor.id
     correction.reviewed_at = clock.now()
     lifecycle.transition(
@@ -731,9 +730,10 @@ def approve(
                     item=target.item_name,
                 )
             )
-        results._refuse_during_retest(session, target.sample)  # applied for since
+        _refuse_during_retest(session, [target.sample], what="result")  # applied for since
     else:  # a retest applied for since the request
-        _refuse_during_retest(session, samples, voiding=correction.action == CorrectionAction.VOID)
+        voiding = correction.action == CorrectionAction.VOID
+        _refuse_during_retest(session, samples, what="void" if voiding else "form")
         if target.version_id != correction.target_version:  # read again under the lock
             raise ConflictError(
                 _(
